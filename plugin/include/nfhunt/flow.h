@@ -1,0 +1,135 @@
+/*
+ * nfhunt/flow.h - nfhunt's flow model.
+ *
+ * Every input (nfcapd layout 1 or 2, later JSON) is converted into
+ * nfh_flow records; the detectors see nothing else. The struct is public
+ * because detectors read it in their hot loop. Fields are only ever
+ * appended, and a detector must not write to a flow it is handed.
+ */
+#ifndef NFHUNT_FLOW_H
+#define NFHUNT_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An IPv4 or IPv6 address in one type. 'bytes' holds the address in
+ * network byte order; an IPv4 address is kept in its IPv4-mapped form
+ * ::ffff:a.b.c.d so that comparing and hashing the 16 bytes works for both
+ * families. 'family' is 4, 6, or 0 for "no address". */
+typedef struct nfh_addr {
+  uint8_t bytes[16];
+  uint8_t family;
+} nfh_addr;
+
+/* Longest text nfh_addr_format() writes, NUL included. */
+#define NFH_ADDR_STRLEN 46
+
+/* Flag bits of nfh_flow.flags. */
+#define NFH_FLOW_SAMPLED 0x01u  /* exporter sampled; counters are estimates */
+#define NFH_FLOW_EVENT 0x02u    /* NSEL/NEL event record */
+#define NFH_FLOW_HAS_OUT 0x04u  /* out_packets/out_bytes were present */
+#define NFH_FLOW_ANON 0x08u     /* addresses anonymised */
+#define NFH_FLOW_HAS_NAT 0x10u  /* the nat_* fields are set */
+
+typedef struct nfh_flow {
+  uint64_t first_ms;    /* flow start, epoch milliseconds */
+  uint64_t last_ms;     /* flow end, epoch milliseconds */
+  uint64_t received_ms; /* when the collector received it; 0 if unknown */
+  /* Counters as stored by nfcapd: already multiplied by the sampling
+   * interval when the exporter announced one. Never scale them again. */
+  uint64_t packets;
+  uint64_t bytes;
+  uint64_t out_packets; /* 0 unless NFH_FLOW_HAS_OUT */
+  uint64_t out_bytes;
+  uint64_t aggr_flows; /* flows aggregated into this record, at least 1 */
+  nfh_addr src;
+  nfh_addr dst;
+  nfh_addr exporter;     /* exporter address (ExporterInfo), family 0 if none */
+  nfh_addr router;       /* address the collector received the flow from */
+  nfh_addr next_hop;     /* IP next hop, family 0 if absent */
+  nfh_addr bgp_next_hop; /* BGP next hop, family 0 if absent */
+  uint32_t exporter_id;  /* engine/source id/observation domain */
+  uint32_t sampling;     /* 1-in-N packet sampling interval; 1 = unsampled */
+  uint32_t input_if;
+  uint32_t output_if;
+  uint32_t src_as;
+  uint32_t dst_as;
+  uint32_t src_vlan;
+  uint32_t dst_vlan;
+  uint16_t exporter_sysid; /* nfcapd's per-file exporter number, 0 = none */
+  uint16_t src_port;       /* 0 for ICMP */
+  uint16_t dst_port;       /* for ICMP: type * 256 + code */
+  uint8_t proto;
+  uint8_t tcp_flags;
+  uint8_t tos;      /* source ToS */
+  uint8_t dst_tos;
+  uint8_t icmp_type; /* valid for ICMP and ICMPv6 */
+  uint8_t icmp_code;
+  uint8_t src_mask;
+  uint8_t dst_mask;
+  uint8_t direction;  /* 0 ingress, 1 egress (exporter's view) */
+  uint8_t biflow_dir;
+  uint8_t end_reason;
+  uint8_t fwd_status;
+  uint8_t nf_version; /* 1/5/9/10 as the exporter sent it, 0 unknown */
+  uint8_t flags;      /* NFH_FLOW_* */
+  /* Latency extension (microseconds), 0 if absent. */
+  uint64_t client_latency_us;
+  uint64_t server_latency_us;
+  uint64_t app_latency_us;
+  /* NSEL/NAT, valid with NFH_FLOW_HAS_NAT. */
+  nfh_addr nat_src;
+  nfh_addr nat_dst;
+  uint16_t nat_src_port;
+  uint16_t nat_dst_port;
+  uint8_t nat_event;
+  uint8_t fw_event;
+} nfh_flow;
+
+/* An exporter as nfcapd recorded it in a file. */
+typedef struct nfh_exporter {
+  nfh_addr addr;
+  uint32_t version; /* NetFlow version 1/5/9/10, 9999 sFlow */
+  uint32_t id;      /* engine tag (v5), source id (v9), ODID (IPFIX) */
+  uint16_t sysid;   /* per-file number; not stable across files */
+} nfh_exporter;
+
+/* A sampler announced by an exporter. The 1-in-N interval is
+ * (packet_interval + space_interval) / packet_interval. */
+typedef struct nfh_sampler {
+  int64_t id; /* selector id; -1 exporter default, -2/-3 nfcapd -s */
+  uint32_t packet_interval;
+  uint32_t space_interval;
+  uint16_t exporter_sysid;
+  uint16_t algorithm;
+} nfh_sampler;
+
+/* Writes the text form of 'addr' into buf (at least NFH_ADDR_STRLEN
+ * bytes): dotted quad for IPv4, RFC 5952 for IPv6, "" for family 0.
+ * Returns buf. */
+char *nfh_addr_format(const nfh_addr *addr, char *buf, size_t len);
+
+/* Parses dotted-quad IPv4 or IPv6 text. Returns 0 on success, -1 on
+ * bad text (addr is then zeroed). */
+int nfh_addr_parse(const char *text, nfh_addr *addr);
+
+/* Sets addr from an IPv4 address given in host byte order. */
+void nfh_addr_set_v4(nfh_addr *addr, uint32_t host_order);
+
+/* Sets addr from 16 bytes in network order. */
+void nfh_addr_set_v6(nfh_addr *addr, const uint8_t bytes[16]);
+
+/* The IPv4 address in host order; 0 for non-IPv4. */
+uint32_t nfh_addr_v4(const nfh_addr *addr);
+
+/* Three-way compare of family then bytes, for sorting. */
+int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NFHUNT_FLOW_H */

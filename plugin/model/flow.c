@@ -1,0 +1,69 @@
+/* flow.c - address helpers of the flow model; see nfhunt/flow.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <nfhunt/flow.h>
+
+static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0xff, 0xff};
+
+void nfh_addr_set_v4(nfh_addr *addr, uint32_t host_order) {
+  memset(addr, 0, sizeof(*addr));
+  memcpy(addr->bytes, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+  addr->bytes[12] = (uint8_t)(host_order >> 24);
+  addr->bytes[13] = (uint8_t)(host_order >> 16);
+  addr->bytes[14] = (uint8_t)(host_order >> 8);
+  addr->bytes[15] = (uint8_t)host_order;
+  addr->family = 4;
+}
+
+void nfh_addr_set_v6(nfh_addr *addr, const uint8_t bytes[16]) {
+  memcpy(addr->bytes, bytes, 16);
+  addr->family = 6;
+}
+
+uint32_t nfh_addr_v4(const nfh_addr *addr) {
+  if (addr->family != 4)
+    return 0;
+  return (uint32_t)addr->bytes[12] << 24 | (uint32_t)addr->bytes[13] << 16 |
+         (uint32_t)addr->bytes[14] << 8 | addr->bytes[15];
+}
+
+char *nfh_addr_format(const nfh_addr *addr, char *buf, size_t len) {
+  if (len == 0)
+    return buf;
+  buf[0] = '\0';
+  if (addr->family == 4) {
+    /* inet_ntop on the last four bytes; glibc's output for IPv6 follows
+     * RFC 5952 (lower case, longest zero run compressed). */
+    if (!inet_ntop(AF_INET, addr->bytes + 12, buf, (socklen_t)len))
+      buf[0] = '\0';
+  } else if (addr->family == 6) {
+    if (!inet_ntop(AF_INET6, addr->bytes, buf, (socklen_t)len))
+      buf[0] = '\0';
+  }
+  return buf;
+}
+
+int nfh_addr_parse(const char *text, nfh_addr *addr) {
+  uint8_t raw[16];
+  memset(addr, 0, sizeof(*addr));
+  if (inet_pton(AF_INET, text, raw) == 1) {
+    nfh_addr_set_v4(addr, (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
+                              (uint32_t)raw[2] << 8 | raw[3]);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, text, raw) == 1) {
+    nfh_addr_set_v6(addr, raw);
+    return 0;
+  }
+  return -1;
+}
+
+int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b) {
+  if (a->family != b->family)
+    return a->family < b->family ? -1 : 1;
+  return memcmp(a->bytes, b->bytes, 16);
+}

@@ -1,0 +1,104 @@
+/* block.c - the decoded form of one data block; see block.h. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/alloc.h"
+#include "block.h"
+
+void nfh__block_reset(nfh__block *block) {
+  block->nflows = 0;
+  block->nexporters = 0;
+  block->nsamplers = 0;
+  block->status = NFH_OK;
+  block->errmsg[0] = '\0';
+}
+
+void nfh__block_free(nfh__block *block) {
+  nfh__free(block->raw);
+  nfh__free(block->data);
+  nfh__free(block->flows);
+  nfh__free(block->selectors);
+  nfh__free(block->exporters);
+  nfh__free(block->samplers);
+  memset(block, 0, sizeof(*block));
+}
+
+/* Grows an array of 'elem' sized items to hold one more; 0 or -1. */
+static int grow(void **items, size_t *cap, size_t count, size_t elem) {
+  if (count < *cap)
+    return 0;
+  size_t new_cap = *cap ? *cap * 2 : 256;
+  void *grown = nfh__realloc(*items, new_cap * elem);
+  if (!grown)
+    return -1;
+  *items = grown;
+  *cap = new_cap;
+  return 0;
+}
+
+nfh_flow *nfh__block_add_flow(nfh__block *block) {
+  size_t old_cap = block->flows_cap;
+  if (grow((void **)&block->flows, &block->flows_cap, block->nflows,
+           sizeof(nfh_flow)) != 0)
+    return NULL;
+  if (block->selectors && block->flows_cap != old_cap) {
+    int64_t *grown = nfh__realloc(block->selectors,
+                                  block->flows_cap * sizeof(int64_t));
+    if (!grown)
+      return NULL;
+    block->selectors = grown;
+  }
+  nfh_flow *flow = &block->flows[block->nflows];
+  memset(flow, 0, sizeof(*flow));
+  flow->sampling = 1;
+  flow->aggr_flows = 1;
+  if (block->selectors)
+    block->selectors[block->nflows] = NFH__NO_SELECTOR;
+  block->nflows++;
+  return flow;
+}
+
+nfh_status nfh__block_set_selector(nfh__block *block, size_t flow_index,
+                                   int64_t selector) {
+  if (flow_index >= block->nflows)
+    return NFH_EINVAL;
+  if (!block->selectors) {
+    /* Allocated on first use: most files carry no sampler elements. */
+    block->selectors = nfh__malloc(block->flows_cap * sizeof(int64_t));
+    if (!block->selectors)
+      return NFH_ENOMEM;
+    for (size_t i = 0; i < block->nflows; i++)
+      block->selectors[i] = NFH__NO_SELECTOR;
+  }
+  block->selectors[flow_index] = selector;
+  return NFH_OK;
+}
+
+nfh_status nfh__block_add_exporter(nfh__block *block, const nfh_exporter *e) {
+  if (grow((void **)&block->exporters, &block->exporters_cap,
+           block->nexporters, sizeof(*e)) != 0)
+    return NFH_ENOMEM;
+  block->exporters[block->nexporters++] = *e;
+  return NFH_OK;
+}
+
+nfh_status nfh__block_add_sampler(nfh__block *block, const nfh_sampler *s) {
+  if (grow((void **)&block->samplers, &block->samplers_cap, block->nsamplers,
+           sizeof(*s)) != 0)
+    return NFH_ENOMEM;
+  block->samplers[block->nsamplers++] = *s;
+  return NFH_OK;
+}
+
+nfh_status nfh__block_fail(nfh__block *block, nfh_status status,
+                           const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(block->errmsg, sizeof(block->errmsg), fmt, ap);
+  va_end(ap);
+  block->status = status;
+  return status;
+}

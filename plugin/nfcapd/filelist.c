@@ -1,0 +1,502 @@
+/* filelist.c - nfdump-style capture file selection; see nfhunt/filelist.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nfhunt/filelist.h>
+
+#include "../common/alloc.h"
+
+#define MAX_SOURCES 256
+/* A directory walk deeper than any -S hierarchy (at most 4 levels)
+ * plus a generous margin is a symlink loop or a mistake. */
+#define MAX_DEPTH 16
+
+typedef struct entry {
+  char *path;
+  char stamp[15]; /* YYYYMMDDhhmmss or "" */
+} entry;
+
+struct nfh_filelist {
+  entry *files;
+  size_t count, cap;
+  char *sources[MAX_SOURCES];
+  size_t nsources;
+  char errmsg[512];
+};
+
+static void set_error(nfh_filelist *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_error(nfh_filelist *l, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(l->errmsg, sizeof(l->errmsg), fmt, ap);
+  va_end(ap);
+}
+
+nfh_status nfh_filelist_create(nfh_filelist **out) {
+  *out = nfh__calloc(1, sizeof(nfh_filelist));
+  return *out ? NFH_OK : NFH_ENOMEM;
+}
+
+void nfh_filelist_destroy(nfh_filelist *l) {
+  if (!l)
+    return;
+  for (size_t i = 0; i < l->count; i++)
+    nfh__free(l->files[i].path);
+  for (size_t i = 0; i < l->nsources; i++)
+    nfh__free(l->sources[i]);
+  nfh__free(l->files);
+  nfh__free(l);
+}
+
+size_t nfh_filelist_count(const nfh_filelist *l) { return l->count; }
+
+const char *nfh_filelist_path(const nfh_filelist *l, size_t i) {
+  return i < l->count ? l->files[i].path : NULL;
+}
+
+const char *nfh_filelist_error(const nfh_filelist *l) { return l->errmsg; }
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* The 12 or 14 digits after "nfcapd." (a -Z zone suffix may follow). */
+static int name_stamp(const char *path, char stamp[15]) {
+  const char *name = base_name(path);
+  stamp[0] = '\0';
+  if (strncmp(name, "nfcapd.", 7) != 0)
+    return -1;
+  const char *d = name + 7;
+  size_t n = 0;
+  while (d[n] >= '0' && d[n] <= '9')
+    n++;
+  if (n != 12 && n != 14)
+    return -1;
+  memcpy(stamp, d, n);
+  if (n == 12)
+    memcpy(stamp + 12, "00", 2);
+  stamp[14] = '\0';
+  return 0;
+}
+
+int64_t nfh_file_slot_time(const char *path) {
+  char stamp[15];
+  if (name_stamp(path, stamp) != 0)
+    return -1;
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  if (sscanf(stamp, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1;
+  return (int64_t)mktime(&tm);
+}
+
+static nfh_status push(nfh_filelist *l, const char *path) {
+  if (l->count == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    entry *grown = nfh__realloc(l->files, cap * sizeof(*grown));
+    if (!grown)
+      return NFH_ENOMEM;
+    l->files = grown;
+    l->cap = cap;
+  }
+  entry *e = &l->files[l->count];
+  e->path = nfh__strdup(path);
+  if (!e->path)
+    return NFH_ENOMEM;
+  name_stamp(path, e->stamp);
+  l->count++;
+  return NFH_OK;
+}
+
+/* Names that nfdump never reads from a directory. */
+static int skipped_name(const char *name) {
+  return name[0] == '.' || strncmp(name, "nfcapd.current", 14) == 0 ||
+         strstr(name, "pcap") != NULL;
+}
+
+/* Whether a file starts with the nfcapd magic (either byte order, so
+ * that the reader can report a foreign byte order rather than the walk
+ * silently ignoring the file). */
+static int has_magic(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 1; /* keep it: opening it later reports why it is unreadable */
+  unsigned char m[2];
+  ssize_t n = read(fd, m, 2);
+  close(fd);
+  return n == 2 && ((m[0] == 0x0c && m[1] == 0xa5) ||
+                    (m[0] == 0xa5 && m[1] == 0x0c));
+}
+
+/* Collects the capture files below dir. With [lo, hi] (14-digit stamps,
+ * either may be NULL) only files whose slot lies in the range. */
+static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
+                       const char *hi, int depth) {
+  if (depth > MAX_DEPTH)
+    return NFH_OK;
+  DIR *d = opendir(dir);
+  if (!d) {
+    set_error(l, "%s: %s", dir, strerror(errno));
+    return errno == ENOENT ? NFH_ENOTFOUND : NFH_EIO;
+  }
+  nfh_status st = NFH_OK;
+  struct dirent *de;
+  while (st == NFH_OK && (de = readdir(d)) != NULL) {
+    if (skipped_name(de->d_name))
+      continue;
+    size_t len = strlen(dir) + strlen(de->d_name) + 2;
+    char *path = nfh__malloc(len);
+    if (!path) {
+      st = NFH_ENOMEM;
+      break;
+    }
+    snprintf(path, len, "%s/%s", dir, de->d_name);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+      if (S_ISDIR(sb.st_mode)) {
+        st = walk(l, path, lo, hi, depth + 1);
+        if (st == NFH_ENOTFOUND || st == NFH_EIO)
+          st = NFH_OK; /* a vanished or unreadable subdirectory */
+      } else if (S_ISREG(sb.st_mode)) {
+        char stamp[15];
+        int has_stamp = name_stamp(path, stamp) == 0;
+        int in_range = 1;
+        if ((lo || hi) && !has_stamp)
+          in_range = 0;
+        if (in_range && lo && strcmp(stamp, lo) < 0)
+          in_range = 0;
+        if (in_range && hi && strcmp(stamp, hi) > 0)
+          in_range = 0;
+        if (in_range && has_magic(path))
+          st = push(l, path);
+      }
+    }
+    nfh__free(path);
+  }
+  closedir(d);
+  return st;
+}
+
+/* Joins base and rel ("rel" alone when absolute or base is NULL). */
+static char *join(const char *base, const char *rel) {
+  if (!base || rel[0] == '/')
+    return nfh__strdup(rel);
+  size_t len = strlen(base) + strlen(rel) + 2;
+  char *p = nfh__malloc(len);
+  if (p)
+    snprintf(p, len, "%s/%s", base, rel);
+  return p;
+}
+
+static int is_dir(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+nfh_status nfh_filelist_set_sources(nfh_filelist *l, const char *spec) {
+  char *copy = nfh__strdup(spec);
+  if (!copy)
+    return NFH_ENOMEM;
+  nfh_status st = NFH_OK;
+  char *base = NULL;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ":", &save); tok && st == NFH_OK;
+       tok = strtok_r(NULL, ":", &save)) {
+    char *path;
+    if (!base) {
+      /* The first source names the base directory of all others. */
+      path = nfh__strdup(tok);
+      char *slash = path ? strrchr(tok, '/') : NULL;
+      base = slash ? nfh__malloc((size_t)(slash - tok) + 2) : NULL;
+      if (base) {
+        size_t n = slash == tok ? 1 : (size_t)(slash - tok);
+        memcpy(base, tok, n);
+        base[n] = '\0';
+      } else if (path && !slash) {
+        base = nfh__strdup(".");
+      }
+    } else {
+      path = join(base, tok);
+    }
+    if (!path || !base) {
+      nfh__free(path);
+      st = NFH_ENOMEM;
+      break;
+    }
+    if (!is_dir(path)) {
+      set_error(l, "-M %s: %s is not a directory", spec, path);
+      nfh__free(path);
+      st = NFH_ENOTFOUND;
+      break;
+    }
+    if (l->nsources == MAX_SOURCES) {
+      set_error(l, "-M %s: more than %d sources", spec, MAX_SOURCES);
+      nfh__free(path);
+      st = NFH_ERANGE;
+      break;
+    }
+    l->sources[l->nsources++] = path;
+  }
+  nfh__free(base);
+  nfh__free(copy);
+  return st;
+}
+
+/* Runs fn(l, resolved spec) for the spec as given, or once per -M source
+ * with the spec relative to it. */
+static nfh_status for_each_source(nfh_filelist *l, const char *spec,
+                                  nfh_status (*fn)(nfh_filelist *,
+                                                   const char *)) {
+  if (l->nsources == 0)
+    return fn(l, spec);
+  for (size_t i = 0; i < l->nsources; i++) {
+    char *path = join(l->sources[i], spec);
+    if (!path)
+      return NFH_ENOMEM;
+    nfh_status st = fn(l, path);
+    nfh__free(path);
+    if (st != NFH_OK)
+      return st;
+  }
+  return NFH_OK;
+}
+
+static nfh_status add_range_one(nfh_filelist *l, const char *spec);
+
+static nfh_status add_file_one(nfh_filelist *l, const char *path) {
+  if (is_dir(path))
+    return add_range_one(l, path);
+  return push(l, path);
+}
+
+nfh_status nfh_filelist_add_file(nfh_filelist *l, const char *spec) {
+  return for_each_source(l, spec, add_file_one);
+}
+
+/* Number of '/'-separated directory levels in a relative path's
+ * directory part ("a/b/f" -> 2). */
+static int dir_levels(const char *rel) {
+  int n = 0;
+  for (const char *p = rel; *p; p++)
+    if (*p == '/')
+      n++;
+  return n;
+}
+
+static nfh_status add_range_one(nfh_filelist *l, const char *spec) {
+  const char *colon = strchr(spec, ':');
+  if (!colon) {
+    if (is_dir(spec))
+      return walk(l, spec, NULL, NULL, 0);
+    /* DIR/FIRST: from FIRST to the end of DIR's tree. */
+    char first_stamp[15];
+    if (name_stamp(spec, first_stamp) != 0) {
+      set_error(l, "-R %s: no such directory or capture file", spec);
+      return NFH_ENOTFOUND;
+    }
+    const char *name = base_name(spec);
+    size_t dlen = (size_t)(name - spec);
+    char *dir = nfh__strdup(dlen ? spec : ".");
+    if (!dir)
+      return NFH_ENOMEM;
+    if (dlen)
+      dir[dlen > 1 ? dlen - 1 : 1] = '\0';
+    nfh_status st = walk(l, dir, first_stamp, NULL, 0);
+    nfh__free(dir);
+    return st;
+  }
+
+  /* A:B. B lives under the root that is A's directory minus B's levels. */
+  size_t alen = (size_t)(colon - spec);
+  char *a = nfh__malloc(alen + 1);
+  if (!a)
+    return NFH_ENOMEM;
+  memcpy(a, spec, alen);
+  a[alen] = '\0';
+  const char *b = colon + 1;
+  char lo[15], hi[15];
+  if (name_stamp(a, lo) != 0 || name_stamp(b, hi) != 0) {
+    set_error(l, "-R %s: both ends must be nfcapd.YYYYMMDDhhmm files", spec);
+    nfh__free(a);
+    return NFH_ESYNTAX;
+  }
+  if (strcmp(lo, hi) > 0) {
+    set_error(l, "-R %s: the range ends before it starts", spec);
+    nfh__free(a);
+    return NFH_ESYNTAX;
+  }
+  char *root = a;
+  char *slash = strrchr(root, '/');
+  if (slash)
+    *slash = '\0';
+  else
+    strcpy(root, ".");
+  for (int up = dir_levels(b); up > 0; up--) {
+    slash = strrchr(root, '/');
+    if (!slash) {
+      strcpy(root, ".");
+      break;
+    }
+    if (slash == root)
+      root[1] = '\0'; /* the file system root itself */
+    else
+      *slash = '\0';
+  }
+  if (!is_dir(root)) {
+    set_error(l, "-R %s: no such directory %s", spec, root);
+    nfh__free(a);
+    return NFH_ENOTFOUND;
+  }
+  nfh_status st = walk(l, root, lo, hi, 0);
+  nfh__free(a);
+  return st;
+}
+
+nfh_status nfh_filelist_add_range(nfh_filelist *l, const char *spec) {
+  return for_each_source(l, spec, add_range_one);
+}
+
+nfh_status nfh_filelist_add_sources(nfh_filelist *l) {
+  for (size_t i = 0; i < l->nsources; i++) {
+    nfh_status st = walk(l, l->sources[i], NULL, NULL, 0);
+    if (st != NFH_OK)
+      return st;
+  }
+  return NFH_OK;
+}
+
+static int compare_entries(const void *pa, const void *pb) {
+  const entry *a = pa, *b = pb;
+  int c = strcmp(a->stamp, b->stamp);
+  return c ? c : strcmp(a->path, b->path);
+}
+
+void nfh_filelist_finish(nfh_filelist *l) {
+  if (l->count < 2)
+    return;
+  qsort(l->files, l->count, sizeof(entry), compare_entries);
+  size_t kept = 1;
+  for (size_t i = 1; i < l->count; i++) {
+    if (strcmp(l->files[i].path, l->files[kept - 1].path) == 0) {
+      nfh__free(l->files[i].path);
+      continue;
+    }
+    l->files[kept++] = l->files[i];
+  }
+  l->count = kept;
+}
+
+/* ----------------------------------------------------------- -t parsing */
+
+/* Parses one end of a window. 'is_end' makes a partial time cover its
+ * whole unit (2024/01/01 as an end means up to 23:59:59.999). */
+static int parse_time(const char *text, int is_end, uint64_t *ms) {
+  int v[6] = {0, 1, 1, 0, 0, 0};
+  int n = 0;
+  const char *p = text;
+  /* Separators allowed after each field: date '/' or '-', then '.' or
+   * 'T', then ':'. */
+  while (*p && n < 6) {
+    char *endp;
+    errno = 0;
+    long x = strtol(p, &endp, 10);
+    if (endp == p || errno || x < 0 || x > 9999)
+      return -1;
+    v[n++] = (int)x;
+    p = endp;
+    if (!*p)
+      break;
+    char sep = *p;
+    int ok = (n < 3 && (sep == '/' || sep == '-')) ||
+             (n == 3 && (sep == '.' || sep == 'T' || sep == ' ')) ||
+             (n > 3 && n < 6 && sep == ':');
+    if (!ok)
+      return -1;
+    p++;
+  }
+  if (*p || n < 3)
+    return -1;
+  if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+      v[4] > 59 || v[5] > 60)
+    return -1;
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = v[0] - 1900;
+  tm.tm_mon = v[1] - 1;
+  tm.tm_mday = v[2];
+  tm.tm_hour = v[3];
+  tm.tm_min = v[4];
+  tm.tm_sec = v[5];
+  tm.tm_isdst = -1;
+  time_t t = mktime(&tm);
+  if (t == (time_t)-1)
+    return -1;
+  uint64_t span = 1000; /* the unit the text ends with, in ms */
+  if (n == 3)
+    span = 86400000;
+  else if (n == 4)
+    span = 3600000;
+  else if (n == 5)
+    span = 60000;
+  *ms = (uint64_t)t * 1000 + (is_end ? span - 1 : 0);
+  return 0;
+}
+
+nfh_status nfh_parse_time_window(const char *spec, uint64_t *start_ms,
+                                 uint64_t *end_ms) {
+  *start_ms = 0;
+  *end_ms = UINT64_MAX;
+  char buf[128];
+  if (strlen(spec) >= sizeof(buf))
+    return NFH_ESYNTAX;
+  strcpy(buf, spec);
+  /* The separating '-' is the one followed by a 4-digit year, so ISO
+   * dates ('2024-01-01') stay whole. */
+  char *second = NULL;
+  for (char *p = buf; *p; p++) {
+    if (*p == '-' && p > buf && strlen(p + 1) >= 4 &&
+        (p[5] == '/' || p[5] == '-') && p - buf >= 8) {
+      /* Only a '-' after a complete first date can separate. */
+      int digits = 1;
+      for (int k = 1; k <= 4; k++)
+        if (p[k] < '0' || p[k] > '9')
+          digits = 0;
+      if (digits && (p[-1] >= '0' && p[-1] <= '9')) {
+        /* Skip the '-' inside an ISO date: it follows 4 digits of the
+         * year or 2 of the month, never a full date. */
+        size_t before = (size_t)(p - buf);
+        if (before >= 10) {
+          *p = '\0';
+          second = p + 1;
+          break;
+        }
+      }
+    }
+  }
+  if (parse_time(buf, 0, start_ms) != 0)
+    return NFH_ESYNTAX;
+  if (second) {
+    if (parse_time(second, 1, end_ms) != 0)
+      return NFH_ESYNTAX;
+    if (*end_ms < *start_ms)
+      return NFH_ESYNTAX;
+  }
+  return NFH_OK;
+}

@@ -1,0 +1,864 @@
+/*
+ * reader.c - nfcapd files into nfh_flow batches; see nfhunt/reader.h.
+ *
+ * File layout 2:  | header 40 | data block 0 | ... | block n-1 | appendix |
+ * File layout 1:  | header 140 | stat 136 | data block 0 | ... |
+ * Every data block: | u32 records | u32 size | u16 type | u16 flags | data |
+ *
+ * The caller's thread reads raw blocks (cheap: one pread each) into a
+ * ring of slots; worker threads decompress and, for layout 2, decode them
+ * in any order; the caller's thread then hands them out strictly in file
+ * order, applying the exporter and sampler records and resolving each
+ * flow's exporter and sampling interval on the way, because those records
+ * may sit in any earlier block. Layout-1 blocks are decoded in order too,
+ * since their extension maps carry across blocks.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nfhunt/reader.h>
+
+#include "../common/alloc.h"
+#include "block.h"
+#include "codec.h"
+#include "layout1.h"
+#include "records.h"
+#include "v3record.h"
+
+#define NFCAPD_MAGIC 0xA50C
+#define NFCAPD_MAGIC_SWAPPED 0x0CA5
+#define L2_HEADER_SIZE 40
+#define L1_HEADER_SIZE 140
+#define L1_STAT_SIZE 136
+#define BLOCK_HEADER_SIZE 12
+
+/* Data block types. */
+#define BLOCK_TYPE_1 1 /* nfdump 1.5: not supported by nfdump 1.7 either */
+#define BLOCK_TYPE_2 2 /* 1.6 records */
+#define BLOCK_TYPE_3 3 /* V3 records */
+
+/* Layout-1 header compression flags. */
+#define L1_FLAG_LZO 0x01
+#define L1_FLAG_BZ2 0x08
+#define L1_FLAG_LZ4 0x10
+#define L1_FLAG_ZSTD 0x20
+
+#define MAX_THREADS 64
+
+typedef enum slot_state {
+  SLOT_FREE,
+  SLOT_QUEUED, /* raw bytes read, waiting for a worker */
+  SLOT_BUSY,   /* a worker decodes it */
+  SLOT_DONE    /* ready to be handed out in order */
+} slot_state;
+
+typedef struct slot {
+  nfh__block block;
+  slot_state state;
+  int codec;
+  int layout;
+} slot;
+
+struct nfh_reader {
+  /* Threads and the slot ring; slot of block i is slots[i % nslots]. */
+  unsigned nthreads;
+  pthread_t threads[MAX_THREADS];
+  pthread_mutex_t lock;
+  pthread_cond_t work_ready; /* a slot became QUEUED, or shutdown */
+  pthread_cond_t work_done;  /* a slot became DONE */
+  int shutdown;
+  slot *slots;
+  unsigned nslots;
+
+  /* The open file. */
+  int fd;
+  char *path;
+  nfh_file_info info;
+  uint64_t file_size;
+  uint64_t data_end;       /* data blocks must end here */
+  uint64_t read_offset;    /* next block header */
+  uint64_t blocks_read;    /* blocks put into slots */
+  uint64_t blocks_handed;  /* blocks handed out in order */
+  int read_failed;         /* reading block 'blocks_read' failed */
+  nfh_status read_status;
+  char read_errmsg[192];
+  int finished;            /* no more batches from this file */
+  long handed_slot;        /* slot lent to the caller, or -1 */
+  nfh__l1_maps *maps;
+
+  /* Exporters and samplers seen in the open file. */
+  nfh_exporter *exporters;
+  size_t nexporters, exporters_cap;
+  nfh_sampler *samplers;
+  size_t nsamplers, samplers_cap;
+
+  char errmsg[256];
+};
+
+static void set_error(nfh_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_error(nfh_reader *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+  va_end(ap);
+}
+
+/* ------------------------------------------------------------ decoding */
+
+/* Puts "block N at offset X: " before a decoder's message, so the one
+ * error line locates the fault in the file. */
+static void prefix_block_error(nfh__block *b) {
+  char full[sizeof(b->errmsg) + 64];
+  int n = snprintf(full, sizeof(full), "block %llu at offset %llu: ",
+                   (unsigned long long)b->index,
+                   (unsigned long long)b->offset);
+  size_t used = n > 0 ? (size_t)n : 0;
+  size_t msg = strlen(b->errmsg);
+  if (used + msg >= sizeof(full))
+    msg = sizeof(full) - used - 1;
+  memcpy(full + used, b->errmsg, msg);
+  used += msg;
+  if (used >= sizeof(b->errmsg))
+    used = sizeof(b->errmsg) - 1;
+  memcpy(b->errmsg, full, used);
+  b->errmsg[used] = '\0';
+}
+
+/* Decompresses a slot's raw payload and, for layout 2, decodes it. Runs
+ * in a worker thread, or inline without workers; touches only the slot. */
+static void process_slot(slot *s) {
+  nfh__block *b = &s->block;
+  nfh__block_reset(b);
+  if (!b->data) {
+    b->data = nfh__malloc(NFH_BLOCK_PAYLOAD_MAX);
+    if (!b->data) {
+      nfh__block_fail(b, NFH_ENOMEM, "out of memory");
+      return;
+    }
+    b->data_cap = NFH_BLOCK_PAYLOAD_MAX;
+  }
+  nfh_status st = nfh__codec_decompress((nfh_codec)s->codec, b->raw,
+                                        b->raw_len, b->data, b->data_cap,
+                                        &b->data_len);
+  if (st == NFH_ETOOBIG) {
+    nfh__block_fail(b, st,
+                    "block %llu at offset %llu: decompresses beyond %zu "
+                    "bytes",
+                    (unsigned long long)b->index,
+                    (unsigned long long)b->offset, b->data_cap);
+    return;
+  }
+  if (st != NFH_OK) {
+    nfh__block_fail(b, st, "block %llu at offset %llu: %s data corrupt",
+                    (unsigned long long)b->index,
+                    (unsigned long long)b->offset,
+                    nfh__codec_name(s->codec));
+    return;
+  }
+  if (s->layout == 2 && b->type == BLOCK_TYPE_3) {
+    if (nfh__v3_decode_block(b) != NFH_OK)
+      prefix_block_error(b);
+  }
+}
+
+static void *worker_main(void *arg) {
+  nfh_reader *r = arg;
+  pthread_mutex_lock(&r->lock);
+  for (;;) {
+    /* Take the queued slot of the lowest block number, so the block the
+     * caller waits for is never starved by blocks read ahead. */
+    slot *job = NULL;
+    for (uint64_t i = r->blocks_handed; i < r->blocks_read; i++) {
+      slot *s = &r->slots[i % r->nslots];
+      if (s->state == SLOT_QUEUED) {
+        job = s;
+        break;
+      }
+    }
+    if (!job) {
+      if (r->shutdown)
+        break;
+      pthread_cond_wait(&r->work_ready, &r->lock);
+      continue;
+    }
+    job->state = SLOT_BUSY;
+    pthread_mutex_unlock(&r->lock);
+    process_slot(job);
+    pthread_mutex_lock(&r->lock);
+    job->state = SLOT_DONE;
+    pthread_cond_broadcast(&r->work_done);
+  }
+  pthread_mutex_unlock(&r->lock);
+  return NULL;
+}
+
+/* ------------------------------------------------------ create/destroy */
+
+static unsigned online_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : (unsigned)n;
+}
+
+nfh_status nfh_reader_create(const nfh_reader_options *options,
+                             nfh_reader **out) {
+  *out = NULL;
+  unsigned threads = options ? options->threads : NFH_READER_THREADS_AUTO;
+  if (threads == NFH_READER_THREADS_AUTO)
+    threads = online_cpus();
+  if (threads > MAX_THREADS)
+    return NFH_EINVAL;
+  nfh_reader *r = nfh__calloc(1, sizeof(*r));
+  if (!r)
+    return NFH_ENOMEM;
+  r->fd = -1;
+  r->handed_slot = -1;
+  /* Enough slots that every worker has a block while the caller holds
+   * one and another waits to be handed out. */
+  r->nslots = threads ? 2 * threads + 2 : 1;
+  r->slots = nfh__calloc(r->nslots, sizeof(slot));
+  if (!r->slots || nfh__l1_maps_create(&r->maps) != NFH_OK) {
+    nfh__free(r->slots);
+    nfh__free(r);
+    return NFH_ENOMEM;
+  }
+  pthread_mutex_init(&r->lock, NULL);
+  pthread_cond_init(&r->work_ready, NULL);
+  pthread_cond_init(&r->work_done, NULL);
+  for (unsigned i = 0; i < threads; i++) {
+    if (pthread_create(&r->threads[i], NULL, worker_main, r) != 0)
+      break;
+    r->nthreads++;
+  }
+  if (threads && !r->nthreads) {
+    nfh_reader_destroy(r);
+    return NFH_ENOMEM;
+  }
+  *out = r;
+  return NFH_OK;
+}
+
+void nfh_reader_destroy(nfh_reader *r) {
+  if (!r)
+    return;
+  nfh_reader_close(r);
+  pthread_mutex_lock(&r->lock);
+  r->shutdown = 1;
+  pthread_cond_broadcast(&r->work_ready);
+  pthread_mutex_unlock(&r->lock);
+  for (unsigned i = 0; i < r->nthreads; i++)
+    pthread_join(r->threads[i], NULL);
+  pthread_mutex_destroy(&r->lock);
+  pthread_cond_destroy(&r->work_ready);
+  pthread_cond_destroy(&r->work_done);
+  for (unsigned i = 0; i < r->nslots; i++)
+    nfh__block_free(&r->slots[i].block);
+  nfh__free(r->slots);
+  nfh__l1_maps_destroy(r->maps);
+  nfh__free(r->exporters);
+  nfh__free(r->samplers);
+  nfh__free(r);
+}
+
+/* ------------------------------------------------------------ file I/O */
+
+/* Reads exactly len bytes at off. NFH_OK, NFH_ETRUNC or NFH_EIO. */
+static nfh_status read_at(nfh_reader *r, void *buf, size_t len,
+                          uint64_t off) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done,
+                      (off_t)(off + done));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return NFH_EIO;
+    }
+    if (n == 0)
+      return NFH_ETRUNC;
+    done += (size_t)n;
+  }
+  return NFH_OK;
+}
+
+/* Waits until no worker holds a slot, then marks all slots free. */
+static void drain_slots(nfh_reader *r) {
+  pthread_mutex_lock(&r->lock);
+  for (;;) {
+    int busy = 0;
+    for (unsigned i = 0; i < r->nslots; i++)
+      if (r->slots[i].state == SLOT_QUEUED || r->slots[i].state == SLOT_BUSY)
+        busy = 1;
+    if (!busy)
+      break;
+    pthread_cond_wait(&r->work_done, &r->lock);
+  }
+  for (unsigned i = 0; i < r->nslots; i++)
+    r->slots[i].state = SLOT_FREE;
+  pthread_mutex_unlock(&r->lock);
+}
+
+void nfh_reader_close(nfh_reader *r) {
+  if (!r || r->fd < 0)
+    return;
+  drain_slots(r);
+  close(r->fd);
+  r->fd = -1;
+  nfh__free(r->path);
+  r->path = NULL;
+  r->handed_slot = -1;
+  r->nexporters = 0;
+  r->nsamplers = 0;
+  memset(&r->info, 0, sizeof(r->info));
+}
+
+static uint64_t l1_counter(const uint8_t *stat, int i) {
+  return nfh__ld64(stat + 8 * i);
+}
+
+static nfh_status open_layout1(nfh_reader *r, const uint8_t *head) {
+  uint8_t stat[L1_STAT_SIZE];
+  if (r->file_size < L1_HEADER_SIZE + L1_STAT_SIZE) {
+    set_error(r, "layout 1 header truncated (%llu bytes)",
+              (unsigned long long)r->file_size);
+    return NFH_ETRUNC;
+  }
+  uint32_t flags = nfh__ld32(head + 4);
+  int codecs = 0;
+  r->info.codec = NFH_CODEC_NONE;
+  if (flags & L1_FLAG_LZO)
+    r->info.codec = NFH_CODEC_LZO, codecs++;
+  if (flags & L1_FLAG_BZ2)
+    r->info.codec = NFH_CODEC_BZ2, codecs++;
+  if (flags & L1_FLAG_LZ4)
+    r->info.codec = NFH_CODEC_LZ4, codecs++;
+  if (flags & L1_FLAG_ZSTD)
+    r->info.codec = NFH_CODEC_ZSTD, codecs++;
+  if (codecs > 1) {
+    set_error(r, "layout 1 header names several compressions (flags 0x%x)",
+              flags);
+    return NFH_ECODEC;
+  }
+  r->info.layout = 1;
+  r->info.num_blocks = nfh__ld32(head + 8);
+  memcpy(r->info.ident, head + 12, sizeof(r->info.ident));
+  r->info.ident[sizeof(r->info.ident) - 1] = '\0';
+  r->info.complete = 1;
+  nfh_status st = read_at(r, stat, sizeof(stat), L1_HEADER_SIZE);
+  if (st != NFH_OK) {
+    set_error(r, "cannot read the stat record");
+    return st;
+  }
+  r->info.has_stat = 1;
+  r->info.stat_flows = l1_counter(stat, 0);
+  r->info.stat_bytes = l1_counter(stat, 1);
+  r->info.stat_packets = l1_counter(stat, 2);
+  r->info.stat_first_ms =
+      (uint64_t)nfh__ld32(stat + 120) * 1000 + nfh__ld16(stat + 128);
+  r->info.stat_last_ms =
+      (uint64_t)nfh__ld32(stat + 124) * 1000 + nfh__ld16(stat + 130);
+  r->info.stat_sequence_failures = nfh__ld32(stat + 132);
+  r->read_offset = L1_HEADER_SIZE + L1_STAT_SIZE;
+  r->data_end = r->file_size;
+  return NFH_OK;
+}
+
+/* Reads layout 2's appendix: the ident and the stat record. */
+static nfh_status read_appendix(nfh_reader *r, uint64_t off) {
+  uint8_t hdr[BLOCK_HEADER_SIZE];
+  if (off > r->file_size || r->file_size - off < BLOCK_HEADER_SIZE) {
+    set_error(r, "appendix offset %llu beyond end of file (%llu bytes)",
+              (unsigned long long)off, (unsigned long long)r->file_size);
+    return NFH_ETRUNC;
+  }
+  nfh_status st = read_at(r, hdr, sizeof(hdr), off);
+  if (st != NFH_OK) {
+    set_error(r, "cannot read the appendix");
+    return st;
+  }
+  uint32_t nrec = nfh__ld32(hdr);
+  uint32_t size = nfh__ld32(hdr + 4);
+  if (size > r->file_size - off - BLOCK_HEADER_SIZE) {
+    set_error(r, "appendix of %u bytes runs past end of file", size);
+    return NFH_ETRUNC;
+  }
+  if (size > nfh__codec_bound((nfh_codec)r->info.codec,
+                              NFH_BLOCK_PAYLOAD_MAX)) {
+    set_error(r, "appendix size %u beyond limit", size);
+    return NFH_ETOOBIG;
+  }
+  /* Borrow slot 0's buffers; no block is in flight at open. */
+  nfh__block *b = &r->slots[0].block;
+  if (b->raw_cap < size) {
+    uint8_t *grown = nfh__realloc(b->raw, size ? size : 1);
+    if (!grown)
+      return NFH_ENOMEM;
+    b->raw = grown;
+    b->raw_cap = size;
+  }
+  st = read_at(r, b->raw, size, off + BLOCK_HEADER_SIZE);
+  if (st != NFH_OK) {
+    set_error(r, "cannot read the appendix");
+    return st;
+  }
+  uint8_t small[4096];
+  size_t len = 0;
+  st = nfh__codec_decompress((nfh_codec)r->info.codec, b->raw, size, small,
+                             sizeof(small), &len);
+  if (st != NFH_OK) {
+    set_error(r, "appendix: %s", st == NFH_ETOOBIG
+                                     ? "decompresses beyond limit"
+                                     : "corrupt compressed data");
+    return st;
+  }
+  const uint8_t *p = small;
+  size_t left = len;
+  for (uint32_t i = 0; i < nrec && left >= 4; i++) {
+    unsigned type = nfh__ld16(p);
+    size_t rsize = nfh__ld16(p + 2);
+    if (rsize < 4 || rsize > left) {
+      set_error(r, "appendix record %u has bad size %zu", i + 1, rsize);
+      return NFH_ECORRUPT;
+    }
+    if (type == NFH__REC_IDENT) {
+      size_t n = rsize - 4;
+      if (n >= sizeof(r->info.ident))
+        n = sizeof(r->info.ident) - 1;
+      memcpy(r->info.ident, p + 4, n);
+      r->info.ident[n] = '\0';
+    } else if (type == NFH__REC_STAT && rsize >= 4 + 18 * 8) {
+      const uint8_t *s = p + 4;
+      r->info.has_stat = 1;
+      r->info.stat_flows = nfh__ld64(s);
+      r->info.stat_bytes = nfh__ld64(s + 8);
+      r->info.stat_packets = nfh__ld64(s + 16);
+      r->info.stat_first_ms = nfh__ld64(s + 15 * 8);
+      r->info.stat_last_ms = nfh__ld64(s + 16 * 8);
+      r->info.stat_sequence_failures = nfh__ld64(s + 17 * 8);
+    }
+    p += rsize;
+    left -= rsize;
+  }
+  return NFH_OK;
+}
+
+static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
+  if (r->file_size < L2_HEADER_SIZE) {
+    set_error(r, "header truncated (%llu bytes)",
+              (unsigned long long)r->file_size);
+    return NFH_ETRUNC;
+  }
+  r->info.layout = 2;
+  r->info.nfd_version = nfh__ld32(head + 4);
+  r->info.created = (int64_t)nfh__ld64(head + 8);
+  int codec = head[16];
+  int encryption = head[17];
+  unsigned appendix_blocks = nfh__ld16(head + 18);
+  r->info.creator = nfh__ld32(head + 20);
+  uint64_t off_appendix = nfh__ld64(head + 24);
+  r->info.num_blocks = nfh__ld32(head + 36);
+  if (!nfh__codec_name(codec)) {
+    set_error(r, "unknown compression %d", codec);
+    return NFH_ECODEC;
+  }
+  r->info.codec = codec;
+  if (encryption != 0) {
+    set_error(r, "encrypted (method %d); not supported", encryption);
+    return NFH_EENCRYPTED;
+  }
+  r->read_offset = L2_HEADER_SIZE;
+  r->data_end = r->file_size;
+  if (appendix_blocks == 0) {
+    /* A file nfcapd still writes: its header says no blocks yet. */
+    r->info.complete = 0;
+    return NFH_OK;
+  }
+  r->info.complete = 1;
+  if (off_appendix < L2_HEADER_SIZE || off_appendix >= r->file_size) {
+    set_error(r, "appendix offset %llu outside the file (%llu bytes)",
+              (unsigned long long)off_appendix,
+              (unsigned long long)r->file_size);
+    return off_appendix >= r->file_size ? NFH_ETRUNC : NFH_ECORRUPT;
+  }
+  r->data_end = off_appendix;
+  return read_appendix(r, off_appendix);
+}
+
+nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
+  nfh_reader_close(r);
+  r->errmsg[0] = '\0';
+  memset(&r->info, 0, sizeof(r->info));
+  r->read_failed = 0;
+  r->finished = 0;
+  r->blocks_read = 0;
+  r->blocks_handed = 0;
+  r->nexporters = 0;
+  r->nsamplers = 0;
+  nfh__l1_maps_clear(r->maps);
+
+  r->path = nfh__strdup(path);
+  if (!r->path)
+    return NFH_ENOMEM;
+  r->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (r->fd < 0) {
+    int saved = errno;
+    set_error(r, "cannot open: %s", strerror(saved));
+    nfh__free(r->path);
+    r->path = NULL;
+    return saved == ENOENT ? NFH_ENOTFOUND : NFH_EIO;
+  }
+  struct stat sb;
+  if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    set_error(r, "not a regular file");
+    nfh_reader_close(r);
+    return NFH_EINVAL;
+  }
+  r->file_size = (uint64_t)sb.st_size;
+  uint8_t head[L1_HEADER_SIZE];
+  size_t head_len =
+      r->file_size < sizeof(head) ? (size_t)r->file_size : sizeof(head);
+  nfh_status st = read_at(r, head, head_len, 0);
+  if (st == NFH_OK && head_len < 4) {
+    set_error(r, "file of %zu bytes is too short for an nfcapd header",
+              head_len);
+    st = NFH_ETRUNC;
+  } else if (st == NFH_OK) {
+    unsigned magic = nfh__ld16(head);
+    unsigned layout = nfh__ld16(head + 2);
+    if (magic == NFCAPD_MAGIC_SWAPPED) {
+      set_error(r, "written on a host of the other byte order");
+      st = NFH_EMAGIC;
+    } else if (magic != NFCAPD_MAGIC) {
+      set_error(r, "not an nfcapd file (magic 0x%04x)", magic);
+      st = NFH_EMAGIC;
+    } else if (layout == 1) {
+      st = open_layout1(r, head);
+    } else if (layout == 2) {
+      st = open_layout2(r, head);
+    } else if (layout == 3) {
+      set_error(r, "layout 3 (nfdump 1.8) is not supported");
+      st = NFH_ELAYOUT;
+    } else {
+      set_error(r, "unknown layout version %u", layout);
+      st = NFH_ELAYOUT;
+    }
+  } else {
+    set_error(r, "cannot read the header");
+  }
+  if (st != NFH_OK) {
+    char keep[sizeof(r->errmsg)];
+    memcpy(keep, r->errmsg, sizeof(keep));
+    nfh_reader_close(r);
+    memcpy(r->errmsg, keep, sizeof(keep));
+    return st;
+  }
+  return NFH_OK;
+}
+
+/* ------------------------------------------------------ reading blocks */
+
+static void fail_read(nfh_reader *r, nfh_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_read(nfh_reader *r, nfh_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->read_errmsg, sizeof(r->read_errmsg), fmt, ap);
+  va_end(ap);
+  r->read_failed = 1;
+  r->read_status = st;
+}
+
+/* Reads the next block's raw bytes into slot s. Returns 0, or -1 after
+ * recording the failure with fail_read. */
+static int read_block(nfh_reader *r, slot *s) {
+  nfh__block *b = &s->block;
+  uint64_t off = r->read_offset;
+  uint64_t index = r->blocks_read;
+  uint8_t hdr[BLOCK_HEADER_SIZE];
+  if (off > r->data_end || r->data_end - off < BLOCK_HEADER_SIZE) {
+    fail_read(r, NFH_ETRUNC,
+              "block %llu of %u at offset %llu: file ends (truncated)",
+              (unsigned long long)index, r->info.num_blocks,
+              (unsigned long long)off);
+    return -1;
+  }
+  nfh_status st = read_at(r, hdr, sizeof(hdr), off);
+  if (st != NFH_OK) {
+    fail_read(r, st, "block %llu at offset %llu: cannot read header",
+              (unsigned long long)index, (unsigned long long)off);
+    return -1;
+  }
+  uint32_t nrec = nfh__ld32(hdr);
+  uint32_t size = nfh__ld32(hdr + 4);
+  uint16_t type = nfh__ld16(hdr + 8);
+  uint64_t room = r->data_end - off - BLOCK_HEADER_SIZE;
+  if (size > room) {
+    fail_read(r, NFH_ETRUNC,
+              "block %llu at offset %llu: size %u runs past end of data "
+              "(%llu bytes left)",
+              (unsigned long long)index, (unsigned long long)off, size,
+              (unsigned long long)room);
+    return -1;
+  }
+  if (size > nfh__codec_bound((nfh_codec)r->info.codec,
+                              NFH_BLOCK_PAYLOAD_MAX)) {
+    fail_read(r, NFH_ETOOBIG,
+              "block %llu at offset %llu: size %u beyond the %zu byte limit",
+              (unsigned long long)index, (unsigned long long)off, size,
+              NFH_BLOCK_PAYLOAD_MAX);
+    return -1;
+  }
+  if (type == BLOCK_TYPE_1) {
+    fail_read(r, NFH_ELAYOUT,
+              "block %llu at offset %llu: block type 1 (nfdump 1.5) is not "
+              "supported",
+              (unsigned long long)index, (unsigned long long)off);
+    return -1;
+  }
+  if (b->raw_cap < size) {
+    uint8_t *grown = nfh__realloc(b->raw, size);
+    if (!grown) {
+      fail_read(r, NFH_ENOMEM, "out of memory");
+      return -1;
+    }
+    b->raw = grown;
+    b->raw_cap = size;
+  }
+  st = read_at(r, b->raw, size, off + BLOCK_HEADER_SIZE);
+  if (st != NFH_OK) {
+    fail_read(r, st, "block %llu at offset %llu: cannot read %u bytes",
+              (unsigned long long)index, (unsigned long long)off, size);
+    return -1;
+  }
+  b->raw_len = size;
+  b->index = index;
+  b->offset = off;
+  b->num_records = nrec;
+  b->type = type;
+  s->codec = r->info.codec;
+  s->layout = r->info.layout;
+  r->read_offset = off + BLOCK_HEADER_SIZE + size;
+  return 0;
+}
+
+/* Reads ahead into every free slot. */
+static void fill_slots(nfh_reader *r) {
+  while (!r->read_failed && r->blocks_read < r->info.num_blocks &&
+         r->blocks_read - r->blocks_handed < r->nslots) {
+    slot *s = &r->slots[r->blocks_read % r->nslots];
+    if (read_block(r, s) != 0)
+      break;
+    if (r->nthreads == 0) {
+      process_slot(s);
+      s->state = SLOT_DONE;
+      r->blocks_read++;
+      continue;
+    }
+    pthread_mutex_lock(&r->lock);
+    s->state = SLOT_QUEUED;
+    r->blocks_read++;
+    pthread_cond_signal(&r->work_ready);
+    pthread_mutex_unlock(&r->lock);
+  }
+}
+
+/* Changes a slot's state under the lock that workers read it under. */
+static void set_slot_state(nfh_reader *r, slot *s, slot_state state) {
+  if (r->nthreads)
+    pthread_mutex_lock(&r->lock);
+  s->state = state;
+  if (r->nthreads)
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* ------------------------------------------------- in-order resolution */
+
+static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
+  for (size_t i = 0; i < r->nexporters; i++) {
+    if (r->exporters[i].sysid == e->sysid) {
+      r->exporters[i] = *e;
+      return NFH_OK;
+    }
+  }
+  if (r->nexporters == r->exporters_cap) {
+    size_t cap = r->exporters_cap ? 2 * r->exporters_cap : 8;
+    nfh_exporter *grown = nfh__realloc(r->exporters, cap * sizeof(*grown));
+    if (!grown)
+      return NFH_ENOMEM;
+    r->exporters = grown;
+    r->exporters_cap = cap;
+  }
+  r->exporters[r->nexporters++] = *e;
+  return NFH_OK;
+}
+
+static nfh_status remember_sampler(nfh_reader *r, const nfh_sampler *s) {
+  /* nfcapd writes a new record when a sampler's values change: the
+   * latest one wins. */
+  for (size_t i = 0; i < r->nsamplers; i++) {
+    if (r->samplers[i].exporter_sysid == s->exporter_sysid &&
+        r->samplers[i].id == s->id) {
+      r->samplers[i] = *s;
+      return NFH_OK;
+    }
+  }
+  if (r->nsamplers == r->samplers_cap) {
+    size_t cap = r->samplers_cap ? 2 * r->samplers_cap : 8;
+    nfh_sampler *grown = nfh__realloc(r->samplers, cap * sizeof(*grown));
+    if (!grown)
+      return NFH_ENOMEM;
+    r->samplers = grown;
+    r->samplers_cap = cap;
+  }
+  r->samplers[r->nsamplers++] = *s;
+  return NFH_OK;
+}
+
+static const nfh_sampler *find_sampler(const nfh_reader *r, uint16_t sysid,
+                                       int64_t id) {
+  for (size_t i = 0; i < r->nsamplers; i++)
+    if (r->samplers[i].exporter_sysid == sysid && r->samplers[i].id == id)
+      return &r->samplers[i];
+  return NULL;
+}
+
+static uint32_t sampler_interval(const nfh_sampler *s) {
+  uint64_t pi = s->packet_interval ? s->packet_interval : 1;
+  uint64_t n = (pi + s->space_interval) / pi;
+  if (n < 1)
+    n = 1;
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* The interval nfcapd used for a flow, in nfcapd's order of precedence:
+ * an overwrite (-s -N), the record's own sampler, the exporter's generic
+ * sampler, the default (-s N). */
+static uint32_t flow_sampling(const nfh_reader *r, const nfh_flow *f,
+                              int64_t selector) {
+  const nfh_sampler *s = find_sampler(r, f->exporter_sysid, -3);
+  if (!s && selector != NFH__NO_SELECTOR)
+    s = find_sampler(r, f->exporter_sysid, selector);
+  if (!s && !(f->flags & NFH_FLOW_SAMPLED))
+    return 1;
+  if (!s)
+    s = find_sampler(r, f->exporter_sysid, -1);
+  if (!s)
+    s = find_sampler(r, f->exporter_sysid, -2);
+  return s ? sampler_interval(s) : 1;
+}
+
+static nfh_status resolve_block(nfh_reader *r, nfh__block *b) {
+  for (size_t i = 0; i < b->nexporters; i++)
+    if (remember_exporter(r, &b->exporters[i]) != NFH_OK)
+      return NFH_ENOMEM;
+  for (size_t i = 0; i < b->nsamplers; i++)
+    if (remember_sampler(r, &b->samplers[i]) != NFH_OK)
+      return NFH_ENOMEM;
+  const nfh_exporter *last = NULL;
+  for (size_t i = 0; i < b->nflows; i++) {
+    nfh_flow *f = &b->flows[i];
+    if (f->exporter_sysid) {
+      if (!last || last->sysid != f->exporter_sysid) {
+        last = NULL;
+        for (size_t k = 0; k < r->nexporters; k++)
+          if (r->exporters[k].sysid == f->exporter_sysid)
+            last = &r->exporters[k];
+      }
+      if (last) {
+        f->exporter = last->addr;
+        f->exporter_id = last->id;
+      }
+    }
+    if (r->nsamplers)
+      f->sampling = flow_sampling(r, f,
+                                  b->selectors ? b->selectors[i]
+                                               : NFH__NO_SELECTOR);
+  }
+  return NFH_OK;
+}
+
+nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
+                           size_t *count) {
+  *flows = NULL;
+  *count = 0;
+  if (r->handed_slot >= 0) {
+    set_slot_state(r, &r->slots[r->handed_slot], SLOT_FREE);
+    r->handed_slot = -1;
+  }
+  if (r->fd < 0 || r->finished)
+    return NFH_END;
+  for (;;) {
+    fill_slots(r);
+    if (r->blocks_handed == r->blocks_read) {
+      r->finished = 1;
+      if (r->read_failed) {
+        set_error(r, "%s", r->read_errmsg);
+        return r->read_status;
+      }
+      return NFH_END;
+    }
+    long idx = (long)(r->blocks_handed % r->nslots);
+    slot *s = &r->slots[idx];
+    if (r->nthreads) {
+      pthread_mutex_lock(&r->lock);
+      while (s->state != SLOT_DONE)
+        pthread_cond_wait(&r->work_done, &r->lock);
+      r->blocks_handed++;
+      pthread_mutex_unlock(&r->lock);
+    } else {
+      r->blocks_handed++;
+    }
+    nfh__block *b = &s->block;
+    if (b->status == NFH_OK && s->layout == 1 && b->type == BLOCK_TYPE_2) {
+      if (nfh__l1_decode_block(r->maps, b) != NFH_OK)
+        prefix_block_error(b);
+    }
+    if (b->status != NFH_OK) {
+      /* The rest of a damaged file is not trusted: stop here. */
+      set_error(r, "%s", b->errmsg);
+      set_slot_state(r, s, SLOT_FREE);
+      r->finished = 1;
+      return b->status;
+    }
+    if (resolve_block(r, b) != NFH_OK) {
+      set_error(r, "out of memory");
+      set_slot_state(r, s, SLOT_FREE);
+      r->finished = 1;
+      return NFH_ENOMEM;
+    }
+    if (b->nflows == 0) {
+      set_slot_state(r, s, SLOT_FREE);
+      continue;
+    }
+    r->handed_slot = idx;
+    *flows = b->flows;
+    *count = b->nflows;
+    return NFH_OK;
+  }
+}
+
+const nfh_file_info *nfh_reader_info(const nfh_reader *r) {
+  return r->fd >= 0 ? &r->info : NULL;
+}
+
+const nfh_exporter *nfh_reader_exporters(const nfh_reader *r, size_t *count) {
+  *count = r->nexporters;
+  return r->exporters;
+}
+
+const nfh_sampler *nfh_reader_samplers(const nfh_reader *r, size_t *count) {
+  *count = r->nsamplers;
+  return r->samplers;
+}
+
+const char *nfh_reader_error(const nfh_reader *r) { return r->errmsg; }

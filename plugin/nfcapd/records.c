@@ -1,0 +1,79 @@
+/* records.c - exporter and sampler records; see records.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "block.h"
+#include "records.h"
+
+/* The address families nfdump <= 1.7.7 stored beside a host-order
+ * ip_addr_t: Linux's AF_INET and AF_INET6. */
+#define OLD_FAMILY_INET 2
+#define OLD_FAMILY_INET6 10
+
+/* A u64 half of nfdump's host-order IPv6 ip_addr_t, back to its 8
+ * network-order bytes. */
+static void store_be64(uint8_t *out, uint64_t v) {
+  for (int i = 7; i >= 0; i--) {
+    out[i] = (uint8_t)v;
+    v >>= 8;
+  }
+}
+
+nfh_status nfh__rec_exporter(const uint8_t *p, size_t size, nfh_exporter *out) {
+  static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                        0, 0, 0, 0, 0xff, 0xff};
+  memset(out, 0, sizeof(*out));
+  if (size < 32)
+    return NFH_ECORRUPT;
+  out->version = nfh__ld32(p + 4);
+  const uint8_t *ip = p + 8;
+  uint16_t family = nfh__ld16(p + 24);
+  out->sysid = nfh__ld16(p + 26);
+  out->id = nfh__ld32(p + 28);
+  if (family == OLD_FAMILY_INET) {
+    nfh_addr_set_v4(&out->addr, nfh__ld32(ip + 8));
+  } else if (family == OLD_FAMILY_INET6) {
+    uint8_t bytes[16];
+    store_be64(bytes, nfh__ld64(ip));
+    store_be64(bytes + 8, nfh__ld64(ip + 8));
+    nfh_addr_set_v6(&out->addr, bytes);
+  } else if (family == 0) {
+    /* nfdump 1.7.8: network-order bytes, IPv4 mapped. */
+    if (memcmp(ip, v4_mapped, sizeof(v4_mapped)) == 0)
+      nfh_addr_set_v4(&out->addr, (uint32_t)ip[12] << 24 |
+                                      (uint32_t)ip[13] << 16 |
+                                      (uint32_t)ip[14] << 8 | ip[15]);
+    else
+      nfh_addr_set_v6(&out->addr, ip);
+  }
+  /* Any other family value: an address nfhunt cannot interpret; keep the
+   * exporter with no address rather than invent one. */
+  return NFH_OK;
+}
+
+nfh_status nfh__rec_sampler(const uint8_t *p, size_t size, nfh_sampler *out) {
+  memset(out, 0, sizeof(*out));
+  if (size < 24)
+    return NFH_ECORRUPT;
+  out->exporter_sysid = nfh__ld16(p + 4);
+  out->algorithm = nfh__ld16(p + 6);
+  out->id = (int64_t)nfh__ld64(p + 8);
+  out->packet_interval = nfh__ld32(p + 16);
+  out->space_interval = nfh__ld32(p + 20);
+  return NFH_OK;
+}
+
+nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
+                                   nfh_sampler *out) {
+  memset(out, 0, sizeof(*out));
+  if (size < 16)
+    return NFH_ECORRUPT;
+  out->id = (int32_t)nfh__ld32(p + 4);
+  uint32_t interval = nfh__ld32(p + 8);
+  out->algorithm = nfh__ld16(p + 12);
+  out->exporter_sysid = nfh__ld16(p + 14);
+  out->packet_interval = 1;
+  out->space_interval = interval > 0 ? interval - 1 : 0;
+  return NFH_OK;
+}

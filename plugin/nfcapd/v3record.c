@@ -1,0 +1,338 @@
+/* v3record.c - layout-2 record decoding; see v3record.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "block.h"
+#include "records.h"
+#include "v3record.h"
+
+/* Element ids of the V3 record (nfdump's nfxV3.h) that nfhunt reads. */
+enum {
+  EX_GENERIC_FLOW = 1,
+  EX_IPV4_FLOW = 2,
+  EX_IPV6_FLOW = 3,
+  EX_FLOW_MISC = 4,
+  EX_CNT_FLOW = 5,
+  EX_VLAN = 6,
+  EX_AS_ROUTING = 7,
+  EX_BGP_NEXT_HOP_V4 = 8,
+  EX_BGP_NEXT_HOP_V6 = 9,
+  EX_IP_NEXT_HOP_V4 = 10,
+  EX_IP_NEXT_HOP_V6 = 11,
+  EX_IP_RECEIVED_V4 = 12,
+  EX_IP_RECEIVED_V6 = 13,
+  EX_LATENCY = 17,
+  EX_SAMPLER_INFO = 18,
+  EX_NSEL_COMMON = 19,
+  EX_NAT_XLATE_IPV4 = 20,
+  EX_NAT_XLATE_IPV6 = 21,
+  EX_NAT_XLATE_PORT = 22,
+  EX_NAT_COMMON = 25,
+  EX_LAYER2 = 38
+};
+
+#define V3_HEADER_SIZE 12
+#define ELEMENT_HEADER_SIZE 4
+
+/* V3 record flag bits. */
+#define V3_FLAG_EVENT 0x01
+#define V3_FLAG_SAMPLED 0x02
+#define V3_FLAG_ANON 0x04
+
+/* nfdump stores IPv6 addresses as two host-order u64 halves. */
+static void load_v6(nfh_addr *addr, const uint8_t *p) {
+  uint8_t bytes[16];
+  for (int half = 0; half < 2; half++) {
+    uint64_t v = nfh__ld64(p + 8 * half);
+    for (int i = 7; i >= 0; i--) {
+      bytes[8 * half + i] = (uint8_t)v;
+      v >>= 8;
+    }
+  }
+  nfh_addr_set_v6(addr, bytes);
+}
+
+static int is_icmp(uint8_t proto) { return proto == 1 || proto == 58; }
+
+/* Decodes one V3 record at p (size bytes, size >= V3_HEADER_SIZE). */
+static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
+                            uint32_t record_no) {
+  unsigned num_elements = nfh__ld16(p + 4);
+  uint8_t rflags = p[10];
+  nfh_flow *flow = nfh__block_add_flow(block);
+  if (!flow)
+    return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+  size_t flow_index = block->nflows - 1;
+  flow->exporter_sysid = nfh__ld16(p + 8);
+  flow->nf_version = p[11];
+  if (rflags & V3_FLAG_SAMPLED)
+    flow->flags |= NFH_FLOW_SAMPLED;
+  if (rflags & V3_FLAG_EVENT)
+    flow->flags |= NFH_FLOW_EVENT;
+  if (rflags & V3_FLAG_ANON)
+    flow->flags |= NFH_FLOW_ANON;
+
+  /* Both address elements may be present (nfdump blanks duplicates with
+   * EXnull, but not always); decide after all elements are seen. */
+  const uint8_t *v4 = NULL, *v6 = NULL;
+  int ip_version = 0;
+  uint64_t event_ms = 0;
+
+  size_t off = V3_HEADER_SIZE;
+  for (unsigned i = 0; i < num_elements; i++) {
+    if (size - off < ELEMENT_HEADER_SIZE)
+      return nfh__block_fail(block, NFH_ECORRUPT,
+                             "record %u: element %u of %u beyond record end",
+                             record_no, i + 1, num_elements);
+    unsigned type = nfh__ld16(p + off);
+    size_t len = nfh__ld16(p + off + 2);
+    if (len < ELEMENT_HEADER_SIZE || len > size - off)
+      return nfh__block_fail(block, NFH_ECORRUPT,
+                             "record %u: element %u (type %u) has bad length "
+                             "%zu",
+                             record_no, i + 1, type, len);
+    const uint8_t *e = p + off + ELEMENT_HEADER_SIZE;
+    size_t elen = len - ELEMENT_HEADER_SIZE;
+    off += len;
+
+    /* An element shorter than its type's layout is skipped, never read
+     * past: that covers both damage and older element versions. */
+    switch (type) {
+    case EX_GENERIC_FLOW:
+      if (elen < 48)
+        break;
+      flow->first_ms = nfh__ld64(e);
+      flow->last_ms = nfh__ld64(e + 8);
+      flow->received_ms = nfh__ld64(e + 16);
+      flow->packets = nfh__ld64(e + 24);
+      flow->bytes = nfh__ld64(e + 32);
+      flow->src_port = nfh__ld16(e + 40);
+      flow->dst_port = nfh__ld16(e + 42);
+      flow->proto = e[44];
+      flow->tcp_flags = e[45];
+      flow->fwd_status = e[46];
+      flow->tos = e[47];
+      break;
+    case EX_IPV4_FLOW:
+      if (elen >= 8)
+        v4 = e;
+      break;
+    case EX_IPV6_FLOW:
+      if (elen >= 32)
+        v6 = e;
+      break;
+    case EX_FLOW_MISC:
+      if (elen < 14)
+        break;
+      flow->input_if = nfh__ld32(e);
+      flow->output_if = nfh__ld32(e + 4);
+      flow->src_mask = e[8];
+      flow->dst_mask = e[9];
+      flow->direction = e[10];
+      flow->dst_tos = e[11];
+      flow->biflow_dir = e[12];
+      flow->end_reason = e[13];
+      break;
+    case EX_CNT_FLOW:
+      if (elen < 24)
+        break;
+      flow->aggr_flows = nfh__ld64(e);
+      flow->out_packets = nfh__ld64(e + 8);
+      flow->out_bytes = nfh__ld64(e + 16);
+      flow->flags |= NFH_FLOW_HAS_OUT;
+      break;
+    case EX_VLAN:
+      if (elen < 8)
+        break;
+      flow->src_vlan = nfh__ld32(e);
+      flow->dst_vlan = nfh__ld32(e + 4);
+      break;
+    case EX_AS_ROUTING:
+      if (elen < 8)
+        break;
+      flow->src_as = nfh__ld32(e);
+      flow->dst_as = nfh__ld32(e + 4);
+      break;
+    case EX_BGP_NEXT_HOP_V4:
+      if (elen >= 4)
+        nfh_addr_set_v4(&flow->bgp_next_hop, nfh__ld32(e));
+      break;
+    case EX_BGP_NEXT_HOP_V6:
+      if (elen >= 16)
+        load_v6(&flow->bgp_next_hop, e);
+      break;
+    case EX_IP_NEXT_HOP_V4:
+      if (elen >= 4)
+        nfh_addr_set_v4(&flow->next_hop, nfh__ld32(e));
+      break;
+    case EX_IP_NEXT_HOP_V6:
+      if (elen >= 16)
+        load_v6(&flow->next_hop, e);
+      break;
+    case EX_IP_RECEIVED_V4:
+      if (elen >= 4)
+        nfh_addr_set_v4(&flow->router, nfh__ld32(e));
+      break;
+    case EX_IP_RECEIVED_V6:
+      if (elen >= 16)
+        load_v6(&flow->router, e);
+      break;
+    case EX_LATENCY:
+      if (elen < 24)
+        break;
+      flow->client_latency_us = nfh__ld64(e);
+      flow->server_latency_us = nfh__ld64(e + 8);
+      flow->app_latency_us = nfh__ld64(e + 16);
+      break;
+    case EX_SAMPLER_INFO: {
+      /* 1.7.2 and later: {u64 selectorID, u16 sysid}; before: {i32 id,
+       * u32 interval, u16 mode, u16 sysid}. Told apart by length. */
+      int64_t selector;
+      if (elen >= 16 && len == 20)
+        selector = (int64_t)nfh__ld64(e);
+      else if (elen >= 12)
+        selector = (int32_t)nfh__ld32(e);
+      else
+        break;
+      if (nfh__block_set_selector(block, flow_index, selector) != NFH_OK)
+        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+      break;
+    }
+    case EX_NSEL_COMMON:
+      if (elen < 15)
+        break;
+      event_ms = nfh__ld64(e);
+      flow->fw_event = e[14];
+      break;
+    case EX_NAT_XLATE_IPV4:
+      if (elen < 8)
+        break;
+      nfh_addr_set_v4(&flow->nat_src, nfh__ld32(e));
+      nfh_addr_set_v4(&flow->nat_dst, nfh__ld32(e + 4));
+      flow->flags |= NFH_FLOW_HAS_NAT;
+      break;
+    case EX_NAT_XLATE_IPV6:
+      if (elen < 32)
+        break;
+      load_v6(&flow->nat_src, e);
+      load_v6(&flow->nat_dst, e + 16);
+      flow->flags |= NFH_FLOW_HAS_NAT;
+      break;
+    case EX_NAT_XLATE_PORT:
+      if (elen < 4)
+        break;
+      flow->nat_src_port = nfh__ld16(e);
+      flow->nat_dst_port = nfh__ld16(e + 2);
+      flow->flags |= NFH_FLOW_HAS_NAT;
+      break;
+    case EX_NAT_COMMON:
+      if (elen < 13)
+        break;
+      if (!event_ms)
+        event_ms = nfh__ld64(e);
+      /* 1.7.0 had two VRF words before the event byte (length 28). */
+      flow->nat_event = elen >= 24 ? e[20] : e[12];
+      break;
+    case EX_LAYER2:
+      if (elen >= 27)
+        ip_version = e[26];
+      break;
+    default:
+      /* EXnull (0), elements nfhunt does not use, and types newer than
+       * this reader: skipped by their length. */
+      break;
+    }
+  }
+
+  if (v4 && v6) {
+    /* nfdump's rule: the layer-2 element's IP version decides; without
+     * it the flow is IPv4 when the IPv4 element is not all zero. */
+    if (ip_version == 6 || (ip_version != 4 && nfh__ld32(v4) == 0 &&
+                            nfh__ld32(v4 + 4) == 0))
+      v4 = NULL;
+    else
+      v6 = NULL;
+  }
+  if (v4) {
+    nfh_addr_set_v4(&flow->src, nfh__ld32(v4));
+    nfh_addr_set_v4(&flow->dst, nfh__ld32(v4 + 4));
+  } else if (v6) {
+    load_v6(&flow->src, v6);
+    load_v6(&flow->dst, v6 + 16);
+  }
+  if (flow->first_ms == 0 && event_ms) {
+    flow->first_ms = event_ms;
+    if (flow->last_ms == 0)
+      flow->last_ms = event_ms;
+  }
+  if (flow->aggr_flows == 0)
+    flow->aggr_flows = 1;
+  if (is_icmp(flow->proto)) {
+    flow->icmp_type = (uint8_t)(flow->dst_port >> 8);
+    flow->icmp_code = (uint8_t)flow->dst_port;
+    flow->src_port = 0;
+  }
+  return NFH_OK;
+}
+
+nfh_status nfh__v3_decode_block(nfh__block *block) {
+  const uint8_t *p = block->data;
+  size_t left = block->data_len;
+  for (uint32_t n = 0; n < block->num_records; n++) {
+    if (left < 4)
+      return nfh__block_fail(block, NFH_ECORRUPT,
+                             "record %u of %u beyond block end", n + 1,
+                             block->num_records);
+    unsigned type = nfh__ld16(p);
+    size_t size = nfh__ld16(p + 2);
+    if (size < 4 || size > left)
+      return nfh__block_fail(block, NFH_ECORRUPT,
+                             "record %u of %u (type %u) has bad size %zu "
+                             "(%zu bytes left in block)",
+                             n + 1, block->num_records, type, size, left);
+    nfh_status st = NFH_OK;
+    switch (type) {
+    case NFH__REC_V3:
+      if (size < V3_HEADER_SIZE)
+        return nfh__block_fail(block, NFH_ECORRUPT,
+                               "record %u: V3 record of %zu bytes", n + 1,
+                               size);
+      st = decode_v3(block, p, size, n + 1);
+      break;
+    case NFH__REC_EXPORTER_INFO: {
+      nfh_exporter e;
+      if (nfh__rec_exporter(p, size, &e) != NFH_OK)
+        return nfh__block_fail(block, NFH_ECORRUPT,
+                               "record %u: exporter record of %zu bytes",
+                               n + 1, size);
+      if (nfh__block_add_exporter(block, &e) != NFH_OK)
+        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+      break;
+    }
+    case NFH__REC_SAMPLER:
+    case NFH__REC_SAMPLER_LEGACY: {
+      nfh_sampler s;
+      nfh_status rs = type == NFH__REC_SAMPLER
+                          ? nfh__rec_sampler(p, size, &s)
+                          : nfh__rec_sampler_legacy(p, size, &s);
+      if (rs != NFH_OK)
+        return nfh__block_fail(block, NFH_ECORRUPT,
+                               "record %u: sampler record of %zu bytes",
+                               n + 1, size);
+      if (nfh__block_add_sampler(block, &s) != NFH_OK)
+        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+      break;
+    }
+    default:
+      /* Exporter stats, name arrays, slack, V4 records of 1.8 and
+       * anything newer: skipped by size. */
+      break;
+    }
+    if (st != NFH_OK)
+      return st;
+    p += size;
+    left -= size;
+  }
+  return NFH_OK;
+}

@@ -1,0 +1,219 @@
+/* test_filelist.c - nfdump-style file selection and -t parsing. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <nfhunt/filelist.h>
+
+static char root[] = "/tmp/nfh_test_filelist_XXXXXX";
+
+/* Creates root/rel with the nfcapd magic (or other bytes). */
+static void touch(const char *rel, int magic) {
+  char path[512], dir[512];
+  snprintf(path, sizeof(path), "%s/%s", root, rel);
+  strcpy(dir, path);
+  for (char *p = dir + strlen(root) + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(dir, 0755);
+      *p = '/';
+    }
+  FILE *f = fopen(path, "wb");
+  if (magic)
+    fwrite("\x0c\xa5\x02\x00", 1, 4, f);
+  else
+    fwrite("{}\n", 1, 3, f);
+  fclose(f);
+}
+
+static int setup(void) {
+  if (!mkdtemp(root))
+    return -1;
+  /* Two sources in an -S 1 hierarchy (%Y/%m/%d), with the clutter that
+   * real flow directories hold. */
+  touch("a/2024/03/01/nfcapd.202403012350", 1);
+  touch("a/2024/03/01/nfcapd.202403012355", 1);
+  touch("a/2024/03/02/nfcapd.202403020000", 1);
+  touch("a/2024/03/02/nfcapd.202403020005", 1);
+  touch("a/2024/03/02/nfhunt.202403020005.json", 0);
+  touch("a/nfcapd.current.1a2b3c", 1);
+  touch("a/.nfstat", 0);
+  touch("a/2024/03/02/nfcapd.202403020010.pcap", 1);
+  touch("b/2024/03/01/nfcapd.202403012355", 1);
+  touch("b/2024/03/02/nfcapd.202403020000", 1);
+  return 0;
+}
+
+static int teardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tail(const nfh_filelist *l, size_t i) {
+  return nfh_filelist_path(l, i) + strlen(root) + 1;
+}
+
+static void test_recursive(void) {
+  nfh_filelist *l;
+  char spec[512];
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/a", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  /* current, dot files, pcap names and non-nfcapd files are skipped. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_count(l), 4);
+  CU_ASSERT_STRING_EQUAL(tail(l, 0), "a/2024/03/01/nfcapd.202403012350");
+  CU_ASSERT_STRING_EQUAL(tail(l, 3), "a/2024/03/02/nfcapd.202403020005");
+  nfh_filelist_destroy(l);
+}
+
+static void test_ranges(void) {
+  nfh_filelist *l;
+  char spec[512];
+  /* dir/first: from first to the end. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/a/2024/03/01/nfcapd.202403012355", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL(nfh_filelist_count(l), 1);
+  nfh_filelist_destroy(l);
+
+  /* first:last across days; last relative to the flow root. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec),
+           "%s/a/2024/03/01/nfcapd.202403012355:2024/03/02/"
+           "nfcapd.202403020000",
+           root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_count(l), 2);
+  CU_ASSERT_STRING_EQUAL(tail(l, 0), "a/2024/03/01/nfcapd.202403012355");
+  CU_ASSERT_STRING_EQUAL(tail(l, 1), "a/2024/03/02/nfcapd.202403020000");
+  nfh_filelist_destroy(l);
+
+  /* A reversed range is an error with a message. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec),
+           "%s/a/2024/03/02/nfcapd.202403020000:nfcapd.202403010000", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_ESYNTAX);
+  CU_ASSERT(strlen(nfh_filelist_error(l)) > 0);
+  snprintf(spec, sizeof(spec), "%s/nope", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_ENOTFOUND);
+  nfh_filelist_destroy(l);
+}
+
+static void test_sources(void) {
+  nfh_filelist *l;
+  char spec[512];
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/a:b", root);
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_set_sources(l, spec), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, "2024/03/01/nfcapd.202403012355:"
+                                            "2024/03/02/nfcapd.202403020000"),
+                  NFH_OK);
+  nfh_filelist_finish(l);
+  /* Both sources, interleaved by time slot. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_count(l), 4);
+  CU_ASSERT_STRING_EQUAL(tail(l, 0), "a/2024/03/01/nfcapd.202403012355");
+  CU_ASSERT_STRING_EQUAL(tail(l, 1), "b/2024/03/01/nfcapd.202403012355");
+  CU_ASSERT_STRING_EQUAL(tail(l, 2), "a/2024/03/02/nfcapd.202403020000");
+  nfh_filelist_destroy(l);
+
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_set_sources(l, spec), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_filelist_add_sources(l), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL(nfh_filelist_count(l), 6);
+  nfh_filelist_destroy(l);
+
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/a:zzz", root);
+  CU_ASSERT_EQUAL(nfh_filelist_set_sources(l, spec), NFH_ENOTFOUND);
+  nfh_filelist_destroy(l);
+}
+
+static void test_explicit_files(void) {
+  nfh_filelist *l;
+  char spec[512];
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  /* An explicit file is taken as named, even a non-nfcapd one: the
+   * reader then reports it. */
+  snprintf(spec, sizeof(spec), "%s/a/2024/03/02/nfhunt.202403020005.json",
+           root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_file(l, spec), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/b", root); /* a directory: as -R */
+  CU_ASSERT_EQUAL(nfh_filelist_add_file(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL(nfh_filelist_count(l), 3);
+  nfh_filelist_destroy(l);
+}
+
+static uint64_t local_ms(int y, int mo, int d, int h, int mi, int s) {
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
+  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s, tm.tm_isdst = -1;
+  return (uint64_t)mktime(&tm) * 1000;
+}
+
+static void test_time_window(void) {
+  uint64_t a, b;
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/01.10:15:00-2024/03/01."
+                                        "11:00:00",
+                                        &a, &b),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(a, local_ms(2024, 3, 1, 10, 15, 0));
+  CU_ASSERT_EQUAL(b, local_ms(2024, 3, 1, 11, 0, 0) + 999);
+  /* Partial ends cover their unit. */
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/01-2024/03/02", &a, &b),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(a, local_ms(2024, 3, 1, 0, 0, 0));
+  CU_ASSERT_EQUAL(b, local_ms(2024, 3, 3, 0, 0, 0) - 1);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/01.10", &a, &b), NFH_OK);
+  CU_ASSERT_EQUAL(a, local_ms(2024, 3, 1, 10, 0, 0));
+  CU_ASSERT_EQUAL(b, UINT64_MAX);
+  /* ISO 8601 on both ends. */
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024-03-01T10:00-2024-03-01T10:30",
+                                        &a, &b),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(a, local_ms(2024, 3, 1, 10, 0, 0));
+  CU_ASSERT_EQUAL(b, local_ms(2024, 3, 1, 10, 30, 0) + 60000 - 1);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("yesterday", &a, &b), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/13/01", &a, &b), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/02-2024/03/01", &a, &b),
+                  NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/01.10:00:00x", &a, &b),
+                  NFH_ESYNTAX);
+}
+
+static void test_slot_time(void) {
+  CU_ASSERT_EQUAL(nfh_file_slot_time("/x/nfcapd.202403011005"),
+                  (int64_t)(local_ms(2024, 3, 1, 10, 5, 0) / 1000));
+  CU_ASSERT_EQUAL(nfh_file_slot_time("nfcapd.20240301100530"),
+                  (int64_t)(local_ms(2024, 3, 1, 10, 5, 30) / 1000));
+  CU_ASSERT_EQUAL(nfh_file_slot_time("nfcapd.current.1234"), -1);
+  CU_ASSERT_EQUAL(nfh_file_slot_time("nfcapd.2024"), -1);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("filelist", setup, teardown);
+  CU_add_test(s, "recursive -R", test_recursive);
+  CU_add_test(s, "ranges", test_ranges);
+  CU_add_test(s, "-M sources", test_sources);
+  CU_add_test(s, "explicit files", test_explicit_files);
+  CU_add_test(s, "-t windows", test_time_window);
+  CU_add_test(s, "slot time from name", test_slot_time);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}

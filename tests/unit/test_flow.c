@@ -1,0 +1,74 @@
+/* test_flow.c - the flow model's address helpers. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include <nfhunt/flow.h>
+#include <nfhunt/status.h>
+
+static void check_roundtrip(const char *text, const char *expect, int family) {
+  nfh_addr a;
+  char buf[NFH_ADDR_STRLEN];
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(text, &a), 0);
+  CU_ASSERT_EQUAL(a.family, family);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&a, buf, sizeof(buf)), expect);
+}
+
+static void test_format_v4_v6(void) {
+  check_roundtrip("10.1.2.3", "10.1.2.3", 4);
+  check_roundtrip("255.255.255.255", "255.255.255.255", 4);
+  /* RFC 5952: lower case, longest zero run compressed, no leading 0s. */
+  check_roundtrip("2001:DB8:0:0:0:0:0:1", "2001:db8::1", 6);
+  check_roundtrip("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1", 6);
+  check_roundtrip("fe80::0001", "fe80::1", 6);
+  check_roundtrip("::", "::", 6);
+}
+
+static void test_v4_mapping(void) {
+  nfh_addr a, b;
+  nfh_addr_set_v4(&a, 0xC0A80101u);
+  CU_ASSERT_EQUAL(nfh_addr_v4(&a), 0xC0A80101u);
+  CU_ASSERT_EQUAL(a.bytes[10], 0xff);
+  CU_ASSERT_EQUAL(a.bytes[15], 0x01);
+  nfh_addr_parse("192.168.1.1", &b);
+  CU_ASSERT_EQUAL(nfh_addr_compare(&a, &b), 0);
+  nfh_addr_parse("192.168.1.2", &b);
+  CU_ASSERT(nfh_addr_compare(&a, &b) < 0);
+  /* The same 16 bytes as IPv6 are a different address. */
+  nfh_addr_set_v6(&b, a.bytes);
+  CU_ASSERT(nfh_addr_compare(&a, &b) != 0);
+  CU_ASSERT_EQUAL(nfh_addr_v4(&b), 0);
+}
+
+static void test_parse_errors(void) {
+  nfh_addr a;
+  CU_ASSERT_EQUAL(nfh_addr_parse("300.1.1.1", &a), -1);
+  CU_ASSERT_EQUAL(a.family, 0);
+  CU_ASSERT_EQUAL(nfh_addr_parse("", &a), -1);
+  CU_ASSERT_EQUAL(nfh_addr_parse("1::2::3", &a), -1);
+  char buf[NFH_ADDR_STRLEN] = "x";
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&a, buf, sizeof(buf)), "");
+}
+
+static void test_status_strings(void) {
+  CU_ASSERT_STRING_EQUAL(nfh_strerror(NFH_OK), "success");
+  CU_ASSERT_STRING_EQUAL(nfh_status_name(NFH_ECORRUPT), "ECORRUPT");
+  CU_ASSERT_EQUAL(NFH_ECORRUPT, 11);
+  CU_ASSERT_STRING_EQUAL(nfh_strerror((nfh_status)9999), "unknown status");
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("flow", NULL, NULL);
+  CU_add_test(s, "format v4 and v6", test_format_v4_v6);
+  CU_add_test(s, "v4 mapping and compare", test_v4_mapping);
+  CU_add_test(s, "parse errors", test_parse_errors);
+  CU_add_test(s, "status strings", test_status_strings);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}

@@ -1,0 +1,469 @@
+/* test_reader.c - the nfcapd reader on real files and on hand-built bad
+ * ones. Real files come from ../shared/data (nfdump is the oracle for the
+ * values checked here; see tests/e2e for the flow-by-flow comparison). */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nfhunt/reader.h>
+
+#include "../../plugin/common/alloc.h"
+#include "../../plugin/nfcapd/codec.h"
+
+static char tmpdir[] = "/tmp/nfh_test_reader_XXXXXX";
+static const char *sample = NFH_SHARED_DATA "/chrispassas-nfcapd.sample";
+
+/* ---------------------------------------------------- file construction */
+
+typedef struct buf {
+  uint8_t data[1 << 16];
+  size_t len;
+} buf;
+
+static void put16(buf *b, uint16_t v) {
+  b->data[b->len++] = (uint8_t)v;
+  b->data[b->len++] = (uint8_t)(v >> 8);
+}
+static void put32(buf *b, uint32_t v) {
+  put16(b, (uint16_t)v);
+  put16(b, (uint16_t)(v >> 16));
+}
+static void put64(buf *b, uint64_t v) {
+  put32(b, (uint32_t)v);
+  put32(b, (uint32_t)(v >> 32));
+}
+static void put8(buf *b, uint8_t v) { b->data[b->len++] = v; }
+
+/* One V3 record: generic flow + IPv4, exporter sysid 1. */
+static void v3_record(buf *b, uint64_t first, uint32_t src, uint16_t dport,
+                      uint8_t proto) {
+  put16(b, 11);
+  put16(b, 12 + 52 + 12);
+  put16(b, 2);   /* elements */
+  put8(b, 0);    /* engine type */
+  put8(b, 0);    /* engine id */
+  put16(b, 1);   /* exporter sysid */
+  put8(b, 0);    /* flags */
+  put8(b, 9);    /* netflow v9 */
+  put16(b, 1);   /* EXgenericFlow */
+  put16(b, 52);
+  put64(b, first);
+  put64(b, first + 1500);
+  put64(b, first + 60000);
+  put64(b, 3);   /* packets */
+  put64(b, 180); /* bytes */
+  put16(b, 40000);
+  put16(b, dport);
+  put8(b, proto);
+  put8(b, 0x02);
+  put8(b, 0);
+  put8(b, 0);
+  put16(b, 2); /* EXipv4Flow */
+  put16(b, 12);
+  put32(b, src);
+  put32(b, 0x0a000001);
+}
+
+/* Writes a layout-2 file: header, the given data block payloads (codec
+ * none) and an appendix unless 'open_file'. Returns its path (static). */
+static const char *write_l2(const char *name, const buf *blocks, int nblocks,
+                            const uint32_t *nrecs, int open_file,
+                            int codec, int version) {
+  static char path[256];
+  snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+  buf *f = calloc(1, sizeof(buf) * 4);
+  put16(f, 0xA50C);
+  put16(f, (uint16_t)version);
+  put32(f, 0xF1070800);
+  put64(f, 1700000000);
+  put8(f, (uint8_t)codec);
+  put8(f, 0);
+  put16(f, open_file ? 0 : 1);
+  put32(f, 1);
+  size_t off_pos = f->len;
+  put64(f, 0);
+  put32(f, 0);
+  put32(f, open_file ? 0 : (uint32_t)nblocks);
+  for (int i = 0; i < nblocks; i++) {
+    put32(f, nrecs[i]);
+    put32(f, (uint32_t)blocks[i].len);
+    put16(f, 3);
+    put16(f, 0);
+    memcpy(f->data + f->len, blocks[i].data, blocks[i].len);
+    f->len += blocks[i].len;
+  }
+  if (!open_file) {
+    uint64_t off = f->len;
+    memcpy(f->data + off_pos, &off, 8);
+    put32(f, 2);
+    put32(f, 8 + 148);
+    put16(f, 3);
+    put16(f, 0);
+    put16(f, 0x8001);
+    put16(f, 8);
+    memcpy(f->data + f->len, "abc", 4);
+    f->len += 4;
+    put16(f, 0x8002);
+    put16(f, 148);
+    for (int i = 0; i < 18; i++)
+      put64(f, i == 0 ? 2 : 0);
+  }
+  FILE *fp = fopen(path, "wb");
+  fwrite(f->data, 1, f->len, fp);
+  fclose(fp);
+  free(f);
+  return path;
+}
+
+static void write_bytes(const char *name, const void *p, size_t n,
+                        char *path, size_t len) {
+  snprintf(path, len, "%s/%s", tmpdir, name);
+  FILE *fp = fopen(path, "wb");
+  fwrite(p, 1, n, fp);
+  fclose(fp);
+}
+
+static int have_sample(void) { return access(sample, R_OK) == 0; }
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_sample_file(void) {
+  if (!have_sample())
+    return;
+  nfh_reader *r;
+  nfh_reader_options opt = {2};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_open(r, sample), NFH_OK);
+  const nfh_file_info *info = nfh_reader_info(r);
+  CU_ASSERT_EQUAL(info->layout, 2);
+  CU_ASSERT_EQUAL(info->codec, 0);
+  CU_ASSERT_STRING_EQUAL(info->ident, "RB-QG-MW-SOLUCOES");
+  CU_ASSERT_EQUAL(info->stat_flows, 3018);
+  const nfh_flow *flows;
+  size_t n, total = 0;
+  int first = 1;
+  nfh_status st;
+  while ((st = nfh_reader_next(r, &flows, &n)) == NFH_OK) {
+    if (first) {
+      /* Values as `nfdump -r FILE -o json` prints the first flow. */
+      char a[NFH_ADDR_STRLEN];
+      const nfh_flow *f = &flows[0];
+      CU_ASSERT_EQUAL(f->first_ms, 1674671743884ull);
+      CU_ASSERT_EQUAL(f->last_ms, 1674671733254ull);
+      CU_ASSERT_EQUAL(f->received_ms, 1674671760039ull);
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&f->src, a, sizeof(a)),
+                             "52.5.7.161");
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&f->dst, a, sizeof(a)),
+                             "170.80.156.33");
+      CU_ASSERT_EQUAL(f->src_port, 443);
+      CU_ASSERT_EQUAL(f->dst_port, 57358);
+      CU_ASSERT_EQUAL(f->packets, 9);
+      CU_ASSERT_EQUAL(f->bytes, 930);
+      CU_ASSERT_EQUAL(f->tcp_flags, 0x18);
+      CU_ASSERT_EQUAL(f->input_if, 9);
+      CU_ASSERT_EQUAL(f->output_if, 10);
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&f->next_hop, a, sizeof(a)),
+                             "192.168.0.99");
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&f->router, a, sizeof(a)),
+                             "170.80.156.33");
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&f->exporter, a, sizeof(a)),
+                             "170.80.156.33");
+      CU_ASSERT_EQUAL(f->exporter_sysid, 1);
+      CU_ASSERT_EQUAL(f->sampling, 1);
+      first = 0;
+    }
+    total += n;
+  }
+  CU_ASSERT_EQUAL(st, NFH_END);
+  CU_ASSERT_EQUAL(total, 3018);
+  size_t ne;
+  const nfh_exporter *e = nfh_reader_exporters(r, &ne);
+  CU_ASSERT_EQUAL(ne, 1);
+  if (ne)
+    CU_ASSERT_EQUAL(e[0].version, 10);
+  nfh_reader_destroy(r);
+}
+
+/* A checksum over every field the model holds, to compare two reads. */
+static uint64_t hash_file(const char *path, unsigned threads, size_t *count) {
+  nfh_reader *r;
+  nfh_reader_options opt = {threads};
+  uint64_t h = 1469598103934665603ull;
+  *count = 0;
+  if (nfh_reader_create(&opt, &r) != NFH_OK)
+    return 0;
+  if (nfh_reader_open(r, path) == NFH_OK) {
+    const nfh_flow *flows;
+    size_t n;
+    while (nfh_reader_next(r, &flows, &n) == NFH_OK) {
+      const uint8_t *p = (const uint8_t *)flows;
+      for (size_t i = 0; i < n * sizeof(nfh_flow); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+      *count += n;
+    }
+  }
+  nfh_reader_destroy(r);
+  return h;
+}
+
+static void test_threads_agree(void) {
+  if (!have_sample())
+    return;
+  size_t n0, n1, n4;
+  uint64_t h0 = hash_file(sample, 0, &n0);
+  uint64_t h1 = hash_file(sample, 1, &n1);
+  uint64_t h4 = hash_file(sample, 4, &n4);
+  CU_ASSERT_EQUAL(n0, 3018);
+  CU_ASSERT_EQUAL(n0, n1);
+  CU_ASSERT_EQUAL(n0, n4);
+  CU_ASSERT_EQUAL(h0, h1);
+  CU_ASSERT_EQUAL(h0, h4);
+}
+
+static void test_built_file(void) {
+  buf blocks[3];
+  memset(blocks, 0, sizeof(blocks));
+  v3_record(&blocks[0], 1700000000000ull, 0xc0a80001, 80, 6);
+  v3_record(&blocks[0], 1700000001000ull, 0xc0a80002, 0x0303, 1);
+  v3_record(&blocks[2], 1700000002000ull, 0xc0a80003, 53, 17);
+  uint32_t nrecs[3] = {2, 0, 1};
+  /* Block 1 is empty: it must be skipped, not end the file. */
+  const char *path = write_l2("built", blocks, 3, nrecs, 0, 0, 2);
+  nfh_reader *r;
+  nfh_reader_options opt = {0};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_open(r, path), NFH_OK);
+  CU_ASSERT_STRING_EQUAL(nfh_reader_info(r)->ident, "abc");
+  const nfh_flow *f;
+  size_t n;
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_next(r, &f, &n), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(n, 2);
+  CU_ASSERT_EQUAL(f[0].dst_port, 80);
+  CU_ASSERT_EQUAL(f[0].src_port, 40000);
+  CU_ASSERT_EQUAL(f[0].last_ms - f[0].first_ms, 1500);
+  /* ICMP: source port zeroed, type/code from the destination port. */
+  CU_ASSERT_EQUAL(f[1].proto, 1);
+  CU_ASSERT_EQUAL(f[1].src_port, 0);
+  CU_ASSERT_EQUAL(f[1].dst_port, 0x0303);
+  CU_ASSERT_EQUAL(f[1].icmp_type, 3);
+  CU_ASSERT_EQUAL(f[1].icmp_code, 3);
+  CU_ASSERT_EQUAL(nfh_addr_v4(&f[1].src), 0xc0a80002);
+  CU_ASSERT_EQUAL(nfh_reader_next(r, &f, &n), NFH_OK);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_EQUAL(nfh_reader_next(r, &f, &n), NFH_END);
+  CU_ASSERT_EQUAL(nfh_reader_next(r, &f, &n), NFH_END);
+  nfh_reader_destroy(r);
+}
+
+/* Opens path and reads it to the end; returns the first failure. */
+static nfh_status read_all(nfh_reader *r, const char *path, size_t *flows) {
+  *flows = 0;
+  nfh_status st = nfh_reader_open(r, path);
+  if (st != NFH_OK)
+    return st;
+  const nfh_flow *f;
+  size_t n;
+  while ((st = nfh_reader_next(r, &f, &n)) == NFH_OK)
+    *flows += n;
+  return st == NFH_END ? NFH_OK : st;
+}
+
+static void test_bad_headers(void) {
+  nfh_reader *r;
+  nfh_reader_options opt = {0};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  char path[256];
+  size_t n;
+  uint8_t bytes[64];
+
+  write_bytes("empty", bytes, 0, path, sizeof(path));
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ETRUNC);
+  CU_ASSERT(strlen(nfh_reader_error(r)) > 0);
+
+  memset(bytes, 0, sizeof(bytes));
+  memcpy(bytes, "GARBAGE!", 8);
+  write_bytes("magic", bytes, sizeof(bytes), path, sizeof(path));
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_EMAGIC);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "magic"));
+
+  bytes[0] = 0xA5, bytes[1] = 0x0C; /* big-endian writer */
+  write_bytes("swapped", bytes, sizeof(bytes), path, sizeof(path));
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_EMAGIC);
+
+  buf none;
+  memset(&none, 0, sizeof(none));
+  uint32_t zero = 0;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("l3", &none, 0, &zero, 0, 0, 3), &n),
+                  NFH_ELAYOUT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "layout 3"));
+  CU_ASSERT_EQUAL(read_all(r, write_l2("l9", &none, 0, &zero, 0, 0, 9), &n),
+                  NFH_ELAYOUT);
+  CU_ASSERT_EQUAL(read_all(r, write_l2("codec", &none, 0, &zero, 0, 7, 2),
+                           &n),
+                  NFH_ECODEC);
+
+  /* A file nfcapd still writes: no blocks, no appendix, no error. */
+  CU_ASSERT_EQUAL(read_all(r, write_l2("current", &none, 0, &zero, 1, 0, 2),
+                           &n),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(n, 0);
+
+  CU_ASSERT_EQUAL(read_all(r, "/nonexistent/nfcapd.x", &n), NFH_ENOTFOUND);
+  nfh_reader_destroy(r);
+}
+
+static void test_bad_blocks(void) {
+  nfh_reader *r;
+  nfh_reader_options opt = {2};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  size_t n;
+  buf blk;
+  memset(&blk, 0, sizeof(blk));
+  v3_record(&blk, 1700000000000ull, 1, 2, 6);
+  uint32_t one = 1, five = 5;
+
+  /* More records announced than the block holds. */
+  CU_ASSERT_EQUAL(read_all(r, write_l2("short", &blk, 1, &five, 0, 0, 2), &n),
+                  NFH_ECORRUPT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "block 0"));
+
+  /* A record whose size overruns the block. */
+  buf bad = blk;
+  bad.data[2] = 0xff, bad.data[3] = 0x7f;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("overrun", &bad, 1, &one, 0, 0, 2),
+                           &n),
+                  NFH_ECORRUPT);
+
+  /* An element of length 0 (nfdump: corrupt). */
+  bad = blk;
+  bad.data[12 + 2] = 0, bad.data[12 + 3] = 0;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("elem0", &bad, 1, &one, 0, 0, 2), &n),
+                  NFH_ECORRUPT);
+
+  /* An unknown element type is skipped by its length. */
+  bad = blk;
+  bad.data[12] = 99;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("elem99", &bad, 1, &one, 0, 0, 2),
+                           &n),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(n, 1);
+
+  /* Corrupt LZ4 payload. */
+  memset(&bad, 0xee, sizeof(bad));
+  bad.len = 200;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("lz4bad", &bad, 1, &one, 0, 3, 2), &n),
+                  NFH_EDECOMPRESS);
+
+  /* Truncated: the good file cut inside its block. */
+  const char *good = write_l2("good", &blk, 1, &one, 0, 0, 2);
+  CU_ASSERT_EQUAL(read_all(r, good, &n), NFH_OK);
+  CU_ASSERT_EQUAL(n, 1);
+  char cut[256];
+  snprintf(cut, sizeof(cut), "%s/cut", tmpdir);
+  FILE *in = fopen(good, "rb"), *out = fopen(cut, "wb");
+  uint8_t data[256];
+  size_t got = fread(data, 1, sizeof(data), in);
+  fwrite(data, 1, got > 80 ? 80 : got, out);
+  fclose(in);
+  fclose(out);
+  nfh_status st = read_all(r, cut, &n);
+  CU_ASSERT(st == NFH_ETRUNC || st == NFH_ECORRUPT);
+
+  /* The reader stays usable after every failure. */
+  CU_ASSERT_EQUAL(read_all(r, good, &n), NFH_OK);
+  CU_ASSERT_EQUAL(n, 1);
+  nfh_reader_destroy(r);
+}
+
+static void test_huge_block(void) {
+  /* A block header claiming more than the cap, in a file big enough
+   * that the size is not simply beyond its end. */
+  char path[256];
+  snprintf(path, sizeof(path), "%s/huge", tmpdir);
+  size_t size = NFH_BLOCK_PAYLOAD_MAX + 4096;
+  uint8_t *f = calloc(1, size + 100);
+  buf h;
+  memset(&h, 0, sizeof(h));
+  put16(&h, 0xA50C);
+  put16(&h, 2);
+  put32(&h, 0);
+  put64(&h, 0);
+  put8(&h, 0);
+  put8(&h, 0);
+  put16(&h, 0); /* no appendix: data runs to end of file */
+  put32(&h, 0);
+  put64(&h, 0);
+  put32(&h, 0);
+  put32(&h, 1);
+  put32(&h, 1);
+  put32(&h, (uint32_t)(size - 100));
+  put16(&h, 3);
+  put16(&h, 0);
+  memcpy(f, h.data, h.len);
+  FILE *fp = fopen(path, "wb");
+  fwrite(f, 1, size + 100, fp);
+  fclose(fp);
+  free(f);
+  nfh_reader *r;
+  nfh_reader_options opt = {1};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  size_t n;
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ETOOBIG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "limit"));
+  nfh_reader_destroy(r);
+}
+
+static void test_alloc_failures(void) {
+  if (!have_sample())
+    return;
+  /* Every allocation in turn fails: each run ends in NFH_ENOMEM or
+   * success, never a crash (and, under ASan/valgrind, never a leak). */
+  for (long k = 0; k < 40; k++) {
+    nfh_reader *r = NULL;
+    nfh_reader_options opt = {0};
+    nfh__alloc_fail_after(k);
+    nfh_status st = nfh_reader_create(&opt, &r);
+    if (st == NFH_OK) {
+      size_t n;
+      st = read_all(r, sample, &n);
+      CU_ASSERT(st == NFH_OK || st == NFH_ENOMEM);
+      if (st == NFH_OK)
+        CU_ASSERT_EQUAL(n, 3018);
+    } else {
+      CU_ASSERT_EQUAL(st, NFH_ENOMEM);
+    }
+    nfh__alloc_fail_after(-1);
+    nfh_reader_destroy(r);
+  }
+}
+
+static int setup(void) { return mkdtemp(tmpdir) ? 0 : -1; }
+
+static int teardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("reader", setup, teardown);
+  CU_add_test(s, "real nfcapd 1.7.1 file", test_sample_file);
+  CU_add_test(s, "threads give identical flows", test_threads_agree);
+  CU_add_test(s, "hand-built file", test_built_file);
+  CU_add_test(s, "bad headers", test_bad_headers);
+  CU_add_test(s, "bad blocks", test_bad_blocks);
+  CU_add_test(s, "block beyond the size cap", test_huge_block);
+  CU_add_test(s, "allocation failures", test_alloc_failures);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}
