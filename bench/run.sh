@@ -1,0 +1,103 @@
+#!/bin/sh
+# bench/run.sh - times nfhunt against nfdump over one capture tree.
+#
+# usage: bench/run.sh TREE   (normally through `make bench`)
+#
+# The tree (5-minute nfcapd files in %Y/%m/%d directories, half LZ4, half
+# LZO) is built with nfh-mktree when TREE.stamp does not match the wanted
+# size, else reused. Both tools first read it once untimed, which warms
+# the page cache and gives their flow counts (they must agree, with each
+# other and with the tree). Then, alternately, BENCH_ROUNDS timed runs of
+#   nfhunt --count -R TREE                     (every flow into the model)
+#   nfdump -R TREE -q -s srcip/bytes -n 10     (top talkers)
+# and the median wall time of each gives flows/s and the speed ratio.
+#
+# Environment: NFH_MKTREE, NFHUNT (paths to the programs), NFDUMP
+# (default: nfdump in PATH), BENCH_FLOWS, BENCH_FILES, BENCH_ROUNDS.
+# Exit status: 0, 1 when the counts differ or a run fails, 77 without
+# nfdump.
+
+set -eu
+
+tree=${1:?usage: run.sh TREE}
+MKTREE=${NFH_MKTREE:?set NFH_MKTREE to the nfh-mktree program}
+NFHUNT=${NFHUNT:?set NFHUNT to the nfhunt program}
+NFDUMP=${NFDUMP:-$(command -v nfdump || true)}
+FLOWS=${BENCH_FLOWS:-10000000}
+FILES=${BENCH_FILES:-144}
+ROUNDS=${BENCH_ROUNDS:-3}
+
+if [ -z "$NFDUMP" ]; then
+  echo "bench: nfdump is not installed; nothing to compare against" >&2
+  exit 77
+fi
+
+want="flows=$FLOWS files=$FILES seed=42"
+if [ ! -f "$tree.stamp" ] || [ "$(cat "$tree.stamp")" != "$want" ] ||
+   [ ! -d "$tree" ]; then
+  echo "bench: building $tree ($want) ..."
+  rm -rf "$tree" "$tree.tmp" "$tree.stamp"
+  mkdir -p "$(dirname "$tree")"
+  start=$(date +%s%N)
+  "$MKTREE" -n "$FLOWS" -f "$FILES" -s 42 "$tree.tmp"
+  mv "$tree.tmp" "$tree"
+  echo "$want" > "$tree.stamp"
+  end=$(date +%s%N)
+  echo "bench: tree built in $(( (end - start) / 1000000 )) ms," \
+       "$(du -sh "$tree" | cut -f1) on disk"
+else
+  echo "bench: reusing $tree ($want)"
+fi
+
+# Untimed first reads: warm cache and flow counts.
+nfhunt_out=$("$NFHUNT" --count -R "$tree")
+nfhunt_flows=$(echo "$nfhunt_out" | sed -n 's/.* flows \([0-9]*\) .*/\1/p')
+nfdump_out=$("$NFDUMP" -R "$tree" -o null 2>&1)
+nfdump_flows=$(echo "$nfdump_out" |
+  sed -n 's/^Total flows processed: \([0-9]*\),.*/\1/p')
+echo "bench: nfhunt counts ${nfhunt_flows:-?} flows ($nfhunt_out)"
+echo "bench: nfdump counts ${nfdump_flows:-?} flows" \
+     "($(echo "$nfdump_out" | grep '^Summary' || true))"
+status=0
+if [ -z "$nfhunt_flows" ] || [ "$nfhunt_flows" != "$nfdump_flows" ] ||
+   [ "$nfhunt_flows" != "$FLOWS" ]; then
+  echo "bench: FAIL: flow counts differ (tree has $FLOWS)"
+  status=1
+fi
+
+now() { date +%s%N; }
+times_nfhunt=""
+times_nfdump=""
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+  t0=$(now)
+  "$NFHUNT" --count -R "$tree" > /dev/null
+  t1=$(now)
+  "$NFDUMP" -R "$tree" -q -s srcip/bytes -n 10 > /dev/null
+  t2=$(now)
+  a=$(( (t1 - t0) / 1000 ))
+  b=$(( (t2 - t1) / 1000 ))
+  echo "bench: round $r: nfhunt $(( a / 1000 )) ms, nfdump $(( b / 1000 )) ms"
+  times_nfhunt="$times_nfhunt $a"
+  times_nfdump="$times_nfdump $b"
+  r=$((r + 1))
+done
+
+median() { # microseconds, one per argument
+  printf '%s\n' "$@" | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+          else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# shellcheck disable=SC2086
+m_nfhunt=$(median $times_nfhunt)
+# shellcheck disable=SC2086
+m_nfdump=$(median $times_nfdump)
+
+awk -v flows="$FLOWS" -v a="$m_nfhunt" -v b="$m_nfdump" -v n="$ROUNDS" 'BEGIN {
+  fa = flows / (a / 1e6); fb = flows / (b / 1e6);
+  printf "bench: %d flows, median of %d rounds each (warm cache)\n", flows, n;
+  printf "bench: nfhunt --count -R                   %8.3f s  %12.0f flows/s\n", a / 1e6, fa;
+  printf "bench: nfdump -R -q -s srcip/bytes -n 10   %8.3f s  %12.0f flows/s\n", b / 1e6, fb;
+  printf "bench: ratio nfhunt/nfdump (flows/s)       %8.2f\n", fa / fb;
+}'
+exit $status
