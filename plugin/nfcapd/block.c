@@ -23,6 +23,8 @@ void nfh__block_free(nfh__block *block) {
   nfh__free(block->selectors);
   nfh__free(block->exporters);
   nfh__free(block->samplers);
+  nfh__free(block->exporter_at);
+  nfh__free(block->sampler_at);
   memset(block, 0, sizeof(*block));
 }
 
@@ -77,18 +79,35 @@ nfh_status nfh__block_set_selector(nfh__block *block, size_t flow_index,
   return NFH_OK;
 }
 
+/* Grows a record array and its position array together. */
+static int grow_placed(void **items, size_t **at, size_t *cap, size_t count,
+                       size_t elem) {
+  size_t old_cap = *cap;
+  if (grow(items, cap, count, elem) != 0)
+    return -1;
+  if (*cap != old_cap || !*at) {
+    size_t *grown = nfh__realloc(*at, *cap * sizeof(size_t));
+    if (!grown)
+      return -1;
+    *at = grown;
+  }
+  return 0;
+}
+
 nfh_status nfh__block_add_exporter(nfh__block *block, const nfh_exporter *e) {
-  if (grow((void **)&block->exporters, &block->exporters_cap,
-           block->nexporters, sizeof(*e)) != 0)
+  if (grow_placed((void **)&block->exporters, &block->exporter_at,
+                  &block->exporters_cap, block->nexporters, sizeof(*e)) != 0)
     return NFH_ENOMEM;
+  block->exporter_at[block->nexporters] = block->nflows;
   block->exporters[block->nexporters++] = *e;
   return NFH_OK;
 }
 
 nfh_status nfh__block_add_sampler(nfh__block *block, const nfh_sampler *s) {
-  if (grow((void **)&block->samplers, &block->samplers_cap, block->nsamplers,
-           sizeof(*s)) != 0)
+  if (grow_placed((void **)&block->samplers, &block->sampler_at,
+                  &block->samplers_cap, block->nsamplers, sizeof(*s)) != 0)
     return NFH_ENOMEM;
+  block->sampler_at[block->nsamplers] = block->nflows;
   block->samplers[block->nsamplers++] = *s;
   return NFH_OK;
 }

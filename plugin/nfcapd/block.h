@@ -39,6 +39,11 @@ typedef struct nfh__block {
   size_t nexporters, exporters_cap;
   nfh_sampler *samplers;
   size_t nsamplers, samplers_cap;
+  /* How many flows the block held when each exporter or sampler record
+   * came: nfcapd applied a sampler to the flows after its record, so the
+   * reader resolves them in that order. */
+  size_t *exporter_at;
+  size_t *sampler_at;
 
   nfh_status status;
   char errmsg[192];

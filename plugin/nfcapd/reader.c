@@ -91,6 +91,8 @@ struct nfh_reader {
   nfh_status read_status;
   char read_errmsg[192];
   int finished;            /* no more batches from this file */
+  nfh_status late_status;  /* a fault to report after the last block */
+  char late_errmsg[256];
   long handed_slot;        /* slot lent to the caller, or -1 */
   nfh__l1_maps *maps;
 
@@ -99,6 +101,8 @@ struct nfh_reader {
   size_t nexporters, exporters_cap;
   nfh_sampler *samplers;
   size_t nsamplers, samplers_cap;
+  uint64_t *sampler_seq; /* when each sampler was last announced */
+  uint64_t sampler_clock;
 
   char errmsg[256];
 };
@@ -266,6 +270,7 @@ void nfh_reader_destroy(nfh_reader *r) {
   nfh__l1_maps_destroy(r->maps);
   nfh__free(r->exporters);
   nfh__free(r->samplers);
+  nfh__free(r->sampler_seq);
   nfh__free(r);
 }
 
@@ -483,14 +488,30 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
     return NFH_OK;
   }
   r->info.complete = 1;
-  if (off_appendix < L2_HEADER_SIZE || off_appendix >= r->file_size) {
-    set_error(r, "appendix offset %llu outside the file (%llu bytes)",
-              (unsigned long long)off_appendix,
-              (unsigned long long)r->file_size);
-    return off_appendix >= r->file_size ? NFH_ETRUNC : NFH_ECORRUPT;
+  if (off_appendix < L2_HEADER_SIZE) {
+    set_error(r, "appendix offset %llu inside the header",
+              (unsigned long long)off_appendix);
+    return NFH_ECORRUPT;
   }
-  r->data_end = off_appendix;
-  return read_appendix(r, off_appendix);
+  if (off_appendix < r->file_size)
+    r->data_end = off_appendix;
+  nfh_status st = off_appendix >= r->file_size
+                      ? (set_error(r,
+                                   "appendix offset %llu beyond end of file "
+                                   "(%llu bytes): truncated",
+                                   (unsigned long long)off_appendix,
+                                   (unsigned long long)r->file_size),
+                         NFH_ETRUNC)
+                      : read_appendix(r, off_appendix);
+  if (st == NFH_OK || st == NFH_ENOMEM)
+    return st;
+  /* Like nfdump, still read the data blocks of a file whose appendix is
+   * damaged or cut off; the fault is reported after the last flow. */
+  r->late_status = st;
+  memcpy(r->late_errmsg, r->errmsg, sizeof(r->late_errmsg));
+  r->errmsg[0] = '\0';
+  r->info.has_stat = 0;
+  return NFH_OK;
 }
 
 nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
@@ -498,6 +519,7 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->errmsg[0] = '\0';
   memset(&r->info, 0, sizeof(r->info));
   r->read_failed = 0;
+  r->late_status = NFH_OK;
   r->finished = 0;
   r->blocks_read = 0;
   r->blocks_handed = 0;
@@ -704,11 +726,13 @@ static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
 
 static nfh_status remember_sampler(nfh_reader *r, const nfh_sampler *s) {
   /* nfcapd writes a new record when a sampler's values change: the
-   * latest one wins. */
+   * latest one wins, and becomes the exporter's latest. */
+  r->sampler_clock++;
   for (size_t i = 0; i < r->nsamplers; i++) {
     if (r->samplers[i].exporter_sysid == s->exporter_sysid &&
         r->samplers[i].id == s->id) {
       r->samplers[i] = *s;
+      r->sampler_seq[i] = r->sampler_clock;
       return NFH_OK;
     }
   }
@@ -718,8 +742,13 @@ static nfh_status remember_sampler(nfh_reader *r, const nfh_sampler *s) {
     if (!grown)
       return NFH_ENOMEM;
     r->samplers = grown;
+    uint64_t *seq = nfh__realloc(r->sampler_seq, cap * sizeof(*seq));
+    if (!seq)
+      return NFH_ENOMEM;
+    r->sampler_seq = seq;
     r->samplers_cap = cap;
   }
+  r->sampler_seq[r->nsamplers] = r->sampler_clock;
   r->samplers[r->nsamplers++] = *s;
   return NFH_OK;
 }
@@ -732,6 +761,19 @@ static const nfh_sampler *find_sampler(const nfh_reader *r, uint16_t sysid,
   return NULL;
 }
 
+/* The exporter's sampler announced last (with an id of its own). */
+static const nfh_sampler *latest_sampler(const nfh_reader *r,
+                                         uint16_t sysid) {
+  const nfh_sampler *best = NULL;
+  for (size_t i = 0; i < r->nsamplers; i++) {
+    const nfh_sampler *s = &r->samplers[i];
+    if (s->exporter_sysid == sysid && s->id >= 0 &&
+        (!best || r->sampler_seq[i] > r->sampler_seq[best - r->samplers]))
+      best = s;
+  }
+  return best;
+}
+
 static uint32_t sampler_interval(const nfh_sampler *s) {
   uint64_t pi = s->packet_interval ? s->packet_interval : 1;
   uint64_t n = (pi + s->space_interval) / pi;
@@ -742,7 +784,10 @@ static uint32_t sampler_interval(const nfh_sampler *s) {
 
 /* The interval nfcapd used for a flow, in nfcapd's order of precedence:
  * an overwrite (-s -N), the record's own sampler, the exporter's generic
- * sampler, the default (-s N). */
+ * sampler, the default (-s N). nfcapd 1.7.1 applies a sampler that a
+ * data record names but stores no EXsamplerInfo: a sampled flow with
+ * neither its own nor a generic sampler took the exporter's sampler
+ * announced last. */
 static uint32_t flow_sampling(const nfh_reader *r, const nfh_flow *f,
                               int64_t selector) {
   const nfh_sampler *s = find_sampler(r, f->exporter_sysid, -3);
@@ -753,19 +798,29 @@ static uint32_t flow_sampling(const nfh_reader *r, const nfh_flow *f,
   if (!s)
     s = find_sampler(r, f->exporter_sysid, -1);
   if (!s)
+    s = latest_sampler(r, f->exporter_sysid);
+  if (!s)
     s = find_sampler(r, f->exporter_sysid, -2);
   return s ? sampler_interval(s) : 1;
 }
 
+/* Applies the block's exporter and sampler records and resolves every
+ * flow, in record order: a record counts from the flow after it on. */
 static nfh_status resolve_block(nfh_reader *r, nfh__block *b) {
-  for (size_t i = 0; i < b->nexporters; i++)
-    if (remember_exporter(r, &b->exporters[i]) != NFH_OK)
-      return NFH_ENOMEM;
-  for (size_t i = 0; i < b->nsamplers; i++)
-    if (remember_sampler(r, &b->samplers[i]) != NFH_OK)
-      return NFH_ENOMEM;
+  size_t next_exporter = 0, next_sampler = 0;
   const nfh_exporter *last = NULL;
-  for (size_t i = 0; i < b->nflows; i++) {
+  for (size_t i = 0; i <= b->nflows; i++) {
+    while (next_exporter < b->nexporters &&
+           b->exporter_at[next_exporter] <= i) {
+      if (remember_exporter(r, &b->exporters[next_exporter++]) != NFH_OK)
+        return NFH_ENOMEM;
+      last = NULL; /* the table may have moved */
+    }
+    while (next_sampler < b->nsamplers && b->sampler_at[next_sampler] <= i)
+      if (remember_sampler(r, &b->samplers[next_sampler++]) != NFH_OK)
+        return NFH_ENOMEM;
+    if (i == b->nflows)
+      break;
     nfh_flow *f = &b->flows[i];
     if (f->exporter_sysid) {
       if (!last || last->sysid != f->exporter_sysid) {
@@ -804,6 +859,10 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
       if (r->read_failed) {
         set_error(r, "%s", r->read_errmsg);
         return r->read_status;
+      }
+      if (r->late_status != NFH_OK) {
+        set_error(r, "%s", r->late_errmsg);
+        return r->late_status;
       }
       return NFH_END;
     }
