@@ -4,9 +4,16 @@
 #ifndef NFHUNT_NFHUNT_H
 #define NFHUNT_NFHUNT_H
 
+#include <nfhunt/conn.h>
+#include <nfhunt/engine.h>
 #include <nfhunt/filelist.h>
+#include <nfhunt/finding.h>
 #include <nfhunt/flow.h>
+#include <nfhunt/plugin.h>
 #include <nfhunt/reader.h>
+#include <nfhunt/report.h>
+#include <nfhunt/state.h>
 #include <nfhunt/status.h>
+#include <nfhunt/writer.h>
 
 #endif

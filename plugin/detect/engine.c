@@ -1,0 +1,938 @@
+/* engine.c - the detection engine and plugin host; see nfhunt/engine.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <nfhunt/engine.h>
+#include <nfhunt/plugin.h>
+
+#include "../common/alloc.h"
+#include "../model/stitch.h"
+
+#define SLOT_MS 300000u
+/* A slot is declared over once data time is this far past its end, so
+ * that records exported late still land in it. */
+#define SLOT_GRACE_MS 60000u
+
+typedef struct netblock {
+  uint8_t bytes[16]; /* IPv4 as mapped */
+  unsigned bits;     /* prefix length in the 128-bit space */
+  uint8_t family;
+} netblock;
+
+typedef struct allow_rule {
+  char *detector; /* "*" for all */
+  netblock net;
+  int port; /* -1: any */
+} allow_rule;
+
+typedef struct setting {
+  char *detector, *key, *value;
+} setting;
+
+struct nfh_host {
+  nfh_engine *engine;
+  size_t module;
+};
+
+typedef struct module {
+  void *handle;
+  const nfh_plugin_descriptor *desc;
+  nfh_plugin_info info;
+  char *path;
+  char *error;
+  nfh_host host;
+  nfh_host_api api;
+  void *ctx;
+  int started;
+} module;
+
+struct nfh_engine {
+  char *plugin_dir;
+  uint32_t gap_ms, hold_ms;
+  nfh_log_fn log;
+  void *log_user;
+
+  netblock *home;
+  size_t nhome;
+  int home_is_default;
+  allow_rule *allow;
+  size_t nallow;
+  setting *settings;
+  size_t nsettings;
+  char *only;
+
+  module *modules;
+  size_t nmodules;
+
+  nfh__stitcher *stitcher;
+  uint64_t next_slot_end; /* 0 until the first flow */
+  uint64_t history_ms;
+  nfh_engine_stats stats;
+
+  nfh_report_finding *findings;
+  size_t nfindings, findings_cap;
+};
+
+/* ---------------------------------------------------------------- util */
+
+static void engine_log(nfh_engine *e, int level, const char *source,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void engine_log(nfh_engine *e, int level, const char *source,
+                       const char *fmt, ...) {
+  if (!e->log)
+    return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  e->log(e->log_user, level, source, line);
+}
+
+static int parse_net(const char *text, netblock *out) {
+  char buf[64];
+  if (strlen(text) >= sizeof(buf))
+    return -1;
+  strcpy(buf, text);
+  char *slash = strchr(buf, '/');
+  long bits = -1;
+  if (slash) {
+    char *end;
+    *slash = '\0';
+    bits = strtol(slash + 1, &end, 10);
+    if (end == slash + 1 || *end)
+      return -1;
+  }
+  nfh_addr a;
+  if (nfh_addr_parse(buf, &a) != 0)
+    return -1;
+  unsigned max = a.family == 4 ? 32 : 128;
+  if (bits < 0)
+    bits = (long)max;
+  if (bits > (long)max)
+    return -1;
+  memset(out, 0, sizeof(*out));
+  out->family = a.family;
+  out->bits = (unsigned)bits + (a.family == 4 ? 96 : 0);
+  /* Keep only the prefix bits so that matching is a plain compare. */
+  for (unsigned i = 0; i < 16; i++) {
+    unsigned keep = out->bits > i * 8 ? out->bits - i * 8 : 0;
+    uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff << (8 - keep));
+    out->bytes[i] = a.bytes[i] & mask;
+  }
+  return 0;
+}
+
+static int net_contains(const netblock *n, const nfh_addr *a) {
+  if (a->family != n->family)
+    return 0;
+  unsigned full = n->bits / 8, rest = n->bits % 8;
+  if (memcmp(a->bytes, n->bytes, full) != 0)
+    return 0;
+  if (rest) {
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    if ((a->bytes[full] & mask) != n->bytes[full])
+      return 0;
+  }
+  return 1;
+}
+
+static const char *const default_home[] = {"10.0.0.0/8", "172.16.0.0/12",
+                                            "192.168.0.0/16", "fc00::/7"};
+
+/* ------------------------------------------------------- create/destroy */
+
+nfh_status nfh_engine_create(const nfh_engine_options *options,
+                             nfh_engine **out) {
+  *out = NULL;
+  if (options)
+    for (size_t i = 0; i < 4; i++)
+      if (options->reserved[i])
+        return NFH_EINVAL;
+  nfh_engine *e = nfh__calloc(1, sizeof(*e));
+  if (!e)
+    return NFH_ENOMEM;
+  e->gap_ms = options && options->stitch_gap_ms ? options->stitch_gap_ms
+                                                : 16000;
+  e->hold_ms = options && options->stitch_hold_ms ? options->stitch_hold_ms
+                                                  : 300000;
+  if (options) {
+    e->log = options->log;
+    e->log_user = options->log_user;
+  }
+  if (options && options->plugin_dir) {
+    e->plugin_dir = nfh__strdup(options->plugin_dir);
+    if (!e->plugin_dir) {
+      nfh__free(e);
+      return NFH_ENOMEM;
+    }
+  }
+  for (size_t i = 0; i < sizeof(default_home) / sizeof(default_home[0]);
+       i++) {
+    if (nfh_engine_add_home_net(e, default_home[i]) != NFH_OK) {
+      nfh_engine_destroy(e);
+      return NFH_ENOMEM;
+    }
+  }
+  e->home_is_default = 1;
+  *out = e;
+  return NFH_OK;
+}
+
+static void free_findings(nfh_engine *e) {
+  for (size_t i = 0; i < e->nfindings; i++) {
+    nfh_finding *f = &e->findings[i].f;
+    nfh__free((char *)f->type);
+    nfh__free((char *)f->key);
+    nfh__free((char *)f->mitre);
+    nfh__free((char *)f->summary);
+    nfh__free((char *)f->evidence_json);
+  }
+  nfh__free(e->findings);
+  e->findings = NULL;
+  e->nfindings = e->findings_cap = 0;
+}
+
+void nfh_engine_destroy(nfh_engine *e) {
+  if (!e)
+    return;
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (m->ctx && m->desc->destroy)
+      m->desc->destroy(m->ctx);
+    if (m->handle)
+      dlclose(m->handle);
+    nfh__free(m->path);
+    nfh__free(m->error);
+  }
+  nfh__free(e->modules);
+  for (size_t i = 0; i < e->nallow; i++)
+    nfh__free(e->allow[i].detector);
+  nfh__free(e->allow);
+  for (size_t i = 0; i < e->nsettings; i++) {
+    nfh__free(e->settings[i].detector);
+    nfh__free(e->settings[i].key);
+    nfh__free(e->settings[i].value);
+  }
+  nfh__free(e->settings);
+  nfh__free(e->home);
+  nfh__free(e->only);
+  nfh__free(e->plugin_dir);
+  nfh__stitcher_destroy(e->stitcher);
+  free_findings(e);
+  nfh__free(e);
+}
+
+/* -------------------------------------------------------- configuration */
+
+nfh_status nfh_engine_add_home_net(nfh_engine *e, const char *cidr) {
+  netblock n;
+  if (parse_net(cidr, &n) != 0)
+    return NFH_ESYNTAX;
+  if (e->home_is_default) {
+    e->nhome = 0;
+    e->home_is_default = 0;
+  }
+  netblock *grown = nfh__realloc(e->home, (e->nhome + 1) * sizeof(n));
+  if (!grown)
+    return NFH_ENOMEM;
+  e->home = grown;
+  e->home[e->nhome++] = n;
+  return NFH_OK;
+}
+
+int nfh_engine_is_home(const nfh_engine *e, const nfh_addr *a) {
+  for (size_t i = 0; i < e->nhome; i++)
+    if (net_contains(&e->home[i], a))
+      return 1;
+  return 0;
+}
+
+nfh_status nfh_engine_allow(nfh_engine *e, const char *detector,
+                            const char *spec) {
+  allow_rule r;
+  memset(&r, 0, sizeof(r));
+  r.port = -1;
+  char buf[96];
+  if (strlen(spec) >= sizeof(buf))
+    return NFH_ESYNTAX;
+  strcpy(buf, spec);
+  char *net = buf;
+  char *port = NULL;
+  if (buf[0] == '[') {
+    char *close = strchr(buf, ']');
+    if (!close)
+      return NFH_ESYNTAX;
+    *close = '\0';
+    net = buf + 1;
+    if (close[1] == ':')
+      port = close + 2;
+    else if (close[1])
+      return NFH_ESYNTAX;
+  } else {
+    char *colon = strchr(buf, ':');
+    /* One colon: IPv4 with a port; more: a bare IPv6 address/CIDR. */
+    if (colon && !strchr(colon + 1, ':')) {
+      *colon = '\0';
+      port = colon + 1;
+    }
+  }
+  if (port) {
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (end == port || *end || p < 0 || p > 65535)
+      return NFH_ESYNTAX;
+    r.port = (int)p;
+  }
+  if (parse_net(net, &r.net) != 0)
+    return NFH_ESYNTAX;
+  r.detector = nfh__strdup(detector ? detector : "*");
+  if (!r.detector)
+    return NFH_ENOMEM;
+  allow_rule *grown = nfh__realloc(e->allow, (e->nallow + 1) * sizeof(r));
+  if (!grown) {
+    nfh__free(r.detector);
+    return NFH_ENOMEM;
+  }
+  e->allow = grown;
+  e->allow[e->nallow++] = r;
+  return NFH_OK;
+}
+
+nfh_status nfh_engine_set(nfh_engine *e, const char *detector,
+                          const char *key, const char *value) {
+  setting s = {nfh__strdup(detector), nfh__strdup(key), nfh__strdup(value)};
+  setting *grown = s.detector && s.key && s.value
+                       ? nfh__realloc(e->settings,
+                                      (e->nsettings + 1) * sizeof(s))
+                       : NULL;
+  if (!grown) {
+    nfh__free(s.detector);
+    nfh__free(s.key);
+    nfh__free(s.value);
+    return NFH_ENOMEM;
+  }
+  e->settings = grown;
+  e->settings[e->nsettings++] = s;
+  return NFH_OK;
+}
+
+nfh_status nfh_engine_only(nfh_engine *e, const char *names) {
+  nfh__free(e->only);
+  e->only = NULL;
+  if (names && *names) {
+    e->only = nfh__strdup(names);
+    if (!e->only)
+      return NFH_ENOMEM;
+  }
+  return NFH_OK;
+}
+
+static int name_listed(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, name, n) == 0)
+      return 1;
+    p = comma ? comma + 1 : NULL;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ host API */
+
+static const char *module_name(const nfh_host *h) {
+  return h->engine->modules[h->module].desc->name;
+}
+
+static nfh_status keep_finding(nfh_engine *e, const char *detector,
+                               const nfh_finding *f);
+
+static int api_emit(nfh_host *h, const nfh_finding *f) {
+  nfh_engine *e = h->engine;
+  if (!f || !f->type || !*f->type || !f->key || !*f->key || !f->summary ||
+      !*f->summary) {
+    engine_log(e, NFH_LOG_WARNING, module_name(h),
+               "finding refused: type, key and summary are required");
+    return -1;
+  }
+  if (f->evidence_json) {
+    json_error_t err;
+    json_t *j = json_loads(f->evidence_json, 0, &err);
+    int ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) {
+      engine_log(e, NFH_LOG_WARNING, module_name(h),
+                 "finding refused: evidence is not a JSON object (%s)",
+                 err.text);
+      return -1;
+    }
+  }
+  return keep_finding(e, module_name(h), f) == NFH_OK ? 0 : -1;
+}
+
+static int api_is_home(nfh_host *h, const nfh_addr *a) {
+  return nfh_engine_is_home(h->engine, a);
+}
+
+static int api_is_allowed(nfh_host *h, const char *detector,
+                          const nfh_addr *a, int port) {
+  const nfh_engine *e = h->engine;
+  for (size_t i = 0; i < e->nallow; i++) {
+    const allow_rule *r = &e->allow[i];
+    if (strcmp(r->detector, "*") != 0 &&
+        (!detector || strcmp(r->detector, detector) != 0))
+      continue;
+    if (r->port >= 0 && r->port != port)
+      continue;
+    if (net_contains(&r->net, a))
+      return 1;
+  }
+  return 0;
+}
+
+static void api_log(nfh_host *h, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void api_log(nfh_host *h, int level, const char *fmt, ...) {
+  nfh_engine *e = h->engine;
+  if (!e->log)
+    return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  e->log(e->log_user, level, module_name(h), line);
+}
+
+static uint64_t api_window_start(nfh_host *h) {
+  return h->engine->stats.first_ms;
+}
+
+static uint64_t api_window_end(nfh_host *h) {
+  return h->engine->stats.last_ms;
+}
+
+static uint64_t api_history(nfh_host *h) { return h->engine->history_ms; }
+
+/* ------------------------------------------------------------- modules */
+
+static void disable(nfh_engine *e, module *m, const char *why) {
+  m->info.enabled = 0;
+  if (!m->error) {
+    m->error = nfh__strdup(why);
+    m->info.error = m->error;
+  }
+  engine_log(e, NFH_LOG_ERROR, m->desc ? m->desc->name : m->path,
+             "disabled: %s", why);
+}
+
+nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: cannot load: %s (ldd(1) shows missing libraries)", path,
+               dlerror());
+    return NFH_EPLUGIN;
+  }
+  nfh_plugin_entry_fn entry;
+  *(void **)&entry = dlsym(handle, NFH_PLUGIN_ENTRY_SYMBOL);
+  const nfh_plugin_descriptor *d = entry ? entry() : NULL;
+  if (!d) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: no %s() or it returned NULL: not an nfhunt detector",
+               path, NFH_PLUGIN_ENTRY_SYMBOL);
+    dlclose(handle);
+    return NFH_EPLUGIN;
+  }
+  if (d->abi_version >> 16 != NFH_PLUGIN_ABI_MAJOR ||
+      d->struct_size < offsetof(nfh_plugin_descriptor, destroy) +
+                           sizeof(d->destroy)) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: plugin ABI %u.%u (descriptor %u bytes), this nfhunt "
+               "speaks ABI %u.%u: rebuild the plugin against this "
+               "nfhunt/plugin.h",
+               path, d->abi_version >> 16, d->abi_version & 0xffff,
+               d->struct_size, NFH_PLUGIN_ABI_MAJOR, NFH_PLUGIN_ABI_MINOR);
+    dlclose(handle);
+    return NFH_EABI;
+  }
+  if (!d->name || !*d->name || !d->create || !d->finish || !d->destroy) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: descriptor lacks name, create, finish or destroy", path);
+    dlclose(handle);
+    return NFH_EPLUGIN;
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    if (strcmp(e->modules[i].desc->name, d->name) == 0) {
+      engine_log(e, NFH_LOG_WARNING, "engine",
+                 "%s: a detector named %s is loaded already (%s); skipped",
+                 path, d->name, e->modules[i].path);
+      dlclose(handle);
+      return NFH_EPLUGIN;
+    }
+  }
+  module *grown =
+      nfh__realloc(e->modules, (e->nmodules + 1) * sizeof(module));
+  if (!grown) {
+    dlclose(handle);
+    return NFH_ENOMEM;
+  }
+  e->modules = grown;
+  module *m = &e->modules[e->nmodules];
+  memset(m, 0, sizeof(*m));
+  m->path = nfh__strdup(path);
+  if (!m->path) {
+    dlclose(handle);
+    return NFH_ENOMEM;
+  }
+  m->handle = handle;
+  m->desc = d;
+  m->info.name = d->name;
+  m->info.version = d->version ? d->version : "?";
+  m->info.description = d->description ? d->description : "";
+  m->info.path = m->path;
+  m->info.enabled = 1;
+  e->nmodules++;
+  return NFH_OK;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+nfh_status nfh_engine_load_plugins(nfh_engine *e) {
+  if (!e->plugin_dir)
+    return NFH_OK;
+  DIR *d = opendir(e->plugin_dir);
+  if (!d) {
+    engine_log(e, NFH_LOG_ERROR, "engine", "plugin directory %s: cannot read",
+               e->plugin_dir);
+    return NFH_ENOTFOUND;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  struct dirent *de;
+  nfh_status st = NFH_OK;
+  while ((de = readdir(d)) != NULL) {
+    size_t len = strlen(de->d_name);
+    /* Exactly "*.so": not "x.so.bak", not "x.so.1". */
+    if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0 ||
+        de->d_name[0] == '.')
+      continue;
+    char **grown = nfh__realloc(names, (n + 1) * sizeof(char *));
+    if (!grown || !(grown[n] = nfh__strdup(de->d_name))) {
+      names = grown ? grown : names;
+      st = NFH_ENOMEM;
+      break;
+    }
+    names = grown;
+    n++;
+  }
+  closedir(d);
+  if (st == NFH_OK && n > 1)
+    qsort(names, n, sizeof(char *), compare_names);
+  for (size_t i = 0; st == NFH_OK && i < n; i++) {
+    if (e->only) {
+      char base[256];
+      snprintf(base, sizeof(base), "%s", names[i]);
+      base[strlen(base) - 3] = '\0';
+      if (!name_listed(e->only, base))
+        continue;
+    }
+    size_t len = strlen(e->plugin_dir) + strlen(names[i]) + 2;
+    char *path = nfh__malloc(len);
+    if (!path) {
+      st = NFH_ENOMEM;
+      break;
+    }
+    snprintf(path, len, "%s/%s", e->plugin_dir, names[i]);
+    nfh_status ls = nfh_engine_load_module(e, path);
+    if (ls == NFH_ENOMEM)
+      st = ls;
+    nfh__free(path);
+  }
+  for (size_t i = 0; i < n; i++)
+    nfh__free(names[i]);
+  nfh__free(names);
+  return st;
+}
+
+size_t nfh_engine_plugin_count(const nfh_engine *e) { return e->nmodules; }
+
+const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *e, size_t i) {
+  return i < e->nmodules ? &e->modules[i].info : NULL;
+}
+
+/* ------------------------------------------------------------- running */
+
+static int setting_is_false(const char *v) {
+  return strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+         strcmp(v, "0") == 0 || strcasecmp(v, "off") == 0;
+}
+
+static int conn_sink(void *user, const nfh_conn *conns, size_t n);
+
+nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
+  if (!e->stitcher &&
+      nfh__stitcher_create(e->gap_ms, e->hold_ms, conn_sink, e,
+                           &e->stitcher) != NFH_OK)
+    return NFH_ENOMEM;
+  if (state) {
+    uint64_t first = 0, last = 0;
+    nfh_state_get_u64(state, "data_first_ms", &first);
+    nfh_state_get_u64(state, "data_last_ms", &last);
+    e->history_ms = last > first ? last - first : 0;
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    const nfh_plugin_descriptor *d = m->desc;
+    m->host.engine = e;
+    m->host.module = i;
+    m->api.abi_version = NFH_PLUGIN_ABI_VERSION;
+    m->api.struct_size = sizeof(nfh_host_api);
+    m->api.host = &m->host;
+    m->api.emit = api_emit;
+    m->api.is_home = api_is_home;
+    m->api.is_allowed = api_is_allowed;
+    m->api.log = api_log;
+    m->api.window_start_ms = api_window_start;
+    m->api.window_end_ms = api_window_end;
+    m->api.history_ms = api_history;
+    /* Gather this detector's settings; "enabled" is the engine's. */
+    size_t ns = 0;
+    nfh_plugin_setting *set =
+        nfh__calloc(e->nsettings ? e->nsettings : 1, sizeof(*set));
+    if (!set)
+      return NFH_ENOMEM;
+    for (size_t k = 0; k < e->nsettings; k++) {
+      if (strcmp(e->settings[k].detector, d->name) != 0)
+        continue;
+      if (strcmp(e->settings[k].key, "enabled") == 0) {
+        if (setting_is_false(e->settings[k].value)) {
+          m->info.enabled = 0;
+          if (!m->error) {
+            m->error = nfh__strdup("disabled in the configuration");
+            m->info.error = m->error;
+          }
+        }
+        continue;
+      }
+      set[ns].key = e->settings[k].key;
+      set[ns].value = e->settings[k].value;
+      ns++;
+    }
+    if (m->info.enabled) {
+      const char *error = NULL;
+      m->ctx = d->create(&m->api, set, ns, &error);
+      if (!m->ctx) {
+        char why[300];
+        snprintf(why, sizeof(why), "create failed: %s",
+                 error ? error : "no reason given");
+        disable(e, m, why);
+      }
+    }
+    nfh__free(set);
+    if (m->ctx && state && d->state_load) {
+      void *blob = NULL;
+      size_t len = 0;
+      if (nfh_state_get_blob(state, d->name, &blob, &len) == NFH_OK && blob) {
+        if (d->state_load(m->ctx, blob, len) != 0)
+          engine_log(e, NFH_LOG_WARNING, d->name,
+                     "its saved state was not usable; starting afresh");
+      }
+      free(blob);
+    }
+    m->started = 1;
+  }
+  return NFH_OK;
+}
+
+static int module_live(const module *m) { return m->ctx && m->info.enabled; }
+
+static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
+  nfh_engine *e = user;
+  /* The home flags need the engine's networks: set them on a copy. */
+  nfh_conn batch[256];
+  for (size_t off = 0; off < n; off += 256) {
+    size_t k = n - off < 256 ? n - off : 256;
+    memcpy(batch, conns + off, k * sizeof(nfh_conn));
+    for (size_t i = 0; i < k; i++) {
+      if (nfh_engine_is_home(e, &batch[i].client))
+        batch[i].flags |= NFH_CONN_CLIENT_HOME;
+      if (nfh_engine_is_home(e, &batch[i].server))
+        batch[i].flags |= NFH_CONN_SERVER_HOME;
+    }
+    e->stats.conns += k;
+    for (size_t i = 0; i < e->nmodules; i++) {
+      module *m = &e->modules[i];
+      if (!module_live(m) || !(m->desc->wants & NFH_WANTS_CONNS) ||
+          !m->desc->on_conns)
+        continue;
+      if (m->desc->on_conns(m->ctx, batch, k) != 0)
+        disable(e, m, "on_conns failed");
+    }
+  }
+  return 0;
+}
+
+static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
+  while (e->next_slot_end && e->next_slot_end <= upto_ms) {
+    for (size_t i = 0; i < e->nmodules; i++) {
+      module *m = &e->modules[i];
+      if (module_live(m) && m->desc->on_slot_end &&
+          m->desc->on_slot_end(m->ctx, e->next_slot_end) != 0)
+        disable(e, m, "on_slot_end failed");
+    }
+    e->next_slot_end += SLOT_MS;
+  }
+}
+
+nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
+                                size_t n) {
+  if (!e->stitcher)
+    return NFH_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_flow *f = &flows[i];
+    e->stats.flows++;
+    if (f->sampling > 1) {
+      e->stats.sampled_flows++;
+      if (f->sampling > e->stats.max_sampling)
+        e->stats.max_sampling = f->sampling;
+    }
+    if (!e->stats.first_ms || f->first_ms < e->stats.first_ms)
+      e->stats.first_ms = f->first_ms;
+    if (f->last_ms > e->stats.last_ms)
+      e->stats.last_ms = f->last_ms;
+  }
+  if (!e->next_slot_end && n)
+    e->next_slot_end = (e->stats.first_ms / SLOT_MS + 1) * SLOT_MS;
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (module_live(m) && (m->desc->wants & NFH_WANTS_FLOWS) &&
+        m->desc->on_flows && m->desc->on_flows(m->ctx, flows, n) != 0)
+      disable(e, m, "on_flows failed");
+  }
+  nfh_status st = nfh__stitcher_add(e->stitcher, flows, n);
+  if (st != NFH_OK)
+    return st;
+  uint64_t now = nfh__stitcher_data_time(e->stitcher);
+  if (now > SLOT_GRACE_MS)
+    slot_ends(e, now - SLOT_GRACE_MS);
+  return NFH_OK;
+}
+
+/* ------------------------------------------------------------ findings */
+
+static char *dup_or_null(const char *s) { return s ? nfh__strdup(s) : NULL; }
+
+static nfh_status keep_finding(nfh_engine *e, const char *detector,
+                               const nfh_finding *f) {
+  if (e->nfindings == e->findings_cap) {
+    size_t cap = e->findings_cap ? 2 * e->findings_cap : 64;
+    nfh_report_finding *grown =
+        nfh__realloc(e->findings, cap * sizeof(*grown));
+    if (!grown)
+      return NFH_ENOMEM;
+    e->findings = grown;
+    e->findings_cap = cap;
+  }
+  nfh_report_finding *r = &e->findings[e->nfindings];
+  memset(r, 0, sizeof(*r));
+  r->f = *f;
+  r->detector = detector; /* the descriptor's string outlives findings */
+  r->f.type = nfh__strdup(f->type);
+  r->f.key = nfh__strdup(f->key);
+  r->f.mitre = dup_or_null(f->mitre);
+  r->f.summary = nfh__strdup(f->summary);
+  r->f.evidence_json = dup_or_null(f->evidence_json);
+  if (!r->f.type || !r->f.key || !r->f.summary ||
+      (f->mitre && !r->f.mitre) || (f->evidence_json && !r->f.evidence_json)) {
+    nfh__free((char *)r->f.type);
+    nfh__free((char *)r->f.key);
+    nfh__free((char *)r->f.mitre);
+    nfh__free((char *)r->f.summary);
+    nfh__free((char *)r->f.evidence_json);
+    return NFH_ENOMEM;
+  }
+  if (r->f.score < 0)
+    r->f.score = 0;
+  if (r->f.score > 100)
+    r->f.score = 100;
+  if (r->f.confidence < 0)
+    r->f.confidence = 0;
+  if (r->f.confidence > 1)
+    r->f.confidence = 1;
+  if (r->f.severity > NFH_SEV_CRITICAL)
+    r->f.severity = NFH_SEV_CRITICAL;
+  r->status = "new";
+  r->times_seen = 1;
+  e->nfindings++;
+  return NFH_OK;
+}
+
+static int by_score(const void *pa, const void *pb) {
+  const nfh_report_finding *a = pa, *b = pb;
+  if (a->f.score != b->f.score)
+    return a->f.score > b->f.score ? -1 : 1;
+  if (a->f.severity != b->f.severity)
+    return a->f.severity > b->f.severity ? -1 : 1;
+  if (a->f.first_ms != b->f.first_ms)
+    return a->f.first_ms < b->f.first_ms ? -1 : 1;
+  int c = strcmp(a->f.type, b->f.type);
+  return c ? c : strcmp(a->f.key, b->f.key);
+}
+
+/* A new finding's id: 128 bits from its identity and the run time, so
+ * that it differs from any earlier finding of the same key that expired
+ * from the state. */
+static void make_id(const nfh_report_finding *r, uint64_t run_ms,
+                    char id[33]) {
+  uint64_t h1 = 1469598103934665603ull ^ run_ms, h2 = 0x9e3779b97f4a7c15ull;
+  for (const char *s = r->f.type; *s; s++)
+    h1 = (h1 ^ (uint8_t)*s) * 1099511628211ull;
+  h1 = (h1 ^ '|') * 1099511628211ull;
+  for (const char *s = r->f.key; *s; s++) {
+    h1 = (h1 ^ (uint8_t)*s) * 1099511628211ull;
+    h2 = (h2 ^ h1) * 0xff51afd7ed558ccdull;
+    h2 ^= h2 >> 29;
+  }
+  snprintf(id, 33, "%016llx%016llx", (unsigned long long)h1,
+           (unsigned long long)(h2 ^ run_ms));
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
+  if (!e->stitcher)
+    return NFH_EINVAL;
+  nfh_status st = nfh__stitcher_flush(e->stitcher);
+  if (st != NFH_OK && st != NFH_EPLUGIN)
+    return st;
+  /* Close every slot that holds data. */
+  if (e->stats.last_ms)
+    slot_ends(e, (e->stats.last_ms / SLOT_MS + 1) * SLOT_MS);
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (module_live(m) && m->desc->finish(m->ctx) != 0)
+      disable(e, m, "finish failed");
+  }
+  if (e->nfindings > 1)
+    qsort(e->findings, e->nfindings, sizeof(*e->findings), by_score);
+  uint64_t run = now_ms();
+  for (size_t i = 0; i < e->nfindings; i++) {
+    nfh_report_finding *r = &e->findings[i];
+    uint32_t seen = 0;
+    if (state && nfh_state_find_finding(state, r->f.type, r->f.key, r->id,
+                                        &r->first_reported_ms,
+                                        &seen) == NFH_OK) {
+      r->status = "ongoing";
+      r->times_seen = seen + 1;
+    } else {
+      make_id(r, run, r->id);
+      r->first_reported_ms = run;
+      r->times_seen = 1;
+    }
+  }
+  if (!state)
+    return NFH_OK;
+  if (nfh_state_begin(state) != NFH_OK)
+    return NFH_ESTATE;
+  for (size_t i = 0; i < e->nfindings; i++) {
+    nfh_report_finding *r = &e->findings[i];
+    if (nfh_state_put_finding(state, r->f.type, r->f.key, r->id,
+                              r->first_reported_ms, run, r->f.last_ms,
+                              (int)r->f.severity, r->f.score, r->times_seen,
+                              r->f.summary) != NFH_OK)
+      return NFH_ESTATE;
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    /* A detector that failed keeps its previous state. */
+    if (!module_live(m) || !m->desc->state_save)
+      continue;
+    void *blob = NULL;
+    size_t len = 0;
+    if (m->desc->state_save(m->ctx, &blob, &len) != 0) {
+      disable(e, m, "state_save failed");
+      free(blob);
+      continue;
+    }
+    nfh_status ps = nfh_state_put_blob(state, m->desc->name, blob, len);
+    free(blob);
+    if (ps != NFH_OK)
+      return NFH_ESTATE;
+  }
+  uint64_t first = 0, last = 0;
+  nfh_state_get_u64(state, "data_first_ms", &first);
+  nfh_state_get_u64(state, "data_last_ms", &last);
+  if (e->stats.flows) {
+    if (!first || e->stats.first_ms < first)
+      first = e->stats.first_ms;
+    if (e->stats.last_ms > last)
+      last = e->stats.last_ms;
+  }
+  if (nfh_state_put_u64(state, "data_first_ms", first) != NFH_OK ||
+      nfh_state_put_u64(state, "data_last_ms", last) != NFH_OK)
+    return NFH_ESTATE;
+  /* Findings not reported for 30 days are forgotten: the state stays
+   * bounded, and an activity back after a month is news again. */
+  if (run > 30ull * 86400000 &&
+      nfh_state_expire(state, run - 30ull * 86400000) != NFH_OK)
+    return NFH_ESTATE;
+  return NFH_OK;
+}
+
+const nfh_report_finding *nfh_engine_findings(const nfh_engine *e,
+                                              size_t *count) {
+  *count = e->nfindings;
+  return e->findings;
+}
+
+const nfh_engine_stats *nfh_engine_get_stats(const nfh_engine *e) {
+  return &e->stats;
+}
+
+const char *nfh_severity_name(nfh_severity s) {
+  switch (s) {
+  case NFH_SEV_INFO:
+    return "info";
+  case NFH_SEV_LOW:
+    return "low";
+  case NFH_SEV_MEDIUM:
+    return "medium";
+  case NFH_SEV_HIGH:
+    return "high";
+  case NFH_SEV_CRITICAL:
+    return "critical";
+  }
+  return "?";
+}
+
+int nfh_severity_parse(const char *name, nfh_severity *out) {
+  for (int s = NFH_SEV_INFO; s <= NFH_SEV_CRITICAL; s++) {
+    if (strcasecmp(name, nfh_severity_name((nfh_severity)s)) == 0) {
+      *out = (nfh_severity)s;
+      return 0;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,92 @@
+/*
+ * nfhunt/state.h - what nfhunt keeps between runs.
+ *
+ * One SQLite database holds the detectors' state blobs (baselines,
+ * timelines), the findings already reported, the capture files already
+ * analysed and a few counters. A run holds an exclusive lock on
+ * PATH.lock from open to close, so runs that overlap (cron and nfcapd -x)
+ * are serialized. Everything a run changes is written in one transaction
+ * at nfh_state_commit: a run that fails or is killed before leaves the
+ * previous state as it was (SQLite's journal makes the commit atomic).
+ */
+#ifndef NFHUNT_STATE_H
+#define NFHUNT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfhunt/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nfh_state nfh_state;
+
+/* Opens or creates the state at 'path' (copied). Takes the lock first,
+ * waiting up to wait_s seconds for another run to finish. Returns NFH_OK;
+ * NFH_EBUSY when the lock stays taken; NFH_ESTATE when the file is not a
+ * usable state (message in *error, a static or thread-local string);
+ * NFH_EIO, NFH_ENOMEM. On failure *out is NULL. */
+nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
+                          const char **error);
+
+/* Rolls back anything not committed, releases the lock, frees. NULL is a
+ * no-op. */
+void nfh_state_close(nfh_state *state);
+
+/* One line about the last failure; "" if none. */
+const char *nfh_state_error(const nfh_state *state);
+
+/* Starts the run's write transaction (idempotent). NFH_OK, NFH_ESTATE. */
+nfh_status nfh_state_begin(nfh_state *state);
+
+/* Commits the run's changes. NFH_OK or NFH_ESTATE (then nothing of the
+ * run is kept). */
+nfh_status nfh_state_commit(nfh_state *state);
+
+/* A detector's blob: *data is a malloc(3) copy the caller frees, NULL
+ * with *len 0 when there is none. NFH_OK, NFH_ESTATE, NFH_ENOMEM. */
+nfh_status nfh_state_get_blob(nfh_state *state, const char *name,
+                              void **data, size_t *len);
+
+/* Stores a detector's blob (copied), in the run's transaction. */
+nfh_status nfh_state_put_blob(nfh_state *state, const char *name,
+                              const void *data, size_t len);
+
+/* Named counters ("data_first_ms", ...). A missing one reads as 0. */
+nfh_status nfh_state_get_u64(nfh_state *state, const char *name,
+                             uint64_t *value);
+nfh_status nfh_state_put_u64(nfh_state *state, const char *name,
+                             uint64_t value);
+
+/* Looks up the finding (type, key). If known, copies its id into id[33],
+ * sets *first_reported_ms and *times_seen (previous runs) and returns
+ * NFH_OK; NFH_ENOTFOUND if new. */
+nfh_status nfh_state_find_finding(nfh_state *state, const char *type,
+                                  const char *key, char id[33],
+                                  uint64_t *first_reported_ms,
+                                  uint32_t *times_seen);
+
+/* Records a finding seen in this run (insert or update), with the text
+ * (its summary) as last reported. */
+nfh_status nfh_state_put_finding(nfh_state *state, const char *type,
+                                 const char *key, const char *id,
+                                 uint64_t first_reported_ms,
+                                 uint64_t run_ms, uint64_t last_seen_ms,
+                                 int severity, double score,
+                                 uint32_t times_seen, const char *json);
+
+/* Capture files already analysed (for --since last). */
+nfh_status nfh_state_file_done(nfh_state *state, const char *path,
+                               int *done);
+nfh_status nfh_state_mark_file(nfh_state *state, const char *path,
+                               uint64_t run_ms);
+
+/* Deletes findings and file records not touched since before_ms. */
+nfh_status nfh_state_expire(nfh_state *state, uint64_t before_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,51 @@
+/*
+ * stitch.h - turning flow records into connections (nfhunt/conn.h).
+ *
+ * Records are keyed by their unordered 5-tuple. A record joins the open
+ * connection of its key when it starts no later than 'gap_ms' after the
+ * connection's end (and a TCP SYN does not follow a finished session);
+ * otherwise the open one is complete and a new one starts. Open
+ * connections are emitted once data time (the latest record end seen)
+ * is 'hold_ms' past their end, and all of them at flush.
+ *
+ * Memory is bounded by the connections open within hold_ms of data time,
+ * not by the number of records.
+ */
+#ifndef NFH_MODEL_STITCH_H
+#define NFH_MODEL_STITCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfhunt/conn.h>
+#include <nfhunt/flow.h>
+#include <nfhunt/status.h>
+
+typedef struct nfh__stitcher nfh__stitcher;
+
+/* Receives completed connections (borrowed for the call). A non-zero
+ * return is passed back by the stitcher call that emitted them. */
+typedef int (*nfh__conn_sink)(void *user, const nfh_conn *conns, size_t n);
+
+/* NFH_OK or NFH_ENOMEM (*out NULL). */
+nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
+                                nfh__conn_sink sink, void *user,
+                                nfh__stitcher **out);
+
+void nfh__stitcher_destroy(nfh__stitcher *s);
+
+/* Adds records (borrowed). May emit connections through the sink.
+ * NFH_OK, NFH_ENOMEM, or NFH_EPLUGIN when the sink failed. */
+nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows,
+                             size_t n);
+
+/* Emits every open connection. */
+nfh_status nfh__stitcher_flush(nfh__stitcher *s);
+
+/* Connections open right now. */
+size_t nfh__stitcher_open_count(const nfh__stitcher *s);
+
+/* Latest record end seen (data time). */
+uint64_t nfh__stitcher_data_time(const nfh__stitcher *s);
+
+#endif

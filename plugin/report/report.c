@@ -1,0 +1,334 @@
+/* report.c - JSON, NDJSON and text reports; see nfhunt/report.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nfhunt/report.h>
+
+#include "../common/alloc.h"
+
+char *nfh_format_iso8601(uint64_t ms, char *buf, size_t len) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%03uZ", (unsigned)(ms % 1000));
+  return buf;
+}
+
+static json_t *time_value(uint64_t ms) {
+  char buf[40];
+  return ms ? json_string(nfh_format_iso8601(ms, buf, sizeof(buf)))
+            : json_null();
+}
+
+static json_t *addr_value(const nfh_addr *a) {
+  char buf[NFH_ADDR_STRLEN];
+  return a->family ? json_string(nfh_addr_format(a, buf, sizeof(buf)))
+                   : json_null();
+}
+
+static const char *proto_name(int proto) {
+  switch (proto) {
+  case 1:
+    return "icmp";
+  case 6:
+    return "tcp";
+  case 17:
+    return "udp";
+  case 58:
+    return "ipv6-icmp";
+  default:
+    return NULL;
+  }
+}
+
+static json_t *proto_value(int proto) {
+  if (proto < 0)
+    return json_null();
+  const char *name = proto_name(proto);
+  return name ? json_string(name) : json_integer(proto);
+}
+
+/* The mitre string "T1046,T1595" as an array. */
+static json_t *mitre_value(const char *mitre) {
+  json_t *a = json_array();
+  if (!mitre)
+    return a;
+  const char *p = mitre;
+  while (*p) {
+    while (*p == ',' || *p == ' ')
+      p++;
+    const char *end = p;
+    while (*end && *end != ',' && *end != ' ')
+      end++;
+    if (end > p)
+      json_array_append_new(a, json_stringn(p, (size_t)(end - p)));
+    p = end;
+  }
+  return a;
+}
+
+static json_t *finding_json(const nfh_report_finding *r) {
+  const nfh_finding *f = &r->f;
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(r->id));
+  json_object_set_new(o, "type", json_string(f->type));
+  json_object_set_new(o, "severity",
+                      json_string(nfh_severity_name(f->severity)));
+  json_object_set_new(o, "score", json_real((double)(long)(f->score * 10 +
+                                                           0.5) /
+                                            10));
+  json_object_set_new(o, "src", addr_value(&f->src));
+  json_object_set_new(o, "dst", addr_value(&f->dst));
+  json_object_set_new(o, "dst_port", f->dst_port >= 0
+                                         ? json_integer(f->dst_port)
+                                         : json_null());
+  json_object_set_new(o, "proto", proto_value(f->proto));
+  json_object_set_new(o, "first_seen", time_value(f->first_ms));
+  json_object_set_new(o, "last_seen", time_value(f->last_ms));
+  json_object_set_new(o, "confidence",
+                      json_real((double)(long)(f->confidence * 100 + 0.5) /
+                                100));
+  json_object_set_new(o, "mitre", mitre_value(f->mitre));
+  json_object_set_new(o, "summary", json_string(f->summary));
+  json_t *ev = NULL;
+  if (f->evidence_json)
+    ev = json_loads(f->evidence_json, 0, NULL);
+  json_object_set_new(o, "evidence", ev ? ev : json_object());
+  json_object_set_new(o, "status", json_string(r->status));
+  json_object_set_new(o, "detector",
+                      json_string(r->detector ? r->detector : ""));
+  json_object_set_new(o, "times_seen", json_integer(r->times_seen));
+  json_object_set_new(o, "first_reported", time_value(r->first_reported_ms));
+  json_object_set_new(o, "key", json_string(f->key));
+  return o;
+}
+
+static json_t *report_json(const nfh_report_finding *findings, size_t count,
+                           nfh_severity min, const nfh_report_inputs *in) {
+  json_t *root = json_object();
+  json_object_set_new(root, "tool", json_string("nfhunt"));
+  json_object_set_new(root, "version", json_string(PACKAGE_VERSION));
+  json_object_set_new(root, "generated", time_value(in->generated_ms));
+  json_t *window = json_object();
+  json_object_set_new(window, "start", time_value(in->window_start_ms));
+  json_object_set_new(window, "end", time_value(in->window_end_ms));
+  json_object_set_new(root, "window", window);
+  json_t *inputs = json_object();
+  json_object_set_new(inputs, "files", json_integer((json_int_t)in->files));
+  json_object_set_new(inputs, "files_failed",
+                      json_integer((json_int_t)in->files_failed));
+  json_object_set_new(inputs, "flows", json_integer((json_int_t)in->flows));
+  json_object_set_new(inputs, "connections",
+                      json_integer((json_int_t)in->connections));
+  json_object_set_new(inputs, "exporters",
+                      json_integer((json_int_t)in->exporters));
+  json_t *sampling = json_object();
+  json_object_set_new(sampling, "sampled_flows",
+                      json_integer((json_int_t)in->sampled_flows));
+  json_object_set_new(sampling, "max_interval",
+                      json_integer(in->max_sampling ? in->max_sampling : 1));
+  json_object_set_new(sampling, "note",
+                      json_string(in->sampled_flows
+                                      ? "counts of sampled exporters are "
+                                        "estimates scaled by nfcapd"
+                                      : "no sampled exporter"));
+  json_object_set_new(inputs, "sampling", sampling);
+  json_object_set_new(root, "inputs", inputs);
+
+  json_t *list = json_array();
+  json_t *by_type = json_object();
+  json_t *by_sev = json_object();
+  for (int s = NFH_SEV_CRITICAL; s >= NFH_SEV_INFO; s--)
+    json_object_set_new(by_sev, nfh_severity_name((nfh_severity)s),
+                        json_integer(0));
+  size_t shown = 0;
+  for (size_t i = 0; i < count; i++) {
+    const nfh_report_finding *r = &findings[i];
+    if (r->f.severity < min)
+      continue;
+    shown++;
+    json_array_append_new(list, finding_json(r));
+    json_t *t = json_object_get(by_type, r->f.type);
+    json_object_set_new(by_type, r->f.type,
+                        json_integer(t ? json_integer_value(t) + 1 : 1));
+    const char *sn = nfh_severity_name(r->f.severity);
+    json_object_set_new(
+        by_sev, sn,
+        json_integer(json_integer_value(json_object_get(by_sev, sn)) + 1));
+  }
+  json_t *summary = json_object();
+  json_object_set_new(summary, "findings", json_integer((json_int_t)shown));
+  json_object_set_new(summary, "by_type", by_type);
+  json_object_set_new(summary, "by_severity", by_sev);
+  json_object_set_new(root, "summary", summary);
+  json_object_set_new(root, "findings", list);
+  return root;
+}
+
+nfh_status nfh_report_print_json(FILE *out, const nfh_report_finding *findings,
+                                 size_t count, nfh_severity min,
+                                 const nfh_report_inputs *in) {
+  json_t *root = report_json(findings, count, min, in);
+  if (!root)
+    return NFH_ENOMEM;
+  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  fputc('\n', out);
+  return rc == 0 && !ferror(out) ? NFH_OK : NFH_EIO;
+}
+
+nfh_status nfh_report_write_json(const char *path,
+                                 const nfh_report_finding *findings,
+                                 size_t count, nfh_severity min,
+                                 const nfh_report_inputs *in,
+                                 const char **error) {
+  static __thread char message[512];
+  *error = message;
+  message[0] = '\0';
+  size_t len = strlen(path) + 16;
+  char *tmp = nfh__malloc(len);
+  if (!tmp)
+    return NFH_ENOMEM;
+  /* The temporary name starts with '.', which nfdump's directory walks
+   * skip, and sits in the target's directory so rename is atomic. */
+  const char *slash = strrchr(path, '/');
+  if (slash)
+    snprintf(tmp, len, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
+             slash + 1);
+  else
+    snprintf(tmp, len, ".%s.XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    snprintf(message, sizeof(message), "%s: %s", path, strerror(errno));
+    nfh__free(tmp);
+    return NFH_EIO;
+  }
+  fchmod(fd, 0644);
+  FILE *f = fdopen(fd, "w");
+  nfh_status st = f ? nfh_report_print_json(f, findings, count, min, in)
+                    : NFH_EIO;
+  if (f && fflush(f) != 0)
+    st = NFH_EIO;
+  if (st == NFH_OK && fsync(fd) != 0)
+    st = NFH_EIO;
+  if (f)
+    fclose(f);
+  else
+    close(fd);
+  if (st == NFH_OK && rename(tmp, path) != 0)
+    st = NFH_EIO;
+  if (st != NFH_OK) {
+    snprintf(message, sizeof(message), "%s: %s", path,
+             errno ? strerror(errno) : "write failed");
+    unlink(tmp);
+  }
+  nfh__free(tmp);
+  return st;
+}
+
+nfh_status nfh_report_print_ndjson(FILE *out,
+                                   const nfh_report_finding *findings,
+                                   size_t count, nfh_severity min) {
+  for (size_t i = 0; i < count; i++) {
+    if (findings[i].f.severity < min)
+      continue;
+    json_t *o = finding_json(&findings[i]);
+    if (!o)
+      return NFH_ENOMEM;
+    json_object_set_new(o, "tool", json_string("nfhunt"));
+    int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    fputc('\n', out);
+    if (rc != 0)
+      return NFH_EIO;
+  }
+  return ferror(out) ? NFH_EIO : NFH_OK;
+}
+
+static const char *sev_label(nfh_severity s) {
+  switch (s) {
+  case NFH_SEV_CRITICAL:
+    return "CRITICAL";
+  case NFH_SEV_HIGH:
+    return "HIGH";
+  case NFH_SEV_MEDIUM:
+    return "MEDIUM";
+  case NFH_SEV_LOW:
+    return "LOW";
+  case NFH_SEV_INFO:
+    return "INFO";
+  }
+  return "?";
+}
+
+nfh_status nfh_report_print_text(FILE *out,
+                                 const nfh_report_finding *findings,
+                                 size_t count, nfh_severity min,
+                                 const nfh_report_inputs *in, size_t limit) {
+  char a[40], b[40];
+  size_t shown = 0, counts[5] = {0};
+  for (size_t i = 0; i < count; i++)
+    if (findings[i].f.severity >= min)
+      counts[findings[i].f.severity]++, shown++;
+  fprintf(out, "nfhunt %s: %llu files, %llu flows, %llu connections",
+          PACKAGE_VERSION, (unsigned long long)in->files,
+          (unsigned long long)in->flows, (unsigned long long)in->connections);
+  if (in->files_failed)
+    fprintf(out, " (%llu files unreadable)",
+            (unsigned long long)in->files_failed);
+  fputc('\n', out);
+  if (in->window_start_ms)
+    fprintf(out, "data %s .. %s\n",
+            nfh_format_iso8601(in->window_start_ms, a, sizeof(a)),
+            nfh_format_iso8601(in->window_end_ms, b, sizeof(b)));
+  if (in->sampled_flows)
+    fprintf(out, "sampled: %llu flows at up to 1:%u; counts are estimates\n",
+            (unsigned long long)in->sampled_flows, in->max_sampling);
+  fprintf(out,
+          "%zu findings: %zu critical, %zu high, %zu medium, %zu low, %zu "
+          "info\n",
+          shown, counts[4], counts[3], counts[2], counts[1], counts[0]);
+  size_t printed = 0;
+  for (size_t i = 0; i < count; i++) {
+    const nfh_report_finding *r = &findings[i];
+    if (r->f.severity < min)
+      continue;
+    if (limit && printed == limit) {
+      fprintf(out, "\n... %zu more (use --output FILE or -o json)\n",
+              shown - printed);
+      break;
+    }
+    printed++;
+    char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
+    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s\n", printed,
+            sev_label(r->f.severity), r->f.score, r->f.summary,
+            strcmp(r->status, "ongoing") == 0 ? "  (ongoing)" : "");
+    fprintf(out, "    %s  %s -> %s", r->f.type,
+            r->f.src.family ? nfh_addr_format(&r->f.src, src, sizeof(src))
+                            : "*",
+            r->f.dst.family ? nfh_addr_format(&r->f.dst, dst, sizeof(dst))
+                            : "*");
+    if (r->f.dst_port >= 0)
+      fprintf(out, " port %d", r->f.dst_port);
+    const char *pn = r->f.proto >= 0 ? proto_name(r->f.proto) : NULL;
+    if (pn)
+      fprintf(out, "/%s", pn);
+    fprintf(out, "  %s .. %s  confidence %.2f",
+            nfh_format_iso8601(r->f.first_ms, a, sizeof(a)),
+            nfh_format_iso8601(r->f.last_ms, b, sizeof(b)), r->f.confidence);
+    if (r->f.mitre)
+      fprintf(out, "  ATT&CK %s", r->f.mitre);
+    fputc('\n', out);
+  }
+  return ferror(out) ? NFH_EIO : NFH_OK;
+}

@@ -1,0 +1,370 @@
+/* state.c - SQLite-backed run state; see nfhunt/state.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nfhunt/state.h>
+
+#include "../common/alloc.h"
+
+/* Bumped when the tables change incompatibly; an older file is then
+ * refused with a message rather than misread. */
+#define SCHEMA_VERSION 1
+
+struct nfh_state {
+  sqlite3 *db;
+  int lock_fd;
+  int in_txn;
+  char errmsg[256];
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER);"
+    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, data BLOB);"
+    "CREATE TABLE IF NOT EXISTS findings("
+    "  type TEXT, key TEXT, id TEXT, first_reported INTEGER,"
+    "  last_run INTEGER, last_seen INTEGER, severity INTEGER,"
+    "  score REAL, times_seen INTEGER, json TEXT,"
+    "  PRIMARY KEY(type, key));"
+    "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, run INTEGER);";
+
+static void set_error(nfh_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_error(nfh_state *st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+  va_end(ap);
+}
+
+static nfh_status db_fail(nfh_state *st, const char *what) {
+  set_error(st, "%s: %s", what, sqlite3_errmsg(st->db));
+  return NFH_ESTATE;
+}
+
+/* Takes an exclusive flock, polling so that the wait is bounded. */
+static int lock_wait(int fd, unsigned wait_s) {
+  struct timespec nap = {0, 100 * 1000 * 1000};
+  unsigned long tries = (unsigned long)wait_s * 10;
+  for (unsigned long i = 0;; i++) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      return 0;
+    if (errno != EWOULDBLOCK && errno != EINTR)
+      return -1;
+    if (i >= tries)
+      return 1;
+    nanosleep(&nap, NULL);
+  }
+}
+
+nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
+                          const char **error) {
+  static __thread char message[300];
+  *out = NULL;
+  *error = message;
+  message[0] = '\0';
+  nfh_state *st = nfh__calloc(1, sizeof(*st));
+  if (!st)
+    return NFH_ENOMEM;
+  st->lock_fd = -1;
+  size_t len = strlen(path) + 6;
+  char *lock_path = nfh__malloc(len);
+  if (!lock_path) {
+    nfh__free(st);
+    return NFH_ENOMEM;
+  }
+  snprintf(lock_path, len, "%s.lock", path);
+  st->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (st->lock_fd < 0) {
+    snprintf(message, sizeof(message), "%s: %s", lock_path, strerror(errno));
+    nfh__free(lock_path);
+    nfh__free(st);
+    return NFH_EIO;
+  }
+  int rc = lock_wait(st->lock_fd, wait_s);
+  if (rc != 0) {
+    snprintf(message, sizeof(message),
+             rc > 0 ? "%s: another nfhunt run holds the lock (waited %u s)"
+                    : "%s: cannot lock (%u s)",
+             lock_path, wait_s);
+    nfh__free(lock_path);
+    close(st->lock_fd);
+    nfh__free(st);
+    return rc > 0 ? NFH_EBUSY : NFH_EIO;
+  }
+  nfh__free(lock_path);
+  if (sqlite3_open_v2(path, &st->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    snprintf(message, sizeof(message), "%s: %s", path,
+             st->db ? sqlite3_errmsg(st->db) : "cannot open");
+    nfh_state_close(st);
+    return NFH_ESTATE;
+  }
+  sqlite3_busy_timeout(st->db, 5000);
+  /* Rollback journal with full sync: a commit is atomic and durable, and
+   * no -wal file needs to travel with the state. */
+  char *err = NULL;
+  if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL;", NULL, NULL, &err) !=
+          SQLITE_OK ||
+      sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+    snprintf(message, sizeof(message), "%s: not a usable nfhunt state (%s)",
+             path, err ? err : "?");
+    sqlite3_free(err);
+    nfh_state_close(st);
+    return NFH_ESTATE;
+  }
+  uint64_t version = 0;
+  if (nfh_state_get_u64(st, "schema_version", &version) != NFH_OK) {
+    snprintf(message, sizeof(message), "%s: %s", path, st->errmsg);
+    nfh_state_close(st);
+    return NFH_ESTATE;
+  }
+  if (version == 0) {
+    if (nfh_state_put_u64(st, "schema_version", SCHEMA_VERSION) != NFH_OK) {
+      snprintf(message, sizeof(message), "%s: %s", path, st->errmsg);
+      nfh_state_close(st);
+      return NFH_ESTATE;
+    }
+  } else if (version != SCHEMA_VERSION) {
+    snprintf(message, sizeof(message),
+             "%s: state schema %llu, this nfhunt reads %d", path,
+             (unsigned long long)version, SCHEMA_VERSION);
+    nfh_state_close(st);
+    return NFH_ESTATE;
+  }
+  *out = st;
+  return NFH_OK;
+}
+
+void nfh_state_close(nfh_state *st) {
+  if (!st)
+    return;
+  if (st->db) {
+    if (st->in_txn)
+      sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
+    sqlite3_close(st->db);
+  }
+  if (st->lock_fd >= 0)
+    close(st->lock_fd); /* releases the flock */
+  nfh__free(st);
+}
+
+const char *nfh_state_error(const nfh_state *st) { return st->errmsg; }
+
+nfh_status nfh_state_begin(nfh_state *st) {
+  if (st->in_txn)
+    return NFH_OK;
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(st, "begin");
+  st->in_txn = 1;
+  return NFH_OK;
+}
+
+nfh_status nfh_state_commit(nfh_state *st) {
+  if (!st->in_txn)
+    return NFH_OK;
+  if (sqlite3_exec(st->db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+    nfh_status s = db_fail(st, "commit");
+    sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
+    st->in_txn = 0;
+    return s;
+  }
+  st->in_txn = 0;
+  return NFH_OK;
+}
+
+static nfh_status prepare(nfh_state *st, const char *sql,
+                          sqlite3_stmt **stmt) {
+  if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+    return db_fail(st, "prepare");
+  return NFH_OK;
+}
+
+nfh_status nfh_state_get_blob(nfh_state *st, const char *name, void **data,
+                              size_t *len) {
+  *data = NULL;
+  *len = 0;
+  sqlite3_stmt *q;
+  if (prepare(st, "SELECT data FROM blobs WHERE name=?1", &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  nfh_status result = NFH_OK;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    int n = sqlite3_column_bytes(q, 0);
+    const void *p = sqlite3_column_blob(q, 0);
+    if (n > 0 && p) {
+      *data = malloc((size_t)n);
+      if (!*data)
+        result = NFH_ENOMEM;
+      else {
+        memcpy(*data, p, (size_t)n);
+        *len = (size_t)n;
+      }
+    }
+  } else if (rc != SQLITE_DONE) {
+    result = db_fail(st, "read blob");
+  }
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_put_blob(nfh_state *st, const char *name,
+                              const void *data, size_t len) {
+  sqlite3_stmt *q;
+  if (prepare(st, "INSERT OR REPLACE INTO blobs(name, data) VALUES(?1, ?2)",
+              &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_blob64(q, 2, data, len, SQLITE_STATIC);
+  nfh_status result =
+      sqlite3_step(q) == SQLITE_DONE ? NFH_OK : db_fail(st, "write blob");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_get_u64(nfh_state *st, const char *name,
+                             uint64_t *value) {
+  *value = 0;
+  sqlite3_stmt *q;
+  if (prepare(st, "SELECT value FROM meta WHERE name=?1", &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(q);
+  nfh_status result = NFH_OK;
+  if (rc == SQLITE_ROW)
+    *value = (uint64_t)sqlite3_column_int64(q, 0);
+  else if (rc != SQLITE_DONE)
+    result = db_fail(st, "read counter");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_put_u64(nfh_state *st, const char *name,
+                             uint64_t value) {
+  sqlite3_stmt *q;
+  if (prepare(st, "INSERT OR REPLACE INTO meta(name, value) VALUES(?1, ?2)",
+              &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)value);
+  nfh_status result =
+      sqlite3_step(q) == SQLITE_DONE ? NFH_OK : db_fail(st, "write counter");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_find_finding(nfh_state *st, const char *type,
+                                  const char *key, char id[33],
+                                  uint64_t *first_reported_ms,
+                                  uint32_t *times_seen) {
+  sqlite3_stmt *q;
+  if (prepare(st,
+              "SELECT id, first_reported, times_seen FROM findings "
+              "WHERE type=?1 AND key=?2",
+              &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(q);
+  nfh_status result = NFH_ENOTFOUND;
+  if (rc == SQLITE_ROW) {
+    const unsigned char *text = sqlite3_column_text(q, 0);
+    snprintf(id, 33, "%s", text ? (const char *)text : "");
+    *first_reported_ms = (uint64_t)sqlite3_column_int64(q, 1);
+    *times_seen = (uint32_t)sqlite3_column_int64(q, 2);
+    result = NFH_OK;
+  } else if (rc != SQLITE_DONE) {
+    result = db_fail(st, "read finding");
+  }
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_put_finding(nfh_state *st, const char *type,
+                                 const char *key, const char *id,
+                                 uint64_t first_reported_ms, uint64_t run_ms,
+                                 uint64_t last_seen_ms, int severity,
+                                 double score, uint32_t times_seen,
+                                 const char *json) {
+  sqlite3_stmt *q;
+  if (prepare(st,
+              "INSERT OR REPLACE INTO findings(type, key, id, first_reported,"
+              " last_run, last_seen, severity, score, times_seen, json) "
+              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+              &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 4, (sqlite3_int64)first_reported_ms);
+  sqlite3_bind_int64(q, 5, (sqlite3_int64)run_ms);
+  sqlite3_bind_int64(q, 6, (sqlite3_int64)last_seen_ms);
+  sqlite3_bind_int(q, 7, severity);
+  sqlite3_bind_double(q, 8, score);
+  sqlite3_bind_int64(q, 9, times_seen);
+  sqlite3_bind_text(q, 10, json ? json : "", -1, SQLITE_STATIC);
+  nfh_status result =
+      sqlite3_step(q) == SQLITE_DONE ? NFH_OK : db_fail(st, "write finding");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_file_done(nfh_state *st, const char *path, int *done) {
+  *done = 0;
+  sqlite3_stmt *q;
+  if (prepare(st, "SELECT 1 FROM files WHERE path=?1", &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(q);
+  nfh_status result = NFH_OK;
+  if (rc == SQLITE_ROW)
+    *done = 1;
+  else if (rc != SQLITE_DONE)
+    result = db_fail(st, "read files");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_mark_file(nfh_state *st, const char *path,
+                               uint64_t run_ms) {
+  sqlite3_stmt *q;
+  if (prepare(st, "INSERT OR REPLACE INTO files(path, run) VALUES(?1, ?2)",
+              &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)run_ms);
+  nfh_status result =
+      sqlite3_step(q) == SQLITE_DONE ? NFH_OK : db_fail(st, "write files");
+  sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_expire(nfh_state *st, uint64_t before_ms) {
+  static const char *const sql[] = {
+      "DELETE FROM findings WHERE last_run < ?1",
+      "DELETE FROM files WHERE run < ?1"};
+  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+    sqlite3_stmt *q;
+    if (prepare(st, sql[i], &q) != NFH_OK)
+      return NFH_ESTATE;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)before_ms);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+      return db_fail(st, "expire");
+  }
+  return NFH_OK;
+}

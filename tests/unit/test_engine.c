@@ -1,0 +1,272 @@
+/* test_engine.c - the plugin host: loading, ABI checks, failures, home
+ * networks, allowlists, findings through the state, the JSON report. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nfhunt/engine.h>
+#include <nfhunt/report.h>
+
+#define EXAMPLE NFH_TOP_BUILDDIR "/plugin/detect/example/.libs/example.so"
+#define BADABI NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/badabi.so"
+#define FAILING NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/failing.so"
+
+static char dir[] = "/tmp/nfh_test_engine_XXXXXX";
+static char logbuf[4096];
+
+static void capture(void *user, int level, const char *source,
+                    const char *line) {
+  (void)user, (void)level;
+  size_t used = strlen(logbuf);
+  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
+}
+
+static nfh_engine *make(void) {
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = capture;
+  nfh_engine *e = NULL;
+  logbuf[0] = '\0';
+  CU_ASSERT_EQUAL(nfh_engine_create(&o, &e), NFH_OK);
+  return e;
+}
+
+/* A telnet session from 10.0.0.5 to 10.9.9.9, both directions, and a
+ * few web connections. */
+static void feed(nfh_engine *e, uint64_t t0) {
+  nfh_flow f[4];
+  memset(f, 0, sizeof(f));
+  for (int i = 0; i < 4; i++) {
+    f[i].first_ms = t0 + (uint64_t)i * 10;
+    f[i].last_ms = t0 + 30000;
+    f[i].proto = 6;
+    f[i].packets = 20;
+    f[i].bytes = 2000;
+    f[i].sampling = 1;
+    f[i].aggr_flows = 1;
+  }
+  nfh_addr_parse("10.0.0.5", &f[0].src);
+  nfh_addr_parse("10.9.9.9", &f[0].dst);
+  f[0].src_port = 51000, f[0].dst_port = 23, f[0].tcp_flags = 0x1b;
+  f[1].src = f[0].dst, f[1].dst = f[0].src;
+  f[1].src_port = 23, f[1].dst_port = 51000, f[1].tcp_flags = 0x1b;
+  nfh_addr_parse("10.0.0.6", &f[2].src);
+  nfh_addr_parse("192.0.2.80", &f[2].dst);
+  f[2].src_port = 51001, f[2].dst_port = 443, f[2].tcp_flags = 0x1b;
+  f[3].src = f[2].dst, f[3].dst = f[2].src;
+  f[3].src_port = 443, f[3].dst_port = 51001, f[3].tcp_flags = 0x1b;
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 4), NFH_OK);
+}
+
+static void test_load_and_find(void) {
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, EXAMPLE), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 1);
+  CU_ASSERT_STRING_EQUAL(nfh_engine_plugin(e, 0)->name, "example");
+  /* Loading the same detector twice is refused. */
+  CU_ASSERT_EQUAL(nfh_engine_load_module(e, EXAMPLE), NFH_EPLUGIN);
+  CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
+  feed(e, 1700000000000ull);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  CU_ASSERT_STRING_EQUAL(r[0].f.type, "cleartext_login");
+  CU_ASSERT_EQUAL(r[0].f.dst_port, 23);
+  CU_ASSERT_STRING_EQUAL(r[0].status, "new");
+  CU_ASSERT_EQUAL(strlen(r[0].id), 32);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->conns, 2);
+  nfh_engine_destroy(e);
+}
+
+static void test_bad_modules(void) {
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL(nfh_engine_load_module(e, BADABI), NFH_EABI);
+  /* The message names both versions. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "ABI 99.0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "speaks ABI 1."));
+  CU_ASSERT_EQUAL(nfh_engine_load_module(e, "/nonexistent/x.so"),
+                  NFH_EPLUGIN);
+  CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 0);
+  /* A failing detector is disabled; the others go on. */
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, FAILING), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, EXAMPLE), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
+  feed(e, 1700000000000ull);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "refusing input on purpose"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "disabled"));
+  const nfh_plugin_info *fi = nfh_engine_plugin(e, 0);
+  CU_ASSERT_EQUAL(fi->enabled, 0);
+  size_t n;
+  nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 1);
+  nfh_engine_destroy(e);
+}
+
+static void test_settings(void) {
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, EXAMPLE), NFH_OK);
+  nfh_engine_set(e, "example", "colour", "blue");
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown parameter 'colour'"));
+  nfh_engine_destroy(e);
+
+  e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_set(e, "example", "enabled", "no");
+  nfh_engine_start(e, NULL);
+  feed(e, 1700000000000ull);
+  nfh_engine_finish(e, NULL);
+  size_t n;
+  nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 0);
+  nfh_engine_destroy(e);
+}
+
+static void test_home_and_allow(void) {
+  nfh_engine *e = make();
+  nfh_addr a;
+  nfh_addr_parse("172.20.1.1", &a);
+  CU_ASSERT(nfh_engine_is_home(e, &a)); /* RFC 1918 default */
+  nfh_addr_parse("fd12::1", &a);
+  CU_ASSERT(nfh_engine_is_home(e, &a)); /* RFC 4193 default */
+  CU_ASSERT_EQUAL(nfh_engine_add_home_net(e, "198.51.100.0/24"), NFH_OK);
+  CU_ASSERT(nfh_engine_is_home(e, &(nfh_addr){0}) == 0);
+  nfh_addr_parse("172.20.1.1", &a);
+  CU_ASSERT(!nfh_engine_is_home(e, &a)); /* defaults replaced */
+  nfh_addr_parse("198.51.100.77", &a);
+  CU_ASSERT(nfh_engine_is_home(e, &a));
+  CU_ASSERT_EQUAL(nfh_engine_add_home_net(e, "10.0.0.0/33"), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_engine_add_home_net(e, "banana"), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_engine_allow(e, "*", "10.0.0.0/8:99999"), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_engine_allow(e, "*", "[2001:db8::/32]:443"), NFH_OK);
+  nfh_engine_destroy(e);
+
+  /* An allowlisted server silences the example detector. */
+  e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  CU_ASSERT_EQUAL(nfh_engine_allow(e, "example", "10.9.9.0/24:23"), NFH_OK);
+  nfh_engine_start(e, NULL);
+  feed(e, 1700000000000ull);
+  nfh_engine_finish(e, NULL);
+  size_t n;
+  nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 0);
+  nfh_engine_destroy(e);
+}
+
+static void test_ongoing_across_runs(void) {
+  char path[300];
+  snprintf(path, sizeof(path), "%s/state", dir);
+  char first_id[33] = "";
+  for (int run = 0; run < 2; run++) {
+    nfh_state *st;
+    const char *err;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 0, &st, &err), NFH_OK);
+    nfh_engine *e = make();
+    nfh_engine_load_module(e, EXAMPLE);
+    nfh_engine_start(e, st);
+    feed(e, 1700000000000ull + (uint64_t)run * 3600000);
+    CU_ASSERT_EQUAL(nfh_engine_finish(e, st), NFH_OK);
+    size_t n;
+    const nfh_report_finding *r = nfh_engine_findings(e, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    if (run == 0) {
+      CU_ASSERT_STRING_EQUAL(r[0].status, "new");
+      strcpy(first_id, r[0].id);
+    } else {
+      CU_ASSERT_STRING_EQUAL(r[0].status, "ongoing");
+      CU_ASSERT_STRING_EQUAL(r[0].id, first_id);
+      CU_ASSERT_EQUAL(r[0].times_seen, 2);
+    }
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    nfh_state_close(st);
+    nfh_engine_destroy(e);
+  }
+}
+
+static void test_report_json(void) {
+  nfh_engine *e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_start(e, NULL);
+  feed(e, 1700000000000ull);
+  nfh_engine_finish(e, NULL);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  nfh_report_inputs in;
+  memset(&in, 0, sizeof(in));
+  in.files = 1, in.flows = 4, in.generated_ms = 1700000100000ull;
+  in.window_start_ms = 1700000000000ull, in.window_end_ms = 1700000030000ull;
+  char path[300];
+  snprintf(path, sizeof(path), "%s/report.json", dir);
+  const char *err;
+  CU_ASSERT_EQUAL_FATAL(
+      nfh_report_write_json(path, r, n, NFH_SEV_INFO, &in, &err), NFH_OK);
+  json_error_t jerr;
+  json_t *root = json_load_file(path, 0, &jerr);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+  static const char *const top[] = {"tool",    "version", "generated",
+                                    "window",  "inputs",  "summary",
+                                    "findings"};
+  for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+    CU_ASSERT_PTR_NOT_NULL(json_object_get(root, top[i]));
+  CU_ASSERT_STRING_EQUAL(
+      json_string_value(json_object_get(root, "generated")),
+      "2023-11-14T22:15:00.000Z");
+  json_t *f = json_array_get(json_object_get(root, "findings"), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  static const char *const keys[] = {
+      "id",        "type",      "severity",   "score", "src",
+      "dst",       "dst_port",  "proto",      "first_seen",
+      "last_seen", "confidence", "mitre",     "summary", "evidence"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    CU_ASSERT_PTR_NOT_NULL(json_object_get(f, keys[i]));
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "src")),
+                         "10.0.0.5");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "proto")),
+                         "tcp");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "severity")),
+                         "low");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+                      json_object_get(f, "evidence"), "sessions")),
+                  1);
+  CU_ASSERT(json_is_array(json_object_get(f, "mitre")));
+  json_decref(root);
+  /* An unwritable target leaves nothing behind and says why. */
+  CU_ASSERT_EQUAL(nfh_report_write_json("/nonexistent/dir/r.json", r, n,
+                                        NFH_SEV_INFO, &in, &err),
+                  NFH_EIO);
+  CU_ASSERT(strlen(err) > 0);
+  nfh_engine_destroy(e);
+}
+
+static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
+
+static int teardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("engine", setup, teardown);
+  CU_add_test(s, "load a module and find", test_load_and_find);
+  CU_add_test(s, "bad and failing modules", test_bad_modules);
+  CU_add_test(s, "settings", test_settings);
+  CU_add_test(s, "home networks and allowlist", test_home_and_allow);
+  CU_add_test(s, "ongoing across runs", test_ongoing_across_runs);
+  CU_add_test(s, "JSON report", test_report_json);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}

@@ -1,0 +1,188 @@
+/* test_stitch.c - records into connections. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "../../plugin/model/stitch.h"
+
+#define MAXC 1024
+static nfh_conn got[MAXC];
+static size_t ngot;
+
+static int sink(void *user, const nfh_conn *c, size_t n) {
+  (void)user;
+  for (size_t i = 0; i < n && ngot < MAXC; i++)
+    got[ngot++] = c[i];
+  return 0;
+}
+
+static nfh_flow flow(const char *src, uint16_t sp, const char *dst,
+                     uint16_t dp, uint8_t proto, uint64_t first,
+                     uint64_t last, uint64_t bytes, uint8_t flags) {
+  nfh_flow f;
+  memset(&f, 0, sizeof(f));
+  nfh_addr_parse(src, &f.src);
+  nfh_addr_parse(dst, &f.dst);
+  f.src_port = sp, f.dst_port = dp, f.proto = proto;
+  f.first_ms = first, f.last_ms = last;
+  f.packets = bytes / 100 + 1, f.bytes = bytes, f.tcp_flags = flags;
+  f.sampling = 1, f.aggr_flows = 1;
+  if (proto == 1) {
+    f.icmp_type = (uint8_t)(dp >> 8), f.icmp_code = (uint8_t)dp;
+    f.src_port = 0;
+  }
+  return f;
+}
+
+static nfh__stitcher *make(void) {
+  nfh__stitcher *s;
+  ngot = 0;
+  CU_ASSERT_FATAL(nfh__stitcher_create(16000, 300000, sink, NULL, &s) ==
+                  NFH_OK);
+  return s;
+}
+
+static void test_active_timeout_split(void) {
+  /* A 10-minute SSH session exported every 60 s, both directions: 20
+   * records, one connection. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  for (int i = 0; i < 10; i++) {
+    nfh_flow f[2] = {
+        flow("10.0.0.5", 50000, "198.51.100.7", 22, 6, t0 + i * 60000ull,
+             t0 + i * 60000ull + 59000, 4000, i ? 0x18 : 0x1a),
+        flow("198.51.100.7", 22, "10.0.0.5", 50000, 6, t0 + i * 60000ull,
+             t0 + i * 60000ull + 59000, 9000, i ? 0x18 : 0x12)};
+    CU_ASSERT(nfh__stitcher_add(s, f, 2) == NFH_OK);
+  }
+  CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                         "10.0.0.5");
+  CU_ASSERT_EQUAL(got[0].server_port, 22);
+  CU_ASSERT_EQUAL(got[0].records, 20);
+  CU_ASSERT_EQUAL(got[0].client_bytes, 40000);
+  CU_ASSERT_EQUAL(got[0].server_bytes, 90000);
+  CU_ASSERT(got[0].flags & NFH_CONN_REPLY);
+  CU_ASSERT(got[0].flags & NFH_CONN_ESTABLISHED);
+  CU_ASSERT_EQUAL(got[0].last_ms - got[0].first_ms, 9 * 60000 + 59000);
+  nfh__stitcher_destroy(s);
+}
+
+static void test_gap_splits(void) {
+  /* The same 5-tuple after a long pause is a new connection. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[2] = {
+      flow("10.0.0.5", 40000, "203.0.113.9", 53, 17, t0, t0 + 10, 60, 0),
+      flow("10.0.0.5", 40000, "203.0.113.9", 53, 17, t0 + 120000,
+           t0 + 120010, 60, 0)};
+  nfh__stitcher_add(s, f, 2);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL(ngot, 2);
+  CU_ASSERT(!(got[0].flags & NFH_CONN_REPLY));
+  nfh__stitcher_destroy(s);
+}
+
+static void test_scan_direction(void) {
+  /* SYN and a RST/ACK back: the prober is the client, no session. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[3] = {
+      flow("10.0.0.66", 61000, "10.0.1.2", 445, 6, t0, t0, 40, 0x02),
+      flow("10.0.1.2", 445, "10.0.0.66", 61000, 6, t0 + 1, t0 + 1, 40, 0x14),
+      /* Only the SYN-ACK seen (asymmetric exporter): still the answer. */
+      flow("10.0.1.3", 80, "10.0.0.66", 61001, 6, t0 + 2, t0 + 2, 44, 0x12)};
+  nfh__stitcher_add(s, f, 3);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 2);
+  for (size_t i = 0; i < ngot; i++) {
+    char a[NFH_ADDR_STRLEN];
+    CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[i].client, a, sizeof(a)),
+                           "10.0.0.66");
+    CU_ASSERT(!(got[i].flags & NFH_CONN_ESTABLISHED));
+  }
+  size_t rst = got[0].server_port == 445 ? 0 : 1;
+  CU_ASSERT(got[rst].flags & NFH_CONN_RST);
+  CU_ASSERT(got[rst].flags & NFH_CONN_REPLY);
+  nfh__stitcher_destroy(s);
+}
+
+static void test_icmp(void) {
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[3] = {
+      flow("10.0.0.1", 0, "10.0.0.2", 0x0800, 1, t0, t0 + 3000, 252, 0),
+      flow("10.0.0.2", 0, "10.0.0.1", 0x0000, 1, t0, t0 + 3000, 252, 0),
+      /* Port unreachable from .3 to the prober .1 */
+      flow("10.0.0.3", 0, "10.0.0.1", 0x0303, 1, t0 + 5, t0 + 5, 56, 0)};
+  nfh__stitcher_add(s, f, 3);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 2);
+  const nfh_conn *echo = got[0].server_port == 0x0800 ? &got[0] : &got[1];
+  const nfh_conn *unreach = echo == &got[0] ? &got[1] : &got[0];
+  CU_ASSERT_EQUAL(echo->records, 2);
+  CU_ASSERT(echo->flags & NFH_CONN_REPLY);
+  CU_ASSERT_EQUAL(unreach->server_port, 0x0303);
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&unreach->client, a, sizeof(a)),
+                         "10.0.0.1");
+  nfh__stitcher_destroy(s);
+}
+
+static void test_expiry_bounded(void) {
+  /* A day of short connections: the open table stays small. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  size_t max_open = 0;
+  ngot = 0;
+  for (int i = 0; i < 20000; i++) {
+    nfh_flow f = flow("10.0.0.5", (uint16_t)(1024 + i % 60000),
+                      "192.0.2.1", 443, 6, t0 + i * 4000ull,
+                      t0 + i * 4000ull + 100, 500, 0x1b);
+    nfh__stitcher_add(s, &f, 1);
+    if (nfh__stitcher_open_count(s) > max_open)
+      max_open = nfh__stitcher_open_count(s);
+    if (ngot > MAXC - 10)
+      ngot = 0; /* only the bound matters here */
+  }
+  /* 300 s hold at one connection per 4 s: about 75 open. */
+  CU_ASSERT(max_open < 200);
+  nfh__stitcher_destroy(s);
+}
+
+static void test_new_syn_after_close(void) {
+  /* Same 5-tuple reused right after a closed session: two connections. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[4] = {
+      flow("10.0.0.5", 40000, "192.0.2.1", 80, 6, t0, t0 + 100, 500, 0x1b),
+      flow("192.0.2.1", 80, "10.0.0.5", 40000, 6, t0, t0 + 100, 900, 0x1b),
+      flow("10.0.0.5", 40000, "192.0.2.1", 80, 6, t0 + 1000, t0 + 1000, 60,
+           0x02),
+      flow("192.0.2.1", 80, "10.0.0.5", 40000, 6, t0 + 1000, t0 + 1000, 60,
+           0x14)};
+  nfh__stitcher_add(s, f, 4);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL(ngot, 2);
+  nfh__stitcher_destroy(s);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("stitch", NULL, NULL);
+  CU_add_test(s, "active-timeout split session", test_active_timeout_split);
+  CU_add_test(s, "gap splits", test_gap_splits);
+  CU_add_test(s, "scan direction", test_scan_direction);
+  CU_add_test(s, "icmp echo and unreachable", test_icmp);
+  CU_add_test(s, "memory bounded by hold time", test_expiry_bounded);
+  CU_add_test(s, "new SYN after close", test_new_syn_after_close);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}
