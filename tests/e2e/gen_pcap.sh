@@ -1,0 +1,159 @@
+#!/bin/bash
+# gen_pcap.sh - a real exporter in the loop: a pcap of a port scan and a
+# beacon (gen_pcap.py, scapy), replayed by softflowd as NetFlow v9 into a
+# real nfcapd on 127.0.0.1; nfhunt must read the scan's and the beacon's
+# flows back from nfcapd's files.
+#
+# Checks, one line each: the pcap is built; nfcapd starts and stops on
+# SIGTERM; softflowd exports; nfdump and nfhunt agree on nfcapd's files
+# (compare.py); then gen_pcap.py's checks of nfhunt's dump: every target
+# of the scan probed with a bare SYN, the RST/ACK and SYN/ACK answers, the
+# beacon's ten connections each way, their 30 s period and their times.
+# Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77 when
+# nfcapd, nfdump, softflowd or python3 with scapy is missing, 99 when
+# nfhunt is not built. Every daemon is killed on exit.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
+top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
+nfhunt=$top_builddir/tools/nfhunt
+py=${SYS_PYTHON3:-/usr/bin/python3}
+[ -x "$py" ] || py=/usr/bin/python3
+e2e=$top_srcdir/tests/e2e
+
+for tool in nfcapd nfdump softflowd; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "SKIP: $tool not installed"
+		exit 77
+	fi
+done
+if ! "$py" -c 'import scapy' 2>/dev/null; then
+	echo "SKIP: no python3 with scapy ($py)"
+	exit 77
+fi
+if [ ! -x "$nfhunt" ]; then
+	echo "ERROR: $nfhunt not built"
+	exit 99
+fi
+NFCAPD=$(command -v nfcapd)
+NFDUMP=$(command -v nfdump)
+SOFTFLOWD=$(command -v softflowd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-pcap.XXXXXX") || exit 99
+capd_pid=
+cleanup() {
+	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
+		kill -KILL "$capd_pid" 2>/dev/null
+		wait "$capd_pid" 2>/dev/null
+	fi
+	if [ -f "$tmp/sf.pid" ]; then
+		sf=$(cat "$tmp/sf.pid" 2>/dev/null)
+		[ -n "$sf" ] && kill -0 "$sf" 2>/dev/null && kill -KILL "$sf"
+	fi
+	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+finish() {
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit
+}
+
+if timeout 120 "$py" "$e2e/gen_pcap.py" build "$tmp/scan-beacon.pcap" \
+	"$tmp/expect.json" >"$tmp/pcap.log" 2>&1; then
+	pass "pcap built: $(cat "$tmp/pcap.log")"
+else
+	fail "gen_pcap.py build failed: $(tail -n 2 "$tmp/pcap.log")"
+	finish
+fi
+
+mkdir -p "$tmp/capd"
+started=0
+for try in 1 2 3; do
+	port=$("$py" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$NFCAPD" -b 127.0.0.1 -p "$port" -w "$tmp/capd" -t 3600 \
+		-I gen-pcap >"$tmp/capd.log" 2>&1 &
+	capd_pid=$!
+	for _ in $(seq 1 100); do
+		if grep -q "Startup nfcapd" "$tmp/capd.log" 2>/dev/null; then
+			started=1
+			break
+		fi
+		kill -0 "$capd_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ $started = 1 ] && break
+	kill -KILL "$capd_pid" 2>/dev/null
+	wait "$capd_pid" 2>/dev/null
+	capd_pid=
+done
+if [ $started = 1 ]; then
+	pass "nfcapd listens on 127.0.0.1:$port"
+else
+	fail "nfcapd did not start"
+	finish
+fi
+
+# -a: flow times from the pcap; -c none: no control socket (softflowd
+# 1.1.0 would block in accept() reading a file); -d: foreground. At the
+# end of the file it expires every flow, exports and exits.
+if timeout 60 "$SOFTFLOWD" -r "$tmp/scan-beacon.pcap" -n "127.0.0.1:$port" \
+	-v 9 -a -d -c none -p "$tmp/sf.pid" >"$tmp/sf.log" 2>&1; then
+	pass "softflowd exported $(sed -n 's/.*Flows exported: \([0-9]*\).*/\1/p' "$tmp/sf.log" | head -n 1) flows"
+else
+	fail "softflowd failed: $(tail -n 2 "$tmp/sf.log")"
+fi
+sleep 0.5
+kill -TERM "$capd_pid" 2>/dev/null
+stopped=0
+for _ in $(seq 1 150); do
+	if ! kill -0 "$capd_pid" 2>/dev/null; then
+		wait "$capd_pid" 2>/dev/null
+		stopped=1
+		break
+	fi
+	sleep 0.1
+done
+if [ $stopped = 1 ]; then
+	capd_pid=
+	pass "nfcapd stopped on SIGTERM"
+else
+	fail "nfcapd did not stop on SIGTERM (killed)"
+	kill -KILL "$capd_pid" 2>/dev/null
+	wait "$capd_pid" 2>/dev/null
+	capd_pid=
+fi
+
+mapfile -t files < <(find "$tmp/capd" -maxdepth 1 -name 'nfcapd.[0-9]*' | sort)
+if [ ${#files[@]} -eq 0 ]; then
+	fail "nfcapd wrote no file"
+	finish
+fi
+out=$(timeout 300 "$py" "$e2e/compare.py" --nfdump "$NFDUMP" \
+	--nfhunt "$nfhunt" --timeout 120 "${files[@]}" 2>&1)
+if [ $? -eq 0 ]; then
+	pass "nfdump and nfhunt agree: $(echo "$out" | tail -n 1 | sed 's|.*/||')"
+else
+	echo "$out" | sed 's/^/    /' | head -n 10
+	fail "nfdump and nfhunt differ on nfcapd's files"
+fi
+
+timeout 120 "$nfhunt" --dump -R "$tmp/capd" >"$tmp/dump.csv"
+out=$(timeout 120 "$py" "$e2e/gen_pcap.py" check "$tmp/expect.json" \
+	"$tmp/dump.csv" 2>&1)
+echo "$out"
+passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
+failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+finish
