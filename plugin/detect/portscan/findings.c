@@ -1,0 +1,1577 @@
+/* findings.c - port-scan evidence into findings; see findings.h. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings.h"
+
+#define TCP 6
+#define UDP 17
+#define ICMP 1
+#define ICMP6 58
+
+#define SAMPLE_TARGETS 5
+#define SAMPLE_PORTS 10
+#define LIST_PORTS 4 /* named in a summary */
+/* Fewer targets than two dozen from outside: Internet background. */
+#define EDGE_MIN_TARGETS 24
+/* A distributed sweep's best window holds at least this many times the
+ * port's average of qualifying sources per window. */
+#define DIST_BURST 3.0
+/* ... and its sources' targets together are at least this share of
+ * the sum of each one's (little overlap: the work was split). */
+#define DIST_MIN_SPLIT 0.5
+
+typedef enum kind {
+  K_HORIZONTAL,
+  K_VERTICAL,
+  K_HORIZONTAL_MULTI,
+  K_VERTICAL_MULTI,
+  K_BLOCK,
+  K_DISTRIBUTED,
+  K_REPEAT,
+  K_BACKGROUND
+} kind;
+
+static const char *kind_name(kind k) {
+  switch (k) {
+  case K_HORIZONTAL:
+    return "horizontal";
+  case K_VERTICAL:
+    return "vertical";
+  case K_HORIZONTAL_MULTI:
+    return "horizontal_multi_port";
+  case K_VERTICAL_MULTI:
+    return "vertical_multi_host";
+  case K_BLOCK:
+    return "block";
+  case K_DISTRIBUTED:
+    return "distributed";
+  case K_REPEAT:
+    return "repeated_refused";
+  case K_BACKGROUND:
+    return "external_background";
+  }
+  return "?";
+}
+
+/* ------------------------------------------------------------- buffers */
+
+/* A growing text buffer; on failure it stays usable and reports it. */
+typedef struct buf {
+  char *b;
+  size_t n, cap;
+  int failed;
+} buf;
+
+static void bprintf(buf *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void bprintf(buf *o, const char *fmt, ...) {
+  if (o->failed)
+    return;
+  for (;;) {
+    size_t room = o->cap - o->n;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = o->b ? vsnprintf(o->b + o->n, room, fmt, ap) : -1;
+    va_end(ap);
+    if (o->b && k >= 0 && (size_t)k < room) {
+      o->n += (size_t)k;
+      return;
+    }
+    size_t cap = o->cap ? o->cap * 2 : 1024;
+    while (k >= 0 && cap < o->n + (size_t)k + 1)
+      cap *= 2;
+    char *grown = realloc(o->b, cap);
+    if (!grown) {
+      o->failed = 1;
+      return;
+    }
+    o->b = grown;
+    o->cap = cap;
+  }
+}
+
+/* A finding waiting to be emitted; owns its strings. */
+typedef struct out {
+  nfh_finding f;
+  kind k;
+  char *key, *summary, *evidence;
+  const ps_source *s; /* NULL when not one source */
+  int edge;           /* an external scanner of our hosts, not raised */
+  int folded;         /* taken into a distributed finding: not emitted */
+  char port_label[24];
+} out;
+
+typedef struct outs {
+  out *v;
+  size_t n, cap;
+} outs;
+
+/* Marks of (source, port) already reported by one source's finding.
+ * A firm mark keeps the distributed finding from counting that source
+ * on that port again. A soft mark (a single-port finding below medium)
+ * names the finding instead: if the source turns out to be one of many
+ * in a distributed sweep, its finding is folded into the sweep's. */
+typedef struct mark_entry {
+  uint64_t key;
+  long out; /* index in outs for a soft mark, -1 for a firm one */
+} mark_entry;
+
+typedef struct marks {
+  mark_entry *v;
+  size_t n, cap;
+  int sorted;
+} marks;
+
+static uint64_t mark_key(const ps_source *s, uint8_t proto, uint16_t port) {
+  uint64_t h = (uint64_t)s->hash << 32 ^ (uint64_t)proto << 16 ^ port;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 32);
+}
+
+static int mark_as(marks *m, const ps_source *s, uint8_t proto,
+                   uint16_t port, long index) {
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    mark_entry *grown = realloc(m->v, cap * sizeof(mark_entry));
+    if (!grown)
+      return -1;
+    m->v = grown;
+    m->cap = cap;
+  }
+  m->v[m->n].key = mark_key(s, proto, port);
+  m->v[m->n].out = index;
+  m->n++;
+  m->sorted = 0;
+  return 0;
+}
+
+static int mark(marks *m, const ps_source *s, uint8_t proto, uint16_t port) {
+  return mark_as(m, s, proto, port, -1);
+}
+
+static int cmp_mark(const void *a, const void *b) {
+  uint64_t x = ((const mark_entry *)a)->key, y = ((const mark_entry *)b)->key;
+  return x < y ? -1 : x > y;
+}
+
+/* The mark of (source, port), or NULL. */
+static const mark_entry *find_mark(marks *m, const ps_source *s,
+                                   uint8_t proto, uint16_t port) {
+  if (!m->n)
+    return NULL;
+  if (!m->sorted) {
+    qsort(m->v, m->n, sizeof(mark_entry), cmp_mark);
+    m->sorted = 1;
+  }
+  mark_entry k = {mark_key(s, proto, port), 0};
+  return bsearch(&k, m->v, m->n, sizeof(mark_entry), cmp_mark);
+}
+
+static int marked(marks *m, const ps_source *s, uint8_t proto,
+                  uint16_t port) {
+  const mark_entry *e = find_mark(m, s, proto, port);
+  return e && e->out < 0;
+}
+
+/* ------------------------------------------------------------ wording */
+
+static void fmt_port(uint8_t proto, uint16_t port, char *b, size_t len) {
+  if ((proto == ICMP || proto == ICMP6) && port == PS_PORT_ECHO)
+    snprintf(b, len, "%s/echo", proto == ICMP ? "icmp" : "icmp6");
+  else if (proto == TCP)
+    snprintf(b, len, "tcp/%u", port);
+  else if (proto == UDP)
+    snprintf(b, len, "udp/%u", port);
+  else
+    snprintf(b, len, "proto%u/%u", proto, port);
+}
+
+static void fmt_span(double s, char *b, size_t len) {
+  if (s < 120)
+    snprintf(b, len, "%.0f s", s < 1 ? 1 : s);
+  else if (s < 7200)
+    snprintf(b, len, "%.0f min", s / 60);
+  else if (s < 172800)
+    snprintf(b, len, "%.1f h", s / 3600);
+  else
+    snprintf(b, len, "%.1f d", s / 86400);
+}
+
+static const char *speed_name(double span_s, double targets) {
+  double rate = targets / (span_s < 1 ? 1 : span_s);
+  if (span_s >= 3600)
+    return "slow";
+  return rate >= 1 ? "fast" : "moderate";
+}
+
+static const char *direction(int src_home, int dst_home) {
+  if (src_home)
+    return dst_home ? "internal->internal" : "internal->external";
+  return dst_home ? "external->internal" : "external->external";
+}
+
+static const char *mitre_of(int src_home, int dst_home) {
+  return !src_home && dst_home ? "T1046,T1595" : "T1046";
+}
+
+/* ------------------------------------------------------------ counting */
+
+/* Distinct targets (hosts or ports) by class, estimated. */
+typedef struct tally {
+  double c[4]; /* PS_WEAK, PS_STRONG, PS_SUCC */
+  int estimated;
+} tally;
+
+/* Exact tallies plus, when a sketch holds more than the exact part, the
+ * rest split in the proportion of the contacts not kept exactly. */
+static tally tally_of(const uint32_t n[4], const uint32_t o[4],
+                      double sketch) {
+  tally t;
+  memset(&t, 0, sizeof(t));
+  double exact = 0, other = 0;
+  for (int k = PS_WEAK; k <= PS_SUCC; k++) {
+    t.c[k] = n[k];
+    exact += n[k];
+    other += o[k];
+  }
+  if (sketch > exact && other > 0) {
+    for (int k = PS_WEAK; k <= PS_SUCC; k++)
+      t.c[k] += (sketch - exact) * o[k] / other;
+    t.estimated = 1;
+  }
+  return t;
+}
+
+/* A tally as the evidence mode sees it: where replies are not visible
+ * (one-way exporter, sampling), silence is no failure and is left out. */
+typedef struct view {
+  double failed, succ, considered, ratio;
+} view;
+
+static view view_of(const tally *t, int flags_only) {
+  view v;
+  v.succ = t->c[PS_SUCC];
+  v.failed = t->c[PS_STRONG] + (flags_only ? 0 : t->c[PS_WEAK]);
+  v.considered = v.failed + v.succ;
+  v.ratio = v.considered > 0 ? v.failed / v.considered : 0;
+  return v;
+}
+
+/* Replies are invisible for this source: most of its established TCP
+ * sessions show none (asymmetric routing, one exported link). */
+static int blind(const ps_source *s) {
+  return s->ack_conns >= 5 && (uint64_t)s->ack_replied * 5 < s->ack_conns;
+}
+
+static int flags_only(const ps_run *r, const ps_source *s) {
+  return r->one_way || s->sampling > 1 || blind(s);
+}
+
+static int crossed(const ps_run *r, const ps_source *s) {
+  return flags_only(r, s) ? s->crossed_b : s->crossed_a;
+}
+
+static double weight_of(uint32_t sampling) {
+  return sampling > 1 ? 1.0 / (1.0 + log((double)sampling)) : 1.0;
+}
+
+/* The observed count that stands for 'min' when 1-in-sq^2 sampling
+ * hides most probes, never below 'floor': a single sampled probe is no
+ * evidence of several. */
+static double observed_min(double min, double sq, double floor) {
+  double m = ceil(min / sq);
+  if (m > min)
+    m = min;
+  return m > floor ? m : (floor < min ? floor : min);
+}
+
+/* Failure reasons over a set of exact services, scaled to 'total'. */
+typedef struct reasons {
+  double noreply, rst, icmp, odd;
+} reasons;
+
+static void add_reason(reasons *r, const ps_service *v) {
+  if (v->reasons & PS_R_ICMP)
+    r->icmp++;
+  else if (v->reasons & PS_R_RST)
+    r->rst++;
+  else if (v->reasons & PS_R_ODD)
+    r->odd++;
+  else
+    r->noreply++;
+}
+
+static void scale_reasons(reasons *r, double total) {
+  double sum = r->noreply + r->rst + r->icmp + r->odd;
+  if (sum <= 0 || total <= sum)
+    return;
+  double f = total / sum;
+  r->noreply *= f;
+  r->rst *= f;
+  r->icmp *= f;
+  r->odd *= f;
+}
+
+static int counts_as_failed(const ps_service *v, int fo) {
+  return v->cls == PS_STRONG || (v->cls == PS_WEAK && !fo);
+}
+
+/* ------------------------------------------------------------- grading */
+
+typedef struct grade_in {
+  double targets; /* distinct targets considered, sampling-adjusted */
+  double ratio;   /* failed share */
+  double succ;    /* targets that answered */
+  double span_s;
+  double min_targets;
+  int src_home, dst_home;
+  int crossed, flags_only, estimated;
+  uint32_t sampling;
+  double bonus; /* added before the severity is set */
+} grade_in;
+
+typedef struct grade_out {
+  double score, confidence;
+  nfh_severity sev;
+  int edge; /* external scanner of our hosts, left at the edge cap */
+} grade_out;
+
+static double top_of(nfh_severity s) {
+  switch (s) {
+  case NFH_SEV_INFO:
+    return 19;
+  case NFH_SEV_LOW:
+    return 44;
+  case NFH_SEV_MEDIUM:
+    return 74;
+  case NFH_SEV_HIGH:
+    return 89;
+  case NFH_SEV_CRITICAL:
+    return 100;
+  }
+  return 100;
+}
+
+static nfh_severity severity_of(double score) {
+  if (score >= 75)
+    return NFH_SEV_HIGH;
+  if (score >= 45)
+    return NFH_SEV_MEDIUM;
+  if (score >= 20)
+    return NFH_SEV_LOW;
+  return NFH_SEV_INFO;
+}
+
+static double clamp(double x, double lo, double hi) {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* The score grows with the logarithm of the targets (a dozen is a
+ * start, hundreds is a sweep), with the failure share, with speed, and
+ * with where it happens: inside the network a scan is lateral movement,
+ * from inside out an infected or misused host; from the Internet at our
+ * edge it is the constant background, low unless it is intense or found
+ * live services. */
+static grade_out grade(const ps_config *cfg, const grade_in *g) {
+  grade_out o;
+  memset(&o, 0, sizeof(o));
+  double n = g->targets < 1 ? 1 : g->targets;
+  double breadth = clamp(12.0 * (log2(n) - 2.0), 0, 60);
+  double rf = clamp((g->ratio - 0.5) / 0.5, 0, 1);
+  double score = breadth * (0.6 + 0.4 * rf);
+  double rate = n / (g->span_s < 1 ? 1 : g->span_s);
+  if (rate >= 5)
+    score += 5;
+  if (g->src_home)
+    score += g->dst_home ? 22 : 15;
+  else if (g->dst_home)
+    score -= 5;
+  score = clamp(score + g->bonus, 0, 100);
+  nfh_severity sev = severity_of(score);
+  if (!g->src_home && g->dst_home) {
+    /* A handful of our addresses probed from outside is what every
+     * Internet-facing network sees all day: info. A sweep of dozens or
+     * more is a real scan, up to the edge cap; one that found live
+     * services or is intense may go one above. */
+    int intense = n >= 1000 || rate >= 100 || (g->succ >= 2 && n >= 50);
+    nfh_severity cap = cfg->edge_max_severity;
+    if (n < EDGE_MIN_TARGETS)
+      cap = NFH_SEV_INFO;
+    else if (intense && cap < NFH_SEV_CRITICAL)
+      cap = (nfh_severity)(cap + 1);
+    if (sev > cap) {
+      sev = cap;
+      score = score < top_of(cap) ? score : top_of(cap);
+    }
+    o.edge = !intense;
+  }
+  double conf = g->crossed ? 0.9 : 0.75;
+  if (n < 2 * g->min_targets)
+    conf *= 0.9;
+  if (g->flags_only && g->sampling <= 1)
+    conf *= 0.75;
+  if (g->sampling > 1)
+    conf *= 0.5 + 0.5 * weight_of(g->sampling);
+  if (g->estimated)
+    conf *= 0.95;
+  o.score = score;
+  o.sev = sev;
+  o.confidence = clamp(conf, 0.05, 0.99);
+  return o;
+}
+
+/* ------------------------------------------------------------ emitting */
+
+static int add_out(outs *os, kind k, const ps_source *s, const char *key,
+                   const buf *summary, const buf *evidence,
+                   const nfh_finding *f) {
+  if (summary->failed || evidence->failed)
+    return -1;
+  if (os->n == os->cap) {
+    size_t cap = os->cap ? os->cap * 2 : 32;
+    out *grown = realloc(os->v, cap * sizeof(out));
+    if (!grown)
+      return -1;
+    os->v = grown;
+    os->cap = cap;
+  }
+  out *o = &os->v[os->n];
+  memset(o, 0, sizeof(*o));
+  o->k = k;
+  o->s = s;
+  o->f = *f;
+  o->key = strdup(key);
+  o->summary = summary->b;
+  o->evidence = evidence->b;
+  if (!o->key) {
+    return -1;
+  }
+  os->n++;
+  return 0;
+}
+
+static void free_outs(outs *os) {
+  for (size_t i = 0; i < os->n; i++) {
+    free(os->v[i].key);
+    free(os->v[i].summary);
+    free(os->v[i].evidence);
+  }
+  free(os->v);
+}
+
+/* Common evidence fields: the test's verdict and how it was judged. */
+static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
+                         const ps_source *s) {
+  int fo = flags_only(r, s);
+  double llr = fo ? s->llr_b : s->llr_a;
+  double eta1 = cfg->pd / cfg->pf;
+  bprintf(e,
+          ", \"trw\": {\"log_ratio\": %.2f, \"ratio\": %.3g, "
+          "\"threshold\": %.3g, \"scanner\": %s, \"first_contacts\": %u, "
+          "\"walk\": \"%s\"}",
+          llr, exp(clamp(llr, -700, 700)), eta1,
+          crossed(r, s) ? "true" : "false", s->first_contacts,
+          fo ? "flags_only" : "all_failures");
+  const char *basis = r->one_way ? "tcp_flags_only: the exporter shows no "
+                                   "replies, silence is not counted"
+                      : s->sampling > 1
+                          ? "sampled: silence is not counted, single "
+                            "probes are often missed"
+                      : blind(s) ? "tcp_flags_only: no replies visible for "
+                                   "this source"
+                                 : "replies_and_flags";
+  bprintf(e, ", \"sampling\": %u, \"basis\": \"%s\"", s->sampling, basis);
+}
+
+static void evidence_reasons(buf *e, const reasons *r) {
+  bprintf(e,
+          ", \"failures\": {\"no_reply\": %.0f, \"rst\": %.0f, \"icmp\": "
+          "%.0f, \"odd_flags\": %.0f}",
+          r->noreply, r->rst, r->icmp, r->odd);
+}
+
+/* Suffix of a summary: how sure the counts are. 'seen' is the count
+ * the summary gave, scaled up for sampled data when >= 0. */
+static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
+                          double seen) {
+  if (s && s->sampling > 1) {
+    if (seen >= 0)
+      bprintf(b, " (sampled 1:%u, ~%.0f estimated)", s->sampling,
+              seen * s->sampling);
+    else
+      bprintf(b, " (sampled 1:%u)", s->sampling);
+  } else if (r->one_way || (s && blind(s))) {
+    bprintf(b, " (no replies visible: judged by TCP flags)");
+  }
+}
+
+static void fill(nfh_finding *f, const grade_out *g, const ps_source *s,
+                 const char *mitre) {
+  memset(f, 0, sizeof(*f));
+  f->type = "port_scan";
+  f->severity = g->sev;
+  f->score = g->score;
+  f->confidence = g->confidence;
+  if (s)
+    f->src = s->addr;
+  f->dst_port = -1;
+  f->proto = -1;
+  f->mitre = mitre;
+}
+
+/* ---------------------------------------------------------- horizontal */
+
+typedef struct hcand {
+  uint32_t port; /* index in s->ports */
+  view v;
+  tally t;
+} hcand;
+
+typedef struct vcand {
+  uint32_t target; /* index in s->targets */
+  view v;
+  tally t;
+} vcand;
+
+static int by_failed_h(const void *pa, const void *pb) {
+  const hcand *a = pa, *b = pb;
+  return a->v.failed > b->v.failed ? -1 : a->v.failed < b->v.failed;
+}
+
+static int by_failed_v(const void *pa, const void *pb) {
+  const vcand *a = pa, *b = pb;
+  return a->v.failed > b->v.failed ? -1 : a->v.failed < b->v.failed;
+}
+
+/* Sample targets of one port: failed ones and answering ones. */
+static void sample_hosts(buf *e, const ps_source *s, const ps_port *q,
+                         int fo, int answered) {
+  char a[NFH_ADDR_STRLEN];
+  int k = 0;
+  bprintf(e, "[");
+  for (uint32_t i = 0; i < s->nservices && k < SAMPLE_TARGETS; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->port != q->port || v->proto != q->proto)
+      continue;
+    if (answered ? v->cls != PS_SUCC : !counts_as_failed(v, fo))
+      continue;
+    nfh_addr_format(&s->targets[v->target].addr, a, sizeof(a));
+    bprintf(e, "%s\"%s\"", k++ ? ", " : "", a);
+  }
+  bprintf(e, "]");
+}
+
+static int dst_home_majority_port(const ps_source *s, const ps_port *q) {
+  uint32_t home = 0, all = 0;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->port == q->port && v->proto == q->proto) {
+      all++;
+      home += s->targets[v->target].home;
+    }
+  }
+  return all && home * 2 >= all;
+}
+
+static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
+                           const ps_run *r, const ps_source *s,
+                           const hcand *h) {
+  const ps_port *q = &s->ports[h->port];
+  int fo = flags_only(r, s);
+  char src[NFH_ADDR_STRLEN], port[24], span[24], key[128];
+  nfh_addr_format(&s->addr, src, sizeof(src));
+  fmt_port(q->proto, q->port, port, sizeof(port));
+  double span_s = (double)q->last_s - q->first_s + 1;
+  fmt_span(span_s, span, sizeof(span));
+  double est = s->sampling;
+  int dst_home = dst_home_majority_port(s, q);
+  grade_in g = {.targets = h->v.considered * est,
+                .ratio = h->v.ratio,
+                .succ = h->v.succ,
+                .span_s = span_s,
+                .min_targets = cfg->min_hosts,
+                .src_home = s->home,
+                .dst_home = dst_home,
+                .crossed = crossed(r, s),
+                .flags_only = fo,
+                .estimated = h->t.estimated,
+                .sampling = s->sampling};
+  grade_out go = grade(cfg, &g);
+  reasons rs;
+  memset(&rs, 0, sizeof(rs));
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->port == q->port && v->proto == q->proto && counts_as_failed(v, fo))
+      add_reason(&rs, v);
+  }
+  scale_reasons(&rs, h->v.failed);
+
+  snprintf(key, sizeof(key), "h|%s|%s", src, port);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm, "%s probed %s%.0f hosts on %s in %s, %.0f%% failed", src,
+          h->t.estimated ? "~" : "", h->v.considered, port, span,
+          100 * h->v.ratio);
+  if (h->v.succ >= 0.5)
+    bprintf(&sm, ", %.0f answered", h->v.succ);
+  summary_notes(&sm, r, s, h->v.considered);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"port\": \"%s\", \"hosts\": %.0f, "
+          "\"failed\": %.0f, \"answered\": %.0f, \"fail_ratio\": %.3f",
+          kind_name(K_HORIZONTAL), port, h->v.considered, h->v.failed,
+          h->v.succ, h->v.ratio);
+  if (s->sampling > 1)
+    bprintf(&ev, ", \"hosts_estimated\": %.0f", h->v.considered * est);
+  evidence_reasons(&ev, &rs);
+  bprintf(&ev,
+          ", \"attempts\": %u, \"duration_s\": %.0f, \"rate_per_min\": %.2f, "
+          "\"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s, "
+          "\"sample_failed\": ",
+          q->contacts, span_s, 60 * h->v.considered / span_s,
+          speed_name(span_s, h->v.considered), direction(s->home, dst_home),
+          h->t.estimated ? "false" : "true");
+  sample_hosts(&ev, s, q, fo, 0);
+  bprintf(&ev, ", \"sample_answered\": ");
+  sample_hosts(&ev, s, q, fo, 1);
+  evidence_trw(&ev, cfg, r, s);
+  bprintf(&ev, "}");
+  nfh_finding f;
+  fill(&f, &go, s, mitre_of(s->home, dst_home));
+  f.dst_port = q->proto == TCP || q->proto == UDP ? q->port : -1;
+  f.proto = q->proto;
+  f.first_ms = (uint64_t)q->first_s * 1000;
+  f.last_ms = (uint64_t)q->last_s * 1000;
+  if (add_out(os, K_HORIZONTAL, s, key, &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  os->v[os->n - 1].edge = go.edge;
+  snprintf(os->v[os->n - 1].port_label, sizeof(os->v[0].port_label), "%s",
+           port);
+  return mark_as(ms, s, q->proto, q->port,
+                 go.sev >= NFH_SEV_MEDIUM ? -1 : (long)os->n - 1);
+}
+
+/* Several ports with horizontal scans from one source: one finding. */
+static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
+                                 const ps_run *r, const ps_source *s,
+                                 const hcand *h, size_t nh) {
+  int fo = flags_only(r, s);
+  char src[NFH_ADDR_STRLEN], span[24], key[128], port[24];
+  nfh_addr_format(&s->addr, src, sizeof(src));
+  /* Distinct hosts over these ports: exact marks over the services,
+   * or the merged sketches when some port has one. */
+  uint8_t *hit = calloc(s->ntargets + 1, 1);
+  if (!hit)
+    return -1;
+  double failed = 0, succ = 0, attempts = 0, sketched = 0;
+  uint32_t first = UINT32_MAX, last = 0;
+  int estimated = 0;
+  reasons rs;
+  memset(&rs, 0, sizeof(rs));
+  for (size_t k = 0; k < nh; k++) {
+    const ps_port *q = &s->ports[h[k].port];
+    attempts += q->contacts;
+    first = q->first_s < first ? q->first_s : first;
+    last = q->last_s > last ? q->last_s : last;
+    if (h[k].t.estimated) {
+      estimated = 1;
+      double extra = h[k].v.considered -
+                     (q->n[PS_SUCC] + q->n[PS_STRONG] + (fo ? 0 : q->n[PS_WEAK]));
+      sketched = extra > sketched ? extra : sketched;
+    }
+  }
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    int in = 0;
+    for (size_t k = 0; k < nh && !in; k++)
+      in = s->ports[h[k].port].port == v->port &&
+           s->ports[h[k].port].proto == v->proto;
+    if (!in)
+      continue;
+    if (v->cls == PS_SUCC)
+      hit[v->target] |= 2;
+    else if (counts_as_failed(v, fo)) {
+      hit[v->target] |= 1;
+      add_reason(&rs, v);
+    }
+  }
+  uint32_t home = 0, all = 0;
+  for (uint32_t i = 0; i < s->ntargets; i++) {
+    if (!hit[i])
+      continue;
+    all++;
+    home += s->targets[i].home;
+    if (hit[i] & 2)
+      succ++;
+    else
+      failed++;
+  }
+  free(hit);
+  /* The sketched part: the largest port's extra as a lower bound. */
+  failed += sketched;
+  double hosts = failed + succ, ratio = hosts > 0 ? failed / hosts : 0;
+  int dst_home = all && home * 2 >= all;
+  double span_s = (double)last - first + 1;
+  fmt_span(span_s, span, sizeof(span));
+  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  grade_in g = {.targets = hosts * est,
+                .ratio = ratio,
+                .succ = succ,
+                .span_s = span_s,
+                .min_targets = cfg->min_hosts,
+                .src_home = s->home,
+                .dst_home = dst_home,
+                .crossed = crossed(r, s),
+                .flags_only = fo,
+                .estimated = estimated,
+                .sampling = s->sampling};
+  grade_out go = grade(cfg, &g);
+  scale_reasons(&rs, failed);
+
+  snprintf(key, sizeof(key), "h|%s|*", src);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm, "%s probed %s%.0f hosts on %zu ports (", src,
+          estimated ? "~" : "", hosts, nh);
+  for (size_t k = 0; k < nh && k < LIST_PORTS; k++) {
+    const ps_port *q = &s->ports[h[k].port];
+    fmt_port(q->proto, q->port, port, sizeof(port));
+    bprintf(&sm, "%s%s", k ? ", " : "", port);
+  }
+  bprintf(&sm, "%s) in %s, %.0f%% failed", nh > LIST_PORTS ? ", ..." : "",
+          span, 100 * ratio);
+  summary_notes(&sm, r, s, hosts);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"hosts\": %.0f, \"failed\": %.0f, "
+          "\"answered\": %.0f, \"fail_ratio\": %.3f, \"ports\": {",
+          kind_name(K_HORIZONTAL_MULTI), hosts, failed, succ, ratio);
+  for (size_t k = 0; k < nh && k < 32; k++) {
+    const ps_port *q = &s->ports[h[k].port];
+    fmt_port(q->proto, q->port, port, sizeof(port));
+    bprintf(&ev, "%s\"%s\": {\"hosts\": %.0f, \"failed\": %.0f}",
+            k ? ", " : "", port, h[k].v.considered, h[k].v.failed);
+  }
+  bprintf(&ev, "}, \"port_count\": %zu", nh);
+  evidence_reasons(&ev, &rs);
+  bprintf(&ev,
+          ", \"attempts\": %.0f, \"duration_s\": %.0f, \"rate_per_min\": "
+          "%.2f, \"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s",
+          attempts, span_s, 60 * hosts / span_s, speed_name(span_s, hosts),
+          direction(s->home, dst_home), estimated ? "false" : "true");
+  evidence_trw(&ev, cfg, r, s);
+  bprintf(&ev, "}");
+  nfh_finding f;
+  fill(&f, &go, s, mitre_of(s->home, dst_home));
+  f.first_ms = (uint64_t)first * 1000;
+  f.last_ms = (uint64_t)last * 1000;
+  if (add_out(os, K_HORIZONTAL_MULTI, s, key, &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  os->v[os->n - 1].edge = go.edge;
+  const ps_port *q0 = &s->ports[h[0].port];
+  fmt_port(q0->proto, q0->port, os->v[os->n - 1].port_label,
+           sizeof(os->v[0].port_label));
+  for (size_t k = 0; k < nh; k++)
+    if (mark(ms, s, s->ports[h[k].port].proto, s->ports[h[k].port].port) !=
+        0)
+      return -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------ vertical */
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sample ports of one target, ascending: failed or answering ones. */
+static void sample_ports(buf *e, const ps_source *s, uint32_t ti, int fo,
+                         int answered) {
+  uint32_t keys[64];
+  size_t n = 0;
+  for (uint32_t i = 0; i < s->nservices && n < 64; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->target != ti)
+      continue;
+    if (answered ? v->cls != PS_SUCC : !counts_as_failed(v, fo))
+      continue;
+    keys[n++] = (uint32_t)v->proto << 16 | v->port;
+  }
+  qsort(keys, n, sizeof(uint32_t), cmp_u32);
+  bprintf(e, "[");
+  for (size_t k = 0; k < n && k < SAMPLE_PORTS; k++) {
+    char port[24];
+    fmt_port((uint8_t)(keys[k] >> 16), (uint16_t)keys[k], port, sizeof(port));
+    bprintf(e, "%s\"%s\"", k ? ", " : "", port);
+  }
+  bprintf(e, "]");
+}
+
+static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
+                         const ps_run *r, const ps_source *s,
+                         const vcand *vc) {
+  const ps_target *t = &s->targets[vc->target];
+  int fo = flags_only(r, s);
+  char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], span[24], key[160];
+  nfh_addr_format(&s->addr, src, sizeof(src));
+  nfh_addr_format(&t->addr, dst, sizeof(dst));
+  double span_s = (double)t->last_s - t->first_s + 1;
+  fmt_span(span_s, span, sizeof(span));
+  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  /* TRW counts hosts, not ports: one host is one step, no verdict. */
+  grade_in g = {.targets = vc->v.considered * est,
+                .ratio = vc->v.ratio,
+                .succ = vc->v.succ,
+                .span_s = span_s,
+                .min_targets = cfg->min_ports,
+                .src_home = s->home,
+                .dst_home = t->home,
+                .flags_only = fo,
+                .estimated = vc->t.estimated,
+                .sampling = s->sampling};
+  grade_out go = grade(cfg, &g);
+  reasons rs;
+  memset(&rs, 0, sizeof(rs));
+  uint32_t protos = 0; /* bit 0 TCP, bit 1 UDP */
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->target != vc->target)
+      continue;
+    protos |= v->proto == TCP ? 1u : v->proto == UDP ? 2u : 0u;
+    if (counts_as_failed(v, fo))
+      add_reason(&rs, v);
+  }
+  scale_reasons(&rs, vc->v.failed);
+
+  snprintf(key, sizeof(key), "v|%s|%s", src, dst);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm, "%s probed %s%.0f %sports on %s in %s, %.0f%% failed", src,
+          vc->t.estimated ? "~" : "", vc->v.considered,
+          protos == 1 ? "TCP " : protos == 2 ? "UDP " : "", dst, span,
+          100 * vc->v.ratio);
+  if (vc->v.succ >= 0.5)
+    bprintf(&sm, ", %.0f open", vc->v.succ);
+  summary_notes(&sm, r, s, vc->v.considered);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"ports\": %.0f, \"failed\": %.0f, "
+          "\"open\": %.0f, \"fail_ratio\": %.3f",
+          kind_name(K_VERTICAL), vc->v.considered, vc->v.failed, vc->v.succ,
+          vc->v.ratio);
+  if (s->sampling > 1)
+    bprintf(&ev, ", \"ports_estimated\": %.0f", vc->v.considered * est);
+  evidence_reasons(&ev, &rs);
+  bprintf(&ev,
+          ", \"attempts\": %u, \"duration_s\": %.0f, \"rate_per_min\": %.2f, "
+          "\"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s, "
+          "\"sample_failed\": ",
+          t->contacts, span_s, 60 * vc->v.considered / span_s,
+          speed_name(span_s, vc->v.considered), direction(s->home, t->home),
+          vc->t.estimated ? "false" : "true");
+  sample_ports(&ev, s, vc->target, fo, 0);
+  bprintf(&ev, ", \"sample_open\": ");
+  sample_ports(&ev, s, vc->target, fo, 1);
+  evidence_trw(&ev, cfg, r, s);
+  bprintf(&ev, "}");
+  nfh_finding f;
+  fill(&f, &go, s, mitre_of(s->home, t->home));
+  f.dst = t->addr;
+  f.proto = protos == 1 ? TCP : protos == 2 ? UDP : -1;
+  f.first_ms = (uint64_t)t->first_s * 1000;
+  f.last_ms = (uint64_t)t->last_s * 1000;
+  if (add_out(os, K_VERTICAL, s, key, &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  os->v[os->n - 1].edge = go.edge;
+  snprintf(os->v[os->n - 1].port_label, sizeof(os->v[0].port_label),
+           "vertical");
+  (void)ms;
+  return 0;
+}
+
+/* Several hosts each scanned on many ports by one source. */
+static int emit_vertical_multi(outs *os, const ps_config *cfg,
+                               const ps_run *r, const ps_source *s,
+                               const vcand *vc, size_t nv, int block,
+                               marks *ms) {
+  int fo = flags_only(r, s);
+  char src[NFH_ADDR_STRLEN], span[24], key[128], a[NFH_ADDR_STRLEN];
+  nfh_addr_format(&s->addr, src, sizeof(src));
+  double failed = 0, considered = 0, succ = 0, maxports = 0, attempts = 0;
+  uint32_t first = UINT32_MAX, last = 0, home = 0;
+  int estimated = 0;
+  for (size_t k = 0; k < nv; k++) {
+    const ps_target *t = &s->targets[vc[k].target];
+    failed += vc[k].v.failed;
+    succ += vc[k].v.succ;
+    considered += vc[k].v.considered;
+    if (vc[k].v.considered > maxports)
+      maxports = vc[k].v.considered;
+    attempts += t->contacts;
+    first = t->first_s < first ? t->first_s : first;
+    last = t->last_s > last ? t->last_s : last;
+    home += t->home;
+    estimated |= vc[k].t.estimated;
+  }
+  int dst_home = home * 2 >= nv;
+  double ratio = considered > 0 ? failed / considered : 0;
+  /* Distinct ports over all of them. */
+  uint32_t *keys = malloc(((size_t)s->nservices + 1) * sizeof(uint32_t));
+  if (!keys)
+    return -1;
+  size_t nk = 0;
+  reasons rs;
+  memset(&rs, 0, sizeof(rs));
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    int in = 0;
+    for (size_t k = 0; k < nv && !in; k++)
+      in = vc[k].target == v->target;
+    if (!in)
+      continue;
+    keys[nk++] = (uint32_t)v->proto << 16 | v->port;
+    if (counts_as_failed(v, fo))
+      add_reason(&rs, v);
+  }
+  qsort(keys, nk, sizeof(uint32_t), cmp_u32);
+  size_t ports = 0;
+  for (size_t i = 0; i < nk; i++)
+    ports += i == 0 || keys[i] != keys[i - 1];
+  if ((double)ports < maxports)
+    ports = (size_t)maxports;
+  scale_reasons(&rs, failed);
+  double span_s = (double)last - first + 1;
+  fmt_span(span_s, span, sizeof(span));
+  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  /* The breadth of a grid is hosts times ports probed. */
+  grade_in g = {.targets = considered * est,
+                .ratio = ratio,
+                .succ = succ,
+                .span_s = span_s,
+                .min_targets = cfg->min_ports,
+                .src_home = s->home,
+                .dst_home = dst_home,
+                .crossed = crossed(r, s),
+                .flags_only = fo,
+                .estimated = estimated,
+                .sampling = s->sampling};
+  grade_out go = grade(cfg, &g);
+
+  buf sm = {0}, ev = {0};
+  if (block) {
+    snprintf(key, sizeof(key), "b|%s", src);
+    bprintf(&sm, "%s probed %zu hosts on %zu ports (%s%.0f host-ports) in "
+                 "%s, %.0f%% failed",
+            src, nv, ports, estimated ? "~" : "", considered, span,
+            100 * ratio);
+  } else {
+    snprintf(key, sizeof(key), "v|%s|*", src);
+    bprintf(&sm, "%s probed %zu hosts on up to %s%.0f ports each in %s, "
+                 "%.0f%% failed",
+            src, nv, estimated ? "~" : "", maxports, span, 100 * ratio);
+  }
+  summary_notes(&sm, r, s, considered);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"hosts\": %zu, \"distinct_ports\": %zu, "
+          "\"host_ports\": %.0f, \"failed\": %.0f, \"open\": %.0f, "
+          "\"fail_ratio\": %.3f",
+          kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), nv, ports,
+          considered, failed, succ, ratio);
+  evidence_reasons(&ev, &rs);
+  bprintf(&ev,
+          ", \"attempts\": %.0f, \"duration_s\": %.0f, \"rate_per_min\": "
+          "%.2f, \"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s, "
+          "\"sample_hosts\": [",
+          attempts, span_s, 60 * considered / span_s,
+          speed_name(span_s, considered), direction(s->home, dst_home),
+          estimated ? "false" : "true");
+  for (size_t k = 0; k < nv && k < SAMPLE_TARGETS; k++) {
+    nfh_addr_format(&s->targets[vc[k].target].addr, a, sizeof(a));
+    bprintf(&ev, "%s\"%s\"", k ? ", " : "", a);
+  }
+  bprintf(&ev, "]");
+  evidence_trw(&ev, cfg, r, s);
+  bprintf(&ev, "}");
+  free(keys);
+  nfh_finding f;
+  fill(&f, &go, s, mitre_of(s->home, dst_home));
+  f.first_ms = (uint64_t)first * 1000;
+  f.last_ms = (uint64_t)last * 1000;
+  if (add_out(os, block ? K_BLOCK : K_VERTICAL_MULTI, s, key, &sm, &ev, &f) !=
+      0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  os->v[os->n - 1].edge = go.edge;
+  snprintf(os->v[os->n - 1].port_label, sizeof(os->v[0].port_label),
+           block ? "block" : "vertical");
+  if (block)
+    for (uint32_t i = 0; i < s->nports; i++)
+      if (mark(ms, s, s->ports[i].proto, s->ports[i].port) != 0)
+        return -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------- repeats */
+
+/* One service hammered with refused attempts. Not reconnaissance (one
+ * target), but worth a line: a client in a tight reconnect loop, a
+ * brute-force tool aimed at a service that is not listening, or a
+ * connection flood. Kept low: nothing was reached. */
+static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
+                       const ps_source *s, const ps_service *v) {
+  const ps_target *t = &s->targets[v->target];
+  char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], port[24], span[24];
+  char key[200];
+  nfh_addr_format(&s->addr, src, sizeof(src));
+  nfh_addr_format(&t->addr, dst, sizeof(dst));
+  fmt_port(v->proto, v->port, port, sizeof(port));
+  double span_s = (double)v->last_s - v->first_s + 1;
+  fmt_span(span_s, span, sizeof(span));
+  double ratio = (double)v->fails / v->contacts;
+  const char *by = (v->reasons & PS_R_RST) && (v->reasons & PS_R_ICMP)
+                       ? "RST and ICMP unreachable"
+                   : v->reasons & PS_R_RST ? "RST"
+                                           : "ICMP unreachable";
+  char how[96];
+  if (v->refused * 2 >= v->contacts)
+    snprintf(how, sizeof(how), "%.0f%% refused by %s",
+             100.0 * v->refused / v->contacts, by);
+  else
+    snprintf(how, sizeof(how), "%.0f%% failed",
+             100.0 * v->fails / v->contacts);
+  grade_out go;
+  memset(&go, 0, sizeof(go));
+  go.score = clamp(22 + 6 * log10((double)v->contacts /
+                                  cfg->repeat_min_attempts) +
+                       (s->home && t->home ? 5 : 0),
+                   20, top_of(NFH_SEV_LOW));
+  go.sev = NFH_SEV_LOW;
+  go.confidence = s->sampling > 1 ? 0.6 : 0.85;
+  snprintf(key, sizeof(key), "r|%s|%s|%s", src, dst, port);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm,
+          "%s made %u connection attempts to %s %s in %s, %s: a "
+          "reconnect loop, brute force or flood against one service, not a "
+          "sweep",
+          src, v->contacts, dst, port, span, how);
+  summary_notes(&sm, r, s, -1);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"attempts\": %u, \"failed\": %u, "
+          "\"fail_ratio\": %.3f, \"duration_s\": %.0f, \"rate_per_s\": %.2f, "
+          "\"failures\": {\"refused\": %u, \"no_reply\": %u, "
+          "\"by\": \"%s\"}, "
+          "\"succeeded\": %u, \"direction\": \"%s\", \"sampling\": %u, "
+          "\"note\": \"one target service: not reconnaissance\"}",
+          kind_name(K_REPEAT), v->contacts, v->fails, ratio, span_s,
+          v->contacts / span_s, v->refused, v->fails - v->refused,
+          (v->reasons & PS_R_RST) && (v->reasons & PS_R_ICMP) ? "rst+icmp"
+          : v->reasons & PS_R_RST                           ? "rst"
+          : v->reasons & PS_R_ICMP                          ? "icmp"
+                                                            : "none",
+          v->contacts - v->fails, direction(s->home, t->home), s->sampling);
+  nfh_finding f;
+  fill(&f, &go, s, NULL);
+  f.dst = t->addr;
+  f.dst_port = v->proto == TCP || v->proto == UDP ? v->port : -1;
+  f.proto = v->proto;
+  f.first_ms = (uint64_t)v->first_s * 1000;
+  f.last_ms = (uint64_t)v->last_s * 1000;
+  if (add_out(os, K_REPEAT, s, key, &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ a source */
+
+static int report_source(outs *os, marks *ms, const ps_config *cfg,
+                         const ps_run *r, const ps_source *s) {
+  int fo = flags_only(r, s);
+  int verdict = crossed(r, s);
+  double sq = sqrt((double)s->sampling);
+  hcand *h = malloc(((size_t)s->nports + 1) * sizeof(hcand));
+  vcand *v = malloc(((size_t)s->ntargets + 1) * sizeof(vcand));
+  if (!h || !v) {
+    free(h);
+    free(v);
+    return -1;
+  }
+  size_t nh = 0, nv = 0;
+  for (uint32_t i = 0; i < s->nports; i++) {
+    const ps_port *q = &s->ports[i];
+    if (q->last_s < r->run_start_s)
+      continue; /* nothing new in this run */
+    tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
+    view w = view_of(&t, fo);
+    if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
+        w.ratio >= cfg->min_fail_ratio &&
+        (verdict || w.ratio >= cfg->strong_fail_ratio)) {
+      h[nh].port = i;
+      h[nh].t = t;
+      h[nh].v = w;
+      nh++;
+    }
+  }
+  for (uint32_t i = 0; i < s->ntargets; i++) {
+    const ps_target *t = &s->targets[i];
+    if (t->last_s < r->run_start_s)
+      continue;
+    tally y =
+        tally_of(t->n, t->o_contacts, nfh__ps_sketch_count(s, t->sketch));
+    view w = view_of(&y, fo);
+    /* One host is one TRW step: a vertical scan has to show its failure
+     * share by itself. */
+    if (w.failed >= observed_min(cfg->min_ports, sq, 3) &&
+        w.ratio >= cfg->strong_fail_ratio) {
+      v[nv].target = i;
+      v[nv].t = y;
+      v[nv].v = w;
+      nv++;
+    }
+  }
+  qsort(h, nh, sizeof(hcand), by_failed_h);
+  qsort(v, nv, sizeof(vcand), by_failed_v);
+  int rc = 0;
+  if (nh >= 3 && nv >= 3) {
+    rc = emit_vertical_multi(os, cfg, r, s, v, nv, 1, ms);
+  } else {
+    if (nh >= 3)
+      rc = emit_horizontal_multi(os, ms, cfg, r, s, h, nh);
+    else
+      for (size_t k = 0; rc == 0 && k < nh; k++)
+        rc = emit_horizontal(os, ms, cfg, r, s, &h[k]);
+    if (rc == 0 && nv >= 3)
+      rc = emit_vertical_multi(os, cfg, r, s, v, nv, 0, ms);
+    else
+      for (size_t k = 0; rc == 0 && k < nv; k++)
+        rc = emit_vertical(os, ms, cfg, r, s, &v[k]);
+  }
+  /* Hammered single services not covered by a scan finding. */
+  int repeats = 0;
+  for (uint32_t i = 0; rc == 0 && i < s->nservices && repeats < 2; i++) {
+    const ps_service *sv = &s->services[i];
+    if (sv->last_s < r->run_start_s ||
+        sv->contacts < cfg->repeat_min_attempts ||
+        sv->fails < 0.9 * sv->contacts)
+      continue;
+    double span_s = (double)sv->last_s - sv->first_s + 1;
+    if (sv->contacts / span_s < cfg->repeat_min_rate)
+      continue;
+    int covered = 0;
+    for (size_t k = 0; k < nv && !covered; k++)
+      covered = v[k].target == sv->target;
+    covered |= marked(ms, s, sv->proto, sv->port);
+    if (!covered) {
+      rc = emit_repeat(os, cfg, r, s, sv);
+      repeats++;
+    }
+  }
+  free(h);
+  free(v);
+  return rc;
+}
+
+/* ---------------------------------------------------------- distributed */
+
+typedef struct dentry {
+  uint8_t proto;
+  uint16_t port;
+  uint32_t first_s, last_s;
+  const ps_source *s;
+  const ps_port *q;
+  double failed;
+  long fold; /* the source's own finding to fold in, or -1 */
+} dentry;
+
+static int by_port_time(const void *pa, const void *pb) {
+  const dentry *a = pa, *b = pb;
+  if (a->proto != b->proto)
+    return a->proto < b->proto ? -1 : 1;
+  if (a->port != b->port)
+    return a->port < b->port ? -1 : 1;
+  if (a->first_s != b->first_s)
+    return a->first_s < b->first_s ? -1 : 1;
+  return nfh_addr_compare(&a->s->addr, &b->s->addr);
+}
+
+static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
+                            const dentry *d, size_t n, size_t on_port,
+                            double union_hosts, double sum, int estimated) {
+  char port[24], span[24], key[64], a[NFH_ADDR_STRLEN];
+  fmt_port(d[0].proto, d[0].port, port, sizeof(port));
+  uint32_t first = UINT32_MAX, last = 0, home_src = 0, sampling = 1;
+  uint64_t home_dst = 0, all_dst = 0;
+  double attempts = 0, failed_sum = 0, answered = 0;
+  reasons rs;
+  memset(&rs, 0, sizeof(rs));
+  for (size_t i = 0; i < n; i++) {
+    first = d[i].first_s < first ? d[i].first_s : first;
+    last = d[i].last_s > last ? d[i].last_s : last;
+    home_src += d[i].s->home;
+    attempts += d[i].q->contacts;
+    failed_sum += d[i].failed;
+    answered += d[i].q->n[PS_SUCC];
+    if (d[i].s->sampling > sampling)
+      sampling = d[i].s->sampling;
+    const ps_source *s = d[i].s;
+    int fo = flags_only(r, s);
+    for (uint32_t k = 0; k < s->nservices; k++) {
+      const ps_service *v = &s->services[k];
+      if (v->port == d[i].port && v->proto == d[i].proto &&
+          counts_as_failed(v, fo)) {
+        add_reason(&rs, v);
+        all_dst++;
+        home_dst += s->targets[v->target].home;
+      }
+    }
+  }
+  int src_home = home_src * 2 >= n;
+  int dst_home = all_dst && home_dst * 2 >= all_dst;
+  double span_s = (double)last - first + 1;
+  fmt_span(span_s, span, sizeof(span));
+  scale_reasons(&rs, union_hosts);
+  double est = sampling;
+  /* Coordination adds to the breadth: more sources in the window, more
+   * weight. */
+  double bonus =
+      clamp(5 * log2((double)n / cfg->dist_min_sources) + 5, 0, 15);
+  grade_in g = {.targets = union_hosts * est,
+                .ratio = 0.9,
+                .succ = answered,
+                .span_s = span_s,
+                .min_targets = cfg->dist_min_hosts,
+                .src_home = src_home,
+                .dst_home = dst_home,
+                .flags_only = r->one_way,
+                .estimated = estimated,
+                .sampling = sampling,
+                .bonus = bonus};
+  grade_out go = grade(cfg, &g);
+  go.confidence = clamp(go.confidence * 0.85, 0.05, 0.99);
+  snprintf(key, sizeof(key), "d|%s", port);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm,
+          "%zu sources probed %s%.0f hosts on %s within %s, splitting them "
+          "up, each failing on %u or more",
+          n, estimated ? "~" : "", union_hosts, port, span,
+          cfg->dist_min_src_hosts);
+  if (sampling > 1)
+    bprintf(&sm, " (sampled 1:%u, ~%.0f estimated)", sampling,
+            union_hosts * sampling);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"port\": \"%s\", \"sources\": %zu, "
+          "\"window_s\": %u, \"sources_on_port_in_run\": %zu, "
+          "\"hosts\": %.0f, \"failed_per_source_sum\": %.0f, "
+          "\"split\": %.2f",
+          kind_name(K_DISTRIBUTED), port, n, cfg->dist_window_s, on_port,
+          union_hosts, failed_sum, sum > 0 ? union_hosts / sum : 0);
+  evidence_reasons(&ev, &rs);
+  bprintf(&ev,
+          ", \"attempts\": %.0f, \"duration_s\": %.0f, \"direction\": "
+          "\"%s\", \"sampling\": %u, \"exact\": %s, \"sample_sources\": [",
+          attempts, span_s, direction(src_home, dst_home), sampling,
+          estimated ? "false" : "true");
+  for (size_t i = 0; i < n && i < 10; i++) {
+    nfh_addr_format(&d[i].s->addr, a, sizeof(a));
+    bprintf(&ev, "%s\"%s\"", i ? ", " : "", a);
+  }
+  bprintf(&ev, "]}");
+  nfh_finding f;
+  fill(&f, &go, NULL, mitre_of(src_home, dst_home));
+  f.dst_port = d[0].proto == TCP || d[0].proto == UDP ? d[0].port : -1;
+  f.proto = d[0].proto;
+  f.first_ms = (uint64_t)first * 1000;
+  f.last_ms = (uint64_t)last * 1000;
+  if (add_out(os, K_DISTRIBUTED, NULL, key, &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  return 0;
+}
+
+/* Many sources, one port, each failing on a few hosts there, together
+ * on many: a botnet or a split-up sweep. Sources already reported for
+ * that port by themselves are not counted again. */
+static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
+                              const ps_config *cfg, const ps_run *r,
+                              const ps_store *st) {
+  size_t nsrc;
+  ps_source *const *src = nfh__ps_store_sources(st, &nsrc);
+  dentry *d = NULL;
+  size_t n = 0, cap = 0;
+  for (size_t i = 0; i < nsrc; i++) {
+    const ps_source *s = src[i];
+    if (api->is_allowed(api->host, "port_scan", &s->addr, -1))
+      continue;
+    int fo = flags_only(r, s);
+    double sq = sqrt((double)s->sampling);
+    for (uint32_t k = 0; k < s->nports; k++) {
+      const ps_port *q = &s->ports[k];
+      if (q->last_s < r->run_start_s)
+        continue;
+      tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
+      view w = view_of(&t, fo);
+      const mark_entry *me = find_mark(ms, s, q->proto, q->port);
+      if (w.failed < observed_min(cfg->dist_min_src_hosts, sq, 2) ||
+          w.ratio < cfg->strong_fail_ratio || (me && me->out < 0))
+        continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 256;
+        dentry *grown = realloc(d, cap * sizeof(dentry));
+        if (!grown) {
+          free(d);
+          return -1;
+        }
+        d = grown;
+      }
+      d[n].proto = q->proto;
+      d[n].port = q->port;
+      d[n].first_s = q->first_s;
+      d[n].last_s = q->last_s;
+      d[n].s = s;
+      d[n].q = q;
+      d[n].failed = w.failed;
+      d[n].fold = me ? me->out : -1;
+      n++;
+    }
+  }
+  if (n)
+    qsort(d, n, sizeof(dentry), by_port_time);
+  int rc = 0;
+  nfh_hll *u = NULL;
+  if (n && nfh_hll_create(cfg->hll_precision, &u) != NFH_OK) {
+    free(d);
+    return -1;
+  }
+  for (size_t i = 0; rc == 0 && i < n;) {
+    size_t j = i;
+    while (j < n && d[j].proto == d[i].proto && d[j].port == d[i].port)
+      j++;
+    /* The window holding the most sources starting in it. */
+    size_t peak = 0, best = i;
+    for (size_t a = i, b = i; b < j; b++) {
+      while (d[b].first_s - d[a].first_s > cfg->dist_window_s)
+        a++;
+      if (b - a + 1 > peak) {
+        peak = b - a + 1;
+        best = a;
+      }
+    }
+    /* A sweep is a burst: over a long run the port's background of
+     * unrelated scanners arrives at an even pace, and the best window
+     * must stand well above it. */
+    double windows =
+        (double)(d[j - 1].first_s - d[i].first_s) / cfg->dist_window_s + 1;
+    int burst = windows < 4 || peak >= DIST_BURST * (j - i) / windows;
+    if (peak < cfg->dist_min_sources || !burst) {
+      i = j;
+      continue;
+    }
+    nfh_hll_clear(u);
+    int estimated = 0;
+    double sum = 0;
+    for (size_t k = best; k < best + peak; k++) {
+      const ps_source *s = d[k].s;
+      int fo = flags_only(r, s);
+      sum += d[k].failed;
+      for (uint32_t x = 0; x < s->nservices; x++) {
+        const ps_service *v = &s->services[x];
+        if (v->port == d[k].port && v->proto == d[k].proto &&
+            counts_as_failed(v, fo)) {
+          const nfh_addr *ta = &s->targets[v->target].addr;
+          uint8_t b17[17];
+          memcpy(b17, ta->bytes, 16);
+          b17[16] = ta->family;
+          nfh_hll_add(u, b17, sizeof(b17));
+        }
+      }
+      /* A port sketch counts answered hosts too: an upper bound that
+       * is close for sources that mostly fail. */
+      if (d[k].q->sketch >= 0 && s->sketches[d[k].q->sketch].hll &&
+          nfh_hll_precision(s->sketches[d[k].q->sketch].hll) ==
+              nfh_hll_precision(u)) {
+        nfh_hll_merge(u, s->sketches[d[k].q->sketch].hll);
+        estimated = 1;
+      }
+    }
+    double hosts = nfh_hll_count(u);
+    /* The sketch is near exact at these sizes; never claim more than the
+     * sources' own counts add up to. */
+    if (hosts > sum)
+      hosts = sum;
+    /* Coordinated sources split the targets between them; independent
+     * scanners each sweep the same hosts again. */
+    if (hosts >= cfg->dist_min_hosts && hosts >= DIST_MIN_SPLIT * sum) {
+      rc = emit_distributed(os, cfg, r, d + best, peak, j - i, round(hosts),
+                            sum, estimated);
+      for (size_t k = best; rc == 0 && k < best + peak; k++)
+        if (d[k].fold >= 0)
+          os->v[d[k].fold].folded = 1;
+    }
+    i = j;
+  }
+  nfh_hll_destroy(u);
+  free(d);
+  return rc;
+}
+
+/* ------------------------------------------------------------ the edge */
+
+typedef struct portcount {
+  char label[24];
+  uint32_t n;
+} portcount;
+
+static int by_score_desc(const void *pa, const void *pb) {
+  const out *a = pa, *b = pb;
+  if (a->f.score != b->f.score)
+    return a->f.score > b->f.score ? -1 : 1;
+  return strcmp(a->key, b->key);
+}
+
+static int by_count_desc(const void *pa, const void *pb) {
+  const portcount *a = pa, *b = pb;
+  if (a->n != b->n)
+    return a->n > b->n ? -1 : 1;
+  return strcmp(a->label, b->label);
+}
+
+/* Past edge_max_findings, external scanners of our hosts (not raised by
+ * intensity or success) are summed up in one info finding: they are
+ * the Internet's background and would drown everything else. */
+static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
+  size_t nedge = 0;
+  for (size_t i = 0; i < os->n; i++)
+    nedge += os->v[i].edge;
+  if (nedge <= cfg->edge_max_findings)
+    return 0;
+  qsort(os->v, os->n, sizeof(out), by_score_desc);
+  portcount *pc = calloc(nedge + 1, sizeof(portcount));
+  if (!pc)
+    return -1;
+  size_t npc = 0, kept = 0, folded = 0, k = 0;
+  uint64_t first = UINT64_MAX, last = 0;
+  double top = 0;
+  buf samples = {0};
+  char a[NFH_ADDR_STRLEN];
+  for (size_t i = 0; i < os->n; i++) {
+    out *o = &os->v[i];
+    if (!o->edge || kept++ < cfg->edge_max_findings) {
+      os->v[k++] = *o;
+      continue;
+    }
+    folded++;
+    first = o->f.first_ms < first ? o->f.first_ms : first;
+    last = o->f.last_ms > last ? o->f.last_ms : last;
+    top = o->f.score > top ? o->f.score : top;
+    if (folded <= 10 && o->s) {
+      nfh_addr_format(&o->s->addr, a, sizeof(a));
+      bprintf(&samples, "%s\"%s\"", folded > 1 ? ", " : "", a);
+    }
+    size_t j = 0;
+    while (j < npc && strcmp(pc[j].label, o->port_label) != 0)
+      j++;
+    if (j == npc)
+      snprintf(pc[npc++].label, sizeof(pc[0].label), "%s", o->port_label);
+    pc[j].n++;
+    free(o->key);
+    free(o->summary);
+    free(o->evidence);
+  }
+  os->n = k;
+  qsort(pc, npc, sizeof(portcount), by_count_desc);
+  buf sm = {0}, ev = {0};
+  bprintf(&sm,
+          "%zu more external sources scanned our hosts (Internet "
+          "background), most on ",
+          folded);
+  for (size_t j = 0; j < npc && j < 3; j++)
+    bprintf(&sm, "%s%s (%u)", j ? ", " : "", pc[j].label, pc[j].n);
+  bprintf(&ev,
+          "{\"kind\": \"%s\", \"sources\": %zu, \"kept_individually\": %u, "
+          "\"by_port\": {",
+          kind_name(K_BACKGROUND), folded, cfg->edge_max_findings);
+  for (size_t j = 0; j < npc && j < 32; j++)
+    bprintf(&ev, "%s\"%s\": %u", j ? ", " : "", pc[j].label, pc[j].n);
+  bprintf(&ev, "}, \"sample_sources\": [%s]}", samples.b ? samples.b : "");
+  free(samples.b);
+  free(pc);
+  grade_out go = {top < 19 ? top : 19, 0.7, NFH_SEV_INFO, 0};
+  nfh_finding f;
+  fill(&f, &go, NULL, "T1595");
+  f.first_ms = first == UINT64_MAX ? 0 : first;
+  f.last_ms = last;
+  (void)r;
+  if (add_out(os, K_BACKGROUND, NULL, "bg|external", &sm, &ev, &f) != 0) {
+    free(sm.b);
+    free(ev.b);
+    return -1;
+  }
+  return 0;
+}
+
+/* -------------------------------------------------------------- report */
+
+int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
+                   const ps_store *st, const ps_run *r) {
+  outs os = {0};
+  marks ms = {0};
+  size_t n;
+  ps_source *const *src = nfh__ps_store_sources(st, &n);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const ps_source *s = src[i];
+    if (s->last_s < r->run_start_s ||
+        api->is_allowed(api->host, "port_scan", &s->addr, -1))
+      continue;
+    rc = report_source(&os, &ms, cfg, r, s);
+  }
+  if (rc == 0)
+    rc = report_distributed(&os, &ms, api, cfg, r, st);
+  /* Drop the findings a distributed one took in. */
+  size_t kept = 0;
+  for (size_t i = 0; i < os.n; i++) {
+    if (os.v[i].folded) {
+      free(os.v[i].key);
+      free(os.v[i].summary);
+      free(os.v[i].evidence);
+    } else {
+      os.v[kept++] = os.v[i];
+    }
+  }
+  os.n = kept;
+  if (rc == 0)
+    rc = fold_edge(&os, cfg, r);
+  if (rc != 0)
+    api->log(api->host, NFH_LOG_ERROR, "out of memory writing findings");
+  for (size_t i = 0; rc == 0 && i < os.n; i++) {
+    out *o = &os.v[i];
+    o->f.key = o->key;
+    o->f.summary = o->summary;
+    o->f.evidence_json = o->evidence;
+    if (api->emit(api->host, &o->f) != 0) {
+      api->log(api->host, NFH_LOG_ERROR, "finding %s refused by the host",
+               o->key);
+      rc = -1;
+    }
+  }
+  free_outs(&os);
+  free(ms.v);
+  return rc;
+}

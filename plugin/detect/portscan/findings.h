@@ -1,0 +1,43 @@
+/*
+ * findings.h - turning the port-scan evidence into findings (private to
+ * the port_scan module).
+ *
+ * At the end of a run the evidence store (track.h) is read once: for
+ * every source, the ports on which it failed on many hosts (horizontal)
+ * and the hosts on which it failed on many ports (vertical), gated by the
+ * TRW verdict or an overwhelming failure share; then, across sources,
+ * ports on which many sources each failed on a few hosts (distributed);
+ * then single services hammered with refused attempts. Only activity
+ * that reaches into this run is reported, so evidence carried over from
+ * earlier runs adds to a finding but never raises an old one again.
+ *
+ * Findings are kept few: at most one per (source, kind, port or host),
+ * several ports or hosts of one source fold into one finding, and past
+ * edge_max_findings the external scanners of our hosts (the Internet's
+ * constant background) are summed up in a single finding.
+ */
+#ifndef NFH_DETECT_PORTSCAN_FINDINGS_H
+#define NFH_DETECT_PORTSCAN_FINDINGS_H
+
+#include <stdint.h>
+
+#include <nfhunt/plugin.h>
+
+#include "portscan.h"
+#include "track.h"
+
+/* What the run as a whole says about the data. */
+typedef struct ps_run {
+  uint32_t run_start_s;  /* first data second of this run */
+  uint64_t expect_reply; /* TCP connections whose client sent ACKs */
+  uint64_t replied;      /* ... of which a reply was seen */
+  int one_way;           /* the exporter shows no replies */
+} ps_run;
+
+/* Emits the run's findings through api->emit. The store is only read.
+ * Returns 0, or -1 when the host refused a finding or memory ran out
+ * (the reason logged through api->log). */
+int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
+                   const ps_store *store, const ps_run *run);
+
+#endif

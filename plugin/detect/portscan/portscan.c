@@ -1,0 +1,563 @@
+/* portscan.c - the port_scan detector: settings, classifying each
+ * connection's outcome, state; see portscan.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nfhunt/plugin.h>
+
+#include "findings.h"
+#include "portscan.h"
+#include "track.h"
+
+#define TCP 6
+#define UDP 17
+#define ICMP 1
+#define ICMP6 58
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+
+/* The traceroute(8) default UDP port range (base 33434, up to 30 hops of
+ * 3 probes plus some): its probes go unanswered by design. */
+#define TRACEROUTE_FIRST 33434
+#define TRACEROUTE_LAST 33534
+
+typedef struct ctx {
+  const nfh_host_api *api;
+  ps_config cfg;
+  ps_store *store;
+  ps_run run;
+  uint64_t conns, contacts, unreachables;
+  int failed_memory; /* logged once */
+} ctx;
+
+/* ------------------------------------------------------------ settings */
+
+void nfh__ps_config_default(ps_config *c) {
+  memset(c, 0, sizeof(*c));
+  c->theta0 = 0.8;
+  c->theta1 = 0.2;
+  c->pd = 0.99;
+  c->pf = 0.01;
+  c->min_hosts = 10;
+  c->min_ports = 10;
+  c->min_fail_ratio = 0.5;
+  c->strong_fail_ratio = 0.8;
+  c->dist_min_sources = 5;
+  c->dist_min_hosts = 20;
+  c->dist_min_src_hosts = 3;
+  c->dist_window_s = 3600;
+  c->repeat_min_attempts = 100;
+  c->repeat_min_rate = 1.0;
+  c->slow_window_s = 86400;
+  c->max_sources = 200000;
+  c->max_entries = 4000000;
+  c->exact_targets = 1024;
+  c->state_max_sources = 20000;
+  c->state_max_entries = 1000000;
+  c->hll_precision = 10;
+  c->oneway_reply_share = 0.1;
+  c->oneway_min_conns = 20;
+  c->edge_max_severity = NFH_SEV_MEDIUM;
+  c->edge_max_findings = 10;
+}
+
+/* A duration: seconds, or with a suffix s, m, h, d. */
+static int parse_duration(const char *v, uint32_t *out) {
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (end == v || errno || d < 0)
+    return -1;
+  double unit = 1;
+  if (*end == 's')
+    end++;
+  else if (*end == 'm')
+    unit = 60, end++;
+  else if (*end == 'h')
+    unit = 3600, end++;
+  else if (*end == 'd')
+    unit = 86400, end++;
+  if (*end || d * unit > 366.0 * 86400)
+    return -1;
+  *out = (uint32_t)llround(d * unit);
+  return 0;
+}
+
+static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (*v == '-')
+    return -1;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (end == v || *end || errno || x < lo || x > hi)
+    return -1;
+  *out = x;
+  return 0;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || *end || errno || !(x >= lo && x <= hi))
+    return -1;
+  *out = x;
+  return 0;
+}
+
+typedef enum kind { K_U32, K_U64, K_RATIO, K_RATE, K_DURATION } kind;
+
+typedef struct param {
+  const char *key;
+  kind k;
+  size_t offset;
+  uint64_t lo, hi; /* integers */
+} param;
+
+#define P(key, k, field, lo, hi) {key, k, offsetof(ps_config, field), lo, hi}
+
+static const param params[] = {
+    P("theta0", K_RATIO, theta0, 0, 0),
+    P("theta1", K_RATIO, theta1, 0, 0),
+    P("pd", K_RATIO, pd, 0, 0),
+    P("pf", K_RATIO, pf, 0, 0),
+    P("min_hosts", K_U32, min_hosts, 2, 1000000),
+    P("min_ports", K_U32, min_ports, 2, 131072),
+    P("min_fail_ratio", K_RATIO, min_fail_ratio, 0, 0),
+    P("strong_fail_ratio", K_RATIO, strong_fail_ratio, 0, 0),
+    P("dist_min_sources", K_U32, dist_min_sources, 2, 1000000),
+    P("dist_min_hosts", K_U32, dist_min_hosts, 2, 100000000),
+    P("dist_min_src_hosts", K_U32, dist_min_src_hosts, 1, 1000000),
+    P("dist_window", K_DURATION, dist_window_s, 0, 0),
+    P("repeat_min_attempts", K_U32, repeat_min_attempts, 2, 1000000000),
+    P("repeat_min_rate", K_RATE, repeat_min_rate, 0, 0),
+    P("slow_window", K_DURATION, slow_window_s, 0, 0),
+    P("max_sources", K_U32, max_sources, 16, 100000000),
+    P("max_entries", K_U64, max_entries, 1024, 4000000000ull),
+    P("exact_targets", K_U32, exact_targets, 16, 1000000),
+    P("state_max_sources", K_U32, state_max_sources, 0, 100000000),
+    P("state_max_entries", K_U64, state_max_entries, 0, 4000000000ull),
+    P("hll_precision", K_U32, hll_precision, NFH_HLL_MIN_PRECISION,
+      NFH_HLL_MAX_PRECISION),
+    P("oneway_reply_share", K_RATIO, oneway_reply_share, 0, 0),
+    P("oneway_min_conns", K_U32, oneway_min_conns, 1, 100000000),
+    P("edge_max_findings", K_U32, edge_max_findings, 0, 100000),
+};
+
+int nfh__ps_config_parse(ps_config *cfg, const nfh_plugin_setting *settings,
+                         size_t n, char *err, size_t errlen) {
+  for (size_t i = 0; i < n; i++) {
+    const char *k = settings[i].key, *v = settings[i].value;
+    if (!k || !v) {
+      snprintf(err, errlen, "a setting without key or value");
+      return -1;
+    }
+    if (strcmp(k, "edge_max_severity") == 0) {
+      if (nfh_severity_parse(v, &cfg->edge_max_severity) != 0) {
+        snprintf(err, errlen,
+                 "edge_max_severity: '%s' is not info, low, medium, high "
+                 "or critical",
+                 v);
+        return -1;
+      }
+      continue;
+    }
+    const param *p = NULL;
+    for (size_t j = 0; j < sizeof(params) / sizeof(params[0]); j++)
+      if (strcmp(params[j].key, k) == 0)
+        p = &params[j];
+    if (!p) {
+      snprintf(err, errlen,
+               "unknown parameter '%s' (see nfhunt-portscan(7) for the "
+               "list)",
+               k);
+      return -1;
+    }
+    void *field = (char *)cfg + p->offset;
+    int bad = 0;
+    uint64_t u;
+    switch (p->k) {
+    case K_U32:
+      bad = parse_u64(v, p->lo, p->hi, &u) != 0;
+      if (!bad)
+        *(uint32_t *)field = (uint32_t)u;
+      break;
+    case K_U64:
+      bad = parse_u64(v, p->lo, p->hi, &u) != 0;
+      if (!bad)
+        *(uint64_t *)field = u;
+      break;
+    case K_RATIO:
+      bad = parse_double(v, 0, 1, (double *)field) != 0;
+      break;
+    case K_RATE:
+      bad = parse_double(v, 0, 1e9, (double *)field) != 0;
+      break;
+    case K_DURATION:
+      bad = parse_duration(v, (uint32_t *)field) != 0;
+      break;
+    }
+    if (bad) {
+      snprintf(err, errlen, "bad value '%s' for %s", v, k);
+      return -1;
+    }
+  }
+  /* The test needs a scanner to succeed less often than a benign host,
+   * and a detection target above the false positive target. */
+  if (!(cfg->theta1 > 0 && cfg->theta1 < cfg->theta0 && cfg->theta0 < 1)) {
+    snprintf(err, errlen, "need 0 < theta1 < theta0 < 1 (have %g, %g)",
+             cfg->theta1, cfg->theta0);
+    return -1;
+  }
+  if (!(cfg->pf > 0 && cfg->pf < cfg->pd && cfg->pd < 1)) {
+    snprintf(err, errlen, "need 0 < pf < pd < 1 (have %g, %g)", cfg->pf,
+             cfg->pd);
+    return -1;
+  }
+  if (cfg->min_fail_ratio > cfg->strong_fail_ratio) {
+    snprintf(err, errlen, "min_fail_ratio %g exceeds strong_fail_ratio %g",
+             cfg->min_fail_ratio, cfg->strong_fail_ratio);
+    return -1;
+  }
+  if (cfg->dist_window_s == 0 || cfg->slow_window_s == 0) {
+    snprintf(err, errlen, "dist_window and slow_window must be positive");
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------ classification */
+
+static int is_multicast_or_broadcast(const nfh_addr *a) {
+  if (a->family == 4) {
+    uint32_t v = nfh_addr_v4(a);
+    return (v >> 28) == 0xe || v == 0xffffffffu || v == 0 ||
+           (v >> 24) == 127;
+  }
+  static const uint8_t loopback6[16] = {[15] = 1};
+  return a->bytes[0] == 0xff || memcmp(a->bytes, loopback6, 16) == 0;
+}
+
+/* The weight of a sampled contact's TRW step. 1-in-N packet sampling
+ * drops most single-packet probes and most replies, and a lone sampled
+ * SYN may belong to a session whose other packets went unsampled: each
+ * contact says less, so more are needed for the same verdict. */
+static double sampling_weight(uint32_t n) {
+  return n > 1 ? 1.0 / (1.0 + log((double)n)) : 1.0;
+}
+
+/* Classifies a TCP connection. Returns 0 and fills cls and reasons, or
+ * -1 when the record says nothing about a contact's outcome. */
+static int classify_tcp(const nfh_conn *c, ps_contact *o) {
+  uint8_t cf = c->client_flags, sf = c->server_flags;
+  int reply = (c->flags & NFH_CONN_REPLY) != 0;
+  if ((cf | sf) == 0) {
+    /* No flags exported (some v9/IPFIX templates, sFlow): only the
+     * reply tells, and its absence is weak evidence. */
+    o->cls = reply ? PS_SUCC : PS_WEAK;
+    o->reasons = reply ? 0 : PS_R_NOREPLY;
+    return 0;
+  }
+  if ((sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) ||
+      (c->flags & NFH_CONN_ESTABLISHED)) {
+    o->cls = PS_SUCC; /* SYN-ACK: the port is open */
+    return 0;
+  }
+  if (cf & TH_SYN) {
+    if (cf & TH_ACK) {
+      /* The client acknowledged something after its SYN: a SYN-ACK
+       * came back even if this exporter did not see it. */
+      o->cls = PS_SUCC;
+    } else if (sf & TH_RST) {
+      o->cls = PS_STRONG;
+      o->reasons = PS_R_RST;
+    } else if (reply) {
+      o->cls = PS_SUCC; /* answered, by something other than a reset */
+    } else {
+      o->cls = PS_STRONG;
+      o->reasons = PS_R_NOREPLY | PS_R_SYNONLY;
+    }
+    return 0;
+  }
+  if (cf & TH_ACK) {
+    /* No SYN: a session whose start lies in another record or run. Its
+     * data flowing is a success; a lone ACK says nothing. */
+    if (c->client_packets >= 2 || (cf & TH_PSH) || reply) {
+      o->cls = PS_SUCC;
+      return 0;
+    }
+    return -1;
+  }
+  if ((cf & ~TH_RST) && c->client_packets <= 3) {
+    /* FIN, FIN-PSH-URG (Xmas) and the like without SYN or ACK: no
+     * stack sends these, scanners do (nmap -sF/-sX). */
+    o->cls = PS_STRONG;
+    o->reasons = PS_R_ODD;
+    return 0;
+  }
+  return -1;
+}
+
+/* Fills a contact from a connection. Returns 0, or -1 for connections
+ * that are no contact by a client (only the answer seen, multicast,
+ * traceroute, other ICMP). */
+static int classify(const nfh_conn *c, ps_contact *o) {
+  memset(o, 0, sizeof(*o));
+  if (c->client_packets == 0 || is_multicast_or_broadcast(&c->server) ||
+      nfh_addr_compare(&c->client, &c->server) == 0)
+    return -1;
+  int reply = (c->flags & NFH_CONN_REPLY) != 0;
+  switch (c->proto) {
+  case TCP:
+    if (classify_tcp(c, o) != 0)
+      return -1;
+    o->ack_conn = (c->client_flags & TH_ACK) && c->client_packets >= 2;
+    o->replied = reply;
+    break;
+  case UDP:
+    if (c->server_port >= TRACEROUTE_FIRST &&
+        c->server_port <= TRACEROUTE_LAST)
+      return -1;
+    o->cls = reply ? PS_SUCC : PS_WEAK;
+    o->reasons = reply ? 0 : PS_R_NOREPLY;
+    break;
+  case ICMP:
+  case ICMP6:
+    /* Echo requests: a ping sweep is a horizontal scan. */
+    if (c->server_port != (c->proto == ICMP ? 0x0800 : 0x8000))
+      return -1;
+    o->cls = reply ? PS_SUCC : PS_WEAK;
+    o->reasons = reply ? 0 : PS_R_NOREPLY;
+    break;
+  default:
+    return -1;
+  }
+  o->src = c->client;
+  o->dst = c->server;
+  o->src_home = (c->flags & NFH_CONN_CLIENT_HOME) != 0;
+  o->dst_home = (c->flags & NFH_CONN_SERVER_HOME) != 0;
+  o->proto = c->proto;
+  o->port = c->proto == ICMP || c->proto == ICMP6 ? PS_PORT_ECHO
+                                                   : c->server_port;
+  o->first_s = (uint32_t)(c->first_ms / 1000);
+  o->last_s = (uint32_t)(c->last_ms / 1000);
+  if (o->last_s < o->first_s)
+    o->last_s = o->first_s;
+  o->sampling = c->sampling > 1 ? c->sampling : 1;
+  o->weight = sampling_weight(o->sampling);
+  return 0;
+}
+
+/* An ICMP destination unreachable addressed to a prober (the engine
+ * makes it a connection of its own: client = prober, server = sender). */
+static int is_unreachable(const nfh_conn *c) {
+  unsigned type = c->server_port >> 8;
+  return c->client_packets == 0 && c->server_packets > 0 &&
+         ((c->proto == ICMP && type == 3) || (c->proto == ICMP6 && type == 1));
+}
+
+/* Whether the code says the probed host itself answered: port or
+ * protocol unreachable. Routers and firewalls send the others. */
+static int unreachable_from_target(const nfh_conn *c) {
+  unsigned code = c->server_port & 0xff;
+  return c->proto == ICMP ? code == 2 || code == 3 : code == 4;
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+static void *ps_create(const nfh_host_api *api,
+                       const nfh_plugin_setting *settings, size_t n,
+                       const char **error) {
+  /* The message must outlive this call and ctx, which is freed on
+   * failure: a per-thread buffer is the only place the ABI leaves. */
+  static _Thread_local char message[256];
+  ps_config cfg;
+  nfh__ps_config_default(&cfg);
+  if (nfh__ps_config_parse(&cfg, settings, n, message, sizeof(message)) !=
+      0) {
+    *error = message;
+    return NULL;
+  }
+  ctx *x = calloc(1, sizeof(*x));
+  if (!x) {
+    *error = "out of memory";
+    return NULL;
+  }
+  x->api = api;
+  x->cfg = cfg;
+  ps_params p;
+  memset(&p, 0, sizeof(p));
+  p.step_succ = log(cfg.theta1 / cfg.theta0);
+  p.step_fail = log((1 - cfg.theta1) / (1 - cfg.theta0));
+  p.log_eta1 = log(cfg.pd / cfg.pf);
+  p.log_eta0 = log((1 - cfg.pd) / (1 - cfg.pf));
+  p.max_targets = cfg.exact_targets;
+  p.max_services = cfg.exact_targets * 4;
+  p.max_sketches = 16;
+  p.hll_precision = cfg.hll_precision;
+  p.max_sources = cfg.max_sources;
+  p.max_entries = cfg.max_entries;
+  x->store = nfh__ps_store_create(&p);
+  if (!x->store) {
+    free(x);
+    *error = "out of memory";
+    return NULL;
+  }
+  return x;
+}
+
+static void out_of_memory(ctx *x) {
+  if (!x->failed_memory)
+    x->api->log(x->api->host, NFH_LOG_WARNING,
+                "out of memory: some contacts were not recorded");
+  x->failed_memory = 1;
+}
+
+static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
+  ctx *x = arg;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_conn *c = &conns[i];
+    x->conns++;
+    uint32_t first_s = (uint32_t)(c->first_ms / 1000);
+    if (!x->run.run_start_s || first_s < x->run.run_start_s)
+      x->run.run_start_s = first_s;
+    if (c->proto == TCP && (c->client_flags & TH_ACK) &&
+        c->client_packets >= 2) {
+      x->run.expect_reply++;
+      x->run.replied += (c->flags & NFH_CONN_REPLY) != 0;
+    }
+    if (c->proto == ICMP || c->proto == ICMP6) {
+      if (is_unreachable(c)) {
+        x->unreachables++;
+        uint32_t samp = c->sampling > 1 ? c->sampling : 1;
+        /* Counters of sampled records are already scaled up. */
+        uint64_t count = c->server_packets / samp;
+        if (!count)
+          count = 1;
+        if (nfh__ps_store_unreachable(
+                x->store, &c->client, (c->flags & NFH_CONN_CLIENT_HOME) != 0,
+                &c->server, (c->flags & NFH_CONN_SERVER_HOME) != 0,
+                unreachable_from_target(c),
+                count > UINT32_MAX ? UINT32_MAX : (uint32_t)count, first_s,
+                sampling_weight(samp)) != 0)
+          out_of_memory(x);
+        continue;
+      }
+    }
+    ps_contact o;
+    if (classify(c, &o) != 0)
+      continue;
+    x->contacts++;
+    if (nfh__ps_store_contact(x->store, &o) != 0)
+      out_of_memory(x);
+  }
+  return 0;
+}
+
+static int ps_finish(void *arg) {
+  ctx *x = arg;
+  ps_run *r = &x->run;
+  r->one_way = r->expect_reply >= x->cfg.oneway_min_conns &&
+               (double)r->replied <
+                   x->cfg.oneway_reply_share * (double)r->expect_reply;
+  if (r->one_way)
+    x->api->log(x->api->host, NFH_LOG_INFO,
+                "%llu of %llu established TCP connections show a reply: "
+                "the exporter sees one direction only; judging by TCP "
+                "flags, with lower confidence",
+                (unsigned long long)r->replied,
+                (unsigned long long)r->expect_reply);
+  size_t nsrc;
+  nfh__ps_store_sources(x->store, &nsrc);
+  x->api->log(x->api->host, NFH_LOG_WARNING,
+              "%llu connections, %llu contacts, %llu unreachables; %zu "
+              "sources, %llu targets and services tracked",
+              (unsigned long long)x->conns, (unsigned long long)x->contacts,
+              (unsigned long long)x->unreachables, nsrc,
+              (unsigned long long)nfh__ps_store_entries(x->store));
+  uint64_t ev = nfh__ps_store_evictions(x->store);
+  if (ev)
+    x->api->log(x->api->host, NFH_LOG_INFO,
+                "%llu least suspicious sources evicted to stay within "
+                "max_sources/max_entries",
+                (unsigned long long)ev);
+  return nfh__ps_report(x->api, &x->cfg, x->store, r);
+}
+
+/* The latest data second in the store: the state's clock. */
+static uint32_t data_end_s(const ctx *x) {
+  uint64_t end = x->api->window_end_ms(x->api->host) / 1000;
+  size_t n;
+  ps_source *const *src = nfh__ps_store_sources(x->store, &n);
+  for (size_t i = 0; i < n; i++)
+    if (src[i]->last_s > end)
+      end = src[i]->last_s;
+  return end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+}
+
+static int ps_state_save(void *arg, void **data, size_t *len) {
+  ctx *x = arg;
+  uint32_t end = data_end_s(x);
+  uint32_t horizon = end > x->cfg.slow_window_s ? end - x->cfg.slow_window_s
+                                                : 0;
+  if (nfh__ps_store_save(x->store, horizon, x->cfg.state_max_sources,
+                         x->cfg.state_max_entries, data, len) != 0) {
+    x->api->log(x->api->host, NFH_LOG_ERROR,
+                "out of memory while saving the state");
+    return -1;
+  }
+  return 0;
+}
+
+static int ps_state_load(void *arg, const void *data, size_t len) {
+  ctx *x = arg;
+  /* The horizon is applied again at save time against the new data;
+   * here everything younger than the window before "now" (the newest
+   * evidence in the blob decides) is worth loading. */
+  int rc = nfh__ps_store_load(x->store, data, len, 0);
+  if (rc == 1) {
+    x->api->log(x->api->host, NFH_LOG_INFO,
+                "saved state of another format version ignored");
+    return 0;
+  }
+  if (rc != 0) {
+    x->api->log(x->api->host, NFH_LOG_WARNING,
+                "saved state damaged or too large; starting afresh");
+    return -1;
+  }
+  return 0;
+}
+
+static void ps_destroy(void *arg) {
+  ctx *x = arg;
+  if (!x)
+    return;
+  nfh__ps_store_destroy(x->store);
+  free(x);
+}
+
+static const nfh_plugin_descriptor descriptor = {
+    .abi_version = NFH_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(nfh_plugin_descriptor),
+    .name = "port_scan",
+    .version = "1.0",
+    .description = "horizontal, vertical, slow and distributed port scans "
+                   "(failed contacts, TRW)",
+    .wants = NFH_WANTS_CONNS,
+    .create = ps_create,
+    .on_conns = ps_on_conns,
+    .finish = ps_finish,
+    .state_load = ps_state_load,
+    .state_save = ps_state_save,
+    .destroy = ps_destroy,
+};
+
+const nfh_plugin_descriptor *nfh_plugin_entry(void) { return &descriptor; }

@@ -1,0 +1,1338 @@
+/* track.c - the port-scan evidence store; see track.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "track.h"
+
+#define NONE UINT32_MAX
+/* Port entries may exceed the exact services by this many, so that a
+ * port first seen after the services overflowed still gets counted. */
+#define EXTRA_PORTS 256
+/* A port or target gets a sketch once this many contacts could not be
+ * kept exactly: only the busy ones need one. */
+#define SKETCH_AFTER 8
+
+struct ps_store {
+  ps_params p;
+  ps_source **src;
+  uint32_t nsrc, cap_src;
+  ps_index index;
+  uint64_t entries; /* targets + services of all sources */
+  uint64_t evictions;
+};
+
+/* ------------------------------------------------------------ hashing */
+
+static inline uint32_t mix32(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return (uint32_t)x;
+}
+
+static uint64_t addr_hash64(const nfh_addr *a) {
+  uint8_t buf[17];
+  memcpy(buf, a->bytes, 16);
+  buf[16] = a->family;
+  return nfh_hll_hash(buf, sizeof(buf));
+}
+
+static int addr_equal(const nfh_addr *a, const nfh_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+static uint32_t service_hash(uint32_t target, uint8_t proto, uint16_t port) {
+  return mix32((uint64_t)target << 24 ^ (uint64_t)proto << 16 ^ port ^
+               0x5bd1e995ull << 40);
+}
+
+static uint32_t port_hash(uint8_t proto, uint16_t port) {
+  return mix32((uint64_t)proto << 16 | port);
+}
+
+/* The key a target's sketch of ports holds. */
+static uint64_t port_key(uint8_t proto, uint16_t port) {
+  return (uint64_t)proto << 16 | port;
+}
+
+/* -------------------------------------------------------------- index */
+
+/* Open addressing with linear probing, load at most one half. Entries
+ * are never removed one by one: after an eviction the index is rebuilt.
+ * Most sources touch one or two targets (a web site's visitors, the
+ * Internet's background), so a per-source table gets its index only past
+ * LINEAR_MAX entries; below, a scan of the few entries is cheaper than
+ * the index's memory and allocations. */
+#define LINEAR_MAX 8
+
+typedef uint32_t (*hash_of_fn)(const void *entries, uint32_t i);
+
+static uint32_t hash_of_target(const void *e, uint32_t i) {
+  return ((const ps_target *)e)[i].hash;
+}
+static uint32_t hash_of_service(const void *e, uint32_t i) {
+  return ((const ps_service *)e)[i].hash;
+}
+static uint32_t hash_of_port(const void *e, uint32_t i) {
+  return ((const ps_port *)e)[i].hash;
+}
+static uint32_t hash_of_source(const void *e, uint32_t i) {
+  return (((ps_source *const *)e)[i])->hash;
+}
+
+static void index_put(ps_index *ix, uint32_t hash, uint32_t i) {
+  uint32_t mask = ix->cap - 1;
+  uint32_t k = hash & mask;
+  while (ix->slots[k])
+    k = (k + 1) & mask;
+  ix->slots[k] = (uint64_t)hash << 32 | (i + 1);
+}
+
+/* Makes room for 'n' entries, rebuilding from the entries when the
+ * index grows. Returns 0 or -1 (unchanged). */
+static int index_reserve(ps_index *ix, uint32_t n, const void *entries,
+                         uint32_t nentries, hash_of_fn hash_of) {
+  if (ix->cap && n * 2 <= ix->cap)
+    return 0;
+  uint32_t cap = ix->cap ? ix->cap : 16;
+  while (cap < n * 2)
+    cap *= 2;
+  uint64_t *slots = calloc(cap, sizeof(uint64_t));
+  if (!slots)
+    return -1;
+  free(ix->slots);
+  ix->slots = slots;
+  ix->cap = cap;
+  for (uint32_t i = 0; i < nentries; i++)
+    index_put(ix, hash_of(entries, i), i);
+  return 0;
+}
+
+/* index_reserve for a per-source table: nothing while it is small. */
+static int table_reserve(ps_index *ix, uint32_t n, const void *entries,
+                         uint32_t nentries, hash_of_fn hash_of) {
+  return n > LINEAR_MAX ? index_reserve(ix, n, entries, nentries, hash_of)
+                        : 0;
+}
+
+static void table_put(ps_index *ix, uint32_t hash, uint32_t i) {
+  if (ix->cap)
+    index_put(ix, hash, i);
+}
+
+static void index_rebuild(ps_index *ix, const void *entries,
+                          uint32_t nentries, hash_of_fn hash_of) {
+  if (!ix->cap)
+    return;
+  memset(ix->slots, 0, ix->cap * sizeof(uint64_t));
+  for (uint32_t i = 0; i < nentries; i++)
+    index_put(ix, hash_of(entries, i), i);
+}
+
+static void index_free(ps_index *ix) {
+  free(ix->slots);
+  ix->slots = NULL;
+  ix->cap = 0;
+}
+
+static uint32_t find_target(const ps_source *s, const nfh_addr *a,
+                            uint32_t hash) {
+  if (!s->tindex.cap) {
+    for (uint32_t i = 0; i < s->ntargets; i++)
+      if (s->targets[i].hash == hash && addr_equal(&s->targets[i].addr, a))
+        return i;
+    return NONE;
+  }
+  uint32_t mask = s->tindex.cap - 1;
+  for (uint32_t k = hash & mask; s->tindex.slots[k]; k = (k + 1) & mask) {
+    uint64_t v = s->tindex.slots[k];
+    uint32_t i = (uint32_t)v - 1;
+    if ((uint32_t)(v >> 32) == hash && addr_equal(&s->targets[i].addr, a))
+      return i;
+  }
+  return NONE;
+}
+
+static uint32_t find_service(const ps_source *s, uint32_t target,
+                             uint8_t proto, uint16_t port, uint32_t hash) {
+  if (!s->sindex.cap) {
+    for (uint32_t i = 0; i < s->nservices; i++) {
+      const ps_service *v = &s->services[i];
+      if (v->hash == hash && v->target == target && v->proto == proto &&
+          v->port == port)
+        return i;
+    }
+    return NONE;
+  }
+  uint32_t mask = s->sindex.cap - 1;
+  for (uint32_t k = hash & mask; s->sindex.slots[k]; k = (k + 1) & mask) {
+    uint64_t x = s->sindex.slots[k];
+    if ((uint32_t)(x >> 32) != hash)
+      continue;
+    const ps_service *v = &s->services[(uint32_t)x - 1];
+    if (v->target == target && v->proto == proto && v->port == port)
+      return (uint32_t)x - 1;
+  }
+  return NONE;
+}
+
+static uint32_t find_port(const ps_source *s, uint8_t proto, uint16_t port,
+                          uint32_t hash) {
+  if (!s->pindex.cap) {
+    for (uint32_t i = 0; i < s->nports; i++)
+      if (s->ports[i].proto == proto && s->ports[i].port == port)
+        return i;
+    return NONE;
+  }
+  uint32_t mask = s->pindex.cap - 1;
+  for (uint32_t k = hash & mask; s->pindex.slots[k]; k = (k + 1) & mask) {
+    uint64_t x = s->pindex.slots[k];
+    if ((uint32_t)(x >> 32) != hash)
+      continue;
+    const ps_port *q = &s->ports[(uint32_t)x - 1];
+    if (q->proto == proto && q->port == port)
+      return (uint32_t)x - 1;
+  }
+  return NONE;
+}
+
+static uint32_t find_source(const ps_store *st, const nfh_addr *a,
+                            uint32_t hash) {
+  if (!st->index.cap)
+    return NONE;
+  uint32_t mask = st->index.cap - 1;
+  for (uint32_t k = hash & mask; st->index.slots[k]; k = (k + 1) & mask) {
+    uint64_t v = st->index.slots[k];
+    uint32_t i = (uint32_t)v - 1;
+    if ((uint32_t)(v >> 32) == hash && addr_equal(&st->src[i]->addr, a))
+      return i;
+  }
+  return NONE;
+}
+
+/* Grows an array of 'size'-byte elements to hold one more, doubling up
+ * to 'limit'. Returns 0 or -1 (unchanged). */
+static int grow(void **array, uint32_t *cap, uint32_t n, size_t size,
+                uint32_t limit) {
+  if (n < *cap)
+    return 0;
+  uint32_t c = *cap ? *cap * 2 : 2;
+  if (c > limit)
+    c = limit;
+  if (c <= n)
+    return -1;
+  void *grown = realloc(*array, (size_t)c * size);
+  if (!grown)
+    return -1;
+  *array = grown;
+  *cap = c;
+  return 0;
+}
+
+/* ------------------------------------------------------- create/destroy */
+
+ps_store *nfh__ps_store_create(const ps_params *params) {
+  ps_store *st = calloc(1, sizeof(*st));
+  if (!st)
+    return NULL;
+  st->p = *params;
+  return st;
+}
+
+static void source_free(ps_source *s) {
+  if (!s)
+    return;
+  free(s->targets);
+  free(s->services);
+  free(s->ports);
+  index_free(&s->tindex);
+  index_free(&s->sindex);
+  index_free(&s->pindex);
+  for (uint32_t i = 0; i < s->nsketches; i++)
+    nfh_hll_destroy(s->sketches[i].hll);
+  free(s->sketches);
+  free(s);
+}
+
+void nfh__ps_store_destroy(ps_store *st) {
+  if (!st)
+    return;
+  for (uint32_t i = 0; i < st->nsrc; i++)
+    source_free(st->src[i]);
+  free(st->src);
+  index_free(&st->index);
+  free(st);
+}
+
+ps_source *const *nfh__ps_store_sources(const ps_store *st, size_t *n) {
+  *n = st->nsrc;
+  return st->src;
+}
+
+uint64_t nfh__ps_store_evictions(const ps_store *st) { return st->evictions; }
+
+uint64_t nfh__ps_store_entries(const ps_store *st) { return st->entries; }
+
+double nfh__ps_sketch_count(const ps_source *s, int16_t sketch) {
+  if (sketch < 0 || (uint32_t)sketch >= s->nsketches ||
+      !s->sketches[sketch].hll)
+    return 0;
+  return nfh_hll_count(s->sketches[sketch].hll);
+}
+
+/* --------------------------------------------------------------- TRW */
+
+/* One first contact: a step of both walks (b skips weak failures),
+ * each clamped at the floor; crossing the threshold is remembered. */
+static void trw_step(const ps_params *p, ps_source *s, int cls, double w,
+                     uint32_t when, int walk_a, int walk_b) {
+  double step = cls == PS_SUCC ? p->step_succ : p->step_fail;
+  if (walk_a) {
+    s->llr_a += w * step;
+    if (s->llr_a < p->log_eta0)
+      s->llr_a = p->log_eta0;
+    if (!s->crossed_a && s->llr_a >= p->log_eta1) {
+      s->crossed_a = 1;
+      s->crossed_a_s = when;
+    }
+  }
+  if (walk_b && cls != PS_WEAK) {
+    s->llr_b += w * step;
+    if (s->llr_b < p->log_eta0)
+      s->llr_b = p->log_eta0;
+    if (!s->crossed_b && s->llr_b >= p->log_eta1) {
+      s->crossed_b = 1;
+      s->crossed_b_s = when;
+    }
+  }
+  if (walk_a)
+    s->first_contacts++;
+}
+
+double nfh__ps_suspicion(const ps_source *s) {
+  double fails = (double)s->tn[PS_WEAK] + 2.0 * s->tn[PS_STRONG] +
+                 s->sn[PS_WEAK] + 2.0 * s->sn[PS_STRONG] +
+                 s->o_contacts[PS_WEAK] + 2.0 * s->o_contacts[PS_STRONG];
+  double walk = s->llr_a > s->llr_b ? s->llr_a : s->llr_b;
+  return fails + 4.0 * (walk > 0 ? walk : 0) +
+         50.0 * (s->crossed_a || s->crossed_b);
+}
+
+/* ------------------------------------------------------------ eviction */
+
+typedef struct rank {
+  double suspicion;
+  uint32_t last_s;
+  uint32_t i;
+} rank;
+
+static int by_suspicion(const void *pa, const void *pb) {
+  const rank *a = pa, *b = pb;
+  if (a->suspicion != b->suspicion)
+    return a->suspicion < b->suspicion ? -1 : 1;
+  if (a->last_s != b->last_s)
+    return a->last_s < b->last_s ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static uint64_t source_entries(const ps_source *s) {
+  return (uint64_t)s->ntargets + s->nservices;
+}
+
+/* Drops the least suspicious sources: at least 'min_count', and more
+ * until the entries fit 'max_entries'. Returns 0 or -1 (memory for the
+ * ranking; nothing evicted). */
+static int evict(ps_store *st, uint32_t min_count, uint64_t max_entries) {
+  if (!st->nsrc)
+    return 0;
+  rank *r = malloc((size_t)st->nsrc * sizeof(*r));
+  if (!r)
+    return -1;
+  for (uint32_t i = 0; i < st->nsrc; i++) {
+    r[i].suspicion = nfh__ps_suspicion(st->src[i]);
+    r[i].last_s = st->src[i]->last_s;
+    r[i].i = i;
+  }
+  qsort(r, st->nsrc, sizeof(*r), by_suspicion);
+  uint32_t k = 0;
+  while (k < st->nsrc && (k < min_count || st->entries > max_entries)) {
+    ps_source *s = st->src[r[k].i];
+    st->entries -= source_entries(s);
+    source_free(s);
+    st->src[r[k].i] = NULL;
+    k++;
+  }
+  free(r);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < st->nsrc; i++)
+    if (st->src[i])
+      st->src[n++] = st->src[i];
+  st->evictions += st->nsrc - n;
+  st->nsrc = n;
+  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+  return 0;
+}
+
+/* Evicts when the entries exceed the bound: down to 80% of it. */
+static void keep_within_entries(ps_store *st) {
+  if (st->entries > st->p.max_entries)
+    evict(st, 0, st->p.max_entries / 10 * 8);
+}
+
+/* --------------------------------------------------------------- adding */
+
+static ps_source *get_source(ps_store *st, const nfh_addr *a, uint8_t home,
+                             uint32_t when) {
+  uint32_t h = mix32(addr_hash64(a));
+  uint32_t i = find_source(st, a, h);
+  if (i != NONE)
+    return st->src[i];
+  if (st->nsrc >= st->p.max_sources &&
+      evict(st, st->p.max_sources / 5 + 1, st->p.max_entries) != 0)
+    return NULL;
+  if (grow((void **)&st->src, &st->cap_src, st->nsrc, sizeof(ps_source *),
+           UINT32_MAX / 2) != 0 ||
+      index_reserve(&st->index, st->nsrc + 1, st->src, st->nsrc,
+                    hash_of_source) != 0)
+    return NULL;
+  ps_source *s = calloc(1, sizeof(*s));
+  if (!s)
+    return NULL;
+  s->addr = *a;
+  s->home = home;
+  s->hash = h;
+  s->first_s = s->last_s = when;
+  s->sampling = 1;
+  s->target_sketch = -1;
+  st->src[st->nsrc] = s;
+  index_put(&st->index, h, st->nsrc);
+  st->nsrc++;
+  return s;
+}
+
+/* A new sketch for s; returns its index or -1 (limit or memory). */
+static int16_t new_sketch(const ps_params *p, ps_source *s, uint32_t when) {
+  if (s->nsketches >= p->max_sketches || s->nsketches >= INT16_MAX)
+    return -1;
+  ps_sketch *grown =
+      realloc(s->sketches, (s->nsketches + 1) * sizeof(ps_sketch));
+  if (!grown)
+    return -1;
+  s->sketches = grown;
+  nfh_hll *h;
+  if (nfh_hll_create(p->hll_precision, &h) != NFH_OK)
+    return -1;
+  s->sketches[s->nsketches].hll = h;
+  s->sketches[s->nsketches].created_s = when;
+  return (int16_t)s->nsketches++;
+}
+
+static void touch(uint32_t *first, uint32_t *last, uint32_t f, uint32_t l) {
+  if (!*first || f < *first)
+    *first = f;
+  if (l > *last)
+    *last = l;
+}
+
+/* Adds a target; the caller checked the cap. Returns its index or NONE
+ * (memory). */
+static uint32_t add_target(ps_store *st, ps_source *s, const nfh_addr *a,
+                           uint8_t home, uint32_t hash) {
+  if (grow((void **)&s->targets, &s->cap_targets, s->ntargets,
+           sizeof(ps_target), st->p.max_targets) != 0 ||
+      table_reserve(&s->tindex, s->ntargets + 1, s->targets, s->ntargets,
+                    hash_of_target) != 0)
+    return NONE;
+  ps_target *t = &s->targets[s->ntargets];
+  memset(t, 0, sizeof(*t));
+  t->addr = *a;
+  t->home = home;
+  t->hash = hash;
+  t->sketch = -1;
+  table_put(&s->tindex, hash, s->ntargets);
+  st->entries++;
+  return s->ntargets++;
+}
+
+static uint32_t get_port(ps_store *st, ps_source *s, uint8_t proto,
+                         uint16_t port) {
+  uint32_t h = port_hash(proto, port);
+  uint32_t i = find_port(s, proto, port, h);
+  if (i != NONE)
+    return i;
+  uint32_t limit = st->p.max_services + EXTRA_PORTS;
+  if (s->nports >= limit ||
+      grow((void **)&s->ports, &s->cap_ports, s->nports, sizeof(ps_port),
+           limit) != 0 ||
+      table_reserve(&s->pindex, s->nports + 1, s->ports, s->nports,
+                    hash_of_port) != 0)
+    return NONE;
+  ps_port *q = &s->ports[s->nports];
+  memset(q, 0, sizeof(*q));
+  q->proto = proto;
+  q->port = port;
+  q->hash = h;
+  q->sketch = -1;
+  table_put(&s->pindex, h, s->nports);
+  return s->nports++;
+}
+
+static uint32_t add_service(ps_store *st, ps_source *s, uint32_t target,
+                            uint8_t proto, uint16_t port, uint32_t hash) {
+  if (grow((void **)&s->services, &s->cap_services, s->nservices,
+           sizeof(ps_service), st->p.max_services) != 0 ||
+      table_reserve(&s->sindex, s->nservices + 1, s->services, s->nservices,
+                    hash_of_service) != 0)
+    return NONE;
+  ps_service *v = &s->services[s->nservices];
+  memset(v, 0, sizeof(*v));
+  v->target = target;
+  v->proto = proto;
+  v->port = port;
+  v->hash = hash;
+  table_put(&s->sindex, hash, s->nservices);
+  st->entries++;
+  return s->nservices++;
+}
+
+/* Moves a target to a better class, keeping the source's tally. */
+static void target_class(ps_source *s, ps_target *t, uint8_t cls) {
+  if (cls <= t->cls)
+    return;
+  if (t->cls)
+    s->tn[t->cls]--;
+  s->tn[cls]++;
+  t->cls = cls;
+}
+
+/* Moves a service to a better class, keeping its port's and target's
+ * tallies. */
+static void service_class(ps_source *s, ps_service *v, uint8_t cls) {
+  if (cls <= v->cls)
+    return;
+  uint32_t pi = find_port(s, v->proto, v->port, port_hash(v->proto, v->port));
+  ps_target *t = &s->targets[v->target];
+  if (v->cls) {
+    t->n[v->cls]--;
+    s->sn[v->cls]--;
+    if (pi != NONE)
+      s->ports[pi].n[v->cls]--;
+  }
+  t->n[cls]++;
+  s->sn[cls]++;
+  if (pi != NONE)
+    s->ports[pi].n[cls]++;
+  v->cls = cls;
+}
+
+/* An unreachable is proof for a weak failure: it becomes strong, and
+ * walk b, which skipped it, takes its step now. */
+static void upgrade_by_icmp(const ps_params *p, ps_source *s, ps_target *t,
+                            uint32_t when) {
+  t->reasons |= PS_R_ICMP;
+  if (t->cls == PS_WEAK)
+    target_class(s, t, PS_STRONG);
+  if (t->first_cls == PS_WEAK && !t->b_counted) {
+    t->b_counted = 1;
+    trw_step(p, s, PS_STRONG, t->weight / 255.0, when, 0, 1);
+  }
+}
+
+/* Seeds a new port sketch with the targets of the port's services. */
+static void seed_port_sketch(ps_source *s, const ps_port *q) {
+  nfh_hll *h = s->sketches[q->sketch].hll;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->port == q->port && v->proto == q->proto)
+      nfh_hll_add_hash(h, addr_hash64(&s->targets[v->target].addr));
+  }
+}
+
+static void seed_target_sketch(ps_source *s, uint32_t ti) {
+  nfh_hll *h = s->sketches[s->targets[ti].sketch].hll;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->target == ti)
+      nfh_hll_add_hash(h, port_key(v->proto, v->port));
+  }
+}
+
+int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
+  const ps_params *p = &st->p;
+  ps_source *s = get_source(st, &c->src, c->src_home, c->first_s);
+  if (!s)
+    return -1;
+  touch(&s->first_s, &s->last_s, c->first_s, c->last_s);
+  int fresh = c->last_s > s->replay_until_s;
+  s->contacts += fresh;
+  if (c->sampling > s->sampling)
+    s->sampling = c->sampling;
+  if (c->ack_conn) {
+    s->ack_conns++;
+    s->ack_replied += c->replied != 0;
+  }
+  uint64_t th = addr_hash64(&c->dst);
+  uint32_t ti = find_target(s, &c->dst, (uint32_t)th);
+  if (ti == NONE) {
+    if (s->ntargets < p->max_targets) {
+      ti = add_target(st, s, &c->dst, c->dst_home, (uint32_t)th);
+      if (ti == NONE)
+        return -1;
+      ps_target *t = &s->targets[ti];
+      t->first_cls = c->cls;
+      t->weight = (uint8_t)lround(c->weight * 255);
+      if (!t->weight)
+        t->weight = 1;
+      t->b_counted = c->cls != PS_WEAK;
+      trw_step(p, s, c->cls, c->weight, c->first_s, 1, 1);
+    } else {
+      /* Past the cap: the sketch counts the targets, and a register
+       * that grew proves a first contact (some first contacts are
+       * missed, never a repeat counted). */
+      if (s->target_sketch < 0) {
+        s->target_sketch = new_sketch(p, s, c->first_s);
+        if (s->target_sketch >= 0)
+          for (uint32_t i = 0; i < s->ntargets; i++)
+            nfh_hll_add_hash(s->sketches[s->target_sketch].hll,
+                             addr_hash64(&s->targets[i].addr));
+      }
+      if (s->target_sketch >= 0 &&
+          nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th))
+        trw_step(p, s, c->cls, c->weight, c->first_s, 1, 1);
+      s->o_contacts[c->cls] += fresh;
+    }
+  } else if (s->target_sketch >= 0) {
+    nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th);
+  }
+
+  ps_target *t = ti != NONE ? &s->targets[ti] : NULL;
+  if (t) {
+    touch(&t->first_s, &t->last_s, c->first_s, c->last_s);
+    t->contacts += fresh;
+    if (c->cls != PS_SUCC)
+      t->reasons |= c->reasons;
+    target_class(s, t, c->cls);
+  }
+
+  uint32_t pi = get_port(st, s, c->proto, c->port);
+  ps_port *q = pi != NONE ? &s->ports[pi] : NULL;
+  if (q) {
+    touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
+    q->contacts += fresh;
+  }
+  uint32_t si = NONE;
+  if (t) {
+    uint32_t sh = service_hash(ti, c->proto, c->port);
+    si = find_service(s, ti, c->proto, c->port, sh);
+    if (si == NONE && s->nservices < p->max_services) {
+      si = add_service(st, s, ti, c->proto, c->port, sh);
+      if (si == NONE)
+        return -1;
+    }
+  }
+  if (si != NONE) {
+    ps_service *v = &s->services[si];
+    touch(&v->first_s, &v->last_s, c->first_s, c->last_s);
+    v->contacts += fresh;
+    uint8_t cls = c->cls;
+    if (cls != PS_SUCC) {
+      v->fails += fresh;
+      v->refused += fresh && (c->reasons & (PS_R_RST | PS_R_ICMP));
+      v->reasons |= c->reasons;
+    }
+    if (cls == PS_WEAK && v->cls <= PS_WEAK && t->icmp_pending) {
+      /* An unreachable from this target arrived first: this is the
+       * probe it answered. */
+      t->icmp_pending--;
+      v->reasons |= PS_R_ICMP;
+      cls = PS_STRONG;
+    }
+    service_class(s, v, cls);
+    if (cls == PS_STRONG && (v->reasons & PS_R_ICMP))
+      upgrade_by_icmp(p, s, t, c->first_s);
+  } else {
+    /* Not kept exactly: contact tallies, and sketches for the busy
+     * port and target so that their distinct counts go on. */
+    if (q) {
+      q->o_contacts[c->cls] += fresh;
+      uint32_t o = q->o_contacts[1] + q->o_contacts[2] + q->o_contacts[3];
+      if (q->sketch < 0 && o >= SKETCH_AFTER) {
+        q->sketch = new_sketch(p, s, c->first_s);
+        if (q->sketch >= 0)
+          seed_port_sketch(s, q);
+      }
+      if (q->sketch >= 0)
+        nfh_hll_add_hash(s->sketches[q->sketch].hll, th);
+    }
+    if (t) {
+      t->o_contacts[c->cls] += fresh;
+      uint32_t o = t->o_contacts[1] + t->o_contacts[2] + t->o_contacts[3];
+      if (t->sketch < 0 && o >= SKETCH_AFTER) {
+        t->sketch = new_sketch(p, s, c->first_s);
+        if (t->sketch >= 0)
+          seed_target_sketch(s, ti);
+      }
+      if (t->sketch >= 0)
+        nfh_hll_add_hash(s->sketches[t->sketch].hll,
+                         port_key(c->proto, c->port));
+    }
+  }
+  keep_within_entries(st);
+  return 0;
+}
+
+int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
+                              uint8_t prober_home, const nfh_addr *sender,
+                              uint8_t sender_home, int from_target,
+                              uint32_t count, uint32_t when_s,
+                              double weight) {
+  const ps_params *p = &st->p;
+  ps_source *s = get_source(st, prober, prober_home, when_s);
+  if (!s)
+    return -1;
+  touch(&s->first_s, &s->last_s, when_s, when_s);
+  uint64_t th = addr_hash64(sender);
+  uint32_t ti = find_target(s, sender, (uint32_t)th);
+  if (ti == NONE) {
+    if (!from_target || s->ntargets >= p->max_targets) {
+      /* A router or firewall on the way answered for some target: it
+       * explains failures, it is no target itself. */
+      s->icmp_other += count;
+      return 0;
+    }
+    ti = add_target(st, s, sender, sender_home, (uint32_t)th);
+    if (ti == NONE)
+      return -1;
+    ps_target *t = &s->targets[ti];
+    t->first_cls = PS_STRONG;
+    t->weight = (uint8_t)lround(weight * 255);
+    if (!t->weight)
+      t->weight = 1;
+    t->b_counted = 1;
+    t->reasons = PS_R_ICMP;
+    t->icmp_pending = count;
+    touch(&t->first_s, &t->last_s, when_s, when_s);
+    target_class(s, t, PS_STRONG);
+    if (s->target_sketch >= 0)
+      nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th);
+    trw_step(p, s, PS_STRONG, weight, when_s, 1, 1);
+    keep_within_entries(st);
+    return 0;
+  }
+  ps_target *t = &s->targets[ti];
+  touch(&t->first_s, &t->last_s, when_s, when_s);
+  /* Each message answers one probe: turn that many of the target's
+   * silent (weak) services into refused ones, keep the rest for probes
+   * still to come. */
+  uint32_t left = count;
+  for (uint32_t i = 0; left && i < s->nservices; i++) {
+    ps_service *v = &s->services[i];
+    if (v->target == ti && v->cls == PS_WEAK) {
+      v->reasons |= PS_R_ICMP;
+      service_class(s, v, PS_STRONG);
+      left--;
+    }
+  }
+  if (when_s > s->replay_until_s)
+    t->icmp_pending += left;
+  upgrade_by_icmp(p, s, t, when_s);
+  return 0;
+}
+
+/* -------------------------------------------------------------- state */
+
+/* Blob layout, little-endian, version 1:
+ *   "NFPS" u32 version u32 nsources, then per source:
+ *   addr[16] family home crossed_a crossed_b
+ *   u32 first_s last_s crossed_a_s crossed_b_s first_contacts sampling
+ *       ack_conns ack_replied icmp_other o_contacts[4]
+ *   f64 llr_a llr_b   u64 contacts   i16 target_sketch
+ *   u32 nsketches   { u32 created_s u32 len bytes[len] }
+ *   u32 ntargets    { addr[16] family cls first_cls weight reasons home
+ *                     b_counted i16 sketch u32 first_s last_s contacts
+ *                     icmp_pending o_contacts[4] }
+ *   u32 nservices   { u32 target u16 port u8 proto cls reasons
+ *                     u32 first_s last_s contacts fails refused }
+ *   u32 nports      { u16 port u8 proto i16 sketch u32 o_contacts[4]
+ *                     first_s last_s contacts }
+ * Per-port and per-target tallies by class are rebuilt from the
+ * services on load, so they cannot disagree with them. */
+
+#define BLOB_MAGIC "NFPS"
+#define BLOB_VERSION 1
+
+typedef struct wbuf {
+  uint8_t *b;
+  size_t n, cap;
+  int failed;
+} wbuf;
+
+static void put(wbuf *w, const void *data, size_t len) {
+  if (w->failed)
+    return;
+  if (w->n + len > w->cap) {
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < w->n + len)
+      cap *= 2;
+    uint8_t *grown = realloc(w->b, cap);
+    if (!grown) {
+      w->failed = 1;
+      return;
+    }
+    w->b = grown;
+    w->cap = cap;
+  }
+  if (data)
+    memcpy(w->b + w->n, data, len);
+  w->n += len;
+}
+
+static void put_u8(wbuf *w, uint8_t v) { put(w, &v, 1); }
+
+static void put_le(wbuf *w, uint64_t v, int bytes) {
+  uint8_t b[8];
+  for (int i = 0; i < bytes; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+  put(w, b, (size_t)bytes);
+}
+
+static void put_u16(wbuf *w, uint16_t v) { put_le(w, v, 2); }
+static void put_u32(wbuf *w, uint32_t v) { put_le(w, v, 4); }
+static void put_u64(wbuf *w, uint64_t v) { put_le(w, v, 8); }
+static void put_i16(wbuf *w, int16_t v) { put_le(w, (uint16_t)v, 2); }
+
+static void put_f64(wbuf *w, double d) {
+  uint64_t v;
+  memcpy(&v, &d, 8);
+  put_u64(w, v);
+}
+
+static void put_addr(wbuf *w, const nfh_addr *a) {
+  put(w, a->bytes, 16);
+  put_u8(w, a->family);
+}
+
+typedef struct pick {
+  double suspicion;
+  const ps_source *s;
+} pick;
+
+static int by_suspicion_desc(const void *pa, const void *pb) {
+  const pick *a = pa, *b = pb;
+  if (a->suspicion != b->suspicion)
+    return a->suspicion > b->suspicion ? -1 : 1;
+  return nfh_addr_compare(&a->s->addr, &b->s->addr);
+}
+
+static int worth_keeping(const ps_source *s, uint32_t horizon_s) {
+  return s->last_s >= horizon_s &&
+         (s->tn[PS_WEAK] || s->tn[PS_STRONG] || s->sn[PS_WEAK] ||
+          s->sn[PS_STRONG] || s->o_contacts[PS_WEAK] ||
+          s->o_contacts[PS_STRONG] || s->icmp_other);
+}
+
+static void save_source(wbuf *w, const ps_source *s, uint32_t horizon_s,
+                        uint32_t *remap, int16_t *sketch_map) {
+  /* Which sketches, targets and services survive the horizon. */
+  uint32_t nsk = 0;
+  for (uint32_t i = 0; i < s->nsketches; i++)
+    sketch_map[i] = s->sketches[i].created_s >= horizon_s &&
+                            s->sketches[i].hll
+                        ? (int16_t)nsk++
+                        : -1;
+  uint32_t nt = 0;
+  for (uint32_t i = 0; i < s->ntargets; i++)
+    remap[i] = s->targets[i].last_s >= horizon_s ? nt++ : NONE;
+  uint32_t nv = 0;
+  for (uint32_t i = 0; i < s->nservices; i++)
+    nv += remap[s->services[i].target] != NONE &&
+          s->services[i].last_s >= horizon_s;
+  uint32_t np = 0;
+  for (uint32_t i = 0; i < s->nports; i++)
+    np += s->ports[i].last_s >= horizon_s;
+
+  put_addr(w, &s->addr);
+  put_u8(w, s->home);
+  put_u8(w, s->crossed_a);
+  put_u8(w, s->crossed_b);
+  put_u32(w, s->first_s);
+  put_u32(w, s->last_s);
+  put_u32(w, s->crossed_a_s);
+  put_u32(w, s->crossed_b_s);
+  put_u32(w, s->first_contacts);
+  put_u32(w, s->sampling);
+  put_u32(w, s->ack_conns);
+  put_u32(w, s->ack_replied);
+  put_u32(w, s->icmp_other);
+  for (int k = 0; k < 4; k++)
+    put_u32(w, s->o_contacts[k]);
+  put_f64(w, s->llr_a);
+  put_f64(w, s->llr_b);
+  put_u64(w, s->contacts);
+  put_i16(w, s->target_sketch >= 0 ? sketch_map[s->target_sketch] : -1);
+  put_u32(w, nsk);
+  for (uint32_t i = 0; i < s->nsketches; i++) {
+    if (sketch_map[i] < 0)
+      continue;
+    size_t len = nfh_hll_serialized_size(s->sketches[i].hll), written = 0;
+    put_u32(w, s->sketches[i].created_s);
+    put_u32(w, (uint32_t)len);
+    /* Reserve the bytes, then let the sketch write itself into them. */
+    size_t at = w->n;
+    put(w, NULL, len);
+    if (!w->failed)
+      nfh_hll_serialize(s->sketches[i].hll, w->b + at, len, &written);
+  }
+  put_u32(w, nt);
+  for (uint32_t i = 0; i < s->ntargets; i++) {
+    const ps_target *t = &s->targets[i];
+    if (remap[i] == NONE)
+      continue;
+    put_addr(w, &t->addr);
+    put_u8(w, t->cls);
+    put_u8(w, t->first_cls);
+    put_u8(w, t->weight);
+    put_u8(w, t->reasons);
+    put_u8(w, t->home);
+    put_u8(w, t->b_counted);
+    put_i16(w, t->sketch >= 0 ? sketch_map[t->sketch] : -1);
+    put_u32(w, t->first_s);
+    put_u32(w, t->last_s);
+    put_u32(w, t->contacts);
+    put_u32(w, t->icmp_pending);
+    for (int k = 0; k < 4; k++)
+      put_u32(w, t->o_contacts[k]);
+  }
+  put_u32(w, nv);
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (remap[v->target] == NONE || v->last_s < horizon_s)
+      continue;
+    put_u32(w, remap[v->target]);
+    put_u16(w, v->port);
+    put_u8(w, v->proto);
+    put_u8(w, v->cls);
+    put_u8(w, v->reasons);
+    put_u32(w, v->first_s);
+    put_u32(w, v->last_s);
+    put_u32(w, v->contacts);
+    put_u32(w, v->fails);
+    put_u32(w, v->refused);
+  }
+  put_u32(w, np);
+  for (uint32_t i = 0; i < s->nports; i++) {
+    const ps_port *q = &s->ports[i];
+    if (q->last_s < horizon_s)
+      continue;
+    put_u16(w, q->port);
+    put_u8(w, q->proto);
+    put_i16(w, q->sketch >= 0 ? sketch_map[q->sketch] : -1);
+    for (int k = 0; k < 4; k++)
+      put_u32(w, q->o_contacts[k]);
+    put_u32(w, q->first_s);
+    put_u32(w, q->last_s);
+    put_u32(w, q->contacts);
+  }
+}
+
+int nfh__ps_store_save(const ps_store *st, uint32_t horizon_s,
+                       uint32_t max_sources, uint64_t max_entries,
+                       void **data, size_t *len) {
+  *data = NULL;
+  *len = 0;
+  pick *picks = malloc(((size_t)st->nsrc + 1) * sizeof(*picks));
+  uint32_t *remap = malloc(((size_t)st->p.max_targets + 1) * sizeof(uint32_t));
+  int16_t *sketch_map =
+      malloc(((size_t)st->p.max_sketches + 1) * sizeof(int16_t));
+  if (!picks || !remap || !sketch_map) {
+    free(picks);
+    free(remap);
+    free(sketch_map);
+    return -1;
+  }
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < st->nsrc; i++)
+    if (worth_keeping(st->src[i], horizon_s)) {
+      picks[n].suspicion = nfh__ps_suspicion(st->src[i]);
+      picks[n].s = st->src[i];
+      n++;
+    }
+  qsort(picks, n, sizeof(*picks), by_suspicion_desc);
+  uint64_t entries = 0;
+  uint32_t keep = 0;
+  while (keep < n && keep < max_sources &&
+         entries + source_entries(picks[keep].s) <= max_entries) {
+    entries += source_entries(picks[keep].s);
+    keep++;
+  }
+  wbuf w = {0};
+  put(&w, BLOB_MAGIC, 4);
+  put_u32(&w, BLOB_VERSION);
+  put_u32(&w, keep);
+  for (uint32_t i = 0; i < keep; i++)
+    save_source(&w, picks[i].s, horizon_s, remap, sketch_map);
+  free(picks);
+  free(remap);
+  free(sketch_map);
+  if (w.failed) {
+    free(w.b);
+    return -1;
+  }
+  *data = w.b;
+  *len = w.n;
+  return 0;
+}
+
+typedef struct rbuf {
+  const uint8_t *b;
+  size_t n, off;
+  int failed;
+} rbuf;
+
+static const uint8_t *take(rbuf *r, size_t len) {
+  if (r->failed || r->n - r->off < len) {
+    r->failed = 1;
+    return NULL;
+  }
+  const uint8_t *p = r->b + r->off;
+  r->off += len;
+  return p;
+}
+
+static uint64_t get_le(rbuf *r, int bytes) {
+  const uint8_t *p = take(r, (size_t)bytes);
+  uint64_t v = 0;
+  if (p)
+    for (int i = 0; i < bytes; i++)
+      v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+static uint8_t get_u8(rbuf *r) { return (uint8_t)get_le(r, 1); }
+static uint16_t get_u16(rbuf *r) { return (uint16_t)get_le(r, 2); }
+static uint32_t get_u32(rbuf *r) { return (uint32_t)get_le(r, 4); }
+static uint64_t get_u64(rbuf *r) { return get_le(r, 8); }
+static int16_t get_i16(rbuf *r) { return (int16_t)get_u16(r); }
+
+static double get_f64(rbuf *r) {
+  uint64_t v = get_u64(r);
+  double d;
+  memcpy(&d, &v, 8);
+  return isfinite(d) ? d : 0;
+}
+
+static void get_addr(rbuf *r, nfh_addr *a) {
+  const uint8_t *p = take(r, 16);
+  memset(a, 0, sizeof(*a));
+  if (p)
+    memcpy(a->bytes, p, 16);
+  a->family = get_u8(r);
+  if (a->family != 4 && a->family != 6)
+    r->failed = 1;
+}
+
+static uint8_t get_cls(rbuf *r) {
+  uint8_t c = get_u8(r);
+  if (c > PS_SUCC)
+    r->failed = 1;
+  return c;
+}
+
+/* A sketch index read from the blob, checked against the sketches. */
+static int16_t get_sketch_ref(rbuf *r, const ps_source *s) {
+  int16_t k = get_i16(r);
+  if (k < -1 || (k >= 0 && (uint32_t)k >= s->nsketches)) {
+    r->failed = 1;
+    return -1;
+  }
+  return k;
+}
+
+typedef struct replay {
+  uint32_t when;
+  uint32_t i;
+} replay;
+
+static int by_when(const void *pa, const void *pb) {
+  const replay *a = pa, *b = pb;
+  if (a->when != b->when)
+    return a->when < b->when ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Walks the TRW again over the targets kept, in order of first contact:
+ * what expired no longer counts. A source past its exact cap keeps its
+ * saved walk, as its other first contacts are not known one by one. */
+static void replay_trw(const ps_params *p, ps_source *s) {
+  if (s->target_sketch >= 0)
+    return;
+  s->llr_a = s->llr_b = 0;
+  s->crossed_a = s->crossed_b = 0;
+  s->crossed_a_s = s->crossed_b_s = 0;
+  s->first_contacts = 0;
+  replay *order = malloc(((size_t)s->ntargets + 1) * sizeof(*order));
+  if (!order)
+    return;
+  for (uint32_t i = 0; i < s->ntargets; i++) {
+    order[i].when = s->targets[i].first_s;
+    order[i].i = i;
+  }
+  qsort(order, s->ntargets, sizeof(*order), by_when);
+  for (uint32_t k = 0; k < s->ntargets; k++) {
+    const ps_target *t = &s->targets[order[k].i];
+    double w = t->weight / 255.0;
+    trw_step(p, s, t->first_cls, w, t->first_s, 1, t->first_cls != PS_WEAK);
+    if (t->first_cls == PS_WEAK && t->b_counted)
+      trw_step(p, s, PS_STRONG, w, t->first_s, 0, 1);
+  }
+  free(order);
+}
+
+static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
+  const ps_params *p = &st->p;
+  nfh_addr a;
+  get_addr(r, &a);
+  uint8_t home = get_u8(r);
+  if (r->failed)
+    return -1;
+  ps_source *s = get_source(st, &a, home, 0);
+  if (!s)
+    return -1;
+  if (s->ntargets || s->nservices) {
+    r->failed = 1; /* the same source twice */
+    return -1;
+  }
+  s->crossed_a = get_u8(r) != 0;
+  s->crossed_b = get_u8(r) != 0;
+  s->first_s = get_u32(r);
+  s->last_s = get_u32(r);
+  s->crossed_a_s = get_u32(r);
+  s->crossed_b_s = get_u32(r);
+  s->first_contacts = get_u32(r);
+  s->sampling = get_u32(r);
+  if (!s->sampling)
+    s->sampling = 1;
+  s->ack_conns = get_u32(r);
+  s->ack_replied = get_u32(r);
+  s->icmp_other = get_u32(r);
+  for (int k = 0; k < 4; k++)
+    s->o_contacts[k] = get_u32(r);
+  s->llr_a = get_f64(r);
+  s->llr_b = get_f64(r);
+  s->contacts = get_u64(r);
+  int16_t tsk = get_i16(r);
+  uint32_t nsk = get_u32(r);
+  if (r->failed || nsk > 4096)
+    return -1;
+  for (uint32_t i = 0; i < nsk; i++) {
+    uint32_t created = get_u32(r);
+    uint32_t len = get_u32(r);
+    const uint8_t *bytes = take(r, len);
+    if (!bytes)
+      return -1;
+    /* Sketches beyond this run's limit or horizon are dropped; their
+     * references become -1 below. */
+    nfh_hll *h = NULL;
+    if (nfh_hll_deserialize(bytes, len, &h) != NFH_OK) {
+      r->failed = 1;
+      return -1;
+    }
+    ps_sketch *grown =
+        realloc(s->sketches, (s->nsketches + 1) * sizeof(ps_sketch));
+    if (!grown) {
+      nfh_hll_destroy(h);
+      return -1;
+    }
+    s->sketches = grown;
+    s->sketches[s->nsketches].hll = h;
+    s->sketches[s->nsketches].created_s = created;
+    s->nsketches++;
+  }
+  if (tsk < -1 || (tsk >= 0 && (uint32_t)tsk >= s->nsketches)) {
+    r->failed = 1;
+    return -1;
+  }
+  s->target_sketch = tsk;
+
+  uint32_t nt = get_u32(r);
+  if (r->failed)
+    return -1;
+  uint32_t *remap = malloc(((size_t)nt + 1) * sizeof(uint32_t));
+  if (!remap)
+    return -1;
+  for (uint32_t i = 0; i < nt; i++) {
+    nfh_addr ta;
+    get_addr(r, &ta);
+    ps_target t;
+    memset(&t, 0, sizeof(t));
+    t.cls = get_cls(r);
+    t.first_cls = get_cls(r);
+    t.weight = get_u8(r);
+    t.reasons = get_u8(r);
+    t.home = get_u8(r);
+    t.b_counted = get_u8(r) != 0;
+    t.sketch = get_sketch_ref(r, s);
+    t.first_s = get_u32(r);
+    t.last_s = get_u32(r);
+    t.contacts = get_u32(r);
+    t.icmp_pending = get_u32(r);
+    for (int k = 0; k < 4; k++)
+      t.o_contacts[k] = get_u32(r);
+    remap[i] = NONE;
+    if (r->failed || t.first_cls == PS_NONE) {
+      r->failed = 1;
+      free(remap);
+      return -1;
+    }
+    if (t.last_s < horizon_s || s->ntargets >= p->max_targets)
+      continue;
+    uint64_t th = addr_hash64(&ta);
+    if (find_target(s, &ta, (uint32_t)th) != NONE)
+      continue;
+    uint32_t ti = add_target(st, s, &ta, t.home, (uint32_t)th);
+    if (ti == NONE) {
+      free(remap);
+      return -1;
+    }
+    ps_target *dst = &s->targets[ti];
+    t.addr = ta;
+    t.hash = (uint32_t)th;
+    uint8_t cls = t.cls;
+    t.cls = PS_NONE;
+    *dst = t;
+    memset(dst->n, 0, sizeof(dst->n));
+    if (cls)
+      target_class(s, dst, cls);
+    remap[i] = ti;
+  }
+  uint32_t nv = get_u32(r);
+  for (uint32_t i = 0; !r->failed && i < nv; i++) {
+    uint32_t tix = get_u32(r);
+    uint16_t port = get_u16(r);
+    uint8_t proto = get_u8(r);
+    uint8_t cls = get_cls(r);
+    uint8_t reasons = get_u8(r);
+    uint32_t f = get_u32(r), l = get_u32(r);
+    uint32_t contacts = get_u32(r), fails = get_u32(r);
+    uint32_t refused = get_u32(r);
+    if (r->failed || tix >= nt || cls == PS_NONE) {
+      r->failed = 1;
+      break;
+    }
+    uint32_t ti = remap[tix];
+    if (ti == NONE || l < horizon_s || s->nservices >= p->max_services)
+      continue;
+    uint32_t sh = service_hash(ti, proto, port);
+    if (find_service(s, ti, proto, port, sh) != NONE)
+      continue;
+    uint32_t pi = get_port(st, s, proto, port);
+    uint32_t si = add_service(st, s, ti, proto, port, sh);
+    if (si == NONE) {
+      free(remap);
+      return -1;
+    }
+    ps_service *v = &s->services[si];
+    v->first_s = f;
+    v->last_s = l;
+    v->contacts = contacts;
+    v->fails = fails;
+    v->refused = refused;
+    v->reasons = reasons;
+    service_class(s, v, cls);
+    if (pi != NONE)
+      touch(&s->ports[pi].first_s, &s->ports[pi].last_s, f, l);
+  }
+  free(remap);
+  uint32_t np = get_u32(r);
+  for (uint32_t i = 0; !r->failed && i < np; i++) {
+    uint16_t port = get_u16(r);
+    uint8_t proto = get_u8(r);
+    int16_t sk = get_sketch_ref(r, s);
+    uint32_t o[4];
+    for (int k = 0; k < 4; k++)
+      o[k] = get_u32(r);
+    uint32_t f = get_u32(r), l = get_u32(r), contacts = get_u32(r);
+    if (r->failed || l < horizon_s)
+      continue;
+    uint32_t pi = get_port(st, s, proto, port);
+    if (pi == NONE)
+      continue;
+    ps_port *q = &s->ports[pi];
+    q->sketch = sk;
+    memcpy(q->o_contacts, o, sizeof(o));
+    touch(&q->first_s, &q->last_s, f, l);
+    q->contacts += contacts;
+  }
+  if (r->failed)
+    return -1;
+  /* Sketches past this run's limit are forgotten along with their
+   * references. */
+  if (s->nsketches > p->max_sketches) {
+    for (uint32_t i = p->max_sketches; i < s->nsketches; i++) {
+      nfh_hll_destroy(s->sketches[i].hll);
+      s->sketches[i].hll = NULL;
+    }
+    if (s->target_sketch >= (int16_t)p->max_sketches)
+      s->target_sketch = -1;
+    for (uint32_t i = 0; i < s->ntargets; i++)
+      if (s->targets[i].sketch >= (int16_t)p->max_sketches)
+        s->targets[i].sketch = -1;
+    for (uint32_t i = 0; i < s->nports; i++)
+      if (s->ports[i].sketch >= (int16_t)p->max_sketches)
+        s->ports[i].sketch = -1;
+    s->nsketches = p->max_sketches;
+  }
+  replay_trw(p, s);
+  s->replay_until_s = s->last_s;
+  return 0;
+}
+
+static void store_clear(ps_store *st) {
+  for (uint32_t i = 0; i < st->nsrc; i++)
+    source_free(st->src[i]);
+  st->nsrc = 0;
+  st->entries = 0;
+  index_rebuild(&st->index, st->src, 0, hash_of_source);
+}
+
+int nfh__ps_store_load(ps_store *st, const void *data, size_t len,
+                       uint32_t horizon_s) {
+  rbuf r = {data, len, 0, 0};
+  const uint8_t *magic = take(&r, 4);
+  if (!magic || memcmp(magic, BLOB_MAGIC, 4) != 0)
+    return -1;
+  uint32_t version = get_u32(&r);
+  if (r.failed)
+    return -1;
+  if (version != BLOB_VERSION)
+    return 1;
+  uint32_t n = get_u32(&r);
+  for (uint32_t i = 0; !r.failed && i < n; i++) {
+    if (load_source(st, &r, horizon_s) != 0) {
+      store_clear(st);
+      return -1;
+    }
+  }
+  if (r.failed || r.off != r.n) {
+    store_clear(st);
+    return -1;
+  }
+  /* Sources whose whole activity lies before the horizon add nothing. */
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < st->nsrc; i++) {
+    ps_source *s = st->src[i];
+    if (s->last_s < horizon_s || (!s->ntargets && !s->icmp_other &&
+                                  s->target_sketch < 0)) {
+      st->entries -= source_entries(s);
+      source_free(s);
+    } else {
+      st->src[k++] = s;
+    }
+  }
+  st->nsrc = k;
+  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+  return 0;
+}

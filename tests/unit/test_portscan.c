@@ -1,0 +1,902 @@
+/* test_portscan.c - the port_scan detector, driven through the engine as
+ * nfhunt drives it: hand-made flows in, findings out.
+ *
+ * Each scenario builds flow records as an exporter would write them (one
+ * record per direction), feeds them to an engine that has loaded the
+ * built module, and checks the findings: scans found at the expected
+ * severity, benign fan-out (resolvers, pollers, a busy server, NTP) left
+ * alone, sampling lowering confidence, one-way exporters handled, and a
+ * slow scan carried across two runs by the state. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nfhunt/engine.h>
+#include <nfhunt/plugin.h>
+#include <nfhunt/state.h>
+
+#include "../../plugin/detect/portscan/track.h"
+
+#define MODULE NFH_TOP_BUILDDIR "/plugin/detect/portscan/.libs/port_scan.so"
+
+#define T0 1700000000000ull /* 2023-11-14T22:13:20Z */
+#define MIN 60000ull
+#define HOUR 3600000ull
+
+#define S 0x02
+#define R 0x04
+#define P 0x08
+#define A 0x10
+#define F 0x01
+
+/* ------------------------------------------------------------- flows */
+
+typedef struct flows {
+  nfh_flow *v;
+  size_t n, cap;
+  uint32_t sampling;
+} flows;
+
+static nfh_addr ip(const char *text) {
+  nfh_addr a;
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(text, &a), 0);
+  return a;
+}
+
+static nfh_addr ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
+  nfh_addr x;
+  nfh_addr_set_v4(&x, a << 24 | b << 16 | c << 8 | d);
+  return x;
+}
+
+static nfh_flow *add(flows *fs, nfh_addr src, uint16_t sp, nfh_addr dst,
+                     uint16_t dp, uint8_t proto, uint8_t flags,
+                     uint64_t t_ms, uint64_t packets) {
+  if (fs->n == fs->cap) {
+    fs->cap = fs->cap ? fs->cap * 2 : 1024;
+    fs->v = realloc(fs->v, fs->cap * sizeof(nfh_flow));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fs->v);
+  }
+  nfh_flow *f = &fs->v[fs->n++];
+  memset(f, 0, sizeof(*f));
+  uint32_t samp = fs->sampling ? fs->sampling : 1;
+  f->first_ms = t_ms;
+  f->last_ms = t_ms + (packets > 1 ? 20 * packets : 0);
+  f->src = src;
+  f->dst = dst;
+  f->src_port = sp;
+  f->dst_port = dp;
+  f->proto = proto;
+  f->tcp_flags = flags;
+  /* As nfcapd stores them: already scaled by the sampling interval. */
+  f->packets = packets * samp;
+  f->bytes = packets * samp * (proto == 6 ? 60 : 80);
+  f->aggr_flows = 1;
+  f->sampling = samp;
+  if (samp > 1)
+    f->flags |= NFH_FLOW_SAMPLED;
+  return f;
+}
+
+/* TCP probe outcomes, as the two directions' records show them. */
+static void syn_silent(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                       uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 6, S, t, 2); /* SYN and one retransmission */
+}
+
+static void syn_refused(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                        uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 6, S, t, 1);
+  add(fs, s, port, c, cp, 6, R | A, t + 1, 1);
+}
+
+static void syn_open(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                     uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 6, S | R, t, 2); /* half-open scan */
+  add(fs, s, port, c, cp, 6, S | A, t + 1, 1);
+}
+
+static void session(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                    uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 6, S | A | P | F, t, 10);
+  add(fs, s, port, c, cp, 6, S | A | P | F, t + 1, 12);
+}
+
+static void udp_answered(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                         uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 17, 0, t, 1);
+  add(fs, s, port, c, cp, 17, 0, t + 2, 1);
+}
+
+static void udp_silent(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                       uint16_t port, uint64_t t) {
+  add(fs, c, cp, s, port, 17, 0, t, 1);
+}
+
+static void ping(flows *fs, nfh_addr c, nfh_addr s, uint64_t t, int reply) {
+  nfh_flow *f = add(fs, c, 0, s, 8 * 256, 1, 0, t, 1);
+  f->icmp_type = 8;
+  if (reply) {
+    f = add(fs, s, 0, c, 0, 1, 0, t + 1, 1);
+    f->icmp_type = 0;
+  }
+}
+
+static void port_unreachable(flows *fs, nfh_addr target, nfh_addr prober,
+                             uint64_t t) {
+  nfh_flow *f = add(fs, target, 0, prober, 3 * 256 + 3, 1, 0, t, 1);
+  f->icmp_type = 3;
+  f->icmp_code = 3;
+}
+
+static int by_time(const void *pa, const void *pb) {
+  const nfh_flow *a = pa, *b = pb;
+  return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms;
+}
+
+/* A deterministic pseudo-random sequence for the backgrounds. */
+static uint32_t rnd(uint32_t *state) {
+  *state = *state * 1664525u + 1013904223u;
+  return *state >> 8;
+}
+
+/* ------------------------------------------------------------ engine */
+
+static char log_lines[8192];
+
+static void on_log(void *user, int level, const char *source,
+                   const char *line) {
+  (void)user;
+  size_t n = strlen(log_lines);
+  if (level <= NFH_LOG_INFO && n + strlen(line) + 40 < sizeof(log_lines))
+    snprintf(log_lines + n, sizeof(log_lines) - n, "%s: %s\n", source, line);
+}
+
+/* Runs the detector over the flows (sorted here) with optional settings
+ * ("key", "value", ..., NULL) and state. Returns the finished engine;
+ * the caller destroys it. */
+static nfh_engine *hunt_state(flows *fs, nfh_state *state, ...) {
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = on_log;
+  log_lines[0] = '\0';
+  nfh_engine *e = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, MODULE), NFH_OK);
+  va_list ap;
+  va_start(ap, state);
+  for (;;) {
+    const char *k = va_arg(ap, const char *);
+    if (!k)
+      break;
+    const char *v = va_arg(ap, const char *);
+    CU_ASSERT_EQUAL(nfh_engine_set(e, "port_scan", k, v), NFH_OK);
+  }
+  va_end(ap);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, state), NFH_OK);
+  qsort(fs->v, fs->n, sizeof(nfh_flow), by_time);
+  for (size_t off = 0; off < fs->n; off += 1000) {
+    size_t k = fs->n - off < 1000 ? fs->n - off : 1000;
+    CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fs->v + off, k), NFH_OK);
+  }
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_finish(e, state), NFH_OK);
+  return e;
+}
+
+#define hunt(fs, ...) hunt_state(fs, NULL, ##__VA_ARGS__, NULL)
+
+static const nfh_finding *find(nfh_engine *e, const char *key) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(r[i].f.key, key) == 0)
+      return &r[i].f;
+  return NULL;
+}
+
+static size_t count(nfh_engine *e) {
+  size_t n;
+  nfh_engine_findings(e, &n);
+  return n;
+}
+
+static nfh_severity max_severity(nfh_engine *e) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  nfh_severity m = NFH_SEV_INFO;
+  for (size_t i = 0; i < n; i++)
+    if (r[i].f.severity > m)
+      m = r[i].f.severity;
+  return m;
+}
+
+static void dump(nfh_engine *e) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    fprintf(stderr, "  [%s %.1f %.2f] %s | %s\n",
+            nfh_severity_name(r[i].f.severity), r[i].f.score,
+            r[i].f.confidence, r[i].f.key, r[i].f.summary);
+  if (log_lines[0])
+    fprintf(stderr, "%s", log_lines);
+}
+
+/* A number in the evidence: the value after "\"name\": ". */
+static double evidence_num(const nfh_finding *f, const char *name) {
+  char pat[64];
+  snprintf(pat, sizeof(pat), "\"%s\": ", name);
+  const char *p = f && f->evidence_json ? strstr(f->evidence_json, pat) : 0;
+  return p ? atof(p + strlen(pat)) : -1;
+}
+
+static void free_flows(flows *fs) {
+  free(fs->v);
+  memset(fs, 0, sizeof(*fs));
+}
+
+/* ------------------------------------------------------------- scans */
+
+/* An internal host sweeps 200 internal hosts on tcp/445 in 3 minutes:
+ * most silent, some refusing, a few open. Lateral movement: medium or
+ * above, one finding, with the numbers in the summary. */
+static void build_horizontal(flows *fs, const char *src, unsigned nhosts) {
+  nfh_addr c = ip(src);
+  for (unsigned i = 0; i < nhosts; i++) {
+    nfh_addr s = ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
+    uint64_t t = T0 + i * 900;
+    uint16_t cp = (uint16_t)(40000 + i);
+    if (i % 10 == 3)
+      syn_open(fs, c, cp, s, 445, t);
+    else if (i % 4 == 0)
+      syn_refused(fs, c, cp, s, 445, t);
+    else
+      syn_silent(fs, c, cp, s, 445, t);
+  }
+}
+
+static void test_horizontal_fast(void) {
+  flows fs = {0};
+  build_horizontal(&fs, "10.1.1.5", 200);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.5|tcp/445");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(f->dst_port, 445);
+    CU_ASSERT_EQUAL(f->proto, 6);
+    CU_ASSERT_STRING_EQUAL(f->mitre, "T1046");
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "10.1.1.5 probed 200 hosts "
+                                              "on tcp/445 in 3 min, 90% "
+                                              "failed"));
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 200);
+    CU_ASSERT_EQUAL(evidence_num(f, "answered"), 20);
+    CU_ASSERT_EQUAL(evidence_num(f, "rst"), 50);
+    CU_ASSERT_EQUAL(evidence_num(f, "no_reply"), 130);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"scanner\": true"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"speed\": \"fast\""));
+    CU_ASSERT(f->confidence >= 0.8);
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* An internal host walks 300 ports of one server over six hours, one
+ * probe every 72 s: closed ports refuse, 22 and 80 are open. Vertical and
+ * slow, medium or above. */
+static void build_vertical_slow(flows *fs, uint64_t from_ms, unsigned first,
+                                unsigned last) {
+  nfh_addr c = ip("10.1.1.7"), s = ip("10.3.0.9");
+  for (unsigned p = first; p < last; p++) {
+    uint64_t t = from_ms + (uint64_t)(p - first) * 72000;
+    uint16_t cp = (uint16_t)(50000 + p);
+    if (p == 22 || p == 80 || p == 443)
+      syn_open(fs, c, cp, s, (uint16_t)p, t);
+    else
+      syn_refused(fs, c, cp, s, (uint16_t)p, t);
+  }
+}
+
+static void test_vertical_slow(void) {
+  flows fs = {0};
+  build_vertical_slow(&fs, T0, 1, 301);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|10.1.1.7|10.3.0.9");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "ports"), 300);
+    CU_ASSERT_EQUAL(evidence_num(f, "open"), 2); /* 22, 80 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"speed\": \"slow\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "6.0 h"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"tcp/22\""));
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* Eight internal hosts each try five different hosts on tcp/445 within
+ * 20 minutes: no single one reaches min_hosts, together they sweep 40. */
+static void test_distributed(void) {
+  flows fs = {0};
+  for (unsigned k = 0; k < 8; k++) {
+    nfh_addr c = ip4(10, 9, 0, 10 + k);
+    for (unsigned i = 0; i < 5; i++) {
+      nfh_addr s = ip4(10, 4, 1, k * 5 + i + 1);
+      syn_silent(&fs, c, (uint16_t)(30000 + i), s, 445,
+                 T0 + k * 2 * MIN + i * 1000);
+    }
+  }
+  /* And an external botnet on our edge, tcp/23. */
+  for (unsigned k = 0; k < 10; k++) {
+    nfh_addr c = ip4(198, 51, 100, 1 + k * 7);
+    for (unsigned i = 0; i < 4; i++) {
+      nfh_addr s = ip4(192, 168, 7, k * 4 + i + 1);
+      syn_silent(&fs, c, (uint16_t)(30000 + i), s, 23,
+                 T0 + k * MIN + i * 500);
+    }
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "d|tcp/445");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "sources"), 8);
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 40);
+    CU_ASSERT_EQUAL(f->src.family, 0);
+    CU_ASSERT_EQUAL(f->dst_port, 445);
+  }
+  const nfh_finding *g = find(e, "d|tcp/23");
+  CU_ASSERT_PTR_NOT_NULL(g);
+  if (g) {
+    /* The Internet's background: kept low. */
+    CU_ASSERT(g->severity <= NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g->mitre, "T1595"));
+  }
+  CU_ASSERT_EQUAL(count(e), 2);
+  if (!f || !g || count(e) != 2)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* A UDP sweep answered by ICMP port unreachable from each host: the
+ * failure breakdown names ICMP. */
+static void test_udp_icmp(void) {
+  flows fs = {0};
+  nfh_addr c = ip("10.1.1.9");
+  for (unsigned i = 0; i < 60; i++) {
+    nfh_addr s = ip4(10, 5, 0, i + 1);
+    udp_silent(&fs, c, 41000, s, 161, T0 + i * 2000);
+    if (i % 3)
+      port_unreachable(&fs, s, c, T0 + i * 2000 + 1);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.9|udp/161");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "icmp"), 40);
+    CU_ASSERT_EQUAL(evidence_num(f, "no_reply"), 20);
+  }
+  if (!f)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* ------------------------------------------------------- benign traps */
+
+static void build_benign(flows *fs) {
+  uint32_t seed = 42;
+  /* An internal resolver recursing to 600 Internet name servers; one in
+   * twenty never answers (lame delegations). */
+  nfh_addr resolver = ip("10.0.0.53");
+  for (unsigned i = 0; i < 600; i++) {
+    nfh_addr ns = ip4(100 + i % 90, (i * 7) & 0xff, (i * 13) & 0xff, 1 + i % 200);
+    uint64_t t = T0 + (uint64_t)(rnd(&seed) % (4 * HOUR));
+    uint16_t cp = (uint16_t)(1024 + rnd(&seed) % 60000);
+    if (i % 20 == 0)
+      udp_silent(fs, resolver, cp, ns, 53, t);
+    else
+      udp_answered(fs, resolver, cp, ns, 53, t);
+  }
+  /* Clients querying the resolver. */
+  for (unsigned i = 0; i < 300; i++)
+    udp_answered(fs, ip4(10, 0, 1, 1 + i % 250), (uint16_t)(30000 + i),
+                 resolver, 53, T0 + i * 40000);
+  /* A monitoring poller: ping, SNMP and SSH to 250 devices every
+   * 5 minutes for 4 hours; six devices are down. */
+  nfh_addr poller = ip("10.0.0.10");
+  for (unsigned round = 0; round < 48; round++) {
+    for (unsigned d = 0; d < 250; d++) {
+      nfh_addr dev = ip4(10, 20, d / 200, 1 + d % 200);
+      int down = d % 42 == 5;
+      uint64_t t = T0 + round * 5 * MIN + d * 100;
+      ping(fs, poller, dev, t, !down);
+      if (down) {
+        udp_silent(fs, poller, (uint16_t)(20000 + round), dev, 161, t + 10);
+        syn_silent(fs, poller, (uint16_t)(30000 + round * 250 + d), dev, 22,
+                   t + 20);
+      } else {
+        udp_answered(fs, poller, (uint16_t)(20000 + round), dev, 161,
+                     t + 10);
+        session(fs, poller, (uint16_t)(30000 + round * 250 + d), dev, 22,
+                t + 20);
+      }
+    }
+  }
+  /* A public web server with 2000 clients from the Internet. */
+  nfh_addr web = ip("192.168.50.80");
+  for (unsigned i = 0; i < 2000; i++) {
+    nfh_addr cl = ip4(11 + i % 100, (i * 3) & 0xff, (i / 7) & 0xff, 1 + i % 250);
+    session(fs, cl, (uint16_t)(1024 + rnd(&seed) % 60000), web, 443,
+            T0 + (uint64_t)(rnd(&seed) % (4 * HOUR)));
+  }
+  /* NTP: 200 clients to 4 internal servers, and the internal server to
+   * 12 pool servers (one dead). */
+  nfh_addr ntp = ip("10.0.0.123");
+  for (unsigned i = 0; i < 200; i++)
+    for (unsigned k = 0; k < 4; k++)
+      udp_answered(fs, ip4(10, 0, 2, 1 + i), 123, ip4(10, 0, 0, 120 + k), 123,
+                   T0 + i * 10000 + k * 1000);
+  for (unsigned round = 0; round < 16; round++)
+    for (unsigned k = 0; k < 12; k++) {
+      nfh_addr pool = ip4(162, 159, 200, 1 + k * 9);
+      uint64_t t = T0 + round * 15 * MIN + k * 1000;
+      if (k == 7)
+        udp_silent(fs, ntp, 123, pool, 123, t);
+      else
+        udp_answered(fs, ntp, 123, pool, 123, t);
+    }
+  /* A workstation browsing: 150 sites, a few unreachable. */
+  nfh_addr ws = ip("10.0.3.44");
+  for (unsigned i = 0; i < 150; i++) {
+    nfh_addr site = ip4(23 + i % 50, 10 + i, 5, 7);
+    uint64_t t = T0 + (uint64_t)(rnd(&seed) % (4 * HOUR));
+    if (i % 25 == 0)
+      syn_silent(fs, ws, (uint16_t)(50000 + i), site, 443, t);
+    else
+      session(fs, ws, (uint16_t)(50000 + i), site, 443, t);
+  }
+}
+
+static void test_benign_traps(void) {
+  flows fs = {0};
+  build_benign(&fs);
+  nfh_engine *e = hunt(&fs);
+  CU_ASSERT(max_severity(e) <= NFH_SEV_LOW);
+  CU_ASSERT_EQUAL(count(e), 0);
+  if (count(e))
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* A scan hidden among the benign traffic is still found, and alone. */
+static void test_scan_in_background(void) {
+  flows fs = {0};
+  build_benign(&fs);
+  build_horizontal(&fs, "10.0.3.44", 60); /* the browsing workstation */
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.0.3.44|tcp/445");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f)
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* ------------------------------------------------------------ sampling */
+
+/* The same sweep seen through 1-in-10 sampling: most single probes
+ * vanish (here: all but every tenth), counters are scaled. Still found,
+ * with lower confidence, and the finding says it was sampled. */
+static void test_sampled(void) {
+  flows full = {0}, sampled = {0};
+  build_horizontal(&full, "10.1.1.5", 1000);
+  sampled.sampling = 10;
+  nfh_addr c = ip("10.1.1.5");
+  for (unsigned i = 0; i < 1000; i += 10) {
+    nfh_addr s = ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
+    syn_silent(&sampled, c, (uint16_t)(40000 + i), s, 445, T0 + i * 900);
+  }
+  /* Its sessions elsewhere show up sampled too. */
+  for (unsigned i = 0; i < 20; i++)
+    session(&sampled, c, (uint16_t)(20000 + i), ip4(10, 0, 0, 200), 80,
+            T0 + i * 5000);
+  nfh_engine *e1 = hunt(&full);
+  nfh_engine *e2 = hunt(&sampled);
+  const nfh_finding *f1 = find(e1, "h|10.1.1.5|tcp/445");
+  const nfh_finding *f2 = find(e2, "h|10.1.1.5|tcp/445");
+  CU_ASSERT_PTR_NOT_NULL(f1);
+  CU_ASSERT_PTR_NOT_NULL(f2);
+  if (f1 && f2) {
+    CU_ASSERT(f2->confidence < f1->confidence - 0.1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f2->summary, "sampled 1:10"));
+    CU_ASSERT_EQUAL(evidence_num(f2, "sampling"), 10);
+    CU_ASSERT(f2->severity >= NFH_SEV_MEDIUM);
+  } else {
+    dump(e2);
+  }
+  nfh_engine_destroy(e1);
+  nfh_engine_destroy(e2);
+  free_flows(&full);
+  free_flows(&sampled);
+}
+
+/* ------------------------------------------------------- one direction */
+
+/* An exporter that sees only the client->server direction: no replies
+ * anywhere. UDP silence is then no evidence (the resolver is fine), the
+ * SYN sweep is still plain from its flags, and says so. */
+static void test_one_way(void) {
+  flows fs = {0};
+  nfh_addr resolver = ip("10.0.0.53");
+  for (unsigned i = 0; i < 300; i++)
+    udp_silent(&fs, resolver, (uint16_t)(2000 + i),
+               ip4(100 + i % 50, i & 0xff, 9, 9), 53, T0 + i * 1000);
+  for (unsigned i = 0; i < 300; i++)
+    add(&fs, ip4(10, 0, 4, 1 + i % 200), (uint16_t)(40000 + i),
+        ip4(52, 1, i & 0xff, 1), 443, 6, S | A | P | F, T0 + i * 700, 9);
+  nfh_addr c = ip("10.1.1.6");
+  for (unsigned i = 0; i < 80; i++)
+    syn_silent(&fs, c, (uint16_t)(45000 + i), ip4(10, 6, 0, 1 + i), 3389,
+               T0 + i * 1500);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.6|tcp/3389");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "no replies visible"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "tcp_flags_only"));
+    CU_ASSERT(f->confidence < 0.75);
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(strstr(log_lines, "one direction only"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* --------------------------------------------------------------- state */
+
+/* A slow sweep: 8 hosts in each of two runs, 3 hours apart, below
+ * min_hosts per run. Without state the second run sees 8; with the
+ * state it sees 16 and reports. */
+static void slow_half(flows *fs, unsigned from) {
+  nfh_addr c = ip("10.1.1.8");
+  for (unsigned i = from; i < from + 8; i++)
+    syn_silent(fs, c, (uint16_t)(47000 + i), ip4(10, 7, 0, 1 + i), 22,
+               T0 + i * 22 * MIN);
+}
+
+static void test_state_round_trip(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  close(fd);
+  unlink(path);
+  const char *err = NULL;
+  nfh_state *st = NULL;
+
+  flows a = {0}, b = {0};
+  slow_half(&a, 0);
+  slow_half(&b, 8);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  nfh_engine *e = hunt_state(&a, st, NULL);
+  CU_ASSERT_EQUAL(count(e), 0);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* Without the state: nothing. */
+  e = hunt(&b);
+  CU_ASSERT_EQUAL(count(e), 0);
+  nfh_engine_destroy(e);
+
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = hunt_state(&b, st, NULL);
+  const nfh_finding *f = find(e, "h|10.1.1.8|tcp/22");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 16);
+    CU_ASSERT_EQUAL(f->first_ms, T0 / 1000 * 1000);
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"speed\": \"slow\""));
+  } else {
+    dump(e);
+  }
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* A third run with nothing new from the scanner: the old scan is not
+   * raised again. */
+  flows c = {0};
+  udp_answered(&c, ip("10.0.0.1"), 5000, ip("10.0.0.2"), 53, T0 + 7 * HOUR);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = hunt_state(&c, st, NULL);
+  CU_ASSERT_EQUAL(count(e), 0);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  unlink(path);
+  char lock[sizeof(path) + 8];
+  snprintf(lock, sizeof(lock), "%s.lock", path);
+  unlink(lock);
+  free_flows(&a);
+  free_flows(&b);
+  free_flows(&c);
+}
+
+/* A slow vertical scan over three hourly runs whose target answers on a
+ * few ports: the evidence must be kept although the target "answered"
+ * (a regression: only sources with failed targets used to be kept). */
+static void test_state_vertical(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  close(fd);
+  unlink(path);
+  const char *err = NULL;
+  const nfh_finding *f = NULL;
+  for (unsigned run = 0; run < 3; run++) {
+    flows fs = {0};
+    /* 50 ports an hour, one every 72 s; 22 and 80 open in the first. */
+    build_vertical_slow(&fs, T0 + run * HOUR, 1 + run * 50, 51 + run * 50);
+    nfh_state *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = hunt_state(&fs, st, NULL);
+    f = find(e, "v|10.1.1.7|10.3.0.9");
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f) {
+      CU_ASSERT_EQUAL(evidence_num(f, "ports"), 50 * (run + 1));
+      CU_ASSERT_EQUAL(f->first_ms, T0 / 1000 * 1000);
+    }
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free_flows(&fs);
+  }
+  unlink(path);
+  char lock[sizeof(path) + 8];
+  snprintf(lock, sizeof(lock), "%s.lock", path);
+  unlink(lock);
+}
+
+/* The state blob is untrusted input: every truncation and many damaged
+ * bytes are refused or ignored, never a crash (run under valgrind or
+ * ASan to see it). */
+static void test_blob_damage(void) {
+  ps_params p;
+  memset(&p, 0, sizeof(p));
+  p.step_succ = log(0.25);
+  p.step_fail = log(4);
+  p.log_eta0 = log(0.01 / 0.99);
+  p.log_eta1 = log(99);
+  p.max_targets = 16;
+  p.max_services = 64;
+  p.max_sketches = 4;
+  p.hll_precision = 6;
+  p.max_sources = 100;
+  p.max_entries = 10000;
+  ps_store *st = nfh__ps_store_create(&p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+  for (unsigned i = 0; i < 200; i++) {
+    ps_contact c;
+    memset(&c, 0, sizeof(c));
+    c.src = ip4(10, 0, 0, 1 + i % 3);
+    c.dst = ip4(10, 1, 0, i % 40);
+    c.proto = 6;
+    c.port = (uint16_t)(20 + i % 7);
+    c.cls = i % 5 ? PS_STRONG : PS_SUCC;
+    c.reasons = PS_R_RST;
+    c.first_s = c.last_s = 1000000 + i;
+    c.sampling = 1;
+    c.weight = 1;
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  }
+  void *blob = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(nfh__ps_store_save(st, 0, 100, 100000, &blob, &len),
+                        0);
+  CU_ASSERT(len > 100);
+  /* The intact blob loads back to the same sources. */
+  ps_store *back = nfh__ps_store_create(&p);
+  CU_ASSERT_EQUAL(nfh__ps_store_load(back, blob, len, 0), 0);
+  size_t n1, n2;
+  nfh__ps_store_sources(st, &n1);
+  nfh__ps_store_sources(back, &n2);
+  CU_ASSERT_EQUAL(n1, n2);
+  CU_ASSERT_EQUAL(nfh__ps_store_entries(back), nfh__ps_store_entries(st));
+  nfh__ps_store_destroy(back);
+  /* Every truncation. */
+  for (size_t cut = 0; cut < len; cut++) {
+    back = nfh__ps_store_create(&p);
+    CU_ASSERT(nfh__ps_store_load(back, blob, cut, 0) != 0);
+    nfh__ps_store_destroy(back);
+  }
+  /* Damaged bytes: whatever they load, the store stays usable. */
+  uint8_t *copy = malloc(len);
+  uint32_t seed = 7;
+  for (int round = 0; round < 2000; round++) {
+    memcpy(copy, blob, len);
+    for (int k = 0; k < 3; k++)
+      copy[rnd(&seed) % len] ^= (uint8_t)(1u << (rnd(&seed) % 8));
+    back = nfh__ps_store_create(&p);
+    nfh__ps_store_load(back, copy, len, 0);
+    ps_contact c;
+    memset(&c, 0, sizeof(c));
+    c.src = ip4(10, 0, 0, 1);
+    c.dst = ip4(10, 1, 0, 99);
+    c.proto = 6;
+    c.port = 21;
+    c.cls = PS_STRONG;
+    c.first_s = c.last_s = 2000000;
+    c.sampling = 1;
+    c.weight = 1;
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(back, &c), 0);
+    void *again = NULL;
+    size_t again_len = 0;
+    CU_ASSERT_EQUAL(nfh__ps_store_save(back, 0, 100, 100000, &again,
+                                       &again_len),
+                    0);
+    free(again);
+    nfh__ps_store_destroy(back);
+  }
+  free(copy);
+  /* Another format version is ignored, not an error. */
+  ((uint8_t *)blob)[4] = 99;
+  back = nfh__ps_store_create(&p);
+  CU_ASSERT_EQUAL(nfh__ps_store_load(back, blob, len, 0), 1);
+  nfh__ps_store_destroy(back);
+  free(blob);
+  nfh__ps_store_destroy(st);
+}
+
+/* ---------------------------------------------------------- boundaries */
+
+/* Past the exact cap the sketch counts: a sweep of 20000 hosts is
+ * reported within a few percent, marked as estimated. */
+static void test_large_sweep(void) {
+  flows fs = {0};
+  nfh_addr c = ip("10.1.1.11");
+  for (unsigned i = 0; i < 20000; i++)
+    syn_silent(&fs, c, (uint16_t)(1024 + i % 60000),
+               ip4(10, 100 + i / 65536, (i >> 8) & 0xff, i & 0xff), 23,
+               T0 + i * 20);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.11|tcp/23");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    double hosts = evidence_num(f, "hosts");
+    CU_ASSERT(hosts > 18000 && hosts < 22000);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"exact\": false"));
+    CU_ASSERT(f->severity >= NFH_SEV_HIGH);
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* Memory bounds: with room for only 500 sources, 5000 benign ones are
+ * evicted and the scanner stays. */
+static void test_bounded_sources(void) {
+  flows fs = {0};
+  for (unsigned i = 0; i < 5000; i++)
+    session(&fs, ip4(10, 30 + i / 250, 0, 1 + i % 250), 40000,
+            ip4(10, 0, 0, 80), 80, T0 + i * 30);
+  build_horizontal(&fs, "10.1.1.5", 100);
+  nfh_engine *e = hunt(&fs, "max_sources", "500");
+  CU_ASSERT_PTR_NOT_NULL(find(e, "h|10.1.1.5|tcp/445"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(log_lines, "evicted"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* Settings: defaults can be changed; an unknown key or a bad value
+ * fails create() with a message, and the detector is disabled. */
+static void test_settings(void) {
+  flows fs = {0};
+  build_horizontal(&fs, "10.1.1.5", 30);
+  nfh_engine *e = hunt(&fs, "min_hosts", "50");
+  CU_ASSERT_EQUAL(count(e), 0);
+  nfh_engine_destroy(e);
+
+  static const char *const bad[][2] = {{"min_hostz", "5"},
+                                       {"theta0", "0.1"},
+                                       {"pd", "2"},
+                                       {"slow_window", "forever"},
+                                       {"edge_max_severity", "huge"}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    nfh_engine_options o;
+    memset(&o, 0, sizeof(o));
+    o.log = on_log;
+    log_lines[0] = '\0';
+    CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
+    CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, MODULE), NFH_OK);
+    nfh_engine_set(e, "port_scan", bad[i][0], bad[i][1]);
+    CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
+    const nfh_plugin_info *pi = nfh_engine_plugin(e, 0);
+    CU_ASSERT_EQUAL(pi->enabled, 0);
+    CU_ASSERT_PTR_NOT_NULL(pi->error);
+    if (i == 0 && pi->error)
+      CU_ASSERT_PTR_NOT_NULL(strstr(pi->error, "unknown parameter "
+                                               "'min_hostz'"));
+    nfh_engine_destroy(e);
+  }
+  e = hunt(&fs, "slow_window", "2d", "edge_max_severity", "info", "pd",
+           "0.999");
+  CU_ASSERT_PTR_NOT_NULL(find(e, "h|10.1.1.5|tcp/445"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* Hammering one closed service: one low finding, not a scan. */
+static void test_repeated_refused(void) {
+  flows fs = {0};
+  nfh_addr c = ip("10.1.1.12"), s = ip("10.3.3.3");
+  for (unsigned i = 0; i < 1500; i++)
+    syn_refused(&fs, c, (uint16_t)(20000 + i), s, 902, T0 + i * 15);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "r|10.1.1.12|10.3.3.3|tcp/902");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(f->severity, NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "not a sweep"));
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+int main(void) {
+  if (access(MODULE, R_OK) != 0) {
+    fprintf(stderr, "%s not built\n", MODULE);
+    return 77;
+  }
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return CU_get_error();
+  CU_pSuite s = CU_add_suite("port_scan", NULL, NULL);
+  if (!s || !CU_add_test(s, "horizontal fast", test_horizontal_fast) ||
+      !CU_add_test(s, "vertical slow", test_vertical_slow) ||
+      !CU_add_test(s, "distributed", test_distributed) ||
+      !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||
+      !CU_add_test(s, "benign traps", test_benign_traps) ||
+      !CU_add_test(s, "scan in background", test_scan_in_background) ||
+      !CU_add_test(s, "sampled", test_sampled) ||
+      !CU_add_test(s, "one-way exporter", test_one_way) ||
+      !CU_add_test(s, "state round trip", test_state_round_trip) ||
+      !CU_add_test(s, "state: slow vertical", test_state_vertical) ||
+      !CU_add_test(s, "state blob damage", test_blob_damage) ||
+      !CU_add_test(s, "large sweep (sketch)", test_large_sweep) ||
+      !CU_add_test(s, "bounded sources", test_bounded_sources) ||
+      !CU_add_test(s, "settings", test_settings) ||
+      !CU_add_test(s, "repeated refused", test_repeated_refused)) {
+    CU_cleanup_registry();
+    return CU_get_error();
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failures = CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}

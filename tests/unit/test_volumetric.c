@@ -1,0 +1,479 @@
+/* test_volumetric.c - the volumetric detector, driven through the engine
+ * as nfhunt drives it: hand-made flows of hours and days of traffic, the
+ * built module loaded from the build tree, the state between runs. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nfhunt/engine.h>
+#include <nfhunt/state.h>
+
+#ifndef NFH_VOLUMETRIC_SO
+#define NFH_VOLUMETRIC_SO "plugin/detect/volumetric/.libs/volumetric.so"
+#endif
+
+#define SLOT_MS 300000ull
+/* 2024-01-01 00:00 UTC, a Monday. */
+#define T0 1704067200000ull
+#define DAY_SLOTS 288
+
+static char dir[] = "/tmp/nfh_test_volumetric_XXXXXX";
+static char logbuf[8192];
+
+static void capture(void *user, int level, const char *source,
+                    const char *line) {
+  (void)user, (void)level;
+  size_t used = strlen(logbuf);
+  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
+}
+
+/* A deterministic generator, so that every run sees the same traffic. */
+static uint64_t rng_state;
+static uint32_t rnd(void) {
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(rng_state >> 33);
+}
+
+typedef struct flowvec {
+  nfh_flow *v;
+  size_t n, cap;
+  uint32_t sampling; /* applied to every flow added, 1 = none */
+} flowvec;
+
+static void add(flowvec *fv, const nfh_addr *src, const nfh_addr *dst,
+                uint16_t sp, uint16_t dp, uint8_t proto, uint8_t flags,
+                uint64_t first, uint64_t last, uint64_t pkts,
+                uint64_t bytes) {
+  if (fv->n == fv->cap) {
+    fv->cap = fv->cap ? 2 * fv->cap : 4096;
+    fv->v = realloc(fv->v, fv->cap * sizeof(nfh_flow));
+    if (!fv->v)
+      abort();
+  }
+  nfh_flow *f = &fv->v[fv->n++];
+  memset(f, 0, sizeof(*f));
+  f->src = *src, f->dst = *dst;
+  f->src_port = sp, f->dst_port = dp;
+  f->proto = proto, f->tcp_flags = flags;
+  f->first_ms = first, f->last_ms = last;
+  f->packets = pkts, f->bytes = bytes;
+  f->aggr_flows = 1;
+  f->sampling = fv->sampling ? fv->sampling : 1;
+  if (f->sampling > 1)
+    f->flags |= NFH_FLOW_SAMPLED;
+}
+
+static nfh_addr ip(const char *text) {
+  nfh_addr a;
+  nfh_addr_parse(text, &a);
+  return a;
+}
+
+/* An external address from a pool of 2^20 (198.18.0.0/15). */
+static nfh_addr ext(uint32_t i) {
+  nfh_addr a;
+  nfh_addr_set_v4(&a, (198u << 24 | 18u << 16) + (i & 0xfffff));
+  return a;
+}
+
+/* A TCP session both ways within one slot: client -> server and back. */
+static void session(flowvec *fv, const nfh_addr *cli, const nfh_addr *srv,
+                    uint16_t port, uint64_t t, uint64_t up_pkts,
+                    uint64_t up_bytes, uint64_t down_pkts,
+                    uint64_t down_bytes) {
+  uint16_t sp = (uint16_t)(32768 + rnd() % 28000);
+  uint64_t end = t + 2000 + rnd() % 20000;
+  add(fv, cli, srv, sp, port, 6, 0x1b, t, end, up_pkts, up_bytes);
+  add(fv, srv, cli, port, sp, 6, 0x1b, t + 1, end, down_pkts, down_bytes);
+}
+
+/* The office: ten workstations browsing, every slot. */
+static void office(flowvec *fv, uint64_t t) {
+  for (int h = 0; h < 10; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.1.%d", 10 + h);
+    nfh_addr ws = ip(a), web = ext(100000 + rnd() % 500);
+    session(fv, &ws, &web, 443, t + rnd() % 250000, 20 + rnd() % 20, 3000,
+            30 + rnd() % 30, 40000 + rnd() % 20000);
+  }
+}
+
+/* A public web server 10.0.3.5:80 with 'clients' clients in the slot. */
+static void web_server(flowvec *fv, uint64_t t, int clients) {
+  nfh_addr srv = ip("10.0.3.5");
+  for (int i = 0; i < clients; i++) {
+    nfh_addr cli = ext(rnd() % 200000);
+    session(fv, &cli, &srv, 80, t + rnd() % 280000, 10, 1200, 12, 15000);
+  }
+}
+
+/* A SYN flood against 10.0.3.5:80 from 'sources' spoofed sources. */
+static void syn_flood(flowvec *fv, uint64_t t, int sources) {
+  nfh_addr srv = ip("10.0.3.5");
+  for (int i = 0; i < sources; i++) {
+    nfh_addr src = ext(300000 + (uint32_t)i * 7);
+    uint64_t s = t + rnd() % 1000;
+    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0x02, s,
+        s + 295000, 200, 200 * 60);
+  }
+}
+
+static nfh_engine *make(void) {
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = capture;
+  nfh_engine *e = NULL;
+  logbuf[0] = '\0';
+  CU_ASSERT_FATAL(nfh_engine_create(&o, &e) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_add_home_net(e, "10.0.0.0/8") == NFH_OK);
+  nfh_status st = nfh_engine_load_module(e, NFH_VOLUMETRIC_SO);
+  if (st != NFH_OK)
+    fprintf(stderr, "%s", logbuf);
+  CU_ASSERT_FATAL(st == NFH_OK);
+  return e;
+}
+
+/* Feeds the slots [from, to) built by gen, one batch per slot, in time
+ * order as nfhunt reads files. */
+typedef void (*gen_fn)(flowvec *fv, uint64_t t, int slot, void *user);
+
+static void feed(nfh_engine *e, int from, int to, uint32_t sampling,
+                 gen_fn gen, void *user) {
+  flowvec fv;
+  memset(&fv, 0, sizeof(fv));
+  fv.sampling = sampling;
+  for (int s = from; s < to; s++) {
+    fv.n = 0;
+    gen(&fv, T0 + (uint64_t)s * SLOT_MS, s, user);
+    CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fv.v, fv.n), NFH_OK);
+  }
+  free(fv.v);
+}
+
+static void dump(nfh_engine *e);
+
+static const nfh_report_finding *find(nfh_engine *e, const char *key) {
+  size_t n;
+  if (getenv("NFH_TEST_DUMP"))
+    dump(e);
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(r[i].f.type, "volumetric") == 0 &&
+        strcmp(r[i].f.key, key) == 0)
+      return &r[i];
+  return NULL;
+}
+
+static void dump(nfh_engine *e) {
+  size_t n;
+  if (getenv("NFH_TEST_QUIET"))
+    return;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    printf("\n  [%s %.0f %.2f] %s: %s\n    %s", nfh_severity_name(r[i].f.severity),
+           r[i].f.score, r[i].f.confidence, r[i].f.key, r[i].f.summary,
+           r[i].f.evidence_json ? r[i].f.evidence_json : "");
+}
+
+static nfh_severity max_severity(nfh_engine *e) {
+  size_t n;
+  nfh_severity m = NFH_SEV_INFO;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (r[i].f.severity > m)
+      m = r[i].f.severity;
+  return m;
+}
+
+/* ------------------------------------------------------------ floods */
+
+static void gen_syn(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 180 + (int)(rnd() % 40));
+  if (slot >= 16 && slot < 19)
+    syn_flood(fv, t, 4210);
+}
+
+static double run_syn_flood(uint32_t sampling, nfh_severity *sev,
+                            char *summary, size_t len) {
+  rng_state = 42;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 24, sampling, gen_syn, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  double conf = -1;
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    *sev = r->f.severity;
+    snprintf(summary, len, "%s", r->f.summary);
+    conf = r->f.confidence;
+    CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1498.001,T1499.001");
+    CU_ASSERT_EQUAL(r->f.dst_port, 80);
+    CU_ASSERT_EQUAL(r->f.proto, 6);
+    /* The flood's span: slots 16 to 18. */
+    CU_ASSERT_EQUAL(r->f.first_ms, T0 + 16 * SLOT_MS);
+    CU_ASSERT_EQUAL(r->f.last_ms, T0 + 19 * SLOT_MS);
+  }
+  /* The network-wide surge is this flood: not a second finding. */
+  CU_ASSERT_PTR_NULL(find(e, "net|in"));
+  nfh_engine_destroy(e);
+  return conf;
+}
+
+static void test_syn_flood(void) {
+  nfh_severity sev = NFH_SEV_INFO;
+  char summary[320] = "";
+  run_syn_flood(1, &sev, summary, sizeof(summary));
+  CU_ASSERT(sev >= NFH_SEV_HIGH);
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary, "SYN flood against 10.0.3.5:80 "
+                                         "from 4,"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary, "sources"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary, "x baseline"));
+}
+
+static void test_sampled_lowers_confidence(void) {
+  nfh_severity sev1 = NFH_SEV_INFO, sev2 = NFH_SEV_INFO;
+  char s1[320], s2[320];
+  double plain = run_syn_flood(1, &sev1, s1, sizeof(s1));
+  double sampled = run_syn_flood(100, &sev2, s2, sizeof(s2));
+  /* Volume survives sampling: still found, still a flood... */
+  CU_ASSERT(sev2 >= NFH_SEV_HIGH);
+  CU_ASSERT_PTR_NOT_NULL(strstr(s2, "SYN flood"));
+  /* ... but the counts are estimates, and the finding says so. */
+  CU_ASSERT(plain > 0 && sampled > 0 && sampled < plain);
+}
+
+static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 50);
+  if (slot >= 16 && slot < 19) {
+    /* 10.0.1.9: 20,000 small UDP packets a second at one target, from
+     * random source ports, no answer. */
+    nfh_addr bot = ip("10.0.1.9"), victim = ip("203.0.113.7");
+    for (int i = 0; i < 500; i++) {
+      uint64_t s = t + rnd() % 5000;
+      add(fv, &bot, &victim, (uint16_t)(1024 + rnd() % 60000), 80, 17, 0, s,
+          s + 290000, 12000, 12000 * 100);
+    }
+  } else if (slot % 3 == 0) {
+    nfh_addr bot = ip("10.0.1.9"), web = ext(100000 + rnd() % 500);
+    session(fv, &bot, &web, 443, t + 1000, 15, 2000, 20, 30000);
+  }
+}
+
+static void test_outbound_flood(void) {
+  rng_state = 7;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 24, 1, gen_out, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "out|10.0.1.9");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "203.0.113.7:80"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "UDP flood"));
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&r->f.src, a, sizeof(a)),
+                         "10.0.1.9");
+  nfh_engine_destroy(e);
+}
+
+/* ------------------------------------------------------- benign traps */
+
+static void gen_busy(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  /* 1,500 to 2,500 clients a slot, with a slow swell over the hours. */
+  int base = 1500 + slot * 10;
+  web_server(fv, t, base + (int)(rnd() % 500));
+}
+
+static void test_busy_web_server(void) {
+  rng_state = 99;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 72, 1, gen_busy, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  if (max_severity(e) > NFH_SEV_LOW)
+    dump(e);
+  CU_ASSERT(max_severity(e) <= NFH_SEV_LOW);
+  nfh_engine_destroy(e);
+}
+
+/* Four days of a small office. 10.0.2.10 backs up to 198.51.100.20
+ * from 02:00 to 02:40 every night (3 GB a slot, answered, full-size
+ * packets, one session); 10.0.2.20 only ever sends a little, until day
+ * 4, when it sends a backup-sized upload at 14:00. */
+static void gen_days(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  nfh_addr b = ip("10.0.2.10"), q = ip("10.0.2.20");
+  nfh_addr mon = ext(7), vault = ip("198.51.100.20");
+  session(fv, &b, &mon, 443, t + 5000, 10, 2000, 10, 4000);
+  session(fv, &q, &mon, 443, t + 9000, 10, 2000, 10, 4000);
+  int minute = (slot % DAY_SLOTS) * 5;
+  if (minute >= 120 && minute < 160) {
+    uint64_t pk = 2100000 + rnd() % 100000;
+    add(fv, &b, &vault, 50022, 22, 6, 0x18, t, t + SLOT_MS - 1, pk,
+        pk * 1400);
+    add(fv, &vault, &b, 22, 50022, 6, 0x10, t, t + SLOT_MS - 1, pk / 3,
+        pk / 3 * 52);
+  }
+  if (slot / DAY_SLOTS == 3 && minute >= 14 * 60 && minute < 14 * 60 + 30) {
+    nfh_addr cloud = ip("203.0.113.50");
+    uint64_t pk = 2100000;
+    add(fv, &q, &cloud, 51000, 443, 6, 0x18, t, t + SLOT_MS - 1, pk,
+        pk * 1400);
+    add(fv, &cloud, &q, 443, 51000, 6, 0x10, t, t + SLOT_MS - 1, pk / 3,
+        pk / 3 * 52);
+  }
+}
+
+static void test_nightly_backup_with_state(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/backup.state", dir);
+  unlink(path);
+  const char *err = NULL;
+  rng_state = 5;
+
+  /* Run 1: days 1 to 3. */
+  nfh_state *st = NULL;
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, 0, 3 * DAY_SLOTS, 1, gen_days, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_state_commit(st) == NFH_OK);
+  /* Even the first night, with no history, is no flood. */
+  const nfh_report_finding *r = find(e, "out|10.0.2.10");
+  CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
+  CU_ASSERT(max_severity(e) <= NFH_SEV_LOW);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* Run 2: day 4, with the state of days 1 to 3. */
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, 3 * DAY_SLOTS, 4 * DAY_SLOTS, 1, gen_days, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_state_commit(st) == NFH_OK);
+  r = find(e, "out|10.0.2.10");
+  if (r && r->f.severity > NFH_SEV_LOW)
+    dump(e);
+  CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
+  /* The same volume at a new hour from a host that never sends much. */
+  r = find(e, "out|10.0.2.20");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_LOW);
+    CU_ASSERT(r->f.severity <= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(r->f.first_ms, T0 + (3 * DAY_SLOTS + 168) * SLOT_MS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "hour_of_"));
+  }
+  CU_ASSERT(max_severity(e) <= NFH_SEV_MEDIUM);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+}
+
+/* ---------------------------------------------- configuration, state */
+
+static void test_settings(void) {
+  nfh_engine *e = make();
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "bogus", "1") == NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  const nfh_plugin_info *pi = nfh_engine_plugin(e, 0);
+  CU_ASSERT_EQUAL(pi->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(pi->error && strstr(pi->error, "bogus"));
+  nfh_engine_destroy(e);
+
+  e = make();
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "z_min", "-3") == NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  nfh_engine_destroy(e);
+
+  e = make();
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "slot_minutes", "10") ==
+            NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  nfh_engine_destroy(e);
+
+  e = make();
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "floor_bytes", "1e8") ==
+            NFH_OK);
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "min_severity", "medium") ==
+            NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  nfh_engine_destroy(e);
+}
+
+/* A damaged blob is reported and ignored; the run goes on. */
+static void test_damaged_state(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/damaged.state", dir);
+  unlink(path);
+  const char *err = NULL;
+  nfh_state *st = NULL;
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_state_begin(st) == NFH_OK);
+  static const char junk[] = "NFHVOLB1\x01\0\0\0 truncated in the middle";
+  CU_ASSERT(nfh_state_put_blob(st, "volumetric", junk, sizeof(junk)) ==
+            NFH_OK);
+  CU_ASSERT_FATAL(nfh_state_commit(st) == NFH_OK);
+  nfh_state_close(st);
+
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  rng_state = 42;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "damaged"));
+  feed(e, 0, 24, 1, gen_syn, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_HIGH);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+}
+
+int main(void) {
+  if (!mkdtemp(dir))
+    return 1;
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("volumetric", NULL, NULL);
+  CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
+  CU_add_test(s, "outbound flood from one host", test_outbound_flood);
+  CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
+  CU_add_test(s, "nightly backup learned across runs",
+              test_nightly_backup_with_state);
+  CU_add_test(s, "sampling lowers confidence",
+              test_sampled_lowers_confidence);
+  CU_add_test(s, "settings", test_settings);
+  CU_add_test(s, "damaged state", test_damaged_state);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures();
+  CU_cleanup_registry();
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", dir);
+  return failed != 0;
+}
