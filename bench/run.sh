@@ -11,6 +11,10 @@
 #   nfhunt --count -R TREE                     (every flow into the model)
 #   nfdump -R TREE -q -s srcip/bytes -n 10     (top talkers)
 # and the median wall time of each gives flows/s and the speed ratio.
+# With NFH_PLUGIN_DIR set (make bench does), the full hunt is timed the
+# same way against the same nfdump run:
+#   nfhunt -R TREE --no-state -o ndjson        (every detector)
+# and its peak RSS is reported.
 #
 # Environment: NFH_MKTREE, NFHUNT (paths to the programs), NFDUMP
 # (default: nfdump in PATH), BENCH_FLOWS, BENCH_FILES, BENCH_ROUNDS.
@@ -83,6 +87,40 @@ while [ "$r" -le "$ROUNDS" ]; do
   r=$((r + 1))
 done
 
+# The full hunt: every detector of the plugin directory, alternately with
+# the same nfdump run, and the hunt's peak resident memory.
+times_hunt=""
+times_nfdump2=""
+if [ -n "${NFH_PLUGIN_DIR:-}" ]; then
+  r=1
+  while [ "$r" -le "$ROUNDS" ]; do
+    t0=$(now)
+    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+      -o ndjson --alert-level info > /dev/null 2>&1 || true
+    t1=$(now)
+    "$NFDUMP" -R "$tree" -q -s srcip/bytes -n 10 > /dev/null
+    t2=$(now)
+    a=$(( (t1 - t0) / 1000 ))
+    b=$(( (t2 - t1) / 1000 ))
+    echo "bench: hunt round $r: nfhunt $(( a / 1000 )) ms, nfdump $(( b / 1000 )) ms"
+    times_hunt="$times_hunt $a"
+    times_nfdump2="$times_nfdump2 $b"
+    r=$((r + 1))
+  done
+  py=${PYTHON3:-/usr/bin/python3}
+  rss=$("$py" -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+    -o ndjson --alert-level info)
+  rss_count=$("$py" -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+    "$NFHUNT" --count -R "$tree")
+  findings=$("$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+    -o ndjson --alert-level info 2>/dev/null | wc -l)
+fi
+
 median() { # microseconds, one per argument
   printf '%s\n' "$@" | sort -n |
     awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
@@ -99,5 +137,20 @@ awk -v flows="$FLOWS" -v a="$m_nfhunt" -v b="$m_nfdump" -v n="$ROUNDS" 'BEGIN {
   printf "bench: nfhunt --count -R                   %8.3f s  %12.0f flows/s\n", a / 1e6, fa;
   printf "bench: nfdump -R -q -s srcip/bytes -n 10   %8.3f s  %12.0f flows/s\n", b / 1e6, fb;
   printf "bench: ratio nfhunt/nfdump (flows/s)       %8.2f\n", fa / fb;
+  printf "bench: ratio of times nfhunt/nfdump        %8.2f\n", a / b;
 }'
+if [ -n "$times_hunt" ]; then
+  # shellcheck disable=SC2086
+  m_hunt=$(median $times_hunt)
+  # shellcheck disable=SC2086
+  m_nfdump2=$(median $times_nfdump2)
+  awk -v flows="$FLOWS" -v a="$m_hunt" -v b="$m_nfdump2" -v n="$ROUNDS" \
+      -v rss="$rss" -v rssc="$rss_count" -v nf="$findings" 'BEGIN {
+    printf "bench: full hunt, median of %d rounds each\n", n;
+    printf "bench: nfhunt -R (all detectors)           %8.3f s  %12.0f flows/s\n", a / 1e6, flows / (a / 1e6);
+    printf "bench: nfdump -R -q -s srcip/bytes -n 10   %8.3f s  %12.0f flows/s\n", b / 1e6, flows / (b / 1e6);
+    printf "bench: ratio of times hunt/nfdump          %8.2f   (goal <= 1, bound 2)\n", a / b;
+    printf "bench: peak RSS: hunt %.0f MiB, --count %.0f MiB; %d findings\n", rss / 1024, rssc / 1024, nf;
+  }'
+fi
 exit $status
