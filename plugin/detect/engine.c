@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,34 @@ struct nfh_host {
   size_t module;
 };
 
+/* A unit of detector input, shared by every detector that wants it and
+ * freed by the last one done with it. */
+typedef enum job_kind { JOB_FLOWS, JOB_CONNS, JOB_SLOT_END } job_kind;
+
+typedef struct job {
+  job_kind kind;
+  int refs; /* guarded by the engine's job_lock */
+  size_t n;
+  uint64_t slot_end_ms;
+  void *items; /* nfh_flow[] or nfh_conn[], owned by the job */
+} job;
+
+/* Each detector runs on a thread of its own fed by a bounded queue: the
+ * detectors then use the cores that reading leaves, and one slow
+ * detector does not hold up the others beyond the queue's depth. */
+#define QUEUE_DEPTH 16
+
+typedef struct worker {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t ready; /* a job arrived, or stop */
+  pthread_cond_t space; /* a job was taken */
+  job *queue[QUEUE_DEPTH];
+  size_t head, count;
+  int stop;
+  int started;
+} worker;
+
 typedef struct module {
   void *handle;
   const nfh_plugin_descriptor *desc;
@@ -54,6 +83,8 @@ typedef struct module {
   nfh_host_api api;
   void *ctx;
   int started;
+  int failed; /* set by the worker; read by the main thread after join */
+  worker w;
 } module;
 
 struct nfh_engine {
@@ -81,6 +112,10 @@ struct nfh_engine {
 
   nfh_report_finding *findings;
   size_t nfindings, findings_cap;
+
+  int threaded;
+  pthread_mutex_t job_lock;     /* job reference counts */
+  pthread_mutex_t finding_lock; /* findings from detector threads */
 };
 
 /* ---------------------------------------------------------------- util */
@@ -166,6 +201,9 @@ nfh_status nfh_engine_create(const nfh_engine_options *options,
     return NFH_ENOMEM;
   e->gap_ms = options && options->stitch_gap_ms ? options->stitch_gap_ms
                                                 : 16000;
+  e->threaded = !(options && options->serial);
+  pthread_mutex_init(&e->job_lock, NULL);
+  pthread_mutex_init(&e->finding_lock, NULL);
   e->hold_ms = options && options->stitch_hold_ms ? options->stitch_hold_ms
                                                   : 300000;
   if (options) {
@@ -205,9 +243,13 @@ static void free_findings(nfh_engine *e) {
   e->nfindings = e->findings_cap = 0;
 }
 
+static void stop_workers(nfh_engine *e);
+static void start_workers(nfh_engine *e);
+
 void nfh_engine_destroy(nfh_engine *e) {
   if (!e)
     return;
+  stop_workers(e);
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     if (m->ctx && m->desc->destroy)
@@ -232,6 +274,8 @@ void nfh_engine_destroy(nfh_engine *e) {
   nfh__free(e->plugin_dir);
   nfh__stitcher_destroy(e->stitcher);
   free_findings(e);
+  pthread_mutex_destroy(&e->job_lock);
+  pthread_mutex_destroy(&e->finding_lock);
   nfh__free(e);
 }
 
@@ -381,7 +425,10 @@ static int api_emit(nfh_host *h, const nfh_finding *f) {
       return -1;
     }
   }
-  return keep_finding(e, module_name(h), f) == NFH_OK ? 0 : -1;
+  pthread_mutex_lock(&e->finding_lock);
+  nfh_status st = keep_finding(e, module_name(h), f);
+  pthread_mutex_unlock(&e->finding_lock);
+  return st == NFH_OK ? 0 : -1;
 }
 
 static int api_is_home(nfh_host *h, const nfh_addr *a) {
@@ -659,44 +706,219 @@ nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
     }
     m->started = 1;
   }
+  start_workers(e);
   return NFH_OK;
 }
 
-static int module_live(const module *m) { return m->ctx && m->info.enabled; }
+static int module_live(const module *m) {
+  return m->ctx && m->info.enabled && !m->failed;
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+static job *job_new(job_kind kind, size_t n, size_t item_size) {
+  job *j = nfh__calloc(1, sizeof(*j));
+  if (!j)
+    return NULL;
+  j->kind = kind;
+  j->n = n;
+  j->refs = 1; /* the dispatcher's, dropped once the job is queued */
+  if (n) {
+    j->items = nfh__malloc(n * item_size);
+    if (!j->items) {
+      nfh__free(j);
+      return NULL;
+    }
+  }
+  return j;
+}
+
+static void job_release(nfh_engine *e, job *j) {
+  pthread_mutex_lock(&e->job_lock);
+  int left = --j->refs;
+  pthread_mutex_unlock(&e->job_lock);
+  if (left == 0) {
+    nfh__free(j->items);
+    nfh__free(j);
+  }
+}
+
+static int module_wants(const module *m, job_kind kind) {
+  switch (kind) {
+  case JOB_FLOWS:
+    return (m->desc->wants & NFH_WANTS_FLOWS) && m->desc->on_flows;
+  case JOB_CONNS:
+    return (m->desc->wants & NFH_WANTS_CONNS) && m->desc->on_conns;
+  case JOB_SLOT_END:
+    return m->desc->on_slot_end != NULL;
+  }
+  return 0;
+}
+
+/* Runs one job in module m; a failure marks the module failed, which the
+ * main thread turns into "disabled" once the worker has stopped. */
+static void run_job(module *m, const job *j) {
+  if (m->failed)
+    return;
+  int rc = 0;
+  const char *what = "";
+  switch (j->kind) {
+  case JOB_FLOWS:
+    rc = m->desc->on_flows(m->ctx, j->items, j->n);
+    what = "on_flows failed";
+    break;
+  case JOB_CONNS:
+    rc = m->desc->on_conns(m->ctx, j->items, j->n);
+    what = "on_conns failed";
+    break;
+  case JOB_SLOT_END:
+    rc = m->desc->on_slot_end(m->ctx, j->slot_end_ms);
+    what = "on_slot_end failed";
+    break;
+  }
+  if (rc != 0) {
+    m->failed = 1;
+    if (!m->error) {
+      m->error = nfh__strdup(what);
+      m->info.error = m->error;
+    }
+  }
+}
+
+static void *worker_main(void *arg) {
+  module *m = arg;
+  nfh_engine *e = m->host.engine;
+  worker *w = &m->w;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->count && !w->stop)
+      pthread_cond_wait(&w->ready, &w->lock);
+    if (!w->count)
+      break; /* stopped and drained */
+    job *j = w->queue[w->head];
+    w->head = (w->head + 1) % QUEUE_DEPTH;
+    w->count--;
+    pthread_cond_signal(&w->space);
+    pthread_mutex_unlock(&w->lock);
+    run_job(m, j);
+    job_release(e, j);
+    pthread_mutex_lock(&w->lock);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+static void start_workers(nfh_engine *e) {
+  if (!e->threaded)
+    return;
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (!module_live(m) || m->w.started)
+      continue;
+    pthread_mutex_init(&m->w.lock, NULL);
+    pthread_cond_init(&m->w.ready, NULL);
+    pthread_cond_init(&m->w.space, NULL);
+    m->w.head = m->w.count = 0;
+    m->w.stop = 0;
+    if (pthread_create(&m->w.thread, NULL, worker_main, m) == 0) {
+      m->w.started = 1;
+    } else {
+      pthread_mutex_destroy(&m->w.lock);
+      pthread_cond_destroy(&m->w.ready);
+      pthread_cond_destroy(&m->w.space);
+      /* Without a thread the module runs inline. */
+    }
+  }
+}
+
+/* Lets every worker finish its queue, then joins it and reports the
+ * detectors that failed on the way. */
+static void stop_workers(nfh_engine *e) {
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (!m->w.started)
+      continue;
+    pthread_mutex_lock(&m->w.lock);
+    m->w.stop = 1;
+    pthread_cond_signal(&m->w.ready);
+    pthread_mutex_unlock(&m->w.lock);
+    pthread_join(m->w.thread, NULL);
+    pthread_mutex_destroy(&m->w.lock);
+    pthread_cond_destroy(&m->w.ready);
+    pthread_cond_destroy(&m->w.space);
+    m->w.started = 0;
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (m->failed && m->info.enabled)
+      disable(e, m, m->error ? m->error : "a callback failed");
+  }
+}
+
+/* Hands a job to every live detector that wants it: queued for threaded
+ * detectors, run at once for the others. Drops the caller's reference. */
+static void dispatch(nfh_engine *e, job *j) {
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (!module_live(m) || !module_wants(m, j->kind))
+      continue;
+    if (!m->w.started) {
+      run_job(m, j);
+      if (m->failed && m->info.enabled)
+        disable(e, m, m->error ? m->error : "a callback failed");
+      continue;
+    }
+    pthread_mutex_lock(&e->job_lock);
+    j->refs++;
+    pthread_mutex_unlock(&e->job_lock);
+    worker *w = &m->w;
+    pthread_mutex_lock(&w->lock);
+    while (w->count == QUEUE_DEPTH)
+      pthread_cond_wait(&w->space, &w->lock);
+    w->queue[(w->head + w->count) % QUEUE_DEPTH] = j;
+    w->count++;
+    pthread_cond_signal(&w->ready);
+    pthread_mutex_unlock(&w->lock);
+  }
+  job_release(e, j);
+}
+
+static int any_wants(const nfh_engine *e, job_kind kind) {
+  for (size_t i = 0; i < e->nmodules; i++)
+    if (module_live(&e->modules[i]) && module_wants(&e->modules[i], kind))
+      return 1;
+  return 0;
+}
 
 static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
   nfh_engine *e = user;
-  /* The home flags need the engine's networks: set them on a copy. */
-  nfh_conn batch[256];
-  for (size_t off = 0; off < n; off += 256) {
-    size_t k = n - off < 256 ? n - off : 256;
-    memcpy(batch, conns + off, k * sizeof(nfh_conn));
-    for (size_t i = 0; i < k; i++) {
-      if (nfh_engine_is_home(e, &batch[i].client))
-        batch[i].flags |= NFH_CONN_CLIENT_HOME;
-      if (nfh_engine_is_home(e, &batch[i].server))
-        batch[i].flags |= NFH_CONN_SERVER_HOME;
-    }
-    e->stats.conns += k;
-    for (size_t i = 0; i < e->nmodules; i++) {
-      module *m = &e->modules[i];
-      if (!module_live(m) || !(m->desc->wants & NFH_WANTS_CONNS) ||
-          !m->desc->on_conns)
-        continue;
-      if (m->desc->on_conns(m->ctx, batch, k) != 0)
-        disable(e, m, "on_conns failed");
-    }
+  e->stats.conns += n;
+  if (!any_wants(e, JOB_CONNS))
+    return 0;
+  job *j = job_new(JOB_CONNS, n, sizeof(nfh_conn));
+  if (!j)
+    return -1;
+  nfh_conn *batch = j->items;
+  memcpy(batch, conns, n * sizeof(nfh_conn));
+  /* The home flags need the engine's networks. */
+  for (size_t i = 0; i < n; i++) {
+    if (nfh_engine_is_home(e, &batch[i].client))
+      batch[i].flags |= NFH_CONN_CLIENT_HOME;
+    if (nfh_engine_is_home(e, &batch[i].server))
+      batch[i].flags |= NFH_CONN_SERVER_HOME;
   }
+  dispatch(e, j);
   return 0;
 }
 
 static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
   while (e->next_slot_end && e->next_slot_end <= upto_ms) {
-    for (size_t i = 0; i < e->nmodules; i++) {
-      module *m = &e->modules[i];
-      if (module_live(m) && m->desc->on_slot_end &&
-          m->desc->on_slot_end(m->ctx, e->next_slot_end) != 0)
-        disable(e, m, "on_slot_end failed");
+    if (any_wants(e, JOB_SLOT_END)) {
+      job *j = job_new(JOB_SLOT_END, 0, 0);
+      if (j) {
+        j->slot_end_ms = e->next_slot_end;
+        dispatch(e, j);
+      }
     }
     e->next_slot_end += SLOT_MS;
   }
@@ -721,11 +943,12 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
   }
   if (!e->next_slot_end && n)
     e->next_slot_end = (e->stats.first_ms / SLOT_MS + 1) * SLOT_MS;
-  for (size_t i = 0; i < e->nmodules; i++) {
-    module *m = &e->modules[i];
-    if (module_live(m) && (m->desc->wants & NFH_WANTS_FLOWS) &&
-        m->desc->on_flows && m->desc->on_flows(m->ctx, flows, n) != 0)
-      disable(e, m, "on_flows failed");
+  if (n && any_wants(e, JOB_FLOWS)) {
+    job *j = job_new(JOB_FLOWS, n, sizeof(nfh_flow));
+    if (!j)
+      return NFH_ENOMEM;
+    memcpy(j->items, flows, n * sizeof(nfh_flow));
+    dispatch(e, j);
   }
   nfh_status st = nfh__stitcher_add(e->stitcher, flows, n);
   if (st != NFH_OK)
@@ -830,6 +1053,7 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
   /* Close every slot that holds data. */
   if (e->stats.last_ms)
     slot_ends(e, (e->stats.last_ms / SLOT_MS + 1) * SLOT_MS);
+  stop_workers(e);
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     if (module_live(m) && m->desc->finish(m->ctx) != 0)

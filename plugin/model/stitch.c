@@ -30,11 +30,21 @@ typedef struct entry {
   key k;
   uint64_t hash;
   nfh_conn conn;
+  uint64_t queued_ms; /* data time when it was (re)queued for expiry */
+  uint32_t next_age;  /* expiry queue, oldest first; free list link */
   int client_is_a;
-  uint32_t next;       /* hash chain */
-  uint32_t prev_age;   /* age list: oldest update first */
-  uint32_t next_age;
 } entry;
+
+/* Open addressing with linear probing: each slot holds the entry index
+ * plus one (0 = empty) and the key's whole hash, so that probing and
+ * deletion read only the table and an entry is touched on a hit alone:
+ * with hundreds of thousands of open connections every entry access is
+ * a cache miss. */
+typedef struct slot {
+  uint64_t hash;
+  uint32_t index1;
+  uint32_t unused;
+} slot;
 
 struct nfh__stitcher {
   uint64_t gap_ms, hold_ms;
@@ -42,8 +52,8 @@ struct nfh__stitcher {
   void *user;
   entry *entries;
   uint32_t nentries, cap, free_head;
-  uint32_t *buckets;
-  uint32_t nbuckets; /* power of two */
+  slot *table;
+  uint32_t table_mask; /* table size - 1, a power of two */
   uint32_t age_head, age_tail;
   size_t open;
   uint64_t data_time;
@@ -149,13 +159,12 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
   s->hold_ms = hold_ms;
   s->sink = sink;
   s->user = user;
-  s->nbuckets = 1u << 16;
-  s->buckets = nfh__malloc(s->nbuckets * sizeof(uint32_t));
-  if (!s->buckets) {
+  s->table_mask = (1u << 16) - 1;
+  s->table = nfh__calloc((size_t)s->table_mask + 1, sizeof(slot));
+  if (!s->table) {
     nfh__free(s);
     return NFH_ENOMEM;
   }
-  memset(s->buckets, 0xff, s->nbuckets * sizeof(uint32_t));
   s->free_head = NIL;
   s->age_head = s->age_tail = NIL;
   *out = s;
@@ -166,7 +175,7 @@ void nfh__stitcher_destroy(nfh__stitcher *s) {
   if (!s)
     return;
   nfh__free(s->entries);
-  nfh__free(s->buckets);
+  nfh__free(s->table);
   nfh__free(s);
 }
 
@@ -189,65 +198,61 @@ static void emit(nfh__stitcher *s, const nfh_conn *c) {
   s->out[s->nout++] = *c;
 }
 
-static void age_unlink(nfh__stitcher *s, uint32_t i) {
-  entry *e = &s->entries[i];
-  if (e->prev_age != NIL)
-    s->entries[e->prev_age].next_age = e->next_age;
-  else
-    s->age_head = e->next_age;
-  if (e->next_age != NIL)
-    s->entries[e->next_age].prev_age = e->prev_age;
-  else
-    s->age_tail = e->prev_age;
-}
-
-static void age_append(nfh__stitcher *s, uint32_t i) {
-  entry *e = &s->entries[i];
-  e->next_age = NIL;
-  e->prev_age = s->age_tail;
-  if (s->age_tail != NIL)
-    s->entries[s->age_tail].next_age = i;
-  else
-    s->age_head = i;
-  s->age_tail = i;
-}
-
-/* Removes entry i from its chain and the age list, returns it to the
- * free list. */
+/* Removes entry i from the table (backward-shift deletion keeps every
+ * probe sequence unbroken without tombstones) and frees it. The caller
+ * has already unlinked it from the expiry queue. */
 static void remove_entry(nfh__stitcher *s, uint32_t i) {
-  entry *e = &s->entries[i];
-  uint32_t *link = &s->buckets[e->hash & (s->nbuckets - 1)];
-  while (*link != i)
-    link = &s->entries[*link].next;
-  *link = e->next;
-  age_unlink(s, i);
-  e->next = s->free_head;
+  uint32_t mask = s->table_mask;
+  uint32_t pos = (uint32_t)s->entries[i].hash & mask;
+  while (s->table[pos].index1 != i + 1)
+    pos = (pos + 1) & mask;
+  uint32_t hole = pos;
+  for (uint32_t next = (hole + 1) & mask; s->table[next].index1;
+       next = (next + 1) & mask) {
+    uint32_t home = (uint32_t)s->table[next].hash & mask;
+    /* Move next into the hole unless its home lies cyclically in
+     * (hole, next]. */
+    int stays = hole <= next ? (home > hole && home <= next)
+                             : (home > hole || home <= next);
+    if (!stays) {
+      s->table[hole] = s->table[next];
+      hole = next;
+    }
+  }
+  s->table[hole].index1 = 0;
+  s->table[hole].hash = 0;
+  s->entries[i].next_age = s->free_head;
   s->free_head = i;
   s->open--;
 }
 
-static nfh_status grow_buckets(nfh__stitcher *s) {
-  uint32_t n = s->nbuckets * 2;
-  uint32_t *b = nfh__malloc((size_t)n * sizeof(uint32_t));
-  if (!b)
+static void table_put(slot *table, uint32_t mask, uint64_t hash,
+                      uint32_t index) {
+  uint32_t pos = (uint32_t)hash & mask;
+  while (table[pos].index1)
+    pos = (pos + 1) & mask;
+  table[pos].hash = hash;
+  table[pos].index1 = index + 1;
+}
+
+/* Doubles the table when it is half full. */
+static nfh_status grow_table(nfh__stitcher *s) {
+  uint32_t size = (s->table_mask + 1) * 2;
+  slot *t = nfh__calloc(size, sizeof(slot));
+  if (!t)
     return NFH_ENOMEM;
-  memset(b, 0xff, (size_t)n * sizeof(uint32_t));
-  /* Rehash the live entries (those on the age list). */
-  for (uint32_t i = s->age_head; i != NIL; i = s->entries[i].next_age) {
-    uint32_t slot = (uint32_t)(s->entries[i].hash & (n - 1));
-    s->entries[i].next = b[slot];
-    b[slot] = i;
-  }
-  nfh__free(s->buckets);
-  s->buckets = b;
-  s->nbuckets = n;
+  for (uint32_t i = s->age_head; i != NIL; i = s->entries[i].next_age)
+    table_put(t, size - 1, s->entries[i].hash, i);
+  nfh__free(s->table);
+  s->table = t;
+  s->table_mask = size - 1;
   return NFH_OK;
 }
 
 static uint32_t alloc_entry(nfh__stitcher *s) {
   if (s->free_head != NIL) {
     uint32_t i = s->free_head;
-    s->free_head = s->entries[i].next;
+    s->free_head = s->entries[i].next_age;
     return i;
   }
   if (s->nentries == s->cap) {
@@ -259,6 +264,24 @@ static uint32_t alloc_entry(nfh__stitcher *s) {
     s->cap = cap;
   }
   return s->nentries++;
+}
+
+static void queue_append(nfh__stitcher *s, uint32_t i) {
+  s->entries[i].next_age = NIL;
+  s->entries[i].queued_ms = s->data_time;
+  if (s->age_tail != NIL)
+    s->entries[s->age_tail].next_age = i;
+  else
+    s->age_head = i;
+  s->age_tail = i;
+}
+
+static uint32_t queue_pop(nfh__stitcher *s) {
+  uint32_t i = s->age_head;
+  s->age_head = s->entries[i].next_age;
+  if (s->age_head == NIL)
+    s->age_tail = NIL;
+  return i;
 }
 
 static void conn_finish_flags(nfh_conn *c) {
@@ -341,17 +364,25 @@ static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
   return 0;
 }
 
+/* Emits the connections idle for hold_ms of data time. The queue is in
+ * order of (re)queueing, not of last activity: an entry found still
+ * active at the head is requeued at the tail, so that each update costs
+ * nothing and each entry is looked at about once per hold period. */
 static void expire(nfh__stitcher *s) {
   if (s->data_time < s->hold_ms)
     return;
   uint64_t cutoff = s->data_time - s->hold_ms;
-  while (s->age_head != NIL) {
-    entry *e = &s->entries[s->age_head];
-    if (e->conn.last_ms >= cutoff)
-      break;
-    conn_finish_flags(&e->conn);
-    emit(s, &e->conn);
-    remove_entry(s, s->age_head);
+  while (s->age_head != NIL &&
+         s->entries[s->age_head].queued_ms < cutoff) {
+    uint32_t i = queue_pop(s);
+    entry *e = &s->entries[i];
+    if (e->conn.last_ms < cutoff) {
+      conn_finish_flags(&e->conn);
+      emit(s, &e->conn);
+      remove_entry(s, i);
+    } else {
+      queue_append(s, i);
+    }
   }
 }
 
@@ -363,38 +394,40 @@ nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows,
     int src_is_a;
     make_key(f, &k, &src_is_a);
     uint64_t h = hash_key(&k);
-    uint32_t idx = s->buckets[h & (s->nbuckets - 1)];
-    while (idx != NIL &&
-           !(s->entries[idx].hash == h && key_equal(&s->entries[idx].k, &k)))
-      idx = s->entries[idx].next;
+    uint32_t mask = s->table_mask;
+    uint32_t pos = (uint32_t)h & mask;
+    uint32_t idx = NIL;
+    for (; s->table[pos].index1; pos = (pos + 1) & mask) {
+      if (s->table[pos].hash == h) {
+        uint32_t cand = s->table[pos].index1 - 1;
+        if (key_equal(&s->entries[cand].k, &k)) {
+          idx = cand;
+          break;
+        }
+      }
+    }
     if (idx != NIL && starts_new(s, &s->entries[idx].conn, f)) {
       conn_finish_flags(&s->entries[idx].conn);
       emit(s, &s->entries[idx].conn);
       conn_start(&s->entries[idx], f, src_is_a);
     } else if (idx == NIL) {
-      if (s->open >= (size_t)s->nbuckets && grow_buckets(s) != NFH_OK)
-        return NFH_ENOMEM;
+      if (s->open + 1 > (size_t)(s->table_mask + 1) / 2) {
+        if (grow_table(s) != NFH_OK)
+          return NFH_ENOMEM;
+      }
       idx = alloc_entry(s);
       if (idx == NIL)
         return NFH_ENOMEM;
       entry *e = &s->entries[idx];
       e->k = k;
       e->hash = h;
-      uint32_t slot = (uint32_t)(h & (s->nbuckets - 1));
-      e->next = s->buckets[slot];
-      s->buckets[slot] = idx;
+      table_put(s->table, s->table_mask, h, idx);
       s->open++;
-      age_append(s, idx);
+      queue_append(s, idx);
       conn_start(e, f, src_is_a);
     }
     entry *e = &s->entries[idx];
     conn_add(&e->conn, f, src_is_a == e->client_is_a);
-    /* Most recently updated last: the age list stays close to end-time
-     * order, so expiry only looks at its head. */
-    if (s->age_tail != idx) {
-      age_unlink(s, idx);
-      age_append(s, idx);
-    }
     if (f->last_ms > s->data_time) {
       uint64_t before = s->data_time;
       s->data_time = f->last_ms;
@@ -409,10 +442,10 @@ nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows,
 
 nfh_status nfh__stitcher_flush(nfh__stitcher *s) {
   while (s->age_head != NIL) {
-    entry *e = &s->entries[s->age_head];
-    conn_finish_flags(&e->conn);
-    emit(s, &e->conn);
-    remove_entry(s, s->age_head);
+    uint32_t i = queue_pop(s);
+    conn_finish_flags(&s->entries[i].conn);
+    emit(s, &s->entries[i].conn);
+    remove_entry(s, i);
   }
   drain(s);
   return s->sink_failed ? NFH_EPLUGIN : NFH_OK;

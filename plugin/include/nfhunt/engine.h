@@ -54,6 +54,9 @@ typedef struct nfh_engine_options {
   uint32_t stitch_hold_ms;
   nfh_log_fn log; /* NULL: log lines are dropped */
   void *log_user;
+  /* Non-zero: call the detectors in the caller's thread. By default each
+   * detector runs on a thread of its own; the results are the same. */
+  int serial;
   uint32_t reserved[4]; /* zero */
 } nfh_engine_options;
 
