@@ -573,6 +573,35 @@ static void test_one_way(void) {
   free_flows(&fs);
 }
 
+/* An exporter that keeps the first packet's TCP flags, not the OR over
+ * the flow, and sees one direction (a NAT's inside): every session reads
+ * "SYN". A client's 200 connections to 120 web servers, two thirds of
+ * the records with the SYN alone (the rest of the session came in other
+ * records, or late), must not look like a sweep. */
+static void test_flags_per_packet(void) {
+  flows fs = {0};
+  nfh_addr c = ip("192.168.0.137");
+  uint32_t seed = 3;
+  for (unsigned i = 0; i < 200; i++) {
+    nfh_addr s = ip4(142, 250, (i % 120) / 10, 1 + i % 120);
+    uint64_t t = T0 + i * 300;
+    if (i % 3 != 0) {
+      add(&fs, c, (uint16_t)(30000 + i), s, 443, 6, S, t, 1);
+    } else {
+      nfh_flow *f = add(&fs, c, (uint16_t)(30000 + i), s, 443, 6, S, t,
+                        6 + rnd(&seed) % 20);
+      f->bytes = f->packets * 300;
+    }
+  }
+  nfh_engine *e = hunt(&fs);
+  CU_ASSERT_EQUAL(count(e), 0);
+  if (count(e))
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(strstr(log_lines, "one packet's"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* --------------------------------------------------------------- state */
 
 /* A slow sweep: 8 hosts in each of two runs, 3 hours apart, below
@@ -795,6 +824,59 @@ static void test_large_sweep(void) {
   free_flows(&fs);
 }
 
+/* A day of one run: the hourly sweep forgets one-off visitors, the
+ * Internet's single probes and a browser's old sites, yet a vertical scan
+ * of a server the host browsed hours before, and a sweep at the end of
+ * the day, are found as in a short run. */
+static void test_sweep_long_run(void) {
+  flows fs = {0};
+  uint32_t seed = 11;
+  nfh_addr ws = ip("10.0.3.50"), web = ip("192.168.50.80");
+  for (unsigned i = 0; i < 300; i++) /* hour 0: browsing */
+    session(&fs, ws, (uint16_t)(40000 + i), ip4(23, 1 + i % 200, 9, 9), 443,
+            T0 + i * 10000);
+  for (unsigned h = 0; h < 24; h++) {
+    for (unsigned i = 0; i < 200; i++) { /* visitors and background */
+      uint64_t t = T0 + h * HOUR + (uint64_t)(rnd(&seed) % HOUR);
+      session(&fs, ip4(11 + rnd(&seed) % 100, rnd(&seed) & 0xff, h, i),
+              (uint16_t)(1024 + i), web, 443, t);
+      syn_silent(&fs, ip4(184, rnd(&seed) & 0xff, h, i), 40000,
+                 ip4(192, 168, 50, 1 + rnd(&seed) % 200),
+                 (uint16_t)(1 + rnd(&seed) % 1024), t + 7);
+    }
+    session(&fs, ws, (uint16_t)(30000 + h), ip4(23, 1, 9, 9), 443,
+            T0 + h * HOUR + 60000); /* keeps the workstation around */
+  }
+  /* Hour 5: the workstation walks the ports of a site it browsed. */
+  nfh_addr old_site = ip4(23, 1, 9, 9);
+  for (unsigned p = 1; p <= 100; p++)
+    if (p != 443)
+      syn_refused(&fs, ws, (uint16_t)(50000 + p), old_site, (uint16_t)p,
+                  T0 + 5 * HOUR + p * 1000);
+  /* Hour 23: and sweeps tcp/22 internally. */
+  for (unsigned i = 0; i < 40; i++)
+    syn_silent(&fs, ws, (uint16_t)(51000 + i), ip4(10, 8, 0, 1 + i), 22,
+               T0 + 23 * HOUR + i * 2000);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *v = find(e, "v|10.0.3.50|23.1.9.9");
+  const nfh_finding *h = find(e, "h|10.0.3.50|tcp/22");
+  CU_ASSERT_PTR_NOT_NULL(v);
+  CU_ASSERT_PTR_NOT_NULL(h);
+  if (v) {
+    CU_ASSERT_EQUAL(evidence_num(v, "failed"), 100);
+    CU_ASSERT_PTR_NOT_NULL(strstr(v->summary, "in 100 s"));
+    CU_ASSERT_EQUAL(evidence_num(v, "open"), 1); /* 443, browsed */
+  }
+  if (h)
+    CU_ASSERT(h->severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(max_severity(e) >= NFH_SEV_MEDIUM);
+  if (!v || !h || count(e) != 2)
+    dump(e);
+  CU_ASSERT_EQUAL(count(e), 2);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* Memory bounds: with room for only 500 sources, 5000 benign ones are
  * evicted and the scanner stays. */
 static void test_bounded_sources(void) {
@@ -884,11 +966,13 @@ int main(void) {
       !CU_add_test(s, "scan in background", test_scan_in_background) ||
       !CU_add_test(s, "sampled", test_sampled) ||
       !CU_add_test(s, "one-way exporter", test_one_way) ||
+      !CU_add_test(s, "per-packet TCP flags", test_flags_per_packet) ||
       !CU_add_test(s, "state round trip", test_state_round_trip) ||
       !CU_add_test(s, "state: slow vertical", test_state_vertical) ||
       !CU_add_test(s, "state blob damage", test_blob_damage) ||
       !CU_add_test(s, "large sweep (sketch)", test_large_sweep) ||
       !CU_add_test(s, "bounded sources", test_bounded_sources) ||
+      !CU_add_test(s, "hourly sweep, long run", test_sweep_long_run) ||
       !CU_add_test(s, "settings", test_settings) ||
       !CU_add_test(s, "repeated refused", test_repeated_refused)) {
     CU_cleanup_registry();

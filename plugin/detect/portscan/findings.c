@@ -24,6 +24,10 @@
 /* ... and its sources' targets together are at least this share of
  * the sum of each one's (little overlap: the work was split). */
 #define DIST_MIN_SPLIT 0.5
+/* Connections per host from which a horizontal pattern looks like a
+ * client retrying rather than a scanner, and the score it then loses. */
+#define RETRY_HEAVY 2.5
+#define RETRY_DISCOUNT 12
 
 typedef enum kind {
   K_HORIZONTAL,
@@ -323,6 +327,45 @@ static int counts_as_failed(const ps_service *v, int fo) {
   return v->cls == PS_STRONG || (v->cls == PS_WEAK && !fo);
 }
 
+/* The time span of the failed probes on a port (a host that used the
+ * port all day and swept it for ten minutes swept for ten minutes), or
+ * of all its activity there when none is kept exactly. */
+static void port_span(const ps_source *s, const ps_port *q, int fo,
+                      uint32_t *first, uint32_t *last) {
+  *first = UINT32_MAX;
+  *last = 0;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->port != q->port || v->proto != q->proto ||
+        !counts_as_failed(v, fo))
+      continue;
+    *first = v->first_s < *first ? v->first_s : *first;
+    *last = v->last_s > *last ? v->last_s : *last;
+  }
+  if (*first > *last) {
+    *first = q->first_s;
+    *last = q->last_s;
+  }
+}
+
+/* The same for the failed probes on one target. */
+static void target_span(const ps_source *s, uint32_t ti, int fo,
+                        uint32_t *first, uint32_t *last) {
+  *first = UINT32_MAX;
+  *last = 0;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (v->target != ti || !counts_as_failed(v, fo))
+      continue;
+    *first = v->first_s < *first ? v->first_s : *first;
+    *last = v->last_s > *last ? v->last_s : *last;
+  }
+  if (*first > *last) {
+    *first = s->targets[ti].first_s;
+    *last = s->targets[ti].last_s;
+  }
+}
+
 /* ------------------------------------------------------------- grading */
 
 typedef struct grade_in {
@@ -336,6 +379,10 @@ typedef struct grade_in {
   uint32_t sampling;
   double bonus; /* added before the severity is set */
 } grade_in;
+
+/* Highest severity for a finding whose seen count is below the
+ * threshold it passed only by scaling up for sampling. */
+#define SAMPLED_MAX_SEVERITY NFH_SEV_MEDIUM
 
 typedef struct grade_out {
   double score, confidence;
@@ -412,6 +459,11 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
     }
     o.edge = !intense;
   }
+  double seen = g->targets / (g->sampling > 1 ? g->sampling : 1);
+  if (g->sampling > 1 && seen < g->min_targets && sev > SAMPLED_MAX_SEVERITY) {
+    sev = SAMPLED_MAX_SEVERITY;
+    score = score < top_of(sev) ? score : top_of(sev);
+  }
   double conf = g->crossed ? 0.9 : 0.75;
   if (n < 2 * g->min_targets)
     conf *= 0.9;
@@ -479,8 +531,11 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
           llr, exp(clamp(llr, -700, 700)), eta1,
           crossed(r, s) ? "true" : "false", s->first_contacts,
           fo ? "flags_only" : "all_failures");
-  const char *basis = r->one_way ? "tcp_flags_only: the exporter shows no "
-                                   "replies, silence is not counted"
+  const char *basis = r->one_way && r->flags_per_packet
+                          ? "refusals_only: no replies visible and TCP "
+                            "flags are per packet"
+                      : r->one_way ? "tcp_flags_only: the exporter shows no "
+                                     "replies, silence is not counted"
                       : s->sampling > 1
                           ? "sampled: silence is not counted, single "
                             "probes are often missed"
@@ -588,7 +643,9 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   char src[NFH_ADDR_STRLEN], port[24], span[24], key[128];
   nfh_addr_format(&s->addr, src, sizeof(src));
   fmt_port(q->proto, q->port, port, sizeof(port));
-  double span_s = (double)q->last_s - q->first_s + 1;
+  uint32_t first, last;
+  port_span(s, q, fo, &first, &last);
+  double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
   double est = s->sampling;
   int dst_home = dst_home_majority_port(s, q);
@@ -603,7 +660,15 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
                 .flags_only = fo,
                 .estimated = h->t.estimated,
                 .sampling = s->sampling};
+  /* A scanner tries each host about once; a client that cannot get
+   * through (a broken IPv6 path, a dead proxy) opens connection after
+   * connection to the same few popular hosts. */
+  double tries = q->contacts / (h->v.considered > 1 ? h->v.considered : 1);
+  if (tries >= RETRY_HEAVY)
+    g.bonus = -RETRY_DISCOUNT;
   grade_out go = grade(cfg, &g);
+  if (tries >= RETRY_HEAVY)
+    go.confidence *= 0.8;
   reasons rs;
   memset(&rs, 0, sizeof(rs));
   for (uint32_t i = 0; i < s->nservices; i++) {
@@ -620,6 +685,8 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
           100 * h->v.ratio);
   if (h->v.succ >= 0.5)
     bprintf(&sm, ", %.0f answered", h->v.succ);
+  if (tries >= RETRY_HEAVY)
+    bprintf(&sm, ", %.1f tries per host", tries);
   summary_notes(&sm, r, s, h->v.considered);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"port\": \"%s\", \"hosts\": %.0f, "
@@ -631,9 +698,9 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
           ", \"attempts\": %u, \"duration_s\": %.0f, \"rate_per_min\": %.2f, "
-          "\"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s, "
-          "\"sample_failed\": ",
-          q->contacts, span_s, 60 * h->v.considered / span_s,
+          "\"tries_per_host\": %.2f, \"speed\": \"%s\", \"direction\": "
+          "\"%s\", \"exact\": %s, \"sample_failed\": ",
+          q->contacts, span_s, 60 * h->v.considered / span_s, tries,
           speed_name(span_s, h->v.considered), direction(s->home, dst_home),
           h->t.estimated ? "false" : "true");
   sample_hosts(&ev, s, q, fo, 0);
@@ -645,8 +712,8 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   fill(&f, &go, s, mitre_of(s->home, dst_home));
   f.dst_port = q->proto == TCP || q->proto == UDP ? q->port : -1;
   f.proto = q->proto;
-  f.first_ms = (uint64_t)q->first_s * 1000;
-  f.last_ms = (uint64_t)q->last_s * 1000;
+  f.first_ms = (uint64_t)first * 1000;
+  f.last_ms = (uint64_t)last * 1000;
   if (add_out(os, K_HORIZONTAL, s, key, &sm, &ev, &f) != 0) {
     free(sm.b);
     free(ev.b);
@@ -679,8 +746,10 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
   for (size_t k = 0; k < nh; k++) {
     const ps_port *q = &s->ports[h[k].port];
     attempts += q->contacts;
-    first = q->first_s < first ? q->first_s : first;
-    last = q->last_s > last ? q->last_s : last;
+    uint32_t f0, l0;
+    port_span(s, q, fo, &f0, &l0);
+    first = f0 < first ? f0 : first;
+    last = l0 > last ? l0 : last;
     if (h[k].t.estimated) {
       estimated = 1;
       double extra = h[k].v.considered -
@@ -825,7 +894,9 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], span[24], key[160];
   nfh_addr_format(&s->addr, src, sizeof(src));
   nfh_addr_format(&t->addr, dst, sizeof(dst));
-  double span_s = (double)t->last_s - t->first_s + 1;
+  uint32_t first, last;
+  target_span(s, vc->target, fo, &first, &last);
+  double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
   double est = s->sampling; /* probes are single packets: seen 1 in N */
   /* TRW counts hosts, not ports: one host is one step, no verdict. */
@@ -886,8 +957,8 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   fill(&f, &go, s, mitre_of(s->home, t->home));
   f.dst = t->addr;
   f.proto = protos == 1 ? TCP : protos == 2 ? UDP : -1;
-  f.first_ms = (uint64_t)t->first_s * 1000;
-  f.last_ms = (uint64_t)t->last_s * 1000;
+  f.first_ms = (uint64_t)first * 1000;
+  f.last_ms = (uint64_t)last * 1000;
   if (add_out(os, K_VERTICAL, s, key, &sm, &ev, &f) != 0) {
     free(sm.b);
     free(ev.b);
@@ -919,8 +990,10 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
     if (vc[k].v.considered > maxports)
       maxports = vc[k].v.considered;
     attempts += t->contacts;
-    first = t->first_s < first ? t->first_s : first;
-    last = t->last_s > last ? t->last_s : last;
+    uint32_t f0, l0;
+    target_span(s, vc[k].target, fo, &f0, &l0);
+    first = f0 < first ? f0 : first;
+    last = l0 > last ? l0 : last;
     home += t->home;
     estimated |= vc[k].t.estimated;
   }
@@ -1165,9 +1238,10 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   int repeats = 0;
   for (uint32_t i = 0; rc == 0 && i < s->nservices && repeats < 2; i++) {
     const ps_service *sv = &s->services[i];
+    /* Where silence is no evidence, only refusals count. */
     if (sv->last_s < r->run_start_s ||
         sv->contacts < cfg->repeat_min_attempts ||
-        sv->fails < 0.9 * sv->contacts)
+        sv->fails < 0.9 * sv->contacts || (fo && sv->cls != PS_STRONG))
       continue;
     double span_s = (double)sv->last_s - sv->first_s + 1;
     if (sv->contacts / span_s < cfg->repeat_min_rate)
@@ -1342,8 +1416,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
       }
       d[n].proto = q->proto;
       d[n].port = q->port;
-      d[n].first_s = q->first_s;
-      d[n].last_s = q->last_s;
+      port_span(s, q, fo, &d[n].first_s, &d[n].last_s);
       d[n].s = s;
       d[n].q = q;
       d[n].failed = w.failed;

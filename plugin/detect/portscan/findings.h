@@ -32,6 +32,9 @@ typedef struct ps_run {
   uint64_t expect_reply; /* TCP connections whose client sent ACKs */
   uint64_t replied;      /* ... of which a reply was seen */
   int one_way;           /* the exporter shows no replies */
+  uint64_t long_tcp;     /* TCP clients that sent over 4 data packets */
+  uint64_t long_tcp_noack; /* ... of which without any ACK flag */
+  int flags_per_packet;  /* TCP flags are one packet's, not the flow's */
 } ps_run;
 
 /* Emits the run's findings through api->emit. The store is only read.

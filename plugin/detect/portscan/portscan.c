@@ -24,6 +24,15 @@
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 
+/* A failed handshake is SYN retransmissions only, each without payload:
+ * 20 bytes of IPv4 or 40 of IPv6, 20 of TCP, up to 40 of options. Two
+ * or more packets averaging more carried data. */
+#define SYN_BYTES_MAX 100
+
+/* Sources and targets quiet this long that never failed are forgotten
+ * by the hourly sweep. */
+#define SWEEP_IDLE_S 3600
+
 /* The traceroute(8) default UDP port range (base 33434, up to 30 hops of
  * 3 probes plus some): its probes go unanswered by design. */
 #define TRACEROUTE_FIRST 33434
@@ -35,6 +44,7 @@ typedef struct ctx {
   ps_store *store;
   ps_run run;
   uint64_t conns, contacts, unreachables;
+  uint64_t swept_hour; /* data hour of the last sweep */
   int failed_memory; /* logged once */
 } ctx;
 
@@ -254,6 +264,16 @@ static double sampling_weight(uint32_t n) {
   return n > 1 ? 1.0 / (1.0 + log((double)n)) : 1.0;
 }
 
+/* Whether a TCP client evidently had a session, which the far end must
+ * have answered: it ACKed and sent more, or sent several payload-sized
+ * packets (for exporters whose flags are one packet's). */
+static int is_session(const nfh_conn *c) {
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
+  return ((c->client_flags & TH_ACK) && c->client_packets >= 2) ||
+         (c->client_packets / samp >= 3 &&
+          c->client_bytes > SYN_BYTES_MAX * c->client_packets);
+}
+
 /* Classifies a TCP connection. Returns 0 and fills cls and reasons, or
  * -1 when the record says nothing about a contact's outcome. */
 static int classify_tcp(const nfh_conn *c, ps_contact *o) {
@@ -272,6 +292,7 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
     return 0;
   }
   if (cf & TH_SYN) {
+    uint64_t samp = c->sampling > 1 ? c->sampling : 1;
     if (cf & TH_ACK) {
       /* The client acknowledged something after its SYN: a SYN-ACK
        * came back even if this exporter did not see it. */
@@ -281,6 +302,11 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
       o->reasons = PS_R_RST;
     } else if (reply) {
       o->cls = PS_SUCC; /* answered, by something other than a reset */
+    } else if (c->client_packets / samp >= 2 &&
+               c->client_bytes > SYN_BYTES_MAX * c->client_packets) {
+      /* SYNs carry no data: data flowed, and the record's flags are
+       * one packet's. */
+      o->cls = PS_SUCC;
     } else {
       o->cls = PS_STRONG;
       o->reasons = PS_R_NOREPLY | PS_R_SYNONLY;
@@ -319,7 +345,7 @@ static int classify(const nfh_conn *c, ps_contact *o) {
   case TCP:
     if (classify_tcp(c, o) != 0)
       return -1;
-    o->ack_conn = (c->client_flags & TH_ACK) && c->client_packets >= 2;
+    o->ack_conn = is_session(c);
     o->replied = reply;
     break;
   case UDP:
@@ -429,10 +455,18 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
     uint32_t first_s = (uint32_t)(c->first_ms / 1000);
     if (!x->run.run_start_s || first_s < x->run.run_start_s)
       x->run.run_start_s = first_s;
-    if (c->proto == TCP && (c->client_flags & TH_ACK) &&
-        c->client_packets >= 2) {
+    if (c->proto == TCP && is_session(c)) {
       x->run.expect_reply++;
       x->run.replied += (c->flags & NFH_CONN_REPLY) != 0;
+    }
+    if (c->proto == TCP && c->client_flags &&
+        c->client_packets / (c->sampling > 1 ? c->sampling : 1) > 4 &&
+        c->client_bytes > SYN_BYTES_MAX * c->client_packets) {
+      /* A client that sent this much data has ACKed: without any ACK
+       * flag, the exporter keeps one packet's flags, not the flow's.
+       * (Payload-sized only: a SYN flood sends many bare SYNs.) */
+      x->run.long_tcp++;
+      x->run.long_tcp_noack += !(c->client_flags & TH_ACK);
     }
     if (c->proto == ICMP || c->proto == ICMP6) {
       if (is_unreachable(c)) {
@@ -462,6 +496,20 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
   return 0;
 }
 
+/* Once an hour of data time, forget what can no longer matter (see
+ * nfh__ps_store_sweep). */
+static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
+  ctx *x = arg;
+  uint64_t hour = slot_end_ms / 3600000;
+  if (hour != x->swept_hour) {
+    if (x->swept_hour)
+      nfh__ps_store_sweep(x->store, (uint32_t)(slot_end_ms / 1000),
+                          SWEEP_IDLE_S, x->cfg.slow_window_s / 4);
+    x->swept_hour = hour;
+  }
+  return 0;
+}
+
 static int ps_finish(void *arg) {
   ctx *x = arg;
   ps_run *r = &x->run;
@@ -477,12 +525,23 @@ static int ps_finish(void *arg) {
                 (unsigned long long)r->expect_reply);
   size_t nsrc;
   nfh__ps_store_sources(x->store, &nsrc);
-  x->api->log(x->api->host, NFH_LOG_WARNING,
+  x->api->log(x->api->host, NFH_LOG_DEBUG,
               "%llu connections, %llu contacts, %llu unreachables; %zu "
               "sources, %llu targets and services tracked",
               (unsigned long long)x->conns, (unsigned long long)x->contacts,
               (unsigned long long)x->unreachables, nsrc,
               (unsigned long long)nfh__ps_store_entries(x->store));
+  r->flags_per_packet =
+      r->long_tcp >= 20 && r->long_tcp_noack * 5 >= r->long_tcp;
+  if (r->flags_per_packet) {
+    x->api->log(x->api->host, NFH_LOG_INFO,
+                "%llu of %llu TCP clients that sent more than 4 packets "
+                "show no ACK: the exporter's TCP flags are one packet's, "
+                "not the flow's; a SYN alone is no evidence of failure",
+                (unsigned long long)r->long_tcp_noack,
+                (unsigned long long)r->long_tcp);
+    nfh__ps_store_demote_synonly(x->store);
+  }
   uint64_t ev = nfh__ps_store_evictions(x->store);
   if (ev)
     x->api->log(x->api->host, NFH_LOG_INFO,
@@ -554,6 +613,7 @@ static const nfh_plugin_descriptor descriptor = {
     .wants = NFH_WANTS_CONNS,
     .create = ps_create,
     .on_conns = ps_on_conns,
+    .on_slot_end = ps_on_slot_end,
     .finish = ps_finish,
     .state_load = ps_state_load,
     .state_save = ps_state_save,

@@ -254,7 +254,59 @@ static void source_free(ps_source *s) {
   for (uint32_t i = 0; i < s->nsketches; i++)
     nfh_hll_destroy(s->sketches[i].hll);
   free(s->sketches);
+  free(s->good);
   free(s);
+}
+
+/* ------------------------------------------------------- known-good set */
+
+/* Past this many hashes the set is emptied: a source that has quietly
+ * succeeded with that many hosts loses little by meeting them anew. */
+#define GOOD_MAX 65536
+
+static uint32_t good_key(uint32_t hash) { return hash ? hash : 1; }
+
+static int good_has(const ps_source *s, uint32_t hash) {
+  if (!s->ngood)
+    return 0;
+  uint32_t k = good_key(hash), mask = s->cap_good - 1;
+  for (uint32_t i = k & mask; s->good[i]; i = (i + 1) & mask)
+    if (s->good[i] == k)
+      return 1;
+  return 0;
+}
+
+static void good_put(uint32_t *set, uint32_t cap, uint32_t k) {
+  uint32_t mask = cap - 1, i = k & mask;
+  while (set[i] && set[i] != k)
+    i = (i + 1) & mask;
+  set[i] = k;
+}
+
+/* Adds a hash; returns 0 or -1 (memory: the set is unchanged). */
+static int good_add(ps_source *s, uint32_t hash) {
+  uint32_t k = good_key(hash);
+  if (s->ngood >= GOOD_MAX) {
+    memset(s->good, 0, s->cap_good * sizeof(uint32_t));
+    s->ngood = 0;
+  }
+  if ((s->ngood + 1) * 2 > s->cap_good) {
+    uint32_t cap = s->cap_good ? s->cap_good * 2 : 64;
+    uint32_t *set = calloc(cap, sizeof(uint32_t));
+    if (!set)
+      return -1;
+    for (uint32_t i = 0; i < s->cap_good; i++)
+      if (s->good[i])
+        good_put(set, cap, s->good[i]);
+    free(s->good);
+    s->good = set;
+    s->cap_good = cap;
+  }
+  if (!good_has(s, hash)) {
+    good_put(s->good, s->cap_good, k);
+    s->ngood++;
+  }
+  return 0;
 }
 
 void nfh__ps_store_destroy(ps_store *st) {
@@ -340,6 +392,12 @@ static int by_suspicion(const void *pa, const void *pb) {
 
 static uint64_t source_entries(const ps_source *s) {
   return (uint64_t)s->ntargets + s->nservices;
+}
+
+/* What a source costs in the state: a known-good hash is an eighth of
+ * an entry. */
+static uint64_t source_cost(const ps_source *s) {
+  return source_entries(s) + s->ngood / 8;
 }
 
 /* Drops the least suspicious sources: at least 'min_count', and more
@@ -576,7 +634,29 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   }
   uint64_t th = addr_hash64(&c->dst);
   uint32_t ti = find_target(s, &c->dst, (uint32_t)th);
-  if (ti == NONE) {
+  if (ti == NONE && good_has(s, (uint32_t)th)) {
+    /* A host this source succeeded with before the sweep folded it. */
+    if (c->cls == PS_SUCC) {
+      uint32_t pi = get_port(st, s, c->proto, c->port);
+      if (pi != NONE) {
+        touch(&s->ports[pi].first_s, &s->ports[pi].last_s, c->first_s,
+              c->last_s);
+        s->ports[pi].contacts += fresh;
+      }
+      return 0;
+    }
+    /* It failed now: back as an entry, its first contact long made. */
+    if (s->ntargets < p->max_targets) {
+      ti = add_target(st, s, &c->dst, c->dst_home, (uint32_t)th);
+      if (ti == NONE)
+        return -1;
+      ps_target *t = &s->targets[ti];
+      t->first_cls = PS_SUCC;
+      t->weight = 255;
+      t->b_counted = 1;
+      target_class(s, t, PS_SUCC);
+    }
+  } else if (ti == NONE) {
     if (s->ntargets < p->max_targets) {
       ti = add_target(st, s, &c->dst, c->dst_home, (uint32_t)th);
       if (ti == NONE)
@@ -587,6 +667,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
       if (!t->weight)
         t->weight = 1;
       t->b_counted = c->cls != PS_WEAK;
+      t->first_reasons = c->reasons;
       trw_step(p, s, c->cls, c->weight, c->first_s, 1, 1);
     } else {
       /* Past the cap: the sketch counts the targets, and a register
@@ -696,6 +777,19 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
   touch(&s->first_s, &s->last_s, when_s, when_s);
   uint64_t th = addr_hash64(sender);
   uint32_t ti = find_target(s, sender, (uint32_t)th);
+  if (ti == NONE && good_has(s, (uint32_t)th) && from_target &&
+      s->ntargets < p->max_targets) {
+    /* A host that answered before the sweep folded it now refuses: back
+     * as an entry, its first contact long made. */
+    ti = add_target(st, s, sender, sender_home, (uint32_t)th);
+    if (ti == NONE)
+      return -1;
+    ps_target *t = &s->targets[ti];
+    t->first_cls = PS_SUCC;
+    t->weight = 255;
+    t->b_counted = 1;
+    target_class(s, t, PS_SUCC);
+  }
   if (ti == NONE) {
     if (!from_target || s->ntargets >= p->max_targets) {
       /* A router or firewall on the way answered for some target: it
@@ -713,6 +807,7 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
       t->weight = 1;
     t->b_counted = 1;
     t->reasons = PS_R_ICMP;
+    t->first_reasons = PS_R_ICMP;
     t->icmp_pending = count;
     touch(&t->first_s, &t->last_s, when_s, when_s);
     target_class(s, t, PS_STRONG);
@@ -742,6 +837,143 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
   return 0;
 }
 
+/* --------------------------------------------------------------- sweep */
+
+static int never_failed(const ps_source *s) {
+  return !s->tn[PS_WEAK] && !s->tn[PS_STRONG] && !s->sn[PS_WEAK] &&
+         !s->sn[PS_STRONG] && !s->o_contacts[PS_WEAK] &&
+         !s->o_contacts[PS_STRONG] && !s->icmp_other && !s->crossed_a &&
+         !s->crossed_b;
+}
+
+static int foldable(const ps_target *t, uint32_t cutoff_s) {
+  return t->cls == PS_SUCC && !t->n[PS_WEAK] && !t->n[PS_STRONG] &&
+         t->last_s < cutoff_s && t->sketch < 0 && !t->icmp_pending &&
+         !t->o_contacts[PS_WEAK] && !t->o_contacts[PS_STRONG];
+}
+
+/* Folds the source's quiet, always-answering targets into its known-good
+ * set and drops their services (their ports keep the distinct counts). */
+static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < s->ntargets; i++)
+    n += foldable(&s->targets[i], cutoff_s);
+  if (!n)
+    return;
+  uint32_t *remap = malloc((size_t)s->ntargets * sizeof(uint32_t));
+  if (!remap)
+    return;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < s->ntargets; i++) {
+    ps_target *t = &s->targets[i];
+    if (foldable(t, cutoff_s) && good_add(s, t->hash) == 0) {
+      remap[i] = NONE;
+      s->tn[PS_SUCC]--;
+      continue;
+    }
+    remap[i] = kept;
+    if (kept != i)
+      s->targets[kept] = *t;
+    kept++;
+  }
+  st->entries -= s->ntargets - kept;
+  s->ntargets = kept;
+  uint32_t kv = 0;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    ps_service v = s->services[i];
+    if (remap[v.target] == NONE) {
+      s->sn[v.cls]--;
+      uint32_t pi = find_port(s, v.proto, v.port, port_hash(v.proto, v.port));
+      if (pi != NONE)
+        s->ports[pi].folded++;
+      continue;
+    }
+    v.target = remap[v.target];
+    v.hash = service_hash(v.target, v.proto, v.port);
+    s->services[kv++] = v;
+  }
+  st->entries -= s->nservices - kv;
+  s->nservices = kv;
+  free(remap);
+  index_rebuild(&s->tindex, s->targets, s->ntargets, hash_of_target);
+  index_rebuild(&s->sindex, s->services, s->nservices, hash_of_service);
+}
+
+/* At most one failed target or service and no verdict: one probe. */
+static int failed_once(const ps_source *s) {
+  return s->tn[PS_WEAK] + s->tn[PS_STRONG] + s->o_contacts[PS_WEAK] +
+                 s->o_contacts[PS_STRONG] <=
+             1 &&
+         s->sn[PS_WEAK] + s->sn[PS_STRONG] <= 1 && s->icmp_other <= 1 &&
+         !s->crossed_a && !s->crossed_b;
+}
+
+void nfh__ps_store_sweep(ps_store *st, uint32_t now_s, uint32_t idle_s,
+                         uint32_t lone_idle_s) {
+  if (now_s <= idle_s)
+    return;
+  uint32_t cutoff = now_s - idle_s;
+  uint32_t lone = now_s > lone_idle_s ? now_s - lone_idle_s : 0;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < st->nsrc; i++) {
+    ps_source *s = st->src[i];
+    if ((s->last_s < cutoff && never_failed(s)) ||
+        (s->last_s < lone && failed_once(s))) {
+      st->entries -= source_entries(s);
+      source_free(s);
+      continue;
+    }
+    fold_targets(st, s, cutoff);
+    st->src[k++] = s;
+  }
+  st->nsrc = k;
+  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+}
+
+/* ------------------------------------------------------------ demotion */
+
+static int synonly_only(uint8_t reasons) {
+  return !(reasons & (PS_R_RST | PS_R_ICMP | PS_R_ODD));
+}
+
+static void replay_trw(const ps_params *p, ps_source *s);
+
+void nfh__ps_store_demote_synonly(ps_store *st) {
+  for (uint32_t k = 0; k < st->nsrc; k++) {
+    ps_source *s = st->src[k];
+    for (uint32_t i = 0; i < s->nservices; i++) {
+      ps_service *v = &s->services[i];
+      if (v->cls != PS_STRONG || !synonly_only(v->reasons))
+        continue;
+      ps_target *t = &s->targets[v->target];
+      uint32_t pi =
+          find_port(s, v->proto, v->port, port_hash(v->proto, v->port));
+      t->n[PS_STRONG]--;
+      t->n[PS_WEAK]++;
+      s->sn[PS_STRONG]--;
+      s->sn[PS_WEAK]++;
+      if (pi != NONE) {
+        s->ports[pi].n[PS_STRONG]--;
+        s->ports[pi].n[PS_WEAK]++;
+      }
+      v->cls = PS_WEAK;
+    }
+    for (uint32_t i = 0; i < s->ntargets; i++) {
+      ps_target *t = &s->targets[i];
+      if (t->cls == PS_STRONG && synonly_only(t->reasons)) {
+        s->tn[PS_STRONG]--;
+        s->tn[PS_WEAK]++;
+        t->cls = PS_WEAK;
+      }
+      if (t->first_cls == PS_STRONG && synonly_only(t->first_reasons)) {
+        t->first_cls = PS_WEAK;
+        t->b_counted = 0;
+      }
+    }
+    replay_trw(&st->p, s);
+  }
+}
+
 /* -------------------------------------------------------------- state */
 
 /* Blob layout, little-endian, version 1:
@@ -752,12 +984,14 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
  *   f64 llr_a llr_b   u64 contacts   i16 target_sketch
  *   u32 nsketches   { u32 created_s u32 len bytes[len] }
  *   u32 ntargets    { addr[16] family cls first_cls weight reasons home
- *                     b_counted i16 sketch u32 first_s last_s contacts
+ *                     b_counted first_reasons i16 sketch u32 first_s
+ *                     last_s contacts
  *                     icmp_pending o_contacts[4] }
  *   u32 nservices   { u32 target u16 port u8 proto cls reasons
  *                     u32 first_s last_s contacts fails refused }
  *   u32 nports      { u16 port u8 proto i16 sketch u32 o_contacts[4]
- *                     first_s last_s contacts }
+ *                     first_s last_s contacts folded }
+ *   u32 ngood       { u32 hash }
  * Per-port and per-target tallies by class are rebuilt from the
  * services on load, so they cannot disagree with them. */
 
@@ -898,6 +1132,7 @@ static void save_source(wbuf *w, const ps_source *s, uint32_t horizon_s,
     put_u8(w, t->reasons);
     put_u8(w, t->home);
     put_u8(w, t->b_counted);
+    put_u8(w, t->first_reasons);
     put_i16(w, t->sketch >= 0 ? sketch_map[t->sketch] : -1);
     put_u32(w, t->first_s);
     put_u32(w, t->last_s);
@@ -935,7 +1170,12 @@ static void save_source(wbuf *w, const ps_source *s, uint32_t horizon_s,
     put_u32(w, q->first_s);
     put_u32(w, q->last_s);
     put_u32(w, q->contacts);
+    put_u32(w, q->folded);
   }
+  put_u32(w, s->ngood);
+  for (uint32_t i = 0; i < s->cap_good; i++)
+    if (s->good[i])
+      put_u32(w, s->good[i]);
 }
 
 int nfh__ps_store_save(const ps_store *st, uint32_t horizon_s,
@@ -964,8 +1204,8 @@ int nfh__ps_store_save(const ps_store *st, uint32_t horizon_s,
   uint64_t entries = 0;
   uint32_t keep = 0;
   while (keep < n && keep < max_sources &&
-         entries + source_entries(picks[keep].s) <= max_entries) {
-    entries += source_entries(picks[keep].s);
+         entries + source_cost(picks[keep].s) <= max_entries) {
+    entries += source_cost(picks[keep].s);
     keep++;
   }
   wbuf w = {0};
@@ -1067,7 +1307,8 @@ static int by_when(const void *pa, const void *pb) {
  * what expired no longer counts. A source past its exact cap keeps its
  * saved walk, as its other first contacts are not known one by one. */
 static void replay_trw(const ps_params *p, ps_source *s) {
-  if (s->target_sketch >= 0)
+  /* Folded targets' first contacts are not known one by one either. */
+  if (s->target_sketch >= 0 || s->ngood)
     return;
   s->llr_a = s->llr_b = 0;
   s->crossed_a = s->crossed_b = 0;
@@ -1174,6 +1415,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     t.reasons = get_u8(r);
     t.home = get_u8(r);
     t.b_counted = get_u8(r) != 0;
+    t.first_reasons = get_u8(r);
     t.sketch = get_sketch_ref(r, s);
     t.first_s = get_u32(r);
     t.last_s = get_u32(r);
@@ -1255,6 +1497,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     for (int k = 0; k < 4; k++)
       o[k] = get_u32(r);
     uint32_t f = get_u32(r), l = get_u32(r), contacts = get_u32(r);
+    uint32_t folded = get_u32(r);
     if (r->failed || l < horizon_s)
       continue;
     uint32_t pi = get_port(st, s, proto, port);
@@ -1265,6 +1508,16 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     memcpy(q->o_contacts, o, sizeof(o));
     touch(&q->first_s, &q->last_s, f, l);
     q->contacts += contacts;
+    q->folded += folded;
+    q->n[PS_SUCC] += folded;
+  }
+  uint32_t ngood = get_u32(r);
+  if (r->failed || ngood > r->n - r->off)
+    return -1;
+  for (uint32_t i = 0; i < ngood; i++) {
+    uint32_t h = get_u32(r);
+    if (r->failed || good_add(s, h) != 0)
+      return -1;
   }
   if (r->failed)
     return -1;

@@ -94,6 +94,7 @@ typedef struct ps_target {
   uint8_t reasons;     /* PS_R_* of its failures */
   uint8_t home;        /* in the home networks */
   uint8_t b_counted;   /* walk b has taken its step for it */
+  uint8_t first_reasons; /* PS_R_* of the first contact */
   int16_t sketch;      /* index in the source's sketches or -1 */
   uint32_t hash;
   uint32_t first_s, last_s;
@@ -125,6 +126,8 @@ typedef struct ps_port {
   uint32_t o_contacts[4]; /* contacts not kept exactly, by class */
   uint32_t first_s, last_s;
   uint32_t contacts;
+  uint32_t folded; /* answered services folded by the sweep, still in
+                      n[PS_SUCC] */
 } ps_port;
 
 typedef struct ps_sketch {
@@ -177,6 +180,13 @@ typedef struct ps_source {
   uint32_t o_contacts[4];
   ps_sketch *sketches;
   uint32_t nsketches;
+
+  /* Targets that only ever answered and then went quiet are folded into
+   * this set of their hashes (open addressing, 0 = empty) by the sweep:
+   * 4 bytes instead of an entry, and a contact to one is still no first
+   * contact. A failure there brings the target back as an entry. */
+  uint32_t *good;
+  uint32_t ngood, cap_good;
 } ps_source;
 
 /* One contact as the detector classified it. */
@@ -217,6 +227,23 @@ int nfh__ps_store_unreachable(ps_store *store, const nfh_addr *prober,
                               uint8_t sender_home, int from_target,
                               uint32_t count, uint32_t when_s,
                               double weight);
+
+/* Forgets what no finding can come from, once an hour of data time:
+ * sources quiet for 'idle_s' that never failed (a web site's visitors),
+ * sources quiet for 'lone_idle_s' that failed once (the Internet's
+ * background: one probe each), and, of the other sources, the targets
+ * quiet for 'idle_s' that only ever answered (folded into the source's
+ * known-good set). Memory then follows the hour's working set and the
+ * suspicious sources, not the days a run covers. Never fails: where
+ * memory is short, it folds less. */
+void nfh__ps_store_sweep(ps_store *store, uint32_t now_s, uint32_t idle_s,
+                         uint32_t lone_idle_s);
+
+/* Re-judges every failure shown by nothing but the client's own SYN
+ * without ACK as weak, and walks the TRW again: for exporters whose TCP
+ * flags are those of one packet rather than of the whole flow, where a
+ * session's record says SYN and nothing more. */
+void nfh__ps_store_demote_synonly(ps_store *store);
 
 /* The sources, for reading (the array is the store's; valid until the
  * next call that changes the store). */
