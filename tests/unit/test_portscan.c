@@ -950,6 +950,30 @@ static void test_repeated_refused(void) {
   free_flows(&fs);
 }
 
+/* Five hosts hammering one refusing service: one finding for all. */
+static void test_repeated_many_sources(void) {
+  flows fs = {0};
+  nfh_addr s = ip("10.3.3.4");
+  for (unsigned k = 0; k < 5; k++)
+    for (unsigned i = 0; i < 300; i++)
+      syn_refused(&fs, ip4(10, 1, 2, 10 + k), (uint16_t)(20000 + i), s, 8443,
+                  T0 + k * 777 + i * 40);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "r|*|10.3.3.4|tcp/8443");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(f->severity, NFH_SEV_LOW);
+    CU_ASSERT_EQUAL(evidence_num(f, "sources"), 5);
+    CU_ASSERT_EQUAL(evidence_num(f, "attempts"), 1500);
+    CU_ASSERT_EQUAL(f->src.family, 0);
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 int main(void) {
   if (access(MODULE, R_OK) != 0) {
     fprintf(stderr, "%s not built\n", MODULE);
@@ -974,7 +998,9 @@ int main(void) {
       !CU_add_test(s, "bounded sources", test_bounded_sources) ||
       !CU_add_test(s, "hourly sweep, long run", test_sweep_long_run) ||
       !CU_add_test(s, "settings", test_settings) ||
-      !CU_add_test(s, "repeated refused", test_repeated_refused)) {
+      !CU_add_test(s, "repeated refused", test_repeated_refused) ||
+      !CU_add_test(s, "repeated refused, many sources",
+                   test_repeated_many_sources)) {
     CU_cleanup_registry();
     return CU_get_error();
   }

@@ -28,6 +28,8 @@
  * client retrying rather than a scanner, and the score it then loses. */
 #define RETRY_HEAVY 2.5
 #define RETRY_DISCOUNT 12
+/* Sources hammering one service from which they are one finding. */
+#define REPEAT_GROUP 3
 
 typedef enum kind {
   K_HORIZONTAL,
@@ -107,8 +109,9 @@ typedef struct out {
   char *key, *summary, *evidence;
   const ps_source *s; /* NULL when not one source */
   int edge;           /* an external scanner of our hosts, not raised */
-  int folded;         /* taken into a distributed finding: not emitted */
+  int folded;         /* taken into another finding: not emitted */
   char port_label[24];
+  double attempts;    /* repeated refused: the source's attempts */
 } out;
 
 typedef struct outs {
@@ -1167,7 +1170,118 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
     free(ev.b);
     return -1;
   }
+  os->v[os->n - 1].attempts = v->contacts;
+  fmt_port(v->proto, v->port, os->v[os->n - 1].port_label,
+           sizeof(os->v[0].port_label));
   return 0;
+}
+
+static int by_service(const void *pa, const void *pb) {
+  const out *a = *(const out *const *)pa, *b = *(const out *const *)pb;
+  int c = nfh_addr_compare(&a->f.dst, &b->f.dst);
+  if (c)
+    return c;
+  if (a->f.proto != b->f.proto)
+    return a->f.proto < b->f.proto ? -1 : 1;
+  if (a->f.dst_port != b->f.dst_port)
+    return a->f.dst_port < b->f.dst_port ? -1 : 1;
+  return strcmp(a->key, b->key);
+}
+
+static int same_service(const out *a, const out *b) {
+  return nfh_addr_compare(&a->f.dst, &b->f.dst) == 0 &&
+         a->f.proto == b->f.proto && a->f.dst_port == b->f.dst_port;
+}
+
+/* Many sources hammering the same service is a connection flood (or a
+ * fleet of clients misconfigured alike): one finding, not one per
+ * source; the volumetric detector judges its size. */
+static int fold_repeats(outs *os) {
+  size_t n = 0;
+  for (size_t i = 0; i < os->n; i++)
+    n += os->v[i].k == K_REPEAT;
+  if (n < REPEAT_GROUP)
+    return 0;
+  out **r = malloc(n * sizeof(out *));
+  if (!r)
+    return -1;
+  n = 0;
+  for (size_t i = 0; i < os->n; i++)
+    if (os->v[i].k == K_REPEAT)
+      r[n++] = &os->v[i];
+  qsort(r, n, sizeof(out *), by_service);
+  /* Summaries go to a side list: appending to os would move r's
+   * targets. */
+  outs add = {0};
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n;) {
+    size_t j = i;
+    while (j < n && same_service(r[i], r[j]))
+      j++;
+    if (j - i >= REPEAT_GROUP) {
+      char dst[NFH_ADDR_STRLEN], a[NFH_ADDR_STRLEN], span[24], key[160];
+      nfh_addr_format(&r[i]->f.dst, dst, sizeof(dst));
+      double attempts = 0, top = 0;
+      uint64_t first = UINT64_MAX, last = 0;
+      buf sm = {0}, ev = {0};
+      bprintf(&ev, "{\"kind\": \"%s\", \"sources\": %zu, \"sample_sources\": [",
+              kind_name(K_REPEAT), j - i);
+      for (size_t k = i; k < j; k++) {
+        attempts += r[k]->attempts;
+        top = r[k]->f.score > top ? r[k]->f.score : top;
+        first = r[k]->f.first_ms < first ? r[k]->f.first_ms : first;
+        last = r[k]->f.last_ms > last ? r[k]->f.last_ms : last;
+        if (k - i < 10 && r[k]->s) {
+          nfh_addr_format(&r[k]->s->addr, a, sizeof(a));
+          bprintf(&ev, "%s\"%s\"", k > i ? ", " : "", a);
+        }
+        r[k]->folded = 1;
+      }
+      fmt_span((double)(last - first) / 1000 + 1, span, sizeof(span));
+      bprintf(&ev,
+              "], \"attempts\": %.0f, \"duration_s\": %.0f, \"note\": "
+              "\"many sources, one service: a connection flood or clients "
+              "misconfigured alike, not a scan\"}",
+              attempts, (double)(last - first) / 1000 + 1);
+      bprintf(&sm,
+              "%zu sources made %.0f mostly refused connection attempts to "
+              "%s %s in %s: a connection flood or clients misconfigured "
+              "alike, not a scan",
+              j - i, attempts, dst, r[i]->port_label, span);
+      snprintf(key, sizeof(key), "r|*|%s|%s", dst, r[i]->port_label);
+      grade_out go = {top, 0.8, NFH_SEV_LOW, 0};
+      nfh_finding f;
+      fill(&f, &go, NULL, NULL);
+      f.dst = r[i]->f.dst;
+      f.dst_port = r[i]->f.dst_port;
+      f.proto = r[i]->f.proto;
+      f.first_ms = first;
+      f.last_ms = last;
+      if (add_out(&add, K_REPEAT, NULL, key, &sm, &ev, &f) != 0) {
+        free(sm.b);
+        free(ev.b);
+        rc = -1;
+      }
+    }
+    i = j;
+  }
+  free(r);
+  for (size_t i = 0; rc == 0 && i < add.n; i++) {
+    if (os->n == os->cap) {
+      size_t cap = os->cap * 2;
+      out *grown = realloc(os->v, cap * sizeof(out));
+      if (!grown) {
+        rc = -1;
+        break;
+      }
+      os->v = grown;
+      os->cap = cap;
+    }
+    os->v[os->n++] = add.v[i];
+    add.v[i].key = add.v[i].summary = add.v[i].evidence = NULL;
+  }
+  free_outs(&add);
+  return rc;
 }
 
 /* ------------------------------------------------------------ a source */
@@ -1617,6 +1731,8 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
   }
   if (rc == 0)
     rc = report_distributed(&os, &ms, api, cfg, r, st);
+  if (rc == 0)
+    rc = fold_repeats(&os);
   /* Drop the findings a distributed one took in. */
   size_t kept = 0;
   for (size_t i = 0; i < os.n; i++) {

@@ -447,51 +447,96 @@ static void out_of_memory(ctx *x) {
   x->failed_memory = 1;
 }
 
+static double tmp_cpu; /* TEMP */
+#include <time.h>
+static double tmp_now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec*1e-9; }
+static int ps_on_conns_(void *arg, const nfh_conn *conns, size_t n);
+static FILE *tmp_dump; static int tmp_dump_init;
+static void tmp_dump_rec(uint32_t type, const void *p, uint64_t v) {
+  if (!tmp_dump_init) { tmp_dump_init = 1; if (getenv("PS_DUMP")) tmp_dump = fopen(getenv("PS_DUMP"), "wb"); }
+  if (!tmp_dump) return;
+  fwrite(&type, 4, 1, tmp_dump); fwrite(&v, 8, 1, tmp_dump);
+  if (type == 1) fwrite(p, sizeof(nfh_conn), v, tmp_dump);
+}
 static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
+  tmp_dump_rec(1, conns, n);
+  double t0 = tmp_now();
+  int rc = ps_on_conns_(arg, conns, n);
+  tmp_cpu += tmp_now() - t0;
+  return rc;
+}
+/* The run's tallies of one connection (their order does not matter). */
+static void tally(ctx *x, const nfh_conn *c) {
+  x->conns++;
+  uint32_t first_s = (uint32_t)(c->first_ms / 1000);
+  if (!x->run.run_start_s || first_s < x->run.run_start_s)
+    x->run.run_start_s = first_s;
+  if (c->proto != TCP)
+    return;
+  if (is_session(c)) {
+    x->run.expect_reply++;
+    x->run.replied += (c->flags & NFH_CONN_REPLY) != 0;
+  }
+  if (c->client_flags &&
+      c->client_packets / (c->sampling > 1 ? c->sampling : 1) > 4 &&
+      c->client_bytes > SYN_BYTES_MAX * c->client_packets) {
+    /* A client that sent this much data has ACKed: without any ACK
+     * flag, the exporter keeps one packet's flags, not the flow's.
+     * (Payload-sized only: a SYN flood sends many bare SYNs.) */
+    x->run.long_tcp++;
+    x->run.long_tcp_noack += !(c->client_flags & TH_ACK);
+  }
+}
+
+static void record_unreachable(ctx *x, const nfh_conn *c) {
+  x->unreachables++;
+  uint32_t samp = c->sampling > 1 ? c->sampling : 1;
+  /* Counters of sampled records are already scaled up. */
+  uint64_t count = c->server_packets / samp;
+  if (!count)
+    count = 1;
+  if (nfh__ps_store_unreachable(
+          x->store, &c->client, (c->flags & NFH_CONN_CLIENT_HOME) != 0,
+          &c->server, (c->flags & NFH_CONN_SERVER_HOME) != 0,
+          unreachable_from_target(c),
+          count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
+          (uint32_t)(c->first_ms / 1000), sampling_weight(samp)) != 0)
+    out_of_memory(x);
+}
+
+/* Connections go to the store in groups: classified first, then the
+ * group's contacts prefetched together (nfh__ps_store_prefetch), then
+ * recorded in their order, unreachables in their place among them. */
+static int ps_on_conns_(void *arg, const nfh_conn *conns, size_t n) {
   ctx *x = arg;
-  for (size_t i = 0; i < n; i++) {
-    const nfh_conn *c = &conns[i];
-    x->conns++;
-    uint32_t first_s = (uint32_t)(c->first_ms / 1000);
-    if (!x->run.run_start_s || first_s < x->run.run_start_s)
-      x->run.run_start_s = first_s;
-    if (c->proto == TCP && is_session(c)) {
-      x->run.expect_reply++;
-      x->run.replied += (c->flags & NFH_CONN_REPLY) != 0;
-    }
-    if (c->proto == TCP && c->client_flags &&
-        c->client_packets / (c->sampling > 1 ? c->sampling : 1) > 4 &&
-        c->client_bytes > SYN_BYTES_MAX * c->client_packets) {
-      /* A client that sent this much data has ACKed: without any ACK
-       * flag, the exporter keeps one packet's flags, not the flow's.
-       * (Payload-sized only: a SYN flood sends many bare SYNs.) */
-      x->run.long_tcp++;
-      x->run.long_tcp_noack += !(c->client_flags & TH_ACK);
-    }
-    if (c->proto == ICMP || c->proto == ICMP6) {
-      if (is_unreachable(c)) {
-        x->unreachables++;
-        uint32_t samp = c->sampling > 1 ? c->sampling : 1;
-        /* Counters of sampled records are already scaled up. */
-        uint64_t count = c->server_packets / samp;
-        if (!count)
-          count = 1;
-        if (nfh__ps_store_unreachable(
-                x->store, &c->client, (c->flags & NFH_CONN_CLIENT_HOME) != 0,
-                &c->server, (c->flags & NFH_CONN_SERVER_HOME) != 0,
-                unreachable_from_target(c),
-                count > UINT32_MAX ? UINT32_MAX : (uint32_t)count, first_s,
-                sampling_weight(samp)) != 0)
-          out_of_memory(x);
-        continue;
+  ps_contact cs[PS_PREFETCH_MAX];
+  const nfh_conn *unreach[PS_PREFETCH_MAX];
+  uint8_t at[PS_PREFETCH_MAX]; /* contacts recorded before unreach[k] */
+  for (size_t base = 0; base < n;) {
+    size_t m = n - base < PS_PREFETCH_MAX ? n - base : PS_PREFETCH_MAX;
+    size_t nc = 0, nu = 0;
+    for (size_t i = base; i < base + m; i++) {
+      const nfh_conn *c = &conns[i];
+      tally(x, c);
+      if ((c->proto == ICMP || c->proto == ICMP6) && is_unreachable(c)) {
+        at[nu] = (uint8_t)nc;
+        unreach[nu++] = c;
+      } else if (classify(c, &cs[nc]) == 0) {
+        nc++;
       }
     }
-    ps_contact o;
-    if (classify(c, &o) != 0)
-      continue;
-    x->contacts++;
-    if (nfh__ps_store_contact(x->store, &o) != 0)
-      out_of_memory(x);
+    base += m;
+    nfh__ps_store_prefetch(x->store, cs, nc);
+    size_t k = 0;
+    for (size_t j = 0; j <= nc; j++) {
+      while (k < nu && at[k] == j)
+        record_unreachable(x, unreach[k++]);
+      if (j == nc)
+        break;
+      x->contacts++;
+      if (nfh__ps_store_contact(x->store, &cs[j]) != 0)
+        out_of_memory(x);
+    }
   }
   return 0;
 }
@@ -500,6 +545,7 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
  * nfh__ps_store_sweep). */
 static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
   ctx *x = arg;
+  tmp_dump_rec(2, NULL, slot_end_ms);
   uint64_t hour = slot_end_ms / 3600000;
   if (hour != x->swept_hour) {
     if (x->swept_hour)
@@ -512,6 +558,19 @@ static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
 
 static int ps_finish(void *arg) {
   ctx *x = arg;
+  if (tmp_dump) fclose(tmp_dump), tmp_dump = NULL;
+  if (getenv("PS_TIME")) fprintf(stderr, "on_conns cpu %.3f s\n", tmp_cpu);
+  if (getenv("PS_STATS")) { /* TEMP */
+    size_t n; ps_source *const *src = nfh__ps_store_sources(x->store, &n);
+    uint64_t nt=0,nv=0,np=0,ng=0,hist[12]={0},chist[12]={0}; uint64_t nf=0, cnf=0;
+    for (size_t i=0;i<n;i++){ const ps_source*s=src[i]; nt+=s->ntargets; nv+=s->nservices; np+=s->nports; ng+=s->ngood;
+      int b=0; while ((1u<<b) < s->ntargets && b<11) b++; hist[b]++; chist[b]+=s->contacts;
+      int f = s->tn[1]||s->tn[2]||s->sn[1]||s->sn[2]||s->o_contacts[1]||s->o_contacts[2]||s->icmp_other; nf+=!f; if(!f) cnf+=s->contacts; }
+    fprintf(stderr,"conns %llu contacts %llu unreach %llu src %zu targets %llu services %llu ports %llu good %llu neverfailed %llu (contacts %llu)\n",
+      (unsigned long long)x->conns,(unsigned long long)x->contacts,(unsigned long long)x->unreachables,n,
+      (unsigned long long)nt,(unsigned long long)nv,(unsigned long long)np,(unsigned long long)ng,(unsigned long long)nf,(unsigned long long)cnf);
+    for(int b=0;b<12;b++) fprintf(stderr," <=%u: %llu src %llu contacts\n",1u<<b,(unsigned long long)hist[b],(unsigned long long)chist[b]);
+  }
   ps_run *r = &x->run;
   r->one_way = r->expect_reply >= x->cfg.oneway_min_conns &&
                (double)r->replied <

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "track.h"
+#include <stdio.h>
+static unsigned long tmp_cnt[8]; /* TEMP */
 
 #define NONE UINT32_MAX
 /* Port entries may exceed the exact services by this many, so that a
@@ -13,11 +15,46 @@
  * kept exactly: only the busy ones need one. */
 #define SKETCH_AFTER 8
 
+/* The sources' index: open addressing with linear probing, load at
+ * most one half. A slot holds the source's pointer beside its hash, so
+ * that finding a source costs the slot and the source, nothing more. */
+typedef struct src_slot {
+  uint32_t hash;
+  uint32_t i; /* index in src */
+  ps_source *s; /* NULL: empty */
+} src_slot;
+
+/* Blocks for the sources and their arrays: a power of two of bytes, at
+ * least 64 (a cache line, and every block starts on one) and at most
+ * 1 << POOL_MAX_SHIFT (larger ones come from malloc(3)), carved from big
+ * chunks, with a free list per size. Growing an array or dropping a
+ * source costs a pointer swap; malloc(3) spent more time searching its
+ * bins for the many small, growing arrays than the detector spent on
+ * the contacts themselves. The chunks go back when the store does. */
+#define POOL_MIN_SHIFT 6
+#define POOL_MAX_SHIFT 16
+#define POOL_CHUNK ((size_t)1 << 20)
+
+/* Sources have a size class of their own: a power of two would waste
+ * half a block on each. */
+#define POOL_SOURCE (POOL_MAX_SHIFT + 1)
+#define SOURCE_BLOCK ((sizeof(ps_source) + 63) & ~(size_t)63)
+
+typedef struct pool {
+  void *free[POOL_SOURCE + 1]; /* linked through their first word */
+  char *next;  /* the current chunk's unused part */
+  size_t left;
+  void **chunks;
+  size_t nchunks, cap_chunks;
+} pool;
+
 struct ps_store {
   ps_params p;
+  pool pool;
   ps_source **src;
   uint32_t nsrc, cap_src;
-  ps_index index;
+  src_slot *slots;
+  uint32_t cap_slots; /* power of two or 0 */
   uint64_t entries; /* targets + services of all sources */
   uint64_t evictions;
 };
@@ -44,9 +81,14 @@ static int addr_equal(const nfh_addr *a, const nfh_addr *b) {
   return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
-static uint32_t service_hash(uint32_t target, uint8_t proto, uint16_t port) {
-  return mix32((uint64_t)target << 24 ^ (uint64_t)proto << 16 ^ port ^
-               0x5bd1e995ull << 40);
+/* A service's hash derives from its target's address hash, not from
+ * the target's index, so that it is known before the target is found:
+ * a contact looks its service up first and finds the target through
+ * it. */
+static uint32_t service_hash(uint32_t target_hash, uint8_t proto,
+                             uint16_t port) {
+  return mix32((uint64_t)target_hash << 24 ^ (uint64_t)proto << 16 ^ port ^
+               0x5bd1e995ull << 56);
 }
 
 static uint32_t port_hash(uint8_t proto, uint16_t port) {
@@ -79,9 +121,87 @@ static uint32_t hash_of_service(const void *e, uint32_t i) {
 static uint32_t hash_of_port(const void *e, uint32_t i) {
   return ((const ps_port *)e)[i].hash;
 }
-static uint32_t hash_of_source(const void *e, uint32_t i) {
-  return (((ps_source *const *)e)[i])->hash;
+
+/* ---------------------------------------------------------------- pool */
+
+/* The size class of a block of 'bytes': its log2, rounded up. */
+static inline unsigned pool_class(size_t bytes) {
+  if (bytes <= (size_t)1 << POOL_MIN_SHIFT)
+    return POOL_MIN_SHIFT;
+  return (unsigned)(64 - __builtin_clzll((unsigned long long)bytes - 1));
 }
+
+static inline size_t class_size(unsigned k) {
+  return k == POOL_SOURCE ? SOURCE_BLOCK : (size_t)1 << k;
+}
+
+/* A block of class k (uninitialised) or NULL. */
+static void *pool_take(pool *p, unsigned k) {
+  size_t size = class_size(k);
+  void *b = p->free[k];
+  if (b) {
+    memcpy(&p->free[k], b, sizeof(void *));
+    return b;
+  }
+  if (p->left < size) {
+    if (p->nchunks == p->cap_chunks) {
+      size_t cap = p->cap_chunks ? p->cap_chunks * 2 : 16;
+      void **grown = realloc(p->chunks, cap * sizeof(void *));
+      if (!grown)
+        return NULL;
+      p->chunks = grown;
+      p->cap_chunks = cap;
+    }
+    char *c = aligned_alloc(64, POOL_CHUNK);
+    if (!c)
+      return NULL;
+    p->chunks[p->nchunks++] = c;
+    p->next = c;
+    p->left = POOL_CHUNK;
+  }
+  b = p->next;
+  p->next += size;
+  p->left -= size;
+  return b;
+}
+
+static void pool_give(pool *p, void *b, unsigned k) {
+  memcpy(b, &p->free[k], sizeof(void *));
+  p->free[k] = b;
+}
+
+/* A block of at least 'bytes' (uninitialised) or NULL; *got is set to
+ * its usable size. */
+static void *pool_get(pool *p, size_t bytes, size_t *got) {
+  unsigned k = pool_class(bytes);
+  if (k > POOL_MAX_SHIFT) {
+    *got = bytes;
+    return malloc(bytes);
+  }
+  *got = class_size(k);
+  return pool_take(p, k);
+}
+
+/* Returns a block; 'bytes' is any size that pool_get gave it for (its
+ * size class is all that counts). NULL is a no-op. */
+static void pool_put(pool *p, void *b, size_t bytes) {
+  if (!b)
+    return;
+  unsigned k = pool_class(bytes);
+  if (k > POOL_MAX_SHIFT)
+    free(b);
+  else
+    pool_give(p, b, k);
+}
+
+static void pool_free(pool *p) {
+  for (size_t i = 0; i < p->nchunks; i++)
+    free(p->chunks[i]);
+  free(p->chunks);
+  memset(p, 0, sizeof(*p));
+}
+
+/* ------------------------------------------------------------- indexes */
 
 static void index_put(ps_index *ix, uint32_t hash, uint32_t i) {
   uint32_t mask = ix->cap - 1;
@@ -93,17 +213,20 @@ static void index_put(ps_index *ix, uint32_t hash, uint32_t i) {
 
 /* Makes room for 'n' entries, rebuilding from the entries when the
  * index grows. Returns 0 or -1 (unchanged). */
-static int index_reserve(ps_index *ix, uint32_t n, const void *entries,
-                         uint32_t nentries, hash_of_fn hash_of) {
+static int index_reserve(pool *p, ps_index *ix, uint32_t n,
+                         const void *entries, uint32_t nentries,
+                         hash_of_fn hash_of) {
   if (ix->cap && n * 2 <= ix->cap)
     return 0;
   uint32_t cap = ix->cap ? ix->cap : 16;
   while (cap < n * 2)
     cap *= 2;
-  uint64_t *slots = calloc(cap, sizeof(uint64_t));
+  size_t got;
+  uint64_t *slots = pool_get(p, cap * sizeof(uint64_t), &got);
   if (!slots)
     return -1;
-  free(ix->slots);
+  memset(slots, 0, cap * sizeof(uint64_t));
+  pool_put(p, ix->slots, ix->cap * sizeof(uint64_t));
   ix->slots = slots;
   ix->cap = cap;
   for (uint32_t i = 0; i < nentries; i++)
@@ -112,9 +235,10 @@ static int index_reserve(ps_index *ix, uint32_t n, const void *entries,
 }
 
 /* index_reserve for a per-source table: nothing while it is small. */
-static int table_reserve(ps_index *ix, uint32_t n, const void *entries,
-                         uint32_t nentries, hash_of_fn hash_of) {
-  return n > LINEAR_MAX ? index_reserve(ix, n, entries, nentries, hash_of)
+static int table_reserve(pool *p, ps_index *ix, uint32_t n,
+                         const void *entries, uint32_t nentries,
+                         hash_of_fn hash_of) {
+  return n > LINEAR_MAX ? index_reserve(p, ix, n, entries, nentries, hash_of)
                         : 0;
 }
 
@@ -132,8 +256,8 @@ static void index_rebuild(ps_index *ix, const void *entries,
     index_put(ix, hash_of(entries, i), i);
 }
 
-static void index_free(ps_index *ix) {
-  free(ix->slots);
+static void index_free(pool *p, ps_index *ix) {
+  pool_put(p, ix->slots, ix->cap * sizeof(uint64_t));
   ix->slots = NULL;
   ix->cap = 0;
 }
@@ -156,13 +280,24 @@ static uint32_t find_target(const ps_source *s, const nfh_addr *a,
   return NONE;
 }
 
-static uint32_t find_service(const ps_source *s, uint32_t target,
-                             uint8_t proto, uint16_t port, uint32_t hash) {
+/* Whether service v is (target a, proto, port). */
+static inline int service_is(const ps_source *s, const ps_service *v,
+                             const nfh_addr *a, uint32_t target_hash,
+                             uint8_t proto, uint16_t port) {
+  const ps_target *t = &s->targets[v->target];
+  return v->proto == proto && v->port == port && t->hash == target_hash &&
+         addr_equal(&t->addr, a);
+}
+
+/* The service (target a, proto, port): 'hash' is service_hash() of the
+ * target's address hash 'target_hash'. */
+static uint32_t find_service(const ps_source *s, const nfh_addr *a,
+                             uint32_t target_hash, uint8_t proto,
+                             uint16_t port, uint32_t hash) {
   if (!s->sindex.cap) {
     for (uint32_t i = 0; i < s->nservices; i++) {
       const ps_service *v = &s->services[i];
-      if (v->hash == hash && v->target == target && v->proto == proto &&
-          v->port == port)
+      if (v->hash == hash && service_is(s, v, a, target_hash, proto, port))
         return i;
     }
     return NONE;
@@ -173,7 +308,7 @@ static uint32_t find_service(const ps_source *s, uint32_t target,
     if ((uint32_t)(x >> 32) != hash)
       continue;
     const ps_service *v = &s->services[(uint32_t)x - 1];
-    if (v->target == target && v->proto == proto && v->port == port)
+    if (service_is(s, v, a, target_hash, proto, port))
       return (uint32_t)x - 1;
   }
   return NONE;
@@ -199,18 +334,54 @@ static uint32_t find_port(const ps_source *s, uint8_t proto, uint16_t port,
   return NONE;
 }
 
-static uint32_t find_source(const ps_store *st, const nfh_addr *a,
-                            uint32_t hash) {
-  if (!st->index.cap)
-    return NONE;
-  uint32_t mask = st->index.cap - 1;
-  for (uint32_t k = hash & mask; st->index.slots[k]; k = (k + 1) & mask) {
-    uint64_t v = st->index.slots[k];
-    uint32_t i = (uint32_t)v - 1;
-    if ((uint32_t)(v >> 32) == hash && addr_equal(&st->src[i]->addr, a))
-      return i;
+static ps_source *find_source(const ps_store *st, const nfh_addr *a,
+                              uint32_t hash) {
+  if (!st->cap_slots)
+    return NULL;
+  uint32_t mask = st->cap_slots - 1;
+  for (uint32_t k = hash & mask; st->slots[k].s; k = (k + 1) & mask) {
+    const src_slot *x = &st->slots[k];
+    if (x->hash == hash && addr_equal(&x->s->addr, a))
+      return x->s;
   }
-  return NONE;
+  return NULL;
+}
+
+static void src_put(ps_store *st, uint32_t i) {
+  uint32_t mask = st->cap_slots - 1;
+  uint32_t k = st->src[i]->hash & mask;
+  while (st->slots[k].s)
+    k = (k + 1) & mask;
+  st->slots[k].hash = st->src[i]->hash;
+  st->slots[k].i = i;
+  st->slots[k].s = st->src[i];
+}
+
+/* Rebuilds the sources' index after sources were dropped. */
+static void src_rebuild(ps_store *st) {
+  if (!st->cap_slots)
+    return;
+  memset(st->slots, 0, st->cap_slots * sizeof(src_slot));
+  for (uint32_t i = 0; i < st->nsrc; i++)
+    src_put(st, i);
+}
+
+/* Makes room in the index for 'n' sources. Returns 0 or -1
+ * (unchanged). */
+static int src_reserve(ps_store *st, uint32_t n) {
+  if (st->cap_slots && n * 2 <= st->cap_slots)
+    return 0;
+  uint32_t cap = st->cap_slots ? st->cap_slots : 64;
+  while (cap < n * 2)
+    cap *= 2;
+  src_slot *slots = calloc(cap, sizeof(src_slot));
+  if (!slots)
+    return -1;
+  free(st->slots);
+  st->slots = slots;
+  st->cap_slots = cap;
+  src_rebuild(st);
+  return 0;
 }
 
 /* Grows an array of 'size'-byte elements to hold one more, doubling up
@@ -232,6 +403,31 @@ static int grow(void **array, uint32_t *cap, uint32_t n, size_t size,
   return 0;
 }
 
+/* grow() for a source's arrays, from the pool: the capacity is what the
+ * block holds, up to 'limit'. */
+static int pool_grow(pool *p, void **array, uint32_t *cap, uint32_t n,
+                     size_t size, uint32_t limit) {
+  if (n < *cap)
+    return 0;
+  uint32_t c = *cap ? *cap * 2 : 2;
+  if (c > limit)
+    c = limit;
+  if (c <= n)
+    return -1;
+  size_t got;
+  void *grown = pool_get(p, (size_t)c * size, &got);
+  if (!grown)
+    return -1;
+  if (got / size < limit)
+    c = (uint32_t)(got / size);
+  if (n)
+    memcpy(grown, *array, (size_t)n * size);
+  pool_put(p, *array, (size_t)*cap * size);
+  *array = grown;
+  *cap = c;
+  return 0;
+}
+
 /* ------------------------------------------------------- create/destroy */
 
 ps_store *nfh__ps_store_create(const ps_params *params) {
@@ -242,20 +438,21 @@ ps_store *nfh__ps_store_create(const ps_params *params) {
   return st;
 }
 
-static void source_free(ps_source *s) {
+static void source_free(ps_store *st, ps_source *s) {
   if (!s)
     return;
-  free(s->targets);
-  free(s->services);
-  free(s->ports);
-  index_free(&s->tindex);
-  index_free(&s->sindex);
-  index_free(&s->pindex);
+  pool *p = &st->pool;
+  pool_put(p, s->targets, (size_t)s->cap_targets * sizeof(ps_target));
+  pool_put(p, s->services, (size_t)s->cap_services * sizeof(ps_service));
+  pool_put(p, s->ports, (size_t)s->cap_ports * sizeof(ps_port));
+  index_free(p, &s->tindex);
+  index_free(p, &s->sindex);
+  index_free(p, &s->pindex);
   for (uint32_t i = 0; i < s->nsketches; i++)
     nfh_hll_destroy(s->sketches[i].hll);
   free(s->sketches);
-  free(s->good);
-  free(s);
+  pool_put(p, s->good, (size_t)s->cap_good * sizeof(uint32_t));
+  pool_give(p, s, POOL_SOURCE);
 }
 
 /* ------------------------------------------------------- known-good set */
@@ -284,7 +481,7 @@ static void good_put(uint32_t *set, uint32_t cap, uint32_t k) {
 }
 
 /* Adds a hash; returns 0 or -1 (memory: the set is unchanged). */
-static int good_add(ps_source *s, uint32_t hash) {
+static int good_add(ps_store *st, ps_source *s, uint32_t hash) {
   uint32_t k = good_key(hash);
   if (s->ngood >= GOOD_MAX) {
     memset(s->good, 0, s->cap_good * sizeof(uint32_t));
@@ -292,13 +489,15 @@ static int good_add(ps_source *s, uint32_t hash) {
   }
   if ((s->ngood + 1) * 2 > s->cap_good) {
     uint32_t cap = s->cap_good ? s->cap_good * 2 : 64;
-    uint32_t *set = calloc(cap, sizeof(uint32_t));
+    size_t got;
+    uint32_t *set = pool_get(&st->pool, cap * sizeof(uint32_t), &got);
     if (!set)
       return -1;
+    memset(set, 0, cap * sizeof(uint32_t));
     for (uint32_t i = 0; i < s->cap_good; i++)
       if (s->good[i])
         good_put(set, cap, s->good[i]);
-    free(s->good);
+    pool_put(&st->pool, s->good, s->cap_good * sizeof(uint32_t));
     s->good = set;
     s->cap_good = cap;
   }
@@ -312,10 +511,12 @@ static int good_add(ps_source *s, uint32_t hash) {
 void nfh__ps_store_destroy(ps_store *st) {
   if (!st)
     return;
+  if (getenv("PS_STATS")) fprintf(stderr, "contacts %lu newsrc %lu svc-found %lu tgt-found %lu succ %lu repeat-succ %lu evictions %lu\n", tmp_cnt[0], tmp_cnt[1], tmp_cnt[2], tmp_cnt[3], tmp_cnt[4], tmp_cnt[5], (unsigned long)st->evictions);
   for (uint32_t i = 0; i < st->nsrc; i++)
-    source_free(st->src[i]);
+    source_free(st, st->src[i]);
   free(st->src);
-  index_free(&st->index);
+  free(st->slots);
+  pool_free(&st->pool);
   free(st);
 }
 
@@ -419,7 +620,7 @@ static int evict(ps_store *st, uint32_t min_count, uint64_t max_entries) {
   while (k < st->nsrc && (k < min_count || st->entries > max_entries)) {
     ps_source *s = st->src[r[k].i];
     st->entries -= source_entries(s);
-    source_free(s);
+    source_free(st, s);
     st->src[r[k].i] = NULL;
     k++;
   }
@@ -430,7 +631,7 @@ static int evict(ps_store *st, uint32_t min_count, uint64_t max_entries) {
       st->src[n++] = st->src[i];
   st->evictions += st->nsrc - n;
   st->nsrc = n;
-  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+  src_rebuild(st);
   return 0;
 }
 
@@ -442,31 +643,33 @@ static void keep_within_entries(ps_store *st) {
 
 /* --------------------------------------------------------------- adding */
 
+/* The source of address a ('hash' its mix32(addr_hash64)), created when
+ * new. Returns NULL when out of memory. */
 static ps_source *get_source(ps_store *st, const nfh_addr *a, uint8_t home,
-                             uint32_t when) {
-  uint32_t h = mix32(addr_hash64(a));
-  uint32_t i = find_source(st, a, h);
-  if (i != NONE)
-    return st->src[i];
+                             uint32_t when, uint32_t hash) {
+  ps_source *s = find_source(st, a, hash);
+  if (s)
+    return s;
   if (st->nsrc >= st->p.max_sources &&
       evict(st, st->p.max_sources / 5 + 1, st->p.max_entries) != 0)
     return NULL;
   if (grow((void **)&st->src, &st->cap_src, st->nsrc, sizeof(ps_source *),
            UINT32_MAX / 2) != 0 ||
-      index_reserve(&st->index, st->nsrc + 1, st->src, st->nsrc,
-                    hash_of_source) != 0)
+      src_reserve(st, st->nsrc + 1) != 0)
     return NULL;
-  ps_source *s = calloc(1, sizeof(*s));
+  /* Pool blocks start on a cache line: a contact reads the first two. */
+  s = pool_take(&st->pool, POOL_SOURCE);
   if (!s)
     return NULL;
+  memset(s, 0, sizeof(*s));
   s->addr = *a;
   s->home = home;
-  s->hash = h;
+  s->hash = hash;
   s->first_s = s->last_s = when;
   s->sampling = 1;
   s->target_sketch = -1;
   st->src[st->nsrc] = s;
-  index_put(&st->index, h, st->nsrc);
+  src_put(st, st->nsrc);
   st->nsrc++;
   return s;
 }
@@ -499,9 +702,9 @@ static void touch(uint32_t *first, uint32_t *last, uint32_t f, uint32_t l) {
  * (memory). */
 static uint32_t add_target(ps_store *st, ps_source *s, const nfh_addr *a,
                            uint8_t home, uint32_t hash) {
-  if (grow((void **)&s->targets, &s->cap_targets, s->ntargets,
-           sizeof(ps_target), st->p.max_targets) != 0 ||
-      table_reserve(&s->tindex, s->ntargets + 1, s->targets, s->ntargets,
+  if (pool_grow(&st->pool, (void **)&s->targets, &s->cap_targets,
+                s->ntargets, sizeof(ps_target), st->p.max_targets) != 0 ||
+      table_reserve(&st->pool, &s->tindex, s->ntargets + 1, s->targets, s->ntargets,
                     hash_of_target) != 0)
     return NONE;
   ps_target *t = &s->targets[s->ntargets];
@@ -523,9 +726,9 @@ static uint32_t get_port(ps_store *st, ps_source *s, uint8_t proto,
     return i;
   uint32_t limit = st->p.max_services + EXTRA_PORTS;
   if (s->nports >= limit ||
-      grow((void **)&s->ports, &s->cap_ports, s->nports, sizeof(ps_port),
-           limit) != 0 ||
-      table_reserve(&s->pindex, s->nports + 1, s->ports, s->nports,
+      pool_grow(&st->pool, (void **)&s->ports, &s->cap_ports, s->nports,
+                sizeof(ps_port), limit) != 0 ||
+      table_reserve(&st->pool, &s->pindex, s->nports + 1, s->ports, s->nports,
                     hash_of_port) != 0)
     return NONE;
   ps_port *q = &s->ports[s->nports];
@@ -539,10 +742,11 @@ static uint32_t get_port(ps_store *st, ps_source *s, uint8_t proto,
 }
 
 static uint32_t add_service(ps_store *st, ps_source *s, uint32_t target,
-                            uint8_t proto, uint16_t port, uint32_t hash) {
-  if (grow((void **)&s->services, &s->cap_services, s->nservices,
-           sizeof(ps_service), st->p.max_services) != 0 ||
-      table_reserve(&s->sindex, s->nservices + 1, s->services, s->nservices,
+                            uint8_t proto, uint16_t port, uint32_t hash,
+                            uint32_t port_ix) {
+  if (pool_grow(&st->pool, (void **)&s->services, &s->cap_services,
+                s->nservices, sizeof(ps_service), st->p.max_services) != 0 ||
+      table_reserve(&st->pool, &s->sindex, s->nservices + 1, s->services, s->nservices,
                     hash_of_service) != 0)
     return NONE;
   ps_service *v = &s->services[s->nservices];
@@ -551,6 +755,7 @@ static uint32_t add_service(ps_store *st, ps_source *s, uint32_t target,
   v->proto = proto;
   v->port = port;
   v->hash = hash;
+  v->port_ix = port_ix;
   table_put(&s->sindex, hash, s->nservices);
   st->entries++;
   return s->nservices++;
@@ -571,7 +776,7 @@ static void target_class(ps_source *s, ps_target *t, uint8_t cls) {
 static void service_class(ps_source *s, ps_service *v, uint8_t cls) {
   if (cls <= v->cls)
     return;
-  uint32_t pi = find_port(s, v->proto, v->port, port_hash(v->proto, v->port));
+  uint32_t pi = v->port_ix;
   ps_target *t = &s->targets[v->target];
   if (v->cls) {
     t->n[v->cls]--;
@@ -618,9 +823,141 @@ static void seed_target_sketch(ps_source *s, uint32_t ti) {
   }
 }
 
+/* ------------------------------------------------------------ prefetch */
+
+/* Starts loading the line at p, and the one its 'len' bytes end in. */
+static inline void prefetch_span(const void *p, size_t len) {
+  __builtin_prefetch(p, 1, 3);
+  __builtin_prefetch((const char *)p + len - 1, 1, 3);
+}
+
+/* The stages walk every contact's chain one link at a time, all contacts
+ * at each stage, so that their cache misses overlap instead of following
+ * each other: source slot, source, service slot, service, then target
+ * and port. A stage reads what the one before started loading and takes
+ * the likely path (the first slot whose hash matches); recording the
+ * contact then finds it all in the cache. Nothing changes the store in
+ * between, so every pointer read is valid. */
+void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
+  const ps_source *src[PS_PREFETCH_MAX];
+  uint32_t hash[PS_PREFETCH_MAX];
+  const ps_service *svc[PS_PREFETCH_MAX];
+  if (n > PS_PREFETCH_MAX)
+    n = PS_PREFETCH_MAX;
+  uint32_t mask = st->cap_slots - 1;
+  for (size_t i = 0; i < n; i++) {
+    c[i].src_hash = addr_hash64(&c[i].src);
+    c[i].dst_hash = addr_hash64(&c[i].dst);
+    c[i].hashed = 1;
+    hash[i] = mix32(c[i].src_hash);
+    if (st->cap_slots)
+      __builtin_prefetch(&st->slots[hash[i] & mask], 0, 3);
+  }
+  for (size_t i = 0; i < n; i++) {
+    src[i] = NULL;
+    if (!st->cap_slots)
+      continue;
+    for (uint32_t k = hash[i] & mask; st->slots[k].s; k = (k + 1) & mask)
+      if (st->slots[k].hash == hash[i]) {
+        src[i] = st->slots[k].s;
+        prefetch_span(src[i], 128);
+        break;
+      }
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ps_source *s = src[i];
+    if (!s)
+      continue;
+    hash[i] = service_hash((uint32_t)c[i].dst_hash, c[i].proto, c[i].port);
+    if (s->sindex.cap)
+      __builtin_prefetch(&s->sindex.slots[hash[i] & (s->sindex.cap - 1)], 0,
+                         3);
+    else if (s->nservices)
+      prefetch_span(s->services, s->nservices * sizeof(ps_service));
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ps_source *s = src[i];
+    svc[i] = NULL;
+    if (!s)
+      continue;
+    if (s->sindex.cap) {
+      uint32_t m = s->sindex.cap - 1;
+      for (uint32_t k = hash[i] & m; s->sindex.slots[k]; k = (k + 1) & m)
+        if ((uint32_t)(s->sindex.slots[k] >> 32) == hash[i]) {
+          svc[i] = &s->services[(uint32_t)s->sindex.slots[k] - 1];
+          __builtin_prefetch(svc[i], 1, 3);
+          break;
+        }
+    } else {
+      for (uint32_t k = 0; k < s->nservices; k++)
+        if (s->services[k].hash == hash[i]) {
+          svc[i] = &s->services[k];
+          break;
+        }
+    }
+    if (svc[i])
+      continue;
+    /* A new service: its target, the known-good set and its port are
+     * looked up instead. */
+    uint32_t th = (uint32_t)c[i].dst_hash;
+    if (s->tindex.cap)
+      __builtin_prefetch(&s->tindex.slots[th & (s->tindex.cap - 1)], 0, 3);
+    else if (s->ntargets)
+      prefetch_span(s->targets, s->ntargets * sizeof(ps_target));
+    if (s->ngood)
+      __builtin_prefetch(&s->good[good_key(th) & (s->cap_good - 1)], 0, 3);
+    if (s->pindex.cap)
+      __builtin_prefetch(
+          &s->pindex.slots[port_hash(c[i].proto, c[i].port) &
+                           (s->pindex.cap - 1)],
+          0, 3);
+    else if (s->nports)
+      prefetch_span(s->ports, s->nports * sizeof(ps_port));
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ps_source *s = src[i];
+    const ps_service *v = svc[i];
+    if (v) {
+      prefetch_span(&s->targets[v->target], sizeof(ps_target));
+      if (v->port_ix != NONE)
+        prefetch_span(&s->ports[v->port_ix], sizeof(ps_port));
+      continue;
+    }
+    if (!s)
+      continue;
+    uint32_t th = (uint32_t)c[i].dst_hash;
+    if (s->tindex.cap) {
+      uint32_t m = s->tindex.cap - 1;
+      for (uint32_t k = th & m; s->tindex.slots[k]; k = (k + 1) & m)
+        if ((uint32_t)(s->tindex.slots[k] >> 32) == th) {
+          prefetch_span(&s->targets[(uint32_t)s->tindex.slots[k] - 1],
+                        sizeof(ps_target));
+          break;
+        }
+    }
+    if (s->pindex.cap) {
+      uint32_t ph = port_hash(c[i].proto, c[i].port);
+      uint32_t m = s->pindex.cap - 1;
+      for (uint32_t k = ph & m; s->pindex.slots[k]; k = (k + 1) & m)
+        if ((uint32_t)(s->pindex.slots[k] >> 32) == ph) {
+          prefetch_span(&s->ports[(uint32_t)s->pindex.slots[k] - 1],
+                        sizeof(ps_port));
+          break;
+        }
+    }
+  }
+}
+
+/* --------------------------------------------------------------- contact */
+
 int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   const ps_params *p = &st->p;
-  ps_source *s = get_source(st, &c->src, c->src_home, c->first_s);
+  tmp_cnt[0]++; uint32_t tmp_ns = st->nsrc;
+  uint64_t th = c->hashed ? c->dst_hash : addr_hash64(&c->dst);
+  uint32_t th32 = (uint32_t)th;
+  ps_source *s =
+      get_source(st, &c->src, c->src_home, c->first_s,
+                 mix32(c->hashed ? c->src_hash : addr_hash64(&c->src)));
   if (!s)
     return -1;
   touch(&s->first_s, &s->last_s, c->first_s, c->last_s);
@@ -632,9 +969,15 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     s->ack_conns++;
     s->ack_replied += c->replied != 0;
   }
-  uint64_t th = addr_hash64(&c->dst);
-  uint32_t ti = find_target(s, &c->dst, (uint32_t)th);
-  if (ti == NONE && good_has(s, (uint32_t)th)) {
+  /* The service first: a known one names its target and port, and most
+   * contacts are repeats. */
+  uint32_t sh = service_hash(th32, c->proto, c->port);
+  uint32_t si = find_service(s, &c->dst, th32, c->proto, c->port, sh);
+  uint32_t ti =
+      si != NONE ? s->services[si].target : find_target(s, &c->dst, th32);
+  tmp_cnt[1] += st->nsrc != tmp_ns; tmp_cnt[2] += si != NONE; tmp_cnt[3] += ti != NONE; tmp_cnt[4] += c->cls == PS_SUCC;
+  tmp_cnt[5] += si != NONE && c->cls == PS_SUCC && s->services[si].cls == PS_SUCC;
+  if (ti == NONE && good_has(s, th32)) {
     /* A host this source succeeded with before the sweep folded it. */
     if (c->cls == PS_SUCC) {
       uint32_t pi = get_port(st, s, c->proto, c->port);
@@ -647,7 +990,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     }
     /* It failed now: back as an entry, its first contact long made. */
     if (s->ntargets < p->max_targets) {
-      ti = add_target(st, s, &c->dst, c->dst_home, (uint32_t)th);
+      ti = add_target(st, s, &c->dst, c->dst_home, th32);
       if (ti == NONE)
         return -1;
       ps_target *t = &s->targets[ti];
@@ -658,7 +1001,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     }
   } else if (ti == NONE) {
     if (s->ntargets < p->max_targets) {
-      ti = add_target(st, s, &c->dst, c->dst_home, (uint32_t)th);
+      ti = add_target(st, s, &c->dst, c->dst_home, th32);
       if (ti == NONE)
         return -1;
       ps_target *t = &s->targets[ti];
@@ -698,21 +1041,23 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     target_class(s, t, c->cls);
   }
 
-  uint32_t pi = get_port(st, s, c->proto, c->port);
+  uint32_t pi = NONE;
+  if (si != NONE)
+    pi = s->services[si].port_ix;
+  if (pi == NONE) {
+    pi = get_port(st, s, c->proto, c->port);
+    if (si != NONE)
+      s->services[si].port_ix = pi;
+  }
   ps_port *q = pi != NONE ? &s->ports[pi] : NULL;
   if (q) {
     touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
     q->contacts += fresh;
   }
-  uint32_t si = NONE;
-  if (t) {
-    uint32_t sh = service_hash(ti, c->proto, c->port);
-    si = find_service(s, ti, c->proto, c->port, sh);
-    if (si == NONE && s->nservices < p->max_services) {
-      si = add_service(st, s, ti, c->proto, c->port, sh);
-      if (si == NONE)
-        return -1;
-    }
+  if (t && si == NONE && s->nservices < p->max_services) {
+    si = add_service(st, s, ti, c->proto, c->port, sh, pi);
+    if (si == NONE)
+      return -1;
   }
   if (si != NONE) {
     ps_service *v = &s->services[si];
@@ -771,7 +1116,8 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
                               uint32_t count, uint32_t when_s,
                               double weight) {
   const ps_params *p = &st->p;
-  ps_source *s = get_source(st, prober, prober_home, when_s);
+  ps_source *s = get_source(st, prober, prober_home, when_s,
+                            mix32(addr_hash64(prober)));
   if (!s)
     return -1;
   touch(&s->first_s, &s->last_s, when_s, when_s);
@@ -866,7 +1212,7 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
   uint32_t kept = 0;
   for (uint32_t i = 0; i < s->ntargets; i++) {
     ps_target *t = &s->targets[i];
-    if (foldable(t, cutoff_s) && good_add(s, t->hash) == 0) {
+    if (foldable(t, cutoff_s) && good_add(st, s, t->hash) == 0) {
       remap[i] = NONE;
       s->tn[PS_SUCC]--;
       continue;
@@ -883,13 +1229,11 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
     ps_service v = s->services[i];
     if (remap[v.target] == NONE) {
       s->sn[v.cls]--;
-      uint32_t pi = find_port(s, v.proto, v.port, port_hash(v.proto, v.port));
-      if (pi != NONE)
-        s->ports[pi].folded++;
+      if (v.port_ix != NONE)
+        s->ports[v.port_ix].folded++;
       continue;
     }
     v.target = remap[v.target];
-    v.hash = service_hash(v.target, v.proto, v.port);
     s->services[kv++] = v;
   }
   st->entries -= s->nservices - kv;
@@ -920,14 +1264,14 @@ void nfh__ps_store_sweep(ps_store *st, uint32_t now_s, uint32_t idle_s,
     if ((s->last_s < cutoff && never_failed(s)) ||
         (s->last_s < lone && failed_once(s))) {
       st->entries -= source_entries(s);
-      source_free(s);
+      source_free(st, s);
       continue;
     }
     fold_targets(st, s, cutoff);
     st->src[k++] = s;
   }
   st->nsrc = k;
-  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+  src_rebuild(st);
 }
 
 /* ------------------------------------------------------------ demotion */
@@ -946,8 +1290,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
       if (v->cls != PS_STRONG || !synonly_only(v->reasons))
         continue;
       ps_target *t = &s->targets[v->target];
-      uint32_t pi =
-          find_port(s, v->proto, v->port, port_hash(v->proto, v->port));
+      uint32_t pi = v->port_ix;
       t->n[PS_STRONG]--;
       t->n[PS_WEAK]++;
       s->sn[PS_STRONG]--;
@@ -1339,7 +1682,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
   uint8_t home = get_u8(r);
   if (r->failed)
     return -1;
-  ps_source *s = get_source(st, &a, home, 0);
+  ps_source *s = get_source(st, &a, home, 0, mix32(addr_hash64(&a)));
   if (!s)
     return -1;
   if (s->ntargets || s->nservices) {
@@ -1467,11 +1810,12 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     uint32_t ti = remap[tix];
     if (ti == NONE || l < horizon_s || s->nservices >= p->max_services)
       continue;
-    uint32_t sh = service_hash(ti, proto, port);
-    if (find_service(s, ti, proto, port, sh) != NONE)
+    const ps_target *lt = &s->targets[ti];
+    uint32_t sh = service_hash(lt->hash, proto, port);
+    if (find_service(s, &lt->addr, lt->hash, proto, port, sh) != NONE)
       continue;
     uint32_t pi = get_port(st, s, proto, port);
-    uint32_t si = add_service(st, s, ti, proto, port, sh);
+    uint32_t si = add_service(st, s, ti, proto, port, sh, pi);
     if (si == NONE) {
       free(remap);
       return -1;
@@ -1516,7 +1860,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     return -1;
   for (uint32_t i = 0; i < ngood; i++) {
     uint32_t h = get_u32(r);
-    if (r->failed || good_add(s, h) != 0)
+    if (r->failed || good_add(st, s, h) != 0)
       return -1;
   }
   if (r->failed)
@@ -1545,10 +1889,10 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
 
 static void store_clear(ps_store *st) {
   for (uint32_t i = 0; i < st->nsrc; i++)
-    source_free(st->src[i]);
+    source_free(st, st->src[i]);
   st->nsrc = 0;
   st->entries = 0;
-  index_rebuild(&st->index, st->src, 0, hash_of_source);
+  src_rebuild(st);
 }
 
 int nfh__ps_store_load(ps_store *st, const void *data, size_t len,
@@ -1580,12 +1924,12 @@ int nfh__ps_store_load(ps_store *st, const void *data, size_t len,
     if (s->last_s < horizon_s || (!s->ntargets && !s->icmp_other &&
                                   s->target_sketch < 0)) {
       st->entries -= source_entries(s);
-      source_free(s);
+      source_free(st, s);
     } else {
       st->src[k++] = s;
     }
   }
   st->nsrc = k;
-  index_rebuild(&st->index, st->src, st->nsrc, hash_of_source);
+  src_rebuild(st);
   return 0;
 }

@@ -106,7 +106,7 @@ typedef struct ps_target {
 
 typedef struct ps_service {
   uint32_t target; /* index in targets */
-  uint32_t hash;
+  uint32_t hash;   /* of the target's address, protocol and port */
   uint16_t port;
   uint8_t proto;
   uint8_t cls;
@@ -115,6 +115,7 @@ typedef struct ps_service {
   uint32_t contacts; /* connections */
   uint32_t fails;    /* of which failed */
   uint32_t refused;  /* of which refused by reset or unreachable */
+  uint32_t port_ix;  /* index in ports, UINT32_MAX when it has none */
 } ps_service;
 
 typedef struct ps_port {
@@ -144,39 +145,42 @@ typedef struct ps_index {
 } ps_index;
 
 typedef struct ps_source {
+  /* What every contact reads or writes comes first: these two cache
+   * lines (the struct is allocated on a line boundary). */
   nfh_addr addr;
   uint8_t home;
   uint8_t crossed_a, crossed_b; /* TRW declared it a scanner */
   uint32_t hash;
   uint32_t first_s, last_s;
-  uint32_t crossed_a_s, crossed_b_s; /* when */
   /* Data up to here was counted by an earlier run (the state): a run
    * over the same files again must not count its contacts twice. Not
    * saved: set when the source is loaded. */
   uint32_t replay_until_s;
+  uint32_t sampling;               /* largest 1-in-N seen */
+  uint32_t ack_conns, ack_replied; /* to judge reply visibility */
+  /* Past the exact caps: all targets' sketch (-1 until needed). */
+  int16_t target_sketch;
+  uint64_t contacts;
+
+  ps_target *targets;
+  ps_service *services;
+  ps_port *ports;
+  ps_index sindex;
+  uint32_t ntargets, cap_targets;
+  uint32_t nservices, cap_services;
+  uint32_t nports, cap_ports;
+
+  ps_index tindex;
+  ps_index pindex;
+  uint32_t crossed_a_s, crossed_b_s; /* when */
   double llr_a, llr_b;               /* log likelihood ratios */
   uint32_t first_contacts;           /* TRW steps */
-  uint32_t sampling;                 /* largest 1-in-N seen */
-  uint32_t ack_conns, ack_replied;   /* to judge reply visibility */
   uint32_t icmp_other; /* unreachables from hosts that were no target */
   uint32_t tn[4];      /* its targets by class (PS_WEAK..PS_SUCC) */
   uint32_t sn[4];      /* its services by class: a vertical scan fails on
                           many services of a target that answers on one */
-  uint64_t contacts;
 
-  ps_target *targets;
-  uint32_t ntargets, cap_targets;
-  ps_index tindex;
-  ps_service *services;
-  uint32_t nservices, cap_services;
-  ps_index sindex;
-  ps_port *ports;
-  uint32_t nports, cap_ports;
-  ps_index pindex;
-
-  /* Past the exact caps: all targets' sketch (-1 until needed), and
-   * contacts to targets not kept, by class. */
-  int16_t target_sketch;
+  /* Contacts to targets not kept (past the exact caps), by class. */
   uint32_t o_contacts[4];
   ps_sketch *sketches;
   uint32_t nsketches;
@@ -202,6 +206,10 @@ typedef struct ps_contact {
   uint32_t first_s, last_s;
   uint32_t sampling; /* 1 = unsampled */
   double weight;     /* TRW weight, (0, 1] */
+  /* The addresses' hashes, set by nfh__ps_store_prefetch (hashed 1);
+   * with hashed 0 nfh__ps_store_contact computes them. */
+  uint8_t hashed;
+  uint64_t src_hash, dst_hash;
 } ps_contact;
 
 typedef struct ps_store ps_store;
@@ -212,6 +220,17 @@ ps_store *nfh__ps_store_create(const ps_params *params);
 
 /* Frees the store and everything in it. NULL is a no-op. */
 void nfh__ps_store_destroy(ps_store *store);
+
+/* Contacts handed to nfh__ps_store_prefetch at a time, at most. */
+#define PS_PREFETCH_MAX 64
+
+/* Readies n contacts (at most PS_PREFETCH_MAX) that are about to be
+ * recorded, in this order and with nothing else in between but
+ * unreachables: sets their hashes and starts loading what recording
+ * them will touch (source, service, target and port entries) into the
+ * cache, so that the memory latency of many contacts overlaps. Only
+ * reads the store; it cannot fail. */
+void nfh__ps_store_prefetch(const ps_store *store, ps_contact *c, size_t n);
 
 /* Records one contact. May evict the least suspicious sources to stay
  * within the bounds. Returns 0, or -1 when out of memory (the store

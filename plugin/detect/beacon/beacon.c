@@ -1,0 +1,647 @@
+/* beacon.c - the beaconing detector's plugin glue; see beacon.h. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nfhunt/hll.h>
+#include <nfhunt/plugin.h>
+
+#include "beacon.h"
+#include "judge.h"
+#include "params.h"
+#include "score.h"
+#include "track.h"
+
+#define NAME "beaconing"
+#define TCP 6
+#define UDP 17
+#define ICMP 1
+#define ICMP6 58
+/* The state blob's hard cap: far above what the default limits fill
+ * (about 40 MB at worst), so only absurd settings reach it. */
+#define BLOB_LIMIT (512u << 20)
+
+/* A scored timeline. Its candidate's identity is copied in, so that the
+ * list sorts with qsort(3), which passes its comparator no context. */
+typedef struct pending {
+  uint32_t id;
+  nfh_addr client, server;
+  uint16_t port;
+  uint8_t proto;
+  int pass;   /* regular enough to report (else only counted) */
+  int folded; /* reported as part of a group (shared, poller) */
+  nfh__bcn_score score;
+  nfh__bcn_verdict verdict;
+} pending;
+
+/* The site's resolvers, learnt from the run's traffic: internal servers
+ * that internal clients query on port 53. Their own queries upstream are
+ * forwarding (a record refreshed every TTL looks periodic), not theirs.
+ * Kept per run: a resolver is busy in every run. */
+#define MAX_RESOLVERS 64
+
+typedef struct resolver {
+  nfh_addr addr;
+  uint32_t client; /* hash of the first client seen */
+  int confirmed;   /* a second client was seen */
+} resolver;
+
+typedef struct beacon {
+  const nfh_host_api *api;
+  nfh__bcn_params p;
+  nfh__bcn_track tk;
+  nfh__bcn_scratch scratch;
+  /* One timeline copied out for scoring. */
+  uint64_t *t;
+  uint32_t *cb, *sb;
+  resolver resolvers[MAX_RESOLVERS];
+  size_t nresolvers;
+  int oom_logged;
+} beacon;
+
+static void beacon_destroy(void *ctx) {
+  beacon *b = ctx;
+  if (!b)
+    return;
+  nfh__bcn_track_free(&b->tk);
+  nfh__bcn_scratch_free(&b->scratch);
+  free(b->t);
+  free(b->cb);
+  free(b->sb);
+  free(b);
+}
+
+static void *beacon_create(const nfh_host_api *api,
+                           const nfh_plugin_setting *settings, size_t n,
+                           const char **error) {
+  /* create() has no context to keep a message in when it fails: the text
+   * lives in thread-local storage until the next failed create. */
+  static __thread char message[200];
+  beacon *b = calloc(1, sizeof(*b));
+  if (!b) {
+    *error = "out of memory";
+    return NULL;
+  }
+  b->api = api;
+  if (nfh__bcn_params_parse(&b->p, settings, n, message, sizeof(message)) !=
+      0) {
+    *error = message;
+    free(b);
+    return NULL;
+  }
+  nfh__bcn_limits lim = {
+      .max_candidates = b->p.max_candidates,
+      .max_destinations = b->p.max_destinations,
+      .max_events = b->p.max_events,
+      .max_total_events = b->p.max_total_events,
+      .merge_ms = b->p.merge_ms,
+      .continuation_gap_ms = b->p.continuation_gap_ms,
+  };
+  size_t cap = b->p.max_events;
+  if (nfh__bcn_track_init(&b->tk, &lim) != 0 ||
+      nfh__bcn_scratch_init(&b->scratch, cap) != 0 ||
+      !(b->t = malloc(cap * sizeof(uint64_t))) ||
+      !(b->cb = malloc(cap * sizeof(uint32_t))) ||
+      !(b->sb = malloc(cap * sizeof(uint32_t)))) {
+    beacon_destroy(b);
+    *error = "out of memory";
+    return NULL;
+  }
+  return b;
+}
+
+/* Whether a connection can carry a beacon we score: TCP, UDP, or ICMP
+ * echo (ICMP errors answer someone else's packet). */
+static int watched_proto(const nfh_conn *c) {
+  if (c->proto == TCP || c->proto == UDP)
+    return 1;
+  if (c->proto == ICMP)
+    return c->server_port == 0x0800;
+  if (c->proto == ICMP6)
+    return c->server_port == 0x8000;
+  return 0;
+}
+
+static int allowed(const beacon *b, const nfh_addr *client,
+                   const nfh_addr *server, uint16_t port) {
+  const nfh_host_api *api = b->api;
+  return api->is_allowed(api->host, NAME, server, port) ||
+         api->is_allowed(api->host, NAME, client, -1);
+}
+
+static resolver *find_resolver(beacon *b, const nfh_addr *a) {
+  for (size_t i = 0; i < b->nresolvers; i++)
+    if (nfh_addr_compare(&b->resolvers[i].addr, a) == 0)
+      return &b->resolvers[i];
+  return NULL;
+}
+
+/* Notes that 'client' queried the internal server 'server' on port 53. */
+static void saw_resolver(beacon *b, const nfh_addr *server,
+                         const nfh_addr *client) {
+  uint32_t h = (uint32_t)nfh_hll_hash(client->bytes, 16);
+  resolver *r = find_resolver(b, server);
+  if (!r) {
+    if (b->nresolvers == MAX_RESOLVERS)
+      return;
+    r = &b->resolvers[b->nresolvers++];
+    r->addr = *server;
+    r->client = h;
+    r->confirmed = 0;
+    return;
+  }
+  if (r->client != h)
+    r->confirmed = 1;
+}
+
+/* Whether a serves at least two internal clients on port 53. */
+static int is_resolver(beacon *b, const nfh_addr *a) {
+  const resolver *r = find_resolver(b, a);
+  return r && r->confirmed;
+}
+
+static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
+  beacon *b = ctx;
+  uint64_t wstart = b->api->window_start_ms(b->api->host);
+  uint64_t midstream = wstart && b->p.midstream_ms ? wstart + b->p.midstream_ms
+                                                   : 0;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_conn *c = &conns[i];
+    if (!(c->flags & NFH_CONN_CLIENT_HOME) || !watched_proto(c))
+      continue;
+    nfh__bcn_track_host(&b->tk, &c->client, c->first_ms);
+    if (c->flags & NFH_CONN_SERVER_HOME) {
+      /* The site's own resolvers answer every host all day: never a
+       * beacon. Other internal servers only on request. */
+      if (c->server_port == 53) {
+        saw_resolver(b, &c->server, &c->client);
+        continue;
+      }
+      if (!b->p.internal)
+        continue;
+    }
+    int st = nfh__bcn_track_contact(&b->tk, &c->server, c->server_port,
+                                    c->proto, &c->client, c->first_ms);
+    if (st == 0 && !allowed(b, &c->client, &c->server, c->server_port))
+      st = nfh__bcn_track_conn(&b->tk, c, midstream);
+    if (st != 0 && !b->oom_logged) {
+      /* Memory ran short: the detector goes on with what it has. */
+      b->api->log(b->api->host, NFH_LOG_WARNING,
+                  "out of memory: some connections were not tracked");
+      b->oom_logged = 1;
+    }
+  }
+  nfh__bcn_track_enforce(&b->tk);
+  return 0;
+}
+
+/* Scores candidate c; returns 1 with *s and *sampled_reading set when
+ * its timeline is at least half as regular as min_regularity asks, else
+ * 0. */
+static int score_cand(beacon *b, const nfh__bcn_cand *c, nfh__bcn_score *s,
+                      int *sampled_reading) {
+  for (uint32_t i = 0; i < c->nev; i++) {
+    b->t[i] = c->ev[i].t_ms;
+    b->cb[i] = c->ev[i].cbytes;
+    b->sb[i] = c->ev[i].sbytes;
+  }
+  nfh__bcn_score_params sp = {
+      .min_beats = b->p.min_conns,
+      .min_span_ms = b->p.min_span_ms,
+      .min_periods = b->p.min_periods,
+      .min_period_ms = b->p.min_period_ms,
+      .max_period_ms = b->p.max_period_ms,
+      .max_missed = b->p.max_missed,
+      .merge_ms = b->p.merge_ms,
+      .sampled = 0,
+  };
+  nfh__bcn_analyse(b->t, b->cb, b->sb, c->nev, &sp, &b->scratch, s);
+  *sampled_reading = 0;
+  /* With sampled exporters, small connections vanish: also read the
+   * timeline as one with many missed beats, against its own (higher)
+   * chance level, and keep the better reading. */
+  if (c->sampled * 4 >= c->conns && c->sampled) {
+    nfh__bcn_score alt;
+    sp.sampled = 1;
+    nfh__bcn_analyse(b->t, b->cb, b->sb, c->nev, &sp, &b->scratch, &alt);
+    if (alt.analysed && (!s->analysed || alt.regularity > s->regularity)) {
+      *s = alt;
+      *sampled_reading = 1;
+    }
+  }
+  /* Half the bar: timelines this regular are not reported themselves,
+   * but count as clients beaconing like the reported ones (shared). */
+  return s->analysed && s->regularity >= b->p.min_regularity / 2;
+}
+
+static int same_dest(const pending *x, const pending *y) {
+  return x->port == y->port && x->proto == y->proto &&
+         nfh_addr_compare(&x->server, &y->server) == 0;
+}
+
+static int same_client_port(const pending *x, const pending *y) {
+  return x->port == y->port && x->proto == y->proto &&
+         nfh_addr_compare(&x->client, &y->client) == 0;
+}
+
+/* By destination, then score (descending). */
+static int by_dest(const void *pa, const void *pb) {
+  const pending *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->server, &b->server);
+  if (c)
+    return c;
+  if (a->port != b->port)
+    return a->port < b->port ? -1 : 1;
+  if (a->proto != b->proto)
+    return a->proto < b->proto ? -1 : 1;
+  if (a->verdict.score != b->verdict.score)
+    return a->verdict.score > b->verdict.score ? -1 : 1;
+  return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* By client, protocol, port, then period. */
+static int by_client(const void *pa, const void *pb) {
+  const pending *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->client, &b->client);
+  if (c)
+    return c;
+  if (a->proto != b->proto)
+    return a->proto < b->proto ? -1 : 1;
+  if (a->port != b->port)
+    return a->port < b->port ? -1 : 1;
+  if (a->score.period_s != b->score.period_s)
+    return a->score.period_s < b->score.period_s ? -1 : 1;
+  return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
+  char key[160], summary[512], evidence[2048];
+  nfh__bcn_describe(c, &pd->score, &pd->verdict, key, sizeof(key), summary,
+                    sizeof(summary), evidence, sizeof(evidence));
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = "beaconing";
+  f.key = key;
+  f.severity = pd->verdict.severity;
+  f.score = pd->verdict.score;
+  f.confidence = pd->verdict.confidence;
+  f.src = c->client;
+  f.dst = c->server;
+  f.dst_port = c->port;
+  f.proto = c->proto;
+  f.first_ms = c->first_ms;
+  f.last_ms = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
+  f.mitre = nfh__bcn_mitre(c->proto, c->port);
+  f.summary = summary;
+  f.evidence_json = evidence;
+  return b->api->emit(b->api->host, &f);
+}
+
+static int emit_group(beacon *b, const nfh__bcn_group *g) {
+  char key[160], summary[512], evidence[1024];
+  nfh__bcn_describe_group(g, key, sizeof(key), summary, sizeof(summary),
+                          evidence, sizeof(evidence));
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = "beaconing";
+  f.key = key;
+  f.severity = g->severity;
+  f.score = g->score;
+  f.confidence = g->confidence;
+  /* The side with many hosts stays family 0. */
+  if (g->poller)
+    f.src = g->addr;
+  else
+    f.dst = g->addr;
+  f.dst_port = g->port;
+  f.proto = g->proto;
+  f.first_ms = g->first_ms;
+  f.last_ms = g->last_ms;
+  f.mitre = nfh__bcn_mitre(g->proto, g->port);
+  f.summary = summary;
+  f.evidence_json = evidence;
+  return b->api->emit(b->api->host, &f);
+}
+
+typedef struct groups {
+  nfh__bcn_group *v;
+  size_t n, cap;
+  int failed; /* out of memory: nothing more is folded */
+} groups;
+
+/* Folds the passing entries of list[from..to) into a new group (poller
+ * or shared) of 'members' hosts and marks them. */
+static void fold(beacon *b, groups *gs, pending *list, size_t from,
+                 size_t to, unsigned members, int poller, double hosts) {
+  if (gs->failed)
+    return;
+  if (gs->n == gs->cap) {
+    size_t cap = gs->cap ? 2 * gs->cap : 8;
+    nfh__bcn_group *grown = realloc(gs->v, cap * sizeof(*grown));
+    if (!grown) {
+      gs->failed = 1;
+      return;
+    }
+    gs->v = grown;
+    gs->cap = cap;
+  }
+  nfh__bcn_group *g = &gs->v[gs->n++];
+  memset(g, 0, sizeof(*g));
+  g->poller = poller;
+  g->addr = poller ? list[from].client : list[from].server;
+  g->port = list[from].port;
+  g->proto = list[from].proto;
+  g->members = members;
+  g->hosts = hosts;
+  g->first_ms = UINT64_MAX;
+  g->severity = NFH_SEV_INFO;
+  double periods[64], best = 0, conf = 0, reg = 0;
+  size_t np = 0, k = 0;
+  for (size_t x = from; x < to; x++) {
+    if (!list[x].pass || list[x].folded)
+      continue;
+    const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, list[x].id);
+    list[x].folded = 1;
+    k++;
+    if (g->nsample < NFH__BCN_GROUP_SAMPLE)
+      g->sample[g->nsample++] = poller ? c->server : c->client;
+    if (np < 64)
+      periods[np++] = list[x].score.period_s;
+    g->conns += c->conns;
+    if (c->first_ms < g->first_ms)
+      g->first_ms = c->first_ms;
+    uint64_t last = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
+    if (last > g->last_ms)
+      g->last_ms = last;
+    if (list[x].verdict.score > best)
+      best = list[x].verdict.score;
+    if (list[x].verdict.severity > g->severity)
+      g->severity = list[x].verdict.severity;
+    conf += list[x].verdict.confidence;
+    reg += list[x].score.regularity;
+  }
+  qsort(periods, np, sizeof(double), cmp_double);
+  g->period_min = periods[0];
+  g->period_max = periods[np - 1];
+  g->period_median = periods[np / 2];
+  g->regularity_median = k ? reg / k : 0;
+  g->confidence = k ? conf / k : 0;
+  if (poller) {
+    if (g->severity > NFH_SEV_LOW)
+      g->severity = NFH_SEV_LOW;
+    g->score = 0.5 * best;
+  } else {
+    g->severity = NFH_SEV_INFO;
+    g->score = 0.3 * best;
+  }
+}
+
+static const nfh__bcn_cand *cand_of(const beacon *b, const pending *pd) {
+  return nfh__bcn_table_at(&b->tk.cands, pd->id);
+}
+
+/* Folds shared destinations, then pollers among what is left. */
+static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
+                        groups *gs) {
+  if (n < 2)
+    return; /* no group of one; qsort(3) must not see a NULL list */
+  qsort(list, n, sizeof(*list), by_dest);
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && same_dest(&list[i], &list[j]))
+      j++;
+    /* The period of the reported ones (their median), and the clients
+     * beaconing with it: reported, or regular at half the bar. With
+     * sampled exporters or early in a run, few clients of a keepalive
+     * are regular enough on their own; those beside them at the same
+     * period show it is one piece of software. */
+    double periods[64];
+    size_t npass = 0;
+    for (size_t x = i; x < j && npass < 64; x++)
+      if (list[x].pass)
+        periods[npass++] = list[x].score.period_s;
+    if (npass) {
+      qsort(periods, npass, sizeof(double), cmp_double);
+      double period = periods[npass / 2];
+      unsigned similar = 0;
+      for (size_t x = i; x < j; x++)
+        if (fabs(list[x].score.period_s - period) <= 0.15 * period)
+          similar++;
+      int busy = list[i].verdict.popular && similar >= 3;
+      if (busy || nfh__bcn_is_shared(&b->p, similar, hosts))
+        fold(b, gs, list, i, j, similar, 0, hosts);
+    }
+    i = j;
+  }
+  /* Pollers: one client's beacons on one port, by period; a run of
+   * poller_servers or more within 20% (end to end) of each other. A
+   * member of a shared destination is not counted again. */
+  qsort(list, n, sizeof(*list), by_client);
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && same_client_port(&list[i], &list[j]))
+      j++;
+    for (size_t a = i; a < j;) {
+      if (list[a].folded || !list[a].pass) {
+        a++;
+        continue;
+      }
+      size_t z = a + 1, k = 1;
+      while (z < j && list[z].score.period_s <= list[a].score.period_s * 1.2) {
+        if (list[z].pass && !list[z].folded)
+          k++;
+        z++;
+      }
+      if (k >= b->p.poller_servers) {
+        fold(b, gs, list, a, z, (unsigned)k, 1, hosts);
+        a = z;
+      } else {
+        a++;
+      }
+    }
+    i = j;
+  }
+}
+
+/* One output finding: a pending beacon, or a group (its index). */
+typedef struct output {
+  double score;
+  size_t pending;
+  long group; /* -1 for a pending beacon */
+} output;
+
+static int by_output_score(const void *pa, const void *pb) {
+  const output *a = pa, *b = pb;
+  if (a->score != b->score)
+    return a->score > b->score ? -1 : 1;
+  if (a->group != b->group)
+    return a->group < b->group ? -1 : 1;
+  return a->pending < b->pending ? -1 : a->pending > b->pending;
+}
+
+static int beacon_finish(void *ctx) {
+  beacon *b = ctx;
+  uint64_t wstart = b->api->window_start_ms(b->api->host);
+  uint64_t now = b->api->window_end_ms(b->api->host);
+  if (now == 0)
+    return 0; /* no data in this run: nothing is live, nothing expires */
+  /* A pair with too few beats to score is kept for two longest periods:
+   * long enough for the slowest beacon's next beat. */
+  nfh__bcn_track_expire(&b->tk, now, b->p.idle_ms, b->p.min_conns,
+                        2 * b->p.max_period_ms, b->p.dest_idle_ms);
+  double hosts = nfh__bcn_track_hosts(&b->tk);
+
+  /* Every live, regular timeline, judged. */
+  pending *list = NULL;
+  size_t np = 0, cap = 0;
+  for (uint32_t id = 0; id < b->tk.cands.used; id++) {
+    if (!nfh__bcn_table_live(&b->tk.cands, id))
+      continue;
+    const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, id);
+    if (c->nev < b->p.min_conns)
+      continue;
+    /* Live: a beat in this run, or not yet three periods overdue (a
+     * quick bound with the longest period first). */
+    int in_run = c->last_ms >= wstart;
+    if (!in_run && now - c->last_ms > 3 * b->p.max_period_ms)
+      continue;
+    if (allowed(b, &c->client, &c->server, c->port))
+      continue; /* allowlisted since it was tracked */
+    if ((c->proto == UDP || c->proto == TCP) && c->port == 53 &&
+        is_resolver(b, &c->client))
+      continue; /* the site's resolver forwarding: not its own beacon */
+    pending pd;
+    int sampled_reading;
+    if (!score_cand(b, c, &pd.score, &sampled_reading))
+      continue;
+    if (!in_run && (double)(now - c->last_ms) > 3000.0 * pd.score.period_s)
+      continue;
+    pd.pass = nfh__bcn_judge(&b->p, c, &pd.score,
+                             nfh__bcn_track_dest(&b->tk, &c->server, c->port,
+                                                 c->proto),
+                             hosts, sampled_reading, &pd.verdict);
+    pd.id = id;
+    pd.client = c->client;
+    pd.server = c->server;
+    pd.port = c->port;
+    pd.proto = c->proto;
+    pd.folded = 0;
+    if (np == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      pending *grown = realloc(list, ncap * sizeof(*grown));
+      if (!grown) {
+        b->api->log(b->api->host, NFH_LOG_ERROR,
+                    "out of memory while ranking findings");
+        free(list);
+        return -1;
+      }
+      list = grown;
+      cap = ncap;
+    }
+    list[np++] = pd;
+  }
+
+  /* Groups (shared destinations, pollers) fold into one finding each. */
+  groups gs = {NULL, 0, 0, 0};
+  fold_groups(b, list, np, hosts, &gs);
+  if (gs.failed)
+    b->api->log(b->api->host, NFH_LOG_WARNING,
+                "out of memory while grouping: some beacons are reported "
+                "one by one");
+
+  output *out = malloc((np + gs.n + 1) * sizeof(*out));
+  if (!out) {
+    b->api->log(b->api->host, NFH_LOG_ERROR,
+                "out of memory while ranking findings");
+    free(list);
+    free(gs.v);
+    return -1;
+  }
+  size_t no = 0;
+  for (size_t i = 0; i < np; i++)
+    if (list[i].pass && !list[i].folded &&
+        list[i].verdict.severity >= b->p.min_severity)
+      out[no++] = (output){list[i].verdict.score, i, -1};
+  for (size_t i = 0; i < gs.n; i++)
+    if (gs.v[i].severity >= b->p.min_severity)
+      out[no++] = (output){gs.v[i].score, 0, (long)i};
+  if (no > 1)
+    qsort(out, no, sizeof(*out), by_output_score);
+  if (no > b->p.max_findings) {
+    b->api->log(b->api->host, NFH_LOG_INFO,
+                "%zu beacons found, the %u strongest reported (max_findings)",
+                no, b->p.max_findings);
+    no = b->p.max_findings;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < no && rc == 0; i++) {
+    if (out[i].group >= 0)
+      rc = emit_group(b, &gs.v[out[i].group]);
+    else
+      rc = emit(b, cand_of(b, &list[out[i].pending]), &list[out[i].pending]);
+  }
+  b->api->log(b->api->host, NFH_LOG_DEBUG,
+              "%u pairs (%" PRIu64 " beats), %u destinations, %.0f internal "
+              "hosts; %zu regular (at half the bar), %zu groups, %zu "
+              "reported",
+              b->tk.cands.count, b->tk.total_events, b->tk.dests.count, hosts,
+              np, gs.n, no);
+  free(out);
+  free(list);
+  free(gs.v);
+  if (b->tk.evicted)
+    b->api->log(b->api->host, NFH_LOG_INFO,
+                "%" PRIu64 " candidates evicted for room (max_candidates, "
+                "max_total_events)",
+                b->tk.evicted);
+  return rc;
+}
+
+static int beacon_state_load(void *ctx, const void *data, size_t len) {
+  beacon *b = ctx;
+  int rc = nfh__bcn_track_load(&b->tk, data, len);
+  if (rc < 0)
+    b->api->log(b->api->host, NFH_LOG_WARNING,
+                "saved state is damaged or memory ran out; timelines start "
+                "afresh");
+  else if (rc > 0)
+    b->api->log(b->api->host, NFH_LOG_INFO,
+                "saved state has another format; timelines start afresh");
+  return 0;
+}
+
+static int beacon_state_save(void *ctx, void **data, size_t *len) {
+  beacon *b = ctx;
+  if (nfh__bcn_track_save(&b->tk, BLOB_LIMIT, data, len) != 0) {
+    b->api->log(b->api->host, NFH_LOG_ERROR,
+                "cannot save the state (out of memory or over %u MB)",
+                BLOB_LIMIT >> 20);
+    return -1;
+  }
+  return 0;
+}
+
+static const nfh_plugin_descriptor descriptor = {
+    .abi_version = NFH_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(nfh_plugin_descriptor),
+    .name = NAME,
+    .version = "1.0",
+    .description = "beaconing: regular call-backs from internal hosts "
+                   "(C2), across runs",
+    .wants = NFH_WANTS_CONNS,
+    .create = beacon_create,
+    .on_conns = beacon_on_conns,
+    .finish = beacon_finish,
+    .state_load = beacon_state_load,
+    .state_save = beacon_state_save,
+    .destroy = beacon_destroy,
+};
+
+const nfh_plugin_descriptor *nfh_plugin_entry(void) { return &descriptor; }

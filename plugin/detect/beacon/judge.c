@@ -1,0 +1,315 @@
+/* judge.c - scoring a beacon and writing its finding; see judge.h. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "judge.h"
+
+#define HOUR_MS 3600000.0
+
+static double clamp01(double x) {
+  return !(x > 0) ? 0 : x > 1 ? 1 : x;
+}
+
+int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
+                   const nfh__bcn_score *s, const nfh__bcn_dest *d,
+                   double hosts, int sampled_reading, nfh__bcn_verdict *v) {
+  memset(v, 0, sizeof(*v));
+  v->hosts = hosts;
+  v->clients = d ? d->nclients : 1;
+  if (v->clients == 0)
+    v->clients = 1;
+  v->saturated = d ? d->saturated : 0;
+  v->internal = (c->flags & NFH__BCN_SERVER_HOME) != 0;
+  v->quiet = nfh__bcn_params_quiet(p, c->proto, c->port);
+  v->sampled_share = c->conns ? (double)c->sampled / (double)c->conns : 0;
+  v->sampled_reading = sampled_reading;
+  int sampled = v->sampled_share >= 0.25;
+
+  /* Popularity: an absolute count or a share of the network (at least
+   * three clients, so that a lab of ten hosts does not make every pair
+   * popular). */
+  double n = v->saturated ? NFH__BCN_DEST_CLIENTS + 1 : v->clients;
+  int popular = n >= p->popular_hosts ||
+                (n >= 3 && hosts > 0 && n >= p->popular_share * hosts);
+  v->popular = popular;
+  v->required = p->min_regularity +
+                0.25 * clamp01(log(n) / log((double)NFH__BCN_DEST_CLIENTS));
+
+  double span_ms = s->span_s * 1000.0;
+  double span_f = log(span_ms / (0.5 * HOUR_MS)) / log(96.0);
+  double beats_f =
+      log((double)s->beats / (double)(p->min_conns ? p->min_conns : 1)) /
+      log(32.0);
+  v->duration = 0.5 * clamp01(span_f) + 0.5 * clamp01(beats_f);
+  v->rarity = 1.0 / (1.0 + (n - 1) / 4.0);
+  /* Sampled byte counts are packet counts times N: their spread says
+   * nothing, so they neither help nor hurt. */
+  v->bytes = sampled ? 0.5 : s->bytes_score;
+  double r = s->regularity;
+  double base = 0.55 * r + 0.15 * v->bytes + 0.10 * s->coverage +
+                0.20 * v->duration;
+  double score = 100 * base * (0.6 + 0.4 * v->rarity);
+  if (v->internal)
+    score *= 0.6;
+  if (v->popular)
+    score *= 0.5;
+  if (v->quiet)
+    score *= 0.3; /* ranked with the info it is reported as */
+  v->score = score > 100 ? 100 : score;
+
+  nfh_severity sev = NFH_SEV_LOW;
+  if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= 12)
+    sev = NFH_SEV_MEDIUM;
+  if (sev == NFH_SEV_MEDIUM && r >= 0.6 &&
+      span_ms >= (double)p->high_span_ms && n <= 2 && s->coverage >= 0.6 &&
+      (sampled || v->bytes >= 0.5) && v->score >= 60)
+    sev = NFH_SEV_HIGH;
+  if (sev == NFH_SEV_HIGH && r >= 0.75 &&
+      span_ms >= (double)p->critical_span_ms && n <= 1 &&
+      s->coverage >= 0.8 && !sampled && v->bytes >= 0.7 && v->score >= 75)
+    sev = NFH_SEV_CRITICAL;
+  if (v->internal && sev > NFH_SEV_MEDIUM)
+    sev = NFH_SEV_MEDIUM;
+  if (v->popular && sev > NFH_SEV_LOW)
+    sev = NFH_SEV_LOW;
+  /* Quiet services (NTP) are polled by every host, each from its own
+   * handful of pool addresses, so prevalence does not see how common
+   * they are: a fleet would raise one finding per host and server. */
+  if (v->quiet)
+    sev = NFH_SEV_INFO;
+  v->severity = sev;
+
+  double conf = 0.5 + 0.4 * r + 0.1 * clamp01((double)s->beats / 50.0);
+  conf *= 1 - 0.35 * v->sampled_share;
+  /* The engine guesses the client from the ports when no lone SYN tells
+   * (most short connections fit in one record): reliable towards a
+   * well-known port, less so between two high ports. */
+  if (c->conns && c->guessed * 2 > c->conns && c->port >= 1024)
+    conf *= 0.9;
+  if (span_ms < 2 * HOUR_MS)
+    conf *= 0.9;
+  v->confidence = conf < 0.05 ? 0.05 : conf > 0.99 ? 0.99 : conf;
+  /* A busy destination also needs twice the beats: its other clients
+   * have often not yet shown whether they beat alike (shared). */
+  if (popular && s->beats < 2 * (size_t)p->min_conns)
+    return 0;
+  return r >= v->required;
+}
+
+int nfh__bcn_is_shared(const nfh__bcn_params *p, unsigned k, double hosts) {
+  return k >= p->popular_hosts ||
+         (k >= 3 && hosts > 0 && k >= p->popular_share * hosts);
+}
+
+const char *nfh__bcn_mitre(uint8_t proto, uint16_t port) {
+  if (port == 53 && (proto == 17 || proto == 6))
+    return "T1071.004";
+  if (port == 853 && proto == 6)
+    return "T1071.004,T1573";
+  if (proto == 6 || proto == 17) {
+    static const uint16_t tls[] = {443, 8443, 465, 587, 636, 989, 990,
+                                   992, 993, 994, 995, 5061, 6697, 9443};
+    for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
+      if (tls[i] == port)
+        return "T1071,T1573";
+  }
+  return "T1071";
+}
+
+static const char *proto_name(uint8_t proto, char *buf, size_t len) {
+  switch (proto) {
+  case 6:
+    return "tcp";
+  case 17:
+    return "udp";
+  case 1:
+    return "icmp";
+  case 58:
+    return "icmp6";
+  default:
+    snprintf(buf, len, "ip%u", proto);
+    return buf;
+  }
+}
+
+/* "300 s", "15 min", "2.5 h" */
+static void fmt_period(double s, char *buf, size_t len) {
+  if (s < 600)
+    snprintf(buf, len, "%.0f s", s);
+  else if (s < 7200)
+    snprintf(buf, len, "%.0f min", s / 60);
+  else
+    snprintf(buf, len, "%.1f h", s / 3600);
+}
+
+static void fmt_span(double s, char *buf, size_t len) {
+  if (s < 3600)
+    snprintf(buf, len, "%.0f min", s / 60);
+  else if (s < 48 * 3600)
+    snprintf(buf, len, "%.1f h", s / 3600);
+  else
+    snprintf(buf, len, "%.1f days", s / 86400);
+}
+
+static void fmt_bytes(double b, char *buf, size_t len) {
+  if (b < 1000)
+    snprintf(buf, len, "%.0f B", b);
+  else if (b < 1e6)
+    snprintf(buf, len, "%.1f KB", b / 1e3);
+  else if (b < 1e9)
+    snprintf(buf, len, "%.1f MB", b / 1e6);
+  else
+    snprintf(buf, len, "%.1f GB", b / 1e9);
+}
+
+/* JSON numbers must be finite. */
+static double fin(double x) { return isfinite(x) ? x : 0; }
+
+/* "203.0.113.5:443", "[2001:db8::5]:443", "203.0.113.5:53/udp",
+ * "203.0.113.5 (icmp type 8)". */
+static void fmt_dest(const nfh_addr *server, uint8_t proto, uint16_t port,
+                     char *buf, size_t len) {
+  char addr[NFH_ADDR_STRLEN], pbuf[8];
+  nfh_addr_format(server, addr, sizeof(addr));
+  const char *name = proto_name(proto, pbuf, sizeof(pbuf));
+  int v6 = server->family == 6;
+  if (proto == 1 || proto == 58)
+    snprintf(buf, len, "%s (%s type %u)", addr, name, port >> 8);
+  else if (proto == 6)
+    snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+  else
+    snprintf(buf, len, v6 ? "[%s]:%u/%s" : "%s:%u/%s", addr, port, name);
+}
+
+void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
+                       const nfh__bcn_verdict *v, char *key, size_t keylen,
+                       char *summary, size_t sumlen, char *evidence,
+                       size_t evlen) {
+  char client[NFH_ADDR_STRLEN], server[NFH_ADDR_STRLEN], pbuf[8];
+  nfh_addr_format(&c->client, client, sizeof(client));
+  nfh_addr_format(&c->server, server, sizeof(server));
+  const char *proto = proto_name(c->proto, pbuf, sizeof(pbuf));
+  snprintf(key, keylen, "%s|%s|%s/%u", client, server, proto, c->port);
+
+  char dest[NFH_ADDR_STRLEN + 32];
+  fmt_dest(&c->server, c->proto, c->port, dest, sizeof(dest));
+
+  char period[32], span[32], bytes[32];
+  fmt_period(s->period_s, period, sizeof(period));
+  fmt_span(s->span_s, span, sizeof(span));
+  fmt_bytes(s->bytes_median, bytes, sizeof(bytes));
+  double jitter_pct = 100 * s->jitter;
+  char notes[200] = "";
+  size_t nl = 0;
+  if (v->internal)
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; internal server");
+  if (v->popular && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; popular destination (%s%u internal hosts)",
+                           v->saturated ? ">" : "", v->clients);
+  if (v->quiet && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; a service every host polls");
+  if (c->conns && c->replied * 5 < c->conns && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl, "; unanswered");
+  if (v->sampled_share > 0 && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; sampled 1:%u, beats and bytes estimated",
+                           c->max_sampling > 1 ? c->max_sampling : 1);
+  snprintf(summary, sumlen,
+           "%s beacons to %s every %s (\xc2\xb1%.0f%%) for %s, %" PRIu64
+           " connections of ~%s%s",
+           client, dest, period, jitter_pct, span, c->conns, bytes, notes);
+
+  char sampling[64] = "";
+  if (v->sampled_share > 0)
+    snprintf(sampling, sizeof(sampling), "\"sampling\": \"1:%u\", ",
+             c->max_sampling > 1 ? c->max_sampling : 1);
+  snprintf(
+      evidence, evlen,
+      "{\"period_s\": %.1f, \"jitter\": %.3f, \"skew\": %.3f, "
+      "\"connections\": %" PRIu64 ", \"beats\": %zu, "
+      "\"missed_beats\": %.0f, \"extra_share\": %.3f, "
+      "\"bytes_per_conn\": {\"median\": %.0f, \"mad\": %.0f, "
+      "\"client_median\": %.0f}, \"bytes_total\": %" PRIu64 ", "
+      "\"span_s\": %.0f, \"first_seen_ms\": %" PRIu64 ", "
+      "\"coverage\": %.3f, \"presence\": %.3f, "
+      "\"answered_share\": %.3f, %s\"sampled_share\": %.3f, "
+      "\"reading\": \"%s\", "
+      "\"prevalence\": {\"internal_clients\": %u, \"more\": %s, "
+      "\"internal_hosts\": %.0f, \"popular\": %s}, "
+      "\"server_internal\": %s, \"quiet_service\": %s, "
+      "\"scores\": {\"regularity\": %.3f, \"timing\": %.3f, "
+      "\"chance\": %.3f, \"tightness\": %.3f, \"bytes\": %.3f, "
+      "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f}}",
+      fin(s->period_s), fin(s->jitter), fin(s->skew), c->conns, s->beats,
+      fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
+      fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(s->span_s),
+      c->first_ms, fin(s->coverage), fin(s->presence),
+      c->conns ? (double)c->replied / (double)c->conns : 0, sampling,
+      fin(v->sampled_share),
+      v->sampled_reading ? "sampled"
+                         : (s->clustered ? "clustered" : "comb"),
+      v->clients, v->saturated ? "true" : "false", fin(v->hosts),
+      v->popular ? "true" : "false", v->internal ? "true" : "false",
+      v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
+      fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
+      fin(v->duration), fin(v->rarity));
+}
+
+void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
+                             size_t keylen, char *summary, size_t sumlen,
+                             char *evidence, size_t evlen) {
+  char addr[NFH_ADDR_STRLEN], pbuf[8];
+  nfh_addr_format(&g->addr, addr, sizeof(addr));
+  const char *proto = proto_name(g->proto, pbuf, sizeof(pbuf));
+  if (g->poller)
+    snprintf(key, keylen, "%s|poller|%s/%u", addr, proto, g->port);
+  else
+    snprintf(key, keylen, "shared|%s|%s/%u", addr, proto, g->port);
+  char period[32], lo[32], hi[32], range[80] = "";
+  fmt_period(g->period_median, period, sizeof(period));
+  fmt_period(g->period_min, lo, sizeof(lo));
+  fmt_period(g->period_max, hi, sizeof(hi));
+  if (strcmp(lo, hi) != 0)
+    snprintf(range, sizeof(range), " (%s to %s)", lo, hi);
+  if (g->poller) {
+    char what[48];
+    if (g->proto == 1 || g->proto == 58)
+      snprintf(what, sizeof(what), "%s type %u", proto, g->port >> 8);
+    else
+      snprintf(what, sizeof(what), "%s/%u", proto, g->port);
+    snprintf(summary, sumlen,
+             "%s polls %u servers on %s every %s%s: a monitor, most "
+             "likely",
+             addr, g->members, what, period, range);
+  } else {
+    char dest[NFH_ADDR_STRLEN + 32];
+    fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
+    snprintf(summary, sumlen,
+             "%u internal hosts beacon to %s every %s%s: a keepalive many "
+             "hosts share, most likely software",
+             g->members, dest, period, range);
+  }
+  char sample[NFH__BCN_GROUP_SAMPLE * (NFH_ADDR_STRLEN + 4) + 4] = "";
+  size_t sl = 0;
+  for (unsigned i = 0; i < g->nsample && sl < sizeof(sample); i++) {
+    char a[NFH_ADDR_STRLEN];
+    nfh_addr_format(&g->sample[i], a, sizeof(a));
+    sl += (size_t)snprintf(sample + sl, sizeof(sample) - sl, "%s\"%s\"",
+                           i ? ", " : "", a);
+  }
+  snprintf(evidence, evlen,
+           "{\"%s\": true, \"%s\": %u, \"%s\": [%s], "
+           "\"period_s\": %.1f, \"period_min_s\": %.1f, "
+           "\"period_max_s\": %.1f, \"regularity_median\": %.3f, "
+           "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f}",
+           g->poller ? "poller" : "shared", g->poller ? "servers" : "clients",
+           g->members, g->poller ? "sample_destinations" : "sample_sources",
+           sample, fin(g->period_median), fin(g->period_min),
+           fin(g->period_max), fin(g->regularity_median), g->conns,
+           fin(g->hosts));
+}

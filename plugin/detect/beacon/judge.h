@@ -1,0 +1,131 @@
+/*
+ * judge.h - from a regular timeline to a finding: rank, severity,
+ * confidence and the words a person reads.
+ *
+ * Score (0..100): 100 x (0.55 regularity + 0.15 bytes + 0.10 coverage +
+ * 0.20 duration) x (0.6 + 0.4 rarity), x 0.6 for an internal server,
+ * x 0.5 for a popular destination, x 0.3 for a quiet service. Duration
+ * grows with the logarithm of the span (30 min .. 48 h) and of the
+ * beats (min_conns .. 32x). Rarity is 1 for a destination one internal
+ * host uses, 1/(1 + (n-1)/4) for n.
+ *
+ * Severity:
+ *   low       regular above chance (min_regularity)
+ *   medium    regularity >= 0.45, span >= 1 h, >= 12 beats
+ *   high      regularity >= 0.6, span >= high_span, at most 2 internal
+ *             clients, coverage >= 0.6, bytes regular (>= 0.5) unless
+ *             sampled, score >= 60
+ *   critical  regularity >= 0.75, span >= critical_span, one client,
+ *             coverage >= 0.8, bytes >= 0.7, unsampled, score >= 75
+ * Groups (below): a destination many clients beacon to is one finding at
+ * info; a client polling many servers with one period one at low.
+ * Caps: a destination popular by contacts (popular_hosts internal
+ * clients, or at least 3 and popular_share of the internal hosts) is at
+ * most low: one host beaconing to a busy address (a CDN front) is worth
+ * a look, not an alarm. A quiet service (NTP by default) is info; an
+ * internal server at most medium.
+ *
+ * Confidence: 0.5 + 0.4 regularity + 0.1 (beats / 50, at most 1), lowered
+ * by up to 35% in proportion to the connections from sampled exporters
+ * (beats go missing, bytes are estimates), by 10% when most directions
+ * were guessed from ports towards a server port above 1023, and by 10%
+ * for a span under two hours.
+ */
+#ifndef NFH_BEACON_JUDGE_H
+#define NFH_BEACON_JUDGE_H
+
+#include <stddef.h>
+
+#include <nfhunt/finding.h>
+
+#include "params.h"
+#include "score.h"
+#include "track.h"
+
+typedef struct nfh__bcn_verdict {
+  nfh_severity severity;
+  double score;       /* 0..100 */
+  double confidence;  /* 0..1 */
+  double duration;    /* 0..1 */
+  double rarity;      /* 0..1 */
+  double bytes;       /* the bytes score used (0.5 when sampled) */
+  unsigned clients;   /* internal clients of the destination */
+  int saturated;      /* more clients than counted */
+  double hosts;       /* internal hosts seen (estimate) */
+  int popular;        /* popular by contacts */
+  int quiet;          /* a quiet service */
+  int internal;       /* internal server */
+  double sampled_share;
+  int sampled_reading; /* the sampled reading of the timeline won */
+  double required;     /* regularity this destination needs */
+} nfh__bcn_verdict;
+
+/* Judges candidate c whose timeline scored s; d is its destination's
+ * prevalence record (NULL: unknown, counted as one client) and hosts the
+ * internal hosts seen. Fills *v. Returns 1 when the timeline is regular
+ * enough for its destination: min_regularity, plus up to 0.25 more as
+ * the destination's internal clients grow to 16 (among many visitors of
+ * a busy site, one is regular by chance more often, and a busy site is
+ * less often C2) and, for a destination popular by contacts, twice
+ * min_conns beats; else 0. */
+int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
+                   const nfh__bcn_score *s, const nfh__bcn_dest *d,
+                   double hosts, int sampled_reading, nfh__bcn_verdict *v);
+
+/* Groups of beacons that are one thing, reported as one finding.
+ *
+ * Shared: a destination many internal clients beacon to. Software every
+ * installation runs (SaaS keepalives, agents, update checks, NTP pools)
+ * beacons from many hosts; an implant, from one or a few. Contact
+ * prevalence alone cannot tell a CDN address that hosts both a popular
+ * site and fronted C2, so the count is of clients that BEACON to it.
+ * Reported at info.
+ *
+ * Poller: one client that beacons to poller_servers or more servers on
+ * one port with one period (within 10%): a monitor checking its
+ * targets. An implant talks to one or two servers. Reported at low at
+ * most, so that a monitor of a hundred targets is one line. */
+#define NFH__BCN_GROUP_SAMPLE 8
+
+typedef struct nfh__bcn_group {
+  int poller;   /* 0: shared destination, 1: poller client */
+  nfh_addr addr; /* the destination (shared) or the client (poller) */
+  uint16_t port;
+  uint8_t proto;
+  unsigned members; /* clients (shared) or servers (poller) */
+  nfh_addr sample[NFH__BCN_GROUP_SAMPLE]; /* the other side, a sample */
+  unsigned nsample;
+  double period_median, period_min, period_max; /* seconds */
+  double regularity_median;
+  uint64_t conns, first_ms, last_ms;
+  double hosts;
+  nfh_severity severity;
+  double score, confidence;
+} nfh__bcn_group;
+
+/* Whether k clients beaconing to one destination make it shared: the
+ * popularity rule (popular_hosts, or popular_share of the internal hosts
+ * with at least 3) applied to the beaconing clients. */
+int nfh__bcn_is_shared(const nfh__bcn_params *p, unsigned k, double hosts);
+
+/* Writes key ("shared|SERVER|tcp/443" or "CLIENT|poller|tcp/443"),
+ * summary and evidence for a group, as nfh__bcn_describe does. */
+void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
+                             size_t keylen, char *summary, size_t sumlen,
+                             char *evidence, size_t evlen);
+
+/* The MITRE ATT&CK techniques for (proto, port): T1071 (application
+ * layer protocol), T1071.004 for DNS, plus T1573 (encrypted channel) on
+ * the usual TLS ports. A static string. */
+const char *nfh__bcn_mitre(uint8_t proto, uint16_t port);
+
+/* Writes the finding's key ("CLIENT|SERVER|tcp/443"), summary and
+ * evidence (a JSON object) into the buffers; text that does not fit is
+ * cut (the evidence buffer must be large enough for a complete object:
+ * 2048 bytes are). */
+void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
+                       const nfh__bcn_verdict *v, char *key, size_t keylen,
+                       char *summary, size_t sumlen, char *evidence,
+                       size_t evlen);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * table.h - a bounded hash table of fixed-size records, for the
+ * beaconing detector's candidates and destinations.
+ *
+ * Records live in one slab and are named by a 32-bit slot id. The table
+ * never holds more than 'max' records: a full table refuses to add, and
+ * the caller evicts first (nfh__bcn_table_sample gives random live slots
+ * for an approximated least-valuable eviction, as redis does for LRU:
+ * exact ordering would cost a list per table and buy little).
+ *
+ * Pointers returned by nfh__bcn_table_at are valid until the next add
+ * (which may move the slab); slot ids stay valid until removed.
+ */
+#ifndef NFH_BEACON_TABLE_H
+#define NFH_BEACON_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NFH__BCN_NIL UINT32_MAX
+
+/* A slot's bookkeeping, kept together so that walking a chain touches
+ * one cache line per step (the lookups of every connection are bound by
+ * cache misses, not by arithmetic). */
+typedef struct nfh__bcn_slot {
+  uint64_t hash;
+  uint32_t next; /* chain, or free list */
+  uint32_t live;
+} nfh__bcn_slot;
+
+typedef struct nfh__bcn_table {
+  size_t elem;         /* record size */
+  uint32_t max;        /* hard cap of live records */
+  uint32_t count;      /* live records */
+  uint32_t used;       /* slots ever handed out (ids < used) */
+  uint32_t cap;        /* slots allocated */
+  uint32_t free_head;  /* free slot list through slot[].next */
+  uint32_t nbuckets;   /* power of two */
+  uint8_t *slab;
+  nfh__bcn_slot *slot;
+  uint32_t *bucket;
+} nfh__bcn_table;
+
+/* Compares a stored record with a lookup key; non-zero when equal. */
+typedef int (*nfh__bcn_eq_fn)(const void *record, const void *key);
+
+/* Sets up an empty table of records of 'elem' bytes, at most 'max' of
+ * them. Returns 0, or -1 when out of memory (the table is then empty
+ * and safe to free). */
+int nfh__bcn_table_init(nfh__bcn_table *t, size_t elem, uint32_t max);
+
+/* Frees the table's memory (not anything the records point to). */
+void nfh__bcn_table_free(nfh__bcn_table *t);
+
+/* The slot of the record with this hash for which eq(record, key) holds,
+ * or NFH__BCN_NIL. */
+uint32_t nfh__bcn_table_find(const nfh__bcn_table *t, uint64_t hash,
+                             nfh__bcn_eq_fn eq, const void *key);
+
+/* Adds a zeroed record under 'hash' and returns its slot; NFH__BCN_NIL
+ * when the table is full (count == max) or memory ran out, the table
+ * then unchanged. */
+uint32_t nfh__bcn_table_add(nfh__bcn_table *t, uint64_t hash);
+
+/* Removes the record in a live slot; the slot id may be reused. */
+void nfh__bcn_table_remove(nfh__bcn_table *t, uint32_t id);
+
+/* The record in slot id (live or not: check nfh__bcn_table_live). */
+static inline void *nfh__bcn_table_at(const nfh__bcn_table *t, uint32_t id) {
+  return t->slab + (size_t)id * t->elem;
+}
+
+static inline int nfh__bcn_table_live(const nfh__bcn_table *t, uint32_t id) {
+  return id < t->used && t->slot[id].live;
+}
+
+/* A random live slot (from *rng, a xorshift state the caller keeps), or
+ * NFH__BCN_NIL when the table is empty. */
+uint32_t nfh__bcn_table_sample(const nfh__bcn_table *t, uint64_t *rng);
+
+#endif

@@ -1,0 +1,684 @@
+/* track.c - candidates, destinations and internal hosts; see track.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "track.h"
+
+#define HOUR_MS 3600000ull
+#define WEEK_MS (7 * 24 * HOUR_MS)
+#define HLL_PRECISION 12
+#define EVICT_SAMPLES 8
+#define TCP 6
+#define UDP 17
+#define TH_SYN 0x02u
+
+/* Blob format: magic, version, then the sections in order. A blob of
+ * another version is ignored (the detector starts afresh). */
+static const uint8_t MAGIC[8] = {'N', 'F', 'H', 'B', 'C', 'N', 0, 0};
+#define BLOB_VERSION 1u
+
+/* ------------------------------------------------------------- keys */
+
+typedef struct cand_key {
+  const nfh_addr *client, *server;
+  uint16_t port;
+  uint8_t proto;
+} cand_key;
+
+typedef struct dest_key {
+  const nfh_addr *server;
+  uint16_t port;
+  uint8_t proto;
+} dest_key;
+
+static int addr_eq(const nfh_addr *a, const nfh_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+static uint64_t hash_cand(const nfh_addr *client, const nfh_addr *server,
+                          uint16_t port, uint8_t proto) {
+  uint8_t k[37];
+  memcpy(k, client->bytes, 16);
+  k[16] = client->family;
+  memcpy(k + 17, server->bytes, 16);
+  k[33] = server->family;
+  k[34] = (uint8_t)(port >> 8);
+  k[35] = (uint8_t)port;
+  k[36] = proto;
+  return nfh_hll_hash(k, sizeof(k));
+}
+
+static uint64_t hash_dest(const nfh_addr *server, uint16_t port,
+                          uint8_t proto) {
+  uint8_t k[20];
+  memcpy(k, server->bytes, 16);
+  k[16] = server->family;
+  k[17] = (uint8_t)(port >> 8);
+  k[18] = (uint8_t)port;
+  k[19] = proto;
+  return nfh_hll_hash(k, sizeof(k));
+}
+
+static uint32_t hash_client(const nfh_addr *client) {
+  uint64_t h = nfh_hll_hash(client->bytes, 16);
+  return (uint32_t)(h ^ (h >> 32));
+}
+
+static int cand_eq(const void *rec, const void *key) {
+  const nfh__bcn_cand *c = rec;
+  const cand_key *k = key;
+  return c->port == k->port && c->proto == k->proto &&
+         addr_eq(&c->client, k->client) && addr_eq(&c->server, k->server);
+}
+
+static int dest_eq(const void *rec, const void *key) {
+  const nfh__bcn_dest *d = rec;
+  const dest_key *k = key;
+  return d->port == k->port && d->proto == k->proto &&
+         addr_eq(&d->server, k->server);
+}
+
+static nfh__bcn_cand *cand_at(const nfh__bcn_track *tk, uint32_t id) {
+  return nfh__bcn_table_at(&tk->cands, id);
+}
+
+static nfh__bcn_dest *dest_at(const nfh__bcn_track *tk, uint32_t id) {
+  return nfh__bcn_table_at(&tk->dests, id);
+}
+
+/* ------------------------------------------------------- life cycle */
+
+int nfh__bcn_track_init(nfh__bcn_track *tk, const nfh__bcn_limits *lim) {
+  memset(tk, 0, sizeof(*tk));
+  tk->lim = *lim;
+  tk->rng = 0x9e3779b97f4a7c15ull;
+  if (nfh__bcn_table_init(&tk->cands, sizeof(nfh__bcn_cand),
+                          lim->max_candidates) != 0 ||
+      nfh__bcn_table_init(&tk->dests, sizeof(nfh__bcn_dest),
+                          lim->max_destinations) != 0 ||
+      nfh_hll_create(HLL_PRECISION, &tk->hosts) != NFH_OK) {
+    nfh__bcn_track_free(tk);
+    return -1;
+  }
+  return 0;
+}
+
+static void cand_remove(nfh__bcn_track *tk, uint32_t id) {
+  nfh__bcn_cand *c = cand_at(tk, id);
+  tk->total_events -= c->nev;
+  free(c->ev);
+  c->ev = NULL;
+  nfh__bcn_table_remove(&tk->cands, id);
+}
+
+/* Empties the tracker but keeps its tables and limits. */
+static void track_clear(nfh__bcn_track *tk) {
+  for (uint32_t id = 0; id < tk->cands.used; id++)
+    if (nfh__bcn_table_live(&tk->cands, id))
+      cand_remove(tk, id);
+  for (uint32_t id = 0; id < tk->dests.used; id++)
+    if (nfh__bcn_table_live(&tk->dests, id))
+      nfh__bcn_table_remove(&tk->dests, id);
+  if (tk->hosts)
+    nfh_hll_clear(tk->hosts);
+  nfh_hll_destroy(tk->hosts_prev);
+  tk->hosts_prev = NULL;
+  tk->hosts_week = 0;
+  tk->data_ms = 0;
+  tk->total_events = 0;
+}
+
+void nfh__bcn_track_free(nfh__bcn_track *tk) {
+  for (uint32_t id = 0; id < tk->cands.used; id++)
+    if (nfh__bcn_table_live(&tk->cands, id))
+      free(cand_at(tk, id)->ev);
+  nfh__bcn_table_free(&tk->cands);
+  nfh__bcn_table_free(&tk->dests);
+  nfh_hll_destroy(tk->hosts);
+  nfh_hll_destroy(tk->hosts_prev);
+  memset(tk, 0, sizeof(*tk));
+}
+
+/* ----------------------------------------------------------- hosts */
+
+void nfh__bcn_track_host(nfh__bcn_track *tk, const nfh_addr *client,
+                         uint64_t t_ms) {
+  uint64_t week = t_ms / WEEK_MS;
+  if (week > tk->hosts_week) {
+    /* A new week: last week's sketch becomes the reference, so that
+     * hosts that left (DHCP churn) stop counting after two weeks. */
+    nfh_hll *fresh = NULL;
+    if (nfh_hll_create(HLL_PRECISION, &fresh) == NFH_OK) {
+      nfh_hll_destroy(tk->hosts_prev);
+      tk->hosts_prev = tk->hosts_week + 1 == week ? tk->hosts : NULL;
+      if (!tk->hosts_prev)
+        nfh_hll_destroy(tk->hosts);
+      tk->hosts = fresh;
+    }
+    tk->hosts_week = week;
+  }
+  nfh_hll_add(tk->hosts, client->bytes, 16);
+}
+
+double nfh__bcn_track_hosts(const nfh__bcn_track *tk) {
+  double now = tk->hosts ? nfh_hll_count(tk->hosts) : 0;
+  double prev = tk->hosts_prev ? nfh_hll_count(tk->hosts_prev) : 0;
+  return now > prev ? now : prev;
+}
+
+/* ---------------------------------------------------- destinations */
+
+const nfh__bcn_dest *nfh__bcn_track_dest(const nfh__bcn_track *tk,
+                                         const nfh_addr *server,
+                                         uint16_t port, uint8_t proto) {
+  dest_key k = {server, port, proto};
+  uint32_t id = nfh__bcn_table_find(&tk->dests, hash_dest(server, port, proto),
+                                    dest_eq, &k);
+  return id == NFH__BCN_NIL ? NULL : dest_at(tk, id);
+}
+
+/* Value of keeping a destination: many clients and recent use. */
+static double dest_value(const nfh__bcn_track *tk, const nfh__bcn_dest *d) {
+  double idle_h = tk->data_ms > d->last_ms
+                      ? (double)(tk->data_ms - d->last_ms) / HOUR_MS
+                      : 0;
+  return (d->nclients + 8.0 * d->saturated) / (1 + idle_h);
+}
+
+static void evict_dest(nfh__bcn_track *tk) {
+  uint32_t worst = NFH__BCN_NIL;
+  double worst_v = 0;
+  for (int i = 0; i < EVICT_SAMPLES; i++) {
+    uint32_t id = nfh__bcn_table_sample(&tk->dests, &tk->rng);
+    if (id == NFH__BCN_NIL)
+      return;
+    double v = dest_value(tk, dest_at(tk, id));
+    if (worst == NFH__BCN_NIL || v < worst_v) {
+      worst = id;
+      worst_v = v;
+    }
+  }
+  nfh__bcn_table_remove(&tk->dests, worst);
+}
+
+int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
+                           uint16_t port, uint8_t proto,
+                           const nfh_addr *client, uint64_t t_ms) {
+  if (tk->dests.max == 0)
+    return 0;
+  dest_key k = {server, port, proto};
+  uint64_t h = hash_dest(server, port, proto);
+  uint32_t id = nfh__bcn_table_find(&tk->dests, h, dest_eq, &k);
+  if (id == NFH__BCN_NIL) {
+    if (tk->dests.count >= tk->dests.max)
+      evict_dest(tk);
+    id = nfh__bcn_table_add(&tk->dests, h);
+    if (id == NFH__BCN_NIL)
+      return -1;
+    nfh__bcn_dest *d = dest_at(tk, id);
+    d->server = *server;
+    d->port = port;
+    d->proto = proto;
+  }
+  nfh__bcn_dest *d = dest_at(tk, id);
+  if (t_ms > d->last_ms)
+    d->last_ms = t_ms;
+  uint32_t ch = hash_client(client);
+  for (unsigned i = 0; i < d->nclients; i++)
+    if (d->clients[i] == ch)
+      return 0;
+  if (d->nclients < NFH__BCN_DEST_CLIENTS)
+    d->clients[d->nclients++] = ch;
+  else
+    d->saturated = 1;
+  return 0;
+}
+
+/* ------------------------------------------------------ candidates */
+
+/* Value of keeping a candidate: a long timeline, recently extended. */
+static double cand_value(const nfh__bcn_track *tk, const nfh__bcn_cand *c) {
+  double idle_h = tk->data_ms > c->last_ms
+                      ? (double)(tk->data_ms - c->last_ms) / HOUR_MS
+                      : 0;
+  return (double)c->nev / (1 + idle_h);
+}
+
+static void evict_cand(nfh__bcn_track *tk) {
+  uint32_t worst = NFH__BCN_NIL;
+  double worst_v = 0;
+  for (int i = 0; i < EVICT_SAMPLES; i++) {
+    uint32_t id = nfh__bcn_table_sample(&tk->cands, &tk->rng);
+    if (id == NFH__BCN_NIL)
+      return;
+    double v = cand_value(tk, cand_at(tk, id));
+    if (worst == NFH__BCN_NIL || v < worst_v) {
+      worst = id;
+      worst_v = v;
+    }
+  }
+  cand_remove(tk, worst);
+  tk->evicted++;
+}
+
+/* Drops the oldest 'n' events of a timeline. */
+static void drop_oldest(nfh__bcn_track *tk, nfh__bcn_cand *c, uint32_t n) {
+  if (n > c->nev)
+    n = c->nev;
+  memmove(c->ev, c->ev + n, (size_t)(c->nev - n) * sizeof(nfh__bcn_event));
+  c->nev -= n;
+  tk->total_events -= n;
+}
+
+static uint32_t add32(uint32_t a, uint64_t b) {
+  uint64_t s = (uint64_t)a + b;
+  return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* Puts a start into the timeline in time order. Returns 1 when it was
+ * an exact duplicate (the same connection read twice), else 0; -1 when
+ * out of memory. */
+static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
+                        uint64_t cb, uint64_t sb) {
+  uint32_t pos = c->nev;
+  while (pos > 0 && c->ev[pos - 1].t_ms > t)
+    pos--;
+  uint64_t merge = tk->lim.merge_ms;
+  if (pos > 0 && t - c->ev[pos - 1].t_ms < merge) {
+    nfh__bcn_event *e = &c->ev[pos - 1];
+    if (e->t_ms == t && e->cbytes == add32(0, cb) &&
+        e->sbytes == add32(0, sb))
+      return 1;
+    e->cbytes = add32(e->cbytes, cb);
+    e->sbytes = add32(e->sbytes, sb);
+    return 0;
+  }
+  if (pos < c->nev && c->ev[pos].t_ms - t < merge) {
+    /* Joins the beat that starts just after: the beat now starts here. */
+    nfh__bcn_event *e = &c->ev[pos];
+    e->t_ms = t;
+    e->cbytes = add32(e->cbytes, cb);
+    e->sbytes = add32(e->sbytes, sb);
+    return 0;
+  }
+  if (c->nev >= tk->lim.max_events) {
+    uint32_t q = tk->lim.max_events / 4;
+    if (q == 0)
+      q = 1;
+    if (pos < q)
+      return 0; /* older than what is kept */
+    /* Dropping a quarter at once keeps the cost of a full timeline at
+     * one memmove per max_events/4 connections. */
+    drop_oldest(tk, c, q);
+    pos -= q;
+  }
+  if (c->nev == c->cap_ev) {
+    uint32_t cap = c->cap_ev ? c->cap_ev * 2 : 4;
+    if (cap > tk->lim.max_events)
+      cap = tk->lim.max_events;
+    nfh__bcn_event *grown = realloc(c->ev, (size_t)cap * sizeof(*grown));
+    if (!grown)
+      return -1;
+    c->ev = grown;
+    c->cap_ev = cap;
+  }
+  memmove(c->ev + pos + 1, c->ev + pos,
+          (size_t)(c->nev - pos) * sizeof(nfh__bcn_event));
+  c->ev[pos].t_ms = t;
+  c->ev[pos].cbytes = add32(0, cb);
+  c->ev[pos].sbytes = add32(0, sb);
+  c->nev++;
+  tk->total_events++;
+  return 0;
+}
+
+int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
+                        uint64_t midstream_before) {
+  if (conn->last_ms > tk->data_ms)
+    tk->data_ms = conn->last_ms;
+  cand_key k = {&conn->client, &conn->server, conn->server_port,
+                conn->proto};
+  uint64_t h = hash_cand(&conn->client, &conn->server, conn->server_port,
+                         conn->proto);
+  uint32_t id = nfh__bcn_table_find(&tk->cands, h, cand_eq, &k);
+  if (id == NFH__BCN_NIL) {
+    if (tk->cands.max == 0)
+      return 0;
+    if (tk->cands.count >= tk->cands.max)
+      evict_cand(tk);
+    id = nfh__bcn_table_add(&tk->cands, h);
+    if (id == NFH__BCN_NIL)
+      return -1;
+    nfh__bcn_cand *c = cand_at(tk, id);
+    c->client = conn->client;
+    c->server = conn->server;
+    c->port = conn->server_port;
+    c->proto = conn->proto;
+    c->first_ms = conn->first_ms;
+    if (conn->flags & NFH_CONN_SERVER_HOME)
+      c->flags |= NFH__BCN_SERVER_HOME;
+  }
+  nfh__bcn_cand *c = cand_at(tk, id);
+  uint64_t cb = conn->client_bytes, sb = conn->server_bytes;
+
+  /* The same session going on: its next piece after a run ended it, or
+   * a keepalive after an idle spell that the exporter's inactive
+   * timeout cut off. A new TCP connection needs a SYN and almost always
+   * a fresh client port; without a SYN the same 5-tuple is the same
+   * session whatever the gap. ICMP has no client port to tell. */
+  int same_tuple = c->nev && (conn->proto == TCP || conn->proto == UDP) &&
+                   conn->client_port == c->last_client_port &&
+                   conn->first_ms >= c->last_ms;
+  int flags_known = (conn->client_flags | conn->server_flags) != 0;
+  int continues = 0;
+  if (same_tuple && conn->proto == TCP && flags_known)
+    continues = !(conn->client_flags & TH_SYN); /* a SYN: port reused */
+  else if (same_tuple)
+    continues =
+        conn->first_ms <= c->last_end_ms + tk->lim.continuation_gap_ms;
+  /* A TCP session already open when the run's data begins. */
+  if (!continues && conn->proto == TCP && midstream_before &&
+      conn->first_ms < midstream_before && !(conn->client_flags & TH_SYN) &&
+      (conn->client_flags | conn->server_flags))
+    continues = 1;
+  if (continues) {
+    if (conn->last_ms > c->last_end_ms)
+      c->last_end_ms = conn->last_ms;
+    c->last_client_port = conn->client_port;
+    c->bytes += cb + sb;
+    return 0;
+  }
+
+  int r = timeline_add(tk, c, conn->first_ms, cb, sb);
+  if (r < 0)
+    return -1;
+  if (r == 1)
+    return 0; /* read twice: count it once */
+  c->conns++;
+  c->bytes += cb + sb;
+  if (conn->first_ms < c->first_ms)
+    c->first_ms = conn->first_ms;
+  if (conn->first_ms >= c->last_ms) {
+    c->last_ms = conn->first_ms;
+    c->last_client_port = conn->client_port;
+    c->last_end_ms = conn->last_ms;
+  }
+  if (conn->flags & NFH_CONN_SAMPLED)
+    c->sampled = add32(c->sampled, 1);
+  if (conn->flags & NFH_CONN_REPLY)
+    c->replied = add32(c->replied, 1);
+  if (conn->flags & NFH_CONN_DIRECTION_GUESSED)
+    c->guessed = add32(c->guessed, 1);
+  if (conn->sampling > c->max_sampling)
+    c->max_sampling = conn->sampling;
+  return 0;
+}
+
+void nfh__bcn_track_enforce(nfh__bcn_track *tk) {
+  while (tk->total_events > tk->lim.max_total_events &&
+         tk->cands.count > 0) {
+    uint32_t big = NFH__BCN_NIL;
+    for (int i = 0; i < EVICT_SAMPLES; i++) {
+      uint32_t id = nfh__bcn_table_sample(&tk->cands, &tk->rng);
+      if (id != NFH__BCN_NIL &&
+          (big == NFH__BCN_NIL || cand_at(tk, id)->nev > cand_at(tk, big)->nev))
+        big = id;
+    }
+    if (big == NFH__BCN_NIL)
+      return;
+    nfh__bcn_cand *c = cand_at(tk, big);
+    if (c->nev <= 16) {
+      cand_remove(tk, big);
+      tk->evicted++;
+    } else {
+      drop_oldest(tk, c, c->nev / 2);
+    }
+  }
+}
+
+void nfh__bcn_track_expire(nfh__bcn_track *tk, uint64_t now_ms,
+                           uint64_t idle_ms, uint32_t sparse,
+                           uint64_t sparse_idle_ms, uint64_t dest_idle_ms) {
+  for (uint32_t id = 0; id < tk->cands.used; id++) {
+    if (!nfh__bcn_table_live(&tk->cands, id))
+      continue;
+    const nfh__bcn_cand *c = cand_at(tk, id);
+    uint64_t limit = c->nev < sparse ? sparse_idle_ms : idle_ms;
+    if (now_ms > c->last_ms && now_ms - c->last_ms > limit)
+      cand_remove(tk, id);
+  }
+  for (uint32_t id = 0; id < tk->dests.used; id++) {
+    if (!nfh__bcn_table_live(&tk->dests, id))
+      continue;
+    const nfh__bcn_dest *d = dest_at(tk, id);
+    if (now_ms > d->last_ms && now_ms - d->last_ms > dest_idle_ms)
+      nfh__bcn_table_remove(&tk->dests, id);
+  }
+}
+
+/* ------------------------------------------------------------ blob */
+
+static void put_addr(nfh__bcn_wbuf *w, const nfh_addr *a) {
+  nfh__bcn_put_u8(w, a->family);
+  nfh__bcn_put_bytes(w, a->bytes, 16);
+}
+
+static int get_addr(nfh__bcn_rbuf *r, nfh_addr *a) {
+  a->family = nfh__bcn_get_u8(r);
+  nfh__bcn_get_bytes(r, a->bytes, 16);
+  return !r->failed && (a->family == 4 || a->family == 6);
+}
+
+static void put_hll(nfh__bcn_wbuf *w, const nfh_hll *h) {
+  size_t n = h ? nfh_hll_serialized_size(h) : 0;
+  uint8_t buf[(1u << HLL_PRECISION) + 64];
+  size_t written = 0;
+  if (n > sizeof(buf) ||
+      (n && nfh_hll_serialize(h, buf, sizeof(buf), &written) != NFH_OK))
+    written = 0;
+  nfh__bcn_put_u32(w, (uint32_t)written);
+  nfh__bcn_put_bytes(w, buf, written);
+}
+
+static int get_hll(nfh__bcn_rbuf *r, nfh_hll **out) {
+  *out = NULL;
+  uint32_t n = nfh__bcn_get_u32(r);
+  const uint8_t *p = nfh__bcn_get_span(r, n);
+  if (!p)
+    return -1;
+  if (n == 0)
+    return 0;
+  return nfh_hll_deserialize(p, n, out) == NFH_OK ? 0 : -1;
+}
+
+int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
+                        void **data, size_t *len) {
+  nfh__bcn_wbuf w;
+  memset(&w, 0, sizeof(w));
+  w.limit = limit;
+  *data = NULL;
+  *len = 0;
+  nfh__bcn_put_bytes(&w, MAGIC, sizeof(MAGIC));
+  nfh__bcn_put_u32(&w, BLOB_VERSION);
+  nfh__bcn_put_u64(&w, tk->data_ms);
+  nfh__bcn_put_u64(&w, tk->hosts_week);
+  put_hll(&w, tk->hosts);
+  put_hll(&w, tk->hosts_prev);
+
+  nfh__bcn_put_u32(&w, tk->dests.count);
+  for (uint32_t id = 0; id < tk->dests.used; id++) {
+    if (!nfh__bcn_table_live(&tk->dests, id))
+      continue;
+    const nfh__bcn_dest *d = dest_at(tk, id);
+    put_addr(&w, &d->server);
+    nfh__bcn_put_u16(&w, d->port);
+    nfh__bcn_put_u8(&w, d->proto);
+    nfh__bcn_put_u8(&w, d->saturated);
+    nfh__bcn_put_u64(&w, d->last_ms);
+    nfh__bcn_put_u8(&w, d->nclients);
+    for (unsigned i = 0; i < d->nclients; i++)
+      nfh__bcn_put_u32(&w, d->clients[i]);
+  }
+
+  nfh__bcn_put_u32(&w, tk->cands.count);
+  for (uint32_t id = 0; id < tk->cands.used; id++) {
+    if (!nfh__bcn_table_live(&tk->cands, id))
+      continue;
+    const nfh__bcn_cand *c = cand_at(tk, id);
+    put_addr(&w, &c->client);
+    put_addr(&w, &c->server);
+    nfh__bcn_put_u16(&w, c->port);
+    nfh__bcn_put_u8(&w, c->proto);
+    nfh__bcn_put_u8(&w, c->flags);
+    nfh__bcn_put_u16(&w, c->last_client_port);
+    nfh__bcn_put_u64(&w, c->first_ms);
+    nfh__bcn_put_u64(&w, c->last_ms);
+    nfh__bcn_put_u64(&w, c->last_end_ms);
+    nfh__bcn_put_u64(&w, c->conns);
+    nfh__bcn_put_u64(&w, c->bytes);
+    nfh__bcn_put_u32(&w, c->sampled);
+    nfh__bcn_put_u32(&w, c->replied);
+    nfh__bcn_put_u32(&w, c->guessed);
+    nfh__bcn_put_u32(&w, c->max_sampling);
+    /* Events after a gap that does not fit 32 bits of milliseconds
+     * (49 days, beyond any idle expiry) are not worth keeping: only the
+     * events after the last such gap are written. */
+    uint32_t from = 0;
+    for (uint32_t i = 1; i < c->nev; i++)
+      if (c->ev[i].t_ms - c->ev[i - 1].t_ms > UINT32_MAX)
+        from = i;
+    nfh__bcn_put_u32(&w, c->nev - from);
+    uint64_t prev = c->nev ? c->ev[from].t_ms : 0;
+    nfh__bcn_put_u64(&w, prev);
+    for (uint32_t i = from; i < c->nev; i++) {
+      nfh__bcn_put_u32(&w, (uint32_t)(c->ev[i].t_ms - prev));
+      prev = c->ev[i].t_ms;
+      nfh__bcn_put_u32(&w, c->ev[i].cbytes);
+      nfh__bcn_put_u32(&w, c->ev[i].sbytes);
+    }
+  }
+  if (w.failed) {
+    free(w.data);
+    return -1;
+  }
+  *data = w.data;
+  *len = w.len;
+  return 0;
+}
+
+int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
+  track_clear(tk);
+  nfh__bcn_rbuf r = {data, len, 0, 0};
+  uint8_t magic[sizeof(MAGIC)];
+  nfh__bcn_get_bytes(&r, magic, sizeof(magic));
+  if (r.failed || memcmp(magic, MAGIC, sizeof(MAGIC)) != 0)
+    return -1;
+  if (nfh__bcn_get_u32(&r) != BLOB_VERSION)
+    return 1;
+  tk->data_ms = nfh__bcn_get_u64(&r);
+  tk->hosts_week = nfh__bcn_get_u64(&r);
+  nfh_hll *hosts = NULL, *prev = NULL;
+  if (get_hll(&r, &hosts) != 0 || get_hll(&r, &prev) != 0) {
+    nfh_hll_destroy(hosts);
+    goto corrupt;
+  }
+  if (hosts) {
+    nfh_hll_destroy(tk->hosts);
+    tk->hosts = hosts;
+  }
+  tk->hosts_prev = prev;
+
+  uint32_t ndest = nfh__bcn_get_u32(&r);
+  for (uint32_t i = 0; i < ndest && !r.failed; i++) {
+    nfh__bcn_dest d;
+    memset(&d, 0, sizeof(d));
+    if (!get_addr(&r, &d.server))
+      goto corrupt;
+    d.port = nfh__bcn_get_u16(&r);
+    d.proto = nfh__bcn_get_u8(&r);
+    d.saturated = nfh__bcn_get_u8(&r) != 0;
+    d.last_ms = nfh__bcn_get_u64(&r);
+    d.nclients = nfh__bcn_get_u8(&r);
+    if (d.nclients > NFH__BCN_DEST_CLIENTS)
+      goto corrupt;
+    for (unsigned k = 0; k < d.nclients; k++)
+      d.clients[k] = nfh__bcn_get_u32(&r);
+    if (r.failed)
+      goto corrupt;
+    if (tk->dests.count >= tk->dests.max)
+      continue; /* the limit shrank: keep the first ones */
+    uint32_t id = nfh__bcn_table_add(
+        &tk->dests, hash_dest(&d.server, d.port, d.proto));
+    if (id == NFH__BCN_NIL)
+      goto corrupt;
+    *dest_at(tk, id) = d;
+  }
+
+  uint32_t ncand = nfh__bcn_get_u32(&r);
+  for (uint32_t i = 0; i < ncand && !r.failed; i++) {
+    nfh__bcn_cand c;
+    memset(&c, 0, sizeof(c));
+    if (!get_addr(&r, &c.client) || !get_addr(&r, &c.server))
+      goto corrupt;
+    c.port = nfh__bcn_get_u16(&r);
+    c.proto = nfh__bcn_get_u8(&r);
+    c.flags = nfh__bcn_get_u8(&r);
+    c.last_client_port = nfh__bcn_get_u16(&r);
+    c.first_ms = nfh__bcn_get_u64(&r);
+    c.last_ms = nfh__bcn_get_u64(&r);
+    c.last_end_ms = nfh__bcn_get_u64(&r);
+    c.conns = nfh__bcn_get_u64(&r);
+    c.bytes = nfh__bcn_get_u64(&r);
+    c.sampled = nfh__bcn_get_u32(&r);
+    c.replied = nfh__bcn_get_u32(&r);
+    c.guessed = nfh__bcn_get_u32(&r);
+    c.max_sampling = nfh__bcn_get_u32(&r);
+    uint32_t nev = nfh__bcn_get_u32(&r);
+    uint64_t t = nfh__bcn_get_u64(&r);
+    /* Each event takes 12 bytes: a count the blob cannot hold is
+     * corruption, caught before allocating for it. */
+    if (r.failed || nev > (r.len - r.off) / 12)
+      goto corrupt;
+    uint32_t skip = nev > tk->lim.max_events ? nev - tk->lim.max_events : 0;
+    uint32_t keep = nev - skip;
+    if (keep) {
+      c.ev = malloc((size_t)keep * sizeof(nfh__bcn_event));
+      if (!c.ev)
+        goto corrupt;
+      c.cap_ev = keep;
+    }
+    for (uint32_t k = 0; k < nev; k++) {
+      t += nfh__bcn_get_u32(&r);
+      uint32_t cbytes = nfh__bcn_get_u32(&r);
+      uint32_t sbytes = nfh__bcn_get_u32(&r);
+      if (k >= skip) {
+        nfh__bcn_event *e = &c.ev[c.nev++];
+        e->t_ms = t;
+        e->cbytes = cbytes;
+        e->sbytes = sbytes;
+      }
+    }
+    if (r.failed || tk->cands.count >= tk->cands.max) {
+      free(c.ev);
+      if (r.failed)
+        goto corrupt;
+      continue;
+    }
+    uint32_t id = nfh__bcn_table_add(
+        &tk->cands, hash_cand(&c.client, &c.server, c.port, c.proto));
+    if (id == NFH__BCN_NIL) {
+      free(c.ev);
+      goto corrupt;
+    }
+    *cand_at(tk, id) = c;
+    tk->total_events += c.nev;
+  }
+  if (r.failed || r.off != r.len)
+    goto corrupt;
+  nfh__bcn_track_enforce(tk);
+  return 0;
+corrupt:
+  track_clear(tk);
+  return -1;
+}

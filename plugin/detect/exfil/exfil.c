@@ -1,0 +1,1195 @@
+/* exfil.c - the exfiltration detector; see exfil.h. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nfhunt/plugin.h>
+
+#include "exfil.h"
+#include "judge.h"
+#include "memory.h"
+#include "params.h"
+#include "track.h"
+
+#define EXF_VERSION "1.0"
+#define DETECTOR "exfiltration"
+#define HOUR_MS ((uint64_t)NFH_EXF_HOUR_MS)
+#define DAY_MS 86400000ull
+/* An hour teaches the baselines only when flows ended in at least this
+ * many of its twelve 5-minute slots: a run that saw part of an hour
+ * would teach a part as the whole. */
+#define COVERED_SLOTS 10u
+#define TCP 6
+#define UDP 17
+/* A data transfer fills its packets: floods (SYN, small UDP), scans and
+ * keepalives do not. Mean bytes per packet sent below this is not one. */
+#define MIN_PACKET_BYTES 150.0
+/* With fewer connections than this the run cannot tell whether the
+ * exporter shows return traffic at all. */
+#define REPLY_SAMPLE 50u
+/* Episodes of one pair judged per run: a month in one run holds a
+ * nightly job's thirty. */
+#define MAX_EPISODES 64
+
+typedef struct exfil {
+  const nfh_host_api *api;
+  nfh__exf_params p;
+  nfh__exf_track *track;
+  nfh__exf_memory *mem;
+  uint64_t data_end_ms; /* latest flow end seen */
+  uint64_t out_conns;   /* connections opened by internal hosts outward */
+  uint64_t out_replied; /* of them, answered */
+} exfil;
+
+/* ------------------------------------------------------------ helpers */
+
+/* Whether an address can be the far end of a transfer: unicast, not
+ * loopback, link-local, unspecified, multicast or broadcast. A host that
+ * streams to a multicast group is not sending data to someone. */
+static int unicast(const nfh_addr *a) {
+  const uint8_t *b = a->bytes;
+  if (a->family == 4) {
+    uint8_t o = b[12];
+    return o != 0 && o != 127 && o < 224 && !(o == 169 && b[13] == 254);
+  }
+  if (a->family != 6)
+    return 0;
+  if (b[0] == 0xff)
+    return 0; /* multicast */
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+    return 0; /* link-local */
+  static const uint8_t zero[15] = {0};
+  if (memcmp(b, zero, 15) == 0)
+    return 0; /* :: and ::1 */
+  return 1;
+}
+
+static int allowed(const exfil *x, const nfh_addr *a, int port) {
+  return x->api->is_allowed(x->api->host, DETECTOR, a, port);
+}
+
+/* "3.2 GB" (decimal units, as transfer volumes are quoted). */
+static const char *human_bytes(double b, char *buf, size_t len) {
+  static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  int u = 0;
+  while (b >= 1000 && u < 5)
+    b /= 1000, u++;
+  snprintf(buf, len, u ? (b < 10 ? "%.1f %s" : "%.0f %s") : "%.0f %s", b,
+           unit[u]);
+  return buf;
+}
+
+static const char *human_span(uint64_t ms, char *buf, size_t len) {
+  double min = (double)ms / 60000.0;
+  if (min < 1)
+    snprintf(buf, len, "%.0f s", (double)ms / 1000.0);
+  else if (min < 90)
+    snprintf(buf, len, "%.0f min", min);
+  else
+    snprintf(buf, len, "%.1f h", min / 60.0);
+  return buf;
+}
+
+static void day_text(uint64_t ms, char *buf, size_t len) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (!gmtime_r(&t, &tm)) {
+    snprintf(buf, len, "?");
+    return;
+  }
+  strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+/* A JSON object built with snprintf; fixed size, truncation is caught
+ * (the evidence is then dropped rather than emitted broken). */
+typedef struct jbuf {
+  char s[6144];
+  size_t len;
+  int overflow;
+} jbuf;
+
+static void jadd(jbuf *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void jadd(jbuf *j, const char *fmt, ...) {
+  if (j->overflow)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(j->s + j->len, sizeof(j->s) - j->len, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof(j->s) - j->len)
+    j->overflow = 1;
+  else
+    j->len += (size_t)n;
+}
+
+/* ------------------------------------------------------- create/destroy */
+
+static void exfil_destroy(void *ctx) {
+  exfil *x = ctx;
+  if (!x)
+    return;
+  nfh__exf_track_destroy(x->track);
+  nfh__exf_memory_destroy(x->mem);
+  free(x);
+}
+
+static void *exfil_create(const nfh_host_api *api,
+                          const nfh_plugin_setting *settings, size_t n,
+                          const char **error) {
+  /* create() has no context to keep a message in when it fails: the
+   * text lives in thread-local storage until the next failed create. */
+  static __thread char message[200];
+  exfil *x = calloc(1, sizeof(*x));
+  if (!x) {
+    *error = "out of memory";
+    return NULL;
+  }
+  x->api = api;
+  nfh__exf_params_default(&x->p);
+  if (nfh__exf_params_parse(&x->p, settings, n, message, sizeof(message)) !=
+      0) {
+    *error = message;
+    free(x);
+    return NULL;
+  }
+  x->track = nfh__exf_track_create((uint32_t)x->p.max_pairs,
+                                   (uint64_t)x->p.slow_hour_bytes);
+  x->mem = nfh__exf_memory_create(&x->p);
+  if (!x->track || !x->mem) {
+    exfil_destroy(x);
+    *error = "out of memory";
+    return NULL;
+  }
+  return x;
+}
+
+/* --------------------------------------------------------------- input */
+
+static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
+  exfil *x = ctx;
+  const nfh_host_api *api = x->api;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_flow *f = &flows[i];
+    nfh__exf_track_seen(x->track, f->last_ms);
+    if (f->last_ms > x->data_end_ms)
+      x->data_end_ms = f->last_ms;
+    int sh = api->is_home(api->host, &f->src);
+    int dh = api->is_home(api->host, &f->dst);
+    if (sh == dh)
+      continue; /* internal or transit traffic */
+    const nfh_addr *in = sh ? &f->src : &f->dst;
+    const nfh_addr *ex = sh ? &f->dst : &f->src;
+    if (!unicast(ex))
+      continue;
+    if (f->proto == TCP || f->proto == UDP) {
+      uint16_t iport = sh ? f->src_port : f->dst_port;
+      uint16_t eport = sh ? f->dst_port : f->src_port;
+      /* An internal service port talking to an outside ephemeral port
+       * is a server answering: its bytes are responses. Skipping them
+       * here keeps busy public servers out of the table; the
+       * connections still settle roles exactly at the end. */
+      if (iport < 1024 && eport >= 1024)
+        continue;
+    }
+    uint64_t out = sh ? f->bytes : f->out_bytes;
+    uint64_t back = sh ? f->out_bytes : f->bytes;
+    if (!out && !back)
+      continue;
+    if (nfh__exf_track_flow(x->track, in, ex, out, back, f->first_ms,
+                            f->last_ms) != 0) {
+      api->log(api->host, NFH_LOG_ERROR, "out of memory (flow table)");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
+  exfil *x = ctx;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_conn *c = &conns[i];
+    int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
+    int sh = !!(c->flags & NFH_CONN_SERVER_HOME);
+    if (ch == sh)
+      continue;
+    const nfh_addr *ex = ch ? &c->server : &c->client;
+    if (!unicast(ex))
+      continue;
+    if (ch) {
+      x->out_conns++;
+      x->out_replied += !!(c->flags & NFH_CONN_REPLY);
+    }
+    if (ch && nfh__exf_dest_contact(x->mem, &c->server,
+                                    nfh__exf_host_hash(&c->client),
+                                    c->first_ms) != 0) {
+      x->api->log(x->api->host, NFH_LOG_ERROR,
+                  "out of memory (destinations)");
+      return -1;
+    }
+    if (nfh__exf_track_conn(x->track, c, ch) != 0) {
+      x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Whether the pair's client traffic is a data transfer: full packets,
+ * and answered (TCP acknowledges, every reliable UDP protocol replies) as
+ * long as the exporter shows return traffic at all: an exporter that
+ * sees one direction only would otherwise hide every upload. Floods and
+ * scans fail this, and are the volumetric and port_scan detectors'. */
+static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
+  if (!p->c_out || !p->c_pkts ||
+      (double)p->c_out / (double)p->c_pkts < MIN_PACKET_BYTES)
+    return 0;
+  int two_way = x->out_conns < REPLY_SAMPLE ||
+                5 * x->out_replied >= x->out_conns;
+  return p->c_in > 0 || !two_way;
+}
+
+/* ------------------------------------------------- hourly host totals */
+
+/* What each internal host sent as client in each hour, over all its
+ * external destinations: the quantity its baseline describes. */
+typedef struct hostsum {
+  nfh_addr host;
+  uint32_t hour;
+  uint64_t bytes;
+} hostsum;
+
+typedef struct sums {
+  hostsum *v;
+  size_t n;
+} sums;
+
+static int hostsum_order(const void *pa, const void *pb) {
+  const hostsum *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->host, &b->host);
+  if (c)
+    return c;
+  return a->hour < b->hour ? -1 : a->hour > b->hour;
+}
+
+static int build_sums(const exfil *x, nfh__exf_pair *pairs, size_t np,
+                      sums *s) {
+  size_t total = 0;
+  for (size_t i = 0; i < np; i++)
+    if (is_transfer(x, &pairs[i]))
+      total += pairs[i].ncells;
+  s->v = malloc((total ? total : 1) * sizeof(hostsum));
+  s->n = 0;
+  if (!s->v)
+    return -1;
+  for (size_t i = 0; i < np; i++) {
+    nfh__exf_pair *p = &pairs[i];
+    if (!is_transfer(x, p))
+      continue;
+    for (uint32_t c = 0; c < p->ncells; c++) {
+      const nfh__exf_cell *cell = nfh__exf_pair_cell(p, c);
+      if (!cell->out)
+        continue;
+      hostsum *h = &s->v[s->n++];
+      h->host = p->k.a;
+      h->hour = cell->hour;
+      h->bytes = cell->out;
+    }
+  }
+  qsort(s->v, s->n, sizeof(hostsum), hostsum_order);
+  /* Merge equal (host, hour). */
+  size_t w = 0;
+  for (size_t r = 0; r < s->n; r++) {
+    if (w && hostsum_order(&s->v[w - 1], &s->v[r]) == 0)
+      s->v[w - 1].bytes += s->v[r].bytes;
+    else
+      s->v[w++] = s->v[r];
+  }
+  s->n = w;
+  return 0;
+}
+
+static uint64_t sum_at(const sums *s, const nfh_addr *host, uint32_t hour) {
+  hostsum key;
+  memset(&key, 0, sizeof(key));
+  key.host = *host;
+  key.hour = hour;
+  const hostsum *h = bsearch(&key, s->v, s->n, sizeof(hostsum),
+                             hostsum_order);
+  return h ? h->bytes : 0;
+}
+
+/* -------------------------------------------------------------- series */
+
+/* One hour of a pair: this run's attributed bytes plus the remembered
+ * ones of earlier runs. */
+typedef struct hour_pt {
+  uint32_t hour;
+  uint64_t out, in;
+  int from_run;
+  nfh__exf_when w; /* its clock position, set once the series is built */
+} hour_pt;
+
+typedef struct series {
+  hour_pt *v;
+  size_t n, cap;
+} series;
+
+static int series_add(series *s, uint32_t hour, uint64_t out, uint64_t in,
+                      int from_run) {
+  size_t i = s->n;
+  while (i > 0 && s->v[i - 1].hour > hour)
+    i--;
+  if (i > 0 && s->v[i - 1].hour == hour) {
+    s->v[i - 1].out += out;
+    s->v[i - 1].in += in;
+    s->v[i - 1].from_run |= from_run;
+    return 0;
+  }
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    hour_pt *g = realloc(s->v, cap * sizeof(*g));
+    if (!g)
+      return -1;
+    s->v = g;
+    s->cap = cap;
+  }
+  memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+  s->v[i].hour = hour;
+  s->v[i].out = out;
+  s->v[i].in = in;
+  s->v[i].from_run = from_run;
+  s->n++;
+  return 0;
+}
+
+static int build_series(const exfil *x, nfh__exf_pair *p,
+                        const nfh__exf_spair *sp, series *s) {
+  s->n = 0;
+  for (uint32_t c = 0; c < p->ncells; c++) {
+    const nfh__exf_cell *cell = nfh__exf_pair_cell(p, c);
+    if (series_add(s, cell->hour, cell->out, cell->in, 1) != 0)
+      return -1;
+  }
+  if (sp) {
+    for (unsigned h = 0; h < sp->nhist; h++)
+      if (series_add(s, sp->hist[h].hour, (uint64_t)sp->hist[h].out_kb * 1024,
+                     (uint64_t)sp->hist[h].in_kb * 1024, 0) != 0)
+        return -1;
+  }
+  /* The clock once per hour: the habit counts below compare every hour
+   * with every other, and localtime_r is not free. */
+  for (size_t i = 0; i < s->n; i++)
+    s->v[i].w = nfh__exf_clock(&x->p, s->v[i].hour);
+  return 0;
+}
+
+/* An episode: active hours (at least slow_hour_bytes out) of which no
+ * two consecutive ones are more than one idle hour apart, with the idle
+ * hours between them. A transfer, bulk or slow, is one episode; the
+ * same pair's upload of the night before is another. */
+typedef struct episode {
+  size_t from, to;       /* series indexes of its first and last active hour */
+  unsigned hours, active;
+  uint64_t out, in;
+  int in_run;            /* some hour of it is this run's */
+} episode;
+
+/* Splits the series into episodes; returns how many (at most max: the
+ * latest ones, when a long run holds more). */
+static size_t find_episodes(const series *s, double active_bytes,
+                            episode *ep, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if ((double)s->v[i].out < active_bytes)
+      continue;
+    if (n && s->v[i].hour <= s->v[ep[n - 1].to].hour + 2) {
+      ep[n - 1].to = i;
+      ep[n - 1].active++;
+      continue;
+    }
+    if (n == max) {
+      memmove(ep, ep + 1, (max - 1) * sizeof(*ep));
+      n--;
+    }
+    memset(&ep[n], 0, sizeof(ep[n]));
+    ep[n].from = ep[n].to = i;
+    ep[n].active = 1;
+    n++;
+  }
+  for (size_t k = 0; k < n; k++) {
+    episode *e = &ep[k];
+    for (size_t i = e->from; i <= e->to; i++) {
+      e->out += s->v[i].out;
+      e->in += s->v[i].in;
+      e->in_run |= s->v[i].from_run;
+    }
+    e->hours = s->v[e->to].hour - s->v[e->from].hour + 1;
+  }
+  return n;
+}
+
+/* ------------------------------------------------------------ findings */
+
+typedef struct verdict {
+  size_t pair; /* index into the pairs; SIZE_MAX for a spread finding */
+  episode episode; /* the pair's episode judged */
+  nfh__exf_features f;
+  nfh__exf_verdict v;
+  /* Context for the text. */
+  uint64_t first_ms, last_ms, span_ms;
+  uint64_t dest_first_ms;
+  unsigned net_prevalence;
+  double usual_bytes, host_hour_bytes;
+  unsigned usual_seen;
+  uint32_t peak_hour;
+  unsigned habitual_days;
+  /* Spread findings. */
+  nfh_addr src;
+  unsigned spread_dests;
+  uint64_t spread_bytes;
+  size_t spread_top;
+} verdict;
+
+typedef struct vlist {
+  verdict *v;
+  size_t n, cap;
+} vlist;
+
+static verdict *vlist_add(vlist *l) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    verdict *g = realloc(l->v, cap * sizeof(*g));
+    if (!g)
+      return NULL;
+    l->v = g;
+    l->cap = cap;
+  }
+  verdict *v = &l->v[l->n++];
+  memset(v, 0, sizeof(*v));
+  return v;
+}
+
+static int by_score(const void *pa, const void *pb) {
+  const verdict *a = pa, *b = pb;
+  if (a->v.score != b->v.score)
+    return a->v.score > b->v.score ? -1 : 1;
+  return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms;
+}
+
+static const char *mitre_for(const verdict *d, const nfh__exf_pair *p) {
+  int web = p->proto == TCP && (p->port == 80 || p->port == 443 ||
+                                p->port == 8080 || p->port == 8443);
+  int shared = d->f.prevalence >= 2 || d->f.popular;
+  if (d->v.kind == NFH_EXF_SLOW)
+    return web ? (shared ? "T1567,T1030" : "T1041,T1030") : "T1048,T1030";
+  return web ? (shared ? "T1567" : "T1041") : "T1048";
+}
+
+static void rarity_text(const verdict *d, char *buf, size_t len) {
+  if (d->f.popular)
+    snprintf(buf, len, "a popular destination (%u+ internal hosts)",
+             d->f.prevalence);
+  else if (d->f.prevalence <= 1)
+    snprintf(buf, len, "a destination no other internal host uses");
+  else if (d->f.prevalence == 2)
+    snprintf(buf, len, "a destination 1 other internal host uses");
+  else
+    snprintf(buf, len, "a destination %u internal hosts use",
+             d->f.prevalence);
+}
+
+static const char *sev_word(int s) {
+  return nfh_severity_name((nfh_severity)s);
+}
+
+static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
+                     const series *s) {
+  char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
+  nfh_addr_format(&p->k.a, src, sizeof(src));
+  nfh_addr_format(&p->k.b, dst, sizeof(dst));
+  char key[2 * NFH_ADDR_STRLEN + 2];
+  snprintf(key, sizeof(key), "%s|%s", src, dst);
+  char vol[32], span[32], rate[32], rare[96], first[16];
+  rarity_text(d, rare, sizeof(rare));
+  human_bytes((double)d->f.out, vol, sizeof(vol));
+  char dstport[NFH_ADDR_STRLEN + 12];
+  if (p->k.b.family == 6)
+    snprintf(dstport, sizeof(dstport), "[%s]:%u", dst, p->port);
+  else
+    snprintf(dstport, sizeof(dstport), "%s:%u", dst, p->port);
+  char extra[160] = "";
+  size_t el = 0;
+  if (d->f.novel == 1)
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           ", never seen before");
+  else if (d->f.novel == -1)
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           ", first seen with this transfer");
+  else if (d->f.novel == 0 && d->dest_first_ms &&
+           d->dest_first_ms + 2 * DAY_MS > d->first_ms) {
+    char ago[32];
+    human_span(d->first_ms > d->dest_first_ms
+                   ? d->first_ms - d->dest_first_ms
+                   : 0,
+               ago, sizeof(ago));
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           ", first seen %s before", ago);
+  } else if (d->f.novel == 0 && d->dest_first_ms) {
+    day_text(d->dest_first_ms, first, sizeof(first));
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           ", known since %s", first);
+  }
+  if (d->habitual_days && d->f.seasonal_share >= 0.5 && el < sizeof(extra))
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           "; recurring at this hour on %u earlier days",
+                           d->habitual_days);
+  if (d->f.sampled && el < sizeof(extra))
+    snprintf(extra + el, sizeof(extra) - el, " [sampled 1:%u, estimated]",
+             p->max_sampling);
+  char summary[512];
+  human_span(d->span_ms, span, sizeof(span));
+  if (d->v.kind == NFH_EXF_SLOW) {
+    double hours = (double)d->span_ms / (double)HOUR_MS;
+    human_bytes((double)d->f.out / (hours > 1 ? hours : 1), rate,
+                sizeof(rate));
+    snprintf(summary, sizeof(summary),
+             "%s sent %s to %s over %s (about %s/h, %u active hours, PCR "
+             "%.2f), %s%s",
+             src, vol, dstport, span, rate, d->f.stretch_active, d->f.pcr,
+             rare, extra);
+  } else {
+    snprintf(summary, sizeof(summary), "%s sent %s to %s in %s (PCR %.2f), %s%s",
+             src, vol, dstport, span, d->f.pcr, rare, extra);
+  }
+
+  jbuf j = {{0}, 0, 0};
+  jadd(&j, "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
+           ", \"bytes_in\": %" PRIu64 ", \"pcr\": %.3f",
+       d->v.kind == NFH_EXF_SLOW ? "low_and_slow" : "bulk", d->f.out,
+       d->f.in, d->f.pcr);
+  jadd(&j, ", \"duration_s\": %.0f, \"connections\": %u, \"dst_port\": %u"
+           ", \"proto\": %u",
+       (double)d->span_ms / 1000.0, p->conns, p->port, p->proto);
+  /* The episode's hours: summary numbers and the MB of each hour (the
+   * latest 48 at most). */
+  const episode *e = &d->episode;
+  uint64_t maxh = 0;
+  for (size_t i = e->from; i <= e->to; i++)
+    if (s->v[i].out > maxh)
+      maxh = s->v[i].out;
+  size_t from = e->to + 1 - e->from > 48 ? e->to + 1 - 48 : e->from;
+  jadd(&j, ", \"hourly\": {\"hours\": %u, \"active_hours\": %u"
+           ", \"max_bytes\": %" PRIu64 ", \"peak2_bytes\": %" PRIu64
+           ", \"peak_hour_ms\": %" PRIu64 ", \"first_hour_ms\": %" PRIu64
+           ", \"mb\": [",
+       e->hours, e->active, maxh, d->f.peak2,
+       (uint64_t)d->peak_hour * HOUR_MS, (uint64_t)s->v[from].hour * HOUR_MS);
+  /* One value per clock hour, idle hours as 0. */
+  for (uint32_t h = s->v[from].hour, k = (uint32_t)from; h <= s->v[e->to].hour;
+       h++) {
+    double mb = 0;
+    if (k <= e->to && s->v[k].hour == h)
+      mb = (double)s->v[k++].out / 1e6;
+    jadd(&j, "%s%.1f", h == s->v[from].hour ? "" : ", ", mb);
+  }
+  jadd(&j, "], \"from_earlier_runs\": %s}",
+       !s->v[e->from].from_run ? "true" : "false");
+  jadd(&j, ", \"destination\": {\"prevalence\": %u, \"uploaders\": %u"
+           ", \"popular\": %s, \"popular_at\": %u, \"network_prevalence\": %u"
+           ", \"novel\": %s",
+       d->f.prevalence, d->f.uploaders, d->f.popular ? "true" : "false",
+       (unsigned)x->p.popular_hosts, d->net_prevalence,
+       d->f.novel == 1 ? "true" : d->f.novel == 0 ? "false" : "null");
+  if (d->dest_first_ms)
+    jadd(&j, ", \"first_seen_ms\": %" PRIu64, d->dest_first_ms);
+  jadd(&j, "}");
+  static const char *const level[] = {"none", "hour_of_day", "hour_of_week"};
+  jadd(&j, ", \"baseline\": {\"level\": \"%s\", \"usual_bytes_per_hour\": "
+           "%.0f, \"observations\": %u, \"host_bytes_at_peak_hour\": %.0f"
+           ", \"ratio\": %.2f, \"floor_bytes\": %.0f}",
+       level[d->f.baseline_level], d->usual_bytes, d->usual_seen,
+       d->host_hour_bytes, d->f.host_ratio, x->p.host_floor);
+  jadd(&j, ", \"pair_history\": {\"days_before\": %u, \"seasonal_share\": "
+           "%.2f, \"habitual_days\": %u}",
+       d->f.days_before, d->f.seasonal_share, d->habitual_days);
+  jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u"
+           ", \"relative_error\": %.3f%s}",
+       d->f.sampled ? "true" : "false", p->max_sampling ? p->max_sampling : 1,
+       d->f.sampled ? d->f.rel_error : 0.0,
+       d->f.sampled ? ", \"note\": \"byte totals are estimates scaled by "
+                      "the sampling interval\""
+                    : "");
+  jadd(&j, ", \"direction_guessed\": %s, \"history_s\": %" PRIu64,
+       d->f.guessed ? "true" : "false", d->f.history_ms / 1000);
+  jadd(&j, ", \"reasons\": [");
+  for (size_t i = 0; i < d->v.nreasons; i++)
+    jadd(&j, "%s\"%s\"", i ? ", " : "", d->v.reasons[i]);
+  jadd(&j, "]}");
+
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = DETECTOR;
+  f.key = key;
+  f.severity = (nfh_severity)d->v.severity;
+  f.score = d->v.score;
+  f.confidence = d->v.confidence;
+  f.src = p->k.a;
+  f.dst = p->k.b;
+  f.dst_port = p->port;
+  f.proto = p->proto;
+  f.first_ms = d->first_ms;
+  f.last_ms = d->last_ms;
+  f.mitre = mitre_for(d, p);
+  f.summary = summary;
+  f.evidence_json = j.overflow ? NULL : j.s;
+  return x->api->emit(x->api->host, &f);
+}
+
+static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
+  char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], vol[32], big[32];
+  nfh_addr_format(&d->src, src, sizeof(src));
+  nfh_addr_format(&top->k.b, dst, sizeof(dst));
+  char key[NFH_ADDR_STRLEN + 4];
+  snprintf(key, sizeof(key), "%s|*", src);
+  char summary[400];
+  snprintf(summary, sizeof(summary),
+           "%s sent %s to %u rare external destinations (largest %s to %s)"
+           "%s",
+           src, human_bytes((double)d->spread_bytes, vol, sizeof(vol)),
+           d->spread_dests,
+           human_bytes((double)top->c_out, big, sizeof(big)), dst,
+           d->f.sampled ? " [sampled, estimated]" : "");
+  jbuf j = {{0}, 0, 0};
+  jadd(&j, "{\"kind\": \"spread\", \"bytes_out\": %" PRIu64
+           ", \"destinations\": %u, \"largest_destination\": \"%s\""
+           ", \"largest_bytes\": %" PRIu64 ", \"sampling\": {\"sampled\": %s}"
+           ", \"severity_rule\": \"%s\"}",
+       d->spread_bytes, d->spread_dests, dst, top->c_out,
+       d->f.sampled ? "true" : "false", sev_word(d->v.severity));
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = DETECTOR;
+  f.key = key;
+  f.severity = (nfh_severity)d->v.severity;
+  f.score = d->v.score;
+  f.confidence = d->v.confidence;
+  f.src = d->src;
+  f.dst_port = -1;
+  f.proto = -1;
+  f.first_ms = d->first_ms;
+  f.last_ms = d->last_ms;
+  f.mitre = "T1048";
+  f.summary = summary;
+  f.evidence_json = j.overflow ? NULL : j.s;
+  return x->api->emit(x->api->host, &f);
+}
+
+/* ------------------------------------------------------------- judging */
+
+/* Days, other than 'day', on which this run's hours of the pair hold an
+ * upload at hour of day 'hod' (earlier days of a long run, and later
+ * ones: a job that recurs is one either way; remembered hours are in the
+ * state's counts already). */
+static unsigned run_days_at(const exfil *x, const series *s, unsigned hod,
+                            int64_t day) {
+  int64_t seen[64];
+  unsigned n = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (!s->v[i].from_run || (double)s->v[i].out < x->p.slow_hour_bytes ||
+        s->v[i].out <= s->v[i].in)
+      continue;
+    const nfh__exf_when *w = &s->v[i].w;
+    if (w->hod != hod || w->day == day)
+      continue;
+    int dup = 0;
+    for (unsigned k = 0; k < n && !dup; k++)
+      dup = seen[k] == w->day;
+    if (!dup && n < 64)
+      seen[n++] = w->day;
+  }
+  return n;
+}
+
+/* Other days on which the pair uploaded at hour of day 'hod' (+/- the
+ * tolerance), seen from 'day': the state's count without 'day' itself,
+ * plus the run's other days. The most over the tolerance window. */
+static unsigned habitual(const exfil *x, const nfh__exf_spair *sp,
+                         const series *s, nfh__exf_when w) {
+  int tol = (int)x->p.season_tolerance;
+  unsigned best = 0;
+  for (int d = -tol; d <= tol; d++) {
+    unsigned h = (unsigned)(((int)w.hod + d + 24) % 24);
+    unsigned n = 0;
+    if (sp) {
+      n = sp->hod_days[h];
+      if (n && sp->mark_day == w.day && (sp->mark_mask >> h & 1u))
+        n--;
+    }
+    n += run_days_at(x, s, h, w.day);
+    if (n > best)
+      best = n;
+  }
+  return best;
+}
+
+/* Hours of the day at which the pair ever uploaded (state and run). A
+ * pair busy around the clock is a continuous transfer, not a scheduled
+ * job, however many days it has been going on. */
+static unsigned hours_of_day_used(const exfil *x, const nfh__exf_spair *sp,
+                                  const series *s) {
+  uint32_t mask = 0;
+  for (unsigned h = 0; sp && h < 24; h++)
+    if (sp->hod_days[h])
+      mask |= 1u << h;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].from_run && (double)s->v[i].out >= x->p.slow_hour_bytes)
+      mask |= 1u << s->v[i].w.hod;
+  unsigned n = 0;
+  for (; mask; mask &= mask - 1)
+    n++;
+  return n;
+}
+
+static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
+                     const series *s, const episode *ep, const sums *hs,
+                     verdict *d) {
+  nfh__exf_features *f = &d->f;
+  const nfh__exf_params *P = &x->p;
+  uint64_t peak = 0, peak2 = 0;
+  uint32_t peak_hour = s->v[ep->from].hour;
+  for (size_t i = ep->from; i <= ep->to; i++) {
+    if (s->v[i].out > peak) {
+      peak = s->v[i].out;
+      peak_hour = s->v[i].hour;
+    }
+    uint64_t two = s->v[i].out;
+    if (i + 1 <= ep->to && s->v[i + 1].hour == s->v[i].hour + 1)
+      two += s->v[i + 1].out;
+    if (two > peak2)
+      peak2 = two;
+  }
+  f->out = ep->out;
+  f->in = ep->in;
+  f->pcr = ep->out + ep->in ? ((double)ep->out - (double)ep->in) /
+                                  ((double)ep->out + (double)ep->in)
+                            : 0;
+  f->peak2 = peak2;
+  d->peak_hour = peak_hour;
+  f->stretch_hours = ep->hours;
+  f->stretch_active = ep->active;
+  f->stretch_bytes = ep->out;
+
+  unsigned popular = (unsigned)P->popular_hosts;
+  const nfh__exf_dest *da = nfh__exf_dest_find(x->mem, &p->k.b,
+                                               NFH_EXF_DEST_ADDR);
+  const nfh__exf_dest *dn = nfh__exf_dest_find(x->mem, &p->k.b,
+                                               NFH_EXF_DEST_NET);
+  f->prevalence = da ? nfh__exf_hset_count(&da->hosts, popular) : 1;
+  if (!f->prevalence)
+    f->prevalence = 1;
+  f->uploaders = da ? nfh__exf_hset_count(&da->uploaders, popular) : 1;
+  f->popular = f->prevalence >= popular;
+  d->net_prevalence = dn ? nfh__exf_hset_count(&dn->hosts, popular) : 0;
+  f->net_popular = d->net_prevalence >= popular;
+  f->history_ms = x->api->history_ms(x->api->host);
+  d->dest_first_ms = da ? da->first_ms : 0;
+
+  /* The source's baseline at the peak hour. */
+  nfh__exf_when pw = nfh__exf_clock(P, peak_hour); /* once per episode */
+  const nfh__exf_host *host = nfh__exf_host_find(x->mem, &p->k.a);
+  f->baseline_level = nfh__exf_host_usual(P, host, pw, &d->usual_bytes,
+                                          &d->usual_seen);
+  uint64_t hx = sum_at(hs, &p->k.a, peak_hour);
+  if (hx < peak)
+    hx = peak; /* the peak may be a remembered hour */
+  d->host_hour_bytes = (double)hx;
+  f->host_ratio =
+      ((double)hx + P->host_floor) / (d->usual_bytes + P->host_floor);
+
+  /* The pair's habits: bytes at habitual hours of day, earlier days. */
+  uint64_t sig = 0, hab = 0;
+  unsigned hab_days = 0;
+  int around_the_clock = hours_of_day_used(x, sp, s) > 12;
+  for (size_t i = ep->from; i <= ep->to && !around_the_clock; i++) {
+    if ((double)s->v[i].out < P->slow_hour_bytes)
+      continue;
+    sig += s->v[i].out;
+    unsigned n = habitual(x, sp, s, s->v[i].w);
+    if (n >= (unsigned)P->learn_days) {
+      hab += s->v[i].out;
+      if (n > hab_days)
+        hab_days = n;
+    }
+  }
+  f->seasonal_share = sig ? (double)hab / (double)sig : 0;
+  d->habitual_days = hab_days;
+  /* Distinct days with an upload before the day of the episode's start:
+   * the state's (without that day) and the run's. */
+  int64_t ep_day = s->v[ep->from].w.day;
+  unsigned before = 0;
+  if (sp) {
+    before = sp->days_seen;
+    if (before && sp->mark_day >= ep_day)
+      before--;
+  }
+  int64_t days[64];
+  unsigned nd = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (!s->v[i].from_run || (double)s->v[i].out < P->slow_hour_bytes)
+      continue;
+    int64_t day = s->v[i].w.day;
+    if (day >= ep_day || (sp && day <= sp->mark_day))
+      continue;
+    int dup = 0;
+    for (unsigned k = 0; k < nd && !dup; k++)
+      dup = days[k] == day;
+    if (!dup && nd < 64)
+      days[nd++] = day;
+  }
+  f->days_before = before + nd;
+
+  f->sampled = p->sampled > 0;
+  double sampled_pkts = (double)p->c_pkts /
+                        (double)(p->max_sampling > 1 ? p->max_sampling : 1);
+  f->rel_error = f->sampled ? 1.0 / sqrt(sampled_pkts > 1 ? sampled_pkts : 1)
+                            : 0;
+  f->guessed = p->conns && 2 * p->guessed > p->conns;
+
+  /* The episode's span: its clock hours, narrowed to this run's
+   * connections (the big ones when there are) at the ends that are this
+   * run's; an end in an earlier run stays at its hour. */
+  uint64_t ep_first = (uint64_t)s->v[ep->from].hour * HOUR_MS;
+  uint64_t ep_last = (uint64_t)(s->v[ep->to].hour + 1) * HOUR_MS - 1;
+  uint64_t c_first = p->b_first ? p->b_first : p->first_ms;
+  uint64_t c_last = p->b_first ? p->b_last : p->last_ms;
+  d->first_ms = ep_first;
+  d->last_ms = ep_last;
+  if (s->v[ep->from].from_run && c_first > ep_first && c_first < ep_last)
+    d->first_ms = c_first;
+  if (s->v[ep->to].from_run && c_last < ep_last && c_last > d->first_ms)
+    d->last_ms = c_last;
+  d->span_ms = d->last_ms > d->first_ms ? d->last_ms - d->first_ms : 0;
+  f->span_ms = d->span_ms;
+
+  /* A destination first seen within an hour of this episode's start was
+   * brought by this transfer (an hourly run saw its beginning): it was
+   * new then. Whether "new" means "never seen" depends on how much
+   * history there was to see it in. */
+  int new_here = !da || da->first_ms + HOUR_MS >= ep_first;
+  if (!new_here)
+    f->novel = 0;
+  else
+    /* An hour of slack: three daily runs make a history of 2 d 23 h
+     * 59 min from the first flow to the last. */
+    f->novel = f->history_ms + HOUR_MS >= (uint64_t)P->learn_days * DAY_MS
+                   ? 1
+                   : -1;
+}
+
+/* Many rare destinations from one source, none of which stood out. */
+typedef struct cand {
+  nfh_addr src;
+  size_t pair;
+  uint64_t bytes;
+} cand;
+
+static int cand_order(const void *pa, const void *pb) {
+  const cand *a = pa, *b = pb;
+  return nfh_addr_compare(&a->src, &b->src);
+}
+
+static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
+                           const vlist *found, vlist *out) {
+  const nfh__exf_params *P = &x->p;
+  qsort(c, nc, sizeof(*c), cand_order);
+  for (size_t i = 0; i < nc;) {
+    size_t j = i;
+    uint64_t sum = 0;
+    size_t top = c[i].pair;
+    int sampled = 0;
+    uint64_t first = UINT64_MAX, last = 0;
+    while (j < nc && nfh_addr_compare(&c[j].src, &c[i].src) == 0) {
+      sum += c[j].bytes;
+      if (c[j].bytes > pairs[top].c_out)
+        top = c[j].pair;
+      sampled |= pairs[c[j].pair].sampled > 0;
+      if (pairs[c[j].pair].first_ms < first)
+        first = pairs[c[j].pair].first_ms;
+      if (pairs[c[j].pair].last_ms > last)
+        last = pairs[c[j].pair].last_ms;
+      j++;
+    }
+    size_t count = j - i;
+    int covered = 0;
+    for (size_t k = 0; k < found->n && !covered; k++)
+      covered = found->v[k].pair != SIZE_MAX &&
+                found->v[k].v.severity >= NFH_SEV_MEDIUM &&
+                nfh_addr_compare(&pairs[found->v[k].pair].k.a, &c[i].src) == 0;
+    if (!covered && (double)count >= P->spread_min_dests &&
+        (double)sum >= P->spread_min_bytes) {
+      verdict *d = vlist_add(out);
+      if (!d)
+        return -1;
+      d->pair = SIZE_MAX;
+      d->src = c[i].src;
+      d->spread_dests = (unsigned)count;
+      d->spread_bytes = sum;
+      d->spread_top = top;
+      d->v.kind = NFH_EXF_BULK;
+      d->v.severity = (double)sum >= P->critical_bytes ? NFH_SEV_HIGH
+                                                       : NFH_SEV_MEDIUM;
+      d->v.score = (d->v.severity == NFH_SEV_HIGH ? 70 : 45) +
+                   15.0 * fmin(1.0, log10((double)sum / P->spread_min_bytes + 1));
+      d->v.confidence = sampled ? 0.5 : 0.6;
+      d->f.sampled = sampled;
+      d->first_ms = first;
+      d->last_ms = last;
+    }
+    i = j;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ learning */
+
+typedef struct addr_list {
+  nfh_addr *v;
+  size_t n, cap;
+} addr_list;
+
+static void collect_host(void *user, const nfh__exf_host *h) {
+  addr_list *l = user;
+  if (l->n < l->cap)
+    l->v[l->n++] = h->k.a;
+}
+
+static int addr_order(const void *a, const void *b) {
+  return nfh_addr_compare(a, b);
+}
+
+/* Teaches the baselines of every remembered host and of every host that
+ * uploaded in this run the hours the run covered, silence included, and
+ * the pairs their hours. */
+static int learn(exfil *x, nfh__exf_pair *pairs, size_t np, const sums *hs) {
+  const nfh__exf_params *P = &x->p;
+  size_t nh;
+  const uint8_t *slots;
+  const uint32_t *hours = nfh__exf_track_hours(x->track, &nh, &slots);
+  if (!hours)
+    return -1;
+  size_t nd, nhost, npair;
+  nfh__exf_memory_counts(x->mem, &nd, &nhost, &npair);
+  /* Hosts: the remembered ones and those of this run's sums, once. */
+  addr_list l = {NULL, 0, nhost + hs->n + 1};
+  l.v = malloc(l.cap * sizeof(nfh_addr));
+  if (!l.v)
+    return -1;
+  nfh__exf_host_each(x->mem, collect_host, &l);
+  for (size_t i = 0; i < hs->n; i++)
+    if (!i || nfh_addr_compare(&hs->v[i].host, &hs->v[i - 1].host) != 0)
+      l.v[l.n++] = hs->v[i].host;
+  qsort(l.v, l.n, sizeof(nfh_addr), addr_order);
+  size_t w = 0;
+  for (size_t r = 0; r < l.n; r++)
+    if (!w || nfh_addr_compare(&l.v[w - 1], &l.v[r]) != 0)
+      l.v[w++] = l.v[r];
+  l.n = w;
+  int rc = 0;
+  for (size_t h = 0; h < nh && rc == 0; h++) {
+    if (slots[h] < COVERED_SLOTS)
+      continue;
+    nfh__exf_when wh = nfh__exf_clock(P, hours[h]);
+    uint64_t ms = (uint64_t)hours[h] * HOUR_MS;
+    for (size_t i = 0; i < l.n && rc == 0; i++)
+      rc = nfh__exf_host_learn(x->mem, &l.v[i], wh,
+                               (double)sum_at(hs, &l.v[i], hours[h]), ms);
+  }
+  free(l.v);
+  for (size_t i = 0; i < np && rc == 0; i++) {
+    nfh__exf_pair *p = &pairs[i];
+    if (!is_transfer(x, p))
+      continue;
+    for (uint32_t c = 0; c < p->ncells && rc == 0; c++) {
+      const nfh__exf_cell *cell = nfh__exf_pair_cell(p, c);
+      int significant = (double)cell->out >= P->slow_hour_bytes &&
+                        cell->out > cell->in;
+      rc = nfh__exf_spair_learn(x->mem, &p->k.a, &p->k.b, cell->hour,
+                                nfh__exf_clock(P, cell->hour), cell->out,
+                                cell->in, significant);
+    }
+  }
+  return rc;
+}
+
+/* -------------------------------------------------------------- finish */
+
+static int exfil_finish(void *ctx) {
+  exfil *x = ctx;
+  const nfh__exf_params *P = &x->p;
+  const nfh_host_api *api = x->api;
+  size_t np;
+  nfh__exf_pair *pairs = nfh__exf_track_pairs(x->track, &np);
+  int rc = -1;
+  sums hs = {NULL, 0};
+  series s = {NULL, 0, 0};
+  vlist found = {NULL, 0, 0};
+  cand *cands = NULL;
+  size_t ncand = 0;
+
+  for (size_t i = 0; i < np; i++)
+    if (nfh__exf_pair_attribute(&pairs[i]) != 0)
+      goto out;
+  if (build_sums(x, pairs, np, &hs) != 0)
+    goto out;
+  /* Uploaders per destination, before any pair is judged. */
+  for (size_t i = 0; i < np; i++) {
+    const nfh__exf_pair *p = &pairs[i];
+    if ((double)p->c_out >= P->slow_hour_bytes && p->c_out > p->c_in &&
+        is_transfer(x, p) &&
+        nfh__exf_dest_upload(x->mem, &p->k.b, nfh__exf_host_hash(&p->k.a),
+                             p->first_ms) != 0)
+      goto out;
+  }
+  cands = malloc((np ? np : 1) * sizeof(*cands));
+  if (!cands)
+    goto out;
+  size_t judged = 0;
+  for (size_t i = 0; i < np; i++) {
+    nfh__exf_pair *p = &pairs[i];
+    if (!is_transfer(x, p) || allowed(x, &p->k.b, p->port) ||
+        allowed(x, &p->k.a, -1))
+      continue;
+    const nfh__exf_spair *sp = nfh__exf_spair_find(x->mem, &p->k.a, &p->k.b);
+    if (build_series(x, p, sp, &s) != 0)
+      goto out;
+    episode eps[MAX_EPISODES];
+    size_t ne = find_episodes(&s, P->slow_hour_bytes, eps, MAX_EPISODES);
+    verdict best;
+    int have = 0;
+    for (size_t k = 0; k < ne; k++) {
+      if (!eps[k].in_run || ((double)eps[k].out < P->min_bytes &&
+                             (double)eps[k].out < P->spread_dest_bytes))
+        continue;
+      verdict d;
+      memset(&d, 0, sizeof(d));
+      d.pair = i;
+      features(x, p, sp, &s, &eps[k], &hs, &d);
+      judged++;
+      nfh__exf_judge(P, &d.f, &d.v);
+      if (!have || d.v.severity > best.v.severity ||
+          (d.v.severity == best.v.severity && d.v.score > best.v.score) ||
+          (best.v.severity < 0 && d.f.out > best.f.out)) {
+        best = d;
+        best.episode = eps[k];
+        have = 1;
+      }
+    }
+    if (!have)
+      continue;
+    if (best.v.severity >= (int)P->min_severity) {
+      verdict *v = vlist_add(&found);
+      if (!v)
+        goto out;
+      *v = best;
+    } else if (!best.f.popular && best.f.prevalence <= 2 &&
+               best.f.pcr >= P->pcr_min &&
+               (double)best.f.out >= P->spread_dest_bytes) {
+      cands[ncand].src = p->k.a;
+      cands[ncand].pair = i;
+      cands[ncand].bytes = best.f.out;
+      ncand++;
+    }
+  }
+  if (spread_findings(x, pairs, cands, ncand, &found, &found) != 0)
+    goto out;
+  if (found.n > 1)
+    qsort(found.v, found.n, sizeof(*found.v), by_score);
+  size_t emitted = 0;
+  for (size_t i = 0; i < found.n && emitted < (size_t)P->max_findings; i++) {
+    const verdict *d = &found.v[i];
+    if (d->v.severity < (int)P->min_severity)
+      continue;
+    int erc;
+    if (d->pair == SIZE_MAX) {
+      erc = emit_spread(x, d, &pairs[d->spread_top]);
+    } else {
+      nfh__exf_pair *p = &pairs[d->pair];
+      if (build_series(x, p,
+                       nfh__exf_spair_find(x->mem, &p->k.a, &p->k.b),
+                       &s) != 0)
+        goto out;
+      erc = emit_pair(x, d, p, &s);
+    }
+    if (erc != 0)
+      api->log(api->host, NFH_LOG_WARNING, "a finding was refused");
+    else
+      emitted++;
+  }
+  if (learn(x, pairs, np, &hs) != 0)
+    goto out;
+  size_t nd, nhost, npair;
+  nfh__exf_memory_counts(x->mem, &nd, &nhost, &npair);
+  api->log(api->host, NFH_LOG_INFO,
+           "%zu pairs (%u prunes), %zu judged, %zu findings; remembers %zu "
+           "destinations, %zu hosts, %zu pairs",
+           np, nfh__exf_track_prunes(x->track), judged, emitted, nd, nhost,
+           npair);
+  rc = 0;
+out:
+  if (rc != 0)
+    api->log(api->host, NFH_LOG_ERROR, "out of memory while judging");
+  free(hs.v);
+  free(s.v);
+  free(found.v);
+  free(cands);
+  return rc;
+}
+
+/* --------------------------------------------------------------- state */
+
+static int exfil_state_load(void *ctx, const void *data, size_t len) {
+  exfil *x = ctx;
+  if (nfh__exf_memory_load(x->mem, data, len) != 0) {
+    x->api->log(x->api->host, NFH_LOG_WARNING,
+                "saved state damaged or too big for memory; starting afresh");
+    return -1;
+  }
+  return 0;
+}
+
+static int exfil_state_save(void *ctx, void **data, size_t *len) {
+  exfil *x = ctx;
+  uint64_t keep = (uint64_t)x->p.expire_days * DAY_MS;
+  uint64_t cutoff = x->data_end_ms > keep ? x->data_end_ms - keep : 0;
+  if (nfh__exf_memory_save(x->mem, cutoff, data, len) != 0) {
+    x->api->log(x->api->host, NFH_LOG_ERROR,
+                "cannot save state (out of memory or over its size limit)");
+    return -1;
+  }
+  return 0;
+}
+
+static const nfh_plugin_descriptor descriptor = {
+    .abi_version = NFH_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(nfh_plugin_descriptor),
+    .name = DETECTOR,
+    .version = EXF_VERSION,
+    .description = "data exfiltration: bulk and low-and-slow uploads to "
+                   "rare destinations",
+    .wants = NFH_WANTS_FLOWS | NFH_WANTS_CONNS,
+    .create = exfil_create,
+    .on_flows = exfil_on_flows,
+    .on_conns = exfil_on_conns,
+    .finish = exfil_finish,
+    .state_load = exfil_state_load,
+    .state_save = exfil_state_save,
+    .destroy = exfil_destroy,
+};
+
+const nfh_plugin_descriptor *nfh_plugin_entry(void) { return &descriptor; }

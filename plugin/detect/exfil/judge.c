@@ -1,0 +1,150 @@
+/* judge.c - severity, score and confidence of a pair; see judge.h. */
+#include <math.h>
+#include <string.h>
+
+#include "judge.h"
+
+#define DAY_MS 86400000ull
+
+static void why(nfh__exf_verdict *v, const char *r) {
+  if (v->nreasons < NFH_EXF_MAX_REASONS)
+    v->reasons[v->nreasons++] = r;
+}
+
+static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+
+static int bulk_severity(const nfh__exf_params *p,
+                         const nfh__exf_features *f) {
+  if ((double)f->peak2 < p->bulk_bytes)
+    return -1;
+  int s = NFH_SEV_MEDIUM;
+  if ((double)f->out >= p->high_bytes)
+    s = NFH_SEV_HIGH;
+  if (f->prevalence <= 1 &&
+      ((double)f->out >= p->critical_bytes ||
+       ((double)f->out >= p->high_bytes && f->novel == 1 &&
+        f->host_ratio >= p->high_ratio)))
+    s = NFH_SEV_CRITICAL;
+  return s;
+}
+
+static int slow_severity(const nfh__exf_params *p, const nfh__exf_features *f,
+                         nfh__exf_verdict *v) {
+  /* Ten minutes of slack: a two-hour transfer cut at clock hours lasts
+   * 1 h 59 min 59 s. */
+  double hours = (double)(f->span_ms + 600000) / 3600000.0;
+  if (f->stretch_active < 2 || hours < p->slow_min_hours ||
+      (double)f->stretch_bytes < p->slow_min_bytes ||
+      (double)f->stretch_active <
+          p->slow_steadiness * (double)f->stretch_hours)
+    return -1;
+  int s = NFH_SEV_LOW;
+  if (f->prevalence <= 2 && !f->popular)
+    s = NFH_SEV_MEDIUM;
+  if (f->prevalence <= 1 && hours >= p->slow_high_hours &&
+      (double)f->stretch_bytes >= p->slow_high_bytes)
+    s = NFH_SEV_HIGH;
+  if (f->novel == 1 && f->prevalence <= 1 && s < NFH_SEV_HIGH) {
+    s++;
+    why(v, "destination never seen before");
+  }
+  return s;
+}
+
+void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
+                    nfh__exf_verdict *v) {
+  memset(v, 0, sizeof(*v));
+  v->severity = -1;
+  /* Downloads and balanced exchanges are never exfiltration. */
+  if (f->pcr <= 0 || f->pcr < p->pcr_min || (double)f->out < p->min_bytes)
+    return;
+  nfh__exf_verdict sv = {0};
+  int bulk = bulk_severity(p, f);
+  int slow = slow_severity(p, f, &sv);
+  if (bulk < 0 && slow < 0)
+    return;
+  int s;
+  if (slow > bulk) {
+    v->kind = NFH_EXF_SLOW;
+    s = slow;
+    for (size_t i = 0; i < sv.nreasons; i++)
+      why(v, sv.reasons[i]);
+    why(v, "steady upload over hours");
+  } else {
+    v->kind = NFH_EXF_BULK;
+    s = bulk;
+    why(v, (double)f->out >= p->high_bytes ? "bulk upload of GBs"
+                                           : "bulk upload");
+  }
+  if (f->prevalence <= 1)
+    why(v, "no other internal host uses the destination");
+
+  /* Ranked down, one step per reason. */
+  if (f->popular) {
+    int huge = v->kind == NFH_EXF_BULK && (double)f->out >= p->high_bytes &&
+               f->host_ratio >= p->high_ratio;
+    s = huge ? NFH_SEV_LOW : NFH_SEV_INFO;
+    why(v, huge ? "popular destination, but far beyond the source's usual"
+                : "popular destination (a shared service)");
+  } else {
+    if (f->prevalence >= 2) {
+      s--;
+      why(v, "other internal hosts use the destination");
+    }
+    if (f->uploaders >= (unsigned)p->shared_uploaders) {
+      s--;
+      why(v, "other internal hosts upload to it too (shared target)");
+    }
+    if (f->net_popular) {
+      s--;
+      why(v, "its network is popular with internal hosts");
+    }
+  }
+  if (f->pcr < p->pcr_strong) {
+    s--;
+    why(v, "asymmetry weaker than a plain upload");
+  }
+  if (v->kind == NFH_EXF_BULK && f->baseline_level &&
+      f->host_ratio < p->ratio_min) {
+    s--;
+    why(v, "the source usually sends as much at this hour");
+  }
+  if (f->seasonal_share >= 0.5) {
+    if (s > NFH_SEV_LOW)
+      s = NFH_SEV_LOW;
+    why(v, "recurring at this hour of day (a scheduled job)");
+  } else if (f->days_before >= (unsigned)p->learn_days) {
+    s--;
+    why(v, "the source uploaded to it on earlier days");
+  }
+  if (s < NFH_SEV_INFO)
+    s = NFH_SEV_INFO;
+  v->severity = s;
+
+  /* Score: the severity band, then within it volume, rarity and
+   * asymmetry, so that equal severities rank by what matters most. */
+  static const double band[] = {5, 20, 45, 70, 85};
+  double vol = clamp01(log10((double)f->out / p->min_bytes) / 3.0);
+  double rare = f->popular ? 0
+                           : clamp01(1.0 - log((double)(f->prevalence ? f->prevalence : 1)) /
+                                               log(p->popular_hosts));
+  double asym = clamp01((f->pcr - p->pcr_min) / (1.0 - p->pcr_min));
+  v->score = band[s] + 15.0 * (0.45 * vol + 0.35 * rare + 0.2 * asym);
+
+  /* Confidence: how sure the measurement is, not how bad it is. */
+  double c = v->kind == NFH_EXF_BULK ? 0.9 : 0.75;
+  if (f->history_ms + 3600000ull < DAY_MS) {
+    c *= 0.85; /* no baseline and no first-seen to go by */
+    why(v, "little history: no baseline or first-seen yet");
+  }
+  if (f->sampled) {
+    double e = f->rel_error > 0.3 ? 0.3 : f->rel_error;
+    c *= 0.85 * (1.0 - e);
+    why(v, "sampled exporter: byte totals are estimates");
+  }
+  if (f->guessed)
+    c *= 0.9;
+  if (f->pcr < p->pcr_strong)
+    c *= 0.9;
+  v->confidence = c;
+}

@@ -1,0 +1,89 @@
+/*
+ * judge.h - from what was measured about one (source, destination) pair
+ * to a severity, a score, a confidence and the reasons for them.
+ *
+ * Pure functions of their inputs, so that the rules read in one place
+ * (README.params describes them for the operator):
+ *
+ * A pair is a BULK transfer when two consecutive clock hours hold at
+ * least bulk_bytes: medium; high from high_bytes; critical when no other
+ * internal host uses the destination and the volume passes
+ * critical_bytes, or passes high_bytes to a destination never seen in a
+ * history of at least learn_days days, far (high_ratio) beyond what the
+ * source usually sends at that hour.
+ *
+ * It is LOW AND SLOW when an episode (hours carrying slow_hour_bytes,
+ * gaps of one idle hour allowed) lasts slow_min_hours, holds two active
+ * hours or more, adds up to slow_min_bytes and has its clock hours
+ * mostly active (slow_steadiness):
+ * low; medium when at most two internal hosts use the destination; high
+ * when it is the source's alone and the episode lasts slow_high_hours
+ * and reaches slow_high_bytes; one step more (at most high) for a destination
+ * never seen before.
+ *
+ * Then it is ranked down, one step each: other internal hosts use the
+ * destination; several of them upload to it (a shared backup or sync
+ * target); its network is popular; the asymmetry is weaker than
+ * pcr_strong; for bulk, the source usually sends as much at this hour
+ * (within ratio_min of its baseline); the pair uploaded on learn_days
+ * earlier days. A popular destination (popular_hosts internal hosts) is
+ * at most low, and only for a bulk transfer far beyond the source's
+ * baseline (insider exfiltration to a cloud service); a transfer that
+ * recurs at this hour of day (most of its bytes at hours when the pair
+ * uploaded on learn_days earlier days) is at most low.
+ */
+#ifndef NFH_EXFIL_JUDGE_H
+#define NFH_EXFIL_JUDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfhunt/finding.h>
+
+#include "params.h"
+
+enum nfh__exf_kind { NFH_EXF_NONE, NFH_EXF_BULK, NFH_EXF_SLOW };
+
+typedef struct nfh__exf_features {
+  /* Volumes, over the run and the remembered recent hours. */
+  uint64_t out, in;
+  double pcr;
+  uint64_t peak2;      /* most bytes in two consecutive clock hours */
+  /* The best stretch of active hours. */
+  unsigned stretch_hours, stretch_active;
+  uint64_t stretch_bytes;
+  uint64_t span_ms;    /* first to last upload of the episode */
+  /* The destination. */
+  unsigned prevalence; /* internal hosts that used it, this one included */
+  unsigned uploaders;  /* of them, uploading */
+  int popular;         /* prevalence reached popular_hosts */
+  int net_popular;     /* its network did */
+  int novel;           /* 1 never seen (with history), 0 seen, -1 unknown */
+  /* The source's baseline at the peak hour. */
+  int baseline_level;  /* 0 none, 1 hour of day, 2 hour of week */
+  double host_ratio;   /* (host's bytes + floor) / (usual + floor) */
+  /* The pair's habits. */
+  double seasonal_share; /* bytes at habitual hours of day / all */
+  unsigned days_before;  /* earlier days it uploaded on */
+  /* Quality of the measurement. */
+  int sampled;
+  double rel_error; /* of the byte estimate, under sampling */
+  int guessed;      /* client/server roles guessed from ports */
+  uint64_t history_ms;
+} nfh__exf_features;
+
+#define NFH_EXF_MAX_REASONS 10
+
+typedef struct nfh__exf_verdict {
+  enum nfh__exf_kind kind;
+  int severity; /* below NFH_SEV_INFO: nothing to report */
+  double score, confidence;
+  const char *reasons[NFH_EXF_MAX_REASONS]; /* static strings */
+  size_t nreasons;
+} nfh__exf_verdict;
+
+/* Judges one pair. */
+void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
+                    nfh__exf_verdict *v);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * map.h - an open-addressing index over records keyed by two addresses.
+ *
+ * The exfiltration detector keeps several tables whose records start
+ * with the same key (an internal and an external address, or one
+ * address and a tag): the flow pairs of the run, the destinations and
+ * the remembered hosts and pairs. The records live in one dense array
+ * each, so that they can be sorted, pruned and written out in one pass;
+ * this map only finds the index of a key. It stores the index and 32
+ * bits of the hash per slot (8 bytes), and compares keys in the records
+ * themselves, which must begin with an nfh__exf_key.
+ *
+ * Deleting single keys is not supported: a table that drops records
+ * compacts its array and rebuilds the map (nfh__exf_map_rebuild).
+ */
+#ifndef NFH_EXFIL_MAP_H
+#define NFH_EXFIL_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfhunt/flow.h>
+
+/* The key at the start of every indexed record. For one-address tables
+ * 'b' is zero except for its family, used as a tag. */
+typedef struct nfh__exf_key {
+  nfh_addr a, b;
+} nfh__exf_key;
+
+typedef struct nfh__exf_map {
+  uint32_t *slot; /* index + 1, 0 = empty */
+  uint32_t *tag;  /* high hash bits of the slot's key */
+  uint32_t cap;   /* power of two, 0 before the first insert */
+  uint32_t n;
+} nfh__exf_map;
+
+/* The 64-bit hash of a key. */
+uint64_t nfh__exf_key_hash(const nfh__exf_key *k);
+
+/* Whether two keys are equal. */
+int nfh__exf_key_equal(const nfh__exf_key *x, const nfh__exf_key *y);
+
+/* The index of the record with key k in the array at 'base' (records of
+ * 'stride' bytes), or -1. */
+int64_t nfh__exf_map_find(const nfh__exf_map *m, const void *base,
+                          size_t stride, const nfh__exf_key *k,
+                          uint64_t hash);
+
+/* Adds index 'idx' (whose record, already in the array, holds a key
+ * known to be absent). Growing re-hashes the keys of the first idx
+ * records. Returns 0, or -1 when memory runs out (the map is then
+ * unchanged). */
+int nfh__exf_map_put(nfh__exf_map *m, const void *base, size_t stride,
+                     uint64_t hash, uint32_t idx);
+
+/* Rebuilds the map over the first n records of the array. Returns 0 or
+ * -1 when memory runs out (the map is then empty: callers treat that as
+ * a failure of the run). */
+int nfh__exf_map_rebuild(nfh__exf_map *m, const void *base, size_t stride,
+                         uint32_t n);
+
+/* Frees the map's memory; the map is then empty and reusable. */
+void nfh__exf_map_free(nfh__exf_map *m);
+
+#endif

@@ -1,0 +1,775 @@
+/* memory.c - the exfiltration detector's state; see memory.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory.h"
+
+#define MAGIC "NFHEXF1"
+#define VERSION 1u
+#define BLOB_LIMIT ((size_t)256 << 20)
+#define HOUR_MS 3600000ull
+
+struct nfh__exf_memory {
+  const nfh__exf_params *p;
+  nfh__exf_dest *dests;
+  uint32_t ndests, capdests;
+  nfh__exf_map dmap;
+  nfh__exf_host *hosts;
+  uint32_t nhosts, caphosts;
+  nfh__exf_map hmap;
+  nfh__exf_spair *pairs;
+  uint32_t npairs, cappairs;
+  nfh__exf_map pmap;
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static nfh__exf_key key1(const nfh_addr *a, uint8_t tag) {
+  nfh__exf_key k;
+  memset(&k, 0, sizeof(k));
+  k.a = *a;
+  k.b.family = tag;
+  return k;
+}
+
+static nfh__exf_key key2(const nfh_addr *a, const nfh_addr *b) {
+  nfh__exf_key k;
+  memset(&k, 0, sizeof(k));
+  k.a = *a;
+  k.b = *b;
+  return k;
+}
+
+/* The /24 of an IPv4 address, the /48 of an IPv6 one. */
+static nfh_addr network_of(const nfh_addr *a) {
+  nfh_addr n = *a;
+  unsigned keep = a->family == 4 ? 15 : 6; /* bytes kept of the 16 */
+  memset(n.bytes + keep, 0, 16 - keep);
+  return n;
+}
+
+uint32_t nfh__exf_host_hash(const nfh_addr *addr) {
+  nfh__exf_key k = key1(addr, 0);
+  uint64_t h = nfh__exf_key_hash(&k);
+  uint32_t v = (uint32_t)(h ^ (h >> 32));
+  return v ? v : 1;
+}
+
+unsigned nfh__exf_hset_count(const nfh__exf_hset *s, unsigned popular) {
+  return s->sat ? popular : s->n;
+}
+
+/* Adds a hash; 0 or -1 (out of memory, set unchanged). */
+static int hset_add(nfh__exf_hset *s, uint32_t h, unsigned cap) {
+  if (s->sat)
+    return 0;
+  for (unsigned i = 0; i < s->n; i++)
+    if (s->v[i] == h)
+      return 0;
+  if (s->n >= cap) {
+    s->sat = 1;
+    return 0;
+  }
+  if (s->n == s->cap) {
+    unsigned c = s->cap ? 2u * s->cap : 2u;
+    if (c > cap)
+      c = cap;
+    uint32_t *grown = realloc(s->v, c * sizeof(uint32_t));
+    if (!grown)
+      return -1;
+    s->v = grown;
+    s->cap = (uint8_t)c;
+  }
+  s->v[s->n++] = h;
+  return 0;
+}
+
+static void dest_free(nfh__exf_dest *d) {
+  free(d->hosts.v);
+  free(d->uploaders.v);
+}
+
+/* ------------------------------------------------------ create/destroy */
+
+nfh__exf_memory *nfh__exf_memory_create(const nfh__exf_params *p) {
+  nfh__exf_memory *m = calloc(1, sizeof(*m));
+  if (m)
+    m->p = p;
+  return m;
+}
+
+static void clear(nfh__exf_memory *m) {
+  for (uint32_t i = 0; i < m->ndests; i++)
+    dest_free(&m->dests[i]);
+  for (uint32_t i = 0; i < m->npairs; i++)
+    free(m->pairs[i].hist);
+  free(m->dests);
+  free(m->hosts);
+  free(m->pairs);
+  nfh__exf_map_free(&m->dmap);
+  nfh__exf_map_free(&m->hmap);
+  nfh__exf_map_free(&m->pmap);
+  const nfh__exf_params *p = m->p;
+  memset(m, 0, sizeof(*m));
+  m->p = p;
+}
+
+void nfh__exf_memory_destroy(nfh__exf_memory *m) {
+  if (!m)
+    return;
+  clear(m);
+  free(m);
+}
+
+void nfh__exf_memory_counts(const nfh__exf_memory *m, size_t *dests,
+                            size_t *hosts, size_t *pairs) {
+  *dests = m->ndests;
+  *hosts = m->nhosts;
+  *pairs = m->npairs;
+}
+
+/* Makes room for one more record in a dense array. 0 or -1. */
+static int reserve(void **arr, uint32_t *cap, uint32_t n, size_t size) {
+  if (n < *cap)
+    return 0;
+  uint32_t c = *cap ? 2 * *cap : 256;
+  void *grown = realloc(*arr, (size_t)c * size);
+  if (!grown)
+    return -1;
+  *arr = grown;
+  *cap = c;
+  return 0;
+}
+
+/* -------------------------------------------------------- destinations */
+
+static int dest_rank(const nfh__exf_dest *d) {
+  /* What to keep first when the table is full: destinations that were
+   * uploaded to or are shared (they decide findings), then the rest. */
+  return (d->uploaders.n ? 4 : 0) + (d->hosts.n > 1 || d->hosts.sat ? 2 : 0) +
+         (d->k.b.family == NFH_EXF_DEST_NET ? 1 : 0);
+}
+
+static int dest_keep_order(const void *pa, const void *pb) {
+  const nfh__exf_dest *a = pa, *b = pb;
+  int ra = dest_rank(a), rb = dest_rank(b);
+  if (ra != rb)
+    return ra > rb ? -1 : 1;
+  return a->last_ms > b->last_ms ? -1 : a->last_ms < b->last_ms;
+}
+
+/* Drops a quarter of the destinations: singletons seen longest ago
+ * first. 0 or -1 (the map could not be rebuilt). */
+static int dests_prune(nfh__exf_memory *m, uint32_t keep) {
+  qsort(m->dests, m->ndests, sizeof(*m->dests), dest_keep_order);
+  for (uint32_t i = keep; i < m->ndests; i++)
+    dest_free(&m->dests[i]);
+  if (keep < m->ndests)
+    m->ndests = keep;
+  return nfh__exf_map_rebuild(&m->dmap, m->dests, sizeof(*m->dests),
+                              m->ndests);
+}
+
+static nfh__exf_dest *dest_get(nfh__exf_memory *m, const nfh_addr *a,
+                               uint8_t kind, uint64_t ms) {
+  nfh__exf_key k = key1(a, kind);
+  uint64_t h = nfh__exf_key_hash(&k);
+  int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k, h);
+  if (i >= 0)
+    return &m->dests[i];
+  if (m->ndests >= (uint32_t)m->p->max_dests &&
+      dests_prune(m, (uint32_t)(m->p->max_dests * 3 / 4)) != 0)
+    return NULL;
+  if (reserve((void **)&m->dests, &m->capdests, m->ndests,
+              sizeof(*m->dests)) != 0)
+    return NULL;
+  nfh__exf_dest *d = &m->dests[m->ndests];
+  memset(d, 0, sizeof(*d));
+  d->k = k;
+  d->first_ms = d->last_ms = ms;
+  if (nfh__exf_map_put(&m->dmap, m->dests, sizeof(*m->dests), h,
+                       m->ndests) != 0)
+    return NULL;
+  m->ndests++;
+  return d;
+}
+
+static void touch(nfh__exf_dest *d, uint64_t ms) {
+  if (ms && (!d->first_ms || ms < d->first_ms))
+    d->first_ms = ms;
+  if (ms > d->last_ms)
+    d->last_ms = ms;
+}
+
+int nfh__exf_dest_contact(nfh__exf_memory *m, const nfh_addr *addr,
+                          uint32_t host_hash, uint64_t ms) {
+  unsigned cap = (unsigned)m->p->popular_hosts;
+  nfh__exf_dest *d = dest_get(m, addr, NFH_EXF_DEST_ADDR, ms);
+  if (!d)
+    return -1;
+  touch(d, ms);
+  if (hset_add(&d->hosts, host_hash, cap) != 0)
+    return -1;
+  nfh_addr net = network_of(addr);
+  d = dest_get(m, &net, NFH_EXF_DEST_NET, ms);
+  if (!d)
+    return -1;
+  touch(d, ms);
+  return hset_add(&d->hosts, host_hash, cap);
+}
+
+int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
+                         uint32_t host_hash, uint64_t ms) {
+  nfh__exf_dest *d = dest_get(m, addr, NFH_EXF_DEST_ADDR, ms);
+  if (!d)
+    return -1;
+  touch(d, ms);
+  unsigned cap = (unsigned)m->p->popular_hosts;
+  if (hset_add(&d->hosts, host_hash, cap) != 0)
+    return -1;
+  return hset_add(&d->uploaders, host_hash, cap);
+}
+
+const nfh__exf_dest *nfh__exf_dest_find(const nfh__exf_memory *m,
+                                        const nfh_addr *addr, int kind) {
+  nfh_addr a = kind == NFH_EXF_DEST_NET ? network_of(addr) : *addr;
+  nfh__exf_key k = key1(&a, (uint8_t)kind);
+  int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k,
+                                nfh__exf_key_hash(&k));
+  return i >= 0 ? &m->dests[i] : NULL;
+}
+
+/* --------------------------------------------------------------- hosts */
+
+static double q_of(double bytes) {
+  return 4.0 * log2(1.0 + (bytes > 0 ? bytes : 0) / 1024.0);
+}
+
+static double bytes_of(double q) { return (exp2(q / 4.0) - 1.0) * 1024.0; }
+
+static void cell_learn(nfh__exf_bcell *c, double q) {
+  if (c->n < 255)
+    c->n++;
+  /* The first observations weigh equally, later ones 1/5: a cell sees
+   * one hour a day (or a week), so it must settle within days. */
+  double alpha = c->n < 5 ? 1.0 / c->n : 0.2;
+  double mean = c->mean / 256.0;
+  mean += alpha * (q - mean);
+  if (mean < 0)
+    mean = 0;
+  c->mean = (uint16_t)(mean * 256.0 + 0.5);
+  /* The peak follows a bigger hour at once and sinks by one step (about
+   * 16%) per smaller one, so a habit that stops is forgotten in weeks. */
+  double peak = c->peak;
+  if (q >= peak)
+    peak = q;
+  else
+    peak = peak - 1 > q ? peak - 1 : q;
+  if (c->n == 1)
+    peak = q;
+  c->peak = (uint8_t)(peak > 255 ? 255 : peak + 0.5);
+}
+
+const nfh__exf_host *nfh__exf_host_find(const nfh__exf_memory *m,
+                                        const nfh_addr *addr) {
+  nfh__exf_key k = key1(addr, 0);
+  int64_t i = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k,
+                                nfh__exf_key_hash(&k));
+  return i >= 0 ? &m->hosts[i] : NULL;
+}
+
+int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
+                        nfh__exf_when w, double *bytes, unsigned *seen) {
+  *bytes = 0;
+  *seen = 0;
+  if (!h)
+    return 0;
+  int tol = (int)p->season_tolerance;
+  for (int level = 2; level >= 1; level--) {
+    const nfh__exf_bcell *cells = level == 2 ? h->how : h->hod;
+    int period = level == 2 ? NFH_EXF_HOW : NFH_EXF_HOD;
+    int at = level == 2 ? (int)w.how : (int)w.hod;
+    unsigned min = (unsigned)(level == 2 ? p->how_min : p->hod_min);
+    int found = 0;
+    double best = 0;
+    unsigned n = 0;
+    for (int d = -tol; d <= tol; d++) {
+      const nfh__exf_bcell *c = &cells[((at + d) % period + period) % period];
+      if (c->n < min)
+        continue;
+      double b = bytes_of(c->peak);
+      if (!found || b > best) {
+        best = b;
+        n = c->n;
+      }
+      found = 1;
+    }
+    if (found) {
+      *bytes = best;
+      *seen = n;
+      return level;
+    }
+  }
+  return 0;
+}
+
+int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
+                        nfh__exf_when w, double bytes, uint64_t ms) {
+  nfh__exf_key k = key1(addr, 0);
+  uint64_t h = nfh__exf_key_hash(&k);
+  int64_t i = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k, h);
+  if (i < 0) {
+    if (bytes < m->p->host_floor || m->nhosts >= (uint32_t)m->p->max_hosts)
+      return 0;
+    if (reserve((void **)&m->hosts, &m->caphosts, m->nhosts,
+                sizeof(*m->hosts)) != 0)
+      return -1;
+    memset(&m->hosts[m->nhosts], 0, sizeof(*m->hosts));
+    m->hosts[m->nhosts].k = k;
+    if (nfh__exf_map_put(&m->hmap, m->hosts, sizeof(*m->hosts), h,
+                         m->nhosts) != 0)
+      return -1;
+    i = m->nhosts++;
+  }
+  nfh__exf_host *host = &m->hosts[i];
+  double q = q_of(bytes);
+  cell_learn(&host->hod[w.hod], q);
+  cell_learn(&host->how[w.how], q);
+  if (ms > host->last_ms)
+    host->last_ms = ms;
+  return 0;
+}
+
+void nfh__exf_host_each(nfh__exf_memory *m,
+                        void (*fn)(void *user, const nfh__exf_host *h),
+                        void *user) {
+  for (uint32_t i = 0; i < m->nhosts; i++)
+    fn(user, &m->hosts[i]);
+}
+
+/* --------------------------------------------------------------- pairs */
+
+const nfh__exf_spair *nfh__exf_spair_find(const nfh__exf_memory *m,
+                                          const nfh_addr *in,
+                                          const nfh_addr *ex) {
+  nfh__exf_key k = key2(in, ex);
+  int64_t i = nfh__exf_map_find(&m->pmap, m->pairs, sizeof(*m->pairs), &k,
+                                nfh__exf_key_hash(&k));
+  return i >= 0 ? &m->pairs[i] : NULL;
+}
+
+static int pair_recent_first(const void *pa, const void *pb) {
+  const nfh__exf_spair *a = pa, *b = pb;
+  return a->last_ms > b->last_ms ? -1 : a->last_ms < b->last_ms;
+}
+
+static int pairs_prune(nfh__exf_memory *m, uint32_t keep) {
+  qsort(m->pairs, m->npairs, sizeof(*m->pairs), pair_recent_first);
+  for (uint32_t i = keep; i < m->npairs; i++)
+    free(m->pairs[i].hist);
+  if (keep < m->npairs)
+    m->npairs = keep;
+  return nfh__exf_map_rebuild(&m->pmap, m->pairs, sizeof(*m->pairs),
+                              m->npairs);
+}
+
+static uint32_t kb(uint64_t bytes) {
+  uint64_t v = (bytes + 1023) / 1024;
+  return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static uint32_t sat_add(uint32_t a, uint32_t b) {
+  return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+/* Adds an hour to the history and drops hours older than memory_hours
+ * before the newest. 0 or -1. */
+static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
+                    uint32_t in_kb, uint32_t keep_hours) {
+  uint16_t i = s->nhist;
+  while (i > 0 && s->hist[i - 1].hour > hour)
+    i--;
+  if (i > 0 && s->hist[i - 1].hour == hour) {
+    s->hist[i - 1].out_kb = sat_add(s->hist[i - 1].out_kb, out_kb);
+    s->hist[i - 1].in_kb = sat_add(s->hist[i - 1].in_kb, in_kb);
+  } else {
+    if (s->nhist == s->caphist) {
+      uint16_t c = s->caphist ? (uint16_t)(2 * s->caphist) : 4;
+      nfh__exf_hist *grown = realloc(s->hist, c * sizeof(*grown));
+      if (!grown)
+        return -1;
+      s->hist = grown;
+      s->caphist = c;
+    }
+    memmove(&s->hist[i + 1], &s->hist[i], (s->nhist - i) * sizeof(*s->hist));
+    s->hist[i].hour = hour;
+    s->hist[i].out_kb = out_kb;
+    s->hist[i].in_kb = in_kb;
+    s->nhist++;
+  }
+  uint32_t newest = s->hist[s->nhist - 1].hour;
+  uint16_t drop = 0;
+  while (drop < s->nhist && s->hist[drop].hour + keep_hours <= newest)
+    drop++;
+  if (drop) {
+    memmove(s->hist, s->hist + drop, (s->nhist - drop) * sizeof(*s->hist));
+    s->nhist = (uint16_t)(s->nhist - drop);
+  }
+  return 0;
+}
+
+int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
+                         const nfh_addr *ex, uint32_t hour,
+                         nfh__exf_when w, uint64_t out, uint64_t back,
+                         int significant) {
+  nfh__exf_key k = key2(in, ex);
+  uint64_t h = nfh__exf_key_hash(&k);
+  int64_t i = nfh__exf_map_find(&m->pmap, m->pairs, sizeof(*m->pairs), &k, h);
+  uint64_t ms = (uint64_t)hour * HOUR_MS;
+  if (i < 0) {
+    if (!significant || m->p->max_memory_pairs < 1)
+      return 0;
+    if (m->npairs >= (uint32_t)m->p->max_memory_pairs &&
+        pairs_prune(m, (uint32_t)(m->p->max_memory_pairs * 3 / 4)) != 0)
+      return -1;
+    if (reserve((void **)&m->pairs, &m->cappairs, m->npairs,
+                sizeof(*m->pairs)) != 0)
+      return -1;
+    nfh__exf_spair *s = &m->pairs[m->npairs];
+    memset(s, 0, sizeof(*s));
+    s->k = k;
+    s->first_ms = s->last_ms = ms;
+    s->mark_day = INT64_MIN;
+    if (nfh__exf_map_put(&m->pmap, m->pairs, sizeof(*m->pairs), h,
+                         m->npairs) != 0)
+      return -1;
+    i = m->npairs++;
+  }
+  nfh__exf_spair *s = &m->pairs[i];
+  if (ms < s->first_ms)
+    s->first_ms = ms;
+  if (ms > s->last_ms)
+    s->last_ms = ms;
+  if (hist_add(s, hour, kb(out), kb(back), (uint32_t)m->p->memory_hours) != 0)
+    return -1;
+  if (significant) {
+    /* Hours are learned in time order, so one day's hours come
+     * together: a day is counted once per hour of day. */
+    if (w.day > s->mark_day) {
+      s->mark_day = w.day;
+      s->mark_mask = 0;
+      if (s->days_seen < UINT16_MAX)
+        s->days_seen++;
+    }
+    if (w.day == s->mark_day && !(s->mark_mask & (1u << w.hod))) {
+      s->mark_mask |= 1u << w.hod;
+      if (s->hod_days[w.hod] < 255)
+        s->hod_days[w.hod]++;
+    }
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- blob */
+
+typedef struct wbuf {
+  uint8_t *d;
+  size_t len, cap;
+  int failed;
+} wbuf;
+
+static void put(wbuf *w, const void *p, size_t n) {
+  if (w->failed)
+    return;
+  if (w->len + n > BLOB_LIMIT) {
+    w->failed = 1;
+    return;
+  }
+  if (w->len + n > w->cap) {
+    size_t c = w->cap ? w->cap : 4096;
+    while (c < w->len + n)
+      c *= 2;
+    uint8_t *g = realloc(w->d, c);
+    if (!g) {
+      w->failed = 1;
+      return;
+    }
+    w->d = g;
+    w->cap = c;
+  }
+  memcpy(w->d + w->len, p, n);
+  w->len += n;
+}
+
+static void put_uint(wbuf *w, uint64_t v, unsigned bytes) {
+  uint8_t b[8];
+  for (unsigned i = 0; i < bytes; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+  put(w, b, bytes);
+}
+
+static void put_addr(wbuf *w, const nfh_addr *a) {
+  put_uint(w, a->family, 1);
+  put(w, a->bytes, 16);
+}
+
+typedef struct rbuf {
+  const uint8_t *d;
+  size_t len, off;
+  int failed;
+} rbuf;
+
+static uint64_t get_uint(rbuf *r, unsigned bytes) {
+  if (r->failed || r->len - r->off < bytes) {
+    r->failed = 1;
+    return 0;
+  }
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bytes; i++)
+    v |= (uint64_t)r->d[r->off + i] << (8 * i);
+  r->off += bytes;
+  return v;
+}
+
+static void get_addr(rbuf *r, nfh_addr *a) {
+  memset(a, 0, sizeof(*a));
+  a->family = (uint8_t)get_uint(r, 1);
+  if (r->failed || r->len - r->off < 16) {
+    r->failed = 1;
+    return;
+  }
+  memcpy(a->bytes, r->d + r->off, 16);
+  r->off += 16;
+  if (a->family != 4 && a->family != 6)
+    r->failed = 1;
+}
+
+static void put_set(wbuf *w, const nfh__exf_hset *s) {
+  put_uint(w, s->n, 1);
+  put_uint(w, s->sat, 1);
+  for (unsigned i = 0; i < s->n; i++)
+    put_uint(w, s->v[i], 4);
+}
+
+/* Reads a set, keeping at most 'cap' (the current popular_hosts). */
+static int get_set(rbuf *r, nfh__exf_hset *s, unsigned cap) {
+  unsigned n = (unsigned)get_uint(r, 1);
+  unsigned sat = (unsigned)get_uint(r, 1);
+  if (r->failed || n > NFH_EXF_MAX_SET || sat > 1) {
+    r->failed = 1;
+    return 0;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    uint32_t h = (uint32_t)get_uint(r, 4);
+    if (r->failed)
+      return 0;
+    if (hset_add(s, h, cap) != 0)
+      return -1;
+  }
+  if (sat)
+    s->sat = 1;
+  return 0;
+}
+
+int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
+                         void **data, size_t *len) {
+  *data = NULL;
+  *len = 0;
+  wbuf w = {0};
+  put(&w, MAGIC, 8);
+  put_uint(&w, VERSION, 4);
+
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < m->ndests; i++)
+    n += m->dests[i].last_ms >= cutoff_ms;
+  put_uint(&w, n, 4);
+  for (uint32_t i = 0; i < m->ndests; i++) {
+    const nfh__exf_dest *d = &m->dests[i];
+    if (d->last_ms < cutoff_ms)
+      continue;
+    put_uint(&w, d->k.b.family, 1);
+    put_addr(&w, &d->k.a);
+    put_uint(&w, d->first_ms, 8);
+    put_uint(&w, d->last_ms, 8);
+    put_set(&w, &d->hosts);
+    put_set(&w, &d->uploaders);
+  }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->nhosts; i++)
+    n += m->hosts[i].last_ms >= cutoff_ms;
+  put_uint(&w, n, 4);
+  for (uint32_t i = 0; i < m->nhosts; i++) {
+    const nfh__exf_host *h = &m->hosts[i];
+    if (h->last_ms < cutoff_ms)
+      continue;
+    put_addr(&w, &h->k.a);
+    put_uint(&w, h->last_ms, 8);
+    for (int c = 0; c < NFH_EXF_HOD + NFH_EXF_HOW; c++) {
+      const nfh__exf_bcell *b =
+          c < NFH_EXF_HOD ? &h->hod[c] : &h->how[c - NFH_EXF_HOD];
+      put_uint(&w, b->n, 1);
+      put_uint(&w, b->peak, 1);
+      put_uint(&w, b->mean, 2);
+    }
+  }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->npairs; i++)
+    n += m->pairs[i].last_ms >= cutoff_ms;
+  put_uint(&w, n, 4);
+  for (uint32_t i = 0; i < m->npairs; i++) {
+    const nfh__exf_spair *s = &m->pairs[i];
+    if (s->last_ms < cutoff_ms)
+      continue;
+    put_addr(&w, &s->k.a);
+    put_addr(&w, &s->k.b);
+    put_uint(&w, s->first_ms, 8);
+    put_uint(&w, s->last_ms, 8);
+    put_uint(&w, (uint64_t)s->mark_day, 8);
+    put_uint(&w, s->mark_mask, 4);
+    put_uint(&w, s->days_seen, 2);
+    put(&w, s->hod_days, NFH_EXF_HOD);
+    put_uint(&w, s->nhist, 2);
+    for (unsigned j = 0; j < s->nhist; j++) {
+      put_uint(&w, s->hist[j].hour, 4);
+      put_uint(&w, s->hist[j].out_kb, 4);
+      put_uint(&w, s->hist[j].in_kb, 4);
+    }
+  }
+  if (w.failed) {
+    free(w.d);
+    return -1;
+  }
+  *data = w.d;
+  *len = w.len;
+  return 0;
+}
+
+/* Reads the blob into m (empty on entry). 0, 1 (not ours: ignored), -1
+ * (damaged or out of memory). */
+static int load(nfh__exf_memory *m, rbuf *r) {
+  if (r->len < 12 || memcmp(r->d, MAGIC, 8) != 0)
+    return 1;
+  r->off = 8;
+  if (get_uint(r, 4) != VERSION)
+    return 1;
+  unsigned cap = (unsigned)m->p->popular_hosts;
+
+  uint32_t n = (uint32_t)get_uint(r, 4);
+  /* Each record takes at least 35 bytes: a count beyond what is left
+   * is damage, not a reason to allocate. */
+  if (r->failed || n > (r->len - r->off) / 35)
+    return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t kind = (uint8_t)get_uint(r, 1);
+    nfh_addr a;
+    get_addr(r, &a);
+    uint64_t first = get_uint(r, 8), last = get_uint(r, 8);
+    if (r->failed || kind > NFH_EXF_DEST_NET)
+      return -1;
+    if (nfh__exf_dest_find(m, &a, kind))
+      return -1; /* a key twice */
+    nfh__exf_dest *d = dest_get(m, &a, kind, first);
+    if (!d)
+      return -1;
+    d->first_ms = first;
+    d->last_ms = last;
+    d->from_state = 1;
+    if (get_set(r, &d->hosts, cap) != 0 ||
+        get_set(r, &d->uploaders, cap) != 0)
+      return -1;
+    if (r->failed)
+      return -1;
+  }
+
+  n = (uint32_t)get_uint(r, 4);
+  if (r->failed || n > (r->len - r->off) / 25)
+    return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    nfh_addr a;
+    get_addr(r, &a);
+    uint64_t last = get_uint(r, 8);
+    if (r->failed || nfh__exf_host_find(m, &a))
+      return -1;
+    if (reserve((void **)&m->hosts, &m->caphosts, m->nhosts,
+                sizeof(*m->hosts)) != 0)
+      return -1;
+    nfh__exf_host *h = &m->hosts[m->nhosts];
+    memset(h, 0, sizeof(*h));
+    h->k = key1(&a, 0);
+    h->last_ms = last;
+    for (int c = 0; c < NFH_EXF_HOD + NFH_EXF_HOW; c++) {
+      nfh__exf_bcell *b = c < NFH_EXF_HOD ? &h->hod[c] : &h->how[c - NFH_EXF_HOD];
+      b->n = (uint8_t)get_uint(r, 1);
+      b->peak = (uint8_t)get_uint(r, 1);
+      b->mean = (uint16_t)get_uint(r, 2);
+    }
+    if (r->failed)
+      return -1;
+    if (nfh__exf_map_put(&m->hmap, m->hosts, sizeof(*m->hosts),
+                         nfh__exf_key_hash(&h->k), m->nhosts) != 0)
+      return -1;
+    m->nhosts++;
+  }
+
+  n = (uint32_t)get_uint(r, 4);
+  if (r->failed || n > (r->len - r->off) / 60)
+    return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    nfh_addr a, b;
+    get_addr(r, &a);
+    get_addr(r, &b);
+    if (r->failed || nfh__exf_spair_find(m, &a, &b))
+      return -1;
+    if (reserve((void **)&m->pairs, &m->cappairs, m->npairs,
+                sizeof(*m->pairs)) != 0)
+      return -1;
+    nfh__exf_spair *s = &m->pairs[m->npairs];
+    memset(s, 0, sizeof(*s));
+    s->k = key2(&a, &b);
+    s->first_ms = get_uint(r, 8);
+    s->last_ms = get_uint(r, 8);
+    s->mark_day = (int64_t)get_uint(r, 8);
+    s->mark_mask = (uint32_t)get_uint(r, 4);
+    s->days_seen = (uint16_t)get_uint(r, 2);
+    for (int c = 0; c < NFH_EXF_HOD; c++)
+      s->hod_days[c] = (uint8_t)get_uint(r, 1);
+    unsigned nh = (unsigned)get_uint(r, 2);
+    if (r->failed || nh > NFH_EXF_HOW || nh > (r->len - r->off) / 12)
+      return -1;
+    /* Count the record before filling its history, so that a failure
+     * below frees what was allocated. */
+    if (nfh__exf_map_put(&m->pmap, m->pairs, sizeof(*m->pairs),
+                         nfh__exf_key_hash(&s->k), m->npairs) != 0)
+      return -1;
+    m->npairs++;
+    if (nh) {
+      s->hist = calloc(nh, sizeof(*s->hist));
+      if (!s->hist)
+        return -1;
+      s->caphist = (uint16_t)nh;
+    }
+    for (unsigned j = 0; j < nh; j++) {
+      s->hist[j].hour = (uint32_t)get_uint(r, 4);
+      s->hist[j].out_kb = (uint32_t)get_uint(r, 4);
+      s->hist[j].in_kb = (uint32_t)get_uint(r, 4);
+      if (j && s->hist[j].hour <= s->hist[j - 1].hour)
+        r->failed = 1;
+    }
+    s->nhist = (uint16_t)nh;
+    if (r->failed)
+      return -1;
+  }
+  return r->off == r->len ? 0 : -1;
+}
+
+int nfh__exf_memory_load(nfh__exf_memory *m, const void *data, size_t len) {
+  clear(m);
+  rbuf r = {data, len, 0, 0};
+  int rc = load(m, &r);
+  if (rc != 0)
+    clear(m);
+  return rc < 0 ? -1 : 0;
+}

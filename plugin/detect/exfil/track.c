@@ -1,0 +1,368 @@
+/* track.c - the run's pair table; see track.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "track.h"
+
+#define SLOT_MS 300000ull
+/* A record longer than this is clipped to its last part: no exporter
+ * keeps a record open for two days, so its start is a broken clock. */
+#define MAX_SPAN_MS (48 * NFH_EXF_HOUR_MS)
+
+typedef struct hour_cov {
+  uint32_t hour;
+  uint16_t slots; /* bit i: slot i of the hour held a flow */
+} hour_cov;
+
+struct nfh__exf_track {
+  nfh__exf_pair *pairs;
+  uint32_t n, cap, max;
+  nfh__exf_map map;
+  uint64_t big_bytes;
+  uint32_t prunes;
+  /* Coverage, sorted by hour; the last slot marked, to skip repeats. */
+  hour_cov *cov;
+  uint32_t *cov_hours;
+  uint8_t *cov_slots;
+  size_t ncov, capcov;
+  uint64_t last_slot;
+  /* The pair of the last record: both directions and the successive
+   * records of one session often come together. */
+  uint32_t last_pair;
+  int has_last;
+};
+
+nfh__exf_track *nfh__exf_track_create(uint32_t max_pairs,
+                                      uint64_t big_bytes) {
+  nfh__exf_track *t = calloc(1, sizeof(*t));
+  if (!t)
+    return NULL;
+  t->max = max_pairs;
+  t->big_bytes = big_bytes;
+  t->last_slot = UINT64_MAX;
+  return t;
+}
+
+static void free_cells(nfh__exf_pair *p) {
+  free(p->more);
+  p->more = NULL;
+  p->ncells = p->capcells = 0;
+}
+
+void nfh__exf_track_destroy(nfh__exf_track *t) {
+  if (!t)
+    return;
+  for (uint32_t i = 0; i < t->n; i++)
+    free_cells(&t->pairs[i]);
+  free(t->pairs);
+  nfh__exf_map_free(&t->map);
+  free(t->cov);
+  free(t->cov_hours);
+  free(t->cov_slots);
+  free(t);
+}
+
+static uint64_t weight(const nfh__exf_pair *p) {
+  return p->f_out + p->f_in + p->c_out + p->c_in;
+}
+
+static int by_weight_desc(const void *a, const void *b) {
+  uint64_t x = weight(a), y = weight(b);
+  return x > y ? -1 : x < y;
+}
+
+/* Drops the lighter half of the pairs: those that moved the fewest bytes
+ * cannot be the transfers this detector looks for, and if one grows
+ * later its first bytes are a rounding error. 0 or -1 (out of memory:
+ * the map could not be rebuilt). */
+static int prune(nfh__exf_track *t) {
+  qsort(t->pairs, t->n, sizeof(*t->pairs), by_weight_desc);
+  uint32_t keep = t->n / 2;
+  for (uint32_t i = keep; i < t->n; i++)
+    free_cells(&t->pairs[i]);
+  t->n = keep;
+  t->prunes++;
+  return nfh__exf_map_rebuild(&t->map, t->pairs, sizeof(*t->pairs), t->n);
+}
+
+static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
+                          const nfh_addr *ex, int create) {
+  nfh__exf_key k;
+  memset(&k, 0, sizeof(k));
+  k.a = *in;
+  k.b = *ex;
+  if (t->has_last && t->last_pair < t->n &&
+      nfh__exf_key_equal(&t->pairs[t->last_pair].k, &k))
+    return &t->pairs[t->last_pair];
+  uint64_t h = nfh__exf_key_hash(&k);
+  int64_t idx = nfh__exf_map_find(&t->map, t->pairs, sizeof(*t->pairs), &k,
+                                  h);
+  if (idx >= 0) {
+    t->last_pair = (uint32_t)idx;
+    t->has_last = 1;
+    return &t->pairs[idx];
+  }
+  if (!create)
+    return NULL;
+  t->has_last = 0; /* a prune below reorders the pairs */
+  if (t->n >= t->max && prune(t) != 0)
+    return NULL;
+  if (t->n == t->cap) {
+    uint32_t cap = t->cap ? 2 * t->cap : 1024;
+    if (cap > t->max)
+      cap = t->max;
+    nfh__exf_pair *grown = realloc(t->pairs, (size_t)cap * sizeof(*grown));
+    if (!grown)
+      return NULL;
+    t->pairs = grown;
+    t->cap = cap;
+  }
+  nfh__exf_pair *p = &t->pairs[t->n];
+  memset(p, 0, sizeof(*p));
+  p->k = k;
+  if (nfh__exf_map_put(&t->map, t->pairs, sizeof(*t->pairs), h, t->n) != 0)
+    return NULL;
+  t->last_pair = t->n;
+  t->has_last = 1;
+  t->n++;
+  return p;
+}
+
+/* The cell of 'hour', inserted in hour order when missing; NULL when
+ * out of memory. Records arrive nearly in time order, so the search
+ * starts from the latest cell. */
+static nfh__exf_cell *cell_for(nfh__exf_pair *p, uint32_t hour) {
+  uint32_t i = p->ncells;
+  while (i > 0 && nfh__exf_pair_cell(p, i - 1)->hour > hour)
+    i--;
+  if (i > 0 && nfh__exf_pair_cell(p, i - 1)->hour == hour)
+    return nfh__exf_pair_cell(p, i - 1);
+  if (p->ncells >= 1 && p->ncells - 1 == p->capcells) {
+    uint32_t cap = p->capcells ? 2 * p->capcells : 2;
+    nfh__exf_cell *grown = realloc(p->more, (size_t)cap * sizeof(*grown));
+    if (!grown)
+      return NULL;
+    p->more = grown;
+    p->capcells = cap;
+  }
+  /* Shift cells i.. one up (across 'one' and 'more'). */
+  for (uint32_t j = p->ncells; j > i; j--)
+    *nfh__exf_pair_cell(p, j) = *nfh__exf_pair_cell(p, j - 1);
+  nfh__exf_cell *c = nfh__exf_pair_cell(p, i);
+  memset(c, 0, sizeof(*c));
+  c->hour = hour;
+  p->ncells++;
+  return c;
+}
+
+/* Spreads out/back over the hours of [first, last] by time share. */
+static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
+                  uint64_t first, uint64_t last) {
+  if (last < first)
+    last = first;
+  if (last - first > MAX_SPAN_MS)
+    first = last - MAX_SPAN_MS;
+  uint32_t h0 = (uint32_t)(first / NFH_EXF_HOUR_MS);
+  uint32_t h1 = (uint32_t)(last / NFH_EXF_HOUR_MS);
+  if (h0 == h1) {
+    nfh__exf_cell *c = cell_for(p, h0);
+    if (!c)
+      return -1;
+    c->out += out;
+    c->in += back;
+    return 0;
+  }
+  double span = (double)(last - first);
+  uint64_t done_out = 0, done_back = 0;
+  for (uint32_t h = h0; h <= h1; h++) {
+    uint64_t a = (uint64_t)h * NFH_EXF_HOUR_MS, b = a + NFH_EXF_HOUR_MS;
+    if (a < first)
+      a = first;
+    if (b > last)
+      b = last;
+    uint64_t o, i;
+    if (h == h1) { /* the remainder, so that the sums stay exact */
+      o = out - done_out;
+      i = back - done_back;
+    } else {
+      double share = (double)(b - a) / span;
+      o = (uint64_t)((double)out * share);
+      i = (uint64_t)((double)back * share);
+      if (o > out - done_out)
+        o = out - done_out;
+      if (i > back - done_back)
+        i = back - done_back;
+    }
+    done_out += o;
+    done_back += i;
+    if (!o && !i)
+      continue;
+    nfh__exf_cell *c = cell_for(p, h);
+    if (!c)
+      return -1;
+    c->out += o;
+    c->in += i;
+  }
+  return 0;
+}
+
+int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
+                        const nfh_addr *ex, uint64_t out, uint64_t back,
+                        uint64_t first_ms, uint64_t last_ms) {
+  nfh__exf_pair *p = get(t, in, ex, 1);
+  if (!p)
+    return -1;
+  p->f_out += out;
+  p->f_in += back;
+  return spread(p, out, back, first_ms, last_ms);
+}
+
+int nfh__exf_track_conn(nfh__exf_track *t, const nfh_conn *c,
+                        int internal_client) {
+  if (!internal_client) {
+    nfh__exf_pair *p = get(t, &c->server, &c->client, 0);
+    if (p) {
+      p->s_out += c->server_bytes;
+      p->s_in += c->client_bytes;
+    }
+    return 0;
+  }
+  nfh__exf_pair *p = get(t, &c->client, &c->server, 1);
+  if (!p)
+    return -1;
+  p->c_out += c->client_bytes;
+  p->c_in += c->server_bytes;
+  p->c_pkts += c->client_packets;
+  if (!p->conns || c->first_ms < p->first_ms)
+    p->first_ms = c->first_ms;
+  if (c->last_ms > p->last_ms)
+    p->last_ms = c->last_ms;
+  if (c->client_bytes >= t->big_bytes) {
+    if (!p->b_first || c->first_ms < p->b_first)
+      p->b_first = c->first_ms;
+    if (c->last_ms > p->b_last)
+      p->b_last = c->last_ms;
+  }
+  if (!p->conns || c->client_bytes > p->port_bytes) {
+    p->port_bytes = c->client_bytes;
+    p->port = c->server_port;
+    p->proto = c->proto;
+  }
+  p->conns++;
+  if (c->flags & NFH_CONN_DIRECTION_GUESSED)
+    p->guessed++;
+  if (c->flags & NFH_CONN_SAMPLED)
+    p->sampled++;
+  if (c->sampling > p->max_sampling)
+    p->max_sampling = c->sampling;
+  return 0;
+}
+
+void nfh__exf_track_seen(nfh__exf_track *t, uint64_t ms) {
+  uint64_t slot = ms / SLOT_MS;
+  if (slot == t->last_slot)
+    return;
+  t->last_slot = slot;
+  uint32_t hour = (uint32_t)(slot / 12);
+  size_t lo = 0, hi = t->ncov;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (t->cov[mid].hour < hour)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == t->ncov || t->cov[lo].hour != hour) {
+    if (t->ncov == t->capcov) {
+      size_t cap = t->capcov ? 2 * t->capcov : 64;
+      hour_cov *grown = realloc(t->cov, cap * sizeof(*grown));
+      if (!grown)
+        return; /* coverage is advisory: a lost hour is not learned */
+      t->cov = grown;
+      t->capcov = cap;
+    }
+    memmove(&t->cov[lo + 1], &t->cov[lo], (t->ncov - lo) * sizeof(*t->cov));
+    t->cov[lo].hour = hour;
+    t->cov[lo].slots = 0;
+    t->ncov++;
+  }
+  t->cov[lo].slots |= (uint16_t)(1u << (slot % 12));
+}
+
+static unsigned popcount12(uint16_t v) {
+  unsigned n = 0;
+  for (; v; v &= (uint16_t)(v - 1))
+    n++;
+  return n;
+}
+
+unsigned nfh__exf_track_coverage(const nfh__exf_track *t, uint32_t hour) {
+  size_t lo = 0, hi = t->ncov;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (t->cov[mid].hour < hour)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < t->ncov && t->cov[lo].hour == hour ? popcount12(t->cov[lo].slots)
+                                                 : 0;
+}
+
+const uint32_t *nfh__exf_track_hours(nfh__exf_track *t, size_t *n,
+                                     const uint8_t **slots) {
+  nfh__exf_track *w = t;
+  *n = 0;
+  *slots = NULL;
+  uint32_t *h = realloc(w->cov_hours, (t->ncov ? t->ncov : 1) * 4);
+  if (!h)
+    return NULL;
+  w->cov_hours = h;
+  uint8_t *s = realloc(w->cov_slots, t->ncov ? t->ncov : 1);
+  if (!s)
+    return NULL;
+  w->cov_slots = s;
+  for (size_t i = 0; i < t->ncov; i++) {
+    h[i] = t->cov[i].hour;
+    s[i] = (uint8_t)popcount12(t->cov[i].slots);
+  }
+  *n = t->ncov;
+  *slots = s;
+  return h;
+}
+
+nfh__exf_pair *nfh__exf_track_pairs(nfh__exf_track *t, size_t *n) {
+  *n = t->n;
+  return t->pairs;
+}
+
+nfh__exf_pair *nfh__exf_track_find(nfh__exf_track *t, const nfh_addr *in,
+                                   const nfh_addr *ex) {
+  return get(t, in, ex, 0);
+}
+
+uint32_t nfh__exf_track_prunes(const nfh__exf_track *t) { return t->prunes; }
+
+int nfh__exf_pair_attribute(nfh__exf_pair *p) {
+  uint64_t cell_out = 0;
+  for (uint32_t i = 0; i < p->ncells; i++)
+    cell_out += nfh__exf_pair_cell(p, i)->out;
+  double fo = p->c_out + p->s_out
+                  ? (double)p->c_out / (double)(p->c_out + p->s_out)
+                  : 0;
+  double fi = p->c_in + p->s_in
+                  ? (double)p->c_in / (double)(p->c_in + p->s_in)
+                  : 0;
+  if (p->c_out && (double)cell_out * fo < 0.5 * (double)p->c_out) {
+    /* The flow records of this pair were pruned or skipped: fall back
+     * on its connections, spread evenly over their span. */
+    free_cells(p);
+    return spread(p, p->c_out, p->c_in, p->first_ms, p->last_ms);
+  }
+  for (uint32_t i = 0; i < p->ncells; i++) {
+    nfh__exf_cell *c = nfh__exf_pair_cell(p, i);
+    c->out = (uint64_t)((double)c->out * fo + 0.5);
+    c->in = (uint64_t)((double)c->in * fi + 0.5);
+  }
+  return 0;
+}

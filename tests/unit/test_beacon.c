@@ -1,0 +1,951 @@
+/* test_beacon.c - the beaconing detector, driven through the engine as
+ * nfhunt drives it: hand-made flow records in (one per direction, as an
+ * exporter writes them), findings out.
+ *
+ * Beacons: a 60 s beacon with 10% jitter over 3 h (medium or above); a
+ * 15-minute beacon with 20% jitter and 20% missed beats over 12 h; a
+ * 30-minute beacon seen as 12 hourly runs through the state; periodic
+ * DNS to an outside resolver; a sampled beacon (found, lower
+ * confidence); one host beaconing to an address many hosts browse (its
+ * own finding, low); a monitor polling ten targets (one poller finding).
+ * Not beacons: NTP to a pool server from 50 hosts (one shared finding at
+ * info), a long SSH session cut into 60 s active-timeout records (in one
+ * run and across runs), idle sessions' keepalives cut apart by the
+ * inactive timeout, random browsing, DNS to the site's resolver, an
+ * allowlisted pair. Also: settings, a damaged state blob, the memory
+ * bounds, and the timeline scoring on its own. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nfhunt/engine.h>
+#include <nfhunt/plugin.h>
+#include <nfhunt/state.h>
+
+#include "../../plugin/detect/beacon/score.h"
+
+#define MODULE NFH_TOP_BUILDDIR "/plugin/detect/beacon/.libs/beaconing.so"
+
+#define T0 1700000000000ull /* 2023-11-14T22:13:20Z */
+#define SEC 1000ull
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+
+#define FIN 0x01
+#define SYN 0x02
+#define PSH 0x08
+#define ACK 0x10
+
+static char dir[] = "/tmp/nfh_test_beacon_XXXXXX";
+static char logbuf[16384];
+
+/* ------------------------------------------------------------ random */
+
+static uint64_t rng_state;
+
+static void seed(uint64_t s) { rng_state = s * 2654435761u + 1; }
+
+static double urand(void) {
+  uint64_t x = rng_state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  rng_state = x;
+  return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double expo(double mean) { return -mean * log(1 - urand()); }
+
+/* ------------------------------------------------------------- flows */
+
+typedef struct flows {
+  nfh_flow *v;
+  size_t n, cap;
+} flows;
+
+static nfh_addr ip(const char *text) {
+  nfh_addr a;
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(text, &a), 0);
+  return a;
+}
+
+static nfh_addr ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
+  nfh_addr x;
+  nfh_addr_set_v4(&x, a << 24 | b << 16 | c << 8 | d);
+  return x;
+}
+
+static nfh_flow *add_record(flows *fs, nfh_addr src, uint16_t sp,
+                            nfh_addr dst, uint16_t dp, uint8_t proto,
+                            uint8_t tcp_flags, uint64_t first,
+                            uint64_t last, uint64_t bytes,
+                            uint32_t sampling) {
+  if (fs->n == fs->cap) {
+    fs->cap = fs->cap ? fs->cap * 2 : 1024;
+    fs->v = realloc(fs->v, fs->cap * sizeof(nfh_flow));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fs->v);
+  }
+  nfh_flow *f = &fs->v[fs->n++];
+  memset(f, 0, sizeof(*f));
+  f->first_ms = first;
+  f->last_ms = last;
+  f->src = src;
+  f->dst = dst;
+  f->src_port = sp;
+  f->dst_port = dp;
+  f->proto = proto;
+  f->tcp_flags = tcp_flags;
+  f->bytes = bytes;
+  f->packets = bytes / 500 + 2;
+  f->aggr_flows = 1;
+  f->sampling = sampling ? sampling : 1;
+  if (sampling > 1) {
+    f->flags |= NFH_FLOW_SAMPLED;
+    /* nfcapd scales sampled counters by N: whole multiples. */
+    f->packets = (f->packets / sampling + 1) * sampling;
+    f->bytes = (bytes / (60ull * sampling) + 1) * 60ull * sampling;
+  }
+  return f;
+}
+
+/* A short connection as an exporter writes it: one record each way. */
+static void conn(flows *fs, nfh_addr client, uint16_t cport, nfh_addr server,
+                 uint16_t sport, uint8_t proto, uint64_t t, uint64_t dur,
+                 uint64_t cbytes, uint64_t sbytes, uint32_t sampling) {
+  uint8_t fl = proto == 6 ? FIN | SYN | PSH | ACK : 0;
+  add_record(fs, client, cport, server, sport, proto, fl, t, t + dur, cbytes,
+             sampling);
+  if (sbytes)
+    add_record(fs, server, sport, client, cport, proto, fl, t + 20,
+               t + dur, sbytes, sampling);
+}
+
+static void push(flows *fs, const nfh_flow *f) {
+  *add_record(fs, f->src, 0, f->dst, 0, 0, 0, 0, 0, 0, 1) = *f;
+}
+
+/* The flows of 'all' that start in [from, to). */
+static void slice(flows *out, const flows *all, uint64_t from, uint64_t to) {
+  for (size_t i = 0; i < all->n; i++)
+    if (all->v[i].first_ms >= from && all->v[i].first_ms < to)
+      push(out, &all->v[i]);
+}
+
+static int by_time(const void *a, const void *b) {
+  const nfh_flow *x = a, *y = b;
+  return x->first_ms < y->first_ms ? -1 : x->first_ms > y->first_ms;
+}
+
+/* A beacon: 'period' ms, each sleep drawn uniformly from period * (1 +-
+ * jitter), a beat lost with probability 'missed'. Check-ins of about
+ * cbytes, answers of about sbytes, a fresh client port each time. */
+static void beacon(flows *fs, nfh_addr client, nfh_addr server,
+                   uint16_t port, uint8_t proto, uint64_t start,
+                   uint64_t span, double period, double jitter,
+                   double missed, uint64_t cbytes, uint64_t sbytes,
+                   uint32_t sampling) {
+  uint16_t cport = 40000;
+  for (double t = (double)start; t < (double)(start + span);
+       t += period * (1 + jitter * (2 * urand() - 1))) {
+    cport = (uint16_t)(cport + 1 + (uint16_t)(urand() * 7));
+    if (cport < 40000)
+      cport = 40000;
+    if (urand() < missed)
+      continue;
+    conn(fs, client, cport, server, port, proto, (uint64_t)t,
+         200 + (uint64_t)(urand() * 300), cbytes + (uint64_t)(urand() * 40),
+         sbytes + (uint64_t)(urand() * 80), sampling);
+  }
+}
+
+/* Users browsing: sessions at random times to servers of skewed
+ * popularity, a few connections each. */
+static void browsing(flows *fs, unsigned hosts, uint64_t start,
+                     uint64_t span) {
+  for (unsigned h = 0; h < hosts; h++) {
+    nfh_addr client = ip4(10, 0, 2, 1 + h);
+    uint16_t cport = 50000;
+    for (double t = (double)start + expo(600000);
+         t < (double)(start + span); t += expo(600000)) {
+      /* Server popularity falls off steeply: a user's favourite sites
+       * come back again and again, at random times. */
+      unsigned s = (unsigned)(200 * pow(urand(), 3));
+      nfh_addr server = ip4(198, 18, s / 100, 1 + s % 100);
+      uint16_t port = urand() < 0.8 ? 443 : 80;
+      int n = 1 + (int)expo(3);
+      double u = t;
+      for (int i = 0; i < n; i++) {
+        cport = (uint16_t)(cport + 1);
+        if (cport < 50000)
+          cport = 50000;
+        conn(fs, client, cport, server, port, 6, (uint64_t)u,
+             300 + (uint64_t)(urand() * 20000),
+             600 + (uint64_t)(urand() * 3000),
+             2000 + (uint64_t)(urand() * 500000), 1);
+        u += expo(15000);
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------ engine */
+
+static void capture(void *user, int level, const char *source,
+                    const char *line) {
+  (void)user, (void)level;
+  size_t used = strlen(logbuf);
+  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
+}
+
+/* An engine with the module loaded and the settings applied ("key",
+ * "value", ..., NULL). */
+static nfh_engine *make(const char *const *settings) {
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = capture;
+  nfh_engine *e = NULL;
+  logbuf[0] = '\0';
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, MODULE), NFH_OK);
+  for (size_t i = 0; settings && settings[i]; i += 2)
+    CU_ASSERT_EQUAL(nfh_engine_set(e, "beaconing", settings[i],
+                                   settings[i + 1]),
+                    NFH_OK);
+  return e;
+}
+
+/* Runs the flows (sorted here) through e with the state (may be NULL). */
+static void run(nfh_engine *e, flows *fs, nfh_state *st) {
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, st), NFH_OK);
+  if (fs->n > 1)
+    qsort(fs->v, fs->n, sizeof(nfh_flow), by_time);
+  for (size_t off = 0; off < fs->n; off += 4096) {
+    size_t k = fs->n - off < 4096 ? fs->n - off : 4096;
+    CU_ASSERT_EQUAL(nfh_engine_add_flows(e, fs->v + off, k), NFH_OK);
+  }
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, st), NFH_OK);
+}
+
+static const nfh_report_finding *find(nfh_engine *e, const char *key) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(r[i].f.type, "beaconing") == 0 && strcmp(r[i].f.key, key) == 0)
+      return &r[i];
+  return NULL;
+}
+
+static size_t count_at_least(nfh_engine *e, nfh_severity sev) {
+  size_t n, k = 0;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(r[i].f.type, "beaconing") == 0 && r[i].f.severity >= sev)
+      k++;
+  return k;
+}
+
+static void dump(nfh_engine *e) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    printf("\n    [%s %.0f %.2f] %s", nfh_severity_name(r[i].f.severity),
+           r[i].f.score, r[i].f.confidence, r[i].f.summary);
+}
+
+static double evidence_number(const nfh_report_finding *r, const char *path) {
+  json_error_t err;
+  json_t *root = json_loads(r->f.evidence_json, 0, &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%s", path);
+  json_t *j = root;
+  for (char *part = strtok(buf, "."); part && j; part = strtok(NULL, "."))
+    j = json_object_get(j, part);
+  double v = j ? json_number_value(j) : NAN;
+  json_decref(root);
+  return v;
+}
+
+static void state_path(char *buf, size_t len, const char *name) {
+  snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void test_beacon_60s(void) {
+  seed(1);
+  flows fs = {0};
+  nfh_addr c = ip("10.0.0.23"), s = ip("203.0.113.50");
+  beacon(&fs, c, s, 443, 6, T0, 3 * HOUR, 60000, 0.10, 0, 1200, 3400, 1);
+  browsing(&fs, 10, T0, 3 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.23|203.0.113.50|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s (%s, score %.0f, confidence %.2f)", r->f.summary,
+         nfh_severity_name(r->f.severity), r->f.score, r->f.confidence);
+  CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  double period = evidence_number(r, "period_s");
+  CU_ASSERT(period > 57 && period < 63);
+  CU_ASSERT(evidence_number(r, "connections") > 170);
+  CU_ASSERT(evidence_number(r, "span_s") > 2.9 * 3600);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1071"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1573"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "every 60 s"));
+  CU_ASSERT_EQUAL(r->f.dst_port, 443);
+  CU_ASSERT_EQUAL(r->f.proto, 6);
+  /* The browsing around it raised nothing. */
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 1);
+  if (count_at_least(e, NFH_SEV_LOW) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+static void test_beacon_jitter_missed(void) {
+  seed(2);
+  flows fs = {0};
+  beacon(&fs, ip("10.0.0.31"), ip("198.51.100.77"), 8080, 6, T0, 12 * HOUR,
+         900000, 0.20, 0.20, 300, 150, 1);
+  browsing(&fs, 10, T0, 12 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r =
+      find(e, "10.0.0.31|198.51.100.77|tcp/8080");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s (%s, score %.0f)", r->f.summary,
+         nfh_severity_name(r->f.severity), r->f.score);
+  CU_ASSERT(r->f.severity >= NFH_SEV_LOW);
+  double period = evidence_number(r, "period_s");
+  CU_ASSERT(period > 800 && period < 1000);
+  CU_ASSERT(evidence_number(r, "missed_beats") >= 1);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 1);
+  if (count_at_least(e, NFH_SEV_LOW) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* A 30-minute beacon, each hourly run seeing one hour: the state carries
+ * the timeline until its period shows. */
+static void test_slow_across_runs(void) {
+  seed(3);
+  char path[300];
+  state_path(path, sizeof(path), "slow.state");
+  flows all = {0};
+  nfh_addr c = ip("10.0.0.44"), s = ip("203.0.113.9");
+  beacon(&all, c, s, 443, 6, T0 + 7 * MIN, 12 * HOUR, 1800000, 0.10, 0,
+         900, 2500, 1);
+  browsing(&all, 5, T0, 12 * HOUR);
+  qsort(all.v, all.n, sizeof(nfh_flow), by_time);
+  int first_found = -1;
+  char first_id[33] = "";
+  for (int hour = 0; hour < 12; hour++) {
+    flows fs = {0};
+    slice(&fs, &all, T0 + (uint64_t)hour * HOUR,
+          T0 + (uint64_t)(hour + 1) * HOUR);
+    nfh_state *st = NULL;
+    const char *err;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = make(NULL);
+    run(e, &fs, st);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    const nfh_report_finding *r = find(e, "10.0.0.44|203.0.113.9|tcp/443");
+    if (r && first_found < 0) {
+      first_found = hour;
+      strcpy(first_id, r->id);
+      printf("\n    run %d: %s", hour + 1, r->f.summary);
+    }
+    if (hour < 2)
+      CU_ASSERT_PTR_NULL(r); /* one hour holds two beats: not yet */
+    if (hour == 11) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        printf("\n    run 12: %s (%s)", r->f.summary,
+               nfh_severity_name(r->f.severity));
+        CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_STRING_EQUAL(r->status, "ongoing");
+        CU_ASSERT_STRING_EQUAL(r->id, first_id);
+        /* The span covers the earlier runs. */
+        CU_ASSERT(evidence_number(r, "span_s") > 10 * 3600);
+        CU_ASSERT(r->f.first_ms < T0 + HOUR);
+      }
+    }
+    CU_ASSERT(count_at_least(e, NFH_SEV_LOW) <= (r ? 1u : 0u));
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free(fs.v);
+  }
+  CU_ASSERT(first_found >= 2 && first_found <= 8);
+  free(all.v);
+}
+
+/* 50 hosts poll the same pool server every 1024 s: a service every host
+ * uses, never above low. One internal NTP server polling a pool on its
+ * own is the quiet service rule's case. */
+static void test_ntp_pool(void) {
+  seed(4);
+  flows fs = {0};
+  nfh_addr pool = ip("198.51.100.123");
+  for (unsigned h = 0; h < 50; h++) {
+    nfh_addr c = ip4(10, 0, 1, 1 + h);
+    double phase = urand() * 1024000;
+    for (double t = (double)T0 + phase; t < (double)(T0 + 12 * HOUR);
+         t += 1024000 + urand() * 200)
+      conn(&fs, c, 123, pool, 123, 17, (uint64_t)t, 30, 76, 76, 1);
+  }
+  /* The site's time server on its own, to four pool servers. */
+  for (unsigned k = 0; k < 4; k++)
+    for (double t = (double)T0 + k * 7000; t < (double)(T0 + 12 * HOUR);
+         t += 1024000 + urand() * 100)
+      conn(&fs, ip("10.0.0.2"), 123, ip4(192, 0, 2, 10 + k), 123, 17,
+           (uint64_t)t, 30, 76, 76, 1);
+  browsing(&fs, 5, T0, 12 * HOUR);
+  nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+  run(e, &fs, NULL);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  size_t ntp = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (r[i].f.dst_port == 123) {
+      ntp++;
+      CU_ASSERT(r[i].f.severity <= NFH_SEV_LOW);
+      /* The pool's 50 clients are one shared finding, no host's own. */
+      if (nfh_addr_compare(&r[i].f.dst, &pool) == 0) {
+        CU_ASSERT_STRING_EQUAL(r[i].f.key, "shared|198.51.100.123|udp/123");
+        CU_ASSERT_EQUAL(r[i].f.severity, NFH_SEV_INFO);
+        CU_ASSERT_EQUAL(r[i].f.src.family, 0);
+        CU_ASSERT_EQUAL(evidence_number(&r[i], "clients"), 50);
+        printf("\n    %s", r[i].f.summary);
+      }
+    }
+  }
+  /* The pool's shared finding, and the time server's four pool servers
+   * as one poller finding (info: NTP is a quiet service). */
+  CU_ASSERT_EQUAL(ntp, 2);
+  const nfh_report_finding *tp = find(e, "10.0.0.2|poller|udp/123");
+  CU_ASSERT_PTR_NOT_NULL(tp);
+  if (tp) {
+    CU_ASSERT_EQUAL(tp->f.severity, NFH_SEV_INFO);
+    CU_ASSERT_EQUAL(evidence_number(tp, "servers"), 4);
+  }
+  nfh_engine_destroy(e);
+  /* With the default min_severity (low), NTP reports nothing at all. */
+  e = make(NULL);
+  run(e, &fs, NULL);
+  r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT(r[i].f.dst_port != 123);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* A monitor pinging ten outside targets every minute is one poller
+ * finding at low; the same host's beacon elsewhere stays its own. */
+static void test_poller(void) {
+  seed(13);
+  flows fs = {0};
+  nfh_addr mon = ip("10.0.0.5");
+  for (unsigned k = 0; k < 10; k++)
+    for (double t = (double)T0 + k * 1000; t < (double)(T0 + 4 * HOUR);
+         t += 60000 + urand() * 300)
+      conn(&fs, mon, 0, ip4(192, 0, 2, 100 + k), 0x0800, 1, (uint64_t)t,
+           10, 84, 84, 1);
+  for (size_t i = 0; i < fs.n; i++)
+    if (fs.v[i].proto == 1) {
+      /* Echo request out, reply back. */
+      int out = nfh_addr_compare(&fs.v[i].src, &mon) == 0;
+      fs.v[i].icmp_type = out ? 8 : 0;
+      fs.v[i].dst_port = out ? 0x0800 : 0;
+      fs.v[i].src_port = 0;
+    }
+  beacon(&fs, mon, ip("203.0.113.66"), 443, 6, T0, 4 * HOUR, 120000, 0.1, 0,
+         600, 900, 1);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.5|poller|icmp/2048");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+    CU_ASSERT_EQUAL(evidence_number(r, "servers"), 10);
+    CU_ASSERT_EQUAL(r->f.dst.family, 0);
+  }
+  const nfh_report_finding *c2 = find(e, "10.0.0.5|203.0.113.66|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(c2);
+  if (c2)
+    CU_ASSERT(c2->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 2);
+  if (count_at_least(e, NFH_SEV_INFO) != 2)
+    dump(e);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* C2 fronted on a busy address: 30 hosts browse it now and then, one
+ * beacons to it. Popular by contacts, so at most low, but still its own
+ * finding: only one client beacons. */
+static void test_popular_fronted(void) {
+  seed(12);
+  flows fs = {0};
+  nfh_addr cdn = ip("203.0.113.200");
+  for (unsigned h = 0; h < 30; h++) {
+    uint16_t cport = 50000;
+    for (double t = (double)T0 + expo(1800000); t < (double)(T0 + 8 * HOUR);
+         t += expo(1800000))
+      conn(&fs, ip4(10, 0, 4, 1 + h), cport++, cdn, 443, 6, (uint64_t)t,
+           2000, 800, 90000, 1);
+  }
+  beacon(&fs, ip("10.0.0.99"), cdn, 443, 6, T0, 8 * HOUR, 300000, 0.1, 0.05,
+         700, 1500, 1);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.99|203.0.113.200|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+  CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "popular destination"));
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 1);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* One SSH session of 3 hours, exported as 60 s active-timeout records
+ * both ways. */
+static void ssh_session(flows *fs, uint64_t start, uint64_t span) {
+  nfh_addr c = ip("10.0.0.7"), s = ip("198.51.100.22");
+  for (uint64_t t = start; t < start + span; t += MIN) {
+    int first = t == start, last = t + MIN >= start + span;
+    uint8_t fl = (uint8_t)(PSH | ACK | (first ? SYN : 0) | (last ? FIN : 0));
+    add_record(fs, c, 52222, s, 22, 6, fl, t, t + MIN, 4000, 1);
+    add_record(fs, s, 22, c, 52222, 6, fl, t + 5, t + MIN, 9000, 1);
+  }
+}
+
+static void test_ssh_session(void) {
+  flows fs = {0};
+  ssh_session(&fs, T0, 3 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  /* The engine stitched 360 records into one connection. */
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->conns, 1);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+  nfh_engine_destroy(e);
+
+  /* Cut by hourly runs: each run sees a piece of the same session; the
+   * pieces continue the earlier one, they are not new starts. */
+  char path[300];
+  state_path(path, sizeof(path), "ssh.state");
+  flows whole = {0};
+  ssh_session(&whole, T0, 8 * HOUR);
+  for (int hour = 0; hour < 8; hour++) {
+    flows keep = {0};
+    slice(&keep, &whole, T0 + (uint64_t)hour * HOUR,
+          T0 + (uint64_t)(hour + 1) * HOUR);
+    nfh_state *st = NULL;
+    const char *err;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &keep, st);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+    if (count_at_least(e, NFH_SEV_INFO))
+      dump(e);
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free(keep.v);
+  }
+  free(whole.v);
+  free(fs.v);
+}
+
+/* Idle sessions whose keepalives the exporter's inactive timeout cut
+ * into records of their own, one every 60 s (SSH) or 25 s (a VPN over
+ * UDP): the same 5-tuple each time, so one session, not a beacon. */
+static void test_keepalives(void) {
+  flows fs = {0};
+  nfh_addr c = ip("10.0.0.8"), ssh = ip("198.51.100.23");
+  nfh_addr vpn = ip("198.51.100.24");
+  add_record(&fs, c, 52223, ssh, 22, 6, SYN | ACK | PSH, T0, T0 + 5000,
+             3000, 1);
+  add_record(&fs, ssh, 22, c, 52223, 6, SYN | ACK | PSH, T0 + 10, T0 + 5000,
+             4000, 1);
+  for (uint64_t t = T0 + MIN; t < T0 + 6 * HOUR; t += MIN) {
+    add_record(&fs, c, 52223, ssh, 22, 6, ACK | PSH, t, t + 40, 104, 1);
+    add_record(&fs, ssh, 22, c, 52223, 6, ACK | PSH, t + 20, t + 40, 104, 1);
+  }
+  for (uint64_t t = T0; t < T0 + 6 * HOUR; t += 25 * SEC) {
+    add_record(&fs, c, 51820, vpn, 51820, 17, 0, t, t, 60, 1);
+    add_record(&fs, vpn, 51820, c, 51820, 17, 0, t + 30, t + 30, 60, 1);
+  }
+  nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+  run(e, &fs, NULL);
+  /* The engine sees hundreds of connections: the gaps exceed its own. */
+  CU_ASSERT(nfh_engine_get_stats(e)->conns > 300);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+  if (count_at_least(e, NFH_SEV_INFO))
+    dump(e);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+static void test_browsing(void) {
+  seed(6);
+  flows fs = {0};
+  browsing(&fs, 40, T0, 10 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 0);
+  if (count_at_least(e, NFH_SEV_LOW))
+    dump(e);
+  nfh_engine_destroy(e);
+  /* Nothing at info either: randomness is not regular above chance. */
+  e = make((const char *const[]){"min_severity", "info", NULL});
+  run(e, &fs, NULL);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* The same beacon through a 1:100 sampling exporter, a third of its
+ * beats never seen: still found, with less confidence, and said so. */
+static void test_sampled(void) {
+  nfh_addr c = ip("10.0.0.23"), s = ip("203.0.113.50");
+  const char *key = "10.0.0.23|203.0.113.50|tcp/443";
+  seed(7);
+  flows plain = {0};
+  beacon(&plain, c, s, 443, 6, T0, 4 * HOUR, 120000, 0.05, 0, 1200, 3400, 1);
+  nfh_engine *e = make(NULL);
+  run(e, &plain, NULL);
+  const nfh_report_finding *r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  double conf_plain = r->f.confidence;
+  CU_ASSERT_PTR_NULL(strstr(r->f.summary, "sampled"));
+  nfh_engine_destroy(e);
+
+  seed(7);
+  flows sampled = {0};
+  beacon(&sampled, c, s, 443, 6, T0, 4 * HOUR, 120000, 0.05, 0.33, 1200,
+         3400, 100);
+  e = make(NULL);
+  run(e, &sampled, NULL);
+  r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s (confidence %.2f, unsampled %.2f)", r->f.summary,
+         r->f.confidence, conf_plain);
+  CU_ASSERT(r->f.confidence < conf_plain - 0.1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "sampled 1:100"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"sampling\": \"1:100\""));
+  double period = evidence_number(r, "period_s");
+  CU_ASSERT(period > 110 && period < 130);
+  nfh_engine_destroy(e);
+  free(plain.v);
+  free(sampled.v);
+}
+
+/* DNS: to the site's resolver never; to an outside resolver, small and
+ * regular, it is a beacon (T1071.004). An allowlisted pair is silent. */
+static void test_dns_and_allowlist(void) {
+  seed(8);
+  flows fs = {0};
+  nfh_addr c = ip("10.0.0.61");
+  beacon(&fs, c, ip("10.0.0.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 60,
+         120, 1);
+  beacon(&fs, c, ip("192.0.2.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 62,
+         130, 1);
+  beacon(&fs, ip("10.0.0.62"), ip("203.0.113.80"), 443, 6, T0, 6 * HOUR,
+         60000, 0.05, 0, 700, 900, 1);
+  nfh_engine *e = make((const char *const[]){"internal", "yes", NULL});
+  CU_ASSERT_EQUAL(nfh_engine_allow(e, "beaconing", "203.0.113.80:443"),
+                  NFH_OK);
+  run(e, &fs, NULL);
+  CU_ASSERT_PTR_NULL(find(e, "10.0.0.61|10.0.0.53|udp/53"));
+  CU_ASSERT_PTR_NULL(find(e, "10.0.0.62|203.0.113.80|tcp/443"));
+  const nfh_report_finding *r = find(e, "10.0.0.61|192.0.2.53|udp/53");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s", r->f.summary);
+  CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1071.004");
+  CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 1);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* IPv6: the key names the addresses as text, the summary brackets the
+ * server's. */
+static void test_ipv6(void) {
+  seed(14);
+  flows fs = {0};
+  beacon(&fs, ip("fd00::23"), ip("2001:db8:99::50"), 443, 6, T0, 3 * HOUR,
+         90000, 0.05, 0, 800, 1600, 1);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "fd00::23|2001:db8:99::50|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s", r->f.summary);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "[2001:db8:99::50]:443"));
+  CU_ASSERT_EQUAL(r->f.src.family, 6);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+static void test_settings(void) {
+  nfh_engine *e = make((const char *const[]){"colour", "blue", NULL});
+  CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown parameter 'colour'"));
+  nfh_engine_destroy(e);
+
+  e = make((const char *const[]){"max_period", "banana", NULL});
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "bad value 'banana' for max_period"));
+  nfh_engine_destroy(e);
+
+  e = make((const char *const[]){"min_period", "2h", "max_period", "1h",
+                                 NULL});
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  nfh_engine_destroy(e);
+
+  e = make((const char *const[]){"min_conns", "10", "max_period", "2h",
+                                 "quiet_services", "udp/123, tcp/5222",
+                                 "min_severity", "medium", "internal", "no",
+                                 "idle_expire", "2d", NULL});
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  if (!nfh_engine_plugin(e, 0)->enabled)
+    printf("\n    %s", logbuf);
+  nfh_engine_destroy(e);
+
+  e = make((const char *const[]){"quiet_services", "sctp/1", NULL});
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  nfh_engine_destroy(e);
+}
+
+/* A damaged blob is ignored with a warning; the run goes on. */
+static void test_damaged_state(void) {
+  char path[300];
+  state_path(path, sizeof(path), "damaged.state");
+  nfh_state *st = NULL;
+  const char *err;
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_begin(st), NFH_OK);
+  static const char junk[] = "NFHBCN\0\0\1\0\0\0garbage that is not a state";
+  CU_ASSERT_EQUAL(nfh_state_put_blob(st, "beaconing", junk, sizeof(junk)),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_state_close(st);
+
+  seed(9);
+  flows fs = {0};
+  beacon(&fs, ip("10.0.0.23"), ip("203.0.113.50"), 443, 6, T0, 2 * HOUR,
+         60000, 0.05, 0, 1200, 3400, 1);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, st);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  CU_ASSERT_PTR_NOT_NULL(find(e, "10.0.0.23|203.0.113.50|tcp/443"));
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* The blob it saved reads back: the next run of one more hour extends
+   * the same timeline. */
+  flows more = {0};
+  beacon(&more, ip("10.0.0.23"), ip("203.0.113.50"), 443, 6,
+         T0 + 2 * HOUR, HOUR, 60000, 0.05, 0, 1200, 3400, 1);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = make(NULL);
+  run(e, &more, st);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  CU_ASSERT_PTR_NULL(strstr(logbuf, "damaged"));
+  const nfh_report_finding *r = find(e, "10.0.0.23|203.0.113.50|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r)
+    CU_ASSERT(evidence_number(r, "span_s") > 2.9 * 3600);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+  free(fs.v);
+  free(more.v);
+}
+
+/* Tight limits: candidates and events stay within them, the strongest
+ * beacons survive eviction, nothing breaks. */
+static void test_bounds(void) {
+  seed(10);
+  flows fs = {0};
+  for (unsigned h = 0; h < 200; h++)
+    beacon(&fs, ip4(10, 0, 3, h), ip4(203, 0, 113, 1 + h % 50), 443, 6, T0,
+           3 * HOUR, 60000 + h * 100, 0.05, 0, 500, 500, 1);
+  browsing(&fs, 20, T0, 3 * HOUR);
+  nfh_engine *e = make((const char *const[]){"max_candidates", "50",
+                                             "max_total_events", "5000",
+                                             "max_events", "64",
+                                             "max_destinations", "100",
+                                             NULL});
+  run(e, &fs, NULL);
+  size_t n;
+  nfh_engine_findings(e, &n);
+  CU_ASSERT(n <= 50);
+  CU_ASSERT(n >= 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "evicted"));
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
+/* -------------------------------------------------- scoring directly */
+
+static nfh__bcn_score_params score_params(void) {
+  nfh__bcn_score_params p = {.min_beats = 8,
+                             .min_span_ms = 30 * MIN,
+                             .min_periods = 6,
+                             .min_period_ms = 5 * SEC,
+                             .max_period_ms = 6 * HOUR,
+                             .max_missed = 3,
+                             .merge_ms = SEC,
+                             .sampled = 0};
+  return p;
+}
+
+static void test_score_quantiles(void) {
+  double v[] = {1, 2, 3, 4, 5};
+  CU_ASSERT_DOUBLE_EQUAL(nfh__bcn_quantile(v, 5, 0.5), 3, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(nfh__bcn_quantile(v, 5, 0.25), 2, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(nfh__bcn_bowley(v, 5), 0, 1e-9);
+  double skewed[] = {1, 1, 1, 2, 10};
+  CU_ASSERT(nfh__bcn_bowley(skewed, 5) > 0.5);
+  double flat[] = {7, 7, 7, 7};
+  CU_ASSERT_DOUBLE_EQUAL(nfh__bcn_bowley(flat, 4), 0, 1e-9);
+}
+
+static void test_score_periods(void) {
+  nfh__bcn_scratch sc;
+  CU_ASSERT_EQUAL_FATAL(nfh__bcn_scratch_init(&sc, 512), 0);
+  uint64_t t[512];
+  uint32_t b[512];
+  for (int i = 0; i < 512; i++)
+    b[i] = 100;
+  nfh__bcn_score_params p = score_params();
+  nfh__bcn_score s;
+
+  /* Every other beat missing, no jitter: the period, not twice it. */
+  size_t n = 0;
+  for (int k = 0; k < 60; k++)
+    if (k % 2 == 0 || k % 3 == 0)
+      t[n++] = T0 + (uint64_t)k * 300000;
+  CU_ASSERT(nfh__bcn_analyse(t, b, b, n, &p, &sc, &s));
+  CU_ASSERT_DOUBLE_EQUAL(s.period_s, 300, 1);
+  CU_ASSERT(s.regularity > 0.6);
+  CU_ASSERT(s.missed >= 15);
+
+  /* A check-in and a follow-up 10 s later each beat: the period is the
+   * beat's, not the follow-up gap. */
+  n = 0;
+  for (int k = 0; k < 40; k++) {
+    t[n++] = T0 + (uint64_t)k * 600000;
+    t[n++] = T0 + (uint64_t)k * 600000 + 10000;
+  }
+  CU_ASSERT(nfh__bcn_analyse(t, b, b, n, &p, &sc, &s));
+  CU_ASSERT_DOUBLE_EQUAL(s.period_s, 600, 5);
+  CU_ASSERT(s.clustered);
+  CU_ASSERT(s.regularity > 0.6);
+
+  /* Parallel connections within merge_ms are one beat. */
+  n = 0;
+  for (int k = 0; k < 30; k++)
+    for (int j = 0; j < 3; j++)
+      t[n++] = T0 + (uint64_t)k * 120000 + (uint64_t)j * 100;
+  CU_ASSERT(nfh__bcn_analyse(t, b, b, n, &p, &sc, &s));
+  CU_ASSERT_EQUAL(s.beats, 30);
+  CU_ASSERT_DOUBLE_EQUAL(s.period_s, 120, 1);
+
+  /* Poisson arrivals: not regular above chance. */
+  seed(11);
+  for (int trial = 0; trial < 20; trial++) {
+    double x = (double)T0;
+    for (int i = 0; i < 100; i++) {
+      t[i] = (uint64_t)x;
+      x += expo(300000);
+    }
+    nfh__bcn_analyse(t, b, b, 100, &p, &sc, &s);
+    CU_ASSERT(s.regularity < 0.2);
+  }
+
+  /* Too few beats or too short a span: not analysed. */
+  for (int i = 0; i < 7; i++)
+    t[i] = T0 + (uint64_t)i * 600000;
+  CU_ASSERT_FALSE(nfh__bcn_analyse(t, b, b, 7, &p, &sc, &s));
+  for (int i = 0; i < 20; i++)
+    t[i] = T0 + (uint64_t)i * 60000;
+  CU_ASSERT_FALSE(nfh__bcn_analyse(t, b, b, 20, &p, &sc, &s));
+
+  /* Tiny check-ins differing by a few bytes are regular in size; sizes
+   * all over the place are not. */
+  for (int i = 0; i < 50; i++) {
+    t[i] = T0 + (uint64_t)i * 60000;
+    b[i] = 40 + (uint32_t)(i % 7) * 4;
+  }
+  CU_ASSERT(nfh__bcn_analyse(t, b, b, 50, &p, &sc, &s));
+  double tiny = s.bytes_score;
+  for (int i = 0; i < 50; i++)
+    b[i] = 100 + (uint32_t)(urand() * 20000);
+  CU_ASSERT(nfh__bcn_analyse(t, b, b, 50, &p, &sc, &s));
+  printf("\n    bytes score: tiny %.2f, random %.2f", tiny, s.bytes_score);
+  CU_ASSERT(tiny > 0.6);
+  CU_ASSERT(s.bytes_score < 0.3);
+  /* The timing does not depend on the sizes. */
+  CU_ASSERT(s.regularity > 0.8);
+  nfh__bcn_scratch_free(&sc);
+}
+
+static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
+
+static int teardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 1;
+  CU_pSuite s = CU_add_suite("beaconing", setup, teardown);
+  CU_add_test(s, "scoring: quantiles and skew", test_score_quantiles);
+  CU_add_test(s, "scoring: periods, missed beats, follow-ups",
+              test_score_periods);
+  CU_add_test(s, "60 s beacon, 10% jitter, 3 h", test_beacon_60s);
+  CU_add_test(s, "15 min beacon, 20% jitter, 20% missed, 12 h",
+              test_beacon_jitter_missed);
+  CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);
+  CU_add_test(s, "NTP pool from 50 hosts", test_ntp_pool);
+  CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
+  CU_add_test(s, "a monitor polling many targets", test_poller);
+  CU_add_test(s, "long SSH session in active-timeout records",
+              test_ssh_session);
+  CU_add_test(s, "idle sessions' keepalives", test_keepalives);
+  CU_add_test(s, "random browsing", test_browsing);
+  CU_add_test(s, "sampled beacon", test_sampled);
+  CU_add_test(s, "DNS and allowlist", test_dns_and_allowlist);
+  CU_add_test(s, "IPv6", test_ipv6);
+  CU_add_test(s, "settings", test_settings);
+  CU_add_test(s, "damaged state", test_damaged_state);
+  CU_add_test(s, "memory bounds", test_bounds);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failures = (int)CU_get_number_of_failures();
+  CU_cleanup_registry();
+  return failures != 0;
+}
