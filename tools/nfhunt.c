@@ -2,40 +2,56 @@
  * nfhunt - threat hunting in nfdump capture files.
  *
  * This program selects capture files the way nfdump does (-r, -R, -M,
- * -t), reads them into nfhunt's flow model and, for now, either dumps
- * the model (--dump), counts it (--count), or summarises the input.
+ * -t), or takes the file nfcapd -x hands over (--rotated), or JSON flow
+ * files (--flow-file); reads them into nfhunt's flow model; runs the
+ * detector modules over them with the state of earlier runs; and writes
+ * the findings (terminal, JSON, NDJSON, a report beside the capture
+ * file, syslog). --since last reads only files no run has analysed yet.
+ * --dump and --count show the flow model instead.
+ *
+ * Settings come from nfhunt.conf (hunt/conf.h), overridden by the
+ * command line.
  */
 #include "config.h"
 
-#include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <nfhunt/engine.h>
+#include <nfhunt/filelist.h>
+#include <nfhunt/jsonflow.h>
 #include <nfhunt/nfhunt.h>
 #include <nfhunt/plugin.h>
 #include <nfhunt/report.h>
 #include <nfhunt/state.h>
 
+#include "hunt/conf.h"
+#include "hunt/files.h"
+
 #ifndef NFH_PLUGIN_DIR
 #define NFH_PLUGIN_DIR "/usr/local/lib/nfhunt"
 #endif
+#ifndef NFH_CONFIG_FILE
+#define NFH_CONFIG_FILE "/usr/local/etc/nfhunt.conf"
+#endif
 #define STATE_NAME ".nfhunt.state"
+#define DEFAULT_LOCK_WAIT 600
 
-#define EXIT_FOUND 1 /* reserved: findings at or above the alert level */
+#define EXIT_FOUND 1 /* findings at or above the alert level */
 #define EXIT_ERROR 2
 
 typedef enum mode { MODE_HUNT, MODE_DUMP, MODE_COUNT, MODE_LIST } mode;
-
-typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_NDJSON } out_format;
 
 typedef struct totals {
   uint64_t files, files_failed, flows, packets, bytes;
@@ -44,16 +60,57 @@ typedef struct totals {
   uint32_t max_sampling;
 } totals;
 
+/* ------------------------------------------------------------ messages */
+
+/* Where errors go besides stderr: syslog once --syslog is known. The
+ * program is single-threaded; these are its only globals. */
+static int log_to_syslog;
+
+static void vsay(int prio, const char *fmt, va_list ap) {
+  char line[1024];
+  vsnprintf(line, sizeof(line), fmt, ap);
+  fprintf(stderr, "nfhunt: %s\n", line);
+  if (log_to_syslog)
+    syslog(prio, "%s", line);
+}
+
+static void die(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Prints (and syslogs) one line and exits with status 2. The state, if
+ * open, is rolled back by SQLite and its lock released by the exit. */
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(LOG_ERR, fmt, ap);
+  va_end(ap);
+  exit(EXIT_ERROR);
+}
+
+static void complain(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(LOG_ERR, fmt, ap);
+  va_end(ap);
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: nfhunt [-r file] [-R dir|dir/first|first:last] "
           "[-M /base/src1:src2] [-t window]\n"
-          "              [--output file] [-o text|json|ndjson] "
-          "[--alert-level sev]\n"
-          "              [--state path | --no-state] [--home-net cidr,...] "
-          "[--allow [det:]spec]\n"
-          "              [--plugin-dir dir] [--plugins a,b] [--set "
-          "det.key=value]\n"
+          "              [--since last] [--output file] [--beside] "
+          "[-o text|json|ndjson] [-q]\n"
+          "              [--alert-level sev] [--syslog[=facility]] "
+          "[--state path | --no-state]\n"
+          "              [--lock-wait s] [--home-net cidr,...] "
+          "[--allow [det:]spec] [--plugin-dir dir]\n"
+          "              [--plugins a,b] [--set det.key=value] "
+          "[--config file | --no-config]\n"
+          "       nfhunt --rotated FLOWDIR FILE [hunt options]   "
+          "(nfcapd -x '... --rotated %%d %%f')\n"
+          "       nfhunt --flow-file FILE [--output file] [hunt options]\n"
           "       nfhunt --dump | --count  [selection options]\n"
           "       nfhunt --list-plugins [--plugin-dir dir]\n"
           "Input (as nfdump):\n"
@@ -62,14 +119,29 @@ static void usage(FILE *out) {
           "  -R SPEC          a directory tree, dir/first, or first:last\n"
           "  -M SOURCES       several source directories (/base/s1:s2)\n"
           "  -t WINDOW        yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]\n"
+          "  --since last     only files no run with this state analysed\n"
+          "  --rotated DIR FILE  the file nfcapd -x just closed (%%d %%f)\n"
+          "  --flow-file FILE JSON flows (array, JSON lines, python-netflow "
+          ".gz)\n"
           "Hunt:\n"
           "  --output FILE    write the JSON report to FILE (atomically)\n"
+          "  --beside         write it beside the last capture file read, "
+          "as\n"
+          "                   .nfhunt.STAMP.stat.json (default with "
+          "--rotated)\n"
           "  -o FORMAT        stdout format: text (default), json, ndjson\n"
+          "  -q, --quiet      print only when a new finding reaches the "
+          "alert level\n"
           "  --alert-level S  report findings at or above S (default low); "
           "exit 1 if any\n"
+          "  --syslog[=FAC]   one syslog line per new finding (facility "
+          "default daemon)\n"
+          "  --no-syslog      none (overrides the configuration)\n"
           "  --state PATH     state database (default: .nfhunt.state in the "
           "flow directory)\n"
           "  --no-state       keep nothing between runs\n"
+          "  --lock-wait S    wait at most S seconds for another run's lock "
+          "(default %d)\n"
           "  --home-net LIST  home networks, CIDR list (default RFC 1918 + "
           "fc00::/7)\n"
           "  --allow SPEC     allowlist CIDR[:port], optionally DETECTOR: "
@@ -77,6 +149,8 @@ static void usage(FILE *out) {
           "  --plugin-dir DIR detector modules (default %s)\n"
           "  --plugins LIST   load only these detectors\n"
           "  --set D.K=V      detector D's parameter K\n"
+          "  --config FILE    configuration (default %s)\n"
+          "  --no-config      read no configuration file\n"
           "  --list-plugins   show the detectors and exit\n"
           "Flow model:\n"
           "  --dump           print every flow as CSV\n"
@@ -85,7 +159,7 @@ static void usage(FILE *out) {
           "  -h, --help       this help;  -V, --version  the version\n"
           "Exit status: 0 nothing at or above the alert level, 1 findings, "
           "2 error.\n",
-          NFH_PLUGIN_DIR);
+          DEFAULT_LOCK_WAIT, NFH_PLUGIN_DIR, NFH_CONFIG_FILE);
 }
 
 static const char csv_header[] =
@@ -104,8 +178,8 @@ static void dump_flow(FILE *out, const nfh_flow *f) {
           ",%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%s,%s,%s,%" PRIu64 ",%u\n",
           f->first_ms, f->last_ms, f->proto,
           nfh_addr_format(&f->src, src, sizeof(src)), f->src_port,
-          nfh_addr_format(&f->dst, dst, sizeof(dst)), f->dst_port,
-          f->packets, f->bytes, f->tcp_flags, f->tos, f->sampling,
+          nfh_addr_format(&f->dst, dst, sizeof(dst)), f->dst_port, f->packets,
+          f->bytes, f->tcp_flags, f->tos, f->sampling,
           nfh_addr_format(&f->exporter, exp, sizeof(exp)), f->exporter_id,
           f->exporter_sysid, f->out_packets, f->out_bytes, f->aggr_flows,
           f->input_if, f->output_if, f->src_as, f->dst_as, f->src_vlan,
@@ -142,83 +216,127 @@ static void count_flow(totals *t, const nfh_flow *f) {
     t->last_ms = f->last_ms;
 }
 
-/* Reads one file; returns 0, or -1 after printing one error line. */
-static int read_file(nfh_reader *reader, const char *path, run *r) {
+/* Passes one batch on: counts it, dumps it, or feeds the engine (only
+ * the flows inside the window). */
+static void take_flows(run *r, const char *path, const nfh_flow *flows,
+                       size_t n) {
+  size_t kept = 0;
+  int windowed = r->win_start != 0 || r->win_end != UINT64_MAX;
+  if (windowed && r->engine && n > r->batch_cap) {
+    nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
+    if (!grown)
+      die("out of memory");
+    r->batch = grown;
+    r->batch_cap = n;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const nfh_flow *f = &flows[i];
+    if (f->first_ms < r->win_start || f->last_ms > r->win_end)
+      continue;
+    count_flow(&r->t, f);
+    if (r->m == MODE_DUMP)
+      dump_flow(stdout, f);
+    else if (windowed && r->engine)
+      r->batch[kept++] = *f;
+  }
+  if (r->engine) {
+    nfh_status st = windowed ? nfh_engine_add_flows(r->engine, r->batch, kept)
+                             : nfh_engine_add_flows(r->engine, flows, n);
+    if (st != NFH_OK)
+      die("%s: %s", path, nfh_strerror(st));
+  }
+}
+
+/* How reading a file went. */
+typedef enum read_result {
+  READ_OK,     /* read to its end */
+  READ_PARTLY, /* opened, failed later: what was read counts */
+  READ_NOT,    /* not opened: nothing read */
+  READ_SKIPPED /* outside the -t window */
+} read_result;
+
+static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   nfh_status st = nfh_reader_open(reader, path);
   if (st != NFH_OK) {
-    warnx("%s: %s", path, nfh_reader_error(reader));
-    return -1;
+    complain("%s: %s", path, nfh_reader_error(reader));
+    return READ_NOT;
   }
   const nfh_file_info *info = nfh_reader_info(reader);
   /* As nfdump does: a file whose stat record lies outside the window
    * holds no flow of interest. */
   if (info->has_stat && info->stat_flows &&
-      (info->stat_last_ms < r->win_start ||
-       info->stat_first_ms > r->win_end)) {
+      (info->stat_last_ms < r->win_start || info->stat_first_ms > r->win_end)) {
     nfh_reader_close(reader);
-    return 0;
+    return READ_SKIPPED;
   }
   r->t.files++;
   const nfh_flow *flows;
   size_t n;
-  int windowed = r->win_start != 0 || r->win_end != UINT64_MAX;
-  while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK) {
-    size_t kept = 0;
-    if (windowed && r->engine && n > r->batch_cap) {
-      nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
-      if (!grown)
-        errx(EXIT_ERROR, "out of memory");
-      r->batch = grown;
-      r->batch_cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-      const nfh_flow *f = &flows[i];
-      if (f->first_ms < r->win_start || f->last_ms > r->win_end)
-        continue;
-      count_flow(&r->t, f);
-      if (r->m == MODE_DUMP)
-        dump_flow(stdout, f);
-      else if (windowed && r->engine)
-        r->batch[kept++] = *f;
-    }
-    if (r->engine) {
-      st = windowed ? nfh_engine_add_flows(r->engine, r->batch, kept)
-                    : nfh_engine_add_flows(r->engine, flows, n);
-      if (st != NFH_OK)
-        errx(EXIT_ERROR, "%s: %s", path, nfh_strerror(st));
-    }
-  }
+  while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK)
+    take_flows(r, path, flows, n);
   size_t ne;
   nfh_reader_exporters(reader, &ne);
   r->exporters += ne;
-  int rc = 0;
+  read_result rc = READ_OK;
   if (st != NFH_END) {
-    warnx("%s: %s", path, nfh_reader_error(reader));
-    rc = -1;
+    complain("%s: %s", path, nfh_reader_error(reader));
+    rc = READ_PARTLY;
   }
   nfh_reader_close(reader);
+  return rc;
+}
+
+static read_result read_json_file(nfh_json_reader *reader, const char *path,
+                                  run *r) {
+  if (nfh_json_reader_open(reader, path) != NFH_OK) {
+    complain("%s", nfh_json_reader_error(reader));
+    return READ_NOT;
+  }
+  r->t.files++;
+  const nfh_flow *flows;
+  size_t n;
+  nfh_status st;
+  while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
+    take_flows(r, path, flows, n);
+  const nfh_json_info *info = nfh_json_reader_info(reader);
+  if (info->dropped)
+    complain("%s: %" PRIu64 " flow object%s dropped; the first: %s", path,
+             info->dropped, info->dropped == 1 ? "" : "s",
+             nfh_json_reader_warning(reader));
+  read_result rc = READ_OK;
+  if (st != NFH_END) {
+    complain("%s", nfh_json_reader_error(reader));
+    rc = READ_PARTLY;
+  } else if (info->flows == 0 && r->m == MODE_HUNT) {
+    complain("%s: no flow records (%" PRIu64 " other objects)", path,
+             info->nonflows);
+  }
+  nfh_json_reader_close(reader);
   return rc;
 }
 
 static void log_line(void *user, int level, const char *source,
                      const char *line) {
   (void)user;
-  if (level <= NFH_LOG_WARNING)
+  if (level <= NFH_LOG_WARNING) {
     fprintf(stderr, "nfhunt: %s: %s\n", source, line);
+    if (log_to_syslog)
+      syslog(level == NFH_LOG_ERROR ? LOG_ERR : LOG_WARNING, "%s: %s", source,
+             line);
+  }
 }
 
 /* The default state path: in the first input's flow directory. */
-static char *default_state_path(const char *sources, const char *first_input,
-                                int first_is_range) {
-  char buf[4096];
+static char *default_state_path(const char *sources, const char *first_input) {
+  char buf[4096], out[4200];
   if (sources) {
     snprintf(buf, sizeof(buf), "%s", sources);
     char *colon = strchr(buf, ':');
     if (colon)
       *colon = '\0';
-    char *dir = dirname(buf); /* the -M base */
-    snprintf(buf, sizeof(buf), "%s/" STATE_NAME, dir);
-    return strdup(buf);
+    /* dirname may return a pointer into buf: print into another one. */
+    snprintf(out, sizeof(out), "%s/" STATE_NAME, dirname(buf)); /* -M base */
+    return strdup(out);
   }
   if (!first_input)
     return NULL;
@@ -234,34 +352,236 @@ static char *default_state_path(const char *sources, const char *first_input,
     dir = buf;
   else
     dir = dirname(copy);
-  (void)first_is_range;
-  char out[4200];
   snprintf(out, sizeof(out), "%s/" STATE_NAME, dir);
   return strdup(out);
 }
 
-static int parse_set(nfh_engine *e, const char *arg) {
+/* ---------------------------------------------------------- settings */
+
+/* A detector parameter with its origin, for messages. */
+typedef struct param {
+  char detector[128], key[128];
+  const char *value;
+  const char *file; /* NULL: from --set */
+  int line;
+  const char *arg; /* the --set argument */
+} param;
+
+typedef struct params {
+  param *p;
+  size_t n;
+} params;
+
+/* Adds or replaces (same detector and key): the command line comes after
+ * the file and wins. */
+static void params_put(params *ps, const param *p) {
+  for (size_t i = 0; i < ps->n; i++)
+    if (strcmp(ps->p[i].detector, p->detector) == 0 &&
+        strcmp(ps->p[i].key, p->key) == 0) {
+      ps->p[i] = *p;
+      return;
+    }
+  param *grown = realloc(ps->p, (ps->n + 1) * sizeof(param));
+  if (!grown)
+    die("out of memory");
+  ps->p = grown;
+  ps->p[ps->n++] = *p;
+}
+
+static int parse_set(const char *arg, param *out) {
   /* DETECTOR.KEY=VALUE */
   const char *dot = strchr(arg, '.');
   const char *eq = strchr(arg, '=');
-  if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1)
+  if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1 ||
+      (size_t)(dot - arg) >= sizeof(out->detector) ||
+      (size_t)(eq - dot - 1) >= sizeof(out->key))
     return -1;
-  char det[128], key[128];
-  snprintf(det, sizeof(det), "%.*s", (int)(dot - arg), arg);
-  snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
-  return nfh_engine_set(e, det, key, eq + 1) == NFH_OK ? 0 : -1;
+  memset(out, 0, sizeof(*out));
+  snprintf(out->detector, sizeof(out->detector), "%.*s", (int)(dot - arg), arg);
+  snprintf(out->key, sizeof(out->key), "%.*s", (int)(eq - dot - 1), dot + 1);
+  out->value = eq + 1;
+  out->arg = arg;
+  return 0;
 }
 
-static int parse_allow(nfh_engine *e, const char *arg) {
-  /* [DETECTOR:]SPEC; a detector name has no dot, digit start or bracket */
-  const char *colon = strchr(arg, ':');
-  if (colon && arg[0] >= 'a' && arg[0] <= 'z' &&
-      strcspn(arg, ".[") > (size_t)(colon - arg)) {
-    char det[128];
-    snprintf(det, sizeof(det), "%.*s", (int)(colon - arg), arg);
-    return nfh_engine_allow(e, det, colon + 1) == NFH_OK ? 0 : -1;
+/* After nfh_engine_start: a detector that refused its settings is a
+ * configuration error, reported where the setting was written. */
+static void check_detectors(nfh_engine *e, const params *ps,
+                            const hunt_conf *conf) {
+  for (size_t i = 0; i < nfh_engine_plugin_count(e); i++) {
+    const nfh_plugin_info *p = nfh_engine_plugin(e, i);
+    if (p->enabled || !p->error || strncmp(p->error, "create failed", 13))
+      continue;
+    const char *why = p->error + 13;
+    if (*why == ':')
+      why += 2;
+    /* The setting the message names ('key' or "for key"); else the
+     * detector's last setting; else its section. */
+    const param *blame = NULL;
+    for (size_t k = 0; k < ps->n; k++) {
+      const param *q = &ps->p[k];
+      if (strcmp(q->detector, p->name) != 0)
+        continue;
+      char quoted[140];
+      snprintf(quoted, sizeof(quoted), "'%s'", q->key);
+      if (strstr(why, quoted) || strstr(why, q->key))
+        blame = q;
+    }
+    if (blame && blame->file)
+      die("%s:%d: [detector %s] %s: %s", blame->file, blame->line, p->name,
+          blame->key, why);
+    if (blame)
+      die("--set %s: %s", blame->arg, why);
+    for (size_t d = 0; conf && d < conf->ndetectors; d++)
+      if (strcmp(conf->detectors[d].name, p->name) == 0)
+        die("%s:%d: [detector %s]: %s", conf->path, conf->detectors[d].line,
+            p->name, why);
+    die("detector %s: %s", p->name, why);
   }
-  return nfh_engine_allow(e, "*", arg) == NFH_OK ? 0 : -1;
+}
+
+/* A [detector NAME] section or --set for a detector that does not exist
+ * is a typo; one for a module that exists but was not loaded (--plugins)
+ * is fine. */
+static void check_names(nfh_engine *e, const char *plugin_dir, const params *ps,
+                        const hunt_conf *conf) {
+  size_t nsections = conf ? conf->ndetectors : 0;
+  for (size_t k = 0; k < nsections + ps->n; k++) {
+    /* Sections first (their line is the better one), then --set. */
+    if (k >= nsections && ps->p[k - nsections].file)
+      continue;
+    const char *name =
+        k < nsections ? conf->detectors[k].name : ps->p[k - nsections].detector;
+    int found = 0;
+    for (size_t i = 0; !found && i < nfh_engine_plugin_count(e); i++)
+      found = strcmp(nfh_engine_plugin(e, i)->name, name) == 0;
+    if (!found) {
+      char so[PATH_MAX];
+      snprintf(so, sizeof(so), "%s/%s.so", plugin_dir, name);
+      found = access(so, F_OK) == 0;
+    }
+    if (found)
+      continue;
+    if (k < nsections)
+      die("%s:%d: [detector %s]: no such detector in %s", conf->path,
+          conf->detectors[k].line, name, plugin_dir);
+    die("--set %s: no detector named '%s' in %s", ps->p[k - nsections].arg,
+        name, plugin_dir);
+  }
+}
+
+/* --------------------------------------------------------------- output */
+
+/* Escapes '"' and '\\' for the quoted summary of a syslog line. */
+static void quote(const char *in, char *out, size_t len) {
+  size_t o = 0;
+  for (; *in && o + 3 < len; in++) {
+    if (*in == '"' || *in == '\\')
+      out[o++] = '\\';
+    out[o++] = (*in == '\n' || *in == '\r') ? ' ' : *in;
+  }
+  out[o] = '\0';
+}
+
+static int syslog_priority(nfh_severity s) {
+  switch (s) {
+  case NFH_SEV_INFO:
+    return LOG_INFO;
+  case NFH_SEV_LOW:
+    return LOG_NOTICE;
+  case NFH_SEV_MEDIUM:
+    return LOG_WARNING;
+  case NFH_SEV_HIGH:
+    return LOG_ERR;
+  case NFH_SEV_CRITICAL:
+    return LOG_CRIT;
+  }
+  return LOG_NOTICE;
+}
+
+/* One line per new finding at or above the alert level. */
+static void syslog_findings(const nfh_report_finding *fs, size_t n,
+                            nfh_severity alert) {
+  for (size_t i = 0; i < n; i++) {
+    const nfh_report_finding *f = &fs[i];
+    if (f->f.severity < alert || strcmp(f->status, "new") != 0)
+      continue;
+    char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], summary[600];
+    nfh_addr_format(&f->f.src, src, sizeof(src));
+    nfh_addr_format(&f->f.dst, dst, sizeof(dst));
+    quote(f->f.summary, summary, sizeof(summary));
+    syslog(syslog_priority(f->f.severity),
+           "severity=%s type=%s src=%s dst=%s summary=\"%s\" id=%s",
+           nfh_severity_name(f->f.severity), f->f.type, src[0] ? src : "-",
+           dst[0] ? dst : "-", summary, f->id);
+  }
+}
+
+static int file_exists(void *user, const char *path) {
+  (void)user;
+  struct stat sb;
+  return stat(path, &sb) == 0 || errno != ENOENT;
+}
+
+typedef struct ptrs {
+  const char **v;
+  size_t n;
+} ptrs;
+
+/* Removes the findings files of expired captures below each -R
+ * directory, or each -M source directory. */
+static void sweep_root(const char *root) {
+  struct stat sb;
+  uint64_t removed;
+  if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return;
+  if (hunt_sweep_reports(root, &removed) != 0)
+    complain("%s: cannot walk it for old findings files: %s", root,
+             strerror(errno));
+}
+
+static void sweep_roots(const char *sources, const ptrs *reads) {
+  char buf[PATH_MAX];
+  if (sources) {
+    /* "/base/s1:s2": /base/s1 and /base/s2. */
+    snprintf(buf, sizeof(buf), "%s", sources);
+    buf[strcspn(buf, ":")] = '\0';
+    char *slash = strrchr(buf, '/');
+    size_t baselen = slash ? (size_t)(slash - buf) + 1 : 0;
+    char path[PATH_MAX];
+    sweep_root(buf);
+    for (const char *p = strchr(sources, ':'); p; p = strchr(p + 1, ':')) {
+      size_t n = strcspn(p + 1, ":");
+      snprintf(path, sizeof(path), "%.*s%.*s", (int)baselen, buf, (int)n,
+               p + 1);
+      sweep_root(path);
+    }
+    return;
+  }
+  for (size_t i = 0; i < reads->n; i++) {
+    snprintf(buf, sizeof(buf), "%s", reads->v[i]);
+    char *colon = strchr(buf, ':');
+    if (colon)
+      *colon = '\0';
+    sweep_root(buf);
+  }
+}
+
+/* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
+ * and a symlinked flow directory all name it the same way. */
+static char *file_key(const char *path) {
+  char *real = realpath(path, NULL);
+  return real ? real : strdup(path);
+}
+
+/* ----------------------------------------------------------------- main */
+
+static void ptrs_add(ptrs *p, const char *s) {
+  const char **grown = realloc(p->v, (p->n + 1) * sizeof(char *));
+  if (!grown)
+    die("out of memory");
+  p->v = grown;
+  p->v[p->n++] = s;
 }
 
 int main(int argc, char **argv) {
@@ -278,7 +598,16 @@ int main(int argc, char **argv) {
     OPT_PLUGIN_DIR,
     OPT_PLUGINS,
     OPT_SET,
-    OPT_LIST
+    OPT_LIST,
+    OPT_ROTATED,
+    OPT_SINCE,
+    OPT_BESIDE,
+    OPT_SYSLOG,
+    OPT_LOCK_WAIT,
+    OPT_CONFIG,
+    OPT_NO_CONFIG,
+    OPT_FLOW_FILE,
+    OPT_NO_SYSLOG
   };
   static const struct option longopts[] = {
       {"dump", no_argument, NULL, OPT_DUMP},
@@ -294,6 +623,16 @@ int main(int argc, char **argv) {
       {"plugins", required_argument, NULL, OPT_PLUGINS},
       {"set", required_argument, NULL, OPT_SET},
       {"list-plugins", no_argument, NULL, OPT_LIST},
+      {"rotated", required_argument, NULL, OPT_ROTATED},
+      {"since", required_argument, NULL, OPT_SINCE},
+      {"beside", no_argument, NULL, OPT_BESIDE},
+      {"quiet", no_argument, NULL, 'q'},
+      {"syslog", optional_argument, NULL, OPT_SYSLOG},
+      {"no-syslog", no_argument, NULL, OPT_NO_SYSLOG},
+      {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+      {"config", required_argument, NULL, OPT_CONFIG},
+      {"no-config", no_argument, NULL, OPT_NO_CONFIG},
+      {"flow-file", required_argument, NULL, OPT_FLOW_FILE},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -303,21 +642,19 @@ int main(int argc, char **argv) {
   r.win_end = UINT64_MAX;
   const char *sources = NULL, *window = NULL, *output = NULL;
   const char *state_path = NULL, *plugin_dir = NULL, *plugins = NULL;
-  const char **reads = calloc((size_t)argc, sizeof(char *));
-  int *is_range = calloc((size_t)argc, sizeof(int));
-  const char **homes = calloc((size_t)argc, sizeof(char *));
-  const char **allows = calloc((size_t)argc, sizeof(char *));
-  const char **sets = calloc((size_t)argc, sizeof(char *));
-  int nreads = 0, nhomes = 0, nallows = 0, nsets = 0, no_state = 0;
-  out_format fmt = OUT_TEXT;
+  const char *rotated_dir = NULL, *config_path = NULL;
+  ptrs reads = {0}, homes = {0}, allows = {0}, sets = {0}, flow_files = {0};
+  int *is_range = calloc((size_t)argc + 1, sizeof(int));
+  int no_state = 0, since_last = 0, beside = 0, quiet = -1, use_syslog = -1;
+  int facility = -1, no_config = 0, fmt = -1, alert_set = 0, threads = -1;
+  long lock_wait = -1;
   nfh_severity alert = NFH_SEV_LOW;
   nfh_reader_options ropt = {NFH_READER_THREADS_AUTO};
-  if (!reads || !is_range || !homes || !allows || !sets)
-    errx(EXIT_ERROR, "out of memory");
+  if (!is_range)
+    die("out of memory");
 
   int c;
-  while ((c = getopt_long(argc, argv, "hM:o:r:R:t:V", longopts, NULL)) !=
-         -1) {
+  while ((c = getopt_long(argc, argv, "hM:o:qr:R:t:V", longopts, NULL)) != -1) {
     switch (c) {
     case 'h':
       usage(stdout);
@@ -327,18 +664,21 @@ int main(int argc, char **argv) {
       break;
     case 'o':
       if (strcmp(optarg, "text") == 0)
-        fmt = OUT_TEXT;
+        fmt = HUNT_FORMAT_TEXT;
       else if (strcmp(optarg, "json") == 0)
-        fmt = OUT_JSON;
+        fmt = HUNT_FORMAT_JSON;
       else if (strcmp(optarg, "ndjson") == 0)
-        fmt = OUT_NDJSON;
+        fmt = HUNT_FORMAT_NDJSON;
       else
-        errx(EXIT_ERROR, "-o %s: one of text, json, ndjson", optarg);
+        die("-o %s: one of text, json, ndjson", optarg);
+      break;
+    case 'q':
+      quiet = 1;
       break;
     case 'r':
     case 'R':
-      is_range[nreads] = c == 'R';
-      reads[nreads++] = optarg;
+      is_range[reads.n] = c == 'R';
+      ptrs_add(&reads, optarg);
       break;
     case 't':
       window = optarg;
@@ -359,9 +699,9 @@ int main(int argc, char **argv) {
     case OPT_THREADS: {
       char *end;
       unsigned long v = strtoul(optarg, &end, 10);
-      if (*end || v > 64)
-        errx(EXIT_ERROR, "--threads %s: a number from 0 to 64", optarg);
-      ropt.threads = (unsigned)v;
+      if (*end || v > 64 || !*optarg)
+        die("--threads %s: a number from 0 to 64", optarg);
+      threads = (int)v;
       break;
     }
     case OPT_OUTPUT:
@@ -369,21 +709,23 @@ int main(int argc, char **argv) {
       break;
     case OPT_ALERT:
       if (nfh_severity_parse(optarg, &alert) != 0)
-        errx(EXIT_ERROR,
-             "--alert-level %s: one of info, low, medium, high, critical",
-             optarg);
+        die("--alert-level %s: one of info, low, medium, high, critical",
+            optarg);
+      alert_set = 1;
       break;
     case OPT_STATE:
       state_path = optarg;
+      no_state = 0;
       break;
     case OPT_NO_STATE:
       no_state = 1;
+      state_path = NULL;
       break;
     case OPT_HOME:
-      homes[nhomes++] = optarg;
+      ptrs_add(&homes, optarg);
       break;
     case OPT_ALLOW:
-      allows[nallows++] = optarg;
+      ptrs_add(&allows, optarg);
       break;
     case OPT_PLUGIN_DIR:
       plugin_dir = optarg;
@@ -392,22 +734,159 @@ int main(int argc, char **argv) {
       plugins = optarg;
       break;
     case OPT_SET:
-      sets[nsets++] = optarg;
+      ptrs_add(&sets, optarg);
+      break;
+    case OPT_ROTATED:
+      rotated_dir = optarg;
+      break;
+    case OPT_SINCE:
+      if (strcmp(optarg, "last") != 0)
+        die("--since %s: only 'last' (files no run has analysed yet)", optarg);
+      since_last = 1;
+      break;
+    case OPT_BESIDE:
+      beside = 1;
+      break;
+    case OPT_SYSLOG:
+      use_syslog = 1;
+      if (optarg && (facility = hunt_syslog_facility(optarg)) < 0)
+        die("--syslog=%s: not a syslog facility (daemon, user, local0 ... "
+            "local7, ...)",
+            optarg);
+      break;
+    case OPT_NO_SYSLOG:
+      use_syslog = 0;
+      break;
+    case OPT_LOCK_WAIT: {
+      char *end;
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (*end || !*optarg || v > 86400)
+        die("--lock-wait %s: seconds, 0 to 86400", optarg);
+      lock_wait = (long)v;
+      break;
+    }
+    case OPT_CONFIG:
+      config_path = optarg;
+      no_config = 0;
+      break;
+    case OPT_NO_CONFIG:
+      no_config = 1;
+      config_path = NULL;
+      break;
+    case OPT_FLOW_FILE:
+      ptrs_add(&flow_files, optarg);
       break;
     default:
       usage(stderr);
       return EXIT_ERROR;
     }
   }
+
+  /* --rotated FLOWDIR FILE, or --rotated FLOWDIR/FILE (nfcapd's "%d/%f"). */
+  char *rot_dir = NULL, *rot_file = NULL;
+  if (rotated_dir) {
+    const char *file = optind < argc ? argv[optind++] : NULL;
+    int rc = file ? hunt_rotated(rotated_dir, file, &rot_dir, &rot_file)
+                  : hunt_rotated(NULL, rotated_dir, &rot_dir, &rot_file);
+    if (rc != 0)
+      die("--rotated: expected FLOWDIR FILE (nfcapd -x '... --rotated %%d "
+          "%%f')");
+    if (reads.n || sources || flow_files.n)
+      die("--rotated takes the one file nfcapd names: no -r, -R, -M or "
+          "--flow-file with it");
+    is_range[0] = 0;
+    ptrs_add(&reads, rot_file);
+    beside = 1;
+  }
   if (optind < argc) {
-    warnx("unexpected argument '%s'", argv[optind]);
+    complain("unexpected argument '%s'", argv[optind]);
     usage(stderr);
     return EXIT_ERROR;
   }
+  if (flow_files.n && (reads.n || sources))
+    die("--flow-file cannot be combined with -r, -R or -M");
+  if (since_last && flow_files.n)
+    die("--since last works on capture files, not on --flow-file");
+
+  /* The configuration file: its values come first, the command line's
+   * override them. */
+  hunt_conf *conf = NULL;
+  if (!no_config && !config_path)
+    config_path = getenv("NFHUNT_CONFIG");
+  int explicit_config = config_path != NULL;
+  if (!no_config && !config_path)
+    config_path = NFH_CONFIG_FILE;
+  struct stat csb;
+  if (!no_config && config_path && *config_path &&
+      (explicit_config || stat(config_path, &csb) == 0 || errno != ENOENT)) {
+    /* (A missing default file means the built-in defaults.) */
+    char err[512];
+    if (hunt_conf_load(config_path, &conf, err, sizeof(err)) != NFH_OK)
+      die("%s", err);
+  }
+  if (conf) {
+    if (use_syslog < 0 && conf->syslog_v.line)
+      use_syslog = conf->syslog;
+    if (facility < 0 && conf->facility_v.line)
+      facility = conf->facility;
+    if (quiet < 0 && conf->quiet_v.line)
+      quiet = conf->quiet;
+    if (fmt < 0 && conf->format_v.line)
+      fmt = (int)conf->format;
+    if (!alert_set && conf->alert_v.line)
+      alert = conf->alert;
+    if (lock_wait < 0 && conf->lock_wait_v.line)
+      lock_wait = conf->lock_wait;
+    if (threads < 0 && conf->threads_v.line)
+      threads = (int)conf->threads;
+    if (!plugin_dir && conf->plugin_dir.line)
+      plugin_dir = conf->plugin_dir.text;
+    if (!plugins && conf->plugins.line)
+      plugins = conf->plugins.text;
+    if (!state_path && !no_state && conf->state.line) {
+      if (conf->no_state)
+        no_state = 1;
+      else
+        state_path = conf->state.text;
+    }
+  }
+  if (use_syslog > 0) {
+    int flags = LOG_PID;
+    const char *perror_env = getenv("NFHUNT_SYSLOG_STDERR");
+    if (perror_env && *perror_env && strcmp(perror_env, "0") != 0)
+      flags |= LOG_PERROR;
+    openlog("nfhunt", flags, facility >= 0 ? facility : LOG_DAEMON);
+    log_to_syslog = 1;
+  }
+  if (threads >= 0)
+    ropt.threads = (unsigned)threads;
+  if (lock_wait < 0)
+    lock_wait = DEFAULT_LOCK_WAIT;
   if (!plugin_dir)
     plugin_dir = getenv("NFHUNT_PLUGIN_DIR");
   if (!plugin_dir)
     plugin_dir = NFH_PLUGIN_DIR;
+
+  /* Detector parameters: the file's, then --set's (which win). */
+  params ps = {0};
+  for (size_t d = 0; conf && d < conf->ndetectors; d++)
+    for (size_t k = 0; k < conf->detectors[d].nparams; k++) {
+      const hunt_conf_param *cp = &conf->detectors[d].params[k];
+      param p;
+      memset(&p, 0, sizeof(p));
+      snprintf(p.detector, sizeof(p.detector), "%s", conf->detectors[d].name);
+      snprintf(p.key, sizeof(p.key), "%s", cp->key);
+      p.value = cp->value.text;
+      p.file = cp->value.file;
+      p.line = cp->value.line;
+      params_put(&ps, &p);
+    }
+  for (size_t i = 0; i < sets.n; i++) {
+    param p;
+    if (parse_set(sets.v[i], &p) != 0)
+      die("--set %s: expected DETECTOR.KEY=VALUE", sets.v[i]);
+    params_put(&ps, &p);
+  }
 
   if (r.m == MODE_HUNT || r.m == MODE_LIST) {
     nfh_engine_options eopt;
@@ -415,28 +894,39 @@ int main(int argc, char **argv) {
     eopt.plugin_dir = plugin_dir;
     eopt.log = log_line;
     if (nfh_engine_create(&eopt, &r.engine) != NFH_OK)
-      errx(EXIT_ERROR, "cannot create the engine");
-    for (int i = 0; i < nhomes; i++) {
-      char *list = strdup(homes[i]), *save = NULL;
-      for (char *tok = strtok_r(list, ",", &save); tok;
-           tok = strtok_r(NULL, ",", &save))
+      die("cannot create the engine");
+    for (size_t i = 0; i < homes.n; i++) {
+      char *list = strdup(homes.v[i]), *save = NULL;
+      if (!list)
+        die("out of memory");
+      for (char *tok = strtok_r(list, ", ", &save); tok;
+           tok = strtok_r(NULL, ", ", &save))
         if (nfh_engine_add_home_net(r.engine, tok) != NFH_OK)
-          errx(EXIT_ERROR, "--home-net: '%s' is not a network (CIDR)", tok);
+          die("--home-net: '%s' is not a network (CIDR)", tok);
       free(list);
     }
-    for (int i = 0; i < nallows; i++)
-      if (parse_allow(r.engine, allows[i]) != 0)
-        errx(EXIT_ERROR,
-             "--allow %s: expected [DETECTOR:]CIDR[:PORT] or [v6]:PORT",
-             allows[i]);
-    for (int i = 0; i < nsets; i++)
-      if (parse_set(r.engine, sets[i]) != 0)
-        errx(EXIT_ERROR, "--set %s: expected DETECTOR.KEY=VALUE", sets[i]);
+    if (conf) {
+      char err[512];
+      if (hunt_conf_apply(conf, r.engine, homes.n > 0, err, sizeof(err)) !=
+          NFH_OK)
+        die("%s", err);
+    }
+    for (size_t i = 0; i < allows.n; i++) {
+      char det[64];
+      const char *spec = hunt_allow_split(allows.v[i], det, sizeof(det));
+      if (nfh_engine_allow(r.engine, det, spec) != NFH_OK)
+        die("--allow %s: expected [DETECTOR:]CIDR[:PORT] or [v6]:PORT",
+            allows.v[i]);
+    }
+    for (size_t i = 0; i < ps.n; i++)
+      if (nfh_engine_set(r.engine, ps.p[i].detector, ps.p[i].key,
+                         ps.p[i].value) != NFH_OK)
+        die("out of memory");
     if (plugins && nfh_engine_only(r.engine, plugins) != NFH_OK)
-      errx(EXIT_ERROR, "out of memory");
+      die("out of memory");
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
-      errx(EXIT_ERROR, "--plugin-dir %s: cannot read the directory",
-           plugin_dir);
+      die("--plugin-dir %s: cannot read the directory", plugin_dir);
+    check_names(r.engine, plugin_dir, &ps, conf);
   }
   if (r.m == MODE_LIST) {
     size_t n = nfh_engine_plugin_count(r.engine);
@@ -446,65 +936,129 @@ int main(int argc, char **argv) {
       printf("  %-14s %-8s %s\n", p->name, p->version, p->description);
     }
     nfh_engine_destroy(r.engine);
+    hunt_conf_free(conf);
     return 0;
   }
-  if (nreads == 0 && !sources) {
-    warnx("no input: give -r FILE, -R DIR or -M SOURCES");
+  if (reads.n == 0 && !sources && flow_files.n == 0) {
+    complain("no input: give -r FILE, -R DIR, -M SOURCES, --rotated or "
+             "--flow-file");
     usage(stderr);
     return EXIT_ERROR;
   }
 
   if (window &&
       nfh_parse_time_window(window, &r.win_start, &r.win_end) != NFH_OK)
-    errx(EXIT_ERROR,
-         "-t %s: not a time window (yyyy/MM/dd.hh:mm:ss"
-         "[-yyyy/MM/dd.hh:mm:ss])",
-         window);
+    die("-t %s: not a time window (yyyy/MM/dd.hh:mm:ss"
+        "[-yyyy/MM/dd.hh:mm:ss])",
+        window);
 
   nfh_filelist *list;
   if (nfh_filelist_create(&list) != NFH_OK)
-    errx(EXIT_ERROR, "out of memory");
+    die("out of memory");
   nfh_status st = NFH_OK;
   if (sources)
     st = nfh_filelist_set_sources(list, sources);
-  for (int i = 0; st == NFH_OK && i < nreads; i++)
-    st = is_range[i] ? nfh_filelist_add_range(list, reads[i])
-                     : nfh_filelist_add_file(list, reads[i]);
-  if (st == NFH_OK && sources && nreads == 0)
+  for (size_t i = 0; st == NFH_OK && i < reads.n; i++)
+    st = is_range[i] ? nfh_filelist_add_range(list, reads.v[i])
+                     : nfh_filelist_add_file(list, reads.v[i]);
+  if (st == NFH_OK && sources && reads.n == 0)
     st = nfh_filelist_add_sources(list);
   if (st != NFH_OK)
-    errx(EXIT_ERROR, "%s",
-         nfh_filelist_error(list)[0] ? nfh_filelist_error(list)
-                                     : nfh_strerror(st));
+    die("%s", nfh_filelist_error(list)[0] ? nfh_filelist_error(list)
+                                          : nfh_strerror(st));
   nfh_filelist_finish(list);
 
-  /* The state: opened (and locked) before reading, so that overlapping
-   * runs queue up instead of interleaving. */
+  /* The state: opened (and locked) before anything is read, so that
+   * overlapping runs queue up instead of interleaving. nfcapd -x: at the
+   * top of the flow directory (%d), not in a -S subdirectory. JSON flow
+   * files have no flow directory: no state unless one is named. */
   nfh_state *state = NULL;
   char *state_alloc = NULL;
-  if (r.m == MODE_HUNT && !no_state) {
+  if (since_last && no_state)
+    die("--since last needs a state (it remembers what was analysed)");
+  if (r.m == MODE_HUNT && !no_state && (state_path || !flow_files.n)) {
+    if (!state_path && rot_dir) {
+      size_t len = strlen(rot_dir) + sizeof(STATE_NAME) + 1;
+      state_alloc = malloc(len);
+      if (!state_alloc)
+        die("out of memory");
+      snprintf(state_alloc, len, "%s/" STATE_NAME, rot_dir);
+      state_path = state_alloc;
+    }
     if (!state_path)
-      state_path = state_alloc = default_state_path(
-          sources, nreads ? reads[0] : NULL, nreads ? is_range[0] : 0);
+      state_path = state_alloc =
+          default_state_path(sources, reads.n ? reads.v[0] : NULL);
     const char *err = "";
-    st = nfh_state_open(state_path, 600, &state, &err);
+    st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
     if (st != NFH_OK)
-      errx(EXIT_ERROR, "state %s: %s", state_path, err);
+      die("state %s: %s%s", state_path, err,
+          rot_dir ? "; the file is left for the next --since last run" : "");
   }
-  if (r.engine && nfh_engine_start(r.engine, state) != NFH_OK)
-    errx(EXIT_ERROR, "cannot start the detectors");
 
-  nfh_reader *reader;
-  if (nfh_reader_create(&ropt, &reader) != NFH_OK)
-    errx(EXIT_ERROR, "cannot create a reader");
+  /* What to read: with --since last or --rotated, the files no run
+   * recorded in the state. */
+  size_t nlist = nfh_filelist_count(list);
+  char **keys = calloc(nlist + 1, sizeof(char *));
+  unsigned char *todo = calloc(nlist + 1, 1);
+  if (!keys || !todo)
+    die("out of memory");
+  size_t ntodo = 0;
+  for (size_t i = 0; i < nlist; i++) {
+    keys[i] = file_key(nfh_filelist_path(list, i));
+    if (!keys[i])
+      die("out of memory");
+    int done = 0;
+    if (state && (since_last || rot_dir) &&
+        nfh_state_file_done(state, keys[i], &done) != NFH_OK)
+      die("state %s: %s", state_path, nfh_state_error(state));
+    todo[i] = !done;
+    ntodo += !done;
+  }
+  if (rot_dir && ntodo == 0) {
+    /* Analysed already (a --since last run was quicker): nothing to do. */
+    nfh_state_close(state);
+    free(state_alloc);
+    nfh_engine_destroy(r.engine);
+    nfh_filelist_destroy(list);
+    hunt_conf_free(conf);
+    return 0;
+  }
+
+  if (r.engine) {
+    if (nfh_engine_start(r.engine, state) != NFH_OK)
+      die("cannot start the detectors");
+    check_detectors(r.engine, &ps, conf);
+  }
+
+  nfh_reader *reader = NULL;
+  nfh_json_reader *jreader = NULL;
+  if (nfh_reader_create(&ropt, &reader) != NFH_OK ||
+      nfh_json_reader_create(&jreader) != NFH_OK)
+    die("cannot create a reader");
   static char outbuf[1 << 16];
   setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
   if (r.m == MODE_DUMP)
     fputs(csv_header, stdout);
 
-  for (size_t i = 0; i < nfh_filelist_count(list); i++)
-    if (read_file(reader, nfh_filelist_path(list, i), &r) != 0)
+  read_result *res = calloc(nlist + 1, sizeof(read_result));
+  if (!res)
+    die("out of memory");
+  const char *last_read = NULL; /* the last capture file read (--beside) */
+  for (size_t i = 0; i < nlist; i++) {
+    res[i] = READ_SKIPPED;
+    if (!todo[i])
+      continue;
+    res[i] = read_file(reader, nfh_filelist_path(list, i), &r);
+    if (res[i] == READ_NOT || res[i] == READ_PARTLY)
       r.t.files_failed++;
+    if (res[i] == READ_OK || res[i] == READ_PARTLY)
+      last_read = nfh_filelist_path(list, i);
+  }
+  for (size_t i = 0; i < flow_files.n; i++) {
+    read_result rr = read_json_file(jreader, flow_files.v[i], &r);
+    if (rr == READ_NOT || rr == READ_PARTLY)
+      r.t.files_failed++;
+  }
 
   int exit_code = r.t.files_failed ? EXIT_ERROR : 0;
   if (r.m == MODE_COUNT) {
@@ -512,12 +1066,16 @@ int main(int argc, char **argv) {
            " packets %" PRIu64 " bytes %" PRIu64 "\n",
            r.t.files, r.t.files_failed, r.t.flows, r.t.packets, r.t.bytes);
   } else if (r.m == MODE_HUNT) {
-    st = nfh_engine_finish(r.engine, state);
+    /* --since last with nothing new: the detectors and their state are
+     * left as they are. */
+    int idle = since_last && ntodo == 0;
+    st = idle ? NFH_OK : nfh_engine_finish(r.engine, state);
     if (st != NFH_OK)
-      errx(EXIT_ERROR, "finishing the hunt: %s%s%s", nfh_strerror(st),
-           state ? ": " : "", state ? nfh_state_error(state) : "");
-    size_t nf;
-    const nfh_report_finding *findings = nfh_engine_findings(r.engine, &nf);
+      die("finishing the hunt: %s%s%s", nfh_strerror(st), state ? ": " : "",
+          state ? nfh_state_error(state) : "");
+    size_t nf = 0;
+    const nfh_report_finding *findings =
+        idle ? NULL : nfh_engine_findings(r.engine, &nf);
     const nfh_engine_stats *es = nfh_engine_get_stats(r.engine);
     nfh_report_inputs in;
     memset(&in, 0, sizeof(in));
@@ -533,42 +1091,101 @@ int main(int argc, char **argv) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     in.generated_ms = (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    /* The report lists everything down to info; the alert level decides
-     * what the terminal shows and the exit status. */
-    if (output) {
-      const char *err = "";
-      if (nfh_report_write_json(output, findings, nf, NFH_SEV_INFO, &in,
-                                &err) != NFH_OK)
-        errx(EXIT_ERROR, "%s", err);
+    int alerting = 0, new_alerting = 0;
+    for (size_t i = 0; i < nf; i++)
+      if (findings[i].f.severity >= alert) {
+        alerting = 1;
+        if (strcmp(findings[i].status, "new") == 0)
+          new_alerting = 1;
+      }
+    /* The reports list everything down to info; the alert level decides
+     * what the terminal shows, syslog gets and the exit status. */
+    const char *err = "";
+    if (output && nfh_report_write_json(output, findings, nf, NFH_SEV_INFO, &in,
+                                        &err) != NFH_OK)
+      die("%s", err);
+    if (beside && last_read) {
+      char *path = hunt_report_path(last_read);
+      if (!path)
+        die("out of memory");
+      if (nfh_report_write_json(path, findings, nf, NFH_SEV_INFO, &in, &err) !=
+          NFH_OK)
+        die("%s", err);
+      free(path);
     }
-    if (fmt == OUT_JSON)
+    if (fmt == HUNT_FORMAT_JSON)
       nfh_report_print_json(stdout, findings, nf, alert, &in);
-    else if (fmt == OUT_NDJSON)
+    else if (fmt == HUNT_FORMAT_NDJSON)
       nfh_report_print_ndjson(stdout, findings, nf, alert);
-    else if (!output || isatty(STDOUT_FILENO))
+    else if (fmt == HUNT_FORMAT_TEXT ||
+             (!rot_dir &&
+              (quiet > 0 ? new_alerting
+                         : ((!output && !beside) || isatty(STDOUT_FILENO)))))
       nfh_report_print_text(stdout, findings, nf, alert, &in, 50);
-    /* Only now, with the report written, does the run's state count. */
+
+    /* The files now count as analysed, in the same transaction as the
+     * detectors' state: both are kept, or neither. Not with -t: a
+     * window reads only part of a file. */
+    if (state) {
+      if (nfh_state_begin(state) != NFH_OK)
+        die("state %s: %s", state_path, nfh_state_error(state));
+      uint64_t last_slot = 0;
+      nfh_state_get_u64(state, "last_file_slot", &last_slot);
+      for (size_t i = 0; !window && i < nlist; i++) {
+        if (res[i] != READ_OK && res[i] != READ_PARTLY)
+          continue;
+        if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
+          die("state %s: %s", state_path, nfh_state_error(state));
+        int64_t slot = nfh_file_slot_time(keys[i]);
+        if (slot > 0 && (uint64_t)slot > last_slot)
+          last_slot = (uint64_t)slot;
+      }
+      if (nfh_state_put_u64(state, "last_file_slot", last_slot) != NFH_OK)
+        die("state %s: %s", state_path, nfh_state_error(state));
+      /* Files nfexpire removed are forgotten (and their findings files
+       * go, so that nfexpire can remove the emptied directories). */
+      if (since_last) {
+        uint64_t gone = 0;
+        if (nfh_state_forget_files(state, file_exists, NULL, &gone) != NFH_OK)
+          die("state %s: %s", state_path, nfh_state_error(state));
+        sweep_roots(sources, &reads);
+      }
+    }
+    /* Only now, with the reports written, does the run's state count. */
     if (state && nfh_state_commit(state) != NFH_OK)
-      errx(EXIT_ERROR, "state %s: %s", state_path, nfh_state_error(state));
+      die("state %s: %s", state_path, nfh_state_error(state));
+    if (log_to_syslog)
+      syslog_findings(findings, nf, alert);
     if (nfh_engine_plugin_count(r.engine) == 0)
-      warnx("no detector loaded from %s (see --plugin-dir)", plugin_dir);
-    if (exit_code == 0)
-      for (size_t i = 0; i < nf; i++)
-        if (findings[i].f.severity >= alert)
-          exit_code = EXIT_FOUND;
+      complain("no detector loaded from %s (see --plugin-dir)", plugin_dir);
+    if (exit_code == 0 && alerting)
+      exit_code = EXIT_FOUND;
   }
   if (fflush(stdout) != 0)
-    warn("stdout");
+    complain("stdout: %s", strerror(errno));
   nfh_state_close(state);
   free(state_alloc);
   nfh_reader_destroy(reader);
+  nfh_json_reader_destroy(jreader);
   nfh_engine_destroy(r.engine);
+  for (size_t i = 0; i < nlist; i++)
+    free(keys[i]);
+  free(keys);
+  free(todo);
+  free(res);
   nfh_filelist_destroy(list);
   free(r.batch);
-  free(reads);
+  free(reads.v);
   free(is_range);
-  free(homes);
-  free(allows);
-  free(sets);
+  free(homes.v);
+  free(allows.v);
+  free(sets.v);
+  free(flow_files.v);
+  free(ps.p);
+  free(rot_dir);
+  free(rot_file);
+  hunt_conf_free(conf);
+  if (log_to_syslog)
+    closelog();
   return exit_code;
 }

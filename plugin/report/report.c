@@ -181,7 +181,7 @@ nfh_status nfh_report_print_json(FILE *out, const nfh_report_finding *findings,
   json_t *root = report_json(findings, count, min, in);
   if (!root)
     return NFH_ENOMEM;
-  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   json_decref(root);
   fputc('\n', out);
   return rc == 0 && !ferror(out) ? NFH_OK : NFH_EIO;
@@ -246,7 +246,7 @@ nfh_status nfh_report_print_ndjson(FILE *out,
     if (!o)
       return NFH_ENOMEM;
     json_object_set_new(o, "tool", json_string("nfhunt"));
-    int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(o);
     fputc('\n', out);
     if (rc != 0)

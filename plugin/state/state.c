@@ -353,18 +353,74 @@ nfh_status nfh_state_mark_file(nfh_state *st, const char *path,
 }
 
 nfh_status nfh_state_expire(nfh_state *st, uint64_t before_ms) {
-  static const char *const sql[] = {
-      "DELETE FROM findings WHERE last_run < ?1",
-      "DELETE FROM files WHERE run < ?1"};
-  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-    sqlite3_stmt *q;
-    if (prepare(st, sql[i], &q) != NFH_OK)
-      return NFH_ESTATE;
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)before_ms);
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-      return db_fail(st, "expire");
-  }
+  /* File records are not expired by age: a file analysed a year ago and
+   * still in the flow directory must not be analysed again by the next
+   * --since last run. nfh_state_forget_files drops them once the files
+   * are gone. */
+  sqlite3_stmt *q;
+  if (prepare(st, "DELETE FROM findings WHERE last_run < ?1", &q) != NFH_OK)
+    return NFH_ESTATE;
+  sqlite3_bind_int64(q, 1, (sqlite3_int64)before_ms);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  if (rc != SQLITE_DONE)
+    return db_fail(st, "expire");
   return NFH_OK;
+}
+
+nfh_status nfh_state_forget_files(nfh_state *st,
+                                  int (*keep)(void *user, const char *path),
+                                  void *user, uint64_t *forgotten) {
+  if (forgotten)
+    *forgotten = 0;
+  /* Collect first, delete after: no statement may step over the table
+   * that another one changes. */
+  sqlite3_stmt *q;
+  if (prepare(st, "SELECT path FROM files", &q) != NFH_OK)
+    return NFH_ESTATE;
+  char **gone = NULL;
+  size_t n = 0, cap = 0;
+  nfh_status result = NFH_OK;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *path = (const char *)sqlite3_column_text(q, 0);
+    if (!path || keep(user, path))
+      continue;
+    if (n == cap) {
+      size_t ncap = cap ? 2 * cap : 64;
+      char **grown = nfh__realloc(gone, ncap * sizeof(char *));
+      if (!grown) {
+        result = NFH_ENOMEM;
+        break;
+      }
+      gone = grown;
+      cap = ncap;
+    }
+    if (!(gone[n] = nfh__strdup(path))) {
+      result = NFH_ENOMEM;
+      break;
+    }
+    n++;
+  }
+  if (result == NFH_OK && rc != SQLITE_DONE)
+    result = db_fail(st, "read files");
+  sqlite3_finalize(q);
+  if (result == NFH_OK && n &&
+      prepare(st, "DELETE FROM files WHERE path=?1", &q) == NFH_OK) {
+    for (size_t i = 0; i < n && result == NFH_OK; i++) {
+      sqlite3_bind_text(q, 1, gone[i], -1, SQLITE_STATIC);
+      if (sqlite3_step(q) != SQLITE_DONE)
+        result = db_fail(st, "forget files");
+      sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    if (result == NFH_OK && forgotten)
+      *forgotten = n;
+  } else if (result == NFH_OK && n) {
+    result = NFH_ESTATE;
+  }
+  for (size_t i = 0; i < n; i++)
+    nfh__free(gone[i]);
+  nfh__free(gone);
+  return result;
 }

@@ -83,7 +83,18 @@ nfh_status nfh_state_file_done(nfh_state *state, const char *path,
 nfh_status nfh_state_mark_file(nfh_state *state, const char *path,
                                uint64_t run_ms);
 
-/* Deletes findings and file records not touched since before_ms. */
+/* Drops the record of every analysed file for which keep(user, path)
+ * returns 0 (nfhunt: the file no longer exists). Call it inside the
+ * run's transaction (after nfh_state_begin). *forgotten (may be NULL)
+ * gets the number dropped. NFH_OK; NFH_ESTATE or NFH_ENOMEM, and then
+ * the records may be partly dropped: roll back (do not commit). */
+nfh_status nfh_state_forget_files(nfh_state *state,
+                                  int (*keep)(void *user, const char *path),
+                                  void *user, uint64_t *forgotten);
+
+/* Deletes findings not reported since before_ms. File records are kept
+ * (see nfh_state_forget_files): age says nothing about whether a file
+ * may come up again in a --since last run. */
 nfh_status nfh_state_expire(nfh_state *state, uint64_t before_ms);
 
 #ifdef __cplusplus

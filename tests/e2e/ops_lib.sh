@@ -1,0 +1,124 @@
+# ops_lib.sh - shared by the ops_*.sh end-to-end tests (sourced, not run).
+#
+# Sets top_srcdir, top_builddir, nfhunt, gen, py, e2e, tmp (removed on
+# exit unless NFH_E2E_KEEP=1), the counters and pass/fail/check, and
+# free_port, start_capd, stop_capd for a real nfcapd on 127.0.0.1.
+# The caller sets ops_name first; it becomes the temp directory's name.
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
+top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
+nfhunt=$top_builddir/tools/nfhunt
+gen=$top_builddir/tools/nfhunt-gen
+plugins=$top_builddir/plugins
+py=${SYS_PYTHON3:-/usr/bin/python3}
+[ -x "$py" ] || py=/usr/bin/python3
+e2e=$top_srcdir/tests/e2e
+export TZ=UTC
+# No configuration of the machine: each test writes its own.
+export NFHUNT_CONFIG=/dev/null
+
+for p in "$nfhunt" "$gen"; do
+	if [ ! -x "$p" ]; then
+		echo "ERROR: $p not built"
+		exit 99
+	fi
+done
+if ! "$py" -c 'import json, sys' 2>/dev/null; then
+	echo "SKIP: no python3 ($py)"
+	exit 77
+fi
+if [ ! -d "$plugins" ]; then
+	echo "ERROR: $plugins missing (make builds it)"
+	exit 99
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-${ops_name:-ops}.XXXXXX") || exit 99
+capd_pid=
+
+ops_cleanup() {
+	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
+		kill -KILL "$capd_pid" 2>/dev/null
+		wait "$capd_pid" 2>/dev/null
+	fi
+	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap ops_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# check "what" test-args...: pass when the test(1) holds.
+check() {
+	local what=$1
+	shift
+	if [ "$@" ]; then pass "$what"; else fail "$what ($*)"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit $?
+}
+
+# A JSON field of a report: jget FILE EXPR (a Python expression over r).
+jget() {
+	"$py" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+
+free_port() {
+	"$py" - <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# start_capd DIR ARGS... -> capd_pid, port; its log is DIR.log.
+start_capd() {
+	local dir=$1 try
+	shift
+	for try in 1 2 3; do
+		port=$(free_port) || return 1
+		nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -B 8388608 "$@" \
+			>"$dir.log" 2>&1 &
+		capd_pid=$!
+		for _ in $(seq 1 100); do
+			grep -q "Startup nfcapd" "$dir.log" 2>/dev/null && return 0
+			kill -0 "$capd_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$capd_pid" 2>/dev/null
+		wait "$capd_pid" 2>/dev/null
+		capd_pid=
+	done
+	return 1
+}
+
+# stop_capd: SIGTERM (nfcapd closes its file and runs -x for it),
+# bounded wait.
+stop_capd() {
+	[ -n "$capd_pid" ] || return 1
+	kill -TERM "$capd_pid" 2>/dev/null
+	for _ in $(seq 1 150); do
+		if ! kill -0 "$capd_pid" 2>/dev/null; then
+			wait "$capd_pid" 2>/dev/null
+			capd_pid=
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$capd_pid" 2>/dev/null
+	wait "$capd_pid" 2>/dev/null
+	capd_pid=
+	return 1
+}
