@@ -55,6 +55,7 @@ typedef struct job {
   size_t n;
   uint64_t slot_end_ms;
   void *items; /* nfh_flow[] or nfh_conn[], owned by the job */
+  size_t capacity; /* bytes allocated at items */
 } job;
 
 /* Each detector runs on a thread of its own fed by a bounded queue: the
@@ -114,7 +115,9 @@ struct nfh_engine {
   size_t nfindings, findings_cap;
 
   int threaded;
-  pthread_mutex_t job_lock;     /* job reference counts */
+  pthread_mutex_t job_lock;     /* job reference counts and the pool */
+  job *pool[64]; /* finished jobs kept for reuse (JOB_POOL) */
+  size_t pool_count;
   pthread_mutex_t finding_lock; /* findings from detector threads */
 };
 
@@ -274,6 +277,10 @@ void nfh_engine_destroy(nfh_engine *e) {
   nfh__free(e->plugin_dir);
   nfh__stitcher_destroy(e->stitcher);
   free_findings(e);
+  for (size_t i = 0; i < e->pool_count; i++) {
+    nfh__free(e->pool[i]->items);
+    nfh__free(e->pool[i]);
+  }
   pthread_mutex_destroy(&e->job_lock);
   pthread_mutex_destroy(&e->finding_lock);
   nfh__free(e);
@@ -716,28 +723,50 @@ static int module_live(const module *m) {
 
 /* ------------------------------------------------------------- dispatch */
 
-static job *job_new(job_kind kind, size_t n, size_t item_size) {
-  job *j = nfh__calloc(1, sizeof(*j));
-  if (!j)
-    return NULL;
-  j->kind = kind;
-  j->n = n;
-  j->refs = 1; /* the dispatcher's, dropped once the job is queued */
-  if (n) {
-    j->items = nfh__malloc(n * item_size);
-    if (!j->items) {
+/* Finished jobs are kept for reuse (up to JOB_POOL): a batch of flows is
+ * megabytes, and allocating and faulting in fresh pages for each one
+ * cost more than the detectors' work. */
+#define JOB_POOL 64
+
+static job *job_new(nfh_engine *e, job_kind kind, size_t n,
+                    size_t item_size) {
+  size_t bytes = n * item_size;
+  job *j = NULL;
+  pthread_mutex_lock(&e->job_lock);
+  if (e->pool_count)
+    j = e->pool[--e->pool_count];
+  pthread_mutex_unlock(&e->job_lock);
+  if (!j) {
+    j = nfh__calloc(1, sizeof(*j));
+    if (!j)
+      return NULL;
+  }
+  if (bytes > j->capacity) {
+    void *grown = nfh__realloc(j->items, bytes);
+    if (!grown) {
+      nfh__free(j->items);
       nfh__free(j);
       return NULL;
     }
+    j->items = grown;
+    j->capacity = bytes;
   }
+  j->kind = kind;
+  j->n = n;
+  j->slot_end_ms = 0;
+  j->refs = 1; /* the dispatcher's, dropped once the job is queued */
   return j;
 }
 
 static void job_release(nfh_engine *e, job *j) {
   pthread_mutex_lock(&e->job_lock);
   int left = --j->refs;
+  if (left == 0 && e->pool_count < JOB_POOL) {
+    e->pool[e->pool_count++] = j;
+    j = NULL;
+  }
   pthread_mutex_unlock(&e->job_lock);
-  if (left == 0) {
+  if (left == 0 && j) {
     nfh__free(j->items);
     nfh__free(j);
   }
@@ -895,7 +924,7 @@ static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
   e->stats.conns += n;
   if (!any_wants(e, JOB_CONNS))
     return 0;
-  job *j = job_new(JOB_CONNS, n, sizeof(nfh_conn));
+  job *j = job_new(e, JOB_CONNS, n, sizeof(nfh_conn));
   if (!j)
     return -1;
   nfh_conn *batch = j->items;
@@ -914,7 +943,7 @@ static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
 static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
   while (e->next_slot_end && e->next_slot_end <= upto_ms) {
     if (any_wants(e, JOB_SLOT_END)) {
-      job *j = job_new(JOB_SLOT_END, 0, 0);
+      job *j = job_new(e, JOB_SLOT_END, 0, 0);
       if (j) {
         j->slot_end_ms = e->next_slot_end;
         dispatch(e, j);
@@ -944,7 +973,7 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
   if (!e->next_slot_end && n)
     e->next_slot_end = (e->stats.first_ms / SLOT_MS + 1) * SLOT_MS;
   if (n && any_wants(e, JOB_FLOWS)) {
-    job *j = job_new(JOB_FLOWS, n, sizeof(nfh_flow));
+    job *j = job_new(e, JOB_FLOWS, n, sizeof(nfh_flow));
     if (!j)
       return NFH_ENOMEM;
     memcpy(j->items, flows, n * sizeof(nfh_flow));

@@ -289,6 +289,97 @@ static void test_outbound_flood(void) {
   nfh_engine_destroy(e);
 }
 
+/* ---------------------------------------------------- a crowded slot */
+
+/* The value of "key":NUMBER in a finding's evidence, or -1. */
+static double evidence_number(const nfh_report_finding *r, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof(pat), "\"%s\":", key);
+  const char *p = r->f.evidence_json ? strstr(r->f.evidence_json, pat) : NULL;
+  return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+/* 700 internal hosts (more than one bucket of the slot's records) with a
+ * session each per slot; in slot 14, 10.0.3.5 takes a SYN flood of
+ * 300,000 one-record sources (more records than a slot logs before it
+ * folds them into per-host counters), fed in six batches, and
+ * 10.0.7.151 (the 651st host) sends 3,000,000 UDP packets to
+ * 203.0.113.9 (so many inbound records leave the exporters' view
+ * one-sided: a bulk transfer then, found because it is extreme). Every
+ * count must come out exact. */
+#define CROWD_HOSTS 700
+#define CROWD_FLOOD 300000
+
+static nfh_addr crowd_host(int h) {
+  nfh_addr a;
+  nfh_addr_set_v4(&a, 0x0a000000u | (uint32_t)(5 + h / 250) << 8 |
+                          (uint32_t)(1 + h % 250));
+  return a;
+}
+
+static void test_crowded_slot(void) {
+  rng_state = 11;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv;
+  memset(&fv, 0, sizeof(fv));
+  nfh_addr srv = ip("10.0.3.5"), bot = crowd_host(650);
+  nfh_addr target = ip("203.0.113.9");
+  for (int s = 0; s < 18; s++) {
+    uint64_t t = T0 + (uint64_t)s * SLOT_MS;
+    fv.n = 0;
+    for (int h = 0; h < CROWD_HOSTS; h++) {
+      nfh_addr a = crowd_host(h), web = ext(100000 + rnd() % 5000);
+      if (!(s == 14 && h == 650))
+        session(&fv, &a, &web, 443, t + rnd() % 250000, 10, 2000, 12,
+                9000);
+    }
+    if (s == 14)
+      for (int i = 0; i < 10; i++)
+        add(&fv, &bot, &target, (uint16_t)(2000 + i), 53, 17, 0, t + 1000,
+            t + 280000, 300000, 300000 * 100);
+    CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fv.v, fv.n), NFH_OK);
+    if (s != 14)
+      continue;
+    for (int batch = 0; batch < 6; batch++) {
+      fv.n = 0;
+      for (int i = 0; i < CROWD_FLOOD / 6; i++) {
+        nfh_addr src = ext(300000 + (uint32_t)(batch * (CROWD_FLOOD / 6) + i));
+        uint64_t first = t + 2000 + rnd() % 200000;
+        add(&fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0x02,
+            first, first + 1000, 2, 120);
+      }
+      CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fv.v, fv.n), NFH_OK);
+    }
+  }
+  free(fv.v);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_EQUAL(evidence_number(r, "packets"), 2.0 * CROWD_FLOOD);
+  CU_ASSERT_EQUAL(evidence_number(r, "flows"), CROWD_FLOOD);
+  CU_ASSERT_EQUAL(evidence_number(r, "syn_only_packets"), 2.0 * CROWD_FLOOD);
+  double peers = evidence_number(r, "distinct_sources");
+  CU_ASSERT(peers > 0.95 * CROWD_FLOOD && peers < 1.05 * CROWD_FLOOD);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json,
+                                "\"distinct_estimated\":true"));
+
+  r = find(e, "out|10.0.7.151");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(evidence_number(r, "packets"), 3000000);
+  CU_ASSERT_EQUAL(evidence_number(r, "bytes"), 3000000.0 * 100);
+  CU_ASSERT_EQUAL(evidence_number(r, "flows"), 10);
+  CU_ASSERT_EQUAL(evidence_number(r, "distinct_destinations"), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "203.0.113.9:53"));
+  nfh_engine_destroy(e);
+}
+
 /* ------------------------------------------------------- benign traps */
 
 static void gen_busy(flowvec *fv, uint64_t t, int slot, void *user) {
@@ -460,6 +551,8 @@ int main(void) {
   CU_pSuite s = CU_add_suite("volumetric", NULL, NULL);
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);
+  CU_add_test(s, "a slot with 300,000 records and 700 hosts",
+              test_crowded_slot);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
   CU_add_test(s, "nightly backup learned across runs",
               test_nightly_backup_with_state);

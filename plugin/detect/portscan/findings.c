@@ -1293,11 +1293,14 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   double sq = sqrt((double)s->sampling);
   hcand *h = malloc(((size_t)s->nports + 1) * sizeof(hcand));
   vcand *v = malloc(((size_t)s->ntargets + 1) * sizeof(vcand));
-  if (!h || !v) {
+  uint32_t(*tn)[4] = malloc(((size_t)s->ntargets + 1) * sizeof(*tn));
+  if (!h || !v || !tn) {
     free(h);
     free(v);
+    free(tn);
     return -1;
   }
+  nfh__ps_target_services(s, tn);
   size_t nh = 0, nv = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
@@ -1319,7 +1322,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
     if (t->last_s < r->run_start_s)
       continue;
     tally y =
-        tally_of(t->n, t->o_contacts, nfh__ps_sketch_count(s, t->sketch));
+        tally_of(tn[i], t->o_contacts, nfh__ps_sketch_count(s, t->sketch));
     view w = view_of(&y, fo);
     /* One host is one TRW step: a vertical scan has to show its failure
      * share by itself. */
@@ -1371,6 +1374,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   }
   free(h);
   free(v);
+  free(tn);
   return rc;
 }
 
@@ -1505,7 +1509,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
   size_t n = 0, cap = 0;
   for (size_t i = 0; i < nsrc; i++) {
     const ps_source *s = src[i];
-    if (api->is_allowed(api->host, "port_scan", &s->addr, -1))
+    if (s->lite || api->is_allowed(api->host, "port_scan", &s->addr, -1))
       continue;
     int fo = flags_only(r, s);
     double sq = sqrt((double)s->sampling);
@@ -1515,9 +1519,11 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
         continue;
       tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
       view w = view_of(&t, fo);
-      const mark_entry *me = find_mark(ms, s, q->proto, q->port);
       if (w.failed < observed_min(cfg->dist_min_src_hosts, sq, 2) ||
-          w.ratio < cfg->strong_fail_ratio || (me && me->out < 0))
+          w.ratio < cfg->strong_fail_ratio)
+        continue;
+      const mark_entry *me = find_mark(ms, s, q->proto, q->port);
+      if (me && me->out < 0)
         continue;
       if (n == cap) {
         cap = cap ? cap * 2 : 256;
@@ -1724,7 +1730,8 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const ps_source *s = src[i];
-    if (s->last_s < r->run_start_s ||
+    /* A lite source never failed: nothing to report. */
+    if (s->lite || s->last_s < r->run_start_s ||
         api->is_allowed(api->host, "port_scan", &s->addr, -1))
       continue;
     rc = report_source(&os, &ms, cfg, r, s);

@@ -447,24 +447,12 @@ static void out_of_memory(ctx *x) {
   x->failed_memory = 1;
 }
 
-static double tmp_cpu; /* TEMP */
-#include <time.h>
-static double tmp_now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec*1e-9; }
-static int ps_on_conns_(void *arg, const nfh_conn *conns, size_t n);
-static FILE *tmp_dump; static int tmp_dump_init;
-static void tmp_dump_rec(uint32_t type, const void *p, uint64_t v) {
-  if (!tmp_dump_init) { tmp_dump_init = 1; if (getenv("PS_DUMP")) tmp_dump = fopen(getenv("PS_DUMP"), "wb"); }
-  if (!tmp_dump) return;
-  fwrite(&type, 4, 1, tmp_dump); fwrite(&v, 8, 1, tmp_dump);
-  if (type == 1) fwrite(p, sizeof(nfh_conn), v, tmp_dump);
+/* Starts loading the lines of len bytes at p. */
+static inline void prefetch_span(const void *p, size_t len) {
+  __builtin_prefetch(p, 0, 3);
+  __builtin_prefetch((const char *)p + len - 1, 0, 3);
 }
-static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
-  tmp_dump_rec(1, conns, n);
-  double t0 = tmp_now();
-  int rc = ps_on_conns_(arg, conns, n);
-  tmp_cpu += tmp_now() - t0;
-  return rc;
-}
+
 /* The run's tallies of one connection (their order does not matter). */
 static void tally(ctx *x, const nfh_conn *c) {
   x->conns++;
@@ -507,19 +495,21 @@ static void record_unreachable(ctx *x, const nfh_conn *c) {
 /* Connections go to the store in groups: classified first, then the
  * group's contacts prefetched together (nfh__ps_store_prefetch), then
  * recorded in their order, unreachables in their place among them. */
-static int ps_on_conns_(void *arg, const nfh_conn *conns, size_t n) {
+static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
   ctx *x = arg;
   ps_contact cs[PS_PREFETCH_MAX];
   const nfh_conn *unreach[PS_PREFETCH_MAX];
-  uint8_t at[PS_PREFETCH_MAX]; /* contacts recorded before unreach[k] */
+  uint16_t at[PS_PREFETCH_MAX]; /* contacts recorded before unreach[k] */
   for (size_t base = 0; base < n;) {
     size_t m = n - base < PS_PREFETCH_MAX ? n - base : PS_PREFETCH_MAX;
     size_t nc = 0, nu = 0;
     for (size_t i = base; i < base + m; i++) {
       const nfh_conn *c = &conns[i];
+      if (i + 8 < n)
+        prefetch_span(&conns[i + 8], sizeof(nfh_conn));
       tally(x, c);
       if ((c->proto == ICMP || c->proto == ICMP6) && is_unreachable(c)) {
-        at[nu] = (uint8_t)nc;
+        at[nu] = (uint16_t)nc;
         unreach[nu++] = c;
       } else if (classify(c, &cs[nc]) == 0) {
         nc++;
@@ -545,7 +535,6 @@ static int ps_on_conns_(void *arg, const nfh_conn *conns, size_t n) {
  * nfh__ps_store_sweep). */
 static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
   ctx *x = arg;
-  tmp_dump_rec(2, NULL, slot_end_ms);
   uint64_t hour = slot_end_ms / 3600000;
   if (hour != x->swept_hour) {
     if (x->swept_hour)
@@ -558,19 +547,6 @@ static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
 
 static int ps_finish(void *arg) {
   ctx *x = arg;
-  if (tmp_dump) fclose(tmp_dump), tmp_dump = NULL;
-  if (getenv("PS_TIME")) fprintf(stderr, "on_conns cpu %.3f s\n", tmp_cpu);
-  if (getenv("PS_STATS")) { /* TEMP */
-    size_t n; ps_source *const *src = nfh__ps_store_sources(x->store, &n);
-    uint64_t nt=0,nv=0,np=0,ng=0,hist[12]={0},chist[12]={0}; uint64_t nf=0, cnf=0;
-    for (size_t i=0;i<n;i++){ const ps_source*s=src[i]; nt+=s->ntargets; nv+=s->nservices; np+=s->nports; ng+=s->ngood;
-      int b=0; while ((1u<<b) < s->ntargets && b<11) b++; hist[b]++; chist[b]+=s->contacts;
-      int f = s->tn[1]||s->tn[2]||s->sn[1]||s->sn[2]||s->o_contacts[1]||s->o_contacts[2]||s->icmp_other; nf+=!f; if(!f) cnf+=s->contacts; }
-    fprintf(stderr,"conns %llu contacts %llu unreach %llu src %zu targets %llu services %llu ports %llu good %llu neverfailed %llu (contacts %llu)\n",
-      (unsigned long long)x->conns,(unsigned long long)x->contacts,(unsigned long long)x->unreachables,n,
-      (unsigned long long)nt,(unsigned long long)nv,(unsigned long long)np,(unsigned long long)ng,(unsigned long long)nf,(unsigned long long)cnf);
-    for(int b=0;b<12;b++) fprintf(stderr," <=%u: %llu src %llu contacts\n",1u<<b,(unsigned long long)hist[b],(unsigned long long)chist[b]);
-  }
   ps_run *r = &x->run;
   r->one_way = r->expect_reply >= x->cfg.oneway_min_conns &&
                (double)r->replied <

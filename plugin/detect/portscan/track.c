@@ -2,10 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "track.h"
-#include <stdio.h>
-static unsigned long tmp_cnt[8]; /* TEMP */
 
 #define NONE UINT32_MAX
 /* Port entries may exceed the exact services by this many, so that a
@@ -24,20 +23,23 @@ typedef struct src_slot {
   ps_source *s; /* NULL: empty */
 } src_slot;
 
-/* Blocks for the sources and their arrays: a power of two of bytes, at
- * least 64 (a cache line, and every block starts on one) and at most
- * 1 << POOL_MAX_SHIFT (larger ones come from malloc(3)), carved from big
- * chunks, with a free list per size. Growing an array or dropping a
+/* Blocks for the sources and their arrays: 64 and 128 bytes, then a
+ * power of two or three quarters of one, up to 64 KiB (larger ones come
+ * from malloc(3)); every size is a multiple of 64, so every block starts
+ * on a cache line. They are carved from big chunks, with a free list per
+ * size. Arrays grow by half, so that they are four fifths full on
+ * average rather than three quarters. Growing an array or dropping a
  * source costs a pointer swap; malloc(3) spent more time searching its
  * bins for the many small, growing arrays than the detector spent on
- * the contacts themselves. The chunks go back when the store does. */
-#define POOL_MIN_SHIFT 6
-#define POOL_MAX_SHIFT 16
-#define POOL_CHUNK ((size_t)1 << 20)
+ * the contacts themselves. The chunks go back when the store does.
+ * They are 2 MiB, on a 2 MiB boundary and marked for transparent huge
+ * pages where the system has them: the detector reads its memory at
+ * random, and with small pages most reads would miss the TLB. */
+#define POOL_CLASSES 20 /* 64 B ... 64 KiB */
+#define POOL_CHUNK ((size_t)1 << 21)
 
-/* Sources have a size class of their own: a power of two would waste
- * half a block on each. */
-#define POOL_SOURCE (POOL_MAX_SHIFT + 1)
+/* Sources have a size class of their own. */
+#define POOL_SOURCE POOL_CLASSES
 #define SOURCE_BLOCK ((sizeof(ps_source) + 63) & ~(size_t)63)
 
 typedef struct pool {
@@ -51,6 +53,9 @@ typedef struct pool {
 struct ps_store {
   ps_params p;
   pool pool;
+  uint32_t *scratch; /* the sweep's working space */
+  uint32_t cap_scratch;
+  uint32_t swept_cutoff_s; /* the last sweep's cutoff, 0 before one */
   ps_source **src;
   uint32_t nsrc, cap_src;
   src_slot *slots;
@@ -102,8 +107,10 @@ static uint64_t port_key(uint8_t proto, uint16_t port) {
 
 /* -------------------------------------------------------------- index */
 
-/* Open addressing with linear probing, load at most one half. Entries
- * are never removed one by one: after an eviction the index is rebuilt.
+/* Open addressing with linear probing, load at most three quarters (a
+ * slot is 8 bytes: a probe sequence mostly stays in one cache line).
+ * Entries are never removed one by one: after an eviction or a sweep the
+ * index is rebuilt.
  * Most sources touch one or two targets (a web site's visitors, the
  * Internet's background), so a per-source table gets its index only past
  * LINEAR_MAX entries; below, a scan of the few entries is cheaper than
@@ -122,17 +129,71 @@ static uint32_t hash_of_port(const void *e, uint32_t i) {
   return ((const ps_port *)e)[i].hash;
 }
 
+/* ------------------------------------------------------------ prefetch */
+
+/* Starts loading the line at p, and the one its 'len' bytes end in. */
+static inline void prefetch_span(const void *p, size_t len) {
+  __builtin_prefetch(p, 1, 3);
+  __builtin_prefetch((const char *)p + len - 1, 1, 3);
+}
+
+/* Starts loading every line of the 'len' bytes at p. */
+static inline void prefetch_lines(const void *p, size_t len) {
+  for (size_t o = 0; o < len; o += 64)
+    __builtin_prefetch((const char *)p + o, 1, 3);
+  if (len)
+    __builtin_prefetch((const char *)p + len - 1, 1, 3);
+}
+
 /* ---------------------------------------------------------------- pool */
 
 /* The size class of a block of 'bytes': its log2, rounded up. */
 static inline unsigned pool_class(size_t bytes) {
-  if (bytes <= (size_t)1 << POOL_MIN_SHIFT)
-    return POOL_MIN_SHIFT;
-  return (unsigned)(64 - __builtin_clzll((unsigned long long)bytes - 1));
+  if (bytes <= 64)
+    return 0;
+  if (bytes <= 128)
+    return 1;
+  /* 2^j >= bytes > 2^(j-1), j >= 8: 3 * 2^(j-2) or 2^j. */
+  unsigned j = (unsigned)(64 - __builtin_clzll((unsigned long long)bytes - 1));
+  return 2 * (j - 7) + (bytes > (size_t)3 << (j - 2));
 }
 
+/* The bytes of class k (POOL_CLASSES and beyond: from malloc(3)). */
 static inline size_t class_size(unsigned k) {
-  return k == POOL_SOURCE ? SOURCE_BLOCK : (size_t)1 << k;
+  if (k == POOL_SOURCE)
+    return SOURCE_BLOCK;
+  if (k < 2)
+    return (size_t)64 << k;
+  unsigned j = k / 2 + 7;
+  return k % 2 ? (size_t)1 << j : (size_t)3 << (j - 2);
+}
+
+/* A chunk of POOL_CHUNK bytes on a POOL_CHUNK boundary, or NULL. */
+static void *chunk_alloc(void) {
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+  size_t len = 2 * POOL_CHUNK;
+  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return NULL;
+  char *c = (char *)(((uintptr_t)m + POOL_CHUNK - 1) & ~(POOL_CHUNK - 1));
+  if (c > m)
+    munmap(m, (size_t)(c - m));
+  if (c + POOL_CHUNK < m + len)
+    munmap(c + POOL_CHUNK, (size_t)(m + len - (c + POOL_CHUNK)));
+  madvise(c, POOL_CHUNK, MADV_HUGEPAGE);
+  return c;
+#else
+  return aligned_alloc(POOL_CHUNK, POOL_CHUNK);
+#endif
+}
+
+static void chunk_free(void *c) {
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+  munmap(c, POOL_CHUNK);
+#else
+  free(c);
+#endif
 }
 
 /* A block of class k (uninitialised) or NULL. */
@@ -152,7 +213,7 @@ static void *pool_take(pool *p, unsigned k) {
       p->chunks = grown;
       p->cap_chunks = cap;
     }
-    char *c = aligned_alloc(64, POOL_CHUNK);
+    char *c = chunk_alloc();
     if (!c)
       return NULL;
     p->chunks[p->nchunks++] = c;
@@ -174,7 +235,7 @@ static void pool_give(pool *p, void *b, unsigned k) {
  * its usable size. */
 static void *pool_get(pool *p, size_t bytes, size_t *got) {
   unsigned k = pool_class(bytes);
-  if (k > POOL_MAX_SHIFT) {
+  if (k >= POOL_CLASSES) {
     *got = bytes;
     return malloc(bytes);
   }
@@ -188,7 +249,7 @@ static void pool_put(pool *p, void *b, size_t bytes) {
   if (!b)
     return;
   unsigned k = pool_class(bytes);
-  if (k > POOL_MAX_SHIFT)
+  if (k >= POOL_CLASSES)
     free(b);
   else
     pool_give(p, b, k);
@@ -196,7 +257,7 @@ static void pool_put(pool *p, void *b, size_t bytes) {
 
 static void pool_free(pool *p) {
   for (size_t i = 0; i < p->nchunks; i++)
-    free(p->chunks[i]);
+    chunk_free(p->chunks[i]);
   free(p->chunks);
   memset(p, 0, sizeof(*p));
 }
@@ -216,10 +277,10 @@ static void index_put(ps_index *ix, uint32_t hash, uint32_t i) {
 static int index_reserve(pool *p, ps_index *ix, uint32_t n,
                          const void *entries, uint32_t nentries,
                          hash_of_fn hash_of) {
-  if (ix->cap && n * 2 <= ix->cap)
+  if (ix->cap && (uint64_t)n * 4 <= (uint64_t)ix->cap * 3)
     return 0;
   uint32_t cap = ix->cap ? ix->cap : 16;
-  while (cap < n * 2)
+  while ((uint64_t)cap * 3 < (uint64_t)n * 4)
     cap *= 2;
   size_t got;
   uint64_t *slots = pool_get(p, cap * sizeof(uint64_t), &got);
@@ -254,6 +315,30 @@ static void index_rebuild(ps_index *ix, const void *entries,
   memset(ix->slots, 0, ix->cap * sizeof(uint64_t));
   for (uint32_t i = 0; i < nentries; i++)
     index_put(ix, hash_of(entries, i), i);
+}
+
+/* Rebuilds a per-source table's index after entries were dropped, at
+ * the size the entries left need (none while they are few). */
+static void index_fit(pool *p, ps_index *ix, const void *entries,
+                      uint32_t nentries, hash_of_fn hash_of) {
+  if (!ix->cap)
+    return;
+  uint32_t cap = 0;
+  if (nentries > LINEAR_MAX)
+    for (cap = 16; cap < nentries * 2; cap *= 2)
+      ;
+  if (cap * 4 <= ix->cap) {
+    size_t got;
+    uint64_t *slots = cap ? pool_get(p, cap * sizeof(uint64_t), &got) : NULL;
+    if (cap && !slots) {
+      index_rebuild(ix, entries, nentries, hash_of);
+      return;
+    }
+    pool_put(p, ix->slots, ix->cap * sizeof(uint64_t));
+    ix->slots = slots;
+    ix->cap = cap;
+  }
+  index_rebuild(ix, entries, nentries, hash_of);
 }
 
 static void index_free(pool *p, ps_index *ix) {
@@ -403,13 +488,33 @@ static int grow(void **array, uint32_t *cap, uint32_t n, size_t size,
   return 0;
 }
 
+/* Moves an array that uses a quarter of its capacity or less to a block
+ * twice its size. Keeps it where it is when memory is short. */
+static void pool_shrink(pool *p, void **array, uint32_t *cap, uint32_t n,
+                        size_t size) {
+  if (*cap <= 4 || n > *cap / 4)
+    return;
+  uint32_t c = n > 1 ? n * 2 : 2;
+  size_t got;
+  void *b = pool_get(p, (size_t)c * size, &got);
+  if (!b)
+    return;
+  if (got / size < *cap)
+    c = (uint32_t)(got / size);
+  if (n)
+    memcpy(b, *array, (size_t)n * size);
+  pool_put(p, *array, (size_t)*cap * size);
+  *array = b;
+  *cap = c;
+}
+
 /* grow() for a source's arrays, from the pool: the capacity is what the
  * block holds, up to 'limit'. */
 static int pool_grow(pool *p, void **array, uint32_t *cap, uint32_t n,
                      size_t size, uint32_t limit) {
   if (n < *cap)
     return 0;
-  uint32_t c = *cap ? *cap * 2 : 2;
+  uint32_t c = *cap < 4 ? *cap + 2 : *cap + *cap / 2;
   if (c > limit)
     c = limit;
   if (c <= n)
@@ -452,71 +557,90 @@ static void source_free(ps_store *st, ps_source *s) {
     nfh_hll_destroy(s->sketches[i].hll);
   free(s->sketches);
   pool_put(p, s->good, (size_t)s->cap_good * sizeof(uint32_t));
+  pool_put(p, s->seen, (size_t)s->cap_seen * sizeof(uint32_t));
   pool_give(p, s, POOL_SOURCE);
 }
 
-/* ------------------------------------------------------- known-good set */
+/* ------------------------------------------------------------ hash sets */
 
-/* Past this many hashes the set is emptied: a source that has quietly
- * succeeded with that many hosts loses little by meeting them anew. */
-#define GOOD_MAX 65536
+/* Sets of 32-bit hashes: open addressing, 0 marks an empty slot (a hash
+ * of 0 is kept as 1), load at most one half. The known-good set of a
+ * source and the services seen by a lite one are such sets. Past
+ * HSET_MAX hashes a set is emptied: a source that has quietly succeeded
+ * with that many hosts loses little by meeting them anew. */
+#define HSET_MAX 65536
 
-static uint32_t good_key(uint32_t hash) { return hash ? hash : 1; }
+static inline uint32_t hset_key(uint32_t hash) { return hash ? hash : 1; }
 
-static int good_has(const ps_source *s, uint32_t hash) {
-  if (!s->ngood)
+static inline int hset_has(const uint32_t *set, uint32_t n, uint32_t cap,
+                           uint32_t hash) {
+  if (!n)
     return 0;
-  uint32_t k = good_key(hash), mask = s->cap_good - 1;
-  for (uint32_t i = k & mask; s->good[i]; i = (i + 1) & mask)
-    if (s->good[i] == k)
+  uint32_t k = hset_key(hash), mask = cap - 1;
+  for (uint32_t i = k & mask; set[i]; i = (i + 1) & mask)
+    if (set[i] == k)
       return 1;
   return 0;
 }
 
-static void good_put(uint32_t *set, uint32_t cap, uint32_t k) {
+static void hset_put(uint32_t *set, uint32_t cap, uint32_t k) {
   uint32_t mask = cap - 1, i = k & mask;
   while (set[i] && set[i] != k)
     i = (i + 1) & mask;
   set[i] = k;
 }
 
+/* Adds a hash. Returns 1 when it is new, 0 when it was there, -1 when
+ * memory ran out (the set is unchanged). */
+static int hset_add(pool *p, uint32_t **set, uint32_t *n, uint32_t *cap,
+                    uint32_t hash) {
+  if (hset_has(*set, *n, *cap, hash))
+    return 0;
+  if (*n >= HSET_MAX) {
+    memset(*set, 0, *cap * sizeof(uint32_t));
+    *n = 0;
+  }
+  if ((*n + 1) * 2 > *cap) {
+    uint32_t c = *cap ? *cap * 2 : 16;
+    size_t got;
+    uint32_t *grown = pool_get(p, c * sizeof(uint32_t), &got);
+    if (!grown)
+      return -1;
+    memset(grown, 0, c * sizeof(uint32_t));
+    for (uint32_t i = 0; i < *cap; i++)
+      if ((*set)[i])
+        hset_put(grown, c, (*set)[i]);
+    pool_put(p, *set, *cap * sizeof(uint32_t));
+    *set = grown;
+    *cap = c;
+  }
+  hset_put(*set, *cap, hset_key(hash));
+  (*n)++;
+  return 1;
+}
+
+/* The known-good set: targets folded by the sweep, and all targets of a
+ * lite source. */
+static int good_has(const ps_source *s, uint32_t hash) {
+  return hset_has(s->good, s->ngood, s->cap_good, hash);
+}
+
 /* Adds a hash; returns 0 or -1 (memory: the set is unchanged). */
 static int good_add(ps_store *st, ps_source *s, uint32_t hash) {
-  uint32_t k = good_key(hash);
-  if (s->ngood >= GOOD_MAX) {
-    memset(s->good, 0, s->cap_good * sizeof(uint32_t));
-    s->ngood = 0;
-  }
-  if ((s->ngood + 1) * 2 > s->cap_good) {
-    uint32_t cap = s->cap_good ? s->cap_good * 2 : 64;
-    size_t got;
-    uint32_t *set = pool_get(&st->pool, cap * sizeof(uint32_t), &got);
-    if (!set)
-      return -1;
-    memset(set, 0, cap * sizeof(uint32_t));
-    for (uint32_t i = 0; i < s->cap_good; i++)
-      if (s->good[i])
-        good_put(set, cap, s->good[i]);
-    pool_put(&st->pool, s->good, s->cap_good * sizeof(uint32_t));
-    s->good = set;
-    s->cap_good = cap;
-  }
-  if (!good_has(s, hash)) {
-    good_put(s->good, s->cap_good, k);
-    s->ngood++;
-  }
-  return 0;
+  return hset_add(&st->pool, &s->good, &s->ngood, &s->cap_good, hash) < 0
+             ? -1
+             : 0;
 }
 
 void nfh__ps_store_destroy(ps_store *st) {
   if (!st)
     return;
-  if (getenv("PS_STATS")) fprintf(stderr, "contacts %lu newsrc %lu svc-found %lu tgt-found %lu succ %lu repeat-succ %lu evictions %lu\n", tmp_cnt[0], tmp_cnt[1], tmp_cnt[2], tmp_cnt[3], tmp_cnt[4], tmp_cnt[5], (unsigned long)st->evictions);
   for (uint32_t i = 0; i < st->nsrc; i++)
     source_free(st, st->src[i]);
   free(st->src);
   free(st->slots);
   pool_free(&st->pool);
+  free(st->scratch);
   free(st);
 }
 
@@ -528,6 +652,12 @@ ps_source *const *nfh__ps_store_sources(const ps_store *st, size_t *n) {
 uint64_t nfh__ps_store_evictions(const ps_store *st) { return st->evictions; }
 
 uint64_t nfh__ps_store_entries(const ps_store *st) { return st->entries; }
+
+void nfh__ps_target_services(const ps_source *s, uint32_t (*n)[4]) {
+  memset(n, 0, (size_t)s->ntargets * sizeof(*n));
+  for (uint32_t i = 0; i < s->nservices; i++)
+    n[s->services[i].target][s->services[i].cls]++;
+}
 
 double nfh__ps_sketch_count(const ps_source *s, int16_t sketch) {
   if (sketch < 0 || (uint32_t)sketch >= s->nsketches ||
@@ -644,9 +774,9 @@ static void keep_within_entries(ps_store *st) {
 /* --------------------------------------------------------------- adding */
 
 /* The source of address a ('hash' its mix32(addr_hash64)), created when
- * new. Returns NULL when out of memory. */
+ * new (lite or not). Returns NULL when out of memory. */
 static ps_source *get_source(ps_store *st, const nfh_addr *a, uint8_t home,
-                             uint32_t when, uint32_t hash) {
+                             uint32_t when, uint32_t hash, uint8_t lite) {
   ps_source *s = find_source(st, a, hash);
   if (s)
     return s;
@@ -668,6 +798,7 @@ static ps_source *get_source(ps_store *st, const nfh_addr *a, uint8_t home,
   s->first_s = s->last_s = when;
   s->sampling = 1;
   s->target_sketch = -1;
+  s->lite = lite;
   st->src[st->nsrc] = s;
   src_put(st, st->nsrc);
   st->nsrc++;
@@ -704,8 +835,8 @@ static uint32_t add_target(ps_store *st, ps_source *s, const nfh_addr *a,
                            uint8_t home, uint32_t hash) {
   if (pool_grow(&st->pool, (void **)&s->targets, &s->cap_targets,
                 s->ntargets, sizeof(ps_target), st->p.max_targets) != 0 ||
-      table_reserve(&st->pool, &s->tindex, s->ntargets + 1, s->targets, s->ntargets,
-                    hash_of_target) != 0)
+      table_reserve(&st->pool, &s->tindex, s->ntargets + 1, s->targets,
+                    s->ntargets, hash_of_target) != 0)
     return NONE;
   ps_target *t = &s->targets[s->ntargets];
   memset(t, 0, sizeof(*t));
@@ -746,8 +877,8 @@ static uint32_t add_service(ps_store *st, ps_source *s, uint32_t target,
                             uint32_t port_ix) {
   if (pool_grow(&st->pool, (void **)&s->services, &s->cap_services,
                 s->nservices, sizeof(ps_service), st->p.max_services) != 0 ||
-      table_reserve(&st->pool, &s->sindex, s->nservices + 1, s->services, s->nservices,
-                    hash_of_service) != 0)
+      table_reserve(&st->pool, &s->sindex, s->nservices + 1, s->services,
+                    s->nservices, hash_of_service) != 0)
     return NONE;
   ps_service *v = &s->services[s->nservices];
   memset(v, 0, sizeof(*v));
@@ -771,20 +902,17 @@ static void target_class(ps_source *s, ps_target *t, uint8_t cls) {
   t->cls = cls;
 }
 
-/* Moves a service to a better class, keeping its port's and target's
+/* Moves a service to a better class, keeping its port's and source's
  * tallies. */
 static void service_class(ps_source *s, ps_service *v, uint8_t cls) {
   if (cls <= v->cls)
     return;
   uint32_t pi = v->port_ix;
-  ps_target *t = &s->targets[v->target];
   if (v->cls) {
-    t->n[v->cls]--;
     s->sn[v->cls]--;
     if (pi != NONE)
       s->ports[pi].n[v->cls]--;
   }
-  t->n[cls]++;
   s->sn[cls]++;
   if (pi != NONE)
     s->ports[pi].n[cls]++;
@@ -823,12 +951,67 @@ static void seed_target_sketch(ps_source *s, uint32_t ti) {
   }
 }
 
+/* ---------------------------------------------------------------- lite */
+
+/* A lite source's first failure: from now on it keeps its targets and
+ * services one by one. The hosts it met so far stay in the known-good
+ * set, and its ports keep counting their services as folded. */
+static void promote(ps_store *st, ps_source *s) {
+  pool_put(&st->pool, s->seen, (size_t)s->cap_seen * sizeof(uint32_t));
+  s->seen = NULL;
+  s->nseen = s->cap_seen = 0;
+  s->lite = 0;
+}
+
+/* An answered contact of a lite source: a first contact when the host is
+ * new to it, a service counted on its port when new. Returns 0 or -1
+ * (memory). */
+static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
+                        uint32_t th, uint32_t sh, int fresh) {
+  int is_new = hset_add(&st->pool, &s->good, &s->ngood, &s->cap_good, th);
+  if (is_new < 0)
+    return -1;
+  if (is_new)
+    trw_step(&st->p, s, PS_SUCC, c->weight, c->first_s, 1, 1);
+  uint32_t pi = get_port(st, s, c->proto, c->port);
+  if (pi == NONE)
+    return 0;
+  ps_port *q = &s->ports[pi];
+  touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
+  q->contacts += fresh;
+  is_new = hset_add(&st->pool, &s->seen, &s->nseen, &s->cap_seen, sh);
+  if (is_new < 0)
+    return -1;
+  if (is_new) {
+    q->n[PS_SUCC]++;
+    q->folded++;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ prefetch */
 
-/* Starts loading the line at p, and the one its 'len' bytes end in. */
-static inline void prefetch_span(const void *p, size_t len) {
-  __builtin_prefetch(p, 1, 3);
-  __builtin_prefetch((const char *)p + len - 1, 1, 3);
+/* Where the entry for (proto, port) would be looked up. */
+static void prefetch_port_slot(const ps_source *s, uint8_t proto,
+                               uint16_t port) {
+  if (s->pindex.cap)
+    __builtin_prefetch(
+        &s->pindex.slots[port_hash(proto, port) & (s->pindex.cap - 1)], 0, 3);
+  else if (s->nports)
+    prefetch_lines(s->ports, s->nports * sizeof(ps_port));
+}
+
+/* The entry for (proto, port), its slot loaded (prefetch_port_slot). */
+static void prefetch_port(const ps_source *s, uint8_t proto, uint16_t port) {
+  if (!s->pindex.cap)
+    return;
+  uint32_t ph = port_hash(proto, port), m = s->pindex.cap - 1;
+  for (uint32_t k = ph & m; s->pindex.slots[k]; k = (k + 1) & m)
+    if ((uint32_t)(s->pindex.slots[k] >> 32) == ph) {
+      prefetch_span(&s->ports[(uint32_t)s->pindex.slots[k] - 1],
+                    sizeof(ps_port));
+      return;
+    }
 }
 
 /* The stages walk every contact's chain one link at a time, all contacts
@@ -853,6 +1036,7 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
     if (st->cap_slots)
       __builtin_prefetch(&st->slots[hash[i] & mask], 0, 3);
   }
+  /* The source: its first four lines (see ps_source). */
   for (size_t i = 0; i < n; i++) {
     src[i] = NULL;
     if (!st->cap_slots)
@@ -860,26 +1044,41 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
     for (uint32_t k = hash[i] & mask; st->slots[k].s; k = (k + 1) & mask)
       if (st->slots[k].hash == hash[i]) {
         src[i] = st->slots[k].s;
-        prefetch_span(src[i], 128);
+        prefetch_lines(src[i], 256);
         break;
       }
   }
+  /* The service's slot; a lite source's sets and port instead. */
   for (size_t i = 0; i < n; i++) {
     const ps_source *s = src[i];
     if (!s)
       continue;
-    hash[i] = service_hash((uint32_t)c[i].dst_hash, c[i].proto, c[i].port);
-    if (s->sindex.cap)
+    uint32_t th = (uint32_t)c[i].dst_hash;
+    hash[i] = service_hash(th, c[i].proto, c[i].port);
+    if (s->lite) {
+      if (s->ngood)
+        __builtin_prefetch(&s->good[hset_key(th) & (s->cap_good - 1)], 0, 3);
+      if (s->nseen)
+        __builtin_prefetch(&s->seen[hset_key(hash[i]) & (s->cap_seen - 1)],
+                           0, 3);
+      prefetch_port_slot(s, c[i].proto, c[i].port);
+    } else if (s->sindex.cap) {
       __builtin_prefetch(&s->sindex.slots[hash[i] & (s->sindex.cap - 1)], 0,
                          3);
-    else if (s->nservices)
-      prefetch_span(s->services, s->nservices * sizeof(ps_service));
+    } else if (s->nservices) {
+      prefetch_lines(s->services, s->nservices * sizeof(ps_service));
+    }
   }
+  /* The service; when there is none, what a new one needs. */
   for (size_t i = 0; i < n; i++) {
     const ps_source *s = src[i];
     svc[i] = NULL;
     if (!s)
       continue;
+    if (s->lite) {
+      prefetch_port(s, c[i].proto, c[i].port);
+      continue;
+    }
     if (s->sindex.cap) {
       uint32_t m = s->sindex.cap - 1;
       for (uint32_t k = hash[i] & m; s->sindex.slots[k]; k = (k + 1) & m)
@@ -897,23 +1096,23 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
     }
     if (svc[i])
       continue;
-    /* A new service: its target, the known-good set and its port are
-     * looked up instead. */
     uint32_t th = (uint32_t)c[i].dst_hash;
     if (s->tindex.cap)
       __builtin_prefetch(&s->tindex.slots[th & (s->tindex.cap - 1)], 0, 3);
     else if (s->ntargets)
-      prefetch_span(s->targets, s->ntargets * sizeof(ps_target));
+      prefetch_lines(s->targets, s->ntargets * sizeof(ps_target));
     if (s->ngood)
-      __builtin_prefetch(&s->good[good_key(th) & (s->cap_good - 1)], 0, 3);
-    if (s->pindex.cap)
-      __builtin_prefetch(
-          &s->pindex.slots[port_hash(c[i].proto, c[i].port) &
-                           (s->pindex.cap - 1)],
-          0, 3);
-    else if (s->nports)
-      prefetch_span(s->ports, s->nports * sizeof(ps_port));
+      __builtin_prefetch(&s->good[hset_key(th) & (s->cap_good - 1)], 0, 3);
+    prefetch_port_slot(s, c[i].proto, c[i].port);
+    /* Where a new target, service and port would go. */
+    if (s->ntargets < s->cap_targets)
+      prefetch_span(&s->targets[s->ntargets], sizeof(ps_target));
+    if (s->nservices < s->cap_services)
+      prefetch_span(&s->services[s->nservices], sizeof(ps_service));
+    if (s->nports < s->cap_ports)
+      prefetch_span(&s->ports[s->nports], sizeof(ps_port));
   }
+  /* Its target and port. */
   for (size_t i = 0; i < n; i++) {
     const ps_source *s = src[i];
     const ps_service *v = svc[i];
@@ -923,7 +1122,7 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
         prefetch_span(&s->ports[v->port_ix], sizeof(ps_port));
       continue;
     }
-    if (!s)
+    if (!s || s->lite)
       continue;
     uint32_t th = (uint32_t)c[i].dst_hash;
     if (s->tindex.cap) {
@@ -935,16 +1134,7 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
           break;
         }
     }
-    if (s->pindex.cap) {
-      uint32_t ph = port_hash(c[i].proto, c[i].port);
-      uint32_t m = s->pindex.cap - 1;
-      for (uint32_t k = ph & m; s->pindex.slots[k]; k = (k + 1) & m)
-        if ((uint32_t)(s->pindex.slots[k] >> 32) == ph) {
-          prefetch_span(&s->ports[(uint32_t)s->pindex.slots[k] - 1],
-                        sizeof(ps_port));
-          break;
-        }
-    }
+    prefetch_port(s, c[i].proto, c[i].port);
   }
 }
 
@@ -952,12 +1142,12 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
 
 int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   const ps_params *p = &st->p;
-  tmp_cnt[0]++; uint32_t tmp_ns = st->nsrc;
   uint64_t th = c->hashed ? c->dst_hash : addr_hash64(&c->dst);
   uint32_t th32 = (uint32_t)th;
   ps_source *s =
       get_source(st, &c->src, c->src_home, c->first_s,
-                 mix32(c->hashed ? c->src_hash : addr_hash64(&c->src)));
+                 mix32(c->hashed ? c->src_hash : addr_hash64(&c->src)),
+                 c->cls == PS_SUCC);
   if (!s)
     return -1;
   touch(&s->first_s, &s->last_s, c->first_s, c->last_s);
@@ -969,14 +1159,17 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     s->ack_conns++;
     s->ack_replied += c->replied != 0;
   }
+  uint32_t sh = service_hash(th32, c->proto, c->port);
+  if (s->lite) {
+    if (c->cls == PS_SUCC)
+      return lite_contact(st, s, c, th32, sh, fresh);
+    promote(st, s);
+  }
   /* The service first: a known one names its target and port, and most
    * contacts are repeats. */
-  uint32_t sh = service_hash(th32, c->proto, c->port);
   uint32_t si = find_service(s, &c->dst, th32, c->proto, c->port, sh);
   uint32_t ti =
       si != NONE ? s->services[si].target : find_target(s, &c->dst, th32);
-  tmp_cnt[1] += st->nsrc != tmp_ns; tmp_cnt[2] += si != NONE; tmp_cnt[3] += ti != NONE; tmp_cnt[4] += c->cls == PS_SUCC;
-  tmp_cnt[5] += si != NONE && c->cls == PS_SUCC && s->services[si].cls == PS_SUCC;
   if (ti == NONE && good_has(s, th32)) {
     /* A host this source succeeded with before the sweep folded it. */
     if (c->cls == PS_SUCC) {
@@ -1117,9 +1310,11 @@ int nfh__ps_store_unreachable(ps_store *st, const nfh_addr *prober,
                               double weight) {
   const ps_params *p = &st->p;
   ps_source *s = get_source(st, prober, prober_home, when_s,
-                            mix32(addr_hash64(prober)));
+                            mix32(addr_hash64(prober)), 0);
   if (!s)
     return -1;
+  if (s->lite)
+    promote(st, s);
   touch(&s->first_s, &s->last_s, when_s, when_s);
   uint64_t th = addr_hash64(sender);
   uint32_t ti = find_target(s, sender, (uint32_t)th);
@@ -1192,27 +1387,48 @@ static int never_failed(const ps_source *s) {
          !s->crossed_b;
 }
 
+/* Whether a target that has no failed service may be folded. */
 static int foldable(const ps_target *t, uint32_t cutoff_s) {
-  return t->cls == PS_SUCC && !t->n[PS_WEAK] && !t->n[PS_STRONG] &&
-         t->last_s < cutoff_s && t->sketch < 0 && !t->icmp_pending &&
-         !t->o_contacts[PS_WEAK] && !t->o_contacts[PS_STRONG];
+  return t->cls == PS_SUCC && t->last_s < cutoff_s && t->sketch < 0 &&
+         !t->icmp_pending && !t->o_contacts[PS_WEAK] &&
+         !t->o_contacts[PS_STRONG];
+}
+
+/* Makes room for n values in st->scratch. Returns 0 or -1. */
+static int scratch_reserve(ps_store *st, uint32_t n) {
+  if (n <= st->cap_scratch)
+    return 0;
+  uint32_t *b = malloc((size_t)n * sizeof(uint32_t));
+  if (!b)
+    return -1;
+  free(st->scratch);
+  st->scratch = b;
+  st->cap_scratch = n;
+  return 0;
 }
 
 /* Folds the source's quiet, always-answering targets into its known-good
  * set and drops their services (their ports keep the distinct counts). */
 static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < s->ntargets; i++)
-    n += foldable(&s->targets[i], cutoff_s);
-  if (!n)
+  uint32_t i = 0;
+  while (i < s->ntargets && !foldable(&s->targets[i], cutoff_s))
+    i++;
+  if (i == s->ntargets || scratch_reserve(st, s->ntargets) != 0)
     return;
-  uint32_t *remap = malloc((size_t)s->ntargets * sizeof(uint32_t));
-  if (!remap)
-    return;
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < s->ntargets; i++) {
+  /* The targets with a failed service stay: marked 1 first, then the
+   * same array maps old indexes to new (each mark is read before its
+   * place is overwritten). */
+  uint32_t *remap = st->scratch;
+  memset(remap, 0, (size_t)s->ntargets * sizeof(uint32_t));
+  for (uint32_t k = 0; k < s->nservices; k++)
+    if (s->services[k].cls == PS_WEAK || s->services[k].cls == PS_STRONG)
+      remap[s->services[k].target] = 1;
+  for (uint32_t k = 0; k < i; k++)
+    remap[k] = k;
+  uint32_t kept = i;
+  for (; i < s->ntargets; i++) {
     ps_target *t = &s->targets[i];
-    if (foldable(t, cutoff_s) && good_add(st, s, t->hash) == 0) {
+    if (!remap[i] && foldable(t, cutoff_s) && good_add(st, s, t->hash) == 0) {
       remap[i] = NONE;
       s->tn[PS_SUCC]--;
       continue;
@@ -1222,11 +1438,13 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
       s->targets[kept] = *t;
     kept++;
   }
+  if (kept == s->ntargets)
+    return;
   st->entries -= s->ntargets - kept;
   s->ntargets = kept;
   uint32_t kv = 0;
-  for (uint32_t i = 0; i < s->nservices; i++) {
-    ps_service v = s->services[i];
+  for (uint32_t k = 0; k < s->nservices; k++) {
+    ps_service v = s->services[k];
     if (remap[v.target] == NONE) {
       s->sn[v.cls]--;
       if (v.port_ix != NONE)
@@ -1238,9 +1456,14 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
   }
   st->entries -= s->nservices - kv;
   s->nservices = kv;
-  free(remap);
-  index_rebuild(&s->tindex, s->targets, s->ntargets, hash_of_target);
-  index_rebuild(&s->sindex, s->services, s->nservices, hash_of_service);
+  /* Memory follows what is left. */
+  pool_shrink(&st->pool, (void **)&s->targets, &s->cap_targets, s->ntargets,
+              sizeof(ps_target));
+  pool_shrink(&st->pool, (void **)&s->services, &s->cap_services,
+              s->nservices, sizeof(ps_service));
+  index_fit(&st->pool, &s->tindex, s->targets, s->ntargets, hash_of_target);
+  index_fit(&st->pool, &s->sindex, s->services, s->nservices,
+            hash_of_service);
 }
 
 /* At most one failed target or service and no verdict: one probe. */
@@ -1260,6 +1483,19 @@ void nfh__ps_store_sweep(ps_store *st, uint32_t now_s, uint32_t idle_s,
   uint32_t lone = now_s > lone_idle_s ? now_s - lone_idle_s : 0;
   uint32_t k = 0;
   for (uint32_t i = 0; i < st->nsrc; i++) {
+    /* The sources lie anywhere: load the ones a few steps ahead, and
+     * the targets of the ones loaded before. */
+    if (i + 8 < st->nsrc)
+      prefetch_lines(st->src[i + 8], sizeof(ps_source));
+    if (i + 4 < st->nsrc) {
+      const ps_source *a = st->src[i + 4];
+      if (a->ntargets && a->last_s >= st->swept_cutoff_s) {
+        prefetch_lines(a->targets, (a->ntargets < 4 ? a->ntargets : 4) *
+                                       sizeof(ps_target));
+        prefetch_lines(a->services, (a->nservices < 4 ? a->nservices : 4) *
+                                        sizeof(ps_service));
+      }
+    }
     ps_source *s = st->src[i];
     if ((s->last_s < cutoff && never_failed(s)) ||
         (s->last_s < lone && failed_once(s))) {
@@ -1267,10 +1503,14 @@ void nfh__ps_store_sweep(ps_store *st, uint32_t now_s, uint32_t idle_s,
       source_free(st, s);
       continue;
     }
-    fold_targets(st, s, cutoff);
+    /* A source quiet since the last sweep has nothing new to fold: all
+     * its targets were quiet then, and nothing has changed them. */
+    if (s->last_s >= st->swept_cutoff_s)
+      fold_targets(st, s, cutoff);
     st->src[k++] = s;
   }
   st->nsrc = k;
+  st->swept_cutoff_s = cutoff;
   src_rebuild(st);
 }
 
@@ -1289,10 +1529,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
       ps_service *v = &s->services[i];
       if (v->cls != PS_STRONG || !synonly_only(v->reasons))
         continue;
-      ps_target *t = &s->targets[v->target];
       uint32_t pi = v->port_ix;
-      t->n[PS_STRONG]--;
-      t->n[PS_WEAK]++;
       s->sn[PS_STRONG]--;
       s->sn[PS_WEAK]++;
       if (pi != NONE) {
@@ -1651,7 +1888,7 @@ static int by_when(const void *pa, const void *pb) {
  * saved walk, as its other first contacts are not known one by one. */
 static void replay_trw(const ps_params *p, ps_source *s) {
   /* Folded targets' first contacts are not known one by one either. */
-  if (s->target_sketch >= 0 || s->ngood)
+  if (s->target_sketch >= 0 || s->ngood || s->lite)
     return;
   s->llr_a = s->llr_b = 0;
   s->crossed_a = s->crossed_b = 0;
@@ -1682,7 +1919,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
   uint8_t home = get_u8(r);
   if (r->failed)
     return -1;
-  ps_source *s = get_source(st, &a, home, 0, mix32(addr_hash64(&a)));
+  ps_source *s = get_source(st, &a, home, 0, mix32(addr_hash64(&a)), 0);
   if (!s)
     return -1;
   if (s->ntargets || s->nservices) {
@@ -1788,7 +2025,6 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     uint8_t cls = t.cls;
     t.cls = PS_NONE;
     *dst = t;
-    memset(dst->n, 0, sizeof(dst->n));
     if (cls)
       target_class(s, dst, cls);
     remap[i] = ti;

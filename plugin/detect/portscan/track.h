@@ -86,6 +86,9 @@ typedef struct ps_params {
   uint64_t max_entries;   /* targets + services in memory, all sources */
 } ps_params;
 
+/* A target is one cache line (64 bytes; the arrays start on a line):
+ * its services by class are not kept here but counted from the services
+ * when needed (nfh__ps_target_services). */
 typedef struct ps_target {
   nfh_addr addr;
   uint8_t cls;         /* best class seen (PS_*) */
@@ -100,7 +103,6 @@ typedef struct ps_target {
   uint32_t first_s, last_s;
   uint32_t contacts;     /* connections, repeats included */
   uint32_t icmp_pending; /* unreachables not yet tied to a service */
-  uint32_t n[4];         /* its services by class (PS_WEAK..PS_SUCC) */
   uint32_t o_contacts[4]; /* contacts to services not kept exactly */
 } ps_target;
 
@@ -144,9 +146,11 @@ typedef struct ps_index {
   uint32_t cap; /* power of two or 0 */
 } ps_index;
 
+/* The fields are ordered by cache line (the struct starts on one): a
+ * repeated contact reads the first two lines, a new target or service
+ * the next two as well. */
 typedef struct ps_source {
-  /* What every contact reads or writes comes first: these two cache
-   * lines (the struct is allocated on a line boundary). */
+  /* Line 0: every contact. */
   nfh_addr addr;
   uint8_t home;
   uint8_t crossed_a, crossed_b; /* TRW declared it a scanner */
@@ -160,37 +164,49 @@ typedef struct ps_source {
   uint32_t ack_conns, ack_replied; /* to judge reply visibility */
   /* Past the exact caps: all targets' sketch (-1 until needed). */
   int16_t target_sketch;
+  uint8_t lite; /* never failed: no targets or services, see below */
   uint64_t contacts;
 
+  /* Line 1: the tables. */
   ps_target *targets;
   ps_service *services;
   ps_port *ports;
   ps_index sindex;
-  uint32_t ntargets, cap_targets;
-  uint32_t nservices, cap_services;
-  uint32_t nports, cap_ports;
+  uint32_t ntargets, nservices, nports;
+  uint32_t cap_targets, cap_services, cap_ports;
 
+  /* Line 2: finding and adding targets and ports. */
   ps_index tindex;
   ps_index pindex;
-  uint32_t crossed_a_s, crossed_b_s; /* when */
-  double llr_a, llr_b;               /* log likelihood ratios */
-  uint32_t first_contacts;           /* TRW steps */
-  uint32_t icmp_other; /* unreachables from hosts that were no target */
-  uint32_t tn[4];      /* its targets by class (PS_WEAK..PS_SUCC) */
-  uint32_t sn[4];      /* its services by class: a vertical scan fails on
-                          many services of a target that answers on one */
-
-  /* Contacts to targets not kept (past the exact caps), by class. */
-  uint32_t o_contacts[4];
-  ps_sketch *sketches;
-  uint32_t nsketches;
-
   /* Targets that only ever answered and then went quiet are folded into
    * this set of their hashes (open addressing, 0 = empty) by the sweep:
    * 4 bytes instead of an entry, and a contact to one is still no first
    * contact. A failure there brings the target back as an entry. */
   uint32_t *good;
   uint32_t ngood, cap_good;
+  uint32_t tn[4]; /* its targets by class (PS_WEAK..PS_SUCC) */
+
+  /* Line 3: the walk, and the lite source's services. */
+  uint32_t sn[4]; /* its services by class: a vertical scan fails on
+                     many services of a target that answers on one */
+  double llr_a, llr_b;     /* log likelihood ratios */
+  uint32_t first_contacts; /* TRW steps */
+  uint32_t icmp_other; /* unreachables from hosts that were no target */
+  /* A source is "lite" until its first failure: a web site's visitors,
+   * a client of the usual services, most sources by far and no finding
+   * can come from them. Its targets are kept in the known-good set from
+   * the start, as if the sweep had folded them, and its services as
+   * hashes in this set, so that its ports still count their distinct
+   * answering targets (n[PS_SUCC], all of them 'folded'). A failure
+   * makes it a full source: what it had folded stays folded. */
+  uint32_t *seen;
+  uint32_t nseen, cap_seen;
+  uint32_t crossed_a_s, crossed_b_s; /* when */
+
+  /* Contacts to targets not kept (past the exact caps), by class. */
+  uint32_t o_contacts[4];
+  ps_sketch *sketches;
+  uint32_t nsketches;
 } ps_source;
 
 /* One contact as the detector classified it. */
@@ -267,6 +283,11 @@ void nfh__ps_store_demote_synonly(ps_store *store);
 /* The sources, for reading (the array is the store's; valid until the
  * next call that changes the store). */
 ps_source *const *nfh__ps_store_sources(const ps_store *store, size_t *n);
+
+/* Counts each target's services by class: n[i][k] is the number of
+ * target i's services of class k (PS_WEAK..PS_SUCC). n has s->ntargets
+ * rows; they are overwritten. */
+void nfh__ps_target_services(const ps_source *s, uint32_t (*n)[4]);
 
 /* Estimated distinct count of what a sketch holds, or 0 for index -1. */
 double nfh__ps_sketch_count(const ps_source *s, int16_t sketch);

@@ -23,12 +23,30 @@ static float median_sorted(const float *v, size_t n) {
   return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* Samples are a few learning slots (learn_slots, 288 at most), sorted
+ * for every metric of every host at the end of its learning: insertion
+ * sort beats qsort's calls and allocation at that size. The order it
+ * gives is the order cmp_float defines. */
+static void sort_floats(float *v, size_t n) {
+  if (n > 64) {
+    qsort(v, n, sizeof(float), cmp_float);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    float x = v[i];
+    size_t j = i;
+    for (; j > 0 && cmp_float(&v[j - 1], &x) > 0; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 void nfh__vol_stat_from_sample(nfh__vol_stat *st, float *ys, size_t n) {
-  qsort(ys, n, sizeof(float), cmp_float);
+  sort_floats(ys, n);
   float med = median_sorted(ys, n);
   for (size_t i = 0; i < n; i++)
     ys[i] = fabsf(ys[i] - med);
-  qsort(ys, n, sizeof(float), cmp_float);
+  sort_floats(ys, n);
   st->c = med;
   st->s = MAD_TO_SIGMA * median_sorted(ys, n);
 }

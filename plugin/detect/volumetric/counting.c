@@ -4,26 +4,6 @@
 
 #include "counting.h"
 
-/* The finaliser of MurmurHash3: spreads every input bit over the word,
- * so that the low bits index a table and the high bits a bitmap. */
-static uint64_t fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ull;
-  k ^= k >> 33;
-  return k;
-}
-
-uint64_t nfh__vol_addr_hash(const nfh_addr *a) {
-  uint64_t hi, lo;
-  memcpy(&hi, a->bytes, 8);
-  memcpy(&lo, a->bytes + 8, 8);
-  uint64_t h = fmix64(hi ^ 0x9e3779b97f4a7c15ull) ^ lo;
-  h = fmix64(h + a->family);
-  return h ? h : 1; /* 0 marks an empty slot */
-}
-
 static int set_insert(uint64_t *set, uint32_t cap, uint64_t hash) {
   for (uint32_t i = (uint32_t)hash & (cap - 1);; i = (i + 1) & (cap - 1)) {
     if (set[i] == hash)
@@ -104,6 +84,73 @@ int nfh__vol_distinct_exact(const nfh__vol_distinct *d) { return !d->hll; }
 
 void nfh__vol_distinct_free(nfh__vol_distinct *d) {
   free(d->set);
+  nfh_hll_destroy(d->hll);
+  memset(d, 0, sizeof(*d));
+}
+
+int nfh__vol_dscratch_init(nfh__vol_dscratch *d, uint32_t exact_cap,
+                           unsigned precision) {
+  memset(d, 0, sizeof(*d));
+  uint32_t cap = 2;
+  while (cap < 2 * (exact_cap + 1))
+    cap *= 2;
+  d->t = calloc(cap, sizeof(*d->t));
+  if (!d->t || nfh_hll_create(precision, &d->hll) != NFH_OK) {
+    free(d->t);
+    memset(d, 0, sizeof(*d));
+    return -1;
+  }
+  d->cap = cap;
+  d->exact_cap = exact_cap;
+  return 0;
+}
+
+void nfh__vol_dscratch_begin(nfh__vol_dscratch *d) {
+  if (d->sketch)
+    nfh_hll_clear(d->hll);
+  d->sketch = 0;
+  d->n = 0;
+  if (++d->gen == 0) {
+    /* Wrapped: the stamps of four billion sets ago look current. */
+    memset(d->t, 0, sizeof(*d->t) * d->cap);
+    d->gen = 1;
+  }
+}
+
+void nfh__vol_dscratch_add(nfh__vol_dscratch *d, uint64_t hash) {
+  if (!hash)
+    hash = 1;
+  if (d->sketch) {
+    nfh_hll_add_hash(d->hll, hash);
+    return;
+  }
+  uint32_t mask = d->cap - 1, i = (uint32_t)hash & mask;
+  for (; d->t[i].gen == d->gen; i = (i + 1) & mask)
+    if (d->t[i].hash == hash)
+      return;
+  if (d->n >= d->exact_cap) {
+    /* As nfh__vol_distinct: the first new item beyond the cap moves the
+     * set to the sketch, seeded with what the set held. */
+    for (uint32_t k = 0; k < d->cap; k++)
+      if (d->t[k].gen == d->gen)
+        nfh_hll_add_hash(d->hll, d->t[k].hash);
+    nfh_hll_add_hash(d->hll, hash);
+    d->sketch = 1;
+    return;
+  }
+  d->t[i].hash = hash;
+  d->t[i].gen = d->gen;
+  d->n++;
+}
+
+double nfh__vol_dscratch_count(const nfh__vol_dscratch *d) {
+  return d->sketch ? nfh_hll_count(d->hll) : d->n;
+}
+
+int nfh__vol_dscratch_exact(const nfh__vol_dscratch *d) { return !d->sketch; }
+
+void nfh__vol_dscratch_free(nfh__vol_dscratch *d) {
+  free(d->t);
   nfh_hll_destroy(d->hll);
   memset(d, 0, sizeof(*d));
 }

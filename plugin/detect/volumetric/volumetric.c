@@ -248,12 +248,106 @@ static void amap_free(amap *m) {
   memset(m, 0, sizeof(*m));
 }
 
+/* ---------------------------------------------------- host directory */
+
+/* Every internal host that has traffic in an open slot has a small id
+ * here. A flow costs one probe of this table per address: finding an
+ * address says it is internal without asking the host (is_home), and
+ * gives the index into the open slots' per-host tables, so the 16-byte
+ * address is hashed and compared once per flow, not once per slot.
+ * Ids no open slot uses any more are recycled (dir_purge), so the table
+ * holds the hosts of the last few slots, not of the whole run. */
+#define NO_ID UINT32_MAX
+
+typedef struct hinfo {
+  nfh_addr addr;
+  uint8_t live;
+  uint8_t in_use; /* dir_purge's mark: an open slot counts it */
+} hinfo;
+
+typedef struct hdir {
+  uint64_t *t;   /* see dir_key; 0 = empty */
+  uint32_t cap;  /* entries of t, a power of two (dir_fits) */
+  uint32_t nlive;
+  hinfo *h;      /* by id */
+  uint32_t *ent; /* by id: the index of its entity, or NO_ID; kept
+                  * exact by entity_new and entity_delete */
+  uint32_t nh, caph;
+  uint32_t *free_ids;
+  uint32_t nfree;
+  uint32_t purge_at; /* nlive that makes the next dir_purge worth it */
+} hdir;
+
 /* ----------------------------------------------------- slot counting */
+
+/* One direction of one flow record in one slot, as counted. The
+ * network's counters take it at once (they are few and stay in the
+ * cache); a host's records are only appended to the slot's buckets and
+ * folded into the host's counters when the slot closes (or when the
+ * slot holds LOG_FOLD records). Appending is sequential, and folding
+ * visits the records of each host together, in the order they came, so
+ * every sum, sketch and heavy-hitter list comes out exactly as if each
+ * record had been added to the host as it came. */
+enum {
+  R_OUT = 0x01,     /* outbound (else inbound) */
+  R_SYN = 0x02,     /* counts as SYN-only packets */
+  R_TCP = 0x04,
+  R_UDP = 0x08,
+  R_ICMP = 0x10,
+  R_TINY = 0x20,    /* at most 2 unsampled packets */
+  R_SAMPLED = 0x40, /* from a sampling exporter */
+  R_AMP = 0x80      /* inbound UDP from an amplifier port (sport) */
+};
+
+typedef struct rec {
+  uint64_t pkts, bytes; /* of the whole record */
+  double w;             /* the share of it in this slot */
+  nfh_addr peer;
+  uint32_t port_key; /* (proto << 16 | service or target port) + 1 */
+  uint32_t sampling; /* 1-in-N */
+  uint32_t t0, t1;   /* its part of the slot, ms after the slot's start */
+  uint16_t sport;    /* the peer's port, for R_AMP */
+  uint8_t flags;     /* R_* */
+  uint8_t j;         /* its host's place in its bucket */
+} rec;
+/* One cache line: a slot writes one line per record. */
+_Static_assert(sizeof(rec) == 64, "rec is one cache line");
+
+#define NO_LOCAL UINT32_MAX
+/* The records of local hosts [b << BUCKET_SHIFT, (b + 1) << BUCKET_SHIFT)
+ * share bucket b, a chain of chunks: appending writes to a few dozen
+ * chunk tails, and closing reads a bucket's chunks from end to end and
+ * regroups its records by host in a buffer that fits the cache. */
+#define BUCKET_SHIFT 8
+#define BUCKET_HOSTS (1u << BUCKET_SHIFT)
+#define CHUNK_RECS 64 /* a page */
+#define NO_CHUNK UINT32_MAX
+/* Records a slot holds before it folds them into per-host counters (64
+ * bytes each): a slot of a busy network still costs bounded memory,
+ * about 1 KB per host once folded. */
+#define LOG_FOLD (1u << 18)
+/* Slots closed keep their buffers for the next ones: a slot's records
+ * take megabytes, and fresh memory costs a page fault per 4 KB. */
+#define SPARE_SLOTS 1
+
+typedef struct chunk {
+  rec r[CHUNK_RECS];
+} chunk;
+_Static_assert(sizeof(chunk) == 4096, "a chunk is a page");
+
+/* A bucket's chunks are full but the last (its tail). */
+typedef struct bucket {
+  uint32_t head, tail; /* chunks, or NO_CHUNK */
+  uint32_t n;          /* records */
+  uint32_t tail_n;     /* records in the tail */
+} bucket;
 
 typedef struct hacc {
   nfh_addr addr; /* family 0: the whole home network */
   double c[2][NCOUNT];
-  nfh__vol_distinct peers[2];
+  double npeers[2]; /* distinct peers, once counted */
+  int peers_estimated[2];
+  nfh__vol_distinct peers[2]; /* the network's, and folded hosts' */
   nfh__vol_top src_in;   /* heaviest external sources */
   nfh__vol_top port_in;  /* heaviest service ports hit (proto<<16|port)+1 */
   nfh__vol_top amp_in;   /* heaviest amplifier source ports */
@@ -265,10 +359,19 @@ typedef struct hacc {
 
 typedef struct slotacc {
   uint64_t slot;
-  hacc net;
-  hacc *h;
-  uint32_t nh, caph;
-  amap map;
+  hacc net;    /* counted as records come */
+  chunk *ch;   /* records not folded yet */
+  uint32_t *cnext; /* by chunk: the bucket's next chunk, or NO_CHUNK */
+  uint32_t nch, capch;
+  bucket *b;
+  uint32_t nb, capb;
+  uint32_t nrec;   /* records in the chunks */
+  uint32_t *local; /* directory id -> local index, NO_LOCAL: none yet */
+  uint32_t nlocal;
+  uint32_t *hid;   /* local index -> directory id, in order of arrival */
+  uint32_t nh, caphid;
+  hacc *h;         /* per local host once the records were folded */
+  uint32_t caph, nfolded; /* hosts [0, nfolded) have their hacc */
   double untracked_bytes; /* of hosts beyond max_slot_hosts */
 } slotacc;
 
@@ -315,17 +418,24 @@ typedef struct season {
   uint64_t pend_hour; /* hours since the epoch */
 } season;
 
+/* Laid out for the slot closer, which visits thousands of entities a
+ * slot in no useful order: what it reads and writes fills the first two
+ * cache lines of an entity (v->ent is 64-byte aligned), the address the
+ * third. */
 typedef struct entity {
-  nfh_addr addr;
   uint8_t is_net, alive, from_state, learned_in_run;
   uint32_t n;     /* slots in the baseline, saturating */
   uint32_t seen;  /* slots with traffic, saturating */
-  uint64_t last_seen, last_obs, mark;
   float vol;      /* EWMA of ln(1 + bytes both ways): for ranking */
   nfh__vol_stat g[NMET];
+  uint64_t last_seen, mark;
   season *season;        /* or NULL */
   learnbuf *learn;       /* while the baseline is being learned */
+  nfh_addr addr;
+  uint8_t pad[64 - sizeof(nfh_addr)];
 } entity;
+_Static_assert(offsetof(entity, addr) == 128 && sizeof(entity) == 192,
+               "an entity is two hot cache lines and a cold one");
 
 /* ---------------------------------------------------------- findings */
 
@@ -393,6 +503,19 @@ typedef struct vol {
   double host_excess[2][2];
   uint32_t max_sampling;
   uint32_t untracked_hosts;
+
+  hdir dir;
+  nfh_addr *outside; /* OUTSIDE_CACHE external addresses, by hash */
+  slotacc *spare[SPARE_SLOTS]; /* closed slots, kept for their buffers */
+  uint32_t nspare;
+  /* Folding a bucket: its records grouped by host, host j's (of the
+   * bucket) at gbuf[gstart[j] .. gstart[j + 1]); a host's counters, and
+   * its distinct peers. */
+  rec *gbuf;
+  uint32_t capgbuf;
+  uint32_t gstart[BUCKET_HOSTS + 1];
+  hacc scratch_h;
+  nfh__vol_dscratch dset[2];
 } vol;
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
@@ -401,9 +524,8 @@ static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
 static void learn_free(learnbuf *l) {
   if (l) {
-    free(l->y);
     free(l->pend);
-    free(l);
+    free(l); /* y lives in the same allocation */
   }
 }
 
@@ -416,9 +538,12 @@ static void entity_release(vol *v, entity *e) {
   e->learn = NULL;
 }
 
+static void dir_note_entity(vol *v, const nfh_addr *a, uint32_t idx);
+
 static void entity_delete(vol *v, uint32_t idx) {
   entity *e = &v->ent[idx];
   amap_del(&v->emap, &e->addr, 0);
+  dir_note_entity(v, &e->addr, NO_ID);
   entity_release(v, e);
   e->alive = 0;
   v->freelist[v->nfree++] = idx;
@@ -470,11 +595,10 @@ static uint32_t evict_some(vol *v, uint64_t slot) {
 
 static int learn_start(vol *v, entity *e, uint32_t zeros) {
   uint32_t L = (uint32_t)v->p.learn_slots;
-  learnbuf *l = calloc(1, sizeof(*l));
-  if (!l || !(l->y = malloc(sizeof(float) * L * NMET))) {
-    free(l);
+  learnbuf *l = calloc(1, sizeof(*l) + sizeof(float) * L * NMET);
+  if (!l)
     return -1;
-  }
+  l->y = (float *)(l + 1);
   for (uint32_t i = 0; i < zeros && i < L; i++) {
     for (int m = 0; m < NMET; m++)
       l->y[i * NMET + m] = (float)v->lnF[e->is_net][m];
@@ -499,9 +623,12 @@ static int64_t entity_new(vol *v, const nfh_addr *a, uint64_t slot) {
   } else {
     if (v->nent == v->capent) {
       uint32_t cap = v->capent ? 2 * v->capent : 256;
-      entity *grown = realloc(v->ent, sizeof(entity) * cap);
-      if (!grown)
+      void *grown;
+      if (posix_memalign(&grown, 64, sizeof(entity) * cap) != 0)
         return -1;
+      if (v->nent)
+        memcpy(grown, v->ent, sizeof(entity) * v->nent);
+      free(v->ent);
       v->ent = grown;
       uint32_t *fl = realloc(v->freelist, sizeof(uint32_t) * cap);
       if (!fl)
@@ -535,6 +662,7 @@ static int64_t entity_new(vol *v, const nfh_addr *a, uint64_t slot) {
     v->freelist[v->nfree++] = idx;
     return -1;
   }
+  dir_note_entity(v, a, idx);
   v->nalive++;
   return idx;
 }
@@ -991,8 +1119,10 @@ static void record(vol *v, const entity *e, const verdict *vd) {
 /* ======================================================= observing */
 
 static void y_of(const vol *v, const entity *e, const ssum *s, float *y) {
+  /* log(0 + F) is lnF, computed once by the same log(). */
   for (int m = 0; m < NMET; m++)
-    y[m] = (float)log(s->x[m] + v->F[e->is_net][m]);
+    y[m] = s->x[m] == 0 ? (float)v->lnF[e->is_net][m]
+                        : (float)log(s->x[m] + v->F[e->is_net][m]);
 }
 
 /* Applies the samples of the finished hour to its hour-of-day and
@@ -1153,7 +1283,6 @@ static void observe(vol *v, entity *e, const ssum *s, uint64_t slot) {
     for (int m = 0; m < NMET; m++)
       y[m] = (float)v->lnF[e->is_net][m];
   }
-  e->last_obs = slot;
   if (volume > 0) {
     if (e->seen < UINT32_MAX)
       e->seen++;
@@ -1168,6 +1297,169 @@ static void observe(vol *v, entity *e, const ssum *s, uint64_t slot) {
   if (s)
     judge_slot(v, e, s, e->n == 0, anom, flood);
   teach(v, e, y, slot, anom, flood);
+}
+
+/* ===================================================== host directory */
+
+/* A table entry: the low 31 bits hold the id + 1, and the high 32 bits
+ * the IPv4 address itself (with DIR_V4 set: finding it needs nothing
+ * else) or the high half of the address's hash (then the address in
+ * hinfo is compared too). */
+#define DIR_V4 0x80000000u
+#define DIR_ID 0x7fffffffu
+
+static inline uint64_t dir_key(const nfh_addr *a, uint64_t hash) {
+  uint64_t hi, lo;
+  memcpy(&hi, a->bytes, 8);
+  memcpy(&lo, a->bytes + 8, 8);
+  /* ::ffff:a.b.c.d, the only form of an IPv4 address (as read on a
+   * little-endian host; elsewhere it takes the general way). */
+  if (a->family == 4 && !hi && (uint32_t)lo == 0xffff0000u)
+    return lo >> 32 << 32 | DIR_V4;
+  return hash >> 32 << 32;
+}
+
+/* The id of address a (hash: nfh__vol_addr_hash(a)), or NO_ID when it
+ * has none: an external address, or an internal host without traffic
+ * in the open slots. */
+static inline uint32_t dir_find(const hdir *d, const nfh_addr *a,
+                                uint64_t hash) {
+  if (!d->cap)
+    return NO_ID;
+  uint32_t mask = d->cap - 1;
+  uint64_t key = dir_key(a, hash);
+  for (uint32_t i = (uint32_t)hash & mask;; i = (i + 1) & mask) {
+    uint64_t e = d->t[i];
+    if (!e)
+      return NO_ID;
+    if ((e & ~(uint64_t)DIR_ID) == key) {
+      uint32_t id = (uint32_t)(e & DIR_ID) - 1;
+      if ((key & DIR_V4) || addr_eq(&d->h[id].addr, a))
+        return id;
+    }
+  }
+}
+
+static void dir_insert(uint64_t *t, uint32_t cap, const nfh_addr *a,
+                       uint64_t hash, uint32_t id) {
+  uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
+  while (t[i])
+    i = (i + 1) & mask;
+  t[i] = dir_key(a, hash) | ((uint64_t)id + 1);
+}
+
+/* Whether a table of 'cap' entries has room for n ids: at most 70% full
+ * keeps the probes of an absent address (every flow has one) within a
+ * cache line or two of 8-byte entries, and the table small. */
+static int dir_fits(uint32_t n, uint32_t cap) {
+  return (uint64_t)n * 10 <= (uint64_t)cap * 7;
+}
+
+/* Rebuilds the table at 'cap' entries from the live ids (only those an
+ * open slot uses, with in_use_only). Returns 0, or -1 when memory runs
+ * out (the table is then unchanged). */
+static int dir_rebuild(hdir *d, uint32_t cap, int in_use_only) {
+  uint64_t *t = calloc(cap, sizeof(uint64_t));
+  if (!t)
+    return -1;
+  for (uint32_t id = 0; id < d->nh; id++)
+    if (d->h[id].live && (!in_use_only || d->h[id].in_use))
+      dir_insert(t, cap, &d->h[id].addr, nfh__vol_addr_hash(&d->h[id].addr),
+                 id);
+  free(d->t);
+  d->t = t;
+  d->cap = cap;
+  return 0;
+}
+
+/* Gives address a (internal, absent) an id; ent is the index of its
+ * entity or NO_ID. Returns the id, or NO_ID when memory runs out (the
+ * directory is then unchanged). */
+static uint32_t dir_add(hdir *d, const nfh_addr *a, uint64_t hash,
+                        uint32_t ent) {
+  if (!dir_fits(d->nlive + 1, d->cap) &&
+      dir_rebuild(d, d->cap ? 2 * d->cap : 1024, 0) != 0)
+    return NO_ID;
+  uint32_t id;
+  if (d->nfree) {
+    id = d->free_ids[--d->nfree];
+  } else {
+    if (d->nh == DIR_ID - 1)
+      return NO_ID; /* ids must fit the entries' 31 bits */
+    if (d->nh == d->caph) {
+      uint32_t cap = d->caph ? 2 * d->caph : 1024;
+      hinfo *h = realloc(d->h, sizeof(hinfo) * cap);
+      if (!h)
+        return NO_ID;
+      d->h = h;
+      uint32_t *fr = realloc(d->free_ids, sizeof(uint32_t) * cap);
+      if (!fr)
+        return NO_ID;
+      d->free_ids = fr;
+      uint32_t *en = realloc(d->ent, sizeof(uint32_t) * cap);
+      if (!en)
+        return NO_ID;
+      d->ent = en;
+      d->caph = cap;
+    }
+    id = d->nh++;
+  }
+  hinfo *hi = &d->h[id];
+  memset(hi, 0, sizeof(*hi));
+  hi->addr = *a;
+  hi->live = 1;
+  d->ent[id] = ent;
+  dir_insert(d->t, d->cap, a, hash, id);
+  d->nlive++;
+  return id;
+}
+
+/* Recycles the ids that no open slot counts, once there are twice as
+ * many as after the last purge. Must not run while a flow is being
+ * counted: add_flow holds an id across slot_get, which may close slots.
+ * Failing (out of memory) only leaves the directory as it was. */
+static void dir_purge(vol *v) {
+  hdir *d = &v->dir;
+  if (d->nlive < d->purge_at)
+    return;
+  for (uint32_t id = 0; id < d->nh; id++)
+    d->h[id].in_use = 0;
+  for (uint32_t k = 0; k < v->nopen; k++) {
+    const slotacc *a = v->open[k];
+    for (uint32_t i = 0; i < a->nh; i++)
+      d->h[a->hid[i]].in_use = 1;
+  }
+  uint32_t keep = 0;
+  for (uint32_t id = 0; id < d->nh; id++)
+    keep += d->h[id].live && d->h[id].in_use;
+  uint32_t cap = 1024;
+  while (!dir_fits(keep + keep / 4, cap))
+    cap *= 2;
+  if (dir_rebuild(d, cap, 1) != 0)
+    return;
+  for (uint32_t id = 0; id < d->nh; id++) {
+    hinfo *h = &d->h[id];
+    if (h->live && !h->in_use) {
+      h->live = 0;
+      d->free_ids[d->nfree++] = id;
+    }
+  }
+  d->nlive = keep;
+  d->purge_at = 2 * keep > 4096 ? 2 * keep : 4096;
+}
+
+static void dir_free(hdir *d) {
+  free(d->t);
+  free(d->h);
+  free(d->free_ids);
+  free(d->ent);
+  memset(d, 0, sizeof(*d));
+}
+
+static void dir_note_entity(vol *v, const nfh_addr *a, uint32_t idx) {
+  uint32_t id = dir_find(&v->dir, a, nfh__vol_addr_hash(a));
+  if (id != NO_ID)
+    v->dir.ent[id] = idx;
 }
 
 /* ===================================================== slot closing */
@@ -1196,8 +1488,8 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
     s->x[MET(dir, M_PKTS)] = h->c[dir][C_PKTS];
     s->x[MET(dir, M_FLOWS)] = h->c[dir][C_FLOWS];
     s->x[MET(dir, M_SYN)] = h->c[dir][C_SYN];
-    s->x[MET(dir, M_PEERS)] = nfh__vol_distinct_count(&h->peers[dir]);
-    s->peers_estimated[dir] = !nfh__vol_distinct_exact(&h->peers[dir]);
+    s->x[MET(dir, M_PEERS)] = h->npeers[dir];
+    s->peers_estimated[dir] = h->peers_estimated[dir];
     s->net_pkts[dir] = acc->net.c[dir][C_PKTS];
     double span = (double)(h->t1[dir] - h->t0[dir]) / 1000;
     s->active_s[dir] = span < 1 ? 1 : span > SLOT_S ? SLOT_S : span;
@@ -1218,6 +1510,15 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
   s->top_port_out = key ? (int32_t)(key - 1) : -1;
 }
 
+/* Takes the distinct-peer counts of counters whose peers went to their
+ * own nfh__vol_distinct (the network, folded hosts). */
+static void hacc_count_peers(hacc *h) {
+  for (int dir = 0; dir < 2; dir++) {
+    h->npeers[dir] = nfh__vol_distinct_count(&h->peers[dir]);
+    h->peers_estimated[dir] = !nfh__vol_distinct_exact(&h->peers[dir]);
+  }
+}
+
 static void hacc_free(hacc *h) {
   nfh__vol_distinct_free(&h->peers[0]);
   nfh__vol_distinct_free(&h->peers[1]);
@@ -1226,16 +1527,237 @@ static void hacc_free(hacc *h) {
 static void slotacc_free(slotacc *a) {
   if (!a)
     return;
-  for (uint32_t i = 0; i < a->nh; i++)
+  for (uint32_t i = 0; i < a->nfolded; i++)
     hacc_free(&a->h[i]);
   hacc_free(&a->net);
   free(a->h);
-  amap_free(&a->map);
+  free(a->ch);
+  free(a->cnext);
+  free(a->b);
+  free(a->local);
+  free(a->hid);
   free(a);
+}
+
+static void slotacc_release(vol *v, slotacc *a) {
+  if (v->nspare == SPARE_SLOTS) {
+    slotacc_free(a);
+    return;
+  }
+  for (uint32_t i = 0; i < a->nfolded; i++)
+    hacc_free(&a->h[i]);
+  hacc_free(&a->net);
+  free(a->h);
+  a->h = NULL;
+  a->caph = a->nfolded = 0;
+  v->spare[v->nspare++] = a;
+}
+
+/* An empty slot counter, from the spares if there is one; NULL when
+ * memory runs out. */
+static slotacc *slotacc_new(vol *v, uint64_t slot) {
+  slotacc *a;
+  if (v->nspare) {
+    slotacc keep = *v->spare[--v->nspare];
+    a = v->spare[v->nspare];
+    memset(a, 0, sizeof(*a));
+    a->ch = keep.ch, a->cnext = keep.cnext, a->capch = keep.capch;
+    a->b = keep.b, a->capb = keep.capb;
+    a->local = keep.local, a->nlocal = keep.nlocal;
+    a->hid = keep.hid, a->caphid = keep.caphid;
+    if (a->nlocal)
+      memset(a->local, 0xff, sizeof(uint32_t) * a->nlocal);
+  } else if (!(a = calloc(1, sizeof(*a)))) {
+    return NULL;
+  }
+  a->slot = slot;
+  return a;
+}
+
+/* Adds one record to the counters of a host or of the network, exactly
+ * as the record would have been added when it came. Distinct peers go
+ * to h->peers, or to ds[direction] when ds is given. */
+static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
+                           uint64_t peer_hash, uint64_t slot_ms,
+                           nfh__vol_dscratch *ds) {
+  int dir = r->flags & R_OUT ? DIR_OUT : DIR_IN;
+  uint64_t t0 = slot_ms + r->t0, t1 = slot_ms + r->t1;
+  if (!h->t0[dir] || t0 < h->t0[dir])
+    h->t0[dir] = t0;
+  if (t1 > h->t1[dir])
+    h->t1[dir] = t1;
+  double w = r->w, pk = (double)r->pkts * w, by = (double)r->bytes * w;
+  double *c = h->c[dir];
+  uint8_t fl = r->flags;
+  c[C_BYTES] += by;
+  c[C_PKTS] += pk;
+  c[C_FLOWS] += w;
+  if (fl & R_SYN)
+    c[C_SYN] += pk;
+  if (fl & R_TCP)
+    c[C_TCP] += pk;
+  else if (fl & R_UDP)
+    c[C_UDP] += pk;
+  else if (fl & R_ICMP)
+    c[C_ICMP] += pk;
+  if (fl & R_TINY)
+    c[C_TINY] += pk;
+  if (fl & R_SAMPLED)
+    c[C_SAMPLED] += by;
+  if (fl & R_AMP)
+    c[C_AMP] += pk;
+  if (r->sampling > h->max_sampling)
+    h->max_sampling = r->sampling;
+  if (ds)
+    nfh__vol_dscratch_add(&ds[dir], peer_hash);
+  else
+    nfh__vol_distinct_add(&h->peers[dir], peer_hash,
+                          (uint32_t)v->p.exact_distinct,
+                          is_net ? NET_HLL_PRECISION : HOST_HLL_PRECISION);
+  if (is_net || pk <= 0)
+    return;
+  if (dir == DIR_IN) {
+    nfh__vol_top_add(&h->src_in, peer_hash, &r->peer, pk);
+    nfh__vol_top_add(&h->port_in, r->port_key, NULL, pk);
+    if (fl & R_AMP)
+      nfh__vol_top_add(&h->amp_in, (uint64_t)r->sport + 1, NULL, pk);
+  } else {
+    nfh__vol_top_add(&h->dst_out, peer_hash, &r->peer, pk);
+    nfh__vol_top_add(&h->port_out, r->port_key, NULL, pk);
+  }
+}
+
+/* Copies the records of bucket bi to v->gbuf grouped by host, each
+ * host's in the order they came: afterwards those of local host
+ * (bi << BUCKET_SHIFT) + j are gbuf[gstart[j] .. gstart[j + 1]). gbuf
+ * grew with the buckets (slot_append), so this cannot fail. */
+static void bucket_group(vol *v, const slotacc *a, uint32_t bi) {
+  const bucket *bk = &a->b[bi];
+  uint32_t *st = v->gstart;
+  memset(st, 0, sizeof(v->gstart));
+  for (uint32_t c = bk->head; c != NO_CHUNK; c = a->cnext[c]) {
+    const chunk *ck = &a->ch[c];
+    uint32_t n = c == bk->tail ? bk->tail_n : CHUNK_RECS;
+    if (a->cnext[c] != NO_CHUNK)
+      __builtin_prefetch(&a->ch[a->cnext[c]]);
+    for (uint32_t k = 0; k < n; k++)
+      st[ck->r[k].j + 1]++;
+  }
+  for (uint32_t j = 0; j < BUCKET_HOSTS; j++)
+    st[j + 1] += st[j];
+  for (uint32_t c = bk->head; c != NO_CHUNK; c = a->cnext[c]) {
+    const chunk *ck = &a->ch[c];
+    uint32_t n = c == bk->tail ? bk->tail_n : CHUNK_RECS;
+    for (uint32_t k = 0; k < n; k++)
+      v->gbuf[st[ck->r[k].j]++] = ck->r[k];
+  }
+  /* st[j] now ends host j: shift it back to where host j begins. */
+  for (uint32_t j = BUCKET_HOSTS; j > 0; j--)
+    st[j] = st[j - 1];
+  st[0] = 0;
+}
+
+/* Adds the grouped records of host j of the current bucket to h. */
+static void fold_host(const vol *v, const slotacc *a, uint32_t j, hacc *h,
+                      nfh__vol_dscratch *ds) {
+  uint64_t slot_ms = a->slot * SLOT_MS;
+  for (uint32_t k = v->gstart[j]; k < v->gstart[j + 1]; k++) {
+    const rec *r = &v->gbuf[k];
+    rec_add(v, h, 0, r, nfh__vol_addr_hash(&r->peer), slot_ms, ds);
+  }
+}
+
+static void chunks_clear(slotacc *a) {
+  a->nch = 0;
+  a->nrec = 0;
+  for (uint32_t i = 0; i < a->nb; i++) {
+    a->b[i].head = a->b[i].tail = NO_CHUNK;
+    a->b[i].n = a->b[i].tail_n = 0;
+  }
+}
+
+/* Folds the slot's records into per-host counters that stay with the
+ * slot, and empties its chunks. Returns 0, or -1 when memory runs out
+ * (nothing is lost, but the slot cannot take more). */
+static int fold_log(vol *v, slotacc *a) {
+  if (a->nh > a->caph) {
+    uint32_t cap = a->caph ? a->caph : 256;
+    while (cap < a->nh)
+      cap *= 2;
+    hacc *h = realloc(a->h, sizeof(hacc) * cap);
+    if (!h)
+      return -1;
+    a->h = h;
+    a->caph = cap;
+  }
+  memset(a->h + a->nfolded, 0, sizeof(hacc) * (a->nh - a->nfolded));
+  a->nfolded = a->nh;
+  for (uint32_t bi = 0; bi < a->nb; bi++) {
+    bucket_group(v, a, bi);
+    uint32_t base = bi << BUCKET_SHIFT;
+    for (uint32_t j = 0; j < BUCKET_HOSTS && base + j < a->nh; j++)
+      fold_host(v, a, j, &a->h[base + j], NULL);
+  }
+  chunks_clear(a);
+  return 0;
+}
+
+/* Hosts ahead whose directory entry, entity, then learning buffer or
+ * seasonal cells are fetched while a slot's hosts are visited in order
+ * of arrival (which decides the order in which new hosts are tracked,
+ * so it stays). */
+#define HOST_AHEAD 8
+
+/* Inlined by force: GCC finds a function that only reads and prefetches
+ * free of side effects, and drops the call. */
+#define PREFETCHER static inline __attribute__((always_inline)) void
+
+PREFETCHER prefetch_entity(const vol *v, const slotacc *a, uint32_t i) {
+  if (i + 3 * HOST_AHEAD < a->nh)
+    __builtin_prefetch(&v->dir.ent[a->hid[i + 3 * HOST_AHEAD]]);
+  if (i + 2 * HOST_AHEAD < a->nh) {
+    uint32_t e = v->dir.ent[a->hid[i + 2 * HOST_AHEAD]];
+    if (e != NO_ID) {
+      __builtin_prefetch(&v->ent[e]);
+      __builtin_prefetch((const char *)&v->ent[e] + 64);
+    }
+  }
+  if (i + HOST_AHEAD < a->nh) {
+    uint32_t e = v->dir.ent[a->hid[i + HOST_AHEAD]];
+    if (e != NO_ID) {
+      const entity *en = &v->ent[e];
+      if (en->learn)
+        __builtin_prefetch(en->learn);
+      else if (en->season)
+        __builtin_prefetch(&en->season->npend);
+    }
+  }
+  if (i + HOST_AHEAD / 2 < a->nh) {
+    uint32_t e = v->dir.ent[a->hid[i + HOST_AHEAD / 2]];
+    if (e != NO_ID) {
+      const entity *en = &v->ent[e];
+      if (en->learn)
+        __builtin_prefetch(en->learn->y + en->learn->k * NMET);
+      else if (en->season)
+        __builtin_prefetch(
+            en->season->pend[en->season->npend % SLOTS_PER_HOUR]);
+    }
+  }
+}
+
+/* Marks the tracked hosts of the slot being closed, so that making room
+ * for a new one never evicts another host of the same slot. */
+static void mark_slot(vol *v, const slotacc *acc) {
+  for (uint32_t i = 0; i < acc->nh; i++) {
+    uint32_t idx = v->dir.ent[acc->hid[i]];
+    if (idx != NO_ID)
+      v->ent[idx].mark = acc->slot + 1;
+  }
 }
 
 static void close_slot(vol *v, slotacc *acc) {
   uint64_t slot = acc->slot;
+  hacc_count_peers(&acc->net);
   double in = acc->net.c[DIR_IN][C_PKTS], out = acc->net.c[DIR_OUT][C_PKTS];
   v->untracked_bytes += acc->untracked_bytes;
   if (in + out <= 0) /* no data: a gap in the capture, not silence */
@@ -1251,26 +1773,46 @@ static void close_slot(vol *v, slotacc *acc) {
   double lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
   int bidir_ok = lo >= 0.05 * hi;
 
-  /* Mark this slot's hosts first, so that making room for a new one
-   * never evicts another host of the same slot. */
+  /* This slot's hosts are marked (mark_slot) before the first of them
+   * that is new may evict others. */
+  int marked = 0;
   for (uint32_t i = 0; i < acc->nh; i++) {
-    uint32_t idx;
-    if (amap_find(&v->emap, &acc->h[i].addr, 0, &idx))
-      v->ent[idx].mark = slot + 1;
-  }
-  for (uint32_t i = 0; i < acc->nh; i++) {
+    uint32_t j = i & (BUCKET_HOSTS - 1);
+    if (!j)
+      bucket_group(v, acc, i >> BUCKET_SHIFT);
+    prefetch_entity(v, acc, i);
+    hacc *h;
+    if (i < acc->nfolded) {
+      h = &acc->h[i];
+      fold_host(v, acc, j, h, NULL);
+      hacc_count_peers(h);
+    } else {
+      /* The common case: all of the host's records are in the chunks. */
+      h = &v->scratch_h;
+      memset(h, 0, sizeof(*h));
+      nfh__vol_dscratch_begin(&v->dset[0]);
+      nfh__vol_dscratch_begin(&v->dset[1]);
+      fold_host(v, acc, j, h, v->dset);
+      for (int dir = 0; dir < 2; dir++) {
+        h->npeers[dir] = nfh__vol_dscratch_count(&v->dset[dir]);
+        h->peers_estimated[dir] = !nfh__vol_dscratch_exact(&v->dset[dir]);
+      }
+    }
     ssum s;
-    summarize(acc, &acc->h[i], bidir_ok, &s);
-    uint32_t idx;
-    int64_t ni = amap_find(&v->emap, &acc->h[i].addr, 0, &idx)
-                     ? (int64_t)idx
-                     : entity_new(v, &acc->h[i].addr, slot);
+    summarize(acc, h, bidir_ok, &s);
+    uint32_t idx = v->dir.ent[acc->hid[i]];
+    if (idx == NO_ID && !marked && v->nalive >= (uint32_t)v->p.max_hosts) {
+      mark_slot(v, acc);
+      marked = 1;
+    }
+    const nfh_addr *addr = &v->dir.h[acc->hid[i]].addr;
+    int64_t ni = idx != NO_ID ? (int64_t)idx : entity_new(v, addr, slot);
     if (ni < 0) {
       /* Not tracked (table full of this slot's hosts, or no memory):
        * judged against zero traffic, so that a flood is not missed. */
       entity tmp;
       memset(&tmp, 0, sizeof(tmp));
-      tmp.addr = acc->h[i].addr;
+      tmp.addr = *addr;
       int anom[2], flood[2];
       judge_slot(v, &tmp, &s, 1, anom, flood);
       free(tmp.season);
@@ -1311,7 +1853,7 @@ static void close_before(vol *v, uint64_t limit) {
   uint32_t k = 0;
   while (k < v->nopen && v->open[k]->slot < limit) {
     close_slot(v, v->open[k]);
-    slotacc_free(v->open[k]);
+    slotacc_release(v, v->open[k]);
     k++;
   }
   if (k) {
@@ -1358,36 +1900,112 @@ static slotacc *slot_get(vol *v, uint64_t s) {
     v->open = grown;
     v->capopen = cap;
   }
-  slotacc *a = calloc(1, sizeof(*a));
+  slotacc *a = slotacc_new(v, s);
   if (!a)
     return NULL;
-  a->slot = s;
   memmove(v->open + k + 1, v->open + k, sizeof(slotacc *) * (v->nopen - k));
   v->open[k] = a;
   v->nopen++;
   return a;
 }
 
-static hacc *hacc_get(vol *v, slotacc *a, const nfh_addr *addr) {
-  uint32_t idx;
-  if (amap_find(&a->map, addr, 0, &idx))
-    return &a->h[idx];
-  if (a->nh >= (uint32_t)v->p.max_slot_hosts)
-    return NULL;
-  if (a->nh == a->caph) {
-    uint32_t cap = a->caph ? 2 * a->caph : 64;
-    hacc *grown = realloc(a->h, sizeof(hacc) * cap);
-    if (!grown)
-      return NULL;
-    a->h = grown;
-    a->caph = cap;
+/* The local index in slot a of the host with directory id 'id', added
+ * when new; NO_LOCAL when the slot already counts max_slot_hosts hosts
+ * (its records then count for the network only). Returns 0, or -1 when
+ * memory runs out. */
+static int slot_local(vol *v, slotacc *a, uint32_t id, uint32_t *li) {
+  if (id >= a->nlocal) {
+    uint32_t n = v->dir.caph;
+    uint32_t *l = realloc(a->local, sizeof(uint32_t) * n);
+    if (!l)
+      return -1;
+    memset(l + a->nlocal, 0xff, sizeof(uint32_t) * (n - a->nlocal));
+    a->local = l;
+    a->nlocal = n;
   }
-  if (amap_put(&a->map, addr, 0, a->nh) != 0)
-    return NULL;
-  hacc *h = &a->h[a->nh++];
-  memset(h, 0, sizeof(*h));
-  h->addr = *addr;
-  return h;
+  uint32_t x = a->local[id];
+  if (x != NO_LOCAL || a->nh >= (uint32_t)v->p.max_slot_hosts) {
+    *li = x;
+    return 0;
+  }
+  if (a->nh == a->caphid) {
+    uint32_t cap = a->caphid ? 2 * a->caphid : 256;
+    uint32_t *h = realloc(a->hid, sizeof(uint32_t) * cap);
+    if (!h)
+      return -1;
+    a->hid = h;
+    a->caphid = cap;
+  }
+  uint32_t bi = a->nh >> BUCKET_SHIFT;
+  if (bi >= a->nb) {
+    if (bi >= a->capb) {
+      uint32_t cap = a->capb ? 2 * a->capb : 64;
+      bucket *b = realloc(a->b, sizeof(bucket) * cap);
+      if (!b)
+        return -1;
+      a->b = b;
+      a->capb = cap;
+    }
+    a->b[bi].head = a->b[bi].tail = NO_CHUNK;
+    a->b[bi].n = a->b[bi].tail_n = 0;
+    a->nb = bi + 1;
+  }
+  a->hid[a->nh] = id;
+  a->local[id] = a->nh;
+  *li = a->nh++;
+  return 0;
+}
+
+/* A new record of local host li at the end of its bucket, folding the
+ * slot's records first when it holds LOG_FOLD; NULL when memory runs
+ * out. */
+static rec *slot_append(vol *v, slotacc *a, uint32_t li) {
+  bucket *bk = &a->b[li >> BUCKET_SHIFT];
+  if (bk->tail == NO_CHUNK || bk->tail_n == CHUNK_RECS) {
+    if (a->nrec >= LOG_FOLD && fold_log(v, a) != 0)
+      return NULL;
+    if (a->nch == a->capch) {
+      uint32_t cap = a->capch ? 2 * a->capch : 64;
+      void *ch;
+      uint32_t *next = realloc(a->cnext, sizeof(uint32_t) * cap);
+      if (!next)
+        return NULL;
+      a->cnext = next;
+      if (posix_memalign(&ch, sizeof(chunk), sizeof(chunk) * cap) != 0)
+        return NULL;
+      if (a->nch)
+        memcpy(ch, a->ch, sizeof(chunk) * a->nch);
+      free(a->ch);
+      a->ch = ch;
+      a->capch = cap;
+    }
+    uint32_t c = a->nch++;
+    a->cnext[c] = NO_CHUNK;
+    if (bk->tail != NO_CHUNK)
+      a->cnext[bk->tail] = c;
+    else
+      bk->head = c;
+    bk->tail = c;
+    bk->tail_n = 0;
+  }
+  if (bk->n + 1 > v->capgbuf) {
+    uint32_t cap = v->capgbuf ? 2 * v->capgbuf : 4096;
+    rec *g = realloc(v->gbuf, sizeof(rec) * cap);
+    if (!g)
+      return NULL;
+    v->gbuf = g;
+    v->capgbuf = cap;
+  }
+  bk->n++;
+  a->nrec++;
+  rec *r = &a->ch[bk->tail].r[bk->tail_n++];
+  /* The line this bucket writes next, a few dozen flows from now: in
+   * its tail, or else in the chunk it will most likely take. */
+  if (bk->tail_n < CHUNK_RECS)
+    __builtin_prefetch(r + 1, 1);
+  else if (a->nch < a->capch)
+    __builtin_prefetch(&a->ch[a->nch], 1);
+  return r;
 }
 
 /* ======================================================== flow input */
@@ -1431,103 +2049,114 @@ static const char *amp_service(unsigned port) {
   return NULL;
 }
 
-/* One direction of one record, before it is shared out over slots. */
-typedef struct part {
-  int dir;
-  double c[NCOUNT];
-  uint64_t port_key;  /* (proto << 16 | port) + 1 of the service/target */
-  uint64_t amp_key;
-} part;
-
-static void add_part(vol *v, hacc *h, int is_net, const part *pt, double w,
-                     uint64_t t0, uint64_t t1, const nfh_addr *peer,
-                     uint64_t peer_hash, uint32_t sampling) {
-  int dir = pt->dir;
-  if (!h->t0[dir] || t0 < h->t0[dir])
-    h->t0[dir] = t0;
-  if (t1 > h->t1[dir])
-    h->t1[dir] = t1;
-  for (int i = 0; i < NCOUNT; i++)
-    h->c[dir][i] += pt->c[i] * w;
-  if (sampling > h->max_sampling)
-    h->max_sampling = sampling;
-  nfh__vol_distinct_add(&h->peers[dir], peer_hash,
-                        (uint32_t)v->p.exact_distinct,
-                        is_net ? NET_HLL_PRECISION : HOST_HLL_PRECISION);
-  if (is_net)
-    return;
-  double pk = pt->c[C_PKTS] * w;
-  if (pk <= 0)
-    return;
-  if (dir == DIR_IN) {
-    nfh__vol_top_add(&h->src_in, peer_hash, peer, pk);
-    nfh__vol_top_add(&h->port_in, pt->port_key, NULL, pk);
-    if (pt->amp_key)
-      nfh__vol_top_add(&h->amp_in, pt->amp_key, NULL, pk);
-  } else {
-    nfh__vol_top_add(&h->dst_out, peer_hash, peer, pk);
-    nfh__vol_top_add(&h->port_out, pt->port_key, NULL, pk);
-  }
-}
-
-static void make_part(part *pt, int dir, uint64_t pkts, uint64_t bytes,
-                      uint8_t proto, uint8_t flags, int forward,
-                      uint32_t sampling, uint16_t sport, uint16_t dport) {
-  memset(pt, 0, sizeof(*pt));
-  pt->dir = dir;
-  double p = (double)pkts;
-  pt->c[C_BYTES] = (double)bytes;
-  pt->c[C_PKTS] = p;
-  pt->c[C_FLOWS] = 1;
+/* One direction of one record, before it is shared out over slots:
+ * everything but its slot, its share and its host's local index. */
+static void make_rec(rec *r, int dir, uint64_t pkts, uint64_t bytes,
+                     uint8_t proto, uint8_t flags, int forward,
+                     uint32_t sampling, uint16_t sport, uint16_t dport,
+                     const nfh_addr *peer) {
+  memset(r, 0, sizeof(*r));
+  r->pkts = pkts;
+  r->bytes = bytes;
+  r->sampling = sampling;
+  r->peer = *peer;
+  unsigned fl = dir == DIR_OUT ? R_OUT : 0;
   if (proto == 6) {
-    pt->c[C_TCP] = p;
+    fl |= R_TCP;
     /* A SYN without ACK in the record: a handshake nobody completed in
      * this direction (for a biflow record the flags are shared, so only
      * its forward half is judged). */
     if (forward && (flags & 0x02) && !(flags & 0x10))
-      pt->c[C_SYN] = p;
+      fl |= R_SYN;
   } else if (proto == 17) {
-    pt->c[C_UDP] = p;
+    fl |= R_UDP;
   } else if (proto == 1 || proto == 58) {
-    pt->c[C_ICMP] = p;
+    fl |= R_ICMP;
   }
-  if ((double)pkts / (sampling ? sampling : 1) <= 2)
-    pt->c[C_TINY] = p;
+  /* At most two packets before sampling (sampling >= 1). */
+  if (pkts <= 2 * (uint64_t)sampling)
+    fl |= R_TINY;
   if (sampling > 1)
-    pt->c[C_SAMPLED] = (double)bytes;
-  pt->port_key = ((uint64_t)proto << 16 | dport) + 1;
-  if (dir == DIR_IN && proto == 17 && amp_service(sport))
-    pt->amp_key = (uint64_t)sport + 1;
-  if (pt->amp_key)
-    pt->c[C_AMP] = p;
+    fl |= R_SAMPLED;
+  r->port_key = ((uint32_t)proto << 16 | dport) + 1;
+  if (dir == DIR_IN && proto == 17 && amp_service(sport)) {
+    fl |= R_AMP;
+    r->sport = sport;
+  }
+  r->flags = (uint8_t)fl;
 }
 
-static int add_flow(vol *v, const nfh_flow *f) {
-  const nfh_host_api *api = v->api;
-  int src_home = api->is_home(api->host, &f->src) != 0;
-  int dst_home = api->is_home(api->host, &f->dst) != 0;
+/* External addresses remembered, so that the busy ones (a popular
+ * service, a flood's sources) cost the host's is_home once. */
+#define OUTSIDE_CACHE 4096
+
+static inline uint32_t outside_index(uint64_t hash) {
+  return (uint32_t)(hash >> 40) & (OUTSIDE_CACHE - 1);
+}
+
+/* Whether address a (hash: nfh__vol_addr_hash(a)), which has no
+ * directory id, is internal: asks the host, unless a is remembered as
+ * external. */
+static int is_home(vol *v, const nfh_addr *a, uint64_t hash) {
+  nfh_addr *c = &v->outside[outside_index(hash)];
+  if (addr_eq(c, a))
+    return 0;
+  if (v->api->is_home(v->api->host, a))
+    return 1;
+  *c = *a;
+  return 0;
+}
+
+/* A flow on its way through vol_on_flows' pipeline. */
+typedef struct pipe_slot {
+  uint64_t hs, hd;   /* the hashes of its source and destination */
+  uint32_t ids, idd; /* their directory ids, or NO_ID */
+} pipe_slot;
+
+/* Counts one flow record; q holds the hashes of its addresses and their
+ * directory ids as looked up a few flows ago. Returns 0, or -1 when
+ * memory runs out. */
+static int add_flow(vol *v, const nfh_flow *f, const pipe_slot *q) {
+  uint64_t hs = q->hs, hd = q->hd;
+  uint32_t ids = q->ids, idd = q->idd;
+  /* An address with a directory id is internal: only the others need
+   * the host's answer. */
+  int src_home = ids != NO_ID || is_home(v, &f->src, hs);
+  int dst_home = idd != NO_ID || is_home(v, &f->dst, hd);
   if (src_home == dst_home)
     return 0; /* internal-to-internal or transit */
   const nfh_addr *inner = dst_home ? &f->dst : &f->src;
   const nfh_addr *peer = dst_home ? &f->src : &f->dst;
+  uint32_t id = dst_home ? idd : ids;
+  uint64_t inner_hash = dst_home ? hd : hs, peer_hash = dst_home ? hs : hd;
   int dir = dst_home ? DIR_IN : DIR_OUT;
   uint32_t sampling = f->sampling ? f->sampling : 1;
   if ((f->flags & NFH_FLOW_SAMPLED) && sampling < 2)
     sampling = 2; /* sampled, interval unknown: still an estimate */
-  part parts[2];
+  rec parts[2];
   int nparts = 0;
   if (f->packets || f->bytes)
-    make_part(&parts[nparts++], dir, f->packets, f->bytes, f->proto,
-              f->tcp_flags, 1, sampling, f->src_port, f->dst_port);
+    make_rec(&parts[nparts++], dir, f->packets, f->bytes, f->proto,
+             f->tcp_flags, 1, sampling, f->src_port, f->dst_port, peer);
   if ((f->flags & NFH_FLOW_HAS_OUT) && (f->out_packets || f->out_bytes))
-    make_part(&parts[nparts++], !dir, f->out_packets, f->out_bytes,
-              f->proto, f->tcp_flags, 0, sampling, f->dst_port, f->src_port);
+    make_rec(&parts[nparts++], !dir, f->out_packets, f->out_bytes, f->proto,
+             f->tcp_flags, 0, sampling, f->dst_port, f->src_port, peer);
   if (!nparts)
     return 0;
   if (sampling > v->max_sampling)
     v->max_sampling = sampling;
   double bytes = (double)f->bytes + (double)f->out_bytes;
   v->total_bytes += bytes;
+  /* A flow counted since the lookup may have added the host. */
+  if (id == NO_ID)
+    id = dir_find(&v->dir, inner, inner_hash);
+  if (id == NO_ID) {
+    uint32_t e;
+    if (!amap_find(&v->emap, inner, 0, &e))
+      e = NO_ID;
+    if ((id = dir_add(&v->dir, inner, inner_hash, e)) == NO_ID)
+      return -1;
+  }
 
   uint64_t first = f->first_ms, last = f->last_ms;
   if (last < first)
@@ -1538,11 +2167,11 @@ static int add_flow(vol *v, const nfh_flow *f) {
     first = s0 * SLOT_MS;
   }
   double dur = (double)(last - first);
-  uint64_t peer_hash = nfh__vol_addr_hash(peer);
   for (uint64_t s = s0; s <= s1; s++) {
     double w = 1;
-    uint64_t a = first > s * SLOT_MS ? first : s * SLOT_MS;
-    uint64_t b = last < (s + 1) * SLOT_MS ? last : (s + 1) * SLOT_MS;
+    uint64_t base = s * SLOT_MS;
+    uint64_t a = first > base ? first : base;
+    uint64_t b = last < base + SLOT_MS ? last : base + SLOT_MS;
     if (dur > 0) {
       if (b <= a)
         continue;
@@ -1556,14 +2185,24 @@ static int add_flow(vol *v, const nfh_flow *f) {
       }
       return -1; /* out of memory */
     }
-    hacc *h = hacc_get(v, acc, inner);
+    uint32_t li;
+    if (slot_local(v, acc, id, &li) != 0)
+      return -1;
     for (int i = 0; i < nparts; i++) {
-      add_part(v, &acc->net, 1, &parts[i], w, a, b, peer, peer_hash,
-               sampling);
-      if (h)
-        add_part(v, h, 0, &parts[i], w, a, b, peer, peer_hash, sampling);
-      else
-        acc->untracked_bytes += parts[i].c[C_BYTES] * w;
+      rec *r = &parts[i];
+      r->w = w;
+      r->t0 = (uint32_t)(a - base);
+      r->t1 = (uint32_t)(b - base);
+      r->j = (uint8_t)(li & (BUCKET_HOSTS - 1));
+      rec_add(v, &acc->net, 1, r, peer_hash, base, NULL);
+      if (li == NO_LOCAL) {
+        acc->untracked_bytes += (double)r->bytes * w;
+      } else {
+        rec *d = slot_append(v, acc, li);
+        if (!d)
+          return -1;
+        *d = *r;
+      }
     }
   }
   return 0;
@@ -1960,10 +2599,18 @@ static void *vol_create(const nfh_host_api *api,
     for (int m = 0; m < NMET; m++)
       v->lnF[k][m] = log(v->F[k][m]);
   v->scratch = malloc(sizeof(float) * (size_t)v->p.learn_slots);
+  /* Family 0xff: no address is remembered yet. */
+  if ((v->outside = malloc(sizeof(nfh_addr) * OUTSIDE_CACHE)))
+    memset(v->outside, 0xff, sizeof(nfh_addr) * OUTSIDE_CACHE);
   v->net.is_net = 1;
   v->net.alive = 1;
   v->net.season = calloc(1, sizeof(season));
-  if (!v->scratch || !v->net.season || learn_start(v, &v->net, 0) != 0) {
+  if (!v->scratch || !v->outside || !v->net.season ||
+      learn_start(v, &v->net, 0) != 0 ||
+      nfh__vol_dscratch_init(&v->dset[0], (uint32_t)v->p.exact_distinct,
+                             HOST_HLL_PRECISION) != 0 ||
+      nfh__vol_dscratch_init(&v->dset[1], (uint32_t)v->p.exact_distinct,
+                             HOST_HLL_PRECISION) != 0) {
     snprintf(message, sizeof(message), "out of memory");
     goto fail;
   }
@@ -1974,14 +2621,61 @@ fail:
   return NULL;
 }
 
+/* Counting a batch is a pipeline, so that the flow being counted does
+ * not wait for memory: PIPE flows ahead its addresses are hashed and
+ * their directory entries fetched; PIPE flows later they are looked up,
+ * and the internal host's entries in the open slots fetched; PIPE flows
+ * later still the flow is counted. */
+#define PIPE 8
+
+PREFETCHER prefetch_local(const vol *v, const nfh_flow *f, uint32_t id) {
+  uint64_t s0 = f->first_ms / SLOT_MS, s1 = f->last_ms / SLOT_MS;
+  for (uint32_t k = v->nopen, seen = 0; k > 0 && seen < 3; k--, seen++) {
+    const slotacc *a = v->open[k - 1];
+    if ((a->slot == s0 || a->slot == s1) && id < a->nlocal)
+      __builtin_prefetch(&a->local[id]);
+  }
+}
+
 static int vol_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
   vol *v = ctx;
-  for (size_t i = 0; i < n; i++) {
-    if (add_flow(v, &flows[i]) != 0) {
-      v->api->log(v->api->host, NFH_LOG_ERROR,
-                  "out of memory counting slot %" PRIu64,
-                  (uint64_t)(flows[i].first_ms / SLOT_MS));
-      return -1;
+  pipe_slot p[2 * PIPE]; /* flow k's is p[k % (2 * PIPE)] */
+  dir_purge(v);
+  for (size_t i = 0; i < n + 2 * PIPE; i++) {
+    /* Last stage first: flow i - 2 * PIPE frees the place of flow i. */
+    if (i >= 2 * PIPE) {
+      const nfh_flow *f = &flows[i - 2 * PIPE];
+      if (add_flow(v, f, &p[i % (2 * PIPE)]) != 0) {
+        v->api->log(v->api->host, NFH_LOG_ERROR,
+                    "out of memory counting slot %" PRIu64,
+                    (uint64_t)(f->first_ms / SLOT_MS));
+        return -1;
+      }
+    }
+    if (i >= PIPE && i - PIPE < n) {
+      const nfh_flow *f = &flows[i - PIPE];
+      pipe_slot *q = &p[(i - PIPE) % (2 * PIPE)];
+      q->ids = dir_find(&v->dir, &f->src, q->hs);
+      q->idd = dir_find(&v->dir, &f->dst, q->hd);
+      /* The internal host's slot entries; the other address's place in
+       * the cache of external addresses. */
+      if (q->ids != NO_ID)
+        prefetch_local(v, f, q->ids);
+      else
+        __builtin_prefetch(&v->outside[outside_index(q->hs)]);
+      if (q->idd != NO_ID)
+        prefetch_local(v, f, q->idd);
+      else
+        __builtin_prefetch(&v->outside[outside_index(q->hd)]);
+    }
+    if (i < n) {
+      pipe_slot *q = &p[i % (2 * PIPE)];
+      q->hs = nfh__vol_addr_hash(&flows[i].src);
+      q->hd = nfh__vol_addr_hash(&flows[i].dst);
+      if (v->dir.cap) {
+        __builtin_prefetch(&v->dir.t[(uint32_t)q->hs & (v->dir.cap - 1)]);
+        __builtin_prefetch(&v->dir.t[(uint32_t)q->hd & (v->dir.cap - 1)]);
+      }
     }
   }
   return 0;
@@ -1994,6 +2688,7 @@ static int vol_on_slot_end(void *ctx, uint64_t slot_end_ms) {
   uint64_t end = slot_end_ms / SLOT_MS;
   if (end > (uint64_t)v->p.late_slots)
     close_before(v, end - (uint64_t)v->p.late_slots);
+  dir_purge(v);
   return 0;
 }
 
@@ -2268,6 +2963,8 @@ static void vol_destroy(void *ctx) {
   for (uint32_t i = 0; i < v->nopen; i++)
     slotacc_free(v->open[i]);
   free(v->open);
+  for (uint32_t i = 0; i < v->nspare; i++)
+    slotacc_free(v->spare[i]);
   for (uint32_t i = 0; i < v->nent; i++)
     if (v->ent[i].alive) {
       free(v->ent[i].season);
@@ -2281,6 +2978,11 @@ static void vol_destroy(void *ctx) {
   free(v->fnd);
   amap_free(&v->fmap);
   free(v->scratch);
+  dir_free(&v->dir);
+  free(v->outside);
+  free(v->gbuf);
+  nfh__vol_dscratch_free(&v->dset[0]);
+  nfh__vol_dscratch_free(&v->dset[1]);
   free(v);
 }
 
