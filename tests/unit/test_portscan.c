@@ -974,6 +974,309 @@ static void test_repeated_many_sources(void) {
   free_flows(&fs);
 }
 
+/* ---------------------------------------------------------- the store */
+
+/* A host that browsed 60 sites on tcp/443 (a lite source: only answers)
+ * then sweeps 100 more hosts on that port, 90 failing: the sites it
+ * browsed still count as answered on the port. */
+static void test_lite_then_scan(void) {
+  flows fs = {0};
+  nfh_addr c = ip("10.1.1.20");
+  for (unsigned i = 0; i < 60; i++)
+    for (unsigned r = 0; r < 3; r++)
+      session(&fs, c, (uint16_t)(20000 + i * 3 + r), ip4(23, 5, 0, 1 + i),
+              443, T0 + i * 20000 + r * 5000);
+  for (unsigned i = 0; i < 100; i++) {
+    nfh_addr s = ip4(10, 6, 0, 1 + i);
+    uint64_t t = T0 + HOUR + i * 1000;
+    if (i % 10 == 0)
+      syn_open(&fs, c, (uint16_t)(30000 + i), s, 443, t);
+    else
+      syn_silent(&fs, c, (uint16_t)(30000 + i), s, 443, t);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.20|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 160);
+    CU_ASSERT_EQUAL(evidence_num(f, "answered"), 70);
+    CU_ASSERT_EQUAL(evidence_num(f, "failed"), 90);
+  }
+  if (!f || count(e) != 1)
+    dump(e);
+  CU_ASSERT_EQUAL(count(e), 1);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+static ps_params store_params(void) {
+  ps_params p;
+  memset(&p, 0, sizeof(p));
+  p.step_succ = log(0.25);
+  p.step_fail = log(4);
+  p.log_eta0 = log(0.01 / 0.99);
+  p.log_eta1 = log(99);
+  p.max_targets = 1024;
+  p.max_services = 4096;
+  p.max_sketches = 16;
+  p.hll_precision = 10;
+  p.max_sources = 100000;
+  p.max_entries = 4000000;
+  return p;
+}
+
+static ps_contact contact(nfh_addr src, nfh_addr dst, uint16_t port,
+                          uint8_t cls, uint32_t when_s) {
+  ps_contact c;
+  memset(&c, 0, sizeof(c));
+  c.src = src;
+  c.dst = dst;
+  c.proto = 6;
+  c.port = port;
+  c.cls = cls;
+  c.reasons = cls == PS_SUCC ? 0 : PS_R_RST;
+  c.first_s = c.last_s = when_s;
+  c.sampling = 1;
+  c.weight = 1;
+  return c;
+}
+
+static const ps_source *source_of(const ps_store *st, nfh_addr a) {
+  size_t n;
+  ps_source *const *src = nfh__ps_store_sources(st, &n);
+  for (size_t i = 0; i < n; i++)
+    if (nfh_addr_compare(&src[i]->addr, &a) == 0)
+      return src[i];
+  return NULL;
+}
+
+static const ps_port *port_of(const ps_source *s, uint16_t port) {
+  for (uint32_t i = 0; s && i < s->nports; i++)
+    if (s->ports[i].port == port && s->ports[i].proto == 6)
+      return &s->ports[i];
+  return NULL;
+}
+
+/* A source that only ever succeeded keeps no targets or services, only
+ * hashes; its ports count each distinct answering service once. Its
+ * first failure makes it a full source, and what it met before stays
+ * known: meeting it again is no first contact. */
+static void test_store_lite(void) {
+  ps_params p = store_params();
+  ps_store *st = nfh__ps_store_create(&p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+  nfh_addr a = ip("10.1.2.3");
+  for (unsigned r = 0; r < 2; r++)
+    for (unsigned i = 0; i < 10; i++)
+      for (uint16_t port = 80; port <= 81; port++) {
+        ps_contact c = contact(a, ip4(10, 7, 0, 1 + i), port, PS_SUCC,
+                               1000000 + r * 100 + i);
+        CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+      }
+  const ps_source *s = source_of(st, a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT(s->lite);
+  CU_ASSERT_EQUAL(s->ntargets, 0);
+  CU_ASSERT_EQUAL(s->nservices, 0);
+  CU_ASSERT_EQUAL(s->ngood, 10);
+  CU_ASSERT_EQUAL(s->first_contacts, 10);
+  CU_ASSERT_EQUAL(s->contacts, 40);
+  CU_ASSERT_EQUAL(nfh__ps_store_entries(st), 0);
+  const ps_port *q = port_of(s, 81);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT_EQUAL(q->n[PS_SUCC], 10);
+  CU_ASSERT_EQUAL(q->folded, 10);
+  CU_ASSERT_EQUAL(q->contacts, 20);
+  /* Nothing of it is worth saving. */
+  void *blob = NULL;
+  size_t len = 0, n = 0;
+  CU_ASSERT_EQUAL(nfh__ps_store_save(st, 0, 100, 100000, &blob, &len), 0);
+  ps_store *back = nfh__ps_store_create(&p);
+  CU_ASSERT_EQUAL(nfh__ps_store_load(back, blob, len, 0), 0);
+  nfh__ps_store_sources(back, &n);
+  CU_ASSERT_EQUAL(n, 0);
+  nfh__ps_store_destroy(back);
+  free(blob);
+  /* A refused contact to a new host: full from now on, one target. */
+  ps_contact c = contact(a, ip4(10, 7, 1, 1), 22, PS_STRONG, 1000500);
+  CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  s = source_of(st, a);
+  CU_ASSERT_FALSE(s->lite);
+  CU_ASSERT_EQUAL(s->ntargets, 1);
+  CU_ASSERT_EQUAL(s->tn[PS_STRONG], 1);
+  CU_ASSERT_EQUAL(s->first_contacts, 11);
+  CU_ASSERT_EQUAL(port_of(s, 81)->n[PS_SUCC], 10);
+  /* A refused contact to a host it met: an entry again, but its first
+   * contact was long made. */
+  c = contact(a, ip4(10, 7, 0, 1), 23, PS_STRONG, 1000600);
+  CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  s = source_of(st, a);
+  CU_ASSERT_EQUAL(s->ntargets, 2);
+  CU_ASSERT_EQUAL(s->first_contacts, 11);
+  CU_ASSERT_EQUAL(s->targets[1].first_cls, PS_SUCC);
+  /* An unreachable makes a lite source full too. */
+  nfh_addr b = ip("10.1.2.4");
+  c = contact(b, ip4(10, 7, 0, 1), 80, PS_SUCC, 1000700);
+  CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  CU_ASSERT(source_of(st, b)->lite);
+  CU_ASSERT_EQUAL(nfh__ps_store_unreachable(st, &b, 1, &c.dst, 1, 1, 1,
+                                            1000701, 1.0),
+                  0);
+  CU_ASSERT_FALSE(source_of(st, b)->lite);
+  nfh__ps_store_destroy(st);
+}
+
+/* Contacts prefetched in groups (nfh__ps_store_prefetch, as the module
+ * records them) leave the store exactly as contacts recorded one by one
+ * do: same state blob, through sweeps and unreachables. */
+static void test_store_prefetch(void) {
+  ps_params p = store_params();
+  p.max_targets = 64; /* some sources past the exact cap */
+  p.max_services = 256;
+  ps_store *one = nfh__ps_store_create(&p), *grouped = nfh__ps_store_create(&p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(grouped);
+  uint32_t seed = 5;
+  ps_contact batch[PS_PREFETCH_MAX];
+  for (unsigned round = 0; round < 400; round++) {
+    uint32_t when = 1000000 + round * 40;
+    size_t n = 1 + rnd(&seed) % PS_PREFETCH_MAX;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t r = rnd(&seed);
+      /* A few busy scanners, many light clients. */
+      nfh_addr src = r % 4 ? ip4(10, 9, (r >> 4) & 3, (r >> 8) & 0x3f)
+                           : ip4(10, 8, 0, (r >> 4) & 3);
+      nfh_addr dst = ip4(10, 10, (r >> 12) & 0xf, (r >> 16) & 0xff);
+      uint32_t u = rnd(&seed) % 16; /* light clients fail now and then */
+      uint8_t cls = u < (r % 4 ? 14u : 4u) ? PS_SUCC
+                    : u % 2              ? PS_STRONG
+                                         : PS_WEAK;
+      batch[i] = contact(src, dst, (uint16_t)(20 + (r >> 24) % 40), cls,
+                         when + (uint32_t)i);
+    }
+    for (size_t i = 0; i < n; i++)
+      CU_ASSERT_EQUAL(nfh__ps_store_contact(one, &batch[i]), 0);
+    nfh__ps_store_prefetch(grouped, batch, n);
+    for (size_t i = 0; i < n; i++)
+      CU_ASSERT_EQUAL(nfh__ps_store_contact(grouped, &batch[i]), 0);
+    if (round % 50 == 7) {
+      nfh_addr prober = ip4(10, 8, 0, round & 3), sender = batch[0].dst;
+      CU_ASSERT_EQUAL(nfh__ps_store_unreachable(one, &prober, 1, &sender, 1,
+                                                1, 2, when, 1.0),
+                      0);
+      CU_ASSERT_EQUAL(nfh__ps_store_unreachable(grouped, &prober, 1, &sender,
+                                                1, 1, 2, when, 1.0),
+                      0);
+    }
+    if (round % 100 == 99) {
+      nfh__ps_store_sweep(one, when, 1200, 3600);
+      nfh__ps_store_sweep(grouped, when, 1200, 3600);
+    }
+  }
+  CU_ASSERT_EQUAL(nfh__ps_store_entries(one), nfh__ps_store_entries(grouped));
+  void *a = NULL, *b = NULL;
+  size_t alen = 0, blen = 0;
+  CU_ASSERT_EQUAL(nfh__ps_store_save(one, 0, 100000, 100000000, &a, &alen),
+                  0);
+  CU_ASSERT_EQUAL(
+      nfh__ps_store_save(grouped, 0, 100000, 100000000, &b, &blen), 0);
+  CU_ASSERT(alen > 1000);
+  CU_ASSERT(alen == blen && memcmp(a, b, alen) == 0);
+  free(a);
+  free(b);
+  nfh__ps_store_destroy(one);
+  nfh__ps_store_destroy(grouped);
+}
+
+/* The sweep folds a source's quiet answered targets and gives their
+ * memory back: the tables shrink to what is left, stay consistent, and
+ * keep working. */
+static void test_store_fold_shrink(void) {
+  ps_params p = store_params();
+  ps_store *st = nfh__ps_store_create(&p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+  nfh_addr a = ip("10.1.3.3");
+  ps_contact c = contact(a, ip4(10, 11, 9, 9), 25, PS_STRONG, 1000000);
+  CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  for (unsigned i = 0; i < 900; i++) {
+    c = contact(a, ip4(10, 11, i >> 8, i & 0xff), (uint16_t)(80 + i % 3),
+                PS_SUCC, 1000000 + i);
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  }
+  const ps_source *s = source_of(st, a);
+  CU_ASSERT_EQUAL_FATAL(s->ntargets, 901);
+  CU_ASSERT_EQUAL(nfh__ps_store_entries(st), 901 + 901);
+  /* Two hours on, the answered targets are folded; the failed one
+   * stays. */
+  nfh__ps_store_sweep(st, 1007200, 3600, 86400);
+  s = source_of(st, a);
+  CU_ASSERT_EQUAL(s->ntargets, 1);
+  CU_ASSERT_EQUAL(s->nservices, 1);
+  CU_ASSERT(s->cap_targets <= 4);
+  CU_ASSERT(s->cap_services <= 4);
+  CU_ASSERT_EQUAL(s->tindex.cap, 0);
+  CU_ASSERT_EQUAL(s->ngood, 900);
+  CU_ASSERT_EQUAL(nfh__ps_store_entries(st), 2);
+  CU_ASSERT_EQUAL(port_of(s, 80)->n[PS_SUCC], 300);
+  CU_ASSERT_EQUAL(port_of(s, 80)->folded, 300);
+  /* Folded hosts are known; new ones are first contacts. */
+  uint32_t fc = s->first_contacts;
+  c = contact(a, ip4(10, 11, 0, 5), 80, PS_WEAK, 1007300);
+  CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  for (unsigned i = 0; i < 40; i++) {
+    c = contact(a, ip4(10, 12, 0, i), 80, PS_WEAK, 1007400 + i);
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  }
+  s = source_of(st, a);
+  CU_ASSERT_EQUAL(s->first_contacts, fc + 40);
+  CU_ASSERT_EQUAL(s->ntargets, 42);
+  CU_ASSERT_EQUAL(s->tn[PS_WEAK], 40);
+  uint32_t(*tn)[4] = calloc(s->ntargets, sizeof(*tn));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(tn);
+  nfh__ps_target_services(s, tn);
+  CU_ASSERT_EQUAL(tn[0][PS_STRONG], 1);
+  CU_ASSERT_EQUAL(tn[41][PS_WEAK], 1);
+  free(tn);
+  nfh__ps_store_destroy(st);
+}
+
+/* Over max_entries, sources that hold entries are evicted, the least
+ * suspicious first; lite sources hold none and are not wiped out for
+ * it. The scanner stays. */
+static void test_store_entries_bound(void) {
+  ps_params p = store_params();
+  p.max_entries = 400;
+  ps_store *st = nfh__ps_store_create(&p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+  for (unsigned i = 0; i < 100; i++) {
+    ps_contact c = contact(ip4(10, 20, 0, i), ip4(10, 0, 0, 80), 80, PS_SUCC,
+                           1000000 + i);
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  }
+  /* Light clients with a failure or two, then a scanner. */
+  for (unsigned i = 0; i < 60; i++)
+    for (unsigned k = 0; k < 3; k++) {
+      ps_contact c = contact(ip4(10, 21, 0, i), ip4(10, 1, k, i), 80,
+                             k ? PS_SUCC : PS_WEAK, 1000200 + i * 3 + k);
+      CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+    }
+  nfh_addr scanner = ip("10.22.0.1");
+  for (unsigned i = 0; i < 150; i++) {
+    ps_contact c = contact(scanner, ip4(10, 2, 0, i), 445, PS_STRONG,
+                           1000500 + i);
+    CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
+  }
+  CU_ASSERT(nfh__ps_store_evictions(st) > 0);
+  CU_ASSERT(nfh__ps_store_entries(st) <= 400);
+  CU_ASSERT_PTR_NOT_NULL(source_of(st, scanner));
+  size_t n, lite = 0;
+  ps_source *const *src = nfh__ps_store_sources(st, &n);
+  for (size_t i = 0; i < n; i++)
+    lite += src[i]->lite;
+  CU_ASSERT_EQUAL(lite, 100);
+  nfh__ps_store_destroy(st);
+}
+
 int main(void) {
   if (access(MODULE, R_OK) != 0) {
     fprintf(stderr, "%s not built\n", MODULE);
@@ -1000,7 +1303,12 @@ int main(void) {
       !CU_add_test(s, "settings", test_settings) ||
       !CU_add_test(s, "repeated refused", test_repeated_refused) ||
       !CU_add_test(s, "repeated refused, many sources",
-                   test_repeated_many_sources)) {
+                   test_repeated_many_sources) ||
+      !CU_add_test(s, "lite source, then a scan", test_lite_then_scan) ||
+      !CU_add_test(s, "store: lite sources", test_store_lite) ||
+      !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
+      !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||
+      !CU_add_test(s, "store: entries bound", test_store_entries_bound)) {
     CU_cleanup_registry();
     return CU_get_error();
   }

@@ -447,7 +447,8 @@ static void out_of_memory(ctx *x) {
   x->failed_memory = 1;
 }
 
-/* Starts loading the lines of len bytes at p. */
+/* Starts loading the first and the last line of the len bytes at p
+ * (all of them for a connection). */
 static inline void prefetch_span(const void *p, size_t len) {
   __builtin_prefetch(p, 0, 3);
   __builtin_prefetch((const char *)p + len - 1, 0, 3);
@@ -505,8 +506,8 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
     size_t nc = 0, nu = 0;
     for (size_t i = base; i < base + m; i++) {
       const nfh_conn *c = &conns[i];
-      if (i + 8 < n)
-        prefetch_span(&conns[i + 8], sizeof(nfh_conn));
+      if (i + 24 < n)
+        prefetch_span(&conns[i + 24], sizeof(nfh_conn));
       tally(x, c);
       if ((c->proto == ICMP || c->proto == ICMP6) && is_unreachable(c)) {
         at[nu] = (uint16_t)nc;

@@ -514,7 +514,7 @@ static int pool_grow(pool *p, void **array, uint32_t *cap, uint32_t n,
                      size_t size, uint32_t limit) {
   if (n < *cap)
     return 0;
-  uint32_t c = *cap < 4 ? *cap + 2 : *cap + *cap / 2;
+  uint32_t c = !*cap ? 1 : *cap < 4 ? *cap + 2 : *cap + *cap / 2;
   if (c > limit)
     c = limit;
   if (c <= n)
@@ -746,13 +746,19 @@ static int evict(ps_store *st, uint32_t min_count, uint64_t max_entries) {
     r[i].i = i;
   }
   qsort(r, st->nsrc, sizeof(*r), by_suspicion);
-  uint32_t k = 0;
-  while (k < st->nsrc && (k < min_count || st->entries > max_entries)) {
+  uint32_t dropped = 0;
+  for (uint32_t k = 0; k < st->nsrc; k++) {
+    if (dropped >= min_count && st->entries <= max_entries)
+      break;
     ps_source *s = st->src[r[k].i];
+    /* Past the count, only sources that hold entries help: a lite one
+     * holds none. */
+    if (dropped >= min_count && !source_entries(s))
+      continue;
     st->entries -= source_entries(s);
     source_free(st, s);
     st->src[r[k].i] = NULL;
-    k++;
+    dropped++;
   }
   free(r);
   uint32_t n = 0;

@@ -40,6 +40,10 @@
  * replies and for sampled data. A step is weighted by the contact's
  * sampling weight (1 unsampled, less when sampled).
  *
+ * A source that has never failed (most of them) is "lite": its targets
+ * and services are kept as 4-byte hashes only, as if the sweep had
+ * folded them, until its first failure (see ps_source).
+ *
  * Memory is bounded three ways: per source (caps on exact targets,
  * services and ports, a few sketches), in total (targets + services over
  * all sources), and in the number of sources; beyond a bound the least
@@ -240,12 +244,13 @@ void nfh__ps_store_destroy(ps_store *store);
 /* Contacts handed to nfh__ps_store_prefetch at a time, at most. */
 #define PS_PREFETCH_MAX 64
 
-/* Readies n contacts (at most PS_PREFETCH_MAX) that are about to be
- * recorded, in this order and with nothing else in between but
- * unreachables: sets their hashes and starts loading what recording
- * them will touch (source, service, target and port entries) into the
- * cache, so that the memory latency of many contacts overlaps. Only
- * reads the store; it cannot fail. */
+/* Readies n contacts that are about to be recorded, in this order: sets
+ * their hashes and starts loading what recording them will touch
+ * (source, service, target and port entries) into the cache, so that
+ * the memory latency of many contacts overlaps instead of adding up.
+ * Contacts past PS_PREFETCH_MAX are left as they are. Only reads the
+ * store and cannot fail; whatever is recorded in between, the contacts
+ * are recorded correctly, only more slowly. */
 void nfh__ps_store_prefetch(const ps_store *store, ps_contact *c, size_t n);
 
 /* Records one contact. May evict the least suspicious sources to stay
