@@ -65,6 +65,8 @@ typedef struct totals {
 /* Where errors go besides stderr: syslog once --syslog is known. The
  * program is single-threaded; these are its only globals. */
 static int log_to_syslog;
+/* -v: detectors' and the engine's info lines on stderr; -vv: debug. */
+static int verbosity;
 
 static void vsay(int prio, const char *fmt, va_list ap) {
   char line[1024];
@@ -101,7 +103,7 @@ static void usage(FILE *out) {
           "usage: nfhunt [-r file] [-R dir|dir/first|first:last] "
           "[-M /base/src1:src2] [-t window]\n"
           "              [--since last] [--output file] [--beside] "
-          "[-o text|json|ndjson] [-q]\n"
+          "[-o text|json|ndjson] [-q] [-v]\n"
           "              [--alert-level sev] [--syslog[=facility]] "
           "[--state path | --no-state]\n"
           "              [--lock-wait s] [--home-net cidr,...] "
@@ -132,6 +134,8 @@ static void usage(FILE *out) {
           "  -o FORMAT        stdout format: text (default), json, ndjson\n"
           "  -q, --quiet      print only when a new finding reaches the "
           "alert level\n"
+          "  -v, --verbose    detectors' statistics on stderr (-vv: debug "
+          "lines too)\n"
           "  --alert-level S  report findings at or above S (default low); "
           "exit 1 if any\n"
           "  --syslog[=FAC]   one syslog line per new finding (facility "
@@ -318,7 +322,12 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
 static void log_line(void *user, int level, const char *source,
                      const char *line) {
   (void)user;
-  if (level <= NFH_LOG_WARNING) {
+  if (level > NFH_LOG_WARNING) {
+    if (level <= NFH_LOG_WARNING + verbosity)
+      fprintf(stderr, "nfhunt: %s: %s\n", source, line);
+    return;
+  }
+  {
     fprintf(stderr, "nfhunt: %s: %s\n", source, line);
     if (log_to_syslog)
       syslog(level == NFH_LOG_ERROR ? LOG_ERR : LOG_WARNING, "%s: %s", source,
@@ -627,6 +636,7 @@ int main(int argc, char **argv) {
       {"since", required_argument, NULL, OPT_SINCE},
       {"beside", no_argument, NULL, OPT_BESIDE},
       {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
       {"syslog", optional_argument, NULL, OPT_SYSLOG},
       {"no-syslog", no_argument, NULL, OPT_NO_SYSLOG},
       {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
@@ -654,7 +664,7 @@ int main(int argc, char **argv) {
     die("out of memory");
 
   int c;
-  while ((c = getopt_long(argc, argv, "hM:o:qr:R:t:V", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hM:o:qr:R:t:vV", longopts, NULL)) != -1) {
     switch (c) {
     case 'h':
       usage(stdout);
@@ -674,6 +684,9 @@ int main(int argc, char **argv) {
       break;
     case 'q':
       quiet = 1;
+      break;
+    case 'v':
+      verbosity++;
       break;
     case 'r':
     case 'R':

@@ -806,6 +806,34 @@ static void test_bounds(void) {
   free(fs.v);
 }
 
+/* High-cardinality traffic: 60,000 connections to addresses seen once
+ * each, through tables of 500 candidates and 500 destinations, around a
+ * 2-minute beacon. Newcomers wait at the door of the full tables instead
+ * of evicting the timelines that grow, and the beacon is found. */
+static void test_crowd_of_strangers(void) {
+  seed(11);
+  flows fs = {0};
+  nfh_addr c = ip("10.0.0.31"), s = ip("203.0.113.77");
+  beacon(&fs, c, s, 8443, 6, T0, 3 * HOUR, 120000, 0.10, 0, 700, 900, 1);
+  for (unsigned i = 0; i < 60000; i++)
+    conn(&fs, ip4(10, 0, 4, 1 + i % 200), (uint16_t)(30000 + i % 30000),
+         ip4(100, 64 + i / 65536, i / 256 % 256, i % 256), 443, 6,
+         T0 + (uint64_t)i * (3 * HOUR / 60000), 500, 800, 4000, 1);
+  nfh_engine *e = make((const char *const[]){"max_candidates", "500",
+                                             "max_destinations", "500",
+                                             NULL});
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.31|203.0.113.77|tcp/8443");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r)
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "waited at a full table"));
+  if (!r)
+    dump(e);
+  nfh_engine_destroy(e);
+  free(fs.v);
+}
+
 /* -------------------------------------------------- scoring directly */
 
 static nfh__bcn_score_params score_params(void) {
@@ -942,6 +970,7 @@ int main(void) {
   CU_add_test(s, "IPv6", test_ipv6);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "damaged state", test_damaged_state);
+  CU_add_test(s, "a crowd of strangers", test_crowd_of_strangers);
   CU_add_test(s, "memory bounds", test_bounds);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -557,6 +557,56 @@ static void test_allowlist_and_settings(void) {
   done(e);
 }
 
+/* ------------------------------------------------- crowded tables */
+
+/* Tables far smaller than the traffic's pairs and destinations: 40,000
+ * hosts outside each get one small flow, as over high-cardinality
+ * traffic, among them a low-and-slow upload and a bulk one. The full
+ * tables prune and keep newcomers at the door, and the two uploads are
+ * still found with their bytes. */
+static void test_crowded_tables(void) {
+  rng_state = 23;
+  nfh_engine *e = make();
+  nfh_engine_set(e, "exfiltration", "max_pairs", "1000");
+  nfh_engine_set(e, "exfiltration", "max_dests", "1000");
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 8 * HOUR_MS, T0 + 17 * HOUR_MS);
+  for (int i = 0; i < 40000; i++) {
+    char a[32], x[32];
+    snprintf(a, sizeof(a), "10.0.2.%d", 1 + i % 200);
+    snprintf(x, sizeof(x), "100.%d.%d.%d", 64 + i / 65536 % 64,
+             i / 256 % 256, i % 256);
+    nfh_addr in = ip(a), ex = ip(x);
+    uint64_t t = T0 + 8 * HOUR_MS + (uint64_t)i * (9 * HOUR_MS / 40000);
+    session(&fv, &in, &ex, 443, t, 2000, 800, 3000, MIN_MS);
+  }
+  nfh_addr slow = ip("10.0.4.21"), slow_dst = ip("203.0.113.60");
+  upload(&fv, &slow, &slow_dst, 8443, T0 + 8 * HOUR_MS + 20 * MIN_MS,
+         8 * HOUR_MS, 240000000ull, 5 * MIN_MS);
+  nfh_addr bulk = ip("10.0.4.17"), bulk_dst = ip("203.0.113.50");
+  upload(&fv, &bulk, &bulk_dst, 443, T0 + 14 * HOUR_MS, 30 * MIN_MS,
+         2000000000ull, MIN_MS);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "10.0.4.21|203.0.113.60");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r)
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  r = find(e, "10.0.4.17|203.0.113.50");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "2.1 GB"));
+  }
+  /* The tables were full: pruned, and newcomers waited at the door. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "waited at the full table"));
+  CU_ASSERT_PTR_NULL(strstr(logbuf, "(0 prunes"));
+  if (!r || r->f.severity < NFH_SEV_HIGH)
+    dump(e);
+  done(e);
+}
+
 static void test_damaged_state(void) {
   char path[256];
   snprintf(path, sizeof(path), "%s/damaged.db", dir);
@@ -614,6 +664,7 @@ int main(void) {
   CU_add_test(s, "many rare destinations", test_spread);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);
   CU_add_test(s, "damaged state", test_damaged_state);
+  CU_add_test(s, "crowded tables", test_crowded_tables);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

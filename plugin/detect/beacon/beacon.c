@@ -596,11 +596,13 @@ static int beacon_finish(void *ctx) {
   free(out);
   free(list);
   free(gs.v);
-  if (b->tk.evicted)
+  if (b->tk.evicted || nfh__bcn_table_stopped(&b->tk.cands))
     b->api->log(b->api->host, NFH_LOG_INFO,
                 "%" PRIu64 " candidates evicted for room (max_candidates, "
-                "max_total_events)",
-                b->tk.evicted);
+                "max_total_events); %" PRIu64 " first sightings of a pair "
+                "and %" PRIu64 " of a destination waited at a full table",
+                b->tk.evicted, nfh__bcn_table_stopped(&b->tk.cands),
+                nfh__bcn_table_stopped(&b->tk.dests));
   return rc;
 }
 

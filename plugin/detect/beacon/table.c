@@ -20,6 +20,7 @@ int nfh__bcn_table_init(nfh__bcn_table *t, size_t elem, uint32_t max) {
 }
 
 void nfh__bcn_table_free(nfh__bcn_table *t) {
+  nfh_door_destroy(t->door);
   free(t->slab);
   free(t->slot);
   free(t->bucket);
@@ -140,4 +141,16 @@ uint32_t nfh__bcn_table_sample(const nfh__bcn_table *t, uint64_t *rng) {
       return j;
   }
   return NFH__BCN_NIL;
+}
+
+int nfh__bcn_table_admit(nfh__bcn_table *t, uint64_t hash) {
+  if (t->count < t->max)
+    return 1;
+  if (!t->door && nfh_door_create(t->max, &t->door) != NFH_OK)
+    return 1;
+  return nfh_door_pass(t->door, hash);
+}
+
+uint64_t nfh__bcn_table_stopped(const nfh__bcn_table *t) {
+  return t->door ? nfh_door_stopped(t->door) : 0;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nfhunt/door.h>
+
 #define NFH__BCN_NIL UINT32_MAX
 
 /* A slot's bookkeeping, kept together so that walking a chain touches
@@ -39,6 +41,9 @@ typedef struct nfh__bcn_table {
   uint8_t *slab;
   nfh__bcn_slot *slot;
   uint32_t *bucket;
+  /* Admission filter of a full table (nfh__bcn_table_admit); created
+   * when the table is first full. */
+  nfh_door *door;
 } nfh__bcn_table;
 
 /* Compares a stored record with a lookup key; non-zero when equal. */
@@ -62,6 +67,15 @@ uint32_t nfh__bcn_table_find(const nfh__bcn_table *t, uint64_t hash,
  * then unchanged. */
 uint32_t nfh__bcn_table_add(nfh__bcn_table *t, uint64_t hash);
 
+/* Whether a key that is not in the table may take a place in it: always
+ * while the table has room; when it is full, only a key seen before at
+ * the table's door (nfhunt/door.h, about 'max' cells). Returns 1 (admit:
+ * the caller evicts, then adds) or 0 (stopped, remembered at the door).
+ * Over high-cardinality traffic this spares the timelines that grow from
+ * being evicted for keys seen once. A door that cannot be allocated
+ * admits everything. */
+int nfh__bcn_table_admit(nfh__bcn_table *t, uint64_t hash);
+
 /* Removes the record in a live slot; the slot id may be reused. */
 void nfh__bcn_table_remove(nfh__bcn_table *t, uint32_t id);
 
@@ -77,5 +91,8 @@ static inline int nfh__bcn_table_live(const nfh__bcn_table *t, uint32_t id) {
 /* A random live slot (from *rng, a xorshift state the caller keeps), or
  * NFH__BCN_NIL when the table is empty. */
 uint32_t nfh__bcn_table_sample(const nfh__bcn_table *t, uint64_t *rng);
+
+/* Keys stopped at the door so far. */
+uint64_t nfh__bcn_table_stopped(const nfh__bcn_table *t);
 
 #endif

@@ -211,6 +211,8 @@ int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
   uint64_t h = hash_dest(server, port, proto);
   uint32_t id = nfh__bcn_table_find(&tk->dests, h, dest_eq, &k);
   if (id == NFH__BCN_NIL) {
+    if (!nfh__bcn_table_admit(&tk->dests, h))
+      return 0;
     if (tk->dests.count >= tk->dests.max)
       evict_dest(tk);
     id = nfh__bcn_table_add(&tk->dests, h);
@@ -343,7 +345,7 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
                          conn->proto);
   uint32_t id = nfh__bcn_table_find(&tk->cands, h, cand_eq, &k);
   if (id == NFH__BCN_NIL) {
-    if (tk->cands.max == 0)
+    if (tk->cands.max == 0 || !nfh__bcn_table_admit(&tk->cands, h))
       return 0;
     if (tk->cands.count >= tk->cands.max)
       evict_cand(tk);

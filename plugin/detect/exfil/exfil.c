@@ -171,10 +171,38 @@ static void *exfil_create(const nfh_host_api *api,
 
 /* --------------------------------------------------------------- input */
 
+/* A flow record that counts, waiting in a group for its pair. */
+typedef struct pending {
+  const nfh_addr *in, *ex;
+  uint64_t hash, out, back, first_ms, last_ms;
+} pending;
+
+/* Records are handled in groups: first each one's pair is hashed and
+ * its index cell fetched, then its record, then all are added. Over a
+ * table far bigger than the caches, each lookup is a cache miss or two,
+ * and a group lets them overlap instead of waiting one by one. */
+#define GROUP 16
+
 static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
   exfil *x = ctx;
   const nfh_host_api *api = x->api;
-  for (size_t i = 0; i < n; i++) {
+  pending g[GROUP];
+  size_t ng = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (ng == GROUP || (i == n && ng)) {
+      for (size_t j = 0; j < ng; j++)
+        nfh__exf_track_prefetch(x->track, g[j].hash, 1);
+      for (size_t j = 0; j < ng; j++)
+        if (nfh__exf_track_flow_hashed(x->track, g[j].in, g[j].ex, g[j].hash,
+                                       g[j].out, g[j].back, g[j].first_ms,
+                                       g[j].last_ms) != 0) {
+          api->log(api->host, NFH_LOG_ERROR, "out of memory (flow table)");
+          return -1;
+        }
+      ng = 0;
+    }
+    if (i == n)
+      break;
     const nfh_flow *f = &flows[i];
     nfh__exf_track_seen(x->track, f->last_ms);
     if (f->last_ms > x->data_end_ms)
@@ -201,11 +229,15 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     uint64_t back = sh ? f->out_bytes : f->bytes;
     if (!out && !back)
       continue;
-    if (nfh__exf_track_flow(x->track, in, ex, out, back, f->first_ms,
-                            f->last_ms) != 0) {
-      api->log(api->host, NFH_LOG_ERROR, "out of memory (flow table)");
-      return -1;
-    }
+    pending *p = &g[ng++];
+    p->in = in;
+    p->ex = ex;
+    p->hash = nfh__exf_track_hash(in, ex);
+    p->out = out;
+    p->back = back;
+    p->first_ms = f->first_ms;
+    p->last_ms = f->last_ms;
+    nfh__exf_track_prefetch(x->track, p->hash, 0);
   }
   return 0;
 }
@@ -1135,11 +1167,18 @@ static int exfil_finish(void *ctx) {
     goto out;
   size_t nd, nhost, npair;
   nfh__exf_memory_counts(x->mem, &nd, &nhost, &npair);
+  char door[160] = "";
+  if (nfh__exf_track_stopped(x->track))
+    snprintf(door, sizeof(door),
+             "; %" PRIu64 " first records of new pairs (%" PRIu64
+             " bytes) waited at the full table",
+             nfh__exf_track_stopped(x->track),
+             nfh__exf_track_stopped_bytes(x->track));
   api->log(api->host, NFH_LOG_INFO,
-           "%zu pairs (%u prunes), %zu judged, %zu findings; remembers %zu "
-           "destinations, %zu hosts, %zu pairs",
-           np, nfh__exf_track_prunes(x->track), judged, emitted, nd, nhost,
-           npair);
+           "%zu pairs (%u prunes%s), %zu judged, %zu findings; remembers "
+           "%zu destinations, %zu hosts, %zu pairs",
+           np, nfh__exf_track_prunes(x->track), door, judged, emitted, nd,
+           nhost, npair);
   rc = 0;
 out:
   if (rc != 0)

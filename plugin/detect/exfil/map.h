@@ -8,7 +8,9 @@
  * each, so that they can be sorted, pruned and written out in one pass;
  * this map only finds the index of a key. It stores the index and 32
  * bits of the hash per slot (8 bytes), and compares keys in the records
- * themselves, which must begin with an nfh__exf_key.
+ * themselves, which must begin with an nfh__exf_key. Lookups over large
+ * tables are bound by cache misses: callers that look up a batch of keys
+ * prefetch each key's cell, then its record, a few keys ahead.
  *
  * Deleting single keys is not supported: a table that drops records
  * compacts its array and rebuilds the map (nfh__exf_map_rebuild).
@@ -28,8 +30,7 @@ typedef struct nfh__exf_key {
 } nfh__exf_key;
 
 typedef struct nfh__exf_map {
-  uint32_t *slot; /* index + 1, 0 = empty */
-  uint32_t *tag;  /* high hash bits of the slot's key */
+  uint64_t *cell; /* high 32 hash bits | index + 1; 0 = empty */
   uint32_t cap;   /* power of two, 0 before the first insert */
   uint32_t n;
 } nfh__exf_map;
@@ -46,6 +47,16 @@ int64_t nfh__exf_map_find(const nfh__exf_map *m, const void *base,
                           size_t stride, const nfh__exf_key *k,
                           uint64_t hash);
 
+/* Starts fetching the cell where the key with this hash is looked up
+ * first. */
+void nfh__exf_map_prefetch(const nfh__exf_map *m, uint64_t hash);
+
+/* Starts fetching the record that the key's first cell names when its
+ * hash bits match (reads the cell: call nfh__exf_map_prefetch first, some
+ * work before). */
+void nfh__exf_map_prefetch_record(const nfh__exf_map *m, const void *base,
+                                  size_t stride, uint64_t hash);
+
 /* Adds index 'idx' (whose record, already in the array, holds a key
  * known to be absent). Growing re-hashes the keys of the first idx
  * records. Returns 0, or -1 when memory runs out (the map is then
@@ -61,5 +72,19 @@ int nfh__exf_map_rebuild(nfh__exf_map *m, const void *base, size_t stride,
 
 /* Frees the map's memory; the map is then empty and reusable. */
 void nfh__exf_map_free(nfh__exf_map *m);
+
+/* Keeps the 'keep' records of the array at 'base' (n records of 'stride'
+ * bytes) with the highest rank[i], in their order, and moves them to the
+ * front; ties at the cut keep the earlier records. 'drop' (may be NULL)
+ * is called on each record left out before it is overwritten. Returns
+ * the new count, min(n, keep), or UINT32_MAX when memory runs out (the
+ * array is then unchanged). The map is not touched: rebuild it after.
+ *
+ * Tables prune themselves when full; this finds the cut in linear time
+ * and moves each kept record at most once, where sorting the whole
+ * array of records cost most of a run over high-cardinality traffic. */
+uint32_t nfh__exf_keep_top(void *base, size_t stride, uint32_t n,
+                           uint32_t keep, const uint64_t *rank,
+                           void (*drop)(void *record));
 
 #endif

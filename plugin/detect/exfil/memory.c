@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfhunt/door.h>
+
 #include "memory.h"
 
 #define MAGIC "NFHEXF1"
@@ -21,6 +23,10 @@ struct nfh__exf_memory {
   nfh__exf_spair *pairs;
   uint32_t npairs, cappairs;
   nfh__exf_map pmap;
+  /* Admission of new destinations to the full table on contact (see
+   * nfh__exf_dest_contact); created when first full. */
+  nfh_door *ddoor;
+  int dests_pressed; /* the destination table was full once */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -110,6 +116,7 @@ static void clear(nfh__exf_memory *m) {
   nfh__exf_map_free(&m->dmap);
   nfh__exf_map_free(&m->hmap);
   nfh__exf_map_free(&m->pmap);
+  nfh_door_destroy(m->ddoor);
   const nfh__exf_params *p = m->p;
   memset(m, 0, sizeof(*m));
   m->p = p;
@@ -151,22 +158,28 @@ static int dest_rank(const nfh__exf_dest *d) {
          (d->k.b.family == NFH_EXF_DEST_NET ? 1 : 0);
 }
 
-static int dest_keep_order(const void *pa, const void *pb) {
-  const nfh__exf_dest *a = pa, *b = pb;
-  int ra = dest_rank(a), rb = dest_rank(b);
-  if (ra != rb)
-    return ra > rb ? -1 : 1;
-  return a->last_ms > b->last_ms ? -1 : a->last_ms < b->last_ms;
+/* What dests_prune keeps first: the rank, then the latest seen. */
+static uint64_t dest_keep_key(const nfh__exf_dest *d) {
+  uint64_t ms = d->last_ms < (1ull << 60) ? d->last_ms : (1ull << 60) - 1;
+  return (uint64_t)dest_rank(d) << 60 | ms;
 }
+
+static void dest_drop(void *d) { dest_free(d); }
 
 /* Drops a quarter of the destinations: singletons seen longest ago
  * first. 0 or -1 (the map could not be rebuilt). */
 static int dests_prune(nfh__exf_memory *m, uint32_t keep) {
-  qsort(m->dests, m->ndests, sizeof(*m->dests), dest_keep_order);
-  for (uint32_t i = keep; i < m->ndests; i++)
-    dest_free(&m->dests[i]);
-  if (keep < m->ndests)
-    m->ndests = keep;
+  uint64_t *key = malloc((size_t)m->ndests * sizeof(*key) + 1);
+  if (!key)
+    return -1;
+  for (uint32_t i = 0; i < m->ndests; i++)
+    key[i] = dest_keep_key(&m->dests[i]);
+  uint32_t kept = nfh__exf_keep_top(m->dests, sizeof(*m->dests), m->ndests,
+                                    keep, key, dest_drop);
+  free(key);
+  if (kept == UINT32_MAX)
+    return -1;
+  m->ndests = kept;
   return nfh__exf_map_rebuild(&m->dmap, m->dests, sizeof(*m->dests),
                               m->ndests);
 }
@@ -202,9 +215,34 @@ static void touch(nfh__exf_dest *d, uint64_t ms) {
     d->last_ms = ms;
 }
 
+/* Whether a contact with a destination that is not in the full table
+ * may enter it: only one seen before at the door. Over traffic to ever
+ * new addresses, every contact used to evict a quarter of the table every
+ * max_dests/4 contacts; a destination contacted once stays unknown, and
+ * unknown is what the detector treats as rare anyway. */
+static int dest_admit(nfh__exf_memory *m, const nfh_addr *addr,
+                      uint8_t kind) {
+  /* Once full, always: each prune would otherwise make room for another
+   * quarter of the table of destinations seen once. */
+  if (m->ndests >= (uint32_t)m->p->max_dests)
+    m->dests_pressed = 1;
+  if (!m->dests_pressed)
+    return 1;
+  nfh__exf_key k = key1(addr, kind);
+  uint64_t h = nfh__exf_key_hash(&k);
+  if (nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k, h) >= 0)
+    return 1;
+  if (!m->ddoor &&
+      nfh_door_create((uint32_t)m->p->max_dests, &m->ddoor) != NFH_OK)
+    return 1;
+  return nfh_door_pass(m->ddoor, h);
+}
+
 int nfh__exf_dest_contact(nfh__exf_memory *m, const nfh_addr *addr,
                           uint32_t host_hash, uint64_t ms) {
   unsigned cap = (unsigned)m->p->popular_hosts;
+  if (!dest_admit(m, addr, NFH_EXF_DEST_ADDR))
+    return 0;
   nfh__exf_dest *d = dest_get(m, addr, NFH_EXF_DEST_ADDR, ms);
   if (!d)
     return -1;
@@ -359,17 +397,21 @@ const nfh__exf_spair *nfh__exf_spair_find(const nfh__exf_memory *m,
   return i >= 0 ? &m->pairs[i] : NULL;
 }
 
-static int pair_recent_first(const void *pa, const void *pb) {
-  const nfh__exf_spair *a = pa, *b = pb;
-  return a->last_ms > b->last_ms ? -1 : a->last_ms < b->last_ms;
-}
+static void spair_drop(void *s) { free(((nfh__exf_spair *)s)->hist); }
 
+/* Keeps the 'keep' pairs seen most recently. 0 or -1. */
 static int pairs_prune(nfh__exf_memory *m, uint32_t keep) {
-  qsort(m->pairs, m->npairs, sizeof(*m->pairs), pair_recent_first);
-  for (uint32_t i = keep; i < m->npairs; i++)
-    free(m->pairs[i].hist);
-  if (keep < m->npairs)
-    m->npairs = keep;
+  uint64_t *key = malloc((size_t)m->npairs * sizeof(*key) + 1);
+  if (!key)
+    return -1;
+  for (uint32_t i = 0; i < m->npairs; i++)
+    key[i] = m->pairs[i].last_ms;
+  uint32_t kept = nfh__exf_keep_top(m->pairs, sizeof(*m->pairs), m->npairs,
+                                    keep, key, spair_drop);
+  free(key);
+  if (kept == UINT32_MAX)
+    return -1;
+  m->npairs = kept;
   return nfh__exf_map_rebuild(&m->pmap, m->pairs, sizeof(*m->pairs),
                               m->npairs);
 }

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfhunt/door.h>
+
 #include "track.h"
 
 #define SLOT_MS 300000ull
@@ -30,6 +32,9 @@ struct nfh__exf_track {
    * records of one session often come together. */
   uint32_t last_pair;
   int has_last;
+  /* Admission to the full table (see get); created when first full. */
+  nfh_door *door;
+  uint64_t skipped_bytes; /* bytes of records kept out by it */
 };
 
 nfh__exf_track *nfh__exf_track_create(uint32_t max_pairs,
@@ -59,6 +64,7 @@ void nfh__exf_track_destroy(nfh__exf_track *t) {
   free(t->cov);
   free(t->cov_hours);
   free(t->cov_slots);
+  nfh_door_destroy(t->door);
   free(t);
 }
 
@@ -66,35 +72,80 @@ static uint64_t weight(const nfh__exf_pair *p) {
   return p->f_out + p->f_in + p->c_out + p->c_in;
 }
 
-static int by_weight_desc(const void *a, const void *b) {
-  uint64_t x = weight(a), y = weight(b);
-  return x > y ? -1 : x < y;
-}
+static void drop_pair(void *p) { free_cells(p); }
 
 /* Drops the lighter half of the pairs: those that moved the fewest bytes
  * cannot be the transfers this detector looks for, and if one grows
  * later its first bytes are a rounding error. 0 or -1 (out of memory:
  * the map could not be rebuilt). */
 static int prune(nfh__exf_track *t) {
-  qsort(t->pairs, t->n, sizeof(*t->pairs), by_weight_desc);
-  uint32_t keep = t->n / 2;
-  for (uint32_t i = keep; i < t->n; i++)
-    free_cells(&t->pairs[i]);
-  t->n = keep;
+  uint64_t *w = malloc((size_t)t->n * sizeof(*w));
+  if (!w)
+    return -1;
+  for (uint32_t i = 0; i < t->n; i++)
+    w[i] = weight(&t->pairs[i]);
+  uint32_t kept = nfh__exf_keep_top(t->pairs, sizeof(*t->pairs), t->n,
+                                    t->n / 2, w, drop_pair);
+  free(w);
+  if (kept == UINT32_MAX)
+    return -1;
+  t->n = kept;
   t->prunes++;
   return nfh__exf_map_rebuild(&t->map, t->pairs, sizeof(*t->pairs), t->n);
 }
 
-static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
-                          const nfh_addr *ex, int create) {
+/* How get() treats a pair that is not in the table. */
+enum get_mode {
+  FIND_ONLY,
+  CREATE,       /* always */
+  CREATE_SEEN,  /* when the table has room, or the pair was seen before
+                   at the door of the full table */
+  CREATE_ROOM,  /* when the table has room */
+};
+
+/* The pair (in, ex). NULL when it is absent and not created (FIND_ONLY,
+ * or CREATE_SEEN stopped at the door: *stopped is then set), or when
+ * memory ran out (*stopped stays 0).
+ *
+ * The door: over high-cardinality traffic (every flow to another
+ * address) the full table used to prune half of itself every max/2
+ * flows, each prune and rebuild costing more than the flows themselves.
+ * A pair seen once after the table was first full moved one record's bytes,
+ * below big_bytes/8 (callers pass bigger ones with CREATE): it waits
+ * for its second record. A transfer of many records loses the bytes of
+ * its first, which the connection totals still carry. */
+static nfh__exf_key pair_key(const nfh_addr *in, const nfh_addr *ex) {
   nfh__exf_key k;
   memset(&k, 0, sizeof(k));
   k.a = *in;
   k.b = *ex;
+  return k;
+}
+
+uint64_t nfh__exf_track_hash(const nfh_addr *in, const nfh_addr *ex) {
+  nfh__exf_key k = pair_key(in, ex);
+  return nfh__exf_key_hash(&k);
+}
+
+void nfh__exf_track_prefetch(const nfh__exf_track *t, uint64_t hash,
+                             int stage) {
+  if (stage == 0)
+    nfh__exf_map_prefetch(&t->map, hash);
+  else
+    nfh__exf_map_prefetch_record(&t->map, t->pairs, sizeof(*t->pairs),
+                                 hash);
+}
+
+/* 'hash' is the key's hash, or 0 to compute it here when needed. */
+static nfh__exf_pair *get_hashed(nfh__exf_track *t, const nfh_addr *in,
+                                 const nfh_addr *ex, uint64_t hash,
+                                 enum get_mode mode, int back_only,
+                                 int *stopped) {
+  nfh__exf_key k = pair_key(in, ex);
   if (t->has_last && t->last_pair < t->n &&
       nfh__exf_key_equal(&t->pairs[t->last_pair].k, &k))
     return &t->pairs[t->last_pair];
-  uint64_t h = nfh__exf_key_hash(&k);
+  uint64_t h = hash ? hash : nfh__exf_key_hash(&k);
   int64_t idx = nfh__exf_map_find(&t->map, t->pairs, sizeof(*t->pairs), &k,
                                   h);
   if (idx >= 0) {
@@ -102,8 +153,29 @@ static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
     t->has_last = 1;
     return &t->pairs[idx];
   }
-  if (!create)
+  if (mode == FIND_ONLY)
     return NULL;
+  /* Once the table has been full, the traffic has more pairs than it
+   * holds: the door stays in use, or every prune would make room for
+   * another max/2 pairs seen once, and the next prune would follow. */
+  int pressed = t->n >= t->max || t->prunes > 0;
+  if (mode == CREATE_ROOM && pressed) {
+    *stopped = 1;
+    return NULL;
+  }
+  if (mode == CREATE_SEEN && pressed) {
+    if (!t->door && nfh_door_create(t->max, &t->door) != NFH_OK)
+      return NULL;
+    /* The two directions of one exchange are one sighting: a short
+     * session sends a record each way. Seen again means a second record
+     * the same way: a session cut by the active timeout, or another
+     * connection. */
+    uint64_t door_key = back_only ? h ^ 0x5bd1e9955bd1e995ull : h;
+    if (!nfh_door_pass(t->door, door_key)) {
+      *stopped = 1;
+      return NULL;
+    }
+  }
   t->has_last = 0; /* a prune below reorders the pairs */
   if (t->n >= t->max && prune(t) != 0)
     return NULL;
@@ -126,6 +198,12 @@ static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
   t->has_last = 1;
   t->n++;
   return p;
+}
+
+static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
+                          const nfh_addr *ex, enum get_mode mode,
+                          int back_only, int *stopped) {
+  return get_hashed(t, in, ex, 0, mode, back_only, stopped);
 }
 
 /* The cell of 'hour', inserted in hour order when missing; NULL when
@@ -209,9 +287,25 @@ static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
 int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
                         const nfh_addr *ex, uint64_t out, uint64_t back,
                         uint64_t first_ms, uint64_t last_ms) {
-  nfh__exf_pair *p = get(t, in, ex, 1);
-  if (!p)
-    return -1;
+  return nfh__exf_track_flow_hashed(t, in, ex, 0, out, back, first_ms,
+                                    last_ms);
+}
+
+int nfh__exf_track_flow_hashed(nfh__exf_track *t, const nfh_addr *in,
+                               const nfh_addr *ex, uint64_t hash,
+                               uint64_t out, uint64_t back,
+                               uint64_t first_ms, uint64_t last_ms) {
+  int stopped = 0;
+  nfh__exf_pair *p =
+      get_hashed(t, in, ex, hash,
+                 out + back >= t->big_bytes / 8 ? CREATE : CREATE_SEEN,
+                 out == 0, &stopped);
+  if (!p) {
+    if (!stopped)
+      return -1;
+    t->skipped_bytes += out + back;
+    return 0;
+  }
   p->f_out += out;
   p->f_in += back;
   return spread(p, out, back, first_ms, last_ms);
@@ -220,16 +314,24 @@ int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
 int nfh__exf_track_conn(nfh__exf_track *t, const nfh_conn *c,
                         int internal_client) {
   if (!internal_client) {
-    nfh__exf_pair *p = get(t, &c->server, &c->client, 0);
+    nfh__exf_pair *p = get(t, &c->server, &c->client, FIND_ONLY, 0, NULL);
     if (p) {
       p->s_out += c->server_bytes;
       p->s_in += c->client_bytes;
     }
     return 0;
   }
-  nfh__exf_pair *p = get(t, &c->client, &c->server, 1);
+  /* A connection of a pair kept out at the door is counted only when it
+   * is big: its records were stopped at the door, so they were small and
+   * so is it, unless they were. It is not a second sighting of the pair:
+   * it is the same record again. */
+  int stopped = 0;
+  nfh__exf_pair *p = get(t, &c->client, &c->server,
+                         c->client_bytes >= t->big_bytes / 8 ? CREATE
+                                                             : CREATE_ROOM,
+                         0, &stopped);
   if (!p)
-    return -1;
+    return stopped ? 0 : -1;
   p->c_out += c->client_bytes;
   p->c_in += c->server_bytes;
   p->c_pkts += c->client_packets;
@@ -338,10 +440,18 @@ nfh__exf_pair *nfh__exf_track_pairs(nfh__exf_track *t, size_t *n) {
 
 nfh__exf_pair *nfh__exf_track_find(nfh__exf_track *t, const nfh_addr *in,
                                    const nfh_addr *ex) {
-  return get(t, in, ex, 0);
+  return get(t, in, ex, FIND_ONLY, 0, NULL);
 }
 
 uint32_t nfh__exf_track_prunes(const nfh__exf_track *t) { return t->prunes; }
+
+uint64_t nfh__exf_track_stopped_bytes(const nfh__exf_track *t) {
+  return t->skipped_bytes;
+}
+
+uint64_t nfh__exf_track_stopped(const nfh__exf_track *t) {
+  return t->door ? nfh_door_stopped(t->door) : 0;
+}
 
 int nfh__exf_pair_attribute(nfh__exf_pair *p) {
   uint64_t cell_out = 0;

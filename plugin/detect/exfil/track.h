@@ -78,6 +78,21 @@ int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
                         const nfh_addr *ex, uint64_t out, uint64_t back,
                         uint64_t first_ms, uint64_t last_ms);
 
+/* The same with the pair's hash, nfh__exf_track_hash(in, ex), computed
+ * beforehand. */
+int nfh__exf_track_flow_hashed(nfh__exf_track *t, const nfh_addr *in,
+                               const nfh_addr *ex, uint64_t hash,
+                               uint64_t out, uint64_t back,
+                               uint64_t first_ms, uint64_t last_ms);
+
+/* The hash of the pair (in, ex). */
+uint64_t nfh__exf_track_hash(const nfh_addr *in, const nfh_addr *ex);
+
+/* Prefetching for a batch of records (see map.h): stage 0 starts
+ * fetching the pair's index cell, stage 1 (later) its record. */
+void nfh__exf_track_prefetch(const nfh__exf_track *t, uint64_t hash,
+                             int stage);
+
 /* Adds a stitched connection that crosses the home boundary. The
  * internal side opened it when 'internal_client'. A connection the
  * external side opened only adds to a pair that exists already (its
@@ -106,6 +121,11 @@ nfh__exf_pair *nfh__exf_track_find(nfh__exf_track *t, const nfh_addr *in,
 
 /* Times the table was full and dropped its smallest pairs. */
 uint32_t nfh__exf_track_prunes(const nfh__exf_track *t);
+
+/* Records and connections of new pairs kept out of the full table
+ * (seen once, and small), and their bytes. */
+uint64_t nfh__exf_track_stopped(const nfh__exf_track *t);
+uint64_t nfh__exf_track_stopped_bytes(const nfh__exf_track *t);
 
 /* A pair's i-th cell. */
 static inline nfh__exf_cell *nfh__exf_pair_cell(nfh__exf_pair *p,

@@ -1,0 +1,55 @@
+/*
+ * nfhunt/door.h - an admission filter for bounded tables ("doorkeeper").
+ *
+ * Detectors keep bounded tables of things they track (candidate beacon
+ * pairs, upload pairs, destinations). When such a table is full, every
+ * new key costs an eviction: several cache misses, a free, and the loss
+ * of a record that may have been growing. Over high-cardinality traffic
+ * almost every new key is seen once and never again, so a full table
+ * spends most of its time throwing away useful records for keys that
+ * never return.
+ *
+ * A door remembers the hashes of keys seen once, in a direct-mapped array
+ * (later keys may overwrite earlier ones), and lets a key through on its
+ * second sighting: the doorkeeper of TinyLFU (Einziger et al., 2017),
+ * without the frequency sketch. A caller asks the door only when its
+ * table is full, so a table with room behaves exactly as without a door;
+ * the price is the first sighting of keys that arrive while the table is
+ * full.
+ *
+ * A door is not thread-safe; one used from one thread at a time needs no
+ * locking.
+ */
+#ifndef NFHUNT_DOOR_H
+#define NFHUNT_DOOR_H
+
+#include <stdint.h>
+
+#include <nfhunt/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nfh_door nfh_door;
+
+/* Creates a door remembering about 'cells' hashes (rounded up to a power
+ * of two, between 1024 and 2^24; 8 bytes each). Returns NFH_OK or
+ * NFH_ENOMEM (*out is then NULL). */
+nfh_status nfh_door_create(uint32_t cells, nfh_door **out);
+
+/* Frees the door. NULL is a no-op. */
+void nfh_door_destroy(nfh_door *door);
+
+/* Whether the key with this 64-bit hash was seen at the door before (and
+ * not overwritten since): 1, and the door forgets it; else 0, and the
+ * door remembers it. Any well-mixed 64-bit hash will do. */
+int nfh_door_pass(nfh_door *door, uint64_t hash);
+
+/* Keys stopped so far (calls that returned 0). */
+uint64_t nfh_door_stopped(const nfh_door *door);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/* door.c - admission filter for bounded tables; see nfhunt/door.h. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include <nfhunt/door.h>
+
+#include "../common/alloc.h"
+
+#define MIN_CELLS 1024u
+#define MAX_CELLS (1u << 24)
+
+struct nfh_door {
+  uint64_t *cell; /* hash | 1 of a key seen once; 0 = empty */
+  uint32_t mask;
+  uint64_t stopped;
+};
+
+nfh_status nfh_door_create(uint32_t cells, nfh_door **out) {
+  *out = NULL;
+  uint32_t n = MIN_CELLS;
+  while (n < cells && n < MAX_CELLS)
+    n *= 2;
+  nfh_door *d = nfh__calloc(1, sizeof(*d));
+  if (!d)
+    return NFH_ENOMEM;
+  d->cell = nfh__calloc(n, sizeof(*d->cell));
+  if (!d->cell) {
+    nfh__free(d);
+    return NFH_ENOMEM;
+  }
+  d->mask = n - 1;
+  *out = d;
+  return NFH_OK;
+}
+
+void nfh_door_destroy(nfh_door *door) {
+  if (!door)
+    return;
+  nfh__free(door->cell);
+  nfh__free(door);
+}
+
+int nfh_door_pass(nfh_door *door, uint64_t hash) {
+  /* The cell index mixes high bits in: callers' hashes may have used
+   * their low bits for their own buckets. Stored with the lowest bit set
+   * so that 0 can mean empty; two hashes that differ in that bit only
+   * would pass for one key, if they also met in one cell. */
+  uint64_t *c = &door->cell[(hash ^ hash >> 29) & door->mask];
+  uint64_t v = hash | 1;
+  if (*c == v) {
+    *c = 0;
+    return 1;
+  }
+  *c = v;
+  door->stopped++;
+  return 0;
+}
+
+uint64_t nfh_door_stopped(const nfh_door *door) { return door->stopped; }
