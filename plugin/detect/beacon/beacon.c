@@ -162,12 +162,41 @@ static int is_resolver(beacon *b, const nfh_addr *a) {
   return r && r->confirmed;
 }
 
+/* Connections are handled in groups: first both table entries of each
+ * are prefetched (see nfh__bcn_track_prefetch), then each is tracked.
+ * Over traffic with many more pairs than the caches hold, each lookup
+ * is a few cache misses, which a group overlaps. */
+#define GROUP 16
+
 static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
   beacon *b = ctx;
   uint64_t wstart = b->api->window_start_ms(b->api->host);
   uint64_t midstream = wstart && b->p.midstream_ms ? wstart + b->p.midstream_ms
                                                    : 0;
-  for (size_t i = 0; i < n; i++) {
+  const nfh_conn *g[GROUP];
+  uint64_t dh[GROUP], ch[GROUP];
+  size_t ng = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (ng == GROUP || (i == n && ng)) {
+      for (size_t j = 0; j < ng; j++)
+        nfh__bcn_track_prefetch(&b->tk, g[j], 1, &dh[j], &ch[j]);
+      for (size_t j = 0; j < ng; j++) {
+        const nfh_conn *c = g[j];
+        int st = nfh__bcn_track_contact(&b->tk, &c->server, c->server_port,
+                                        c->proto, &c->client, c->first_ms);
+        if (st == 0 && !allowed(b, &c->client, &c->server, c->server_port))
+          st = nfh__bcn_track_conn(&b->tk, c, midstream);
+        if (st != 0 && !b->oom_logged) {
+          /* Memory ran short: the detector goes on with what it has. */
+          b->api->log(b->api->host, NFH_LOG_WARNING,
+                      "out of memory: some connections were not tracked");
+          b->oom_logged = 1;
+        }
+      }
+      ng = 0;
+    }
+    if (i == n)
+      break;
     const nfh_conn *c = &conns[i];
     if (!(c->flags & NFH_CONN_CLIENT_HOME) || !watched_proto(c))
       continue;
@@ -182,16 +211,9 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
       if (!b->p.internal)
         continue;
     }
-    int st = nfh__bcn_track_contact(&b->tk, &c->server, c->server_port,
-                                    c->proto, &c->client, c->first_ms);
-    if (st == 0 && !allowed(b, &c->client, &c->server, c->server_port))
-      st = nfh__bcn_track_conn(&b->tk, c, midstream);
-    if (st != 0 && !b->oom_logged) {
-      /* Memory ran short: the detector goes on with what it has. */
-      b->api->log(b->api->host, NFH_LOG_WARNING,
-                  "out of memory: some connections were not tracked");
-      b->oom_logged = 1;
-    }
+    g[ng] = c;
+    nfh__bcn_track_prefetch(&b->tk, c, 0, &dh[ng], &ch[ng]);
+    ng++;
   }
   nfh__bcn_track_enforce(&b->tk);
   return 0;

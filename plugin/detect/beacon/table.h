@@ -92,6 +92,26 @@ static inline int nfh__bcn_table_live(const nfh__bcn_table *t, uint32_t id) {
  * NFH__BCN_NIL when the table is empty. */
 uint32_t nfh__bcn_table_sample(const nfh__bcn_table *t, uint64_t *rng);
 
+/* Prefetching for a batch of lookups: stage 0 starts fetching the
+ * bucket of 'hash', stage 1 (some work later) the slot and record that
+ * the bucket names. A lookup in a table far bigger than the caches is
+ * three dependent misses; a batch overlaps them. */
+static inline void nfh__bcn_table_prefetch(const nfh__bcn_table *t,
+                                           uint64_t hash, int stage) {
+  if (!t->bucket)
+    return;
+  const uint32_t *b = &t->bucket[hash & (t->nbuckets - 1)];
+  if (stage == 0) {
+    __builtin_prefetch(b);
+    return;
+  }
+  uint32_t id = *b;
+  if (id != NFH__BCN_NIL && id < t->cap) {
+    __builtin_prefetch(&t->slot[id]);
+    __builtin_prefetch(nfh__bcn_table_at(t, id));
+  }
+}
+
 /* Keys stopped at the door so far. */
 uint64_t nfh__bcn_table_stopped(const nfh__bcn_table *t);
 

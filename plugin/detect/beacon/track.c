@@ -202,6 +202,18 @@ static void evict_dest(nfh__bcn_track *tk) {
   nfh__bcn_table_remove(&tk->dests, worst);
 }
 
+void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
+                             int stage, uint64_t *dest_hash,
+                             uint64_t *cand_hash) {
+  if (stage == 0) {
+    *dest_hash = hash_dest(&c->server, c->server_port, c->proto);
+    *cand_hash =
+        hash_cand(&c->client, &c->server, c->server_port, c->proto);
+  }
+  nfh__bcn_table_prefetch(&tk->dests, *dest_hash, stage);
+  nfh__bcn_table_prefetch(&tk->cands, *cand_hash, stage);
+}
+
 int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
                            uint16_t port, uint8_t proto,
                            const nfh_addr *client, uint64_t t_ms) {

@@ -134,6 +134,15 @@ int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
                            uint16_t port, uint8_t proto,
                            const nfh_addr *client, uint64_t t_ms);
 
+/* The hashes of connection c's destination and candidate keys, and the
+ * prefetch of both tables' entries for them (stage 0, then 1 later; see
+ * nfh__bcn_table_prefetch), for callers that handle connections in
+ * groups. nfh__bcn_track_contact and nfh__bcn_track_conn then find the
+ * entries in cache. */
+void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
+                             int stage, uint64_t *dest_hash,
+                             uint64_t *cand_hash);
+
 /* The destination (server, port, proto), or NULL when not tracked. The
  * pointer is valid until the next nfh__bcn_track_contact. */
 const nfh__bcn_dest *nfh__bcn_track_dest(const nfh__bcn_track *tk,

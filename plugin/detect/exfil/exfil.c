@@ -244,7 +244,39 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
 
 static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
   exfil *x = ctx;
-  for (size_t i = 0; i < n; i++) {
+  const nfh_conn *g[GROUP];
+  uint64_t dh[GROUP][2], ph[GROUP];
+  size_t ng = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (ng == GROUP || (i == n && ng)) {
+      for (size_t j = 0; j < ng; j++) {
+        if (g[j]->flags & NFH_CONN_CLIENT_HOME)
+          nfh__exf_dest_prefetch(x->mem, &g[j]->server, 1, dh[j]);
+        nfh__exf_track_prefetch(x->track, ph[j], 1);
+      }
+      for (size_t j = 0; j < ng; j++) {
+        const nfh_conn *c = g[j];
+        int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
+        if (ch) {
+          x->out_conns++;
+          x->out_replied += !!(c->flags & NFH_CONN_REPLY);
+        }
+        if (ch && nfh__exf_dest_contact(x->mem, &c->server, dh[j],
+                                        nfh__exf_host_hash(&c->client),
+                                        c->first_ms) != 0) {
+          x->api->log(x->api->host, NFH_LOG_ERROR,
+                      "out of memory (destinations)");
+          return -1;
+        }
+        if (nfh__exf_track_conn(x->track, c, ch) != 0) {
+          x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
+          return -1;
+        }
+      }
+      ng = 0;
+    }
+    if (i == n)
+      break;
     const nfh_conn *c = &conns[i];
     int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
     int sh = !!(c->flags & NFH_CONN_SERVER_HOME);
@@ -253,21 +285,13 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     const nfh_addr *ex = ch ? &c->server : &c->client;
     if (!unicast(ex))
       continue;
-    if (ch) {
-      x->out_conns++;
-      x->out_replied += !!(c->flags & NFH_CONN_REPLY);
-    }
-    if (ch && nfh__exf_dest_contact(x->mem, &c->server,
-                                    nfh__exf_host_hash(&c->client),
-                                    c->first_ms) != 0) {
-      x->api->log(x->api->host, NFH_LOG_ERROR,
-                  "out of memory (destinations)");
-      return -1;
-    }
-    if (nfh__exf_track_conn(x->track, c, ch) != 0) {
-      x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
-      return -1;
-    }
+    g[ng] = c;
+    if (ch)
+      nfh__exf_dest_prefetch(x->mem, &c->server, 0, dh[ng]);
+    ph[ng] = ch ? nfh__exf_track_hash(&c->client, &c->server)
+                : nfh__exf_track_hash(&c->server, &c->client);
+    nfh__exf_track_prefetch(x->track, ph[ng], 0);
+    ng++;
   }
   return 0;
 }

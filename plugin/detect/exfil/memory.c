@@ -184,28 +184,35 @@ static int dests_prune(nfh__exf_memory *m, uint32_t keep) {
                               m->ndests);
 }
 
-static nfh__exf_dest *dest_get(nfh__exf_memory *m, const nfh_addr *a,
-                               uint8_t kind, uint64_t ms) {
-  nfh__exf_key k = key1(a, kind);
-  uint64_t h = nfh__exf_key_hash(&k);
-  int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k, h);
-  if (i >= 0)
-    return &m->dests[i];
-  if (m->ndests >= (uint32_t)m->p->max_dests &&
-      dests_prune(m, (uint32_t)(m->p->max_dests * 3 / 4)) != 0)
-    return NULL;
+/* The destination with key k (hash h) added, or NULL when out of
+ * memory; prunes a full table first. */
+static nfh__exf_dest *dest_add(nfh__exf_memory *m, const nfh__exf_key *k,
+                               uint64_t h, uint64_t ms) {
+  if (m->ndests >= (uint32_t)m->p->max_dests) {
+    m->dests_pressed = 1;
+    if (dests_prune(m, (uint32_t)(m->p->max_dests * 3 / 4)) != 0)
+      return NULL;
+  }
   if (reserve((void **)&m->dests, &m->capdests, m->ndests,
               sizeof(*m->dests)) != 0)
     return NULL;
   nfh__exf_dest *d = &m->dests[m->ndests];
   memset(d, 0, sizeof(*d));
-  d->k = k;
+  d->k = *k;
   d->first_ms = d->last_ms = ms;
   if (nfh__exf_map_put(&m->dmap, m->dests, sizeof(*m->dests), h,
                        m->ndests) != 0)
     return NULL;
   m->ndests++;
   return d;
+}
+
+static nfh__exf_dest *dest_get(nfh__exf_memory *m, const nfh_addr *a,
+                               uint8_t kind, uint64_t ms) {
+  nfh__exf_key k = key1(a, kind);
+  uint64_t h = nfh__exf_key_hash(&k);
+  int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k, h);
+  return i >= 0 ? &m->dests[i] : dest_add(m, &k, h, ms);
 }
 
 static void touch(nfh__exf_dest *d, uint64_t ms) {
@@ -215,44 +222,66 @@ static void touch(nfh__exf_dest *d, uint64_t ms) {
     d->last_ms = ms;
 }
 
-/* Whether a contact with a destination that is not in the full table
- * may enter it: only one seen before at the door. Over traffic to ever
- * new addresses, every contact used to evict a quarter of the table every
- * max_dests/4 contacts; a destination contacted once stays unknown, and
- * unknown is what the detector treats as rare anyway. */
-static int dest_admit(nfh__exf_memory *m, const nfh_addr *addr,
-                      uint8_t kind) {
-  /* Once full, always: each prune would otherwise make room for another
-   * quarter of the table of destinations seen once. */
-  if (m->ndests >= (uint32_t)m->p->max_dests)
-    m->dests_pressed = 1;
-  if (!m->dests_pressed)
-    return 1;
-  nfh__exf_key k = key1(addr, kind);
-  uint64_t h = nfh__exf_key_hash(&k);
-  if (nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k, h) >= 0)
-    return 1;
-  if (!m->ddoor &&
-      nfh_door_create((uint32_t)m->p->max_dests, &m->ddoor) != NFH_OK)
-    return 1;
-  return nfh_door_pass(m->ddoor, h);
+void nfh__exf_dest_prefetch(const nfh__exf_memory *m, const nfh_addr *addr,
+                            int stage, uint64_t hash[2]) {
+  if (stage == 0) {
+    nfh__exf_key k = key1(addr, NFH_EXF_DEST_ADDR);
+    hash[0] = nfh__exf_key_hash(&k);
+    nfh_addr net = network_of(addr);
+    k = key1(&net, NFH_EXF_DEST_NET);
+    hash[1] = nfh__exf_key_hash(&k);
+    nfh__exf_map_prefetch(&m->dmap, hash[0]);
+    nfh__exf_map_prefetch(&m->dmap, hash[1]);
+    return;
+  }
+  nfh__exf_map_prefetch_record(&m->dmap, m->dests, sizeof(*m->dests),
+                               hash[0]);
+  nfh__exf_map_prefetch_record(&m->dmap, m->dests, sizeof(*m->dests),
+                               hash[1]);
+}
+
+/* The destination of key k (hash h), found, or added: while the table
+ * has never been full, always; after that, only when seen before at the
+ * door. Over traffic to ever new addresses, every contact used to evict
+ * a quarter of the table every max_dests/4 contacts; a destination
+ * contacted once stays unknown, and unknown is what the detector treats
+ * as rare anyway. NULL with *stopped set when kept out, NULL alone when
+ * out of memory. */
+static nfh__exf_dest *dest_contacted(nfh__exf_memory *m,
+                                     const nfh__exf_key *k, uint64_t h,
+                                     uint64_t ms, int *stopped) {
+  int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), k, h);
+  if (i >= 0)
+    return &m->dests[i];
+  if (m->dests_pressed) {
+    if (!m->ddoor &&
+        nfh_door_create((uint32_t)m->p->max_dests, &m->ddoor) != NFH_OK)
+      return NULL;
+    if (!nfh_door_pass(m->ddoor, h)) {
+      *stopped = 1;
+      return NULL;
+    }
+  }
+  return dest_add(m, k, h, ms);
 }
 
 int nfh__exf_dest_contact(nfh__exf_memory *m, const nfh_addr *addr,
-                          uint32_t host_hash, uint64_t ms) {
+                          const uint64_t hash[2], uint32_t host_hash,
+                          uint64_t ms) {
   unsigned cap = (unsigned)m->p->popular_hosts;
-  if (!dest_admit(m, addr, NFH_EXF_DEST_ADDR))
-    return 0;
-  nfh__exf_dest *d = dest_get(m, addr, NFH_EXF_DEST_ADDR, ms);
+  nfh__exf_key k = key1(addr, NFH_EXF_DEST_ADDR);
+  int stopped = 0;
+  nfh__exf_dest *d = dest_contacted(m, &k, hash[0], ms, &stopped);
   if (!d)
-    return -1;
+    return stopped ? 0 : -1;
   touch(d, ms);
   if (hset_add(&d->hosts, host_hash, cap) != 0)
     return -1;
   nfh_addr net = network_of(addr);
-  d = dest_get(m, &net, NFH_EXF_DEST_NET, ms);
+  k = key1(&net, NFH_EXF_DEST_NET);
+  d = dest_contacted(m, &k, hash[1], ms, &stopped);
   if (!d)
-    return -1;
+    return stopped ? 0 : -1;
   touch(d, ms);
   return hset_add(&d->hosts, host_hash, cap);
 }

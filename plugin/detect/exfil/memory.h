@@ -114,9 +114,19 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
                          void **data, size_t *len);
 
 /* Notes that internal host 'host_hash' opened a connection to 'addr' at
- * 'ms' (address and network entries). 0 or -1 (out of memory). */
+ * 'ms' (address and network entries; 'hash' from
+ * nfh__exf_dest_prefetch). Once the table has been full, a destination
+ * not in it enters only when seen before at its door. 0 or -1 (out of
+ * memory). */
 int nfh__exf_dest_contact(nfh__exf_memory *m, const nfh_addr *addr,
-                          uint32_t host_hash, uint64_t ms);
+                          const uint64_t hash[2], uint32_t host_hash,
+                          uint64_t ms);
+
+/* Stage 0: computes the hashes of addr's entries into hash[] and starts
+ * fetching their index cells; stage 1 (some work later): their records.
+ * See map.h. */
+void nfh__exf_dest_prefetch(const nfh__exf_memory *m, const nfh_addr *addr,
+                            int stage, uint64_t hash[2]);
 
 /* Notes that the host uploaded to 'addr'. 0 or -1. */
 int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
