@@ -281,6 +281,23 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   size_t ne;
   nfh_reader_exporters(reader, &ne);
   r->exporters += ne;
+  if (verbosity > 0 && st == NFH_END) {
+    /* nfcapd's own counters per exporter (nfdump -E): sequence failures
+     * are export packets lost on the way, so flows missing here. */
+    size_t ns;
+    const nfh_exporter_stat *es = nfh_reader_exporter_stats(reader, &ns);
+    for (size_t i = 0; i < ns; i++) {
+      char a[NFH_ADDR_STRLEN] = "unknown exporter";
+      if (es[i].known)
+        nfh_addr_format(&es[i].exporter.addr, a, sizeof(a));
+      fprintf(stderr,
+              "nfhunt: %s: exporter %s (sysid %u): %" PRIu64
+              " flows in %" PRIu64 " export packets, %u sequence "
+              "failures\n",
+              path, a, es[i].sysid, es[i].flows, es[i].packets,
+              es[i].sequence_failures);
+    }
+  }
   read_result rc = READ_OK;
   if (st != NFH_END) {
     complain("%s: %s", path, nfh_reader_error(reader));

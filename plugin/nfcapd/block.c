@@ -12,6 +12,7 @@ void nfh__block_reset(nfh__block *block) {
   block->nflows = 0;
   block->nexporters = 0;
   block->nsamplers = 0;
+  block->nstats = 0;
   block->status = NFH_OK;
   block->errmsg[0] = '\0';
 }
@@ -25,6 +26,8 @@ void nfh__block_free(nfh__block *block) {
   nfh__free(block->samplers);
   nfh__free(block->exporter_at);
   nfh__free(block->sampler_at);
+  nfh__free(block->stats);
+  nfh__free(block->stat_at);
   memset(block, 0, sizeof(*block));
 }
 
@@ -79,18 +82,23 @@ nfh_status nfh__block_set_selector(nfh__block *block, size_t flow_index,
   return NFH_OK;
 }
 
-/* Grows a record array and its position array together. */
+/* Grows a record array and its position array together. Both grow
+ * before *cap changes, so that after a failed allocation *cap still fits
+ * both (a block is reused after an out-of-memory fault). */
 static int grow_placed(void **items, size_t **at, size_t *cap, size_t count,
                        size_t elem) {
-  size_t old_cap = *cap;
-  if (grow(items, cap, count, elem) != 0)
+  if (count < *cap)
+    return 0;
+  size_t new_cap = *cap ? *cap * 2 : 256;
+  size_t *grown_at = nfh__realloc(*at, new_cap * sizeof(size_t));
+  if (!grown_at)
     return -1;
-  if (*cap != old_cap || !*at) {
-    size_t *grown = nfh__realloc(*at, *cap * sizeof(size_t));
-    if (!grown)
-      return -1;
-    *at = grown;
-  }
+  *at = grown_at;
+  void *grown = nfh__realloc(*items, new_cap * elem);
+  if (!grown)
+    return -1;
+  *items = grown;
+  *cap = new_cap;
   return 0;
 }
 
@@ -109,6 +117,16 @@ nfh_status nfh__block_add_sampler(nfh__block *block, const nfh_sampler *s) {
     return NFH_ENOMEM;
   block->sampler_at[block->nsamplers] = block->nflows;
   block->samplers[block->nsamplers++] = *s;
+  return NFH_OK;
+}
+
+nfh_status nfh__block_add_exporter_stat(nfh__block *block,
+                                        const nfh_exporter_stat *s) {
+  if (grow_placed((void **)&block->stats, &block->stat_at, &block->stats_cap,
+                  block->nstats, sizeof(*s)) != 0)
+    return NFH_ENOMEM;
+  block->stat_at[block->nstats] = block->nflows;
+  block->stats[block->nstats++] = *s;
   return NFH_OK;
 }
 

@@ -4,9 +4,10 @@
  * what the record decoders made of it.
  *
  * The decoders (v3record.c for layout 2, layout1.c for layout 1) append
- * flows, exporters and samplers here. They resolve nothing that depends
- * on other blocks: the reader later, in file order, maps each flow's
- * exporter sysid to its exporter and its sampler to an interval.
+ * flows, exporters, samplers and exporter stats here. They resolve
+ * nothing that depends on other blocks: the reader later, in file order,
+ * maps each flow's exporter sysid to its exporter and its sampler to an
+ * interval, and each exporter stat to its exporter.
  */
 #ifndef NFH_NFCAPD_BLOCK_H
 #define NFH_NFCAPD_BLOCK_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include <nfhunt/flow.h>
+#include <nfhunt/reader.h>
 #include <nfhunt/status.h>
 
 /* No EXsamplerInfo element in this flow. */
@@ -39,18 +41,22 @@ typedef struct nfh__block {
   size_t nexporters, exporters_cap;
   nfh_sampler *samplers;
   size_t nsamplers, samplers_cap;
-  /* How many flows the block held when each exporter or sampler record
-   * came: nfcapd applied a sampler to the flows after its record, so the
-   * reader resolves them in that order. */
+  /* One per ExporterStat entry, counters only (known 0). */
+  nfh_exporter_stat *stats;
+  size_t nstats, stats_cap;
+  /* How many flows the block held when each exporter, sampler or stat
+   * record came: nfcapd applied a sampler to the flows after its record,
+   * so the reader resolves them in that order. */
   size_t *exporter_at;
   size_t *sampler_at;
+  size_t *stat_at;
 
   nfh_status status;
   char errmsg[192];
 } nfh__block;
 
-/* Empties the decoded part (flows, exporters, samplers, status) and keeps
- * the allocations for reuse. */
+/* Empties the decoded part (flows, exporters, samplers, exporter stats,
+ * status) and keeps the allocations for reuse. */
 void nfh__block_reset(nfh__block *block);
 
 /* Frees all buffers; the struct itself belongs to the caller. */
@@ -68,6 +74,8 @@ nfh_status nfh__block_set_selector(nfh__block *block, size_t flow_index,
 /* Appends a copy. Return NFH_OK or NFH_ENOMEM. */
 nfh_status nfh__block_add_exporter(nfh__block *block, const nfh_exporter *e);
 nfh_status nfh__block_add_sampler(nfh__block *block, const nfh_sampler *s);
+nfh_status nfh__block_add_exporter_stat(nfh__block *block,
+                                        const nfh_exporter_stat *s);
 
 /* Sets block->status and a printf-style detail; returns the status so a
  * decoder can write `return nfh__block_fail(b, NFH_ECORRUPT, ...)`. */

@@ -500,9 +500,12 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
+    case NFH__REC_EXPORTER_STAT:
+      st = nfh__rec_exporter_stats(block, p, size, rec);
+      break;
     default:
-      /* Exporter stats (8), the pre-1.6.13 flow record (1) that nfdump
-       * 1.7 refuses as well, and anything unknown: skipped by size. */
+      /* The pre-1.6.13 flow record (1) that nfdump 1.7 refuses as well,
+       * and anything unknown: skipped by size. */
       break;
     }
     if (st != NFH_OK)

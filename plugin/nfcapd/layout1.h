@@ -30,8 +30,8 @@ void nfh__l1_maps_clear(nfh__l1_maps *maps);
 /* Decodes block->data (block->data_len bytes, block->num_records records)
  * of a type-2 block: extension maps (type 2) are copied into 'maps',
  * replacing a map of the same id; flows (CommonRecord, type 10),
- * exporters (7) and samplers (9, and 15 as nfdump 1.7 accepts it) are
- * appended to the block. Exporter stats (8) and unknown record types are
+ * exporters (7), exporter stats (8) and samplers (9, and 15 as nfdump
+ * 1.7 accepts it) are appended to the block. Unknown record types are
  * skipped by their size. Flows keep sampling 1, no exporter address and
  * the record's exporter_sysid: the reader resolves those.
  *
@@ -41,10 +41,11 @@ void nfh__l1_maps_clear(nfh__l1_maps *maps);
  * block, fewer records than num_records, a map nfdump would refuse (size
  * not a multiple of 4, missing zero terminator, unknown extension id,
  * extension size that does not match its ids), a flow naming an
- * undefined map, a flow shorter than its map needs, and an exporter or
- * sampler record too short for its type. Flows, exporters and samplers
- * decoded before the fault stay in the block, and maps defined before it
- * stay in 'maps'. */
+ * undefined map, a flow shorter than its map needs, an exporter or
+ * sampler record too short for its type, and an exporter stat record
+ * too short for its count or naming a sysid above 65535. Flows,
+ * exporters, samplers and exporter stats decoded before the fault stay
+ * in the block, and maps defined before it stay in 'maps'. */
 nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block);
 
 #endif

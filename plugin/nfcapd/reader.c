@@ -8,10 +8,11 @@
  * The caller's thread reads raw blocks (cheap: one pread each) into a
  * ring of slots; worker threads decompress and, for layout 2, decode them
  * in any order; the caller's thread then hands them out strictly in file
- * order, applying the exporter and sampler records and resolving each
- * flow's exporter and sampling interval on the way, because those records
- * may sit in any earlier block. Layout-1 blocks are decoded in order too,
- * since their extension maps carry across blocks.
+ * order, applying the exporter, sampler and exporter stat records and
+ * resolving each flow's exporter and sampling interval on the way,
+ * because those records may sit in any earlier block. Layout-1 blocks
+ * are decoded in order too, since their extension maps carry across
+ * blocks.
  */
 #include "config.h"
 
@@ -103,6 +104,15 @@ struct nfh_reader {
   size_t nsamplers, samplers_cap;
   uint64_t *sampler_seq; /* when each sampler was last announced */
   uint64_t sampler_clock;
+
+  /* Exporter stats of the open file, one per sysid. stat_slot maps a
+   * sysid to its index in 'stats' plus 1 (0: none yet), so that summing
+   * a stat entry costs the same however many exporters a file has; its
+   * 65536 slots are allocated with the first stat, so a reader that never
+   * meets one never pays for them. */
+  nfh_exporter_stat *stats;
+  size_t nstats, stats_cap;
+  uint32_t *stat_slot;
 
   char errmsg[256];
 };
@@ -271,6 +281,8 @@ void nfh_reader_destroy(nfh_reader *r) {
   nfh__free(r->exporters);
   nfh__free(r->samplers);
   nfh__free(r->sampler_seq);
+  nfh__free(r->stats);
+  nfh__free(r->stat_slot);
   nfh__free(r);
 }
 
@@ -293,6 +305,13 @@ static nfh_status read_at(nfh_reader *r, void *buf, size_t len,
     done += (size_t)n;
   }
   return NFH_OK;
+}
+
+/* Empties the exporter stats, clearing only the slots in use. */
+static void forget_stats(nfh_reader *r) {
+  for (size_t i = 0; i < r->nstats; i++)
+    r->stat_slot[r->stats[i].sysid] = 0;
+  r->nstats = 0;
 }
 
 /* Waits until no worker holds a slot, then marks all slots free. */
@@ -323,6 +342,7 @@ void nfh_reader_close(nfh_reader *r) {
   r->handed_slot = -1;
   r->nexporters = 0;
   r->nsamplers = 0;
+  forget_stats(r);
   memset(&r->info, 0, sizeof(r->info));
 }
 
@@ -525,6 +545,7 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->blocks_handed = 0;
   r->nexporters = 0;
   r->nsamplers = 0;
+  forget_stats(r);
   nfh__l1_maps_clear(r->maps);
 
   r->path = nfh__strdup(path);
@@ -705,7 +726,18 @@ static void set_slot_state(nfh_reader *r, slot *s, slot_state state) {
 
 /* ------------------------------------------------- in-order resolution */
 
+/* Names the stat of e's sysid, if any, by e: an exporter stat names the
+ * file's exporter of its sysid wherever that record sits. */
+static void name_stat(nfh_reader *r, const nfh_exporter *e) {
+  uint32_t at = r->stat_slot ? r->stat_slot[e->sysid] : 0;
+  if (at) {
+    r->stats[at - 1].known = 1;
+    r->stats[at - 1].exporter = *e;
+  }
+}
+
 static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
+  name_stat(r, e);
   for (size_t i = 0; i < r->nexporters; i++) {
     if (r->exporters[i].sysid == e->sysid) {
       r->exporters[i] = *e;
@@ -721,6 +753,46 @@ static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
     r->exporters_cap = cap;
   }
   r->exporters[r->nexporters++] = *e;
+  return NFH_OK;
+}
+
+/* Adds an ExporterStat entry to its sysid's sums, as nfdump -E does. The
+ * decoder refused sysids above 65535, so every sysid has a slot. */
+static nfh_status remember_stat(nfh_reader *r, const nfh_exporter_stat *s) {
+  if (!r->stat_slot) {
+    r->stat_slot = nfh__calloc((size_t)UINT16_MAX + 1, sizeof(uint32_t));
+    if (!r->stat_slot)
+      return NFH_ENOMEM;
+  }
+  uint32_t at = r->stat_slot[s->sysid];
+  if (at) {
+    /* Sums wrap like nfdump's; only a crafted file gets near them. */
+    nfh_exporter_stat *sum = &r->stats[at - 1];
+    sum->sequence_failures += s->sequence_failures;
+    sum->packets += s->packets;
+    sum->flows += s->flows;
+    return NFH_OK;
+  }
+  if (r->nstats == r->stats_cap) {
+    /* At most 65536 entries: one per sysid. */
+    size_t cap = r->stats_cap ? 2 * r->stats_cap : 8;
+    nfh_exporter_stat *grown = nfh__realloc(r->stats, cap * sizeof(*grown));
+    if (!grown)
+      return NFH_ENOMEM;
+    r->stats = grown;
+    r->stats_cap = cap;
+  }
+  nfh_exporter_stat *sum = &r->stats[r->nstats];
+  *sum = *s;
+  sum->known = 0;
+  memset(&sum->exporter, 0, sizeof(sum->exporter));
+  for (size_t i = 0; i < r->nexporters; i++) {
+    if (r->exporters[i].sysid == s->sysid) {
+      sum->known = 1;
+      sum->exporter = r->exporters[i];
+    }
+  }
+  r->stat_slot[s->sysid] = (uint32_t)++r->nstats;
   return NFH_OK;
 }
 
@@ -804,10 +876,11 @@ static uint32_t flow_sampling(const nfh_reader *r, const nfh_flow *f,
   return s ? sampler_interval(s) : 1;
 }
 
-/* Applies the block's exporter and sampler records and resolves every
- * flow, in record order: a record counts from the flow after it on. */
+/* Applies the block's exporter, sampler and exporter stat records and
+ * resolves every flow, in record order: a record counts from the flow
+ * after it on. */
 static nfh_status resolve_block(nfh_reader *r, nfh__block *b) {
-  size_t next_exporter = 0, next_sampler = 0;
+  size_t next_exporter = 0, next_sampler = 0, next_stat = 0;
   const nfh_exporter *last = NULL;
   for (size_t i = 0; i <= b->nflows; i++) {
     while (next_exporter < b->nexporters &&
@@ -818,6 +891,9 @@ static nfh_status resolve_block(nfh_reader *r, nfh__block *b) {
     }
     while (next_sampler < b->nsamplers && b->sampler_at[next_sampler] <= i)
       if (remember_sampler(r, &b->samplers[next_sampler++]) != NFH_OK)
+        return NFH_ENOMEM;
+    while (next_stat < b->nstats && b->stat_at[next_stat] <= i)
+      if (remember_stat(r, &b->stats[next_stat++]) != NFH_OK)
         return NFH_ENOMEM;
     if (i == b->nflows)
       break;
@@ -918,6 +994,12 @@ const nfh_exporter *nfh_reader_exporters(const nfh_reader *r, size_t *count) {
 const nfh_sampler *nfh_reader_samplers(const nfh_reader *r, size_t *count) {
   *count = r->nsamplers;
   return r->samplers;
+}
+
+const nfh_exporter_stat *nfh_reader_exporter_stats(const nfh_reader *r,
+                                                   size_t *count) {
+  *count = r->nstats;
+  return r->nstats ? r->stats : NULL;
 }
 
 const char *nfh_reader_error(const nfh_reader *r) { return r->errmsg; }

@@ -13,6 +13,8 @@
 #include <nfhunt/flow.h>
 #include <nfhunt/status.h>
 
+#include "block.h"
+
 #define NFH__REC_EXTENSION_MAP 2
 #define NFH__REC_EXPORTER_INFO 7
 #define NFH__REC_EXPORTER_STAT 8
@@ -37,5 +39,21 @@ nfh_status nfh__rec_sampler(const uint8_t *p, size_t size, nfh_sampler *out);
  * space_interval interval-1 as nfdump does. NFH_OK or NFH_ECORRUPT. */
 nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
                                    nfh_sampler *out);
+
+/* ExporterStat (type 8): u32 count at offset 4, then count entries of
+ * {u32 sysid, u32 sequence_failure, u64 packets, u64 flows}, 24 bytes
+ * each. Appends every entry to the block (nfh__block_add_exporter_stat)
+ * in record order. A record longer than its entries need is accepted;
+ * the bytes after them are not read. 'rec' is the record's number in the
+ * block (from 1), for the message.
+ *
+ * Returns NFH_OK; NFH_ECORRUPT with the block failed ("record 7:
+ * exporter stat record of 32 bytes has room for 1 of its 2 entries") for
+ * a record shorter than 8 bytes or than 8 + 24 * count, or for an entry
+ * whose sysid is above 65535 (exporter records carry a u16 sysid, and
+ * nfdump refuses such ids too); or NFH_ENOMEM. Entries before a bad one
+ * may already be in the block, which then reports the fault anyway. */
+nfh_status nfh__rec_exporter_stats(nfh__block *block, const uint8_t *p,
+                                   size_t size, uint32_t rec);
 
 #endif

@@ -324,9 +324,12 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
+    case NFH__REC_EXPORTER_STAT:
+      st = nfh__rec_exporter_stats(block, p, size, n + 1);
+      break;
     default:
-      /* Exporter stats, name arrays, slack, V4 records of 1.8 and
-       * anything newer: skipped by size. */
+      /* Name arrays, slack, V4 records of 1.8 and anything newer:
+       * skipped by size. */
       break;
     }
     if (st != NFH_OK)

@@ -106,6 +106,7 @@ rows() { tail -n +2 "$1"; }
 
 good=""
 corrupt=""
+readable=""
 for f in "$data"/*; do
 	[ -f "$f" ] || continue
 	is_nfcapd "$f" || continue
@@ -114,6 +115,7 @@ for f in "$data"/*; do
 		2>"$tmp/$base.nfdump.err"
 	nrc=$?
 	if [ $nrc -eq 0 ]; then
+		readable="$readable $f"
 		out=$(timeout 600 "$py" "$e2e/compare.py" --nfdump "$NFDUMP" \
 			--nfhunt "$nfhunt" --timeout "$tmo" --save-dir "$tmp" \
 			--name "$base" "$f" 2>&1)
@@ -233,6 +235,28 @@ if [ -n "$good" ]; then
 		fi
 	done
 fi
+
+# Exporter statistics (ExporterStat records): nfhunt --count -v prints,
+# per exporter, what nfdump -E prints: flows, export packets, sequence
+# failures and the exporter's address, for every file nfdump reads.
+# nfdump -E also lists exporters without statistics as "no flows sent":
+# entries of all zeros are left out on both sides.
+for f in $readable; do
+	base=$(basename "$f")
+	want=$(timeout "$tmo" "$NFDUMP" -E "$f" 2>/dev/null |
+		sed -n 's/^SysID: \([0-9]*\), IP: *\([^,]*\),.*Sequence failures: \([0-9]*\), packets: \([0-9]*\), flows: \([0-9]*\).*/\1 \2 \5 \4 \3/p' |
+		sort)
+	got=$(timeout "$tmo" "$nfhunt" --count -v -r "$f" 2>&1 >/dev/null |
+		sed -n 's/.*: exporter \([^ ]*\) (sysid \([0-9]*\)): \([0-9]*\) flows in \([0-9]*\) export packets, \([0-9]*\) sequence failures$/\2 \1 \3 \4 \5/p' |
+		grep -v ' 0 0 0$' | sort)
+	if [ "$want" = "$got" ]; then
+		pass "$base: exporter statistics as nfdump -E: $(echo "$got" | tr '\n' ';')"
+	else
+		fail "$base: exporter statistics differ from nfdump -E"
+		echo "    nfdump -E: $want"
+		echo "    nfhunt -v: $got"
+	fi
+done
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

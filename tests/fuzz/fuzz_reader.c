@@ -50,8 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (size_t i = 0; i < count; i++)
         sink += flows[i].bytes + flows[i].sampling + flows[i].src.bytes[15];
     (void)sink;
-    size_t ne;
+    size_t ne, ns;
     nfh_reader_exporters(reader, &ne);
+    const nfh_exporter_stat *es = nfh_reader_exporter_stats(reader, &ns);
+    for (size_t i = 0; i < ns; i++)
+      sink += es[i].packets + es[i].flows + es[i].exporter.addr.bytes[15];
   }
   /* The message must always be a terminated string. */
   (void)strlen(nfh_reader_error(reader));

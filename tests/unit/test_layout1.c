@@ -430,8 +430,8 @@ static void test_icmp_nat_v4(void) {
   nfh__l1_maps_destroy(maps);
 }
 
-/* Exporter (7) and legacy sampler (9) records are handed on; exporter
- * stats (8) and unknown types are skipped by their size. */
+/* Exporter (7), legacy sampler (9) and exporter stat (8) records are
+ * handed on; unknown types are skipped by their size. */
 static void test_other_records(void) {
   buf b = {.len = 0};
   size_t at = rec_begin(&b, 7);
@@ -449,8 +449,20 @@ static void test_other_records(void) {
   put16(&b, 0);
   put16(&b, 1);
   rec_end(&b, at);
-  at = rec_begin(&b, 8);
+  at = rec_begin(&b, 8); /* count 0: nothing to hand on */
   put32(&b, 0);
+  rec_end(&b, at);
+  at = rec_begin(&b, 8); /* two entries, 8 bytes more than they need */
+  put32(&b, 2);
+  put32(&b, 1);
+  put32(&b, 443);
+  put64(&b, 9306);
+  put64(&b, 4593);
+  put32(&b, 2);
+  put32(&b, 0);
+  put64(&b, 0xffffffffffull);
+  put64(&b, 1);
+  putfill(&b, 0xee, 8);
   rec_end(&b, at);
   at = rec_begin(&b, 0x4242);
   putfill(&b, 0xee, 10);
@@ -462,9 +474,19 @@ static void test_other_records(void) {
   nfh__l1_maps *maps;
   CU_ASSERT_FATAL(nfh__l1_maps_create(&maps) == NFH_OK);
   nfh__block blk = {0};
-  load(&blk, &b, 5);
+  load(&blk, &b, 6);
   CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
   CU_ASSERT_EQUAL(blk.nflows, 0);
+  CU_ASSERT_EQUAL_FATAL(blk.nstats, 2);
+  CU_ASSERT_EQUAL(blk.stats[0].sysid, 1);
+  CU_ASSERT_EQUAL(blk.stats[0].sequence_failures, 443);
+  CU_ASSERT_EQUAL(blk.stats[0].packets, 9306);
+  CU_ASSERT_EQUAL(blk.stats[0].flows, 4593);
+  CU_ASSERT_EQUAL(blk.stats[0].known, 0); /* the reader resolves it */
+  CU_ASSERT_EQUAL(blk.stats[1].sysid, 2);
+  CU_ASSERT_EQUAL(blk.stats[1].packets, 0xffffffffffull);
+  CU_ASSERT_EQUAL(blk.stats[1].flows, 1);
+  CU_ASSERT_EQUAL(blk.stat_at[0], 0);
   CU_ASSERT_EQUAL_FATAL(blk.nexporters, 1);
   CU_ASSERT(addr_is(&blk.exporters[0].addr, "147.32.82.62"));
   CU_ASSERT_EQUAL(blk.exporters[0].version, 9);
@@ -521,6 +543,48 @@ static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
   }
   nfh__block_free(&blk);
   nfh__l1_maps_destroy(maps);
+}
+
+/* An ExporterStat record whose count needs more bytes than the record
+ * has, or shorter than its count field, is corrupt; nothing past the
+ * record is read. */
+static void test_bad_exporter_stats(void) {
+  buf b = {.len = 0};
+  put_small_flow(&b, 1, 1);
+  size_t at = rec_begin(&b, 8);
+  put32(&b, 2); /* two entries announced, one present */
+  put32(&b, 1);
+  put32(&b, 0);
+  put64(&b, 10);
+  put64(&b, 10);
+  rec_end(&b, at);
+  put_small_flow(&b, 1, 2); /* 24 bytes the second entry would overlap */
+  expect_corrupt(&b, 3,
+                 "record 2: exporter stat record of 32 bytes has room for 1 "
+                 "of its 2 entries",
+                 1);
+
+  b.len = 0;
+  at = rec_begin(&b, 8);
+  put32(&b, 0x0aaaaaab); /* 8 + count * 24 wraps to 16 in 32 bits */
+  putfill(&b, 0, 24);
+  rec_end(&b, at);
+  expect_corrupt(&b, 1, "32 bytes has room for 1 of its 178956971 entries",
+                 0);
+
+  b.len = 0;
+  at = rec_begin(&b, 8);
+  put16(&b, 0); /* 6 bytes: no room for the count */
+  rec_end(&b, at);
+  expect_corrupt(&b, 1, "record 1: exporter stat record of 6 bytes", 0);
+
+  b.len = 0;
+  at = rec_begin(&b, 8);
+  put32(&b, 1);
+  put32(&b, 65536);
+  putfill(&b, 0, 20);
+  rec_end(&b, at);
+  expect_corrupt(&b, 1, "entry 1 names sysid 65536 (above 65535)", 0);
 }
 
 static void test_record_bounds(void) {
@@ -780,10 +844,11 @@ static void test_slips_file(void) {
   CU_ASSERT_FATAL(nfh__l1_maps_create(&maps) == NFH_OK);
   nfh__block blk = {0};
   size_t off = 276;
-  size_t nflows = 0, nexporters = 0, nudp = 0;
+  size_t nflows = 0, nexporters = 0, nudp = 0, nstats = 0;
   uint64_t packets = 0, bytes = 0, max_bytes = 0;
   nfh_flow first = {0}, udp = {0}, last = {0};
   nfh_exporter exporter = {0};
+  nfh_exporter_stat stat = {0};
   for (uint32_t i = 0; i < nblocks; i++) {
     CU_ASSERT_FATAL(len - off >= 12);
     uint32_t nrec = nfh__ld32(file + off);
@@ -826,6 +891,9 @@ static void test_slips_file(void) {
       if (blk.nexporters)
         exporter = blk.exporters[0];
       nexporters += blk.nexporters;
+      if (blk.nstats)
+        stat = blk.stats[0];
+      nstats += blk.nstats;
     }
     off += 12 + (size_t)size;
   }
@@ -840,6 +908,13 @@ static void test_slips_file(void) {
   CU_ASSERT(addr_is(&exporter.addr, "147.32.82.62"));
   CU_ASSERT_EQUAL(exporter.version, 9);
   CU_ASSERT_EQUAL(exporter.sysid, 1);
+  /* nfdump -E: "SysID: 1, ..., Sequence failures: 443, packets: 9306,
+   * flows: 4593". */
+  CU_ASSERT_EQUAL(nstats, 1);
+  CU_ASSERT_EQUAL(stat.sysid, 1);
+  CU_ASSERT_EQUAL(stat.sequence_failures, 443);
+  CU_ASSERT_EQUAL(stat.packets, 9306);
+  CU_ASSERT_EQUAL(stat.flows, 4593);
 
   /* Flow 0: 2018-01-12T15:37:30.942, 147.32.80.119:52324 ->
    * 147.32.82.62:902, TCP ......S., 1 packet, 60 bytes, AS 2852. */
@@ -899,6 +974,7 @@ int main(void) {
       !CU_add_test(s, "ICMP and NAT over IPv4", test_icmp_nat_v4) ||
       !CU_add_test(s, "exporter, sampler, skipped records",
                    test_other_records) ||
+      !CU_add_test(s, "malformed exporter stats", test_bad_exporter_stats) ||
       !CU_add_test(s, "record bounds", test_record_bounds) ||
       !CU_add_test(s, "map overruns record", test_map_overruns_record) ||
       !CU_add_test(s, "undefined map", test_undefined_map) ||

@@ -17,6 +17,8 @@
 
 static char tmpdir[] = "/tmp/nfh_test_reader_XXXXXX";
 static const char *sample = NFH_SHARED_DATA "/chrispassas-nfcapd.sample";
+static const char *slips = NFH_SHARED_DATA "/slips-test1-malicious.nfcapd";
+static const char *empty_l1 = NFH_SHARED_DATA "/chrispassas-nfcapd-empty";
 
 /* ---------------------------------------------------- file construction */
 
@@ -67,6 +69,44 @@ static void v3_record(buf *b, uint64_t first, uint32_t src, uint16_t dport,
   put16(b, 12);
   put32(b, src);
   put32(b, 0x0a000001);
+}
+
+/* An exporter record (type 7) in nfdump <= 1.7.7's form: IPv4 as a
+ * host-order u32 at ip + 8, family AF_INET. */
+static void exporter_record(buf *b, uint16_t sysid, uint32_t ip,
+                            uint32_t version, uint32_t id) {
+  put16(b, 7);
+  put16(b, 32);
+  put32(b, version);
+  put64(b, 0);
+  put32(b, ip);
+  put32(b, 0);
+  put16(b, 2);
+  put16(b, sysid);
+  put32(b, id);
+}
+
+/* An ExporterStat record (type 8) of 'size' bytes (0: the size its
+ * entries need) announcing 'count' entries, of which the first 'n' are
+ * written from 'e' ({sysid, sequence failures, packets, flows} each);
+ * the rest of the record is zero. */
+static void stat_record(buf *b, size_t size, uint32_t count,
+                        const uint64_t (*e)[4], size_t n) {
+  size_t start = b->len;
+  if (!size)
+    size = 8 + 24 * n;
+  put16(b, 8);
+  put16(b, (uint16_t)size);
+  if (size >= 8)
+    put32(b, count);
+  for (size_t i = 0; i < n && b->len - start + 24 <= size; i++) {
+    put32(b, (uint32_t)e[i][0]);
+    put32(b, (uint32_t)e[i][1]);
+    put64(b, e[i][2]);
+    put64(b, e[i][3]);
+  }
+  while (b->len - start < size)
+    put8(b, 0);
 }
 
 /* Writes a layout-2 file: header, the given data block payloads (codec
@@ -130,6 +170,19 @@ static void write_bytes(const char *name, const void *p, size_t n,
 
 static int have_sample(void) { return access(sample, R_OK) == 0; }
 
+/* Opens path and reads it to the end; returns the first failure. */
+static nfh_status read_all(nfh_reader *r, const char *path, size_t *flows) {
+  *flows = 0;
+  nfh_status st = nfh_reader_open(r, path);
+  if (st != NFH_OK)
+    return st;
+  const nfh_flow *f;
+  size_t n;
+  while ((st = nfh_reader_next(r, &f, &n)) == NFH_OK)
+    *flows += n;
+  return st == NFH_END ? NFH_OK : st;
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_sample_file(void) {
@@ -187,6 +240,71 @@ static void test_sample_file(void) {
   if (ne)
     CU_ASSERT_EQUAL(e[0].version, 10);
   nfh_reader_destroy(r);
+}
+
+/* Checks the one exporter stat a real file holds against what
+ * `nfdump -E FILE` (nfdump 1.7.1) prints for it. */
+static void expect_one_stat(nfh_reader *r, const char *ip, uint32_t version,
+                            uint32_t id, uint32_t seq, uint64_t packets,
+                            uint64_t flows) {
+  size_t ns;
+  const nfh_exporter_stat *es = nfh_reader_exporter_stats(r, &ns);
+  CU_ASSERT_EQUAL(ns, 1);
+  if (ns != 1)
+    return;
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_EQUAL(es[0].sysid, 1);
+  CU_ASSERT_EQUAL(es[0].known, 1);
+  CU_ASSERT_EQUAL(es[0].exporter.sysid, 1);
+  CU_ASSERT_STRING_EQUAL(
+      nfh_addr_format(&es[0].exporter.addr, a, sizeof(a)), ip);
+  CU_ASSERT_EQUAL(es[0].exporter.version, version);
+  CU_ASSERT_EQUAL(es[0].exporter.id, id);
+  CU_ASSERT_EQUAL(es[0].sequence_failures, seq);
+  CU_ASSERT_EQUAL(es[0].packets, packets);
+  CU_ASSERT_EQUAL(es[0].flows, flows);
+}
+
+/* The ExporterStat records of the real files, read through the reader
+ * in both layouts and with and without decode threads. */
+static void test_real_exporter_stats(void) {
+  if (!have_sample())
+    return;
+  static const unsigned threads[] = {0, 1, 4};
+  for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+    nfh_reader *r;
+    nfh_reader_options opt = {threads[t]};
+    CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+    size_t n, ns = 99;
+    CU_ASSERT_PTR_NULL(nfh_reader_exporter_stats(r, &ns));
+    CU_ASSERT_EQUAL(ns, 0);
+
+    /* Layout 2, nfdump 1.7.1: "SysID: 1, IP: 170.80.156.33, version: 10,
+     * ID: 0, Sequence failures: 53, packets: 344, flows: 3018". The flow
+     * count is the file's: packets are export datagrams. */
+    CU_ASSERT_EQUAL(read_all(r, sample, &n), NFH_OK);
+    CU_ASSERT_EQUAL(n, 3018);
+    expect_one_stat(r, "170.80.156.33", 10, 0, 53, 344, 3018);
+
+    /* Layout 1: "SysID: 1, IP: 147.32.82.62, version: 9, ID: 58,
+     * Sequence failures: 443, packets: 9306, flows: 4593". */
+    CU_ASSERT_EQUAL(read_all(r, slips, &n), NFH_OK);
+    CU_ASSERT_EQUAL(n, 4593);
+    expect_one_stat(r, "147.32.82.62", 9, 58, 443, 9306, 4593);
+
+    /* Layout 1, no flows: an all-zero stat for its v5 exporter (nfdump
+     * -E prints "SysID: 1, IP: 127.0.0.1, version: 5, ID: 0 - no flows
+     * sent", its form for zero packets). */
+    CU_ASSERT_EQUAL(read_all(r, empty_l1, &n), NFH_OK);
+    CU_ASSERT_EQUAL(n, 0);
+    expect_one_stat(r, "127.0.0.1", 5, 0, 0, 0, 0);
+
+    /* Closing forgets them. */
+    nfh_reader_close(r);
+    CU_ASSERT_PTR_NULL(nfh_reader_exporter_stats(r, &ns));
+    CU_ASSERT_EQUAL(ns, 0);
+    nfh_reader_destroy(r);
+  }
 }
 
 /* A checksum over every field the model holds, to compare two reads. */
@@ -260,17 +378,143 @@ static void test_built_file(void) {
   nfh_reader_destroy(r);
 }
 
-/* Opens path and reads it to the end; returns the first failure. */
-static nfh_status read_all(nfh_reader *r, const char *path, size_t *flows) {
-  *flows = 0;
-  nfh_status st = nfh_reader_open(r, path);
-  if (st != NFH_OK)
-    return st;
-  const nfh_flow *f;
-  size_t n;
-  while ((st = nfh_reader_next(r, &f, &n)) == NFH_OK)
-    *flows += n;
-  return st == NFH_END ? NFH_OK : st;
+/* Hand-built ExporterStat records: entries summed per sysid across
+ * records and blocks, a record longer than its entries, an exporter
+ * record that comes after the stat naming it. */
+static void test_built_exporter_stats(void) {
+  static const uint64_t first[][4] = {{1, 2, 100, 50}, {3, 0, 5, 5}};
+  static const uint64_t second[][4] = {{1, 1, 10, 5}};
+  buf blocks[3];
+  memset(blocks, 0, sizeof(blocks));
+  exporter_record(&blocks[0], 1, 0x0a000001, 9, 7);
+  v3_record(&blocks[0], 1700000000000ull, 0xc0a80001, 80, 6);
+  v3_record(&blocks[1], 1700000001000ull, 0xc0a80002, 443, 6);
+  stat_record(&blocks[1], 8 + 2 * 24 + 16, 2, first, 2);
+  stat_record(&blocks[2], 0, 1, second, 1);
+  exporter_record(&blocks[2], 3, 0x0a000003, 10, 99);
+  uint32_t nrecs[3] = {2, 2, 2};
+  /* A copy: write_l2's buffer is reused by the files written below. */
+  char path[256];
+  snprintf(path, sizeof(path), "%s",
+           write_l2("stats", blocks, 3, nrecs, 0, 0, 2));
+
+  static const unsigned threads[] = {0, 2};
+  for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+    nfh_reader *r;
+    nfh_reader_options opt = {threads[t]};
+    CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+    size_t n, ns;
+    CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_OK);
+    CU_ASSERT_EQUAL(n, 2);
+    const nfh_exporter_stat *es = nfh_reader_exporter_stats(r, &ns);
+    CU_ASSERT_EQUAL(ns, 2);
+    if (ns == 2) {
+      CU_ASSERT_EQUAL(es[0].sysid, 1);
+      CU_ASSERT_EQUAL(es[0].known, 1);
+      CU_ASSERT_EQUAL(nfh_addr_v4(&es[0].exporter.addr), 0x0a000001);
+      CU_ASSERT_EQUAL(es[0].exporter.version, 9);
+      CU_ASSERT_EQUAL(es[0].exporter.id, 7);
+      CU_ASSERT_EQUAL(es[0].sequence_failures, 3);
+      CU_ASSERT_EQUAL(es[0].packets, 110);
+      CU_ASSERT_EQUAL(es[0].flows, 55);
+      CU_ASSERT_EQUAL(es[1].sysid, 3);
+      CU_ASSERT_EQUAL(es[1].known, 1);
+      CU_ASSERT_EQUAL(nfh_addr_v4(&es[1].exporter.addr), 0x0a000003);
+      CU_ASSERT_EQUAL(es[1].exporter.id, 99);
+      CU_ASSERT_EQUAL(es[1].sequence_failures, 0);
+      CU_ASSERT_EQUAL(es[1].packets, 5);
+      CU_ASSERT_EQUAL(es[1].flows, 5);
+    }
+
+    /* A stat whose sysid no exporter record names: kept, not known. */
+    static const uint64_t orphan[][4] = {{42, 0, 1, 1}};
+    buf one;
+    memset(&one, 0, sizeof(one));
+    stat_record(&one, 0, 1, orphan, 1);
+    uint32_t nrec = 1;
+    CU_ASSERT_EQUAL(read_all(r, write_l2("orphan", &one, 1, &nrec, 0, 0, 2),
+                             &n),
+                    NFH_OK);
+    es = nfh_reader_exporter_stats(r, &ns);
+    CU_ASSERT_EQUAL(ns, 1);
+    if (ns == 1) {
+      CU_ASSERT_EQUAL(es[0].sysid, 42);
+      CU_ASSERT_EQUAL(es[0].known, 0);
+      CU_ASSERT_EQUAL(es[0].exporter.version, 0);
+      CU_ASSERT_EQUAL(es[0].packets, 1);
+    }
+
+    /* A count of 0 is a record with nothing in it. */
+    memset(&one, 0, sizeof(one));
+    stat_record(&one, 0, 0, NULL, 0);
+    CU_ASSERT_EQUAL(read_all(r, write_l2("zero", &one, 1, &nrec, 0, 0, 2),
+                             &n),
+                    NFH_OK);
+    CU_ASSERT_PTR_NULL(nfh_reader_exporter_stats(r, &ns));
+    CU_ASSERT_EQUAL(ns, 0);
+    nfh_reader_destroy(r);
+  }
+}
+
+/* Malformed ExporterStat records end the file with the one-line fault
+ * (block and record named), never a crash or a read past the record. */
+static void test_bad_exporter_stats(void) {
+  static const uint64_t entry[][4] = {{1, 0, 10, 10}};
+  static const uint64_t big_sysid[][4] = {{70000, 0, 10, 10}};
+  static const struct {
+    const char *name;
+    size_t size; /* 0: what the written entries need */
+    uint32_t count;
+    const uint64_t (*entries)[4];
+    size_t n;
+    const char *msg;
+  } cases[] = {
+      {"count3", 0, 3, entry, 1,
+       "block 0 at offset 40: record 2: exporter stat record of 32 bytes "
+       "has room for 1 of its 3 entries"},
+      {"countmax", 0, 0xffffffffu, entry, 1,
+       "room for 1 of its 4294967295 entries"},
+      {"count1size8", 8, 1, NULL, 0,
+       "exporter stat record of 8 bytes has room for 0 of its 1 entries"},
+      {"size6", 6, 0, NULL, 0, "record 2: exporter stat record of 6 bytes"},
+      {"size4", 4, 0, NULL, 0, "record 2: exporter stat record of 4 bytes"},
+      {"sysid", 0, 1, big_sysid, 1, "sysid 70000 (above 65535)"},
+  };
+  nfh_reader *r;
+  nfh_reader_options opt = {2};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    buf blk;
+    memset(&blk, 0, sizeof(blk));
+    v3_record(&blk, 1700000000000ull, 1, 2, 6);
+    stat_record(&blk, cases[i].size, cases[i].count, cases[i].entries,
+                cases[i].n);
+    uint32_t nrec = 2;
+    size_t n;
+    CU_ASSERT_EQUAL(read_all(r, write_l2(cases[i].name, &blk, 1, &nrec, 0, 0,
+                                         2),
+                             &n),
+                    NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 0);
+    if (!strstr(nfh_reader_error(r), cases[i].msg)) {
+      fprintf(stderr, "\n  %s: message \"%s\" lacks \"%s\"\n",
+              cases[i].name, nfh_reader_error(r), cases[i].msg);
+      CU_FAIL("error message");
+    }
+    CU_ASSERT_PTR_NULL(strchr(nfh_reader_error(r), '\n'));
+    /* The reader stays usable. */
+    buf good;
+    memset(&good, 0, sizeof(good));
+    stat_record(&good, 0, 1, entry, 1);
+    nrec = 1;
+    CU_ASSERT_EQUAL(read_all(r, write_l2("good", &good, 1, &nrec, 0, 0, 2),
+                             &n),
+                    NFH_OK);
+    size_t ns;
+    nfh_reader_exporter_stats(r, &ns);
+    CU_ASSERT_EQUAL(ns, 1);
+  }
+  nfh_reader_destroy(r);
 }
 
 static void test_bad_headers(void) {
@@ -421,25 +665,33 @@ static void test_huge_block(void) {
 static void test_alloc_failures(void) {
   if (!have_sample())
     return;
-  /* Every allocation in turn fails: each run ends in NFH_ENOMEM or
-   * success, never a crash (and, under ASan/valgrind, never a leak). */
-  for (long k = 0; k < 40; k++) {
+  /* Every allocation in turn fails, up to the first run that needs no
+   * more: each run ends in NFH_ENOMEM or success, never a crash (and,
+   * under ASan/valgrind, never a leak). The exporter stat, at the end of
+   * the file, takes the last allocations. */
+  int succeeded = 0;
+  for (long k = 0; k < 200 && !succeeded; k++) {
     nfh_reader *r = NULL;
     nfh_reader_options opt = {0};
     nfh__alloc_fail_after(k);
     nfh_status st = nfh_reader_create(&opt, &r);
     if (st == NFH_OK) {
-      size_t n;
+      size_t n, ns;
       st = read_all(r, sample, &n);
       CU_ASSERT(st == NFH_OK || st == NFH_ENOMEM);
-      if (st == NFH_OK)
+      if (st == NFH_OK) {
         CU_ASSERT_EQUAL(n, 3018);
+        nfh_reader_exporter_stats(r, &ns);
+        CU_ASSERT_EQUAL(ns, 1);
+        succeeded = 1;
+      }
     } else {
       CU_ASSERT_EQUAL(st, NFH_ENOMEM);
     }
     nfh__alloc_fail_after(-1);
     nfh_reader_destroy(r);
   }
+  CU_ASSERT(succeeded);
 }
 
 static int setup(void) { return mkdtemp(tmpdir) ? 0 : -1; }
@@ -456,6 +708,9 @@ int main(void) {
   CU_pSuite s = CU_add_suite("reader", setup, teardown);
   CU_add_test(s, "real nfcapd 1.7.1 file", test_sample_file);
   CU_add_test(s, "threads give identical flows", test_threads_agree);
+  CU_add_test(s, "exporter stats of real files", test_real_exporter_stats);
+  CU_add_test(s, "hand-built exporter stats", test_built_exporter_stats);
+  CU_add_test(s, "malformed exporter stats", test_bad_exporter_stats);
   CU_add_test(s, "hand-built file", test_built_file);
   CU_add_test(s, "bad headers", test_bad_headers);
   CU_add_test(s, "bad blocks", test_bad_blocks);

@@ -54,6 +54,19 @@ typedef struct nfh_file_info {
   uint64_t stat_sequence_failures;
 } nfh_file_info;
 
+/* One exporter's counters from the file's ExporterStat record (type 8),
+ * which nfcapd writes once per file just before it rotates the file. */
+typedef struct nfh_exporter_stat {
+  uint32_t sysid;             /* the exporter's per-file number */
+  uint32_t sequence_failures; /* sequence number gaps nfcapd counted */
+  uint64_t packets; /* export packets (NetFlow/IPFIX datagrams) received,
+                     * not the packets of the flows */
+  uint64_t flows;   /* flow records received */
+  int known;        /* 1: the file has an exporter record with this sysid,
+                     * copied to 'exporter'; 0: 'exporter' is all zero */
+  nfh_exporter exporter;
+} nfh_exporter_stat;
+
 /* Creates a reader. 'options' may be NULL (threads: auto). On success
  * *out owns a reader to free with nfh_reader_destroy. Returns NFH_OK,
  * NFH_ENOMEM or NFH_EINVAL; *out is NULL on failure. */
@@ -90,6 +103,25 @@ const nfh_exporter *nfh_reader_exporters(const nfh_reader *reader,
                                          size_t *count);
 const nfh_sampler *nfh_reader_samplers(const nfh_reader *reader,
                                        size_t *count);
+
+/* Exporter statistics of the open file: one entry per exporter sysid,
+ * in order of first appearance, each the sum of the file's ExporterStat
+ * entries for that sysid (as nfdump -E sums them; nfcapd writes one
+ * record per file, so normally these are that record's values). Entries
+ * name their exporter by the file's exporter record of the same sysid,
+ * wherever in the file it is. The record sits at the end of the file, so
+ * the list is complete once nfh_reader_next has returned NFH_END; a file
+ * without one (such as one nfcapd still writes) gives none.
+ *
+ * Sets *count and returns the entries, or NULL with *count 0 when there
+ * are none. Borrowed: the array belongs to the reader and stays valid
+ * until the next nfh_reader_next, nfh_reader_open, nfh_reader_close or
+ * nfh_reader_destroy (after NFH_END, nfh_reader_next no longer changes
+ * it). A malformed record (count beyond the record's size, or a sysid
+ * above 65535) makes nfh_reader_next fail with NFH_ECORRUPT like any
+ * other damaged record. */
+const nfh_exporter_stat *nfh_reader_exporter_stats(const nfh_reader *reader,
+                                                   size_t *count);
 
 /* One line, without the file name, saying what went wrong in the last
  * failed call ("block 3 at offset 1048628: size 9999999 beyond end of
