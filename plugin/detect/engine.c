@@ -727,6 +727,7 @@ static int module_live(const module *m) {
  * megabytes, and allocating and faulting in fresh pages for each one
  * cost more than the detectors' work. */
 #define JOB_POOL 64
+#define FLOW_JOB_MAX 1024
 
 static job *job_new(nfh_engine *e, job_kind kind, size_t n,
                     size_t item_size) {
@@ -972,11 +973,17 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
   }
   if (!e->next_slot_end && n)
     e->next_slot_end = (e->stats.first_ms / SLOT_MS + 1) * SLOT_MS;
-  if (n && any_wants(e, JOB_FLOWS)) {
-    job *j = job_new(e, JOB_FLOWS, n, sizeof(nfh_flow));
+  /* In jobs of at most FLOW_JOB_MAX flows: a reader's block is often
+   * tens of thousands of flows, megabytes; smaller jobs keep what is in
+   * flight between this thread and the detectors' within the caches (the
+   * copy is read back hot) and keep the pool's memory small. */
+  for (size_t off = 0; off < n && any_wants(e, JOB_FLOWS);
+       off += FLOW_JOB_MAX) {
+    size_t k = n - off < FLOW_JOB_MAX ? n - off : FLOW_JOB_MAX;
+    job *j = job_new(e, JOB_FLOWS, k, sizeof(nfh_flow));
     if (!j)
       return NFH_ENOMEM;
-    memcpy(j->items, flows, n * sizeof(nfh_flow));
+    memcpy(j->items, flows + off, k * sizeof(nfh_flow));
     dispatch(e, j);
   }
   nfh_status st = nfh__stitcher_add(e->stitcher, flows, n);
