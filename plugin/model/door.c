@@ -41,12 +41,22 @@ void nfh_door_destroy(nfh_door *door) {
   nfh__free(door);
 }
 
+static uint32_t cell_index(const nfh_door *door, uint64_t hash) {
+  /* Mixes high bits in: callers' hashes may have used their low bits
+   * for their own buckets. */
+  return (uint32_t)((hash ^ hash >> 29) & door->mask);
+}
+
+void nfh_door_prefetch(const nfh_door *door, uint64_t hash) {
+  if (door)
+    __builtin_prefetch(&door->cell[cell_index(door, hash)]);
+}
+
 int nfh_door_pass(nfh_door *door, uint64_t hash) {
-  /* The cell index mixes high bits in: callers' hashes may have used
-   * their low bits for their own buckets. Stored with the lowest bit set
-   * so that 0 can mean empty; two hashes that differ in that bit only
-   * would pass for one key, if they also met in one cell. */
-  uint64_t *c = &door->cell[(hash ^ hash >> 29) & door->mask];
+  /* Stored with the lowest bit set so that 0 can mean empty; two hashes
+   * that differ in that bit only would pass for one key, if they also met
+   * in one cell. */
+  uint64_t *c = &door->cell[cell_index(door, hash)];
   uint64_t v = hash | 1;
   if (*c == v) {
     *c = 0;

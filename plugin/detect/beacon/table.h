@@ -109,6 +109,8 @@ static inline void nfh__bcn_table_prefetch(const nfh__bcn_table *t,
   if (id != NFH__BCN_NIL && id < t->cap) {
     __builtin_prefetch(&t->slot[id]);
     __builtin_prefetch(nfh__bcn_table_at(t, id));
+  } else if (t->door) {
+    nfh_door_prefetch(t->door, hash); /* a newcomer, if the table is full */
   }
 }
 

@@ -238,6 +238,7 @@ void nfh__exf_dest_prefetch(const nfh__exf_memory *m, const nfh_addr *addr,
                                hash[0]);
   nfh__exf_map_prefetch_record(&m->dmap, m->dests, sizeof(*m->dests),
                                hash[1]);
+  nfh_door_prefetch(m->ddoor, hash[0]);
 }
 
 /* The destination of key k (hash h), found, or added: while the table

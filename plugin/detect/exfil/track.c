@@ -131,9 +131,11 @@ void nfh__exf_track_prefetch(const nfh__exf_track *t, uint64_t hash,
                              int stage) {
   if (stage == 0)
     nfh__exf_map_prefetch(&t->map, hash);
-  else
+  else {
     nfh__exf_map_prefetch_record(&t->map, t->pairs, sizeof(*t->pairs),
                                  hash);
+    nfh_door_prefetch(t->door, hash);
+  }
 }
 
 /* 'hash' is the key's hash, or 0 to compute it here when needed. */

@@ -46,6 +46,11 @@ void nfh_door_destroy(nfh_door *door);
  * door remembers it. Any well-mixed 64-bit hash will do. */
 int nfh_door_pass(nfh_door *door, uint64_t hash);
 
+/* Starts fetching the cell that nfh_door_pass(door, hash) will read:
+ * callers that handle keys in groups overlap the cache misses. NULL is a
+ * no-op. */
+void nfh_door_prefetch(const nfh_door *door, uint64_t hash);
+
 /* Keys stopped so far (calls that returned 0). */
 uint64_t nfh_door_stopped(const nfh_door *door);
 
