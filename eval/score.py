@@ -7,6 +7,9 @@ Each scenario directory holds what eval/run-eval.sh left there:
   hunt.status     one line: "ok" or why there is no report
   detectors.txt   detectors nfhunt loaded, one per line (absent: unknown)
   scenario.txt    one line describing the scenario
+  hours.tsv       hour-by-hour (cron) scenarios only: one line per hourly
+                  run, "N HOUR FILES EXIT SECONDS FINDINGS"; report.json is
+                  then the hourly reports merged (--merge)
 
 Matching rule (also in eval/README.md):
   A finding matches an injected activity when
@@ -38,9 +41,20 @@ Matching rule (also in eval/README.md):
   detector list lacks it; its row shows "missing" when it is missing in
   every scenario, and counts only the scenarios where it ran otherwise.
 
-Usage: score.py [--json OUT.json] SCENARIO_DIR...
+  An activity found only by findings below medium is listed as such
+  ("found below medium") beside the misses.
+
+Merge rule (--merge, for the hour-by-hour scenarios): the hourly reports
+of one state are merged into one report of the same shape. A finding id
+that several hourly reports carry (the state keeps it, the later ones say
+"ongoing") is one finding: it keeps the fields of its highest severity
+(then highest score) and the union of its time spans (earliest
+first_seen, latest last_seen), plus "hours", the reports that carried it.
+
+Usage: score.py [--json OUT.json] [--title TEXT] SCENARIO_DIR...
+       score.py --merge OUT.json HOURLY_REPORT.json...
 Prints the table; exit status 0 (also when everything is missing), 2 on
-unreadable labels.
+unreadable labels (or, with --merge, an unreadable report).
 """
 
 import argparse
@@ -132,6 +146,7 @@ class Activity:
         self.any = HostSet((a.get("src") or []) + (a.get("dst") or []))
         self.ports = set(a.get("dst_ports") or [])
         self.found_by = []
+        self.best_sev = None
 
     def overlaps_hosts(self, hosts, evidence=(), port=None):
         if hosts:
@@ -199,7 +214,8 @@ def score_scenario(path):
                for d in DETECTORS}
     res["present"] = present
 
-    per = {d: {"injected": 0, "found": 0, "missed": [], "findings": 0,
+    per = {d: {"injected": 0, "found": 0, "missed": [], "low_found": [],
+               "findings": 0,
                "fa": {s: 0 for s in SEVERITIES}, "traps": {},
                "kinds": {}} for d in DETECTORS}
     for a in injected:
@@ -223,6 +239,9 @@ def score_scenario(path):
                    and a.overlaps_time(first, last)]
             for a in hit:
                 a.found_by.append(f.get("id"))
+                sev = f.get("severity", "info")
+                if a.best_sev is None or sev_rank(sev) > sev_rank(a.best_sev):
+                    a.best_sev = sev
             if hit:
                 continue
             sev = f.get("severity", "info")
@@ -249,10 +268,113 @@ def score_scenario(path):
         if a.found_by:
             p["found"] += 1
             k[1] += 1
+            if sev_rank(a.best_sev) < sev_rank("medium"):
+                p["low_found"].append("%s (%s)" % (a.name, a.best_sev))
         else:
             p["missed"].append(a.name)
     res["detectors"] = per
+    res["hourly"] = hourly_stats(path, report)
     return res
+
+
+def sev_rank(sev):
+    """Higher for more severe; unknown severities rank as info."""
+    return len(SEVERITIES) - (SEVERITIES.index(sev) if sev in SEVERITIES
+                              else len(SEVERITIES) - 1)
+
+
+def merge_reports(paths):
+    """Hourly reports -> one report of the same shape (merge rule in the
+    module's docstring). Raises OSError/ValueError on an unreadable one."""
+    merged = {}
+    order = []
+    last = {}
+    window = [None, None]
+    inputs = {"files": 0, "files_failed": 0, "flows": 0, "connections": 0}
+    for p in paths:
+        with open(p) as f:
+            r = json.load(f)
+        if not isinstance(r.get("findings"), list):
+            raise ValueError("%s: no findings list" % p)
+        last = r
+        w = r.get("window") or {}
+        for i, k in ((0, "start"), (1, "end")):
+            t = parse_time(w.get(k))
+            if t is not None and (window[i] is None or
+                                  (t < window[i] if i == 0 else t > window[i])):
+                window[i] = t
+        for k in inputs:
+            inputs[k] += (r.get("inputs") or {}).get(k, 0) or 0
+        label = os.path.splitext(os.path.basename(p))[0]
+        for f in r["findings"]:
+            fid = f.get("id") or "%s|%s|%s|%s" % (
+                f.get("type"), f.get("key"), f.get("src"), f.get("dst"))
+            cur = merged.get(fid)
+            if cur is None:
+                cur = dict(f)
+                cur["hours"] = []
+                merged[fid] = cur
+                order.append(fid)
+            elif (sev_rank(f.get("severity")), f.get("score") or 0) > \
+                    (sev_rank(cur.get("severity")), cur.get("score") or 0):
+                keep = {k: cur[k] for k in ("first_seen", "last_seen",
+                                            "hours", "status") if k in cur}
+                cur.clear()
+                cur.update(f)
+                cur.update(keep)
+            # Union of the time spans.
+            for k, better in (("first_seen", min), ("last_seen", max)):
+                a, b = parse_time(cur.get(k)), parse_time(f.get(k))
+                if b is not None and (a is None or better(a, b) == b):
+                    cur[k] = f[k]
+            cur["hours"].append(label)
+    findings = sorted((merged[i] for i in order),
+                      key=lambda f: -(f.get("score") or 0))
+    by_type, by_sev = {}, {s: 0 for s in SEVERITIES}
+    for f in findings:
+        by_type[f.get("type")] = by_type.get(f.get("type"), 0) + 1
+        sev = f.get("severity")
+        by_sev[sev if sev in by_sev else "info"] += 1
+
+    def iso(ms):
+        if ms is None:
+            return None
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) \
+            + ".%03dZ" % (ms % 1000)
+    return {"tool": last.get("tool"), "version": last.get("version"),
+            "generated": last.get("generated"),
+            "merged_from": len(paths),
+            "window": {"start": iso(window[0]), "end": iso(window[1])},
+            "inputs": inputs,
+            "summary": {"findings": len(findings), "by_type": by_type,
+                        "by_severity": by_sev},
+            "findings": findings}
+
+
+def hourly_stats(path, report):
+    """Per-hour run times and the distinct findings of an hour-by-hour
+    scenario (hours.tsv beside the labels), or None for other ones."""
+    try:
+        with open(os.path.join(path, "hours.tsv")) as f:
+            rows = [line.split() for line in f if line.strip()]
+    except OSError:
+        return None
+    secs = sorted(float(r[4]) for r in rows if len(r) >= 5)
+    failed = [r[1] for r in rows if len(r) >= 4 and r[3] not in ("0", "1")]
+    st = {"runs": len(rows), "failed_hours": failed,
+          "seconds_median": None, "seconds_max": None}
+    if secs:
+        n = len(secs)
+        st["seconds_median"] = (secs[(n - 1) // 2] + secs[n // 2]) / 2
+        st["seconds_max"] = secs[-1]
+    if report is not None:
+        by = {s: 0 for s in SEVERITIES}
+        for f in report["findings"]:
+            sev = f.get("severity")
+            by[sev if sev in by else "info"] += 1
+        st["distinct_findings"] = len(report["findings"])
+        st["by_severity"] = by
+    return st
 
 
 def fmt_row(cells, widths):
@@ -264,7 +386,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="+")
     ap.add_argument("--json")
+    ap.add_argument("--title", default="nfhunt-gen evaluation")
+    ap.add_argument("--merge", metavar="OUT.json",
+                    help="merge the hourly reports given instead of "
+                    "scenario directories into OUT.json and exit")
     args = ap.parse_args()
+    if args.merge:
+        try:
+            merged = merge_reports(args.scenarios)
+        except (OSError, ValueError, AttributeError) as e:
+            print("score.py: --merge: %s" % e, file=sys.stderr)
+            return 2
+        tmp = args.merge + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(merged, f, indent=1)
+        os.replace(tmp, args.merge)
+        return 0
     results = [score_scenario(p) for p in args.scenarios]
     bad = [r for r in results if "error" in r]
     for r in bad:
@@ -273,13 +410,28 @@ def main():
     if not results:
         return 2
 
-    print("nfhunt-gen evaluation: %d scenarios, %d flow records"
-          % (len(results), sum(r["flows"] for r in results)))
+    print("%s: %d scenarios, %d flow records"
+          % (args.title, len(results), sum(r["flows"] for r in results)))
+    nw = max([12] + [len(r["name"]) for r in results])
     for r in results:
-        print("  %-12s %s%s; hunt: %s" % (
-            r["name"], r["description"],
+        print("  %-*s %s%s; hunt: %s" % (
+            nw, r["name"], r["description"],
             "" if r["sampling"] == 1 else " (sampled 1:%d)" % r["sampling"],
             r["status"]))
+        h = r["hourly"]
+        if h is None:
+            continue
+        line = "  %-*s %d hourly runs" % (nw, "", h["runs"])
+        if h["seconds_median"] is not None:
+            line += ", %.2f s median, %.2f s max" % (h["seconds_median"],
+                                                     h["seconds_max"])
+        if h["failed_hours"]:
+            line += ", failed: %s" % " ".join(h["failed_hours"])
+        if "distinct_findings" in h:
+            line += "; %d distinct findings (%s crit/high/med/low/info)" % (
+                h["distinct_findings"],
+                "/".join(str(h["by_severity"][s]) for s in SEVERITIES))
+        print(line)
     print()
     widths = (13, 8, 5, 6, 6, 38, 8)
     print(fmt_row(("detector", "injected", "found", "missed", "recall",
@@ -321,6 +473,7 @@ def main():
         kinds = {}
         traps = {}
         missed = []
+        low_found = []
         for r in ran:
             dd = r["detectors"][d]
             for k, (n, f) in dd["kinds"].items():
@@ -330,11 +483,15 @@ def main():
             for t, n in dd["traps"].items():
                 traps[t] = traps.get(t, 0) + n
             missed += ["%s/%s" % (r["name"], m) for m in dd["missed"]]
+            low_found += ["%s/%s" % (r["name"], m) for m in dd["low_found"]]
         print("  %-13s %s" % (d, ", ".join(
             "%s %d/%d" % (k, f, n) for k, (n, f) in sorted(kinds.items()))
             or "nothing injected"))
         if missed:
             print("  %-13s missed: %s" % ("", ", ".join(missed)))
+        if low_found:
+            print("  %-13s found below medium: %s" % ("",
+                                                      ", ".join(low_found)))
         if traps:
             print("  %-13s false alarms: %s" % ("", ", ".join(
                 "%s %d" % kv for kv in sorted(traps.items(),
@@ -342,6 +499,7 @@ def main():
         table[d]["kinds"] = kinds
         table[d]["traps"] = traps
         table[d]["missed_activities"] = missed
+        table[d]["found_below_medium"] = low_found
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"detectors": table, "scenarios": [
