@@ -268,7 +268,7 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
                       "out of memory (destinations)");
           return -1;
         }
-        if (nfh__exf_track_conn(x->track, c, ch) != 0) {
+        if (nfh__exf_track_conn(x->track, c, ch, ph[j]) != 0) {
           x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
           return -1;
         }

@@ -32,6 +32,7 @@ struct nfh__exf_track {
    * records of one session often come together. */
   uint32_t last_pair;
   int has_last;
+  uint64_t last_hash; /* the last pair's hash, when has_last */
   /* Admission to the full table (see get); created when first full. */
   nfh_door *door;
   uint64_t skipped_bytes; /* bytes of records kept out by it */
@@ -144,14 +145,15 @@ static nfh__exf_pair *get_hashed(nfh__exf_track *t, const nfh_addr *in,
                                  enum get_mode mode, int back_only,
                                  int *stopped) {
   nfh__exf_key k = pair_key(in, ex);
-  if (t->has_last && t->last_pair < t->n &&
+  uint64_t h = hash ? hash : nfh__exf_key_hash(&k);
+  if (t->has_last && t->last_hash == h && t->last_pair < t->n &&
       nfh__exf_key_equal(&t->pairs[t->last_pair].k, &k))
     return &t->pairs[t->last_pair];
-  uint64_t h = hash ? hash : nfh__exf_key_hash(&k);
   int64_t idx = nfh__exf_map_find(&t->map, t->pairs, sizeof(*t->pairs), &k,
                                   h);
   if (idx >= 0) {
     t->last_pair = (uint32_t)idx;
+    t->last_hash = h;
     t->has_last = 1;
     return &t->pairs[idx];
   }
@@ -197,6 +199,7 @@ static nfh__exf_pair *get_hashed(nfh__exf_track *t, const nfh_addr *in,
   if (nfh__exf_map_put(&t->map, t->pairs, sizeof(*t->pairs), h, t->n) != 0)
     return NULL;
   t->last_pair = t->n;
+  t->last_hash = h;
   t->has_last = 1;
   t->n++;
   return p;
@@ -314,9 +317,10 @@ int nfh__exf_track_flow_hashed(nfh__exf_track *t, const nfh_addr *in,
 }
 
 int nfh__exf_track_conn(nfh__exf_track *t, const nfh_conn *c,
-                        int internal_client) {
+                        int internal_client, uint64_t hash) {
   if (!internal_client) {
-    nfh__exf_pair *p = get(t, &c->server, &c->client, FIND_ONLY, 0, NULL);
+    nfh__exf_pair *p =
+        get_hashed(t, &c->server, &c->client, hash, FIND_ONLY, 0, NULL);
     if (p) {
       p->s_out += c->server_bytes;
       p->s_in += c->client_bytes;
@@ -328,10 +332,10 @@ int nfh__exf_track_conn(nfh__exf_track *t, const nfh_conn *c,
    * so is it, unless they were. It is not a second sighting of the pair:
    * it is the same record again. */
   int stopped = 0;
-  nfh__exf_pair *p = get(t, &c->client, &c->server,
-                         c->client_bytes >= t->big_bytes / 8 ? CREATE
-                                                             : CREATE_ROOM,
-                         0, &stopped);
+  nfh__exf_pair *p =
+      get_hashed(t, &c->client, &c->server, hash,
+                 c->client_bytes >= t->big_bytes / 8 ? CREATE : CREATE_ROOM,
+                 0, &stopped);
   if (!p)
     return stopped ? 0 : -1;
   p->c_out += c->client_bytes;

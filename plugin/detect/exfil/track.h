@@ -96,9 +96,11 @@ void nfh__exf_track_prefetch(const nfh__exf_track *t, uint64_t hash,
 /* Adds a stitched connection that crosses the home boundary. The
  * internal side opened it when 'internal_client'. A connection the
  * external side opened only adds to a pair that exists already (its
- * bytes matter only to scale that pair's flow bytes). 0 or -1. */
+ * bytes matter only to scale that pair's flow bytes). 'hash' is the
+ * pair's nfh__exf_track_hash (internal side first), or 0 to compute it
+ * here. 0 or -1. */
 int nfh__exf_track_conn(nfh__exf_track *t, const nfh_conn *c,
-                        int internal_client);
+                        int internal_client, uint64_t hash);
 
 /* Notes that some flow ended at 'ms' (for coverage). */
 void nfh__exf_track_seen(nfh__exf_track *t, uint64_t ms);
