@@ -37,6 +37,7 @@ nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
 py=${SYS_PYTHON3:-/usr/bin/python3}
 [ -x "$py" ] || py=/usr/bin/python3
 e2e=$top_srcdir/tests/e2e
+. "$e2e/exporter_stats.sh"
 codecs=${NFH_E2E_CODECS:-none lzo lz4 bz2}
 
 for tool in nfcapd nfdump softflowd; do
@@ -286,6 +287,23 @@ for codec in $codecs; do
 			n=$(json_flows "$save/$(basename "$f").nfdump.json")
 			total=$((total + ${n:-0}))
 		done
+
+		# 2b. nfcapd's exporter statistics (ExporterStat records, one
+		# per file) as nfdump -E reads them, file by file
+		diffs=0
+		for f in "${files[@]}"; do
+			if [ "$(stats_nfdump "$NFDUMP" "$f")" != \
+				"$(stats_nfhunt "$nfhunt" "$f")" ]; then
+				diffs=$((diffs + 1))
+				echo "    $(basename "$f"): nfdump -E: $(stats_nfdump "$NFDUMP" "$f" | tr '\n' ';')" \
+					"nfhunt -v: $(stats_nfhunt "$nfhunt" "$f" | tr '\n' ';')"
+			fi
+		done
+		if [ $diffs -eq 0 ]; then
+			pass "$label: exporter statistics as nfdump -E in all ${#files[@]} files"
+		else
+			fail "$label: exporter statistics differ from nfdump -E in $diffs files"
+		fi
 
 		# 3. all flows arrived (a harness sanity check)
 		if [ "$total" -eq "$expected" ]; then
