@@ -182,10 +182,11 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
         nfh__bcn_track_prefetch(&b->tk, g[j], 1, &dh[j], &ch[j]);
       for (size_t j = 0; j < ng; j++) {
         const nfh_conn *c = g[j];
-        int st = nfh__bcn_track_contact(&b->tk, &c->server, c->server_port,
-                                        c->proto, &c->client, c->first_ms);
+        int st =
+            nfh__bcn_track_contact(&b->tk, &c->server, c->server_port,
+                                   c->proto, &c->client, c->first_ms, dh[j]);
         if (st == 0 && !allowed(b, &c->client, &c->server, c->server_port))
-          st = nfh__bcn_track_conn(&b->tk, c, midstream);
+          st = nfh__bcn_track_conn(&b->tk, c, midstream, ch[j]);
         if (st != 0 && !b->oom_logged) {
           /* Memory ran short: the detector goes on with what it has. */
           b->api->log(b->api->host, NFH_LOG_WARNING,

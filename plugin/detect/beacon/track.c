@@ -216,11 +216,12 @@ void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
 
 int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
                            uint16_t port, uint8_t proto,
-                           const nfh_addr *client, uint64_t t_ms) {
+                           const nfh_addr *client, uint64_t t_ms,
+                           uint64_t hash) {
   if (tk->dests.max == 0)
     return 0;
   dest_key k = {server, port, proto};
-  uint64_t h = hash_dest(server, port, proto);
+  uint64_t h = hash ? hash : hash_dest(server, port, proto);
   uint32_t id = nfh__bcn_table_find(&tk->dests, h, dest_eq, &k);
   if (id == NFH__BCN_NIL) {
     if (!nfh__bcn_table_admit(&tk->dests, h))
@@ -348,13 +349,14 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
 }
 
 int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
-                        uint64_t midstream_before) {
+                        uint64_t midstream_before, uint64_t hash) {
   if (conn->last_ms > tk->data_ms)
     tk->data_ms = conn->last_ms;
   cand_key k = {&conn->client, &conn->server, conn->server_port,
                 conn->proto};
-  uint64_t h = hash_cand(&conn->client, &conn->server, conn->server_port,
-                         conn->proto);
+  uint64_t h = hash ? hash
+                    : hash_cand(&conn->client, &conn->server,
+                                conn->server_port, conn->proto);
   uint32_t id = nfh__bcn_table_find(&tk->cands, h, cand_eq, &k);
   if (id == NFH__BCN_NIL) {
     if (tk->cands.max == 0 || !nfh__bcn_table_admit(&tk->cands, h))

@@ -127,12 +127,14 @@ void nfh__bcn_track_host(nfh__bcn_track *tk, const nfh_addr *client,
 /* Estimated internal hosts seen (this week or the last, the larger). */
 double nfh__bcn_track_hosts(const nfh__bcn_track *tk);
 
-/* Records that 'client' contacted (server, port, proto) at t_ms. When
- * the table is full the least valuable destination gives way; returns
- * -1 only when out of memory (nothing recorded). */
+/* Records that 'client' contacted (server, port, proto) at t_ms. 'hash'
+ * is the destination's hash from nfh__bcn_track_prefetch, or 0 to
+ * compute it here. When the table is full the least valuable destination
+ * gives way; returns -1 only when out of memory (nothing recorded). */
 int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
                            uint16_t port, uint8_t proto,
-                           const nfh_addr *client, uint64_t t_ms);
+                           const nfh_addr *client, uint64_t t_ms,
+                           uint64_t hash);
 
 /* The hashes of connection c's destination and candidate keys, and the
  * prefetch of both tables' entries for them (stage 0, then 1 later; see
@@ -155,9 +157,10 @@ const nfh__bcn_dest *nfh__bcn_track_dest(const nfh__bcn_track *tk,
  * data time continues a session from before the run (0: no such rule).
  * Returns 0 (the connection was counted, merged, or recognised as a
  * continuation or a duplicate), or -1 when out of memory (the tracker is
- * consistent, the connection lost). */
+ * consistent, the connection lost). 'hash' is the candidate's hash
+ * from nfh__bcn_track_prefetch, or 0 to compute it here. */
 int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *c,
-                        uint64_t midstream_before);
+                        uint64_t midstream_before, uint64_t hash);
 
 /* Trims timelines until the total of events is within max_total_events
  * (call after a batch: it may remove candidates). */
