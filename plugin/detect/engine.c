@@ -71,6 +71,9 @@ typedef struct worker {
   job *queue[QUEUE_DEPTH];
   size_t head, count;
   int stop;
+  int finish; /* with stop: run the detector's finish, then exit */
+  int finish_rc;
+  int finished; /* finish ran on the worker (finish_rc holds its result) */
   int started;
 } worker;
 
@@ -119,6 +122,7 @@ struct nfh_engine {
   job *pool[64]; /* finished jobs kept for reuse (JOB_POOL) */
   size_t pool_count;
   pthread_mutex_t finding_lock; /* findings from detector threads */
+  pthread_mutex_t log_lock;     /* one log line at a time */
 };
 
 /* ---------------------------------------------------------------- util */
@@ -136,7 +140,11 @@ static void engine_log(nfh_engine *e, int level, const char *source,
   va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
+  /* Detectors log from their threads: the callback gets one line at a
+   * time, so that it needs no locking of its own. */
+  pthread_mutex_lock(&e->log_lock);
   e->log(e->log_user, level, source, line);
+  pthread_mutex_unlock(&e->log_lock);
 }
 
 static int parse_net(const char *text, netblock *out) {
@@ -207,6 +215,7 @@ nfh_status nfh_engine_create(const nfh_engine_options *options,
   e->threaded = !(options && options->serial);
   pthread_mutex_init(&e->job_lock, NULL);
   pthread_mutex_init(&e->finding_lock, NULL);
+  pthread_mutex_init(&e->log_lock, NULL);
   e->hold_ms = options && options->stitch_hold_ms ? options->stitch_hold_ms
                                                   : 300000;
   if (options) {
@@ -246,8 +255,10 @@ static void free_findings(nfh_engine *e) {
   e->nfindings = e->findings_cap = 0;
 }
 
-static void stop_workers(nfh_engine *e);
+static void stop_workers_finishing(nfh_engine *e, int finish);
 static void start_workers(nfh_engine *e);
+
+static void stop_workers(nfh_engine *e) { stop_workers_finishing(e, 0); }
 
 void nfh_engine_destroy(nfh_engine *e) {
   if (!e)
@@ -283,6 +294,7 @@ void nfh_engine_destroy(nfh_engine *e) {
   }
   pthread_mutex_destroy(&e->job_lock);
   pthread_mutex_destroy(&e->finding_lock);
+  pthread_mutex_destroy(&e->log_lock);
   nfh__free(e);
 }
 
@@ -470,7 +482,9 @@ static void api_log(nfh_host *h, int level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
+  pthread_mutex_lock(&e->log_lock);
   e->log(e->log_user, level, module_name(h), line);
+  pthread_mutex_unlock(&e->log_lock);
 }
 
 static uint64_t api_window_start(nfh_host *h) {
@@ -834,7 +848,15 @@ static void *worker_main(void *arg) {
     job_release(e, j);
     pthread_mutex_lock(&w->lock);
   }
+  int finish = w->finish;
   pthread_mutex_unlock(&w->lock);
+  /* The end of the run: each detector judges on its own thread, so that
+   * the detectors' final passes (sorting, scoring, writing findings) run
+   * side by side. Its last queued jobs ran first, in order. */
+  if (finish && !m->failed && m->info.enabled) {
+    w->finish_rc = m->desc->finish(m->ctx);
+    w->finished = 1;
+  }
   return NULL;
 }
 
@@ -862,16 +884,25 @@ static void start_workers(nfh_engine *e) {
 }
 
 /* Lets every worker finish its queue, then joins it and reports the
- * detectors that failed on the way. */
-static void stop_workers(nfh_engine *e) {
+ * detectors that failed on the way. With 'finish', each worker runs its
+ * detector's finish callback last (see worker_main): all are told first
+ * and joined after, so that the detectors finish side by side. */
+static void stop_workers_finishing(nfh_engine *e, int finish) {
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     if (!m->w.started)
       continue;
     pthread_mutex_lock(&m->w.lock);
     m->w.stop = 1;
+    m->w.finish = finish;
+    m->w.finished = 0;
     pthread_cond_signal(&m->w.ready);
     pthread_mutex_unlock(&m->w.lock);
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    if (!m->w.started)
+      continue;
     pthread_join(m->w.thread, NULL);
     pthread_mutex_destroy(&m->w.lock);
     pthread_cond_destroy(&m->w.ready);
@@ -1089,10 +1120,14 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
   /* Close every slot that holds data. */
   if (e->stats.last_ms)
     slot_ends(e, (e->stats.last_ms / SLOT_MS + 1) * SLOT_MS);
-  stop_workers(e);
+  stop_workers_finishing(e, 1);
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
-    if (module_live(m) && m->desc->finish(m->ctx) != 0)
+    if (!module_live(m))
+      continue;
+    int rc = m->w.finished ? m->w.finish_rc : m->desc->finish(m->ctx);
+    m->w.finished = 0;
+    if (rc != 0)
       disable(e, m, "finish failed");
   }
   if (e->nfindings > 1)
