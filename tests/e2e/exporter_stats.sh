@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # exporter_stats.sh - sourced by e2e scripts (not run): nfcapd's exporter
 # statistics of one file as nfdump -E prints them and as nfhunt -v does,
 # each as sorted lines "sysid address flows packets sequence_failures".

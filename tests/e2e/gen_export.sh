@@ -43,6 +43,7 @@ for p in "$gen" "$nfhunt"; do
 		exit 99
 	fi
 done
+# shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-export.XXXXXX") || exit 99
@@ -72,53 +73,12 @@ tally() {
 	failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
 }
 
-free_port() {
-	"$py" - <<'EOF'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-}
+. "$(dirname "$0")/capd_lib.sh"
 
-# start_capd DIR -> capd_pid, port
+# start_capd DIR -> capd_pid, port. One file for the whole run: -t 3600;
+# a big socket buffer so a loaded machine drops nothing.
 start_capd() {
-	local dir=$1 try
-	for try in 1 2 3; do
-		port=$(free_port) || return 1
-		# One file for the whole run: -t 3600; a big socket buffer so a
-		# loaded machine drops nothing.
-		"$NFCAPD" -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 -B 8388608 \
-			-I gen-e2e >"$dir.log" 2>&1 &
-		capd_pid=$!
-		for _ in $(seq 1 100); do
-			grep -q "Startup nfcapd" "$dir.log" 2>/dev/null && return 0
-			kill -0 "$capd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-		capd_pid=
-	done
-	return 1
-}
-
-stop_capd() {
-	[ -n "$capd_pid" ] || return 1
-	kill -TERM "$capd_pid" 2>/dev/null
-	for _ in $(seq 1 150); do
-		if ! kill -0 "$capd_pid" 2>/dev/null; then
-			wait "$capd_pid" 2>/dev/null
-			capd_pid=
-			return 0
-		fi
-		sleep 0.1
-	done
-	kill -KILL "$capd_pid" 2>/dev/null
-	wait "$capd_pid" 2>/dev/null
-	capd_pid=
-	return 1
+	capd_start "$1" 127.0.0.1 -t 3600 -B 8388608 -I gen-e2e
 }
 
 export TZ=UTC

@@ -38,6 +38,7 @@ py=${SYS_PYTHON3:-/usr/bin/python3}
 [ -x "$py" ] || py=/usr/bin/python3
 e2e=$top_srcdir/tests/e2e
 . "$e2e/exporter_stats.sh"
+. "$e2e/capd_lib.sh"
 codecs=${NFH_E2E_CODECS:-none lzo lz4 bz2}
 
 for tool in nfcapd nfdump softflowd; do
@@ -55,6 +56,7 @@ if [ ! -x "$nfhunt" ]; then
 	exit 99
 fi
 NFDUMP=$(command -v nfdump)
+# shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 SOFTFLOWD=$(command -v softflowd)
 
@@ -80,19 +82,6 @@ failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
-# A free UDP port on the given address (v4 or v6); a small race with
-# nfcapd's bind is handled by retrying the start.
-free_port() {
-	"$py" - "$1" <<'EOF'
-import socket, sys
-host = sys.argv[1]
-fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM)
-s.bind((host, 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-}
 
 codec_flag() {
 	case $1 in
@@ -114,48 +103,12 @@ codec_byte() {
 }
 
 # start_capd DIR HOST CODEC [ARGS] -> sets capd_pid, port; 1 on failure.
+# nfcapd 1.7.1 accepts -t >= 2; 2 s slots give several files per run,
+# some of them empty.
 start_capd() {
-	local dir=$1 host=$2 codec=$3 extra=${4:-} try fam=""
-	case $host in *:*) fam=-6 ;; esac
-	for try in 1 2 3; do
-		[ "$try" -eq 1 ] || echo "nfcapd did not start, retry $try"
-		port=$(free_port "$host") || return 1
-		# nfcapd 1.7.1 accepts -t >= 2; 2 s slots give several files
-		# per run, some of them empty.
-		# shellcheck disable=SC2046,SC2086 # empty flags must vanish
-		"$NFCAPD" $fam -b "$host" -p "$port" -w "$dir" -t 2 -I e2e \
-			$(codec_flag "$codec") $extra >"$dir.log" 2>&1 &
-		capd_pid=$!
-		for _ in $(seq 1 100); do
-			if grep -q "Startup nfcapd" "$dir.log" 2>/dev/null; then
-				return 0
-			fi
-			kill -0 "$capd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-		capd_pid=
-	done
-	return 1
-}
-
-# stop_capd: SIGTERM, bounded wait; nfcapd then renames its last file.
-stop_capd() {
-	[ -n "$capd_pid" ] || return 1
-	kill -TERM "$capd_pid" 2>/dev/null
-	for _ in $(seq 1 150); do
-		if ! kill -0 "$capd_pid" 2>/dev/null; then
-			wait "$capd_pid" 2>/dev/null
-			capd_pid=
-			return 0
-		fi
-		sleep 0.1
-	done
-	kill -KILL "$capd_pid" 2>/dev/null
-	wait "$capd_pid" 2>/dev/null
-	capd_pid=
-	return 1
+	local dir=$1 host=$2 codec=$3 extra=${4:-}
+	# shellcheck disable=SC2046,SC2086 # empty flags must vanish
+	capd_start "$dir" "$host" -t 2 -I e2e $(codec_flag "$codec") $extra
 }
 
 # Number of flows nfdump reads from a saved -o json output.

@@ -73,52 +73,11 @@ r = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
 
-free_port() {
-	"$py" - <<'EOF'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-}
+. "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
 
 # start_capd DIR ARGS... -> capd_pid, port; its log is DIR.log.
 start_capd() {
-	local dir=$1 try
+	local dir=$1
 	shift
-	for try in 1 2 3; do
-		port=$(free_port) || return 1
-		nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -B 8388608 "$@" \
-			>"$dir.log" 2>&1 &
-		capd_pid=$!
-		for _ in $(seq 1 100); do
-			grep -q "Startup nfcapd" "$dir.log" 2>/dev/null && return 0
-			kill -0 "$capd_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-		capd_pid=
-	done
-	return 1
-}
-
-# stop_capd: SIGTERM (nfcapd closes its file and runs -x for it),
-# bounded wait.
-stop_capd() {
-	[ -n "$capd_pid" ] || return 1
-	kill -TERM "$capd_pid" 2>/dev/null
-	for _ in $(seq 1 150); do
-		if ! kill -0 "$capd_pid" 2>/dev/null; then
-			wait "$capd_pid" 2>/dev/null
-			capd_pid=
-			return 0
-		fi
-		sleep 0.1
-	done
-	kill -KILL "$capd_pid" 2>/dev/null
-	wait "$capd_pid" 2>/dev/null
-	capd_pid=
-	return 1
+	capd_start "$dir" 127.0.0.1 -B 8388608 "$@"
 }

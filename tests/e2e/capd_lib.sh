@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# capd_lib.sh - a real nfcapd on loopback for the e2e tests (sourced, not
+# run). Needs $py (a python3) and, optionally, $NFCAPD (default: nfcapd
+# in PATH). Sets capd_pid and port.
+
+# free_port [HOST]: a UDP port free on HOST (default 127.0.0.1; an IPv6
+# address such as ::1 works too).
+# shellcheck disable=SC2154 # py comes from the sourcing script
+free_port() {
+	"$py" - "${1:-127.0.0.1}" <<'PYEOF'
+import socket, sys
+host = sys.argv[1]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((host, 0))
+print(s.getsockname()[1])
+s.close()
+PYEOF
+}
+
+# capd_start DIR HOST ARGS...: nfcapd on HOST and a free port, writing
+# into DIR with ARGS; its log is DIR.log. Waits until it says it started;
+# three tries, each on another port (a port can be taken between
+# free_port and nfcapd's bind). 0, or 1 when it never started.
+capd_start() {
+	local dir=$1 host=$2 try fam=""
+	shift 2
+	case $host in *:*) fam=-6 ;; esac
+	for try in 1 2 3; do
+		[ "$try" -eq 1 ] || echo "nfcapd did not start, retry $try"
+		port=$(free_port "$host") || return 1
+		# shellcheck disable=SC2086 # an empty $fam must vanish
+		"${NFCAPD:-nfcapd}" $fam -b "$host" -p "$port" -w "$dir" "$@" \
+			>"$dir.log" 2>&1 &
+		capd_pid=$!
+		for _ in $(seq 1 100); do
+			grep -q "Startup nfcapd" "$dir.log" 2>/dev/null && return 0
+			kill -0 "$capd_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$capd_pid" 2>/dev/null
+		wait "$capd_pid" 2>/dev/null
+		capd_pid=
+	done
+	return 1
+}
+
+# stop_capd: SIGTERM (nfcapd closes and renames its last file and runs
+# -x for it), then a bounded wait; KILL after 15 s. 0, or 1 when it had to
+# be killed or was not running.
+stop_capd() {
+	[ -n "$capd_pid" ] || return 1
+	kill -TERM "$capd_pid" 2>/dev/null
+	for _ in $(seq 1 150); do
+		if ! kill -0 "$capd_pid" 2>/dev/null; then
+			wait "$capd_pid" 2>/dev/null
+			capd_pid=
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$capd_pid" 2>/dev/null
+	wait "$capd_pid" 2>/dev/null
+	capd_pid=
+	return 1
+}
