@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
+#include <nfhunt/blob.h>
 #include "track.h"
 
 #define HOUR_MS 3600000ull
@@ -475,32 +475,32 @@ void nfh__bcn_track_expire(nfh__bcn_track *tk, uint64_t now_ms,
 
 /* ------------------------------------------------------------ blob */
 
-static void put_addr(nfh__bcn_wbuf *w, const nfh_addr *a) {
-  nfh__bcn_put_u8(w, a->family);
-  nfh__bcn_put_bytes(w, a->bytes, 16);
+static void put_addr(nfh_blob_writer *w, const nfh_addr *a) {
+  nfh_blob_put_u8(w, a->family);
+  nfh_blob_put_bytes(w, a->bytes, 16);
 }
 
-static int get_addr(nfh__bcn_rbuf *r, nfh_addr *a) {
-  a->family = nfh__bcn_get_u8(r);
-  nfh__bcn_get_bytes(r, a->bytes, 16);
+static int get_addr(nfh_blob_reader *r, nfh_addr *a) {
+  a->family = nfh_blob_get_u8(r);
+  nfh_blob_get_bytes(r, a->bytes, 16);
   return !r->failed && (a->family == 4 || a->family == 6);
 }
 
-static void put_hll(nfh__bcn_wbuf *w, const nfh_hll *h) {
+static void put_hll(nfh_blob_writer *w, const nfh_hll *h) {
   size_t n = h ? nfh_hll_serialized_size(h) : 0;
   uint8_t buf[(1u << HLL_PRECISION) + 64];
   size_t written = 0;
   if (n > sizeof(buf) ||
       (n && nfh_hll_serialize(h, buf, sizeof(buf), &written) != NFH_OK))
     written = 0;
-  nfh__bcn_put_u32(w, (uint32_t)written);
-  nfh__bcn_put_bytes(w, buf, written);
+  nfh_blob_put_u32(w, (uint32_t)written);
+  nfh_blob_put_bytes(w, buf, written);
 }
 
-static int get_hll(nfh__bcn_rbuf *r, nfh_hll **out) {
+static int get_hll(nfh_blob_reader *r, nfh_hll **out) {
   *out = NULL;
-  uint32_t n = nfh__bcn_get_u32(r);
-  const uint8_t *p = nfh__bcn_get_span(r, n);
+  uint32_t n = nfh_blob_get_u32(r);
+  const uint8_t *p = nfh_blob_get_span(r, n);
   if (!p)
     return -1;
   if (n == 0)
@@ -510,53 +510,53 @@ static int get_hll(nfh__bcn_rbuf *r, nfh_hll **out) {
 
 int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
                         void **data, size_t *len) {
-  nfh__bcn_wbuf w;
+  nfh_blob_writer w;
   memset(&w, 0, sizeof(w));
   w.limit = limit;
   *data = NULL;
   *len = 0;
-  nfh__bcn_put_bytes(&w, MAGIC, sizeof(MAGIC));
-  nfh__bcn_put_u32(&w, BLOB_VERSION);
-  nfh__bcn_put_u64(&w, tk->data_ms);
-  nfh__bcn_put_u64(&w, tk->hosts_week);
+  nfh_blob_put_bytes(&w, MAGIC, sizeof(MAGIC));
+  nfh_blob_put_u32(&w, BLOB_VERSION);
+  nfh_blob_put_u64(&w, tk->data_ms);
+  nfh_blob_put_u64(&w, tk->hosts_week);
   put_hll(&w, tk->hosts);
   put_hll(&w, tk->hosts_prev);
 
-  nfh__bcn_put_u32(&w, tk->dests.count);
+  nfh_blob_put_u32(&w, tk->dests.count);
   for (uint32_t id = 0; id < tk->dests.used; id++) {
     if (!nfh__bcn_table_live(&tk->dests, id))
       continue;
     const nfh__bcn_dest *d = dest_at(tk, id);
     put_addr(&w, &d->server);
-    nfh__bcn_put_u16(&w, d->port);
-    nfh__bcn_put_u8(&w, d->proto);
-    nfh__bcn_put_u8(&w, d->saturated);
-    nfh__bcn_put_u64(&w, d->last_ms);
-    nfh__bcn_put_u8(&w, d->nclients);
+    nfh_blob_put_u16(&w, d->port);
+    nfh_blob_put_u8(&w, d->proto);
+    nfh_blob_put_u8(&w, d->saturated);
+    nfh_blob_put_u64(&w, d->last_ms);
+    nfh_blob_put_u8(&w, d->nclients);
     for (unsigned i = 0; i < d->nclients; i++)
-      nfh__bcn_put_u32(&w, d->clients[i]);
+      nfh_blob_put_u32(&w, d->clients[i]);
   }
 
-  nfh__bcn_put_u32(&w, tk->cands.count);
+  nfh_blob_put_u32(&w, tk->cands.count);
   for (uint32_t id = 0; id < tk->cands.used; id++) {
     if (!nfh__bcn_table_live(&tk->cands, id))
       continue;
     const nfh__bcn_cand *c = cand_at(tk, id);
     put_addr(&w, &c->client);
     put_addr(&w, &c->server);
-    nfh__bcn_put_u16(&w, c->port);
-    nfh__bcn_put_u8(&w, c->proto);
-    nfh__bcn_put_u8(&w, c->flags);
-    nfh__bcn_put_u16(&w, c->last_client_port);
-    nfh__bcn_put_u64(&w, c->first_ms);
-    nfh__bcn_put_u64(&w, c->last_ms);
-    nfh__bcn_put_u64(&w, c->last_end_ms);
-    nfh__bcn_put_u64(&w, c->conns);
-    nfh__bcn_put_u64(&w, c->bytes);
-    nfh__bcn_put_u32(&w, c->sampled);
-    nfh__bcn_put_u32(&w, c->replied);
-    nfh__bcn_put_u32(&w, c->guessed);
-    nfh__bcn_put_u32(&w, c->max_sampling);
+    nfh_blob_put_u16(&w, c->port);
+    nfh_blob_put_u8(&w, c->proto);
+    nfh_blob_put_u8(&w, c->flags);
+    nfh_blob_put_u16(&w, c->last_client_port);
+    nfh_blob_put_u64(&w, c->first_ms);
+    nfh_blob_put_u64(&w, c->last_ms);
+    nfh_blob_put_u64(&w, c->last_end_ms);
+    nfh_blob_put_u64(&w, c->conns);
+    nfh_blob_put_u64(&w, c->bytes);
+    nfh_blob_put_u32(&w, c->sampled);
+    nfh_blob_put_u32(&w, c->replied);
+    nfh_blob_put_u32(&w, c->guessed);
+    nfh_blob_put_u32(&w, c->max_sampling);
     /* Events after a gap that does not fit 32 bits of milliseconds
      * (49 days, beyond any idle expiry) are not worth keeping: only the
      * events after the last such gap are written. */
@@ -564,14 +564,14 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
     for (uint32_t i = 1; i < c->nev; i++)
       if (c->ev[i].t_ms - c->ev[i - 1].t_ms > UINT32_MAX)
         from = i;
-    nfh__bcn_put_u32(&w, c->nev - from);
+    nfh_blob_put_u32(&w, c->nev - from);
     uint64_t prev = c->nev ? c->ev[from].t_ms : 0;
-    nfh__bcn_put_u64(&w, prev);
+    nfh_blob_put_u64(&w, prev);
     for (uint32_t i = from; i < c->nev; i++) {
-      nfh__bcn_put_u32(&w, (uint32_t)(c->ev[i].t_ms - prev));
+      nfh_blob_put_u32(&w, (uint32_t)(c->ev[i].t_ms - prev));
       prev = c->ev[i].t_ms;
-      nfh__bcn_put_u32(&w, c->ev[i].cbytes);
-      nfh__bcn_put_u32(&w, c->ev[i].sbytes);
+      nfh_blob_put_u32(&w, c->ev[i].cbytes);
+      nfh_blob_put_u32(&w, c->ev[i].sbytes);
     }
   }
   if (w.failed) {
@@ -585,15 +585,15 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
 
 int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
   track_clear(tk);
-  nfh__bcn_rbuf r = {data, len, 0, 0};
+  nfh_blob_reader r = {data, len, 0, 0};
   uint8_t magic[sizeof(MAGIC)];
-  nfh__bcn_get_bytes(&r, magic, sizeof(magic));
+  nfh_blob_get_bytes(&r, magic, sizeof(magic));
   if (r.failed || memcmp(magic, MAGIC, sizeof(MAGIC)) != 0)
     return -1;
-  if (nfh__bcn_get_u32(&r) != BLOB_VERSION)
+  if (nfh_blob_get_u32(&r) != BLOB_VERSION)
     return 1;
-  tk->data_ms = nfh__bcn_get_u64(&r);
-  tk->hosts_week = nfh__bcn_get_u64(&r);
+  tk->data_ms = nfh_blob_get_u64(&r);
+  tk->hosts_week = nfh_blob_get_u64(&r);
   nfh_hll *hosts = NULL, *prev = NULL;
   if (get_hll(&r, &hosts) != 0 || get_hll(&r, &prev) != 0) {
     nfh_hll_destroy(hosts);
@@ -605,21 +605,21 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
   }
   tk->hosts_prev = prev;
 
-  uint32_t ndest = nfh__bcn_get_u32(&r);
+  uint32_t ndest = nfh_blob_get_u32(&r);
   for (uint32_t i = 0; i < ndest && !r.failed; i++) {
     nfh__bcn_dest d;
     memset(&d, 0, sizeof(d));
     if (!get_addr(&r, &d.server))
       goto corrupt;
-    d.port = nfh__bcn_get_u16(&r);
-    d.proto = nfh__bcn_get_u8(&r);
-    d.saturated = nfh__bcn_get_u8(&r) != 0;
-    d.last_ms = nfh__bcn_get_u64(&r);
-    d.nclients = nfh__bcn_get_u8(&r);
+    d.port = nfh_blob_get_u16(&r);
+    d.proto = nfh_blob_get_u8(&r);
+    d.saturated = nfh_blob_get_u8(&r) != 0;
+    d.last_ms = nfh_blob_get_u64(&r);
+    d.nclients = nfh_blob_get_u8(&r);
     if (d.nclients > NFH__BCN_DEST_CLIENTS)
       goto corrupt;
     for (unsigned k = 0; k < d.nclients; k++)
-      d.clients[k] = nfh__bcn_get_u32(&r);
+      d.clients[k] = nfh_blob_get_u32(&r);
     if (r.failed)
       goto corrupt;
     if (tk->dests.count >= tk->dests.max)
@@ -631,27 +631,27 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
     *dest_at(tk, id) = d;
   }
 
-  uint32_t ncand = nfh__bcn_get_u32(&r);
+  uint32_t ncand = nfh_blob_get_u32(&r);
   for (uint32_t i = 0; i < ncand && !r.failed; i++) {
     nfh__bcn_cand c;
     memset(&c, 0, sizeof(c));
     if (!get_addr(&r, &c.client) || !get_addr(&r, &c.server))
       goto corrupt;
-    c.port = nfh__bcn_get_u16(&r);
-    c.proto = nfh__bcn_get_u8(&r);
-    c.flags = nfh__bcn_get_u8(&r);
-    c.last_client_port = nfh__bcn_get_u16(&r);
-    c.first_ms = nfh__bcn_get_u64(&r);
-    c.last_ms = nfh__bcn_get_u64(&r);
-    c.last_end_ms = nfh__bcn_get_u64(&r);
-    c.conns = nfh__bcn_get_u64(&r);
-    c.bytes = nfh__bcn_get_u64(&r);
-    c.sampled = nfh__bcn_get_u32(&r);
-    c.replied = nfh__bcn_get_u32(&r);
-    c.guessed = nfh__bcn_get_u32(&r);
-    c.max_sampling = nfh__bcn_get_u32(&r);
-    uint32_t nev = nfh__bcn_get_u32(&r);
-    uint64_t t = nfh__bcn_get_u64(&r);
+    c.port = nfh_blob_get_u16(&r);
+    c.proto = nfh_blob_get_u8(&r);
+    c.flags = nfh_blob_get_u8(&r);
+    c.last_client_port = nfh_blob_get_u16(&r);
+    c.first_ms = nfh_blob_get_u64(&r);
+    c.last_ms = nfh_blob_get_u64(&r);
+    c.last_end_ms = nfh_blob_get_u64(&r);
+    c.conns = nfh_blob_get_u64(&r);
+    c.bytes = nfh_blob_get_u64(&r);
+    c.sampled = nfh_blob_get_u32(&r);
+    c.replied = nfh_blob_get_u32(&r);
+    c.guessed = nfh_blob_get_u32(&r);
+    c.max_sampling = nfh_blob_get_u32(&r);
+    uint32_t nev = nfh_blob_get_u32(&r);
+    uint64_t t = nfh_blob_get_u64(&r);
     /* Each event takes 12 bytes: a count the blob cannot hold is
      * corruption, caught before allocating for it. */
     if (r.failed || nev > (r.len - r.off) / 12)
@@ -665,9 +665,9 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
       c.cap_ev = keep;
     }
     for (uint32_t k = 0; k < nev; k++) {
-      t += nfh__bcn_get_u32(&r);
-      uint32_t cbytes = nfh__bcn_get_u32(&r);
-      uint32_t sbytes = nfh__bcn_get_u32(&r);
+      t += nfh_blob_get_u32(&r);
+      uint32_t cbytes = nfh_blob_get_u32(&r);
+      uint32_t sbytes = nfh_blob_get_u32(&r);
       if (k >= skip) {
         nfh__bcn_event *e = &c.ev[c.nev++];
         e->t_ms = t;

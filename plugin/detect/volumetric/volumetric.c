@@ -11,7 +11,7 @@
 #include <nfhunt/plugin.h>
 
 #include "baseline.h"
-#include "blob.h"
+#include <nfhunt/blob.h>
 #include "counting.h"
 #include "text.h"
 #include "volumetric.h"
@@ -2740,40 +2740,40 @@ static int vol_finish(void *ctx) {
  * Hosts are written busiest first, so that a smaller max_hosts keeps
  * the ones that matter. */
 
-static void put_entity(nfh__vol_wbuf *w, const entity *e) {
-  nfh__vol_put_u8(w, e->is_net);
-  nfh__vol_put_u8(w, e->addr.family);
-  nfh__vol_put_bytes(w, e->addr.bytes, 16);
-  nfh__vol_put_u32(w, e->n);
-  nfh__vol_put_u32(w, e->seen);
-  nfh__vol_put_u64(w, e->last_seen);
-  nfh__vol_put_f32(w, e->vol);
+static void put_entity(nfh_blob_writer *w, const entity *e) {
+  nfh_blob_put_u8(w, e->is_net);
+  nfh_blob_put_u8(w, e->addr.family);
+  nfh_blob_put_bytes(w, e->addr.bytes, 16);
+  nfh_blob_put_u32(w, e->n);
+  nfh_blob_put_u32(w, e->seen);
+  nfh_blob_put_u64(w, e->last_seen);
+  nfh_blob_put_f32(w, e->vol);
   for (int m = 0; m < NMET; m++) {
-    nfh__vol_put_f32(w, e->g[m].c);
-    nfh__vol_put_f32(w, e->g[m].s);
+    nfh_blob_put_f32(w, e->g[m].c);
+    nfh_blob_put_f32(w, e->g[m].s);
   }
   uint16_t cells = 0;
   if (e->season)
     for (int i = 0; i < NFH_VOL_CELLS; i++)
       cells += e->season->cell[i].n > 0;
-  nfh__vol_put_u16(w, cells);
+  nfh_blob_put_u16(w, cells);
   for (int i = 0; e->season && i < NFH_VOL_CELLS; i++) {
     const nfh__vol_cell *c = &e->season->cell[i];
     if (!c->n)
       continue;
-    nfh__vol_put_u8(w, (uint8_t)i);
-    nfh__vol_put_u16(w, c->n);
+    nfh_blob_put_u8(w, (uint8_t)i);
+    nfh_blob_put_u16(w, c->n);
     for (int m = 0; m < NFH_VOL_SEASONAL; m++) {
-      nfh__vol_put_f32(w, c->c[m]);
-      nfh__vol_put_f32(w, c->s[m]);
-      nfh__vol_put_f32(w, c->p[m]);
+      nfh_blob_put_f32(w, c->c[m]);
+      nfh_blob_put_f32(w, c->s[m]);
+      nfh_blob_put_f32(w, c->p[m]);
     }
   }
 }
 
 static int vol_state_save(void *ctx, void **data, size_t *len) {
   vol *v = ctx;
-  nfh__vol_wbuf w;
+  nfh_blob_writer w;
   memset(&w, 0, sizeof(w));
   w.limit = STATE_LIMIT;
   uint32_t *idx = malloc(sizeof(uint32_t) * (v->nent ? v->nent : 1));
@@ -2794,15 +2794,15 @@ static int vol_state_save(void *ctx, void **data, size_t *len) {
   }
   sort_ctx = v;
   qsort(idx, n, sizeof(uint32_t), cmp_rank_desc);
-  nfh__vol_put_bytes(&w, STATE_MAGIC, 8);
-  nfh__vol_put_u32(&w, STATE_VERSION);
-  nfh__vol_put_u64(&w, v->slots_total);
-  nfh__vol_put_u64(&w, v->last_slot);
+  nfh_blob_put_bytes(&w, STATE_MAGIC, 8);
+  nfh_blob_put_u32(&w, STATE_VERSION);
+  nfh_blob_put_u64(&w, v->slots_total);
+  nfh_blob_put_u64(&w, v->last_slot);
   for (int k = 0; k < 2; k++)
     for (int m = 0; m < NMET; m++)
-      nfh__vol_put_f32(&w, (float)v->lnF[k][m]);
+      nfh_blob_put_f32(&w, (float)v->lnF[k][m]);
   int net = !v->net.learn && v->net.n;
-  nfh__vol_put_u32(&w, n + (uint32_t)net);
+  nfh_blob_put_u32(&w, n + (uint32_t)net);
   if (net)
     put_entity(&w, &v->net);
   for (uint32_t i = 0; i < n; i++)
@@ -2829,41 +2829,41 @@ static float refloor(float y, double lnFo, double lnFn) {
   return (float)log((x > 0 ? x : 0) + exp(lnFn));
 }
 
-static int read_entity(vol *v, nfh__vol_rbuf *r, const double lnFo[2][NMET],
+static int read_entity(vol *v, nfh_blob_reader *r, const double lnFo[2][NMET],
                        entity *e) {
   memset(e, 0, sizeof(*e));
-  e->is_net = nfh__vol_get_u8(r) != 0;
-  e->addr.family = nfh__vol_get_u8(r);
-  nfh__vol_get_bytes(r, e->addr.bytes, 16);
-  e->n = nfh__vol_get_u32(r);
-  e->seen = nfh__vol_get_u32(r);
-  e->last_seen = nfh__vol_get_u64(r);
-  e->vol = nfh__vol_get_f32(r);
+  e->is_net = nfh_blob_get_u8(r) != 0;
+  e->addr.family = nfh_blob_get_u8(r);
+  nfh_blob_get_bytes(r, e->addr.bytes, 16);
+  e->n = nfh_blob_get_u32(r);
+  e->seen = nfh_blob_get_u32(r);
+  e->last_seen = nfh_blob_get_u64(r);
+  e->vol = nfh_blob_get_f32(r);
   int k = e->is_net;
   for (int m = 0; m < NMET; m++) {
-    e->g[m].c = refloor(nfh__vol_get_f32(r), lnFo[k][m], v->lnF[k][m]);
-    e->g[m].s = nfh__vol_get_f32(r);
+    e->g[m].c = refloor(nfh_blob_get_f32(r), lnFo[k][m], v->lnF[k][m]);
+    e->g[m].s = nfh_blob_get_f32(r);
   }
-  uint16_t cells = nfh__vol_get_u16(r);
+  uint16_t cells = nfh_blob_get_u16(r);
   if (r->failed || cells > NFH_VOL_CELLS ||
       (e->addr.family != 4 && e->addr.family != 6 && !e->is_net))
     return -1;
   if (cells && !(e->season = calloc(1, sizeof(season))))
     return -1;
   for (uint16_t i = 0; i < cells; i++) {
-    uint8_t ci = nfh__vol_get_u8(r);
+    uint8_t ci = nfh_blob_get_u8(r);
     if (ci >= NFH_VOL_CELLS) {
       r->failed = 1;
       break;
     }
     nfh__vol_cell *c = &e->season->cell[ci];
-    c->n = nfh__vol_get_u16(r);
+    c->n = nfh_blob_get_u16(r);
     for (int m = 0; m < NFH_VOL_SEASONAL; m++) {
       int met = (int[]){MET(DIR_IN, M_BYTES), MET(DIR_IN, M_PKTS),
                         MET(DIR_OUT, M_BYTES), MET(DIR_OUT, M_PKTS)}[m];
-      c->c[m] = refloor(nfh__vol_get_f32(r), lnFo[k][met], v->lnF[k][met]);
-      c->s[m] = nfh__vol_get_f32(r);
-      c->p[m] = refloor(nfh__vol_get_f32(r), lnFo[k][met], v->lnF[k][met]);
+      c->c[m] = refloor(nfh_blob_get_f32(r), lnFo[k][met], v->lnF[k][met]);
+      c->s[m] = nfh_blob_get_f32(r);
+      c->p[m] = refloor(nfh_blob_get_f32(r), lnFo[k][met], v->lnF[k][met]);
     }
   }
   if (r->failed) {
@@ -2878,10 +2878,10 @@ static int read_entity(vol *v, nfh__vol_rbuf *r, const double lnFo[2][NMET],
 
 static int vol_state_load(void *ctx, const void *data, size_t len) {
   vol *v = ctx;
-  nfh__vol_rbuf r = {data, len, 0, 0};
+  nfh_blob_reader r = {data, len, 0, 0};
   char magic[8];
-  nfh__vol_get_bytes(&r, magic, 8);
-  uint32_t version = nfh__vol_get_u32(&r);
+  nfh_blob_get_bytes(&r, magic, 8);
+  uint32_t version = nfh_blob_get_u32(&r);
   if (r.failed || memcmp(magic, STATE_MAGIC, 8) != 0 ||
       version != STATE_VERSION) {
     v->api->log(v->api->host, NFH_LOG_WARNING,
@@ -2889,13 +2889,13 @@ static int vol_state_load(void *ctx, const void *data, size_t len) {
                 "afresh");
     return 0;
   }
-  uint64_t slots_total = nfh__vol_get_u64(&r);
-  uint64_t last_slot = nfh__vol_get_u64(&r);
+  uint64_t slots_total = nfh_blob_get_u64(&r);
+  uint64_t last_slot = nfh_blob_get_u64(&r);
   double lnFo[2][NMET];
   for (int k = 0; k < 2; k++)
     for (int m = 0; m < NMET; m++)
-      lnFo[k][m] = nfh__vol_get_f32(&r);
-  uint32_t count = nfh__vol_get_u32(&r);
+      lnFo[k][m] = nfh_blob_get_f32(&r);
+  uint32_t count = nfh_blob_get_u32(&r);
   if (r.failed)
     goto corrupt;
   for (uint32_t i = 0; i < count; i++) {
