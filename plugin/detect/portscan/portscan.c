@@ -68,7 +68,7 @@ void nfh__ps_config_default(ps_config *c) {
   c->repeat_min_rate = 1.0;
   c->slow_window_s = 86400;
   c->max_sources = 200000;
-  c->max_entries = 4000000;
+  c->max_entries = 1000000;
   c->exact_targets = 1024;
   c->state_max_sources = 20000;
   c->state_max_entries = 1000000;
