@@ -171,38 +171,36 @@ static void *exfil_create(const nfh_host_api *api,
 
 /* --------------------------------------------------------------- input */
 
-/* A flow record that counts, waiting in a group for its pair. */
+/* Records and connections go through a software pipeline: each one's
+ * pair (and destinations) are hashed and their index cells fetched when
+ * it is taken in; STAGE records later, the records those cells name are
+ * fetched; STAGE records after that, it is added. Over tables far bigger
+ * than the caches every lookup is a cache miss or two; the pipeline has
+ * them all under way at once, each well before it is needed. */
+#define STAGE 6
+#define RING 16 /* a power of two above 2 * STAGE */
+
+/* A flow record that counts, on its way through the pipeline. */
 typedef struct pending {
   const nfh_addr *in, *ex;
   uint64_t hash, out, back, first_ms, last_ms;
 } pending;
 
-/* Records are handled in groups: first each one's pair is hashed and
- * its index cell fetched, then its record, then all are added. Over a
- * table far bigger than the caches, each lookup is a cache miss or two,
- * and a group lets them overlap instead of waiting one by one. */
-#define GROUP 16
+static int add_pending(exfil *x, const pending *p) {
+  if (nfh__exf_track_flow_hashed(x->track, p->in, p->ex, p->hash, p->out,
+                                 p->back, p->first_ms, p->last_ms) != 0) {
+    x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (flow table)");
+    return -1;
+  }
+  return 0;
+}
 
 static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
   exfil *x = ctx;
   const nfh_host_api *api = x->api;
-  pending g[GROUP];
-  size_t ng = 0;
-  for (size_t i = 0; i <= n; i++) {
-    if (ng == GROUP || (i == n && ng)) {
-      for (size_t j = 0; j < ng; j++)
-        nfh__exf_track_prefetch(x->track, g[j].hash, 1);
-      for (size_t j = 0; j < ng; j++)
-        if (nfh__exf_track_flow_hashed(x->track, g[j].in, g[j].ex, g[j].hash,
-                                       g[j].out, g[j].back, g[j].first_ms,
-                                       g[j].last_ms) != 0) {
-          api->log(api->host, NFH_LOG_ERROR, "out of memory (flow table)");
-          return -1;
-        }
-      ng = 0;
-    }
-    if (i == n)
-      break;
+  pending ring[RING];
+  size_t taken = 0, added = 0;
+  for (size_t i = 0; i < n; i++) {
     const nfh_flow *f = &flows[i];
     nfh__exf_track_seen(x->track, f->last_ms);
     if (f->last_ms > x->data_end_ms)
@@ -229,7 +227,7 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     uint64_t back = sh ? f->out_bytes : f->bytes;
     if (!out && !back)
       continue;
-    pending *p = &g[ng++];
+    pending *p = &ring[taken % RING];
     p->in = in;
     p->ex = ex;
     p->hash = nfh__exf_track_hash(in, ex);
@@ -238,45 +236,60 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     p->first_ms = f->first_ms;
     p->last_ms = f->last_ms;
     nfh__exf_track_prefetch(x->track, p->hash, 0);
+    taken++;
+    if (taken > STAGE)
+      nfh__exf_track_prefetch(x->track, ring[(taken - 1 - STAGE) % RING].hash,
+                              1);
+    if (taken > 2 * STAGE && add_pending(x, &ring[added++ % RING]) != 0)
+      return -1;
+  }
+  /* The tail: the records that did not reach the second fetch get it,
+   * then all are added. */
+  for (size_t k = taken > STAGE ? taken - STAGE : 0; k < taken; k++)
+    nfh__exf_track_prefetch(x->track, ring[k % RING].hash, 1);
+  while (added < taken)
+    if (add_pending(x, &ring[added++ % RING]) != 0)
+      return -1;
+  return 0;
+}
+
+/* A connection on its way through the pipeline. */
+typedef struct pending_conn {
+  const nfh_conn *c;
+  uint64_t dest_hash[2], pair_hash;
+} pending_conn;
+
+static void conn_prefetch(exfil *x, pending_conn *q, int stage) {
+  if (q->c->flags & NFH_CONN_CLIENT_HOME)
+    nfh__exf_dest_prefetch(x->mem, &q->c->server, stage, q->dest_hash);
+  nfh__exf_track_prefetch(x->track, q->pair_hash, stage);
+}
+
+static int add_conn(exfil *x, const pending_conn *q) {
+  const nfh_conn *c = q->c;
+  int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
+  if (ch) {
+    x->out_conns++;
+    x->out_replied += !!(c->flags & NFH_CONN_REPLY);
+  }
+  if (ch && nfh__exf_dest_contact(x->mem, &c->server, q->dest_hash,
+                                  nfh__exf_host_hash(&c->client),
+                                  c->first_ms) != 0) {
+    x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (destinations)");
+    return -1;
+  }
+  if (nfh__exf_track_conn(x->track, c, ch, q->pair_hash) != 0) {
+    x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
+    return -1;
   }
   return 0;
 }
 
 static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
   exfil *x = ctx;
-  const nfh_conn *g[GROUP];
-  uint64_t dh[GROUP][2], ph[GROUP];
-  size_t ng = 0;
-  for (size_t i = 0; i <= n; i++) {
-    if (ng == GROUP || (i == n && ng)) {
-      for (size_t j = 0; j < ng; j++) {
-        if (g[j]->flags & NFH_CONN_CLIENT_HOME)
-          nfh__exf_dest_prefetch(x->mem, &g[j]->server, 1, dh[j]);
-        nfh__exf_track_prefetch(x->track, ph[j], 1);
-      }
-      for (size_t j = 0; j < ng; j++) {
-        const nfh_conn *c = g[j];
-        int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
-        if (ch) {
-          x->out_conns++;
-          x->out_replied += !!(c->flags & NFH_CONN_REPLY);
-        }
-        if (ch && nfh__exf_dest_contact(x->mem, &c->server, dh[j],
-                                        nfh__exf_host_hash(&c->client),
-                                        c->first_ms) != 0) {
-          x->api->log(x->api->host, NFH_LOG_ERROR,
-                      "out of memory (destinations)");
-          return -1;
-        }
-        if (nfh__exf_track_conn(x->track, c, ch, ph[j]) != 0) {
-          x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
-          return -1;
-        }
-      }
-      ng = 0;
-    }
-    if (i == n)
-      break;
+  pending_conn ring[RING];
+  size_t taken = 0, added = 0;
+  for (size_t i = 0; i < n; i++) {
     const nfh_conn *c = &conns[i];
     int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
     int sh = !!(c->flags & NFH_CONN_SERVER_HOME);
@@ -285,14 +298,22 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     const nfh_addr *ex = ch ? &c->server : &c->client;
     if (!unicast(ex))
       continue;
-    g[ng] = c;
-    if (ch)
-      nfh__exf_dest_prefetch(x->mem, &c->server, 0, dh[ng]);
-    ph[ng] = ch ? nfh__exf_track_hash(&c->client, &c->server)
-                : nfh__exf_track_hash(&c->server, &c->client);
-    nfh__exf_track_prefetch(x->track, ph[ng], 0);
-    ng++;
+    pending_conn *q = &ring[taken % RING];
+    q->c = c;
+    q->pair_hash = ch ? nfh__exf_track_hash(&c->client, &c->server)
+                      : nfh__exf_track_hash(&c->server, &c->client);
+    conn_prefetch(x, q, 0);
+    taken++;
+    if (taken > STAGE)
+      conn_prefetch(x, &ring[(taken - 1 - STAGE) % RING], 1);
+    if (taken > 2 * STAGE && add_conn(x, &ring[added++ % RING]) != 0)
+      return -1;
   }
+  for (size_t k = taken > STAGE ? taken - STAGE : 0; k < taken; k++)
+    conn_prefetch(x, &ring[k % RING], 1);
+  while (added < taken)
+    if (add_conn(x, &ring[added++ % RING]) != 0)
+      return -1;
   return 0;
 }
 
