@@ -741,7 +741,7 @@ static int module_live(const module *m) {
  * megabytes, and allocating and faulting in fresh pages for each one
  * cost more than the detectors' work. */
 #define JOB_POOL 64
-#define FLOW_JOB_MAX 1024
+#define FLOW_JOB_MAX 2048
 
 static job *job_new(nfh_engine *e, job_kind kind, size_t n,
                     size_t item_size) {
