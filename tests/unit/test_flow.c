@@ -41,6 +41,34 @@ static void test_v4_mapping(void) {
   CU_ASSERT_EQUAL(nfh_addr_v4(&b), 0);
 }
 
+static int sign(int v) { return (v > 0) - (v < 0); }
+
+/* The order is the family, then the bytes as memcmp(3) orders them:
+ * checked on pairs that differ in one byte anywhere, high bits set. */
+static void test_compare_order(void) {
+  uint32_t bad = 0;
+  for (int pos = 0; pos < 16; pos++)
+    for (int v = 0; v < 256; v += 15) {
+      uint8_t x[16], y[16];
+      for (int i = 0; i < 16; i++)
+        x[i] = y[i] = (uint8_t)(0x80 + i * 7);
+      y[pos] = (uint8_t)v;
+      nfh_addr a, b;
+      nfh_addr_set_v6(&a, x);
+      nfh_addr_set_v6(&b, y);
+      bad += sign(nfh_addr_compare(&a, &b)) != sign(memcmp(x, y, 16));
+      bad += sign(nfh_addr_compare(&b, &a)) != sign(memcmp(y, x, 16));
+    }
+  CU_ASSERT_EQUAL(bad, 0);
+  nfh_addr a, b;
+  nfh_addr_parse("255.255.255.255", &a);
+  nfh_addr_parse("::1", &b);
+  CU_ASSERT(nfh_addr_compare(&a, &b) < 0); /* IPv4 first, whatever bytes */
+  nfh_addr_parse("10.0.0.1", &a);
+  nfh_addr_parse("9.255.255.255", &b);
+  CU_ASSERT(nfh_addr_compare(&a, &b) > 0);
+}
+
 static void test_parse_errors(void) {
   nfh_addr a;
   CU_ASSERT_EQUAL(nfh_addr_parse("300.1.1.1", &a), -1);
@@ -64,6 +92,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("flow", NULL, NULL);
   CU_add_test(s, "format v4 and v6", test_format_v4_v6);
   CU_add_test(s, "v4 mapping and compare", test_v4_mapping);
+  CU_add_test(s, "compare order", test_compare_order);
   CU_add_test(s, "parse errors", test_parse_errors);
   CU_add_test(s, "status strings", test_status_strings);
   CU_basic_set_mode(CU_BRM_VERBOSE);
