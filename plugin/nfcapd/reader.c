@@ -541,8 +541,14 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->read_failed = 0;
   r->late_status = NFH_OK;
   r->finished = 0;
+  /* The workers read the block counters under the lock (they scan for
+   * queued slots whenever they wake): every writer takes it. */
+  if (r->nthreads)
+    pthread_mutex_lock(&r->lock);
   r->blocks_read = 0;
   r->blocks_handed = 0;
+  if (r->nthreads)
+    pthread_mutex_unlock(&r->lock);
   r->nexporters = 0;
   r->nsamplers = 0;
   forget_stats(r);
