@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <nfhunt/door.h>
 
@@ -68,3 +69,56 @@ int nfh_door_pass(nfh_door *door, uint64_t hash) {
 }
 
 uint64_t nfh_door_stopped(const nfh_door *door) { return door->stopped; }
+
+#define FORMAT 1u
+
+static void put_le(uint8_t *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+size_t nfh_door_serialized_size(const nfh_door *door) {
+  return 8 + 8 * ((size_t)door->mask + 1);
+}
+
+nfh_status nfh_door_serialize(const nfh_door *door, void *buf, size_t len,
+                              size_t *written) {
+  size_t need = nfh_door_serialized_size(door);
+  *written = 0;
+  if (len < need)
+    return NFH_ERANGE;
+  uint8_t *p = buf;
+  put_le(p, FORMAT, 4);
+  put_le(p + 4, (uint64_t)door->mask + 1, 4);
+  for (size_t i = 0; i <= door->mask; i++)
+    put_le(p + 8 + 8 * i, door->cell[i], 8);
+  *written = need;
+  return NFH_OK;
+}
+
+nfh_status nfh_door_deserialize(const void *data, size_t len,
+                                nfh_door **out) {
+  *out = NULL;
+  const uint8_t *p = data;
+  if (len < 8 || get_le(p, 4) != FORMAT)
+    return NFH_ECORRUPT;
+  uint64_t cells = get_le(p + 4, 4);
+  if (cells < MIN_CELLS || cells > MAX_CELLS || (cells & (cells - 1)) ||
+      len != 8 + 8 * cells)
+    return NFH_ECORRUPT;
+  nfh_door *d;
+  nfh_status st = nfh_door_create((uint32_t)cells, &d);
+  if (st != NFH_OK)
+    return st;
+  for (uint64_t i = 0; i < cells; i++)
+    d->cell[i] = get_le(p + 8 + 8 * i, 8);
+  *out = d;
+  return NFH_OK;
+}

@@ -75,6 +75,49 @@ static void test_sizes(void) {
   nfh_door_destroy(d);
 }
 
+/* A door written and read back remembers what it remembered; damaged
+ * bytes are refused, never read past. */
+static void test_serialize(void) {
+  nfh_door *d;
+  CU_ASSERT_EQUAL_FATAL(nfh_door_create(2000, &d), NFH_OK);
+  for (uint64_t k = 1; k <= 100; k++)
+    nfh_door_pass(d, mix(k));
+  size_t len = nfh_door_serialized_size(d);
+  CU_ASSERT_EQUAL(len, 8 + 8 * 2048);
+  uint8_t *buf = malloc(len);
+  size_t written = 1;
+  CU_ASSERT_EQUAL(nfh_door_serialize(d, buf, len - 1, &written), NFH_ERANGE);
+  CU_ASSERT_EQUAL(written, 0);
+  CU_ASSERT_EQUAL_FATAL(nfh_door_serialize(d, buf, len, &written), NFH_OK);
+  CU_ASSERT_EQUAL(written, len);
+  nfh_door *back = (nfh_door *)1;
+  CU_ASSERT_EQUAL_FATAL(nfh_door_deserialize(buf, len, &back), NFH_OK);
+  unsigned passed = 0;
+  for (uint64_t k = 1; k <= 100; k++)
+    passed += (unsigned)nfh_door_pass(back, mix(k));
+  CU_ASSERT(passed >= 95); /* all but the few that shared a cell */
+  CU_ASSERT_EQUAL(nfh_door_stopped(back), 0);
+  nfh_door_destroy(back);
+  /* Damage: short, another format, a cell count that is not a power of
+   * two or out of bounds, a length that does not match. */
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, 7, &back), NFH_ECORRUPT);
+  CU_ASSERT_PTR_NULL(back);
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, len - 8, &back), NFH_ECORRUPT);
+  uint8_t saved = buf[0];
+  buf[0] = 9;
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, len, &back), NFH_ECORRUPT);
+  buf[0] = saved;
+  buf[4] = 1; /* 2049 cells */
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, len, &back), NFH_ECORRUPT);
+  buf[4] = 0;
+  buf[5] = 0; /* 0 cells */
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, 8, &back), NFH_ECORRUPT);
+  buf[7] = 0xff; /* beyond the bound */
+  CU_ASSERT_EQUAL(nfh_door_deserialize(buf, len, &back), NFH_ECORRUPT);
+  free(buf);
+  nfh_door_destroy(d);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -82,6 +125,7 @@ int main(void) {
   CU_add_test(s, "second sighting", test_second_sighting);
   CU_add_test(s, "a crowd of strangers", test_crowd);
   CU_add_test(s, "sizes", test_sizes);
+  CU_add_test(s, "kept between runs", test_serialize);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

@@ -16,7 +16,8 @@
 /* Blob format: magic, version, then the sections in order. A blob of
  * another version is ignored (the detector starts afresh). */
 static const uint8_t MAGIC[8] = {'N', 'F', 'H', 'B', 'C', 'N', 0, 0};
-#define BLOB_VERSION 1u
+/* 2: the candidate table's door follows the candidates (1: without). */
+#define BLOB_VERSION 2u
 
 /* ------------------------------------------------------------- keys */
 
@@ -131,6 +132,8 @@ static void track_clear(nfh__bcn_track *tk) {
   tk->hosts_week = 0;
   tk->data_ms = 0;
   tk->total_events = 0;
+  nfh_door_destroy(tk->cands.door);
+  tk->cands.door = NULL;
 }
 
 void nfh__bcn_track_free(nfh__bcn_track *tk) {
@@ -578,6 +581,22 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
       nfh_blob_put_u32(&w, c->ev[i].sbytes);
     }
   }
+
+  /* The door of the full candidate table: a pair seen once near the end
+   * of this run passes when it comes back in the next one (see
+   * nfhunt/door.h). */
+  const nfh_door *door = tk->cands.door;
+  size_t door_len = door ? nfh_door_serialized_size(door) : 0;
+  nfh_blob_put_u32(&w, (uint32_t)door_len);
+  if (door_len && !w.failed) {
+    uint8_t *buf = malloc(door_len);
+    size_t written = 0;
+    if (!buf || nfh_door_serialize(door, buf, door_len, &written) != NFH_OK)
+      w.failed = 1;
+    else
+      nfh_blob_put_bytes(&w, buf, written);
+    free(buf);
+  }
   if (w.failed) {
     free(w.data);
     return -1;
@@ -594,7 +613,8 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
   nfh_blob_get_bytes(&r, magic, sizeof(magic));
   if (r.failed || memcmp(magic, MAGIC, sizeof(MAGIC)) != 0)
     return -1;
-  if (nfh_blob_get_u32(&r) != BLOB_VERSION)
+  uint32_t version = nfh_blob_get_u32(&r);
+  if (version != 1 && version != BLOB_VERSION)
     return 1;
   tk->data_ms = nfh_blob_get_u64(&r);
   tk->hosts_week = nfh_blob_get_u64(&r);
@@ -693,6 +713,19 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
     }
     *cand_at(tk, id) = c;
     tk->total_events += c.nev;
+  }
+  if (version >= 2) {
+    uint32_t door_len = nfh_blob_get_u32(&r);
+    const uint8_t *p = door_len ? nfh_blob_get_span(&r, door_len) : NULL;
+    if (r.failed)
+      goto corrupt;
+    if (p) {
+      nfh_door *door = NULL;
+      if (nfh_door_deserialize(p, door_len, &door) != NFH_OK)
+        goto corrupt;
+      nfh_door_destroy(tk->cands.door);
+      tk->cands.door = door;
+    }
   }
   if (r.failed || r.off != r.len)
     goto corrupt;

@@ -54,6 +54,27 @@ void nfh_door_prefetch(const nfh_door *door, uint64_t hash);
 /* Keys stopped so far (calls that returned 0). */
 uint64_t nfh_door_stopped(const nfh_door *door);
 
+/* A door can be kept between runs (in a detector's state), so that a key
+ * seen once near the end of one run passes when it comes back in the
+ * next: a detector run hourly otherwise never admits what comes less
+ * often than hourly while its table is full.
+ *
+ * Bytes nfh_door_serialize() writes: 8 + 8 per cell. */
+size_t nfh_door_serialized_size(const nfh_door *door);
+
+/* Writes the door into buf (at most 'len' bytes): a header (format 1,
+ * cell count) and the cells, little-endian. *written gets the size.
+ * Returns NFH_OK, or NFH_ERANGE when buf is too small (*written 0). */
+nfh_status nfh_door_serialize(const nfh_door *door, void *buf, size_t len,
+                              size_t *written);
+
+/* Rebuilds a door from nfh_door_serialize() output ('data' borrowed).
+ * Returns NFH_OK; NFH_ECORRUPT when the bytes are not a door of a known
+ * format (size, header, or a cell count that is not a power of two within
+ * the bounds); NFH_ENOMEM. On failure *out is NULL. */
+nfh_status nfh_door_deserialize(const void *data, size_t len,
+                                nfh_door **out);
+
 #ifdef __cplusplus
 }
 #endif
