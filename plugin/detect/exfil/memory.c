@@ -8,7 +8,9 @@
 #include "memory.h"
 
 #define MAGIC "NFHEXF1"
-#define VERSION 1u
+/* 2: the destination table's door and whether the table was ever full
+ * follow the pairs (1: without). */
+#define VERSION 2u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
 
@@ -710,6 +712,23 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
       put_uint(&w, s->hist[j].in_kb, 4);
     }
   }
+
+  /* The door of the full destination table, so that a destination met
+   * once near the end of this run enters on its next contact, in the next
+   * run (see nfhunt/door.h). */
+  put_uint(&w, (uint64_t)m->dests_pressed, 1);
+  size_t door_len = m->ddoor ? nfh_door_serialized_size(m->ddoor) : 0;
+  put_uint(&w, door_len, 4);
+  if (door_len && !w.failed) {
+    uint8_t *buf = malloc(door_len);
+    size_t written = 0;
+    if (!buf ||
+        nfh_door_serialize(m->ddoor, buf, door_len, &written) != NFH_OK)
+      w.failed = 1;
+    else
+      put(&w, buf, written);
+    free(buf);
+  }
   if (w.failed) {
     free(w.d);
     return -1;
@@ -725,7 +744,8 @@ static int load(nfh__exf_memory *m, rbuf *r) {
   if (r->len < 12 || memcmp(r->d, MAGIC, 8) != 0)
     return 1;
   r->off = 8;
-  if (get_uint(r, 4) != VERSION)
+  uint32_t version = (uint32_t)get_uint(r, 4);
+  if (version != 1 && version != VERSION)
     return 1;
   unsigned cap = (unsigned)m->p->popular_hosts;
 
@@ -833,6 +853,21 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     s->nhist = (uint16_t)nh;
     if (r->failed)
       return -1;
+  }
+  if (version >= 2) {
+    unsigned pressed = (unsigned)get_uint(r, 1);
+    size_t door_len = (size_t)get_uint(r, 4);
+    if (r->failed || pressed > 1 || door_len > r->len - r->off)
+      return -1;
+    m->dests_pressed = (int)pressed;
+    if (door_len) {
+      nfh_door *door = NULL;
+      if (nfh_door_deserialize(r->d + r->off, door_len, &door) != NFH_OK)
+        return -1;
+      nfh_door_destroy(m->ddoor);
+      m->ddoor = door;
+      r->off += door_len;
+    }
   }
   return r->off == r->len ? 0 : -1;
 }
