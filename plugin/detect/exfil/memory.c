@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfhunt/blob.h>
 #include <nfhunt/door.h>
 
 #include "memory.h"
@@ -547,40 +548,29 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
 
 /* ---------------------------------------------------------------- blob */
 
-typedef struct wbuf {
-  uint8_t *d;
-  size_t len, cap;
-  int failed;
-} wbuf;
+/* The encoding is the library's (nfhunt/blob.h); these name the field
+ * widths this blob uses. */
+typedef nfh_blob_writer wbuf;
+typedef nfh_blob_reader rbuf;
 
 static void put(wbuf *w, const void *p, size_t n) {
-  if (w->failed)
-    return;
-  if (w->len + n > BLOB_LIMIT) {
-    w->failed = 1;
-    return;
-  }
-  if (w->len + n > w->cap) {
-    size_t c = w->cap ? w->cap : 4096;
-    while (c < w->len + n)
-      c *= 2;
-    uint8_t *g = realloc(w->d, c);
-    if (!g) {
-      w->failed = 1;
-      return;
-    }
-    w->d = g;
-    w->cap = c;
-  }
-  memcpy(w->d + w->len, p, n);
-  w->len += n;
+  nfh_blob_put_bytes(w, p, n);
 }
 
 static void put_uint(wbuf *w, uint64_t v, unsigned bytes) {
-  uint8_t b[8];
-  for (unsigned i = 0; i < bytes; i++)
-    b[i] = (uint8_t)(v >> (8 * i));
-  put(w, b, bytes);
+  switch (bytes) {
+  case 1:
+    nfh_blob_put_u8(w, (uint8_t)v);
+    break;
+  case 2:
+    nfh_blob_put_u16(w, (uint16_t)v);
+    break;
+  case 4:
+    nfh_blob_put_u32(w, (uint32_t)v);
+    break;
+  default:
+    nfh_blob_put_u64(w, v);
+  }
 }
 
 static void put_addr(wbuf *w, const nfh_addr *a) {
@@ -588,33 +578,23 @@ static void put_addr(wbuf *w, const nfh_addr *a) {
   put(w, a->bytes, 16);
 }
 
-typedef struct rbuf {
-  const uint8_t *d;
-  size_t len, off;
-  int failed;
-} rbuf;
-
 static uint64_t get_uint(rbuf *r, unsigned bytes) {
-  if (r->failed || r->len - r->off < bytes) {
-    r->failed = 1;
-    return 0;
+  switch (bytes) {
+  case 1:
+    return nfh_blob_get_u8(r);
+  case 2:
+    return nfh_blob_get_u16(r);
+  case 4:
+    return nfh_blob_get_u32(r);
+  default:
+    return nfh_blob_get_u64(r);
   }
-  uint64_t v = 0;
-  for (unsigned i = 0; i < bytes; i++)
-    v |= (uint64_t)r->d[r->off + i] << (8 * i);
-  r->off += bytes;
-  return v;
 }
 
 static void get_addr(rbuf *r, nfh_addr *a) {
   memset(a, 0, sizeof(*a));
   a->family = (uint8_t)get_uint(r, 1);
-  if (r->failed || r->len - r->off < 16) {
-    r->failed = 1;
-    return;
-  }
-  memcpy(a->bytes, r->d + r->off, 16);
-  r->off += 16;
+  nfh_blob_get_bytes(r, a->bytes, 16);
   if (a->family != 4 && a->family != 6)
     r->failed = 1;
 }
@@ -651,6 +631,7 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
   *data = NULL;
   *len = 0;
   wbuf w = {0};
+  w.limit = BLOB_LIMIT;
   put(&w, MAGIC, 8);
   put_uint(&w, VERSION, 4);
 
@@ -730,10 +711,10 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
     free(buf);
   }
   if (w.failed) {
-    free(w.d);
+    free(w.data);
     return -1;
   }
-  *data = w.d;
+  *data = w.data;
   *len = w.len;
   return 0;
 }
@@ -741,7 +722,7 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
 /* Reads the blob into m (empty on entry). 0, 1 (not ours: ignored), -1
  * (damaged or out of memory). */
 static int load(nfh__exf_memory *m, rbuf *r) {
-  if (r->len < 12 || memcmp(r->d, MAGIC, 8) != 0)
+  if (r->len < 12 || memcmp(r->data, MAGIC, 8) != 0)
     return 1;
   r->off = 8;
   uint32_t version = (uint32_t)get_uint(r, 4);
@@ -860,13 +841,13 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     if (r->failed || pressed > 1 || door_len > r->len - r->off)
       return -1;
     m->dests_pressed = (int)pressed;
-    if (door_len) {
+    const uint8_t *bytes = door_len ? nfh_blob_get_span(r, door_len) : NULL;
+    if (bytes) {
       nfh_door *door = NULL;
-      if (nfh_door_deserialize(r->d + r->off, door_len, &door) != NFH_OK)
+      if (nfh_door_deserialize(bytes, door_len, &door) != NFH_OK)
         return -1;
       nfh_door_destroy(m->ddoor);
       m->ddoor = door;
-      r->off += door_len;
     }
   }
   return r->off == r->len ? 0 : -1;
