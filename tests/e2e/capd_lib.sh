@@ -64,3 +64,17 @@ stop_capd() {
 	capd_pid=
 	return 1
 }
+
+# capd_cleanup: for trap EXIT. Kills an nfcapd still running, then removes
+# $tmp unless NFH_E2E_KEEP=1 (then says where it is).
+capd_cleanup() {
+	if [ -n "${capd_pid:-}" ] && kill -0 "$capd_pid" 2>/dev/null; then
+		kill -KILL "$capd_pid" 2>/dev/null
+		wait "$capd_pid" 2>/dev/null
+	fi
+	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}

@@ -46,20 +46,11 @@ done
 # shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 
+. "$(dirname "$0")/capd_lib.sh"
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-export.XXXXXX") || exit 99
 capd_pid=
-cleanup() {
-	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-	fi
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
+trap capd_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 passed=0
@@ -72,8 +63,6 @@ tally() {
 	passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
 	failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
 }
-
-. "$(dirname "$0")/capd_lib.sh"
 
 # start_capd DIR -> capd_pid, port. One file for the whole run: -t 3600;
 # a big socket buffer so a loaded machine drops nothing.

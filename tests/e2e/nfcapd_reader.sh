@@ -63,18 +63,7 @@ SOFTFLOWD=$(command -v softflowd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-e2e.XXXXXX") || exit 99
 capd_pid=
 
-cleanup() {
-	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-	fi
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
+trap capd_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 passed=0

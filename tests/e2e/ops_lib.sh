@@ -33,21 +33,12 @@ if [ ! -d "$plugins" ]; then
 	exit 99
 fi
 
+. "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-${ops_name:-ops}.XXXXXX") || exit 99
 capd_pid=
 
-ops_cleanup() {
-	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-	fi
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap ops_cleanup EXIT
+trap capd_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 passed=0
@@ -72,8 +63,6 @@ jget() {
 r = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
-
-. "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
 
 # start_capd DIR ARGS... -> capd_pid, port; its log is DIR.log.
 start_capd() {
