@@ -205,12 +205,6 @@ static nfh__exf_pair *get_hashed(nfh__exf_track *t, const nfh_addr *in,
   return p;
 }
 
-static nfh__exf_pair *get(nfh__exf_track *t, const nfh_addr *in,
-                          const nfh_addr *ex, enum get_mode mode,
-                          int back_only, int *stopped) {
-  return get_hashed(t, in, ex, 0, mode, back_only, stopped);
-}
-
 /* The cell of 'hour', inserted in hour order when missing; NULL when
  * out of memory. Records arrive nearly in time order, so the search
  * starts from the latest cell. */
@@ -287,13 +281,6 @@ static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
     c->in += i;
   }
   return 0;
-}
-
-int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
-                        const nfh_addr *ex, uint64_t out, uint64_t back,
-                        uint64_t first_ms, uint64_t last_ms) {
-  return nfh__exf_track_flow_hashed(t, in, ex, 0, out, back, first_ms,
-                                    last_ms);
 }
 
 int nfh__exf_track_flow_hashed(nfh__exf_track *t, const nfh_addr *in,
@@ -446,7 +433,7 @@ nfh__exf_pair *nfh__exf_track_pairs(nfh__exf_track *t, size_t *n) {
 
 nfh__exf_pair *nfh__exf_track_find(nfh__exf_track *t, const nfh_addr *in,
                                    const nfh_addr *ex) {
-  return get(t, in, ex, FIND_ONLY, 0, NULL);
+  return get_hashed(t, in, ex, 0, FIND_ONLY, 0, NULL);
 }
 
 uint32_t nfh__exf_track_prunes(const nfh__exf_track *t) { return t->prunes; }

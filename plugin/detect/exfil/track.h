@@ -72,14 +72,10 @@ void nfh__exf_track_destroy(nfh__exf_track *t);
 
 /* Adds one flow record's bytes between internal host 'in' and external
  * host 'ex' ('out' sent by the internal host, 'back' received), spread
- * over the hours of [first_ms, last_ms]. Returns 0, or -1 when memory
- * runs out (the table keeps what it had). */
-int nfh__exf_track_flow(nfh__exf_track *t, const nfh_addr *in,
-                        const nfh_addr *ex, uint64_t out, uint64_t back,
-                        uint64_t first_ms, uint64_t last_ms);
-
-/* The same with the pair's hash, nfh__exf_track_hash(in, ex), computed
- * beforehand. */
+ * over the hours of [first_ms, last_ms]; 'hash' is the pair's
+ * nfh__exf_track_hash(in, ex), or 0 to compute it here. A new pair may
+ * wait at the door of a full table (see track.c); that is no failure.
+ * Returns 0, or -1 when memory runs out (the table keeps what it had). */
 int nfh__exf_track_flow_hashed(nfh__exf_track *t, const nfh_addr *in,
                                const nfh_addr *ex, uint64_t hash,
                                uint64_t out, uint64_t back,
