@@ -30,10 +30,19 @@ typedef struct entry {
   key k;
   uint64_t hash;
   nfh_conn conn;
-  uint64_t queued_ms; /* data time when it was (re)queued for expiry */
-  uint32_t next_age;  /* expiry queue, oldest first; free list link */
+  uint32_t next_free; /* free list link */
   int client_is_a;
 } entry;
+
+/* The expiry queue, oldest first: a ring of entry indexes with the data
+ * time each was (re)queued at. An array rather than a list through the
+ * entries, so that the expiry reads it in order and can fetch the
+ * entries and table slots it will remove a few steps ahead: each is a
+ * cache miss, and they used to be taken one after the other. */
+typedef struct aged {
+  uint64_t queued_ms;
+  uint32_t index;
+} aged;
 
 /* Open addressing with linear probing: each slot holds the entry index
  * plus one (0 = empty) and the key's whole hash, so that probing and
@@ -54,7 +63,9 @@ struct nfh__stitcher {
   uint32_t nentries, cap, free_head;
   slot *table;
   uint32_t table_mask; /* table size - 1, a power of two */
-  uint32_t age_head, age_tail;
+  aged *ring;
+  uint32_t ring_mask; /* ring size - 1, a power of two; 0 before one */
+  uint32_t ring_head, ring_count;
   size_t open;
   uint64_t data_time;
   nfh_conn out[OUT_BATCH];
@@ -174,7 +185,6 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
     return NFH_ENOMEM;
   }
   s->free_head = NIL;
-  s->age_head = s->age_tail = NIL;
   *out = s;
   return NFH_OK;
 }
@@ -184,6 +194,7 @@ void nfh__stitcher_destroy(nfh__stitcher *s) {
     return;
   nfh__free(s->entries);
   nfh__free(s->table);
+  nfh__free(s->ring);
   nfh__free(s);
 }
 
@@ -229,7 +240,7 @@ static void remove_entry(nfh__stitcher *s, uint32_t i) {
   }
   s->table[hole].index1 = 0;
   s->table[hole].hash = 0;
-  s->entries[i].next_age = s->free_head;
+  s->entries[i].next_free = s->free_head;
   s->free_head = i;
   s->open--;
 }
@@ -249,8 +260,10 @@ static nfh_status grow_table(nfh__stitcher *s) {
   slot *t = nfh__calloc(size, sizeof(slot));
   if (!t)
     return NFH_ENOMEM;
-  for (uint32_t i = s->age_head; i != NIL; i = s->entries[i].next_age)
+  for (uint32_t k = 0; k < s->ring_count; k++) {
+    uint32_t i = s->ring[(s->ring_head + k) & s->ring_mask].index;
     table_put(t, size - 1, s->entries[i].hash, i);
+  }
   nfh__free(s->table);
   s->table = t;
   s->table_mask = size - 1;
@@ -260,7 +273,7 @@ static nfh_status grow_table(nfh__stitcher *s) {
 static uint32_t alloc_entry(nfh__stitcher *s) {
   if (s->free_head != NIL) {
     uint32_t i = s->free_head;
-    s->free_head = s->entries[i].next_age;
+    s->free_head = s->entries[i].next_free;
     return i;
   }
   if (s->nentries == s->cap) {
@@ -274,22 +287,45 @@ static uint32_t alloc_entry(nfh__stitcher *s) {
   return s->nentries++;
 }
 
+/* Makes room in the ring for one more entry: every open entry is in it
+ * once, so it only grows when a new one opens. */
+static nfh_status ring_reserve(nfh__stitcher *s) {
+  uint32_t size = s->ring ? s->ring_mask + 1 : 0;
+  if (s->ring_count < size)
+    return NFH_OK;
+  uint32_t grown_size = size ? 2 * size : 4096;
+  aged *grown = nfh__malloc((size_t)grown_size * sizeof(*grown));
+  if (!grown)
+    return NFH_ENOMEM;
+  for (uint32_t k = 0; k < s->ring_count; k++)
+    grown[k] = s->ring[(s->ring_head + k) & s->ring_mask];
+  nfh__free(s->ring);
+  s->ring = grown;
+  s->ring_mask = grown_size - 1;
+  s->ring_head = 0;
+  return NFH_OK;
+}
+
+/* Appends entry i; the caller made room (ring_reserve). */
 static void queue_append(nfh__stitcher *s, uint32_t i) {
-  s->entries[i].next_age = NIL;
-  s->entries[i].queued_ms = s->data_time;
-  if (s->age_tail != NIL)
-    s->entries[s->age_tail].next_age = i;
-  else
-    s->age_head = i;
-  s->age_tail = i;
+  aged *a = &s->ring[(s->ring_head + s->ring_count) & s->ring_mask];
+  a->queued_ms = s->data_time;
+  a->index = i;
+  s->ring_count++;
 }
 
 static uint32_t queue_pop(nfh__stitcher *s) {
-  uint32_t i = s->age_head;
-  s->age_head = s->entries[i].next_age;
-  if (s->age_head == NIL)
-    s->age_tail = NIL;
+  uint32_t i = s->ring[s->ring_head].index;
+  s->ring_head = (s->ring_head + 1) & s->ring_mask;
+  s->ring_count--;
   return i;
+}
+
+/* The entry 'ahead' places behind the queue's head, or NIL. */
+static uint32_t queue_peek(const nfh__stitcher *s, uint32_t ahead) {
+  if (ahead >= s->ring_count)
+    return NIL;
+  return s->ring[(s->ring_head + ahead) & s->ring_mask].index;
 }
 
 static void conn_finish_flags(nfh_conn *c) {
@@ -372,6 +408,10 @@ static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
   return 0;
 }
 
+/* How far ahead of the queue's head the expiry fetches entries, and
+ * (half as far, once the entry is there) their table slots. */
+#define EXPIRE_AHEAD 8
+
 /* Emits the connections idle for hold_ms of data time. The queue is in
  * order of (re)queueing, not of last activity: an entry found still
  * active at the head is requeued at the tail, so that each update costs
@@ -380,8 +420,16 @@ static void expire(nfh__stitcher *s) {
   if (s->data_time < s->hold_ms)
     return;
   uint64_t cutoff = s->data_time - s->hold_ms;
-  while (s->age_head != NIL &&
-         s->entries[s->age_head].queued_ms < cutoff) {
+  while (s->ring_count && s->ring[s->ring_head].queued_ms < cutoff) {
+    uint32_t far = queue_peek(s, EXPIRE_AHEAD);
+    if (far != NIL) {
+      __builtin_prefetch(&s->entries[far].hash);
+      __builtin_prefetch(&s->entries[far].conn.last_ms);
+    }
+    uint32_t near = queue_peek(s, EXPIRE_AHEAD / 2);
+    if (near != NIL)
+      __builtin_prefetch(
+          &s->table[(uint32_t)s->entries[near].hash & s->table_mask]);
     uint32_t i = queue_pop(s);
     entry *e = &s->entries[i];
     if (e->conn.last_ms < cutoff) {
@@ -427,6 +475,10 @@ static void add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
         *st = NFH_ENOMEM;
         return;
       }
+    }
+    if (ring_reserve(s) != NFH_OK) {
+      *st = NFH_ENOMEM;
+      return;
     }
     idx = alloc_entry(s);
     if (idx == NIL) {
@@ -483,7 +535,7 @@ nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows,
 }
 
 nfh_status nfh__stitcher_flush(nfh__stitcher *s) {
-  while (s->age_head != NIL) {
+  while (s->ring_count) {
     uint32_t i = queue_pop(s);
     conn_finish_flags(&s->entries[i].conn);
     emit(s, &s->entries[i].conn);
