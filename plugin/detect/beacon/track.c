@@ -303,9 +303,21 @@ static uint32_t add32(uint32_t a, uint64_t b) {
  * out of memory. */
 static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
                         uint64_t cb, uint64_t sb) {
+  /* After the last event with a start at or before t. Connections come
+   * in order of their end, so a long one lands far back in a full
+   * timeline: a binary search, not a walk back from the end. */
   uint32_t pos = c->nev;
-  while (pos > 0 && c->ev[pos - 1].t_ms > t)
-    pos--;
+  if (pos > 0 && c->ev[pos - 1].t_ms > t) {
+    uint32_t lo = 0, hi = pos - 1; /* the answer is in [lo, hi] */
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (c->ev[mid].t_ms > t)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    pos = lo;
+  }
   uint64_t merge = tk->lim.merge_ms;
   if (pos > 0 && t - c->ev[pos - 1].t_ms < merge) {
     nfh__bcn_event *e = &c->ev[pos - 1];
