@@ -97,11 +97,21 @@ int nfh_hll_add(nfh_hll *h, const void *data, size_t len) {
   return nfh_hll_add_hash(h, nfh_hll_hash(data, len));
 }
 
+/* 2^-r, exactly what ldexp(1.0, -r) gives for a register's value (at
+ * most 65), built from the exponent bits: ldexp was a library call per
+ * register, and a sketch of precision 16 has 65536 of them. */
+static inline double pow2_neg(uint8_t r) {
+  uint64_t bits = (uint64_t)(1023 - r) << 52;
+  double d;
+  memcpy(&d, &bits, sizeof(d));
+  return d;
+}
+
 double nfh_hll_count(const nfh_hll *h) {
   double m = h->m, sum = 0;
   uint32_t zeros = 0;
   for (uint32_t j = 0; j < h->m; j++) {
-    sum += ldexp(1.0, -(int)h->reg[j]);
+    sum += pow2_neg(h->reg[j]);
     zeros += h->reg[j] == 0;
   }
   if (zeros == h->m)
