@@ -180,6 +180,8 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     if (ng == GROUP || (i == n && ng)) {
       for (size_t j = 0; j < ng; j++)
         nfh__bcn_track_prefetch(&b->tk, g[j], 1, &dh[j], &ch[j]);
+      for (size_t j = 0; j < ng; j++)
+        nfh__bcn_track_prefetch(&b->tk, g[j], 2, &dh[j], &ch[j]);
       for (size_t j = 0; j < ng; j++) {
         const nfh_conn *c = g[j];
         int st =

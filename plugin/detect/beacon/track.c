@@ -217,6 +217,20 @@ void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
     *cand_hash =
         hash_cand(&c->client, &c->server, c->server_port, c->proto);
   }
+  if (stage == 2) {
+    /* The candidate the first entry of its bucket names, when the hash
+     * is its own: its record was fetched at stage 1. */
+    const nfh__bcn_table *t = &tk->cands;
+    if (!t->bucket)
+      return;
+    uint32_t id = t->bucket[*cand_hash & (t->nbuckets - 1)];
+    if (id == NFH__BCN_NIL || id >= t->cap || t->slot[id].hash != *cand_hash)
+      return;
+    const nfh__bcn_cand *cand = cand_at(tk, id);
+    if (cand->nev)
+      __builtin_prefetch(&cand->ev[cand->nev - 1]);
+    return;
+  }
   nfh__bcn_table_prefetch(&tk->dests, *dest_hash, stage);
   nfh__bcn_table_prefetch(&tk->cands, *cand_hash, stage);
 }

@@ -138,9 +138,10 @@ int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
 
 /* The hashes of connection c's destination and candidate keys, and the
  * prefetch of both tables' entries for them (stage 0, then 1 later; see
- * nfh__bcn_table_prefetch), for callers that handle connections in
- * groups. nfh__bcn_track_contact and nfh__bcn_track_conn then find the
- * entries in cache. */
+ * nfh__bcn_table_prefetch), then (stage 2, once the candidate is in the
+ * cache) of the end of its timeline, where a connection goes in: for
+ * callers that handle connections in groups. nfh__bcn_track_contact and
+ * nfh__bcn_track_conn then find the entries in cache. */
 void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
                              int stage, uint64_t *dest_hash,
                              uint64_t *cand_hash);
