@@ -3,9 +3,17 @@
 #
 # usage: bench/run.sh TREE   (normally through `make bench`)
 #
-# The tree (5-minute nfcapd files in %Y/%m/%d directories, half LZ4, half
-# LZO) is built with nfh-mktree when TREE.stamp does not match the wanted
-# size, else reused. Both tools first read it once untimed, which warms
+# Two kinds of tree (BENCH_TRAFFIC), both 5-minute nfcapd files, half LZ4,
+# half LZO, built when TREE.stamp does not match what is wanted, else
+# reused:
+#   random     nfh-mktree: BENCH_FLOWS flows in BENCH_FILES files (%Y/%m/%d
+#              directories), a third of them to any address of the
+#              Internet: the most distinct hosts and pairs a detector's
+#              tables will meet, and large files that nfdump is slow to read
+#   realistic  nfhunt-gen: one day of an organisation of BENCH_USERS user
+#              hosts (about 10 million records for the default 2600), its
+#              usual services, a few attacks; the hunt gets the scenario's
+#              home networks (BENCH_HOME_NET) Both tools first read it once untimed, which warms
 # the page cache and gives their flow counts (they must agree, with each
 # other and with the tree). Then, alternately, BENCH_ROUNDS timed runs of
 #   nfhunt --count -R TREE                     (every flow into the model)
@@ -16,19 +24,38 @@
 #   nfhunt -R TREE --no-state -o ndjson        (every detector)
 # and its peak RSS is reported.
 #
-# Environment: NFH_MKTREE, NFHUNT (paths to the programs), NFDUMP
-# (default: nfdump in PATH), BENCH_FLOWS, BENCH_FILES, BENCH_ROUNDS.
+# Environment: NFH_MKTREE, NFH_GEN, NFHUNT (paths to the programs), NFDUMP
+# (default: nfdump in PATH), BENCH_TRAFFIC, BENCH_FLOWS, BENCH_FILES,
+# BENCH_USERS, BENCH_HOME_NET, BENCH_ROUNDS.
 # Exit status: 0, 1 when the counts differ or a run fails, 77 without
 # nfdump.
 
 set -eu
 
 tree=${1:?usage: run.sh TREE}
-MKTREE=${NFH_MKTREE:?set NFH_MKTREE to the nfh-mktree program}
+TRAFFIC=${BENCH_TRAFFIC:-random}
+case $TRAFFIC in
+random) MKTREE=${NFH_MKTREE:?set NFH_MKTREE to the nfh-mktree program} ;;
+realistic) GEN=${NFH_GEN:?set NFH_GEN to the nfhunt-gen program} ;;
+*) echo "bench: BENCH_TRAFFIC=$TRAFFIC: random or realistic" >&2; exit 2 ;;
+esac
 NFHUNT=${NFHUNT:?set NFHUNT to the nfhunt program}
 NFDUMP=${NFDUMP:-$(command -v nfdump || true)}
 FLOWS=${BENCH_FLOWS:-10000000}
 FILES=${BENCH_FILES:-144}
+USERS=${BENCH_USERS:-2600}
+HOME_NET=${BENCH_HOME_NET:-10.0.0.0/16,10.1.0.0/24,198.51.100.0/24,2001:db8:100::/48}
+# hunt ARGS...: the full hunt of the tree, every detector of the plugin
+# directory, with the scenario's home networks for generated traffic.
+hunt() {
+  if [ "$TRAFFIC" = realistic ]; then
+    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+      --home-net "$HOME_NET" -o ndjson --alert-level info "$@"
+  else
+    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+      -o ndjson --alert-level info "$@"
+  fi
+}
 ROUNDS=${BENCH_ROUNDS:-3}
 
 if [ -z "$NFDUMP" ]; then
@@ -36,14 +63,23 @@ if [ -z "$NFDUMP" ]; then
   exit 77
 fi
 
-want="flows=$FLOWS files=$FILES seed=42"
+if [ "$TRAFFIC" = random ]; then
+  want="flows=$FLOWS files=$FILES seed=42"
+else
+  want="traffic=realistic users=$USERS days=1 seed=42"
+fi
 if [ ! -f "$tree.stamp" ] || [ "$(cat "$tree.stamp")" != "$want" ] ||
    [ ! -d "$tree" ]; then
   echo "bench: building $tree ($want) ..."
   rm -rf "$tree" "$tree.tmp" "$tree.stamp"
   mkdir -p "$(dirname "$tree")"
   start=$(date +%s%N)
-  "$MKTREE" -n "$FLOWS" -f "$FILES" -s 42 "$tree.tmp"
+  if [ "$TRAFFIC" = random ]; then
+    "$MKTREE" -n "$FLOWS" -f "$FILES" -s 42 "$tree.tmp"
+  else
+    "$GEN" -w "$tree.tmp" -b 2024-03-04T00:00Z -d 1d -u "$USERS" -s 42 \
+      -c lz4,lzo -l "$tree.labels.json" -q
+  fi
   mv "$tree.tmp" "$tree"
   echo "$want" > "$tree.stamp"
   end=$(date +%s%N)
@@ -63,6 +99,9 @@ echo "bench: nfhunt counts ${nfhunt_flows:-?} flows ($nfhunt_out)"
 echo "bench: nfdump counts ${nfdump_flows:-?} flows" \
      "($(echo "$nfdump_out" | grep '^Summary' || true))"
 status=0
+# The generator's record count follows from its scenario, not from a
+# number asked for: there both tools must only agree.
+[ "$TRAFFIC" = realistic ] && FLOWS=${nfhunt_flows:-0}
 if [ -z "$nfhunt_flows" ] || [ "$nfhunt_flows" != "$nfdump_flows" ] ||
    [ "$nfhunt_flows" != "$FLOWS" ]; then
   echo "bench: FAIL: flow counts differ (tree has $FLOWS)"
@@ -95,8 +134,7 @@ if [ -n "${NFH_PLUGIN_DIR:-}" ]; then
   r=1
   while [ "$r" -le "$ROUNDS" ]; do
     t0=$(now)
-    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
-      -o ndjson --alert-level info > /dev/null 2>&1 || true
+    hunt > /dev/null 2>&1 || true
     t1=$(now)
     "$NFDUMP" -R "$tree" -q -s srcip/bytes -n 10 > /dev/null
     t2=$(now)
@@ -108,17 +146,19 @@ if [ -n "${NFH_PLUGIN_DIR:-}" ]; then
     r=$((r + 1))
   done
   py=${PYTHON3:-/usr/bin/python3}
+  # The home networks the hunt above had (the defaults for random traffic).
+  home=$HOME_NET
+  [ "$TRAFFIC" = random ] && home=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7
   rss=$("$py" -c 'import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
     "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
-    -o ndjson --alert-level info)
+    --home-net "$home" -o ndjson --alert-level info)
   rss_count=$("$py" -c 'import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
     "$NFHUNT" --count -R "$tree")
-  findings=$("$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
-    -o ndjson --alert-level info 2>/dev/null | wc -l)
+  findings=$(hunt 2>/dev/null | wc -l)
 fi
 
 median() { # microseconds, one per argument
@@ -131,9 +171,10 @@ m_nfhunt=$(median $times_nfhunt)
 # shellcheck disable=SC2086
 m_nfdump=$(median $times_nfdump)
 
-awk -v flows="$FLOWS" -v a="$m_nfhunt" -v b="$m_nfdump" -v n="$ROUNDS" 'BEGIN {
+awk -v flows="$FLOWS" -v a="$m_nfhunt" -v b="$m_nfdump" -v n="$ROUNDS" \
+    -v traffic="$TRAFFIC" 'BEGIN {
   fa = flows / (a / 1e6); fb = flows / (b / 1e6);
-  printf "bench: %d flows, median of %d rounds each (warm cache)\n", flows, n;
+  printf "bench: %s traffic, %d flows, median of %d rounds each (warm cache)\n", traffic, flows, n;
   printf "bench: nfhunt --count -R                   %8.3f s  %12.0f flows/s\n", a / 1e6, fa;
   printf "bench: nfdump -R -q -s srcip/bytes -n 10   %8.3f s  %12.0f flows/s\n", b / 1e6, fb;
   printf "bench: ratio nfhunt/nfdump (flows/s)       %8.2f\n", fa / fb;
