@@ -28,6 +28,7 @@
 #include <nfhunt/state.h>
 
 #include "../../plugin/detect/beacon/score.h"
+#include "testkit.h"
 
 #define MODULE NFH_TOP_BUILDDIR "/plugin/detect/beacon/.libs/beaconing.so"
 
@@ -42,7 +43,7 @@
 #define ACK 0x10
 
 static char dir[] = "/tmp/nfh_test_beacon_XXXXXX";
-static char logbuf[16384];
+static tk_log logs; /* the engine's log lines (tk_log_line) */
 
 /* ------------------------------------------------------------ random */
 
@@ -63,35 +64,15 @@ static double expo(double mean) { return -mean * log(1 - urand()); }
 
 /* ------------------------------------------------------------- flows */
 
-typedef struct flows {
-  nfh_flow *v;
-  size_t n, cap;
-} flows;
-
-static nfh_addr ip(const char *text) {
-  nfh_addr a;
-  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(text, &a), 0);
-  return a;
-}
-
-static nfh_addr ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
-  nfh_addr x;
-  nfh_addr_set_v4(&x, a << 24 | b << 16 | c << 8 | d);
-  return x;
-}
+/* The test's flow records (testkit.h). */
+typedef tk_flows flows;
 
 static nfh_flow *add_record(flows *fs, nfh_addr src, uint16_t sp,
                             nfh_addr dst, uint16_t dp, uint8_t proto,
                             uint8_t tcp_flags, uint64_t first,
                             uint64_t last, uint64_t bytes,
                             uint32_t sampling) {
-  if (fs->n == fs->cap) {
-    fs->cap = fs->cap ? fs->cap * 2 : 1024;
-    fs->v = realloc(fs->v, fs->cap * sizeof(nfh_flow));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(fs->v);
-  }
-  nfh_flow *f = &fs->v[fs->n++];
-  memset(f, 0, sizeof(*f));
+  nfh_flow *f = tk_flows_push(fs);
   f->first_ms = first;
   f->last_ms = last;
   f->src = src;
@@ -102,7 +83,6 @@ static nfh_flow *add_record(flows *fs, nfh_addr src, uint16_t sp,
   f->tcp_flags = tcp_flags;
   f->bytes = bytes;
   f->packets = bytes / 500 + 2;
-  f->aggr_flows = 1;
   f->sampling = sampling ? sampling : 1;
   if (sampling > 1) {
     f->flags |= NFH_FLOW_SAMPLED;
@@ -168,14 +148,14 @@ static void beacon(flows *fs, nfh_addr client, nfh_addr server,
 static void browsing(flows *fs, unsigned hosts, uint64_t start,
                      uint64_t span) {
   for (unsigned h = 0; h < hosts; h++) {
-    nfh_addr client = ip4(10, 0, 2, 1 + h);
+    nfh_addr client = tk_ip4(10, 0, 2, 1 + h);
     uint16_t cport = 50000;
     for (double t = (double)start + expo(600000);
          t < (double)(start + span); t += expo(600000)) {
       /* Server popularity falls off steeply: a user's favourite sites
        * come back again and again, at random times. */
       unsigned s = (unsigned)(200 * pow(urand(), 3));
-      nfh_addr server = ip4(198, 18, s / 100, 1 + s % 100);
+      nfh_addr server = tk_ip4(198, 18, s / 100, 1 + s % 100);
       uint16_t port = urand() < 0.8 ? 443 : 80;
       int n = 1 + (int)expo(3);
       double u = t;
@@ -195,21 +175,15 @@ static void browsing(flows *fs, unsigned hosts, uint64_t start,
 
 /* ------------------------------------------------------------ engine */
 
-static void capture(void *user, int level, const char *source,
-                    const char *line) {
-  (void)user, (void)level;
-  size_t used = strlen(logbuf);
-  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
-}
-
 /* An engine with the module loaded and the settings applied ("key",
  * "value", ..., NULL). */
 static nfh_engine *make(const char *const *settings) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
-  o.log = capture;
+  o.log = tk_log_line;
+  o.log_user = &logs;
   nfh_engine *e = NULL;
-  logbuf[0] = '\0';
+  logs.text[0] = '\0';
   CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
   CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, MODULE), NFH_OK);
   for (size_t i = 0; settings && settings[i]; i += 2)
@@ -280,7 +254,7 @@ static void state_path(char *buf, size_t len, const char *name) {
 static void test_beacon_60s(void) {
   seed(1);
   flows fs = {0};
-  nfh_addr c = ip("10.0.0.23"), s = ip("203.0.113.50");
+  nfh_addr c = tk_ip("10.0.0.23"), s = tk_ip("203.0.113.50");
   beacon(&fs, c, s, 443, 6, T0, 3 * HOUR, 60000, 0.10, 0, 1200, 3400, 1);
   browsing(&fs, 10, T0, 3 * HOUR);
   nfh_engine *e = make(NULL);
@@ -304,13 +278,13 @@ static void test_beacon_60s(void) {
   if (count_at_least(e, NFH_SEV_LOW) != 1)
     dump(e);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 static void test_beacon_jitter_missed(void) {
   seed(2);
   flows fs = {0};
-  beacon(&fs, ip("10.0.0.31"), ip("198.51.100.77"), 8080, 6, T0, 12 * HOUR,
+  beacon(&fs, tk_ip("10.0.0.31"), tk_ip("198.51.100.77"), 8080, 6, T0, 12 * HOUR,
          900000, 0.20, 0.20, 300, 150, 1);
   browsing(&fs, 10, T0, 12 * HOUR);
   nfh_engine *e = make(NULL);
@@ -328,7 +302,7 @@ static void test_beacon_jitter_missed(void) {
   if (count_at_least(e, NFH_SEV_LOW) != 1)
     dump(e);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* A 30-minute beacon, each hourly run seeing one hour: the state carries
@@ -338,7 +312,7 @@ static void test_slow_across_runs(void) {
   char path[300];
   state_path(path, sizeof(path), "slow.state");
   flows all = {0};
-  nfh_addr c = ip("10.0.0.44"), s = ip("203.0.113.9");
+  nfh_addr c = tk_ip("10.0.0.44"), s = tk_ip("203.0.113.9");
   beacon(&all, c, s, 443, 6, T0 + 7 * MIN, 12 * HOUR, 1800000, 0.10, 0,
          900, 2500, 1);
   browsing(&all, 5, T0, 12 * HOUR);
@@ -379,10 +353,10 @@ static void test_slow_across_runs(void) {
     CU_ASSERT(count_at_least(e, NFH_SEV_LOW) <= (r ? 1u : 0u));
     nfh_engine_destroy(e);
     nfh_state_close(st);
-    free(fs.v);
+    tk_flows_free(&fs);
   }
   CU_ASSERT(first_found >= 2 && first_found <= 8);
-  free(all.v);
+  tk_flows_free(&all);
 }
 
 /* The candidate table is full in every hourly run (the first 300 of
@@ -394,14 +368,14 @@ static void test_full_table_across_runs(void) {
   seed(12);
   char path[300];
   state_path(path, sizeof(path), "full.state");
-  nfh_addr c = ip("10.0.0.77"), s = ip("203.0.113.99");
+  nfh_addr c = tk_ip("10.0.0.77"), s = tk_ip("203.0.113.99");
   int found = 0, door_used = 0;
   for (int hour = 0; hour < 16; hour++) {
     flows fs = {0};
     uint64_t h0 = T0 + (uint64_t)hour * HOUR;
     for (unsigned i = 0; i < 500; i++)
-      conn(&fs, ip4(10, 0, 5, 1 + i % 200), (uint16_t)(20000 + i),
-           ip4(100, 64 + hour, i / 256, i % 256), 443, 6,
+      conn(&fs, tk_ip4(10, 0, 5, 1 + i % 200), (uint16_t)(20000 + i),
+           tk_ip4(100, 64 + hour, i / 256, i % 256), 443, 6,
            h0 + (uint64_t)i * (30 * MIN / 500), 300, 700, 2000, 1);
     conn(&fs, c, (uint16_t)(40000 + hour), s, 8443, 6,
          h0 + 40 * MIN + (uint64_t)(urand() * 4 * MIN), 400, 900, 1500, 1);
@@ -412,7 +386,7 @@ static void test_full_table_across_runs(void) {
                                                NULL});
     run(e, &fs, st);
     CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
-    door_used |= strstr(logbuf, "waited at a full table") != NULL;
+    door_used |= strstr(logs.text, "waited at a full table") != NULL;
     const nfh_report_finding *r = find(e, "10.0.0.77|203.0.113.99|tcp/8443");
     if (r && !found) {
       found = 1;
@@ -421,7 +395,7 @@ static void test_full_table_across_runs(void) {
     }
     nfh_engine_destroy(e);
     nfh_state_close(st);
-    free(fs.v);
+    tk_flows_free(&fs);
   }
   CU_ASSERT(door_used);
   CU_ASSERT(found);
@@ -433,9 +407,9 @@ static void test_full_table_across_runs(void) {
 static void test_ntp_pool(void) {
   seed(4);
   flows fs = {0};
-  nfh_addr pool = ip("198.51.100.123");
+  nfh_addr pool = tk_ip("198.51.100.123");
   for (unsigned h = 0; h < 50; h++) {
-    nfh_addr c = ip4(10, 0, 1, 1 + h);
+    nfh_addr c = tk_ip4(10, 0, 1, 1 + h);
     double phase = urand() * 1024000;
     for (double t = (double)T0 + phase; t < (double)(T0 + 12 * HOUR);
          t += 1024000 + urand() * 200)
@@ -445,7 +419,7 @@ static void test_ntp_pool(void) {
   for (unsigned k = 0; k < 4; k++)
     for (double t = (double)T0 + k * 7000; t < (double)(T0 + 12 * HOUR);
          t += 1024000 + urand() * 100)
-      conn(&fs, ip("10.0.0.2"), 123, ip4(192, 0, 2, 10 + k), 123, 17,
+      conn(&fs, tk_ip("10.0.0.2"), 123, tk_ip4(192, 0, 2, 10 + k), 123, 17,
            (uint64_t)t, 30, 76, 76, 1);
   browsing(&fs, 5, T0, 12 * HOUR);
   nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
@@ -486,7 +460,7 @@ static void test_ntp_pool(void) {
     CU_ASSERT(r[i].f.dst_port != 123);
   CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* A monitor pinging ten outside targets every minute is one poller
@@ -494,11 +468,11 @@ static void test_ntp_pool(void) {
 static void test_poller(void) {
   seed(13);
   flows fs = {0};
-  nfh_addr mon = ip("10.0.0.5");
+  nfh_addr mon = tk_ip("10.0.0.5");
   for (unsigned k = 0; k < 10; k++)
     for (double t = (double)T0 + k * 1000; t < (double)(T0 + 4 * HOUR);
          t += 60000 + urand() * 300)
-      conn(&fs, mon, 0, ip4(192, 0, 2, 100 + k), 0x0800, 1, (uint64_t)t,
+      conn(&fs, mon, 0, tk_ip4(192, 0, 2, 100 + k), 0x0800, 1, (uint64_t)t,
            10, 84, 84, 1);
   for (size_t i = 0; i < fs.n; i++)
     if (fs.v[i].proto == 1) {
@@ -508,7 +482,7 @@ static void test_poller(void) {
       fs.v[i].dst_port = out ? 0x0800 : 0;
       fs.v[i].src_port = 0;
     }
-  beacon(&fs, mon, ip("203.0.113.66"), 443, 6, T0, 4 * HOUR, 120000, 0.1, 0,
+  beacon(&fs, mon, tk_ip("203.0.113.66"), 443, 6, T0, 4 * HOUR, 120000, 0.1, 0,
          600, 900, 1);
   nfh_engine *e = make(NULL);
   run(e, &fs, NULL);
@@ -528,7 +502,7 @@ static void test_poller(void) {
   if (count_at_least(e, NFH_SEV_INFO) != 2)
     dump(e);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* C2 fronted on a busy address: 30 hosts browse it now and then, one
@@ -537,15 +511,15 @@ static void test_poller(void) {
 static void test_popular_fronted(void) {
   seed(12);
   flows fs = {0};
-  nfh_addr cdn = ip("203.0.113.200");
+  nfh_addr cdn = tk_ip("203.0.113.200");
   for (unsigned h = 0; h < 30; h++) {
     uint16_t cport = 50000;
     for (double t = (double)T0 + expo(1800000); t < (double)(T0 + 8 * HOUR);
          t += expo(1800000))
-      conn(&fs, ip4(10, 0, 4, 1 + h), cport++, cdn, 443, 6, (uint64_t)t,
+      conn(&fs, tk_ip4(10, 0, 4, 1 + h), cport++, cdn, 443, 6, (uint64_t)t,
            2000, 800, 90000, 1);
   }
-  beacon(&fs, ip("10.0.0.99"), cdn, 443, 6, T0, 8 * HOUR, 300000, 0.1, 0.05,
+  beacon(&fs, tk_ip("10.0.0.99"), cdn, 443, 6, T0, 8 * HOUR, 300000, 0.1, 0.05,
          700, 1500, 1);
   nfh_engine *e = make(NULL);
   run(e, &fs, NULL);
@@ -558,13 +532,13 @@ static void test_popular_fronted(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "popular destination"));
   CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 1);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* One SSH session of 3 hours, exported as 60 s active-timeout records
  * both ways. */
 static void ssh_session(flows *fs, uint64_t start, uint64_t span) {
-  nfh_addr c = ip("10.0.0.7"), s = ip("198.51.100.22");
+  nfh_addr c = tk_ip("10.0.0.7"), s = tk_ip("198.51.100.22");
   for (uint64_t t = start; t < start + span; t += MIN) {
     int first = t == start, last = t + MIN >= start + span;
     uint8_t fl = (uint8_t)(PSH | ACK | (first ? SYN : 0) | (last ? FIN : 0));
@@ -604,10 +578,10 @@ static void test_ssh_session(void) {
       dump(e);
     nfh_engine_destroy(e);
     nfh_state_close(st);
-    free(keep.v);
+    tk_flows_free(&keep);
   }
-  free(whole.v);
-  free(fs.v);
+  tk_flows_free(&whole);
+  tk_flows_free(&fs);
 }
 
 /* Idle sessions whose keepalives the exporter's inactive timeout cut
@@ -615,8 +589,8 @@ static void test_ssh_session(void) {
  * UDP): the same 5-tuple each time, so one session, not a beacon. */
 static void test_keepalives(void) {
   flows fs = {0};
-  nfh_addr c = ip("10.0.0.8"), ssh = ip("198.51.100.23");
-  nfh_addr vpn = ip("198.51.100.24");
+  nfh_addr c = tk_ip("10.0.0.8"), ssh = tk_ip("198.51.100.23");
+  nfh_addr vpn = tk_ip("198.51.100.24");
   add_record(&fs, c, 52223, ssh, 22, 6, SYN | ACK | PSH, T0, T0 + 5000,
              3000, 1);
   add_record(&fs, ssh, 22, c, 52223, 6, SYN | ACK | PSH, T0 + 10, T0 + 5000,
@@ -637,7 +611,7 @@ static void test_keepalives(void) {
   if (count_at_least(e, NFH_SEV_INFO))
     dump(e);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 static void test_browsing(void) {
@@ -655,13 +629,13 @@ static void test_browsing(void) {
   run(e, &fs, NULL);
   CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* The same beacon through a 1:100 sampling exporter, a third of its
  * beats never seen: still found, with less confidence, and said so. */
 static void test_sampled(void) {
-  nfh_addr c = ip("10.0.0.23"), s = ip("203.0.113.50");
+  nfh_addr c = tk_ip("10.0.0.23"), s = tk_ip("203.0.113.50");
   const char *key = "10.0.0.23|203.0.113.50|tcp/443";
   seed(7);
   flows plain = {0};
@@ -690,8 +664,8 @@ static void test_sampled(void) {
   double period = evidence_number(r, "period_s");
   CU_ASSERT(period > 110 && period < 130);
   nfh_engine_destroy(e);
-  free(plain.v);
-  free(sampled.v);
+  tk_flows_free(&plain);
+  tk_flows_free(&sampled);
 }
 
 /* DNS: to the site's resolver never; to an outside resolver, small and
@@ -699,12 +673,12 @@ static void test_sampled(void) {
 static void test_dns_and_allowlist(void) {
   seed(8);
   flows fs = {0};
-  nfh_addr c = ip("10.0.0.61");
-  beacon(&fs, c, ip("10.0.0.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 60,
+  nfh_addr c = tk_ip("10.0.0.61");
+  beacon(&fs, c, tk_ip("10.0.0.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 60,
          120, 1);
-  beacon(&fs, c, ip("192.0.2.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 62,
+  beacon(&fs, c, tk_ip("192.0.2.53"), 53, 17, T0, 6 * HOUR, 300000, 0.05, 0, 62,
          130, 1);
-  beacon(&fs, ip("10.0.0.62"), ip("203.0.113.80"), 443, 6, T0, 6 * HOUR,
+  beacon(&fs, tk_ip("10.0.0.62"), tk_ip("203.0.113.80"), 443, 6, T0, 6 * HOUR,
          60000, 0.05, 0, 700, 900, 1);
   nfh_engine *e = make((const char *const[]){"internal", "yes", NULL});
   CU_ASSERT_EQUAL(nfh_engine_allow(e, "beaconing", "203.0.113.80:443"),
@@ -719,7 +693,7 @@ static void test_dns_and_allowlist(void) {
   CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
   CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 1);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* IPv6: the key names the addresses as text, the summary brackets the
@@ -727,7 +701,7 @@ static void test_dns_and_allowlist(void) {
 static void test_ipv6(void) {
   seed(14);
   flows fs = {0};
-  beacon(&fs, ip("fd00::23"), ip("2001:db8:99::50"), 443, 6, T0, 3 * HOUR,
+  beacon(&fs, tk_ip("fd00::23"), tk_ip("2001:db8:99::50"), 443, 6, T0, 3 * HOUR,
          90000, 0.05, 0, 800, 1600, 1);
   nfh_engine *e = make(NULL);
   run(e, &fs, NULL);
@@ -737,20 +711,20 @@ static void test_ipv6(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "[2001:db8:99::50]:443"));
   CU_ASSERT_EQUAL(r->f.src.family, 6);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 static void test_settings(void) {
   nfh_engine *e = make((const char *const[]){"colour", "blue", NULL});
   CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown parameter 'colour'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "unknown parameter 'colour'"));
   nfh_engine_destroy(e);
 
   e = make((const char *const[]){"max_period", "banana", NULL});
   nfh_engine_start(e, NULL);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "bad value 'banana' for max_period"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "bad value 'banana' for max_period"));
   nfh_engine_destroy(e);
 
   e = make((const char *const[]){"min_period", "2h", "max_period", "1h",
@@ -766,7 +740,7 @@ static void test_settings(void) {
   nfh_engine_start(e, NULL);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
   if (!nfh_engine_plugin(e, 0)->enabled)
-    printf("\n    %s", logbuf);
+    printf("\n    %s", logs.text);
   nfh_engine_destroy(e);
 
   e = make((const char *const[]){"quiet_services", "sctp/1", NULL});
@@ -791,13 +765,13 @@ static void test_damaged_state(void) {
 
   seed(9);
   flows fs = {0};
-  beacon(&fs, ip("10.0.0.23"), ip("203.0.113.50"), 443, 6, T0, 2 * HOUR,
+  beacon(&fs, tk_ip("10.0.0.23"), tk_ip("203.0.113.50"), 443, 6, T0, 2 * HOUR,
          60000, 0.05, 0, 1200, 3400, 1);
   CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   nfh_engine *e = make(NULL);
   run(e, &fs, st);
   CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "damaged"));
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
   CU_ASSERT_PTR_NOT_NULL(find(e, "10.0.0.23|203.0.113.50|tcp/443"));
   nfh_engine_destroy(e);
@@ -806,21 +780,21 @@ static void test_damaged_state(void) {
   /* The blob it saved reads back: the next run of one more hour extends
    * the same timeline. */
   flows more = {0};
-  beacon(&more, ip("10.0.0.23"), ip("203.0.113.50"), 443, 6,
+  beacon(&more, tk_ip("10.0.0.23"), tk_ip("203.0.113.50"), 443, 6,
          T0 + 2 * HOUR, HOUR, 60000, 0.05, 0, 1200, 3400, 1);
   CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   e = make(NULL);
   run(e, &more, st);
   CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
-  CU_ASSERT_PTR_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_PTR_NULL(strstr(logs.text, "damaged"));
   const nfh_report_finding *r = find(e, "10.0.0.23|203.0.113.50|tcp/443");
   CU_ASSERT_PTR_NOT_NULL(r);
   if (r)
     CU_ASSERT(evidence_number(r, "span_s") > 2.9 * 3600);
   nfh_engine_destroy(e);
   nfh_state_close(st);
-  free(fs.v);
-  free(more.v);
+  tk_flows_free(&fs);
+  tk_flows_free(&more);
 }
 
 /* Tight limits: candidates and events stay within them, the strongest
@@ -829,7 +803,7 @@ static void test_bounds(void) {
   seed(10);
   flows fs = {0};
   for (unsigned h = 0; h < 200; h++)
-    beacon(&fs, ip4(10, 0, 3, h), ip4(203, 0, 113, 1 + h % 50), 443, 6, T0,
+    beacon(&fs, tk_ip4(10, 0, 3, h), tk_ip4(203, 0, 113, 1 + h % 50), 443, 6, T0,
            3 * HOUR, 60000 + h * 100, 0.05, 0, 500, 500, 1);
   browsing(&fs, 20, T0, 3 * HOUR);
   nfh_engine *e = make((const char *const[]){"max_candidates", "50",
@@ -842,10 +816,10 @@ static void test_bounds(void) {
   nfh_engine_findings(e, &n);
   CU_ASSERT(n <= 50);
   CU_ASSERT(n >= 1);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "evicted"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "evicted"));
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* High-cardinality traffic: 60,000 connections to addresses seen once
@@ -855,11 +829,11 @@ static void test_bounds(void) {
 static void test_crowd_of_strangers(void) {
   seed(11);
   flows fs = {0};
-  nfh_addr c = ip("10.0.0.31"), s = ip("203.0.113.77");
+  nfh_addr c = tk_ip("10.0.0.31"), s = tk_ip("203.0.113.77");
   beacon(&fs, c, s, 8443, 6, T0, 3 * HOUR, 120000, 0.10, 0, 700, 900, 1);
   for (unsigned i = 0; i < 60000; i++)
-    conn(&fs, ip4(10, 0, 4, 1 + i % 200), (uint16_t)(30000 + i % 30000),
-         ip4(100, 64 + i / 65536, i / 256 % 256, i % 256), 443, 6,
+    conn(&fs, tk_ip4(10, 0, 4, 1 + i % 200), (uint16_t)(30000 + i % 30000),
+         tk_ip4(100, 64 + i / 65536, i / 256 % 256, i % 256), 443, 6,
          T0 + (uint64_t)i * (3 * HOUR / 60000), 500, 800, 4000, 1);
   nfh_engine *e = make((const char *const[]){"max_candidates", "500",
                                              "max_destinations", "500",
@@ -869,11 +843,11 @@ static void test_crowd_of_strangers(void) {
   CU_ASSERT_PTR_NOT_NULL(r);
   if (r)
     CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "waited at a full table"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "waited at a full table"));
   if (!r)
     dump(e);
   nfh_engine_destroy(e);
-  free(fs.v);
+  tk_flows_free(&fs);
 }
 
 /* -------------------------------------------------- scoring directly */
@@ -983,11 +957,7 @@ static void test_score_periods(void) {
 
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(dir); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../tools/hunt/conf.h"
+#include "testkit.h"
 
 static char dir[] = "/tmp/nfh_test_conf_XXXXXX";
 static char err[512];
@@ -297,11 +298,7 @@ static void test_load(void) {
 
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(dir); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)

@@ -11,26 +11,22 @@
 #include <nfhunt/engine.h>
 #include <nfhunt/report.h>
 
+#include "testkit.h"
+
 #define EXAMPLE NFH_TOP_BUILDDIR "/plugin/detect/example/.libs/example.so"
 #define BADABI NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/badabi.so"
 #define FAILING NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/failing.so"
 
 static char dir[] = "/tmp/nfh_test_engine_XXXXXX";
-static char logbuf[4096];
-
-static void capture(void *user, int level, const char *source,
-                    const char *line) {
-  (void)user, (void)level;
-  size_t used = strlen(logbuf);
-  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
-}
+static tk_log logs; /* the engine's log lines (tk_log_line) */
 
 static nfh_engine *make(void) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
-  o.log = capture;
+  o.log = tk_log_line;
+  o.log_user = &logs;
   nfh_engine *e = NULL;
-  logbuf[0] = '\0';
+  logs.text[0] = '\0';
   CU_ASSERT_EQUAL(nfh_engine_create(&o, &e), NFH_OK);
   return e;
 }
@@ -87,8 +83,8 @@ static void test_bad_modules(void) {
   nfh_engine *e = make();
   CU_ASSERT_EQUAL(nfh_engine_load_module(e, BADABI), NFH_EABI);
   /* The message names both versions. */
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "ABI 99.0"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "speaks ABI 1."));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "ABI 99.0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "speaks ABI 1."));
   CU_ASSERT_EQUAL(nfh_engine_load_module(e, "/nonexistent/x.so"),
                   NFH_EPLUGIN);
   CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 0);
@@ -98,8 +94,8 @@ static void test_bad_modules(void) {
   CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
   feed(e, 1700000000000ull);
   CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "refusing input on purpose"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "disabled"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "refusing input on purpose"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "disabled"));
   const nfh_plugin_info *fi = nfh_engine_plugin(e, 0);
   CU_ASSERT_EQUAL(fi->enabled, 0);
   size_t n;
@@ -114,7 +110,7 @@ static void test_settings(void) {
   nfh_engine_set(e, "example", "colour", "blue");
   nfh_engine_start(e, NULL);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown parameter 'colour'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "unknown parameter 'colour'"));
   nfh_engine_destroy(e);
 
   e = make();
@@ -248,11 +244,7 @@ static void test_report_json(void) {
 
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(dir); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)

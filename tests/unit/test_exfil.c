@@ -13,6 +13,8 @@
 #include <nfhunt/engine.h>
 #include <nfhunt/state.h>
 
+#include "testkit.h"
+
 #ifndef NFH_EXFIL_SO
 #define NFH_EXFIL_SO "plugin/detect/exfil/.libs/exfiltration.so"
 #endif
@@ -25,14 +27,7 @@
 #define T0 1704672000000ull
 
 static char dir[] = "/tmp/nfh_test_exfil_XXXXXX";
-static char logbuf[16384];
-
-static void capture(void *user, int level, const char *source,
-                    const char *line) {
-  (void)user, (void)level;
-  size_t used = strlen(logbuf);
-  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
-}
+static tk_log logs; /* the engine's log lines (tk_log_line) */
 
 /* A deterministic generator, so that every run sees the same traffic. */
 static uint64_t rng_state;
@@ -41,40 +36,21 @@ static uint32_t rnd(void) {
   return (uint32_t)(rng_state >> 33);
 }
 
-typedef struct flowvec {
-  nfh_flow *v;
-  size_t n, cap;
-  uint32_t sampling; /* applied to every flow added; 0 or 1 = none */
-} flowvec;
+/* The test's flow records (testkit.h). */
+typedef tk_flows flowvec;
 
 static void add(flowvec *fv, const nfh_addr *src, const nfh_addr *dst,
                 uint16_t sp, uint16_t dp, uint8_t flags, uint64_t first,
                 uint64_t last, uint64_t pkts, uint64_t bytes) {
-  if (fv->n == fv->cap) {
-    fv->cap = fv->cap ? 2 * fv->cap : 4096;
-    fv->v = realloc(fv->v, fv->cap * sizeof(nfh_flow));
-    if (!fv->v)
-      abort();
-  }
-  nfh_flow *f = &fv->v[fv->n++];
-  memset(f, 0, sizeof(*f));
+  nfh_flow *f = tk_flows_push(fv);
   f->src = *src, f->dst = *dst;
   f->src_port = sp, f->dst_port = dp;
   f->proto = 6, f->tcp_flags = flags;
   f->first_ms = first, f->last_ms = last;
   f->packets = pkts ? pkts : 1;
   f->bytes = bytes;
-  f->aggr_flows = 1;
-  f->sampling = fv->sampling > 1 ? fv->sampling : 1;
-  if (f->sampling > 1)
-    f->flags |= NFH_FLOW_SAMPLED;
 }
 
-static nfh_addr ip(const char *text) {
-  nfh_addr a;
-  nfh_addr_parse(text, &a);
-  return a;
-}
 
 /* One TCP session from cli to srv:port starting at t and lasting dur,
  * 'up' bytes sent by the client and 'down' by the server, cut into
@@ -114,7 +90,7 @@ static void office(flowvec *fv, uint64_t from, uint64_t to) {
       char a[32], w[32];
       snprintf(a, sizeof(a), "10.0.1.%d", 10 + h);
       snprintf(w, sizeof(w), "192.0.2.%u", 1 + rnd() % 20);
-      nfh_addr ws = ip(a), web = ip(w);
+      nfh_addr ws = tk_ip(a), web = tk_ip(w);
       session(fv, &ws, &web, 443, t + rnd() % 200000, 5000 + rnd() % 20000,
               3000, 60000, 60000);
     }
@@ -129,9 +105,10 @@ static int by_time(const void *pa, const void *pb) {
 static nfh_engine *make(void) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
-  o.log = capture;
+  o.log = tk_log_line;
+  o.log_user = &logs;
   nfh_engine *e = NULL;
-  logbuf[0] = '\0';
+  logs.text[0] = '\0';
   CU_ASSERT_FATAL(nfh_engine_create(&o, &e) == NFH_OK);
   CU_ASSERT_FATAL(nfh_engine_load_module(e, NFH_EXFIL_SO) == NFH_OK);
   return e;
@@ -144,9 +121,7 @@ static void feed(nfh_engine *e, flowvec *fv) {
     size_t k = fv->n - off < 1000 ? fv->n - off : 1000;
     CU_ASSERT(nfh_engine_add_flows(e, fv->v + off, k) == NFH_OK);
   }
-  free(fv->v);
-  fv->v = NULL;
-  fv->n = fv->cap = 0;
+  tk_flows_free(fv);
 }
 
 static const nfh_report_finding *find(nfh_engine *e, const char *key) {
@@ -162,7 +137,7 @@ static const nfh_report_finding *find(nfh_engine *e, const char *key) {
 static const nfh_report_finding *worst_on(nfh_engine *e, const char *addr) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n), *w = NULL;
-  nfh_addr a = ip(addr);
+  nfh_addr a = tk_ip(addr);
   for (size_t i = 0; i < n; i++) {
     if (nfh_addr_compare(&r[i].f.src, &a) != 0 &&
         nfh_addr_compare(&r[i].f.dst, &a) != 0)
@@ -190,7 +165,7 @@ static void dump(nfh_engine *e) {
             nfh_severity_name(r[i].f.severity), r[i].f.key,
             r[i].f.confidence, r[i].f.score, r[i].f.summary,
             r[i].f.evidence_json ? r[i].f.evidence_json : "");
-  fprintf(stderr, "%s", logbuf);
+  fprintf(stderr, "%s", logs.text);
 }
 
 /* ------------------------------------------------------------- bulk */
@@ -204,7 +179,7 @@ static nfh_engine *run_bulk(uint32_t sampling) {
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   fv.sampling = sampling;
-  nfh_addr src = ip("10.0.4.17"), dst = ip("203.0.113.50");
+  nfh_addr src = tk_ip("10.0.4.17"), dst = tk_ip("203.0.113.50");
   upload(&fv, &src, &dst, 443, T0 + 10 * HOUR_MS + 7 * MIN_MS, 30 * MIN_MS,
          2000000000ull, MIN_MS);
   feed(e, &fv);
@@ -266,7 +241,7 @@ static void test_low_and_slow(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 8 * HOUR_MS, T0 + 17 * HOUR_MS);
-  nfh_addr src = ip("10.0.4.21"), dst = ip("203.0.113.60");
+  nfh_addr src = tk_ip("10.0.4.21"), dst = tk_ip("203.0.113.60");
   /* 30 MB an hour for 8 hours in one connection, records every 5 min. */
   upload(&fv, &src, &dst, 8443, T0 + 8 * HOUR_MS + 20 * MIN_MS, 8 * HOUR_MS,
          240000000ull, 5 * MIN_MS);
@@ -288,7 +263,7 @@ static void test_low_and_slow(void) {
 static void test_slow_across_runs(void) {
   char path[256];
   snprintf(path, sizeof(path), "%s/hourly.db", dir);
-  nfh_addr src = ip("10.0.4.22"), dst = ip("203.0.113.61");
+  nfh_addr src = tk_ip("10.0.4.22"), dst = tk_ip("203.0.113.61");
   nfh_severity last = NFH_SEV_INFO;
   int first_found = -1;
   for (int h = 0; h < 8; h++) {
@@ -340,7 +315,7 @@ static void test_slow_across_runs(void) {
 static void test_door_across_runs(void) {
   char path[256];
   snprintf(path, sizeof(path), "%s/door.db", dir);
-  nfh_addr x = ip("203.0.113.70");
+  nfh_addr x = tk_ip("203.0.113.70");
   const char *evidence = NULL;
   nfh_engine *e2 = NULL;
   for (int h = 0; h < 2; h++) {
@@ -359,15 +334,15 @@ static void test_door_across_runs(void) {
         snprintf(a, sizeof(a), "10.0.2.%d", 1 + i % 200);
         snprintf(b, sizeof(b), "100.%d.%d.%d", 64 + i / 65536, i / 256 % 256,
                  i % 256);
-        nfh_addr in = ip(a), ex = ip(b);
+        nfh_addr in = tk_ip(a), ex = tk_ip(b);
         session(&fv, &in, &ex, 443, from + (uint64_t)i * 1000, 2000, 5000,
                 8000, MIN_MS);
       }
-      nfh_addr one = ip("10.0.3.1");
+      nfh_addr one = tk_ip("10.0.3.1");
       session(&fv, &one, &x, 443, from + 55 * MIN_MS, 2000, 5000, 8000,
               MIN_MS);
     } else {
-      nfh_addr two = ip("10.0.3.2"), up = ip("10.0.4.17");
+      nfh_addr two = tk_ip("10.0.3.2"), up = tk_ip("10.0.4.17");
       session(&fv, &two, &x, 443, from + 5 * MIN_MS, 2000, 5000, 8000,
               MIN_MS);
       upload(&fv, &up, &x, 443, from + 20 * MIN_MS, 30 * MIN_MS,
@@ -376,7 +351,7 @@ static void test_door_across_runs(void) {
     feed(e, &fv);
     CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
     CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-    CU_ASSERT_PTR_NULL(strstr(logbuf, "damaged"));
+    CU_ASSERT_PTR_NULL(strstr(logs.text, "damaged"));
     nfh_state_close(st);
     if (h == 0)
       done(e);
@@ -411,7 +386,7 @@ static nfh_engine *backup_day(const char *path, int d) {
   flowvec fv = {NULL, 0, 0, 0};
   uint64_t day = T0 + (uint64_t)d * DAY_MS;
   office(&fv, day, day + 6 * HOUR_MS);
-  nfh_addr src = ip("10.1.0.20"), dst = ip("198.51.100.200");
+  nfh_addr src = tk_ip("10.1.0.20"), dst = tk_ip("198.51.100.200");
   upload(&fv, &src, &dst, 22, day + 2 * HOUR_MS + (rnd() % 10) * MIN_MS,
          50 * MIN_MS + (rnd() % 10) * MIN_MS, 20000000000ull, MIN_MS);
   feed(e, &fv);
@@ -454,11 +429,11 @@ static void test_cloud_sync(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 15 * HOUR_MS);
-  nfh_addr cloud = ip("198.51.100.77");
+  nfh_addr cloud = tk_ip("198.51.100.77");
   for (int h = 0; h < 40; h++) {
     char a[32];
     snprintf(a, sizeof(a), "10.0.2.%d", 10 + h);
-    nfh_addr u = ip(a);
+    nfh_addr u = tk_ip(a);
     /* Most sync a few tens of MB; two push big folders. */
     uint64_t size = h < 2 ? 1500000000ull : 20000000ull + rnd() % 60000000;
     upload(&fv, &u, &cloud, 443, T0 + 9 * HOUR_MS + rnd() % (5 * HOUR_MS),
@@ -480,26 +455,26 @@ static void test_download_and_public_server(void) {
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   /* A 5 GB download from a rare host: PCR near -1. */
-  nfh_addr ws = ip("10.0.4.30"), mirror = ip("203.0.113.70");
+  nfh_addr ws = tk_ip("10.0.4.30"), mirror = tk_ip("203.0.113.70");
   session(&fv, &ws, &mirror, 443, T0 + 10 * HOUR_MS, 40 * MIN_MS, 60000000,
           5000000000ull, MIN_MS);
   /* A DMZ web server answering outside clients: 200 clients of 50 MB and
    * one that pulls 3 GB. Its bytes out are responses, not its uploads. */
-  nfh_addr web = ip("10.0.3.5");
+  nfh_addr web = tk_ip("10.0.3.5");
   for (int c = 0; c <= 200; c++) {
     char a[32];
     snprintf(a, sizeof(a), "203.0.113.%d", 100 + c % 150);
-    nfh_addr cli = ip(a);
+    nfh_addr cli = tk_ip(a);
     if (c >= 150) {
       snprintf(a, sizeof(a), "198.18.0.%d", c);
-      cli = ip(a);
+      cli = tk_ip(a);
     }
     session(&fv, &cli, &web, 443, T0 + 9 * HOUR_MS + rnd() % (2 * HOUR_MS),
             2 * MIN_MS, 200000, c == 200 ? 3000000000ull : 50000000,
             MIN_MS);
   }
   /* The same server on a high port too (no port hint): still responses. */
-  nfh_addr cli = ip("198.18.1.1");
+  nfh_addr cli = tk_ip("198.18.1.1");
   session(&fv, &cli, &web, 8443, T0 + 11 * HOUR_MS, 20 * MIN_MS, 100000,
           2000000000ull, MIN_MS);
   feed(e, &fv);
@@ -521,7 +496,7 @@ static void test_floods_are_not_transfers(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
-  nfh_addr bot = ip("10.0.4.40"), victim = ip("203.0.113.90");
+  nfh_addr bot = tk_ip("10.0.4.40"), victim = tk_ip("203.0.113.90");
   for (uint64_t t = 0; t < 10 * MIN_MS; t += MIN_MS) {
     nfh_flow *f;
     add(&fv, &bot, &victim, 40000, 53, 0, T0 + 10 * HOUR_MS + t,
@@ -529,7 +504,7 @@ static void test_floods_are_not_transfers(void) {
     f = &fv.v[fv.n - 1];
     f->proto = 17;
     /* SYN flood at another host, a tenth answered by SYN-ACKs. */
-    nfh_addr v2 = ip("203.0.113.91");
+    nfh_addr v2 = tk_ip("203.0.113.91");
     add(&fv, &bot, &v2, (uint16_t)(1024 + t / MIN_MS), 443, 0x02,
         T0 + 10 * HOUR_MS + t, T0 + 10 * HOUR_MS + t + MIN_MS, 2000000,
         2000000ull * 60);
@@ -554,11 +529,11 @@ static void test_spread(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
-  nfh_addr src = ip("10.0.4.50");
+  nfh_addr src = tk_ip("10.0.4.50");
   for (int k = 0; k < 12; k++) {
     char a[32];
     snprintf(a, sizeof(a), "198.18.7.%d", 10 + k);
-    nfh_addr dst = ip(a);
+    nfh_addr dst = tk_ip(a);
     upload(&fv, &src, &dst, 443, T0 + 10 * HOUR_MS + (uint64_t)k * MIN_MS,
            20 * MIN_MS, 90000000ull, MIN_MS);
   }
@@ -582,7 +557,7 @@ static void test_allowlist_and_settings(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   rng_state = 7;
   flowvec fv = {NULL, 0, 0, 0};
-  nfh_addr src = ip("10.0.4.17"), dst = ip("203.0.113.50");
+  nfh_addr src = tk_ip("10.0.4.17"), dst = tk_ip("203.0.113.50");
   upload(&fv, &src, &dst, 443, T0 + 10 * HOUR_MS, 30 * MIN_MS,
          2000000000ull, MIN_MS);
   feed(e, &fv);
@@ -597,13 +572,13 @@ static void test_allowlist_and_settings(void) {
   nfh_engine_set(e, "exfiltration", "bulk_byte", "1G");
   nfh_engine_start(e, NULL);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown parameter 'bulk_byte'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "unknown parameter 'bulk_byte'"));
   done(e);
   e = make();
   nfh_engine_set(e, "exfiltration", "pcr_min", "-1");
   nfh_engine_start(e, NULL);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "bad value '-1' for pcr_min"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "bad value '-1' for pcr_min"));
   done(e);
 
   /* Settings apply: with bulk_bytes above the transfer and no slow
@@ -644,14 +619,14 @@ static void test_crowded_tables(void) {
     snprintf(a, sizeof(a), "10.0.2.%d", 1 + i % 200);
     snprintf(x, sizeof(x), "100.%d.%d.%d", 64 + i / 65536 % 64,
              i / 256 % 256, i % 256);
-    nfh_addr in = ip(a), ex = ip(x);
+    nfh_addr in = tk_ip(a), ex = tk_ip(x);
     uint64_t t = T0 + 8 * HOUR_MS + (uint64_t)i * (9 * HOUR_MS / 40000);
     session(&fv, &in, &ex, 443, t, 2000, 800, 3000, MIN_MS);
   }
-  nfh_addr slow = ip("10.0.4.21"), slow_dst = ip("203.0.113.60");
+  nfh_addr slow = tk_ip("10.0.4.21"), slow_dst = tk_ip("203.0.113.60");
   upload(&fv, &slow, &slow_dst, 8443, T0 + 8 * HOUR_MS + 20 * MIN_MS,
          8 * HOUR_MS, 240000000ull, 5 * MIN_MS);
-  nfh_addr bulk = ip("10.0.4.17"), bulk_dst = ip("203.0.113.50");
+  nfh_addr bulk = tk_ip("10.0.4.17"), bulk_dst = tk_ip("203.0.113.50");
   upload(&fv, &bulk, &bulk_dst, 443, T0 + 14 * HOUR_MS, 30 * MIN_MS,
          2000000000ull, MIN_MS);
   feed(e, &fv);
@@ -667,8 +642,8 @@ static void test_crowded_tables(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "2.1 GB"));
   }
   /* The tables were full: pruned, and newcomers waited at the door. */
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "waited at the full table"));
-  CU_ASSERT_PTR_NULL(strstr(logbuf, "(0 prunes"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "waited at the full table"));
+  CU_ASSERT_PTR_NULL(strstr(logs.text, "(0 prunes"));
   if (!r || r->f.severity < NFH_SEV_HIGH)
     dump(e);
   done(e);
@@ -690,10 +665,10 @@ static void test_damaged_state(void) {
   CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
   nfh_engine *e = make();
   CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "damaged"));
   rng_state = 7;
   flowvec fv = {NULL, 0, 0, 0};
-  nfh_addr src = ip("10.0.4.17"), dst = ip("203.0.113.50");
+  nfh_addr src = tk_ip("10.0.4.17"), dst = tk_ip("203.0.113.50");
   upload(&fv, &src, &dst, 443, T0 + 10 * HOUR_MS, 30 * MIN_MS,
          2000000000ull, MIN_MS);
   feed(e, &fv);
@@ -708,7 +683,7 @@ static void test_damaged_state(void) {
   CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
   e = make();
   CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
-  CU_ASSERT_PTR_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_PTR_NULL(strstr(logs.text, "damaged"));
   done(e);
   nfh_state_close(st);
 }
@@ -737,9 +712,7 @@ int main(void) {
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
   CU_cleanup_registry();
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-  if (system(cmd) != 0)
+  if (tk_remove_tree(dir) != 0)
     fprintf(stderr, "could not remove %s\n", dir);
   return failed != 0;
 }

@@ -10,6 +10,8 @@
 
 #include <nfhunt/filelist.h>
 
+#include "testkit.h"
+
 static char root[] = "/tmp/nfh_test_filelist_XXXXXX";
 
 /* Creates root/rel with the nfcapd magic (or other bytes). */
@@ -49,11 +51,7 @@ static int setup(void) {
   return 0;
 }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(root); }
 
 static const char *tail(const nfh_filelist *l, size_t i) {
   return nfh_filelist_path(l, i) + strlen(root) + 1;

@@ -14,6 +14,7 @@
 #include <nfhunt/state.h>
 
 #include "../../tools/hunt/files.h"
+#include "testkit.h"
 
 static char dir[] = "/tmp/nfh_test_hunt_files_XXXXXX";
 
@@ -162,11 +163,7 @@ static void test_state_files(void) {
 
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(dir); }
 
 int main(void) {
   setenv("TZ", "UTC", 1); /* file names are local time */

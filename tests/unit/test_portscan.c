@@ -22,6 +22,7 @@
 #include <nfhunt/state.h>
 
 #include "../../plugin/detect/portscan/track.h"
+#include "testkit.h"
 
 #define MODULE NFH_TOP_BUILDDIR "/plugin/detect/portscan/.libs/port_scan.so"
 
@@ -37,35 +38,15 @@
 
 /* ------------------------------------------------------------- flows */
 
-typedef struct flows {
-  nfh_flow *v;
-  size_t n, cap;
-  uint32_t sampling;
-} flows;
-
-static nfh_addr ip(const char *text) {
-  nfh_addr a;
-  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(text, &a), 0);
-  return a;
-}
-
-static nfh_addr ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
-  nfh_addr x;
-  nfh_addr_set_v4(&x, a << 24 | b << 16 | c << 8 | d);
-  return x;
-}
+/* The test's flow records (testkit.h); their sampling applies to every
+ * record added. */
+typedef tk_flows flows;
 
 static nfh_flow *add(flows *fs, nfh_addr src, uint16_t sp, nfh_addr dst,
                      uint16_t dp, uint8_t proto, uint8_t flags,
                      uint64_t t_ms, uint64_t packets) {
-  if (fs->n == fs->cap) {
-    fs->cap = fs->cap ? fs->cap * 2 : 1024;
-    fs->v = realloc(fs->v, fs->cap * sizeof(nfh_flow));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(fs->v);
-  }
-  nfh_flow *f = &fs->v[fs->n++];
-  memset(f, 0, sizeof(*f));
-  uint32_t samp = fs->sampling ? fs->sampling : 1;
+  nfh_flow *f = tk_flows_push(fs);
+  uint32_t samp = f->sampling;
   f->first_ms = t_ms;
   f->last_ms = t_ms + (packets > 1 ? 20 * packets : 0);
   f->src = src;
@@ -77,10 +58,6 @@ static nfh_flow *add(flows *fs, nfh_addr src, uint16_t sp, nfh_addr dst,
   /* As nfcapd stores them: already scaled by the sampling interval. */
   f->packets = packets * samp;
   f->bytes = packets * samp * (proto == 6 ? 60 : 80);
-  f->aggr_flows = 1;
-  f->sampling = samp;
-  if (samp > 1)
-    f->flags |= NFH_FLOW_SAMPLED;
   return f;
 }
 
@@ -236,7 +213,7 @@ static double evidence_num(const nfh_finding *f, const char *name) {
 }
 
 static void free_flows(flows *fs) {
-  free(fs->v);
+  tk_flows_free(fs);
   memset(fs, 0, sizeof(*fs));
 }
 
@@ -246,9 +223,9 @@ static void free_flows(flows *fs) {
  * most silent, some refusing, a few open. Lateral movement: medium or
  * above, one finding, with the numbers in the summary. */
 static void build_horizontal(flows *fs, const char *src, unsigned nhosts) {
-  nfh_addr c = ip(src);
+  nfh_addr c = tk_ip(src);
   for (unsigned i = 0; i < nhosts; i++) {
-    nfh_addr s = ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
+    nfh_addr s = tk_ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
     uint64_t t = T0 + i * 900;
     uint16_t cp = (uint16_t)(40000 + i);
     if (i % 10 == 3)
@@ -294,7 +271,7 @@ static void test_horizontal_fast(void) {
  * slow, medium or above. */
 static void build_vertical_slow(flows *fs, uint64_t from_ms, unsigned first,
                                 unsigned last) {
-  nfh_addr c = ip("10.1.1.7"), s = ip("10.3.0.9");
+  nfh_addr c = tk_ip("10.1.1.7"), s = tk_ip("10.3.0.9");
   for (unsigned p = first; p < last; p++) {
     uint64_t t = from_ms + (uint64_t)(p - first) * 72000;
     uint16_t cp = (uint16_t)(50000 + p);
@@ -331,18 +308,18 @@ static void test_vertical_slow(void) {
 static void test_distributed(void) {
   flows fs = {0};
   for (unsigned k = 0; k < 8; k++) {
-    nfh_addr c = ip4(10, 9, 0, 10 + k);
+    nfh_addr c = tk_ip4(10, 9, 0, 10 + k);
     for (unsigned i = 0; i < 5; i++) {
-      nfh_addr s = ip4(10, 4, 1, k * 5 + i + 1);
+      nfh_addr s = tk_ip4(10, 4, 1, k * 5 + i + 1);
       syn_silent(&fs, c, (uint16_t)(30000 + i), s, 445,
                  T0 + k * 2 * MIN + i * 1000);
     }
   }
   /* And an external botnet on our edge, tcp/23. */
   for (unsigned k = 0; k < 10; k++) {
-    nfh_addr c = ip4(198, 51, 100, 1 + k * 7);
+    nfh_addr c = tk_ip4(198, 51, 100, 1 + k * 7);
     for (unsigned i = 0; i < 4; i++) {
-      nfh_addr s = ip4(192, 168, 7, k * 4 + i + 1);
+      nfh_addr s = tk_ip4(192, 168, 7, k * 4 + i + 1);
       syn_silent(&fs, c, (uint16_t)(30000 + i), s, 23,
                  T0 + k * MIN + i * 500);
     }
@@ -375,9 +352,9 @@ static void test_distributed(void) {
  * failure breakdown names ICMP. */
 static void test_udp_icmp(void) {
   flows fs = {0};
-  nfh_addr c = ip("10.1.1.9");
+  nfh_addr c = tk_ip("10.1.1.9");
   for (unsigned i = 0; i < 60; i++) {
-    nfh_addr s = ip4(10, 5, 0, i + 1);
+    nfh_addr s = tk_ip4(10, 5, 0, i + 1);
     udp_silent(&fs, c, 41000, s, 161, T0 + i * 2000);
     if (i % 3)
       port_unreachable(&fs, s, c, T0 + i * 2000 + 1);
@@ -402,9 +379,9 @@ static void build_benign(flows *fs) {
   uint32_t seed = 42;
   /* An internal resolver recursing to 600 Internet name servers; one in
    * twenty never answers (lame delegations). */
-  nfh_addr resolver = ip("10.0.0.53");
+  nfh_addr resolver = tk_ip("10.0.0.53");
   for (unsigned i = 0; i < 600; i++) {
-    nfh_addr ns = ip4(100 + i % 90, (i * 7) & 0xff, (i * 13) & 0xff, 1 + i % 200);
+    nfh_addr ns = tk_ip4(100 + i % 90, (i * 7) & 0xff, (i * 13) & 0xff, 1 + i % 200);
     uint64_t t = T0 + (uint64_t)(rnd(&seed) % (4 * HOUR));
     uint16_t cp = (uint16_t)(1024 + rnd(&seed) % 60000);
     if (i % 20 == 0)
@@ -414,14 +391,14 @@ static void build_benign(flows *fs) {
   }
   /* Clients querying the resolver. */
   for (unsigned i = 0; i < 300; i++)
-    udp_answered(fs, ip4(10, 0, 1, 1 + i % 250), (uint16_t)(30000 + i),
+    udp_answered(fs, tk_ip4(10, 0, 1, 1 + i % 250), (uint16_t)(30000 + i),
                  resolver, 53, T0 + i * 40000);
   /* A monitoring poller: ping, SNMP and SSH to 250 devices every
    * 5 minutes for 4 hours; six devices are down. */
-  nfh_addr poller = ip("10.0.0.10");
+  nfh_addr poller = tk_ip("10.0.0.10");
   for (unsigned round = 0; round < 48; round++) {
     for (unsigned d = 0; d < 250; d++) {
-      nfh_addr dev = ip4(10, 20, d / 200, 1 + d % 200);
+      nfh_addr dev = tk_ip4(10, 20, d / 200, 1 + d % 200);
       int down = d % 42 == 5;
       uint64_t t = T0 + round * 5 * MIN + d * 100;
       ping(fs, poller, dev, t, !down);
@@ -438,22 +415,22 @@ static void build_benign(flows *fs) {
     }
   }
   /* A public web server with 2000 clients from the Internet. */
-  nfh_addr web = ip("192.168.50.80");
+  nfh_addr web = tk_ip("192.168.50.80");
   for (unsigned i = 0; i < 2000; i++) {
-    nfh_addr cl = ip4(11 + i % 100, (i * 3) & 0xff, (i / 7) & 0xff, 1 + i % 250);
+    nfh_addr cl = tk_ip4(11 + i % 100, (i * 3) & 0xff, (i / 7) & 0xff, 1 + i % 250);
     session(fs, cl, (uint16_t)(1024 + rnd(&seed) % 60000), web, 443,
             T0 + (uint64_t)(rnd(&seed) % (4 * HOUR)));
   }
   /* NTP: 200 clients to 4 internal servers, and the internal server to
    * 12 pool servers (one dead). */
-  nfh_addr ntp = ip("10.0.0.123");
+  nfh_addr ntp = tk_ip("10.0.0.123");
   for (unsigned i = 0; i < 200; i++)
     for (unsigned k = 0; k < 4; k++)
-      udp_answered(fs, ip4(10, 0, 2, 1 + i), 123, ip4(10, 0, 0, 120 + k), 123,
+      udp_answered(fs, tk_ip4(10, 0, 2, 1 + i), 123, tk_ip4(10, 0, 0, 120 + k), 123,
                    T0 + i * 10000 + k * 1000);
   for (unsigned round = 0; round < 16; round++)
     for (unsigned k = 0; k < 12; k++) {
-      nfh_addr pool = ip4(162, 159, 200, 1 + k * 9);
+      nfh_addr pool = tk_ip4(162, 159, 200, 1 + k * 9);
       uint64_t t = T0 + round * 15 * MIN + k * 1000;
       if (k == 7)
         udp_silent(fs, ntp, 123, pool, 123, t);
@@ -461,9 +438,9 @@ static void build_benign(flows *fs) {
         udp_answered(fs, ntp, 123, pool, 123, t);
     }
   /* A workstation browsing: 150 sites, a few unreachable. */
-  nfh_addr ws = ip("10.0.3.44");
+  nfh_addr ws = tk_ip("10.0.3.44");
   for (unsigned i = 0; i < 150; i++) {
-    nfh_addr site = ip4(23 + i % 50, 10 + i, 5, 7);
+    nfh_addr site = tk_ip4(23 + i % 50, 10 + i, 5, 7);
     uint64_t t = T0 + (uint64_t)(rnd(&seed) % (4 * HOUR));
     if (i % 25 == 0)
       syn_silent(fs, ws, (uint16_t)(50000 + i), site, 443, t);
@@ -510,14 +487,14 @@ static void test_sampled(void) {
   flows full = {0}, sampled = {0};
   build_horizontal(&full, "10.1.1.5", 1000);
   sampled.sampling = 10;
-  nfh_addr c = ip("10.1.1.5");
+  nfh_addr c = tk_ip("10.1.1.5");
   for (unsigned i = 0; i < 1000; i += 10) {
-    nfh_addr s = ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
+    nfh_addr s = tk_ip4(10, 2, (i >> 8) & 0xff, i & 0xff);
     syn_silent(&sampled, c, (uint16_t)(40000 + i), s, 445, T0 + i * 900);
   }
   /* Its sessions elsewhere show up sampled too. */
   for (unsigned i = 0; i < 20; i++)
-    session(&sampled, c, (uint16_t)(20000 + i), ip4(10, 0, 0, 200), 80,
+    session(&sampled, c, (uint16_t)(20000 + i), tk_ip4(10, 0, 0, 200), 80,
             T0 + i * 5000);
   nfh_engine *e1 = hunt(&full);
   nfh_engine *e2 = hunt(&sampled);
@@ -546,16 +523,16 @@ static void test_sampled(void) {
  * SYN sweep is still plain from its flags, and says so. */
 static void test_one_way(void) {
   flows fs = {0};
-  nfh_addr resolver = ip("10.0.0.53");
+  nfh_addr resolver = tk_ip("10.0.0.53");
   for (unsigned i = 0; i < 300; i++)
     udp_silent(&fs, resolver, (uint16_t)(2000 + i),
-               ip4(100 + i % 50, i & 0xff, 9, 9), 53, T0 + i * 1000);
+               tk_ip4(100 + i % 50, i & 0xff, 9, 9), 53, T0 + i * 1000);
   for (unsigned i = 0; i < 300; i++)
-    add(&fs, ip4(10, 0, 4, 1 + i % 200), (uint16_t)(40000 + i),
-        ip4(52, 1, i & 0xff, 1), 443, 6, S | A | P | F, T0 + i * 700, 9);
-  nfh_addr c = ip("10.1.1.6");
+    add(&fs, tk_ip4(10, 0, 4, 1 + i % 200), (uint16_t)(40000 + i),
+        tk_ip4(52, 1, i & 0xff, 1), 443, 6, S | A | P | F, T0 + i * 700, 9);
+  nfh_addr c = tk_ip("10.1.1.6");
   for (unsigned i = 0; i < 80; i++)
-    syn_silent(&fs, c, (uint16_t)(45000 + i), ip4(10, 6, 0, 1 + i), 3389,
+    syn_silent(&fs, c, (uint16_t)(45000 + i), tk_ip4(10, 6, 0, 1 + i), 3389,
                T0 + i * 1500);
   nfh_engine *e = hunt(&fs);
   const nfh_finding *f = find(e, "h|10.1.1.6|tcp/3389");
@@ -580,10 +557,10 @@ static void test_one_way(void) {
  * records, or late), must not look like a sweep. */
 static void test_flags_per_packet(void) {
   flows fs = {0};
-  nfh_addr c = ip("192.168.0.137");
+  nfh_addr c = tk_ip("192.168.0.137");
   uint32_t seed = 3;
   for (unsigned i = 0; i < 200; i++) {
-    nfh_addr s = ip4(142, 250, (i % 120) / 10, 1 + i % 120);
+    nfh_addr s = tk_ip4(142, 250, (i % 120) / 10, 1 + i % 120);
     uint64_t t = T0 + i * 300;
     if (i % 3 != 0) {
       add(&fs, c, (uint16_t)(30000 + i), s, 443, 6, S, t, 1);
@@ -608,9 +585,9 @@ static void test_flags_per_packet(void) {
  * min_hosts per run. Without state the second run sees 8; with the
  * state it sees 16 and reports. */
 static void slow_half(flows *fs, unsigned from) {
-  nfh_addr c = ip("10.1.1.8");
+  nfh_addr c = tk_ip("10.1.1.8");
   for (unsigned i = from; i < from + 8; i++)
-    syn_silent(fs, c, (uint16_t)(47000 + i), ip4(10, 7, 0, 1 + i), 22,
+    syn_silent(fs, c, (uint16_t)(47000 + i), tk_ip4(10, 7, 0, 1 + i), 22,
                T0 + i * 22 * MIN);
 }
 
@@ -657,7 +634,7 @@ static void test_state_round_trip(void) {
   /* A third run with nothing new from the scanner: the old scan is not
    * raised again. */
   flows c = {0};
-  udp_answered(&c, ip("10.0.0.1"), 5000, ip("10.0.0.2"), 53, T0 + 7 * HOUR);
+  udp_answered(&c, tk_ip("10.0.0.1"), 5000, tk_ip("10.0.0.2"), 53, T0 + 7 * HOUR);
   CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   e = hunt_state(&c, st, NULL);
   CU_ASSERT_EQUAL(count(e), 0);
@@ -729,8 +706,8 @@ static void test_blob_damage(void) {
   for (unsigned i = 0; i < 200; i++) {
     ps_contact c;
     memset(&c, 0, sizeof(c));
-    c.src = ip4(10, 0, 0, 1 + i % 3);
-    c.dst = ip4(10, 1, 0, i % 40);
+    c.src = tk_ip4(10, 0, 0, 1 + i % 3);
+    c.dst = tk_ip4(10, 1, 0, i % 40);
     c.proto = 6;
     c.port = (uint16_t)(20 + i % 7);
     c.cls = i % 5 ? PS_STRONG : PS_SUCC;
@@ -771,8 +748,8 @@ static void test_blob_damage(void) {
     nfh__ps_store_load(back, copy, len, 0);
     ps_contact c;
     memset(&c, 0, sizeof(c));
-    c.src = ip4(10, 0, 0, 1);
-    c.dst = ip4(10, 1, 0, 99);
+    c.src = tk_ip4(10, 0, 0, 1);
+    c.dst = tk_ip4(10, 1, 0, 99);
     c.proto = 6;
     c.port = 21;
     c.cls = PS_STRONG;
@@ -804,10 +781,10 @@ static void test_blob_damage(void) {
  * reported within a few percent, marked as estimated. */
 static void test_large_sweep(void) {
   flows fs = {0};
-  nfh_addr c = ip("10.1.1.11");
+  nfh_addr c = tk_ip("10.1.1.11");
   for (unsigned i = 0; i < 20000; i++)
     syn_silent(&fs, c, (uint16_t)(1024 + i % 60000),
-               ip4(10, 100 + i / 65536, (i >> 8) & 0xff, i & 0xff), 23,
+               tk_ip4(10, 100 + i / 65536, (i >> 8) & 0xff, i & 0xff), 23,
                T0 + i * 20);
   nfh_engine *e = hunt(&fs);
   const nfh_finding *f = find(e, "h|10.1.1.11|tcp/23");
@@ -831,31 +808,31 @@ static void test_large_sweep(void) {
 static void test_sweep_long_run(void) {
   flows fs = {0};
   uint32_t seed = 11;
-  nfh_addr ws = ip("10.0.3.50"), web = ip("192.168.50.80");
+  nfh_addr ws = tk_ip("10.0.3.50"), web = tk_ip("192.168.50.80");
   for (unsigned i = 0; i < 300; i++) /* hour 0: browsing */
-    session(&fs, ws, (uint16_t)(40000 + i), ip4(23, 1 + i % 200, 9, 9), 443,
+    session(&fs, ws, (uint16_t)(40000 + i), tk_ip4(23, 1 + i % 200, 9, 9), 443,
             T0 + i * 10000);
   for (unsigned h = 0; h < 24; h++) {
     for (unsigned i = 0; i < 200; i++) { /* visitors and background */
       uint64_t t = T0 + h * HOUR + (uint64_t)(rnd(&seed) % HOUR);
-      session(&fs, ip4(11 + rnd(&seed) % 100, rnd(&seed) & 0xff, h, i),
+      session(&fs, tk_ip4(11 + rnd(&seed) % 100, rnd(&seed) & 0xff, h, i),
               (uint16_t)(1024 + i), web, 443, t);
-      syn_silent(&fs, ip4(184, rnd(&seed) & 0xff, h, i), 40000,
-                 ip4(192, 168, 50, 1 + rnd(&seed) % 200),
+      syn_silent(&fs, tk_ip4(184, rnd(&seed) & 0xff, h, i), 40000,
+                 tk_ip4(192, 168, 50, 1 + rnd(&seed) % 200),
                  (uint16_t)(1 + rnd(&seed) % 1024), t + 7);
     }
-    session(&fs, ws, (uint16_t)(30000 + h), ip4(23, 1, 9, 9), 443,
+    session(&fs, ws, (uint16_t)(30000 + h), tk_ip4(23, 1, 9, 9), 443,
             T0 + h * HOUR + 60000); /* keeps the workstation around */
   }
   /* Hour 5: the workstation walks the ports of a site it browsed. */
-  nfh_addr old_site = ip4(23, 1, 9, 9);
+  nfh_addr old_site = tk_ip4(23, 1, 9, 9);
   for (unsigned p = 1; p <= 100; p++)
     if (p != 443)
       syn_refused(&fs, ws, (uint16_t)(50000 + p), old_site, (uint16_t)p,
                   T0 + 5 * HOUR + p * 1000);
   /* Hour 23: and sweeps tcp/22 internally. */
   for (unsigned i = 0; i < 40; i++)
-    syn_silent(&fs, ws, (uint16_t)(51000 + i), ip4(10, 8, 0, 1 + i), 22,
+    syn_silent(&fs, ws, (uint16_t)(51000 + i), tk_ip4(10, 8, 0, 1 + i), 22,
                T0 + 23 * HOUR + i * 2000);
   nfh_engine *e = hunt(&fs);
   const nfh_finding *v = find(e, "v|10.0.3.50|23.1.9.9");
@@ -882,8 +859,8 @@ static void test_sweep_long_run(void) {
 static void test_bounded_sources(void) {
   flows fs = {0};
   for (unsigned i = 0; i < 5000; i++)
-    session(&fs, ip4(10, 30 + i / 250, 0, 1 + i % 250), 40000,
-            ip4(10, 0, 0, 80), 80, T0 + i * 30);
+    session(&fs, tk_ip4(10, 30 + i / 250, 0, 1 + i % 250), 40000,
+            tk_ip4(10, 0, 0, 80), 80, T0 + i * 30);
   build_horizontal(&fs, "10.1.1.5", 100);
   nfh_engine *e = hunt(&fs, "max_sources", "500");
   CU_ASSERT_PTR_NOT_NULL(find(e, "h|10.1.1.5|tcp/445"));
@@ -933,7 +910,7 @@ static void test_settings(void) {
 /* Hammering one closed service: one low finding, not a scan. */
 static void test_repeated_refused(void) {
   flows fs = {0};
-  nfh_addr c = ip("10.1.1.12"), s = ip("10.3.3.3");
+  nfh_addr c = tk_ip("10.1.1.12"), s = tk_ip("10.3.3.3");
   for (unsigned i = 0; i < 1500; i++)
     syn_refused(&fs, c, (uint16_t)(20000 + i), s, 902, T0 + i * 15);
   nfh_engine *e = hunt(&fs);
@@ -953,10 +930,10 @@ static void test_repeated_refused(void) {
 /* Five hosts hammering one refusing service: one finding for all. */
 static void test_repeated_many_sources(void) {
   flows fs = {0};
-  nfh_addr s = ip("10.3.3.4");
+  nfh_addr s = tk_ip("10.3.3.4");
   for (unsigned k = 0; k < 5; k++)
     for (unsigned i = 0; i < 300; i++)
-      syn_refused(&fs, ip4(10, 1, 2, 10 + k), (uint16_t)(20000 + i), s, 8443,
+      syn_refused(&fs, tk_ip4(10, 1, 2, 10 + k), (uint16_t)(20000 + i), s, 8443,
                   T0 + k * 777 + i * 40);
   nfh_engine *e = hunt(&fs);
   const nfh_finding *f = find(e, "r|*|10.3.3.4|tcp/8443");
@@ -981,13 +958,13 @@ static void test_repeated_many_sources(void) {
  * browsed still count as answered on the port. */
 static void test_lite_then_scan(void) {
   flows fs = {0};
-  nfh_addr c = ip("10.1.1.20");
+  nfh_addr c = tk_ip("10.1.1.20");
   for (unsigned i = 0; i < 60; i++)
     for (unsigned r = 0; r < 3; r++)
-      session(&fs, c, (uint16_t)(20000 + i * 3 + r), ip4(23, 5, 0, 1 + i),
+      session(&fs, c, (uint16_t)(20000 + i * 3 + r), tk_ip4(23, 5, 0, 1 + i),
               443, T0 + i * 20000 + r * 5000);
   for (unsigned i = 0; i < 100; i++) {
-    nfh_addr s = ip4(10, 6, 0, 1 + i);
+    nfh_addr s = tk_ip4(10, 6, 0, 1 + i);
     uint64_t t = T0 + HOUR + i * 1000;
     if (i % 10 == 0)
       syn_open(&fs, c, (uint16_t)(30000 + i), s, 443, t);
@@ -1065,11 +1042,11 @@ static void test_store_lite(void) {
   ps_params p = store_params();
   ps_store *st = nfh__ps_store_create(&p);
   CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-  nfh_addr a = ip("10.1.2.3");
+  nfh_addr a = tk_ip("10.1.2.3");
   for (unsigned r = 0; r < 2; r++)
     for (unsigned i = 0; i < 10; i++)
       for (uint16_t port = 80; port <= 81; port++) {
-        ps_contact c = contact(a, ip4(10, 7, 0, 1 + i), port, PS_SUCC,
+        ps_contact c = contact(a, tk_ip4(10, 7, 0, 1 + i), port, PS_SUCC,
                                1000000 + r * 100 + i);
         CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
       }
@@ -1098,7 +1075,7 @@ static void test_store_lite(void) {
   nfh__ps_store_destroy(back);
   free(blob);
   /* A refused contact to a new host: full from now on, one target. */
-  ps_contact c = contact(a, ip4(10, 7, 1, 1), 22, PS_STRONG, 1000500);
+  ps_contact c = contact(a, tk_ip4(10, 7, 1, 1), 22, PS_STRONG, 1000500);
   CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   s = source_of(st, a);
   CU_ASSERT_FALSE(s->lite);
@@ -1108,15 +1085,15 @@ static void test_store_lite(void) {
   CU_ASSERT_EQUAL(port_of(s, 81)->n[PS_SUCC], 10);
   /* A refused contact to a host it met: an entry again, but its first
    * contact was long made. */
-  c = contact(a, ip4(10, 7, 0, 1), 23, PS_STRONG, 1000600);
+  c = contact(a, tk_ip4(10, 7, 0, 1), 23, PS_STRONG, 1000600);
   CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   s = source_of(st, a);
   CU_ASSERT_EQUAL(s->ntargets, 2);
   CU_ASSERT_EQUAL(s->first_contacts, 11);
   CU_ASSERT_EQUAL(s->targets[1].first_cls, PS_SUCC);
   /* An unreachable makes a lite source full too. */
-  nfh_addr b = ip("10.1.2.4");
-  c = contact(b, ip4(10, 7, 0, 1), 80, PS_SUCC, 1000700);
+  nfh_addr b = tk_ip("10.1.2.4");
+  c = contact(b, tk_ip4(10, 7, 0, 1), 80, PS_SUCC, 1000700);
   CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   CU_ASSERT(source_of(st, b)->lite);
   CU_ASSERT_EQUAL(nfh__ps_store_unreachable(st, &b, 1, &c.dst, 1, 1, 1,
@@ -1144,9 +1121,9 @@ static void test_store_prefetch(void) {
     for (size_t i = 0; i < n; i++) {
       uint32_t r = rnd(&seed);
       /* A few busy scanners, many light clients. */
-      nfh_addr src = r % 4 ? ip4(10, 9, (r >> 4) & 3, (r >> 8) & 0x3f)
-                           : ip4(10, 8, 0, (r >> 4) & 3);
-      nfh_addr dst = ip4(10, 10, (r >> 12) & 0xf, (r >> 16) & 0xff);
+      nfh_addr src = r % 4 ? tk_ip4(10, 9, (r >> 4) & 3, (r >> 8) & 0x3f)
+                           : tk_ip4(10, 8, 0, (r >> 4) & 3);
+      nfh_addr dst = tk_ip4(10, 10, (r >> 12) & 0xf, (r >> 16) & 0xff);
       uint32_t u = rnd(&seed) % 16; /* light clients fail now and then */
       uint8_t cls = u < (r % 4 ? 14u : 4u) ? PS_SUCC
                     : u % 2              ? PS_STRONG
@@ -1160,7 +1137,7 @@ static void test_store_prefetch(void) {
     for (size_t i = 0; i < n; i++)
       CU_ASSERT_EQUAL(nfh__ps_store_contact(grouped, &batch[i]), 0);
     if (round % 50 == 7) {
-      nfh_addr prober = ip4(10, 8, 0, round & 3), sender = batch[0].dst;
+      nfh_addr prober = tk_ip4(10, 8, 0, round & 3), sender = batch[0].dst;
       CU_ASSERT_EQUAL(nfh__ps_store_unreachable(one, &prober, 1, &sender, 1,
                                                 1, 2, when, 1.0),
                       0);
@@ -1195,11 +1172,11 @@ static void test_store_fold_shrink(void) {
   ps_params p = store_params();
   ps_store *st = nfh__ps_store_create(&p);
   CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-  nfh_addr a = ip("10.1.3.3");
-  ps_contact c = contact(a, ip4(10, 11, 9, 9), 25, PS_STRONG, 1000000);
+  nfh_addr a = tk_ip("10.1.3.3");
+  ps_contact c = contact(a, tk_ip4(10, 11, 9, 9), 25, PS_STRONG, 1000000);
   CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   for (unsigned i = 0; i < 900; i++) {
-    c = contact(a, ip4(10, 11, i >> 8, i & 0xff), (uint16_t)(80 + i % 3),
+    c = contact(a, tk_ip4(10, 11, i >> 8, i & 0xff), (uint16_t)(80 + i % 3),
                 PS_SUCC, 1000000 + i);
     CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   }
@@ -1221,10 +1198,10 @@ static void test_store_fold_shrink(void) {
   CU_ASSERT_EQUAL(port_of(s, 80)->folded, 300);
   /* Folded hosts are known; new ones are first contacts. */
   uint32_t fc = s->first_contacts;
-  c = contact(a, ip4(10, 11, 0, 5), 80, PS_WEAK, 1007300);
+  c = contact(a, tk_ip4(10, 11, 0, 5), 80, PS_WEAK, 1007300);
   CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   for (unsigned i = 0; i < 40; i++) {
-    c = contact(a, ip4(10, 12, 0, i), 80, PS_WEAK, 1007400 + i);
+    c = contact(a, tk_ip4(10, 12, 0, i), 80, PS_WEAK, 1007400 + i);
     CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   }
   s = source_of(st, a);
@@ -1249,20 +1226,20 @@ static void test_store_entries_bound(void) {
   ps_store *st = nfh__ps_store_create(&p);
   CU_ASSERT_PTR_NOT_NULL_FATAL(st);
   for (unsigned i = 0; i < 100; i++) {
-    ps_contact c = contact(ip4(10, 20, 0, i), ip4(10, 0, 0, 80), 80, PS_SUCC,
+    ps_contact c = contact(tk_ip4(10, 20, 0, i), tk_ip4(10, 0, 0, 80), 80, PS_SUCC,
                            1000000 + i);
     CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   }
   /* Light clients with a failure or two, then a scanner. */
   for (unsigned i = 0; i < 60; i++)
     for (unsigned k = 0; k < 3; k++) {
-      ps_contact c = contact(ip4(10, 21, 0, i), ip4(10, 1, k, i), 80,
+      ps_contact c = contact(tk_ip4(10, 21, 0, i), tk_ip4(10, 1, k, i), 80,
                              k ? PS_SUCC : PS_WEAK, 1000200 + i * 3 + k);
       CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
     }
-  nfh_addr scanner = ip("10.22.0.1");
+  nfh_addr scanner = tk_ip("10.22.0.1");
   for (unsigned i = 0; i < 150; i++) {
-    ps_contact c = contact(scanner, ip4(10, 2, 0, i), 445, PS_STRONG,
+    ps_contact c = contact(scanner, tk_ip4(10, 2, 0, i), 445, PS_STRONG,
                            1000500 + i);
     CU_ASSERT_EQUAL(nfh__ps_store_contact(st, &c), 0);
   }

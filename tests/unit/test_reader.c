@@ -14,6 +14,7 @@
 
 #include "../../plugin/common/alloc.h"
 #include "../../plugin/nfcapd/codec.h"
+#include "testkit.h"
 
 static char tmpdir[] = "/tmp/nfh_test_reader_XXXXXX";
 static const char *sample = NFH_SHARED_DATA "/chrispassas-nfcapd.sample";
@@ -696,11 +697,7 @@ static void test_alloc_failures(void) {
 
 static int setup(void) { return mkdtemp(tmpdir) ? 0 : -1; }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(tmpdir); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)

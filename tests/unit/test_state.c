@@ -10,6 +10,8 @@
 
 #include <nfhunt/state.h>
 
+#include "testkit.h"
+
 static char dir[] = "/tmp/nfh_test_state_XXXXXX";
 static char path[256];
 
@@ -173,11 +175,7 @@ static int setup(void) {
   return 0;
 }
 
-static int teardown(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void) { return tk_remove_tree(dir); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)

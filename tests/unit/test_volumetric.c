@@ -12,6 +12,8 @@
 #include <nfhunt/engine.h>
 #include <nfhunt/state.h>
 
+#include "testkit.h"
+
 #ifndef NFH_VOLUMETRIC_SO
 #define NFH_VOLUMETRIC_SO "plugin/detect/volumetric/.libs/volumetric.so"
 #endif
@@ -22,14 +24,7 @@
 #define DAY_SLOTS 288
 
 static char dir[] = "/tmp/nfh_test_volumetric_XXXXXX";
-static char logbuf[8192];
-
-static void capture(void *user, int level, const char *source,
-                    const char *line) {
-  (void)user, (void)level;
-  size_t used = strlen(logbuf);
-  snprintf(logbuf + used, sizeof(logbuf) - used, "%s: %s\n", source, line);
-}
+static tk_log logs; /* the engine's log lines (tk_log_line) */
 
 /* A deterministic generator, so that every run sees the same traffic. */
 static uint64_t rng_state;
@@ -38,39 +33,19 @@ static uint32_t rnd(void) {
   return (uint32_t)(rng_state >> 33);
 }
 
-typedef struct flowvec {
-  nfh_flow *v;
-  size_t n, cap;
-  uint32_t sampling; /* applied to every flow added, 1 = none */
-} flowvec;
+/* The test's flow records (testkit.h). */
+typedef tk_flows flowvec;
 
 static void add(flowvec *fv, const nfh_addr *src, const nfh_addr *dst,
                 uint16_t sp, uint16_t dp, uint8_t proto, uint8_t flags,
                 uint64_t first, uint64_t last, uint64_t pkts,
                 uint64_t bytes) {
-  if (fv->n == fv->cap) {
-    fv->cap = fv->cap ? 2 * fv->cap : 4096;
-    fv->v = realloc(fv->v, fv->cap * sizeof(nfh_flow));
-    if (!fv->v)
-      abort();
-  }
-  nfh_flow *f = &fv->v[fv->n++];
-  memset(f, 0, sizeof(*f));
+  nfh_flow *f = tk_flows_push(fv);
   f->src = *src, f->dst = *dst;
   f->src_port = sp, f->dst_port = dp;
   f->proto = proto, f->tcp_flags = flags;
   f->first_ms = first, f->last_ms = last;
   f->packets = pkts, f->bytes = bytes;
-  f->aggr_flows = 1;
-  f->sampling = fv->sampling ? fv->sampling : 1;
-  if (f->sampling > 1)
-    f->flags |= NFH_FLOW_SAMPLED;
-}
-
-static nfh_addr ip(const char *text) {
-  nfh_addr a;
-  nfh_addr_parse(text, &a);
-  return a;
 }
 
 /* An external address from a pool of 2^20 (198.18.0.0/15). */
@@ -96,7 +71,7 @@ static void office(flowvec *fv, uint64_t t) {
   for (int h = 0; h < 10; h++) {
     char a[32];
     snprintf(a, sizeof(a), "10.0.1.%d", 10 + h);
-    nfh_addr ws = ip(a), web = ext(100000 + rnd() % 500);
+    nfh_addr ws = tk_ip(a), web = ext(100000 + rnd() % 500);
     session(fv, &ws, &web, 443, t + rnd() % 250000, 20 + rnd() % 20, 3000,
             30 + rnd() % 30, 40000 + rnd() % 20000);
   }
@@ -104,7 +79,7 @@ static void office(flowvec *fv, uint64_t t) {
 
 /* A public web server 10.0.3.5:80 with 'clients' clients in the slot. */
 static void web_server(flowvec *fv, uint64_t t, int clients) {
-  nfh_addr srv = ip("10.0.3.5");
+  nfh_addr srv = tk_ip("10.0.3.5");
   for (int i = 0; i < clients; i++) {
     nfh_addr cli = ext(rnd() % 200000);
     session(fv, &cli, &srv, 80, t + rnd() % 280000, 10, 1200, 12, 15000);
@@ -113,7 +88,7 @@ static void web_server(flowvec *fv, uint64_t t, int clients) {
 
 /* A SYN flood against 10.0.3.5:80 from 'sources' spoofed sources. */
 static void syn_flood(flowvec *fv, uint64_t t, int sources) {
-  nfh_addr srv = ip("10.0.3.5");
+  nfh_addr srv = tk_ip("10.0.3.5");
   for (int i = 0; i < sources; i++) {
     nfh_addr src = ext(300000 + (uint32_t)i * 7);
     uint64_t s = t + rnd() % 1000;
@@ -125,14 +100,15 @@ static void syn_flood(flowvec *fv, uint64_t t, int sources) {
 static nfh_engine *make(void) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
-  o.log = capture;
+  o.log = tk_log_line;
+  o.log_user = &logs;
   nfh_engine *e = NULL;
-  logbuf[0] = '\0';
+  logs.text[0] = '\0';
   CU_ASSERT_FATAL(nfh_engine_create(&o, &e) == NFH_OK);
   CU_ASSERT_FATAL(nfh_engine_add_home_net(e, "10.0.0.0/8") == NFH_OK);
   nfh_status st = nfh_engine_load_module(e, NFH_VOLUMETRIC_SO);
   if (st != NFH_OK)
-    fprintf(stderr, "%s", logbuf);
+    fprintf(stderr, "%s", logs.text);
   CU_ASSERT_FATAL(st == NFH_OK);
   return e;
 }
@@ -151,7 +127,7 @@ static void feed(nfh_engine *e, int from, int to, uint32_t sampling,
     gen(&fv, T0 + (uint64_t)s * SLOT_MS, s, user);
     CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fv.v, fv.n), NFH_OK);
   }
-  free(fv.v);
+  tk_flows_free(&fv);
 }
 
 static void dump(nfh_engine *e);
@@ -258,14 +234,14 @@ static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
   if (slot >= 16 && slot < 19) {
     /* 10.0.1.9: 20,000 small UDP packets a second at one target, from
      * random source ports, no answer. */
-    nfh_addr bot = ip("10.0.1.9"), victim = ip("203.0.113.7");
+    nfh_addr bot = tk_ip("10.0.1.9"), victim = tk_ip("203.0.113.7");
     for (int i = 0; i < 500; i++) {
       uint64_t s = t + rnd() % 5000;
       add(fv, &bot, &victim, (uint16_t)(1024 + rnd() % 60000), 80, 17, 0, s,
           s + 290000, 12000, 12000 * 100);
     }
   } else if (slot % 3 == 0) {
-    nfh_addr bot = ip("10.0.1.9"), web = ext(100000 + rnd() % 500);
+    nfh_addr bot = tk_ip("10.0.1.9"), web = ext(100000 + rnd() % 500);
     session(fv, &bot, &web, 443, t + 1000, 15, 2000, 20, 30000);
   }
 }
@@ -323,8 +299,8 @@ static void test_crowded_slot(void) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv;
   memset(&fv, 0, sizeof(fv));
-  nfh_addr srv = ip("10.0.3.5"), bot = crowd_host(650);
-  nfh_addr target = ip("203.0.113.9");
+  nfh_addr srv = tk_ip("10.0.3.5"), bot = crowd_host(650);
+  nfh_addr target = tk_ip("203.0.113.9");
   for (int s = 0; s < 18; s++) {
     uint64_t t = T0 + (uint64_t)s * SLOT_MS;
     fv.n = 0;
@@ -352,7 +328,7 @@ static void test_crowded_slot(void) {
       CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fv.v, fv.n), NFH_OK);
     }
   }
-  free(fv.v);
+  tk_flows_free(&fv);
   CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
 
   const nfh_report_finding *r = find(e, "in|10.0.3.5");
@@ -409,8 +385,8 @@ static void test_busy_web_server(void) {
 static void gen_days(flowvec *fv, uint64_t t, int slot, void *user) {
   (void)user;
   office(fv, t);
-  nfh_addr b = ip("10.0.2.10"), q = ip("10.0.2.20");
-  nfh_addr mon = ext(7), vault = ip("198.51.100.20");
+  nfh_addr b = tk_ip("10.0.2.10"), q = tk_ip("10.0.2.20");
+  nfh_addr mon = ext(7), vault = tk_ip("198.51.100.20");
   session(fv, &b, &mon, 443, t + 5000, 10, 2000, 10, 4000);
   session(fv, &q, &mon, 443, t + 9000, 10, 2000, 10, 4000);
   int minute = (slot % DAY_SLOTS) * 5;
@@ -422,7 +398,7 @@ static void gen_days(flowvec *fv, uint64_t t, int slot, void *user) {
         pk / 3 * 52);
   }
   if (slot / DAY_SLOTS == 3 && minute >= 14 * 60 && minute < 14 * 60 + 30) {
-    nfh_addr cloud = ip("203.0.113.50");
+    nfh_addr cloud = tk_ip("203.0.113.50");
     uint64_t pk = 2100000;
     add(fv, &q, &cloud, 51000, 443, 6, 0x18, t, t + SLOT_MS - 1, pk,
         pk * 1400);
@@ -533,7 +509,7 @@ static void test_damaged_state(void) {
   rng_state = 42;
   nfh_engine *e = make();
   CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
-  CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "damaged"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "damaged"));
   feed(e, 0, 24, 1, gen_syn, NULL);
   CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
@@ -564,9 +540,7 @@ int main(void) {
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
   CU_cleanup_registry();
-  char cmd[300];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  if (system(cmd) != 0)
+  if (tk_remove_tree(dir) != 0)
     fprintf(stderr, "could not remove %s\n", dir);
   return failed != 0;
 }
