@@ -30,21 +30,14 @@
 #include "../common/alloc.h"
 #include "block.h"
 #include "codec.h"
+#include "format.h"
 #include "layout1.h"
 #include "records.h"
 #include "v3record.h"
 
-#define NFCAPD_MAGIC 0xA50C
-#define NFCAPD_MAGIC_SWAPPED 0x0CA5
-#define L2_HEADER_SIZE 40
 #define L1_HEADER_SIZE 140
 #define L1_STAT_SIZE 136
-#define BLOCK_HEADER_SIZE 12
 
-/* Data block types. */
-#define BLOCK_TYPE_1 1 /* nfdump 1.5: not supported by nfdump 1.7 either */
-#define BLOCK_TYPE_2 2 /* 1.6 records */
-#define BLOCK_TYPE_3 3 /* V3 records */
 
 /* Layout-1 header compression flags. */
 #define L1_FLAG_LZO 0x01
@@ -460,7 +453,7 @@ static nfh_status read_appendix(nfh_reader *r, uint64_t off) {
         n = sizeof(r->info.ident) - 1;
       memcpy(r->info.ident, p + 4, n);
       r->info.ident[n] = '\0';
-    } else if (type == NFH__REC_STAT && rsize >= 4 + 18 * 8) {
+    } else if (type == NFH__REC_STAT && rsize >= STAT_RECORD_SIZE) {
       const uint8_t *s = p + 4;
       r->info.has_stat = 1;
       r->info.stat_flows = nfh__ld64(s);

@@ -5,12 +5,8 @@
 #include <string.h>
 
 #include "block.h"
+#include "format.h"
 #include "records.h"
-
-/* The address families nfdump <= 1.7.7 stored beside a host-order
- * ip_addr_t: Linux's AF_INET and AF_INET6. */
-#define OLD_FAMILY_INET 2
-#define OLD_FAMILY_INET6 10
 
 /* A u64 half of nfdump's host-order IPv6 ip_addr_t, back to its 8
  * network-order bytes. */

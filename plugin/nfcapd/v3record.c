@@ -4,41 +4,10 @@
 #include <string.h>
 
 #include "block.h"
+#include "format.h"
 #include "records.h"
 #include "v3record.h"
 
-/* Element ids of the V3 record (nfdump's nfxV3.h) that nfhunt reads. */
-enum {
-  EX_GENERIC_FLOW = 1,
-  EX_IPV4_FLOW = 2,
-  EX_IPV6_FLOW = 3,
-  EX_FLOW_MISC = 4,
-  EX_CNT_FLOW = 5,
-  EX_VLAN = 6,
-  EX_AS_ROUTING = 7,
-  EX_BGP_NEXT_HOP_V4 = 8,
-  EX_BGP_NEXT_HOP_V6 = 9,
-  EX_IP_NEXT_HOP_V4 = 10,
-  EX_IP_NEXT_HOP_V6 = 11,
-  EX_IP_RECEIVED_V4 = 12,
-  EX_IP_RECEIVED_V6 = 13,
-  EX_LATENCY = 17,
-  EX_SAMPLER_INFO = 18,
-  EX_NSEL_COMMON = 19,
-  EX_NAT_XLATE_IPV4 = 20,
-  EX_NAT_XLATE_IPV6 = 21,
-  EX_NAT_XLATE_PORT = 22,
-  EX_NAT_COMMON = 25,
-  EX_LAYER2 = 38
-};
-
-#define V3_HEADER_SIZE 12
-#define ELEMENT_HEADER_SIZE 4
-
-/* V3 record flag bits. */
-#define V3_FLAG_EVENT 0x01
-#define V3_FLAG_SAMPLED 0x02
-#define V3_FLAG_ANON 0x04
 
 /* nfdump stores IPv6 addresses as two host-order u64 halves. */
 static void load_v6(nfh_addr *addr, const uint8_t *p) {
@@ -81,19 +50,19 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
 
   size_t off = V3_HEADER_SIZE;
   for (unsigned i = 0; i < num_elements; i++) {
-    if (size - off < ELEMENT_HEADER_SIZE)
+    if (size - off < V3_ELEMENT_HEADER_SIZE)
       return nfh__block_fail(block, NFH_ECORRUPT,
                              "record %u: element %u of %u beyond record end",
                              record_no, i + 1, num_elements);
     unsigned type = nfh__ld16(p + off);
     size_t len = nfh__ld16(p + off + 2);
-    if (len < ELEMENT_HEADER_SIZE || len > size - off)
+    if (len < V3_ELEMENT_HEADER_SIZE || len > size - off)
       return nfh__block_fail(block, NFH_ECORRUPT,
                              "record %u: element %u (type %u) has bad length "
                              "%zu",
                              record_no, i + 1, type, len);
-    const uint8_t *e = p + off + ELEMENT_HEADER_SIZE;
-    size_t elen = len - ELEMENT_HEADER_SIZE;
+    const uint8_t *e = p + off + V3_ELEMENT_HEADER_SIZE;
+    size_t elen = len - V3_ELEMENT_HEADER_SIZE;
     off += len;
 
     /* An element shorter than its type's layout is skipped, never read

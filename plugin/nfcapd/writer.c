@@ -23,6 +23,7 @@
 
 #include "../common/alloc.h"
 #include "codec.h"
+#include "format.h"
 #include "records.h"
 
 _Static_assert(NFH_WRITER_CODEC_NONE == NFH_CODEC_NONE, "codec numbers");
@@ -31,73 +32,9 @@ _Static_assert(NFH_WRITER_CODEC_BZ2 == NFH_CODEC_BZ2, "codec numbers");
 _Static_assert(NFH_WRITER_CODEC_LZ4 == NFH_CODEC_LZ4, "codec numbers");
 _Static_assert(NFH_WRITER_CODEC_ZSTD == NFH_CODEC_ZSTD, "codec numbers");
 
-/* File header (40 bytes) and block header (12 bytes) of layout 2. */
-#define FILE_HEADER_SIZE 40
-#define BLOCK_HEADER_SIZE 12
-#define MAGIC 0xA50C
-#define LAYOUT_VERSION_2 2
-#define BLOCK_TYPE_V2 3
-
 /* nfcapd 1.7.8 flushes a block when the next record would take its
  * payload past 2 MiB (nffile.h WRITE_BUFFSIZE). */
 #define WRITE_BUFFSIZE ((size_t)2 * 1024 * 1024)
-
-/* Stat record payload: 18 u64 (nfdump.h stat_record_t). */
-#define STAT_WORDS 18
-#define STAT_RECORD_SIZE (4 + 8 * STAT_WORDS)
-
-/* nfdump <= 1.7.7's ExporterInfo address families (Linux AF_INET/6):
- * the encoding nfdump 1.7.1 reads, and that 1.7.8 still converts. */
-#define OLD_FAMILY_INET 2
-#define OLD_FAMILY_INET6 10
-
-/* V3 record header and flags. */
-#define V3_HEADER_SIZE 12
-#define V3_FLAG_EVENT 0x01
-#define V3_FLAG_SAMPLED 0x02
-#define V3_FLAG_ANON 0x04
-
-/* Element ids and full lengths (element header included), from nfdump's
- * nfxV3.h extensionTable. */
-enum {
-  EX_GENERIC_FLOW = 1,
-  EX_IPV4_FLOW = 2,
-  EX_IPV6_FLOW = 3,
-  EX_FLOW_MISC = 4,
-  EX_CNT_FLOW = 5,
-  EX_VLAN = 6,
-  EX_AS_ROUTING = 7,
-  EX_BGP_NEXT_HOP_V4 = 8,
-  EX_BGP_NEXT_HOP_V6 = 9,
-  EX_IP_NEXT_HOP_V4 = 10,
-  EX_IP_NEXT_HOP_V6 = 11,
-  EX_IP_RECEIVED_V4 = 12,
-  EX_IP_RECEIVED_V6 = 13,
-  EX_LATENCY = 17,
-  EX_SAMPLER_INFO = 18,
-  EX_NSEL_COMMON = 19,
-  EX_NAT_XLATE_IPV4 = 20,
-  EX_NAT_XLATE_IPV6 = 21,
-  EX_NAT_XLATE_PORT = 22,
-  EX_NAT_COMMON = 25
-};
-
-#define LEN_GENERIC_FLOW 52
-#define LEN_IPV4_FLOW 12
-#define LEN_IPV6_FLOW 36
-#define LEN_FLOW_MISC 20
-#define LEN_CNT_FLOW 28
-#define LEN_VLAN 12
-#define LEN_AS_ROUTING 12
-#define LEN_ADDR_V4 8
-#define LEN_ADDR_V6 20
-#define LEN_LATENCY 28
-#define LEN_SAMPLER_INFO 20
-#define LEN_NSEL_COMMON 20
-#define LEN_NAT_XLATE_IPV4 12
-#define LEN_NAT_XLATE_IPV6 36
-#define LEN_NAT_XLATE_PORT 8
-#define LEN_NAT_COMMON 20
 
 /* The largest V3 record this writer produces: every element at once. */
 #define MAX_V3_RECORD                                                         \
@@ -267,8 +204,8 @@ static nfh_status write_all(nfh_writer *w, const uint8_t *buf, size_t len) {
 /* Encodes the 40-byte file header into 'h'. */
 static void encode_header(const nfh_writer *w, uint8_t *h, int closed,
                           uint64_t off_appendix) {
-  memset(h, 0, FILE_HEADER_SIZE);
-  st16(h, MAGIC);
+  memset(h, 0, L2_HEADER_SIZE);
+  st16(h, NFCAPD_MAGIC);
   st16(h + 2, LAYOUT_VERSION_2);
   st32(h + 4, w->nfd_version);
   st64(h + 8, (uint64_t)w->created);
@@ -301,7 +238,7 @@ static nfh_status flush_block(nfh_writer *w) {
   uint8_t *h = (uint8_t *)out;
   st32(h, w->block_records);
   st32(h + 4, (uint32_t)payload);
-  st16(h + 8, BLOCK_TYPE_V2);
+  st16(h + 8, BLOCK_TYPE_3);
   st16(h + 10, 0);
   nfh_status st = write_all(w, out, BLOCK_HEADER_SIZE + payload);
   if (st != NFH_OK)
@@ -447,7 +384,7 @@ nfh_status nfh_writer_open(const char *path, const nfh_writer_options *options,
   }
   /* A provisional header: NumBlocks 0 and no appendix, so that a reader
    * of the unfinished file sees an empty file being written. */
-  uint8_t h[FILE_HEADER_SIZE];
+  uint8_t h[L2_HEADER_SIZE];
   encode_header(w, h, 0, 0);
   st = write_all(w, h, sizeof(h));
   if (st != NFH_OK) {
@@ -497,7 +434,7 @@ nfh_status nfh_writer_close(nfh_writer *w) {
   if (st == NFH_OK)
     st = write_appendix(w);
   if (st == NFH_OK) {
-    uint8_t h[FILE_HEADER_SIZE];
+    uint8_t h[L2_HEADER_SIZE];
     encode_header(w, h, 1, off_appendix);
     if (pwrite(w->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
       st = fail(w, NFH_EIO, "rewrite header of %s: %s", w->tmp_path,
