@@ -955,6 +955,39 @@ static void test_score_periods(void) {
   nfh__bcn_scratch_free(&sc);
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The scoring's own sort orders like qsort(3): lengths around its
+ * cut-over to insertion sort and far above, many equal values, sorted
+ * and reversed input. */
+static void test_sort(void) {
+  seed(7);
+  double a[3000], b[3000];
+  size_t lens[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 511, 512, 3000};
+  for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+    size_t n = lens[li];
+    for (int kind = 0; kind < 4; kind++) {
+      for (size_t i = 0; i < n; i++) {
+        if (kind == 0)
+          a[i] = urand() * 1000;
+        else if (kind == 1)
+          a[i] = (double)(int)(urand() * 4); /* few distinct values */
+        else if (kind == 2)
+          a[i] = (double)i;
+        else
+          a[i] = (double)(n - i);
+      }
+      memcpy(b, a, n * sizeof(double));
+      nfh__bcn_sort(a, n);
+      qsort(b, n, sizeof(double), cmp_double);
+      CU_ASSERT(memcmp(a, b, n * sizeof(double)) == 0);
+    }
+  }
+}
+
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
 static int teardown(void) { return tk_remove_tree(dir); }
@@ -963,6 +996,7 @@ int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
   CU_pSuite s = CU_add_suite("beaconing", setup, teardown);
+  CU_add_test(s, "scoring: the sort", test_sort);
   CU_add_test(s, "scoring: quantiles and skew", test_score_quantiles);
   CU_add_test(s, "scoring: periods, missed beats, follow-ups",
               test_score_periods);

@@ -301,11 +301,6 @@ static int by_client(const void *pa, const void *pb) {
   return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
   char key[160], summary[512], evidence[2048];
   nfh__bcn_describe(c, &pd->score, &pd->verdict, key, sizeof(key), summary,
@@ -412,7 +407,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
     conf += list[x].verdict.confidence;
     reg += list[x].score.regularity;
   }
-  qsort(periods, np, sizeof(double), cmp_double);
+  nfh__bcn_sort(periods, np);
   g->period_min = periods[0];
   g->period_max = periods[np - 1];
   g->period_median = periods[np / 2];
@@ -453,7 +448,7 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       if (list[x].pass)
         periods[npass++] = list[x].score.period_s;
     if (npass) {
-      qsort(periods, npass, sizeof(double), cmp_double);
+      nfh__bcn_sort(periods, npass);
       double period = periods[npass / 2];
       unsigned similar = 0;
       for (size_t x = i; x < j; x++)

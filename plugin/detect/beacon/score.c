@@ -63,9 +63,61 @@ void nfh__bcn_scratch_free(nfh__bcn_scratch *s) {
   memset(s, 0, sizeof(*s));
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
+/* Partitions below this size are finished by insertion. */
+#define SORT_SMALL 16
+
+static void insertion_sort(double *v, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    double x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1] > x; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+static void swap_d(double *a, double *b) {
+  double t = *a;
+  *a = *b;
+  *b = t;
+}
+
+/* Quicksort with a median-of-three pivot, recursing into the smaller
+ * side (depth at most log2 n), insertion sort for small parts. */
+void nfh__bcn_sort(double *v, size_t n) {
+  while (n > SORT_SMALL) {
+    size_t mid = n / 2;
+    if (v[mid] < v[0])
+      swap_d(&v[mid], &v[0]);
+    if (v[n - 1] < v[0])
+      swap_d(&v[n - 1], &v[0]);
+    if (v[n - 1] < v[mid])
+      swap_d(&v[n - 1], &v[mid]);
+    double pivot = v[mid];
+    size_t i = 0, j = n - 1;
+    for (;;) {
+      while (v[i] < pivot)
+        i++;
+      while (v[j] > pivot)
+        j--;
+      if (i >= j)
+        break;
+      swap_d(&v[i], &v[j]);
+      i++;
+      j--;
+    }
+    /* [0, j] <= pivot <= [j + 1, n) */
+    size_t left = j + 1;
+    if (left < n - left) {
+      nfh__bcn_sort(v, left);
+      v += left;
+      n -= left;
+    } else {
+      nfh__bcn_sort(v + left, n - left);
+      n = left;
+    }
+  }
+  insertion_sort(v, n);
 }
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
@@ -153,11 +205,11 @@ static void median_mad(double *v, double *tmp, size_t n, double *median,
   *median = *mad = 0;
   if (n == 0)
     return;
-  qsort(v, n, sizeof(double), cmp_double);
+  nfh__bcn_sort(v, n);
   *median = nfh__bcn_quantile(v, n, 0.5);
   for (size_t i = 0; i < n; i++)
     tmp[i] = fabs(v[i] - *median);
-  qsort(tmp, n, sizeof(double), cmp_double);
+  nfh__bcn_sort(tmp, n);
   *mad = nfh__bcn_quantile(tmp, n, 0.5);
 }
 
@@ -330,7 +382,7 @@ static void analyse_beats(size_t m, const nfh__bcn_score_params *p,
     s->d[i] = (double)(s->t[i + 1] - s->t[i]);
     s->s[i] = s->d[i];
   }
-  qsort(s->s, nd, sizeof(double), cmp_double);
+  nfh__bcn_sort(s->s, nd);
 
   double cand[MAX_CANDIDATES];
   size_t nc = 0;
@@ -356,7 +408,7 @@ static void analyse_beats(size_t m, const nfh__bcn_score_params *p,
    * (the least-squares period over what it explains moves a quantile
    * onto the centre of the jitter band), which keeps random timelines,
    * where nothing fits, cheap. */
-  qsort(cand, nc, sizeof(double), cmp_double);
+  nfh__bcn_sort(cand, nc);
   double last_tried = -1;
   fit best, f;
   memset(&best, 0, sizeof(best));
@@ -414,7 +466,7 @@ static void analyse_beats(size_t m, const nfh__bcn_score_params *p,
   if (period_allowed(raw_period, span, p)) {
     for (size_t i = 0; i < nd; i++)
       s->e[i] = fabs(s->s[i] - raw_period);
-    qsort(s->e, nd, sizeof(double), cmp_double);
+    nfh__bcn_sort(s->e, nd);
     double madm = nfh__bcn_quantile(s->e, nd, 0.5) / raw_period;
     double skew = nfh__bcn_bowley(s->s, nd);
     double raw = 0.9 * clamp01(1 - madm / 0.5) * (1 - 0.5 * fabs(skew));
@@ -513,7 +565,7 @@ int nfh__bcn_analyse(const uint64_t *t, const uint32_t *client_bytes,
   if (!out->analysed || out->regularity < 0.5) {
     for (size_t i = 0; i + 1 < m; i++)
       s->s[i] = (double)(s->t[i + 1] - s->t[i]);
-    qsort(s->s, m - 1, sizeof(double), cmp_double);
+    nfh__bcn_sort(s->s, m - 1);
     w[nw++] = nfh__bcn_quantile(s->s, m - 1, 0.5) / 4;
     w[nw++] = nfh__bcn_quantile(s->s, m - 1, 0.75) / 4;
   }

@@ -128,4 +128,9 @@ double nfh__bcn_bowley(const double *sorted, size_t n);
  * n == 0. */
 double nfh__bcn_quantile(const double *sorted, size_t n, double q);
 
+/* Sorts n doubles (no NaN) ascending, in place: what qsort(3) with a
+ * comparator gives, without a call per comparison (scoring sorts
+ * intervals of every candidate). */
+void nfh__bcn_sort(double *v, size_t n);
+
 #endif
