@@ -54,7 +54,8 @@ nfh_status nfh__codec_decompress(nfh_codec codec, const uint8_t *in,
   case NFH_CODEC_NONE:
     if (in_len > out_cap)
       return NFH_ETOOBIG;
-    memcpy(out, in, in_len);
+    if (in_len) /* an empty block may come with no buffer at all */
+      memcpy(out, in, in_len);
     *out_len = in_len;
     return NFH_OK;
   case NFH_CODEC_LZO: {
