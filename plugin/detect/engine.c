@@ -18,6 +18,7 @@
 
 #include "../common/alloc.h"
 #include "../model/stitch.h"
+#include "../report/evidence.h"
 
 #define SLOT_MS 300000u
 /* A slot is declared over once data time is this far past its end, so
@@ -434,7 +435,7 @@ static int api_emit(nfh_host *h, const nfh_finding *f) {
   }
   if (f->evidence_json) {
     json_error_t err;
-    json_t *j = json_loads(f->evidence_json, 0, &err);
+    json_t *j = nfh__evidence_parse(f->evidence_json, &err);
     int ok = j && json_is_object(j);
     json_decref(j);
     if (!ok) {

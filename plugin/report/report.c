@@ -14,6 +14,7 @@
 #include <nfhunt/report.h>
 
 #include "../common/alloc.h"
+#include "evidence.h"
 
 char *nfh_format_iso8601(uint64_t ms, char *buf, size_t len) {
   time_t t = (time_t)(ms / 1000);
@@ -102,7 +103,7 @@ static json_t *finding_json(const nfh_report_finding *r) {
   json_object_set_new(o, "summary", json_string(f->summary));
   json_t *ev = NULL;
   if (f->evidence_json)
-    ev = json_loads(f->evidence_json, 0, NULL);
+    ev = nfh__evidence_parse(f->evidence_json, NULL);
   json_object_set_new(o, "evidence", ev ? ev : json_object());
   json_object_set_new(o, "status", json_string(r->status));
   json_object_set_new(o, "detector",

@@ -11,6 +11,7 @@
 #include <nfhunt/engine.h>
 #include <nfhunt/report.h>
 
+#include "../../plugin/report/evidence.h"
 #include "testkit.h"
 
 #define EXAMPLE NFH_TOP_BUILDDIR "/plugin/detect/example/.libs/example.so"
@@ -242,6 +243,27 @@ static void test_report_json(void) {
   nfh_engine_destroy(e);
 }
 
+/* Evidence with a counter beyond 64 bits signed (a u64 a detector
+ * printed, grown so by a corrupt file) is still evidence: read with its
+ * integers as reals, where jansson alone refuses the text. */
+static void test_evidence_big_integer(void) {
+  json_error_t err;
+  json_t *j = nfh__evidence_parse(
+      "{\"bytes\": 18446744073709551615, \"n\": 3}", &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+  CU_ASSERT(json_is_object(j));
+  CU_ASSERT(json_real_value(json_object_get(j, "bytes")) > 1.8e19);
+  CU_ASSERT(json_number_value(json_object_get(j, "n")) == 3);
+  json_decref(j);
+  /* Ordinary evidence keeps its integers. */
+  j = nfh__evidence_parse("{\"n\": 3}", &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+  CU_ASSERT(json_is_integer(json_object_get(j, "n")));
+  json_decref(j);
+  /* What is not JSON stays refused. */
+  CU_ASSERT_PTR_NULL(nfh__evidence_parse("{\"n\": }", &err));
+}
+
 static int setup(void) { return mkdtemp(dir) ? 0 : -1; }
 
 static int teardown(void) { return tk_remove_tree(dir); }
@@ -251,6 +273,7 @@ int main(void) {
     return 1;
   CU_pSuite s = CU_add_suite("engine", setup, teardown);
   CU_add_test(s, "load a module and find", test_load_and_find);
+  CU_add_test(s, "evidence with a 64-bit counter", test_evidence_big_integer);
   CU_add_test(s, "bad and failing modules", test_bad_modules);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "home networks and allowlist", test_home_and_allow);
