@@ -1,0 +1,151 @@
+#!/bin/bash
+# End-to-end: the full hunt, every detector, over a flow directory of
+# broken and strange capture files: the reader's fuzz corpus (cut,
+# flipped and grown files that libFuzzer kept for new coverage), each
+# under an nfcapd name in 5-minute steps, beside one good file.
+#
+# The contract for bad input, checked on that directory:
+#   * no crash and no hang: exit status 0, 1 or 2, within the timeout;
+#   * each complaint is one line that names the file it is about (one
+#     line per file at most), or a detector speaking about the run;
+#   * the run goes on: the good file's flows are counted, and the report
+#     on stdout is NDJSON, one finding per line, every line an object with
+#     id, type, severity and score; no finding is refused for its evidence
+#     (huge counters from corrupt files included);
+#   * a second run with state over the same directory behaves the same,
+#     and leaves a state that a third run opens.
+# Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt is
+# not built or the corpus is missing.
+#
+# Environment: NFH_TOP_SRCDIR, NFH_TOP_BUILDDIR, SYS_PYTHON3;
+# NFH_E2E_KEEP=1 keeps the temp dir.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
+top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
+nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
+plugins=$top_builddir/plugins
+writefile=$top_builddir/tests/tools/nfh-writefile
+py=${SYS_PYTHON3:-/usr/bin/python3}
+[ -x "$py" ] || py=/usr/bin/python3
+corpus=$top_srcdir/tests/fuzz/corpus
+tmo=${NFH_E2E_TIMEOUT:-300}
+
+if [ ! -x "$nfhunt" ] || [ ! -x "$writefile" ]; then
+	echo "ERROR: $nfhunt or $writefile not built"
+	exit 99
+fi
+if [ ! -d "$corpus" ]; then
+	echo "ERROR: no fuzz corpus in $corpus"
+	exit 99
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-corrupt.XXXXXX") || exit 99
+cleanup() {
+	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# The directory: the corpus files from 2024-01-01 00:00 UTC on, then the
+# good file in the slot after them.
+flows=$tmp/flows
+mkdir -p "$flows"
+t=1704067200
+n=0
+for f in "$corpus"/*; do
+	[ -f "$f" ] || continue
+	cp "$f" "$flows/nfcapd.$(date -u -d "@$t" +%Y%m%d%H%M)"
+	t=$((t + 300))
+	n=$((n + 1))
+done
+good=$flows/nfcapd.$(date -u -d "@$t" +%Y%m%d%H%M)
+if ! "$writefile" -n 5000 -c lz4 -s 11 "$good" >/dev/null 2>"$tmp/w.err"; then
+	echo "ERROR: nfh-writefile failed: $(head -n 1 "$tmp/w.err")"
+	exit 99
+fi
+echo "corpus: $n files, and a good one of 5000 flows"
+
+# check_run LABEL RC OUT ERR: the contract for one run.
+check_run() {
+	local label=$1 rc=$2 out=$3 err=$4
+	if [ "$rc" -le 2 ]; then
+		pass "$label: exit status $rc"
+	else
+		fail "$label: exit status $rc (crash, signal or timeout)"
+		head -n 5 "$err"
+		return
+	fi
+	# Every complaint names a file of the directory, or is a detector's
+	# or the tool's word about the run.
+	local stray
+	stray=$(grep -v "^nfhunt: $flows/nfcapd\.[0-9]\{12\}: " "$err" |
+		grep -v "^nfhunt: [a-z_]*: " | grep -v "^nfhunt: [a-z][^/]*$" | head -n 3)
+	if [ -z "$stray" ]; then
+		pass "$label: every error line names its file or detector"
+	else
+		fail "$label: stray error output: $stray"
+	fi
+	local twice
+	twice=$(grep -o "^nfhunt: $flows/nfcapd\.[0-9]\{12\}: " "$err" | sort |
+		uniq -d | head -n 1)
+	if [ -z "$twice" ]; then
+		pass "$label: one line per bad file ($(grep -c "^nfhunt: $flows/" "$err") files)"
+	else
+		fail "$label: more than one line for $twice"
+	fi
+	if grep -q "refused" "$err"; then
+		fail "$label: a finding was refused: $(grep -m1 refused "$err")"
+	else
+		pass "$label: no finding refused"
+	fi
+	if "$py" - "$out" <<'EOF'; then
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    f = json.loads(line)
+    assert isinstance(f, dict), "not an object"
+    for k in ("id", "type", "severity", "score"):
+        assert k in f, "no " + k
+    n += 1
+print("report: %d findings" % n)
+EOF
+		pass "$label: the report is NDJSON of findings"
+	else
+		fail "$label: the report is not NDJSON of findings"
+	fi
+}
+
+timeout -s KILL "$tmo" "$nfhunt" -R "$flows" --plugin-dir "$plugins" --no-state -o ndjson \
+	>"$tmp/out1" 2>"$tmp/err1"
+check_run "no state" $? "$tmp/out1" "$tmp/err1"
+
+# The good file's flows were read in spite of the others.
+timeout -s KILL "$tmo" "$nfhunt" -R "$flows" --count >"$tmp/count" 2>/dev/null
+counted=$(sed -n 's/.* flows \([0-9]*\) .*/\1/p' "$tmp/count")
+if [ "${counted:-0}" -ge 5000 ]; then
+	pass "the run goes on: $counted flows counted, the good file's 5000 among them"
+else
+	fail "the good file's flows were lost: ${counted:-none} counted"
+fi
+
+state=$tmp/hunt.state
+for run in 2 3; do
+	timeout -s KILL "$tmo" "$nfhunt" -R "$flows" --plugin-dir "$plugins" --state "$state" -o ndjson \
+		>"$tmp/out$run" 2>"$tmp/err$run"
+	check_run "with state, run $run" $? "$tmp/out$run" "$tmp/err$run"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
