@@ -122,3 +122,31 @@ nfh_status nfh_door_deserialize(const void *data, size_t len,
   *out = d;
   return NFH_OK;
 }
+
+void nfh_door_put(nfh_blob_writer *w, const nfh_door *door) {
+  size_t len = door ? nfh_door_serialized_size(door) : 0;
+  nfh_blob_put_u32(w, (uint32_t)len);
+  if (!len || w->failed)
+    return;
+  uint8_t *buf = nfh__malloc(len);
+  size_t written = 0;
+  if (!buf || nfh_door_serialize(door, buf, len, &written) != NFH_OK)
+    w->failed = 1;
+  else
+    nfh_blob_put_bytes(w, buf, written);
+  nfh__free(buf);
+}
+
+nfh_status nfh_door_get(nfh_blob_reader *r, nfh_door **out) {
+  *out = NULL;
+  uint32_t len = nfh_blob_get_u32(r);
+  const uint8_t *bytes = len ? nfh_blob_get_span(r, len) : NULL;
+  if (r->failed)
+    return NFH_ECORRUPT;
+  if (!bytes)
+    return NFH_OK;
+  nfh_status st = nfh_door_deserialize(bytes, len, out);
+  if (st == NFH_ECORRUPT)
+    r->failed = 1;
+  return st;
+}

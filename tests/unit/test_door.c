@@ -4,6 +4,7 @@
 #include <CUnit/Basic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <nfhunt/door.h>
 
@@ -118,6 +119,59 @@ static void test_serialize(void) {
   nfh_door_destroy(d);
 }
 
+/* In a state blob: the size, then the bytes, exactly what a detector's
+ * state held before nfh_door_put existed; no door is size 0; a blob cut
+ * short or holding no door fails the reader. */
+static void test_blob(void) {
+  nfh_door *d;
+  CU_ASSERT_EQUAL_FATAL(nfh_door_create(1024, &d), NFH_OK);
+  for (uint64_t k = 1; k <= 50; k++)
+    nfh_door_pass(d, mix(k));
+  nfh_blob_writer w = {NULL, 0, 0, 1 << 20, 0};
+  nfh_blob_put_u8(&w, 7);
+  nfh_door_put(&w, d);
+  nfh_door_put(&w, NULL);
+  nfh_blob_put_u8(&w, 9);
+  CU_ASSERT_FATAL(!w.failed);
+  size_t len = nfh_door_serialized_size(d);
+  CU_ASSERT_EQUAL_FATAL(w.len, 1 + 4 + len + 4 + 1);
+  uint8_t *plain = malloc(len);
+  size_t written = 0;
+  CU_ASSERT_EQUAL_FATAL(nfh_door_serialize(d, plain, len, &written), NFH_OK);
+  CU_ASSERT(w.data[1] == (uint8_t)len && w.data[2] == (uint8_t)(len >> 8));
+  CU_ASSERT(memcmp(w.data + 5, plain, len) == 0);
+  free(plain);
+
+  nfh_blob_reader r = {w.data, w.len, 0, 0};
+  nfh_door *back = NULL, *none = (nfh_door *)1;
+  CU_ASSERT_EQUAL(nfh_blob_get_u8(&r), 7);
+  CU_ASSERT_EQUAL_FATAL(nfh_door_get(&r, &back), NFH_OK);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+  CU_ASSERT_EQUAL(nfh_door_get(&r, &none), NFH_OK);
+  CU_ASSERT_PTR_NULL(none);
+  CU_ASSERT_EQUAL(nfh_blob_get_u8(&r), 9);
+  CU_ASSERT(!r.failed && r.off == r.len);
+  unsigned passed = 0;
+  for (uint64_t k = 1; k <= 50; k++)
+    passed += (unsigned)nfh_door_pass(back, mix(k));
+  CU_ASSERT(passed >= 45);
+  nfh_door_destroy(back);
+
+  /* Cut inside the door's bytes. */
+  nfh_blob_reader cut = {w.data, 1 + 4 + len / 2, 1, 0};
+  CU_ASSERT_EQUAL(nfh_door_get(&cut, &back), NFH_ECORRUPT);
+  CU_ASSERT_PTR_NULL(back);
+  CU_ASSERT(cut.failed);
+  /* A size that holds no door. */
+  w.data[5] = 9; /* the format */
+  nfh_blob_reader bad = {w.data, w.len, 1, 0};
+  CU_ASSERT_EQUAL(nfh_door_get(&bad, &back), NFH_ECORRUPT);
+  CU_ASSERT_PTR_NULL(back);
+  CU_ASSERT(bad.failed);
+  free(w.data);
+  nfh_door_destroy(d);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -126,6 +180,7 @@ int main(void) {
   CU_add_test(s, "a crowd of strangers", test_crowd);
   CU_add_test(s, "sizes", test_sizes);
   CU_add_test(s, "kept between runs", test_serialize);
+  CU_add_test(s, "in a state blob", test_blob);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

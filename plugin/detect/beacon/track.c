@@ -611,18 +611,7 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
   /* The door of the full candidate table: a pair seen once near the end
    * of this run passes when it comes back in the next one (see
    * nfhunt/door.h). */
-  const nfh_door *door = tk->cands.door;
-  size_t door_len = door ? nfh_door_serialized_size(door) : 0;
-  nfh_blob_put_u32(&w, (uint32_t)door_len);
-  if (door_len && !w.failed) {
-    uint8_t *buf = malloc(door_len);
-    size_t written = 0;
-    if (!buf || nfh_door_serialize(door, buf, door_len, &written) != NFH_OK)
-      w.failed = 1;
-    else
-      nfh_blob_put_bytes(&w, buf, written);
-    free(buf);
-  }
+  nfh_door_put(&w, tk->cands.door);
   if (w.failed) {
     free(w.data);
     return -1;
@@ -741,14 +730,10 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
     tk->total_events += c.nev;
   }
   if (version >= 2) {
-    uint32_t door_len = nfh_blob_get_u32(&r);
-    const uint8_t *p = door_len ? nfh_blob_get_span(&r, door_len) : NULL;
-    if (r.failed)
+    nfh_door *door = NULL;
+    if (nfh_door_get(&r, &door) != NFH_OK)
       goto corrupt;
-    if (p) {
-      nfh_door *door = NULL;
-      if (nfh_door_deserialize(p, door_len, &door) != NFH_OK)
-        goto corrupt;
+    if (door) {
       nfh_door_destroy(tk->cands.door);
       tk->cands.door = door;
     }

@@ -698,18 +698,7 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
    * once near the end of this run enters on its next contact, in the next
    * run (see nfhunt/door.h). */
   put_uint(&w, (uint64_t)m->dests_pressed, 1);
-  size_t door_len = m->ddoor ? nfh_door_serialized_size(m->ddoor) : 0;
-  put_uint(&w, door_len, 4);
-  if (door_len && !w.failed) {
-    uint8_t *buf = malloc(door_len);
-    size_t written = 0;
-    if (!buf ||
-        nfh_door_serialize(m->ddoor, buf, door_len, &written) != NFH_OK)
-      w.failed = 1;
-    else
-      put(&w, buf, written);
-    free(buf);
-  }
+  nfh_door_put(&w, m->ddoor);
   if (w.failed) {
     free(w.data);
     return -1;
@@ -837,15 +826,13 @@ static int load(nfh__exf_memory *m, rbuf *r) {
   }
   if (version >= 2) {
     unsigned pressed = (unsigned)get_uint(r, 1);
-    size_t door_len = (size_t)get_uint(r, 4);
-    if (r->failed || pressed > 1 || door_len > r->len - r->off)
+    if (r->failed || pressed > 1)
       return -1;
     m->dests_pressed = (int)pressed;
-    const uint8_t *bytes = door_len ? nfh_blob_get_span(r, door_len) : NULL;
-    if (bytes) {
-      nfh_door *door = NULL;
-      if (nfh_door_deserialize(bytes, door_len, &door) != NFH_OK)
-        return -1;
+    nfh_door *door = NULL;
+    if (nfh_door_get(r, &door) != NFH_OK)
+      return -1;
+    if (door) {
       nfh_door_destroy(m->ddoor);
       m->ddoor = door;
     }

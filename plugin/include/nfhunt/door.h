@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include <nfhunt/blob.h>
 #include <nfhunt/status.h>
 
 #ifdef __cplusplus
@@ -74,6 +75,17 @@ nfh_status nfh_door_serialize(const nfh_door *door, void *buf, size_t len,
  * the bounds); NFH_ENOMEM. On failure *out is NULL. */
 nfh_status nfh_door_deserialize(const void *data, size_t len,
                                 nfh_door **out);
+
+/* Writes a door into a detector's state blob (nfhunt/blob.h): the size of
+ * its nfh_door_serialize() bytes as a u32, then those bytes; NULL (no
+ * door yet) as size 0. Memory running out fails the writer. */
+void nfh_door_put(nfh_blob_writer *w, const nfh_door *door);
+
+/* Reads what nfh_door_put() wrote: *out gets the door (the caller's), or
+ * NULL when none was written. Returns NFH_OK; NFH_ECORRUPT when the
+ * reader runs out or the bytes are not a door (the reader is failed
+ * then); NFH_ENOMEM. */
+nfh_status nfh_door_get(nfh_blob_reader *r, nfh_door **out);
 
 #ifdef __cplusplus
 }
