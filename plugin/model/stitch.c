@@ -94,20 +94,10 @@ static uint64_t hash_key(const key *k) {
   return h;
 }
 
-/* The 16 address bytes as two words: called for every record, where a
- * call to memcmp(3) for 16 bytes cost more than the comparison. */
-static int bytes16_equal(const uint8_t *x, const uint8_t *y) {
-  uint64_t a[2], b[2];
-  memcpy(a, x, 16);
-  memcpy(b, y, 16);
-  return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-}
-
 static int key_equal(const key *x, const key *y) {
   return x->proto == y->proto && x->port_a == y->port_a &&
-         x->port_b == y->port_b && x->a.family == y->a.family &&
-         x->b.family == y->b.family && bytes16_equal(x->a.bytes, y->a.bytes) &&
-         bytes16_equal(x->b.bytes, y->b.bytes);
+         x->port_b == y->port_b && nfh_addr_equal(&x->a, &y->a) &&
+         nfh_addr_equal(&x->b, &y->b);
 }
 
 static int is_icmp(uint8_t proto) { return proto == ICMP || proto == ICMP6; }

@@ -33,14 +33,6 @@ typedef struct dest_key {
   uint8_t proto;
 } dest_key;
 
-/* Two words, not memcmp(3): called for every connection, twice. */
-static int addr_eq(const nfh_addr *a, const nfh_addr *b) {
-  uint64_t x[2], y[2];
-  memcpy(x, a->bytes, 16);
-  memcpy(y, b->bytes, 16);
-  return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 static uint64_t hash_cand(const nfh_addr *client, const nfh_addr *server,
                           uint16_t port, uint8_t proto) {
   uint8_t k[37];
@@ -74,14 +66,14 @@ static int cand_eq(const void *rec, const void *key) {
   const nfh__bcn_cand *c = rec;
   const cand_key *k = key;
   return c->port == k->port && c->proto == k->proto &&
-         addr_eq(&c->client, k->client) && addr_eq(&c->server, k->server);
+         nfh_addr_equal(&c->client, k->client) && nfh_addr_equal(&c->server, k->server);
 }
 
 static int dest_eq(const void *rec, const void *key) {
   const nfh__bcn_dest *d = rec;
   const dest_key *k = key;
   return d->port == k->port && d->proto == k->proto &&
-         addr_eq(&d->server, k->server);
+         nfh_addr_equal(&d->server, k->server);
 }
 
 static nfh__bcn_cand *cand_at(const nfh__bcn_track *tk, uint32_t id) {

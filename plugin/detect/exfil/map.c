@@ -31,18 +31,7 @@ uint64_t nfh__exf_key_hash(const nfh__exf_key *k) {
 }
 
 int nfh__exf_key_equal(const nfh__exf_key *x, const nfh__exf_key *y) {
-  uint64_t a[4], b[4];
-  memcpy(&a[0], x->a.bytes, 8);
-  memcpy(&a[1], x->a.bytes + 8, 8);
-  memcpy(&a[2], x->b.bytes, 8);
-  memcpy(&a[3], x->b.bytes + 8, 8);
-  memcpy(&b[0], y->a.bytes, 8);
-  memcpy(&b[1], y->a.bytes + 8, 8);
-  memcpy(&b[2], y->b.bytes, 8);
-  memcpy(&b[3], y->b.bytes + 8, 8);
-  return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) ==
-             0 &&
-         x->a.family == y->a.family && x->b.family == y->b.family;
+  return nfh_addr_equal(&x->a, &y->a) && nfh_addr_equal(&x->b, &y->b);
 }
 
 static const nfh__exf_key *key_at(const void *base, size_t stride,

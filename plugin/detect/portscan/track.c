@@ -82,13 +82,6 @@ static uint64_t addr_hash64(const nfh_addr *a) {
   return nfh_hll_hash(buf, sizeof(buf));
 }
 
-static int addr_equal(const nfh_addr *a, const nfh_addr *b) {
-  uint64_t x[2], y[2]; /* two words, not a call: once per contact */
-  memcpy(x, a->bytes, 16);
-  memcpy(y, b->bytes, 16);
-  return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 /* A service's hash derives from its target's address hash, not from
  * the target's index, so that it is known before the target is found:
  * a contact looks its service up first and finds the target through
@@ -358,7 +351,7 @@ static uint32_t find_target(const ps_source *s, const nfh_addr *a,
                             uint32_t hash) {
   if (!s->tindex.cap) {
     for (uint32_t i = 0; i < s->ntargets; i++)
-      if (s->targets[i].hash == hash && addr_equal(&s->targets[i].addr, a))
+      if (s->targets[i].hash == hash && nfh_addr_equal(&s->targets[i].addr, a))
         return i;
     return NONE;
   }
@@ -366,7 +359,7 @@ static uint32_t find_target(const ps_source *s, const nfh_addr *a,
   for (uint32_t k = hash & mask; s->tindex.slots[k]; k = (k + 1) & mask) {
     uint64_t v = s->tindex.slots[k];
     uint32_t i = (uint32_t)v - 1;
-    if ((uint32_t)(v >> 32) == hash && addr_equal(&s->targets[i].addr, a))
+    if ((uint32_t)(v >> 32) == hash && nfh_addr_equal(&s->targets[i].addr, a))
       return i;
   }
   return NONE;
@@ -378,7 +371,7 @@ static inline int service_is(const ps_source *s, const ps_service *v,
                              uint8_t proto, uint16_t port) {
   const ps_target *t = &s->targets[v->target];
   return v->proto == proto && v->port == port && t->hash == target_hash &&
-         addr_equal(&t->addr, a);
+         nfh_addr_equal(&t->addr, a);
 }
 
 /* The service (target a, proto, port): 'hash' is service_hash() of the
@@ -433,7 +426,7 @@ static ps_source *find_source(const ps_store *st, const nfh_addr *a,
   uint32_t mask = st->cap_slots - 1;
   for (uint32_t k = hash & mask; st->slots[k].s; k = (k + 1) & mask) {
     const src_slot *x = &st->slots[k];
-    if (x->hash == hash && addr_equal(&x->s->addr, a))
+    if (x->hash == hash && nfh_addr_equal(&x->s->addr, a))
       return x->s;
   }
   return NULL;

@@ -153,13 +153,6 @@ typedef struct amap {
   uint32_t cap, n;
 } amap;
 
-static int addr_eq(const nfh_addr *a, const nfh_addr *b) {
-  uint64_t a0, a1, b0, b1;
-  memcpy(&a0, a->bytes, 8), memcpy(&a1, a->bytes + 8, 8);
-  memcpy(&b0, b->bytes, 8), memcpy(&b1, b->bytes + 8, 8);
-  return a->family == b->family && a0 == b0 && a1 == b1;
-}
-
 static uint32_t akey(const nfh_addr *a, uint8_t tag, uint32_t mask) {
   uint64_t h = nfh__vol_addr_hash(a) ^ (tag * 0x9e3779b97f4a7c15ull);
   return (uint32_t)(h ^ (h >> 32)) & mask;
@@ -171,7 +164,7 @@ static int amap_find(const amap *m, const nfh_addr *a, uint8_t tag,
     return 0;
   uint32_t mask = m->cap - 1;
   for (uint32_t i = akey(a, tag, mask); m->t[i].used; i = (i + 1) & mask) {
-    if (m->t[i].tag == tag && addr_eq(&m->t[i].addr, a)) {
+    if (m->t[i].tag == tag && nfh_addr_equal(&m->t[i].addr, a)) {
       *idx = m->t[i].idx;
       return 1;
     }
@@ -219,7 +212,7 @@ static void amap_del(amap *m, const nfh_addr *a, uint8_t tag) {
   if (!m->cap)
     return;
   uint32_t mask = m->cap - 1, i = akey(a, tag, mask);
-  while (m->t[i].used && !(m->t[i].tag == tag && addr_eq(&m->t[i].addr, a)))
+  while (m->t[i].used && !(m->t[i].tag == tag && nfh_addr_equal(&m->t[i].addr, a)))
     i = (i + 1) & mask;
   if (!m->t[i].used)
     return;
@@ -1334,7 +1327,7 @@ static inline uint32_t dir_find(const hdir *d, const nfh_addr *a,
       return NO_ID;
     if ((e & ~(uint64_t)DIR_ID) == key) {
       uint32_t id = (uint32_t)(e & DIR_ID) - 1;
-      if ((key & DIR_V4) || addr_eq(&d->h[id].addr, a))
+      if ((key & DIR_V4) || nfh_addr_equal(&d->h[id].addr, a))
         return id;
     }
   }
@@ -2099,7 +2092,7 @@ static inline uint32_t outside_index(uint64_t hash) {
  * external. */
 static int is_home(vol *v, const nfh_addr *a, uint64_t hash) {
   nfh_addr *c = &v->outside[outside_index(hash)];
-  if (addr_eq(c, a))
+  if (nfh_addr_equal(c, a))
     return 0;
   if (v->api->is_home(v->api->host, a))
     return 1;

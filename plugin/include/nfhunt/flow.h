@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,6 +129,16 @@ uint32_t nfh_addr_v4(const nfh_addr *addr);
 
 /* Three-way compare of family then bytes, for sorting. */
 int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b);
+
+/* Whether a and b are the same address (family and bytes). Inline, as
+ * two words: the stitcher and the detectors compare addresses for every
+ * record, where a call to memcmp(3) cost more than the comparison. */
+static inline int nfh_addr_equal(const nfh_addr *a, const nfh_addr *b) {
+  uint64_t x[2], y[2];
+  memcpy(x, a->bytes, 16);
+  memcpy(y, b->bytes, 16);
+  return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 
 #ifdef __cplusplus
 }
