@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # capd_lib.sh - a real nfcapd on loopback for the e2e tests (sourced, not
-# run). Needs $py (a python3) and, optionally, $NFCAPD (default: nfcapd
-# in PATH). Sets capd_pid and port.
+# run, after e2e_lib.sh). Needs $py (a python3) and, optionally, $NFCAPD
+# (default: nfcapd in PATH). Sets capd_pid and port.
 
 # free_port [HOST]: a UDP port free on HOST (default 127.0.0.1; an IPv6
 # address such as ::1 works too).
@@ -72,9 +72,5 @@ capd_cleanup() {
 		kill -KILL "$capd_pid" 2>/dev/null
 		wait "$capd_pid" 2>/dev/null
 	fi
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	e2e_remove_tmp
 }

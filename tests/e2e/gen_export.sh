@@ -46,17 +46,11 @@ done
 # shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 
+. "$(dirname "$0")/e2e_lib.sh"
 . "$(dirname "$0")/capd_lib.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-export.XXXXXX") || exit 99
 capd_pid=
-trap capd_cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+e2e_tmpdir gen-export capd_cleanup
 tally() {
 	local out=$1
 	echo "$out"

@@ -50,21 +50,8 @@ for p in "$gen" "$nfhunt"; do
 done
 NFDUMP=$(command -v nfdump)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-e2e.XXXXXX") || exit 99
-cleanup() {
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_tmpdir gen-e2e
 # Counts the PASS:/FAIL: lines a helper printed (and shows them).
 tally() {
 	local out=$1

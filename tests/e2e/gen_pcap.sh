@@ -41,7 +41,7 @@ NFCAPD=$(command -v nfcapd)
 NFDUMP=$(command -v nfdump)
 SOFTFLOWD=$(command -v softflowd)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-gen-pcap.XXXXXX") || exit 99
+. "$(dirname "$0")/e2e_lib.sh"
 capd_pid=
 cleanup() {
 	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
@@ -52,19 +52,9 @@ cleanup() {
 		sf=$(cat "$tmp/sf.pid" 2>/dev/null)
 		[ -n "$sf" ] && kill -0 "$sf" 2>/dev/null && kill -KILL "$sf"
 	fi
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	e2e_remove_tmp
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+e2e_tmpdir gen-pcap cleanup
 finish() {
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]

@@ -42,21 +42,8 @@ if [ ! -d "$corpus" ]; then
 	exit 99
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-corrupt.XXXXXX") || exit 99
-cleanup() {
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_tmpdir corrupt
 
 # The directory: the corpus files from 2024-01-01 00:00 UTC on, then the
 # good file in the slot after them.

@@ -38,6 +38,7 @@ py=${SYS_PYTHON3:-/usr/bin/python3}
 [ -x "$py" ] || py=/usr/bin/python3
 e2e=$top_srcdir/tests/e2e
 . "$e2e/exporter_stats.sh"
+. "$e2e/e2e_lib.sh"
 . "$e2e/capd_lib.sh"
 codecs=${NFH_E2E_CODECS:-none lzo lz4 bz2}
 
@@ -60,16 +61,8 @@ NFDUMP=$(command -v nfdump)
 NFCAPD=$(command -v nfcapd)
 SOFTFLOWD=$(command -v softflowd)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-e2e.XXXXXX") || exit 99
 capd_pid=
-
-trap capd_cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+e2e_tmpdir e2e capd_cleanup
 
 
 codec_flag() {

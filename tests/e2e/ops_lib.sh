@@ -33,18 +33,11 @@ if [ ! -d "$plugins" ]; then
 	exit 99
 fi
 
+. "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-${ops_name:-ops}.XXXXXX") || exit 99
 capd_pid=
-
-trap capd_cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+e2e_tmpdir "${ops_name:-ops}" capd_cleanup
 # check "what" test-args...: pass when the test(1) holds.
 check() {
 	local what=$1

@@ -48,21 +48,8 @@ if [ ! -x "$nfhunt" ]; then
 fi
 NFDUMP=$(command -v nfdump)
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nfh-shared.XXXXXX") || exit 99
-cleanup() {
-	if [ "${NFH_E2E_KEEP:-0}" = 1 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_tmpdir shared
 
 is_nfcapd() {
 	[ "$(od -An -tx1 -N2 "$1" 2>/dev/null | tr -d ' ')" = 0ca5 ]
