@@ -66,7 +66,8 @@ static int cand_eq(const void *rec, const void *key) {
   const nfh__bcn_cand *c = rec;
   const cand_key *k = key;
   return c->port == k->port && c->proto == k->proto &&
-         nfh_addr_equal(&c->client, k->client) && nfh_addr_equal(&c->server, k->server);
+         nfh_addr_equal(&c->client, k->client) &&
+         nfh_addr_equal(&c->server, k->server);
 }
 
 static int dest_eq(const void *rec, const void *key) {

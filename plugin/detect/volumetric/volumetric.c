@@ -8,10 +8,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <nfhunt/blob.h>
 #include <nfhunt/plugin.h>
 
 #include "baseline.h"
-#include <nfhunt/blob.h>
 #include "counting.h"
 #include "text.h"
 #include "volumetric.h"
@@ -212,7 +212,8 @@ static void amap_del(amap *m, const nfh_addr *a, uint8_t tag) {
   if (!m->cap)
     return;
   uint32_t mask = m->cap - 1, i = akey(a, tag, mask);
-  while (m->t[i].used && !(m->t[i].tag == tag && nfh_addr_equal(&m->t[i].addr, a)))
+  while (m->t[i].used &&
+         !(m->t[i].tag == tag && nfh_addr_equal(&m->t[i].addr, a)))
     i = (i + 1) & mask;
   if (!m->t[i].used)
     return;
