@@ -176,7 +176,7 @@ static void fmt_dest(const nfh_addr *server, uint8_t proto, uint16_t port,
   const char *name = proto_name(proto, pbuf, sizeof(pbuf));
   int v6 = server->family == 6;
   if (proto == 1 || proto == 58)
-    snprintf(buf, len, "%s (%s type %u)", addr, name, port >> 8);
+    snprintf(buf, len, "%s (%s type %u)", addr, name, (unsigned)(port >> 8));
   else if (proto == 6)
     snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", addr, port);
   else
@@ -279,7 +279,8 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   if (g->poller) {
     char what[48];
     if (g->proto == 1 || g->proto == 58)
-      snprintf(what, sizeof(what), "%s type %u", proto, g->port >> 8);
+      snprintf(what, sizeof(what), "%s type %u", proto,
+               (unsigned)(g->port >> 8));
     else
       snprintf(what, sizeof(what), "%s/%u", proto, g->port);
     snprintf(summary, sumlen,
