@@ -1,7 +1,11 @@
 /*
- * replay.c - runs the fuzz harness over every file of the seed corpus
+ * replay.c - runs a fuzz harness over every file of its seed corpus
  * (and any crash reproducers kept there) without libFuzzer, so that
  * `make check` under ASan/UBSan replays them on every build.
+ *
+ * Linked with one harness (its LLVMFuzzerTestOneInput); the corpus is
+ * the directory given as the argument, else NFH_FUZZ_CORPUS, which the
+ * build sets per harness (the reader's tests/fuzz/corpus by default).
  */
 #include "config.h"
 
@@ -10,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef NFH_FUZZ_CORPUS
+#define NFH_FUZZ_CORPUS NFH_TOP_SRCDIR "/tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,7 +39,7 @@ static int replay_file(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  const char *dir = argc > 1 ? argv[1] : NFH_TOP_SRCDIR "/tests/fuzz/corpus";
+  const char *dir = argc > 1 ? argv[1] : NFH_FUZZ_CORPUS;
   DIR *d = opendir(dir);
   if (!d) {
     fprintf(stderr, "replay: cannot open %s\n", dir);
