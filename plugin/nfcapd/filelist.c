@@ -24,7 +24,19 @@
 typedef struct entry {
   char *path;
   char stamp[15]; /* YYYYMMDDhhmmss or "" */
+  int known;      /* dev and ino hold the file's identity */
+  dev_t dev;
+  ino_t ino;
 } entry;
+
+/* The directories from the walk's root down to the one being read: a
+ * directory met again below itself (a symlink to an ancestor) is a
+ * cycle, not more files. */
+typedef struct ancestor {
+  dev_t dev;
+  ino_t ino;
+  const struct ancestor *up;
+} ancestor;
 
 struct nfh_filelist {
   entry *files;
@@ -107,7 +119,10 @@ int64_t nfh_file_slot_time(const char *path) {
   return (int64_t)mktime(&tm);
 }
 
-static nfh_status push(nfh_filelist *l, const char *path) {
+/* sb: the file's stat, or NULL when not known (it is then read as
+ * named, even if another name reaches the same file). */
+static nfh_status push(nfh_filelist *l, const char *path,
+                       const struct stat *sb) {
   if (l->count == l->cap) {
     size_t cap = l->cap ? 2 * l->cap : 64;
     entry *grown = nfh__realloc(l->files, cap * sizeof(*grown));
@@ -121,6 +136,9 @@ static nfh_status push(nfh_filelist *l, const char *path) {
   if (!e->path)
     return NFH_ENOMEM;
   name_stamp(path, e->stamp);
+  e->known = sb != NULL;
+  e->dev = sb ? sb->st_dev : 0;
+  e->ino = sb ? sb->st_ino : 0;
   l->count++;
   return NFH_OK;
 }
@@ -147,14 +165,26 @@ static int has_magic(const char *path) {
 
 /* Collects the capture files below dir. With [lo, hi] (14-digit stamps,
  * either may be NULL) only files whose slot lies in the range. */
-static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
-                       const char *hi, int depth) {
+static nfh_status walk_below(nfh_filelist *l, const char *dir,
+                             const char *lo, const char *hi, int depth,
+                             const ancestor *up) {
   if (depth > MAX_DEPTH)
     return NFH_OK;
   DIR *d = opendir(dir);
   if (!d) {
     set_error(l, "%s: %s", dir, strerror(errno));
     return errno == ENOENT ? NFH_ENOTFOUND : NFH_EIO;
+  }
+  ancestor self = {0, 0, up};
+  struct stat dsb;
+  if (fstat(dirfd(d), &dsb) == 0) {
+    for (const ancestor *a = up; a; a = a->up)
+      if (a->dev == dsb.st_dev && a->ino == dsb.st_ino) {
+        closedir(d); /* a cycle: its files are being read already */
+        return NFH_OK;
+      }
+    self.dev = dsb.st_dev;
+    self.ino = dsb.st_ino;
   }
   nfh_status st = NFH_OK;
   struct dirent *de;
@@ -171,7 +201,7 @@ static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
     struct stat sb;
     if (stat(path, &sb) == 0) {
       if (S_ISDIR(sb.st_mode)) {
-        st = walk(l, path, lo, hi, depth + 1);
+        st = walk_below(l, path, lo, hi, depth + 1, &self);
         if (st == NFH_ENOTFOUND || st == NFH_EIO)
           st = NFH_OK; /* a vanished or unreadable subdirectory */
       } else if (S_ISREG(sb.st_mode)) {
@@ -185,13 +215,18 @@ static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
         if (in_range && hi && strcmp(stamp, hi) > 0)
           in_range = 0;
         if (in_range && has_magic(path))
-          st = push(l, path);
+          st = push(l, path, &sb);
       }
     }
     nfh__free(path);
   }
   closedir(d);
   return st;
+}
+
+static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
+                       const char *hi, int depth) {
+  return walk_below(l, dir, lo, hi, depth, NULL);
 }
 
 /* Joins base and rel ("rel" alone when absolute or base is NULL). */
@@ -283,7 +318,8 @@ static nfh_status add_range_one(nfh_filelist *l, const char *spec);
 static nfh_status add_file_one(nfh_filelist *l, const char *path) {
   if (is_dir(path))
     return add_range_one(l, path);
-  return push(l, path);
+  struct stat sb;
+  return push(l, path, stat(path, &sb) == 0 ? &sb : NULL);
 }
 
 nfh_status nfh_filelist_add_file(nfh_filelist *l, const char *spec) {
@@ -388,6 +424,45 @@ static int compare_entries(const void *pa, const void *pb) {
   return c ? c : strcmp(a->path, b->path);
 }
 
+static int compare_identity(const void *pa, const void *pb) {
+  const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
+  if (a->known != b->known)
+    return a->known < b->known ? -1 : 1;
+  if (a->dev != b->dev)
+    return a->dev < b->dev ? -1 : 1;
+  if (a->ino != b->ino)
+    return a->ino < b->ino ? -1 : 1;
+  return a < b ? -1 : a > b; /* the earlier in the list first */
+}
+
+/* Drops every entry that names a file an earlier entry names under
+ * another path (a symlinked directory, -M naming one directory twice):
+ * reading a file twice would count its flows twice. Entries whose
+ * identity is unknown stay. Without memory for the index it keeps them
+ * all, as before. */
+static void drop_same_files(nfh_filelist *l) {
+  const entry **by_id = nfh__malloc(l->count * sizeof(*by_id));
+  if (!by_id)
+    return;
+  for (size_t i = 0; i < l->count; i++)
+    by_id[i] = &l->files[i];
+  qsort(by_id, l->count, sizeof(*by_id), compare_identity);
+  for (size_t i = 1; i < l->count; i++) {
+    const entry *a = by_id[i - 1], *b = by_id[i];
+    if (a->known && b->known && a->dev == b->dev && a->ino == b->ino) {
+      entry *dup = &l->files[b - l->files];
+      nfh__free(dup->path);
+      dup->path = NULL;
+    }
+  }
+  nfh__free(by_id);
+  size_t kept = 0;
+  for (size_t i = 0; i < l->count; i++)
+    if (l->files[i].path)
+      l->files[kept++] = l->files[i];
+  l->count = kept;
+}
+
 void nfh_filelist_finish(nfh_filelist *l) {
   if (l->count < 2)
     return;
@@ -401,6 +476,7 @@ void nfh_filelist_finish(nfh_filelist *l) {
     l->files[kept++] = l->files[i];
   }
   l->count = kept;
+  drop_same_files(l);
 }
 
 /* ----------------------------------------------------------- -t parsing */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nfhunt/filelist.h>
 
@@ -152,6 +153,37 @@ static void test_explicit_files(void) {
   nfh_filelist_destroy(l);
 }
 
+static void test_symlinks(void) {
+  /* c/2024/03: one file; c/2024/03/up: a symlink to c/2024 (a cycle);
+   * c/alias: a symlink to c/2024 (the same files under other names). */
+  touch("c/2024/03/nfcapd.202403020100", 1);
+  char link[512], spec[512];
+  snprintf(link, sizeof(link), "%s/c/2024/03/up", root);
+  CU_ASSERT_EQUAL_FATAL(symlink("..", link), 0);
+  snprintf(link, sizeof(link), "%s/c/alias", root);
+  CU_ASSERT_EQUAL_FATAL(symlink("2024", link), 0);
+
+  nfh_filelist *l;
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/c", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  /* Read once: not once per way to it, nor once per turn of the cycle. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_count(l), 1);
+  CU_ASSERT_STRING_EQUAL(tail(l, 0), "c/2024/03/nfcapd.202403020100");
+  nfh_filelist_destroy(l);
+
+  /* Two names of one file given with -r: one file. */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/c/alias/03/nfcapd.202403020100", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_file(l, spec), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/c/2024/03/nfcapd.202403020100", root);
+  CU_ASSERT_EQUAL(nfh_filelist_add_file(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL(nfh_filelist_count(l), 1);
+  nfh_filelist_destroy(l);
+}
+
 static uint64_t local_ms(int y, int mo, int d, int h, int mi, int s) {
   struct tm tm;
   memset(&tm, 0, sizeof(tm));
@@ -207,6 +239,7 @@ int main(void) {
   CU_add_test(s, "ranges", test_ranges);
   CU_add_test(s, "-M sources", test_sources);
   CU_add_test(s, "explicit files", test_explicit_files);
+  CU_add_test(s, "symlinked directories", test_symlinks);
   CU_add_test(s, "-t windows", test_time_window);
   CU_add_test(s, "slot time from name", test_slot_time);
   CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -54,7 +54,8 @@ nfh_status nfh_filelist_add_range(nfh_filelist *list, const char *spec);
 /* Adds every file of each -M source (the default without -r/-R). */
 nfh_status nfh_filelist_add_sources(nfh_filelist *list);
 
-/* Sorts by time slot and removes duplicates; call once after adding. */
+/* Sorts by time slot and removes duplicates (one path named twice, or
+ * one file reached by two paths); call once after adding. */
 void nfh_filelist_finish(nfh_filelist *list);
 
 size_t nfh_filelist_count(const nfh_filelist *list);
