@@ -101,6 +101,15 @@ static void complain(const char *fmt, ...) {
   va_end(ap);
 }
 
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(LOG_WARNING, fmt, ap);
+  va_end(ap);
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: nfhunt [-r file] [-R dir|dir/first|first:last] "
@@ -254,6 +263,29 @@ static void take_flows(run *r, const char *path, const nfh_flow *flows,
   }
 }
 
+/* Names the file whose records the engine had to set right in time
+ * (see nfh_engine_stats.misdated_flows): the operator's lead to the
+ * exporter with the broken clock. 'before' is the count before it. */
+static void report_misdated(const run *r, const char *path, uint64_t before) {
+  if (!r->engine)
+    return;
+  const nfh_engine_stats *es = nfh_engine_get_stats(r->engine);
+  uint64_t n = es->misdated_flows - before;
+  if (!n)
+    return;
+  char when[40];
+  warn("%s: %" PRIu64 " flow record%s with impossible times (e.g. ending "
+       "%s; an exporter's clock?): set to the time of the records around "
+       "%s",
+       path, n, n == 1 ? "" : "s",
+       nfh_format_iso8601(es->misdated_latest_ms, when, sizeof(when)),
+       n == 1 ? "it" : "them");
+}
+
+static uint64_t misdated_so_far(const run *r) {
+  return r->engine ? nfh_engine_get_stats(r->engine)->misdated_flows : 0;
+}
+
 /* How reading a file went. */
 typedef enum read_result {
   READ_OK,     /* read to its end */
@@ -279,8 +311,10 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   r->t.files++;
   const nfh_flow *flows;
   size_t n;
+  uint64_t misdated = misdated_so_far(r);
   while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
+  report_misdated(r, path, misdated);
   size_t ne;
   nfh_reader_exporters(reader, &ne);
   r->exporters += ne;
@@ -320,8 +354,10 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   const nfh_flow *flows;
   size_t n;
   nfh_status st;
+  uint64_t misdated = misdated_so_far(r);
   while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
+  report_misdated(r, path, misdated);
   const nfh_json_info *info = nfh_json_reader_info(reader);
   if (info->dropped)
     complain("%s: %" PRIu64 " flow object%s dropped; the first: %s", path,
@@ -1133,8 +1169,10 @@ int main(int argc, char **argv) {
     in.exporters = r.exporters;
     in.sampled_flows = r.t.sampled_flows;
     in.max_sampling = r.t.max_sampling;
-    in.window_start_ms = r.t.first_ms;
-    in.window_end_ms = r.t.last_ms;
+    /* The engine's span: its records' times set right (misdated ones
+     * would stretch the window over decades). */
+    in.window_start_ms = es->flows ? es->first_ms : r.t.first_ms;
+    in.window_end_ms = es->flows ? es->last_ms : r.t.last_ms;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     in.generated_ms = (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;

@@ -24,6 +24,12 @@
 /* A slot is declared over once data time is this far past its end, so
  * that records exported late still land in it. */
 #define SLOT_GRACE_MS 60000u
+/* A record's end this far from the others of its batch is a broken
+ * clock (see set_misdated_right); so is a record open longer than
+ * MAX_RECORD_MS (exporters end long sessions' records far sooner: an
+ * active timeout of minutes, softflowd's longest lifetime a week). */
+#define MISDATED_MS (24ull * 3600 * 1000)
+#define MAX_RECORD_MS (8 * MISDATED_MS)
 
 typedef struct netblock {
   uint8_t bytes[16]; /* IPv4 as mapped */
@@ -111,6 +117,10 @@ struct nfh_engine {
   size_t nmodules;
 
   nfh__stitcher *stitcher;
+  nfh_flow *redated; /* a batch with its misdated records set right */
+  size_t redated_cap;
+  uint64_t *ends; /* scratch: a batch's end times, sorted */
+  size_t ends_cap;
   uint64_t next_slot_end; /* 0 until the first flow */
   uint64_t history_ms;
   nfh_engine_stats stats;
@@ -275,6 +285,8 @@ void nfh_engine_destroy(nfh_engine *e) {
     nfh__free(m->error);
   }
   nfh__free(e->modules);
+  nfh__free(e->redated);
+  nfh__free(e->ends);
   for (size_t i = 0; i < e->nallow; i++)
     nfh__free(e->allow[i].detector);
   nfh__free(e->allow);
@@ -974,6 +986,12 @@ static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
 }
 
 static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
+  /* Over a gap in the data longer than a day (a collector down for
+   * days) only the last boundary is passed: one job per empty slot
+   * would be thousands of jobs for nothing. */
+  if (e->next_slot_end && upto_ms >= e->next_slot_end &&
+      upto_ms - e->next_slot_end > MISDATED_MS)
+    e->next_slot_end = upto_ms / SLOT_MS * SLOT_MS;
   while (e->next_slot_end && e->next_slot_end <= upto_ms) {
     if (any_wants(e, JOB_SLOT_END)) {
       job *j = job_new(e, JOB_SLOT_END, 0, 0);
@@ -986,10 +1004,118 @@ static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
   }
 }
 
+static int compare_u64(const void *pa, const void *pb) {
+  uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+  return a < b ? -1 : a > b;
+}
+
+/* The batch's main run of end times: sorted, the ends form runs without
+ * a gap over MISDATED_MS; the run holding the median is [*lo, *hi], the
+ * median *mid. A batch of sparse traffic may span days and is one run;
+ * a lost clock's records lie years away. */
+static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
+                           uint64_t *lo, uint64_t *hi, uint64_t *mid) {
+  if (n > e->ends_cap) {
+    uint64_t *grown = nfh__realloc(e->ends, n * sizeof(uint64_t));
+    if (!grown)
+      return NFH_ENOMEM;
+    e->ends = grown;
+    e->ends_cap = n;
+  }
+  for (size_t i = 0; i < n; i++)
+    e->ends[i] = flows[i].last_ms;
+  qsort(e->ends, n, sizeof(uint64_t), compare_u64);
+  size_t m = n / 2, a = m, b = m;
+  while (a > 0 && e->ends[a] - e->ends[a - 1] <= MISDATED_MS)
+    a--;
+  while (b + 1 < n && e->ends[b + 1] - e->ends[b] <= MISDATED_MS)
+    b++;
+  *lo = e->ends[a];
+  *hi = e->ends[b];
+  *mid = e->ends[m];
+  return NFH_OK;
+}
+
+/* A start far from its end: a record open longer than any exporter
+ * keeps one, or starting a day after it ends. (Some exporters put the
+ * start a few milliseconds after the end; that is left as it is.) */
+static int has_wild_start(const nfh_flow *f) {
+  return f->first_ms <= f->last_ms ? f->last_ms - f->first_ms > MAX_RECORD_MS
+                                   : f->first_ms - f->last_ms > MISDATED_MS;
+}
+
+static int has_wild_end(const nfh_flow *f, uint64_t lo, uint64_t hi) {
+  return f->last_ms < lo || f->last_ms > hi;
+}
+
+/* Exporters lose their clocks: records dated 1970 (an uptime taken for
+ * the time) or years ahead arrive among the others. Taken as they are,
+ * they stretch the run's window over decades, pass every time slot in
+ * between and end every open connection. A batch's records lie within
+ * minutes of each other (an active timeout), or spread thinly over days
+ * (sparse traffic); a record ending more than a day away from the
+ * batch's main run of end times (see main_run) is misdated: it is
+ * counted at the batch's median time, keeping its duration when that is
+ * believable. A record
+ * whose start is wild (see has_wild_start) keeps its end and loses its
+ * duration. *flows points at the corrected copy when one was needed. */
+static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
+                                     size_t n) {
+  const nfh_flow *in = *flows;
+  if (n == 0)
+    return NFH_OK;
+  uint64_t lo = in[0].last_ms, hi = lo;
+  int odd = 0;
+  for (size_t i = 0; i < n; i++) {
+    const nfh_flow *f = &in[i];
+    if (f->last_ms < lo)
+      lo = f->last_ms;
+    if (f->last_ms > hi)
+      hi = f->last_ms;
+    odd |= has_wild_start(f);
+  }
+  if (hi - lo <= MISDATED_MS && !odd)
+    return NFH_OK;
+  if (n > e->redated_cap) {
+    nfh_flow *grown = nfh__realloc(e->redated, n * sizeof(nfh_flow));
+    if (!grown)
+      return NFH_ENOMEM;
+    e->redated = grown;
+    e->redated_cap = n;
+  }
+  uint64_t lo_end = lo, hi_end = hi, at = lo;
+  if (hi - lo > MISDATED_MS) {
+    nfh_status st = main_run(e, in, n, &lo_end, &hi_end, &at);
+    if (st != NFH_OK)
+      return st;
+  }
+  for (size_t i = 0; i < n; i++) {
+    nfh_flow *f = &e->redated[i];
+    *f = in[i];
+    int wild_start = has_wild_start(f);
+    int wild_end = has_wild_end(f, lo_end, hi_end);
+    if (!wild_start && !wild_end)
+      continue;
+    e->stats.misdated_latest_ms = f->last_ms;
+    e->stats.misdated_flows++;
+    uint64_t span = wild_start || f->first_ms > f->last_ms
+                        ? 0
+                        : f->last_ms - f->first_ms;
+    if (wild_end)
+      f->last_ms = at;
+    f->first_ms = f->last_ms >= span ? f->last_ms - span : 0;
+  }
+  *flows = e->redated;
+  return NFH_OK;
+}
+
 nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
                                 size_t n) {
   if (!e->stitcher)
     return NFH_EINVAL;
+  nfh_status fixed = set_misdated_right(e, &flows, n);
+  if (fixed != NFH_OK)
+    return fixed;
   for (size_t i = 0; i < n; i++) {
     const nfh_flow *f = &flows[i];
     e->stats.flows++;

@@ -17,6 +17,7 @@
 #define EXAMPLE NFH_TOP_BUILDDIR "/plugin/detect/example/.libs/example.so"
 #define BADABI NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/badabi.so"
 #define FAILING NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/failing.so"
+#define CLOCK NFH_TOP_BUILDDIR "/tests/unit/plugins/.libs/clock.so"
 
 static char dir[] = "/tmp/nfh_test_engine_XXXXXX";
 static tk_log logs; /* the engine's log lines (tk_log_line) */
@@ -57,6 +58,120 @@ static void feed(nfh_engine *e, uint64_t t0) {
   f[3].src = f[2].dst, f[3].dst = f[2].src;
   f[3].src_port = 443, f[3].dst_port = 51001, f[3].tcp_flags = 0x1b;
   CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 4), NFH_OK);
+}
+
+/* One flow record of 10.0.0.7 to 192.0.2.1 over [first, last]. */
+static nfh_flow clock_flow(uint64_t first, uint64_t last) {
+  nfh_flow f;
+  memset(&f, 0, sizeof(f));
+  f.first_ms = first;
+  f.last_ms = last;
+  f.proto = 17;
+  f.packets = 1;
+  f.bytes = 100;
+  f.sampling = 1;
+  f.aggr_flows = 1;
+  f.src_port = 40000;
+  f.dst_port = 53;
+  nfh_addr_parse("10.0.0.7", &f.src);
+  nfh_addr_parse("192.0.2.1", &f.dst);
+  return f;
+}
+
+/* The clock module's evidence, a number by name. */
+static uint64_t clock_says(nfh_engine *e, const char *name) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  json_t *ev = json_loads(r[0].f.evidence_json, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+  uint64_t v = (uint64_t)json_integer_value(json_object_get(ev, name));
+  json_decref(ev);
+  return v;
+}
+
+static void test_misdated_records(void) {
+  const uint64_t t0 = 1709294400000ull; /* 2024-03-01 12:00 */
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  /* An exporter that lost its clock among good ones: a record of 1970,
+   * one of 2100, one that ends before it starts, one open 54 years. */
+  nfh_flow f[8];
+  for (int i = 0; i < 8; i++)
+    f[i] = clock_flow(t0 + 1000 * (uint64_t)i, t0 + 1000 * (uint64_t)i + 500);
+  f[1] = clock_flow(1000, 2000);
+  f[3] = clock_flow(4102444800000ull, 4102444800001ull);
+  f[5] = clock_flow(t0 + 9000 + 2 * 86400000ull, t0 + 8000);
+  f[7] = clock_flow(t0 + 7600, t0 + 7500); /* 100 ms: left as it is */
+  f[6] = clock_flow(1000, t0 + 6500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 8), NFH_OK);
+  /* The engine's input stays as it was given. */
+  CU_ASSERT_EQUAL(f[1].last_ms, 2000);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  const nfh_engine_stats *st = nfh_engine_get_stats(e);
+  CU_ASSERT_EQUAL(st->misdated_flows, 4);
+  CU_ASSERT(st->first_ms >= t0 - 60000 && st->last_ms <= t0 + 60000);
+  CU_ASSERT(clock_says(e, "first_ms") >= t0 - 60000);
+  CU_ASSERT(clock_says(e, "last_ms") <= t0 + 60000);
+  CU_ASSERT(clock_says(e, "window_start_ms") >= t0 - 60000);
+  /* Only the slots of the minutes the data spans are passed. */
+  CU_ASSERT(clock_says(e, "slot_ends") <= 3);
+  nfh_engine_destroy(e);
+
+  /* Good records of one batch are left as they are. */
+  e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  f[0] = clock_flow(t0 - 3600000, t0); /* an hour-long record */
+  f[1] = clock_flow(t0 + 1000, t0 + 2000);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 2), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 0);
+  CU_ASSERT_EQUAL(clock_says(e, "first_ms"), t0 - 3600000);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 2000);
+  nfh_engine_destroy(e);
+
+  /* Sparse traffic, a record every 12 hours for three days, in one
+   * batch (a JSON flow file): one run of times; only the 1970 record
+   * is misdated. */
+  e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  const uint64_t half_day = 12ull * 3600 * 1000;
+  for (int i = 0; i < 7; i++)
+    f[i] = clock_flow(t0 + (uint64_t)i * half_day,
+                      t0 + (uint64_t)i * half_day + 500);
+  f[7] = clock_flow(1000, 2000);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 8), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 1);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_latest_ms, 2000);
+  CU_ASSERT_EQUAL(clock_says(e, "first_ms"), t0);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 6 * half_day + 500);
+  nfh_engine_destroy(e);
+}
+
+/* A month without data (a collector down) between two batches: the
+ * slots of the gap are not passed one by one. */
+static void test_gap_in_data(void) {
+  const uint64_t t0 = 1709294400000ull;
+  const uint64_t month = 30ull * 24 * 3600 * 1000;
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  nfh_flow f = clock_flow(t0, t0 + 500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, &f, 1), NFH_OK);
+  f = clock_flow(t0 + 600000, t0 + 600500); /* ten minutes on: 2 slots */
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, &f, 1), NFH_OK);
+  f = clock_flow(t0 + month, t0 + month + 500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, &f, 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 0);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + month + 500);
+  uint64_t ends = clock_says(e, "slot_ends");
+  CU_ASSERT(ends >= 3 && ends <= 8);
+  nfh_engine_destroy(e);
 }
 
 static void test_load_and_find(void) {
@@ -279,6 +394,8 @@ int main(void) {
   CU_add_test(s, "home networks and allowlist", test_home_and_allow);
   CU_add_test(s, "ongoing across runs", test_ongoing_across_runs);
   CU_add_test(s, "JSON report", test_report_json);
+  CU_add_test(s, "misdated records", test_misdated_records);
+  CU_add_test(s, "a month without data", test_gap_in_data);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

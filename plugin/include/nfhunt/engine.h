@@ -155,6 +155,13 @@ typedef struct nfh_engine_stats {
   uint64_t sampled_flows;
   uint32_t max_sampling;
   uint64_t first_ms, last_ms; /* data time span */
+  /* Records whose times were set right: ending more than a day from the
+   * others of their batch (an exporter's lost clock: 1970, years ahead),
+   * counted at the batch's time; or lasting longer than 8 days, or
+   * starting more than a day after they end, counted without a
+   * duration. */
+  uint64_t misdated_flows;
+  uint64_t misdated_latest_ms; /* the latest one's end, as it came */
 } nfh_engine_stats;
 
 const nfh_engine_stats *nfh_engine_get_stats(const nfh_engine *engine);

@@ -12,7 +12,9 @@
  *   on_flows(ctx, flows, n)        for every batch of raw flow records
  *   on_conns(ctx, conns, n)        for every batch of stitched connections
  *   on_slot_end(ctx, slot_end_ms)  each time data time passes a 5-minute
- *                                  slot boundary (in time order)
+ *                                  slot boundary (in time order); over a
+ *                                  gap in the data longer than a day,
+ *                                  only the gap's last boundary
  *   finish(ctx)                    at the end: emit findings via the host
  *   state_save(ctx, &blob)         to keep state for the next run
  *   destroy(ctx)
