@@ -1050,6 +1050,11 @@ int main(int argc, char **argv) {
     die("%s", nfh_filelist_error(list)[0] ? nfh_filelist_error(list)
                                           : nfh_strerror(st));
   nfh_filelist_finish(list);
+  /* As nfdump says "Empty file list": a cron job pointed at the wrong
+   * directory should say so, not report a quiet hour. */
+  if (nfh_filelist_count(list) == 0 && (reads.n || sources))
+    warn("no capture files selected (%s%s)",
+         reads.n ? reads.v[0] : sources, reads.n > 1 ? " ..." : "");
 
   /* The state: opened (and locked) before anything is read, so that
    * overlapping runs queue up instead of interleaving. nfcapd -x: at the
