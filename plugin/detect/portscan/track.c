@@ -1581,6 +1581,10 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
  * Per-port and per-target tallies by class are rebuilt from the
  * services on load, so they cannot disagree with them. */
 
+/* A saved target's size: address and family, seven bytes of classes
+ * and flags, the sketch index, eight u32. */
+#define SAVED_TARGET_BYTES (17 + 7 + 2 + 8 * 4)
+
 #define BLOB_MAGIC "NFPS"
 #define BLOB_VERSION 1
 
@@ -1984,9 +1988,13 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
   }
   s->target_sketch = tsk;
 
+  /* The count is checked against the bytes left before it sizes the
+   * remap table: a damaged count would ask for gigabytes. */
   uint32_t nt = get_u32(r);
-  if (r->failed)
+  if (r->failed || nt > (r->n - r->off) / SAVED_TARGET_BYTES) {
+    r->failed = 1;
     return -1;
+  }
   uint32_t *remap = malloc(((size_t)nt + 1) * sizeof(uint32_t));
   if (!remap)
     return -1;
