@@ -2814,10 +2814,23 @@ static int vol_state_save(void *ctx, void **data, size_t *len) {
   return 0;
 }
 
-/* Re-expresses a log-domain value made with floor Fo in floor Fn, so a
- * changed floor parameter keeps the baselines' meaning. */
-static float refloor(float y, double lnFo, double lnFn) {
-  if (lnFo == lnFn)
+/* Log-domain values are logarithms of counts below 2^64 (under 45);
+ * beyond this bound a saved one is damage, and exp() of it infinite. */
+#define LOG_VALUE_LIMIT 64.0f
+
+/* Reads a log-domain value made with floor Fo and re-expresses it in
+ * floor Fn, so a changed floor parameter keeps the baselines' meaning.
+ * The floors are saved as floats: compared at float precision, an
+ * unchanged floor leaves the value as it was saved (the exp/log round
+ * trip would move it a little on every load). A value out of range
+ * marks the blob damaged. */
+static float get_log_value(nfh_blob_reader *r, double lnFo, double lnFn) {
+  float y = nfh_blob_get_f32(r);
+  if (y > LOG_VALUE_LIMIT || y < -LOG_VALUE_LIMIT) {
+    r->failed = 1;
+    return 0;
+  }
+  if ((float)lnFo == (float)lnFn)
     return y;
   double x = exp((double)y) - exp(lnFo);
   return (float)log((x > 0 ? x : 0) + exp(lnFn));
@@ -2835,7 +2848,7 @@ static int read_entity(vol *v, nfh_blob_reader *r, const double lnFo[2][NMET],
   e->vol = nfh_blob_get_f32(r);
   int k = e->is_net;
   for (int m = 0; m < NMET; m++) {
-    e->g[m].c = refloor(nfh_blob_get_f32(r), lnFo[k][m], v->lnF[k][m]);
+    e->g[m].c = get_log_value(r, lnFo[k][m], v->lnF[k][m]);
     e->g[m].s = nfh_blob_get_f32(r);
   }
   uint16_t cells = nfh_blob_get_u16(r);
@@ -2855,9 +2868,9 @@ static int read_entity(vol *v, nfh_blob_reader *r, const double lnFo[2][NMET],
     for (int m = 0; m < NFH_VOL_SEASONAL; m++) {
       int met = (int[]){MET(DIR_IN, M_BYTES), MET(DIR_IN, M_PKTS),
                         MET(DIR_OUT, M_BYTES), MET(DIR_OUT, M_PKTS)}[m];
-      c->c[m] = refloor(nfh_blob_get_f32(r), lnFo[k][met], v->lnF[k][met]);
+      c->c[m] = get_log_value(r, lnFo[k][met], v->lnF[k][met]);
       c->s[m] = nfh_blob_get_f32(r);
-      c->p[m] = refloor(nfh_blob_get_f32(r), lnFo[k][met], v->lnF[k][met]);
+      c->p[m] = get_log_value(r, lnFo[k][met], v->lnF[k][met]);
     }
   }
   if (r->failed) {
