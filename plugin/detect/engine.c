@@ -3,6 +3,10 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <link.h>
 #include <pthread.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -11,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nfhunt/engine.h>
 #include <nfhunt/plugin.h>
@@ -522,7 +528,59 @@ static void disable(nfh_engine *e, module *m, const char *why) {
              "disabled: %s", why);
 }
 
+/* Whether the ELF file at 'path' holds all that its headers say it
+ * does. The dynamic loader maps a shared object's segments as the
+ * program headers describe them; a file cut short (a copy interrupted,
+ * a disk that filled up during an upgrade) maps pages past its end, and
+ * reading them kills the process with SIGBUS inside dlopen(3). A file
+ * that is not ELF at all is left to dlopen, which refuses it cleanly.
+ * 0, or -1 with 'why' set. */
+static int elf_is_whole(const char *path, char *why, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0; /* dlopen says why */
+  struct stat sb;
+  ElfW(Ehdr) eh;
+  int rc = 0;
+  if (fstat(fd, &sb) != 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+      memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+    close(fd);
+    return 0;
+  }
+  uint64_t size = (uint64_t)sb.st_size;
+  if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+      eh.e_phentsize != sizeof(ElfW(Phdr)) ||
+      (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(ElfW(Phdr)) >
+          size) {
+    snprintf(why, len, "not a shared object of this machine, or cut short "
+                       "(%" PRIu64 " bytes)", size);
+    close(fd);
+    return -1;
+  }
+  for (unsigned i = 0; i < eh.e_phnum && rc == 0; i++) {
+    ElfW(Phdr) ph;
+    if (pread(fd, &ph, sizeof(ph),
+              (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != sizeof(ph)) {
+      snprintf(why, len, "its program headers cannot be read");
+      rc = -1;
+    } else if (ph.p_type == PT_LOAD &&
+               (uint64_t)ph.p_offset + (uint64_t)ph.p_filesz > size) {
+      snprintf(why, len,
+               "cut short: a segment ends at byte %" PRIu64 " of %" PRIu64,
+               (uint64_t)ph.p_offset + (uint64_t)ph.p_filesz, size);
+      rc = -1;
+    }
+  }
+  close(fd);
+  return rc;
+}
+
 nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
+  char why[160];
+  if (elf_is_whole(path, why, sizeof(why)) != 0) {
+    engine_log(e, NFH_LOG_ERROR, "engine", "%s: cannot load: %s", path, why);
+    return NFH_EPLUGIN;
+  }
   void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     engine_log(e, NFH_LOG_ERROR, "engine",

@@ -220,6 +220,33 @@ static void test_bad_modules(void) {
   nfh_engine_destroy(e);
 }
 
+/* A detector cut short (a copy interrupted, a disk full during an
+ * upgrade) is refused with a reason; dlopen(3) of it would die of
+ * SIGBUS mapping pages past the file's end. */
+static void test_truncated_module(void) {
+  FILE *in = fopen(EXAMPLE, "rb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+  static char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof(buf), in);
+  fclose(in);
+  CU_ASSERT_FATAL(n > 8192);
+  char path[512];
+  snprintf(path, sizeof(path), "%s/cut.so", dir);
+  size_t cuts[] = {64, 2000, n / 3};
+  for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+    FILE *out = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_EQUAL(fwrite(buf, 1, cuts[i], out), cuts[i]);
+    fclose(out);
+    nfh_engine *e = make();
+    CU_ASSERT_EQUAL(nfh_engine_load_module(e, path), NFH_EPLUGIN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "cannot load"));
+    CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 0);
+    nfh_engine_destroy(e);
+  }
+  remove(path);
+}
+
 static void test_settings(void) {
   nfh_engine *e = make();
   CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, EXAMPLE), NFH_OK);
@@ -390,6 +417,7 @@ int main(void) {
   CU_add_test(s, "load a module and find", test_load_and_find);
   CU_add_test(s, "evidence with a 64-bit counter", test_evidence_big_integer);
   CU_add_test(s, "bad and failing modules", test_bad_modules);
+  CU_add_test(s, "a module cut short", test_truncated_module);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "home networks and allowlist", test_home_and_allow);
   CU_add_test(s, "ongoing across runs", test_ongoing_across_runs);
