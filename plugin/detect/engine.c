@@ -1062,6 +1062,19 @@ static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
   }
 }
 
+/* Grows *buf to hold n items of 'item' bytes (*cap counts items). 0, or
+ * -1 with the buffer as it was. */
+static int reserve(void **buf, size_t *cap, size_t n, size_t item) {
+  if (n <= *cap)
+    return 0;
+  void *grown = nfh__realloc(*buf, n * item);
+  if (!grown)
+    return -1;
+  *buf = grown;
+  *cap = n;
+  return 0;
+}
+
 static int compare_u64(const void *pa, const void *pb) {
   uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
   return a < b ? -1 : a > b;
@@ -1073,13 +1086,8 @@ static int compare_u64(const void *pa, const void *pb) {
  * a lost clock's records lie years away. */
 static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
                            uint64_t *lo, uint64_t *hi, uint64_t *mid) {
-  if (n > e->ends_cap) {
-    uint64_t *grown = nfh__realloc(e->ends, n * sizeof(uint64_t));
-    if (!grown)
-      return NFH_ENOMEM;
-    e->ends = grown;
-    e->ends_cap = n;
-  }
+  if (reserve((void **)&e->ends, &e->ends_cap, n, sizeof(uint64_t)) != 0)
+    return NFH_ENOMEM;
   for (size_t i = 0; i < n; i++)
     e->ends[i] = flows[i].last_ms;
   qsort(e->ends, n, sizeof(uint64_t), compare_u64);
@@ -1134,13 +1142,9 @@ static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
   }
   if (hi - lo <= MISDATED_MS && !odd)
     return NFH_OK;
-  if (n > e->redated_cap) {
-    nfh_flow *grown = nfh__realloc(e->redated, n * sizeof(nfh_flow));
-    if (!grown)
-      return NFH_ENOMEM;
-    e->redated = grown;
-    e->redated_cap = n;
-  }
+  if (reserve((void **)&e->redated, &e->redated_cap, n, sizeof(nfh_flow)) !=
+      0)
+    return NFH_ENOMEM;
   uint64_t lo_end = lo, hi_end = hi, at = lo;
   if (hi - lo > MISDATED_MS) {
     nfh_status st = main_run(e, in, n, &lo_end, &hi_end, &at);

@@ -19,10 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <nfhunt/jsonflow.h>
+
+#include "fuzzkit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,18 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static nfh_json_reader *reader;
   if (!reader && nfh_json_reader_create(&reader) != NFH_OK)
     return 0;
-  int fd = memfd_create("nfh_fuzz_json", MFD_CLOEXEC);
+  char path[64];
+  int fd = fuzz_memfile(data, size, path, sizeof(path));
   if (fd < 0)
     return 0;
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd, data + done, size - done);
-    if (n <= 0)
-      break;
-    done += (size_t)n;
-  }
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
   if (nfh_json_reader_open(reader, path) == NFH_OK)
     drain(reader);
   (void)strlen(nfh_json_reader_error(reader));

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <nfhunt/reader.h>
+
+#include "fuzzkit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,18 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (nfh_reader_create(&opt, &reader) != NFH_OK)
       return 0;
   }
-  int fd = memfd_create("nfh_fuzz", MFD_CLOEXEC);
+  char path[64];
+  int fd = fuzz_memfile(data, size, path, sizeof(path));
   if (fd < 0)
     return 0;
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd, data + done, size - done);
-    if (n <= 0)
-      break;
-    done += (size_t)n;
-  }
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
   if (nfh_reader_open(reader, path) == NFH_OK) {
     const nfh_flow *flows;
     size_t count;
