@@ -1212,6 +1212,11 @@ int main(int argc, char **argv) {
               (quiet > 0 ? new_alerting
                          : ((!output && !beside) || isatty(STDOUT_FILENO)))))
       nfh_report_print_text(stdout, findings, nf, alert, &in, 50);
+    /* The report on stdout (a SIEM's pipe, perhaps) must be out before
+     * the state counts this run: a full disk or a closed pipe leaves the
+     * previous state, and the next run reports the same findings anew. */
+    if (fflush(stdout) != 0)
+      die("stdout: %s", strerror(errno));
 
     /* The files now count as analysed, in the same transaction as the
      * detectors' state: both are kept, or neither. Not with -t: a
@@ -1251,8 +1256,10 @@ int main(int argc, char **argv) {
     if (exit_code == 0 && alerting)
       exit_code = EXIT_FOUND;
   }
-  if (fflush(stdout) != 0)
+  if (fflush(stdout) != 0) {
     complain("stdout: %s", strerror(errno));
+    exit_code = EXIT_ERROR;
+  }
   nfh_state_close(state);
   free(state_alloc);
   nfh_reader_destroy(reader);

@@ -22,6 +22,7 @@
 #include <nfhunt/writer.h>
 
 #include "../common/alloc.h"
+#include "../common/path.h"
 #include "codec.h"
 #include "format.h"
 #include "records.h"
@@ -353,6 +354,12 @@ nfh_status nfh_writer_open(const char *path, const nfh_writer_options *options,
   const char *ident = o->ident ? o->ident : "none";
   if (strlen(ident) > NFH_WRITER_IDENT_MAX)
     return NFH_EINVAL;
+  /* A capture file is finished by a rename over its path: over a device
+   * or a FIFO that would replace the node itself. */
+  if (nfh__is_special_file(path)) {
+    errno = EEXIST;
+    return NFH_EIO;
+  }
 
   nfh_writer *w = nfh__calloc(1, sizeof(*w));
   if (!w)

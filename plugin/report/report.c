@@ -14,6 +14,7 @@
 #include <nfhunt/report.h>
 
 #include "../common/alloc.h"
+#include "../common/path.h"
 #include "evidence.h"
 
 char *nfh_format_iso8601(uint64_t ms, char *buf, size_t len) {
@@ -188,6 +189,76 @@ nfh_status nfh_report_print_json(FILE *out, const nfh_report_finding *findings,
   return rc == 0 && !ferror(out) ? NFH_OK : NFH_EIO;
 }
 
+static nfh_status write_replacing(const char *path,
+                                  const nfh_report_finding *findings,
+                                  size_t count, nfh_severity min,
+                                  const nfh_report_inputs *in, char *message,
+                                  size_t msglen);
+
+/* Where the symbolic link 'path' points, after at most 8 links, even
+ * when the target does not exist yet; NULL when 'path' is no link (or
+ * memory runs out, or the links loop). Free the result. */
+static char *link_target(const char *path) {
+  char *cur = NULL;
+  const char *p = path;
+  for (int hops = 0; hops < 8; hops++) {
+    struct stat sb;
+    if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode))
+      return cur;
+    char target[4096];
+    ssize_t n = readlink(p, target, sizeof(target) - 1);
+    if (n <= 0)
+      break;
+    target[n] = '\0';
+    const char *slash = strrchr(p, '/');
+    size_t dirlen = target[0] != '/' && slash ? (size_t)(slash - p) + 1 : 0;
+    char *next = nfh__malloc(dirlen + (size_t)n + 1);
+    if (!next)
+      break;
+    memcpy(next, p, dirlen);
+    memcpy(next + dirlen, target, (size_t)n + 1);
+    nfh__free(cur);
+    cur = next;
+    p = cur;
+  }
+  nfh__free(cur);
+  return NULL;
+}
+
+/* Writes the report straight into 'path', which is no regular file (a
+ * device such as /dev/null or /dev/stdout's terminal, a FIFO): renaming
+ * a file over it would replace the device node itself. */
+static nfh_status write_through(const char *path,
+                                const nfh_report_finding *findings,
+                                size_t count, nfh_severity min,
+                                const nfh_report_inputs *in, char *message,
+                                size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    snprintf(message, len, "%s: %s", path, strerror(errno));
+    return NFH_EIO;
+  }
+  FILE *f = fdopen(fd, "w");
+  if (!f) {
+    snprintf(message, len, "%s: %s", path, strerror(errno));
+    close(fd);
+    return NFH_EIO;
+  }
+  errno = 0;
+  nfh_status st = nfh_report_print_json(f, findings, count, min, in);
+  if (fflush(f) != 0)
+    st = NFH_EIO;
+  int saved = errno;
+  if (fclose(f) != 0 && st == NFH_OK) {
+    st = NFH_EIO;
+    saved = errno;
+  }
+  if (st != NFH_OK)
+    snprintf(message, len, "%s: %s", path,
+             saved ? strerror(saved) : "write failed");
+  return st;
+}
+
 nfh_status nfh_report_write_json(const char *path,
                                  const nfh_report_finding *findings,
                                  size_t count, nfh_severity min,
@@ -196,6 +267,35 @@ nfh_status nfh_report_write_json(const char *path,
   static __thread char message[512];
   *error = message;
   message[0] = '\0';
+  /* A symbolic link is followed: its target gets the new report, and
+   * the link stays. A target that is no regular file is written
+   * through. */
+  char *resolved = link_target(path);
+  if (resolved)
+    path = resolved;
+  struct stat sb;
+  nfh_status st;
+  if (!nfh__is_special_file(path)) {
+    st = write_replacing(path, findings, count, min, in, message,
+                         sizeof(message));
+  } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    snprintf(message, sizeof(message), "%s: is a directory", path);
+    st = NFH_EIO;
+  } else {
+    st = write_through(path, findings, count, min, in, message,
+                       sizeof(message));
+  }
+  nfh__free(resolved);
+  return st;
+}
+
+/* The atomic way: a temporary file in the same directory, fsync,
+ * rename over 'path'. */
+static nfh_status write_replacing(const char *path,
+                                  const nfh_report_finding *findings,
+                                  size_t count, nfh_severity min,
+                                  const nfh_report_inputs *in, char *message,
+                                  size_t msglen) {
   size_t len = strlen(path) + 16;
   char *tmp = nfh__malloc(len);
   if (!tmp)
@@ -210,7 +310,7 @@ nfh_status nfh_report_write_json(const char *path,
     snprintf(tmp, len, ".%s.XXXXXX", path);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    snprintf(message, sizeof(message), "%s: %s", path, strerror(errno));
+    snprintf(message, msglen, "%s: %s", path, strerror(errno));
     nfh__free(tmp);
     return NFH_EIO;
   }
@@ -229,7 +329,7 @@ nfh_status nfh_report_write_json(const char *path,
   if (st == NFH_OK && rename(tmp, path) != 0)
     st = NFH_EIO;
   if (st != NFH_OK) {
-    snprintf(message, sizeof(message), "%s: %s", path,
+    snprintf(message, msglen, "%s: %s", path,
              errno ? strerror(errno) : "write failed");
     unlink(tmp);
   }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nfhunt/engine.h>
 #include <nfhunt/report.h>
@@ -382,6 +385,32 @@ static void test_report_json(void) {
                                         NFH_SEV_INFO, &in, &err),
                   NFH_EIO);
   CU_ASSERT(strlen(err) > 0);
+
+  /* A FIFO (as a device such as /dev/null) is written through: a rename
+   * over it would replace the node. */
+  snprintf(path, sizeof(path), "%s/report.fifo", dir);
+  CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+  int rd = open(path, O_RDONLY | O_NONBLOCK);
+  CU_ASSERT_FATAL(rd >= 0);
+  CU_ASSERT_EQUAL(nfh_report_write_json(path, r, n, NFH_SEV_INFO, &in, &err),
+                  NFH_OK);
+  struct stat sb;
+  CU_ASSERT(lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+  static char text[65536];
+  ssize_t got = read(rd, text, sizeof(text) - 1);
+  CU_ASSERT(got > 0 && text[0] == '{');
+  close(rd);
+
+  /* A symbolic link stays; its target gets the report, created if need
+   * be. */
+  char target[512];
+  snprintf(target, sizeof(target), "%s/target.json", dir);
+  snprintf(path, sizeof(path), "%s/link.json", dir);
+  CU_ASSERT_EQUAL_FATAL(symlink("target.json", path), 0);
+  CU_ASSERT_EQUAL(nfh_report_write_json(path, r, n, NFH_SEV_INFO, &in, &err),
+                  NFH_OK);
+  CU_ASSERT(lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode));
+  CU_ASSERT(stat(target, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0);
   nfh_engine_destroy(e);
 }
 

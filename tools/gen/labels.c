@@ -215,6 +215,14 @@ nfh_status gen_labels_write(gen_labels *l, const char *path, json_t *run) {
   }
   json_object_set_new(root, "activities", acts);
 
+  /* The file is replaced by a rename: over a device or a FIFO that
+   * would replace the node itself. */
+  struct stat sb;
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    json_decref(root);
+    errno = EEXIST;
+    return NFH_EIO;
+  }
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
   if (!tmp) {

@@ -81,7 +81,9 @@ typedef struct nfh_writer_options {
  * Returns NFH_OK; NFH_EINVAL for a bad codec, an ident longer than
  * NFH_WRITER_IDENT_MAX or non-zero reserved fields; NFH_ENOMEM; NFH_EIO
  * when the temporary file cannot be created or written (errno tells
- * which system error). On failure *out is NULL and no file is left. */
+ * which system error), or with errno EEXIST when 'path' names something
+ * other than a regular file (a device, a FIFO), which the final rename
+ * would replace. On failure *out is NULL and no file is left. */
 nfh_status nfh_writer_open(const char *path, const nfh_writer_options *options,
                            nfh_writer **out);
 
