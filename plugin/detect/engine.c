@@ -1080,10 +1080,18 @@ static int compare_u64(const void *pa, const void *pb) {
   return a < b ? -1 : a > b;
 }
 
-/* The batch's main run of end times: sorted, the ends form runs without
- * a gap over MISDATED_MS; the run holding the median is [*lo, *hi], the
- * median *mid. A batch of sparse traffic may span days and is one run;
- * a lost clock's records lie years away. */
+/* Whether a time can be a flow's: from 2000 (NetFlow v9 and every
+ * nfcapd file are younger) to a day past this host's clock. */
+static int plausible_ms(uint64_t ms, uint64_t now_ms) {
+  return ms >= 946684800000ull && ms <= now_ms + MISDATED_MS;
+}
+
+/* The batch's main run of end times. Sorted, the ends form runs without
+ * a gap over MISDATED_MS: a batch of sparse traffic may span days and is
+ * one run; a lost clock's records lie years away. The main run is the
+ * largest whose median time is plausible (a broken exporter may send
+ * most of the records, all of 1970), else the one holding the median;
+ * it spans [*lo, *hi], its median is *mid. */
 static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
                            uint64_t *lo, uint64_t *hi, uint64_t *mid) {
   if (reserve((void **)&e->ends, &e->ends_cap, n, sizeof(uint64_t)) != 0)
@@ -1091,14 +1099,30 @@ static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
   for (size_t i = 0; i < n; i++)
     e->ends[i] = flows[i].last_ms;
   qsort(e->ends, n, sizeof(uint64_t), compare_u64);
-  size_t m = n / 2, a = m, b = m;
-  while (a > 0 && e->ends[a] - e->ends[a - 1] <= MISDATED_MS)
-    a--;
-  while (b + 1 < n && e->ends[b + 1] - e->ends[b] <= MISDATED_MS)
-    b++;
-  *lo = e->ends[a];
-  *hi = e->ends[b];
-  *mid = e->ends[m];
+  const uint64_t now_ms = (uint64_t)time(NULL) * 1000;
+  size_t best_a = 0, best_b = 0, best_len = 0;
+  int best_plausible = 0;
+  for (size_t a = 0; a < n;) {
+    size_t b = a;
+    while (b + 1 < n && e->ends[b + 1] - e->ends[b] <= MISDATED_MS)
+      b++;
+    size_t len = b - a + 1, m = a + len / 2;
+    int plausible = plausible_ms(e->ends[m], now_ms);
+    int holds_median = a <= n / 2 && n / 2 <= b;
+    /* A plausible run beats an implausible one, then the larger wins;
+     * among implausible ones only the median's counts. */
+    if ((plausible && (!best_plausible || len > best_len)) ||
+        (!best_plausible && !plausible && holds_median)) {
+      best_a = a;
+      best_b = b;
+      best_len = len;
+      best_plausible = plausible;
+    }
+    a = b + 1;
+  }
+  *lo = e->ends[best_a];
+  *hi = e->ends[best_b];
+  *mid = e->ends[best_a + best_len / 2];
   return NFH_OK;
 }
 

@@ -135,6 +135,22 @@ static void test_misdated_records(void) {
   CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 2000);
   nfh_engine_destroy(e);
 
+  /* The broken exporter sends most of the batch: the good records keep
+   * their times, the 1970 ones join them. */
+  e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  for (int i = 0; i < 8; i++) {
+    uint64_t at = (i < 3 ? t0 : 0) + 1000 * (uint64_t)i;
+    f[i] = clock_flow(at, at + 500);
+  }
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 8), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 5);
+  CU_ASSERT_EQUAL(clock_says(e, "first_ms"), t0);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 2500);
+  nfh_engine_destroy(e);
+
   /* Sparse traffic, a record every 12 hours for three days, in one
    * batch (a JSON flow file): one run of times; only the 1970 record
    * is misdated. */
