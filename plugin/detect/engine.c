@@ -1093,13 +1093,13 @@ static int plausible_ms(uint64_t ms, uint64_t now_ms) {
  * most of the records, all of 1970), else the one holding the median;
  * it spans [*lo, *hi], its median is *mid. */
 static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
-                           uint64_t *lo, uint64_t *hi, uint64_t *mid) {
+                           uint64_t now_ms, uint64_t *lo, uint64_t *hi,
+                           uint64_t *mid) {
   if (reserve((void **)&e->ends, &e->ends_cap, n, sizeof(uint64_t)) != 0)
     return NFH_ENOMEM;
   for (size_t i = 0; i < n; i++)
     e->ends[i] = flows[i].last_ms;
   qsort(e->ends, n, sizeof(uint64_t), compare_u64);
-  const uint64_t now_ms = (uint64_t)time(NULL) * 1000;
   size_t best_a = 0, best_b = 0, best_len = 0;
   int best_plausible = 0;
   for (size_t a = 0; a < n;) {
@@ -1164,17 +1164,25 @@ static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
       hi = f->last_ms;
     odd |= has_wild_start(f);
   }
-  if (hi - lo <= MISDATED_MS && !odd)
+  const uint64_t now_ms = (uint64_t)time(NULL) * 1000;
+  int wild = !plausible_ms(lo, now_ms) || !plausible_ms(hi, now_ms);
+  if (hi - lo <= MISDATED_MS && !odd && !wild)
     return NFH_OK;
-  if (reserve((void **)&e->redated, &e->redated_cap, n, sizeof(nfh_flow)) !=
-      0)
-    return NFH_ENOMEM;
   uint64_t lo_end = lo, hi_end = hi, at = lo;
   if (hi - lo > MISDATED_MS) {
-    nfh_status st = main_run(e, in, n, &lo_end, &hi_end, &at);
+    nfh_status st = main_run(e, in, n, now_ms, &lo_end, &hi_end, &at);
     if (st != NFH_OK)
       return st;
   }
+  /* A batch that the broken exporter sent alone (a quiet minute for the
+   * others): counted at the run's data time, once there is one. */
+  if (!plausible_ms(at, now_ms) && plausible_ms(e->stats.last_ms, now_ms))
+    lo_end = hi_end = at = e->stats.last_ms;
+  else if (hi - lo <= MISDATED_MS && !odd)
+    return NFH_OK; /* all of it implausible, and nothing better known */
+  if (reserve((void **)&e->redated, &e->redated_cap, n, sizeof(nfh_flow)) !=
+      0)
+    return NFH_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     nfh_flow *f = &e->redated[i];
     *f = in[i];

@@ -151,6 +151,22 @@ static void test_misdated_records(void) {
   CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 2500);
   nfh_engine_destroy(e);
 
+  /* A batch the broken exporter sent alone, after good ones: at the
+   * run's data time. Before any good one it could not be told. */
+  e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  f[0] = clock_flow(t0, t0 + 500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 1), NFH_OK);
+  for (int i = 0; i < 4; i++)
+    f[i] = clock_flow(1000 * (uint64_t)i, 1000 * (uint64_t)i + 500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 4), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 4);
+  CU_ASSERT_EQUAL(clock_says(e, "first_ms"), t0);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 500);
+  nfh_engine_destroy(e);
+
   /* Sparse traffic, a record every 12 hours for three days, in one
    * batch (a JSON flow file): one run of times; only the 1970 record
    * is misdated. */
