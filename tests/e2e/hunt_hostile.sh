@@ -67,6 +67,29 @@ else
 	fail "symlinked tree: nfhunt read '$got' (files flows), want '2 $want'"
 fi
 
+# ------------------------------------------- a file nfcapd never closed
+# Its header as nfcapd writes it at open (no data block, no appendix),
+# the blocks after it: nfdump reads nothing, and so does nfhunt, but it
+# says so instead of passing it off as a quiet slot.
+open_file=$tmp/nfcapd.202401010030
+cp "$flows/2024/01/01/nfcapd.202401010011" "$open_file"
+"$py" - "$open_file" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(18); f.write(b"\0\0")          # appendixBlocks
+    f.seek(36); f.write(b"\0\0\0\0")      # NumBlocks
+PY
+nfd=$(nfdump -r "$open_file" -q -o 'fmt:%sa' 2>/dev/null | grep -c '[0-9]')
+timeout -s KILL "$tmo" "$nfhunt" -r "$open_file" --count >"$tmp/open.out" 2>"$tmp/open.err"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$nfd" -eq 0 ] &&
+	grep -q "^files 1 failed 0 flows 0 " "$tmp/open.out" &&
+	[ "$(grep -c "^nfhunt: $open_file: not closed by nfcapd" "$tmp/open.err")" -eq 1 ]; then
+	pass "a file nfcapd never closed: read as empty as nfdump does, and one line says so"
+else
+	fail "a file nfcapd never closed: exit $rc, nfdump $nfd flows; $(cat "$tmp/open.out" "$tmp/open.err" | head -n 2)"
+fi
+
 # ------------------------------------------------ an exporter's lost clock
 json=$tmp/clock.json
 "$py" - "$json" <<'PY'
