@@ -67,6 +67,19 @@ else
 	fail "symlinked tree: nfhunt read '$got' (files flows), want '2 $want'"
 fi
 
+# ------------------------------------------------- a directory of nothing
+# A cron job pointed at the wrong directory: said on stderr (as nfdump's
+# "Empty file list"), not reported as a quiet hour.
+mkdir -p "$tmp/empty"
+timeout -s KILL "$tmo" "$nfhunt" -R "$tmp/empty" --plugin-dir "$plugins" \
+	--no-state -q >/dev/null 2>"$tmp/empty.err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "no capture files selected ($tmp/empty)" "$tmp/empty.err"; then
+	pass "a directory without capture files: exit 0, and stderr says so"
+else
+	fail "a directory without capture files: exit $rc; '$(head -n 1 "$tmp/empty.err")'"
+fi
+
 # ------------------------------------------- a file nfcapd never closed
 # Its header as nfcapd writes it at open (no data block, no appendix),
 # the blocks after it: nfdump reads nothing, and so does nfhunt, but it
