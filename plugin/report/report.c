@@ -14,7 +14,6 @@
 #include <nfhunt/report.h>
 
 #include "../common/alloc.h"
-#include "../common/path.h"
 #include "evidence.h"
 
 char *nfh_format_iso8601(uint64_t ms, char *buf, size_t len) {
@@ -225,6 +224,35 @@ static char *link_target(const char *path) {
   return NULL;
 }
 
+/* Prints the report into fd and closes it, fsyncing it first with
+ * 'sync'. NFH_OK, or NFH_EIO with errno telling why (0 when the JSON
+ * itself could not be made). */
+static nfh_status print_to_fd(int fd, int sync,
+                              const nfh_report_finding *findings,
+                              size_t count, nfh_severity min,
+                              const nfh_report_inputs *in) {
+  FILE *f = fdopen(fd, "w");
+  if (!f) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return NFH_EIO;
+  }
+  errno = 0;
+  nfh_status st = nfh_report_print_json(f, findings, count, min, in);
+  if (fflush(f) != 0)
+    st = NFH_EIO;
+  if (st == NFH_OK && sync && fsync(fd) != 0)
+    st = NFH_EIO;
+  int saved = errno;
+  if (fclose(f) != 0 && st == NFH_OK) {
+    st = NFH_EIO;
+    saved = errno;
+  }
+  errno = saved;
+  return st;
+}
+
 /* Writes the report straight into 'path', which is no regular file (a
  * device such as /dev/null or /dev/stdout's terminal, a FIFO): renaming
  * a file over it would replace the device node itself. */
@@ -234,28 +262,11 @@ static nfh_status write_through(const char *path,
                                 const nfh_report_inputs *in, char *message,
                                 size_t len) {
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    snprintf(message, len, "%s: %s", path, strerror(errno));
-    return NFH_EIO;
-  }
-  FILE *f = fdopen(fd, "w");
-  if (!f) {
-    snprintf(message, len, "%s: %s", path, strerror(errno));
-    close(fd);
-    return NFH_EIO;
-  }
-  errno = 0;
-  nfh_status st = nfh_report_print_json(f, findings, count, min, in);
-  if (fflush(f) != 0)
-    st = NFH_EIO;
-  int saved = errno;
-  if (fclose(f) != 0 && st == NFH_OK) {
-    st = NFH_EIO;
-    saved = errno;
-  }
+  nfh_status st = fd < 0 ? NFH_EIO
+                         : print_to_fd(fd, 0, findings, count, min, in);
   if (st != NFH_OK)
     snprintf(message, len, "%s: %s", path,
-             saved ? strerror(saved) : "write failed");
+             errno ? strerror(errno) : "write failed");
   return st;
 }
 
@@ -275,10 +286,10 @@ nfh_status nfh_report_write_json(const char *path,
     path = resolved;
   struct stat sb;
   nfh_status st;
-  if (!nfh__is_special_file(path)) {
+  if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode)) {
     st = write_replacing(path, findings, count, min, in, message,
                          sizeof(message));
-  } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+  } else if (S_ISDIR(sb.st_mode)) {
     snprintf(message, sizeof(message), "%s: is a directory", path);
     st = NFH_EIO;
   } else {
@@ -315,17 +326,7 @@ static nfh_status write_replacing(const char *path,
     return NFH_EIO;
   }
   fchmod(fd, 0644);
-  FILE *f = fdopen(fd, "w");
-  nfh_status st = f ? nfh_report_print_json(f, findings, count, min, in)
-                    : NFH_EIO;
-  if (f && fflush(f) != 0)
-    st = NFH_EIO;
-  if (st == NFH_OK && fsync(fd) != 0)
-    st = NFH_EIO;
-  if (f)
-    fclose(f);
-  else
-    close(fd);
+  nfh_status st = print_to_fd(fd, 1, findings, count, min, in);
   if (st == NFH_OK && rename(tmp, path) != 0)
     st = NFH_EIO;
   if (st != NFH_OK) {

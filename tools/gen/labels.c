@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../plugin/common/path.h"
 #include "labels.h"
 
 struct gen_labels {
@@ -217,8 +218,7 @@ nfh_status gen_labels_write(gen_labels *l, const char *path, json_t *run) {
 
   /* The file is replaced by a rename: over a device or a FIFO that
    * would replace the node itself. */
-  struct stat sb;
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+  if (nfh__is_special_file(path)) {
     json_decref(root);
     errno = EEXIST;
     return NFH_EIO;
