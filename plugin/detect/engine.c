@@ -127,6 +127,7 @@ struct nfh_engine {
   size_t redated_cap;
   uint64_t *ends; /* scratch: a batch's end times, sorted */
   size_t ends_cap;
+  uint64_t start_ms; /* this host's clock at nfh_engine_start */
   uint64_t next_slot_end; /* 0 until the first flow */
   uint64_t history_ms;
   nfh_engine_stats stats;
@@ -143,6 +144,12 @@ struct nfh_engine {
 };
 
 /* ---------------------------------------------------------------- util */
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void engine_log(nfh_engine *e, int level, const char *source,
                        const char *fmt, ...)
@@ -727,6 +734,7 @@ static int setting_is_false(const char *v) {
 static int conn_sink(void *user, const nfh_conn *conns, size_t n);
 
 nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
+  e->start_ms = now_ms();
   if (!e->stitcher &&
       nfh__stitcher_create(e->gap_ms, e->hold_ms, conn_sink, e,
                            &e->stitcher) != NFH_OK)
@@ -1082,8 +1090,8 @@ static int compare_u64(const void *pa, const void *pb) {
 
 /* Whether a time can be a flow's: from 2000 (NetFlow v9 and every
  * nfcapd file are younger) to a day past this host's clock. */
-static int plausible_ms(uint64_t ms, uint64_t now_ms) {
-  return ms >= 946684800000ull && ms <= now_ms + MISDATED_MS;
+static int plausible_ms(const nfh_engine *e, uint64_t ms) {
+  return ms >= 946684800000ull && ms <= e->start_ms + MISDATED_MS;
 }
 
 /* The batch's main run of end times. Sorted, the ends form runs without
@@ -1093,8 +1101,7 @@ static int plausible_ms(uint64_t ms, uint64_t now_ms) {
  * most of the records, all of 1970), else the one holding the median;
  * it spans [*lo, *hi], its median is *mid. */
 static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
-                           uint64_t now_ms, uint64_t *lo, uint64_t *hi,
-                           uint64_t *mid) {
+                           uint64_t *lo, uint64_t *hi, uint64_t *mid) {
   if (reserve((void **)&e->ends, &e->ends_cap, n, sizeof(uint64_t)) != 0)
     return NFH_ENOMEM;
   for (size_t i = 0; i < n; i++)
@@ -1107,7 +1114,7 @@ static nfh_status main_run(nfh_engine *e, const nfh_flow *flows, size_t n,
     while (b + 1 < n && e->ends[b + 1] - e->ends[b] <= MISDATED_MS)
       b++;
     size_t len = b - a + 1, m = a + len / 2;
-    int plausible = plausible_ms(e->ends[m], now_ms);
+    int plausible = plausible_ms(e, e->ends[m]);
     int holds_median = a <= n / 2 && n / 2 <= b;
     /* A plausible run beats an implausible one, then the larger wins;
      * among implausible ones only the median's counts. */
@@ -1164,19 +1171,18 @@ static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
       hi = f->last_ms;
     odd |= has_wild_start(f);
   }
-  const uint64_t now_ms = (uint64_t)time(NULL) * 1000;
-  int wild = !plausible_ms(lo, now_ms) || !plausible_ms(hi, now_ms);
+  int wild = !plausible_ms(e, lo) || !plausible_ms(e, hi);
   if (hi - lo <= MISDATED_MS && !odd && !wild)
     return NFH_OK;
   uint64_t lo_end = lo, hi_end = hi, at = lo;
   if (hi - lo > MISDATED_MS) {
-    nfh_status st = main_run(e, in, n, now_ms, &lo_end, &hi_end, &at);
+    nfh_status st = main_run(e, in, n, &lo_end, &hi_end, &at);
     if (st != NFH_OK)
       return st;
   }
   /* A batch that the broken exporter sent alone (a quiet minute for the
    * others): counted at the run's data time, once there is one. */
-  if (!plausible_ms(at, now_ms) && plausible_ms(e->stats.last_ms, now_ms))
+  if (!plausible_ms(e, at) && plausible_ms(e, e->stats.last_ms))
     lo_end = hi_end = at = e->stats.last_ms;
   else if (hi - lo <= MISDATED_MS && !odd)
     return NFH_OK; /* all of it implausible, and nothing better known */
@@ -1324,12 +1330,6 @@ static void make_id(const nfh_report_finding *r, uint64_t run_ms,
   }
   snprintf(id, 33, "%016llx%016llx", (unsigned long long)h1,
            (unsigned long long)(h2 ^ run_ms));
-}
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {

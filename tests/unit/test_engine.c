@@ -81,6 +81,14 @@ static nfh_flow clock_flow(uint64_t first, uint64_t last) {
   return f;
 }
 
+/* A started engine with the clock module alone. */
+static nfh_engine *clock_engine(void) {
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  return e;
+}
+
 /* The clock module's evidence, a number by name. */
 static uint64_t clock_says(nfh_engine *e, const char *name) {
   size_t n;
@@ -95,9 +103,7 @@ static uint64_t clock_says(nfh_engine *e, const char *name) {
 
 static void test_misdated_records(void) {
   const uint64_t t0 = 1709294400000ull; /* 2024-03-01 12:00 */
-  nfh_engine *e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  nfh_engine *e = clock_engine();
   /* An exporter that lost its clock among good ones: a record of 1970,
    * one of 2100, one that ends before it starts, one open 54 years. */
   nfh_flow f[8];
@@ -123,9 +129,7 @@ static void test_misdated_records(void) {
   nfh_engine_destroy(e);
 
   /* Good records of one batch are left as they are. */
-  e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  e = clock_engine();
   f[0] = clock_flow(t0 - 3600000, t0); /* an hour-long record */
   f[1] = clock_flow(t0 + 1000, t0 + 2000);
   CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 2), NFH_OK);
@@ -137,9 +141,7 @@ static void test_misdated_records(void) {
 
   /* The broken exporter sends most of the batch: the good records keep
    * their times, the 1970 ones join them. */
-  e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  e = clock_engine();
   for (int i = 0; i < 8; i++) {
     uint64_t at = (i < 3 ? t0 : 0) + 1000 * (uint64_t)i;
     f[i] = clock_flow(at, at + 500);
@@ -153,9 +155,7 @@ static void test_misdated_records(void) {
 
   /* A batch the broken exporter sent alone, after good ones: at the
    * run's data time. Before any good one it could not be told. */
-  e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  e = clock_engine();
   f[0] = clock_flow(t0, t0 + 500);
   CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 1), NFH_OK);
   for (int i = 0; i < 4; i++)
@@ -170,9 +170,7 @@ static void test_misdated_records(void) {
   /* Sparse traffic, a record every 12 hours for three days, in one
    * batch (a JSON flow file): one run of times; only the 1970 record
    * is misdated. */
-  e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  e = clock_engine();
   const uint64_t half_day = 12ull * 3600 * 1000;
   for (int i = 0; i < 7; i++)
     f[i] = clock_flow(t0 + (uint64_t)i * half_day,
@@ -192,9 +190,7 @@ static void test_misdated_records(void) {
 static void test_gap_in_data(void) {
   const uint64_t t0 = 1709294400000ull;
   const uint64_t month = 30ull * 24 * 3600 * 1000;
-  nfh_engine *e = make();
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
-  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  nfh_engine *e = clock_engine();
   nfh_flow f = clock_flow(t0, t0 + 500);
   CU_ASSERT_EQUAL(nfh_engine_add_flows(e, &f, 1), NFH_OK);
   f = clock_flow(t0 + 600000, t0 + 600500); /* ten minutes on: 2 slots */
