@@ -312,13 +312,11 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   /* A file nfcapd never closed (it died, and someone renamed the
    * .current file) lists no blocks in its header: nfdump reads nothing
    * from it, nor do we, but silence would pass for a quiet slot. */
-  struct stat sb;
-  if (info->layout == 2 && !info->complete && info->num_blocks == 0 &&
-      stat(path, &sb) == 0 && sb.st_size > 40)
+  if (info->unlisted_bytes)
     warn("%s: not closed by nfcapd (still written, or nfcapd died): its "
-         "header lists no data block, %lld bytes follow; read as empty, as "
-         "nfdump does",
-         path, (long long)sb.st_size - 40);
+         "header lists no data block, %" PRIu64 " bytes follow; read as "
+         "empty, as nfdump does",
+         path, info->unlisted_bytes);
   const nfh_flow *flows;
   size_t n;
   uint64_t misdated = misdated_so_far(r);

@@ -498,6 +498,8 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
   if (appendix_blocks == 0) {
     /* A file nfcapd still writes: its header says no blocks yet. */
     r->info.complete = 0;
+    if (r->info.num_blocks == 0 && r->file_size > L2_HEADER_SIZE)
+      r->info.unlisted_bytes = r->file_size - L2_HEADER_SIZE;
     return NFH_OK;
   }
   r->info.complete = 1;

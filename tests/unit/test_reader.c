@@ -557,6 +557,17 @@ static void test_bad_headers(void) {
                            &n),
                   NFH_OK);
   CU_ASSERT_EQUAL(n, 0);
+  CU_ASSERT_EQUAL(nfh_reader_info(r)->unlisted_bytes, 0);
+  /* One nfcapd never closed: a block after the header, none announced.
+   * Read as empty, as nfdump does; the bytes it holds are told. */
+  buf blk;
+  memset(&blk, 0, sizeof(blk));
+  v3_record(&blk, 1700000000000ull, 1, 2, 6);
+  uint32_t one = 1;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("died", &blk, 1, &one, 1, 0, 2), &n),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(n, 0);
+  CU_ASSERT_EQUAL(nfh_reader_info(r)->unlisted_bytes, 12 + blk.len);
 
   CU_ASSERT_EQUAL(read_all(r, "/nonexistent/nfcapd.x", &n), NFH_ENOTFOUND);
   nfh_reader_destroy(r);
