@@ -390,12 +390,37 @@ static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
     return 1;
   if (f->last_ms + s->gap_ms < c->first_ms)
     return 1;
+  /* A new SYN after the old session closed. Only one that starts after
+   * everything seen of it: exporters write the two directions in either
+   * order (softflowd: lower address first), so a prober's SYN often
+   * comes after the RST it drew, and is its opening, not a new one. */
   if (c->proto == TCP && (f->tcp_flags & TH_SYN) &&
-      !(f->tcp_flags & TH_ACK) &&
+      !(f->tcp_flags & TH_ACK) && f->first_ms > c->last_ms &&
       (((c->client_flags & TH_FIN) && (c->server_flags & TH_FIN)) ||
        ((c->client_flags | c->server_flags) & TH_RST)))
-    return 1; /* a new SYN after the old session closed */
+    return 1;
   return 0;
+}
+
+/* Turns a connection around: its direction was guessed from the ports of
+ * its first record, and a later one (a bare SYN, a lone SYN-ACK) shows
+ * who opened it. A prober sending from port 53 or 80 (nmap -g) to high
+ * ports whose answers come first would otherwise be the server of every
+ * probe. */
+static void conn_turn(entry *e) {
+  nfh_conn *c = &e->conn;
+  nfh_addr a = c->client;
+  c->client = c->server, c->server = a;
+  uint16_t p = c->client_port;
+  c->client_port = c->server_port, c->server_port = p;
+  uint8_t fl = c->client_flags;
+  c->client_flags = c->server_flags, c->server_flags = fl;
+  uint64_t v = c->client_packets;
+  c->client_packets = c->server_packets, c->server_packets = v;
+  v = c->client_bytes;
+  c->client_bytes = c->server_bytes, c->server_bytes = v;
+  c->flags &= (uint8_t)~NFH_CONN_DIRECTION_GUESSED;
+  e->client_is_a = !e->client_is_a;
 }
 
 /* How far ahead of the queue's head the expiry fetches entries, and
@@ -484,6 +509,16 @@ static void add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
     conn_start(e, f, src_is_a);
   }
   entry *e = &s->entries[idx];
+  if ((e->conn.flags & NFH_CONN_DIRECTION_GUESSED) && !is_icmp(f->proto)) {
+    int guessed;
+    int client_is_src = src_is_client(f, &guessed);
+    if (!guessed) {
+      if (client_is_src != (src_is_a == e->client_is_a))
+        conn_turn(e);
+      else
+        e->conn.flags &= (uint8_t)~NFH_CONN_DIRECTION_GUESSED;
+    }
+  }
   conn_add(&e->conn, f, src_is_a == e->client_is_a);
   if (f->last_ms > s->data_time) {
     uint64_t before = s->data_time;

@@ -15,9 +15,16 @@ The capture, from 2024-03-04 10:00:00 UTC:
     every 30 s (jitter up to 0.5 s), 10 times: handshake, 300 bytes up,
     1200 bytes down, FIN both ways.
 
+`hunt` then checks the port_scan finding of the hunt over the same files:
+softflowd writes the lower address's record first, so each target's
+answer reaches nfcapd before the scanner's SYN; the finding must still
+count every refused probe as refused (RST) and every silent one as
+unanswered.
+
 Usage:
   gen_pcap.py build OUT.pcap EXPECT.json
   gen_pcap.py check EXPECT.json DUMP.csv     (nfhunt --dump output)
+  gen_pcap.py hunt EXPECT.json REPORT.ndjson (nfhunt -o ndjson output)
 """
 
 import csv
@@ -167,11 +174,35 @@ def check(expect_path, csv_path):
     return 1 if bad else 0
 
 
+def hunt(expect_path, report_path):
+    e = json.load(open(expect_path))
+    found = [json.loads(line) for line in open(report_path) if line.strip()]
+    scans = [f for f in found if f.get("type") == "port_scan"
+             and f.get("src") == e["scanner"]]
+    silent = len(e["targets"]) - e["refused"] - e["open"]
+    if not scans:
+        print("FAIL: hunt: no port_scan finding from %s (%d findings)"
+              % (e["scanner"], len(found)))
+        return 1
+    ev = scans[0].get("evidence", {})
+    why = ev.get("failures", {})
+    ok = (why.get("rst") == e["refused"] and why.get("no_reply") == silent
+          and ev.get("answered") == e["open"])
+    print(("PASS: " if ok else "FAIL: ") +
+          "hunt: %s scan of %s, failures %s, %s answered (want rst %d, "
+          "no_reply %d, %d answered)"
+          % (ev.get("kind"), e["scanner"], json.dumps(why),
+             ev.get("answered"), e["refused"], silent, e["open"]))
+    return 0 if ok else 1
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "build":
         return build(sys.argv[2], sys.argv[3])
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         return check(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 4 and sys.argv[1] == "hunt":
+        return hunt(sys.argv[2], sys.argv[3])
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -8,7 +8,10 @@
 # SIGTERM; softflowd exports; nfdump and nfhunt agree on nfcapd's files
 # (compare.py); then gen_pcap.py's checks of nfhunt's dump: every target
 # of the scan probed with a bare SYN, the RST/ACK and SYN/ACK answers, the
-# beacon's ten connections each way, their 30 s period and their times.
+# beacon's ten connections each way, their 30 s period and their times;
+# last, the hunt's port_scan finding, which must count each target's
+# answer (written before the SYN that drew it) as what it was: RST,
+# SYN/ACK or none.
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77 when
 # nfcapd, nfdump, softflowd or python3 with scapy is missing, 99 when
 # nfhunt is not built. Every daemon is killed on exit.
@@ -143,6 +146,17 @@ fi
 timeout 120 "$nfhunt" --dump -R "$tmp/capd" >"$tmp/dump.csv"
 out=$(timeout 120 "$py" "$e2e/gen_pcap.py" check "$tmp/expect.json" \
 	"$tmp/dump.csv" 2>&1)
+echo "$out"
+passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
+failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+
+# The hunt over the same files: the scan's answers came before its SYNs.
+timeout 120 "$nfhunt" -R "$tmp/capd" --no-state --no-config \
+	--plugin-dir "$top_builddir/plugins" --plugins port_scan \
+	--home-net 10.20.0.0/16 -o ndjson --alert-level info \
+	>"$tmp/hunt.ndjson" 2>"$tmp/hunt.err"
+out=$(timeout 60 "$py" "$e2e/gen_pcap.py" hunt "$tmp/expect.json" \
+	"$tmp/hunt.ndjson" 2>&1)
 echo "$out"
 passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
 failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))

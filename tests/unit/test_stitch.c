@@ -170,6 +170,75 @@ static void test_new_syn_after_close(void) {
   nfh__stitcher_destroy(s);
 }
 
+static void test_reply_first(void) {
+  /* Exporters write the two directions of a probe in either order
+   * (softflowd writes the lower address first): the RST/ACK that a
+   * closed port sent, then the SYN that drew it, in the same millisecond
+   * or one earlier. One refused probe each time, never a SYN without
+   * answer beside an answer without a question. */
+  for (int gap = 0; gap <= 1; gap++) {
+    nfh__stitcher *s = make();
+    uint64_t t0 = 1700000000000ull;
+    nfh_flow f[2] = {
+        flow("10.0.1.2", 445, "10.0.9.66", 61000, 6, t0 + gap, t0 + gap, 40,
+             0x14),
+        flow("10.0.9.66", 61000, "10.0.1.2", 445, 6, t0, t0, 44, 0x02)};
+    nfh__stitcher_add(s, f, 2);
+    nfh__stitcher_flush(s);
+    CU_ASSERT_EQUAL_FATAL(ngot, 1);
+    char a[NFH_ADDR_STRLEN];
+    CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                           "10.0.9.66");
+    CU_ASSERT_EQUAL(got[0].server_port, 445);
+    CU_ASSERT_EQUAL(got[0].records, 2);
+    CU_ASSERT(got[0].flags & NFH_CONN_RST);
+    CU_ASSERT(got[0].flags & NFH_CONN_REPLY);
+    CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
+    CU_ASSERT(!(got[0].flags & NFH_CONN_ESTABLISHED));
+    nfh__stitcher_destroy(s);
+  }
+}
+
+static void test_direction_settled(void) {
+  /* A prober sending from port 53 (nmap -g 53) to port 8080: the answer
+   * comes first, and by its ports the target looks like the client. The
+   * SYN that follows settles who opened the connection. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[2] = {
+      flow("10.0.1.2", 8080, "10.0.9.66", 53, 6, t0, t0, 40, 0x14),
+      flow("10.0.9.66", 53, "10.0.1.2", 8080, 6, t0, t0, 44, 0x02)};
+  nfh__stitcher_add(s, f, 2);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                         "10.0.9.66");
+  CU_ASSERT_EQUAL(got[0].client_port, 53);
+  CU_ASSERT_EQUAL(got[0].server_port, 8080);
+  CU_ASSERT_EQUAL(got[0].client_flags, 0x02);
+  CU_ASSERT_EQUAL(got[0].server_flags, 0x14);
+  CU_ASSERT_EQUAL(got[0].client_bytes, 44);
+  CU_ASSERT_EQUAL(got[0].server_bytes, 40);
+  CU_ASSERT(got[0].flags & NFH_CONN_RST);
+  CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
+  nfh__stitcher_destroy(s);
+
+  /* Data records guessed by ports stay as guessed while nothing says
+   * otherwise. */
+  s = make();
+  nfh_flow g[2] = {
+      flow("10.0.0.5", 50000, "192.0.2.1", 443, 6, t0, t0 + 100, 500, 0x18),
+      flow("192.0.2.1", 443, "10.0.0.5", 50000, 6, t0, t0 + 100, 900, 0x18)};
+  nfh__stitcher_add(s, g, 2);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                         "10.0.0.5");
+  CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
+  nfh__stitcher_destroy(s);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -180,6 +249,8 @@ int main(void) {
   CU_add_test(s, "icmp echo and unreachable", test_icmp);
   CU_add_test(s, "memory bounded by hold time", test_expiry_bounded);
   CU_add_test(s, "new SYN after close", test_new_syn_after_close);
+  CU_add_test(s, "answer before the probe", test_reply_first);
+  CU_add_test(s, "direction settled by a later SYN", test_direction_settled);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();
