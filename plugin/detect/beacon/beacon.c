@@ -607,7 +607,7 @@ static int beacon_finish(void *ctx) {
     else
       rc = emit(b, cand_of(b, &list[out[i].pending]), &list[out[i].pending]);
   }
-  b->api->log(b->api->host, NFH_LOG_DEBUG,
+  b->api->log(b->api->host, NFH_LOG_INFO,
               "%u pairs (%" PRIu64 " beats), %u destinations, %.0f internal "
               "hosts; %zu regular (at half the bar), %zu groups, %zu "
               "reported",

@@ -624,7 +624,7 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   }
   if (d->habitual_days && d->f.seasonal_share >= 0.5 && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           "; recurring at this hour on %u earlier days",
+                           "; recurring at this hour on %u other days",
                            d->habitual_days);
   if (d->f.sampled && el < sizeof(extra))
     snprintf(extra + el, sizeof(extra) - el, " [sampled 1:%u, estimated]",

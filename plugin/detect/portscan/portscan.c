@@ -561,7 +561,7 @@ static int ps_finish(void *arg) {
                 (unsigned long long)r->expect_reply);
   size_t nsrc;
   nfh__ps_store_sources(x->store, &nsrc);
-  x->api->log(x->api->host, NFH_LOG_DEBUG,
+  x->api->log(x->api->host, NFH_LOG_INFO,
               "%llu connections, %llu contacts, %llu unreachables; %zu "
               "sources, %llu targets and services tracked",
               (unsigned long long)x->conns, (unsigned long long)x->contacts,
