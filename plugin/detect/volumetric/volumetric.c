@@ -388,6 +388,7 @@ typedef struct ssum {
   double top_port_out_share;
   double net_pkts[2], net_bytes[2];
   double active_s[2]; /* seconds between the first and last record */
+  uint64_t t0[2], t1[2]; /* epoch ms of the first start, the last end */
 } ssum;
 
 /* --------------------------------------------------------- entities */
@@ -452,6 +453,7 @@ typedef struct fnd {
   uint8_t kind, suppressed;
   nfh_addr addr;
   uint64_t first_slot, last_slot, prev_slot;
+  uint64_t first_ms, last_ms; /* the records' own times, within the slots */
   uint32_t slots, episodes;
   double sum_bytes, sum_pkts, max_peers;
   uint32_t max_sampling;
@@ -1086,11 +1088,23 @@ static void record(vol *v, const entity *e, const verdict *vd) {
     f->kind = kind;
     f->addr = e->addr;
   }
+  /* The span of the direction's records in the slot, kept inside the
+   * slot: a long record that ends in it does not move the start back. */
+  uint64_t s0 = vd->slot * SLOT_MS, s1 = s0 + SLOT_MS;
+  uint64_t t0 = vd->s.t0[vd->dir], t1 = vd->s.t1[vd->dir];
+  t0 = t0 > s0 && t0 < s1 ? t0 : s0;
+  t1 = t1 > t0 && t1 < s1 ? t1 : s1;
   if (!f->slots) {
     f->first_slot = f->last_slot = f->prev_slot = vd->slot;
+    f->first_ms = t0;
+    f->last_ms = t1;
     f->episodes = 1;
     f->peak = *vd;
   } else {
+    if (t0 < f->first_ms)
+      f->first_ms = t0;
+    if (t1 > f->last_ms)
+      f->last_ms = t1;
     if (vd->slot > f->prev_slot + 1 + (uint64_t)v->p.episode_gap)
       f->episodes++;
     if (vd->slot < f->first_slot)
@@ -1487,6 +1501,8 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
     s->net_pkts[dir] = acc->net.c[dir][C_PKTS];
     double span = (double)(h->t1[dir] - h->t0[dir]) / 1000;
     s->active_s[dir] = span < 1 ? 1 : span > SLOT_S ? SLOT_S : span;
+    s->t0[dir] = h->t0[dir];
+    s->t1[dir] = h->t1[dir];
     s->net_bytes[dir] = acc->net.c[dir][C_BYTES];
   }
   s->max_sampling = h->max_sampling;
@@ -2486,8 +2502,8 @@ static int emit_one(vol *v, const fnd *f) {
   sev_band(p->sev, &lo, &hi);
   out.score = p->score + bonus > hi ? hi : p->score + bonus;
   out.confidence = p->conf;
-  out.first_ms = f->first_slot * SLOT_MS;
-  out.last_ms = (f->last_slot + 1) * SLOT_MS;
+  out.first_ms = f->first_ms;
+  out.last_ms = f->last_ms;
   out.mitre = mitre;
   out.summary = summary;
   out.evidence_json = j.b;
