@@ -402,10 +402,23 @@ static void test_backup_learned(void) {
   for (int d = 0; d < 3; d++) {
     nfh_engine *e = backup_day(path, d);
     /* Without history, 20 GB to a host only this server uses is news. */
+    const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
     if (d == 0) {
-      const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
       CU_ASSERT_PTR_NOT_NULL(r);
       CU_ASSERT(r && r->f.severity >= NFH_SEV_HIGH);
+    }
+    /* The second night at the same hour: one step down, at most medium,
+     * and a new episode of the pair (it alerts again); the third: a
+     * habit of two other nights, at most low. */
+    if (d == 1) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM);
+      CU_ASSERT(r && strcmp(r->status, "recurred") == 0);
+    }
+    if (d == 2) {
+      if (r && r->f.severity > NFH_SEV_LOW)
+        dump(e);
+      CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
     }
     done(e);
   }
@@ -522,7 +535,7 @@ static void test_floods_are_not_transfers(void) {
 }
 
 /* Twelve rare destinations of 90 MB each from one host at once: none is
- * a bulk transfer by itself, together they are over a GB. */
+ * a bulk transfer by itself, together they are over a GB (high). */
 static void test_spread(void) {
   rng_state = 51;
   nfh_engine *e = make();
@@ -545,6 +558,29 @@ static void test_spread(void) {
     dump(e);
   CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "12 rare"));
+  done(e);
+
+  /* 330 MB in an hour over four addresses of one storage service (rclone
+   * to a cloud bucket): no pair is a bulk transfer, the host is. */
+  rng_state = 52;
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv2 = {NULL, 0, 0, 0};
+  office(&fv2, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  for (int k = 0; k < 4; k++) {
+    char a[32];
+    snprintf(a, sizeof(a), "198.18.9.%d", 20 + 7 * k);
+    nfh_addr dst = tk_ip(a);
+    upload(&fv2, &src, &dst, 443, T0 + 10 * HOUR_MS + (uint64_t)k * MIN_MS,
+           40 * MIN_MS, 80000000ull, MIN_MS);
+  }
+  feed(e, &fv2);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  r = find(e, "10.0.4.50|*");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (!r || r->f.severity != NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM);
   done(e);
 }
 

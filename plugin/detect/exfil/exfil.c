@@ -622,10 +622,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            ", known since %s", first);
   }
-  if (d->habitual_days && d->f.seasonal_share >= 0.5 && el < sizeof(extra))
+  if (d->habitual_days && d->f.repeat_share >= 0.5 && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           "; recurring at this hour on %u other days",
-                           d->habitual_days);
+                           "; recurring at this hour on %u other day%s",
+                           d->habitual_days, d->habitual_days == 1 ? "" : "s");
   if (d->f.sampled && el < sizeof(extra))
     snprintf(extra + el, sizeof(extra) - el, " [sampled 1:%u, estimated]",
              p->max_sampling);
@@ -693,8 +693,9 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
        level[d->f.baseline_level], d->usual_bytes, d->usual_seen,
        d->host_hour_bytes, d->f.host_ratio, x->p.host_floor);
   jadd(&j, ", \"pair_history\": {\"days_before\": %u, \"seasonal_share\": "
-           "%.2f, \"habitual_days\": %u}",
-       d->f.days_before, d->f.seasonal_share, d->habitual_days);
+           "%.2f, \"repeat_share\": %.2f, \"habitual_days\": %u}",
+       d->f.days_before, d->f.seasonal_share, d->f.repeat_share,
+       d->habitual_days);
   jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u"
            ", \"relative_error\": %.3f%s}",
        d->f.sampled ? "true" : "false", p->max_sampling ? p->max_sampling : 1,
@@ -890,7 +891,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
       ((double)hx + P->host_floor) / (d->usual_bytes + P->host_floor);
 
   /* The pair's habits: bytes at habitual hours of day, earlier days. */
-  uint64_t sig = 0, hab = 0;
+  uint64_t sig = 0, hab = 0, rep = 0;
   unsigned hab_days = 0;
   int around_the_clock = hours_of_day_used(x, sp, s) > 12;
   for (size_t i = ep->from; i <= ep->to && !around_the_clock; i++) {
@@ -898,13 +899,15 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
       continue;
     sig += s->v[i].out;
     unsigned n = habitual(x, sp, s, s->v[i].w);
-    if (n >= (unsigned)P->learn_days) {
+    if (n >= 1)
+      rep += s->v[i].out;
+    if (n > hab_days)
+      hab_days = n;
+    if (n >= (unsigned)P->habit_days)
       hab += s->v[i].out;
-      if (n > hab_days)
-        hab_days = n;
-    }
   }
   f->seasonal_share = sig ? (double)hab / (double)sig : 0;
+  f->repeat_share = sig ? (double)rep / (double)sig : 0;
   d->habitual_days = hab_days;
   /* Distinct days with an upload before the day of the episode's start:
    * the state's (without that day) and the run's. */
@@ -1019,8 +1022,8 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
       d->spread_bytes = sum;
       d->spread_top = top;
       d->v.kind = NFH_EXF_BULK;
-      d->v.severity = (double)sum >= P->critical_bytes ? NFH_SEV_HIGH
-                                                       : NFH_SEV_MEDIUM;
+      d->v.severity = (double)sum >= P->high_bytes ? NFH_SEV_HIGH
+                                                   : NFH_SEV_MEDIUM;
       d->v.score = (d->v.severity == NFH_SEV_HIGH ? 70 : 45) +
                    15.0 * fmin(1.0, log10((double)sum / P->spread_min_bytes + 1));
       d->v.confidence = sampled ? 0.5 : 0.6;

@@ -113,6 +113,13 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     if (s > NFH_SEV_LOW)
       s = NFH_SEV_LOW;
     why(v, "recurring at this hour of day (a scheduled job)");
+  } else if (f->repeat_share >= 0.5) {
+    /* Once at this hour before: a second night of a backup, or a second
+     * night of an exfiltration that was reported the night before. */
+    s--;
+    if (s > NFH_SEV_MEDIUM)
+      s = NFH_SEV_MEDIUM;
+    why(v, "the pair uploaded at this hour on another day");
   } else if (f->days_before >= (unsigned)p->learn_days) {
     s--;
     why(v, "the source uploaded to it on earlier days");

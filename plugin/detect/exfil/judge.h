@@ -25,12 +25,14 @@
  * destination; several of them upload to it (a shared backup or sync
  * target); its network is popular; the asymmetry is weaker than
  * pcr_strong; for bulk, the source usually sends as much at this hour
- * (within ratio_min of its baseline); the pair uploaded on learn_days
- * earlier days. A popular destination (popular_hosts internal hosts) is
- * at most low, and only for a bulk transfer far beyond the source's
- * baseline (insider exfiltration to a cloud service); a transfer that
- * recurs at this hour of day (most of its bytes at hours when the pair
- * uploaded on learn_days earlier days) is at most low.
+ * (within ratio_min of its baseline); most of its bytes fall at an hour
+ * of the day when the pair uploaded on another day too (then at most
+ * medium), or else the pair uploaded on learn_days earlier days. A
+ * popular destination (popular_hosts internal hosts) is at most low, and
+ * only for a bulk transfer far beyond the source's baseline (insider
+ * exfiltration to a cloud service); a transfer that recurs at this hour
+ * of day (most of its bytes at hours when the pair uploaded on
+ * habit_days other days) is at most low.
  */
 #ifndef NFH_EXFIL_JUDGE_H
 #define NFH_EXFIL_JUDGE_H
@@ -64,6 +66,8 @@ typedef struct nfh__exf_features {
   double host_ratio;   /* (host's bytes + floor) / (usual + floor) */
   /* The pair's habits. */
   double seasonal_share; /* bytes at habitual hours of day / all */
+  double repeat_share;   /* bytes at hours of day the pair uploaded at on
+                            another day / all */
   unsigned days_before;  /* earlier days it uploaded on */
   /* Quality of the measurement. */
   int sampled;

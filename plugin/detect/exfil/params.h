@@ -27,7 +27,7 @@ typedef struct nfh__exf_params {
   double popular_hosts, shared_uploaders;
   /* The source's own baseline. */
   double ratio_min, high_ratio, host_floor, hod_min, how_min;
-  double learn_days, season_tolerance;
+  double learn_days, habit_days, season_tolerance;
   /* Many rare destinations from one source. */
   double spread_min_dests, spread_dest_bytes, spread_min_bytes;
   /* Bounds and memory. */
