@@ -512,10 +512,6 @@ static int beacon_finish(void *ctx) {
   uint64_t now = b->api->window_end_ms(b->api->host);
   if (now == 0)
     return 0; /* no data in this run: nothing is live, nothing expires */
-  /* A pair with too few beats to score is kept for two longest periods:
-   * long enough for the slowest beacon's next beat. */
-  nfh__bcn_track_expire(&b->tk, now, b->p.idle_ms, b->p.min_conns,
-                        2 * b->p.max_period_ms, b->p.dest_idle_ms);
   double hosts = nfh__bcn_track_hosts(&b->tk);
 
   /* Every live, regular timeline, judged. */
@@ -616,6 +612,13 @@ static int beacon_finish(void *ctx) {
   free(out);
   free(list);
   free(gs.v);
+  /* Idle pairs leave the state only now, after judging: a run over days
+   * judges a beacon that stopped two days before the run's end as well
+   * as one that is still calling. A pair with too few beats to score is
+   * kept for two longest periods: long enough for the slowest beacon's
+   * next beat. */
+  nfh__bcn_track_expire(&b->tk, now, b->p.idle_ms, b->p.min_conns,
+                        2 * b->p.max_period_ms, b->p.dest_idle_ms);
   if (b->tk.evicted || nfh__bcn_table_stopped(&b->tk.cands))
     b->api->log(b->api->host, NFH_LOG_INFO,
                 "%" PRIu64 " candidates evicted for room (max_candidates, "
