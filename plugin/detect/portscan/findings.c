@@ -42,6 +42,14 @@ typedef enum kind {
   K_BACKGROUND
 } kind;
 
+
+/* The share of failed probes as a whole percentage, rounded down: 199
+ * failures of 200 read "99% failed", never "100% failed" beside
+ * "1 answered". */
+static double pct_failed(double ratio) {
+  return floor(100.0 * ratio + 1e-9);
+}
+
 static const char *kind_name(kind k) {
   switch (k) {
   case K_HORIZONTAL:
@@ -685,7 +693,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   buf sm = {0}, ev = {0};
   bprintf(&sm, "%s probed %s%.0f hosts on %s in %s, %.0f%% failed", src,
           h->t.estimated ? "~" : "", h->v.considered, port, span,
-          100 * h->v.ratio);
+          pct_failed(h->v.ratio));
   if (h->v.succ >= 0.5)
     bprintf(&sm, ", %.0f answered", h->v.succ);
   if (tries >= RETRY_HEAVY)
@@ -818,7 +826,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
     bprintf(&sm, "%s%s", k ? ", " : "", port);
   }
   bprintf(&sm, "%s) in %s, %.0f%% failed", nh > LIST_PORTS ? ", ..." : "",
-          span, 100 * ratio);
+          span, pct_failed(ratio));
   summary_notes(&sm, r, s, hosts);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"hosts\": %.0f, \"failed\": %.0f, "
@@ -932,7 +940,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   bprintf(&sm, "%s probed %s%.0f %sports on %s in %s, %.0f%% failed", src,
           vc->t.estimated ? "~" : "", vc->v.considered,
           protos == 1 ? "TCP " : protos == 2 ? "UDP " : "", dst, span,
-          100 * vc->v.ratio);
+          pct_failed(vc->v.ratio));
   if (vc->v.succ >= 0.5)
     bprintf(&sm, ", %.0f open", vc->v.succ);
   summary_notes(&sm, r, s, vc->v.considered);
@@ -1050,12 +1058,12 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
     bprintf(&sm, "%s probed %zu hosts on %zu ports (%s%.0f host-ports) in "
                  "%s, %.0f%% failed",
             src, nv, ports, estimated ? "~" : "", considered, span,
-            100 * ratio);
+            pct_failed(ratio));
   } else {
     snprintf(key, sizeof(key), "v|%s|*", src);
     bprintf(&sm, "%s probed %zu hosts on up to %s%.0f ports each in %s, "
                  "%.0f%% failed",
-            src, nv, estimated ? "~" : "", maxports, span, 100 * ratio);
+            src, nv, estimated ? "~" : "", maxports, span, pct_failed(ratio));
   }
   summary_notes(&sm, r, s, considered);
   bprintf(&ev,
@@ -1127,7 +1135,7 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
              100.0 * v->refused / v->contacts, by);
   else
     snprintf(how, sizeof(how), "%.0f%% failed",
-             100.0 * v->fails / v->contacts);
+             pct_failed((double)v->fails / v->contacts));
   grade_out go;
   memset(&go, 0, sizeof(go));
   go.score = clamp(22 + 6 * log10((double)v->contacts /
@@ -1758,6 +1766,8 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
     api->log(api->host, NFH_LOG_ERROR, "out of memory writing findings");
   for (size_t i = 0; rc == 0 && i < os.n; i++) {
     out *o = &os.v[i];
+    if (o->f.severity < cfg->min_severity)
+      continue;
     o->f.key = o->key;
     o->f.summary = o->summary;
     o->f.evidence_json = o->evidence;

@@ -76,6 +76,7 @@ void nfh__ps_config_default(ps_config *c) {
   c->oneway_reply_share = 0.1;
   c->oneway_min_conns = 20;
   c->edge_max_severity = NFH_SEV_MEDIUM;
+  c->min_severity = NFH_SEV_INFO;
   c->edge_max_findings = 10;
 }
 
@@ -170,11 +171,12 @@ int nfh__ps_config_parse(ps_config *cfg, const nfh_plugin_setting *settings,
       snprintf(err, errlen, "a setting without key or value");
       return -1;
     }
-    if (strcmp(k, "edge_max_severity") == 0) {
-      if (nfh_severity_parse(v, &cfg->edge_max_severity) != 0) {
+    if (strcmp(k, "edge_max_severity") == 0 ||
+        strcmp(k, "min_severity") == 0) {
+      if (nfh_severity_parse(v, k[0] == 'e' ? &cfg->edge_max_severity
+                                            : &cfg->min_severity) != 0) {
         snprintf(err, errlen,
-                 "edge_max_severity: '%s' is not info, low, medium, high "
-                 "or critical",
+                 "%s: '%s' is not info, low, medium, high or critical", k,
                  v);
         return -1;
       }

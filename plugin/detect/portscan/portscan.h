@@ -45,6 +45,7 @@ typedef struct ps_config {
   double oneway_reply_share; /* below: the exporter shows no replies */
   uint32_t oneway_min_conns;
   nfh_severity edge_max_severity; /* external scanners of our hosts */
+  nfh_severity min_severity;      /* weaker findings are not reported */
   uint32_t edge_max_findings;     /* of them individually, the rest
                                      summed up in one finding */
 } ps_config;
