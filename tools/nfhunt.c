@@ -572,21 +572,23 @@ static int syslog_priority(nfh_severity s) {
   return LOG_NOTICE;
 }
 
-/* One line per new finding at or above the alert level. */
+/* One line per finding at or above the alert level that is new, rose
+ * to a higher severity or came back after a long quiet (all but
+ * "ongoing"). */
 static void syslog_findings(const nfh_report_finding *fs, size_t n,
                             nfh_severity alert) {
   for (size_t i = 0; i < n; i++) {
     const nfh_report_finding *f = &fs[i];
-    if (f->f.severity < alert || strcmp(f->status, "new") != 0)
+    if (f->f.severity < alert || strcmp(f->status, "ongoing") == 0)
       continue;
     char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], summary[600];
     nfh_addr_format(&f->f.src, src, sizeof(src));
     nfh_addr_format(&f->f.dst, dst, sizeof(dst));
     quote(f->f.summary, summary, sizeof(summary));
     syslog(syslog_priority(f->f.severity),
-           "severity=%s type=%s src=%s dst=%s summary=\"%s\" id=%s",
+           "severity=%s type=%s src=%s dst=%s summary=\"%s\" id=%s status=%s",
            nfh_severity_name(f->f.severity), f->f.type, src[0] ? src : "-",
-           dst[0] ? dst : "-", summary, f->id);
+           dst[0] ? dst : "-", summary, f->id, f->status);
   }
 }
 
@@ -1193,7 +1195,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < nf; i++)
       if (findings[i].f.severity >= alert) {
         alerting = 1;
-        if (strcmp(findings[i].status, "new") == 0)
+        if (strcmp(findings[i].status, "ongoing") != 0)
           new_alerting = 1;
       }
     /* The reports list everything down to info; the alert level decides

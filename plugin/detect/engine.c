@@ -1354,32 +1354,63 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
   if (e->nfindings > 1)
     qsort(e->findings, e->nfindings, sizeof(*e->findings), by_score);
   uint64_t run = now_ms();
+  /* The highest severity each finding was reported at, this run
+   * included: what the state keeps, so that only a rise alerts again. */
+  int *top = NULL;
+  if (state && e->nfindings &&
+      !(top = nfh__calloc(e->nfindings, sizeof(*top))))
+    return NFH_ENOMEM;
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
-    uint32_t seen = 0;
-    if (state && nfh_state_find_finding(state, r->f.type, r->f.key, r->id,
-                                        &r->first_reported_ms,
-                                        &seen) == NFH_OK) {
-      r->status = "ongoing";
-      r->times_seen = seen + 1;
+    nfh_state_finding before;
+    nfh_status fs = state ? nfh_state_get_finding(state, r->f.type, r->f.key,
+                                                  &before)
+                          : NFH_ENOTFOUND;
+    if (fs != NFH_OK && fs != NFH_ENOTFOUND) {
+      nfh__free(top);
+      return NFH_ESTATE;
+    }
+    if (top)
+      top[i] = (int)r->f.severity;
+    if (fs == NFH_OK &&
+        r->f.first_ms <= before.last_seen_ms + NFH_ENGINE_RECUR_MS) {
+      memcpy(r->id, before.id, sizeof(r->id));
+      r->first_reported_ms = before.first_reported_ms;
+      r->times_seen = before.times_seen + 1;
+      if ((int)r->f.severity > before.severity) {
+        r->status = "escalated";
+      } else {
+        r->status = "ongoing";
+        top[i] = before.severity;
+      }
     } else {
+      /* New, or back after a long quiet: a new episode of an old key
+       * (a second exfiltration to the same host a day later) alerts
+       * like a new finding. */
       make_id(r, run, r->id);
       r->first_reported_ms = run;
-      r->times_seen = 1;
+      r->times_seen = fs == NFH_OK ? before.times_seen + 1 : 1;
+      if (fs == NFH_OK)
+        r->status = "recurred";
     }
   }
   if (!state)
     return NFH_OK;
-  if (nfh_state_begin(state) != NFH_OK)
+  if (nfh_state_begin(state) != NFH_OK) {
+    nfh__free(top);
     return NFH_ESTATE;
+  }
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
     if (nfh_state_put_finding(state, r->f.type, r->f.key, r->id,
                               r->first_reported_ms, run, r->f.last_ms,
-                              (int)r->f.severity, r->f.score, r->times_seen,
-                              r->f.summary) != NFH_OK)
+                              top[i], r->f.score, r->times_seen,
+                              r->f.summary) != NFH_OK) {
+      nfh__free(top);
       return NFH_ESTATE;
+    }
   }
+  nfh__free(top);
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     /* A detector that failed keeps its previous state. */

@@ -412,9 +412,11 @@ nfh_status nfh_report_print_text(FILE *out,
     }
     printed++;
     char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
-    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s\n", printed,
+    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s%s%s\n", printed,
             sev_label(r->f.severity), r->f.score, r->f.summary,
-            strcmp(r->status, "ongoing") == 0 ? "  (ongoing)" : "");
+            strcmp(r->status, "new") ? "  (" : "",
+            strcmp(r->status, "new") ? r->status : "",
+            strcmp(r->status, "new") ? ")" : "");
     fprintf(out, "    %s  %s -> %s", r->f.type,
             r->f.src.family ? nfh_addr_format(&r->f.src, src, sizeof(src))
                             : "*",

@@ -266,14 +266,13 @@ nfh_status nfh_state_put_u64(nfh_state *st, const char *name,
   return result;
 }
 
-nfh_status nfh_state_find_finding(nfh_state *st, const char *type,
-                                  const char *key, char id[33],
-                                  uint64_t *first_reported_ms,
-                                  uint32_t *times_seen) {
+nfh_status nfh_state_get_finding(nfh_state *st, const char *type,
+                                 const char *key, nfh_state_finding *out) {
+  memset(out, 0, sizeof(*out));
   sqlite3_stmt *q;
   if (prepare(st,
-              "SELECT id, first_reported, times_seen FROM findings "
-              "WHERE type=?1 AND key=?2",
+              "SELECT id, first_reported, times_seen, last_seen, severity "
+              "FROM findings WHERE type=?1 AND key=?2",
               &q) != NFH_OK)
     return NFH_ESTATE;
   sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
@@ -282,14 +281,30 @@ nfh_status nfh_state_find_finding(nfh_state *st, const char *type,
   nfh_status result = NFH_ENOTFOUND;
   if (rc == SQLITE_ROW) {
     const unsigned char *text = sqlite3_column_text(q, 0);
-    snprintf(id, 33, "%s", text ? (const char *)text : "");
-    *first_reported_ms = (uint64_t)sqlite3_column_int64(q, 1);
-    *times_seen = (uint32_t)sqlite3_column_int64(q, 2);
+    snprintf(out->id, sizeof(out->id), "%s", text ? (const char *)text : "");
+    out->first_reported_ms = (uint64_t)sqlite3_column_int64(q, 1);
+    out->times_seen = (uint32_t)sqlite3_column_int64(q, 2);
+    out->last_seen_ms = (uint64_t)sqlite3_column_int64(q, 3);
+    out->severity = sqlite3_column_int(q, 4);
     result = NFH_OK;
   } else if (rc != SQLITE_DONE) {
     result = db_fail(st, "read finding");
   }
   sqlite3_finalize(q);
+  return result;
+}
+
+nfh_status nfh_state_find_finding(nfh_state *st, const char *type,
+                                  const char *key, char id[33],
+                                  uint64_t *first_reported_ms,
+                                  uint32_t *times_seen) {
+  nfh_state_finding f;
+  nfh_status result = nfh_state_get_finding(st, type, key, &f);
+  if (result == NFH_OK) {
+    memcpy(id, f.id, sizeof(f.id));
+    *first_reported_ms = f.first_reported_ms;
+    *times_seen = f.times_seen;
+  }
   return result;
 }
 

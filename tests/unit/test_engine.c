@@ -361,6 +361,71 @@ static void test_ongoing_across_runs(void) {
   }
 }
 
+/* One run of the example detector over feed(t0) with the state at
+ * 'path', the finding rated 'severity'; copies its report out. */
+static void example_run(const char *path, uint64_t t0, const char *severity,
+                        nfh_report_finding *out) {
+  nfh_state *st;
+  const char *err;
+  memset(out, 0, sizeof(*out));
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 0, &st, &err), NFH_OK);
+  nfh_engine *e = make();
+  CU_ASSERT_EQUAL(nfh_engine_set(e, "example", "severity", severity), NFH_OK);
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_start(e, st);
+  feed(e, t0);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, st), NFH_OK);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 1);
+  if (n == 1) {
+    *out = r[0];
+    out->status = strcmp(r[0].status, "new") == 0         ? "new"
+                  : strcmp(r[0].status, "ongoing") == 0   ? "ongoing"
+                  : strcmp(r[0].status, "escalated") == 0 ? "escalated"
+                  : strcmp(r[0].status, "recurred") == 0  ? "recurred"
+                                                          : "?";
+  }
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_state_close(st);
+  nfh_engine_destroy(e);
+}
+
+static void test_escalated_and_recurred(void) {
+  /* A finding that rises alerts again (cron with --syslog at medium must
+   * hear of a beacon first reported low); one that stays or falls is
+   * ongoing; one quiet for more than NFH_ENGINE_RECUR_MS of data time
+   * that comes back is a new episode with a new id. */
+  char path[300];
+  snprintf(path, sizeof(path), "%s/state-escalate", dir);
+  uint64_t t0 = 1700000000000ull, hour = 3600000ull;
+  nfh_report_finding r;
+  example_run(path, t0, "low", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "new");
+  char id[33];
+  memcpy(id, r.id, sizeof(id));
+  example_run(path, t0 + hour, "high", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "escalated");
+  CU_ASSERT_STRING_EQUAL(r.id, id);
+  CU_ASSERT_EQUAL(r.times_seen, 2);
+  example_run(path, t0 + 2 * hour, "medium", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
+  /* Back to high: not higher than it was reported at before. */
+  example_run(path, t0 + 3 * hour, "high", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
+  CU_ASSERT_STRING_EQUAL(r.id, id);
+  example_run(path, t0 + 3 * hour + NFH_ENGINE_RECUR_MS - 60000, "high", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
+  example_run(path, t0 + 4 * hour + 2 * NFH_ENGINE_RECUR_MS, "medium", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "recurred");
+  CU_ASSERT_STRING_NOT_EQUAL(r.id, id);
+  CU_ASSERT_EQUAL(r.times_seen, 6);
+  memcpy(id, r.id, sizeof(id));
+  example_run(path, t0 + 5 * hour + 2 * NFH_ENGINE_RECUR_MS, "medium", &r);
+  CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
+  CU_ASSERT_STRING_EQUAL(r.id, id);
+}
+
 static void test_report_json(void) {
   nfh_engine *e = make();
   nfh_engine_load_module(e, EXAMPLE);
@@ -478,6 +543,7 @@ int main(void) {
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "home networks and allowlist", test_home_and_allow);
   CU_add_test(s, "ongoing across runs", test_ongoing_across_runs);
+  CU_add_test(s, "escalated and recurred", test_escalated_and_recurred);
   CU_add_test(s, "JSON report", test_report_json);
   CU_add_test(s, "misdated records", test_misdated_records);
   CU_add_test(s, "a month without data", test_gap_in_data);

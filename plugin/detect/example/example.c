@@ -9,6 +9,7 @@
  * sessions and bytes. Parameters:
  *   ports = 23,513,514    destination ports to watch
  *   min_sessions = 1      sessions before a pair is reported
+ *   severity = low        how bad the site rates it (info..critical)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ typedef struct example {
   uint16_t ports[MAX_PORTS];
   size_t nports;
   uint32_t min_sessions;
+  nfh_severity severity;
   pair *pairs;
   size_t npairs;
 } example;
@@ -66,6 +68,7 @@ static void *example_create(const nfh_host_api *api,
   }
   x->api = api;
   x->min_sessions = 1;
+  x->severity = NFH_SEV_LOW;
   parse_ports(x, "23,513,514");
   for (size_t i = 0; i < n; i++) {
     const char *k = settings[i].key, *v = settings[i].value;
@@ -77,9 +80,13 @@ static void *example_create(const nfh_host_api *api,
       unsigned long m = strtoul(v, &end, 10);
       bad = *end || m < 1 || m > 1000000;
       x->min_sessions = (uint32_t)m;
+    } else if (strcmp(k, "severity") == 0) {
+      bad = nfh_severity_parse(v, &x->severity) != 0;
     } else {
       snprintf(message, sizeof(message),
-               "unknown parameter '%s' (known: ports, min_sessions)", k);
+               "unknown parameter '%s' (known: ports, min_sessions, "
+               "severity)",
+               k);
       *error = message;
       free(x);
       return NULL;
@@ -167,8 +174,8 @@ static int example_finish(void *ctx) {
     memset(&f, 0, sizeof(f));
     f.type = "cleartext_login";
     f.key = key;
-    f.severity = NFH_SEV_LOW;
-    f.score = 20;
+    f.severity = x->severity;
+    f.score = 20.0 * (double)x->severity; /* low: 20, critical: 80 */
     f.confidence = 0.9;
     f.src = p->client;
     f.dst = p->server;

@@ -35,6 +35,12 @@ extern "C" {
 
 typedef struct nfh_engine nfh_engine;
 
+/* A finding reported before whose new activity starts more than this
+ * long (data time) after the last it was reported for is a new episode:
+ * status "recurred", a new id, an alert again. Shorter pauses (a slow
+ * beacon's, a scan's night) continue it. */
+#define NFH_ENGINE_RECUR_MS (12 * 3600 * 1000ull)
+
 /* Receives the engine's and the detectors' log lines (one line, no
  * newline). 'source' is "engine" or a detector's name. */
 typedef void (*nfh_log_fn)(void *user, int level, const char *source,
@@ -76,7 +82,11 @@ typedef struct nfh_plugin_info {
 typedef struct nfh_report_finding {
   char id[33];   /* stable across runs (state) or new for this run */
   const char *detector;
-  const char *status; /* "new" or "ongoing" */
+  /* "new"; "ongoing" (reported before, as bad); "escalated" (reported
+   * before, at a lower severity); "recurred" (reported before, then
+   * quiet for NFH_ENGINE_RECUR_MS of data time: a new episode, with a new
+   * id). Alerts (syslog, --quiet) are for all but "ongoing". */
+  const char *status;
   uint64_t first_reported_ms; /* run time it was first reported */
   uint32_t times_seen;        /* runs that reported it, this one included */
   nfh_finding f;              /* strings owned by the engine */

@@ -68,8 +68,23 @@ nfh_status nfh_state_find_finding(nfh_state *state, const char *type,
                                   uint64_t *first_reported_ms,
                                   uint32_t *times_seen);
 
+/* What the state remembers of a finding reported before. */
+typedef struct nfh_state_finding {
+  char id[33];
+  uint64_t first_reported_ms; /* run time of its first report */
+  uint64_t last_seen_ms;      /* data time of its latest activity */
+  uint32_t times_seen;        /* runs that reported it */
+  int severity;               /* the highest severity it was reported at */
+} nfh_state_finding;
+
+/* Looks up the finding (type, key) into *out: NFH_OK, or NFH_ENOTFOUND
+ * if new (*out is then zeroed). */
+nfh_status nfh_state_get_finding(nfh_state *state, const char *type,
+                                 const char *key, nfh_state_finding *out);
+
 /* Records a finding seen in this run (insert or update), with the text
- * (its summary) as last reported. */
+ * (its summary) as last reported. 'severity' is kept as given: callers
+ * that want the highest so far pass the maximum. */
 nfh_status nfh_state_put_finding(nfh_state *state, const char *type,
                                  const char *key, const char *id,
                                  uint64_t first_reported_ms,
