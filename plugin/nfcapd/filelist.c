@@ -143,6 +143,16 @@ static nfh_status push(nfh_filelist *l, const char *path,
   return NFH_OK;
 }
 
+/* Whether the name is one nfcapd gives its files, nfcapd.YYYYMMDDhhmm
+ * or nfcapd.YYYYMMDDhhmmss and nothing after: such a file is meant to be
+ * a capture file, and when it is not one (empty, zeroed, a dangling
+ * link: a capture lost) the reader must say so, not the walk skip it. */
+static int capture_name(const char *path) {
+  char stamp[15];
+  size_t n = strlen(base_name(path));
+  return name_stamp(path, stamp) == 0 && (n == 7 + 12 || n == 7 + 14);
+}
+
 /* Names that nfdump never reads from a directory. */
 static int skipped_name(const char *name) {
   return name[0] == '.' || strncmp(name, "nfcapd.current", 14) == 0 ||
@@ -199,13 +209,20 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
     }
     snprintf(path, len, "%s/%s", dir, de->d_name);
     struct stat sb;
-    if (stat(path, &sb) == 0) {
+    char stamp[15];
+    if (stat(path, &sb) != 0) {
+      /* A dangling link or a file gone meanwhile: the reader reports a
+       * capture name; anything else is not ours. */
+      if (errno == ENOENT && capture_name(path) &&
+          name_stamp(path, stamp) == 0 && (!lo || strcmp(stamp, lo) >= 0) &&
+          (!hi || strcmp(stamp, hi) <= 0))
+        st = push(l, path, NULL);
+    } else {
       if (S_ISDIR(sb.st_mode)) {
         st = walk_below(l, path, lo, hi, depth + 1, &self);
         if (st == NFH_ENOTFOUND || st == NFH_EIO)
           st = NFH_OK; /* a vanished or unreadable subdirectory */
       } else if (S_ISREG(sb.st_mode)) {
-        char stamp[15];
         int has_stamp = name_stamp(path, stamp) == 0;
         int in_range = 1;
         if ((lo || hi) && !has_stamp)
@@ -214,7 +231,7 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
           in_range = 0;
         if (in_range && hi && strcmp(stamp, hi) > 0)
           in_range = 0;
-        if (in_range && has_magic(path))
+        if (in_range && (capture_name(path) || has_magic(path)))
           st = push(l, path, &sb);
       }
     }

@@ -552,7 +552,9 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->path = nfh__strdup(path);
   if (!r->path)
     return NFH_ENOMEM;
-  r->fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer
+   * forever; it is refused below, and regular files ignore the flag. */
+  r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (r->fd < 0) {
     int saved = errno;
     set_error(r, "cannot open: %s", strerror(saved));
