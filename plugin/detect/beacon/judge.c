@@ -38,6 +38,17 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                 0.25 * clamp01(log(n) / log((double)NFH__BCN_DEST_CLIENTS));
 
   double span_ms = s->span_s * 1000.0;
+  /* A fast beacon's timeline holds its latest max_events beats only (a
+   * 30 s beacon: about four hours of 512): over a longer life, a pair
+   * whose connections since it was first seen fill that time at the
+   * period (60% of the beats or more) has been beaconing all along. */
+  if (c->conns > s->beats && c->last_ms > c->first_ms && s->period_s > 0) {
+    double life = (double)(c->last_ms - c->first_ms);
+    double expected = life / (s->period_s * 1000.0);
+    if (life > span_ms && (double)c->conns >= 0.6 * expected)
+      span_ms = life;
+  }
+  v->span_s = span_ms / 1000.0;
   double span_f = log(span_ms / (0.5 * HOUR_MS)) / log(96.0);
   double beats_f =
       log((double)s->beats / (double)(p->min_conns ? p->min_conns : 1)) /
@@ -198,7 +209,7 @@ void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
 
   char period[32], span[32], bytes[32];
   fmt_period(s->period_s, period, sizeof(period));
-  fmt_span(s->span_s, span, sizeof(span));
+  fmt_span(v->span_s, span, sizeof(span));
   fmt_bytes(s->bytes_median, bytes, sizeof(bytes));
   double jitter_pct = 100 * s->jitter;
   char notes[200] = "";
@@ -235,7 +246,8 @@ void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       "\"missed_beats\": %.0f, \"extra_share\": %.3f, "
       "\"bytes_per_conn\": {\"median\": %.0f, \"mad\": %.0f, "
       "\"client_median\": %.0f}, \"bytes_total\": %" PRIu64 ", "
-      "\"span_s\": %.0f, \"first_seen_ms\": %" PRIu64 ", "
+      "\"span_s\": %.0f, \"timeline_span_s\": %.0f, "
+      "\"first_seen_ms\": %" PRIu64 ", "
       "\"coverage\": %.3f, \"presence\": %.3f, "
       "\"answered_share\": %.3f, %s\"sampled_share\": %.3f, "
       "\"reading\": \"%s\", "
@@ -247,8 +259,8 @@ void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f}}",
       fin(s->period_s), fin(s->jitter), fin(s->skew), c->conns, s->beats,
       fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
-      fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(s->span_s),
-      c->first_ms, fin(s->coverage), fin(s->presence),
+      fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(v->span_s),
+      fin(s->span_s), c->first_ms, fin(s->coverage), fin(s->presence),
       c->conns ? (double)c->replied / (double)c->conns : 0, sampling,
       fin(v->sampled_share),
       v->sampled_reading ? "sampled"

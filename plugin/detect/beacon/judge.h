@@ -58,6 +58,10 @@ typedef struct nfh__bcn_verdict {
   double sampled_share;
   int sampled_reading; /* the sampled reading of the timeline won */
   double required;     /* regularity this destination needs */
+  double span_s;       /* the beacon's span: the timeline's, or since the
+                          pair was first seen when the timeline was
+                          trimmed to max_events and the connections
+                          since then fill that time at the period */
 } nfh__bcn_verdict;
 
 /* Judges candidate c whose timeline scored s; d is its destination's
