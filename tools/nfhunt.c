@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #ifdef HAVE_MALLOC_H
 #include <malloc.h>
 #endif
@@ -513,6 +514,62 @@ static void check_detectors(nfh_engine *e, const params *ps,
   }
 }
 
+/* Whether 'name' is a detector: loaded, or a module of the directory
+ * that --plugins left out. */
+static int detector_exists(nfh_engine *e, const char *plugin_dir,
+                           const char *name) {
+  for (size_t i = 0; i < nfh_engine_plugin_count(e); i++)
+    if (strcmp(nfh_engine_plugin(e, i)->name, name) == 0)
+      return 1;
+  char so[PATH_MAX];
+  snprintf(so, sizeof(so), "%s/%s.so", plugin_dir, name);
+  return access(so, F_OK) == 0;
+}
+
+/* A hunt without detectors would read every file, find nothing, exit 0
+ * and, with --since last, count the files as analysed for good: a typo in
+ * --plugins or --plugin-dir under cron or nfcapd -x would silently end
+ * the hunting. Every name of --plugins (or the configuration's plugins)
+ * must be a module of the directory, every allow rule's detector too,
+ * and one detector at least must be loaded. */
+static void check_selection(nfh_engine *e, const char *plugin_dir,
+                            const char *plugins, const char *const *allow_v,
+                            size_t allow_n, const hunt_conf *conf) {
+  for (const char *p = plugins; p && *p;) {
+    size_t len = strcspn(p, ",");
+    char name[128];
+    snprintf(name, sizeof(name), "%.*s", (int)len, p);
+    if (*name && !detector_exists(e, plugin_dir, name))
+      die("--plugins: no detector named '%s' in %s (see --list-plugins)",
+          name, plugin_dir);
+    p += len;
+    if (*p == ',')
+      p++;
+  }
+  for (size_t i = 0; i < allow_n; i++) {
+    char det[64];
+    hunt_allow_split(allow_v[i], det, sizeof(det));
+    if (strcmp(det, "*") != 0 && !detector_exists(e, plugin_dir, det))
+      die("--allow %s: no detector named '%s' in %s", allow_v[i], det,
+          plugin_dir);
+  }
+  for (size_t i = 0; conf && i < conf->allow.n; i++) {
+    char det[64];
+    hunt_allow_split(conf->allow.v[i].text, det, sizeof(det));
+    if (strcmp(det, "*") != 0 && !detector_exists(e, plugin_dir, det))
+      die("%s:%d: allow %s: no detector named '%s' in %s",
+          conf->allow.v[i].file, conf->allow.v[i].line,
+          conf->allow.v[i].text, det, plugin_dir);
+  }
+  size_t live = 0;
+  for (size_t i = 0; i < nfh_engine_plugin_count(e); i++)
+    live += nfh_engine_plugin(e, i)->enabled != 0;
+  if (live == 0)
+    die("no detector loaded from %s (see --plugin-dir, --plugins and "
+        "--list-plugins); nothing read",
+        plugin_dir);
+}
+
 /* A [detector NAME] section or --set for a detector that does not exist
  * is a typo; one for a module that exists but was not loaded (--plugins)
  * is fine. */
@@ -525,15 +582,7 @@ static void check_names(nfh_engine *e, const char *plugin_dir, const params *ps,
       continue;
     const char *name =
         k < nsections ? conf->detectors[k].name : ps->p[k - nsections].detector;
-    int found = 0;
-    for (size_t i = 0; !found && i < nfh_engine_plugin_count(e); i++)
-      found = strcmp(nfh_engine_plugin(e, i)->name, name) == 0;
-    if (!found) {
-      char so[PATH_MAX];
-      snprintf(so, sizeof(so), "%s/%s.so", plugin_dir, name);
-      found = access(so, F_OK) == 0;
-    }
-    if (found)
+    if (detector_exists(e, plugin_dir, name))
       continue;
     if (k < nsections)
       die("%s:%d: [detector %s]: no such detector in %s", conf->path,
@@ -740,6 +789,10 @@ int main(int argc, char **argv) {
   nfh_severity alert = NFH_SEV_LOW;
   nfh_reader_options ropt = {NFH_READER_THREADS_AUTO};
   tune_malloc();
+  /* A reader that closed its end of the pipe (-o json | head) is a
+   * failed write, reported and exit status 2 with the state left as it
+   * was, not a silent death by SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
   if (!is_range)
     die("out of memory");
 
@@ -884,6 +937,27 @@ int main(int argc, char **argv) {
     if (rc != 0)
       die("--rotated: expected FLOWDIR FILE (nfcapd -x '... --rotated %%d "
           "%%f')");
+    /* nfcapd names the file it just closed: a directory here (a -x
+     * without %%f) would hunt the whole tree at every rotation, and a
+     * file elsewhere would put its report and state in the wrong place. */
+    struct stat sd, sf;
+    char *real_dir = realpath(rot_dir, NULL), *real_file = NULL;
+    if (!real_dir || stat(real_dir, &sd) != 0 || !S_ISDIR(sd.st_mode))
+      die("--rotated %s: not a flow directory", rot_dir);
+    if (stat(rot_file, &sf) != 0)
+      die("--rotated %s: %s", rot_file, strerror(errno));
+    if (!S_ISREG(sf.st_mode))
+      die("--rotated %s: not a capture file (nfcapd -x names the file it "
+          "closed: '... --rotated %%d %%f')",
+          rot_file);
+    real_file = realpath(rot_file, NULL);
+    size_t dl = strlen(real_dir);
+    if (!real_file || strncmp(real_file, real_dir, dl) != 0 ||
+        (dl > 1 && real_file[dl] != '/'))
+      die("--rotated %s: not below the flow directory %s", rot_file,
+          rot_dir);
+    free(real_dir);
+    free(real_file);
     if (reads.n || sources || flow_files.n)
       die("--rotated takes the one file nfcapd names: no -r, -R, -M or "
           "--flow-file with it");
@@ -1020,6 +1094,9 @@ int main(int argc, char **argv) {
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
       die("--plugin-dir %s: cannot read the directory", plugin_dir);
     check_names(r.engine, plugin_dir, &ps, conf);
+    if (r.m != MODE_LIST)
+      check_selection(r.engine, plugin_dir, plugins, allows.v, allows.n,
+                      conf);
   }
   if (r.m == MODE_LIST) {
     size_t n = nfh_engine_plugin_count(r.engine);
@@ -1074,6 +1151,14 @@ int main(int argc, char **argv) {
   char *state_alloc = NULL;
   if (since_last && no_state)
     die("--since last needs a state (it remembers what was analysed)");
+  /* A window reads part of files: a state would count that part's
+   * traffic again when a later run reads the whole files. */
+  if (window && since_last)
+    die("-t reads part of files and keeps no state: not with --since last");
+  if (window && state_path)
+    die("-t reads part of files and keeps no state: not with --state");
+  if (window)
+    no_state = 1;
   if (r.m == MODE_HUNT && !no_state && (state_path || !flow_files.n)) {
     if (!state_path && rot_dir) {
       size_t len = strlen(rot_dir) + sizeof(STATE_NAME) + 1;
@@ -1093,8 +1178,11 @@ int main(int argc, char **argv) {
           rot_dir ? "; the file is left for the next --since last run" : "");
   }
 
-  /* What to read: with --since last or --rotated, the files no run
-   * recorded in the state. */
+  /* What to read: with a state, the files no run recorded in it. A file
+   * analysed before is in the detectors' baselines and timelines already:
+   * read again, its traffic would count twice (a 2.5 GB upload read as
+   * 5 GB). --since last and --rotated rely on this; a run by hand over
+   * files already analysed says so. */
   size_t nlist = nfh_filelist_count(list);
   char **keys = calloc(nlist + 1, sizeof(char *));
   unsigned char *todo = calloc(nlist + 1, 1);
@@ -1106,12 +1194,16 @@ int main(int argc, char **argv) {
     if (!keys[i])
       die("out of memory");
     int done = 0;
-    if (state && (since_last || rot_dir) &&
-        nfh_state_file_done(state, keys[i], &done) != NFH_OK)
+    if (state && nfh_state_file_done(state, keys[i], &done) != NFH_OK)
       die("state %s: %s", state_path, nfh_state_error(state));
     todo[i] = !done;
     ntodo += !done;
   }
+  if (state && !since_last && !rot_dir && ntodo < nlist)
+    warn("%zu of %zu selected files were analysed before with the "
+         "state %s: skipped, their traffic is in it already "
+         "(--no-state hunts them again)",
+         nlist - ntodo, nlist, state_path);
   if (rot_dir && ntodo == 0) {
     /* Analysed already (a --since last run was quicker): nothing to do. */
     nfh_state_close(state);
@@ -1166,7 +1258,9 @@ int main(int argc, char **argv) {
   } else if (r.m == MODE_HUNT) {
     /* --since last with nothing new: the detectors and their state are
      * left as they are. */
-    int idle = since_last && ntodo == 0;
+    /* Nothing new to read (--since last, or every file analysed
+     * before): the findings of earlier runs are not repeated. */
+    int idle = (since_last || (state && ntodo < nlist)) && ntodo == 0;
     st = idle ? NFH_OK : nfh_engine_finish(r.engine, state);
     if (st != NFH_OK)
       die("finishing the hunt: %s%s%s", nfh_strerror(st), state ? ": " : "",

@@ -112,8 +112,14 @@ else
 fi
 
 # 3. Twice with a state: new, then ongoing (same key, not a new alarm).
+# The second run reads a copy: the state skips a file it analysed before
+# (its traffic would count twice), so the same activity comes again
+# under another name, as a later capture file would bring it.
+cp "$file" "$tmp/again.nfcapd"
 for run in 1 2; do
-	"$nfhunt" -r "$file" --plugin-dir "$plugins" --plugins port_scan \
+	in=$file
+	[ $run = 2 ] && in=$tmp/again.nfcapd
+	"$nfhunt" -r "$in" --plugin-dir "$plugins" --plugins port_scan \
 		--state "$tmp/state" --output "$tmp/run$run.json" \
 		>"$tmp/run$run.txt" 2>&1
 done

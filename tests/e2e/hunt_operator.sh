@@ -1,0 +1,164 @@
+#!/bin/bash
+# End-to-end: the real nfhunt given an operator's mistakes, each one an
+# outside tester found to fail silently or to corrupt the state:
+#   * a typo in --plugins, or an empty --plugin-dir: exit 2 before reading
+#     anything, so that a --since last run (cron, nfcapd -x) does not
+#     record every file as analysed with no detector run;
+#   * --allow naming a detector that does not exist: exit 2;
+#   * -r of a FIFO: refused at once (the open waited for a writer forever);
+#   * --rotated given a directory (an nfcapd -x without %f): refused, no
+#     state created;
+#   * a closed stdout pipe: exit 2 with a message, not death by SIGPIPE,
+#     and the state not committed;
+#   * files named nfcapd.YYYYMMDDhhmm that are empty, zeroed or dangling
+#     links: one line each (a lost capture), other names still skipped;
+#   * a second run with the state over files analysed before: skipped with
+#     one line, not counted twice (an upload of 2.5 GB read as 5 GB);
+#   * -t with a state: refused (a window's part would count twice later).
+# Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
+# its test tools are not built.
+#
+# Environment: NFH_TOP_SRCDIR, NFH_TOP_BUILDDIR; NFH_E2E_KEEP=1 keeps the
+# temp dir.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
+top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
+nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
+gen=$top_builddir/tools/nfhunt-gen
+plugins=$top_builddir/plugins
+tmo=${NFH_E2E_TIMEOUT:-120}
+
+if [ ! -x "$nfhunt" ] || [ ! -x "$gen" ]; then
+	echo "ERROR: $nfhunt or $gen not built"
+	exit 99
+fi
+
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_tmpdir operator
+
+# hunt ARGS...: nfhunt with a time bound; stdout and stderr to $tmp/out,
+# $tmp/err; sets rc.
+hunt() {
+	timeout -s KILL "$tmo" "$nfhunt" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+# files_read: the file count of the last run's summary on stderr/stdout.
+files_read() {
+	sed -n 's/^nfhunt [^:]*: \([0-9]*\) files.*/\1/p' "$tmp/out" "$tmp/err" |
+		head -n 1
+}
+
+# Two hours of an organisation of 30 hosts, with its attacks.
+tree=$tmp/flows
+if ! "$gen" -w "$tree" -b 2024-03-04T00:00Z -d 2h -u 30 -s 5 -q \
+	>"$tmp/gen.out" 2>&1; then
+	echo "ERROR: nfhunt-gen failed: $(head -n 2 "$tmp/gen.out")"
+	exit 99
+fi
+nfiles=$(find "$tree" -name 'nfcapd.[0-9]*' | wc -l)
+
+# ------------------------------------------------ no detector, no reading
+cp -r "$tree" "$tmp/pl"
+hunt -R "$tmp/pl" --since last --plugin-dir "$plugins" --plugins portscan
+if [ "$rc" -eq 2 ] && grep -q "no detector named 'portscan'" "$tmp/err"; then
+	pass "--plugins portscan (a typo): exit 2, named"
+else
+	fail "--plugins portscan: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+mkdir -p "$tmp/noplugins"
+hunt -R "$tmp/pl" --since last --plugin-dir "$tmp/noplugins"
+if [ "$rc" -eq 2 ] && grep -q "no detector loaded" "$tmp/err"; then
+	pass "an empty --plugin-dir: exit 2"
+else
+	fail "an empty --plugin-dir: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+hunt -R "$tmp/pl" --since last --plugin-dir "$plugins" -q
+if [ "$rc" -le 1 ] && [ "$(files_read)" = "$nfiles" ]; then
+	pass "... and the next --since last run reads all $nfiles files"
+else
+	fail "... the next --since last run: exit $rc, read '$(files_read)' of $nfiles files"
+fi
+
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --allow nosuch:10.0.0.1
+if [ "$rc" -eq 2 ] && grep -q "no detector named 'nosuch'" "$tmp/err"; then
+	pass "--allow nosuch:CIDR: exit 2, named"
+else
+	fail "--allow nosuch:CIDR: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+
+# ------------------------------------------------------ a FIFO for -r
+mkfifo "$tmp/fifo"
+hunt -r "$tmp/fifo" --no-state --plugin-dir "$plugins"
+if [ "$rc" -eq 2 ] && grep -q "fifo: not a regular file" "$tmp/err"; then
+	pass "-r FIFO: refused at once (exit 2)"
+else
+	fail "-r FIFO: exit $rc (137: killed after ${tmo}s); $(head -n 1 "$tmp/err")"
+fi
+
+# ------------------------------------------------- --rotated a directory
+cp -r "$tree" "$tmp/rot"
+hunt --rotated "$tmp/rot" --plugin-dir "$plugins"
+if [ "$rc" -eq 2 ] && grep -q "not a capture file" "$tmp/err" &&
+	[ ! -e "$tmp/.nfhunt.state" ] && [ ! -e "$tmp/rot/.nfhunt.state" ]; then
+	pass "--rotated DIR (no %f): refused, no state made"
+else
+	fail "--rotated DIR: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+
+# ------------------------------------------------------ a closed pipe
+cp -r "$tree" "$tmp/pipe"
+timeout -s KILL "$tmo" "$nfhunt" -R "$tmp/pipe" --since last \
+	--plugin-dir "$plugins" -o json 2>"$tmp/pipe.err" | true
+prc=${PIPESTATUS[0]}
+hunt -R "$tmp/pipe" --since last --plugin-dir "$plugins" -q
+if [ "$prc" -eq 2 ] && grep -q "stdout: Broken pipe" "$tmp/pipe.err" &&
+	[ "$(files_read)" = "$nfiles" ]; then
+	pass "stdout closed: exit 2 with a message, the state not committed"
+else
+	fail "stdout closed: exit $prc; next run read '$(files_read)' of $nfiles files; $(head -n 1 "$tmp/pipe.err")"
+fi
+
+# --------------------------------------------- lost captures by their name
+bad=$tmp/bad
+mkdir -p "$bad"
+cp "$(find "$tree" -name 'nfcapd.[0-9]*' | sort | head -n 1)" "$bad/nfcapd.202403040000"
+: >"$bad/nfcapd.202403040005"
+ln -s nowhere "$bad/nfcapd.202403040010"
+head -c 4096 /dev/zero >"$bad/nfcapd.202403040015"
+echo "notes" >"$bad/README.txt"
+hunt -R "$bad" --no-state --plugin-dir "$plugins" -q
+lines=0
+for s in 0005 0010 0015; do
+	grep -q "^nfhunt: $bad/nfcapd.20240304$s: " "$tmp/err" && lines=$((lines + 1))
+done
+if [ "$rc" -eq 2 ] && [ "$lines" -eq 3 ] && ! grep -q README "$tmp/err"; then
+	pass "an empty, a dangling and a zeroed nfcapd.* file: one line each, exit 2"
+else
+	fail "lost captures: exit $rc, $lines of 3 named; $(head -n 3 "$tmp/err")"
+fi
+
+# --------------------------------------------------- twice with one state
+cp -r "$tree" "$tmp/twice"
+hunt -R "$tmp/twice" --plugin-dir "$plugins" -o ndjson
+first=$(wc -l <"$tmp/out")
+hunt -R "$tmp/twice" --plugin-dir "$plugins" -o ndjson
+second=$(wc -l <"$tmp/out")
+if [ "$first" -gt 0 ] && [ "$rc" -eq 0 ] && [ "$second" -eq 0 ] &&
+	grep -q "$nfiles of $nfiles selected files were analysed before" "$tmp/err"; then
+	pass "the same files twice with one state: $first findings, then skipped with one line"
+else
+	fail "twice with one state: $first then $second findings, exit $rc; $(head -n 1 "$tmp/err")"
+fi
+hunt -R "$tree" -t 2024/03/04.00:30-2024/03/04.00:40 --state "$tmp/t.state" \
+	--plugin-dir "$plugins"
+if [ "$rc" -eq 2 ] && [ ! -e "$tmp/t.state" ]; then
+	pass "-t with --state: refused"
+else
+	fail "-t with --state: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
