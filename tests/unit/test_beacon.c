@@ -281,6 +281,50 @@ static void test_beacon_60s(void) {
   tk_flows_free(&fs);
 }
 
+/* One run over four days, the beacon only in the first six hours: it
+ * is judged like one still calling (idle pairs leave the state after
+ * judging, not before). */
+static void test_beacon_long_ago_in_run(void) {
+  seed(3);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.24"), s = tk_ip("203.0.113.51");
+  beacon(&fs, c, s, 443, 6, T0, 6 * HOUR, 60000, 0.10, 0, 1200, 3400, 1);
+  browsing(&fs, 4, T0, 96 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.24|203.0.113.51|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_MEDIUM);
+  if (!r)
+    dump(e);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
+/* A 30 s beacon for 12 hours: the timeline keeps its latest max_events
+ * (512) beats, about 4 h; the span reported is the 12 h it has been
+ * calling since first seen. */
+static void test_fast_beacon_span(void) {
+  seed(4);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.25"), s = tk_ip("203.0.113.52");
+  beacon(&fs, c, s, 443, 6, T0, 12 * HOUR, 30000, 0.10, 0, 800, 1200, 1);
+  browsing(&fs, 4, T0, 12 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.25|203.0.113.52|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  double span = evidence_number(r, "span_s");
+  double timeline = evidence_number(r, "timeline_span_s");
+  CU_ASSERT(span > 11.5 * 3600);
+  CU_ASSERT(timeline < 6 * 3600);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "for 12."));
+  if (!strstr(r->f.summary, "for 12."))
+    dump(e);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 static void test_beacon_jitter_missed(void) {
   seed(2);
   flows fs = {0};
@@ -1001,6 +1045,9 @@ int main(void) {
   CU_add_test(s, "scoring: periods, missed beats, follow-ups",
               test_score_periods);
   CU_add_test(s, "60 s beacon, 10% jitter, 3 h", test_beacon_60s);
+  CU_add_test(s, "a beacon that stopped days before the run's end",
+              test_beacon_long_ago_in_run);
+  CU_add_test(s, "30 s beacon for 12 h: its whole span", test_fast_beacon_span);
   CU_add_test(s, "15 min beacon, 20% jitter, 20% missed, 12 h",
               test_beacon_jitter_missed);
   CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);
