@@ -213,10 +213,33 @@ typedef struct run {
   uint64_t win_start, win_end;
   nfh_engine *engine; /* hunt mode only */
   totals t;
-  uint64_t exporters;
+  /* Distinct exporters (address, version, id) of the files read: every
+   * file lists its own, so a sum over files counts one router per file. */
+  nfh_exporter *exporters;
+  size_t nexporters, cap_exporters;
   nfh_flow *batch; /* flows inside the time window, for the engine */
   size_t batch_cap;
 } run;
+
+static void note_exporter(run *r, const nfh_exporter *x) {
+  for (size_t i = 0; i < r->nexporters; i++) {
+    const nfh_exporter *k = &r->exporters[i];
+    if (k->version == x->version && k->id == x->id &&
+        nfh_addr_compare(&k->addr, &x->addr) == 0)
+      return;
+  }
+  if (r->nexporters == r->cap_exporters) {
+    if (r->cap_exporters >= 65536)
+      return; /* a count, not worth unbounded memory */
+    size_t cap = r->cap_exporters ? 2 * r->cap_exporters : 16;
+    nfh_exporter *grown = realloc(r->exporters, cap * sizeof(*grown));
+    if (!grown)
+      return;
+    r->exporters = grown;
+    r->cap_exporters = cap;
+  }
+  r->exporters[r->nexporters++] = *x;
+}
 
 static void count_flow(totals *t, const nfh_flow *f) {
   t->flows++;
@@ -325,8 +348,9 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
     take_flows(r, path, flows, n);
   report_misdated(r, path, misdated);
   size_t ne;
-  nfh_reader_exporters(reader, &ne);
-  r->exporters += ne;
+  const nfh_exporter *ex = nfh_reader_exporters(reader, &ne);
+  for (size_t i = 0; i < ne; i++)
+    note_exporter(r, &ex[i]);
   if (verbosity > 0 && st == NFH_END) {
     /* nfcapd's own counters per exporter (nfdump -E): sequence failures
      * are export packets lost on the way, so flows missing here. */
@@ -1151,6 +1175,9 @@ int main(int argc, char **argv) {
   char *state_alloc = NULL;
   if (since_last && no_state)
     die("--since last needs a state (it remembers what was analysed)");
+  if (since_last && r.m != MODE_HUNT)
+    die("--since last selects files for the hunt: not with --count or "
+        "--dump");
   /* A window reads part of files: a state would count that part's
    * traffic again when a later run reads the whole files. */
   if (window && since_last)
@@ -1263,8 +1290,9 @@ int main(int argc, char **argv) {
     int idle = (since_last || (state && ntodo < nlist)) && ntodo == 0;
     st = idle ? NFH_OK : nfh_engine_finish(r.engine, state);
     if (st != NFH_OK)
-      die("finishing the hunt: %s%s%s", nfh_strerror(st), state ? ": " : "",
-          state ? nfh_state_error(state) : "");
+      die("finishing the hunt: %s%s%s%s%s", nfh_strerror(st),
+          state ? " (state " : "", state ? state_path : "",
+          state ? "): " : "", state ? nfh_state_error(state) : "");
     size_t nf = 0;
     const nfh_report_finding *findings =
         idle ? NULL : nfh_engine_findings(r.engine, &nf);
@@ -1275,7 +1303,7 @@ int main(int argc, char **argv) {
     in.files_failed = r.t.files_failed;
     in.flows = r.t.flows;
     in.connections = es->conns;
-    in.exporters = r.exporters;
+    in.exporters = r.nexporters;
     in.sampled_flows = r.t.sampled_flows;
     in.max_sampling = r.t.max_sampling;
     /* The engine's span: its records' times set right (misdated ones
@@ -1376,6 +1404,7 @@ int main(int argc, char **argv) {
   free(res);
   nfh_filelist_destroy(list);
   free(r.batch);
+  free(r.exporters);
   free(reads.v);
   free(is_range);
   free(homes.v);
