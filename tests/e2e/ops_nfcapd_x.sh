@@ -15,7 +15,8 @@
 #     reports together count every file exactly once;
 #   * the port scan is found across the per-file runs (state carried
 #     over), as a single run over all files finds it;
-#   * syslog got one line per new finding: no finding id twice;
+#   * syslog got one line per new finding, and one more for an id only
+#     when it rose in severity (status=escalated);
 #   * nfdump -R FLOWDIR reads every flow with nfhunt's files present and
 #     says nothing on stderr; nfexpire -l counts only capture files.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 when nfcapd
@@ -129,13 +130,21 @@ else
 		"$(tr '\n' ' ' <"$tmp/all.scans")"
 fi
 
-# Syslog: one line per new finding, never twice for one id.
-grep -o 'nfhunt\[[0-9]*\]: severity=.* id=[0-9a-f]*' "$flows.log" \
+# Syslog: one line per new finding; one id again only when it rose to a
+# higher severity than any line before for it (status=escalated).
+grep -o 'nfhunt\[[0-9]*\]: severity=.* id=[0-9a-f]* status=[a-z]*' "$flows.log" \
 	>"$tmp/syslog" || true
 nsys=$(wc -l <"$tmp/syslog")
 check "syslog lines were sent ($nsys)" "$nsys" -ge 1
-dups=$(sed 's/.* id=//' "$tmp/syslog" | sort | uniq -d | wc -l)
-check "no finding id was sent to syslog twice" "$dups" -eq 0
+dups=$(awk '{
+	sev = $2; sub(/^severity=/, "", sev)
+	rank = sev == "info" ? 0 : sev == "low" ? 1 : sev == "medium" ? 2 : sev == "high" ? 3 : 4
+	id = $0; sub(/.* id=/, "", id); sub(/ .*/, "", id)
+	st = $0; sub(/.* status=/, "", st)
+	if ((id in top) && (rank <= top[id] || st != "escalated")) bad++
+	if (!(id in top) || rank > top[id]) top[id] = rank
+} END { print bad + 0 }' "$tmp/syslog")
+check "no finding id was sent to syslog again but for a rise in severity" "$dups" -eq 0
 check "the syslog line names severity, type, src, dst, summary, id" \
 	"$(grep -c 'severity=[a-z]* type=[a-z_]* src=[^ ]* dst=[^ ]* summary=".*" id=' \
 		"$tmp/syslog")" -eq "$nsys"
