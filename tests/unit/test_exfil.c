@@ -532,6 +532,30 @@ static void test_floods_are_not_transfers(void) {
     dump(e);
   CU_ASSERT_PTR_NULL(r);
   done(e);
+
+  /* A UDP flood to random ports of one host: thousands of unanswered
+   * connections, far more than the office's answered ones, must not
+   * make the exporter look one-way (then every pair would pass as a
+   * transfer without an answer). */
+  rng_state = 42;
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv2 = {NULL, 0, 0, 0};
+  office(&fv2, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr iot = tk_ip("10.0.4.41"), target = tk_ip("203.0.113.92");
+  for (uint64_t i = 0; i < 100000; i++) {
+    uint64_t t = T0 + 10 * HOUR_MS + i * 6;
+    add(&fv2, &iot, &target, (uint16_t)(1024 + i % 60000),
+        (uint16_t)(1 + (i * 7919) % 65000), 0, t, t + 20, 2, 2 * 1400);
+    fv2.v[fv2.n - 1].proto = 17;
+  }
+  feed(e, &fv2);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  r = worst_on(e, "10.0.4.41");
+  if (r)
+    dump(e);
+  CU_ASSERT_PTR_NULL(r);
+  done(e);
 }
 
 /* Twelve rare destinations of 90 MB each from one host at once: none is

@@ -348,6 +348,41 @@ static void test_distributed(void) {
   free_flows(&fs);
 }
 
+/* A compromised device flooding an outside host with full-size UDP
+ * datagrams to random ports (DoS participation) is the volumetric
+ * detector's: no vertical scan of thousands of ports. A real UDP scan of
+ * another host, with empty probes, still is one. */
+static void test_udp_flood_is_no_scan(void) {
+  flows fs = {0};
+  nfh_addr dev = tk_ip("10.20.7.77"), victim = tk_ip("198.51.100.7");
+  for (unsigned i = 0; i < 3000; i++) {
+    nfh_flow *f = add(&fs, dev, (uint16_t)(40000 + i % 20000), victim,
+                      (uint16_t)(1 + (i * 7919) % 65000), 17, 0,
+                      T0 + i * 40, 2);
+    f->bytes = 2 * 540;
+  }
+  nfh_addr scanner = tk_ip("10.20.9.50"), server = tk_ip("10.20.5.10");
+  for (unsigned i = 0; i < 300; i++)
+    udp_silent(&fs, scanner, 50000, server, (uint16_t)(100 + i),
+               T0 + i * 1000);
+  nfh_engine *e = hunt(&fs);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  int flood_found = 0, scan_found = 0;
+  char a[NFH_ADDR_STRLEN];
+  for (size_t i = 0; i < n; i++) {
+    nfh_addr_format(&r[i].f.src, a, sizeof(a));
+    flood_found |= strcmp(a, "10.20.7.77") == 0;
+    scan_found |= strcmp(a, "10.20.9.50") == 0 &&
+                  r[i].f.severity >= NFH_SEV_MEDIUM;
+  }
+  CU_ASSERT(!flood_found);
+  CU_ASSERT(scan_found);
+  if (flood_found || !scan_found)
+    dump(e);
+  nfh_engine_destroy(e);
+}
+
 /* A UDP sweep answered by ICMP port unreachable from each host: the
  * failure breakdown names ICMP. */
 static void test_udp_icmp(void) {
@@ -1266,6 +1301,8 @@ int main(void) {
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||
+      !CU_add_test(s, "a UDP flood to random ports is no scan",
+                   test_udp_flood_is_no_scan) ||
       !CU_add_test(s, "benign traps", test_benign_traps) ||
       !CU_add_test(s, "scan in background", test_scan_in_background) ||
       !CU_add_test(s, "sampled", test_sampled) ||

@@ -268,7 +268,13 @@ static void conn_prefetch(exfil *x, pending_conn *q, int stage) {
 static int add_conn(exfil *x, const pending_conn *q) {
   const nfh_conn *c = q->c;
   int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
-  if (ch) {
+  /* Whether the exporter shows return traffic, judged on TCP sessions
+   * that carried data (three packets or more): those are always
+   * acknowledged. Unanswered UDP or SYN floods (a compromised device
+   * taking part in a DoS) must not tip it, or every pair would pass
+   * is_transfer without an answer. */
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
+  if (ch && c->proto == TCP && c->client_packets >= 3 * samp) {
     x->out_conns++;
     x->out_replied += !!(c->flags & NFH_CONN_REPLY);
   }

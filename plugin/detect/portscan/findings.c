@@ -568,8 +568,10 @@ static void evidence_reasons(buf *e, const reasons *r) {
 static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
                           double seen) {
   if (s && s->sampling > 1) {
+    /* Seen times N is right when each target got one packet; retries
+     * make it an overestimate, so it is a bound, not a count. */
     if (seen >= 0)
-      bprintf(b, " (sampled 1:%u, ~%.0f estimated)", s->sampling,
+      bprintf(b, " (sampled 1:%u: at most ~%.0f in all)", s->sampling,
               seen * s->sampling);
     else
       bprintf(b, " (sampled 1:%u)", s->sampling);
@@ -1471,7 +1473,7 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
           n, estimated ? "~" : "", union_hosts, port, span,
           cfg->dist_min_src_hosts);
   if (sampling > 1)
-    bprintf(&sm, " (sampled 1:%u, ~%.0f estimated)", sampling,
+    bprintf(&sm, " (sampled 1:%u: at most ~%.0f in all)", sampling,
             union_hosts * sampling);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"port\": \"%s\", \"sources\": %zu, "

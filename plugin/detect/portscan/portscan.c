@@ -29,6 +29,10 @@
  * or more packets averaging more carried data. */
 #define SYN_BYTES_MAX 100
 
+/* A UDP probe: IP and UDP headers and at most nmap's largest protocol
+ * payload. Unanswered datagrams averaging more carry data. */
+#define UDP_PROBE_BYTES_MAX 400
+
 /* Sources and targets quiet this long that never failed are forgotten
  * by the hourly sweep. */
 #define SWEEP_IDLE_S 3600
@@ -353,6 +357,11 @@ static int classify(const nfh_conn *c, ps_contact *o) {
   case UDP:
     if (c->server_port >= TRACEROUTE_FIRST &&
         c->server_port <= TRACEROUTE_LAST)
+      return -1;
+    /* Probes are small (nmap's UDP payloads stay well under 400 bytes, most
+     * are empty); an unanswered datagram of full size carries data: a
+     * flood to random ports, not a vertical scan. */
+    if (!reply && c->client_bytes > UDP_PROBE_BYTES_MAX * c->client_packets)
       return -1;
     o->cls = reply ? PS_SUCC : PS_WEAK;
     o->reasons = reply ? 0 : PS_R_NOREPLY;
