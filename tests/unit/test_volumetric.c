@@ -97,6 +97,31 @@ static void syn_flood(flowvec *fv, uint64_t t, int sources) {
   }
 }
 
+/* An NTP reflection against the web server: 'sources' reflectors, each
+ * sending from port 123 to one fixed port of the victim, so that each
+ * makes many records of many packets (an exporter's active timeout cuts
+ * them every few seconds): few tiny records, and more records in the
+ * slot than the network made in both directions before it. */
+static void ntp_reflection(flowvec *fv, uint64_t t, int sources) {
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < sources; i++) {
+    nfh_addr src = ext(500000 + (uint32_t)i * 3);
+    uint16_t dp = (uint16_t)(1024 + (i * 7919) % 60000);
+    for (int k = 0; k < 150; k++) {
+      uint64_t s = t + (uint64_t)k * 1900 + rnd() % 100;
+      add(fv, &src, &srv, 123, dp, 17, 0, s, s + 1800, 12, 12 * 468);
+    }
+  }
+}
+
+static void gen_ntp(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot == 16)
+    ntp_reflection(fv, t, 300);
+}
+
 static nfh_engine *make(void) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
@@ -249,6 +274,28 @@ static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
     nfh_addr bot = tk_ip("10.0.1.9"), web = ext(100000 + rnd() % 500);
     session(fv, &bot, &web, 443, t + 1000, 15, 2000, 20, 30000);
   }
+}
+
+/* An NTP reflection whose reflectors each hit one fixed port: its own
+ * 45,000 records outnumber everything the exporters showed in both
+ * directions before; the victim's silence still counts, and the flood
+ * is reported as one (it was low, "not flood-shaped"). */
+static void test_ntp_reflection_fixed_ports(void) {
+  rng_state = 77;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 20, 1, gen_ntp, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (!r || r->f.severity < NFH_SEV_HIGH)
+    dump(e);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "NTP reflection flood"));
+    CU_ASSERT_PTR_NULL(strstr(r->f.evidence_json, "one direction exported"));
+  }
+  nfh_engine_destroy(e);
 }
 
 static void test_outbound_flood(void) {
@@ -531,6 +578,8 @@ int main(void) {
     return 1;
   CU_pSuite s = CU_add_suite("volumetric", NULL, NULL);
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
+  CU_add_test(s, "NTP reflection from fixed ports",
+              test_ntp_reflection_fixed_ports);
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);

@@ -1776,12 +1776,18 @@ static void close_slot(vol *v, slotacc *acc) {
   memset(v->host_excess, 0, sizeof(v->host_excess));
   /* Whether the exporters show both directions: without that, "no
    * reply" means nothing. Judged by flow records over the whole run so
-   * far, so that a flood's own packets cannot tip it. */
-  v->vis_records[DIR_IN] += acc->net.c[DIR_IN][C_FLOWS];
-  v->vis_records[DIR_OUT] += acc->net.c[DIR_OUT][C_FLOWS];
+   * far, before this slot as well as with it: a flood of 170,000 records
+   * from fixed ports (an NTP reflection) outweighs an hour of the
+   * network's records in both directions, and must not make its own
+   * victim's silence meaningless. */
   double ri = v->vis_records[DIR_IN], ro = v->vis_records[DIR_OUT];
   double lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
-  int bidir_ok = lo >= 0.05 * hi;
+  int bidir_before = hi > 0 && lo >= 0.05 * hi;
+  v->vis_records[DIR_IN] += acc->net.c[DIR_IN][C_FLOWS];
+  v->vis_records[DIR_OUT] += acc->net.c[DIR_OUT][C_FLOWS];
+  ri = v->vis_records[DIR_IN], ro = v->vis_records[DIR_OUT];
+  lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
+  int bidir_ok = bidir_before || lo >= 0.05 * hi;
 
   /* This slot's hosts are marked (mark_slot) before the first of them
    * that is new may evict others. */
