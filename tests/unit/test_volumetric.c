@@ -122,6 +122,44 @@ static void gen_ntp(flowvec *fv, uint64_t t, int slot, void *user) {
     ntp_reflection(fv, t, 300);
 }
 
+/* UDP floods from 80 sources each (320,000 small packets per host, ten
+ * times the floor) at the hosts 10.0.5.1.. 'n' in the slot, all at once:
+ * carpet bombing when n is large. */
+static void udp_carpet(flowvec *fv, uint64_t t, int n) {
+  for (int h = 0; h < n; h++) {
+    nfh_addr dst;
+    nfh_addr_set_v4(&dst, (10u << 24 | 5u << 8) + 1u + (uint32_t)h);
+    for (int i = 0; i < 80; i++) {
+      nfh_addr src = ext(700000 + (uint32_t)(h * 80 + i));
+      uint64_t s0 = t + rnd() % 1000;
+      add(fv, &src, &dst, (uint16_t)(1024 + rnd() % 60000),
+          (uint16_t)(1024 + rnd() % 60000), 17, 0, s0, s0 + 200000, 4000,
+          4000 * 100);
+    }
+  }
+}
+
+/* Quiet traffic of those hosts in every slot, so that they have a
+ * baseline: a little DNS out, the answers back. */
+static void carpet_hosts_usual(flowvec *fv, uint64_t t, int n) {
+  for (int h = 0; h < n; h++) {
+    nfh_addr me, dns = ext(900000);
+    nfh_addr_set_v4(&me, (10u << 24 | 5u << 8) + 1u + (uint32_t)h);
+    uint16_t sp = (uint16_t)(30000 + rnd() % 30000);
+    uint64_t s0 = t + rnd() % 200000;
+    add(fv, &me, &dns, sp, 53, 17, 0, s0, s0 + 5, 2, 150);
+    add(fv, &dns, &me, 53, sp, 17, 0, s0 + 10, s0 + 15, 2, 400);
+  }
+}
+
+static void gen_carpet(flowvec *fv, uint64_t t, int slot, void *user) {
+  int n = *(const int *)user;
+  office(fv, t);
+  carpet_hosts_usual(fv, t, n);
+  if (slot == 16)
+    udp_carpet(fv, t, n);
+}
+
 static nfh_engine *make(void) {
   nfh_engine_options o;
   memset(&o, 0, sizeof(o));
@@ -280,6 +318,46 @@ static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
  * 45,000 records outnumber everything the exporters showed in both
  * directions before; the victim's silence still counts, and the flood
  * is reported as one (it was low, "not flood-shaped"). */
+/* The same UDP flood on twelve hosts at once is one finding (carpet
+ * bombing) naming the hosts; on three it is three findings. */
+static void test_carpet(void) {
+  for (int round = 0; round < 2; round++) {
+    int n = round ? 3 : 12;
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_carpet, &n);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    size_t nf, hosts = 0;
+    const nfh_report_finding *r = nfh_engine_findings(e, &nf);
+    const nfh_report_finding *carpet = NULL;
+    for (size_t i = 0; i < nf; i++) {
+      if (strncmp(r[i].f.key, "in|10.0.5.", 10) == 0 &&
+          r[i].f.severity >= NFH_SEV_MEDIUM)
+        hosts++;
+      if (strcmp(r[i].f.key, "in|carpet|UDP") == 0)
+        carpet = &r[i];
+    }
+    if (round == 0) {
+      CU_ASSERT_PTR_NOT_NULL(carpet);
+      CU_ASSERT_EQUAL(hosts, 0);
+      if (carpet) {
+        CU_ASSERT(carpet->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(strstr(carpet->f.summary, "12 home hosts"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(carpet->f.evidence_json,
+                                      "\"hosts_hit\":12"));
+        CU_ASSERT_EQUAL(carpet->f.dst.family, 0);
+      }
+    } else {
+      CU_ASSERT_PTR_NULL(carpet);
+      CU_ASSERT_EQUAL(hosts, 3);
+    }
+    if ((round == 0 && (!carpet || hosts)) || (round == 1 && hosts != 3))
+      dump(e);
+    nfh_engine_destroy(e);
+  }
+}
+
 static void test_ntp_reflection_fixed_ports(void) {
   rng_state = 77;
   nfh_engine *e = make();
@@ -580,6 +658,8 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
+  CU_add_test(s, "a flood on twelve hosts at once is one finding",
+              test_carpet);
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);

@@ -449,8 +449,18 @@ typedef struct verdict {
   ssum s;
 } verdict;
 
+/* Flood findings of one kind, direction and time on this many home hosts
+ * are one attack spread over them (carpet bombing, a reflection sprayed
+ * over a prefix, many hosts of a botnet): one finding, not one per host. */
+#define CARPET_HOSTS 10
+/* The hosts a carpet finding names. */
+#define CARPET_NAMED 8
+
 typedef struct fnd {
   uint8_t kind, suppressed;
+  uint32_t carpet; /* hosts this finding stands for (0: itself only) */
+  uint32_t ncarpet_named;
+  nfh_addr carpet_named[CARPET_NAMED]; /* the worst hit first */
   nfh_addr addr;
   uint64_t first_slot, last_slot, prev_slot;
   uint64_t first_ms, last_ms; /* the records' own times, within the slots */
@@ -2388,6 +2398,25 @@ static int emit_one(vol *v, const fnd *f) {
              dir_word(p->dir), mult, rate, pps,
              p->ftype == FT_SYN ? ", mostly SYN-only" : "");
   }
+  if (f->carpet) {
+    /* One attack on many home hosts: the summary counts them and names
+     * the worst hit, whose numbers it gives; not one host's finding. */
+    const char *what = p->ftype == FT_OTHER ? "Traffic" : ft;
+    if (f->kind == K_IN) {
+      peers_text(from, sizeof(from), p, "sources");
+      snprintf(summary, sizeof(summary),
+               "%s flood against %u home hosts at once (carpet bombing); "
+               "the worst hit, %s, %s, %s baseline",
+               what, f->carpet, host, from, mult);
+      memset(&out.dst, 0, sizeof(out.dst));
+    } else {
+      snprintf(summary, sizeof(summary),
+               "Outbound %s flood from %u home hosts at once (a botnet's "
+               "DoS?); the worst, %s, at %s pps, %s baseline",
+               what, f->carpet, host, pps, mult);
+      memset(&out.src, 0, sizeof(out.src));
+    }
+  }
   if (port >= 0) {
     out.dst_port = port;
     out.proto = (int16_t)proto;
@@ -2417,6 +2446,18 @@ static int emit_one(vol *v, const fnd *f) {
                                : "none (not flood-shaped)");
   nfh__vol_json_num(&j, "anomalous_slots", f->slots);
   nfh__vol_json_num(&j, "episodes", f->episodes);
+  if (f->carpet) {
+    char list[CARPET_NAMED * (NFH_ADDR_STRLEN + 2)] = "";
+    size_t len = 0;
+    for (uint32_t k = 0; k < f->ncarpet_named && len < sizeof(list); k++) {
+      char a[NFH_ADDR_STRLEN];
+      nfh_addr_format(&f->carpet_named[k], a, sizeof(a));
+      len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                              k ? ", " : "", a);
+    }
+    nfh__vol_json_num(&j, "hosts_hit", f->carpet);
+    nfh__vol_json_str(&j, "hosts_worst_first", list);
+  }
   nfh__vol_json_num(&j, "slot_seconds", SLOT_S);
   char t[32];
   nfh__vol_fmt_time(t, sizeof(t), p->slot * SLOT_MS);
@@ -2497,6 +2538,9 @@ static int emit_one(vol *v, const fnd *f) {
   char key[80];
   if (is_net)
     snprintf(key, sizeof(key), "net|%s", f->kind == K_NET_IN ? "in" : "out");
+  else if (f->carpet)
+    snprintf(key, sizeof(key), "%s|carpet|%s", f->kind == K_IN ? "in" : "out",
+             ftype_name[p->ftype]);
   else
     snprintf(key, sizeof(key), "%s|%s", f->kind == K_IN ? "in" : "out", host);
   out.type = "volumetric";
@@ -2514,6 +2558,73 @@ static int emit_one(vol *v, const fnd *f) {
   out.summary = summary;
   out.evidence_json = j.b;
   return api->emit(api->host, &out);
+}
+
+static int overlaps(const fnd *a, const fnd *b) {
+  return a->last_slot >= b->first_slot && a->first_slot <= b->last_slot;
+}
+
+/* Folds flood findings of one kind and flood type whose slots overlap,
+ * CARPET_HOSTS of them or more, into the best scored: it reports them
+ * all (the worst severity among them, their span and bytes), the others
+ * are suppressed. Greedy from the best score down. */
+static void fold_carpets(vol *v) {
+  uint8_t *taken = calloc(v->nfnd ? v->nfnd : 1, 1);
+  if (!taken)
+    return; /* reported one by one: more to read, nothing lost */
+  for (;;) {
+    int64_t rep = -1;
+    for (uint32_t k = 0; k < v->nfnd; k++) {
+      const fnd *h = &v->fnd[k];
+      if (!taken[k] && !h->suppressed && (h->kind == K_IN || h->kind == K_OUT) &&
+          h->peak.f >= 0.5 &&
+          (rep < 0 || h->peak.score > v->fnd[rep].peak.score))
+        rep = k;
+    }
+    if (rep < 0)
+      break;
+    taken[rep] = 1;
+    fnd *r = &v->fnd[rep];
+    uint32_t members = 1;
+    for (uint32_t k = 0; k < v->nfnd; k++) {
+      const fnd *h = &v->fnd[k];
+      if (!taken[k] && !h->suppressed && h->kind == r->kind &&
+          h->peak.f >= 0.5 && h->peak.ftype == r->peak.ftype && overlaps(h, r))
+        members++;
+    }
+    if (members < CARPET_HOSTS)
+      continue;
+    r->carpet = members;
+    r->carpet_named[r->ncarpet_named++] = r->addr;
+    /* The others, best first, into the representative. */
+    for (;;) {
+      int64_t best = -1;
+      for (uint32_t k = 0; k < v->nfnd; k++) {
+        const fnd *h = &v->fnd[k];
+        if (!taken[k] && !h->suppressed && h->kind == r->kind &&
+            h->peak.f >= 0.5 && h->peak.ftype == r->peak.ftype &&
+            overlaps(h, r) &&
+            (best < 0 || h->peak.score > v->fnd[best].peak.score))
+          best = k;
+      }
+      if (best < 0)
+        break;
+      fnd *h = &v->fnd[best];
+      taken[best] = 1;
+      h->suppressed = 1;
+      if (r->ncarpet_named < CARPET_NAMED)
+        r->carpet_named[r->ncarpet_named++] = h->addr;
+      if (h->peak.sev > r->peak.sev)
+        r->peak.sev = h->peak.sev;
+      if (h->first_ms < r->first_ms)
+        r->first_ms = h->first_ms;
+      if (h->last_ms > r->last_ms)
+        r->last_ms = h->last_ms;
+      r->sum_bytes += h->sum_bytes;
+      r->sum_pkts += h->sum_pkts;
+    }
+  }
+  free(taken);
 }
 
 /* A network-wide anomaly that host findings of the same direction and
@@ -2717,6 +2828,7 @@ static int vol_finish(void *ctx) {
     if (v->ent[i].alive && v->ent[i].learn)
       learn_end(v, &v->ent[i]);
   suppress_explained(v);
+  fold_carpets(v);
   int rc = 0;
   for (uint32_t i = 0; i < v->nfnd; i++)
     if (!v->fnd[i].suppressed && emit_one(v, &v->fnd[i]) != 0)
