@@ -381,6 +381,7 @@ static void test_udp_flood_is_no_scan(void) {
   if (flood_found || !scan_found)
     dump(e);
   nfh_engine_destroy(e);
+  free_flows(&fs);
 }
 
 /* A UDP sweep answered by ICMP port unreachable from each host: the
