@@ -32,6 +32,10 @@ typedef struct entry {
   nfh_conn conn;
   uint32_t next_free; /* free list link */
   int client_is_a;
+  /* The first record's ports were equal (IPsec NAT-T 4500 to 4500, NTP
+   * 123 to 123): they say nothing of who opened it, and the first record
+   * from the other side that started earlier decides. */
+  int port_tie;
 } entry;
 
 /* The expiry queue, oldest first: a ring of entry indexes with the data
@@ -381,6 +385,7 @@ static void conn_start(entry *e, const nfh_flow *f, int src_is_a) {
   if (guessed)
     c->flags |= NFH_CONN_DIRECTION_GUESSED;
   e->client_is_a = client_is_src ? src_is_a : !src_is_a;
+  e->port_tie = guessed && !is_icmp(f->proto) && f->src_port == f->dst_port;
 }
 
 /* Whether record f starts a new session rather than continuing c. */
@@ -509,6 +514,18 @@ static void add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
     conn_start(e, f, src_is_a);
   }
   entry *e = &s->entries[idx];
+  if (e->port_tie && src_is_a != e->client_is_a) {
+    /* The first record from the other side: whichever side sent first
+     * opened it (a remote VPN user's IKE before the concentrator's
+     * answer), when the times tell them apart. */
+    if (e->conn.flags & NFH_CONN_DIRECTION_GUESSED) {
+      if (f->first_ms < e->conn.first_ms)
+        conn_turn(e);
+      else if (f->first_ms > e->conn.first_ms)
+        e->conn.flags &= (uint8_t)~NFH_CONN_DIRECTION_GUESSED;
+    }
+    e->port_tie = 0;
+  }
   if ((e->conn.flags & NFH_CONN_DIRECTION_GUESSED) && !is_icmp(f->proto)) {
     int guessed;
     int client_is_src = src_is_client(f, &guessed);

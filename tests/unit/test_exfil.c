@@ -558,6 +558,44 @@ static void test_floods_are_not_transfers(void) {
   done(e);
 }
 
+/* A VPN concentrator (IPsec NAT-T, 4500 to 4500 both ways) whose three
+ * remote users download 150 MB each through it over six hours, in
+ * records of one minute, the concentrator's written first: its
+ * downloads to them are no uploads of its own, whether the run sees the
+ * sessions start (the users sent first) or only their middle (both
+ * sides' records start in the same millisecond). */
+static void test_vpn_concentrator(void) {
+  for (int mid = 0; mid < 2; mid++) {
+    rng_state = 61 + (uint64_t)mid;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    flowvec fv = {NULL, 0, 0, 0};
+    office(&fv, T0 + 8 * HOUR_MS, T0 + 16 * HOUR_MS);
+    nfh_addr vpn = tk_ip("10.0.9.50");
+    for (int u = 0; u < 3; u++) {
+      char a[32];
+      snprintf(a, sizeof(a), "198.18.40.%d", 7 + 31 * u);
+      nfh_addr user = tk_ip(a);
+      for (uint64_t k = 0; k < 360; k++) {
+        uint64_t t = T0 + 9 * HOUR_MS + (uint64_t)u * 600000 + k * MIN_MS;
+        uint64_t lead = mid || k ? 0 : 40; /* the user's IKE first */
+        add(&fv, &vpn, &user, 4500, 4500, 0, t + lead, t + MIN_MS - 1, 300,
+            150000000ull / 360);
+        fv.v[fv.n - 1].proto = 17;
+        add(&fv, &user, &vpn, 4500, 4500, 0, t, t + MIN_MS - 1, 150, 12000);
+        fv.v[fv.n - 1].proto = 17;
+      }
+    }
+    feed(e, &fv);
+    CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = worst_on(e, "10.0.9.50");
+    if (r)
+      dump(e);
+    CU_ASSERT_PTR_NULL(r);
+    done(e);
+  }
+}
+
 /* Twelve rare destinations of 90 MB each from one host at once: none is
  * a bulk transfer by itself, together they are over a GB (high). */
 static void test_spread(void) {
@@ -764,6 +802,7 @@ int main(void) {
               test_download_and_public_server);
   CU_add_test(s, "floods are not transfers", test_floods_are_not_transfers);
   CU_add_test(s, "many rare destinations", test_spread);
+  CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);
   CU_add_test(s, "damaged state", test_damaged_state);
   CU_add_test(s, "crowded tables", test_crowded_tables);

@@ -239,6 +239,38 @@ static void test_direction_settled(void) {
   nfh__stitcher_destroy(s);
 }
 
+static void test_equal_ports(void) {
+  /* IPsec NAT-T, 4500 to 4500 both ways: the ports say nothing. The
+   * concentrator's record comes first in the file, the remote user's
+   * started earlier (its IKE): the user opened it. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[2] = {
+      flow("10.0.0.50", 4500, "198.51.100.9", 4500, 17, t0 + 40, t0 + 60000,
+           900000, 0),
+      flow("198.51.100.9", 4500, "10.0.0.50", 4500, 17, t0, t0 + 60000,
+           20000, 0)};
+  nfh__stitcher_add(s, f, 2);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  char a[NFH_ADDR_STRLEN];
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                         "198.51.100.9");
+  CU_ASSERT_EQUAL(got[0].server_bytes, 900000);
+  CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
+  nfh__stitcher_destroy(s);
+
+  /* Started in the same millisecond (a session cut by the active
+   * timeout before this run): still a guess, and marked so. */
+  s = make();
+  f[0].first_ms = t0;
+  nfh__stitcher_add(s, f, 2);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
+  nfh__stitcher_destroy(s);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -251,6 +283,8 @@ int main(void) {
   CU_add_test(s, "new SYN after close", test_new_syn_after_close);
   CU_add_test(s, "answer before the probe", test_reply_first);
   CU_add_test(s, "direction settled by a later SYN", test_direction_settled);
+  CU_add_test(s, "equal ports: the earlier sender opened it",
+              test_equal_ports);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

@@ -284,7 +284,14 @@ static int add_conn(exfil *x, const pending_conn *q) {
     x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (destinations)");
     return -1;
   }
-  if (nfh__exf_track_conn(x->track, c, ch, q->pair_hash) != 0) {
+  /* Equal ports (IPsec NAT-T 4500 to 4500) with nothing to tell who
+   * opened it (the engine decides by the first records' times when a
+   * run sees the session start): the internal host is not taken for the
+   * uploader, or a VPN concentrator's downloads to its remote users
+   * would be its uploads to them. */
+  int tie = (c->flags & NFH_CONN_DIRECTION_GUESSED) &&
+            c->client_port == c->server_port;
+  if (nfh__exf_track_conn(x->track, c, ch && !tie, q->pair_hash) != 0) {
     x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (pairs)");
     return -1;
   }
