@@ -579,6 +579,52 @@ static void test_popular_fronted(void) {
   tk_flows_free(&fs);
 }
 
+/* A sync client polling one shared address: six hosts where it runs
+ * steadily, each at its own period (60 s to 270 s, each 35% from the
+ * next), and fourteen where it polls at random: a popular destination
+ * that several hosts beat to is software they share, in hourly runs with
+ * one state too (those used to bring one low finding per steady host:
+ * no three of them shared a period). */
+static void test_shared_sync_hourly(void) {
+  char path[300];
+  state_path(path, sizeof(path), "sync.db");
+  nfh_addr sync = tk_ip("203.0.113.210");
+  size_t alarms = 0;
+  for (int h = 0; h < 6; h++) {
+    flows fs = {0};
+    uint64_t t0 = T0 + (uint64_t)h * HOUR;
+    double period = 60000;
+    for (unsigned k = 0; k < 6; k++, period *= 1.35) {
+      seed(4000 + (uint64_t)h * 100 + k);
+      beacon(&fs, tk_ip4(10, 0, 6, 1 + k), sync, 443, 6, t0, HOUR, period,
+             0.03, 0, 600, 1400, 1);
+    }
+    seed(50 + (uint64_t)h);
+    for (unsigned k = 0; k < 14; k++) {
+      uint16_t cport = (uint16_t)(41000 + 100 * k);
+      for (double t = (double)t0 + expo(600000); t < (double)(t0 + HOUR);
+           t += expo(600000))
+        conn(&fs, tk_ip4(10, 0, 7, 1 + k), cport++, sync, 443, 6,
+             (uint64_t)t, 2000, 900, 3000, 1);
+    }
+    browsing(&fs, 5, t0, HOUR);
+    nfh_state *st = NULL;
+    const char *err = NULL;
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+    nfh_engine *e = make(NULL);
+    run(e, &fs, st);
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    nfh_state_close(st);
+    size_t n = count_at_least(e, NFH_SEV_LOW);
+    if (n)
+      dump(e);
+    alarms += n;
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+  CU_ASSERT_EQUAL(alarms, 0);
+}
+
 /* One SSH session of 3 hours, exported as 60 s active-timeout records
  * both ways. */
 static void ssh_session(flows *fs, uint64_t start, uint64_t span) {
@@ -1055,6 +1101,8 @@ int main(void) {
               test_full_table_across_runs);
   CU_add_test(s, "NTP pool from 50 hosts", test_ntp_pool);
   CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
+  CU_add_test(s, "a sync client on 20 hosts, hourly runs",
+              test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
   CU_add_test(s, "long SSH session in active-timeout records",
               test_ssh_session);

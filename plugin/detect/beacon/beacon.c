@@ -454,7 +454,11 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       for (size_t x = i; x < j; x++)
         if (fabs(list[x].score.period_s - period) <= 0.15 * period)
           similar++;
-      int busy = list[i].verdict.popular && similar >= 3;
+      /* A popular destination (many internal clients) that three of
+       * them or more beat to is software they share, even when each
+       * polls at its own period (a sync client's 53 to 290 s): hourly
+       * runs see too few at one period to group them otherwise. */
+      int busy = list[i].verdict.popular && (similar >= 3 || npass >= 3);
       if (busy || nfh__bcn_is_shared(&b->p, similar, hosts))
         fold(b, gs, list, i, j, similar, 0, hosts);
     }
