@@ -1775,6 +1775,13 @@ static void mark_slot(vol *v, const slotacc *acc) {
   }
 }
 
+/* Whether flow records in (ri) and out (ro) show both directions: the
+ * fewer at least 5% of the more. */
+static int both_directions(double ri, double ro) {
+  double lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
+  return lo >= 0.05 * hi;
+}
+
 static void close_slot(vol *v, slotacc *acc) {
   uint64_t slot = acc->slot;
   hacc_count_peers(&acc->net);
@@ -1790,14 +1797,12 @@ static void close_slot(vol *v, slotacc *acc) {
    * from fixed ports (an NTP reflection) outweighs an hour of the
    * network's records in both directions, and must not make its own
    * victim's silence meaningless. */
-  double ri = v->vis_records[DIR_IN], ro = v->vis_records[DIR_OUT];
-  double lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
-  int bidir_before = hi > 0 && lo >= 0.05 * hi;
-  v->vis_records[DIR_IN] += acc->net.c[DIR_IN][C_FLOWS];
-  v->vis_records[DIR_OUT] += acc->net.c[DIR_OUT][C_FLOWS];
-  ri = v->vis_records[DIR_IN], ro = v->vis_records[DIR_OUT];
-  lo = ri < ro ? ri : ro, hi = ri < ro ? ro : ri;
-  int bidir_ok = bidir_before || lo >= 0.05 * hi;
+  double *vis = v->vis_records;
+  int bidir_before = vis[DIR_IN] + vis[DIR_OUT] > 0 &&
+                     both_directions(vis[DIR_IN], vis[DIR_OUT]);
+  vis[DIR_IN] += acc->net.c[DIR_IN][C_FLOWS];
+  vis[DIR_OUT] += acc->net.c[DIR_OUT][C_FLOWS];
+  int bidir_ok = bidir_before || both_directions(vis[DIR_IN], vis[DIR_OUT]);
 
   /* This slot's hosts are marked (mark_slot) before the first of them
    * that is new may evict others. */
@@ -2564,6 +2569,14 @@ static int overlaps(const fnd *a, const fnd *b) {
   return a->last_slot >= b->first_slot && a->first_slot <= b->last_slot;
 }
 
+/* Whether h, not yet folded, floods like the carpet's representative r:
+ * the same kind and flood type, in overlapping slots. */
+static int carpet_mate(const fnd *h, const uint8_t *taken, uint32_t k,
+                       const fnd *r) {
+  return !taken[k] && !h->suppressed && h->kind == r->kind &&
+         h->peak.f >= 0.5 && h->peak.ftype == r->peak.ftype && overlaps(h, r);
+}
+
 /* Folds flood findings of one kind and flood type whose slots overlap,
  * CARPET_HOSTS of them or more, into the best scored: it reports them
  * all (the worst severity among them, their span and bytes), the others
@@ -2586,12 +2599,8 @@ static void fold_carpets(vol *v) {
     taken[rep] = 1;
     fnd *r = &v->fnd[rep];
     uint32_t members = 1;
-    for (uint32_t k = 0; k < v->nfnd; k++) {
-      const fnd *h = &v->fnd[k];
-      if (!taken[k] && !h->suppressed && h->kind == r->kind &&
-          h->peak.f >= 0.5 && h->peak.ftype == r->peak.ftype && overlaps(h, r))
-        members++;
-    }
+    for (uint32_t k = 0; k < v->nfnd; k++)
+      members += carpet_mate(&v->fnd[k], taken, k, r);
     if (members < CARPET_HOSTS)
       continue;
     r->carpet = members;
@@ -2599,14 +2608,10 @@ static void fold_carpets(vol *v) {
     /* The others, best first, into the representative. */
     for (;;) {
       int64_t best = -1;
-      for (uint32_t k = 0; k < v->nfnd; k++) {
-        const fnd *h = &v->fnd[k];
-        if (!taken[k] && !h->suppressed && h->kind == r->kind &&
-            h->peak.f >= 0.5 && h->peak.ftype == r->peak.ftype &&
-            overlaps(h, r) &&
-            (best < 0 || h->peak.score > v->fnd[best].peak.score))
+      for (uint32_t k = 0; k < v->nfnd; k++)
+        if (carpet_mate(&v->fnd[k], taken, k, r) &&
+            (best < 0 || v->fnd[k].peak.score > v->fnd[best].peak.score))
           best = k;
-      }
       if (best < 0)
         break;
       fnd *h = &v->fnd[best];
@@ -2641,8 +2646,7 @@ static void suppress_explained(vol *v) {
     double hb = 0, hp = 0;
     for (uint32_t k = 0; k < v->nfnd; k++) {
       const fnd *h = &v->fnd[k];
-      if (h->kind != hk || h->last_slot < n->first_slot ||
-          h->first_slot > n->last_slot)
+      if (h->kind != hk || !overlaps(h, n))
         continue;
       hb += h->peak.x[M_BYTES] - h->peak.expect[M_BYTES];
       hp += h->peak.x[M_PKTS] - h->peak.expect[M_PKTS];
