@@ -153,6 +153,15 @@ static int capture_name(const char *path) {
   return name_stamp(path, stamp) == 0 && (n == 7 + 12 || n == 7 + 14);
 }
 
+/* Whether the file's slot lies in [lo, hi] (14-digit stamps, either may
+ * be NULL); a name without a stamp lies in no bounded range. */
+static int slot_in_range(const char *path, const char *lo, const char *hi) {
+  char stamp[15];
+  if (name_stamp(path, stamp) != 0)
+    return !lo && !hi;
+  return (!lo || strcmp(stamp, lo) >= 0) && (!hi || strcmp(stamp, hi) <= 0);
+}
+
 /* Names that nfdump never reads from a directory. */
 static int skipped_name(const char *name) {
   return name[0] == '.' || strncmp(name, "nfcapd.current", 14) == 0 ||
@@ -209,13 +218,10 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
     }
     snprintf(path, len, "%s/%s", dir, de->d_name);
     struct stat sb;
-    char stamp[15];
     if (stat(path, &sb) != 0) {
       /* A dangling link or a file gone meanwhile: the reader reports a
        * capture name; anything else is not ours. */
-      if (errno == ENOENT && capture_name(path) &&
-          name_stamp(path, stamp) == 0 && (!lo || strcmp(stamp, lo) >= 0) &&
-          (!hi || strcmp(stamp, hi) <= 0))
+      if (errno == ENOENT && capture_name(path) && slot_in_range(path, lo, hi))
         st = push(l, path, NULL);
     } else {
       if (S_ISDIR(sb.st_mode)) {
@@ -223,15 +229,8 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
         if (st == NFH_ENOTFOUND || st == NFH_EIO)
           st = NFH_OK; /* a vanished or unreadable subdirectory */
       } else if (S_ISREG(sb.st_mode)) {
-        int has_stamp = name_stamp(path, stamp) == 0;
-        int in_range = 1;
-        if ((lo || hi) && !has_stamp)
-          in_range = 0;
-        if (in_range && lo && strcmp(stamp, lo) < 0)
-          in_range = 0;
-        if (in_range && hi && strcmp(stamp, hi) > 0)
-          in_range = 0;
-        if (in_range && (capture_name(path) || has_magic(path)))
+        if (slot_in_range(path, lo, hi) &&
+            (capture_name(path) || has_magic(path)))
           st = push(l, path, &sb);
       }
     }
