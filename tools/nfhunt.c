@@ -550,6 +550,14 @@ static int detector_exists(nfh_engine *e, const char *plugin_dir,
   return access(so, F_OK) == 0;
 }
 
+/* Whether the detector an allow rule "[DETECTOR:]SPEC" names exists (a
+ * rule for all detectors always does); the name goes to det. */
+static int allow_detector_exists(nfh_engine *e, const char *plugin_dir,
+                                 const char *rule, char *det, size_t len) {
+  hunt_allow_split(rule, det, len);
+  return strcmp(det, "*") == 0 || detector_exists(e, plugin_dir, det);
+}
+
 /* A hunt without detectors would read every file, find nothing, exit 0
  * and, with --since last, count the files as analysed for good: a typo in
  * --plugins or --plugin-dir under cron or nfcapd -x would silently end
@@ -570,20 +578,16 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
     if (*p == ',')
       p++;
   }
-  for (size_t i = 0; i < allow_n; i++) {
-    char det[64];
-    hunt_allow_split(allow_v[i], det, sizeof(det));
-    if (strcmp(det, "*") != 0 && !detector_exists(e, plugin_dir, det))
+  char det[64];
+  for (size_t i = 0; i < allow_n; i++)
+    if (!allow_detector_exists(e, plugin_dir, allow_v[i], det, sizeof(det)))
       die("--allow %s: no detector named '%s' in %s", allow_v[i], det,
           plugin_dir);
-  }
   for (size_t i = 0; conf && i < conf->allow.n; i++) {
-    char det[64];
-    hunt_allow_split(conf->allow.v[i].text, det, sizeof(det));
-    if (strcmp(det, "*") != 0 && !detector_exists(e, plugin_dir, det))
-      die("%s:%d: allow %s: no detector named '%s' in %s",
-          conf->allow.v[i].file, conf->allow.v[i].line,
-          conf->allow.v[i].text, det, plugin_dir);
+    const hunt_conf_value *a = &conf->allow.v[i];
+    if (!allow_detector_exists(e, plugin_dir, a->text, det, sizeof(det)))
+      die("%s:%d: allow %s: no detector named '%s' in %s", a->file, a->line,
+          a->text, det, plugin_dir);
   }
   size_t live = 0;
   for (size_t i = 0; i < nfh_engine_plugin_count(e); i++)
@@ -1351,14 +1355,14 @@ int main(int argc, char **argv) {
       die("stdout: %s", strerror(errno));
 
     /* The files now count as analysed, in the same transaction as the
-     * detectors' state: both are kept, or neither. Not with -t: a
-     * window reads only part of a file. */
+     * detectors' state: both are kept, or neither. (A -t run keeps no
+     * state: it reads only part of files.) */
     if (state) {
       if (nfh_state_begin(state) != NFH_OK)
         die("state %s: %s", state_path, nfh_state_error(state));
       uint64_t last_slot = 0;
       nfh_state_get_u64(state, "last_file_slot", &last_slot);
-      for (size_t i = 0; !window && i < nlist; i++) {
+      for (size_t i = 0; i < nlist; i++) {
         if (res[i] != READ_OK && res[i] != READ_PARTLY)
           continue;
         if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
