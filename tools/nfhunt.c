@@ -571,9 +571,14 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
     size_t len = strcspn(p, ",");
     char name[128];
     snprintf(name, sizeof(name), "%.*s", (int)len, p);
-    if (*name && !detector_exists(e, plugin_dir, name))
+    if (*name && !detector_exists(e, plugin_dir, name)) {
+      if (conf && conf->plugins.line && plugins == conf->plugins.text)
+        die("%s:%d: plugins: no detector named '%s' in %s (see "
+            "--list-plugins)",
+            conf->plugins.file, conf->plugins.line, name, plugin_dir);
       die("--plugins: no detector named '%s' in %s (see --list-plugins)",
           name, plugin_dir);
+    }
     p += len;
     if (*p == ',')
       p++;
