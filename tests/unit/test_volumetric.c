@@ -122,6 +122,34 @@ static void gen_ntp(flowvec *fv, uint64_t t, int slot, void *user) {
     ntp_reflection(fv, t, 300);
 }
 
+/* A DNS reflection whose answers (3,000 bytes: DNS ANY) each arrive as
+ * three IP fragments: the first names port 53, the two after it carry
+ * no UDP header, and exporters give them ports 0. Two thirds of the
+ * flood's packets then name no amplifier. */
+static void dns_reflection_fragmented(flowvec *fv, uint64_t t, int sources) {
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < sources; i++) {
+    nfh_addr src = ext(600000 + (uint32_t)i * 5);
+    for (int k = 0; k < 1000; k++) {
+      uint64_t s = t + (uint64_t)k * 290 + rnd() % 100;
+      add(fv, &src, &srv, 53, (uint16_t)(1024 + rnd() % 60000), 17, 0, s, s,
+          1, 1480);
+    }
+    for (int k = 0; k < 100; k++) {
+      uint64_t s = t + (uint64_t)k * 2900;
+      add(fv, &src, &srv, 0, 0, 17, 0, s, s + 2800, 20, 20 * 1480);
+    }
+  }
+}
+
+static void gen_dns_fragments(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot == 16)
+    dns_reflection_fragmented(fv, t, 200);
+}
+
 /* UDP floods from 80 sources each (320,000 small packets per host, ten
  * times the floor) at the hosts 10.0.5.1.. 'n' in the slot, all at once:
  * carpet bombing when n is large. */
@@ -372,6 +400,32 @@ static void test_ntp_reflection_fixed_ports(void) {
     CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "NTP reflection flood"));
     CU_ASSERT_PTR_NULL(strstr(r->f.evidence_json, "one direction exported"));
+  }
+  nfh_engine_destroy(e);
+}
+
+static double evidence_number(const nfh_report_finding *r, const char *key);
+
+/* A reflection whose answers come fragmented is named a reflection, not
+ * a UDP flood: the fragments without ports do not count against the
+ * amplifier's share (it was "UDP flood ... from 200 sources"). */
+static void test_dns_reflection_fragments(void) {
+  rng_state = 78;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 20, 1, gen_dns_fragments, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (!r || !strstr(r->f.summary, "DNS reflection") ||
+      r->f.severity < NFH_SEV_HIGH)
+    dump(e);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "DNS reflection flood"));
+    CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1498.002");
+    double share = evidence_number(r, "fragment_packet_share");
+    CU_ASSERT(share > 0.6 && share < 0.7);
   }
   nfh_engine_destroy(e);
 }
@@ -658,6 +712,8 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
+  CU_add_test(s, "DNS reflection in fragments",
+              test_dns_reflection_fragments);
   CU_add_test(s, "a flood on twelve hosts at once is one finding",
               test_carpet);
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);

@@ -62,6 +62,8 @@ enum {
   C_TINY,    /* packets of records of at most 2 (unsampled) packets */
   C_SAMPLED, /* bytes of records from sampling exporters */
   C_AMP,     /* inbound UDP packets from amplifier source ports */
+  C_FRAG,    /* inbound UDP packets of records without ports: the IP
+              * fragments after the first, which carry no UDP header */
   NCOUNT
 };
 
@@ -290,7 +292,8 @@ enum {
   R_ICMP = 0x10,
   R_TINY = 0x20,    /* at most 2 unsampled packets */
   R_SAMPLED = 0x40, /* from a sampling exporter */
-  R_AMP = 0x80      /* inbound UDP from an amplifier port (sport) */
+  R_AMP = 0x80      /* inbound UDP from an amplifier port (sport), or
+                     * with sport 0 a fragment (see make_rec) */
 };
 
 typedef struct rec {
@@ -300,7 +303,7 @@ typedef struct rec {
   uint32_t port_key; /* (proto << 16 | service or target port) + 1 */
   uint32_t sampling; /* 1-in-N */
   uint32_t t0, t1;   /* its part of the slot, ms after the slot's start */
-  uint16_t sport;    /* the peer's port, for R_AMP */
+  uint16_t sport;    /* the peer's port, for R_AMP; 0: a fragment */
   uint8_t flags;     /* R_* */
   uint8_t j;         /* its host's place in its bucket */
 } rec;
@@ -442,6 +445,7 @@ typedef struct verdict {
   double z, ratio;
   int base, q, seasonal_only, by_signature;
   double f, syn_share, bpp, pps, reply, tiny_share, amp_share, conc;
+  double frag_share; /* inbound UDP fragments without ports */
   double sampled_share;
   int ftype, many, strong, extreme;
   nfh_severity sev;
@@ -918,7 +922,13 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   vd->reply = c[kp] > 0 ? s->c[!dir][kp] / c[kp] : 0;
   vd->tiny_share = pkts > 0 ? c[C_TINY] / pkts : 0;
   vd->sampled_share = bytes > 0 ? clamp01(c[C_SAMPLED] / bytes) : 0;
-  vd->amp_share = pkts > 0 ? c[C_AMP] / pkts : 0;
+  /* Of the packets that show their ports: fragments of an amplifier's
+   * answers would otherwise outweigh the answers' first packets that
+   * name the amplifier (two fragments each and the flood looks like
+   * plain UDP). */
+  double ported = pkts - c[C_FRAG];
+  vd->amp_share = ported > 0 ? clamp01(c[C_AMP] / ported) : 0;
+  vd->frag_share = pkts > 0 ? clamp01(c[C_FRAG] / pkts) : 0;
   double syn_c = clamp01((syn_dom - 0.2) / (p->syn_share - 0.2));
   double non_tcp = pkts > 0 ? clamp01(1 - c[C_TCP] / pkts) : 0;
   /* Unanswered: the victim (or the target) sends almost nothing back in
@@ -1625,7 +1635,7 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   if (fl & R_SAMPLED)
     c[C_SAMPLED] += by;
   if (fl & R_AMP)
-    c[C_AMP] += pk;
+    c[r->sport ? C_AMP : C_FRAG] += pk;
   if (r->sampling > h->max_sampling)
     h->max_sampling = r->sampling;
   if (ds)
@@ -1639,7 +1649,7 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   if (dir == DIR_IN) {
     nfh__vol_top_add(&h->src_in, peer_hash, &r->peer, pk);
     nfh__vol_top_add(&h->port_in, r->port_key, NULL, pk);
-    if (fl & R_AMP)
+    if ((fl & R_AMP) && r->sport)
       nfh__vol_top_add(&h->amp_in, (uint64_t)r->sport + 1, NULL, pk);
   } else {
     nfh__vol_top_add(&h->dst_out, peer_hash, &r->peer, pk);
@@ -2113,6 +2123,14 @@ static void make_rec(rec *r, int dir, uint64_t pkts, uint64_t bytes,
   if (dir == DIR_IN && proto == 17 && amp_service(sport)) {
     fl |= R_AMP;
     r->sport = sport;
+  } else if (dir == DIR_IN && proto == 17 && !sport && !dport) {
+    /* An amplifier's answers of more than one MTU (DNS ANY, memcached,
+     * CLDAP) arrive as IP fragments; exporters give the fragments after
+     * the first no ports. They are marked so that the reflection share
+     * is judged without them (R_AMP with sport 0; flags has no bit
+     * left, rec being one cache line). */
+    fl |= R_AMP;
+    r->sport = 0;
   }
   r->flags = (uint8_t)fl;
 }
@@ -2483,6 +2501,8 @@ static int emit_one(vol *v, const fnd *f) {
   nfh__vol_json_num(&j, "avg_packet_bytes", round(p->bpp));
   nfh__vol_json_num(&j, "syn_only_share", p->syn_share);
   nfh__vol_json_num(&j, "tiny_record_share", p->tiny_share);
+  if (p->frag_share > 0)
+    nfh__vol_json_num(&j, "fragment_packet_share", p->frag_share);
   if (s->bidir_ok)
     nfh__vol_json_num(&j, "reply_packet_ratio", p->reply);
   else
