@@ -78,6 +78,114 @@ static json_t *mitre_value(const char *mitre) {
   return a;
 }
 
+/* Findings about the same hosts: the same source and the same
+ * destination (or both without one destination). Detectors see one
+ * activity each their own way (a chunked upload is a beacon and an
+ * exfiltration, a scanning host may also flood), and the analyst should
+ * see that they are one. Only findings shown (at or above the report's
+ * severity) take part. */
+typedef struct relations {
+  size_t *order; /* shown findings with a source, grouped by hosts */
+  size_t *lo;    /* per finding: its group is order[lo[i] .. hi[i]) */
+  size_t *hi;
+  size_t *number; /* per finding: its place in the report, from 1 */
+} relations;
+
+static const nfh_report_finding *relate_base;
+
+/* Addresses in order; every "no address" (family 0) is the same. */
+static int host_compare(const nfh_addr *a, const nfh_addr *b) {
+  if (!a->family || !b->family)
+    return (a->family != 0) - (b->family != 0);
+  return nfh_addr_compare(a, b);
+}
+
+static int by_hosts(const void *pa, const void *pb) {
+  const nfh_report_finding *a = &relate_base[*(const size_t *)pa];
+  const nfh_report_finding *b = &relate_base[*(const size_t *)pb];
+  int c = host_compare(&a->f.src, &b->f.src);
+  if (!c)
+    c = host_compare(&a->f.dst, &b->f.dst);
+  if (c)
+    return c;
+  /* Within a group, in report order. */
+  size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
+  return ia < ib ? -1 : ia > ib;
+}
+
+static int same_hosts(const nfh_report_finding *a,
+                      const nfh_report_finding *b) {
+  return host_compare(&a->f.src, &b->f.src) == 0 &&
+         host_compare(&a->f.dst, &b->f.dst) == 0;
+}
+
+static void relations_free(relations *rel) {
+  nfh__free(rel->order);
+  nfh__free(rel->lo);
+  nfh__free(rel->hi);
+  nfh__free(rel->number);
+  memset(rel, 0, sizeof(*rel));
+}
+
+/* 0, or -1 when memory runs out (*rel then empty). */
+static int relations_make(relations *rel, const nfh_report_finding *fs,
+                          size_t count, nfh_severity min) {
+  memset(rel, 0, sizeof(*rel));
+  if (!count)
+    return 0;
+  rel->order = nfh__calloc(count, sizeof(size_t));
+  rel->lo = nfh__calloc(count, sizeof(size_t));
+  rel->hi = nfh__calloc(count, sizeof(size_t));
+  rel->number = nfh__calloc(count, sizeof(size_t));
+  if (!rel->order || !rel->lo || !rel->hi || !rel->number) {
+    relations_free(rel);
+    return -1;
+  }
+  size_t n = 0, shown = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (fs[i].f.severity < min)
+      continue;
+    rel->number[i] = ++shown;
+    if (fs[i].f.src.family)
+      rel->order[n++] = i;
+  }
+  /* qsort has no user pointer; reports are written by one thread. */
+  relate_base = fs;
+  qsort(rel->order, n, sizeof(size_t), by_hosts);
+  relate_base = NULL;
+  for (size_t a = 0; a < n;) {
+    size_t b = a + 1;
+    while (b < n && same_hosts(&fs[rel->order[a]], &fs[rel->order[b]]))
+      b++;
+    for (size_t k = a; k < b; k++) {
+      rel->lo[rel->order[k]] = a;
+      rel->hi[rel->order[k]] = b;
+    }
+    a = b;
+  }
+  return 0;
+}
+
+/* The findings related to finding i, as [{"id", "type", "severity"}]. */
+static json_t *related_value(const relations *rel,
+                             const nfh_report_finding *fs, size_t i) {
+  json_t *a = json_array();
+  if (!rel || !rel->order || !a)
+    return a;
+  for (size_t k = rel->lo[i]; k < rel->hi[i]; k++) {
+    size_t j = rel->order[k];
+    if (j == i)
+      continue;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(fs[j].id));
+    json_object_set_new(o, "type", json_string(fs[j].f.type));
+    json_object_set_new(o, "severity",
+                        json_string(nfh_severity_name(fs[j].f.severity)));
+    json_array_append_new(a, o);
+  }
+  return a;
+}
+
 static json_t *finding_json(const nfh_report_finding *r) {
   const nfh_finding *f = &r->f;
   json_t *o = json_object();
@@ -111,6 +219,15 @@ static json_t *finding_json(const nfh_report_finding *r) {
   json_object_set_new(o, "times_seen", json_integer(r->times_seen));
   json_object_set_new(o, "first_reported", time_value(r->first_reported_ms));
   json_object_set_new(o, "key", json_string(f->key));
+  return o;
+}
+
+/* finding_json with the findings related to findings[i]. */
+static json_t *finding_json_related(const nfh_report_finding *findings,
+                                    size_t i, const relations *rel) {
+  json_t *o = finding_json(&findings[i]);
+  if (o)
+    json_object_set_new(o, "related", related_value(rel, findings, i));
   return o;
 }
 
@@ -153,12 +270,20 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
     json_object_set_new(by_sev, nfh_severity_name((nfh_severity)s),
                         json_integer(0));
   size_t shown = 0;
+  relations rel;
+  if (relations_make(&rel, findings, count, min) != 0) {
+    json_decref(list);
+    json_decref(by_type);
+    json_decref(by_sev);
+    json_decref(root);
+    return NULL;
+  }
   for (size_t i = 0; i < count; i++) {
     const nfh_report_finding *r = &findings[i];
     if (r->f.severity < min)
       continue;
     shown++;
-    json_array_append_new(list, finding_json(r));
+    json_array_append_new(list, finding_json_related(findings, i, &rel));
     json_t *t = json_object_get(by_type, r->f.type);
     json_object_set_new(by_type, r->f.type,
                         json_integer(t ? json_integer_value(t) + 1 : 1));
@@ -167,6 +292,7 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
         by_sev, sn,
         json_integer(json_integer_value(json_object_get(by_sev, sn)) + 1));
   }
+  relations_free(&rel);
   json_t *summary = json_object();
   json_object_set_new(summary, "findings", json_integer((json_int_t)shown));
   json_object_set_new(summary, "by_type", by_type);
@@ -341,19 +467,27 @@ static nfh_status write_replacing(const char *path,
 nfh_status nfh_report_print_ndjson(FILE *out,
                                    const nfh_report_finding *findings,
                                    size_t count, nfh_severity min) {
+  relations rel;
+  if (relations_make(&rel, findings, count, min) != 0)
+    return NFH_ENOMEM;
   for (size_t i = 0; i < count; i++) {
     if (findings[i].f.severity < min)
       continue;
-    json_t *o = finding_json(&findings[i]);
-    if (!o)
+    json_t *o = finding_json_related(findings, i, &rel);
+    if (!o) {
+      relations_free(&rel);
       return NFH_ENOMEM;
+    }
     json_object_set_new(o, "tool", json_string("nfhunt"));
     int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(o);
     fputc('\n', out);
-    if (rc != 0)
+    if (rc != 0) {
+      relations_free(&rel);
       return NFH_EIO;
+    }
   }
+  relations_free(&rel);
   return ferror(out) ? NFH_EIO : NFH_OK;
 }
 
@@ -400,6 +534,9 @@ nfh_status nfh_report_print_text(FILE *out,
           "%zu findings: %zu critical, %zu high, %zu medium, %zu low, %zu "
           "info\n",
           shown, counts[4], counts[3], counts[2], counts[1], counts[0]);
+  /* Without memory for them the report goes without "see also" lines. */
+  relations rel;
+  int related = relations_make(&rel, findings, count, min) == 0;
   size_t printed = 0;
   for (size_t i = 0; i < count; i++) {
     const nfh_report_finding *r = &findings[i];
@@ -433,6 +570,21 @@ nfh_status nfh_report_print_text(FILE *out,
     if (r->f.mitre)
       fprintf(out, "  ATT&CK %s", r->f.mitre);
     fputc('\n', out);
+    if (related && rel.hi[i] - rel.lo[i] > 1) {
+      fputs("    same hosts:", out);
+      const char *sep = " ";
+      for (size_t k = rel.lo[i]; k < rel.hi[i]; k++) {
+        size_t j = rel.order[k];
+        if (j == i)
+          continue;
+        fprintf(out, "%s%zu (%s, %s)", sep, rel.number[j], findings[j].f.type,
+                nfh_severity_name(findings[j].f.severity));
+        sep = ", ";
+      }
+      fputc('\n', out);
+    }
   }
+  if (related)
+    relations_free(&rel);
   return ferror(out) ? NFH_EIO : NFH_OK;
 }

@@ -438,7 +438,8 @@ static void test_report_json(void) {
   static const char *const keys[] = {
       "id",        "type",      "severity",   "score", "src",
       "dst",       "dst_port",  "proto",      "first_seen",
-      "last_seen", "confidence", "mitre",     "summary", "evidence"};
+      "last_seen", "confidence", "mitre",     "summary", "evidence",
+      "related"};
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
     CU_ASSERT_PTR_NOT_NULL(json_object_get(f, keys[i]));
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "src")),
@@ -486,6 +487,101 @@ static void test_report_json(void) {
   nfh_engine_destroy(e);
 }
 
+/* A hand-made finding for the report tests. */
+static nfh_report_finding report_finding(const char *id, const char *type,
+                                         const char *src, const char *dst,
+                                         nfh_severity sev) {
+  nfh_report_finding r;
+  memset(&r, 0, sizeof(r));
+  snprintf(r.id, sizeof(r.id), "%s", id);
+  r.status = "new";
+  r.times_seen = 1;
+  r.f.type = type;
+  r.f.key = id;
+  r.f.summary = type;
+  r.f.severity = sev;
+  r.f.dst_port = -1;
+  r.f.proto = -1;
+  if (src)
+    r.f.src = tk_ip(src);
+  if (dst)
+    r.f.dst = tk_ip(dst);
+  return r;
+}
+
+/* The ids of the "related" list of each line of an NDJSON report, as
+ * "id:id,id;id:;" in report order. */
+static void related_ids(const char *ndjson, char *out, size_t len) {
+  out[0] = 0;
+  const char *line = ndjson;
+  while (*line) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    json_t *o = json_loadb(line, n, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    size_t used = strlen(out);
+    used += (size_t)snprintf(out + used, len - used, "%s:",
+                             json_string_value(json_object_get(o, "id")));
+    json_t *rel = json_object_get(o, "related");
+    CU_ASSERT_FATAL(json_is_array(rel));
+    for (size_t i = 0; i < json_array_size(rel); i++)
+      used += (size_t)snprintf(
+          out + used, len - used, "%s%s", i ? "," : "",
+          json_string_value(json_object_get(json_array_get(rel, i), "id")));
+    snprintf(out + used, len - used, ";");
+    json_decref(o);
+    line += n + (end ? 1 : 0);
+  }
+}
+
+/* Findings about the same source and destination (a beacon and an
+ * exfiltration of one chunked upload) name each other; among those
+ * without a destination, the same source does. Only findings the
+ * report shows take part. */
+static void test_report_related(void) {
+  nfh_report_finding fs[5] = {
+      report_finding("b", "beaconing", "10.0.0.5", "203.0.113.9",
+                     NFH_SEV_HIGH),
+      report_finding("x", "exfiltration", "10.0.0.5", "203.0.113.9",
+                     NFH_SEV_MEDIUM),
+      report_finding("s", "port_scan", "10.0.0.5", NULL, NFH_SEV_LOW),
+      report_finding("v", "volumetric", "10.0.0.5", "203.0.113.8",
+                     NFH_SEV_MEDIUM),
+      report_finding("t", "port_scan", "10.0.0.5", NULL, NFH_SEV_INFO)};
+  char *buf = NULL, ids[256];
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  CU_ASSERT_FATAL(mem != NULL);
+  CU_ASSERT_EQUAL(nfh_report_print_ndjson(mem, fs, 5, NFH_SEV_INFO), NFH_OK);
+  fclose(mem);
+  related_ids(buf, ids, sizeof(ids));
+  CU_ASSERT_STRING_EQUAL(ids, "b:x;x:b;s:t;v:;t:s;");
+  free(buf);
+
+  mem = open_memstream(&buf, &len);
+  CU_ASSERT_EQUAL(nfh_report_print_ndjson(mem, fs, 5, NFH_SEV_LOW), NFH_OK);
+  fclose(mem);
+  related_ids(buf, ids, sizeof(ids));
+  CU_ASSERT_STRING_EQUAL(ids, "b:x;x:b;s:;v:;");
+  free(buf);
+
+  nfh_report_inputs in;
+  memset(&in, 0, sizeof(in));
+  mem = open_memstream(&buf, &len);
+  CU_ASSERT_EQUAL(nfh_report_print_text(mem, fs, 5, NFH_SEV_LOW, &in, 0),
+                  NFH_OK);
+  fclose(mem);
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "same hosts: 2 (exfiltration, medium)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "same hosts: 1 (beaconing, high)"));
+  /* Four shown findings, two of them related. */
+  char *p = buf;
+  int lines = 0;
+  while ((p = strstr(p, "same hosts:")) != NULL)
+    lines++, p++;
+  CU_ASSERT_EQUAL(lines, 2);
+  free(buf);
+}
+
 /* Evidence with a counter beyond 64 bits signed (a u64 a detector
  * printed, grown so by a corrupt file) is still evidence: read with its
  * integers as reals, where jansson alone refuses the text. */
@@ -524,6 +620,7 @@ int main(void) {
   CU_add_test(s, "ongoing across runs", test_ongoing_across_runs);
   CU_add_test(s, "escalated and recurred", test_escalated_and_recurred);
   CU_add_test(s, "JSON report", test_report_json);
+  CU_add_test(s, "related findings in the report", test_report_related);
   CU_add_test(s, "misdated records", test_misdated_records);
   CU_add_test(s, "a month without data", test_gap_in_data);
   CU_basic_set_mode(CU_BRM_VERBOSE);
