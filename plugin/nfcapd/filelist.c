@@ -497,8 +497,11 @@ void nfh_filelist_finish(nfh_filelist *l) {
 
 /* ----------------------------------------------------------- -t parsing */
 
-/* Parses one end of a window. 'is_end' makes a partial time cover its
- * whole unit (2024/01/01 as an end means up to 23:59:59.999). */
+/* Parses one end of a window. 'is_end' makes a time given to the day,
+ * hour or minute cover its whole unit (2024/01/01 as an end means up to
+ * 23:59:59.999); one given to the second is that instant, as nfdump
+ * takes it (a record ending at 10:07:00.400 is outside a window that
+ * ends at 10:07:00). */
 static int parse_time(const char *text, int is_end, uint64_t *ms) {
   int v[6] = {0, 1, 1, 0, 0, 0};
   int n = 0;
@@ -540,7 +543,7 @@ static int parse_time(const char *text, int is_end, uint64_t *ms) {
   time_t t = mktime(&tm);
   if (t == (time_t)-1)
     return -1;
-  uint64_t span = 1000; /* the unit the text ends with, in ms */
+  uint64_t span = 1; /* the unit the text ends with, in ms */
   if (n == 3)
     span = 86400000;
   else if (n == 4)

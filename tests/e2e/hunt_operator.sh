@@ -14,7 +14,9 @@
 #     links: one line each (a lost capture), other names still skipped;
 #   * a second run with the state over files analysed before: skipped with
 #     one line, not counted twice (an upload of 2.5 GB read as 5 GB);
-#   * -t with a state: refused (a window's part would count twice later).
+#   * -t with a state: refused (a window's part would count twice later);
+#   * -t ending to the second: the flows nfdump counts, not those ending
+#     within that second too.
 # Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
 # its test tools are not built.
 #
@@ -158,6 +160,25 @@ if [ "$rc" -eq 2 ] && [ ! -e "$tmp/t.state" ]; then
 	pass "-t with --state: refused"
 else
 	fail "-t with --state: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+
+# A window ending to the second ends at that instant, as nfdump's does:
+# records ending within the last second are not counted (they were).
+if command -v nfdump >/dev/null 2>&1; then
+	win=2024/03/04.00:30:00-2024/03/04.00:47:00
+	want=$(TZ=UTC nfdump -R "$tree" -t "$win" -q -o "fmt:%ts" 2>/dev/null |
+		wc -l)
+	TZ=UTC hunt -R "$tree" -t "$win" --count
+	got=$(sed -n 's/.* flows \([0-9]*\) .*/\1/p' "$tmp/out" "$tmp/err" |
+		head -n 1)
+	if [ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$want" ] &&
+		[ "$want" -gt 0 ]; then
+		pass "-t to the second: $got flows, as nfdump"
+	else
+		fail "-t to the second: $got flows (exit $rc), nfdump $want"
+	fi
+else
+	echo "SKIP: -t against nfdump: nfdump not installed"
 fi
 
 echo "$passed passed, $failed failed"
