@@ -558,6 +558,50 @@ static void test_floods_are_not_transfers(void) {
   done(e);
 }
 
+/* Uploads dressed to pass: 800 MB of UDP datagrams from one socket with
+ * no answer at all (one stray reply made the same stream a finding,
+ * none hid it), and 1.2 GB up with 0.6 GB of junk down (PCR 0.33, below
+ * the old pcr_min). A balanced exchange (PCR near 0: a call) is none. */
+static void test_one_way_and_padded(void) {
+  rng_state = 43;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr udp_src = tk_ip("10.0.4.55"), udp_dst = tk_ip("203.0.113.60");
+  for (uint64_t k = 0; k < 8; k++) {
+    uint64_t a = T0 + 10 * HOUR_MS + k * 5 * MIN_MS;
+    add(&fv, &udp_src, &udp_dst, 40999, 9999, 0, a, a + 5 * MIN_MS - 200,
+        71429, 100000000);
+    fv.v[fv.n - 1].proto = 17;
+  }
+  nfh_addr pad_src = tk_ip("10.0.4.57"), pad_dst = tk_ip("203.0.113.61");
+  session(&fv, &pad_src, &pad_dst, 443, T0 + 10 * HOUR_MS + 2 * MIN_MS,
+          25 * MIN_MS, 1200000000ull, 600000000ull, MIN_MS);
+  nfh_addr call_src = tk_ip("10.0.4.58"), call_dst = tk_ip("203.0.113.62");
+  session(&fv, &call_src, &call_dst, 443, T0 + 10 * HOUR_MS + 2 * MIN_MS,
+          50 * MIN_MS, 1200000000ull, 1250000000ull, MIN_MS);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *udp = find(e, "10.0.4.55|203.0.113.60");
+  const nfh_report_finding *pad = find(e, "10.0.4.57|203.0.113.61");
+  if (!udp || !pad || worst_on(e, "10.0.4.58"))
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(udp);
+  if (udp) {
+    CU_ASSERT(udp->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(udp->f.summary, "800 MB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(udp->f.evidence_json, "no answer seen"));
+  }
+  CU_ASSERT_PTR_NOT_NULL(pad);
+  if (pad) {
+    CU_ASSERT(pad->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pad->f.summary, "PCR 0.3"));
+  }
+  CU_ASSERT_PTR_NULL(worst_on(e, "10.0.4.58"));
+  done(e);
+}
+
 /* A VPN concentrator (IPsec NAT-T, 4500 to 4500 both ways) whose three
  * remote users download 150 MB each through it over six hours, in
  * records of one minute, the concentrator's written first: its
@@ -801,6 +845,7 @@ int main(void) {
   CU_add_test(s, "download and public server",
               test_download_and_public_server);
   CU_add_test(s, "floods are not transfers", test_floods_are_not_transfers);
+  CU_add_test(s, "one-way and padded uploads", test_one_way_and_padded);
   CU_add_test(s, "many rare destinations", test_spread);
   CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);

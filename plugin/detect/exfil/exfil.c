@@ -28,6 +28,16 @@
 /* A data transfer fills its packets: floods (SYN, small UDP), scans and
  * keepalives do not. Mean bytes per packet sent below this is not one. */
 #define MIN_PACKET_BYTES 150.0
+/* Bytes per packet of an unanswered stream that still counts as a
+ * transfer (see is_transfer): full segments or datagrams, as bulk data
+ * leaves; the random-port UDP floods of a bot (500-odd bytes) stay
+ * below. */
+#define ONE_WAY_PACKET_BYTES 1000.0
+/* Packets a second above which an unanswered stream is a flood (the
+ * volumetric detector's), not an upload: 2000 full packets a second are
+ * 10 GB an hour, more than a one-way channel that wants to go unseen
+ * sends, while a single DoS source sends tens of thousands. */
+#define ONE_WAY_MAX_PPS 2000.0
 /* With fewer connections than this the run cannot tell whether the
  * exporter shows return traffic at all. */
 #define REPLY_SAMPLE 50u
@@ -334,14 +344,31 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
  * and answered (TCP acknowledges, every reliable UDP protocol replies) as
  * long as the exporter shows return traffic at all: an exporter that
  * sees one direction only would otherwise hide every upload. Floods and
- * scans fail this, and are the volumetric and port_scan detectors'. */
+ * scans fail this, and are the volumetric and port_scan detectors'.
+ * One exception: an unanswered stream of full packets that mostly rides
+ * one connection (one socket to one port) is a one-way upload (UDP
+ * fire-and-forget, or a path whose way back this exporter misses);
+ * requiring an answer let 800 MB leave unseen while one stray reply
+ * datagram made the same stream a finding. A flood spreads over ports,
+ * or sends smaller packets, or more of them a second. */
 static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
-  if (!p->c_out || !p->c_pkts ||
-      (double)p->c_out / (double)p->c_pkts < MIN_PACKET_BYTES)
+  if (!p->c_out || !p->c_pkts)
+    return 0;
+  double per_packet = (double)p->c_out / (double)p->c_pkts;
+  if (per_packet < MIN_PACKET_BYTES)
     return 0;
   int two_way = x->out_conns < REPLY_SAMPLE ||
                 5 * x->out_replied >= x->out_conns;
-  return p->c_in > 0 || !two_way;
+  if (p->c_in > 0 || !two_way)
+    return 1;
+  double span_s = p->last_ms > p->first_ms
+                      ? (double)(p->last_ms - p->first_ms) / 1000.0
+                      : 0;
+  if (span_s < 1)
+    span_s = 1;
+  return per_packet >= ONE_WAY_PACKET_BYTES &&
+         2 * p->port_bytes >= p->c_out &&
+         (double)p->c_pkts / span_s <= ONE_WAY_MAX_PPS;
 }
 
 /* ------------------------------------------------- hourly host totals */
@@ -953,6 +980,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   f->rel_error = f->sampled ? 1.0 / sqrt(sampled_pkts > 1 ? sampled_pkts : 1)
                             : 0;
   f->guessed = p->conns && 2 * p->guessed > p->conns;
+  f->one_way = p->c_in == 0;
 
   /* The episode's span: its clock hours, narrowed to this run's
    * connections (the big ones when there are) at the ends that are this

@@ -151,6 +151,11 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
   }
   if (f->guessed)
     c *= 0.9;
+  if (f->one_way) {
+    c *= 0.85;
+    why(v, "no answer seen: a one-way stream, or a way back the exporter "
+           "misses");
+  }
   if (f->pcr < p->pcr_strong)
     c *= 0.9;
   v->confidence = c;

@@ -73,6 +73,7 @@ typedef struct nfh__exf_features {
   int sampled;
   double rel_error; /* of the byte estimate, under sampling */
   int guessed;      /* client/server roles guessed from ports */
+  int one_way;      /* no answer seen at all (a one-way stream) */
   uint64_t history_ms;
 } nfh__exf_features;
 

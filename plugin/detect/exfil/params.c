@@ -18,7 +18,7 @@ typedef struct pdef {
 
 #define P(k, d, lo, hi, i) {#k, offsetof(nfh__exf_params, k), d, lo, hi, i}
 static const pdef pdefs[] = {
-    P(pcr_min, 0.4, 0, 0.95, 0),
+    P(pcr_min, 0.2, 0, 0.95, 0),
     P(pcr_strong, 0.8, 0, 1, 0),
     P(min_bytes, 10e6, 1e3, 1e15, 0),
     P(bulk_bytes, 100e6, 1e3, 1e15, 0),
