@@ -674,6 +674,66 @@ static void test_ssh_session(void) {
   tk_flows_free(&fs);
 }
 
+/* A long-poll implant: one HTTPS connection an hour, held open until the
+ * server answers, then a new one. The exporter writes the opening
+ * (SYN) and the closing (FIN) an hour apart, and between them nothing:
+ * the engine sees two connections per session, and the closing one
+ * reaches the detector after the next session's opening. Each session
+ * is one check-in: 24, not 47. */
+static void test_long_poll(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.17"), s = tk_ip("203.0.113.77");
+  uint64_t t = T0 + 100 * SEC;
+  for (int k = 0; k < 24; k++) {
+    uint16_t port = (uint16_t)(46000 + 7 * k);
+    add_record(&fs, c, port, s, 443, 6, SYN | ACK | PSH, t, t + 3 * MIN,
+               900, 1);
+    add_record(&fs, s, 443, c, port, 6, SYN | ACK | PSH, t + 10,
+               t + 3 * MIN, 700, 1);
+    uint64_t end = t + 59 * MIN + (uint64_t)(urand() * 60000);
+    add_record(&fs, c, port, s, 443, 6, ACK | FIN, end, end + 110 * SEC,
+               300, 1);
+    add_record(&fs, s, 443, c, port, 6, ACK | PSH | FIN, end,
+               end + 110 * SEC, 400, 1);
+    t = end + 118 * SEC;
+  }
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.17|203.0.113.77|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(evidence_number(r, "connections"), 24);
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+
+  /* Under sampling most sessions show no SYN (one packet in 100 is
+   * kept): a beacon's fresh connections, each on a new port, are still
+   * starts. */
+  flows sf = {0};
+  nfh_addr sc = tk_ip("10.0.0.18"), ss = tk_ip("203.0.113.78");
+  for (int k = 0; k < 180; k++) {
+    uint64_t at = T0 + (uint64_t)k * MIN + (uint64_t)(urand() * 3000);
+    uint16_t port = (uint16_t)(47000 + k);
+    add_record(&sf, sc, port, ss, 443, 6, ACK | PSH, at, at + 400, 6000, 100);
+    add_record(&sf, ss, 443, sc, port, 6, ACK | PSH, at + 20, at + 400, 12000,
+               100);
+  }
+  e = make(NULL);
+  run(e, &sf, NULL);
+  r = find(e, "10.0.0.18|203.0.113.78|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r)
+    CU_ASSERT(evidence_number(r, "connections") >= 170);
+  nfh_engine_destroy(e);
+  tk_flows_free(&sf);
+}
+
 /* Idle sessions whose keepalives the exporter's inactive timeout cut
  * into records of their own, one every 60 s (SSH) or 25 s (a VPN over
  * UDP): the same 5-tuple each time, so one session, not a beacon. */
@@ -1104,6 +1164,8 @@ int main(void) {
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
+  CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
+              test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",
               test_ssh_session);
   CU_add_test(s, "idle sessions' keepalives", test_keepalives);

@@ -406,15 +406,24 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
 
   /* The same session going on: its next piece after a run ended it, or
    * a keepalive after an idle spell that the exporter's inactive
-   * timeout cut off. A new TCP connection needs a SYN and almost always
-   * a fresh client port; without a SYN the same 5-tuple is the same
-   * session whatever the gap. ICMP has no client port to tell. */
+   * timeout cut off. A new TCP connection needs a SYN: without one it
+   * is the middle or the end of a session, whatever the gap and
+   * whatever came in between (a long-poll's closing, an hour after its
+   * opening, reaches us after the next session's opening). Not so under
+   * sampling: a sampled exporter keeps one SYN in N, and most new
+   * sessions come without one; there only the same 5-tuple (a new
+   * session takes a new client port) continues. For UDP the same
+   * 5-tuple within continuation_gap is the same session. ICMP has no
+   * client port to tell. */
   int same_tuple = c->nev && (conn->proto == TCP || conn->proto == UDP) &&
                    conn->client_port == c->last_client_port &&
                    conn->first_ms >= c->last_ms;
   int flags_known = (conn->client_flags | conn->server_flags) != 0;
   int continues = 0;
-  if (same_tuple && conn->proto == TCP && flags_known)
+  int sampled = (conn->flags & NFH_CONN_SAMPLED) || conn->sampling > 1;
+  if (c->nev && conn->proto == TCP && flags_known && !sampled)
+    continues = !(conn->client_flags & TH_SYN); /* a SYN: a new session */
+  else if (same_tuple && conn->proto == TCP && flags_known)
     continues = !(conn->client_flags & TH_SYN); /* a SYN: port reused */
   else if (same_tuple)
     continues =
@@ -425,9 +434,13 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
       (conn->client_flags | conn->server_flags))
     continues = 1;
   if (continues) {
-    if (conn->last_ms > c->last_end_ms)
-      c->last_end_ms = conn->last_ms;
-    c->last_client_port = conn->client_port;
+    /* A piece of an older session (out of order) leaves the latest
+     * one's port and end as they are. */
+    if (conn->first_ms >= c->last_ms) {
+      if (conn->last_ms > c->last_end_ms)
+        c->last_end_ms = conn->last_ms;
+      c->last_client_port = conn->client_port;
+    }
     c->bytes += cb + sb;
     return 0;
   }
