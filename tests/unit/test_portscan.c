@@ -674,8 +674,42 @@ static void test_state_round_trip(void) {
   CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   e = hunt_state(&c, st, NULL);
   CU_ASSERT_EQUAL(count(e), 0);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
   nfh_engine_destroy(e);
   nfh_state_close(st);
+
+  /* The scanner back to ordinary work, SSH sessions with two of the
+   * hosts it probed: still no new failure, so the scan is not raised
+   * again as "ongoing" (it was, at every run the scanner was busy). */
+  flows d = {0};
+  session(&d, tk_ip("10.1.1.8"), 51000, tk_ip4(10, 7, 0, 1), 22,
+          T0 + 8 * HOUR);
+  session(&d, tk_ip("10.1.1.8"), 51001, tk_ip4(10, 7, 0, 2), 22,
+          T0 + 8 * HOUR + MIN);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = hunt_state(&d, st, NULL);
+  CU_ASSERT_EQUAL(count(e), 0);
+  if (count(e))
+    dump(e);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* New probes: reported again, with the whole scan's count. */
+  flows g = {0};
+  for (unsigned i = 16; i < 20; i++)
+    syn_silent(&g, tk_ip("10.1.1.8"), (uint16_t)(47000 + i),
+               tk_ip4(10, 7, 0, 1 + i), 22, T0 + 9 * HOUR + i * MIN);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = hunt_state(&g, st, NULL);
+  f = find(e, "h|10.1.1.8|tcp/22");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f)
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 20);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+  free_flows(&d);
+  free_flows(&g);
 
   unlink(path);
   char lock[sizeof(path) + 8];

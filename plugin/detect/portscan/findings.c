@@ -1314,8 +1314,8 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   size_t nh = 0, nv = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
-    if (q->last_s < r->run_start_s)
-      continue; /* nothing new in this run */
+    if (!q->failed_now)
+      continue; /* no new failure in this run */
     tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
     view w = view_of(&t, fo);
     if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
@@ -1329,7 +1329,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   }
   for (uint32_t i = 0; i < s->ntargets; i++) {
     const ps_target *t = &s->targets[i];
-    if (t->last_s < r->run_start_s)
+    if (!t->failed_now)
       continue;
     tally y =
         tally_of(tn[i], t->o_contacts, nfh__ps_sketch_count(s, t->sketch));
@@ -1366,8 +1366,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   for (uint32_t i = 0; rc == 0 && i < s->nservices && repeats < 2; i++) {
     const ps_service *sv = &s->services[i];
     /* Where silence is no evidence, only refusals count. */
-    if (sv->last_s < r->run_start_s ||
-        sv->contacts < cfg->repeat_min_attempts ||
+    if (!sv->failed_now || sv->contacts < cfg->repeat_min_attempts ||
         sv->fails < 0.9 * sv->contacts || (fo && sv->cls != PS_STRONG))
       continue;
     double span_s = (double)sv->last_s - sv->first_s + 1;
@@ -1525,7 +1524,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     double sq = sqrt((double)s->sampling);
     for (uint32_t k = 0; k < s->nports; k++) {
       const ps_port *q = &s->ports[k];
-      if (q->last_s < r->run_start_s)
+      if (!q->failed_now)
         continue;
       tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
       view w = view_of(&t, fo);
@@ -1741,7 +1740,7 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const ps_source *s = src[i];
     /* A lite source never failed: nothing to report. */
-    if (s->lite || s->last_s < r->run_start_s ||
+    if (s->lite || !s->failed_now ||
         api->is_allowed(api->host, "port_scan", &s->addr, -1))
       continue;
     rc = report_source(&os, &ms, cfg, r, s);

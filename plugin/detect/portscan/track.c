@@ -1231,12 +1231,15 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th);
   }
 
+  int failed_now = fresh && c->cls != PS_SUCC;
+  s->failed_now |= failed_now;
   ps_target *t = ti != NONE ? &s->targets[ti] : NULL;
   if (t) {
     touch(&t->first_s, &t->last_s, c->first_s, c->last_s);
     t->contacts += fresh;
     if (c->cls != PS_SUCC)
       t->reasons |= c->reasons;
+    t->failed_now |= failed_now;
     target_class(s, t, c->cls);
   }
 
@@ -1252,6 +1255,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   if (q) {
     touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
     q->contacts += fresh;
+    q->failed_now |= failed_now;
   }
   if (t && si == NONE && s->nservices < p->max_services) {
     si = add_service(st, s, ti, c->proto, c->port, sh, pi);
@@ -1262,6 +1266,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     ps_service *v = &s->services[si];
     touch(&v->first_s, &v->last_s, c->first_s, c->last_s);
     v->contacts += fresh;
+    v->failed_now |= failed_now;
     uint8_t cls = c->cls;
     if (cls != PS_SUCC) {
       v->fails += fresh;

@@ -102,6 +102,7 @@ typedef struct ps_target {
   uint8_t home;        /* in the home networks */
   uint8_t b_counted;   /* walk b has taken its step for it */
   uint8_t first_reasons; /* PS_R_* of the first contact */
+  uint8_t failed_now;  /* a contact failed in this run (not saved) */
   int16_t sketch;      /* index in the source's sketches or -1 */
   uint32_t hash;
   uint32_t first_s, last_s;
@@ -117,6 +118,7 @@ typedef struct ps_service {
   uint8_t proto;
   uint8_t cls;
   uint8_t reasons;
+  uint8_t failed_now; /* a contact failed in this run (not saved) */
   uint32_t first_s, last_s;
   uint32_t contacts; /* connections */
   uint32_t fails;    /* of which failed */
@@ -127,6 +129,7 @@ typedef struct ps_service {
 typedef struct ps_port {
   uint16_t port;
   uint8_t proto;
+  uint8_t failed_now; /* a contact failed in this run (not saved) */
   int16_t sketch; /* index in the source's sketches or -1 */
   uint32_t hash;
   uint32_t n[4]; /* its services (distinct targets) by class */
@@ -169,6 +172,10 @@ typedef struct ps_source {
   /* Past the exact caps: all targets' sketch (-1 until needed). */
   int16_t target_sketch;
   uint8_t lite; /* never failed: no targets or services, see below */
+  /* A contact failed in this run (not saved): a scan is reported only
+   * while it goes on, not whenever its source makes ordinary
+   * connections again. The same flag on targets, services, ports. */
+  uint8_t failed_now;
   uint64_t contacts;
 
   /* Line 1: the tables. */
