@@ -346,6 +346,62 @@ static void test_distributed(void) {
     dump(e);
   nfh_engine_destroy(e);
   free_flows(&fs);
+
+  /* The hosts of a sweep are counted exactly while they are few (a
+   * sketch said 119 for 30 sources' 120), whatever the addresses. */
+  int wrong = 0;
+  for (unsigned n = 12; n < 52; n += 3) {
+    flows ds = {0};
+    for (unsigned k = 0; k < n; k++) {
+      nfh_addr c = tk_ip4(10, 9, 1 + k / 200, 10 + k % 200);
+      for (unsigned i = 0; i < 4; i++) {
+        unsigned h = (k * 4 + i) * 37 + n;
+        nfh_addr s = tk_ip4(10, 5, (h >> 8) & 0xff, h & 0xff);
+        syn_silent(&ds, c, (uint16_t)(30000 + i), s, 3389,
+                   T0 + k * 30000 + i * 500);
+      }
+    }
+    e = hunt(&ds);
+    const nfh_finding *d = find(e, "d|tcp/3389");
+    if (!d || evidence_num(d, "hosts") != 4.0 * n) {
+      fprintf(stderr, "  %u sources: %.0f hosts\n", n,
+              d ? evidence_num(d, "hosts") : -1);
+      wrong++;
+    }
+    nfh_engine_destroy(e);
+    free_flows(&ds);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
+/* A block scan past the exact tables (exact_targets 32: 128 services)
+ * counts its host-ports all the same, as an estimate; they stopped at
+ * the table's size with the evidence saying "exact". */
+static void test_block_past_tables(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("198.51.100.23");
+  for (unsigned i = 0; i < 20; i++)
+    for (unsigned p = 0; p < 10; p++)
+      syn_silent(&fs, c, (uint16_t)(30000 + i * 10 + p),
+                 tk_ip4(10, 6, 0, 1 + i), (uint16_t)(20 + p * 5),
+                 T0 + (i * 10 + p) * 300);
+  nfh_engine *e = hunt(&fs, "exact_targets", "32");
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  const nfh_finding *f = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(r[i].f.key, "b|", 2) == 0 || strncmp(r[i].f.key, "v|", 2) == 0)
+      f = &r[i].f;
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    double hp = evidence_num(f, "host_ports");
+    CU_ASSERT(hp >= 180 && hp <= 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->evidence_json, "\"exact\": false"));
+  }
+  if (!f || evidence_num(f, "host_ports") < 180)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
 }
 
 /* A compromised device flooding an outside host with full-size UDP
@@ -1335,6 +1391,8 @@ int main(void) {
   if (!s || !CU_add_test(s, "horizontal fast", test_horizontal_fast) ||
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
+      !CU_add_test(s, "block scan past the exact tables",
+                   test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||
       !CU_add_test(s, "a UDP flood to random ports is no scan",
                    test_udp_flood_is_no_scan) ||

@@ -24,6 +24,9 @@
 /* ... and its sources' targets together are at least this share of
  * the sum of each one's (little overlap: the work was split). */
 #define DIST_MIN_SPLIT 0.5
+/* Up to this many failed services in a sweep's window, its hosts are
+ * counted exactly; past it by the sketch (estimated). */
+#define DIST_EXACT_HOSTS 65536
 /* Connections per host from which a horizontal pattern looks like a
  * client retrying rather than a scanner, and the score it then loses. */
 #define RETRY_HEAVY 2.5
@@ -256,11 +259,25 @@ static tally tally_of(const uint32_t n[4], const uint32_t o[4],
     exact += n[k];
     other += o[k];
   }
-  if (sketch > exact && other > 0) {
-    for (int k = PS_WEAK; k <= PS_SUCC; k++)
-      t.c[k] += (sketch - exact) * o[k] / other;
-    t.estimated = 1;
+  if (other <= 0)
+    return t;
+  /* Contacts past the exact tables. With a sketch: what it saw beyond
+   * the exact entries, plus the contacts made before it existed. Without
+   * one (too few of them, or no sketch left): the contacts themselves, a
+   * bound, since a repeat counts again. They were left out, and a block
+   * scan of 254 hosts on 20 ports read "4096 host-ports" (the table's
+   * size) with its evidence "exact". */
+  double extra = other;
+  if (sketch > 0) {
+    extra = (sketch > exact ? sketch - exact : 0) + (NFH__PS_SKETCH_AFTER - 1);
+    if (extra > other)
+      extra = other;
   }
+  if (extra <= 0)
+    return t;
+  for (int k = PS_WEAK; k <= PS_SUCC; k++)
+    t.c[k] += extra * o[k] / other;
+  t.estimated = 1;
   return t;
 }
 
@@ -834,11 +851,24 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
           "{\"kind\": \"%s\", \"hosts\": %.0f, \"failed\": %.0f, "
           "\"answered\": %.0f, \"fail_ratio\": %.3f, \"ports\": {",
           kind_name(K_HORIZONTAL_MULTI), hosts, failed, succ, ratio);
+  /* A port's count may hold a host twice: hosts that answered before
+   * the source first failed are folded into its ports' counts, and
+   * come back as entries when they fail on another port (an inventory
+   * scanner's second sweep read 560 hosts of 507 on tcp/22). No port
+   * has more hosts than the finding; where one would, it is a bound. */
+  int bounded = 0;
   for (size_t k = 0; k < nh && k < 32; k++) {
     const ps_port *q = &s->ports[h[k].port];
     fmt_port(q->proto, q->port, port, sizeof(port));
+    double ph = h[k].v.considered, pf = h[k].v.failed;
+    if (ph > hosts) {
+      ph = hosts;
+      bounded = 1;
+    }
+    if (pf > ph)
+      pf = ph;
     bprintf(&ev, "%s\"%s\": {\"hosts\": %.0f, \"failed\": %.0f}",
-            k ? ", " : "", port, h[k].v.considered, h[k].v.failed);
+            k ? ", " : "", port, ph, pf);
   }
   bprintf(&ev, "}, \"port_count\": %zu", nh);
   evidence_reasons(&ev, &rs);
@@ -846,7 +876,8 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
           ", \"attempts\": %.0f, \"duration_s\": %.0f, \"rate_per_min\": "
           "%.2f, \"speed\": \"%s\", \"direction\": \"%s\", \"exact\": %s",
           attempts, span_s, 60 * hosts / span_s, speed_name(span_s, hosts),
-          direction(s->home, dst_home), estimated ? "false" : "true");
+          direction(s->home, dst_home),
+          estimated || bounded ? "false" : "true");
   evidence_trw(&ev, cfg, r, s);
   bprintf(&ev, "}");
   nfh_finding f;
@@ -873,6 +904,11 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
 
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -1561,6 +1597,9 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     free(d);
     return -1;
   }
+  /* Without memory for the exact set the sketch counts, as estimated. */
+  uint64_t *keys = n ? malloc(DIST_EXACT_HOSTS * sizeof(uint64_t)) : NULL;
+  int keys_full = 0;
   for (size_t i = 0; rc == 0 && i < n;) {
     size_t j = i;
     while (j < n && d[j].proto == d[i].proto && d[j].port == d[i].port)
@@ -1588,6 +1627,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     nfh_hll_clear(u);
     int estimated = 0;
     double sum = 0;
+    size_t nkeys = 0;
     for (size_t k = best; k < best + peak; k++) {
       const ps_source *s = d[k].s;
       int fo = flags_only(r, s);
@@ -1600,7 +1640,14 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
           uint8_t b17[17];
           memcpy(b17, ta->bytes, 16);
           b17[16] = ta->family;
-          nfh_hll_add(u, b17, sizeof(b17));
+          uint64_t h = nfh_hll_hash(b17, sizeof(b17));
+          nfh_hll_add_hash(u, h);
+          /* The hosts themselves while they are few: the union is
+           * exact then (the sketch said 119 for 120). */
+          if (keys && nkeys < DIST_EXACT_HOSTS)
+            keys[nkeys++] = h;
+          else
+            keys_full = 1;
         }
       }
       /* A port sketch counts answered hosts too: an upper bound that
@@ -1613,8 +1660,17 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
       }
     }
     double hosts = nfh_hll_count(u);
-    /* The sketch is near exact at these sizes; never claim more than the
-     * sources' own counts add up to. */
+    if (!estimated && !keys_full && keys) {
+      qsort(keys, nkeys, sizeof(uint64_t), cmp_u64);
+      size_t distinct = 0;
+      for (size_t x = 0; x < nkeys; x++)
+        distinct += x == 0 || keys[x] != keys[x - 1];
+      hosts = (double)distinct;
+    } else {
+      estimated = 1;
+    }
+    keys_full = 0;
+    /* Never claim more than the sources' own counts add up to. */
     if (hosts > sum)
       hosts = sum;
     /* Coordinated sources split the targets between them; independent
@@ -1629,6 +1685,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     i = j;
   }
   nfh_hll_destroy(u);
+  free(keys);
   free(d);
   return rc;
 }

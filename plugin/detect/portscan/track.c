@@ -10,9 +10,9 @@
 /* Port entries may exceed the exact services by this many, so that a
  * port first seen after the services overflowed still gets counted. */
 #define EXTRA_PORTS 256
-/* A port or target gets a sketch once this many contacts could not be
- * kept exactly: only the busy ones need one. */
-#define SKETCH_AFTER 8
+/* A port or target gets a sketch once NFH__PS_SKETCH_AFTER contacts
+ * could not be kept exactly (track.h): only the busy ones need one. */
+#define SKETCH_AFTER NFH__PS_SKETCH_AFTER
 
 /* The sources' index: open addressing with linear probing, load at
  * most one half. A slot holds the source's pointer beside its hash, so

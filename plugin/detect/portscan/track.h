@@ -140,6 +140,10 @@ typedef struct ps_port {
                       n[PS_SUCC] */
 } ps_port;
 
+/* Contacts not kept exactly before a port or target gets its sketch:
+ * the sketch never sees them. */
+#define NFH__PS_SKETCH_AFTER 8
+
 typedef struct ps_sketch {
   nfh_hll *hll;
   uint32_t created_s; /* a sketch cannot forget: it expires as a whole */
