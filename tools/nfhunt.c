@@ -336,9 +336,18 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   /* A file nfcapd never closed (it died, and someone renamed the
    * .current file) lists no blocks in its header: nfdump reads nothing
    * from it, nor do we, but silence would pass for a quiet slot. */
-  if (info->unlisted_bytes)
+  if (!info->complete && info->unlisted_bytes)
     warn("%s: not closed by nfcapd (still written, or nfcapd died): its "
          "header lists no data block, %" PRIu64 " bytes follow; read as "
+         "empty, as nfdump does",
+         path, info->unlisted_bytes);
+  else if (!info->complete)
+    warn("%s: not closed by nfcapd (still written): no data block yet; "
+         "read as empty",
+         path);
+  else if (info->unlisted_bytes)
+    warn("%s: its header lists no data block, yet %" PRIu64 " bytes lie "
+         "between it and the appendix (a damaged header?); read as "
          "empty, as nfdump does",
          path, info->unlisted_bytes);
   const nfh_flow *flows;

@@ -15,6 +15,17 @@ void nfh__block_reset(nfh__block *block) {
   block->nstats = 0;
   block->status = NFH_OK;
   block->errmsg[0] = '\0';
+  block->faults = 0;
+  block->fault[0] = '\0';
+}
+
+void nfh__block_fault(nfh__block *block, const char *fmt, ...) {
+  if (block->faults++ == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(block->fault, sizeof(block->fault), fmt, ap);
+    va_end(ap);
+  }
 }
 
 void nfh__block_free(nfh__block *block) {

@@ -53,6 +53,11 @@ typedef struct nfh__block {
 
   nfh_status status;
   char errmsg[192];
+  /* Damage that left the rest of the block readable (a record dropped,
+   * the block skipped): counted, the first one described. The reader
+   * reports it after the file's last flow. */
+  uint32_t faults;
+  char fault[160];
 } nfh__block;
 
 /* Empties the decoded part (flows, exporters, samplers, exporter stats,
@@ -82,6 +87,10 @@ nfh_status nfh__block_add_exporter_stat(nfh__block *block,
 nfh_status nfh__block_fail(nfh__block *block, nfh_status status,
                            const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Notes damage the block's other records survive (see 'faults'). */
+void nfh__block_fault(nfh__block *block, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Little-endian (host order of every nfcapd file seen) loads that accept
  * unaligned pointers: records are only 4-byte aligned in layout 1 and

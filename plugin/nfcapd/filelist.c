@@ -29,9 +29,9 @@ typedef struct entry {
   ino_t ino;
 } entry;
 
-/* The directories from the walk's root down to the one being read: a
- * directory met again below itself (a symlink to an ancestor) is a
- * cycle, not more files. */
+/* The directories from the file system's root down to the one being
+ * read: a directory met again below itself (a symlink to an ancestor,
+ * the walk root's parent included) is a cycle, not more files. */
 typedef struct ancestor {
   dev_t dev;
   ino_t ino;
@@ -240,9 +240,41 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
   return st;
 }
 
+/* The directories above dir, up to "/", as an ancestor chain in
+ * chain[0..] (the nearest last linked first); returns the nearest, or
+ * NULL when dir cannot be resolved. A link inside the tree to any of
+ * them leads back into the tree: "loop -> .." read a whole /tmp. */
+#define MAX_ABOVE 64
+static const ancestor *above(const char *dir, ancestor chain[MAX_ABOVE]) {
+  char *real = realpath(dir, NULL);
+  if (!real)
+    return NULL;
+  size_t n = 0;
+  const ancestor *up = NULL;
+  /* From "/" down: each prefix of the real path that ends before a
+   * '/' is a directory above dir. */
+  for (size_t i = 0; real[i] && n < MAX_ABOVE; i++) {
+    if (real[i] != '/')
+      continue;
+    char keep = real[i + 1];
+    real[i + 1] = '\0';
+    struct stat sb;
+    if (stat(real, &sb) == 0) {
+      chain[n].dev = sb.st_dev;
+      chain[n].ino = sb.st_ino;
+      chain[n].up = up;
+      up = &chain[n++];
+    }
+    real[i + 1] = keep;
+  }
+  free(real);
+  return up;
+}
+
 static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
                        const char *hi, int depth) {
-  return walk_below(l, dir, lo, hi, depth, NULL);
+  ancestor chain[MAX_ABOVE];
+  return walk_below(l, dir, lo, hi, depth, above(dir, chain));
 }
 
 /* Joins base and rel ("rel" alone when absolute or base is NULL). */

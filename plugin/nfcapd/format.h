@@ -64,6 +64,10 @@ enum {
   EX_NAT_COMMON = 25,
   EX_LAYER2 = 38
 };
+/* nfdump 1.7 numbers its elements below 48; an id beyond this is damage
+ * (or a format far newer), named as such when a record turns out
+ * unusable. */
+#define EX_KNOWN_MAX 63
 
 /* Full lengths of the elements (header included) as nfdump 1.7 writes
  * them; the reader accepts longer ones (later versions add fields). */

@@ -87,6 +87,7 @@ struct nfh_reader {
   int finished;            /* no more batches from this file */
   nfh_status late_status;  /* a fault to report after the last block */
   char late_errmsg[256];
+  uint64_t late_faults;    /* damaged records and skipped blocks */
   long handed_slot;        /* slot lent to the caller, or -1 */
   nfh__l1_maps *maps;
 
@@ -172,10 +173,33 @@ static void process_slot(slot *s) {
                     nfh__codec_name(s->codec));
     return;
   }
-  if (s->layout == 2 && b->type == BLOCK_TYPE_3) {
+  if (b->num_records == 0 && b->data_len > 0) {
+    nfh__block_fault(b, "0 records in %zu bytes: skipped", b->data_len);
+    return;
+  }
+  /* nfdump 1.7 reads the records of a type 2 block in a layout-2 file by
+   * their own record types, as of a type 3 block. */
+  if (s->layout == 2 &&
+      (b->type == BLOCK_TYPE_3 || b->type == BLOCK_TYPE_2)) {
     if (nfh__v3_decode_block(b) != NFH_OK)
       prefix_block_error(b);
+  } else if (s->layout == 2) {
+    nfh__block_fault(b, "unknown block type %u: skipped", b->type);
   }
+}
+
+/* Carries a block's survivable faults into the file's late fault: the
+ * first one is told (located), the count of all of them follows. */
+static void take_block_faults(nfh_reader *r, const nfh__block *b) {
+  if (!b->faults)
+    return;
+  if (r->late_status == NFH_OK) {
+    r->late_status = NFH_ECORRUPT;
+    snprintf(r->late_errmsg, sizeof(r->late_errmsg),
+             "block %llu at offset %llu: %s", (unsigned long long)b->index,
+             (unsigned long long)b->offset, b->fault);
+  }
+  r->late_faults += b->faults;
 }
 
 static void *worker_main(void *arg) {
@@ -510,6 +534,11 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
   }
   if (off_appendix < r->file_size)
     r->data_end = off_appendix;
+  /* Closed, yet its header lists no block while data lies before the
+   * appendix: a damaged count, read as nfdump reads it (nothing). */
+  if (r->info.num_blocks == 0 && r->data_end > L2_HEADER_SIZE &&
+      off_appendix < r->file_size)
+    r->info.unlisted_bytes = r->data_end - L2_HEADER_SIZE;
   nfh_status st = off_appendix >= r->file_size
                       ? (set_error(r,
                                    "appendix offset %llu beyond end of file "
@@ -535,6 +564,7 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   memset(&r->info, 0, sizeof(r->info));
   r->read_failed = 0;
   r->late_status = NFH_OK;
+  r->late_faults = 0;
   r->finished = 0;
   /* The workers read the block counters under the lock (they scan for
    * queued slots whenever they wake): every writer takes it. */
@@ -940,7 +970,11 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
         return r->read_status;
       }
       if (r->late_status != NFH_OK) {
-        set_error(r, "%s", r->late_errmsg);
+        if (r->late_faults > 1)
+          set_error(r, "%s (%llu such faults in the file)", r->late_errmsg,
+                    (unsigned long long)r->late_faults);
+        else
+          set_error(r, "%s", r->late_errmsg);
         return r->late_status;
       }
       return NFH_END;
@@ -957,10 +991,15 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
       r->blocks_handed++;
     }
     nfh__block *b = &s->block;
-    if (b->status == NFH_OK && s->layout == 1 && b->type == BLOCK_TYPE_2) {
+    if (b->status == NFH_OK && s->layout == 1 && !b->faults &&
+        (b->type == BLOCK_TYPE_2 || b->type == BLOCK_TYPE_3)) {
       if (nfh__l1_decode_block(r->maps, b) != NFH_OK)
         prefix_block_error(b);
+    } else if (b->status == NFH_OK && s->layout == 1 && !b->faults) {
+      nfh__block_fault(b, "unknown block type %u: skipped", b->type);
     }
+    if (b->status == NFH_OK)
+      take_block_faults(r, b);
     if (b->status != NFH_OK) {
       /* The rest of a damaged file is not trusted: stop here. */
       set_error(r, "%s", b->errmsg);

@@ -45,7 +45,8 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
   /* Both address elements may be present (nfdump blanks duplicates with
    * EXnull, but not always); decide after all elements are seen. */
   const uint8_t *v4 = NULL, *v6 = NULL;
-  int ip_version = 0;
+  int ip_version = 0, has_generic = 0;
+  unsigned first_unknown = 0;
   uint64_t event_ms = 0;
 
   size_t off = V3_HEADER_SIZE;
@@ -71,6 +72,7 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
     case EX_GENERIC_FLOW:
       if (elen < 48)
         break;
+      has_generic = 1;
       flow->first_ms = nfh__ld64(e);
       flow->last_ms = nfh__ld64(e + 8);
       flow->received_ms = nfh__ld64(e + 16);
@@ -210,8 +212,27 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
     default:
       /* EXnull (0), elements nfhunt does not use, and types newer than
        * this reader: skipped by their length. */
+      if (type > EX_KNOWN_MAX && !first_unknown)
+        first_unknown = type;
       break;
     }
+  }
+
+  /* Every flow nfcapd writes has the generic element (times, ports,
+   * protocol, counters), or a NAT event's time. Without either the
+   * record is damaged (an element id overwritten): a flow of time 0,
+   * protocol 0 and no packets would be silent garbage. */
+  if (!has_generic && !event_ms) {
+    block->nflows = flow_index;
+    if (first_unknown)
+      nfh__block_fault(block,
+                       "record %u: no flow element (element type %u "
+                       "unknown): dropped",
+                       record_no, first_unknown);
+    else
+      nfh__block_fault(block, "record %u: no flow element: dropped",
+                       record_no);
+    return NFH_OK;
   }
 
   if (v4 && v6) {

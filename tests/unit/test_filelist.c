@@ -173,6 +173,19 @@ static void test_symlinks(void) {
   CU_ASSERT_STRING_EQUAL(tail(l, 0), "c/2024/03/nfcapd.202403020100");
   nfh_filelist_destroy(l);
 
+  /* A link from the read tree to a directory above its root leads out
+   * of it and back in: not followed (-R c/2024 read all of the test
+   * root, a and b too). */
+  CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
+  snprintf(spec, sizeof(spec), "%s/c/2024", root);
+  snprintf(link, sizeof(link), "%s/c/2024/out", root);
+  CU_ASSERT_EQUAL_FATAL(symlink("../..", link), 0);
+  CU_ASSERT_EQUAL(nfh_filelist_add_range(l, spec), NFH_OK);
+  nfh_filelist_finish(l);
+  CU_ASSERT_EQUAL(nfh_filelist_count(l), 1);
+  nfh_filelist_destroy(l);
+  unlink(link);
+
   /* Two names of one file given with -r: one file. */
   CU_ASSERT_EQUAL_FATAL(nfh_filelist_create(&l), NFH_OK);
   snprintf(spec, sizeof(spec), "%s/c/alias/03/nfcapd.202403020100", root);

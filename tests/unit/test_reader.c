@@ -110,6 +110,9 @@ static void stat_record(buf *b, size_t size, uint32_t count,
     put8(b, 0);
 }
 
+/* The type write_l2 gives its data blocks (nfdump 1.7 writes 3). */
+static uint16_t l2_block_type = 3;
+
 /* Writes a layout-2 file: header, the given data block payloads (codec
  * none) and an appendix unless 'open_file'. Returns its path (static). */
 static const char *write_l2(const char *name, const buf *blocks, int nblocks,
@@ -133,7 +136,7 @@ static const char *write_l2(const char *name, const buf *blocks, int nblocks,
   for (int i = 0; i < nblocks; i++) {
     put32(f, nrecs[i]);
     put32(f, (uint32_t)blocks[i].len);
-    put16(f, 3);
+    put16(f, l2_block_type);
     put16(f, 0);
     memcpy(f->data + f->len, blocks[i].data, blocks[i].len);
     f->len += blocks[i].len;
@@ -603,11 +606,53 @@ static void test_bad_blocks(void) {
 
   /* An unknown element type is skipped by its length. */
   bad = blk;
-  bad.data[12] = 99;
+  bad.data[12 + 52] = 99;
   CU_ASSERT_EQUAL(read_all(r, write_l2("elem99", &bad, 1, &one, 0, 0, 2),
                            &n),
                   NFH_OK);
   CU_ASSERT_EQUAL(n, 1);
+
+  /* The flow element's id overwritten: the record is no flow (it was
+   * one of time 0, protocol 0, no packets, read in silence). It is
+   * dropped, the next record read, and the file's fault told after its
+   * last flow. */
+  buf two = blk;
+  v3_record(&two, 1700000005000ull, 3, 4, 17);
+  two.data[12] = 0xe5, two.data[13] = 0x03; /* element type 997 */
+  uint32_t two_recs = 2;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("elem997", &two, 1, &two_recs, 0, 0, 2),
+                           &n),
+                  NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
+                                "record 1: no flow element (element type "
+                                "997 unknown): dropped"));
+
+  /* Block types: 2 in a layout-2 file is read by its records, as nfdump
+   * 1.7 reads it; an unknown one is skipped and told, the blocks after
+   * it read; a block of 0 records holding data is damage, told. */
+  buf blocks2[2] = {blk, blk};
+  uint32_t ones[2] = {1, 1};
+  l2_block_type = 2;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("type2", blocks2, 2, ones, 0, 0, 2),
+                           &n),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(n, 2);
+  l2_block_type = 9;
+  CU_ASSERT_EQUAL(read_all(r, write_l2("type9", blocks2, 2, ones, 0, 0, 2),
+                           &n),
+                  NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
+                                "unknown block type 9: skipped (2 such"));
+  l2_block_type = 3;
+  uint32_t zero_one[2] = {0, 1};
+  CU_ASSERT_EQUAL(read_all(r, write_l2("rec0", blocks2, 2, zero_one, 0, 0, 2),
+                           &n),
+                  NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "block 0 at offset 40: "
+                                                     "0 records in 76 bytes"));
 
   /* Corrupt LZ4 payload. */
   memset(&bad, 0xee, sizeof(bad));

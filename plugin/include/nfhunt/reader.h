@@ -52,9 +52,10 @@ typedef struct nfh_file_info {
   uint64_t stat_first_ms;
   uint64_t stat_last_ms;
   uint64_t stat_sequence_failures;
-  /* A file nfcapd has not closed (complete 0, no block announced): the
-   * bytes after its header, which a reader does not read (nfdump does
-   * not either); else 0. */
+  /* Bytes no listed block covers, which a reader does not read (nfdump
+   * does not either): after the header of a file nfcapd has not closed
+   * (complete 0, no block announced), or between the header and the
+   * appendix of a closed file whose header lists no block; else 0. */
   uint64_t unlisted_bytes;
 } nfh_file_info;
 
