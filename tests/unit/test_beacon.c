@@ -674,6 +674,61 @@ static void test_ssh_session(void) {
   tk_flows_free(&fs);
 }
 
+/* An implant that calls one of three addresses of its operator's /24 at
+ * each beat: every pair sees a third of the beats, irregularly, and was
+ * at most low. Merged, it is one beacon at the true period. A keepalive
+ * of 20 hosts over a SaaS /24's front-ends is no rotation of any one of
+ * them (popular). */
+static void test_rotation(void) {
+  seed(21);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.16");
+  nfh_addr pool[3] = {tk_ip("198.51.100.10"), tk_ip("198.51.100.11"),
+                      tk_ip("198.51.100.12")};
+  uint16_t cport = 41000;
+  for (double t = (double)T0; t < (double)(T0 + 12 * HOUR);
+       t += 360000 * (1 + 0.1 * (2 * urand() - 1))) {
+    cport = (uint16_t)(cport + 1);
+    conn(&fs, c, cport, pool[(unsigned)(urand() * 3) % 3], 443, 6,
+         (uint64_t)t, 300, 1200 + (uint64_t)(urand() * 40),
+         3400 + (uint64_t)(urand() * 80), 1);
+  }
+  for (unsigned h = 0; h < 20; h++) {
+    nfh_addr host = tk_ip4(10, 0, 3, 1 + h);
+    uint16_t port = 42000;
+    for (double t = (double)T0 + urand() * 45000;
+         t < (double)(T0 + 12 * HOUR); t += 45000 * (1 + 0.1 * (2 * urand() - 1))) {
+      port = (uint16_t)(port + 1);
+      conn(&fs, host, port, tk_ip4(203, 0, 113, 130 + (unsigned)(urand() * 4)),
+           443, 6, (uint64_t)t, 200, 900, 1500, 1);
+    }
+  }
+  browsing(&fs, 10, T0, 12 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.16|198.51.100.0/24|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "3 addresses of "
+                                                "198.51.100.0/24"));
+    double period = evidence_number(r, "period_s");
+    CU_ASSERT(period > 330 && period < 390);
+    CU_ASSERT_EQUAL(evidence_number(r, "rotation.addresses"), 3);
+  }
+  /* Its pairs are not reported besides, and no keepalive host is. */
+  size_t n;
+  const nfh_report_finding *all = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++) {
+    CU_ASSERT_PTR_NULL(strstr(all[i].f.key, "|198.51.100.1"));
+    CU_ASSERT_PTR_NULL(strstr(all[i].f.key, "203.0.113.0/24"));
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A long-poll implant: one HTTPS connection an hour, held open until the
  * server answers, then a new one. The exporter writes the opening
  * (SYN) and the closing (FIN) an hour apart, and between them nothing:
@@ -1164,6 +1219,8 @@ int main(void) {
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
+  CU_add_test(s, "a beacon rotating over three addresses of a /24",
+              test_rotation);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
               test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",

@@ -494,11 +494,270 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
   }
 }
 
-/* One output finding: a pending beacon, or a group (its index). */
+/* ---------------------------------------------------------- rotation */
+
+/* An implant that calls one of several addresses of its operator's
+ * network at each beat (a pool behind one /24) splits its beacon into
+ * pairs that each see a third of the beats, irregularly: three low
+ * findings at most. Its pairs are merged per client, network, port and
+ * protocol, and judged as one timeline. */
+#define ROT_MAX_MEMBERS 64
+
+typedef struct rotkey {
+  nfh_addr client, net;
+  uint16_t port;
+  uint8_t proto;
+  uint32_t id;
+} rotkey;
+
+typedef struct rotation {
+  nfh__bcn_cand c; /* the merged timeline; its ev owned */
+  nfh__bcn_score score;
+  nfh__bcn_verdict verdict;
+  char net[NFH_ADDR_STRLEN + 8];
+  unsigned naddr;
+} rotation;
+
+typedef struct rotations {
+  rotation *v;
+  size_t n, cap;
+} rotations;
+
+/* The network an address belongs to for rotation: its /24, or /64. */
+static nfh_addr net_of(const nfh_addr *a, int *prefix) {
+  nfh_addr n = *a;
+  if (a->family == 4) {
+    n.bytes[15] = 0;
+    *prefix = 24;
+  } else {
+    memset(n.bytes + 8, 0, 8);
+    *prefix = 64;
+  }
+  return n;
+}
+
+static int by_rotkey(const void *pa, const void *pb) {
+  const rotkey *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->client, &b->client);
+  if (!c)
+    c = a->proto != b->proto ? (a->proto < b->proto ? -1 : 1) : 0;
+  if (!c)
+    c = a->port != b->port ? (a->port < b->port ? -1 : 1) : 0;
+  if (!c)
+    c = nfh_addr_compare(&a->net, &b->net);
+  if (!c)
+    c = a->id < b->id ? -1 : a->id > b->id;
+  return c;
+}
+
+static int same_rotation(const rotkey *a, const rotkey *b) {
+  return a->proto == b->proto && a->port == b->port &&
+         nfh_addr_compare(&a->client, &b->client) == 0 &&
+         nfh_addr_compare(&a->net, &b->net) == 0;
+}
+
+static int by_event_time(const void *pa, const void *pb) {
+  const nfh__bcn_event *a = pa, *b = pb;
+  return a->t_ms < b->t_ms ? -1 : a->t_ms > b->t_ms;
+}
+
+static void rotations_free(rotations *rs) {
+  for (size_t i = 0; i < rs->n; i++)
+    free(rs->v[i].c.ev);
+  free(rs->v);
+  memset(rs, 0, sizeof(*rs));
+}
+
+/* Merges the members [k0, k1) of one client's network into one
+ * candidate m (m->ev allocated, newest max_events events), and their
+ * destinations' clients into d. 0, or -1 out of memory. */
+static const nfh__bcn_cand *cand_by_id(const beacon *b, uint32_t id) {
+  return nfh__bcn_table_at(&b->tk.cands, id);
+}
+
+static int merge_members(const beacon *b, const rotkey *k, size_t k0,
+                         size_t k1, nfh__bcn_cand *m, nfh__bcn_dest *d) {
+  size_t total = 0;
+  for (size_t x = k0; x < k1; x++)
+    total += cand_by_id(b, k[x].id)->nev;
+  nfh__bcn_event *ev = malloc((total ? total : 1) * sizeof(*ev));
+  if (!ev)
+    return -1;
+  *m = *cand_by_id(b, k[k0].id);
+  m->conns = m->bytes = 0;
+  m->sampled = m->replied = m->guessed = 0;
+  memset(d, 0, sizeof(*d));
+  size_t n = 0;
+  for (size_t x = k0; x < k1; x++) {
+    const nfh__bcn_cand *c = cand_by_id(b, k[x].id);
+    memcpy(ev + n, c->ev, c->nev * sizeof(*ev));
+    n += c->nev;
+    m->conns += c->conns;
+    m->bytes += c->bytes;
+    m->sampled += c->sampled;
+    m->replied += c->replied;
+    m->guessed += c->guessed;
+    if (c->max_sampling > m->max_sampling)
+      m->max_sampling = c->max_sampling;
+    if (c->first_ms < m->first_ms)
+      m->first_ms = c->first_ms;
+    if (c->last_ms > m->last_ms) {
+      m->last_ms = c->last_ms;
+      m->server = c->server;
+    }
+    if (c->last_end_ms > m->last_end_ms)
+      m->last_end_ms = c->last_end_ms;
+    /* The network's internal clients: the union of its addresses'. */
+    const nfh__bcn_dest *cd =
+        nfh__bcn_track_dest(&b->tk, &c->server, c->port, c->proto);
+    if (!cd)
+      continue;
+    d->saturated |= cd->saturated;
+    for (unsigned i = 0; i < cd->nclients; i++) {
+      unsigned j = 0;
+      while (j < d->nclients && d->clients[j] != cd->clients[i])
+        j++;
+      if (j < d->nclients)
+        continue;
+      if (d->nclients == NFH__BCN_DEST_CLIENTS)
+        d->saturated = 1;
+      else
+        d->clients[d->nclients++] = cd->clients[i];
+    }
+  }
+  qsort(ev, n, sizeof(*ev), by_event_time);
+  size_t keep = n > b->p.max_events ? b->p.max_events : n;
+  memmove(ev, ev + (n - keep), keep * sizeof(*ev));
+  m->ev = ev;
+  m->nev = (uint32_t)keep;
+  m->cap_ev = (uint32_t)keep;
+  return 0;
+}
+
+/* Finds rotations among the live candidates 'live' (ids), judges each
+ * merged timeline, and keeps those that pass and beat every member on
+ * its own; their members in 'list' are marked folded. */
+static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
+                           pending *list, size_t np, double hosts,
+                           rotations *rs) {
+  if (nlive < 2)
+    return;
+  rotkey *k = malloc(nlive * sizeof(*k));
+  uint32_t *where = malloc((size_t)b->tk.cands.used * sizeof(uint32_t));
+  if (!k || !where) {
+    free(k);
+    free(where);
+    return;
+  }
+  for (uint32_t i = 0; i < b->tk.cands.used; i++)
+    where[i] = UINT32_MAX;
+  for (size_t i = 0; i < np; i++)
+    where[list[i].id] = (uint32_t)i;
+  for (size_t i = 0; i < nlive; i++) {
+    const nfh__bcn_cand *c = cand_by_id(b, live[i]);
+    int prefix;
+    k[i].client = c->client;
+    k[i].net = net_of(&c->server, &prefix);
+    k[i].port = c->port;
+    k[i].proto = c->proto;
+    k[i].id = live[i];
+  }
+  qsort(k, nlive, sizeof(*k), by_rotkey);
+  for (size_t i = 0; i < nlive;) {
+    size_t j = i + 1;
+    while (j < nlive && same_rotation(&k[i], &k[j]))
+      j++;
+    if (j - i < 2 || j - i > ROT_MAX_MEMBERS ||
+        (k[i].proto != TCP && k[i].proto != UDP)) {
+      i = j;
+      continue;
+    }
+    rotation r;
+    memset(&r, 0, sizeof(r));
+    nfh__bcn_dest d;
+    if (merge_members(b, k, i, j, &r.c, &d) != 0)
+      break;
+    int sampled_reading = 0, keep = 0;
+    /* A service many internal hosts use (a SaaS keepalive over its
+     * front-ends) is the shared groups' business, and a merged timeline
+     * below medium says no more than its members. */
+    if (score_cand(b, &r.c, &r.score, &sampled_reading) &&
+        nfh__bcn_judge(&b->p, &r.c, &r.score, &d, hosts, sampled_reading,
+                       &r.verdict) &&
+        !r.verdict.popular && r.verdict.severity >= NFH_SEV_MEDIUM &&
+        r.verdict.severity >= b->p.min_severity) {
+      /* Worth it only when the whole says more than its best part. */
+      keep = 1;
+      for (size_t x = i; x < j && keep; x++) {
+        uint32_t at = where[k[x].id];
+        if (at != UINT32_MAX && list[at].pass &&
+            (list[at].verdict.severity > r.verdict.severity ||
+             (list[at].verdict.severity == r.verdict.severity &&
+              list[at].verdict.score >= r.verdict.score)))
+          keep = 0;
+      }
+    }
+    if (keep && rs->n == rs->cap) {
+      size_t ncap = rs->cap ? 2 * rs->cap : 8;
+      rotation *grown = realloc(rs->v, ncap * sizeof(*grown));
+      if (!grown)
+        keep = 0;
+      else
+        rs->v = grown, rs->cap = ncap;
+    }
+    if (!keep) {
+      free(r.c.ev);
+      i = j;
+      continue;
+    }
+    int prefix;
+    nfh_addr net = net_of(&r.c.server, &prefix);
+    char a[NFH_ADDR_STRLEN];
+    nfh_addr_format(&net, a, sizeof(a));
+    snprintf(r.net, sizeof(r.net), "%s/%d", a, prefix);
+    r.naddr = (unsigned)(j - i);
+    rs->v[rs->n++] = r;
+    for (size_t x = i; x < j; x++)
+      if (where[k[x].id] != UINT32_MAX)
+        list[where[k[x].id]].folded = 1;
+    i = j;
+  }
+  free(k);
+  free(where);
+}
+
+static int emit_rotation(beacon *b, const rotation *r) {
+  char key[160], summary[512], evidence[2048];
+  nfh__bcn_describe_rotation(&r->c, &r->score, &r->verdict, r->net, r->naddr,
+                             key, sizeof(key), summary, sizeof(summary),
+                             evidence, sizeof(evidence));
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = "beaconing";
+  f.key = key;
+  f.severity = r->verdict.severity;
+  f.score = r->verdict.score;
+  f.confidence = r->verdict.confidence;
+  f.src = r->c.client;
+  /* No one destination: the network is in the key and the summary. */
+  f.dst_port = r->c.port;
+  f.proto = r->c.proto;
+  f.first_ms = r->c.first_ms;
+  f.last_ms =
+      r->c.last_end_ms > r->c.last_ms ? r->c.last_end_ms : r->c.last_ms;
+  f.mitre = nfh__bcn_mitre(r->c.proto, r->c.port);
+  f.summary = summary;
+  f.evidence_json = evidence;
+  return b->api->emit(b->api->host, &f);
+}
+
+/* One output finding: a pending beacon, a group or a rotation (its
+ * index). */
 typedef struct output {
   double score;
   size_t pending;
-  long group; /* -1 for a pending beacon */
+  long group;    /* -1 for a pending beacon */
+  long rotation; /* -1 but for a rotation */
 } output;
 
 static int by_output_score(const void *pa, const void *pb) {
@@ -507,6 +766,8 @@ static int by_output_score(const void *pa, const void *pb) {
     return a->score > b->score ? -1 : 1;
   if (a->group != b->group)
     return a->group < b->group ? -1 : 1;
+  if (a->rotation != b->rotation)
+    return a->rotation < b->rotation ? -1 : 1;
   return a->pending < b->pending ? -1 : a->pending > b->pending;
 }
 
@@ -518,9 +779,12 @@ static int beacon_finish(void *ctx) {
     return 0; /* no data in this run: nothing is live, nothing expires */
   double hosts = nfh__bcn_track_hosts(&b->tk);
 
-  /* Every live, regular timeline, judged. */
+  /* Every live, regular timeline, judged; every live one listed for the
+   * rotation check (ids). */
   pending *list = NULL;
   size_t np = 0, cap = 0;
+  uint32_t *live = NULL;
+  size_t nlive = 0, live_cap = 0;
   for (uint32_t id = 0; id < b->tk.cands.used; id++) {
     if (!nfh__bcn_table_live(&b->tk.cands, id))
       continue;
@@ -537,6 +801,14 @@ static int beacon_finish(void *ctx) {
     if ((c->proto == UDP || c->proto == TCP) && c->port == 53 &&
         is_resolver(b, &c->client))
       continue; /* the site's resolver forwarding: not its own beacon */
+    if (nlive == live_cap) {
+      size_t ncap = live_cap ? 2 * live_cap : 256;
+      uint32_t *grown = realloc(live, ncap * sizeof(*grown));
+      if (grown)
+        live = grown, live_cap = ncap;
+    }
+    if (nlive < live_cap)
+      live[nlive++] = id; /* else no rotation check for it */
     pending pd;
     int sampled_reading;
     if (!score_cand(b, c, &pd.score, &sampled_reading))
@@ -560,6 +832,7 @@ static int beacon_finish(void *ctx) {
         b->api->log(b->api->host, NFH_LOG_ERROR,
                     "out of memory while ranking findings");
         free(list);
+        free(live);
         return -1;
       }
       list = grown;
@@ -567,6 +840,12 @@ static int beacon_finish(void *ctx) {
     }
     list[np++] = pd;
   }
+
+  /* Rotations over one network's addresses, before the groups: their
+   * members are one client's, not a shared service's. */
+  rotations rs = {NULL, 0, 0};
+  find_rotations(b, live, nlive, list, np, hosts, &rs);
+  free(live);
 
   /* Groups (shared destinations, pollers) fold into one finding each. */
   groups gs = {NULL, 0, 0, 0};
@@ -576,22 +855,25 @@ static int beacon_finish(void *ctx) {
                 "out of memory while grouping: some beacons are reported "
                 "one by one");
 
-  output *out = malloc((np + gs.n + 1) * sizeof(*out));
+  output *out = malloc((np + gs.n + rs.n + 1) * sizeof(*out));
   if (!out) {
     b->api->log(b->api->host, NFH_LOG_ERROR,
                 "out of memory while ranking findings");
     free(list);
     free(gs.v);
+    rotations_free(&rs);
     return -1;
   }
   size_t no = 0;
   for (size_t i = 0; i < np; i++)
     if (list[i].pass && !list[i].folded &&
         list[i].verdict.severity >= b->p.min_severity)
-      out[no++] = (output){list[i].verdict.score, i, -1};
+      out[no++] = (output){list[i].verdict.score, i, -1, -1};
   for (size_t i = 0; i < gs.n; i++)
     if (gs.v[i].severity >= b->p.min_severity)
-      out[no++] = (output){gs.v[i].score, 0, (long)i};
+      out[no++] = (output){gs.v[i].score, 0, (long)i, -1};
+  for (size_t i = 0; i < rs.n; i++)
+    out[no++] = (output){rs.v[i].verdict.score, 0, -1, (long)i};
   if (no > 1)
     qsort(out, no, sizeof(*out), by_output_score);
   if (no > b->p.max_findings) {
@@ -602,7 +884,9 @@ static int beacon_finish(void *ctx) {
   }
   int rc = 0;
   for (size_t i = 0; i < no && rc == 0; i++) {
-    if (out[i].group >= 0)
+    if (out[i].rotation >= 0)
+      rc = emit_rotation(b, &rs.v[out[i].rotation]);
+    else if (out[i].group >= 0)
       rc = emit_group(b, &gs.v[out[i].group]);
     else
       rc = emit(b, cand_of(b, &list[out[i].pending]), &list[out[i].pending]);
@@ -610,12 +894,13 @@ static int beacon_finish(void *ctx) {
   b->api->log(b->api->host, NFH_LOG_INFO,
               "%u pairs (%" PRIu64 " beats), %u destinations, %.0f internal "
               "hosts; %zu regular (at half the bar), %zu groups, %zu "
-              "reported",
+              "rotations, %zu reported",
               b->tk.cands.count, b->tk.total_events, b->tk.dests.count, hosts,
-              np, gs.n, no);
+              np, gs.n, rs.n, no);
   free(out);
   free(list);
   free(gs.v);
+  rotations_free(&rs);
   /* Idle pairs leave the state only now, after judging: a run over days
    * judges a beacon that stopped two days before the run's end as well
    * as one that is still calling. A pair with too few beats to score is

@@ -194,18 +194,29 @@ static void fmt_dest(const nfh_addr *server, uint8_t proto, uint16_t port,
     snprintf(buf, len, v6 ? "[%s]:%u/%s" : "%s:%u/%s", addr, port, name);
 }
 
-void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
-                       const nfh__bcn_verdict *v, char *key, size_t keylen,
-                       char *summary, size_t sumlen, char *evidence,
-                       size_t evlen) {
+/* nfh__bcn_describe, or with 'net' the rotation over naddr addresses
+ * of that network. */
+static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
+                     const nfh__bcn_verdict *v, const char *net,
+                     unsigned naddr, char *key, size_t keylen, char *summary,
+                     size_t sumlen, char *evidence, size_t evlen) {
   char client[NFH_ADDR_STRLEN], server[NFH_ADDR_STRLEN], pbuf[8];
   nfh_addr_format(&c->client, client, sizeof(client));
   nfh_addr_format(&c->server, server, sizeof(server));
   const char *proto = proto_name(c->proto, pbuf, sizeof(pbuf));
-  snprintf(key, keylen, "%s|%s|%s/%u", client, server, proto, c->port);
+  snprintf(key, keylen, "%s|%s|%s/%u", client, net ? net : server, proto,
+           c->port);
 
-  char dest[NFH_ADDR_STRLEN + 32];
-  fmt_dest(&c->server, c->proto, c->port, dest, sizeof(dest));
+  char dest[NFH_ADDR_STRLEN + 64];
+  if (net) {
+    char one[NFH_ADDR_STRLEN + 32];
+    fmt_dest(&c->server, c->proto, c->port, one, sizeof(one));
+    /* "3 addresses of 185.100.87.0/24 (185.100.87.9:443 ...)" */
+    snprintf(dest, sizeof(dest), "%u addresses of %s (%s, ...)", naddr, net,
+             one);
+  } else {
+    fmt_dest(&c->server, c->proto, c->port, dest, sizeof(dest));
+  }
 
   char period[32], span[32], bytes[32];
   fmt_period(s->period_s, period, sizeof(period));
@@ -270,6 +281,28 @@ void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
       fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
       fin(v->duration), fin(v->rarity));
+  size_t used = strlen(evidence);
+  if (net && used > 0 && used + 80 < evlen && evidence[used - 1] == '}')
+    snprintf(evidence + used - 1, evlen - used + 1,
+             ", \"rotation\": {\"network\": \"%s\", \"addresses\": %u}}",
+             net, naddr);
+}
+
+void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
+                       const nfh__bcn_verdict *v, char *key, size_t keylen,
+                       char *summary, size_t sumlen, char *evidence,
+                       size_t evlen) {
+  describe(c, s, v, NULL, 0, key, keylen, summary, sumlen, evidence, evlen);
+}
+
+void nfh__bcn_describe_rotation(const nfh__bcn_cand *c,
+                                const nfh__bcn_score *s,
+                                const nfh__bcn_verdict *v, const char *net,
+                                unsigned naddr, char *key, size_t keylen,
+                                char *summary, size_t sumlen, char *evidence,
+                                size_t evlen) {
+  describe(c, s, v, net, naddr, key, keylen, summary, sumlen, evidence,
+           evlen);
 }
 
 void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,

@@ -132,4 +132,15 @@ void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                        char *summary, size_t sumlen, char *evidence,
                        size_t evlen);
 
+/* A beacon that rotates over addresses of one network: c holds the
+ * merged timeline (its server one of them), 'net' the network
+ * ("185.100.87.0/24"), 'naddr' how many of its addresses were called.
+ * The key is "CLIENT|NET|tcp/443"; the evidence adds "rotation". */
+void nfh__bcn_describe_rotation(const nfh__bcn_cand *c,
+                                const nfh__bcn_score *s,
+                                const nfh__bcn_verdict *v, const char *net,
+                                unsigned naddr, char *key, size_t keylen,
+                                char *summary, size_t sumlen, char *evidence,
+                                size_t evlen);
+
 #endif
