@@ -602,6 +602,70 @@ static void test_one_way_and_padded(void) {
   done(e);
 }
 
+/* 1.5 GB split over twelve addresses of one /24 (a bucket's front-ends):
+ * twelve medium findings of 125 MB each before, now one, high. */
+static void test_one_network(void) {
+  rng_state = 45;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr a = tk_ip("10.0.4.12");
+  for (int k = 0; k < 12; k++) {
+    nfh_addr d = tk_ip4(198, 51, 100, 20 + k);
+    upload(&fv, &a, &d, 443, T0 + 10 * HOUR_MS + (uint64_t)k * MIN_MS,
+           30 * MIN_MS, 125000000ull, MIN_MS);
+  }
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "10.0.4.12|198.51.100.0/24");
+  size_t n;
+  nfh_engine_findings(e, &n);
+  if (!r || n != 1)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT_EQUAL(n, 1);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "12 addresses of "
+                                                "198.51.100.0/24"));
+    CU_ASSERT_EQUAL(r->f.dst_port, 443);
+  }
+  done(e);
+}
+
+/* 90 MB every three hours to a host no one else uses: each burst below
+ * the bulk bar, two idle hours between them, no steady hour run; the
+ * day's 720 MB went unreported. Two bursts (180 MB) stay nothing. */
+static void test_bursts(void) {
+  rng_state = 44;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0, T0 + 24 * HOUR_MS);
+  nfh_addr a = tk_ip("10.0.4.54"), x = tk_ip("203.0.113.63");
+  nfh_addr b = tk_ip("10.0.4.56"), y = tk_ip("203.0.113.64");
+  for (int k = 0; k < 8; k++)
+    upload(&fv, &a, &x, 443, T0 + (uint64_t)k * 3 * HOUR_MS + 10 * MIN_MS,
+           5 * MIN_MS, 90000000ull, MIN_MS);
+  for (int k = 0; k < 2; k++)
+    upload(&fv, &b, &y, 443, T0 + (uint64_t)k * 3 * HOUR_MS + 20 * MIN_MS,
+           5 * MIN_MS, 90000000ull, MIN_MS);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "10.0.4.54|203.0.113.63");
+  if (!r || worst_on(e, "10.0.4.56"))
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "in 8 bursts"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"kind\": \"bursts\""));
+  }
+  CU_ASSERT_PTR_NULL(worst_on(e, "10.0.4.56"));
+  done(e);
+}
+
 /* A VPN concentrator (IPsec NAT-T, 4500 to 4500 both ways) whose three
  * remote users download 150 MB each through it over six hours, in
  * records of one minute, the concentrator's written first: its
@@ -846,6 +910,9 @@ int main(void) {
               test_download_and_public_server);
   CU_add_test(s, "floods are not transfers", test_floods_are_not_transfers);
   CU_add_test(s, "one-way and padded uploads", test_one_way_and_padded);
+  CU_add_test(s, "uploads in bursts hours apart", test_bursts);
+  CU_add_test(s, "one upload over twelve addresses of a /24",
+              test_one_network);
   CU_add_test(s, "many rare destinations", test_spread);
   CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);

@@ -44,6 +44,9 @@
 /* Episodes of one pair judged per run: a month in one run holds a
  * nightly job's thirty. */
 #define MAX_EPISODES 64
+/* Bursts of upload (episodes) starting within this many hours of the
+ * last one are taken together as well (see nfh__exf_judge). */
+#define BURST_WINDOW_H 24u
 
 typedef struct exfil {
   const nfh_host_api *api;
@@ -566,11 +569,14 @@ typedef struct verdict {
   unsigned usual_seen;
   uint32_t peak_hour;
   unsigned habitual_days;
-  /* Spread findings. */
+  /* Spread findings; with 'net' set, of one network's addresses. */
   nfh_addr src;
   unsigned spread_dests;
   uint64_t spread_bytes;
   size_t spread_top;
+  int net_prefix; /* 0: rare destinations anywhere */
+  nfh_addr net;
+  int port; /* the members' one server port, or -1 */
 } verdict;
 
 typedef struct vlist {
@@ -605,6 +611,8 @@ static const char *mitre_for(const verdict *d, const nfh__exf_pair *p) {
   int shared = d->f.prevalence >= 2 || d->f.popular;
   if (d->v.kind == NFH_EXF_SLOW)
     return web ? (shared ? "T1567,T1030" : "T1041,T1030") : "T1048,T1030";
+  if (d->v.kind == NFH_EXF_BURSTS) /* scheduled transfer */
+    return web ? (shared ? "T1567,T1029" : "T1041,T1029") : "T1048,T1029";
   return web ? (shared ? "T1567" : "T1041") : "T1048";
 }
 
@@ -671,7 +679,11 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
              p->max_sampling);
   char summary[512];
   human_span(d->span_ms, span, sizeof(span));
-  if (d->v.kind == NFH_EXF_SLOW) {
+  if (d->v.kind == NFH_EXF_BURSTS) {
+    snprintf(summary, sizeof(summary),
+             "%s sent %s to %s in %u bursts over %s (PCR %.2f), %s%s", src,
+             vol, dstport, d->f.bursts, span, d->f.pcr, rare, extra);
+  } else if (d->v.kind == NFH_EXF_SLOW) {
     double hours = (double)d->span_ms / (double)HOUR_MS;
     human_bytes((double)d->f.out / (hours > 1 ? hours : 1), rate,
                 sizeof(rate));
@@ -688,7 +700,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   jbuf j = {{0}, 0, 0};
   jadd(&j, "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
            ", \"bytes_in\": %" PRIu64 ", \"pcr\": %.3f",
-       d->v.kind == NFH_EXF_SLOW ? "low_and_slow" : "bulk", d->f.out,
+       d->v.kind == NFH_EXF_SLOW     ? "low_and_slow"
+       : d->v.kind == NFH_EXF_BURSTS ? "bursts"
+                                     : "bulk",
+       d->f.out,
        d->f.in, d->f.pcr);
   jadd(&j, ", \"duration_s\": %.0f, \"connections\": %u, \"dst_port\": %u"
            ", \"proto\": %u",
@@ -773,23 +788,37 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], vol[32], big[32];
   nfh_addr_format(&d->src, src, sizeof(src));
   nfh_addr_format(&top->k.b, dst, sizeof(dst));
-  char key[NFH_ADDR_STRLEN + 4];
-  snprintf(key, sizeof(key), "%s|*", src);
-  char summary[400];
+  char net[NFH_ADDR_STRLEN + 8] = "";
+  if (d->net_prefix) {
+    char a[NFH_ADDR_STRLEN];
+    nfh_addr_format(&d->net, a, sizeof(a));
+    snprintf(net, sizeof(net), "%s/%d", a, d->net_prefix);
+  }
+  char key[2 * NFH_ADDR_STRLEN + 16];
+  snprintf(key, sizeof(key), "%s|%s", src, d->net_prefix ? net : "*");
+  char summary[400], where[96];
+  if (d->net_prefix)
+    snprintf(where, sizeof(where), "%u addresses of %s", d->spread_dests,
+             net);
+  else
+    snprintf(where, sizeof(where), "%u rare external destinations",
+             d->spread_dests);
   snprintf(summary, sizeof(summary),
-           "%s sent %s to %u rare external destinations (largest %s to %s)"
-           "%s",
-           src, human_bytes((double)d->spread_bytes, vol, sizeof(vol)),
-           d->spread_dests,
+           "%s sent %s to %s (largest %s to %s)%s", src,
+           human_bytes((double)d->spread_bytes, vol, sizeof(vol)), where,
            human_bytes((double)top->c_out, big, sizeof(big)), dst,
            d->f.sampled ? " [sampled, estimated]" : "");
   jbuf j = {{0}, 0, 0};
-  jadd(&j, "{\"kind\": \"spread\", \"bytes_out\": %" PRIu64
+  jadd(&j, "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
            ", \"destinations\": %u, \"largest_destination\": \"%s\""
            ", \"largest_bytes\": %" PRIu64 ", \"sampling\": {\"sampled\": %s}"
-           ", \"severity_rule\": \"%s\"}",
-       d->spread_bytes, d->spread_dests, dst, top->c_out,
-       d->f.sampled ? "true" : "false", sev_word(d->v.severity));
+           ", \"severity_rule\": \"%s\"",
+       d->net_prefix ? "network" : "spread", d->spread_bytes, d->spread_dests,
+       dst, top->c_out, d->f.sampled ? "true" : "false",
+       sev_word(d->v.severity));
+  if (d->net_prefix)
+    jadd(&j, ", \"network\": \"%s\"", net);
+  jadd(&j, "}");
   nfh_finding f;
   memset(&f, 0, sizeof(f));
   f.type = DETECTOR;
@@ -798,8 +827,8 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
   f.score = d->v.score;
   f.confidence = d->v.confidence;
   f.src = d->src;
-  f.dst_port = -1;
-  f.proto = -1;
+  f.dst_port = d->net_prefix ? d->port : -1;
+  f.proto = d->net_prefix && d->port >= 0 ? top->proto : -1;
   f.first_ms = d->first_ms;
   f.last_ms = d->last_ms;
   f.mitre = "T1048";
@@ -1077,6 +1106,119 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
   return 0;
 }
 
+/* One network's addresses: its /24, or /64. */
+static nfh_addr net_of(const nfh_addr *a, int *prefix) {
+  nfh_addr n = *a;
+  if (a->family == 4) {
+    n.bytes[15] = 0;
+    *prefix = 24;
+  } else {
+    memset(n.bytes + 8, 0, 8);
+    *prefix = 64;
+  }
+  return n;
+}
+
+typedef struct netref {
+  nfh_addr src, net;
+  size_t at; /* index in the found list */
+} netref;
+
+static int netref_order(const void *pa, const void *pb) {
+  const netref *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->src, &b->src);
+  if (!c)
+    c = nfh_addr_compare(&a->net, &b->net);
+  return c ? c : (a->at < b->at ? -1 : a->at > b->at);
+}
+
+/* One upload split over many addresses of one network (a cloud bucket's
+ * front-ends): spread_min_dests or more of a source's findings there are
+ * one finding, at least as severe as the worst of them, and high from
+ * high_bytes in all (12 medium findings of 125 MB each were 1.5 GB). */
+static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
+  const nfh__exf_params *P = &x->p;
+  size_t n0 = found->n;
+  netref *r = malloc((n0 ? n0 : 1) * sizeof(*r));
+  if (!r)
+    return -1;
+  size_t nr = 0;
+  for (size_t i = 0; i < n0; i++) {
+    const verdict *d = &found->v[i];
+    if (d->pair == SIZE_MAX || d->v.severity < NFH_SEV_INFO || d->f.popular)
+      continue;
+    int prefix;
+    r[nr].src = pairs[d->pair].k.a;
+    r[nr].net = net_of(&pairs[d->pair].k.b, &prefix);
+    r[nr].at = i;
+    nr++;
+  }
+  if (nr > 1)
+    qsort(r, nr, sizeof(*r), netref_order);
+  int rc = 0;
+  for (size_t i = 0; i < nr && rc == 0;) {
+    size_t j = i + 1;
+    while (j < nr && nfh_addr_compare(&r[j].src, &r[i].src) == 0 &&
+           nfh_addr_compare(&r[j].net, &r[i].net) == 0)
+      j++;
+    if ((double)(j - i) < P->spread_min_dests) {
+      i = j;
+      continue;
+    }
+    uint64_t sum = 0;
+    int worst = NFH_SEV_INFO, sampled = 0, port = -2;
+    double top_score = 0;
+    size_t top = found->v[r[i].at].pair;
+    uint64_t first = UINT64_MAX, last = 0;
+    for (size_t k = i; k < j; k++) {
+      const verdict *d = &found->v[r[k].at];
+      const nfh__exf_pair *p = &pairs[d->pair];
+      sum += d->f.out;
+      worst = d->v.severity > worst ? d->v.severity : worst;
+      top_score = d->v.score > top_score ? d->v.score : top_score;
+      sampled |= d->f.sampled;
+      if (p->c_out > pairs[top].c_out)
+        top = d->pair;
+      port = port == -2 ? p->port : (port == p->port ? port : -1);
+      if (d->first_ms < first)
+        first = d->first_ms;
+      if (d->last_ms > last)
+        last = d->last_ms;
+    }
+    int sev = worst;
+    if ((double)sum >= P->high_bytes && sev < NFH_SEV_HIGH)
+      sev = NFH_SEV_HIGH;
+    /* The list may move: take what is needed first. */
+    nfh_addr src = r[i].src, net = r[i].net;
+    verdict *f = vlist_add(found);
+    if (!f) {
+      rc = -1;
+      break;
+    }
+    for (size_t k = i; k < j; k++)
+      found->v[r[k].at].v.severity = -1; /* told by the network's */
+    f->pair = SIZE_MAX;
+    f->src = src;
+    f->net = net;
+    f->net_prefix = net.family == 4 ? 24 : 64;
+    f->port = port >= 0 ? port : -1;
+    f->spread_dests = (unsigned)(j - i);
+    f->spread_bytes = sum;
+    f->spread_top = top;
+    f->v.kind = NFH_EXF_BULK;
+    f->v.severity = sev;
+    f->v.score = fmin(100.0, top_score + 5.0 * (sev - worst) +
+                                 3.0 * log2((double)(j - i)));
+    f->v.confidence = sampled ? 0.5 : 0.75;
+    f->f.sampled = sampled;
+    f->first_ms = first;
+    f->last_ms = last;
+    i = j;
+  }
+  free(r);
+  return rc;
+}
+
 /* ------------------------------------------------------------ learning */
 
 typedef struct addr_list {
@@ -1211,6 +1353,39 @@ static int exfil_finish(void *ctx) {
         have = 1;
       }
     }
+    /* Bursts: three episodes or more within a day, the last in this
+     * run, judged together as well. */
+    if (ne >= 3 && eps[ne - 1].in_run) {
+      size_t a = ne - 1;
+      uint32_t last_hour = s.v[eps[ne - 1].to].hour;
+      while (a > 0 && s.v[eps[a - 1].from].hour + BURST_WINDOW_H > last_hour)
+        a--;
+      if (ne - a >= 3) {
+        episode all = eps[a];
+        all.to = eps[ne - 1].to;
+        all.active = 0, all.out = 0, all.in = 0, all.in_run = 0;
+        for (size_t k = a; k < ne; k++) {
+          all.active += eps[k].active;
+          all.out += eps[k].out;
+          all.in += eps[k].in;
+          all.in_run |= eps[k].in_run;
+        }
+        all.hours = s.v[all.to].hour - s.v[all.from].hour + 1;
+        verdict d;
+        memset(&d, 0, sizeof(d));
+        d.pair = i;
+        features(x, p, sp, &s, &all, &hs, &d);
+        d.f.bursts = (unsigned)(ne - a);
+        judged++;
+        nfh__exf_judge(P, &d.f, &d.v);
+        if (!have || d.v.severity > best.v.severity ||
+            (d.v.severity == best.v.severity && d.v.score > best.v.score)) {
+          best = d;
+          best.episode = all;
+          have = 1;
+        }
+      }
+    }
     if (!have)
       continue;
     if (best.v.severity >= (int)P->min_severity) {
@@ -1228,6 +1403,8 @@ static int exfil_finish(void *ctx) {
     }
   }
   if (spread_findings(x, pairs, cands, ncand, &found, &found) != 0)
+    goto out;
+  if (fold_networks(x, pairs, &found) != 0)
     goto out;
   if (found.n > 1)
     qsort(found.v, found.n, sizeof(*found.v), by_score);

@@ -51,6 +51,15 @@ static int slow_severity(const nfh__exf_params *p, const nfh__exf_features *f,
   return s;
 }
 
+/* Uploads in bursts hours apart (90 MB every three hours), each below
+ * the bulk bar and too sparse to be steady: their day's sum counts. */
+static int bursts_severity(const nfh__exf_params *p,
+                           const nfh__exf_features *f) {
+  if (f->bursts < 3 || (double)f->out < p->spread_min_bytes)
+    return -1;
+  return (double)f->out >= p->high_bytes ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
+}
+
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
                     nfh__exf_verdict *v) {
   memset(v, 0, sizeof(*v));
@@ -61,10 +70,15 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
   nfh__exf_verdict sv = {0};
   int bulk = bulk_severity(p, f);
   int slow = slow_severity(p, f, &sv);
-  if (bulk < 0 && slow < 0)
+  int bursts = bursts_severity(p, f);
+  if (bulk < 0 && slow < 0 && bursts < 0)
     return;
   int s;
-  if (slow > bulk) {
+  if (bursts > bulk && bursts > slow) {
+    v->kind = NFH_EXF_BURSTS;
+    s = bursts;
+    why(v, "repeated uploads in bursts hours apart");
+  } else if (slow > bulk) {
     v->kind = NFH_EXF_SLOW;
     s = slow;
     for (size_t i = 0; i < sv.nreasons; i++)

@@ -44,7 +44,7 @@
 
 #include "params.h"
 
-enum nfh__exf_kind { NFH_EXF_NONE, NFH_EXF_BULK, NFH_EXF_SLOW };
+enum nfh__exf_kind { NFH_EXF_NONE, NFH_EXF_BULK, NFH_EXF_SLOW, NFH_EXF_BURSTS };
 
 typedef struct nfh__exf_features {
   /* Volumes, over the run and the remembered recent hours. */
@@ -53,6 +53,7 @@ typedef struct nfh__exf_features {
   uint64_t peak2;      /* most bytes in two consecutive clock hours */
   /* The best stretch of active hours. */
   unsigned stretch_hours, stretch_active;
+  unsigned bursts;     /* episodes taken together (0: one episode) */
   uint64_t stretch_bytes;
   uint64_t span_ms;    /* first to last upload of the episode */
   /* The destination. */
