@@ -374,6 +374,42 @@ static void test_distributed(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
+ * (five hosts a port, below min_hosts): one finding of all 400 hosts and
+ * 80 ports, not a few ports' share or nothing. A peer-to-peer client
+ * failing on 300 peers, each on its own random high port, stays no
+ * scan. */
+static void test_diagonal(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.1.1.52");
+  for (unsigned i = 0; i < 400; i++)
+    syn_silent(&fs, c, (uint16_t)(30000 + i),
+               tk_ip4(10, 8, (uint8_t)(i >> 8), (uint8_t)(1 + (i & 0xff) % 250)),
+               (uint16_t)(1 + (i * 37) % 80), T0 + i * 1500);
+  nfh_addr p2p = tk_ip("10.1.1.40");
+  uint32_t st = 9;
+  for (unsigned i = 0; i < 300; i++)
+    syn_silent(&fs, p2p, (uint16_t)(50000 + i),
+               tk_ip4(198, 18, (uint8_t)(rnd(&st) & 0xff), (uint8_t)(1 + i % 250)),
+               (uint16_t)(10000 + rnd(&st) % 50000), T0 + i * 2000);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.52|*");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_HIGH);
+    CU_ASSERT(evidence_num(f, "hosts") >= 390);
+    CU_ASSERT_EQUAL(evidence_num(f, "port_count"), 80);
+  }
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT_PTR_NULL(strstr(r[i].f.key, "10.1.1.40"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A block scan past the exact tables (exact_targets 32: 128 services)
  * counts its host-ports all the same, as an estimate; they stopped at
  * the table's size with the evidence saying "exact". */
@@ -1391,6 +1427,7 @@ int main(void) {
   if (!s || !CU_add_test(s, "horizontal fast", test_horizontal_fast) ||
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
+      !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||
