@@ -664,7 +664,7 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                    : 0,
                ago, sizeof(ago));
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           ", first seen %s before", ago);
+                           ", first seen %s before this upload", ago);
   } else if (d->f.novel == 0 && d->dest_first_ms) {
     day_text(d->dest_first_ms, first, sizeof(first));
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
