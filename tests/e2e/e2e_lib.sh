@@ -1,7 +1,26 @@
 # shellcheck shell=bash
-# e2e_lib.sh - what the end-to-end scripts share (sourced, not run): a
-# temp directory removed when the script exits (kept, and said where,
-# with NFH_E2E_KEEP=1), and the pass/fail counters.
+# e2e_lib.sh - what the end-to-end scripts share (sourced, not run): the
+# paths to the trees and programs, a temp directory removed when the
+# script exits (kept, and said where, with NFH_E2E_KEEP=1), and the
+# pass/fail counters.
+
+# The paths, from this file's place in tests/e2e: the source and build
+# trees (NFH_TOP_SRCDIR, NFH_TOP_BUILDDIR: make check sets them for a
+# build outside the source tree), the programs (NFHUNT names another
+# nfhunt), the plugin directory, the system python3 (SYS_PYTHON3, for
+# scapy) and a time bound for one run (NFH_E2E_TIMEOUT, else the
+# script's e2e_timeout, else 120 s).
+e2e=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$e2e
+top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$e2e/../.." && pwd)}
+top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
+nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
+gen=$top_builddir/tools/nfhunt-gen
+plugins=$top_builddir/plugins
+writefile=$top_builddir/tests/tools/nfh-writefile
+py=${SYS_PYTHON3:-/usr/bin/python3}
+[ -x "$py" ] || py=/usr/bin/python3
+tmo=${NFH_E2E_TIMEOUT:-${e2e_timeout:-120}}
 
 # e2e_tmpdir NAME [CLEANUP]: a new directory ${TMPDIR:-/tmp}/nfh-NAME.*
 # in $tmp, and the traps: CLEANUP at exit (default e2e_remove_tmp; a

@@ -18,14 +18,7 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-gen=$top_builddir/tools/nfhunt-gen
-nfhunt=$top_builddir/tools/nfhunt
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+. "$(dirname "$0")/e2e_lib.sh"
 
 for tool in nfcapd nfdump; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -46,7 +39,6 @@ done
 # shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 
-. "$(dirname "$0")/e2e_lib.sh"
 . "$(dirname "$0")/capd_lib.sh"
 
 capd_pid=

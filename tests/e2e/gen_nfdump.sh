@@ -25,14 +25,7 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-gen=$top_builddir/tools/nfhunt-gen
-nfhunt=$top_builddir/tools/nfhunt
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+. "$(dirname "$0")/e2e_lib.sh"
 
 if ! command -v nfdump >/dev/null 2>&1; then
 	echo "SKIP: nfdump not installed"
@@ -50,7 +43,6 @@ for p in "$gen" "$nfhunt"; do
 done
 NFDUMP=$(command -v nfdump)
 
-. "$(dirname "$0")/e2e_lib.sh"
 e2e_tmpdir gen-e2e
 # Counts the PASS:/FAIL: lines a helper printed (and shows them).
 tally() {

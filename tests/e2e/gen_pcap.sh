@@ -18,13 +18,7 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=$top_builddir/tools/nfhunt
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+. "$(dirname "$0")/e2e_lib.sh"
 
 for tool in nfcapd nfdump softflowd; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -44,7 +38,6 @@ NFCAPD=$(command -v nfcapd)
 NFDUMP=$(command -v nfdump)
 SOFTFLOWD=$(command -v softflowd)
 
-. "$(dirname "$0")/e2e_lib.sh"
 capd_pid=
 cleanup() {
 	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then

@@ -23,16 +23,9 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-plugins=$top_builddir/plugins
-writefile=$top_builddir/tests/tools/nfh-writefile
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
+e2e_timeout=300
+. "$(dirname "$0")/e2e_lib.sh"
 corpus=$top_srcdir/tests/fuzz/corpus
-tmo=${NFH_E2E_TIMEOUT:-300}
 
 if [ ! -x "$nfhunt" ] || [ ! -x "$writefile" ]; then
 	echo "ERROR: $nfhunt or $writefile not built"
@@ -43,7 +36,6 @@ if [ ! -d "$corpus" ]; then
 	exit 99
 fi
 
-. "$(dirname "$0")/e2e_lib.sh"
 e2e_tmpdir corrupt
 
 # The directory: the corpus files from 2024-01-01 00:00 UTC on, then the

@@ -20,15 +20,7 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-plugins=$top_builddir/plugins
-writefile=$top_builddir/tests/tools/nfh-writefile
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-tmo=${NFH_E2E_TIMEOUT:-120}
+. "$(dirname "$0")/e2e_lib.sh"
 
 if [ ! -x "$nfhunt" ] || [ ! -x "$writefile" ]; then
 	echo "ERROR: $nfhunt or $writefile not built"
@@ -39,7 +31,6 @@ if ! command -v nfdump >/dev/null 2>&1; then
 	exit 77
 fi
 
-. "$(dirname "$0")/e2e_lib.sh"
 e2e_tmpdir hostile
 
 # ------------------------------------------------- symlinks in the tree

@@ -25,20 +25,13 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-gen=$top_builddir/tools/nfhunt-gen
-plugins=$top_builddir/plugins
-tmo=${NFH_E2E_TIMEOUT:-120}
+. "$(dirname "$0")/e2e_lib.sh"
 
 if [ ! -x "$nfhunt" ] || [ ! -x "$gen" ]; then
 	echo "ERROR: $nfhunt or $gen not built"
 	exit 99
 fi
 
-. "$(dirname "$0")/e2e_lib.sh"
 e2e_tmpdir operator
 
 # hunt ARGS...: nfhunt with a time bound; stdout and stderr to $tmp/out,

@@ -30,15 +30,8 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+. "$(dirname "$0")/e2e_lib.sh"
 . "$e2e/exporter_stats.sh"
-. "$e2e/e2e_lib.sh"
 . "$e2e/capd_lib.sh"
 codecs=${NFH_E2E_CODECS:-none lzo lz4 bz2}
 

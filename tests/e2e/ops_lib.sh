@@ -5,15 +5,7 @@
 # free_port, start_capd, stop_capd for a real nfcapd on 127.0.0.1.
 # The caller sets ops_name first; it becomes the temp directory's name.
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=$top_builddir/tools/nfhunt
-gen=$top_builddir/tools/nfhunt-gen
-plugins=$top_builddir/plugins
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+. "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 export TZ=UTC
 # No configuration of the machine: each test writes its own.
 export NFHUNT_CONFIG=/dev/null
@@ -33,7 +25,6 @@ if [ ! -d "$plugins" ]; then
 	exit 99
 fi
 
-. "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
 
 capd_pid=

@@ -18,13 +18,7 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-plugins=$top_builddir/plugins
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
+. "$(dirname "$0")/e2e_lib.sh"
 data=${NFH_SHARED_DATA:-$top_srcdir/../shared/data}
 file=$data/slips-test1-malicious.nfcapd
 

@@ -24,15 +24,9 @@
 
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${NFH_TOP_SRCDIR:-$(cd "$here/../.." && pwd)}
-top_builddir=${NFH_TOP_BUILDDIR:-$top_srcdir}
-nfhunt=${NFHUNT:-$top_builddir/tools/nfhunt}
-py=${SYS_PYTHON3:-/usr/bin/python3}
-[ -x "$py" ] || py=/usr/bin/python3
-e2e=$top_srcdir/tests/e2e
+e2e_timeout=60
+. "$(dirname "$0")/e2e_lib.sh"
 data=${NFH_SHARED_DATA:-$top_srcdir/../shared/data}
-tmo=${NFH_E2E_TIMEOUT:-60}
 
 if [ ! -d "$data" ]; then
 	echo "SKIP: no shared data directory $data"
@@ -48,7 +42,6 @@ if [ ! -x "$nfhunt" ]; then
 fi
 NFDUMP=$(command -v nfdump)
 
-. "$(dirname "$0")/e2e_lib.sh"
 e2e_tmpdir shared
 
 is_nfcapd() {
