@@ -79,6 +79,22 @@ static uint64_t be64_at(const uint8_t *p) {
 
 /* Two words rather than memcmp(3): the stitcher orders the endpoints of
  * every record, and the call cost more than the comparison. */
+nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
+  nfh_addr n = *addr;
+  unsigned first, width; /* where the family's bits start, how many */
+  if (addr->family == 4)
+    first = 96, width = 32;
+  else if (addr->family == 6)
+    first = 0, width = 128;
+  else
+    return n;
+  if (bits >= width)
+    return n;
+  for (unsigned bit = first + bits; bit < 128; bit++)
+    n.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+  return n;
+}
+
 int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b) {
   if (a->family != b->family)
     return a->family < b->family ? -1 : 1;

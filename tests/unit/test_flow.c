@@ -41,6 +41,33 @@ static void test_v4_mapping(void) {
   CU_ASSERT_EQUAL(nfh_addr_v4(&b), 0);
 }
 
+/* A network keeps its family's first bits: an IPv4 /24 keeps the
+ * v4-mapped prefix, /20 cuts within a byte, /64 and /0 of IPv6. */
+static void check_network(const char *addr, unsigned bits,
+                          const char *expect) {
+  nfh_addr a;
+  char buf[NFH_ADDR_STRLEN];
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(addr, &a), 0);
+  nfh_addr n = nfh_addr_network(&a, bits);
+  CU_ASSERT_EQUAL(n.family, a.family);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&n, buf, sizeof(buf)), expect);
+}
+
+static void test_network(void) {
+  check_network("192.168.17.200", 24, "192.168.17.0");
+  check_network("192.168.17.200", 20, "192.168.16.0");
+  check_network("192.168.17.200", 0, "0.0.0.0");
+  check_network("192.168.17.200", 40, "192.168.17.200");
+  check_network("2001:db8:1:2:3:4:5:6", 64, "2001:db8:1:2::");
+  check_network("2001:db8:1:2:3:4:5:6", 52, "2001:db8:1::");
+  check_network("2001:db8:1:2:3:4:5:6", 0, "::");
+  nfh_addr none;
+  memset(&none, 0xab, sizeof(none));
+  none.family = 0;
+  nfh_addr n = nfh_addr_network(&none, 8);
+  CU_ASSERT_EQUAL(memcmp(&n, &none, sizeof(n)), 0);
+}
+
 static int sign(int v) { return (v > 0) - (v < 0); }
 
 /* The order is the family, then the bytes as memcmp(3) orders them:
@@ -93,6 +120,7 @@ int main(void) {
   CU_add_test(s, "format v4 and v6", test_format_v4_v6);
   CU_add_test(s, "v4 mapping and compare", test_v4_mapping);
   CU_add_test(s, "compare order", test_compare_order);
+  CU_add_test(s, "networks", test_network);
   CU_add_test(s, "parse errors", test_parse_errors);
   CU_add_test(s, "status strings", test_status_strings);
   CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -1108,15 +1108,8 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
 
 /* One network's addresses: its /24, or /64. */
 static nfh_addr net_of(const nfh_addr *a, int *prefix) {
-  nfh_addr n = *a;
-  if (a->family == 4) {
-    n.bytes[15] = 0;
-    *prefix = 24;
-  } else {
-    memset(n.bytes + 8, 0, 8);
-    *prefix = 64;
-  }
-  return n;
+  *prefix = a->family == 4 ? 24 : 64;
+  return nfh_addr_network(a, (unsigned)*prefix);
 }
 
 typedef struct netref {

@@ -130,6 +130,11 @@ uint32_t nfh_addr_v4(const nfh_addr *addr);
 /* Three-way compare of family then bytes, for sorting. */
 int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b);
 
+/* The network of addr: its first 'bits' bits of its own family (0-32 for
+ * IPv4, 0-128 for IPv6; more is all of it), the rest zero. An address
+ * of no family is returned as it is. */
+nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits);
+
 /* Whether a and b are the same address (family and bytes). Inline, as
  * two words: the stitcher and the detectors compare addresses for every
  * record, where a call to memcmp(3) cost more than the comparison. */
