@@ -1360,6 +1360,15 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
   if (state && e->nfindings &&
       !(top = nfh__calloc(e->nfindings, sizeof(*top))))
     return NFH_ENOMEM;
+  /* A gap in the data itself (a collector down for a day, cron off)
+   * ends every episode: what a finding shows after it is news, though
+   * the detector's memory joins it to the activity before (a scan of the
+   * same port by the same host two days later). */
+  uint64_t seen_until = 0;
+  if (state)
+    nfh_state_get_u64(state, "data_last_ms", &seen_until);
+  int data_gap = seen_until && e->stats.flows &&
+                 e->stats.first_ms > seen_until + NFH_ENGINE_RECUR_MS;
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
     nfh_state_finding before;
@@ -1372,7 +1381,8 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
     }
     if (top)
       top[i] = (int)r->f.severity;
-    if (fs == NFH_OK &&
+    int after_gap = data_gap && r->f.last_ms >= e->stats.first_ms;
+    if (fs == NFH_OK && !after_gap &&
         r->f.first_ms <= before.last_seen_ms + NFH_ENGINE_RECUR_MS) {
       memcpy(r->id, before.id, sizeof(r->id));
       r->first_reported_ms = before.first_reported_ms;

@@ -798,10 +798,31 @@ static void test_state_round_trip(void) {
   CU_ASSERT_PTR_NOT_NULL(f);
   if (f)
     CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 20);
+  size_t nr;
+  const nfh_report_finding *rf = nfh_engine_findings(e, &nr);
+  CU_ASSERT(nr == 1 && strcmp(rf[0].status, "ongoing") == 0);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* The collector down for two days, then the scanner again: the
+   * detector's memory joins it to the old scan, but after a gap in the
+   * data it is news, "recurred" (it was "ongoing", no alert). */
+  flows h = {0};
+  for (unsigned i = 20; i < 24; i++)
+    syn_silent(&h, tk_ip("10.1.1.8"), (uint16_t)(47000 + i),
+               tk_ip4(10, 7, 0, 1 + i), 22, T0 + 60 * HOUR + i * MIN);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  e = hunt_state(&h, st, NULL);
+  rf = nfh_engine_findings(e, &nr);
+  CU_ASSERT_EQUAL(nr, 1);
+  if (nr == 1)
+    CU_ASSERT_STRING_EQUAL(rf[0].status, "recurred");
   nfh_engine_destroy(e);
   nfh_state_close(st);
   free_flows(&d);
   free_flows(&g);
+  free_flows(&h);
 
   unlink(path);
   char lock[sizeof(path) + 8];

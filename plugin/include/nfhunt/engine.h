@@ -84,7 +84,8 @@ typedef struct nfh_report_finding {
   const char *detector;
   /* "new"; "ongoing" (reported before, as bad); "escalated" (reported
    * before, at a lower severity); "recurred" (reported before, then
-   * quiet for NFH_ENGINE_RECUR_MS of data time: a new episode, with a new
+   * quiet for NFH_ENGINE_RECUR_MS of data time, or back after a gap that
+   * long in the data itself: a new episode, with a new
    * id). Alerts (syslog, --quiet) are for all but "ongoing". */
   const char *status;
   uint64_t first_reported_ms; /* run time it was first reported */
