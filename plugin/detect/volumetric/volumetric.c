@@ -462,6 +462,10 @@ typedef struct verdict {
 
 typedef struct fnd {
   uint8_t kind, suppressed;
+  /* 0: anomalies that are no flood; else 1 + the flood type (FT_*):
+   * a SYN flood and a GRE flood on one server days apart are two
+   * attacks, not one finding named after the worst. */
+  uint8_t cls;
   uint32_t carpet; /* hosts this finding stands for (0: itself only) */
   uint32_t ncarpet_named;
   nfh_addr carpet_named[CARPET_NAMED]; /* the worst hit first */
@@ -920,6 +924,15 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   if (c[C_UDP] + c[C_ICMP] < 0.5 * pkts)
     kp = C_PKTS;
   vd->reply = c[kp] > 0 ? s->c[!dir][kp] / c[kp] : 0;
+  /* Another protocol (GRE, ESP) is answered by itself: the host's web
+   * replies are no answer to a GRE flood (they read as 10% replies, an
+   * answered flash crowd). */
+  double other = pkts - c[C_TCP] - c[C_UDP] - c[C_ICMP];
+  if (other >= 0.5 * pkts) {
+    const double *b = s->c[!dir];
+    double back = b[C_PKTS] - b[C_TCP] - b[C_UDP] - b[C_ICMP];
+    vd->reply = back > 0 ? back / other : 0;
+  }
   vd->tiny_share = pkts > 0 ? c[C_TINY] / pkts : 0;
   vd->sampled_share = bytes > 0 ? clamp01(c[C_SAMPLED] / bytes) : 0;
   /* Of the packets that show their ports: fragments of an amplifier's
@@ -961,6 +974,10 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
       f = non_tcp * unans * a;
     if (tiny * many_c > f)
       f = tiny * many_c;
+    /* ICMP from many sources is a flood whether the victim answers or
+     * not (a live host echoes requests); no crowd of users pings. */
+    if (pkts > 0 && c[C_ICMP] >= 0.5 * pkts && many_c > f)
+      f = many_c;
     vd->f = f;
     vd->many = peers >= p->min_sources;
   } else {
@@ -1064,17 +1081,26 @@ static int fnd_better(const verdict *a, const verdict *b) {
   return a->score > b->score;
 }
 
-/* Adds an anomalous slot to its finding: one finding per (kind, host)
- * and run, its span covering every anomalous slot, its severity and
- * text those of the worst slot. */
+/* The finding map's tag: the kind and the class (see fnd.cls). */
+static uint8_t fnd_tag(uint8_t kind, uint8_t cls) {
+  return (uint8_t)(kind | cls << 2);
+}
+
+/* Adds an anomalous slot to its finding: one finding per (kind, host,
+ * flood type) and run, its span covering every anomalous slot of it,
+ * its severity and text those of the worst slot. */
 static void record(vol *v, const entity *e, const verdict *vd) {
   if (vd->sev < v->p.min_severity)
     return;
   uint8_t kind = e->is_net ? (vd->dir == DIR_IN ? K_NET_IN : K_NET_OUT)
                            : (vd->dir == DIR_IN ? K_IN : K_OUT);
+  uint8_t cls = !e->is_net && (vd->f >= 0.5 || vd->by_signature)
+                    ? (uint8_t)(1 + vd->ftype)
+                    : 0;
+  uint8_t tag = fnd_tag(kind, cls);
   uint32_t idx;
   fnd *f;
-  if (amap_find(&v->fmap, &e->addr, kind, &idx)) {
+  if (amap_find(&v->fmap, &e->addr, tag, &idx)) {
     f = &v->fnd[idx];
   } else {
     if (v->nfnd < (uint32_t)v->p.max_findings) {
@@ -1087,7 +1113,7 @@ static void record(vol *v, const entity *e, const verdict *vd) {
         v->capfnd = cap;
       }
       idx = v->nfnd;
-      if (amap_put(&v->fmap, &e->addr, kind, idx) != 0)
+      if (amap_put(&v->fmap, &e->addr, tag, idx) != 0)
         return;
       v->nfnd++;
     } else {
@@ -1098,14 +1124,16 @@ static void record(vol *v, const entity *e, const verdict *vd) {
           w = i;
       if (!fnd_better(vd, &v->fnd[w].peak))
         return;
-      amap_del(&v->fmap, &v->fnd[w].addr, v->fnd[w].kind);
-      if (amap_put(&v->fmap, &e->addr, kind, w) != 0)
+      amap_del(&v->fmap, &v->fnd[w].addr,
+               fnd_tag(v->fnd[w].kind, v->fnd[w].cls));
+      if (amap_put(&v->fmap, &e->addr, tag, w) != 0)
         return;
       idx = w;
     }
     f = &v->fnd[idx];
     memset(f, 0, sizeof(*f));
     f->kind = kind;
+    f->cls = cls;
     f->addr = e->addr;
   }
   /* The span of the direction's records in the slot, kept inside the
@@ -2322,8 +2350,9 @@ static int emit_one(vol *v, const fnd *f) {
         p->ftype != FT_REFLECT) {
       port = s->top_port_in & 0xffff;
       proto = (s->top_port_in >> 16) & 0xff;
-      /* ICMP "ports" are type/code: not a service. */
-      if (proto == 1 || proto == 58)
+      /* ICMP "ports" are type/code, and GRE or ESP have none: not a
+       * service. */
+      if (proto != 6 && proto != 17 && proto != 132)
         port = -1;
     }
     if (port >= 0)
@@ -2566,6 +2595,9 @@ static int emit_one(vol *v, const fnd *f) {
   else if (f->carpet)
     snprintf(key, sizeof(key), "%s|carpet|%s", f->kind == K_IN ? "in" : "out",
              ftype_name[p->ftype]);
+  else if (f->cls)
+    snprintf(key, sizeof(key), "%s|%s|%s", f->kind == K_IN ? "in" : "out",
+             host, ftype_name[f->cls - 1]);
   else
     snprintf(key, sizeof(key), "%s|%s", f->kind == K_IN ? "in" : "out", host);
   out.type = "volumetric";
