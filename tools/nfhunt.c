@@ -706,8 +706,14 @@ static void sweep_root(const char *root) {
              strerror(errno));
 }
 
-static void sweep_roots(const char *sources, const ptrs *reads) {
+/* Calls fn with each flow directory of the run: each -M source
+ * directory, or each -R directory (its part before ':'). Stops at the
+ * first nonzero return and returns it. */
+static int for_each_root(const char *sources, const ptrs *reads,
+                         int (*fn)(const char *root, void *user),
+                         void *user) {
   char buf[PATH_MAX];
+  int rc = 0;
   if (sources) {
     /* "/base/s1:s2": /base/s1 and /base/s2. */
     snprintf(buf, sizeof(buf), "%s", sources);
@@ -715,22 +721,72 @@ static void sweep_roots(const char *sources, const ptrs *reads) {
     char *slash = strrchr(buf, '/');
     size_t baselen = slash ? (size_t)(slash - buf) + 1 : 0;
     char path[PATH_MAX];
-    sweep_root(buf);
-    for (const char *p = strchr(sources, ':'); p; p = strchr(p + 1, ':')) {
+    rc = fn(buf, user);
+    for (const char *p = strchr(sources, ':'); p && !rc;
+         p = strchr(p + 1, ':')) {
       size_t n = strcspn(p + 1, ":");
       snprintf(path, sizeof(path), "%.*s%.*s", (int)baselen, buf, (int)n,
                p + 1);
-      sweep_root(path);
+      rc = fn(path, user);
     }
-    return;
+    return rc;
   }
-  for (size_t i = 0; i < reads->n; i++) {
+  for (size_t i = 0; i < reads->n && !rc; i++) {
     snprintf(buf, sizeof(buf), "%s", reads->v[i]);
     char *colon = strchr(buf, ':');
     if (colon)
       *colon = '\0';
-    sweep_root(buf);
+    rc = fn(buf, user);
   }
+  return rc;
+}
+
+static int sweep_one(const char *root, void *user) {
+  (void)user;
+  sweep_root(root);
+  return 0;
+}
+
+static void sweep_roots(const char *sources, const ptrs *reads) {
+  for_each_root(sources, reads, sweep_one, NULL);
+}
+
+/* Whether the directory of the state file (real path in 'user') is a
+ * flow directory of the run or below one. */
+static int holds_dir(const char *root, void *user) {
+  const char *dir = user;
+  char *r = realpath(root, NULL);
+  if (!r)
+    return 0;
+  size_t n = strlen(r);
+  int in = strncmp(dir, r, n) == 0 &&
+           (dir[n] == '\0' || dir[n] == '/' || r[n - 1] == '/');
+  free(r);
+  return in;
+}
+
+/* A state file among the capture files needs a name nfdump's -R skips
+ * (a leading '.' from nfdump 1.7.8, ".stat" in it before): nfdump stops,
+ * without a word, at the first file of a flow directory it cannot
+ * read. Exits 2 for one that has no such name. */
+static void check_state_name(const char *state_path, const char *sources,
+                             const ptrs *reads) {
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof(copy), "%s", state_path);
+  const char *base = strrchr(state_path, '/');
+  base = base ? base + 1 : state_path;
+  if (base[0] == '.' && strstr(base, ".stat"))
+    return;
+  char *dir = realpath(dirname(copy), NULL);
+  if (!dir)
+    return;
+  int inside = for_each_root(sources, reads, holds_dir, dir);
+  free(dir);
+  if (inside)
+    die("state %s: inside a flow directory its name must start with '.' "
+        "and contain '.stat' (as " STATE_NAME " does): nfdump -R stops at "
+        "the first file there it cannot read",
+        state_path);
 }
 
 /* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
@@ -1094,6 +1150,14 @@ int main(int argc, char **argv) {
     param p;
     if (parse_set(sets.v[i], &p) != 0)
       die("--set %s: expected DETECTOR.KEY=VALUE", sets.v[i]);
+    /* As in the configuration file: "enabled=nah" left the detector on
+     * without a word. */
+    if (strcmp(p.key, "enabled") == 0) {
+      int b = hunt_parse_bool(p.value);
+      if (b < 0)
+        die("--set %s: enabled: '%s' is not yes or no", sets.v[i], p.value);
+      p.value = b ? "yes" : "no";
+    }
     params_put(&ps, &p);
   }
 
@@ -1216,6 +1280,13 @@ int main(int argc, char **argv) {
     if (!state_path)
       state_path = state_alloc =
           default_state_path(sources, reads.n ? reads.v[0] : NULL);
+    check_state_name(state_path, sources, &reads);
+    struct stat ssb;
+    if (stat(state_path, &ssb) == 0 && S_ISREG(ssb.st_mode) &&
+        ssb.st_size == 0)
+      warn("state %s: the file is empty: a new state begins in it, and "
+           "files analysed before are read again",
+           state_path);
     const char *err = "";
     st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
     if (st != NFH_OK)

@@ -575,6 +575,12 @@ static int parse_time(const char *text, int is_end, uint64_t *ms) {
   time_t t = mktime(&tm);
   if (t == (time_t)-1)
     return -1;
+  /* mktime(3) moves a day that does not exist (2024/02/30) into the
+   * next month: refused instead, as 2024/13/45 is. (An hour skipped by
+   * the clock change may move; the day may not.) */
+  if (tm.tm_mday != v[2] || tm.tm_mon != v[1] - 1 ||
+      tm.tm_year != v[0] - 1900)
+    return -1;
   uint64_t span = 1; /* the unit the text ends with, in ms */
   if (n == 3)
     span = 86400000;

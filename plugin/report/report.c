@@ -404,14 +404,19 @@ nfh_status nfh_report_write_json(const char *path,
   static __thread char message[512];
   *error = message;
   message[0] = '\0';
+  /* A device, FIFO or socket, reached by any links, is written through
+   * by the name given: /dev/stdout of a pipe links to "pipe:[123]",
+   * which no path resolution can open. */
+  struct stat sb;
+  nfh_status st;
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+    return write_through(path, findings, count, min, in, message,
+                         sizeof(message));
   /* A symbolic link is followed: its target gets the new report, and
-   * the link stays. A target that is no regular file is written
-   * through. */
+   * the link stays. */
   char *resolved = link_target(path);
   if (resolved)
     path = resolved;
-  struct stat sb;
-  nfh_status st;
   if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode)) {
     st = write_replacing(path, findings, count, min, in, message,
                          sizeof(message));

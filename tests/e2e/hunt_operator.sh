@@ -16,7 +16,9 @@
 #     one line, not counted twice (an upload of 2.5 GB read as 5 GB);
 #   * -t with a state: refused (a window's part would count twice later);
 #   * -t ending to the second: the flows nfdump counts, not those ending
-#     within that second too.
+#     within that second too;
+#   * a state file in the flow directory under a name nfdump reads, and
+#     --set DETECTOR.enabled=nah: refused.
 # Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
 # its test tools are not built.
 #
@@ -153,6 +155,25 @@ if [ "$rc" -eq 2 ] && [ ! -e "$tmp/t.state" ]; then
 	pass "-t with --state: refused"
 else
 	fail "-t with --state: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+
+# A state file in the flow directory with a name nfdump -R reads: nfdump
+# would stop there without a word. Refused before anything is read.
+hunt -R "$tree" --state "$tree/hunt.db" --plugin-dir "$plugins"
+if [ "$rc" -eq 2 ] && [ ! -e "$tree/hunt.db" ] &&
+	grep -q "must start with '.'" "$tmp/err"; then
+	pass "a state named hunt.db in the flow directory: refused"
+else
+	fail "state hunt.db in the flow directory: exit $rc; $(head -n 1 "$tmp/err")"
+	rm -f "$tree/hunt.db"
+fi
+# --set DETECTOR.enabled with a value that is no yes or no: an error, as
+# in the configuration file (the detector stayed on).
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --set beaconing.enabled=nah
+if [ "$rc" -eq 2 ] && grep -q "is not yes or no" "$tmp/err"; then
+	pass "--set beaconing.enabled=nah: refused"
+else
+	fail "--set beaconing.enabled=nah: exit $rc; $(head -n 1 "$tmp/err")"
 fi
 
 # A window ending to the second ends at that instant, as nfdump's does:

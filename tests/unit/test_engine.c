@@ -474,6 +474,20 @@ static void test_report_json(void) {
   CU_ASSERT(got > 0 && text[0] == '{');
   close(rd);
 
+  /* A pipe reached through a link (/dev/stdout of a cron job or a
+   * systemd unit is /proc/self/fd/1, a link to "pipe:[N]"): written
+   * through by its name; resolving the link found no file. */
+  int pfd[2];
+  CU_ASSERT_FATAL(pipe(pfd) == 0);
+  char via[64];
+  snprintf(via, sizeof(via), "/proc/self/fd/%d", pfd[1]);
+  CU_ASSERT_EQUAL(nfh_report_write_json(via, r, n, NFH_SEV_INFO, &in, &err),
+                  NFH_OK);
+  close(pfd[1]);
+  got = read(pfd[0], text, sizeof(text) - 1);
+  CU_ASSERT(got > 0 && text[0] == '{');
+  close(pfd[0]);
+
   /* A symbolic link stays; its target gets the report, created if need
    * be. */
   char target[512];

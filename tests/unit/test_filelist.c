@@ -230,6 +230,9 @@ static void test_time_window(void) {
   CU_ASSERT_EQUAL(b, local_ms(2024, 3, 1, 10, 30, 0) + 60000 - 1);
   CU_ASSERT_EQUAL(nfh_parse_time_window("yesterday", &a, &b), NFH_ESYNTAX);
   CU_ASSERT_EQUAL(nfh_parse_time_window("2024/13/01", &a, &b), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/02/30", &a, &b), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2023/02/29", &a, &b), NFH_ESYNTAX);
+  CU_ASSERT_EQUAL(nfh_parse_time_window("2024/02/29", &a, &b), NFH_OK);
   CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/02-2024/03/01", &a, &b),
                   NFH_ESYNTAX);
   CU_ASSERT_EQUAL(nfh_parse_time_window("2024/03/01.10:00:00x", &a, &b),
