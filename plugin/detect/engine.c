@@ -130,6 +130,7 @@ struct nfh_engine {
   uint64_t start_ms; /* this host's clock at nfh_engine_start */
   uint64_t next_slot_end; /* 0 until the first flow */
   uint64_t history_ms;
+  uint64_t state_last_ms; /* the data time the state ends at, or 0 */
   nfh_engine_stats stats;
 
   nfh_report_finding *findings;
@@ -744,6 +745,7 @@ nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
     nfh_state_get_u64(state, "data_first_ms", &first);
     nfh_state_get_u64(state, "data_last_ms", &last);
     e->history_ms = last > first ? last - first : 0;
+    e->state_last_ms = last;
   }
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
@@ -1181,9 +1183,15 @@ static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
       return st;
   }
   /* A batch that the broken exporter sent alone (a quiet minute for the
-   * others): counted at the run's data time, once there is one. */
-  if (!plausible_ms(e, at) && plausible_ms(e, e->stats.last_ms))
-    lo_end = hi_end = at = e->stats.last_ms;
+   * others): counted at the run's data time, once there is one; before
+   * the run has any (its first file), at the time the state's data ends:
+   * an hourly run whose first file came from a clock-less exporter had
+   * its window, and findings, begin in 1970. */
+  uint64_t known = plausible_ms(e, e->stats.last_ms) ? e->stats.last_ms
+                   : plausible_ms(e, e->state_last_ms) ? e->state_last_ms
+                                                       : 0;
+  if (!plausible_ms(e, at) && known)
+    lo_end = hi_end = at = known;
   else if (hi - lo <= MISDATED_MS && !odd)
     return NFH_OK; /* all of it implausible, and nothing better known */
   if (reserve((void **)&e->redated, &e->redated_cap, n, sizeof(nfh_flow)) !=

@@ -167,6 +167,33 @@ static void test_misdated_records(void) {
   CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0 + 500);
   nfh_engine_destroy(e);
 
+  /* The same batch first in a run with a state (an hourly run whose
+   * first file came from the clock-less exporter): at the time the
+   * state's data ends, not 1970. */
+  char spath[300];
+  snprintf(spath, sizeof(spath), "%s/clock.state", dir);
+  nfh_state *sst = NULL;
+  const char *serr = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(spath, 5, &sst, &serr), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_begin(sst), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(sst, "data_first_ms", t0 - 3600000),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(sst, "data_last_ms", t0), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_commit(sst), NFH_OK);
+  e = make();
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, CLOCK), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, sst), NFH_OK);
+  for (int i = 0; i < 4; i++)
+    f[i] = clock_flow(1000 * (uint64_t)i, 1000 * (uint64_t)i + 500);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 4), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->misdated_flows, 4);
+  /* Each keeps its length (500 ms), ending then. */
+  CU_ASSERT_EQUAL(clock_says(e, "first_ms"), t0 - 500);
+  CU_ASSERT_EQUAL(clock_says(e, "last_ms"), t0);
+  nfh_engine_destroy(e);
+  nfh_state_close(sst);
+
   /* Sparse traffic, a record every 12 hours for three days, in one
    * batch (a JSON flow file): one run of times; only the 1970 record
    * is misdated. */
