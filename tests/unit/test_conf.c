@@ -152,6 +152,12 @@ static void test_state_none_and_empty(void) {
   CU_ASSERT_EQUAL(c->alert_v.line, 0);
   CU_ASSERT_EQUAL(c->ndetectors, 0);
   hunt_conf_free(c);
+  /* A byte order mark before the first key, as some editors write. */
+  c = parse("\xef\xbb\xbf" "state = none\n");
+  CU_ASSERT_PTR_NOT_NULL(c);
+  if (c)
+    CU_ASSERT_EQUAL(c->no_state, 1);
+  hunt_conf_free(c);
   c = parse("# only comments\n; and these\n\r\n");
   CU_ASSERT_PTR_NOT_NULL(c);
   hunt_conf_free(c);

@@ -573,6 +573,10 @@ nfh_status hunt_conf_parse(const char *name, const char *text, size_t len,
   copy[len] = '\0';
   nfh_status st = NFH_OK;
   char *line = copy;
+  /* A UTF-8 byte order mark, as some editors write one: not part of the
+   * first key ("unknown key 'alert_level'" showed it as nothing). */
+  if (len >= 3 && memcmp(copy, "\xef\xbb\xbf", 3) == 0)
+    line += 3;
   while (line && st == NFH_OK) {
     char *nl = memchr(line, '\n', (size_t)(copy + len - line));
     size_t seg = nl ? (size_t)(nl - line) : (size_t)(copy + len - line);
