@@ -417,6 +417,59 @@ static void test_carpet(void) {
   }
 }
 
+/* An HTTP flood: 400 bots, 60 completed sessions each in the slot (small
+ * requests, bigger pages back), where a crowd of 3,000 users opens two
+ * sessions each. */
+static void gen_http(flowvec *fv, uint64_t t, int slot, void *user) {
+  int crowd = *(int *)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 16)
+    return;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  int clients = crowd ? 3000 : 400, each = crowd ? 2 : 60;
+  for (int i = 0; i < clients; i++) {
+    nfh_addr cli = ext(900000 + (uint32_t)i * 3);
+    for (int k = 0; k < each; k++)
+      session(fv, &cli, &srv, 80, t + rnd() % 280000, 6, 700, 8, 9000);
+  }
+}
+
+/* Completed sessions by the dozen from each client are an application-
+ * layer flood (they passed as the acknowledgements of the answers, and
+ * were nothing); a crowd of users with two sessions each stays a surge. */
+static void test_http_flood(void) {
+  for (int crowd = 0; crowd < 2; crowd++) {
+    rng_state = 83;
+    nfh_engine *e = make();
+    if (getenv("NFH_TEST_INFO"))
+      nfh_engine_set(e, "volumetric", "min_severity", "info");
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_http, &crowd);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    size_t n;
+    const nfh_report_finding *r = nfh_engine_findings(e, &n), *app = NULL;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(r[i].f.key, "in|10.0.3.5|application") == 0)
+        app = &r[i];
+    if (crowd) {
+      CU_ASSERT_PTR_NULL(app);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(app);
+      if (app) {
+        CU_ASSERT(app->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(strstr(app->f.summary,
+                                      "Application-layer flood against "
+                                      "10.0.3.5:80"));
+        CU_ASSERT_STRING_EQUAL(app->f.mitre, "T1499.002");
+      }
+    }
+    if (crowd ? app != NULL : app == NULL)
+      dump(e);
+    nfh_engine_destroy(e);
+  }
+}
+
 /* Attacks of different kinds on one host are separate findings, each
  * named for its kind: they were one, named after the worst, and the
  * others vanished. A GRE flood is not an answered surge because the
@@ -773,6 +826,8 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
+  CU_add_test(s, "an HTTP flood of completed sessions; a crowd is none",
+              test_http_flood);
   CU_add_test(s, "three attacks on one host, three findings",
               test_three_attacks);
   CU_add_test(s, "DNS reflection in fragments",

@@ -74,9 +74,16 @@ static const char *const base_name[] = {"none", "learned_in_window",
                                         "host_history", "hour_of_day",
                                         "hour_of_week"};
 
-enum ftype { FT_SYN, FT_UDP, FT_ICMP, FT_TCP, FT_REFLECT, FT_OTHER };
-static const char *const ftype_name[] = {"SYN", "UDP", "ICMP",
-                                         "TCP", "reflection", "traffic"};
+enum ftype { FT_SYN, FT_UDP, FT_ICMP, FT_TCP, FT_REFLECT, FT_OTHER, FT_APP };
+static const char *const ftype_name[] = {"SYN",        "UDP",     "ICMP",
+                                         "TCP",        "reflection",
+                                         "traffic",    "application"};
+/* Sessions per client in a slot from which an inbound surge of
+ * completed sessions is an application-layer flood (an HTTP flood: a
+ * bot's loop), not a crowd: a browser opens a handful of connections
+ * for a page. A large NAT of many users can reach it; that is why such a
+ * finding is medium, high only when extreme. */
+#define APP_SESSIONS 20.0
 
 /* ------------------------------------------------------------ params */
 
@@ -894,8 +901,18 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
    * transfer is judged in its own direction. A SYN or non-TCP flood is
    * never mistaken for it. */
   double other_bytes = s->c[!dir][C_BYTES];
+  /* Unless the sessions themselves are the anomaly: an HTTP flood's
+   * small requests also draw bigger answers, but over a flood of
+   * sessions from each client, where a transfer's acknowledgements ride
+   * its few connections. */
+  double per_peer = peers > 0 ? vd->x[M_FLOWS] / peers : 0;
+  /* Half the strong ratio: multiples count over floor_flows (3,000 a
+   * slot), which a flood of 25,000 sessions only passes fivefold. */
+  int session_flood = !e->is_net && dir == DIR_IN && j[M_FLOWS].anom &&
+                      j[M_FLOWS].ratio >= p->high_ratio / 2 &&
+                      peers >= p->min_sources && per_peer >= APP_SESSIONS;
   if (pkts > 0 && c[C_TCP] >= 0.8 * pkts && syn_dom < p->syn_share &&
-      bytes * 4 <= other_bytes)
+      bytes * 4 <= other_bytes && !session_flood)
     return 0;
 
   /* The primary metric: the volume (bytes or packets) that grew most,
@@ -1007,7 +1024,7 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   else if (pkts > 0 && c[C_ICMP] / pkts >= 0.5)
     vd->ftype = FT_ICMP;
   else if (pkts > 0 && c[C_TCP] / pkts >= 0.5)
-    vd->ftype = FT_TCP;
+    vd->ftype = session_flood && vd->f < 0.5 ? FT_APP : FT_TCP;
   else
     vd->ftype = FT_OTHER;
 
@@ -1035,6 +1052,8 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_HIGH
             : vd->strong              ? NFH_SEV_MEDIUM
                                       : NFH_SEV_LOW;
+    else if (vd->ftype == FT_APP) /* sessions by the dozen from each */
+      sev = vd->extreme && vd->q >= 2 ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
     else if (vd->many) /* answered: a flash crowd, or a layer-7 flood */
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_MEDIUM
             : vd->strong              ? NFH_SEV_LOW
@@ -1094,7 +1113,8 @@ static void record(vol *v, const entity *e, const verdict *vd) {
     return;
   uint8_t kind = e->is_net ? (vd->dir == DIR_IN ? K_NET_IN : K_NET_OUT)
                            : (vd->dir == DIR_IN ? K_IN : K_OUT);
-  uint8_t cls = !e->is_net && (vd->f >= 0.5 || vd->by_signature)
+  uint8_t cls = !e->is_net && (vd->f >= 0.5 || vd->by_signature ||
+                                vd->ftype == FT_APP)
                     ? (uint8_t)(1 + vd->ftype)
                     : 0;
   uint8_t tag = fnd_tag(kind, cls);
@@ -2374,6 +2394,18 @@ static int emit_one(vol *v, const fnd *f) {
                "%s reflection flood against %s %s, %s baseline (%s)",
                svc ? svc : "UDP", target, from, mult, rate);
       snprintf(mitre, sizeof(mitre), "T1498.002");
+    } else if (p->ftype == FT_APP) {
+      char n[32], each[32];
+      nfh__vol_fmt_count(n, sizeof(n), p->x[M_FLOWS]);
+      nfh__vol_fmt_count(each, sizeof(each),
+                         p->x[M_PEERS] > 0 ? p->x[M_FLOWS] / p->x[M_PEERS]
+                                           : 0);
+      peers_text(from, sizeof(from), p, "clients");
+      snprintf(summary, sizeof(summary),
+               "Application-layer flood against %s: %s sessions in 5 min "
+               "%s (%s each), %s baseline",
+               target, n, from, each, mult);
+      snprintf(mitre, sizeof(mitre), "T1499.002");
     } else if (flood) {
       peers_text(from, sizeof(from), p, "sources");
       snprintf(summary, sizeof(summary), "%s flood against %s %s, %s baseline",
@@ -2472,7 +2504,8 @@ static int emit_one(vol *v, const fnd *f) {
   if (port >= 0) {
     out.dst_port = port;
     out.proto = (int16_t)proto;
-  } else if (p->ftype == FT_SYN || p->ftype == FT_TCP) {
+  } else if (p->ftype == FT_SYN || p->ftype == FT_TCP ||
+             p->ftype == FT_APP) {
     out.proto = 6;
   } else if (p->ftype == FT_UDP || p->ftype == FT_REFLECT) {
     out.proto = 17;
