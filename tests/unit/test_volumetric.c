@@ -417,6 +417,49 @@ static void test_carpet(void) {
   }
 }
 
+/* An ACK flood: 2,000 sources of bare 40-byte ACKs at the web server,
+ * a few of them reset. */
+static void gen_ack(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 16)
+    return;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < 2000; i++) {
+    nfh_addr src = ext(950000 + (uint32_t)i * 3);
+    uint16_t sp = (uint16_t)(1024 + rnd() % 60000);
+    uint64_t s = t + rnd() % 5000;
+    add(fv, &src, &srv, sp, 80, 6, 0x10, s, s + 290000, 400, 400 * 40);
+    if (i % 25 == 0)
+      add(fv, &srv, &src, 80, sp, 6, 0x04, s + 1, s + 290000, 16, 16 * 40);
+  }
+}
+
+/* Bare ACKs by the thousand from many sources are an ACK flood (they
+ * were an "answered surge", low). */
+static void test_ack_flood(void) {
+  rng_state = 85;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 20, 1, gen_ack, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n), *ack = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(r[i].f.key, "in|10.0.3.5|ACK") == 0)
+      ack = &r[i];
+  CU_ASSERT_PTR_NOT_NULL(ack);
+  if (ack) {
+    CU_ASSERT(ack->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ack->f.summary, "ACK flood against "
+                                                  "10.0.3.5:80"));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
 /* An HTTP flood: 400 bots, 60 completed sessions each in the slot (small
  * requests, bigger pages back), where a crowd of 3,000 users opens two
  * sessions each. */
@@ -826,6 +869,7 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
+  CU_add_test(s, "an ACK flood", test_ack_flood);
   CU_add_test(s, "an HTTP flood of completed sessions; a crowd is none",
               test_http_flood);
   CU_add_test(s, "three attacks on one host, three findings",

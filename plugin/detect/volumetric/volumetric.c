@@ -64,6 +64,8 @@ enum {
   C_AMP,     /* inbound UDP packets from amplifier source ports */
   C_FRAG,    /* inbound UDP packets of records without ports: the IP
               * fragments after the first, which carry no UDP header */
+  C_ACK,     /* packets of TCP records of bare, small ACKs (no SYN, FIN,
+              * RST), which only an ACK flood sends by the thousand */
   NCOUNT
 };
 
@@ -74,10 +76,12 @@ static const char *const base_name[] = {"none", "learned_in_window",
                                         "host_history", "hour_of_day",
                                         "hour_of_week"};
 
-enum ftype { FT_SYN, FT_UDP, FT_ICMP, FT_TCP, FT_REFLECT, FT_OTHER, FT_APP };
-static const char *const ftype_name[] = {"SYN",        "UDP",     "ICMP",
-                                         "TCP",        "reflection",
-                                         "traffic",    "application"};
+enum ftype {
+  FT_SYN, FT_UDP, FT_ICMP, FT_TCP, FT_REFLECT, FT_OTHER, FT_APP, FT_ACK
+};
+static const char *const ftype_name[] = {
+    "SYN", "UDP", "ICMP", "TCP", "reflection", "traffic", "application",
+    "ACK"};
 /* Sessions per client in a slot from which an inbound surge of
  * completed sessions is an application-layer flood (an HTTP flood: a
  * bot's loop), not a crowd: a browser opens a handful of connections
@@ -310,10 +314,15 @@ typedef struct rec {
   uint32_t port_key; /* (proto << 16 | service or target port) + 1 */
   uint32_t sampling; /* 1-in-N */
   uint32_t t0, t1;   /* its part of the slot, ms after the slot's start */
-  uint16_t sport;    /* the peer's port, for R_AMP; 0: a fragment */
+  uint16_t sport;    /* the peer's port, for R_AMP; 0: a fragment; for
+                      * TCP, REC_BARE_ACKS or 0 */
   uint8_t flags;     /* R_* */
   uint8_t j;         /* its host's place in its bucket */
 } rec;
+/* rec.sport of a TCP record of bare, small ACKs (flags has no bit left:
+ * TCP records use sport for nothing else). */
+#define REC_BARE_ACKS 1u
+
 /* One cache line: a slot writes one line per record. */
 _Static_assert(sizeof(rec) == 64, "rec is one cache line");
 
@@ -995,6 +1004,12 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
      * not (a live host echoes requests); no crowd of users pings. */
     if (pkts > 0 && c[C_ICMP] >= 0.5 * pkts && many_c > f)
       f = many_c;
+    /* Bare ACKs from many sources with nothing sent the other way to be
+     * acknowledged (that case left above, as acknowledgements): an ACK
+     * flood, which its victim answers with a few resets. */
+    double ack_c = pkts > 0 ? clamp01((c[C_ACK] / pkts - 0.3) / 0.4) : 0;
+    if (ack_c * many_c > f)
+      f = ack_c * many_c;
     vd->f = f;
     vd->many = peers >= p->min_sources;
   } else {
@@ -1017,6 +1032,9 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   }
   if (syn_dom >= p->syn_share)
     vd->ftype = FT_SYN;
+  else if (dir == DIR_IN && pkts > 0 && c[C_ACK] >= 0.5 * pkts &&
+           vd->f >= 0.5)
+    vd->ftype = FT_ACK;
   else if (dir == DIR_IN && vd->amp_share >= 0.5)
     vd->ftype = FT_REFLECT;
   else if (pkts > 0 && c[C_UDP] / pkts >= 0.5)
@@ -1684,6 +1702,8 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
     c[C_SAMPLED] += by;
   if (fl & R_AMP)
     c[r->sport ? C_AMP : C_FRAG] += pk;
+  else if ((fl & R_TCP) && r->sport == REC_BARE_ACKS)
+    c[C_ACK] += pk;
   if (r->sampling > h->max_sampling)
     h->max_sampling = r->sampling;
   if (ds)
@@ -2157,6 +2177,11 @@ static void make_rec(rec *r, int dir, uint64_t pkts, uint64_t bytes,
      * its forward half is judged). */
     if (forward && (flags & 0x02) && !(flags & 0x10))
       fl |= R_SYN;
+    /* Only ACKs (PSH at most), and small: no session's handshake, data or
+     * end, what an ACK flood sends (its victim resets a few). */
+    if (forward && (flags & 0x10) && !(flags & 0x07) && pkts > 0 &&
+        bytes <= 80 * pkts)
+      r->sport = REC_BARE_ACKS;
   } else if (proto == 17) {
     fl |= R_UDP;
   } else if (proto == 1 || proto == 58) {
@@ -2504,7 +2529,7 @@ static int emit_one(vol *v, const fnd *f) {
   if (port >= 0) {
     out.dst_port = port;
     out.proto = (int16_t)proto;
-  } else if (p->ftype == FT_SYN || p->ftype == FT_TCP ||
+  } else if (p->ftype == FT_SYN || p->ftype == FT_TCP || p->ftype == FT_ACK ||
              p->ftype == FT_APP) {
     out.proto = 6;
   } else if (p->ftype == FT_UDP || p->ftype == FT_REFLECT) {
