@@ -1372,11 +1372,8 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
    * ends every episode: what a finding shows after it is news, though
    * the detector's memory joins it to the activity before (a scan of the
    * same port by the same host two days later). */
-  uint64_t seen_until = 0;
-  if (state)
-    nfh_state_get_u64(state, "data_last_ms", &seen_until);
-  int data_gap = seen_until && e->stats.flows &&
-                 e->stats.first_ms > seen_until + NFH_ENGINE_RECUR_MS;
+  int data_gap = state && e->state_last_ms && e->stats.flows &&
+                 e->stats.first_ms > e->state_last_ms + NFH_ENGINE_RECUR_MS;
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
     nfh_state_finding before;

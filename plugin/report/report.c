@@ -91,7 +91,14 @@ typedef struct relations {
   size_t *number; /* per finding: its place in the report, from 1 */
 } relations;
 
-static const nfh_report_finding *relate_base;
+/* A finding and its place in the report, sorted by hosts: the entry
+ * carries what the comparison needs, so no global stands in for the
+ * user pointer qsort(3) lacks (the library may write reports from
+ * several threads). */
+typedef struct hostref {
+  const nfh_report_finding *r;
+  size_t i;
+} hostref;
 
 /* Addresses in order; every "no address" (family 0) is the same. */
 static int host_compare(const nfh_addr *a, const nfh_addr *b) {
@@ -101,16 +108,14 @@ static int host_compare(const nfh_addr *a, const nfh_addr *b) {
 }
 
 static int by_hosts(const void *pa, const void *pb) {
-  const nfh_report_finding *a = &relate_base[*(const size_t *)pa];
-  const nfh_report_finding *b = &relate_base[*(const size_t *)pb];
-  int c = host_compare(&a->f.src, &b->f.src);
+  const hostref *a = pa, *b = pb;
+  int c = host_compare(&a->r->f.src, &b->r->f.src);
   if (!c)
-    c = host_compare(&a->f.dst, &b->f.dst);
+    c = host_compare(&a->r->f.dst, &b->r->f.dst);
   if (c)
     return c;
   /* Within a group, in report order. */
-  size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
-  return ia < ib ? -1 : ia > ib;
+  return a->i < b->i ? -1 : a->i > b->i;
 }
 
 static int same_hosts(const nfh_report_finding *a,
@@ -141,18 +146,23 @@ static int relations_make(relations *rel, const nfh_report_finding *fs,
     relations_free(rel);
     return -1;
   }
+  hostref *refs = nfh__calloc(count, sizeof(*refs));
+  if (!refs) {
+    relations_free(rel);
+    return -1;
+  }
   size_t n = 0, shown = 0;
   for (size_t i = 0; i < count; i++) {
     if (fs[i].f.severity < min)
       continue;
     rel->number[i] = ++shown;
     if (fs[i].f.src.family)
-      rel->order[n++] = i;
+      refs[n++] = (hostref){&fs[i], i};
   }
-  /* qsort has no user pointer; reports are written by one thread. */
-  relate_base = fs;
-  qsort(rel->order, n, sizeof(size_t), by_hosts);
-  relate_base = NULL;
+  qsort(refs, n, sizeof(*refs), by_hosts);
+  for (size_t k = 0; k < n; k++)
+    rel->order[k] = refs[k].i;
+  nfh__free(refs);
   for (size_t a = 0; a < n;) {
     size_t b = a + 1;
     while (b < n && same_hosts(&fs[rel->order[a]], &fs[rel->order[b]]))

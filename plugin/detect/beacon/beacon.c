@@ -301,19 +301,23 @@ static int by_client(const void *pa, const void *pb) {
   return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
-  char key[160], summary[512], evidence[2048];
-  nfh__bcn_describe(c, &pd->score, &pd->verdict, key, sizeof(key), summary,
-                    sizeof(summary), evidence, sizeof(evidence));
+/* Emits the finding of timeline c as described; 'one_server' names its
+ * server as the destination (a rotation has none: its network is in the
+ * key and the summary). */
+static int emit_timeline(beacon *b, const nfh__bcn_cand *c,
+                         const nfh__bcn_verdict *v, int one_server,
+                         const char *key, const char *summary,
+                         const char *evidence) {
   nfh_finding f;
   memset(&f, 0, sizeof(f));
   f.type = "beaconing";
   f.key = key;
-  f.severity = pd->verdict.severity;
-  f.score = pd->verdict.score;
-  f.confidence = pd->verdict.confidence;
+  f.severity = v->severity;
+  f.score = v->score;
+  f.confidence = v->confidence;
   f.src = c->client;
-  f.dst = c->server;
+  if (one_server)
+    f.dst = c->server;
   f.dst_port = c->port;
   f.proto = c->proto;
   f.first_ms = c->first_ms;
@@ -322,6 +326,13 @@ static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
   f.summary = summary;
   f.evidence_json = evidence;
   return b->api->emit(b->api->host, &f);
+}
+
+static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
+  char key[160], summary[512], evidence[2048];
+  nfh__bcn_describe(c, &pd->score, &pd->verdict, key, sizeof(key), summary,
+                    sizeof(summary), evidence, sizeof(evidence));
+  return emit_timeline(b, c, &pd->verdict, 1, key, summary, evidence);
 }
 
 static int emit_group(beacon *b, const nfh__bcn_group *g) {
@@ -561,13 +572,13 @@ static void rotations_free(rotations *rs) {
   memset(rs, 0, sizeof(*rs));
 }
 
-/* Merges the members [k0, k1) of one client's network into one
- * candidate m (m->ev allocated, newest max_events events), and their
- * destinations' clients into d. 0, or -1 out of memory. */
 static const nfh__bcn_cand *cand_by_id(const beacon *b, uint32_t id) {
   return nfh__bcn_table_at(&b->tk.cands, id);
 }
 
+/* Merges the members [k0, k1) of one client's network into one
+ * candidate m (m->ev allocated, newest max_events events), and their
+ * destinations' clients into d. 0, or -1 out of memory. */
 static int merge_members(const beacon *b, const rotkey *k, size_t k0,
                          size_t k1, nfh__bcn_cand *m, nfh__bcn_dest *d) {
   size_t total = 0;
@@ -724,24 +735,7 @@ static int emit_rotation(beacon *b, const rotation *r) {
   nfh__bcn_describe_rotation(&r->c, &r->score, &r->verdict, r->net, r->naddr,
                              key, sizeof(key), summary, sizeof(summary),
                              evidence, sizeof(evidence));
-  nfh_finding f;
-  memset(&f, 0, sizeof(f));
-  f.type = "beaconing";
-  f.key = key;
-  f.severity = r->verdict.severity;
-  f.score = r->verdict.score;
-  f.confidence = r->verdict.confidence;
-  f.src = r->c.client;
-  /* No one destination: the network is in the key and the summary. */
-  f.dst_port = r->c.port;
-  f.proto = r->c.proto;
-  f.first_ms = r->c.first_ms;
-  f.last_ms =
-      r->c.last_end_ms > r->c.last_ms ? r->c.last_end_ms : r->c.last_ms;
-  f.mitre = nfh__bcn_mitre(r->c.proto, r->c.port);
-  f.summary = summary;
-  f.evidence_json = evidence;
-  return b->api->emit(b->api->host, &f);
+  return emit_timeline(b, &r->c, &r->verdict, 0, key, summary, evidence);
 }
 
 /* One output finding: a pending beacon, a group or a rotation (its

@@ -1114,7 +1114,8 @@ static nfh_addr net_of(const nfh_addr *a, int *prefix) {
 
 typedef struct netref {
   nfh_addr src, net;
-  size_t at; /* index in the found list */
+  int prefix; /* of net */
+  size_t at;  /* index in the found list */
 } netref;
 
 static int netref_order(const void *pa, const void *pb) {
@@ -1140,9 +1141,8 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     const verdict *d = &found->v[i];
     if (d->pair == SIZE_MAX || d->v.severity < NFH_SEV_INFO || d->f.popular)
       continue;
-    int prefix;
     r[nr].src = pairs[d->pair].k.a;
-    r[nr].net = net_of(&pairs[d->pair].k.b, &prefix);
+    r[nr].net = net_of(&pairs[d->pair].k.b, &r[nr].prefix);
     r[nr].at = i;
     nr++;
   }
@@ -1183,6 +1183,7 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
       sev = NFH_SEV_HIGH;
     /* The list may move: take what is needed first. */
     nfh_addr src = r[i].src, net = r[i].net;
+    int prefix = r[i].prefix;
     verdict *f = vlist_add(found);
     if (!f) {
       rc = -1;
@@ -1193,7 +1194,7 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     f->pair = SIZE_MAX;
     f->src = src;
     f->net = net;
-    f->net_prefix = net.family == 4 ? 24 : 64;
+    f->net_prefix = prefix;
     f->port = port >= 0 ? port : -1;
     f->spread_dests = (unsigned)(j - i);
     f->spread_bytes = sum;
