@@ -1172,10 +1172,15 @@ int main(int argc, char **argv) {
       char *list = strdup(homes.v[i]), *save = NULL;
       if (!list)
         die("out of memory");
+      size_t nets = 0;
       for (char *tok = strtok_r(list, ", ", &save); tok;
-           tok = strtok_r(NULL, ", ", &save))
+           tok = strtok_r(NULL, ", ", &save), nets++)
         if (nfh_engine_add_home_net(r.engine, tok) != NFH_OK)
           die("--home-net: '%s' is not a network (CIDR)", tok);
+      /* An empty list (an unset shell variable) would leave the
+       * defaults in force, not the networks the caller meant. */
+      if (!nets)
+        die("--home-net '%s': no network given", homes.v[i]);
       free(list);
     }
     if (conf) {
@@ -1200,9 +1205,14 @@ int main(int argc, char **argv) {
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
       die("--plugin-dir %s: cannot read the directory", plugin_dir);
     check_names(r.engine, plugin_dir, &ps, conf);
-    if (r.m != MODE_LIST)
+    if (r.m != MODE_LIST) {
       check_selection(r.engine, plugin_dir, plugins, allows.v, allows.n,
                       conf);
+      /* A bad value is told now, once, before a state file is made. */
+      if (nfh_engine_check_settings(r.engine) != NFH_OK)
+        die("out of memory");
+      check_detectors(r.engine, &ps, conf);
+    }
   }
   if (r.m == MODE_LIST) {
     size_t n = nfh_engine_plugin_count(r.engine);
@@ -1289,6 +1299,10 @@ int main(int argc, char **argv) {
            state_path);
     const char *err = "";
     st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
+    /* The library's message may begin with the path already. */
+    size_t plen = strlen(state_path);
+    if (strncmp(err, state_path, plen) == 0 && strncmp(err + plen, ": ", 2) == 0)
+      err += plen + 2;
     if (st != NFH_OK)
       die("state %s: %s%s", state_path, err,
           rot_dir ? "; the file is left for the next --since last run" : "");

@@ -734,6 +734,81 @@ static int setting_is_false(const char *v) {
 
 static int conn_sink(void *user, const nfh_conn *conns, size_t n);
 
+/* Binds module i's host API, and gathers the detector's settings into
+ * *out (allocated, owned by the caller; *n of them). "enabled" is the
+ * engine's: a false one disables the module here. NFH_OK or NFH_ENOMEM. */
+static nfh_status prepare_module(nfh_engine *e, size_t i,
+                                 nfh_plugin_setting **out, size_t *n) {
+  module *m = &e->modules[i];
+  const nfh_plugin_descriptor *d = m->desc;
+  m->host.engine = e;
+  m->host.module = i;
+  m->api.abi_version = NFH_PLUGIN_ABI_VERSION;
+  m->api.struct_size = sizeof(nfh_host_api);
+  m->api.host = &m->host;
+  m->api.emit = api_emit;
+  m->api.is_home = api_is_home;
+  m->api.is_allowed = api_is_allowed;
+  m->api.log = api_log;
+  m->api.window_start_ms = api_window_start;
+  m->api.window_end_ms = api_window_end;
+  m->api.history_ms = api_history;
+  size_t ns = 0;
+  nfh_plugin_setting *set =
+      nfh__calloc(e->nsettings ? e->nsettings : 1, sizeof(*set));
+  if (!set)
+    return NFH_ENOMEM;
+  for (size_t k = 0; k < e->nsettings; k++) {
+    if (strcmp(e->settings[k].detector, d->name) != 0)
+      continue;
+    if (strcmp(e->settings[k].key, "enabled") == 0) {
+      if (setting_is_false(e->settings[k].value)) {
+        m->info.enabled = 0;
+        if (!m->error) {
+          m->error = nfh__strdup("disabled in the configuration");
+          m->info.error = m->error;
+        }
+      }
+      continue;
+    }
+    set[ns].key = e->settings[k].key;
+    set[ns].value = e->settings[k].value;
+    ns++;
+  }
+  *out = set;
+  *n = ns;
+  return NFH_OK;
+}
+
+nfh_status nfh_engine_check_settings(nfh_engine *e) {
+  for (size_t i = 0; i < e->nmodules; i++) {
+    module *m = &e->modules[i];
+    nfh_plugin_setting *set;
+    size_t ns;
+    if (prepare_module(e, i, &set, &ns) != NFH_OK)
+      return NFH_ENOMEM;
+    if (m->info.enabled && !m->ctx) {
+      const char *error = NULL;
+      void *ctx = m->desc->create(&m->api, set, ns, &error);
+      if (ctx)
+        m->desc->destroy(ctx);
+      else {
+        /* Not logged: the caller reports it, where it was set. */
+        char why[300];
+        snprintf(why, sizeof(why), "create failed: %s",
+                 error ? error : "no reason given");
+        m->info.enabled = 0;
+        if (!m->error) {
+          m->error = nfh__strdup(why);
+          m->info.error = m->error;
+        }
+      }
+    }
+    nfh__free(set);
+  }
+  return NFH_OK;
+}
+
 nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
   e->start_ms = now_ms();
   if (!e->stitcher &&
@@ -750,41 +825,10 @@ nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     const nfh_plugin_descriptor *d = m->desc;
-    m->host.engine = e;
-    m->host.module = i;
-    m->api.abi_version = NFH_PLUGIN_ABI_VERSION;
-    m->api.struct_size = sizeof(nfh_host_api);
-    m->api.host = &m->host;
-    m->api.emit = api_emit;
-    m->api.is_home = api_is_home;
-    m->api.is_allowed = api_is_allowed;
-    m->api.log = api_log;
-    m->api.window_start_ms = api_window_start;
-    m->api.window_end_ms = api_window_end;
-    m->api.history_ms = api_history;
-    /* Gather this detector's settings; "enabled" is the engine's. */
-    size_t ns = 0;
-    nfh_plugin_setting *set =
-        nfh__calloc(e->nsettings ? e->nsettings : 1, sizeof(*set));
-    if (!set)
+    nfh_plugin_setting *set;
+    size_t ns;
+    if (prepare_module(e, i, &set, &ns) != NFH_OK)
       return NFH_ENOMEM;
-    for (size_t k = 0; k < e->nsettings; k++) {
-      if (strcmp(e->settings[k].detector, d->name) != 0)
-        continue;
-      if (strcmp(e->settings[k].key, "enabled") == 0) {
-        if (setting_is_false(e->settings[k].value)) {
-          m->info.enabled = 0;
-          if (!m->error) {
-            m->error = nfh__strdup("disabled in the configuration");
-            m->info.error = m->error;
-          }
-        }
-        continue;
-      }
-      set[ns].key = e->settings[k].key;
-      set[ns].value = e->settings[k].value;
-      ns++;
-    }
     if (m->info.enabled) {
       const char *error = NULL;
       m->ctx = d->create(&m->api, set, ns, &error);

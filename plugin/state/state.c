@@ -67,6 +67,75 @@ static int lock_wait(int fd, unsigned wait_s) {
   }
 }
 
+/* SQLite's application_id of an nfhunt state: "nfhs". */
+#define APPLICATION_ID 0x6e666873
+
+/* One integer a query returns (0 when it returns no row), or -1. */
+static int64_t query_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+    return -1;
+  int rc = sqlite3_step(q);
+  int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0)
+                               : rc == SQLITE_DONE ? 0 : -1;
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* Whether the database is an nfhunt state, or empty (then it is marked
+ * as one). Another program's SQLite file named by mistake (--state
+ * ~/.mozilla/.../places.sqlite) would otherwise get nfhunt's tables
+ * written into it and be used without a word. A state written before
+ * the mark existed has exactly nfhunt's tables, with a schema version:
+ * it is marked and used. 0, or -1 with 'message' set. */
+static int check_owner(nfh_state *st, const char *path, char *message,
+                       size_t len) {
+  int64_t id = query_int(st->db, "PRAGMA application_id;");
+  if (id == APPLICATION_ID)
+    return 0;
+  if (id < 0) {
+    snprintf(message, len, "%s: not a usable nfhunt state (%s)", path,
+             sqlite3_errmsg(st->db));
+    return -1;
+  }
+  if (id != 0) {
+    snprintf(message, len,
+             "%s: an SQLite database of another program (application id "
+             "0x%08llx), not an nfhunt state",
+             path, (unsigned long long)(uint32_t)id);
+    return -1;
+  }
+  int64_t all = query_int(st->db, "SELECT count(*) FROM sqlite_master "
+                                  "WHERE type='table';");
+  int64_t ours = query_int(
+      st->db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+              "name IN ('meta','blobs','findings','files');");
+  int64_t version =
+      ours == 4 ? query_int(st->db, "SELECT value FROM meta WHERE "
+                                    "name='schema_version';")
+                : 0;
+  if (all < 0 || ours < 0) {
+    snprintf(message, len, "%s: not a usable nfhunt state (%s)", path,
+             sqlite3_errmsg(st->db));
+    return -1;
+  }
+  if (all != 0 && !(all == 4 && ours == 4 && version > 0)) {
+    snprintf(message, len,
+             "%s: an SQLite database of another program (%lld table%s), "
+             "not an nfhunt state",
+             path, (long long)all, all == 1 ? "" : "s");
+    return -1;
+  }
+  char sql[64];
+  snprintf(sql, sizeof(sql), "PRAGMA application_id=%d;", APPLICATION_ID);
+  if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(message, len, "%s: cannot write (%s)", path,
+             sqlite3_errmsg(st->db));
+    return -1;
+  }
+  return 0;
+}
+
 nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
                           const char **error) {
   static __thread char message[300];
@@ -113,6 +182,10 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
     return NFH_ESTATE;
   }
   sqlite3_busy_timeout(st->db, 5000);
+  if (check_owner(st, path, message, sizeof(message)) != 0) {
+    nfh_state_close(st);
+    return NFH_ESTATE;
+  }
   /* Rollback journal with full sync: a commit is atomic and durable, and
    * no -wal file needs to travel with the state. */
   char *err = NULL;

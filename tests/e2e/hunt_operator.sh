@@ -18,7 +18,9 @@
 #   * -t ending to the second: the flows nfdump counts, not those ending
 #     within that second too;
 #   * a state file in the flow directory under a name nfdump reads, and
-#     --set DETECTOR.enabled=nah: refused.
+#     --set DETECTOR.enabled=nah: refused;
+#   * a bad detector value: one line, no state file made; an empty
+#     --home-net and another program's SQLite file as the state: refused.
 # Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
 # its test tools are not built.
 #
@@ -174,6 +176,39 @@ if [ "$rc" -eq 2 ] && grep -q "is not yes or no" "$tmp/err"; then
 	pass "--set beaconing.enabled=nah: refused"
 else
 	fail "--set beaconing.enabled=nah: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+# A bad detector value: one line naming it, exit 2, and no state file
+# made (it was created, 36 KB, before the detectors were tried).
+hunt -R "$tree" --state "$tmp/bad.state" --plugin-dir "$plugins" \
+	--set beaconing.min_conns=abc
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -q "min_conns" "$tmp/err" && [ ! -e "$tmp/bad.state" ]; then
+	pass "--set beaconing.min_conns=abc: one line, no state made"
+else
+	fail "--set beaconing.min_conns=abc: exit $rc, $(wc -l <"$tmp/err") lines, state $(ls "$tmp/bad.state" 2>&1)"
+fi
+# An empty --home-net (an unset shell variable) left the defaults on.
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --home-net ''
+if [ "$rc" -eq 2 ] && grep -q "no network given" "$tmp/err"; then
+	pass "--home-net '': refused"
+else
+	fail "--home-net '': exit $rc; $(head -n 1 "$tmp/err")"
+fi
+# Another program's SQLite database named as the state: refused, and
+# not given nfhunt's tables.
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -c 'import sqlite3,sys
+c=sqlite3.connect(sys.argv[1]); c.execute("create table t(x)"); c.commit()' \
+		"$tmp/other.sqlite"
+	hunt -R "$tree" --state "$tmp/other.sqlite" --plugin-dir "$plugins"
+	tables=$(/usr/bin/python3 -c 'import sqlite3,sys
+print(len(sqlite3.connect(sys.argv[1]).execute("select name from sqlite_master where type=\"table\"").fetchall()))' "$tmp/other.sqlite")
+	if [ "$rc" -eq 2 ] && grep -q "another program" "$tmp/err" &&
+		[ "$tables" = 1 ]; then
+		pass "another program's database as the state: refused, untouched"
+	else
+		fail "another program's database as --state: exit $rc, $tables tables; $(head -n 1 "$tmp/err")"
+	fi
 fi
 
 # A window ending to the second ends at that instant, as nfdump's does:

@@ -314,6 +314,33 @@ static void test_settings(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "unknown parameter 'colour'"));
   nfh_engine_destroy(e);
 
+  /* Checked before the run: the same verdict, told by the caller (so
+   * once), and a good setting leaves the detector to be started. */
+  e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_set(e, "example", "colour", "blue");
+  logs.text[0] = '\0';
+  CU_ASSERT_EQUAL(nfh_engine_check_settings(e), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(nfh_engine_plugin(e, 0)->error);
+  if (nfh_engine_plugin(e, 0)->error)
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(nfh_engine_plugin(e, 0)->error, "unknown parameter 'colour'"));
+  CU_ASSERT_STRING_EQUAL(logs.text, "");
+  nfh_engine_destroy(e);
+  e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_set(e, "example", "severity", "high");
+  CU_ASSERT_EQUAL(nfh_engine_check_settings(e), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
+  nfh_engine_start(e, NULL);
+  feed(e, 1700000000000ull);
+  nfh_engine_finish(e, NULL);
+  size_t found;
+  nfh_engine_findings(e, &found);
+  CU_ASSERT(found > 0);
+  nfh_engine_destroy(e);
+
   e = make();
   nfh_engine_load_module(e, EXAMPLE);
   nfh_engine_set(e, "example", "enabled", "no");

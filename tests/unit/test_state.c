@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <CUnit/Basic.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,70 @@ static void test_not_a_state(void) {
   CU_ASSERT(strlen(err) > 0);
 }
 
+/* Runs SQL on a database file of its own, as another program would. */
+static void run_sql(const char *file, const char *sql) {
+  sqlite3 *db = NULL;
+  CU_ASSERT_FATAL(sqlite3_open(file, &db) == SQLITE_OK);
+  CU_ASSERT(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+static long count_tables(const char *file) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *q = NULL;
+  long n = -1;
+  if (sqlite3_open(file, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE "
+                             "type='table'", -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    n = (long)sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
+/* --state pointed at another program's SQLite file by mistake: refused
+ * and left as it was, not given nfhunt's tables. */
+static void test_other_program(void) {
+  char other[300];
+  snprintf(other, sizeof(other), "%s/places.sqlite", dir);
+  run_sql(other, "CREATE TABLE bookmarks(id INTEGER, url TEXT);"
+                 "INSERT INTO bookmarks VALUES(1, 'https://example.org');");
+  nfh_state *st = NULL;
+  const char *err = "";
+  CU_ASSERT_EQUAL(nfh_state_open(other, 0, &st, &err), NFH_ESTATE);
+  CU_ASSERT_PTR_NULL(st);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "another program"));
+  CU_ASSERT_EQUAL(count_tables(other), 1);
+  /* Marked by another application: refused too. */
+  char marked[300];
+  snprintf(marked, sizeof(marked), "%s/marked.db", dir);
+  run_sql(marked, "PRAGMA application_id=1234;");
+  CU_ASSERT_EQUAL(nfh_state_open(marked, 0, &st, &err), NFH_ESTATE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "another program"));
+  /* A state written before states were marked: nfhunt's four tables
+   * and a schema version. It is used, and keeps what it holds. */
+  char old[300];
+  snprintf(old, sizeof(old), "%s/old.state", dir);
+  run_sql(old,
+          "CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER);"
+          "CREATE TABLE blobs(name TEXT PRIMARY KEY, data BLOB);"
+          "CREATE TABLE findings(type TEXT, key TEXT, id TEXT,"
+          " first_reported INTEGER, last_run INTEGER, last_seen INTEGER,"
+          " severity INTEGER, score REAL, times_seen INTEGER, json TEXT,"
+          " PRIMARY KEY(type, key));"
+          "CREATE TABLE files(path TEXT PRIMARY KEY, run INTEGER);"
+          "INSERT INTO meta VALUES('schema_version', 1);"
+          "INSERT INTO meta VALUES('data_last_ms', 77);");
+  CU_ASSERT_EQUAL(nfh_state_open(old, 0, &st, &err), NFH_OK);
+  uint64_t v = 0;
+  if (st) {
+    CU_ASSERT_EQUAL(nfh_state_get_u64(st, "data_last_ms", &v), NFH_OK);
+    nfh_state_close(st);
+  }
+  CU_ASSERT_EQUAL(v, 77);
+}
+
 static void test_expire(void) {
   nfh_state *st = open_state();
   CU_ASSERT_FATAL(st != NULL);
@@ -185,6 +250,7 @@ int main(void) {
   CU_add_test(s, "killed during a commit", test_killed_mid_commit);
   CU_add_test(s, "lock serializes runs", test_lock);
   CU_add_test(s, "not a state file", test_not_a_state);
+  CU_add_test(s, "another program's database", test_other_program);
   CU_add_test(s, "expiry", test_expire);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -139,6 +139,14 @@ nfh_status nfh_engine_load_module(nfh_engine *engine, const char *path);
 size_t nfh_engine_plugin_count(const nfh_engine *engine);
 const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *engine, size_t i);
 
+/* Tries every enabled detector's settings: creates it and destroys it
+ * again. One that refuses them is disabled, with "create failed: WHY"
+ * in its nfh_plugin_info error, and nothing logged: the caller says
+ * where the setting was written. A program calls this before it opens
+ * the state, so that a typing error leaves no state behind. NFH_OK or
+ * NFH_ENOMEM. Optional: nfh_engine_start does the same, logging. */
+nfh_status nfh_engine_check_settings(nfh_engine *engine);
+
 /* Creates every enabled detector with its settings and gives it its
  * state blob. A detector whose create fails is disabled (logged). The
  * state is borrowed until nfh_engine_finish. NFH_OK or NFH_ENOMEM. */
