@@ -214,6 +214,36 @@ static void test_misdated_records(void) {
 
 /* A month without data (a collector down) between two batches: the
  * slots of the gap are not passed one by one. */
+/* Records in start order (nfdump -O tstart -w): an hour-long record at
+ * the top of the file must not end the slots the records after it start
+ * in. In export order (by end) the slots end as the data goes. */
+static void test_start_ordered_records(void) {
+  uint64_t t0 = 1709510400000ull; /* 2024-03-04 00:00 UTC */
+  nfh_flow f[121];
+  f[0] = clock_flow(t0 + 60000, t0 + 58 * 60000);
+  for (int i = 1; i <= 120; i++) {
+    uint64_t at = t0 + 30000 * (uint64_t)i;
+    f[i] = clock_flow(at, at + 1000);
+  }
+  nfh_engine *e = clock_engine();
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f + 1, 120), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(clock_says(e, "late"), 0);
+  CU_ASSERT(clock_says(e, "slot_ends") >= 11);
+  nfh_engine_destroy(e);
+
+  /* By end time, one a batch: each slot ends about a minute after its
+   * last record, before the next ones come; none late. */
+  e = clock_engine();
+  for (int i = 1; i <= 120; i++)
+    CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f + i, 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT(clock_says(e, "slot_ends") >= 12);
+  CU_ASSERT_EQUAL(clock_says(e, "late"), 0);
+  nfh_engine_destroy(e);
+}
+
 static void test_gap_in_data(void) {
   const uint64_t t0 = 1709294400000ull;
   const uint64_t month = 30ull * 24 * 3600 * 1000;
@@ -682,6 +712,7 @@ int main(void) {
   CU_add_test(s, "load a module and find", test_load_and_find);
   CU_add_test(s, "evidence with a 64-bit counter", test_evidence_big_integer);
   CU_add_test(s, "bad and failing modules", test_bad_modules);
+  CU_add_test(s, "records in start order", test_start_ordered_records);
   CU_add_test(s, "a module cut short", test_truncated_module);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "home networks and allowlist", test_home_and_allow);

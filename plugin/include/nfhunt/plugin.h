@@ -11,8 +11,10 @@
  *   state_load(ctx, blob)          once, if the state holds a blob for it
  *   on_flows(ctx, flows, n)        for every batch of raw flow records
  *   on_conns(ctx, conns, n)        for every batch of stitched connections
- *   on_slot_end(ctx, slot_end_ms)  each time data time passes a 5-minute
- *                                  slot boundary (in time order); over a
+ *   on_slot_end(ctx, slot_end_ms)  each time the data's clock (the
+ *                                  latest record start seen) passes a
+ *                                  5-minute slot boundary (in time
+ *                                  order); over a
  *                                  gap in the data longer than a day,
  *                                  only the gap's last boundary
  *   finish(ctx)                    at the end: emit findings via the host
