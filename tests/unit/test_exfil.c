@@ -434,6 +434,76 @@ static void test_backup_learned(void) {
   done(e);
 }
 
+/* Three hosts upload 600 MB each to one address never seen in days of
+ * history: a new drop, not a shared service. They were ranked down
+ * twice for sharing it, to info. Without history (one run) such a
+ * target may be a backup target of years, and a target the same hosts
+ * upload to every day is one: both ranked down. */
+static nfh_engine *drop_day(const char *path, int d, int drop) {
+  rng_state = 2000 + (uint64_t)d;
+  nfh_state *st = NULL;
+  const char *err = NULL;
+  if (path)
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  uint64_t day = T0 + (uint64_t)d * DAY_MS;
+  office(&fv, day + 8 * HOUR_MS, day + 17 * HOUR_MS);
+  nfh_addr dst = tk_ip("185.220.101.50");
+  for (int h = 0; drop && h < 3; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.4.%d", 31 + h);
+    nfh_addr src = tk_ip(a);
+    upload(&fv, &src, &dst, 443,
+           day + 11 * HOUR_MS + (uint64_t)(h * 7 + (int)(rnd() % 5)) * MIN_MS,
+           90 * MIN_MS, 600000000ull, 5 * MIN_MS);
+  }
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
+  if (st) {
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    nfh_state_close(st);
+  }
+  return e;
+}
+
+static void test_new_shared_drop(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/drop.db", dir);
+  for (int d = 0; d < 5; d++) {
+    nfh_engine *e = drop_day(path, d, d == 4);
+    if (d == 4)
+      for (int h = 0; h < 3; h++) {
+        char key[64];
+        snprintf(key, sizeof(key), "10.0.4.%d|185.220.101.50", 31 + h);
+        const nfh_report_finding *r = find(e, key);
+        if (!r || r->f.severity < NFH_SEV_MEDIUM)
+          dump(e);
+        CU_ASSERT(r && r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT(r && strstr(r->f.evidence_json, "new destination uploads"));
+      }
+    done(e);
+  }
+  /* One run, no history: ranked down for sharing, as before. */
+  nfh_engine *e = drop_day(NULL, 0, 1);
+  const nfh_report_finding *r = worst_on(e, "185.220.101.50");
+  CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
+  done(e);
+  /* The same three hosts to a target they upload to every day. */
+  snprintf(path, sizeof(path), "%s/shared.db", dir);
+  for (int d = 0; d < 4; d++) {
+    e = drop_day(path, d, 1);
+    if (d == 3) {
+      r = worst_on(e, "185.220.101.50");
+      if (r && r->f.severity > NFH_SEV_LOW)
+        dump(e);
+      CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
+    }
+    done(e);
+  }
+}
+
 /* ------------------------------------------------------- false alarms */
 
 static void test_cloud_sync(void) {
@@ -905,6 +975,7 @@ int main(void) {
   CU_add_test(s, "low and slow", test_low_and_slow);
   CU_add_test(s, "low and slow across hourly runs", test_slow_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
+  CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);
   CU_add_test(s, "cloud sync", test_cloud_sync);
   CU_add_test(s, "download and public server",
               test_download_and_public_server);

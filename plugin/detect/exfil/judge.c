@@ -100,6 +100,17 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     s = huge ? NFH_SEV_LOW : NFH_SEV_INFO;
     why(v, huge ? "popular destination, but far beyond the source's usual"
                 : "popular destination (a shared service)");
+  } else if (f->novel == 1 && f->uploaders >= (unsigned)p->shared_uploaders &&
+             f->prevalence <= f->uploaders) {
+    /* A destination never seen in days of history, that every internal
+     * host using it uploads to: several hosts emptied into one new drop
+     * (or a new backup target's first night). Sharing it is no sign of a
+     * known service here; three hosts sending 617 MB each were ranked
+     * down twice for it, to info. Without that history (novel -1) a
+     * target several hosts upload to may be the backup target of years:
+     * ranked down as before. */
+    why(v, "every internal host that uses this new destination uploads "
+           "to it");
   } else {
     if (f->prevalence >= 2) {
       s--;
