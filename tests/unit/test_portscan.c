@@ -1169,6 +1169,52 @@ static void test_lite_then_scan(void) {
   free_flows(&fs);
 }
 
+/* A lateral scan by a host that also browses: 150 internal hosts
+ * silent on tcp/443 beside 200 web sites that answered on the same
+ * port. The port as a whole is 43% failed and passed for browsing; the
+ * home hosts alone are a scan. Peers on the LAN that refuse 60% of the
+ * time (Windows Delivery Optimization) stay no scan. */
+static void test_lateral_among_browsing(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.1.1.30");
+  for (unsigned i = 0; i < 200; i++)
+    session(&fs, c, (uint16_t)(20000 + i), tk_ip4(23, 5, (uint8_t)(i / 200),
+                                                  (uint8_t)(1 + i % 200)),
+            443, T0 + i * 15000);
+  for (unsigned i = 0; i < 150; i++)
+    syn_silent(&fs, c, (uint16_t)(40000 + i),
+               tk_ip4(10, 6, (uint8_t)(i / 200), (uint8_t)(1 + i % 200)), 443,
+               T0 + 600000 + i * 7000);
+  /* The LAN peer client: 15 peers, 9 refuse. */
+  nfh_addr p = tk_ip("10.1.1.31");
+  for (unsigned i = 0; i < 200; i++)
+    session(&fs, p, (uint16_t)(20000 + i), tk_ip4(23, 6, 0, (uint8_t)(1 + i)),
+            443, T0 + i * 15000);
+  for (unsigned i = 0; i < 15; i++) {
+    nfh_addr peer = tk_ip4(10, 7, 0, (uint8_t)(1 + i));
+    if (i < 9)
+      syn_refused(&fs, p, (uint16_t)(41000 + i), peer, 7680,
+                  T0 + 700000 + i * 9000);
+    else
+      session(&fs, p, (uint16_t)(41000 + i), peer, 7680,
+              T0 + 700000 + i * 9000);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.30|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 150);
+    CU_ASSERT_EQUAL(evidence_num(f, "failed"), 150);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "150 internal hosts"));
+  }
+  if (!f || count(e) != 1)
+    dump(e);
+  CU_ASSERT_EQUAL(count(e), 1);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 static ps_params store_params(void) {
   ps_params p;
   memset(&p, 0, sizeof(p));
@@ -1470,6 +1516,8 @@ int main(void) {
       !CU_add_test(s, "repeated refused, many sources",
                    test_repeated_many_sources) ||
       !CU_add_test(s, "lite source, then a scan", test_lite_then_scan) ||
+      !CU_add_test(s, "a lateral scan among browsing",
+                   test_lateral_among_browsing) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||
       !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
       !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||

@@ -617,6 +617,7 @@ typedef struct hcand {
   uint32_t port; /* index in s->ports */
   view v;
   tally t;
+  int home_only; /* v and t count the home hosts on the port alone */
 } hcand;
 
 typedef struct vcand {
@@ -637,7 +638,7 @@ static int by_failed_v(const void *pa, const void *pb) {
 
 /* Sample targets of one port: failed ones and answering ones. */
 static void sample_hosts(buf *e, const ps_source *s, const ps_port *q,
-                         int fo, int answered) {
+                         int fo, int answered, int home_only) {
   char a[NFH_ADDR_STRLEN];
   int k = 0;
   bprintf(e, "[");
@@ -646,6 +647,8 @@ static void sample_hosts(buf *e, const ps_source *s, const ps_port *q,
     if (v->port != q->port || v->proto != q->proto)
       continue;
     if (answered ? v->cls != PS_SUCC : !counts_as_failed(v, fo))
+      continue;
+    if (home_only && !s->targets[v->target].home)
       continue;
     nfh_addr_format(&s->targets[v->target].addr, a, sizeof(a));
     bprintf(e, "%s\"%s\"", k++ ? ", " : "", a);
@@ -678,7 +681,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
   double est = s->sampling;
-  int dst_home = dst_home_majority_port(s, q);
+  int dst_home = h->home_only || dst_home_majority_port(s, q);
   grade_in g = {.targets = h->v.considered * est,
                 .ratio = h->v.ratio,
                 .succ = h->v.succ,
@@ -693,7 +696,18 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   /* A scanner tries each host about once; a client that cannot get
    * through (a broken IPv6 path, a dead proxy) opens connection after
    * connection to the same few popular hosts. */
-  double tries = q->contacts / (h->v.considered > 1 ? h->v.considered : 1);
+  double attempts = q->contacts;
+  if (h->home_only) {
+    attempts = 0;
+    for (uint32_t i = 0; i < s->nservices; i++) {
+      const ps_service *v = &s->services[i];
+      if (v->port == q->port && v->proto == q->proto &&
+          s->targets[v->target].home)
+        attempts += v->contacts;
+    }
+    attempts += q->folded_home;
+  }
+  double tries = attempts / (h->v.considered > 1 ? h->v.considered : 1);
   if (tries >= RETRY_HEAVY)
     g.bonus = -RETRY_DISCOUNT;
   grade_out go = grade(cfg, &g);
@@ -703,15 +717,17 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   memset(&rs, 0, sizeof(rs));
   for (uint32_t i = 0; i < s->nservices; i++) {
     const ps_service *v = &s->services[i];
-    if (v->port == q->port && v->proto == q->proto && counts_as_failed(v, fo))
+    if (v->port == q->port && v->proto == q->proto && counts_as_failed(v, fo) &&
+        (!h->home_only || s->targets[v->target].home))
       add_reason(&rs, v);
   }
   scale_reasons(&rs, h->v.failed);
 
   snprintf(key, sizeof(key), "h|%s|%s", src, port);
   buf sm = {0}, ev = {0};
-  bprintf(&sm, "%s probed %s%.0f hosts on %s in %s, %.0f%% failed", src,
-          h->t.estimated ? "~" : "", h->v.considered, port, span,
+  bprintf(&sm, "%s probed %s%.0f %shosts on %s in %s, %.0f%% failed", src,
+          h->t.estimated ? "~" : "", h->v.considered,
+          h->home_only ? "internal " : "", port, span,
           pct_failed(h->v.ratio));
   if (h->v.succ >= 0.5)
     bprintf(&sm, ", %.0f answered", h->v.succ);
@@ -730,12 +746,14 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
           ", \"attempts\": %u, \"duration_s\": %.0f, \"rate_per_min\": %.2f, "
           "\"tries_per_host\": %.2f, \"speed\": \"%s\", \"direction\": "
           "\"%s\", \"exact\": %s, \"sample_failed\": ",
-          q->contacts, span_s, 60 * h->v.considered / span_s, tries,
+          (unsigned)attempts, span_s, 60 * h->v.considered / span_s, tries,
           speed_name(span_s, h->v.considered), direction(s->home, dst_home),
           h->t.estimated ? "false" : "true");
-  sample_hosts(&ev, s, q, fo, 0);
+  sample_hosts(&ev, s, q, fo, 0, h->home_only);
   bprintf(&ev, ", \"sample_answered\": ");
-  sample_hosts(&ev, s, q, fo, 1);
+  sample_hosts(&ev, s, q, fo, 1, h->home_only);
+  if (h->home_only)
+    bprintf(&ev, ", \"home_only\": true");
   evidence_trw(&ev, cfg, r, s);
   bprintf(&ev, "}");
   nfh_finding f;
@@ -1338,16 +1356,32 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   int verdict = crossed(r, s);
   double sq = sqrt((double)s->sampling);
   hcand *h = malloc(((size_t)s->nports + 1) * sizeof(hcand));
+  hcand *hh = malloc(((size_t)s->nports + 1) * sizeof(hcand));
   vcand *v = malloc(((size_t)s->ntargets + 1) * sizeof(vcand));
   uint32_t(*tn)[4] = malloc(((size_t)s->ntargets + 1) * sizeof(*tn));
-  if (!h || !v || !tn) {
+  uint32_t(*pn)[4] =
+      s->home ? calloc((size_t)s->nports + 1, sizeof(*pn)) : NULL;
+  if (!h || !hh || !v || !tn || (s->home && !pn)) {
     free(h);
+    free(hh);
     free(v);
     free(tn);
+    free(pn);
     return -1;
   }
   nfh__ps_target_services(s, tn);
-  size_t nh = 0, nv = 0;
+  /* An internal source's services on home hosts, by port: its lateral
+   * scan is judged apart from its browsing. 150 internal hosts failing
+   * on tcp/443 were 43% of the port's hosts beside 200 web sites that
+   * answered, and nothing was reported. */
+  for (uint32_t i = 0; pn && i < s->nservices; i++) {
+    const ps_service *sv = &s->services[i];
+    if (sv->port_ix != UINT32_MAX && s->targets[sv->target].home)
+      pn[sv->port_ix][sv->cls]++;
+  }
+  for (uint32_t i = 0; pn && i < s->nports; i++)
+    pn[i][PS_SUCC] += s->ports[i].folded_home;
+  size_t nh = 0, nhh = 0, nv = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
     if (!q->failed_now)
@@ -1360,7 +1394,23 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       h[nh].port = i;
       h[nh].t = t;
       h[nh].v = w;
+      h[nh].home_only = 0;
       nh++;
+    } else if (pn && !t.estimated) {
+      /* The home hosts alone, where the whole port does not pass: the
+       * TRW verdict mixes in the outside, so the failed share must be
+       * strong by itself. */
+      static const uint32_t none[4];
+      tally th = tally_of(pn[i], none, 0);
+      view wh = view_of(&th, fo);
+      if (wh.failed >= observed_min(cfg->min_hosts, sq, 3) &&
+          wh.ratio >= cfg->strong_fail_ratio) {
+        hh[nhh].port = i;
+        hh[nhh].t = th;
+        hh[nhh].v = wh;
+        hh[nhh].home_only = 1;
+        nhh++;
+      }
     }
   }
   for (uint32_t i = 0; i < s->ntargets; i++) {
@@ -1416,6 +1466,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
           h[nh].port = i;
           h[nh].t = t;
           h[nh].v = w;
+          h[nh].home_only = 0;
           nh++;
         }
       }
@@ -1438,6 +1489,12 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       for (size_t k = 0; rc == 0 && k < nv; k++)
         rc = emit_vertical(os, ms, cfg, r, s, &v[k]);
   }
+  /* Lateral scans hidden in the port's outside traffic, unless a
+   * finding above took in their port. */
+  qsort(hh, nhh, sizeof(hcand), by_failed_h);
+  for (size_t k = 0; rc == 0 && k < nhh; k++)
+    if (!marked(ms, s, s->ports[hh[k].port].proto, s->ports[hh[k].port].port))
+      rc = emit_horizontal(os, ms, cfg, r, s, &hh[k]);
   /* Hammered single services not covered by a scan finding. */
   int repeats = 0;
   for (uint32_t i = 0; rc == 0 && i < s->nservices && repeats < 2; i++) {
@@ -1459,8 +1516,10 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
     }
   }
   free(h);
+  free(hh);
   free(v);
   free(tn);
+  free(pn);
   return rc;
 }
 

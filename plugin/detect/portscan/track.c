@@ -991,6 +991,7 @@ static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
   if (is_new) {
     q->n[PS_SUCC]++;
     q->folded++;
+    q->folded_home += c->dst_home;
   }
   return 0;
 }
@@ -1418,6 +1419,10 @@ static int scratch_reserve(ps_store *st, uint32_t n) {
   return 0;
 }
 
+/* fold_targets' mark of a folded target in a home network (NONE: one
+ * outside): its port counts it among folded_home. */
+#define FOLDED_HOME (NONE - 1)
+
 /* Folds the source's quiet, always-answering targets into its known-good
  * set and drops their services (their ports keep the distinct counts). */
 static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
@@ -1440,7 +1445,7 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
   for (; i < s->ntargets; i++) {
     ps_target *t = &s->targets[i];
     if (!remap[i] && foldable(t, cutoff_s) && good_add(st, s, t->hash) == 0) {
-      remap[i] = NONE;
+      remap[i] = t->home ? FOLDED_HOME : NONE;
       s->tn[PS_SUCC]--;
       continue;
     }
@@ -1456,10 +1461,12 @@ static void fold_targets(ps_store *st, ps_source *s, uint32_t cutoff_s) {
   uint32_t kv = 0;
   for (uint32_t k = 0; k < s->nservices; k++) {
     ps_service v = s->services[k];
-    if (remap[v.target] == NONE) {
+    if (remap[v.target] >= FOLDED_HOME) {
       s->sn[v.cls]--;
-      if (v.port_ix != NONE)
+      if (v.port_ix != NONE) {
         s->ports[v.port_ix].folded++;
+        s->ports[v.port_ix].folded_home += remap[v.target] == FOLDED_HOME;
+      }
       continue;
     }
     v.target = remap[v.target];
@@ -1567,7 +1574,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
 
 /* -------------------------------------------------------------- state */
 
-/* Blob layout, little-endian, version 1:
+/* Blob layout, little-endian, version 2 (1 lacks folded_home):
  *   "NFPS" u32 version u32 nsources, then per source:
  *   addr[16] family home crossed_a crossed_b
  *   u32 first_s last_s crossed_a_s crossed_b_s first_contacts sampling
@@ -1581,7 +1588,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
  *   u32 nservices   { u32 target u16 port u8 proto cls reasons
  *                     u32 first_s last_s contacts fails refused }
  *   u32 nports      { u16 port u8 proto i16 sketch u32 o_contacts[4]
- *                     first_s last_s contacts folded }
+ *                     first_s last_s contacts folded folded_home }
  *   u32 ngood       { u32 hash }
  * Per-port and per-target tallies by class are rebuilt from the
  * services on load, so they cannot disagree with them. */
@@ -1591,7 +1598,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
 #define SAVED_TARGET_BYTES (17 + 7 + 2 + 8 * 4)
 
 #define BLOB_MAGIC "NFPS"
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2
 
 typedef struct wbuf {
   uint8_t *b;
@@ -1766,6 +1773,7 @@ static void save_source(wbuf *w, const ps_source *s, uint32_t horizon_s,
     put_u32(w, q->last_s);
     put_u32(w, q->contacts);
     put_u32(w, q->folded);
+    put_u32(w, q->folded_home);
   }
   put_u32(w, s->ngood);
   for (uint32_t i = 0; i < s->cap_good; i++)
@@ -1927,7 +1935,8 @@ static void replay_trw(const ps_params *p, ps_source *s) {
   free(order);
 }
 
-static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
+static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s,
+                       uint32_t version) {
   const ps_params *p = &st->p;
   nfh_addr a;
   get_addr(r, &a);
@@ -2097,6 +2106,11 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
       o[k] = get_u32(r);
     uint32_t f = get_u32(r), l = get_u32(r), contacts = get_u32(r);
     uint32_t folded = get_u32(r);
+    /* Version 1 did not tell home from outside: all may be home, which
+     * only makes a scan of home hosts look less failed. */
+    uint32_t folded_home = version >= 2 ? get_u32(r) : folded;
+    if (folded_home > folded)
+      folded_home = folded;
     if (r->failed || l < horizon_s)
       continue;
     uint32_t pi = get_port(st, s, proto, port);
@@ -2108,6 +2122,7 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s) {
     touch(&q->first_s, &q->last_s, f, l);
     q->contacts += contacts;
     q->folded += folded;
+    q->folded_home += folded_home;
     q->n[PS_SUCC] += folded;
   }
   uint32_t ngood = get_u32(r);
@@ -2159,11 +2174,11 @@ int nfh__ps_store_load(ps_store *st, const void *data, size_t len,
   uint32_t version = get_u32(&r);
   if (r.failed)
     return -1;
-  if (version != BLOB_VERSION)
+  if (version < 1 || version > BLOB_VERSION)
     return 1;
   uint32_t n = get_u32(&r);
   for (uint32_t i = 0; !r.failed && i < n; i++) {
-    if (load_source(st, &r, horizon_s) != 0) {
+    if (load_source(st, &r, horizon_s, version) != 0) {
       store_clear(st);
       return -1;
     }

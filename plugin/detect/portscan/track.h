@@ -138,6 +138,7 @@ typedef struct ps_port {
   uint32_t contacts;
   uint32_t folded; /* answered services folded by the sweep, still in
                       n[PS_SUCC] */
+  uint32_t folded_home; /* of them, services of home hosts */
 } ps_port;
 
 /* Contacts not kept exactly before a port or target gets its sketch:
