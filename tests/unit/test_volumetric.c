@@ -797,6 +797,69 @@ static void test_nightly_backup_with_state(void) {
   nfh_state_close(st);
 }
 
+/* An hourly run whose first slot is a UDP flood on random ports, from
+ * 2,000 sources, with little else: the run's own records show one
+ * direction, and the flood read as an "answered" surge, low. The
+ * state says the exporters show both. Without any state or session to
+ * go by, the summary must not say "answered". */
+static void gen_udp_top(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  if (slot < 36 || slot >= 38) {
+    office(fv, t);
+    web_server(fv, t, 60 + (int)(rnd() % 20));
+    return;
+  }
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < 2000; i++) {
+    nfh_addr src = ext(600000 + (uint32_t)i * 5);
+    uint64_t s = t + rnd() % 2000;
+    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000),
+        (uint16_t)(1024 + rnd() % 60000), 17, 0, s, s + 290000, 300,
+        300 * 120);
+  }
+}
+
+static void test_flood_at_run_start(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/udptop.state", dir);
+  unlink(path);
+  const char *err = NULL;
+  rng_state = 77;
+  nfh_state *st = NULL;
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, 0, 36, 1, gen_udp_top, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_state_commit(st) == NFH_OK);
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, 36, 48, 1, gen_udp_top, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r || r->f.severity < NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(r && strstr(r->f.summary, "UDP flood"));
+  nfh_engine_destroy(e);
+  nfh_state_close(st);
+
+  /* The flood alone, no state: replies unknown, and said so. */
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 36, 38, 1, gen_udp_top, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  size_t n;
+  const nfh_report_finding *all = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT_PTR_NULL(strstr(all[i].f.summary, "answered"));
+  nfh_engine_destroy(e);
+}
+
 /* ---------------------------------------------- configuration, state */
 
 static void test_settings(void) {
@@ -882,6 +945,8 @@ int main(void) {
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
+  CU_add_test(s, "a flood at the start of an hourly run",
+              test_flood_at_run_start);
   CU_add_test(s, "nightly backup learned across runs",
               test_nightly_backup_with_state);
   CU_add_test(s, "sampling lowers confidence",

@@ -36,7 +36,11 @@
  * include the slot itself says nothing. */
 #define LEARN_MIN 4u
 #define STATE_MAGIC "NFHVOLB1"
-#define STATE_VERSION 1u
+/* The flow records in and out that a state keeps, at most (scaled). */
+#define VIS_KEEP 100000.0
+/* TCP session records that judge the exporters' visibility alone. */
+#define SESSIONS_TO_JUDGE 20.0
+#define STATE_VERSION 2u /* 1 lacks the record visibility at the end */
 #define STATE_LIMIT ((size_t)512 << 20)
 
 enum { DIR_IN = 0, DIR_OUT = 1 };
@@ -66,6 +70,9 @@ enum {
               * fragments after the first, which carry no UDP header */
   C_ACK,     /* packets of TCP records of bare, small ACKs (no SYN, FIN,
               * RST), which only an ACK flood sends by the thousand */
+  C_EST,     /* (the network's) TCP records of sessions: neither SYN-only
+              * nor tiny nor bare ACKs; both directions show them when the
+              * exporters see both */
   NCOUNT
 };
 
@@ -526,6 +533,7 @@ typedef struct vol {
   int have_state;
   double late_bytes, total_bytes, untracked_bytes;
   double vis_records[2]; /* flow records in and out, all closed slots */
+  double vis_sessions[2]; /* of them, TCP session records (C_EST) */
   /* The slot being closed, and the excess (bytes, packets) over their
    * baselines of its anomalous hosts, whatever their severity: what a
    * network-wide anomaly of the same slot is measured against. */
@@ -1704,6 +1712,8 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
     c[r->sport ? C_AMP : C_FRAG] += pk;
   else if ((fl & R_TCP) && r->sport == REC_BARE_ACKS)
     c[C_ACK] += pk;
+  else if (is_net && (fl & R_TCP) && !(fl & (R_SYN | R_TINY)))
+    c[C_EST] += w;
   if (r->sampling > h->max_sampling)
     h->max_sampling = r->sampling;
   if (ds)
@@ -1860,6 +1870,18 @@ static int both_directions(double ri, double ro) {
   return lo >= 0.05 * hi;
 }
 
+/* Whether the records seen show both directions. By TCP sessions when
+ * there are enough of them: floods of single records (50,000 SYNs, a
+ * UDP flood in a run of its own) outweigh a network's records either
+ * way and made a 1:100 sampled hour look one-way; sessions are answered
+ * whatever floods come. Else by all records. */
+static int visible_both(const double vis[2], const double ses[2]) {
+  if (ses[DIR_IN] + ses[DIR_OUT] >= SESSIONS_TO_JUDGE)
+    return both_directions(ses[DIR_IN], ses[DIR_OUT]);
+  return vis[DIR_IN] + vis[DIR_OUT] > 0 &&
+         both_directions(vis[DIR_IN], vis[DIR_OUT]);
+}
+
 static void close_slot(vol *v, slotacc *acc) {
   uint64_t slot = acc->slot;
   hacc_count_peers(&acc->net);
@@ -1875,12 +1897,13 @@ static void close_slot(vol *v, slotacc *acc) {
    * from fixed ports (an NTP reflection) outweighs an hour of the
    * network's records in both directions, and must not make its own
    * victim's silence meaningless. */
-  double *vis = v->vis_records;
-  int bidir_before = vis[DIR_IN] + vis[DIR_OUT] > 0 &&
-                     both_directions(vis[DIR_IN], vis[DIR_OUT]);
+  double *vis = v->vis_records, *ses = v->vis_sessions;
+  int bidir_before = visible_both(vis, ses);
   vis[DIR_IN] += acc->net.c[DIR_IN][C_FLOWS];
   vis[DIR_OUT] += acc->net.c[DIR_OUT][C_FLOWS];
-  int bidir_ok = bidir_before || both_directions(vis[DIR_IN], vis[DIR_OUT]);
+  ses[DIR_IN] += acc->net.c[DIR_IN][C_EST];
+  ses[DIR_OUT] += acc->net.c[DIR_OUT][C_EST];
+  int bidir_ok = bidir_before || visible_both(vis, ses);
 
   /* This slot's hosts are marked (mark_slot) before the first of them
    * that is new may evict others. */
@@ -2443,9 +2466,15 @@ static int emit_one(vol *v, const fnd *f) {
                  port >= 0 ? "T1498.001,T1499" : "T1498.001");
     } else if (p->many) {
       peers_text(from, sizeof(from), p, "sources");
+      /* Without both directions exported nothing says it was
+       * answered: a UDP flood from 2,009 sources read "answered". */
       snprintf(summary, sizeof(summary),
-               "Inbound traffic surge to %s %s, %s baseline (answered: a "
-               "flash crowd or an application-layer flood)",
+               s->bidir_ok ? "Inbound traffic surge to %s %s, %s baseline "
+                             "(answered: a flash crowd or an "
+                             "application-layer flood)"
+                           : "Inbound traffic surge to %s %s, %s baseline "
+                             "(replies not exported: a flash crowd or a "
+                             "flood)",
                target, from, mult);
       snprintf(mitre, sizeof(mitre), port >= 0 ? "T1499.002" : "T1498");
     } else {
@@ -3050,6 +3079,17 @@ static int vol_state_save(void *ctx, void **data, size_t *len) {
   for (uint32_t i = 0; i < n; i++)
     put_entity(&w, &v->ent[idx[i]]);
   free(idx);
+  /* Whether the exporters show both directions, for the next run: an
+   * hourly run that begins with a flood outweighing its own hour saw
+   * one direction only, and its victim's silence meant nothing. Kept
+   * to a bounded count, so that a changed exporter changes it. */
+  for (int k = 0; k < 2; k++) {
+    const double *c = k ? v->vis_sessions : v->vis_records;
+    double most = c[DIR_IN] > c[DIR_OUT] ? c[DIR_IN] : c[DIR_OUT];
+    double scale = most > VIS_KEEP ? VIS_KEEP / most : 1;
+    nfh_blob_put_u64(&w, (uint64_t)(c[DIR_IN] * scale));
+    nfh_blob_put_u64(&w, (uint64_t)(c[DIR_OUT] * scale));
+  }
   if (w.failed) {
     free(w.data);
     v->api->log(v->api->host, NFH_LOG_ERROR,
@@ -3137,8 +3177,8 @@ static int vol_state_load(void *ctx, const void *data, size_t len) {
   char magic[8];
   nfh_blob_get_bytes(&r, magic, 8);
   uint32_t version = nfh_blob_get_u32(&r);
-  if (r.failed || memcmp(magic, STATE_MAGIC, 8) != 0 ||
-      version != STATE_VERSION) {
+  if (r.failed || memcmp(magic, STATE_MAGIC, 8) != 0 || version < 1 ||
+      version > STATE_VERSION) {
     v->api->log(v->api->host, NFH_LOG_WARNING,
                 "state blob of another format ignored: baselines start "
                 "afresh");
@@ -3181,6 +3221,15 @@ static int vol_state_load(void *ctx, const void *data, size_t len) {
     v->ent[ni] = e;
     if (e.season)
       v->nseason++;
+  }
+  for (int k = 0; version >= 2 && k < 2; k++) {
+    double vin = (double)nfh_blob_get_u64(&r);
+    double vout = (double)nfh_blob_get_u64(&r);
+    if (r.failed || vin > VIS_KEEP || vout > VIS_KEEP)
+      goto corrupt;
+    double *c = k ? v->vis_sessions : v->vis_records;
+    c[DIR_IN] = vin;
+    c[DIR_OUT] = vout;
   }
   if (r.off != r.len)
     goto corrupt;
