@@ -304,6 +304,52 @@ static void test_slow_across_runs(void) {
   CU_ASSERT(last >= NFH_SEV_MEDIUM);
 }
 
+/* A 3 GB upload from 10:10 to 11:00, its records split between two
+ * hourly runs by their ends: the second run's finding covers the
+ * episode it counts, not its own five minutes ("3.0 GB in 5 min"). */
+static void test_bulk_across_runs(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/bulk2.db", dir);
+  nfh_addr src = tk_ip("10.0.4.23"), dst = tk_ip("203.0.113.62");
+  flowvec all = {NULL, 0, 0, 0};
+  rng_state = 300;
+  uint64_t start = T0 + 10 * HOUR_MS + 10 * MIN_MS;
+  upload(&all, &src, &dst, 443, start, 50 * MIN_MS - 1000, 3000000000ull,
+         5 * MIN_MS);
+  uint64_t cut = T0 + 10 * HOUR_MS + 55 * MIN_MS;
+  for (int run = 0; run < 2; run++) {
+    nfh_state *st = NULL;
+    const char *err = NULL;
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+    flowvec fv = {NULL, 0, 0, 0};
+    office(&fv, T0 + (uint64_t)(9 + run) * HOUR_MS,
+           T0 + (uint64_t)(10 + run) * HOUR_MS);
+    for (size_t i = 0; i < all.n; i++)
+      if ((all.v[i].last_ms < cut) == (run == 0))
+        *tk_flows_push(&fv) = all.v[i];
+    feed(e, &fv);
+    CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    const nfh_report_finding *r = find(e, "10.0.4.23|203.0.113.62");
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r && run == 1) {
+      CU_ASSERT_STRING_EQUAL(r->status, "ongoing");
+      CU_ASSERT(r->f.first_ms <= start);
+      CU_ASSERT(r->f.last_ms - r->f.first_ms >= 45 * MIN_MS);
+      CU_ASSERT_PTR_NULL(strstr(r->f.summary, "in 5 min"));
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json,
+                                    "\"from_earlier_runs\": true"));
+      if (r->f.first_ms > start)
+        dump(e);
+    }
+    done(e);
+    nfh_state_close(st);
+  }
+  tk_flows_free(&all);
+}
+
 /* The destination table is full (3000 one-off destinations, room for
  * 1000) when 10.0.3.1 meets 203.0.113.70 at the end of one hourly run
  * (sessions of a few full packets: a lone two-packet SYN-ACK record would
@@ -974,6 +1020,8 @@ int main(void) {
   CU_add_test(s, "sampled input", test_sampled);
   CU_add_test(s, "low and slow", test_low_and_slow);
   CU_add_test(s, "low and slow across hourly runs", test_slow_across_runs);
+  CU_add_test(s, "a bulk upload across two hourly runs",
+              test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);
   CU_add_test(s, "cloud sync", test_cloud_sync);

@@ -452,6 +452,7 @@ typedef struct hour_pt {
   uint32_t hour;
   uint64_t out, in;
   int from_run;
+  int from_state; /* earlier runs' bytes in it too */
   nfh__exf_when w; /* its clock position, set once the series is built */
 } hour_pt;
 
@@ -469,6 +470,7 @@ static int series_add(series *s, uint32_t hour, uint64_t out, uint64_t in,
     s->v[i - 1].out += out;
     s->v[i - 1].in += in;
     s->v[i - 1].from_run |= from_run;
+    s->v[i - 1].from_state |= !from_run;
     return 0;
   }
   if (s->n == s->cap) {
@@ -484,6 +486,7 @@ static int series_add(series *s, uint32_t hour, uint64_t out, uint64_t in,
   s->v[i].out = out;
   s->v[i].in = in;
   s->v[i].from_run = from_run;
+  s->v[i].from_state = !from_run;
   s->n++;
   return 0;
 }
@@ -730,8 +733,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
       mb = (double)s->v[k++].out / 1e6;
     jadd(&j, "%s%.1f", h == s->v[from].hour ? "" : ", ", mb);
   }
-  jadd(&j, "], \"from_earlier_runs\": %s}",
-       !s->v[e->from].from_run ? "true" : "false");
+  int earlier = 0;
+  for (size_t k = e->from; k <= e->to && !earlier; k++)
+    earlier = s->v[k].from_state;
+  jadd(&j, "], \"from_earlier_runs\": %s}", earlier ? "true" : "false");
   jadd(&j, ", \"destination\": {\"prevalence\": %u, \"uploaders\": %u"
            ", \"popular\": %s, \"popular_at\": %u, \"network_prevalence\": %u"
            ", \"novel\": %s",
@@ -1013,16 +1018,21 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
 
   /* The episode's span: its clock hours, narrowed to this run's
    * connections (the big ones when there are) at the ends that are this
-   * run's; an end in an earlier run stays at its hour. */
+   * run's alone; an end in an earlier run stays at its hour. An hour
+   * that earlier runs had bytes in too is not narrowed: an upload from
+   * 15:10 to 16:00 over two hourly runs read "3.0 GB in 5 min" from
+   * 15:54, the second run's piece. */
   uint64_t ep_first = (uint64_t)s->v[ep->from].hour * HOUR_MS;
   uint64_t ep_last = (uint64_t)(s->v[ep->to].hour + 1) * HOUR_MS - 1;
   uint64_t c_first = p->b_first ? p->b_first : p->first_ms;
   uint64_t c_last = p->b_first ? p->b_last : p->last_ms;
   d->first_ms = ep_first;
   d->last_ms = ep_last;
-  if (s->v[ep->from].from_run && c_first > ep_first && c_first < ep_last)
+  if (s->v[ep->from].from_run && !s->v[ep->from].from_state &&
+      c_first > ep_first && c_first < ep_last)
     d->first_ms = c_first;
-  if (s->v[ep->to].from_run && c_last < ep_last && c_last > d->first_ms)
+  if (s->v[ep->to].from_run && !s->v[ep->to].from_state &&
+      c_last < ep_last && c_last > d->first_ms)
     d->last_ms = c_last;
   d->span_ms = d->last_ms > d->first_ms ? d->last_ms - d->first_ms : 0;
   f->span_ms = d->span_ms;
