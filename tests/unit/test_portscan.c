@@ -635,6 +635,10 @@ static void test_sampled(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(f2->summary, "sampled 1:10"));
     CU_ASSERT_EQUAL(evidence_num(f2, "sampling"), 10);
     CU_ASSERT(f2->severity >= NFH_SEV_MEDIUM);
+    /* Silence is not counted under sampling: the failures are SYNs
+     * never acknowledged, and say so. */
+    CU_ASSERT_EQUAL(evidence_num(f2, "no_reply"), 0);
+    CU_ASSERT(evidence_num(f2, "syn_only") > 0);
   } else {
     dump(e2);
   }

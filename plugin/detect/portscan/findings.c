@@ -326,22 +326,27 @@ static double observed_min(double min, double sq, double floor) {
 
 /* Failure reasons over a set of exact services, scaled to 'total'. */
 typedef struct reasons {
-  double noreply, rst, icmp, odd;
+  double noreply, rst, icmp, odd, synonly;
 } reasons;
 
-static void add_reason(reasons *r, const ps_service *v) {
+/* Where silence is no evidence (fo: flags only), a SYN never followed
+ * by an ACK is counted by that flag, not as "no reply": the evidence
+ * said "silence is not counted" beside "no_reply": 11. */
+static void add_reason(reasons *r, const ps_service *v, int fo) {
   if (v->reasons & PS_R_ICMP)
     r->icmp++;
   else if (v->reasons & PS_R_RST)
     r->rst++;
   else if (v->reasons & PS_R_ODD)
     r->odd++;
+  else if (fo && (v->reasons & PS_R_SYNONLY))
+    r->synonly++;
   else
     r->noreply++;
 }
 
 static void scale_reasons(reasons *r, double total) {
-  double sum = r->noreply + r->rst + r->icmp + r->odd;
+  double sum = r->noreply + r->rst + r->icmp + r->odd + r->synonly;
   if (sum <= 0 || total <= sum)
     return;
   double f = total / sum;
@@ -349,6 +354,7 @@ static void scale_reasons(reasons *r, double total) {
   r->rst *= f;
   r->icmp *= f;
   r->odd *= f;
+  r->synonly *= f;
 }
 
 static int counts_as_failed(const ps_service *v, int fo) {
@@ -576,8 +582,8 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
 static void evidence_reasons(buf *e, const reasons *r) {
   bprintf(e,
           ", \"failures\": {\"no_reply\": %.0f, \"rst\": %.0f, \"icmp\": "
-          "%.0f, \"odd_flags\": %.0f}",
-          r->noreply, r->rst, r->icmp, r->odd);
+          "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f}",
+          r->noreply, r->rst, r->icmp, r->odd, r->synonly);
 }
 
 /* Suffix of a summary: how sure the counts are. 'seen' is the count
@@ -719,7 +725,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     const ps_service *v = &s->services[i];
     if (v->port == q->port && v->proto == q->proto && counts_as_failed(v, fo) &&
         (!h->home_only || s->targets[v->target].home))
-      add_reason(&rs, v);
+      add_reason(&rs, v, fo);
   }
   scale_reasons(&rs, h->v.failed);
 
@@ -817,7 +823,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
       hit[v->target] |= 2;
     else if (counts_as_failed(v, fo)) {
       hit[v->target] |= 1;
-      add_reason(&rs, v);
+      add_reason(&rs, v, fo);
     }
   }
   uint32_t home = 0, all = 0;
@@ -987,7 +993,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
       continue;
     protos |= v->proto == TCP ? 1u : v->proto == UDP ? 2u : 0u;
     if (counts_as_failed(v, fo))
-      add_reason(&rs, v);
+      add_reason(&rs, v, fo);
   }
   scale_reasons(&rs, vc->v.failed);
 
@@ -1082,7 +1088,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
       continue;
     keys[nk++] = (uint32_t)v->proto << 16 | v->port;
     if (counts_as_failed(v, fo))
-      add_reason(&rs, v);
+      add_reason(&rs, v, fo);
   }
   qsort(keys, nk, sizeof(uint32_t), cmp_u32);
   size_t ports = 0;
@@ -1571,7 +1577,7 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
       const ps_service *v = &s->services[k];
       if (v->port == d[i].port && v->proto == d[i].proto &&
           counts_as_failed(v, fo)) {
-        add_reason(&rs, v);
+        add_reason(&rs, v, fo);
         all_dst++;
         home_dst += s->targets[v->target].home;
       }
