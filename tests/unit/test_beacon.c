@@ -549,6 +549,34 @@ static void test_poller(void) {
   tk_flows_free(&fs);
 }
 
+/* An SNMP poller of four DMZ hosts behind a 1:100 sampling exporter:
+ * each poll is seen now and then, each host's own timeline is thin,
+ * and their merged timeline is as regular as a beacon rotating over the
+ * four addresses. It read "beacons to 4 addresses of 198.51.100.0/24",
+ * high; it is a poller, at most low. */
+static void test_sampled_poller(void) {
+  seed(29);
+  flows fs = {0};
+  nfh_addr mon = tk_ip("10.1.0.10");
+  uint16_t cport = 30000;
+  for (uint64_t t = T0; t < T0 + 48 * HOUR; t += 300000)
+    for (unsigned k = 0; k < 4; k++) {
+      cport = (uint16_t)(cport + 1 < 30000 ? 30000 : cport + 1);
+      if (urand() < 0.12)
+        conn(&fs, mon, cport, tk_ip4(198, 51, 100, (uint8_t)(10 + 5 * k)),
+             161, 17, t + k * 40 + (uint64_t)(urand() * 200), 30,
+             9000, 12000, 100);
+    }
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  if (count_at_least(e, NFH_SEV_MEDIUM) != 0)
+    dump(e);
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
+  CU_ASSERT_PTR_NULL(find(e, "10.1.0.10|198.51.100.0/24|udp/161"));
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* C2 fronted on a busy address: 30 hosts browse it now and then, one
  * beacons to it. Popular by contacts, so at most low, but still its own
  * finding: only one client beacons. */
@@ -1219,6 +1247,7 @@ int main(void) {
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
+  CU_add_test(s, "a sampled monitor polling four hosts", test_sampled_poller);
   CU_add_test(s, "a beacon rotating over three addresses of a /24",
               test_rotation);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",

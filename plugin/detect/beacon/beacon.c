@@ -488,14 +488,23 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
         a++;
         continue;
       }
-      size_t z = a + 1, k = 1;
-      while (z < j && list[z].score.period_s <= list[a].score.period_s * 1.2) {
+      /* Servers polled at the period but not regular enough alone
+       * count too when two pass: with sampling, three of an SNMP
+       * poller's four hosts passed, and were three medium beacons. */
+      size_t z = a + 1, k = 1, near = 1;
+      /* Sampling hides beats: a server polled every 300 s read every
+       * 10 min. Periods up to four times the shortest are one poll. */
+      double span = list[a].verdict.sampled_reading ? 4.8 : 1.2;
+      while (z < j && list[z].score.period_s <= list[a].score.period_s * span) {
         if (list[z].pass && !list[z].folded)
           k++;
+        if (!list[z].folded && list[z].score.period_s > 0)
+          near++;
         z++;
       }
-      if (k >= b->p.poller_servers) {
-        fold(b, gs, list, a, z, (unsigned)k, 1, hosts);
+      if (k >= b->p.poller_servers ||
+          (k >= 2 && near >= b->p.poller_servers)) {
+        fold(b, gs, list, a, z, (unsigned)(near > k ? near : k), 1, hosts);
         a = z;
       } else {
         a++;
@@ -638,6 +647,9 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
   return 0;
 }
 
+/* Beats of a rotation's members closer than this are one poll of many. */
+#define POLL_BURST_MS 2000
+
 /* Finds rotations among the live candidates 'live' (ids), judges each
  * merged timeline, and keeps those that pass and beat every member on
  * its own; their members in 'list' are marked folded. */
@@ -681,6 +693,16 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     nfh__bcn_dest d;
     if (merge_members(b, k, i, j, &r.c, &d) != 0)
       break;
+    /* A poller calls all of its servers at each beat; a rotation calls
+     * one. Beats of several members within seconds of each other are a
+     * poller's. Under sampling those bursts are sampled away, and a
+     * poller of poller_servers or more addresses cannot be told from a
+     * rotation: the SNMP poller of four DMZ hosts read "beacons to 4
+     * addresses", high, at 1:100. */
+    size_t together = 0;
+    for (uint32_t x = 1; x < r.c.nev; x++)
+      together += r.c.ev[x].t_ms - r.c.ev[x - 1].t_ms < POLL_BURST_MS;
+    int poller_like = 4 * together >= r.c.nev;
     int sampled_reading = 0, keep = 0;
     /* A service many internal hosts use (a SaaS keepalive over its
      * front-ends) is the shared groups' business, and a merged timeline
@@ -689,7 +711,8 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
         nfh__bcn_judge(&b->p, &r.c, &r.score, &d, hosts, sampled_reading,
                        &r.verdict) &&
         !r.verdict.popular && r.verdict.severity >= NFH_SEV_MEDIUM &&
-        r.verdict.severity >= b->p.min_severity) {
+        r.verdict.severity >= b->p.min_severity && !poller_like &&
+        !(sampled_reading && j - i >= b->p.poller_servers)) {
       /* Worth it only when the whole says more than its best part. */
       keep = 1;
       for (size_t x = i; x < j && keep; x++) {
