@@ -932,9 +932,13 @@ int main(int argc, char **argv) {
              NFH_PLUGIN_ABI_MAJOR, NFH_PLUGIN_ABI_MINOR);
       return 0;
     case OPT_DUMP:
+      if (r.m == MODE_COUNT)
+        die("--dump and --count: one or the other");
       r.m = MODE_DUMP;
       break;
     case OPT_COUNT:
+      if (r.m == MODE_DUMP)
+        die("--dump and --count: one or the other");
       r.m = MODE_COUNT;
       break;
     case OPT_LIST:
@@ -958,12 +962,14 @@ int main(int argc, char **argv) {
       alert_set = 1;
       break;
     case OPT_STATE:
+      if (no_state)
+        die("--state and --no-state: one or the other");
       state_path = optarg;
-      no_state = 0;
       break;
     case OPT_NO_STATE:
+      if (state_path)
+        die("--state and --no-state: one or the other");
       no_state = 1;
-      state_path = NULL;
       break;
     case OPT_HOME:
       ptrs_add(&homes, optarg);
@@ -1200,6 +1206,9 @@ int main(int argc, char **argv) {
       if (nfh_engine_set(r.engine, ps.p[i].detector, ps.p[i].key,
                          ps.p[i].value) != NFH_OK)
         die("out of memory");
+    /* An empty list (an unset variable) would load them all. */
+    if (plugins && !plugins[strspn(plugins, ", \t")])
+      die("--plugins '%s': no detector named", plugins);
     if (plugins && nfh_engine_only(r.engine, plugins) != NFH_OK)
       die("out of memory");
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
@@ -1212,6 +1221,13 @@ int main(int argc, char **argv) {
       if (nfh_engine_check_settings(r.engine) != NFH_OK)
         die("out of memory");
       check_detectors(r.engine, &ps, conf);
+      /* enabled = no on every detector: a hunt by nobody would record
+       * every file as analysed. */
+      size_t live = 0;
+      for (size_t i = 0; i < nfh_engine_plugin_count(r.engine); i++)
+        live += nfh_engine_plugin(r.engine, i)->enabled != 0;
+      if (live == 0)
+        die("every detector is disabled (enabled = no): nothing to hunt");
     }
   }
   if (r.m == MODE_LIST) {
@@ -1233,10 +1249,23 @@ int main(int argc, char **argv) {
   }
 
   if (window &&
-      nfh_parse_time_window(window, &r.win_start, &r.win_end) != NFH_OK)
+      nfh_parse_time_window(window, &r.win_start, &r.win_end) != NFH_OK) {
+    /* Two good times the wrong way round deserve their own words. */
+    for (const char *dash = strchr(window, '-'); dash;
+         dash = strchr(dash + 1, '-')) {
+      char first[64];
+      uint64_t a0, a1, b0, b1;
+      if ((size_t)(dash - window) >= sizeof(first))
+        break;
+      snprintf(first, sizeof(first), "%.*s", (int)(dash - window), window);
+      if (nfh_parse_time_window(first, &a0, &a1) == NFH_OK &&
+          nfh_parse_time_window(dash + 1, &b0, &b1) == NFH_OK && b0 < a0)
+        die("-t %s: the window ends before it starts", window);
+    }
     die("-t %s: not a time window (yyyy/MM/dd.hh:mm:ss"
         "[-yyyy/MM/dd.hh:mm:ss])",
         window);
+  }
 
   nfh_filelist *list;
   if (nfh_filelist_create(&list) != NFH_OK)
@@ -1274,6 +1303,10 @@ int main(int argc, char **argv) {
    * traffic again when a later run reads the whole files. */
   if (window && since_last)
     die("-t reads part of files and keeps no state: not with --since last");
+  if (window && rot_dir)
+    die("-t reads part of files and keeps no state: not with --rotated");
+  if (output && r.m != MODE_HUNT)
+    die("--output writes the hunt's report: not with --dump or --count");
   if (window && state_path)
     die("-t reads part of files and keeps no state: not with --state");
   if (window)
@@ -1368,6 +1401,9 @@ int main(int argc, char **argv) {
     res[i] = READ_SKIPPED;
     if (!todo[i])
       continue;
+    /* --dump into head(1): the reader has what it wanted. */
+    if (r.m == MODE_DUMP && ferror(stdout))
+      break;
     res[i] = read_file(reader, nfh_filelist_path(list, i), &r);
     if (res[i] == READ_NOT || res[i] == READ_PARTLY)
       r.t.files_failed++;
@@ -1491,9 +1527,16 @@ int main(int argc, char **argv) {
     if (exit_code == 0 && alerting)
       exit_code = EXIT_FOUND;
   }
-  if (fflush(stdout) != 0) {
-    complain("stdout: %s", strerror(errno));
-    exit_code = EXIT_ERROR;
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    /* A listing cut short by its reader (--dump | head) is what the
+     * reader asked for; a hunt's report cut short is an error (its
+     * state was not committed). */
+    if (errno == EPIPE && r.m != MODE_HUNT)
+      exit_code = exit_code == EXIT_ERROR ? EXIT_ERROR : 0;
+    else {
+      complain("stdout: %s", strerror(errno));
+      exit_code = EXIT_ERROR;
+    }
   }
   nfh_state_close(state);
   free(state_alloc);

@@ -20,7 +20,9 @@
 #   * a state file in the flow directory under a name nfdump reads, and
 #     --set DETECTOR.enabled=nah: refused;
 #   * a bad detector value: one line, no state file made; an empty
-#     --home-net and another program's SQLite file as the state: refused.
+#     --home-net and another program's SQLite file as the state: refused;
+#   * every detector disabled, an empty --plugins, options that contradict
+#     each other, a reversed -t: refused; --dump | head: exit 0 quietly.
 # Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
 # its test tools are not built.
 #
@@ -193,6 +195,49 @@ if [ "$rc" -eq 2 ] && grep -q "no network given" "$tmp/err"; then
 	pass "--home-net '': refused"
 else
 	fail "--home-net '': exit $rc; $(head -n 1 "$tmp/err")"
+fi
+# Every detector disabled: a hunt by nobody would mark every file as
+# analysed. Refused before a state is made; so is an empty --plugins.
+hunt -R "$tree" --state "$tmp/off.state" --plugin-dir "$plugins" \
+	--set port_scan.enabled=no --set beaconing.enabled=no \
+	--set exfiltration.enabled=no --set volumetric.enabled=no
+if [ "$rc" -eq 2 ] && grep -q "every detector is disabled" "$tmp/err" &&
+	[ ! -e "$tmp/off.state" ]; then
+	pass "every detector disabled: refused, no state"
+else
+	fail "every detector disabled: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --plugins ''
+if [ "$rc" -eq 2 ]; then
+	pass "--plugins '': refused"
+else
+	fail "--plugins '': exit $rc"
+fi
+# Options that contradict each other are refused, not one of them
+# silently dropped.
+bad=0
+for args in "--dump --count" "--state $tmp/x.state --no-state" \
+	"--dump --output $tmp/x.json"; do
+	# shellcheck disable=SC2086
+	hunt -R "$tree" --plugin-dir "$plugins" $args
+	[ "$rc" -eq 2 ] || { bad=1; echo "  $args: exit $rc"; }
+done
+hunt -R "$tree" --no-state --plugin-dir "$plugins" \
+	-t 2024/03/04.01:00-2024/03/04.00:30
+grep -q "ends before it starts" "$tmp/err" || bad=1
+if [ "$bad" -eq 0 ]; then
+	pass "contradicting options and a reversed -t: refused, said so"
+else
+	fail "contradicting options: $(head -n 1 "$tmp/err")"
+fi
+# --dump into head(1): what the reader asked for, quietly, exit 0.
+timeout -s KILL "$tmo" "$nfhunt" --dump -R "$tree" 2>"$tmp/err" | head -n 2 \
+	>/dev/null
+rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; then
+	pass "--dump | head: exit 0, nothing on stderr"
+else
+	fail "--dump | head: exit $rc; $(head -n 1 "$tmp/err")"
 fi
 # Another program's SQLite database named as the state: refused, and
 # not given nfhunt's tables.
