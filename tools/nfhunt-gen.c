@@ -325,6 +325,9 @@ int main(int argc, char **argv) {
     }
     case 'd':
       duration_ms = parse_dur("-d", optarg);
+      /* 0 wrote a whole slot of traffic with every attack in it. */
+      if (duration_ms <= 0)
+        errx(EXIT_USAGE, "-d %s: a duration above 0", optarg);
       break;
     case 'f':
       scenario = optarg;
@@ -395,8 +398,9 @@ int main(int argc, char **argv) {
       break;
     case OPT_SAMPLING:
       sampling = number("--sampling", optarg, 1000000);
-      if (sampling < 1)
-        sampling = 1;
+      if (sampling < 1) /* not silently unsampled */
+        errx(EXIT_USAGE, "--sampling %s: 1 (unsampled) to 1000000",
+             optarg);
       break;
     case OPT_SAMPLER_ID:
       sampler_id = number("--sampler-id", optarg, 255);

@@ -784,11 +784,14 @@ static nfh_status prepare_module(nfh_engine *e, size_t i,
 nfh_status nfh_engine_check_settings(nfh_engine *e) {
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
+    int usable = m->info.enabled; /* loaded, and not left out */
     nfh_plugin_setting *set;
     size_t ns;
     if (prepare_module(e, i, &set, &ns) != NFH_OK)
       return NFH_ENOMEM;
-    if (m->info.enabled && !m->ctx) {
+    /* A detector disabled in the configuration is tried too: its
+     * mistakes would otherwise wait for the day it is enabled again. */
+    if (usable && !m->ctx) {
       const char *error = NULL;
       void *ctx = m->desc->create(&m->api, set, ns, &error);
       if (ctx)
@@ -799,10 +802,9 @@ nfh_status nfh_engine_check_settings(nfh_engine *e) {
         snprintf(why, sizeof(why), "create failed: %s",
                  error ? error : "no reason given");
         m->info.enabled = 0;
-        if (!m->error) {
-          m->error = nfh__strdup(why);
-          m->info.error = m->error;
-        }
+        nfh__free(m->error);
+        m->error = nfh__strdup(why);
+        m->info.error = m->error;
       }
     }
     nfh__free(set);

@@ -358,6 +358,17 @@ static void test_settings(void) {
         strstr(nfh_engine_plugin(e, 0)->error, "unknown parameter 'colour'"));
   CU_ASSERT_STRING_EQUAL(logs.text, "");
   nfh_engine_destroy(e);
+  /* A disabled detector's mistake is found now, not the day it is
+   * enabled again. */
+  e = make();
+  nfh_engine_load_module(e, EXAMPLE);
+  nfh_engine_set(e, "example", "enabled", "no");
+  nfh_engine_set(e, "example", "colour", "blue");
+  CU_ASSERT_EQUAL(nfh_engine_check_settings(e), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT(nfh_engine_plugin(e, 0)->error &&
+            strstr(nfh_engine_plugin(e, 0)->error, "create failed"));
+  nfh_engine_destroy(e);
   e = make();
   nfh_engine_load_module(e, EXAMPLE);
   nfh_engine_set(e, "example", "severity", "high");

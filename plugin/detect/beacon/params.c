@@ -216,13 +216,36 @@ int nfh__bcn_params_parse(nfh__bcn_params *p,
         sp = &specs[j];
     if (!sp) {
       snprintf(err, errlen,
-               "unknown parameter '%s' (see nfhunt-beaconing(7) or "
-               "README.params)",
+               "unknown parameter '%s' (see nfhunt-beaconing(7) for the "
+               "list)",
                k);
       return -1;
     }
     if (apply(p, sp, v) != 0) {
-      snprintf(err, errlen, "bad value '%s' for %s", v, k);
+      /* The valid values, so that the fix needs no page. */
+      switch (sp->kind) {
+      case K_UINT:
+        snprintf(err, errlen, "bad value '%s' for %s: an integer from %.0f "
+                 "to %.0f", v, k, sp->min, sp->max);
+        break;
+      case K_DOUBLE:
+        snprintf(err, errlen, "bad value '%s' for %s: a number from %g to "
+                 "%g", v, k, sp->min, sp->max);
+        break;
+      case K_DURATION:
+        snprintf(err, errlen, "bad value '%s' for %s: a duration (300, 5m, "
+                 "2h, 1d) from %gs to %gs", v, k, sp->min, sp->max);
+        break;
+      case K_BOOL:
+        snprintf(err, errlen, "bad value '%s' for %s: yes or no", v, k);
+        break;
+      case K_SEVERITY:
+        snprintf(err, errlen, "bad value '%s' for %s: info, low, medium, "
+                 "high or critical", v, k);
+        break;
+      default:
+        snprintf(err, errlen, "bad value '%s' for %s", v, k);
+      }
       return -1;
     }
   }

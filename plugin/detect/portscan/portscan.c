@@ -222,7 +222,27 @@ int nfh__ps_config_parse(ps_config *cfg, const nfh_plugin_setting *settings,
       break;
     }
     if (bad) {
-      snprintf(err, errlen, "bad value '%s' for %s", v, k);
+      /* The valid values, so that the fix needs no page. */
+      switch (p->k) {
+      case K_U32:
+      case K_U64:
+        snprintf(err, errlen, "bad value '%s' for %s: an integer from "
+                 "%llu to %llu", v, k, (unsigned long long)p->lo,
+                 (unsigned long long)p->hi);
+        break;
+      case K_RATIO:
+        snprintf(err, errlen, "bad value '%s' for %s: a number from 0 to 1",
+                 v, k);
+        break;
+      case K_RATE:
+        snprintf(err, errlen, "bad value '%s' for %s: a number from 0 to "
+                 "1e9", v, k);
+        break;
+      case K_DURATION:
+        snprintf(err, errlen, "bad value '%s' for %s: a duration (300, 5m, "
+                 "2h, 1d) up to 366 days", v, k);
+        break;
+      }
       return -1;
     }
   }
