@@ -1362,11 +1362,29 @@ int main(int argc, char **argv) {
     todo[i] = !done;
     ntodo += !done;
   }
-  if (state && !since_last && !rot_dir && ntodo < nlist)
+  /* JSON flow files the same way: a state named for them counted a
+   * file's bytes again on every run (84 MB read as 246 MB). */
+  size_t nflow = flow_files.n;
+  char **fkeys = calloc(nflow + 1, sizeof(char *));
+  read_result *fres = calloc(nflow + 1, sizeof(read_result));
+  if (!fkeys || !fres)
+    die("out of memory");
+  size_t fdone = 0;
+  for (size_t i = 0; i < nflow; i++) {
+    fres[i] = READ_SKIPPED;
+    if (!(fkeys[i] = file_key(flow_files.v[i])))
+      die("out of memory");
+    int done = 0;
+    if (state && nfh_state_file_done(state, fkeys[i], &done) != NFH_OK)
+      die("state %s: %s", state_path, nfh_state_error(state));
+    fres[i] = done ? READ_SKIPPED : READ_NOT; /* READ_NOT: to read */
+    fdone += done;
+  }
+  if (state && !since_last && !rot_dir && (ntodo < nlist || fdone))
     warn("%zu of %zu selected files were analysed before with the "
          "state %s: skipped, their traffic is in it already "
          "(--no-state hunts them again)",
-         nlist - ntodo, nlist, state_path);
+         nlist - ntodo + fdone, nlist + nflow, state_path);
   if (rot_dir && ntodo == 0) {
     /* Analysed already (a --since last run was quicker): nothing to do. */
     nfh_state_close(state);
@@ -1411,7 +1429,10 @@ int main(int argc, char **argv) {
       last_read = nfh_filelist_path(list, i);
   }
   for (size_t i = 0; i < flow_files.n; i++) {
+    if (fres[i] == READ_SKIPPED)
+      continue;
     read_result rr = read_json_file(jreader, flow_files.v[i], &r);
+    fres[i] = rr;
     if (rr == READ_NOT || rr == READ_PARTLY)
       r.t.files_failed++;
   }
@@ -1506,6 +1527,10 @@ int main(int argc, char **argv) {
         if (slot > 0 && (uint64_t)slot > last_slot)
           last_slot = (uint64_t)slot;
       }
+      for (size_t i = 0; i < nflow; i++)
+        if ((fres[i] == READ_OK || fres[i] == READ_PARTLY) &&
+            nfh_state_mark_file(state, fkeys[i], in.generated_ms) != NFH_OK)
+          die("state %s: %s", state_path, nfh_state_error(state));
       if (nfh_state_put_u64(state, "last_file_slot", last_slot) != NFH_OK)
         die("state %s: %s", state_path, nfh_state_error(state));
       /* Files nfexpire removed are forgotten (and their findings files
@@ -1546,6 +1571,10 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < nlist; i++)
     free(keys[i]);
   free(keys);
+  for (size_t i = 0; i < nflow; i++)
+    free(fkeys[i]);
+  free(fkeys);
+  free(fres);
   free(todo);
   free(res);
   nfh_filelist_destroy(list);
