@@ -1351,6 +1351,21 @@ int main(int argc, char **argv) {
   unsigned char *todo = calloc(nlist + 1, 1);
   if (!keys || !todo)
     die("out of memory");
+  /* Where --since last began: a first run over -R dir/nfcapd.X starts
+   * the state there, and the hourly -R dir after it must not hunt the
+   * years of files before X. Kept in the state; 0 while unknown. */
+  uint64_t since_from = 0, since_from_new = 0;
+  if (state && since_last) {
+    uint64_t last_slot = 0;
+    nfh_state_get_u64(state, "since_from_slot", &since_from);
+    nfh_state_get_u64(state, "last_file_slot", &last_slot);
+    if (!since_from && !last_slot)
+      for (size_t i = 0; i < nlist; i++) {
+        int64_t t = nfh_file_slot_time(nfh_filelist_path(list, i));
+        if (t > 0 && (!since_from_new || (uint64_t)t < since_from_new))
+          since_from_new = (uint64_t)t;
+      }
+  }
   size_t ntodo = 0;
   for (size_t i = 0; i < nlist; i++) {
     keys[i] = file_key(nfh_filelist_path(list, i));
@@ -1359,6 +1374,9 @@ int main(int argc, char **argv) {
     int done = 0;
     if (state && nfh_state_file_done(state, keys[i], &done) != NFH_OK)
       die("state %s: %s", state_path, nfh_state_error(state));
+    int64_t t = since_from ? nfh_file_slot_time(keys[i]) : 0;
+    if (t > 0 && (uint64_t)t < since_from)
+      done = 1; /* before the state's start: not for --since last */
     todo[i] = !done;
     ntodo += !done;
   }
@@ -1531,7 +1549,10 @@ int main(int argc, char **argv) {
         if ((fres[i] == READ_OK || fres[i] == READ_PARTLY) &&
             nfh_state_mark_file(state, fkeys[i], in.generated_ms) != NFH_OK)
           die("state %s: %s", state_path, nfh_state_error(state));
-      if (nfh_state_put_u64(state, "last_file_slot", last_slot) != NFH_OK)
+      if (nfh_state_put_u64(state, "last_file_slot", last_slot) != NFH_OK ||
+          (since_from_new &&
+           nfh_state_put_u64(state, "since_from_slot", since_from_new) !=
+               NFH_OK))
         die("state %s: %s", state_path, nfh_state_error(state));
       /* Files nfexpire removed are forgotten (and their findings files
        * go, so that nfexpire can remove the emptied directories). */

@@ -17,6 +17,8 @@
 #   * --syslog: one line per new finding, none for ongoing ones;
 #   * nfhunt.conf: values used, command line wins, unknown keys and bad
 #     detector parameters are errors naming file and line;
+#   * a first --since last run from a file: later runs skip the files
+#     before it;
 #   * nfexpire removes capture files, the next --since last run removes
 #     their findings files and forgets them, nfexpire removes the
 #     emptied directories.
@@ -271,6 +273,19 @@ check "-M: three files from two sources" "$(files_read "$tmp/m.json")" = 3
 check "-M: the state is in the base directory" -f "$tmp/m/.nfhunt.state"
 check "-M: stale findings files of each source removed" \
 	! -e "$tmp/m/edge2/.nfhunt.202403040000.stat.json"
+
+# ------------------------------------------------- starting from a file
+# nfhunt(1): "to start from a given file instead, select -R
+# dir/nfcapd.X for the first run". The hourly -R dir --since last after
+# it read the 36 files before X; the state now remembers where it began.
+mkdir -p "$tmp/flat"
+for f in $all; do cp "$tree/$f" "$tmp/flat/"; done
+hunt -R "$tmp/flat/$(basename "$(nth 25)")" --since last -o json \
+	>"$tmp/from1.json" 2>/dev/null
+check "from file 25: 12 files read" "$(files_read "$tmp/from1.json")" = 12
+hunt -R "$tmp/flat" --since last -o json >"$tmp/from2.json" 2>/dev/null
+check "... then -R dir --since last: none of the 24 before it" \
+	"$(files_read "$tmp/from2.json")" = 0
 
 # --------------------------------------------------------------- nfexpire
 if command -v nfexpire >/dev/null 2>&1; then
