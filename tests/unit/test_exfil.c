@@ -868,6 +868,29 @@ static void test_spread(void) {
     dump(e);
   CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM);
   done(e);
+
+  /* 1.08 GB in 9 MB pieces to 120 addresses of one cloud, each in a /24
+   * of its own: every pair was under spread_dest_bytes (10 MB) and the
+   * whole went unseen, while 11 MB pieces were high. */
+  rng_state = 53;
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv3 = {NULL, 0, 0, 0};
+  office(&fv3, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr thief = tk_ip("10.0.4.51");
+  for (int k = 0; k < 120; k++) {
+    nfh_addr dst = tk_ip4(52, 95, (uint8_t)(k * 2), (uint8_t)(1 + k % 200));
+    upload(&fv3, &thief, &dst, 443, T0 + 10 * HOUR_MS + (uint64_t)k * 60000,
+           50000, 9000000ull, MIN_MS);
+  }
+  feed(e, &fv3);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  r = find(e, "10.0.4.51|*");
+  if (!r || r->f.severity < NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(r && strstr(r->f.summary, "120 rare"));
+  done(e);
 }
 
 /* ------------------------------------------------ configuration, state */

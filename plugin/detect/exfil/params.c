@@ -41,7 +41,9 @@ static const pdef pdefs[] = {
     P(habit_days, 2, 1, 60, 1),
     P(season_tolerance, 1, 0, 3, 1),
     P(spread_min_dests, 3, 2, 1e6, 1),
-    P(spread_dest_bytes, 10e6, 1e3, 1e15, 0),
+    /* 1 MB: at 10 MB, 1.08 GB in 9 MB pieces to 120 addresses was
+     * nothing; a thief now needs a thousand destinations for a GB. */
+    P(spread_dest_bytes, 1e6, 1e3, 1e15, 0),
     P(spread_min_bytes, 300e6, 1e3, 1e16, 0),
     P(memory_hours, 24, 1, 168, 1),
     P(max_pairs, 250000, 1000, 50e6, 1),
