@@ -702,6 +702,43 @@ static void test_ssh_session(void) {
   tk_flows_free(&fs);
 }
 
+/* An implant that calls one address on one of ten ports at each beat
+ * (443, 8443, 2053, ...): every port sees a tenth of the beats and none
+ * was found. Merged over the server's ports it is one beacon; a client
+ * that browses one web server on 80 and 443 is no such rotation. */
+static void test_port_rotation(void) {
+  seed(23);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.17"), srv = tk_ip("203.0.113.77");
+  static const uint16_t ports[] = {443, 8443, 8080, 80, 2053,
+                                   2083, 2087, 2096, 8880, 2052};
+  uint16_t cport = 41000;
+  for (double t = (double)T0; t < (double)(T0 + 24 * HOUR);
+       t += 300000 * (1 + 0.05 * (2 * urand() - 1))) {
+    cport = (uint16_t)(cport + 1);
+    conn(&fs, c, cport, srv, ports[(unsigned)(urand() * 10) % 10], 6,
+         (uint64_t)t, 300, 700 + (uint64_t)(urand() * 40),
+         2500 + (uint64_t)(urand() * 80), 1);
+  }
+  browsing(&fs, 10, T0, 24 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.17|203.0.113.77|tcp/*");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "on 10 ports"));
+    double period = evidence_number(r, "period_s");
+    CU_ASSERT(period > 280 && period < 320);
+  }
+  /* The browsers: nothing. */
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), r ? 1 : 0);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* An implant that calls one of three addresses of its operator's /24 at
  * each beat: every pair sees a third of the beats, irregularly, and was
  * at most low. Merged, it is one beacon at the true period. A keepalive
@@ -1248,6 +1285,8 @@ int main(void) {
               test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
   CU_add_test(s, "a sampled monitor polling four hosts", test_sampled_poller);
+  CU_add_test(s, "a beacon rotating over ten ports of one server",
+              test_port_rotation);
   CU_add_test(s, "a beacon rotating over three addresses of a /24",
               test_rotation);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",

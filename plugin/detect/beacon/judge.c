@@ -196,19 +196,31 @@ static void fmt_dest(const nfh_addr *server, uint8_t proto, uint16_t port,
 
 /* nfh__bcn_describe, or with 'net' the rotation over naddr addresses
  * of that network. */
+/* 'net': a rotation over a network's addresses; 'nports': one over a
+ * server's ports (net NULL then). */
 static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                      const nfh__bcn_verdict *v, const char *net,
-                     unsigned naddr, char *key, size_t keylen, char *summary,
-                     size_t sumlen, char *evidence, size_t evlen) {
+                     unsigned naddr, unsigned nports, char *key,
+                     size_t keylen, char *summary, size_t sumlen,
+                     char *evidence, size_t evlen) {
   char client[NFH_ADDR_STRLEN], server[NFH_ADDR_STRLEN], pbuf[8];
   nfh_addr_format(&c->client, client, sizeof(client));
   nfh_addr_format(&c->server, server, sizeof(server));
   const char *proto = proto_name(c->proto, pbuf, sizeof(pbuf));
-  snprintf(key, keylen, "%s|%s|%s/%u", client, net ? net : server, proto,
-           c->port);
+  if (nports)
+    snprintf(key, keylen, "%s|%s|%s/*", client, server, proto);
+  else
+    snprintf(key, keylen, "%s|%s|%s/%u", client, net ? net : server, proto,
+             c->port);
 
-  char dest[NFH_ADDR_STRLEN + 64];
-  if (net) {
+  char dest[2 * NFH_ADDR_STRLEN + 96];
+  if (nports) {
+    char one[NFH_ADDR_STRLEN + 32];
+    fmt_dest(&c->server, c->proto, c->port, one, sizeof(one));
+    /* "185.100.87.9 on 10 ports (185.100.87.9:8443, ...)" */
+    snprintf(dest, sizeof(dest), "%s on %u ports (%s, ...)", server, nports,
+             one);
+  } else if (net) {
     char one[NFH_ADDR_STRLEN + 32];
     fmt_dest(&c->server, c->proto, c->port, one, sizeof(one));
     /* "3 addresses of 185.100.87.0/24 (185.100.87.9:443 ...)" */
@@ -286,13 +298,18 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
     snprintf(evidence + used - 1, evlen - used + 1,
              ", \"rotation\": {\"network\": \"%s\", \"addresses\": %u}}",
              net, naddr);
+  else if (nports && used > 0 && used + 40 < evlen &&
+           evidence[used - 1] == '}')
+    snprintf(evidence + used - 1, evlen - used + 1,
+             ", \"rotation\": {\"ports\": %u}}", nports);
 }
 
 void nfh__bcn_describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                        const nfh__bcn_verdict *v, char *key, size_t keylen,
                        char *summary, size_t sumlen, char *evidence,
                        size_t evlen) {
-  describe(c, s, v, NULL, 0, key, keylen, summary, sumlen, evidence, evlen);
+  describe(c, s, v, NULL, 0, 0, key, keylen, summary, sumlen, evidence,
+           evlen);
 }
 
 void nfh__bcn_describe_rotation(const nfh__bcn_cand *c,
@@ -301,7 +318,18 @@ void nfh__bcn_describe_rotation(const nfh__bcn_cand *c,
                                 unsigned naddr, char *key, size_t keylen,
                                 char *summary, size_t sumlen, char *evidence,
                                 size_t evlen) {
-  describe(c, s, v, net, naddr, key, keylen, summary, sumlen, evidence,
+  describe(c, s, v, net, naddr, 0, key, keylen, summary, sumlen, evidence,
+           evlen);
+}
+
+void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
+                                     const nfh__bcn_score *s,
+                                     const nfh__bcn_verdict *v,
+                                     unsigned nports, char *key,
+                                     size_t keylen, char *summary,
+                                     size_t sumlen, char *evidence,
+                                     size_t evlen) {
+  describe(c, s, v, NULL, 0, nports, key, keylen, summary, sumlen, evidence,
            evlen);
 }
 

@@ -143,4 +143,16 @@ void nfh__bcn_describe_rotation(const nfh__bcn_cand *c,
                                 char *summary, size_t sumlen, char *evidence,
                                 size_t evlen);
 
+/* A beacon that rotates over ports of one server: c holds the merged
+ * timeline (its port one of them), 'nports' how many ports were called.
+ * The key is "CLIENT|SERVER|tcp/" and a star; the evidence adds
+ * "rotation". */
+void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
+                                     const nfh__bcn_score *s,
+                                     const nfh__bcn_verdict *v,
+                                     unsigned nports, char *key,
+                                     size_t keylen, char *summary,
+                                     size_t sumlen, char *evidence,
+                                     size_t evlen);
+
 #endif
