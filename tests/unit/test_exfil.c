@@ -748,6 +748,35 @@ static void test_one_network(void) {
     CU_ASSERT_EQUAL(r->f.dst_port, 443);
   }
   done(e);
+
+  /* Three CI runners push 1.2 GB each over a registry's front-ends in
+   * one /24: a shared target, whose sum is no one runner's theft. Each
+   * runner's fold was high; it stays at its members' severity. */
+  rng_state = 46;
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv2 = {NULL, 0, 0, 0};
+  office(&fv2, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  for (int h = 0; h < 3; h++) {
+    nfh_addr runner = tk_ip4(10, 0, 5, (uint8_t)(21 + h));
+    for (int k = 0; k < 4; k++) {
+      nfh_addr d = tk_ip4(203, 0, 113, (uint8_t)(10 + 4 * h + k));
+      upload(&fv2, &runner, &d, 443,
+             T0 + 10 * HOUR_MS + (uint64_t)(h * 7 + k) * MIN_MS, 20 * MIN_MS,
+             300000000ull, MIN_MS);
+    }
+  }
+  feed(e, &fv2);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  for (int h = 0; h < 3; h++) {
+    char key[64];
+    snprintf(key, sizeof(key), "10.0.5.%d|203.0.113.0/24", 21 + h);
+    r = find(e, key);
+    if (r && r->f.severity >= NFH_SEV_HIGH)
+      dump(e);
+    CU_ASSERT(!r || r->f.severity < NFH_SEV_HIGH);
+  }
+  done(e);
 }
 
 /* 90 MB every three hours to a host no one else uses: each burst below
