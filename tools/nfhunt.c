@@ -401,11 +401,19 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
     take_flows(r, path, flows, n);
   report_misdated(r, path, misdated);
   const nfh_json_info *info = nfh_json_reader_info(reader);
-  if (info->dropped)
-    complain("%s: %" PRIu64 " flow object%s dropped; the first: %s", path,
-             info->dropped, info->dropped == 1 ? "" : "s",
-             nfh_json_reader_warning(reader));
+  /* The warning names the file already: "FILE: byte N: why". */
+  const char *first = nfh_json_reader_warning(reader);
+  size_t plen = strlen(path);
+  if (strncmp(first, path, plen) == 0 && strncmp(first + plen, ": ", 2) == 0)
+    first += plen + 2;
   read_result rc = READ_OK;
+  /* Damaged flow objects are a file read in part, as damaged records of
+   * a capture file are: exit status 2, not 0. */
+  if (info->dropped) {
+    complain("%s: %" PRIu64 " flow object%s dropped; the first at %s", path,
+             info->dropped, info->dropped == 1 ? "" : "s", first);
+    rc = READ_PARTLY;
+  }
   if (st != NFH_END) {
     complain("%s", nfh_json_reader_error(reader));
     rc = READ_PARTLY;

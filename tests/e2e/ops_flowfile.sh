@@ -60,6 +60,15 @@ ff --flow-file "$data/malformed.json" -q >/dev/null 2>"$tmp/bad.err"
 check "malformed JSON: exit 2" $? -eq 2
 check "... with the byte offset" \
 	"$(grep -c 'malformed.json: byte 136: ' "$tmp/bad.err")" -eq 1
+# A flow object with a bad value: dropped, told once with its byte
+# offset, exit 2 as for a capture file read in part (it was 0).
+printf '%s\n' '{"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"192.0.2.9","PROTOCOL":6,"L4_SRC_PORT":70000,"L4_DST_PORT":443,"IN_PKTS":1,"IN_BYTES":60,"FIRST_SWITCHED":1709510400,"LAST_SWITCHED":1709510401}' \
+	>"$tmp/badport.json"
+ff --flow-file "$tmp/badport.json" -q >/dev/null 2>"$tmp/badport.err"
+check "a bad flow object: exit 2" $? -eq 2
+check "... told once, with its byte offset, the file named once" \
+	"$(grep -c '^nfhunt: [^ ]*badport.json: 1 flow object dropped; the first at byte ' \
+		"$tmp/badport.err")" -eq 1
 ff --flow-file "$data/truncated.json.gz" -q >/dev/null 2>"$tmp/trunc.err"
 check "truncated gzip: exit 2" $? -eq 2
 check "... named" "$(grep -c 'truncated.json.gz: byte .* (uncompressed)' \
