@@ -549,6 +549,44 @@ static void test_poller(void) {
   tk_flows_free(&fs);
 }
 
+/* Periods at the edges: a beacon every 608 s with max_period at 5 min
+ * was reported "every 297 s", half its beats missed (a period no two
+ * beats are apart); now it is not reported. A beacon every 6.5 hours
+ * over three days was read at its half, 3.2 h, above the old max_period
+ * of 6 h; it is found at its own period. */
+static void test_period_edges(void) {
+  seed(31);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.31"), s = tk_ip("203.0.113.31");
+  beacon(&fs, c, s, 443, 6, T0, 8 * HOUR, 608000, 0.02, 0, 800, 2400, 1);
+  nfh_engine *e = make((const char *const[]){"max_period", "5m", NULL});
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.31|203.0.113.31|tcp/443");
+  if (r)
+    dump(e);
+  CU_ASSERT_PTR_NULL(r);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+
+  seed(32);
+  flows slow = {0};
+  nfh_addr c2 = tk_ip("10.0.0.32"), s2 = tk_ip("203.0.113.32");
+  beacon(&slow, c2, s2, 443, 6, T0, 78 * HOUR, 6.5 * HOUR, 0.01, 0, 800,
+         2400, 1);
+  e = make(NULL);
+  run(e, &slow, NULL);
+  r = find(e, "10.0.0.32|203.0.113.32|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    double period = evidence_number(r, "period_s");
+    CU_ASSERT(period > 6.2 * 3600 && period < 6.8 * 3600);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&slow);
+}
+
 /* An SNMP poller of four DMZ hosts behind a 1:100 sampling exporter:
  * each poll is seen now and then, each host's own timeline is thin,
  * and their merged timeline is as regular as a beacon rotating over the
@@ -1285,6 +1323,7 @@ int main(void) {
               test_shared_sync_hourly);
   CU_add_test(s, "a monitor polling many targets", test_poller);
   CU_add_test(s, "a sampled monitor polling four hosts", test_sampled_poller);
+  CU_add_test(s, "periods at the edges", test_period_edges);
   CU_add_test(s, "a beacon rotating over ten ports of one server",
               test_port_rotation);
   CU_add_test(s, "a beacon rotating over three addresses of a /24",

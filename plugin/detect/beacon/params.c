@@ -19,7 +19,8 @@ void nfh__bcn_params_default(nfh__bcn_params *p) {
   p->min_span_ms = 30 * MIN_MS;
   p->min_periods = 6;
   p->min_period_ms = 5 * SEC;
-  p->max_period_ms = 6 * HOUR_MS;
+  /* 12 h: at 6 h a 6.5 h beacon over three days was read at its half. */
+  p->max_period_ms = 12 * HOUR_MS;
   p->max_missed = 3;
   p->merge_ms = 1 * SEC;
   p->min_regularity = 0.3;

@@ -253,6 +253,9 @@ static uint32_t kmax_of(const nfh__bcn_score_params *p) {
   return (p->max_missed + 1) * (p->sampled ? SAMPLED_REACH : 1);
 }
 
+/* Least share of one-period intervals among the explained ones. */
+#define ONE_PERIOD_MIN 0.15
+
 /* How well period P explains the intervals d[0..m-1]. */
 typedef struct fit {
   double period, timing, tightness, skew, jitter, extra, explained,
@@ -330,6 +333,12 @@ static void evaluate(const double *d, size_t m, double period,
               (0.4 + 0.6 * f->explained) * presence_term;
   if (sum_k > 0)
     f->refined = sum_d / sum_k;
+  /* A period that no two consecutive beats are apart is a fraction of
+   * the true one: with max_period at 5 min, a 608 s beacon read "every
+   * 297 s", half of its beats "missed". Not for sampled readings, where
+   * most beats are missed. */
+  if (!p->sampled && seen >= 4 && (double)n1 < ONE_PERIOD_MIN * seen)
+    f->timing = 0;
 }
 
 /* The median of the densest band [x, x * ratio] of sorted values: the
