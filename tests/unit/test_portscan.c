@@ -723,6 +723,53 @@ static void slow_half(flows *fs, unsigned from) {
                T0 + i * 22 * MIN);
 }
 
+/* A slow scan of three ports over two days, in daily runs with one
+ * state: 8 hosts a day on each. The third day's run sees 24 hosts a
+ * port (slow_window is 3 days; at 1 day a scan of 8 hosts a day never
+ * reached min_hosts in hourly runs), and its finding keeps its key,
+ * h|SRC|*, though that day's new failures fall on one port only (it
+ * fell apart into one finding a port). */
+static void test_slow_multiport_runs(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  close(fd);
+  unlink(path);
+  static const uint16_t ports[] = {22, 445, 3389};
+  nfh_addr c = tk_ip("10.1.1.9");
+  for (int day = 0; day < 3; day++) {
+    flows fs = {0};
+    for (int p = 0; p < 3; p++) {
+      if (day == 2 && p != 0)
+        continue; /* the last day: port 22 alone */
+      for (unsigned k = 0; k < 8; k++)
+        syn_silent(&fs, c, (uint16_t)(40000 + day * 100 + p * 10 + k),
+                   tk_ip4(10, 8, (uint8_t)p, (uint8_t)(1 + day * 8 + k)),
+                   ports[p],
+                   T0 + (uint64_t)day * 86400000ull + (uint64_t)k * 3 * HOUR +
+                       (uint64_t)p * 60000);
+    }
+    const char *err = NULL;
+    nfh_state *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = hunt_state(&fs, st, NULL);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    if (day == 2) {
+      const nfh_finding *f = find(e, "h|10.1.1.9|*");
+      if (!f || find(e, "h|10.1.1.9|tcp/22"))
+        dump(e);
+      CU_ASSERT_PTR_NOT_NULL(f);
+      CU_ASSERT_PTR_NULL(find(e, "h|10.1.1.9|tcp/22"));
+      if (f)
+        CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    }
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free_flows(&fs);
+  }
+  unlink(path);
+}
+
 static void test_state_round_trip(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
   int fd = mkstemp(path);
@@ -1522,6 +1569,8 @@ int main(void) {
       !CU_add_test(s, "lite source, then a scan", test_lite_then_scan) ||
       !CU_add_test(s, "a lateral scan among browsing",
                    test_lateral_among_browsing) ||
+      !CU_add_test(s, "a slow scan of three ports in daily runs",
+                   test_slow_multiport_runs) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||
       !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
       !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||

@@ -1388,10 +1388,13 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   for (uint32_t i = 0; pn && i < s->nports; i++)
     pn[i][PS_SUCC] += s->ports[i].folded_home;
   size_t nh = 0, nhh = 0, nv = 0;
+  /* Ports with no new failure in this run count only beside one that
+   * has: a slow scan of three ports fails on one of them in an hourly
+   * run, and its finding (h|SRC|*) must not fall apart into one finding
+   * a port. */
+  int any_now = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
-    if (!q->failed_now)
-      continue; /* no new failure in this run */
     tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
     view w = view_of(&t, fo);
     if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
@@ -1402,7 +1405,8 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       h[nh].v = w;
       h[nh].home_only = 0;
       nh++;
-    } else if (pn && !t.estimated) {
+      any_now |= q->failed_now;
+    } else if (pn && !t.estimated && q->failed_now) {
       /* The home hosts alone, where the whole port does not pass: the
        * TRW verdict mixes in the outside, so the failed share must be
        * strong by itself. */
@@ -1436,6 +1440,8 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       nv++;
     }
   }
+  if (!any_now)
+    nh = 0; /* nothing new on any port that passes */
   /* A scanner (TRW crossed) that spreads its probes thin, each host on
    * another of a list of ports (a diagonal sweep), leaves most or all of
    * its ports below min_hosts: "80 hosts on 7 ports" for 594 hosts on

@@ -70,7 +70,9 @@ void nfh__ps_config_default(ps_config *c) {
   c->dist_window_s = 3600;
   c->repeat_min_attempts = 100;
   c->repeat_min_rate = 1.0;
-  c->slow_window_s = 86400;
+  /* Three days: at one, a scan of 8 hosts a day was found by a run
+   * over the three days and never by hourly runs. */
+  c->slow_window_s = 3 * 86400;
   c->max_sources = 200000;
   c->max_entries = 1000000;
   c->exact_targets = 1024;
@@ -563,15 +565,23 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
   return 0;
 }
 
+#define ONE_FAIL_IDLE_S (6 * 3600u)
+
 /* Once an hour of data time, forget what can no longer matter (see
  * nfh__ps_store_sweep). */
 static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
   ctx *x = arg;
   uint64_t hour = slot_end_ms / 3600000;
   if (hour != x->swept_hour) {
+    /* Sources that failed once: gone after a quarter of slow_window,
+     * at most ONE_FAIL_IDLE_S: the Internet's background is millions
+     * of them, and a longer window must not keep them all. */
+    uint32_t once = x->cfg.slow_window_s / 4;
+    if (once > ONE_FAIL_IDLE_S)
+      once = ONE_FAIL_IDLE_S;
     if (x->swept_hour)
       nfh__ps_store_sweep(x->store, (uint32_t)(slot_end_ms / 1000),
-                          SWEEP_IDLE_S, x->cfg.slow_window_s / 4);
+                          SWEEP_IDLE_S, once);
     x->swept_hour = hour;
   }
   return 0;
