@@ -422,24 +422,33 @@ static void test_door_across_runs(void) {
 /* Day d: 00:00-06:00 of office traffic, and the nightly backup of 20 GB
  * from 10.1.0.20 to one offsite host at 02:00 (a few minutes late, as
  * schedulers are). */
-static nfh_engine *backup_day(const char *path, int d) {
-  rng_state = 1000 + (uint64_t)d;
+/* One run over fv (fed, then freed) with the state at 'path' (NULL:
+ * none), committed; the engine, for the caller to read and destroy. */
+static nfh_engine *run_with_state(const char *path, flowvec *fv) {
   nfh_state *st = NULL;
   const char *err = NULL;
-  CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  if (path)
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
   nfh_engine *e = make();
   CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, fv);
+  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
+  if (st) {
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    nfh_state_close(st);
+  }
+  return e;
+}
+
+static nfh_engine *backup_day(const char *path, int d) {
+  rng_state = 1000 + (uint64_t)d;
   flowvec fv = {NULL, 0, 0, 0};
   uint64_t day = T0 + (uint64_t)d * DAY_MS;
   office(&fv, day, day + 6 * HOUR_MS);
   nfh_addr src = tk_ip("10.1.0.20"), dst = tk_ip("198.51.100.200");
   upload(&fv, &src, &dst, 22, day + 2 * HOUR_MS + (rnd() % 10) * MIN_MS,
          50 * MIN_MS + (rnd() % 10) * MIN_MS, 20000000000ull, MIN_MS);
-  feed(e, &fv);
-  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
-  CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-  nfh_state_close(st);
-  return e;
+  return run_with_state(path, &fv);
 }
 
 static void test_backup_learned(void) {
@@ -487,12 +496,6 @@ static void test_backup_learned(void) {
  * upload to every day is one: both ranked down. */
 static nfh_engine *drop_day(const char *path, int d, int drop) {
   rng_state = 2000 + (uint64_t)d;
-  nfh_state *st = NULL;
-  const char *err = NULL;
-  if (path)
-    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   uint64_t day = T0 + (uint64_t)d * DAY_MS;
   office(&fv, day + 8 * HOUR_MS, day + 17 * HOUR_MS);
@@ -505,13 +508,7 @@ static nfh_engine *drop_day(const char *path, int d, int drop) {
            day + 11 * HOUR_MS + (uint64_t)(h * 7 + (int)(rnd() % 5)) * MIN_MS,
            90 * MIN_MS, 600000000ull, 5 * MIN_MS);
   }
-  feed(e, &fv);
-  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
-  if (st) {
-    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-    nfh_state_close(st);
-  }
-  return e;
+  return run_with_state(path, &fv);
 }
 
 static void test_new_shared_drop(void) {
