@@ -149,8 +149,12 @@ static int src_is_client(const nfh_flow *f, int *guessed) {
   }
   if (f->proto == TCP && (f->tcp_flags & (TH_SYN | TH_ACK)) ==
                              (TH_SYN | TH_ACK) &&
-      !(f->tcp_flags & (TH_FIN | TH_RST)) && f->packets <= 2) {
-    /* A lone SYN-ACK answers a SYN. */
+      !(f->tcp_flags & (TH_FIN | TH_RST)) && f->packets <= 2 &&
+      f->src_port <= f->dst_port) {
+    /* A lone SYN-ACK answers a SYN: from the service's port. From an
+     * ephemeral port to a service it is a client's SYN and bare ACK (a
+     * probe that sets the ACK bit to pass for a session), and the ports
+     * below decide. */
     return 0;
   }
   *guessed = 1;

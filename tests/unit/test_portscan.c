@@ -1220,6 +1220,43 @@ static void test_lite_then_scan(void) {
   free_flows(&fs);
 }
 
+/* Probes that set the ACK bit: a SYN, then one bare ACK on the same
+ * connection, so that the record's flags read SYN|ACK. A sweep of 200
+ * internal hosts that way was nothing, silent or refused; it is the
+ * scan it is. A short real session (SYN, ACK, data, FIN) stays a
+ * success. */
+static void test_ack_probes(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.1.1.40"), r = tk_ip("10.1.1.41");
+  for (unsigned i = 0; i < 200; i++) {
+    nfh_addr t = tk_ip4(10, 9, (uint8_t)(i / 200), (uint8_t)(1 + i % 200));
+    add(&fs, c, (uint16_t)(30000 + i), t, 445, 6, S | A, T0 + i * 900, 2);
+  }
+  for (unsigned i = 0; i < 200; i++) {
+    nfh_addr t = tk_ip4(10, 9, 1, (uint8_t)(1 + i % 200));
+    add(&fs, r, (uint16_t)(31000 + i), t, 3389, 6, S | A, T0 + i * 900, 2);
+    add(&fs, t, 3389, r, (uint16_t)(31000 + i), 6, R | A, T0 + i * 900 + 1,
+        1);
+  }
+  /* Someone's ordinary short sessions to a few servers. */
+  nfh_addr u = tk_ip("10.1.1.42");
+  for (unsigned i = 0; i < 30; i++)
+    session(&fs, u, (uint16_t)(32000 + i), tk_ip4(10, 9, 2, (uint8_t)(1 + i)),
+            443, T0 + i * 5000);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f1 = find(e, "h|10.1.1.40|tcp/445");
+  const nfh_finding *f2 = find(e, "h|10.1.1.41|tcp/3389");
+  if (!f1 || !f2)
+    dump(e);
+  CU_ASSERT(f1 && f1->severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(f2 && f2->severity >= NFH_SEV_MEDIUM);
+  if (f1)
+    CU_ASSERT_EQUAL(evidence_num(f1, "failed"), 200);
+  CU_ASSERT_PTR_NULL(find(e, "h|10.1.1.42|tcp/443"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A lateral scan by a host that also browses: 150 internal hosts
  * silent on tcp/443 beside 200 web sites that answered on the same
  * port. The port as a whole is 43% failed and passed for browsing; the
@@ -1569,6 +1606,7 @@ int main(void) {
       !CU_add_test(s, "lite source, then a scan", test_lite_then_scan) ||
       !CU_add_test(s, "a lateral scan among browsing",
                    test_lateral_among_browsing) ||
+      !CU_add_test(s, "probes with the ACK bit set", test_ack_probes) ||
       !CU_add_test(s, "a slow scan of three ports in daily runs",
                    test_slow_multiport_runs) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||

@@ -297,7 +297,10 @@ static double sampling_weight(uint32_t n) {
  * packets (for exporters whose flags are one packet's). */
 static int is_session(const nfh_conn *c) {
   uint64_t samp = c->sampling > 1 ? c->sampling : 1;
-  return ((c->client_flags & TH_ACK) && c->client_packets >= 2) ||
+  /* Three packets at least: a SYN and one bare ACK is a probe's trick
+   * (classify_tcp), not a session. */
+  return ((c->client_flags & TH_ACK) &&
+          (c->client_packets >= 3 || samp > 1)) ||
          (c->client_packets / samp >= 3 &&
           c->client_bytes > SYN_BYTES_MAX * c->client_packets);
 }
@@ -321,7 +324,14 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
   }
   if (cf & TH_SYN) {
     uint64_t samp = c->sampling > 1 ? c->sampling : 1;
-    if (cf & TH_ACK) {
+    /* A SYN and one bare ACK, no data, no answer: a probe that sets the
+     * ACK bit to pass for a session. Every probe of a sweep of 200
+     * hosts did, silent or refused, and the sweep was nothing. A real
+     * client that ACKs goes on: it sends data or a FIN. (Sampled
+     * records are one packet in N: there the ACK still counts.) */
+    int bare = samp == 1 && c->client_packets <= 2 &&
+               c->client_bytes <= SYN_BYTES_MAX * c->client_packets;
+    if ((cf & TH_ACK) && !bare) {
       /* The client acknowledged something after its SYN: a SYN-ACK
        * came back even if this exporter did not see it. */
       o->cls = PS_SUCC;
@@ -330,6 +340,9 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
       o->reasons = PS_R_RST;
     } else if (reply) {
       o->cls = PS_SUCC; /* answered, by something other than a reset */
+    } else if (cf & TH_ACK) {
+      o->cls = PS_STRONG; /* the bare probe above, unanswered */
+      o->reasons = PS_R_NOREPLY | PS_R_ODD;
     } else if (c->client_packets / samp >= 2 &&
                c->client_bytes > SYN_BYTES_MAX * c->client_packets) {
       /* SYNs carry no data: data flowed, and the record's flags are
