@@ -1257,6 +1257,55 @@ static void test_ack_probes(void) {
   free_flows(&fs);
 }
 
+/* Desktops finding their update peers on tcp/7680 (Windows Delivery
+ * Optimization): each tries 30 LAN peers, most refuse or stay silent.
+ * Each was its own medium scan, 56 of them at one site; now one
+ * finding names them all, as severe as the worst. Four such hosts stay
+ * four findings. */
+static void test_peers(void) {
+  for (int round = 0; round < 2; round++) {
+    unsigned hosts = round == 0 ? 12 : 4;
+    flows fs = {0};
+    for (unsigned h = 0; h < hosts; h++) {
+      nfh_addr c = tk_ip4(10, 20, 0, (uint8_t)(1 + h));
+      for (unsigned p = 0; p < 30; p++) {
+        nfh_addr peer = tk_ip4(10, 20, 1, (uint8_t)(1 + (h * 7 + p) % 200));
+        uint64_t t = T0 + h * 60000 + p * 1000;
+        uint16_t cp = (uint16_t)(40000 + h * 100 + p);
+        if (p % 10 < 5)
+          syn_refused(&fs, c, cp, peer, 7680, t);
+        else if (p % 10 < 9)
+          syn_silent(&fs, c, cp, peer, 7680, t);
+        else
+          session(&fs, c, cp, peer, 7680, t);
+      }
+    }
+    nfh_engine *e = hunt(&fs);
+    const nfh_finding *f = find(e, "peers|tcp/7680");
+    size_t singles = 0;
+    for (unsigned h = 0; h < hosts; h++) {
+      char key[64];
+      snprintf(key, sizeof(key), "h|10.20.0.%u|tcp/7680", 1 + h);
+      singles += find(e, key) != NULL;
+    }
+    if (round == 0) {
+      if (!f || singles)
+        dump(e);
+      CU_ASSERT_PTR_NOT_NULL(f);
+      CU_ASSERT_EQUAL(singles, 0);
+      if (f) {
+        CU_ASSERT_EQUAL(evidence_num(f, "sources"), 12);
+        CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+      }
+    } else {
+      CU_ASSERT_PTR_NULL(f);
+      CU_ASSERT_EQUAL(singles, 4);
+    }
+    nfh_engine_destroy(e);
+    free_flows(&fs);
+  }
+}
+
 /* A lateral scan by a host that also browses: 150 internal hosts
  * silent on tcp/443 beside 200 web sites that answered on the same
  * port. The port as a whole is 43% failed and passed for browsing; the
@@ -1607,6 +1656,7 @@ int main(void) {
       !CU_add_test(s, "a lateral scan among browsing",
                    test_lateral_among_browsing) ||
       !CU_add_test(s, "probes with the ACK bit set", test_ack_probes) ||
+      !CU_add_test(s, "peers on one port, or a worm", test_peers) ||
       !CU_add_test(s, "a slow scan of three ports in daily runs",
                    test_slow_multiport_runs) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||

@@ -42,7 +42,8 @@ typedef enum kind {
   K_BLOCK,
   K_DISTRIBUTED,
   K_REPEAT,
-  K_BACKGROUND
+  K_BACKGROUND,
+  K_PEERS
 } kind;
 
 
@@ -71,6 +72,8 @@ static const char *kind_name(kind k) {
     return "repeated_refused";
   case K_BACKGROUND:
     return "external_background";
+  case K_PEERS:
+    return "internal_peers";
   }
   return "?";
 }
@@ -120,6 +123,8 @@ typedef struct out {
   char *key, *summary, *evidence;
   const ps_source *s; /* NULL when not one source */
   int edge;           /* an external scanner of our hosts, not raised */
+  int lateral;        /* horizontal, internal source to internal hosts */
+  double hosts, failed, answered; /* its counts (horizontal) */
   int folded;         /* taken into another finding: not emitted */
   char port_label[24];
   double attempts;    /* repeated refused: the source's attempts */
@@ -773,9 +778,13 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     free(ev.b);
     return -1;
   }
-  os->v[os->n - 1].edge = go.edge;
-  snprintf(os->v[os->n - 1].port_label, sizeof(os->v[0].port_label), "%s",
-           port);
+  out *o = &os->v[os->n - 1];
+  o->edge = go.edge;
+  o->lateral = s->home && dst_home;
+  o->hosts = h->v.considered;
+  o->failed = h->v.failed;
+  o->answered = h->v.succ;
+  snprintf(o->port_label, sizeof(o->port_label), "%s", port);
   return mark_as(ms, s, q->proto, q->port,
                  go.sev >= NFH_SEV_MEDIUM ? -1 : (long)os->n - 1);
 }
@@ -1897,6 +1906,103 @@ static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
   return 0;
 }
 
+/* Internal hosts that each probe internal hosts on one port, by the
+ * dozen: peer-to-peer software finding its peers (Windows Delivery
+ * Optimization on tcp/7680, 56 desktops, 56 medium findings), or a
+ * worm spreading. Either is one activity: one finding, as severe as the
+ * worst of them, naming how many. */
+#define PEER_FOLD_MIN 5
+
+static int by_port_label(const void *pa, const void *pb) {
+  const out *a = pa, *b = pb;
+  if (a->lateral != b->lateral)
+    return a->lateral ? -1 : 1;
+  return strcmp(a->port_label, b->port_label);
+}
+
+static int fold_peers(outs *os) {
+  size_t nl = 0;
+  for (size_t i = 0; i < os->n; i++)
+    nl += os->v[i].lateral && os->v[i].k == K_HORIZONTAL && !os->v[i].folded;
+  if (nl < PEER_FOLD_MIN)
+    return 0;
+  out *l = malloc(nl * sizeof(out));
+  if (!l)
+    return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < os->n; i++)
+    if (os->v[i].lateral && os->v[i].k == K_HORIZONTAL && !os->v[i].folded)
+      l[k++] = os->v[i];
+  qsort(l, nl, sizeof(out), by_port_label);
+  int rc = 0;
+  for (size_t i = 0; i < nl && rc == 0;) {
+    size_t j = i + 1;
+    while (j < nl && strcmp(l[j].port_label, l[i].port_label) == 0)
+      j++;
+    if (j - i < PEER_FOLD_MIN) {
+      i = j;
+      continue;
+    }
+    double hosts_max = 0, failed = 0, answered = 0, top = 0;
+    nfh_severity sev = NFH_SEV_INFO;
+    uint64_t first = UINT64_MAX, last = 0;
+    double conf = 0;
+    buf samples = {0};
+    char a[NFH_ADDR_STRLEN];
+    for (size_t x = i; x < j; x++) {
+      hosts_max = l[x].hosts > hosts_max ? l[x].hosts : hosts_max;
+      failed += l[x].failed;
+      answered += l[x].answered;
+      top = l[x].f.score > top ? l[x].f.score : top;
+      sev = l[x].f.severity > sev ? l[x].f.severity : sev;
+      conf += l[x].f.confidence;
+      first = l[x].f.first_ms < first ? l[x].f.first_ms : first;
+      last = l[x].f.last_ms > last ? l[x].f.last_ms : last;
+      if (x - i < 10 && l[x].s) {
+        nfh_addr_format(&l[x].s->addr, a, sizeof(a));
+        bprintf(&samples, "%s\"%s\"", x > i ? ", " : "", a);
+      }
+    }
+    double ratio = failed + answered > 0 ? failed / (failed + answered) : 0;
+    buf sm = {0}, ev = {0};
+    bprintf(&sm,
+            "%zu internal hosts each probed internal hosts on %s (up to %.0f "
+            "each, %.0f%% failed): peer-to-peer software finding its "
+            "peers, or a worm spreading",
+            j - i, l[i].port_label, hosts_max, 100 * ratio);
+    bprintf(&ev,
+            "{\"kind\": \"%s\", \"port\": \"%s\", \"sources\": %zu, "
+            "\"hosts_max\": %.0f, \"failed\": %.0f, \"answered\": %.0f, "
+            "\"fail_ratio\": %.3f, \"direction\": "
+            "\"internal->internal\", \"sample_sources\": [%s]}",
+            kind_name(K_PEERS), l[i].port_label, j - i, hosts_max, failed,
+            answered, ratio, samples.b ? samples.b : "");
+    free(samples.b);
+    grade_out go = {top, conf / (double)(j - i), sev, 0};
+    nfh_finding f;
+    fill(&f, &go, NULL, "T1046,T1210");
+    f.dst_port = l[i].f.dst_port;
+    f.proto = l[i].f.proto;
+    f.first_ms = first == UINT64_MAX ? 0 : first;
+    f.last_ms = last;
+    char key[64];
+    snprintf(key, sizeof(key), "peers|%s", l[i].port_label);
+    /* The members go: marked in the list itself (l holds copies). */
+    for (size_t x = i; x < j; x++)
+      for (size_t y = 0; y < os->n; y++)
+        if (os->v[y].key == l[x].key)
+          os->v[y].folded = 1;
+    if (add_out(os, K_PEERS, NULL, key, &sm, &ev, &f) != 0) {
+      free(sm.b);
+      free(ev.b);
+      rc = -1;
+    }
+    i = j;
+  }
+  free(l);
+  return rc;
+}
+
 /* -------------------------------------------------------------- report */
 
 int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
@@ -1918,7 +2024,9 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
     rc = report_distributed(&os, &ms, api, cfg, r, st);
   if (rc == 0)
     rc = fold_repeats(&os);
-  /* Drop the findings a distributed one took in. */
+  if (rc == 0)
+    rc = fold_peers(&os);
+  /* Drop the findings a distributed or peer finding took in. */
   size_t kept = 0;
   for (size_t i = 0; i < os.n; i++) {
     if (os.v[i].folded) {
