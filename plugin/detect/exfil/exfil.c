@@ -949,6 +949,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   f->popular = f->prevalence >= popular;
   d->net_prevalence = dn ? nfh__exf_hset_count(&dn->hosts, popular) : 0;
   f->net_popular = d->net_prevalence >= popular;
+  f->net_uploaders = dn ? nfh__exf_hset_count(&dn->uploaders, popular) : 0;
   f->history_ms = x->api->history_ms(x->api->host);
   d->dest_first_ms = da ? da->first_ms : 0;
 
@@ -1041,6 +1042,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
    * brought by this transfer (an hourly run saw its beginning): it was
    * new then. Whether "new" means "never seen" depends on how much
    * history there was to see it in. */
+  f->net_known = dn && dn->first_ms + HOUR_MS < ep_first;
   int new_here = !da || da->first_ms + HOUR_MS >= ep_first;
   if (!new_here)
     f->novel = 0;
@@ -1410,6 +1412,7 @@ static int exfil_finish(void *ctx) {
         goto out;
       *v = best;
     } else if (!best.f.popular && best.f.prevalence <= 2 &&
+               !nfh__exf_net_shared(P, &best.f) &&
                best.f.pcr >= P->pcr_min &&
                (double)best.f.out >= P->spread_dest_bytes) {
       cands[ncand].src = p->k.a;

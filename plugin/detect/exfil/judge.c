@@ -6,6 +6,18 @@
 
 #define DAY_MS 86400000ull
 
+/* Internal hosts uploading to a destination's network (other addresses
+ * of it) that make it a shared service: more than to one address, for
+ * two hosts that each send to an address of one provider's /24 may be
+ * two thefts. */
+#define NET_SHARED_UPLOADERS 3u
+
+int nfh__exf_net_shared(const nfh__exf_params *p,
+                        const nfh__exf_features *f) {
+  return f->net_known && f->net_uploaders >= NET_SHARED_UPLOADERS &&
+         f->net_uploaders >= (unsigned)p->shared_uploaders;
+}
+
 static void why(nfh__exf_verdict *v, const char *r) {
   if (v->nreasons < NFH_EXF_MAX_REASONS)
     v->reasons[v->nreasons++] = r;
@@ -119,6 +131,13 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     if (f->uploaders >= (unsigned)p->shared_uploaders) {
       s--;
       why(v, "other internal hosts upload to it too (shared target)");
+    } else if (nfh__exf_net_shared(p, f)) {
+      /* A new address of a network others upload to: a registry's or a
+       * storage service's next front-end. Hourly runs met each one
+       * before the other CI runners had, and alerted high. */
+      s--;
+      why(v, "other internal hosts upload to its network too (a shared "
+             "service)");
     }
     if (f->net_popular) {
       s--;

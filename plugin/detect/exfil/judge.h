@@ -61,6 +61,8 @@ typedef struct nfh__exf_features {
   unsigned uploaders;  /* of them, uploading */
   int popular;         /* prevalence reached popular_hosts */
   int net_popular;     /* its network did */
+  unsigned net_uploaders; /* internal hosts uploading to its network */
+  int net_known;       /* its network was known an hour before this */
   int novel;           /* 1 never seen (with history), 0 seen, -1 unknown */
   /* The source's baseline at the peak hour. */
   int baseline_level;  /* 0 none, 1 hour of day, 2 hour of week */
@@ -91,5 +93,11 @@ typedef struct nfh__exf_verdict {
 /* Judges one pair. */
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
                     nfh__exf_verdict *v);
+
+/* Whether the destination's network is a shared service: known before
+ * this episode, with three internal uploaders or more (and at least
+ * shared_uploaders). Its next addresses are not one host's drop. */
+int nfh__exf_net_shared(const nfh__exf_params *p,
+                        const nfh__exf_features *f);
 
 #endif

@@ -297,6 +297,16 @@ int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
     return -1;
   touch(d, ms);
   unsigned cap = (unsigned)m->p->popular_hosts;
+  if (hset_add(&d->hosts, host_hash, cap) != 0 ||
+      hset_add(&d->uploaders, host_hash, cap) != 0)
+    return -1;
+  /* Its network's uploaders too: a registry or a storage service spreads
+   * its clients over addresses of its networks. */
+  nfh_addr net = network_of(addr);
+  d = dest_get(m, &net, NFH_EXF_DEST_NET, ms);
+  if (!d)
+    return -1;
+  touch(d, ms);
   if (hset_add(&d->hosts, host_hash, cap) != 0)
     return -1;
   return hset_add(&d->uploaders, host_hash, cap);
