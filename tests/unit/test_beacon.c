@@ -777,6 +777,48 @@ static void test_port_rotation(void) {
   tk_flows_free(&fs);
 }
 
+/* An implant that calls one of 30 addresses in 30 networks at each beat
+ * (fronting-like): no network holds two, each address a thirtieth of
+ * the beats, and nothing was found. Merged over the addresses no other
+ * host uses, on one port, it is one beacon. A client with six rare
+ * services at six periods of their own is no such beacon. */
+static void test_spread_rotation(void) {
+  seed(25);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.18");
+  uint16_t cport = 41000;
+  for (double t = (double)T0; t < (double)(T0 + 24 * HOUR);
+       t += 300000 * (1 + 0.05 * (2 * urand() - 1))) {
+    cport = (uint16_t)(cport + 1);
+    unsigned k = (unsigned)(urand() * 30) % 30;
+    conn(&fs, c, cport, tk_ip4((uint8_t)(104 + k % 8), (uint8_t)(16 + k), 7,
+                               (uint8_t)(9 + k)),
+         443, 6, (uint64_t)t, 300, 700 + (uint64_t)(urand() * 40),
+         2500 + (uint64_t)(urand() * 80), 1);
+  }
+  nfh_addr d = tk_ip("10.0.0.19");
+  static const double periods[] = {170e3, 410e3, 900e3, 1300e3, 2100e3,
+                                   2900e3};
+  for (unsigned k = 0; k < 6; k++)
+    beacon(&fs, d, tk_ip4(198, 18, (uint8_t)(40 + k), 5), 443, 6,
+           T0 + k * 7000, 24 * HOUR, periods[k], 0.3, 0.2, 900, 3000, 1);
+  browsing(&fs, 10, T0, 24 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.18|*|tcp/443");
+  if (!r || find(e, "10.0.0.19|*|tcp/443"))
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    double period = evidence_number(r, "period_s");
+    CU_ASSERT(period > 280 && period < 320);
+  }
+  CU_ASSERT_PTR_NULL(find(e, "10.0.0.19|*|tcp/443"));
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* An implant that calls one of three addresses of its operator's /24 at
  * each beat: every pair sees a third of the beats, irregularly, and was
  * at most low. Merged, it is one beacon at the true period. A keepalive
@@ -1326,6 +1368,7 @@ int main(void) {
   CU_add_test(s, "periods at the edges", test_period_edges);
   CU_add_test(s, "a beacon rotating over ten ports of one server",
               test_port_rotation);
+  CU_add_test(s, "a beacon rotating over 30 networks", test_spread_rotation);
   CU_add_test(s, "a beacon rotating over three addresses of a /24",
               test_rotation);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",

@@ -522,6 +522,9 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
  * findings at most. Its pairs are merged per client, network, port and
  * protocol, and judged as one timeline. */
 #define ROT_MAX_MEMBERS 64
+/* Addresses in many networks: at least this many (two or three rare
+ * destinations of one client beating together can be chance). */
+#define ROT_SPREAD_MIN 4
 
 typedef struct rotkey {
   nfh_addr client, net;
@@ -654,14 +657,19 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
 /* Finds rotations among the live candidates 'live' (ids), judges each
  * merged timeline, and keeps those that pass and beat every member on
  * its own; their members in 'list' are marked folded. */
-/* Two passes: over one network's addresses on one port, then, of what
- * is left, over one server's ports ('ports'): an implant that calls
- * 443, 8443, 2053... of one address in turn was nothing, each port a
- * tenth of its beats. 'taken' marks the ids of kept rotations' members
- * (cands.used bytes). */
+/* Three passes ('mode'): ROT_NET, over one network's addresses on one
+ * port; then, of what is left, ROT_PORTS, over one server's ports (an
+ * implant that calls 443, 8443, 2053... of one address in turn was
+ * nothing, each port a tenth of its beats); then ROT_SPREAD, over the
+ * addresses of any networks on one port that no other internal host
+ * uses (an implant calling 30 addresses in 30 networks in turn).
+ * 'taken' marks the ids of kept rotations' members (cands.used bytes). */
+enum { ROT_NET, ROT_PORTS, ROT_SPREAD };
+
 static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
                            pending *list, size_t np, double hosts,
-                           rotations *rs, int ports, uint8_t *taken) {
+                           rotations *rs, int mode, uint8_t *taken) {
+  int ports = mode == ROT_PORTS;
   if (nlive < 2)
     return;
   rotkey *k = malloc(nlive * sizeof(*k));
@@ -680,9 +688,20 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     if (taken[live[i]])
       continue;
     const nfh__bcn_cand *c = cand_by_id(b, live[i]);
+    if (mode == ROT_SPREAD) {
+      /* Only a destination of this client alone, called a few times:
+       * the many sites of its browsing would drown any period. */
+      const nfh__bcn_dest *dd =
+          nfh__bcn_track_dest(&b->tk, &c->server, c->port, c->proto);
+      if (c->nev < 3 || (dd && (dd->nclients > 1 || dd->saturated)))
+        continue;
+    }
     int prefix;
     k[nk].client = c->client;
-    k[nk].net = ports ? c->server : net_of(&c->server, &prefix);
+    if (mode == ROT_SPREAD)
+      memset(&k[nk].net, 0, sizeof(k[nk].net));
+    else
+      k[nk].net = ports ? c->server : net_of(&c->server, &prefix);
     k[nk].port = ports ? 0 : c->port;
     k[nk].proto = c->proto;
     k[nk].id = live[i];
@@ -694,7 +713,8 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     size_t j = i + 1;
     while (j < nlive && same_rotation(&k[i], &k[j]))
       j++;
-    if (j - i < 2 || j - i > ROT_MAX_MEMBERS ||
+    if (j - i < (mode == ROT_SPREAD ? ROT_SPREAD_MIN : 2) ||
+        j - i > ROT_MAX_MEMBERS ||
         (k[i].proto != TCP && k[i].proto != UDP)) {
       i = j;
       continue;
@@ -752,7 +772,10 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     nfh_addr net = net_of(&r.c.server, &prefix);
     char a[NFH_ADDR_STRLEN];
     nfh_addr_format(&net, a, sizeof(a));
-    snprintf(r.net, sizeof(r.net), "%s/%d", a, prefix);
+    if (mode == ROT_SPREAD)
+      snprintf(r.net, sizeof(r.net), "*");
+    else
+      snprintf(r.net, sizeof(r.net), "%s/%d", a, prefix);
     r.naddr = (unsigned)(j - i);
     r.ports = ports;
     rs->v[rs->n++] = r;
@@ -876,8 +899,9 @@ static int beacon_finish(void *ctx) {
   rotations rs = {NULL, 0, 0};
   uint8_t *taken = calloc((size_t)b->tk.cands.used + 1, 1);
   if (taken) {
-    find_rotations(b, live, nlive, list, np, hosts, &rs, 0, taken);
-    find_rotations(b, live, nlive, list, np, hosts, &rs, 1, taken);
+    find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_NET, taken);
+    find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_PORTS, taken);
+    find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_SPREAD, taken);
   }
   free(taken);
   free(live);

@@ -220,6 +220,12 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
     /* "185.100.87.9 on 10 ports (185.100.87.9:8443, ...)" */
     snprintf(dest, sizeof(dest), "%s on %u ports (%s, ...)", server, nports,
              one);
+  } else if (net && strcmp(net, "*") == 0) {
+    char one[NFH_ADDR_STRLEN + 32];
+    fmt_dest(&c->server, c->proto, c->port, one, sizeof(one));
+    /* "30 addresses no other host uses (104.21.7.9:443 ...)" */
+    snprintf(dest, sizeof(dest), "%u addresses no other host uses (%s, ...)",
+             naddr, one);
   } else if (net) {
     char one[NFH_ADDR_STRLEN + 32];
     fmt_dest(&c->server, c->proto, c->port, one, sizeof(one));
