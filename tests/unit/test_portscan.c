@@ -1257,6 +1257,27 @@ static void test_ack_probes(void) {
   free_flows(&fs);
 }
 
+/* An internal host tries 60 internal hosts, each on a port of its own,
+ * refused by each: a lateral scan, and nothing, since a peer-to-peer
+ * client fails on as many ports as hosts too. Peers are out there; our
+ * own hosts are not its peers. */
+static void test_lateral_one_per_port(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.1.1.50");
+  for (unsigned i = 0; i < 60; i++)
+    syn_refused(&fs, c, (uint16_t)(42000 + i), tk_ip4(10, 21, 0, (uint8_t)(1 + i)),
+                (uint16_t)(1000 + 37 * i), T0 + i * 50000);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.50|*");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f)
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* Desktops finding their update peers on tcp/7680 (Windows Delivery
  * Optimization): each tries 30 LAN peers, most refuse or stay silent.
  * Each was its own medium scan, 56 of them at one site; now one
@@ -1657,6 +1678,8 @@ int main(void) {
                    test_lateral_among_browsing) ||
       !CU_add_test(s, "probes with the ACK bit set", test_ack_probes) ||
       !CU_add_test(s, "peers on one port, or a worm", test_peers) ||
+      !CU_add_test(s, "a lateral scan, one port a host",
+                   test_lateral_one_per_port) ||
       !CU_add_test(s, "a slow scan of three ports in daily runs",
                    test_slow_multiport_runs) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||

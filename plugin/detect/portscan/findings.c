@@ -1457,7 +1457,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
    * 100. Its finding takes in every port it failed on. */
   if (verdict && nv < 3) {
     size_t nall = 0;
-    double failed_all = 0;
+    double failed_all = 0, failed_home = 0;
     for (uint32_t i = 0; i < s->nports; i++) {
       const ps_port *q = &s->ports[i];
       if (!q->failed_now)
@@ -1468,12 +1468,18 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       if (w.failed >= 1 && w.ratio >= cfg->strong_fail_ratio) {
         nall++;
         failed_all += w.failed;
+        if (pn)
+          failed_home += pn[i][PS_STRONG] + (fo ? 0 : pn[i][PS_WEAK]);
       }
     }
     /* Only when the ports are shared by hosts (two failed hosts a port
      * or more): a peer-to-peer client failing on peers' random ports
-     * fails on about as many ports as hosts, and is no scan. */
-    if (nall >= 3 && nall > nh && failed_all >= 2.0 * (double)nall &&
+     * fails on about as many ports as hosts, and is no scan. Unless the
+     * hosts are our own: peers are out there, and an internal host
+     * trying 60 internal hosts on 60 ports, refused by each, is a
+     * lateral scan that was nothing. */
+    double per_port = failed_home >= 0.8 * failed_all ? 1.0 : 2.0;
+    if (nall >= 3 && nall > nh && failed_all >= per_port * (double)nall &&
         failed_all >= observed_min(cfg->min_hosts, sq, 3)) {
       nh = 0;
       for (uint32_t i = 0; i < s->nports; i++) {
