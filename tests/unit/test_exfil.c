@@ -955,6 +955,33 @@ static void test_spread(void) {
   done(e);
 }
 
+/* A drip: 0.95 MB an hour to each of ten addresses for three days, no
+ * hour of any pair reaching slow_hour_bytes: 684 MB left unseen. The
+ * pairs' whole series are spread candidates. */
+static void test_drip(void) {
+  rng_state = 54;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr src = tk_ip("10.0.4.52");
+  for (int h = 0; h < 72; h++)
+    for (int k = 0; k < 10; k++) {
+      nfh_addr dst = tk_ip4(77, 83, (uint8_t)k, (uint8_t)(10 + k));
+      upload(&fv, &src, &dst, 443,
+             T0 + (uint64_t)h * HOUR_MS + (uint64_t)(rnd() % 50) * MIN_MS,
+             30000, 950000ull, MIN_MS);
+    }
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "10.0.4.52|*");
+  if (!r || r->f.severity < NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(r && strstr(r->f.summary, "10 rare"));
+  done(e);
+}
+
 /* ------------------------------------------------ configuration, state */
 
 static void test_allowlist_and_settings(void) {
@@ -1119,6 +1146,7 @@ int main(void) {
   CU_add_test(s, "one upload over twelve addresses of a /24",
               test_one_network);
   CU_add_test(s, "many rare destinations", test_spread);
+  CU_add_test(s, "a drip to many rare destinations", test_drip);
   CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);
   CU_add_test(s, "damaged state", test_damaged_state);

@@ -1404,6 +1404,33 @@ static int exfil_finish(void *ctx) {
         }
       }
     }
+    if (!have && ne == 0 && s.n > 0) {
+      /* No hour reached slow_hour_bytes: a drip. Alone it is nothing;
+       * to many rare destinations it is a spread (0.95 MB an hour to
+       * each of ten addresses for three days, 684 MB, was unseen). The
+       * pair's whole series, as one stretch, is its candidate. */
+      episode all;
+      memset(&all, 0, sizeof(all));
+      all.from = 0;
+      all.to = s.n - 1;
+      for (size_t h = 0; h < s.n; h++) {
+        all.out += s.v[h].out;
+        all.in += s.v[h].in;
+        all.in_run |= s.v[h].from_run;
+        all.active += s.v[h].out > 0;
+      }
+      all.hours = s.v[all.to].hour - s.v[all.from].hour + 1;
+      if (all.in_run && (double)all.out >= P->spread_dest_bytes) {
+        verdict d;
+        memset(&d, 0, sizeof(d));
+        d.pair = i;
+        features(x, p, sp, &s, &all, &hs, &d);
+        d.v.severity = -1;
+        best = d;
+        best.episode = all;
+        have = 1;
+      }
+    }
     if (!have)
       continue;
     if (best.v.severity >= (int)P->min_severity) {
