@@ -656,8 +656,8 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
 
 /* Finds rotations among the live candidates 'live' (ids), judges each
  * merged timeline, and keeps those that pass and beat every member on
- * its own; their members in 'list' are marked folded. */
-/* Three passes ('mode'): ROT_NET, over one network's addresses on one
+ * its own; their members in 'list' are marked folded.
+ * Three passes ('mode'): ROT_NET, over one network's addresses on one
  * port; then, of what is left, ROT_PORTS, over one server's ports (an
  * implant that calls 443, 8443, 2053... of one address in turn was
  * nothing, each port a tenth of its beats); then ROT_SPREAD, over the
