@@ -1441,13 +1441,16 @@ int main(int argc, char **argv) {
   if (!res)
     die("out of memory");
   const char *last_read = NULL; /* the last capture file read (--beside) */
+  int listing_cut = 0;          /* --dump's reader closed the pipe */
   for (size_t i = 0; i < nlist; i++) {
     res[i] = READ_SKIPPED;
     if (!todo[i])
       continue;
     /* --dump into head(1): the reader has what it wanted. */
-    if (r.m == MODE_DUMP && ferror(stdout))
+    if (r.m == MODE_DUMP && ferror(stdout)) {
+      listing_cut = errno == EPIPE;
       break;
+    }
     res[i] = read_file(reader, nfh_filelist_path(list, i), &r);
     if (res[i] == READ_NOT || res[i] == READ_PARTLY)
       r.t.files_failed++;
@@ -1585,7 +1588,7 @@ int main(int argc, char **argv) {
     /* A listing cut short by its reader (--dump | head) is what the
      * reader asked for; a hunt's report cut short is an error (its
      * state was not committed). */
-    if (errno == EPIPE && r.m != MODE_HUNT)
+    if ((listing_cut || errno == EPIPE) && r.m != MODE_HUNT)
       exit_code = exit_code == EXIT_ERROR ? EXIT_ERROR : 0;
     else {
       complain("stdout: %s", strerror(errno));
