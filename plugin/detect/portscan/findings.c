@@ -1372,13 +1372,15 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   double sq = sqrt((double)s->sampling);
   hcand *h = malloc(((size_t)s->nports + 1) * sizeof(hcand));
   hcand *hh = malloc(((size_t)s->nports + 1) * sizeof(hcand));
+  hcand *dg = malloc(((size_t)s->nports + 1) * sizeof(hcand)); /* diagonal */
   vcand *v = malloc(((size_t)s->ntargets + 1) * sizeof(vcand));
   uint32_t(*tn)[4] = malloc(((size_t)s->ntargets + 1) * sizeof(*tn));
   uint32_t(*pn)[4] =
       s->home ? calloc((size_t)s->nports + 1, sizeof(*pn)) : NULL;
-  if (!h || !hh || !v || !tn || (s->home && !pn)) {
+  if (!h || !hh || !dg || !v || !tn || (s->home && !pn)) {
     free(h);
     free(hh);
+    free(dg);
     free(v);
     free(tn);
     free(pn);
@@ -1409,11 +1411,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
     if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
         w.ratio >= cfg->min_fail_ratio &&
         (verdict || w.ratio >= cfg->strong_fail_ratio)) {
-      h[nh].port = i;
-      h[nh].t = t;
-      h[nh].v = w;
-      h[nh].home_only = 0;
-      nh++;
+      h[nh++] = (hcand){.port = i, .v = w, .t = t, .home_only = 0};
       any_now |= q->failed_now;
     } else if (pn && !t.estimated && q->failed_now) {
       /* The home hosts alone, where the whole port does not pass: the
@@ -1424,11 +1422,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       view wh = view_of(&th, fo);
       if (wh.failed >= observed_min(cfg->min_hosts, sq, 3) &&
           wh.ratio >= cfg->strong_fail_ratio) {
-        hh[nhh].port = i;
-        hh[nhh].t = th;
-        hh[nhh].v = wh;
-        hh[nhh].home_only = 1;
-        nhh++;
+        hh[nhh++] = (hcand){.port = i, .v = wh, .t = th, .home_only = 1};
       }
     }
   }
@@ -1456,7 +1450,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
    * its ports below min_hosts: "80 hosts on 7 ports" for 594 hosts on
    * 100. Its finding takes in every port it failed on. */
   if (verdict && nv < 3) {
-    size_t nall = 0;
+    size_t nall = 0; /* the ports it failed on, in dg */
     double failed_all = 0, failed_home = 0;
     for (uint32_t i = 0; i < s->nports; i++) {
       const ps_port *q = &s->ports[i];
@@ -1466,7 +1460,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
           tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
       view w = view_of(&t, fo);
       if (w.failed >= 1 && w.ratio >= cfg->strong_fail_ratio) {
-        nall++;
+        dg[nall++] = (hcand){.port = i, .v = w, .t = t, .home_only = 0};
         failed_all += w.failed;
         if (pn)
           failed_home += pn[i][PS_STRONG] + (fo ? 0 : pn[i][PS_WEAK]);
@@ -1481,22 +1475,8 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
     double per_port = failed_home >= 0.8 * failed_all ? 1.0 : 2.0;
     if (nall >= 3 && nall > nh && failed_all >= per_port * (double)nall &&
         failed_all >= observed_min(cfg->min_hosts, sq, 3)) {
-      nh = 0;
-      for (uint32_t i = 0; i < s->nports; i++) {
-        const ps_port *q = &s->ports[i];
-        if (!q->failed_now)
-          continue;
-        tally t = tally_of(q->n, q->o_contacts,
-                           nfh__ps_sketch_count(s, q->sketch));
-        view w = view_of(&t, fo);
-        if (w.failed >= 1 && w.ratio >= cfg->strong_fail_ratio) {
-          h[nh].port = i;
-          h[nh].t = t;
-          h[nh].v = w;
-          h[nh].home_only = 0;
-          nh++;
-        }
-      }
+      memcpy(h, dg, nall * sizeof(hcand));
+      nh = nall;
     }
   }
   qsort(h, nh, sizeof(hcand), by_failed_h);
@@ -1544,6 +1524,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   }
   free(h);
   free(hh);
+  free(dg);
   free(v);
   free(tn);
   free(pn);
