@@ -124,6 +124,24 @@ static void feed(nfh_engine *e, flowvec *fv) {
   tk_flows_free(fv);
 }
 
+/* One run over fv (fed, then freed) with the state at 'path' (NULL:
+ * none), committed; the engine, for the caller to read and destroy. */
+static nfh_engine *run_with_state(const char *path, flowvec *fv) {
+  nfh_state *st = NULL;
+  const char *err = NULL;
+  if (path)
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+  feed(e, fv);
+  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
+  if (st) {
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    nfh_state_close(st);
+  }
+  return e;
+}
+
 static const nfh_report_finding *find(nfh_engine *e, const char *key) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n);
@@ -422,24 +440,6 @@ static void test_door_across_runs(void) {
 /* Day d: 00:00-06:00 of office traffic, and the nightly backup of 20 GB
  * from 10.1.0.20 to one offsite host at 02:00 (a few minutes late, as
  * schedulers are). */
-/* One run over fv (fed, then freed) with the state at 'path' (NULL:
- * none), committed; the engine, for the caller to read and destroy. */
-static nfh_engine *run_with_state(const char *path, flowvec *fv) {
-  nfh_state *st = NULL;
-  const char *err = NULL;
-  if (path)
-    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
-  feed(e, fv);
-  CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
-  if (st) {
-    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-    nfh_state_close(st);
-  }
-  return e;
-}
-
 static nfh_engine *backup_day(const char *path, int d) {
   rng_state = 1000 + (uint64_t)d;
   flowvec fv = {NULL, 0, 0, 0};
@@ -786,8 +786,6 @@ static void test_one_network(void) {
    * one /24: a shared target, whose sum is no one runner's theft. Each
    * runner's fold was high; it stays at its members' severity. */
   rng_state = 46;
-  e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv2 = {NULL, 0, 0, 0};
   office(&fv2, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   for (int h = 0; h < 3; h++) {
@@ -799,8 +797,7 @@ static void test_one_network(void) {
              300000000ull, MIN_MS);
     }
   }
-  feed(e, &fv2);
-  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  e = run_with_state(NULL, &fv2);
   for (int h = 0; h < 3; h++) {
     char key[64];
     snprintf(key, sizeof(key), "10.0.5.%d|203.0.113.0/24", 21 + h);
@@ -935,8 +932,6 @@ static void test_spread(void) {
    * of its own: every pair was under spread_dest_bytes (10 MB) and the
    * whole went unseen, while 11 MB pieces were high. */
   rng_state = 53;
-  e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv3 = {NULL, 0, 0, 0};
   office(&fv3, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   nfh_addr thief = tk_ip("10.0.4.51");
@@ -945,8 +940,7 @@ static void test_spread(void) {
     upload(&fv3, &thief, &dst, 443, T0 + 10 * HOUR_MS + (uint64_t)k * 60000,
            50000, 9000000ull, MIN_MS);
   }
-  feed(e, &fv3);
-  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  e = run_with_state(NULL, &fv3);
   r = find(e, "10.0.4.51|*");
   if (!r || r->f.severity < NFH_SEV_MEDIUM)
     dump(e);
@@ -960,8 +954,6 @@ static void test_spread(void) {
  * pairs' whole series are spread candidates. */
 static void test_drip(void) {
   rng_state = 54;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   nfh_addr src = tk_ip("10.0.4.52");
@@ -972,8 +964,7 @@ static void test_drip(void) {
              T0 + (uint64_t)h * HOUR_MS + (uint64_t)(rnd() % 50) * MIN_MS,
              30000, 950000ull, MIN_MS);
     }
-  feed(e, &fv);
-  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = run_with_state(NULL, &fv);
   const nfh_report_finding *r = find(e, "10.0.4.52|*");
   if (!r || r->f.severity < NFH_SEV_MEDIUM)
     dump(e);

@@ -476,8 +476,9 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
     i = j;
   }
   /* Pollers: one client's beacons on one port, by period; a run of
-   * poller_servers or more within 20% (end to end) of each other. A
-   * member of a shared destination is not counted again. */
+   * poller_servers or more within 20% (end to end) of each other, or
+   * within four times the shortest when sampled. A member of a shared
+   * destination is not counted again. */
   qsort(list, n, sizeof(*list), by_client);
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
