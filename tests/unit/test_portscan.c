@@ -374,6 +374,45 @@ static void test_distributed(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* nmap -sn from outside: each host gets an echo request and a SYN to
+ * tcp/443, and a host that answers the echo gets nothing more. The
+ * sweep is one finding of both ports (key h|SRC|*), not one a port, and
+ * the live hosts, which answered before the first failure and are kept
+ * only in icmp/echo's count, are counted: 254 hosts, 32 answered. It
+ * read "222 hosts, 100% failed" from the other port's hosts alone. */
+static void test_ping_sweep_two_ports(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("198.18.66.43");
+  unsigned live = 0;
+  for (unsigned i = 1; i <= 254; i += 8, live++)
+    ping(&fs, c, tk_ip4(10, 99, 0, (uint8_t)i), T0 + i * 10, 1);
+  for (unsigned i = 1; i <= 254; i++) {
+    if (i % 8 == 1)
+      continue;
+    uint64_t t = T0 + 3000 + i * 10;
+    ping(&fs, c, tk_ip4(10, 99, 0, (uint8_t)i), t, 0);
+    syn_silent(&fs, c, (uint16_t)(50000 + i), tk_ip4(10, 99, 0, (uint8_t)i),
+               443, t + 1);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|198.18.66.43|*");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "on 2 ports (icmp/echo, tcp/443)"));
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 254);
+    CU_ASSERT_EQUAL(evidence_num(f, "answered"), live);
+    CU_ASSERT_EQUAL(evidence_num(f, "failed"), 254 - live);
+  }
+  CU_ASSERT_PTR_NULL(find(e, "h|198.18.66.43|tcp/443"));
+  CU_ASSERT_PTR_NULL(find(e, "h|198.18.66.43|icmp/echo"));
+  CU_ASSERT_EQUAL(count(e), 1);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
  * (five hosts a port, below min_hosts): one finding of all 400 hosts and
  * 80 ports, not a few ports' share or nothing. A peer-to-peer client
@@ -1653,6 +1692,7 @@ int main(void) {
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
+      !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||

@@ -849,6 +849,14 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
   free(hit);
   /* The sketched part: the largest port's extra as a lower bound. */
   failed += sketched;
+  /* Hosts that answered and went quiet are folded out of the services
+   * into their port's count: no union of services sees them. Each
+   * port's own answered count is a lower bound. nmap -sn stops probing
+   * a host once its echo is answered: 31 live hosts of a /24 were only
+   * in icmp/echo's count, and "226 hosts, 99% failed" was 256, 88%. */
+  for (size_t k = 0; k < nh; k++)
+    if (h[k].v.succ > succ)
+      succ = h[k].v.succ;
   double hosts = failed + succ, ratio = hosts > 0 ? failed / hosts : 0;
   int dst_home = all && home * 2 >= all;
   double span_s = (double)last - first + 1;
@@ -1485,7 +1493,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   if (nh >= 3 && nv >= 3) {
     rc = emit_vertical_multi(os, cfg, r, s, v, nv, 1, ms);
   } else {
-    if (nh >= 3)
+    if (nh >= 2)
       rc = emit_horizontal_multi(os, ms, cfg, r, s, h, nh);
     else
       for (size_t k = 0; rc == 0 && k < nh; k++)
