@@ -8,6 +8,7 @@ and the checks of the hunt's findings.
                                    kind,src,dst,port,period_s,jitter,count,bytes
   upload SRC DST PORT MBYTES       one TCP connection that sends MBYTES MB
   retime IN OUT FACTOR BASE        stretch the gaps between connections
+  merge OUT IN...                  captures of several links as one
   span PCAP                        its first and last packet times
   check FINDINGS.ndjson ROLES.json the findings against the roles
 
@@ -138,6 +139,16 @@ def retime(inp, out, factor, base):
     wrpcap(out, packets)
 
 
+def merge(out, *inputs):
+    """The captures of several links as one, in time order."""
+    from scapy.all import rdpcap, wrpcap
+    packets = []
+    for f in inputs:
+        packets.extend(rdpcap(f))
+    packets.sort(key=lambda p: float(p.time))
+    wrpcap(out, packets)
+
+
 def span(inp):
     """The first and last packet times of a capture, whole seconds."""
     from scapy.all import PcapReader
@@ -170,7 +181,7 @@ def check(findings_path, roles_path):
 
     def match(want):
         return [f for f in found if f["type"] == want["type"]
-                and f.get("src") == want["src"]
+                and ("src" not in want or f.get("src") == want["src"])
                 and ("dst" not in want or f.get("dst") == want["dst"])
                 and ("dst_port" not in want
                      or f.get("dst_port") == want["dst_port"])]
@@ -199,7 +210,7 @@ def check(findings_path, roles_path):
 
 if __name__ == "__main__":
     cmds = {"serve": serve, "loops": loops, "upload": upload,
-            "retime": retime, "span": span, "check": check}
+            "retime": retime, "merge": merge, "span": span, "check": check}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
