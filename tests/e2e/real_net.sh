@@ -11,7 +11,8 @@
 # Two captures:
 #   A, as it happened (half a minute): an nmap SYN sweep of the /24 on
 #     tcp/445, a vertical SYN scan of 2000 ports, a connect scan of 300
-#     ports of the web server, a ping sweep (nmap -sn), an internal
+#     ports of the web server, a Null and an ACK scan of 500 ports
+#     (answered by resets only), a ping sweep (nmap -sn), an internal
 #     host's sweep of the server network (10.99.1.0/24) on tcp/22 and
 #     tcp/3389, and (with hping3) a SYN flood of spoofed sources at the
 #     web server; around them the LAN browses and resolves, and outside
@@ -92,6 +93,7 @@ setup() {
 	ip -n "$X" addr add 198.18.0.2/24 dev "${P}x"
 	# The outside hosts, each in a network of its own.
 	for a in 198.18.66.40 198.18.66.41 198.18.66.43 198.18.66.44 \
+		198.18.66.45 198.18.66.46 \
 		198.18.10.20 198.18.11.20 198.18.53.53 198.18.123.123 \
 		198.19.7.77 198.19.99.30 198.18.200.10 198.18.200.11 \
 		198.18.200.12; do
@@ -184,6 +186,9 @@ in_ns "$X" nmap -n -Pn -sS -p 445 -S 198.18.66.40 10.99.0.0/24 >"$tmp/nmap-h.txt
 in_ns "$X" nmap -n -Pn -sS -p 1-2000 -S 198.18.66.41 10.99.0.11 >"$tmp/nmap-v.txt" 2>&1
 in_ns "$X" nmap -n -Pn -sT --top-ports 300 10.99.0.10 >"$tmp/nmap-t.txt" 2>&1
 in_ns "$X" nmap -n -sn -S 198.18.66.43 10.99.0.0/24 >"$tmp/nmap-sn.txt" 2>&1
+# Probes that only draw resets: a Null scan and an ACK scan.
+in_ns "$X" nmap -n -Pn -sN -p 1-500 -S 198.18.66.45 10.99.0.11 >"$tmp/nmap-null.txt" 2>&1
+in_ns "$X" nmap -n -Pn -sA -p 1-500 -S 198.18.66.46 10.99.0.12 >"$tmp/nmap-ack.txt" 2>&1
 # An internal host sweeps the server network on two ports.
 in_ns "$L" nmap -n -Pn -sS -p 22,3389 -S 10.99.0.25 10.99.1.0/24 >"$tmp/nmap-lat.txt" 2>&1
 wait "$lan_loops" "$ext_loops"
@@ -198,8 +203,9 @@ else
 fi
 stop_capture a
 if grep -q "Nmap done: 256 IP" "$tmp/nmap-h.txt" && grep -q "Nmap done" "$tmp/nmap-sn.txt" &&
-	grep -q "Nmap done: 256 IP" "$tmp/nmap-lat.txt"; then
-	pass "capture A: $(grep -c captured "$tmp/a.tcpdump.log") links, $(awk '/packets captured/ { n += $1 } END { print n }' "$tmp/a.tcpdump.log") packets; nmap ran five scans"
+	grep -q "Nmap done: 256 IP" "$tmp/nmap-lat.txt" && grep -q "Nmap done" "$tmp/nmap-null.txt" &&
+	grep -q "Nmap done" "$tmp/nmap-ack.txt"; then
+	pass "capture A: $(grep -c captured "$tmp/a.tcpdump.log") links, $(awk '/packets captured/ { n += $1 } END { print n }' "$tmp/a.tcpdump.log") packets; nmap ran seven scans"
 else
 	fail "capture A: nmap failed: $(tail -n 2 "$tmp/nmap-h.txt")"
 fi
@@ -303,6 +309,10 @@ cat >"$tmp/roles.json" <<'EOF'
    "src": "198.18.66.41", "dst": "10.99.0.11", "min_severity": "medium"},
   {"what": "connect scan of 300 ports", "type": "port_scan",
    "src": "198.18.0.2", "dst": "10.99.0.10", "min_severity": "medium"},
+  {"what": "Null scan of 500 ports", "type": "port_scan",
+   "src": "198.18.66.45", "dst": "10.99.0.11", "min_severity": "medium"},
+  {"what": "ACK scan of 500 ports", "type": "port_scan",
+   "src": "198.18.66.46", "dst": "10.99.0.12", "min_severity": "medium"},
   {"what": "ping sweep (nmap -sn)", "type": "port_scan",
    "src": "198.18.66.43", "min_severity": "medium"},
   {"what": "slow sweep of tcp/22 over a day", "type": "port_scan",
@@ -319,7 +329,7 @@ cat >"$tmp/roles.json" <<'EOF'
  "benign": ["198.18.10.20", "198.18.11.20", "198.18.53.53",
             "198.18.123.123", "198.18.200.10", "198.18.200.11",
             "198.18.200.12"],
- "max_findings": 12}
+ "max_findings": 14}
 EOF
 if [ "$flood" = 0 ]; then
 	"$py" - "$tmp/roles.json" <<'PYEOF'

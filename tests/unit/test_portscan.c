@@ -374,6 +374,53 @@ static void test_distributed(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* Probes that draw a bare reset: nmap's Null scan (no flag), ACK scan
+ * and Maimon scan (FIN/ACK) of 300 ports of one host, each refused by
+ * the host's RST. Each is a vertical scan. A client whose five stale
+ * sessions (idle past a firewall's timeout) each meet one reset is
+ * none. */
+static void test_reset_only_probes(void) {
+  flows fs = {0};
+  static const struct {
+    const char *src;
+    uint8_t flags, reply;
+  } scans[] = {{"198.18.66.50", 0, R | A},
+               {"198.18.66.51", A, R},
+               {"198.18.66.52", F | A, R}};
+  nfh_addr target = tk_ip("10.99.0.10");
+  for (unsigned k = 0; k < 3; k++) {
+    nfh_addr c = tk_ip(scans[k].src);
+    for (unsigned p = 1; p <= 300; p++) {
+      uint64_t t = T0 + k * MIN + p * 5;
+      add(&fs, c, 61000, target, (uint16_t)p, 6, scans[k].flags, t, 1);
+      add(&fs, target, (uint16_t)p, c, 61000, 6, scans[k].reply, t + 1, 1);
+    }
+  }
+  nfh_addr stale = tk_ip("10.99.0.20");
+  for (unsigned i = 0; i < 5; i++) {
+    nfh_addr srv = tk_ip4(198, 18, (uint8_t)(10 + i), 20);
+    add(&fs, stale, (uint16_t)(40000 + i), srv, 443, 6, A | P, T0 + i * MIN, 1);
+    add(&fs, srv, 443, stale, (uint16_t)(40000 + i), 6, R, T0 + i * MIN + 1, 1);
+  }
+  nfh_engine *e = hunt(&fs);
+  for (unsigned k = 0; k < 3; k++) {
+    char key[64];
+    snprintf(key, sizeof(key), "v|%s|10.99.0.10", scans[k].src);
+    const nfh_finding *f = find(e, key);
+    if (!f)
+      dump(e);
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f) {
+      CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+      CU_ASSERT_EQUAL(evidence_num(f, "ports"), 300);
+      CU_ASSERT_EQUAL(evidence_num(f, "rst"), 300);
+    }
+  }
+  CU_ASSERT_EQUAL(count(e), 3);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* nmap -sn from outside: each host gets an echo request and a SYN to
  * tcp/443, and a host that answers the echo gets nothing more. The
  * sweep is one finding of both ports (key h|SRC|*), not one a port, and
@@ -1693,6 +1740,7 @@ int main(void) {
       !CU_add_test(s, "distributed", test_distributed) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
       !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
+      !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets", test_reset_only_probes) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||

@@ -354,6 +354,19 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
     }
     return 0;
   }
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
+  /* A probe of a packet or two, answered by nothing but a reset: the far
+   * end had no such session. nmap's ACK, window and FIN/ACK (Maimon)
+   * scans probe every port so, its Null scan with no flag at all; a
+   * stale session's client meets it once. Read as the client's data
+   * answered, 500 ports of one host refused this way were nothing. */
+  if (!(cf & TH_SYN) && (sf & TH_RST) && !(sf & ~(TH_RST | TH_ACK)) &&
+      samp == 1 && c->client_packets <= 2 &&
+      c->client_bytes <= SYN_BYTES_MAX * c->client_packets) {
+    o->cls = PS_STRONG;
+    o->reasons = PS_R_RST | PS_R_ODD;
+    return 0;
+  }
   if (cf & TH_ACK) {
     /* No SYN: a session whose start lies in another record or run. Its
      * data flowing is a success; a lone ACK says nothing. */
