@@ -125,6 +125,8 @@ struct nfh_engine {
   nfh__stitcher *stitcher;
   nfh_flow *redated; /* a batch with its misdated records set right */
   size_t redated_cap;
+  nfh_flow *halves; /* a batch with its two-way records split in two */
+  size_t halves_cap;
   uint64_t *ends; /* scratch: a batch's end times, sorted */
   size_t ends_cap;
   uint64_t start_ms; /* this host's clock at nfh_engine_start */
@@ -301,6 +303,7 @@ void nfh_engine_destroy(nfh_engine *e) {
   }
   nfh__free(e->modules);
   nfh__free(e->redated);
+  nfh__free(e->halves);
   nfh__free(e->ends);
   for (size_t i = 0; i < e->nallow; i++)
     nfh__free(e->allow[i].detector);
@@ -1264,6 +1267,98 @@ static nfh_status set_misdated_right(nfh_engine *e, const nfh_flow **flows,
   return NFH_OK;
 }
 
+#define TCP 6
+#define UDP 17
+#define TH_SYN 0x02
+#define TH_ACK 0x10
+
+/* Whether a record counts both directions of a TCP or UDP exchange
+ * (IPFIX biflow, NSEL). ICMP's two directions are different messages and
+ * stay as they are. */
+static int two_way(const nfh_flow *f) {
+  return (f->proto == TCP || f->proto == UDP) &&
+         (f->out_packets || f->out_bytes);
+}
+
+
+/* Sets right the times of records that end before they start, and
+ * splits every two-way record into its two directions, so that the
+ * stitcher and the detectors see what one-way exporters give them.
+ * nfcapd keeps one TCP flags field for a biflow: written from softflowd's
+ * IPFIX biflows (softflowd -b) it holds the flags of the record's
+ * destination side (a prober's bare SYN on the record of the target's
+ * reset; the target's RST/ACK on the record of the prober's SYN), and
+ * the source's flags are lost. The flags go to the side that sent
+ * packets, to the destination's where both did (a SYN flood from
+ * spoofed addresses read as a "TCP flood", the answers of its victim
+ * as its own SYNs to 14,866 hosts). *flows and *n
+ * name the split batch when one was needed. */
+static nfh_status normalise_batch(nfh_engine *e, const nfh_flow **flows,
+                                size_t *n) {
+  const nfh_flow *in = *flows;
+  size_t count = *n, k = 0;
+  while (k < count && !two_way(&in[k]) && in[k].first_ms <= in[k].last_ms)
+    k++;
+  if (k == count)
+    return NFH_OK;
+  if (reserve((void **)&e->halves, &e->halves_cap, 2 * count,
+              sizeof(nfh_flow)) != 0)
+    return NFH_ENOMEM;
+  size_t out = 0;
+  for (size_t i = 0; i < count; i++) {
+    nfh_flow *f = &e->halves[out];
+    *f = in[i];
+    if (f->first_ms > f->last_ms) {
+      /* Ended before it started: softflowd's IPFIX biflows end tens of
+       * milliseconds before their start. Read as an end before the
+       * start, a beacon's 140 connections were each a session lasting
+       * for ever, and no beat. */
+      uint64_t t = f->first_ms;
+      f->first_ms = f->last_ms;
+      f->last_ms = t;
+    }
+    if (!two_way(f)) {
+      out++;
+      continue;
+    }
+    nfh_flow fwd = *f, rev = *f;
+    fwd.out_packets = fwd.out_bytes = 0;
+    fwd.flags &= (uint8_t)~NFH_FLOW_HAS_OUT;
+    rev.flags = fwd.flags;
+    rev.src = f->dst, rev.dst = f->src;
+    rev.src_port = f->dst_port, rev.dst_port = f->src_port;
+    rev.src_mask = f->dst_mask, rev.dst_mask = f->src_mask;
+    rev.src_as = f->dst_as, rev.dst_as = f->src_as;
+    rev.input_if = f->output_if, rev.output_if = f->input_if;
+    rev.packets = f->out_packets;
+    rev.bytes = f->out_bytes;
+    rev.out_packets = rev.out_bytes = 0;
+    int flags_to_rev = f->packets == 0 || f->out_packets != 0;
+    fwd.tcp_flags = flags_to_rev ? 0 : f->tcp_flags;
+    rev.tcp_flags = flags_to_rev ? f->tcp_flags : 0;
+    /* The destination's SYN and ACK tell the source's part in the
+     * handshake: a server's SYN-ACK answered the source's SYN (and its
+     * ACK, when it sent more); a client's SYN and ACK drew the source's
+     * SYN-ACK. Which one it was, the ports tell: the service's is the
+     * lower. Without it a session's start was a continuation (no SYN)
+     * and a beacon's 140 connections no beats. */
+    if (f->proto == TCP && flags_to_rev &&
+        (rev.tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+      if (rev.src_port > rev.dst_port)
+        fwd.tcp_flags = TH_SYN | TH_ACK; /* the source is the server */
+      else
+        fwd.tcp_flags = fwd.packets > 1 ? TH_SYN | TH_ACK : TH_SYN;
+    }
+    if (fwd.packets || fwd.bytes)
+      e->halves[out++] = fwd;
+    if (rev.packets || rev.bytes)
+      e->halves[out++] = rev;
+  }
+  *flows = e->halves;
+  *n = out;
+  return NFH_OK;
+}
+
 nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
                                 size_t n) {
   if (!e->stitcher)
@@ -1288,6 +1383,9 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
   }
   if (!e->next_slot_end && n)
     e->next_slot_end = (e->stats.first_ms / SLOT_MS + 1) * SLOT_MS;
+  fixed = normalise_batch(e, &flows, &n);
+  if (fixed != NFH_OK)
+    return fixed;
   /* In jobs of at most FLOW_JOB_MAX flows: a reader's block is often
    * tens of thousands of flows, megabytes; smaller jobs keep what is in
    * flight between this thread and the detectors' within the caches (the

@@ -374,6 +374,51 @@ static void test_distributed(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* IPFIX biflows as nfcapd keeps them (softflowd -b): one record for
+ * both directions, its source the lower address, its one flags field the
+ * destination side's. An outside prober's SYN scan of 200 ports is the
+ * target's records: source the target, 1 packet each way, flags the
+ * prober's bare SYN; the target's resets are known only as an answer
+ * the prober never acknowledged. A SYN flood's records from spoofed
+ * sources carry the victim's SYN-ACK. The scan is a vertical scan, and
+ * the victim no scanner. */
+static void test_biflow_records(void) {
+  flows fs = {0};
+  nfh_addr prober = tk_ip("198.18.66.41"), target = tk_ip("10.99.0.11");
+  for (unsigned p = 1; p <= 200; p++) {
+    nfh_flow *f = add(&fs, target, (uint16_t)p, prober, 48663, 6, S,
+                      T0 + p * 5, 1);
+    f->flags |= NFH_FLOW_HAS_OUT;
+    f->out_packets = 1;
+    f->out_bytes = 44;
+  }
+  nfh_addr victim = tk_ip("10.99.0.10");
+  for (unsigned i = 0; i < 300; i++) {
+    nfh_flow *f = add(&fs, tk_ip4(1, 2, (uint8_t)(i >> 8), (uint8_t)i),
+                      (uint16_t)(2000 + i), victim, 80, 6, S | A,
+                      T0 + MIN + i * 3, 1);
+    f->flags |= NFH_FLOW_HAS_OUT;
+    f->out_packets = 1;
+    f->out_bytes = 44;
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|198.18.66.41|10.99.0.11");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "ports"), 200);
+    CU_ASSERT_EQUAL(evidence_num(f, "open"), 0);
+  }
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    CU_ASSERT_PTR_NULL(strstr(r[i].f.key, "10.99.0.10"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* Probes that draw a bare reset: nmap's Null scan (no flag), ACK scan
  * and Maimon scan (FIN/ACK) of 300 ports of one host, each refused by
  * the host's RST. Each is a vertical scan. A client whose five stale
@@ -1741,6 +1786,7 @@ int main(void) {
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
       !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets", test_reset_only_probes) ||
+      !CU_add_test(s, "biflow records: the scan, not the flood's victim", test_biflow_records) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||

@@ -23,6 +23,8 @@
 #define TH_RST 0x04
 #define TH_PSH 0x08
 #define TH_ACK 0x10
+#define TH_ECE 0x40
+#define TH_CWR 0x80
 
 /* A failed handshake is SYN retransmissions only, each without payload:
  * 20 bytes of IPv4 or 40 of IPv6, 20 of TCP, up to 40 of options. Two
@@ -336,6 +338,14 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
        * came back even if this exporter did not see it. */
       o->cls = PS_SUCC;
     } else if (sf & TH_RST) {
+      o->cls = PS_STRONG;
+      o->reasons = PS_R_RST;
+    } else if (reply && sf == 0 && samp == 1 &&
+               (cf & ~(TH_ECE | TH_CWR)) == TH_SYN) {
+      /* An answer whose flags were not kept (nfcapd keeps one side's of
+       * a biflow record), to a client that sent nothing after its SYN:
+       * a SYN-ACK draws an ACK from a client or a RST from a scanner's
+       * kernel. It was refused. */
       o->cls = PS_STRONG;
       o->reasons = PS_R_RST;
     } else if (reply) {
