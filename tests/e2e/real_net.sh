@@ -26,8 +26,8 @@
 #     second, a few hosts an hour once stretched); one 200 MB upload to
 #     a new address.
 # The hunt runs over both captures, once for each export, and the way
-# cron runs it, once an hour over the day of B with one state (nfdump cuts the
-# day into hourly files). Every threat must be found at medium or above
+# cron runs it, once an hour over the day of B with one state (nfdump
+# cuts each export's day into hourly files). Every threat must be found at medium or above
 # (the lateral sweep high; B's in the hourly runs too), the benign
 # services must raise nothing, and the findings must stay few.
 #
@@ -70,7 +70,6 @@ cleanup() {
 			ip netns pids "$ns" | xargs -r kill -KILL
 			ip netns del "$ns"
 		done
-		wait # the servers' jobs, quietly
 	} 2>/dev/null
 	e2e_remove_tmp
 }
@@ -80,7 +79,6 @@ finish() {
 	[ $failed -eq 0 ]
 	exit
 }
-rn() { "$py" "$e2e/real_net.py" "$@"; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # ------------------------------------------------------------- the network
@@ -127,16 +125,22 @@ else
 fi
 
 # Services: the LAN's web server (tcp/80, tcp/22) and SNMP agent; outside,
-# web sites, a resolver, a time server, the C2 server and the drop.
-in_ns "$L" "$py" "$e2e/real_net.py" serve tcp 10.99.0.10 80 &
-in_ns "$L" "$py" "$e2e/real_net.py" serve tcp 10.99.0.10 22 &
-in_ns "$L" "$py" "$e2e/real_net.py" serve udp 10.99.0.12 161 &
-in_ns "$S" "$py" "$e2e/real_net.py" serve tcp 10.99.1.10 22 &
-in_ns "$S" "$py" "$e2e/real_net.py" serve tcp 10.99.1.11 3389 &
+# web sites, a resolver, a time server, the C2 server and the drop. Each
+# started from a subshell, not as a job of this shell: cleanup kills
+# them, and jobs killed would be reported after the summary line.
+serve() { # NAMESPACE tcp|udp ADDR PORT
+	(ip netns exec "$1" "$py" "$e2e/real_net.py" serve "$2" "$3" "$4" \
+		>/dev/null 2>&1 &)
+}
+serve "$L" tcp 10.99.0.10 80
+serve "$L" tcp 10.99.0.10 22
+serve "$L" udp 10.99.0.12 161
+serve "$S" tcp 10.99.1.10 22
+serve "$S" tcp 10.99.1.11 3389
 for s in "tcp 198.18.10.20 443" "tcp 198.18.11.20 443" "udp 198.18.53.53 53" \
 	"udp 198.18.123.123 123" "tcp 198.19.7.77 443" "tcp 198.19.99.30 8443"; do
 	# shellcheck disable=SC2086 # the words are the arguments
-	in_ns "$X" "$py" "$e2e/real_net.py" serve $s &
+	serve "$X" $s
 done
 sleep 1
 
@@ -377,32 +381,6 @@ echo "== the same, exported as IPFIX biflows"
 check "$tmp/hunt-biflow.ndjson" "$tmp/roles-biflow.json"
 
 # ------------------------------------------- hourly, as cron runs it, on B
-day=$(find "$tmp/tree/b-day" -name 'nfcapd.[0-9]*' | head -n 1)
-mkdir -p "$tmp/hourly"
-first=$((base / 3600 * 3600))
-cut_ok=1
-for i in $(seq 0 $(((a0 - first) / 3600))); do
-	t=$((first + i * 3600))
-	name=$(date -u -d "@$t" +%Y%m%d%H00)
-	win="$(date -u -d "@$t" +%Y/%m/%d.%H:%M:%S)-$(date -u -d "@$((t + 3599))" +%Y/%m/%d.%H:%M:%S)"
-	TZ=UTC nfdump -r "$day" -t "$win" -w "$tmp/hourly/nfcapd.$name" \
-		>>"$tmp/cut.log" 2>&1 || cut_ok=0
-done
-n_hours=$(find "$tmp/hourly" -name 'nfcapd.*' | wc -l)
-[ $cut_ok = 1 ] && [ "$n_hours" -ge 12 ] &&
-	pass "nfdump cut the day into $n_hours hourly files" ||
-	fail "nfdump could not cut the day: $(tail -n 2 "$tmp/cut.log")"
-: >"$tmp/hourly.ndjson"
-runs_ok=0
-for f in "$tmp"/hourly/nfcapd.*; do
-	timeout "$tmo" "$nfhunt" -r "$f" --state "$tmp/state.db" --no-config \
-		--plugin-dir "$plugins" --home-net 10.99.0.0/24 -o ndjson \
-		--alert-level info >>"$tmp/hourly.ndjson" 2>>"$tmp/hourly.err"
-	rc=$?
-	[ $rc -le 1 ] && runs_ok=$((runs_ok + 1))
-done
-[ "$runs_ok" = "$n_hours" ] && pass "$runs_ok hourly runs with one state" ||
-	fail "$((n_hours - runs_ok)) of $n_hours hourly runs failed: $(tail -n 2 "$tmp/hourly.err")"
 "$py" - "$tmp/roles.json" "$tmp/roles-b.json" <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -411,6 +389,35 @@ r["expect"] = [w for w in r["expect"] if w.get("src") in b]
 r["max_findings"] = 8
 json.dump(r, open(sys.argv[2], "w"))
 PYEOF
-echo "== hourly runs over the day of B"
-check "$tmp/hourly.ndjson" "$tmp/roles-b.json"
+first=$((base / 3600 * 3600))
+for export in tree biflow; do
+	day=$(find "$tmp/$export/b-day" -name 'nfcapd.[0-9]*' | head -n 1)
+	hours=$tmp/hourly-$export
+	mkdir -p "$hours"
+	cut_ok=1
+	for i in $(seq 0 $(((a0 - first) / 3600))); do
+		t=$((first + i * 3600))
+		name=$(date -u -d "@$t" +%Y%m%d%H00)
+		win="$(date -u -d "@$t" +%Y/%m/%d.%H:%M:%S)-$(date -u -d "@$((t + 3599))" +%Y/%m/%d.%H:%M:%S)"
+		TZ=UTC nfdump -r "$day" -t "$win" -w "$hours/nfcapd.$name" \
+			>>"$tmp/cut.log" 2>&1 || cut_ok=0
+	done
+	n_hours=$(find "$hours" -name 'nfcapd.*' | wc -l)
+	[ $cut_ok = 1 ] && [ "$n_hours" -ge 12 ] &&
+		pass "nfdump cut the day ($export) into $n_hours hourly files" ||
+		fail "nfdump could not cut the day ($export): $(tail -n 2 "$tmp/cut.log")"
+	: >"$hours.ndjson"
+	runs_ok=0
+	for f in "$hours"/nfcapd.*; do
+		timeout "$tmo" "$nfhunt" -r "$f" --state "$hours.db" --no-config \
+			--plugin-dir "$plugins" --home-net 10.99.0.0/24 -o ndjson \
+			--alert-level info >>"$hours.ndjson" 2>>"$hours.err"
+		rc=$?
+		[ $rc -le 1 ] && runs_ok=$((runs_ok + 1))
+	done
+	[ "$runs_ok" = "$n_hours" ] && pass "$runs_ok hourly runs with one state" ||
+		fail "$((n_hours - runs_ok)) of $n_hours hourly runs failed: $(tail -n 2 "$hours.err")"
+	echo "== hourly runs over the day of B ($export)"
+	check "$hours.ndjson" "$tmp/roles-b.json"
+done
 finish
