@@ -24,7 +24,8 @@
 #     (+-25%) to an address nobody else uses; every host's NTP-like
 #     query as often; browsing; a slow nmap sweep of tcp/22 (4 probes a
 #     second, a few hosts an hour once stretched); one 200 MB upload to
-#     a new address.
+#     a new address; 3 MB every ~20 minutes to another (a slow upload,
+#     ~9 MB an hour).
 # The hunt runs over both captures, once for each export, and the way
 # cron runs it, once an hour over the day of B with one state (nfdump
 # cuts each export's day into hourly files). Every threat must be found at medium or above
@@ -95,7 +96,7 @@ setup() {
 	for a in 198.18.66.40 198.18.66.41 198.18.66.43 198.18.66.44 \
 		198.18.66.45 198.18.66.46 \
 		198.18.10.20 198.18.11.20 198.18.53.53 198.18.123.123 \
-		198.19.7.77 198.19.99.30 198.18.200.10 198.18.200.11 \
+		198.19.7.77 198.19.99.30 198.19.55.5 198.18.200.10 198.18.200.11 \
 		198.18.200.12; do
 		ip -n "$X" addr add "$a/32" dev "${P}x" || return 1
 	done
@@ -138,7 +139,8 @@ serve "$L" udp 10.99.0.12 161
 serve "$S" tcp 10.99.1.10 22
 serve "$S" tcp 10.99.1.11 3389
 for s in "tcp 198.18.10.20 443" "tcp 198.18.11.20 443" "udp 198.18.53.53 53" \
-	"udp 198.18.123.123 123" "tcp 198.19.7.77 443" "tcp 198.19.99.30 8443"; do
+	"udp 198.18.123.123 123" "tcp 198.19.7.77 443" "tcp 198.19.99.30 8443" \
+	"tcp 198.19.55.5 8443"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	serve "$X" $s
 done
@@ -218,7 +220,8 @@ fi
 
 # ----------------------------------------- capture B, two minutes to a day
 capture b || fail "tcpdump did not start"
-specs=("tcp,10.99.0.30,198.19.7.77,443,0.5,0.25,140,150")
+specs=("tcp,10.99.0.30,198.19.7.77,443,0.5,0.25,140,150"
+	"tcp,10.99.0.32,198.19.55.5,8443,1,0.2,70,3000000")
 for h in $lan_hosts; do
 	specs+=("udp,10.99.0.$h,198.18.123.123,123,0.5,0.05,140,48")
 done
@@ -228,9 +231,9 @@ done
 for c in 10 11 12; do # the web server's outside clients, for its baseline
 	specs+=("tcp,198.18.200.$c,10.99.0.10,80,2,0.5,35,200")
 done
-in_ns "$L" "$py" "$e2e/real_net.py" loops "${specs[@]:0:51}" &
+in_ns "$L" "$py" "$e2e/real_net.py" loops "${specs[@]:0:52}" &
 loops_pid=$!
-in_ns "$X" "$py" "$e2e/real_net.py" loops "${specs[@]:51}" &
+in_ns "$X" "$py" "$e2e/real_net.py" loops "${specs[@]:52}" &
 ext_loops=$!
 in_ns "$X" nmap -n -Pn -sS -p 22 --max-rate 4 --max-retries 0 \
 	-S 198.18.66.44 10.99.0.0/24 >"$tmp/nmap-slow.txt" 2>&1 &
@@ -339,6 +342,9 @@ cat >"$tmp/roles.json" <<'EOF'
    "min_severity": "medium"},
   {"what": "200 MB upload to a new address", "type": "exfiltration",
    "src": "10.99.0.31", "dst": "198.19.99.30", "min_severity": "medium"},
+  {"what": "3 MB every ~20 minutes to a new address, for a day",
+   "type": "exfiltration", "src": "10.99.0.32", "dst": "198.19.55.5",
+   "min_severity": "medium"},
   {"what": "lateral sweep of the server network on two ports",
    "type": "port_scan", "src": "10.99.0.25", "min_severity": "high"},
   {"what": "SYN flood of 15000 spoofed sources in 3 s", "type": "volumetric",
@@ -384,7 +390,7 @@ check "$tmp/hunt-biflow.ndjson" "$tmp/roles-biflow.json"
 "$py" - "$tmp/roles.json" "$tmp/roles-b.json" <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-b = ("198.18.66.44", "10.99.0.30", "10.99.0.31")  # capture B's threats
+b = ("198.18.66.44", "10.99.0.30", "10.99.0.31", "10.99.0.32")  # B's
 r["expect"] = [w for w in r["expect"] if w.get("src") in b]
 r["max_findings"] = 8
 json.dump(r, open(sys.argv[2], "w"))
