@@ -1,9 +1,9 @@
 #!/bin/bash
 # real_net.sh - threats made by real tools on a real network stack: a
 # router namespace between "the Internet" (198.18.0.0/15, RFC 2544's
-# benchmark range) and a home LAN (10.99.0.0/24, 30 hosts), all in
-# network namespaces that this script makes and removes. nmap scans the
-# LAN; Linux's own TCP/UDP stacks answer, refuse and send ICMP
+# benchmark range) and a home network (10.99.0.0/16: a LAN of 30 hosts
+# and a server network), all in network namespaces that this script
+# makes and removes. nmap scans the LAN; Linux's own TCP/UDP stacks answer, refuse and send ICMP
 # unreachables; tcpdump on the router's links records it;
 # softflowd replays the captures as NetFlow v9, and again as IPFIX
 # biflows (-b), into a real nfcapd on the router's loopback; nfdump
@@ -311,7 +311,7 @@ fi
 
 # ------------------------------------------------------------------ the hunt
 timeout "$tmo" "$nfhunt" -R "$tmp/tree" --no-state --no-config \
-	--plugin-dir "$plugins" --home-net 10.99.0.0/24 -o ndjson \
+	--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
 	--alert-level info >"$tmp/hunt.ndjson" 2>"$tmp/hunt.err"
 rc=$?
 if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
@@ -372,7 +372,7 @@ check() { # FINDINGS ROLES
 echo "== one run over both captures"
 check "$tmp/hunt.ndjson" "$tmp/roles.json"
 timeout "$tmo" "$nfhunt" -R "$tmp/biflow" --no-state --no-config \
-	--plugin-dir "$plugins" --home-net 10.99.0.0/24 -o ndjson \
+	--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
 	--alert-level info >"$tmp/hunt-biflow.ndjson" 2>"$tmp/hunt-biflow.err"
 # A biflow record keeps one side's TCP flags (the destination's): a
 # Null or ACK probe's reset is then only "an answer", which a stale
@@ -416,7 +416,7 @@ for export in tree biflow; do
 	runs_ok=0
 	for f in "$hours"/nfcapd.*; do
 		timeout "$tmo" "$nfhunt" -r "$f" --state "$hours.db" --no-config \
-			--plugin-dir "$plugins" --home-net 10.99.0.0/24 -o ndjson \
+			--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
 			--alert-level info >>"$hours.ndjson" 2>>"$hours.err"
 		rc=$?
 		[ $rc -le 1 ] && runs_ok=$((runs_ok + 1))
