@@ -3,9 +3,9 @@
 # router namespace between "the Internet" (198.18.0.0/15, RFC 2544's
 # benchmark range) and a home network (10.99.0.0/16: a LAN of 30 hosts
 # and a server network), all in network namespaces that this script
-# makes and removes. nmap scans the LAN; Linux's own TCP/UDP stacks answer, refuse and send ICMP
-# unreachables; tcpdump on the router's links records it;
-# softflowd replays the captures as NetFlow v9, and again as IPFIX
+# makes and removes. nmap scans the LAN; Linux's own TCP/UDP stacks
+# answer, refuse and send ICMP unreachables; tcpdump on the router's
+# links records it; softflowd replays the captures as NetFlow v9, and again as IPFIX
 # biflows (-b), into a real nfcapd on the router's loopback; nfdump
 # checks nfhunt's reading, and nfhunt hunts.
 #
