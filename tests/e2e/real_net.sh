@@ -5,9 +5,9 @@
 # and a server network), all in network namespaces that this script
 # makes and removes. nmap scans the LAN; Linux's own TCP/UDP stacks
 # answer, refuse and send ICMP unreachables; tcpdump on the router's
-# links records it; softflowd replays the captures as NetFlow v9, and again as IPFIX
-# biflows (-b), into a real nfcapd on the router's loopback; nfdump
-# checks nfhunt's reading, and nfhunt hunts.
+# links records it; softflowd replays the captures as NetFlow v9, and
+# again as IPFIX biflows (-b), into a real nfcapd on the router's
+# loopback; nfdump checks nfhunt's reading, and nfhunt hunts.
 #
 # Two captures:
 #   A, as it happened (half a minute): an nmap SYN sweep of the /24 on
