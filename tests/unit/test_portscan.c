@@ -374,6 +374,33 @@ static void test_distributed(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* An internal host sweeps 60 internal hosts on tcp/22, each silent, and
+ * its one query each to an outside name server and time server goes
+ * unanswered (replies lost to sampling nobody announced). The sweep is
+ * one finding of tcp/22: the two ports of one host each are no part of
+ * it. */
+static void test_sweep_beside_lone_failures(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.99.0.25");
+  for (unsigned i = 0; i < 60; i++)
+    syn_silent(&fs, c, (uint16_t)(40000 + i), tk_ip4(10, 99, 1, (uint8_t)(10 + i)),
+               22, T0 + i * 200);
+  udp_silent(&fs, c, 50000, tk_ip("198.18.53.53"), 53, T0 + 5);
+  udp_silent(&fs, c, 50001, tk_ip("198.18.123.123"), 123, T0 + 7);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.99.0.25|tcp/22");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 60);
+  }
+  CU_ASSERT_PTR_NULL(find(e, "h|10.99.0.25|*"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* IPFIX biflows as nfcapd keeps them (softflowd -b): one record for
  * both directions, its source the lower address, its one flags field the
  * destination side's. An outside prober's SYN scan of 200 ports is the
@@ -1787,6 +1814,7 @@ int main(void) {
       !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets", test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim", test_biflow_records) ||
+      !CU_add_test(s, "a sweep beside lone failures on other ports", test_sweep_beside_lone_failures) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||

@@ -1481,8 +1481,18 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
      * trying 60 internal hosts on 60 ports, refused by each, is a
      * lateral scan that was nothing. */
     double per_port = failed_home >= 0.8 * failed_all ? 1.0 : 2.0;
+    /* Beside ports that pass on their own, the others must hold a scan's
+     * worth of failures together: a lateral sweep on two ports took in
+     * its host's one unanswered name server and time server (replies
+     * lost to an exporter's unannounced sampling), "88 hosts on 4 ports
+     * (tcp/3389, tcp/22, udp/53, udp/123)". */
+    double failed_passing = 0;
+    for (size_t k = 0; k < nh; k++)
+      failed_passing += h[k].v.failed;
+    double min_failed = observed_min(cfg->min_hosts, sq, 3);
     if (nall >= 3 && nall > nh && failed_all >= per_port * (double)nall &&
-        failed_all >= observed_min(cfg->min_hosts, sq, 3)) {
+        failed_all >= min_failed &&
+        (nh == 0 || failed_all - failed_passing >= min_failed)) {
       memcpy(h, dg, nall * sizeof(hcand));
       nh = nall;
     }
