@@ -43,6 +43,26 @@ e2e_remove_tmp() {
 	fi
 }
 
+# e2e_need_tools TOOL...: exits 77 (skip) naming the first TOOL that is
+# not in PATH.
+e2e_need_tools() {
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "SKIP: $tool not installed"
+			exit 77
+		fi
+	done
+}
+
+# e2e_need_scapy: exits 77 (skip) unless $py imports scapy.
+e2e_need_scapy() {
+	if ! "$py" -c 'import scapy' 2>/dev/null; then
+		echo "SKIP: no python3 with scapy ($py)"
+		exit 77
+	fi
+}
+
 passed=0
 failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $*"; }

@@ -20,12 +20,7 @@ set -u
 
 . "$(dirname "$0")/e2e_lib.sh"
 
-for tool in nfcapd nfdump; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
+e2e_need_tools nfcapd nfdump
 if ! "$py" -c 'import sys' 2>/dev/null; then
 	echo "SKIP: no python3 ($py)"
 	exit 77

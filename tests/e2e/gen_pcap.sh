@@ -20,16 +20,8 @@ set -u
 
 . "$(dirname "$0")/e2e_lib.sh"
 
-for tool in nfcapd nfdump softflowd; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
-if ! "$py" -c 'import scapy' 2>/dev/null; then
-	echo "SKIP: no python3 with scapy ($py)"
-	exit 77
-fi
+e2e_need_tools nfcapd nfdump softflowd
+e2e_need_scapy
 if [ ! -x "$nfhunt" ]; then
 	echo "ERROR: $nfhunt not built"
 	exit 99

@@ -35,12 +35,7 @@ set -u
 . "$e2e/capd_lib.sh"
 codecs=${NFH_E2E_CODECS:-none lzo lz4 bz2}
 
-for tool in nfcapd nfdump softflowd; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
+e2e_need_tools nfcapd nfdump softflowd
 if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 5))' 2>/dev/null; then
 	echo "SKIP: no python3 ($py)"
 	exit 77

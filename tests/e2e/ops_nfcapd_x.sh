@@ -24,13 +24,8 @@
 
 set -u
 ops_name=ops-x
-for tool in nfcapd nfdump nfexpire; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
 . "$(dirname "$0")/ops_lib.sh"
+e2e_need_tools nfcapd nfdump nfexpire
 
 flows=$tmp/flows
 mkdir -p "$flows"

@@ -10,6 +10,7 @@ and the checks of the hunt's findings.
   retime IN OUT FACTOR BASE        stretch the gaps between connections
   merge OUT IN...                  captures of several links as one
   span PCAP                        its first and last packet times
+  roles IN OUT EDIT...             the roles with drop=, srcs=, max= edits
   check FINDINGS.ndjson ROLES.json the findings against the roles
 
 Nothing here sends a packet outside the namespaces: every address is the
@@ -160,6 +161,24 @@ def span(inp):
     print(int(first), int(last))
 
 
+def roles(inp, out, *edits):
+    """A copy of the roles with edits: drop=NEEDS leaves out what needs
+    NEEDS, srcs=A,B keeps what these sources do, max=N sets the bound."""
+    r = json.load(open(inp))
+    for edit in edits:
+        key, _, value = edit.partition("=")
+        if key == "drop":
+            r["expect"] = [w for w in r["expect"] if w.get("needs") != value]
+        elif key == "srcs":
+            keep = value.split(",")
+            r["expect"] = [w for w in r["expect"] if w.get("src") in keep]
+        elif key == "max":
+            r["max_findings"] = int(value)
+        else:
+            sys.exit("roles: unknown edit " + edit)
+    json.dump(r, open(out, "w"))
+
+
 def check(findings_path, roles_path):
     """One PASS/FAIL line per expectation; the roles name addresses only,
     the findings are judged by type, hosts and severity."""
@@ -210,7 +229,8 @@ def check(findings_path, roles_path):
 
 if __name__ == "__main__":
     cmds = {"serve": serve, "loops": loops, "upload": upload,
-            "retime": retime, "merge": merge, "span": span, "check": check}
+            "retime": retime, "merge": merge, "span": span, "roles": roles,
+            "check": check}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))

@@ -43,16 +43,8 @@ set -u
 
 . "$(dirname "$0")/e2e_lib.sh"
 
-for tool in nmap tcpdump softflowd nfcapd nfdump ip; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
-if ! "$py" -c 'import scapy' 2>/dev/null; then
-	echo "SKIP: no python3 with scapy ($py)"
-	exit 77
-fi
+e2e_need_tools nmap tcpdump softflowd nfcapd nfdump ip
+e2e_need_scapy
 if [ ! -x "$nfhunt" ]; then
 	echo "ERROR: $nfhunt not built"
 	exit 99
@@ -81,6 +73,7 @@ finish() {
 	exit
 }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+rn() { "$py" "$e2e/real_net.py" "$@"; }
 
 # ------------------------------------------------------------- the network
 lan_hosts=$(seq 10 39)
@@ -172,22 +165,22 @@ stop_capture() {
 	kill -INT "${tcpdump_pids[@]}"
 	wait "${tcpdump_pids[@]}"
 	cat "$tmp/$1"-r?.tcpdump.log >"$tmp/$1.tcpdump.log"
-	"$py" "$e2e/real_net.py" merge "$tmp/$1.pcap" "$tmp/$1"-r?.pcap
+	rn merge "$tmp/$1.pcap" "$tmp/$1"-r?.pcap
 }
 
 # ------------------------------------------------- capture A, as it happened
 capture a || fail "tcpdump did not start"
-specs=()
+lan=() ext=()
 for h in $(seq 10 29); do
-	specs+=("tcp,10.99.0.$h,198.18.10.20,443,3,0.6,10,400"
+	lan+=("tcp,10.99.0.$h,198.18.10.20,443,3,0.6,10,400"
 		"udp,10.99.0.$h,198.18.53.53,53,2,0.9,15,40")
 done
 for c in 10 11 12; do
-	specs+=("tcp,198.18.200.$c,10.99.0.10,80,0.5,0.5,60,200")
+	ext+=("tcp,198.18.200.$c,10.99.0.10,80,0.5,0.5,60,200")
 done
-in_ns "$L" "$py" "$e2e/real_net.py" loops "${specs[@]:0:40}" &
+in_ns "$L" "$py" "$e2e/real_net.py" loops "${lan[@]}" &
 lan_loops=$!
-in_ns "$X" "$py" "$e2e/real_net.py" loops "${specs[@]:40}" &
+in_ns "$X" "$py" "$e2e/real_net.py" loops "${ext[@]}" &
 ext_loops=$!
 sleep 3
 in_ns "$X" nmap -n -Pn -sS -p 445 -S 198.18.66.40 10.99.0.0/24 >"$tmp/nmap-h.txt" 2>&1
@@ -220,20 +213,21 @@ fi
 
 # ----------------------------------------- capture B, two minutes to a day
 capture b || fail "tcpdump did not start"
-specs=("tcp,10.99.0.30,198.19.7.77,443,0.5,0.25,140,150"
+lan=("tcp,10.99.0.30,198.19.7.77,443,0.5,0.25,140,150"
 	"tcp,10.99.0.32,198.19.55.5,8443,1,0.2,70,3000000")
+ext=()
 for h in $lan_hosts; do
-	specs+=("udp,10.99.0.$h,198.18.123.123,123,0.5,0.05,140,48")
+	lan+=("udp,10.99.0.$h,198.18.123.123,123,0.5,0.05,140,48")
 done
 for h in $(seq 10 29); do
-	specs+=("tcp,10.99.0.$h,198.18.1$((h % 2)).20,443,1.5,0.9,45,400")
+	lan+=("tcp,10.99.0.$h,198.18.1$((h % 2)).20,443,1.5,0.9,45,400")
 done
 for c in 10 11 12; do # the web server's outside clients, for its baseline
-	specs+=("tcp,198.18.200.$c,10.99.0.10,80,2,0.5,35,200")
+	ext+=("tcp,198.18.200.$c,10.99.0.10,80,2,0.5,35,200")
 done
-in_ns "$L" "$py" "$e2e/real_net.py" loops "${specs[@]:0:52}" &
-loops_pid=$!
-in_ns "$X" "$py" "$e2e/real_net.py" loops "${specs[@]:52}" &
+in_ns "$L" "$py" "$e2e/real_net.py" loops "${lan[@]}" &
+lan_loops=$!
+in_ns "$X" "$py" "$e2e/real_net.py" loops "${ext[@]}" &
 ext_loops=$!
 in_ns "$X" nmap -n -Pn -sS -p 22 --max-rate 4 --max-retries 0 \
 	-S 198.18.66.44 10.99.0.0/24 >"$tmp/nmap-slow.txt" 2>&1 &
@@ -241,7 +235,7 @@ slow_pid=$!
 sleep 35
 in_ns "$L" "$py" "$e2e/real_net.py" upload 10.99.0.31 198.19.99.30 8443 200 ||
 	fail "upload failed"
-wait "$loops_pid" "$ext_loops" "$slow_pid"
+wait "$lan_loops" "$ext_loops" "$slow_pid"
 stop_capture b
 if grep -q "Nmap done: 256 IP" "$tmp/nmap-slow.txt"; then
 	pass "capture B: $(awk '/packets captured/ { n += $1 } END { print n }' "$tmp/b.tcpdump.log") packets"
@@ -250,8 +244,8 @@ else
 fi
 
 # B, stretched 1200 times, ends an hour before A begins.
-read -r a0 _ < <("$py" "$e2e/real_net.py" span "$tmp/a.pcap")
-read -r b0 b1 < <("$py" "$e2e/real_net.py" span "$tmp/b.pcap")
+read -r a0 _ < <(rn span "$tmp/a.pcap")
+read -r b0 b1 < <(rn span "$tmp/b.pcap")
 base=$((a0 - (b1 - b0 + 1) * 1200 - 3600))
 if [ -n "$b1" ] && timeout 300 "$py" "$e2e/real_net.py" retime "$tmp/b.pcap" \
 	"$tmp/b-day.pcap" 1200 "$base" 2>"$tmp/retime.err"; then
@@ -310,15 +304,19 @@ else
 fi
 
 # ------------------------------------------------------------------ the hunt
-timeout "$tmo" "$nfhunt" -R "$tmp/tree" --no-state --no-config \
-	--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
-	--alert-level info >"$tmp/hunt.ndjson" 2>"$tmp/hunt.err"
-rc=$?
-if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
-	pass "nfhunt ran (exit $rc)"
-else
-	fail "nfhunt exit $rc: $(head -n 2 "$tmp/hunt.err")"
-fi
+# hunt TREE OUT: one run without a state over TREE, findings in OUT.ndjson.
+hunt() {
+	timeout "$tmo" "$nfhunt" -R "$1" --no-state --no-config \
+		--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
+		--alert-level info >"$2.ndjson" 2>"$2.err"
+	local rc=$?
+	if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
+		pass "nfhunt ran over $(basename "$1") (exit $rc)"
+	else
+		fail "nfhunt exit $rc: $(head -n 2 "$2.err")"
+	fi
+}
+hunt "$tmp/tree" "$tmp/hunt"
 cat >"$tmp/roles.json" <<'EOF'
 {"expect": [
   {"what": "SYN sweep of the /24 on tcp/445", "type": "port_scan",
@@ -354,14 +352,7 @@ cat >"$tmp/roles.json" <<'EOF'
             "198.18.200.12"],
  "max_findings": 14}
 EOF
-if [ "$flood" = 0 ]; then
-	"$py" - "$tmp/roles.json" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["expect"] = [w for w in r["expect"] if w.get("needs") != "hping3"]
-json.dump(r, open(sys.argv[1], "w"))
-PYEOF
-fi
+[ "$flood" = 1 ] || rn roles "$tmp/roles.json" "$tmp/roles.json" drop=hping3
 check() { # FINDINGS ROLES
 	local out
 	out=$(timeout 60 "$py" "$e2e/real_net.py" check "$1" "$2" 2>&1)
@@ -371,30 +362,18 @@ check() { # FINDINGS ROLES
 }
 echo "== one run over both captures"
 check "$tmp/hunt.ndjson" "$tmp/roles.json"
-timeout "$tmo" "$nfhunt" -R "$tmp/biflow" --no-state --no-config \
-	--plugin-dir "$plugins" --home-net 10.99.0.0/16 -o ndjson \
-	--alert-level info >"$tmp/hunt-biflow.ndjson" 2>"$tmp/hunt-biflow.err"
+hunt "$tmp/biflow" "$tmp/hunt-biflow"
 # A biflow record keeps one side's TCP flags (the destination's): a
 # Null or ACK probe's reset is then only "an answer", which a stale
 # session's keepalive gets too. Those two scans are not asked of it.
-"$py" - "$tmp/roles.json" "$tmp/roles-biflow.json" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["expect"] = [w for w in r["expect"] if w.get("needs") != "both_flags"]
-json.dump(r, open(sys.argv[2], "w"))
-PYEOF
+rn roles "$tmp/roles.json" "$tmp/roles-biflow.json" drop=both_flags
 echo "== the same, exported as IPFIX biflows"
 check "$tmp/hunt-biflow.ndjson" "$tmp/roles-biflow.json"
 
 # ------------------------------------------- hourly, as cron runs it, on B
-"$py" - "$tmp/roles.json" "$tmp/roles-b.json" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-b = ("198.18.66.44", "10.99.0.30", "10.99.0.31", "10.99.0.32")  # B's
-r["expect"] = [w for w in r["expect"] if w.get("src") in b]
-r["max_findings"] = 8
-json.dump(r, open(sys.argv[2], "w"))
-PYEOF
+# Capture B's threats only.
+rn roles "$tmp/roles.json" "$tmp/roles-b.json" max=8 \
+	srcs=198.18.66.44,10.99.0.30,10.99.0.31,10.99.0.32
 first=$((base / 3600 * 3600))
 for export in tree biflow; do
 	day=$(find "$tmp/$export/b-day" -name 'nfcapd.[0-9]*' | head -n 1)
