@@ -1280,7 +1280,6 @@ static int two_way(const nfh_flow *f) {
          (f->out_packets || f->out_bytes);
 }
 
-
 /* Sets right the times of records that end before they start, and
  * splits every two-way record into its two directions, so that the
  * stitcher and the detectors see what one-way exporters give them.
@@ -1291,8 +1290,8 @@ static int two_way(const nfh_flow *f) {
  * the source's flags are lost. The flags go to the side that sent
  * packets, to the destination's where both did (a SYN flood from
  * spoofed addresses read as a "TCP flood", the answers of its victim
- * as its own SYNs to 14,866 hosts). *flows and *n
- * name the split batch when one was needed. */
+ * as its own SYNs to 14,866 hosts). *flows and *n name the new batch
+ * when one was needed. */
 static nfh_status normalise_batch(nfh_engine *e, const nfh_flow **flows,
                                 size_t *n) {
   const nfh_flow *in = *flows;

@@ -348,8 +348,9 @@ static void conn_add(nfh_conn *c, const nfh_flow *f, int from_client) {
     c->client_packets += f->packets;
     c->client_bytes += f->bytes;
     c->client_flags |= f->tcp_flags;
-    /* A bidirectional record (IPFIX biflow, NSEL) carries the reverse
-     * direction in its out counters. */
+    /* A bidirectional record carries the reverse direction in its out
+     * counters: the engine splits TCP and UDP ones before they come
+     * here (nfh_engine_add_flows), ICMP ones come whole. */
     c->server_packets += f->out_packets;
     c->server_bytes += f->out_bytes;
   } else {

@@ -324,8 +324,8 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
     o->cls = PS_SUCC; /* SYN-ACK: the port is open */
     return 0;
   }
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
   if (cf & TH_SYN) {
-    uint64_t samp = c->sampling > 1 ? c->sampling : 1;
     /* A SYN and one bare ACK, no data, no answer: a probe that sets the
      * ACK bit to pass for a session. Every probe of a sweep of 200
      * hosts did, silent or refused, and the sweep was nothing. A real
@@ -364,7 +364,6 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
     }
     return 0;
   }
-  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
   /* A probe of a packet or two, answered by nothing but a reset: the far
    * end had no such session. nmap's ACK, window and FIN/ACK (Maimon)
    * scans probe every port so, its Null scan with no flag at all; a
