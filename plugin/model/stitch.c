@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <nfhunt/hugemem.h>
+
 #include "../common/alloc.h"
 #include "stitch.h"
 
@@ -177,7 +179,7 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
   s->sink = sink;
   s->user = user;
   s->table_mask = (1u << 16) - 1;
-  s->table = nfh__calloc((size_t)s->table_mask + 1, sizeof(slot));
+  s->table = nfh_hugemem_alloc(((size_t)s->table_mask + 1) * sizeof(slot));
   if (!s->table) {
     nfh__free(s);
     return NFH_ENOMEM;
@@ -190,8 +192,8 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
 void nfh__stitcher_destroy(nfh__stitcher *s) {
   if (!s)
     return;
-  nfh__free(s->entries);
-  nfh__free(s->table);
+  nfh_hugemem_free(s->entries, (size_t)s->cap * sizeof(entry));
+  nfh_hugemem_free(s->table, ((size_t)s->table_mask + 1) * sizeof(slot));
   nfh__free(s->ring);
   nfh__free(s);
 }
@@ -255,14 +257,14 @@ static void table_put(slot *table, uint32_t mask, uint64_t hash,
 /* Doubles the table when it is half full. */
 static nfh_status grow_table(nfh__stitcher *s) {
   uint32_t size = (s->table_mask + 1) * 2;
-  slot *t = nfh__calloc(size, sizeof(slot));
+  slot *t = nfh_hugemem_alloc((size_t)size * sizeof(slot));
   if (!t)
     return NFH_ENOMEM;
   for (uint32_t k = 0; k < s->ring_count; k++) {
     uint32_t i = s->ring[(s->ring_head + k) & s->ring_mask].index;
     table_put(t, size - 1, s->entries[i].hash, i);
   }
-  nfh__free(s->table);
+  nfh_hugemem_free(s->table, ((size_t)s->table_mask + 1) * sizeof(slot));
   s->table = t;
   s->table_mask = size - 1;
   return NFH_OK;
@@ -276,7 +278,8 @@ static uint32_t alloc_entry(nfh__stitcher *s) {
   }
   if (s->nentries == s->cap) {
     uint32_t cap = s->cap ? s->cap * 2 : 4096;
-    entry *grown = nfh__realloc(s->entries, (size_t)cap * sizeof(entry));
+    entry *grown = nfh_hugemem_resize(
+        s->entries, (size_t)s->cap * sizeof(entry), (size_t)cap * sizeof(entry));
     if (!grown)
       return NIL;
     s->entries = grown;

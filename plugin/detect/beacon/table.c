@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfhunt/hugemem.h>
+
 #include "table.h"
 
 #define INITIAL_SLOTS 256u
@@ -12,7 +14,7 @@ int nfh__bcn_table_init(nfh__bcn_table *t, size_t elem, uint32_t max) {
   t->max = max;
   t->free_head = NFH__BCN_NIL;
   t->nbuckets = INITIAL_SLOTS;
-  t->bucket = malloc(t->nbuckets * sizeof(uint32_t));
+  t->bucket = nfh_hugemem_alloc(t->nbuckets * sizeof(uint32_t));
   if (!t->bucket)
     return -1;
   memset(t->bucket, 0xff, t->nbuckets * sizeof(uint32_t));
@@ -21,9 +23,9 @@ int nfh__bcn_table_init(nfh__bcn_table *t, size_t elem, uint32_t max) {
 
 void nfh__bcn_table_free(nfh__bcn_table *t) {
   nfh_door_destroy(t->door);
-  free(t->slab);
-  free(t->slot);
-  free(t->bucket);
+  nfh_hugemem_free(t->slab, (size_t)t->slab_cap * t->elem);
+  nfh_hugemem_free(t->slot, (size_t)t->cap * sizeof(*t->slot));
+  nfh_hugemem_free(t->bucket, (size_t)t->nbuckets * sizeof(uint32_t));
   memset(t, 0, sizeof(*t));
 }
 
@@ -46,13 +48,18 @@ static int grow_slots(nfh__bcn_table *t) {
   uint32_t cap = t->cap ? t->cap * 2 : INITIAL_SLOTS;
   if (cap > t->max && t->max >= t->used + 1)
     cap = t->max;
-  uint8_t *slab = realloc(t->slab, (size_t)cap * t->elem);
-  if (!slab)
-    return -1;
-  t->slab = slab;
-  nfh__bcn_slot *slot = realloc(t->slot, (size_t)cap * sizeof(*slot));
+  if (t->slab_cap < cap) {
+    uint8_t *slab = nfh_hugemem_resize(
+        t->slab, (size_t)t->slab_cap * t->elem, (size_t)cap * t->elem);
+    if (!slab)
+      return -1;
+    t->slab = slab;
+    t->slab_cap = cap;
+  }
+  nfh__bcn_slot *slot = nfh_hugemem_resize(
+      t->slot, (size_t)t->cap * sizeof(*slot), (size_t)cap * sizeof(*slot));
   if (!slot)
-    return -1;
+    return -1; /* the slab keeps its larger size for the next try */
   t->slot = slot;
   t->cap = cap;
   return 0;
@@ -62,7 +69,7 @@ static int grow_slots(nfh__bcn_table *t) {
  * short (one record per bucket on average at most). */
 static int grow_buckets(nfh__bcn_table *t) {
   uint32_t n = t->nbuckets * 2;
-  uint32_t *b = malloc((size_t)n * sizeof(uint32_t));
+  uint32_t *b = nfh_hugemem_alloc((size_t)n * sizeof(uint32_t));
   if (!b)
     return -1;
   memset(b, 0xff, (size_t)n * sizeof(uint32_t));
@@ -73,7 +80,7 @@ static int grow_buckets(nfh__bcn_table *t) {
     t->slot[id].next = b[k];
     b[k] = id;
   }
-  free(t->bucket);
+  nfh_hugemem_free(t->bucket, (size_t)t->nbuckets * sizeof(uint32_t));
   t->bucket = b;
   t->nbuckets = n;
   return 0;

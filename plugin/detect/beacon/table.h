@@ -36,6 +36,8 @@ typedef struct nfh__bcn_table {
   uint32_t count;      /* live records */
   uint32_t used;       /* slots ever handed out (ids < used) */
   uint32_t cap;        /* slots allocated */
+  uint32_t slab_cap;   /* records the slab holds (cap, or more when the
+                        * slots failed to grow after it) */
   uint32_t free_head;  /* free slot list through slot[].next */
   uint32_t nbuckets;   /* power of two */
   uint8_t *slab;

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfhunt/hugemem.h>
+
 #include "map.h"
 
 static uint64_t mix64(uint64_t h) {
@@ -92,12 +94,12 @@ static int build(nfh__exf_map *m, const void *base, size_t stride,
   uint32_t cap = 64;
   while ((uint64_t)cap < 2 * (uint64_t)need)
     cap *= 2;
-  uint64_t *cell = calloc(cap, sizeof(uint64_t));
+  uint64_t *cell = nfh_hugemem_alloc((size_t)cap * sizeof(uint64_t));
   if (!cell)
     return -1;
   for (uint32_t i = 0; i < n; i++)
     insert(cell, cap, nfh__exf_key_hash(key_at(base, stride, i)), i);
-  free(m->cell);
+  nfh_hugemem_free(m->cell, (size_t)m->cap * sizeof(uint64_t));
   m->cell = cell;
   m->cap = cap;
   m->n = n;
@@ -127,7 +129,7 @@ int nfh__exf_map_rebuild(nfh__exf_map *m, const void *base, size_t stride,
 }
 
 void nfh__exf_map_free(nfh__exf_map *m) {
-  free(m->cell);
+  nfh_hugemem_free(m->cell, (size_t)m->cap * sizeof(uint64_t));
   memset(m, 0, sizeof(*m));
 }
 

@@ -5,6 +5,7 @@
 
 #include <nfhunt/blob.h>
 #include <nfhunt/door.h>
+#include <nfhunt/hugemem.h>
 
 #include "memory.h"
 
@@ -113,9 +114,9 @@ static void clear(nfh__exf_memory *m) {
     dest_free(&m->dests[i]);
   for (uint32_t i = 0; i < m->npairs; i++)
     free(m->pairs[i].hist);
-  free(m->dests);
-  free(m->hosts);
-  free(m->pairs);
+  nfh_hugemem_free(m->dests, (size_t)m->capdests * sizeof(*m->dests));
+  nfh_hugemem_free(m->hosts, (size_t)m->caphosts * sizeof(*m->hosts));
+  nfh_hugemem_free(m->pairs, (size_t)m->cappairs * sizeof(*m->pairs));
   nfh__exf_map_free(&m->dmap);
   nfh__exf_map_free(&m->hmap);
   nfh__exf_map_free(&m->pmap);
@@ -144,7 +145,7 @@ static int reserve(void **arr, uint32_t *cap, uint32_t n, size_t size) {
   if (n < *cap)
     return 0;
   uint32_t c = *cap ? 2 * *cap : 256;
-  void *grown = realloc(*arr, (size_t)c * size);
+  void *grown = nfh_hugemem_resize(*arr, (size_t)*cap * size, (size_t)c * size);
   if (!grown)
     return -1;
   *arr = grown;

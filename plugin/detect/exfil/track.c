@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <nfhunt/door.h>
+#include <nfhunt/hugemem.h>
 
 #include "track.h"
 
@@ -60,7 +61,7 @@ void nfh__exf_track_destroy(nfh__exf_track *t) {
     return;
   for (uint32_t i = 0; i < t->n; i++)
     free_cells(&t->pairs[i]);
-  free(t->pairs);
+  nfh_hugemem_free(t->pairs, (size_t)t->cap * sizeof(*t->pairs));
   nfh__exf_map_free(&t->map);
   free(t->cov);
   free(t->cov_hours);
@@ -187,7 +188,9 @@ static nfh__exf_pair *get_hashed(nfh__exf_track *t, const nfh_addr *in,
     uint32_t cap = t->cap ? 2 * t->cap : 1024;
     if (cap > t->max)
       cap = t->max;
-    nfh__exf_pair *grown = realloc(t->pairs, (size_t)cap * sizeof(*grown));
+    nfh__exf_pair *grown =
+        nfh_hugemem_resize(t->pairs, (size_t)t->cap * sizeof(*grown),
+                           (size_t)cap * sizeof(*grown));
     if (!grown)
       return NULL;
     t->pairs = grown;
