@@ -227,10 +227,11 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
  * 0. */
 static int score_cand(beacon *b, const nfh__bcn_cand *c, nfh__bcn_score *s,
                       int *sampled_reading) {
+  const nfh__bcn_event *ev = nfh__bcn_events_const(c);
   for (uint32_t i = 0; i < c->nev; i++) {
-    b->t[i] = c->ev[i].t_ms;
-    b->cb[i] = c->ev[i].cbytes;
-    b->sb[i] = c->ev[i].sbytes;
+    b->t[i] = ev[i].t_ms;
+    b->cb[i] = ev[i].cbytes;
+    b->sb[i] = ev[i].sbytes;
   }
   nfh__bcn_score_params sp = {
       .min_beats = b->p.min_conns,
@@ -608,7 +609,7 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
   size_t n = 0;
   for (size_t x = k0; x < k1; x++) {
     const nfh__bcn_cand *c = cand_by_id(b, k[x].id);
-    memcpy(ev + n, c->ev, c->nev * sizeof(*ev));
+    memcpy(ev + n, nfh__bcn_events_const(c), c->nev * sizeof(*ev));
     n += c->nev;
     m->conns += c->conns;
     m->bytes += c->bytes;
@@ -732,8 +733,9 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
      * rotation: the SNMP poller of four DMZ hosts read "beacons to 4
      * addresses", high, at 1:100. */
     size_t together = 0;
+    const nfh__bcn_event *rev = nfh__bcn_events_const(&r.c);
     for (uint32_t x = 1; x < r.c.nev; x++)
-      together += r.c.ev[x].t_ms - r.c.ev[x - 1].t_ms < POLL_BURST_MS;
+      together += rev[x].t_ms - rev[x - 1].t_ms < POLL_BURST_MS;
     int poller_like = 4 * together >= r.c.nev;
     int sampled_reading = 0, keep = 0;
     /* A service many internal hosts use (a SaaS keepalive over its

@@ -221,7 +221,7 @@ void nfh__bcn_track_prefetch(const nfh__bcn_track *tk, const nfh_conn *c,
       return;
     const nfh__bcn_cand *cand = cand_at(tk, id);
     if (cand->nev)
-      __builtin_prefetch(&cand->ev[cand->nev - 1]);
+      __builtin_prefetch(&nfh__bcn_events_const(cand)[cand->nev - 1]);
     return;
   }
   nfh__bcn_table_prefetch(&tk->dests, *dest_hash, stage);
@@ -295,7 +295,8 @@ static void evict_cand(nfh__bcn_track *tk) {
 static void drop_oldest(nfh__bcn_track *tk, nfh__bcn_cand *c, uint32_t n) {
   if (n > c->nev)
     n = c->nev;
-  memmove(c->ev, c->ev + n, (size_t)(c->nev - n) * sizeof(nfh__bcn_event));
+  nfh__bcn_event *ev = nfh__bcn_events(c);
+  memmove(ev, ev + n, (size_t)(c->nev - n) * sizeof(nfh__bcn_event));
   c->nev -= n;
   tk->total_events -= n;
 }
@@ -313,12 +314,13 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
   /* After the last event with a start at or before t. Connections come
    * in order of their end, so a long one lands far back in a full
    * timeline: a binary search, not a walk back from the end. */
+  nfh__bcn_event *ev = nfh__bcn_events(c);
   uint32_t pos = c->nev;
-  if (pos > 0 && c->ev[pos - 1].t_ms > t) {
+  if (pos > 0 && ev[pos - 1].t_ms > t) {
     uint32_t lo = 0, hi = pos - 1; /* the answer is in [lo, hi] */
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
-      if (c->ev[mid].t_ms > t)
+      if (ev[mid].t_ms > t)
         hi = mid;
       else
         lo = mid + 1;
@@ -326,8 +328,8 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
     pos = lo;
   }
   uint64_t merge = tk->lim.merge_ms;
-  if (pos > 0 && t - c->ev[pos - 1].t_ms < merge) {
-    nfh__bcn_event *e = &c->ev[pos - 1];
+  if (pos > 0 && t - ev[pos - 1].t_ms < merge) {
+    nfh__bcn_event *e = &ev[pos - 1];
     if (e->t_ms == t && e->cbytes == add32(0, cb) &&
         e->sbytes == add32(0, sb))
       return 1;
@@ -335,9 +337,9 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
     e->sbytes = add32(e->sbytes, sb);
     return 0;
   }
-  if (pos < c->nev && c->ev[pos].t_ms - t < merge) {
+  if (pos < c->nev && ev[pos].t_ms - t < merge) {
     /* Joins the beat that starts just after: the beat now starts here. */
-    nfh__bcn_event *e = &c->ev[pos];
+    nfh__bcn_event *e = &ev[pos];
     e->t_ms = t;
     e->cbytes = add32(e->cbytes, cb);
     e->sbytes = add32(e->sbytes, sb);
@@ -354,21 +356,24 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
     drop_oldest(tk, c, q);
     pos -= q;
   }
-  if (c->nev == c->cap_ev) {
-    uint32_t cap = c->cap_ev ? c->cap_ev * 2 : 4;
+  if (c->nev == nfh__bcn_events_room(c)) {
+    uint32_t cap = 2 * nfh__bcn_events_room(c);
     if (cap > tk->lim.max_events)
       cap = tk->lim.max_events;
     nfh__bcn_event *grown = realloc(c->ev, (size_t)cap * sizeof(*grown));
     if (!grown)
       return -1;
+    if (!c->ev) /* out of the record */
+      memcpy(grown, c->inl, (size_t)c->nev * sizeof(*grown));
     c->ev = grown;
     c->cap_ev = cap;
+    ev = grown;
   }
-  memmove(c->ev + pos + 1, c->ev + pos,
+  memmove(ev + pos + 1, ev + pos,
           (size_t)(c->nev - pos) * sizeof(nfh__bcn_event));
-  c->ev[pos].t_ms = t;
-  c->ev[pos].cbytes = add32(0, cb);
-  c->ev[pos].sbytes = add32(0, sb);
+  ev[pos].t_ms = t;
+  ev[pos].cbytes = add32(0, cb);
+  ev[pos].sbytes = add32(0, sb);
   c->nev++;
   tk->total_events++;
   return 0;
@@ -599,18 +604,19 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
     /* Events after a gap that does not fit 32 bits of milliseconds
      * (49 days, beyond any idle expiry) are not worth keeping: only the
      * events after the last such gap are written. */
+    const nfh__bcn_event *ev = nfh__bcn_events_const(c);
     uint32_t from = 0;
     for (uint32_t i = 1; i < c->nev; i++)
-      if (c->ev[i].t_ms - c->ev[i - 1].t_ms > UINT32_MAX)
+      if (ev[i].t_ms - ev[i - 1].t_ms > UINT32_MAX)
         from = i;
     nfh_blob_put_u32(&w, c->nev - from);
-    uint64_t prev = c->nev ? c->ev[from].t_ms : 0;
+    uint64_t prev = c->nev ? ev[from].t_ms : 0;
     nfh_blob_put_u64(&w, prev);
     for (uint32_t i = from; i < c->nev; i++) {
-      nfh_blob_put_u32(&w, (uint32_t)(c->ev[i].t_ms - prev));
-      prev = c->ev[i].t_ms;
-      nfh_blob_put_u32(&w, c->ev[i].cbytes);
-      nfh_blob_put_u32(&w, c->ev[i].sbytes);
+      nfh_blob_put_u32(&w, (uint32_t)(ev[i].t_ms - prev));
+      prev = ev[i].t_ms;
+      nfh_blob_put_u32(&w, ev[i].cbytes);
+      nfh_blob_put_u32(&w, ev[i].sbytes);
     }
   }
 
@@ -703,18 +709,19 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
       goto corrupt;
     uint32_t skip = nev > tk->lim.max_events ? nev - tk->lim.max_events : 0;
     uint32_t keep = nev - skip;
-    if (keep) {
+    if (keep > NFH__BCN_INLINE_EV) {
       c.ev = malloc((size_t)keep * sizeof(nfh__bcn_event));
       if (!c.ev)
         goto corrupt;
       c.cap_ev = keep;
     }
+    nfh__bcn_event *ev = nfh__bcn_events(&c);
     for (uint32_t k = 0; k < nev; k++) {
       t += nfh_blob_get_u32(&r);
       uint32_t cbytes = nfh_blob_get_u32(&r);
       uint32_t sbytes = nfh_blob_get_u32(&r);
       if (k >= skip) {
-        nfh__bcn_event *e = &c.ev[c.nev++];
+        nfh__bcn_event *e = &ev[c.nev++];
         e->t_ms = t;
         e->cbytes = cbytes;
         e->sbytes = sbytes;

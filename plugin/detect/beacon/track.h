@@ -61,6 +61,9 @@ typedef struct nfh__bcn_event {
   uint32_t sbytes; /* server -> client bytes (saturating) */
 } nfh__bcn_event;
 
+/* Beats a candidate holds in its own record (nfh__bcn_cand.inl). */
+#define NFH__BCN_INLINE_EV 4
+
 /* nfh__bcn_cand.flags */
 #define NFH__BCN_SERVER_HOME 0x01u /* the server is internal */
 
@@ -78,9 +81,27 @@ typedef struct nfh__bcn_cand {
   uint32_t replied;          /* connections the server answered */
   uint32_t guessed;          /* connections whose direction was guessed */
   uint32_t max_sampling;     /* largest 1-in-N */
-  uint32_t nev, cap_ev;
-  nfh__bcn_event *ev; /* timeline, oldest first; owned */
+  uint32_t nev, cap_ev; /* cap_ev: of ev */
+  /* The timeline, oldest first: in 'inl' while it fits, then in ev
+   * (owned; NULL before). Most pairs of a busy network are seen a few
+   * times and evicted: inline beats cost them no allocation, and their
+   * first lookups no second cache miss. Read through
+   * nfh__bcn_events(). */
+  nfh__bcn_event *ev;
+  nfh__bcn_event inl[NFH__BCN_INLINE_EV];
 } nfh__bcn_cand;
+
+/* A candidate's timeline (nev beats) and the beats it has room for. */
+static inline nfh__bcn_event *nfh__bcn_events(nfh__bcn_cand *c) {
+  return c->ev ? c->ev : c->inl;
+}
+static inline const nfh__bcn_event *
+nfh__bcn_events_const(const nfh__bcn_cand *c) {
+  return c->ev ? c->ev : c->inl;
+}
+static inline uint32_t nfh__bcn_events_room(const nfh__bcn_cand *c) {
+  return c->ev ? c->cap_ev : NFH__BCN_INLINE_EV;
+}
 
 typedef struct nfh__bcn_dest {
   nfh_addr server;
