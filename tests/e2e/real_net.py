@@ -163,7 +163,8 @@ def span(inp):
 
 def roles(inp, out, *edits):
     """A copy of the roles with edits: drop=NEEDS leaves out what needs
-    NEEDS, srcs=A,B keeps what these sources do, max=N sets the bound."""
+    NEEDS, srcs=A,B keeps what these sources do, max=N sets the bound,
+    says=TEXT asks every expected finding's summary to hold TEXT."""
     r = json.load(open(inp))
     for edit in edits:
         key, _, value = edit.partition("=")
@@ -174,6 +175,9 @@ def roles(inp, out, *edits):
             r["expect"] = [w for w in r["expect"] if w.get("src") in keep]
         elif key == "max":
             r["max_findings"] = int(value)
+        elif key == "says":
+            for w in r["expect"]:
+                w["says"] = value
         else:
             sys.exit("roles: unknown edit " + edit)
     json.dump(r, open(out, "w"))
@@ -209,7 +213,8 @@ def check(findings_path, roles_path):
         hits = match(want)
         best = max(hits, key=lambda f: rank[f["severity"]], default=None)
         good = best is not None and \
-            rank[best["severity"]] >= rank[want["min_severity"]]
+            rank[best["severity"]] >= rank[want["min_severity"]] and \
+            want.get("says", "") in best["summary"]
         say(good, "%s: %s" % (want["what"],
                               show(best) if best else "no finding"))
     benign = set(roles["benign"])

@@ -7,7 +7,8 @@
 # answer, refuse and send ICMP unreachables; tcpdump on the router's
 # links records it; softflowd replays the captures as NetFlow v9, and
 # again as IPFIX biflows (-b), into a real nfcapd on the router's
-# loopback; nfdump checks nfhunt's reading, and nfhunt hunts.
+# loopback (and capture A a third time sampled 1:10, which nfcapd -s
+# applies); nfdump checks nfhunt's reading, and nfhunt hunts.
 #
 # Two captures:
 #   A, as it happened (half a minute): an nmap SYN sweep of the /24 on
@@ -264,9 +265,10 @@ export_capture() { # PCAP DIR SOFTFLOWD-VERSION-ARGS...
 	shift 2
 	mkdir -p "$dir"
 	# Not through in_ns: a function in the background is a subshell,
-	# and $! would be its pid, not nfcapd's.
+	# and $! would be its pid, not nfcapd's. CAPD_ARGS: nfcapd's own.
+	# shellcheck disable=SC2086 # the words are the arguments
 	ip netns exec "$R" nfcapd -b 127.0.0.1 -p 9995 -w "$dir" -t 3600 -B 33554432 \
-		>"$dir.capd.log" 2>&1 &
+		${CAPD_ARGS:-} >"$dir.capd.log" 2>&1 &
 	local capd=$!
 	for _ in $(seq 1 50); do
 		grep -q "Startup nfcapd" "$dir.capd.log" && break
@@ -294,7 +296,16 @@ for c in a b-day; do
 		fi
 	done
 done
-mapfile -t files < <(find "$tmp/tree" "$tmp/biflow" -name 'nfcapd.[0-9]*' | sort)
+# And capture A sampled 1 packet in 10 (softflowd -s), an interval the
+# exporter does not announce: nfcapd -s 10 applies it, as an operator
+# sets it for such an exporter, and marks the records sampled.
+if CAPD_ARGS="-s 10" export_capture "$tmp/a.pcap" "$tmp/sampled/a" -v 9 -s 10; then
+	pass "softflowd -v 9 -s 10 -> nfcapd -s 10 (a): $(sed -n 's/.*Flows exported: \([0-9]*\).*/\1 flows/p' "$tmp/sampled/a.sf.log")"
+else
+	fail "softflowd or nfcapd failed sampling a: $(tail -n 2 "$tmp/sampled/a.sf.log")"
+fi
+mapfile -t files < <(find "$tmp/tree" "$tmp/biflow" "$tmp/sampled" \
+	-name 'nfcapd.[0-9]*' | sort)
 if out=$(timeout 300 "$py" "$e2e/compare.py" --nfdump "$(command -v nfdump)" \
 	--nfhunt "$nfhunt" --timeout 120 "${files[@]}" 2>&1); then
 	pass "nfdump and nfhunt read the same flows: $(echo "$out" | tail -n 1 | sed 's|.*/||')"
@@ -369,6 +380,17 @@ hunt "$tmp/biflow" "$tmp/hunt-biflow"
 rn roles "$tmp/roles.json" "$tmp/roles-biflow.json" drop=both_flags
 echo "== the same, exported as IPFIX biflows"
 check "$tmp/hunt-biflow.ndjson" "$tmp/roles-biflow.json"
+hunt "$tmp/sampled" "$tmp/hunt-sampled"
+# Capture A's scans of many targets through the 1:10 sampler, said to be
+# sampled. Not asked: the Null and ACK scans, whose sampled probes look
+# like sessions and whose resets the sampler's period may all skip; the
+# 3-s flood in a capture of 40 s, too short to learn a baseline from
+# estimated counts.
+rn roles "$tmp/roles.json" "$tmp/roles-sampled.json" max=6 \
+	srcs=198.18.66.40,198.18.66.41,198.18.0.2,198.18.66.43,10.99.0.25 \
+	"says=sampled 1:10"
+echo "== capture A sampled 1:10"
+check "$tmp/hunt-sampled.ndjson" "$tmp/roles-sampled.json"
 
 # ------------------------------------------- hourly, as cron runs it, on B
 # Capture B's threats only.

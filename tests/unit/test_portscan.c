@@ -806,6 +806,54 @@ static void test_sampled(void) {
   free_flows(&sampled);
 }
 
+/* A vertical scan of 500 ports through a 1-in-10 sampler whose period
+ * lines up with the exchange (probe, refusal, probe, refusal...): every
+ * packet kept is a refusal, 50 resets from the target's ports to the
+ * prober, and no probe at all. They are the answers to probes sampled
+ * away: found, and said to be sampled. A client's sampled sessions that
+ * left a lone reset now and then (one in ten) are no scan, and the same
+ * lone resets from an unsampled exporter (which then misses a direction)
+ * are no contacts. */
+static void test_sampled_refusals(void) {
+  flows fs = {0}, plain = {0};
+  fs.sampling = 10;
+  nfh_addr prober = tk_ip("198.18.66.41"), target = tk_ip("10.99.0.11");
+  for (unsigned p = 10; p <= 500; p += 10) {
+    add(&fs, target, (uint16_t)p, prober, 61000, 6, R | A, T0 + p * 5, 1);
+    add(&plain, target, (uint16_t)p, prober, 61000, 6, R | A, T0 + p * 5, 1);
+  }
+  nfh_addr client = tk_ip("10.99.0.30");
+  for (unsigned i = 0; i < 200; i++) {
+    nfh_addr srv = tk_ip4(198, 19, (uint8_t)(i % 50), 80);
+    uint16_t cp = (uint16_t)(30000 + i);
+    uint64_t t = T0 + i * 3000;
+    if (i % 10 == 7) {
+      add(&fs, srv, 443, client, cp, 6, R | A, t + 900, 1);
+      continue;
+    }
+    add(&fs, client, cp, srv, 443, 6, A | P, t, 1);
+    add(&fs, srv, 443, client, cp, 6, A | P, t + 40, 1);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|198.18.66.41|10.99.0.11");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "sampled 1:10"));
+    CU_ASSERT_EQUAL(evidence_num(f, "ports"), 50);
+    CU_ASSERT_EQUAL(evidence_num(f, "rst"), 50);
+  }
+  CU_ASSERT_EQUAL(count(e), 1);
+  if (!f || count(e) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  e = hunt(&plain);
+  CU_ASSERT_EQUAL(count(e), 0);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+  free_flows(&plain);
+}
+
 /* ------------------------------------------------------- one direction */
 
 /* An exporter that sees only the client->server direction: no replies
@@ -1823,6 +1871,7 @@ int main(void) {
       !CU_add_test(s, "benign traps", test_benign_traps) ||
       !CU_add_test(s, "scan in background", test_scan_in_background) ||
       !CU_add_test(s, "sampled", test_sampled) ||
+      !CU_add_test(s, "sampled refusals alone", test_sampled_refusals) ||
       !CU_add_test(s, "one-way exporter", test_one_way) ||
       !CU_add_test(s, "per-packet TCP flags", test_flags_per_packet) ||
       !CU_add_test(s, "state round trip", test_state_round_trip) ||

@@ -597,7 +597,9 @@ static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
                           double seen) {
   if (s && s->sampling > 1) {
     /* Seen times N is right when each target got one packet; retries
-     * make it an overestimate, so it is a bound, not a count. */
+     * and refusals that the sampler kept without their probes (each
+     * exchange has two chances to be seen) make it an overestimate, so
+     * it is a bound, not a count. */
     if (seen >= 0)
       bprintf(b, " (sampled 1:%u: at most ~%.0f in all)", s->sampling,
               seen * s->sampling);

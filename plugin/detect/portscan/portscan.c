@@ -395,19 +395,44 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
   return -1;
 }
 
+/* Whether c is a reset alone, seen through a sampling exporter: from
+ * the server's port, a packet or two with RST (and ACK) only, no data,
+ * and nothing of the client. A sampler keeps one packet in N of each
+ * direction, not both halves of one exchange: a vertical scan of 500
+ * ports at 1:10 leaves some 50 probes without their refusals and some
+ * 50 refusals without their probes. Read as the answer to a probe that
+ * was sampled away, the refusals are the other half of the evidence
+ * (nmap's Null and ACK scans, whose probes a sampler makes look like
+ * sessions, have only them). Unsampled, a lone reset says the exporter
+ * misses the other direction, and stays no contact. */
+static int refused_unseen(const nfh_conn *c) {
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
+  uint8_t sf = c->server_flags;
+  return c->proto == TCP && c->client_packets == 0 &&
+         (samp > 1 || (c->flags & NFH_CONN_SAMPLED)) && (sf & TH_RST) &&
+         !(sf & ~(TH_RST | TH_ACK)) && c->server_packets <= 2 * samp &&
+         c->server_bytes <= SYN_BYTES_MAX * c->server_packets;
+}
+
 /* Fills a contact from a connection. Returns 0, or -1 for connections
- * that are no contact by a client (only the answer seen, multicast,
- * traceroute, other ICMP). */
+ * that are no contact by a client (only the answer seen, unless a
+ * sampler kept a refusal alone; multicast, traceroute, other ICMP). */
 static int classify(const nfh_conn *c, ps_contact *o) {
   memset(o, 0, sizeof(*o));
-  if (c->client_packets == 0 || is_multicast_or_broadcast(&c->server) ||
+  int lone_refusal = refused_unseen(c);
+  if ((c->client_packets == 0 && !lone_refusal) ||
+      is_multicast_or_broadcast(&c->server) ||
       nfh_addr_compare(&c->client, &c->server) == 0)
     return -1;
   int reply = (c->flags & NFH_CONN_REPLY) != 0;
   switch (c->proto) {
   case TCP:
-    if (classify_tcp(c, o) != 0)
+    if (lone_refusal) {
+      o->cls = PS_STRONG;
+      o->reasons = PS_R_RST;
+    } else if (classify_tcp(c, o) != 0) {
       return -1;
+    }
     o->ack_conn = is_session(c);
     o->replied = reply;
     break;
