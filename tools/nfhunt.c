@@ -820,10 +820,23 @@ static void ptrs_add(ptrs *p, const char *s) {
  * costs address space, not memory (pages are touched when used), and
  * made an hourly-sized hunt about 8% faster. */
 #define HEAP_GROWTH_STEP (16 << 20)
+/* Blocks up to this size come from the heap, and freed memory stays
+ * there: the detectors allocate and free a time slot's arrays (megabytes)
+ * every slot, and glibc mapped each afresh and returned it at free, so
+ * the kernel zeroed the same amount of new pages again and again (a
+ * tenth of the CPU time over the bench's random tree). 32 MiB is the
+ * most glibc takes; the tables beyond it are nfhunt/hugemem.h's. */
+#define HEAP_BLOCK_MAX (32 << 20)
+#define HEAP_KEEP (1 << 30)
 
 static void tune_malloc(void) {
 #if defined(HAVE_MALLOPT) && defined(M_TOP_PAD)
   mallopt(M_TOP_PAD, HEAP_GROWTH_STEP);
+#endif
+#if defined(HAVE_MALLOPT) && defined(M_MMAP_THRESHOLD) && \
+    defined(M_TRIM_THRESHOLD)
+  mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_MAX);
+  mallopt(M_TRIM_THRESHOLD, HEAP_KEEP);
 #endif
 }
 
