@@ -25,6 +25,7 @@
 #include "../common/alloc.h"
 #include "../model/stitch.h"
 #include "../report/evidence.h"
+#include "builtin.h"
 
 #define SLOT_MS 300000u
 /* A slot is declared over once data time is this far past its end, so
@@ -587,6 +588,74 @@ static int elf_is_whole(const char *path, char *why, size_t len) {
   return rc;
 }
 
+/* Checks descriptor d (of the module at 'path') and adds it, with
+ * 'handle' (dlopen's, or NULL for one linked in) given to the engine.
+ * On failure the handle is closed. */
+static nfh_status add_detector(nfh_engine *e, const nfh_plugin_descriptor *d,
+                               const char *path, void *handle) {
+  nfh_status st = NFH_EPLUGIN;
+  if (d->abi_version >> 16 != NFH_PLUGIN_ABI_MAJOR ||
+      d->struct_size < offsetof(nfh_plugin_descriptor, destroy) +
+                           sizeof(d->destroy)) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: plugin ABI %u.%u (descriptor %u bytes), this nfhunt "
+               "speaks ABI %u.%u: rebuild the plugin against this "
+               "nfhunt/plugin.h",
+               path, d->abi_version >> 16, d->abi_version & 0xffff,
+               d->struct_size, NFH_PLUGIN_ABI_MAJOR, NFH_PLUGIN_ABI_MINOR);
+    st = NFH_EABI;
+    goto refused;
+  }
+  if (!d->name || !*d->name || !d->create || !d->finish || !d->destroy) {
+    engine_log(e, NFH_LOG_ERROR, "engine",
+               "%s: descriptor lacks name, create, finish or destroy", path);
+    goto refused;
+  }
+  for (size_t i = 0; i < e->nmodules; i++) {
+    if (strcmp(e->modules[i].desc->name, d->name) == 0) {
+      engine_log(e, NFH_LOG_WARNING, "engine",
+                 "%s: a detector named %s is loaded already (%s); skipped",
+                 path, d->name, e->modules[i].path);
+      goto refused;
+    }
+  }
+  module *grown =
+      nfh__realloc(e->modules, (e->nmodules + 1) * sizeof(module));
+  if (!grown) {
+    st = NFH_ENOMEM;
+    goto refused;
+  }
+  e->modules = grown;
+  module *m = &e->modules[e->nmodules];
+  memset(m, 0, sizeof(*m));
+  m->path = nfh__strdup(path);
+  if (!m->path) {
+    st = NFH_ENOMEM;
+    goto refused;
+  }
+  m->handle = handle;
+  m->desc = d;
+  m->info.name = d->name;
+  m->info.version = d->version ? d->version : "?";
+  m->info.description = d->description ? d->description : "";
+  m->info.path = m->path;
+  m->info.enabled = 1;
+  e->nmodules++;
+  return NFH_OK;
+refused:
+  if (handle)
+    dlclose(handle);
+  return st;
+}
+
+nfh_status nfh__engine_add_builtin(nfh_engine *e,
+                                   const nfh_plugin_descriptor *d,
+                                   const char *origin) {
+  if (!d)
+    return NFH_EINVAL;
+  return add_detector(e, d, origin, NULL);
+}
+
 nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
   char why[160];
   if (elf_is_whole(path, why, sizeof(why)) != 0) {
@@ -610,56 +679,7 @@ nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
     dlclose(handle);
     return NFH_EPLUGIN;
   }
-  if (d->abi_version >> 16 != NFH_PLUGIN_ABI_MAJOR ||
-      d->struct_size < offsetof(nfh_plugin_descriptor, destroy) +
-                           sizeof(d->destroy)) {
-    engine_log(e, NFH_LOG_ERROR, "engine",
-               "%s: plugin ABI %u.%u (descriptor %u bytes), this nfhunt "
-               "speaks ABI %u.%u: rebuild the plugin against this "
-               "nfhunt/plugin.h",
-               path, d->abi_version >> 16, d->abi_version & 0xffff,
-               d->struct_size, NFH_PLUGIN_ABI_MAJOR, NFH_PLUGIN_ABI_MINOR);
-    dlclose(handle);
-    return NFH_EABI;
-  }
-  if (!d->name || !*d->name || !d->create || !d->finish || !d->destroy) {
-    engine_log(e, NFH_LOG_ERROR, "engine",
-               "%s: descriptor lacks name, create, finish or destroy", path);
-    dlclose(handle);
-    return NFH_EPLUGIN;
-  }
-  for (size_t i = 0; i < e->nmodules; i++) {
-    if (strcmp(e->modules[i].desc->name, d->name) == 0) {
-      engine_log(e, NFH_LOG_WARNING, "engine",
-                 "%s: a detector named %s is loaded already (%s); skipped",
-                 path, d->name, e->modules[i].path);
-      dlclose(handle);
-      return NFH_EPLUGIN;
-    }
-  }
-  module *grown =
-      nfh__realloc(e->modules, (e->nmodules + 1) * sizeof(module));
-  if (!grown) {
-    dlclose(handle);
-    return NFH_ENOMEM;
-  }
-  e->modules = grown;
-  module *m = &e->modules[e->nmodules];
-  memset(m, 0, sizeof(*m));
-  m->path = nfh__strdup(path);
-  if (!m->path) {
-    dlclose(handle);
-    return NFH_ENOMEM;
-  }
-  m->handle = handle;
-  m->desc = d;
-  m->info.name = d->name;
-  m->info.version = d->version ? d->version : "?";
-  m->info.description = d->description ? d->description : "";
-  m->info.path = m->path;
-  m->info.enabled = 1;
-  e->nmodules++;
-  return NFH_OK;
+  return add_detector(e, d, path, handle);
 }
 
 static int compare_names(const void *a, const void *b) {
