@@ -235,6 +235,15 @@ static nfh__exf_cell *cell_for(nfh__exf_pair *p, uint32_t hour) {
   return c;
 }
 
+/* v * f, plus 'round' (0.5 rounds, 0 truncates), for a share f in
+ * [0, 1]: a product at 2^64 (a counter near UINT64_MAX from a damaged
+ * record, times about 1) is no uint64_t, and converting it would be
+ * undefined. */
+static uint64_t scaled(uint64_t v, double f, double round) {
+  double x = (double)v * f + round;
+  return x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
+}
+
 /* Spreads out/back over the hours of [first, last] by time share. */
 static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
                   uint64_t first, uint64_t last) {
@@ -266,8 +275,8 @@ static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
       i = back - done_back;
     } else {
       double share = (double)(b - a) / span;
-      o = (uint64_t)((double)out * share);
-      i = (uint64_t)((double)back * share);
+      o = scaled(out, share, 0);
+      i = scaled(back, share, 0);
       if (o > out - done_out)
         o = out - done_out;
       if (i > back - done_back)
@@ -467,8 +476,8 @@ int nfh__exf_pair_attribute(nfh__exf_pair *p) {
   }
   for (uint32_t i = 0; i < p->ncells; i++) {
     nfh__exf_cell *c = nfh__exf_pair_cell(p, i);
-    c->out = (uint64_t)((double)c->out * fo + 0.5);
-    c->in = (uint64_t)((double)c->in * fi + 0.5);
+    c->out = scaled(c->out, fo, 0.5);
+    c->in = scaled(c->in, fi, 0.5);
   }
   return 0;
 }
