@@ -310,6 +310,23 @@ static uint64_t misdated_so_far(const run *r) {
   return r->engine ? nfh_engine_get_stats(r->engine)->misdated_flows : 0;
 }
 
+/* Names the file whose records the engine left out for impossible
+ * counters (nfh_engine_stats.implausible_flows). */
+static void report_implausible(const run *r, const char *path,
+                               uint64_t before) {
+  if (!r->engine)
+    return;
+  uint64_t n = nfh_engine_get_stats(r->engine)->implausible_flows - before;
+  if (n)
+    warn("%s: %" PRIu64 " flow record%s with impossible counters (more "
+         "than 65535 bytes a packet, or less than one; damaged?): left out",
+         path, n, n == 1 ? "" : "s");
+}
+
+static uint64_t implausible_so_far(const run *r) {
+  return r->engine ? nfh_engine_get_stats(r->engine)->implausible_flows : 0;
+}
+
 /* How reading a file went. */
 typedef enum read_result {
   READ_OK,     /* read to its end */
@@ -353,9 +370,11 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   const nfh_flow *flows;
   size_t n;
   uint64_t misdated = misdated_so_far(r);
+  uint64_t implausible = implausible_so_far(r);
   while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
   report_misdated(r, path, misdated);
+  report_implausible(r, path, implausible);
   size_t ne;
   const nfh_exporter *ex = nfh_reader_exporters(reader, &ne);
   for (size_t i = 0; i < ne; i++)
@@ -397,9 +416,11 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   size_t n;
   nfh_status st;
   uint64_t misdated = misdated_so_far(r);
+  uint64_t implausible = implausible_so_far(r);
   while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
   report_misdated(r, path, misdated);
+  report_implausible(r, path, implausible);
   const nfh_json_info *info = nfh_json_reader_info(reader);
   /* The warning names the file already: "FILE: byte N: why". */
   const char *first = nfh_json_reader_warning(reader);

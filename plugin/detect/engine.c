@@ -1300,7 +1300,26 @@ static int two_way(const nfh_flow *f) {
          (f->out_packets || f->out_bytes);
 }
 
-/* Sets right the times of records that end before they start, and
+/* Largest IP packet (IPv4's total length; IPv6 jumbograms do not cross
+ * flow exporters). */
+#define MAX_PACKET_BYTES 65535u
+
+/* Whether 'bytes' in 'packets' can be: between one byte and an IP
+ * packet's most, each; a side that counted only one of them cannot be
+ * judged. */
+static int plausible_counts(uint64_t packets, uint64_t bytes) {
+  if (!packets || !bytes)
+    return 1;
+  return bytes >= packets && bytes / packets <= MAX_PACKET_BYTES;
+}
+
+static int plausible_record(const nfh_flow *f) {
+  return plausible_counts(f->packets, f->bytes) &&
+         plausible_counts(f->out_packets, f->out_bytes);
+}
+
+/* Leaves out records with impossible counters, sets right the times of
+ * records that end before they start, and
  * splits every two-way record into its two directions, so that the
  * stitcher and the detectors see what one-way exporters give them.
  * nfcapd keeps one TCP flags field for a biflow: written from softflowd's
@@ -1316,7 +1335,8 @@ static nfh_status normalise_batch(nfh_engine *e, const nfh_flow **flows,
                                 size_t *n) {
   const nfh_flow *in = *flows;
   size_t count = *n, k = 0;
-  while (k < count && !two_way(&in[k]) && in[k].first_ms <= in[k].last_ms)
+  while (k < count && !two_way(&in[k]) && in[k].first_ms <= in[k].last_ms &&
+         plausible_record(&in[k]))
     k++;
   if (k == count)
     return NFH_OK;
@@ -1325,6 +1345,10 @@ static nfh_status normalise_batch(nfh_engine *e, const nfh_flow **flows,
     return NFH_ENOMEM;
   size_t out = 0;
   for (size_t i = 0; i < count; i++) {
+    if (!plausible_record(&in[i])) {
+      e->stats.implausible_flows++;
+      continue;
+    }
     nfh_flow *f = &e->halves[out];
     *f = in[i];
     if (f->first_ms > f->last_ms) {

@@ -8,6 +8,10 @@
 #     and 2100 among records of 2024): the hunt ends (it passed every
 #     5-minute slot of decades), says so in one line naming the file, and
 #     reports the window of the good records;
+#   * a JSON flow file with three damaged records (a flipped high bit:
+#     2^57 bytes in 8 packets, twice; 2^56 packets): left out, in one
+#     line naming the file; no finding of petabytes (two lows read
+#     "144.1 PB in 5 min");
 #   * a plugin directory holding a detector cut short: refused with a
 #     reason, the others load (dlopen of it died of SIGBUS);
 #   * --output into a FIFO: written into, the FIFO stays (a rename over
@@ -135,6 +139,41 @@ if [ "$window" = "2024 2024" ]; then
 	pass "... the report's window is the good records' ($window)"
 else
 	fail "... the report's window spans '$window'"
+fi
+
+# ------------------------------------------ counters no traffic has
+json=$tmp/flip.json
+"$py" - "$json" <<'PY'
+import json, sys
+t0 = 1704096000  # 2024-01-01 08:00 UTC
+with open(sys.argv[1], "w") as out:
+    for i in range(300):
+        first = t0 + 12 * i
+        rec = {"IPV4_SRC_ADDR": "10.0.0.%d" % (i % 20 + 1),
+               "IPV4_DST_ADDR": "192.0.2.%d" % (i % 7 + 1),
+               "L4_SRC_PORT": 40000 + i, "L4_DST_PORT": 443, "PROTOCOL": 6,
+               "IN_BYTES": 1800, "IN_PKTS": 8, "TCP_FLAGS": 27,
+               "FIRST_SWITCHED": first, "LAST_SWITCHED": first + 2}
+        if i in (100, 101):
+            rec["IPV4_DST_ADDR"] = "203.0.113.9"
+            rec["IN_BYTES"] = 1800 + (1 << 57)
+        if i == 102:
+            rec["IN_PKTS"] = 8 + (1 << 56)
+        out.write(json.dumps(rec) + "\n")
+PY
+timeout -s KILL "$tmo" "$nfhunt" --flow-file "$json" --plugin-dir "$plugins" \
+	--no-state --alert-level info -o ndjson >"$tmp/flip.out" 2>"$tmp/flip.err"
+rc=$?
+lines=$(grep -c "^nfhunt: $json: 3 flow records with impossible counters" "$tmp/flip.err")
+if [ "$rc" -le 1 ] && [ "$lines" -eq 1 ]; then
+	pass "damaged counters (2^57 bytes in 8 packets): left out, one line names the file (exit $rc)"
+else
+	fail "damaged counters: exit $rc, $lines lines about them: $(head -n 2 "$tmp/flip.err")"
+fi
+if ! grep -q -E '[0-9.]+ [PE]B' "$tmp/flip.out"; then
+	pass "... no finding of petabytes ($(grep -c . "$tmp/flip.out") findings)"
+else
+	fail "... $(grep -E '[0-9.]+ [PE]B' "$tmp/flip.out" | head -n 1 | cut -c 1-200)"
 fi
 
 # ------------------------------------------------- a detector cut short

@@ -101,6 +101,45 @@ static uint64_t clock_says(nfh_engine *e, const char *name) {
   return v;
 }
 
+/* Records whose counters no traffic has (a flipped high bit of a
+ * damaged file: "72 PB" in two packets, or 2^56 packets of 1000 bytes,
+ * in either direction of a two-way record) are left out and counted;
+ * a side that counts bytes alone (NSEL) or packets alone, and the
+ * largest packet, are kept. */
+static void test_implausible_counters(void) {
+  const uint64_t t0 = 1709294400000ull;
+  nfh_engine *e = clock_engine();
+  struct {
+    uint64_t packets, bytes, out_packets, out_bytes;
+    int kept;
+  } cases[] = {
+      {10, 5000, 0, 0, 1},          {2, 1ull << 57, 0, 0, 0},
+      {1ull << 56, 1000, 0, 0, 0},  {3, 300, 1, 1000000000000ull, 0},
+      {0, 5000, 0, 0, 1},           {5, 0, 0, 0, 1},
+      {1, 65535, 0, 0, 1},          {3, 300, 2, 200, 1},
+  };
+  size_t n = sizeof(cases) / sizeof(cases[0]), kept = 0;
+  nfh_flow f[8];
+  for (size_t i = 0; i < n; i++) {
+    f[i] = clock_flow(t0 + 1000 * i, t0 + 1000 * i + 500);
+    f[i].src_port = (uint16_t)(41000 + i); /* a session each */
+    f[i].packets = cases[i].packets;
+    f[i].bytes = cases[i].bytes;
+    f[i].out_packets = cases[i].out_packets;
+    f[i].out_bytes = cases[i].out_bytes;
+    if (f[i].out_packets)
+      f[i].flags |= NFH_FLOW_HAS_OUT;
+    kept += (size_t)cases[i].kept;
+  }
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, n), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  const nfh_engine_stats *st = nfh_engine_get_stats(e);
+  CU_ASSERT_EQUAL(st->flows, n);
+  CU_ASSERT_EQUAL(st->implausible_flows, n - kept);
+  CU_ASSERT_EQUAL(st->conns, kept);
+  nfh_engine_destroy(e);
+}
+
 static void test_misdated_records(void) {
   const uint64_t t0 = 1709294400000ull; /* 2024-03-01 12:00 */
   nfh_engine *e = clock_engine();
@@ -732,6 +771,7 @@ int main(void) {
   CU_add_test(s, "JSON report", test_report_json);
   CU_add_test(s, "related findings in the report", test_report_related);
   CU_add_test(s, "misdated records", test_misdated_records);
+  CU_add_test(s, "implausible counters", test_implausible_counters);
   CU_add_test(s, "a month without data", test_gap_in_data);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

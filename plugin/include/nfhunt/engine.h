@@ -181,6 +181,12 @@ typedef struct nfh_engine_stats {
    * duration. */
   uint64_t misdated_flows;
   uint64_t misdated_latest_ms; /* the latest one's end, as it came */
+  /* Records left out for counters no traffic has: more than 65535 bytes
+   * a packet (an IP packet's most) or less than one, in either
+   * direction (a damaged record: a flipped high bit made "72 PB sent").
+   * Counted in flows too; a count of packets without bytes, or bytes
+   * without packets (NSEL's byte-only counters), is kept. */
+  uint64_t implausible_flows;
 } nfh_engine_stats;
 
 const nfh_engine_stats *nfh_engine_get_stats(const nfh_engine *engine);
