@@ -209,8 +209,10 @@ def check(findings_path, roles_path):
                 and ("dst_port" not in want
                      or f.get("dst_port") == want["dst_port"])]
 
+    asked = set()
     for want in roles["expect"]:
         hits = match(want)
+        asked.update((f["type"], f.get("key") or f["id"]) for f in hits)
         best = max(hits, key=lambda f: rank[f["severity"]], default=None)
         good = best is not None and \
             rank[best["severity"]] >= rank[want["min_severity"]] and \
@@ -227,8 +229,12 @@ def check(findings_path, roles_path):
     limit = roles["max_findings"]
     shown = {(f["type"], f.get("key") or f["id"]) for f in found
              if rank[f["severity"]] >= rank["low"]}
+    others = [show(f) for f in found if rank[f["severity"]] >= rank["low"]
+              and (f["type"], f.get("key") or f["id"]) not in asked]
     say(len(shown) <= limit, "%d distinct findings at low or above "
-        "(at most %d)" % (len(shown), limit))
+        "(at most %d)%s" % (len(shown), limit,
+                            "" if len(shown) <= limit else
+                            "; not asked: " + "; ".join(sorted(set(others)))))
     return 1 if bad else 0
 
 

@@ -382,11 +382,12 @@ echo "== the same, exported as IPFIX biflows"
 check "$tmp/hunt-biflow.ndjson" "$tmp/roles-biflow.json"
 hunt "$tmp/sampled" "$tmp/hunt-sampled"
 # Capture A's scans of many targets through the 1:10 sampler, said to be
-# sampled. Not asked: the Null and ACK scans, whose sampled probes look
-# like sessions and whose resets the sampler's period may all skip; the
-# 3-s flood in a capture of 40 s, too short to learn a baseline from
-# estimated counts.
-rn roles "$tmp/roles.json" "$tmp/roles-sampled.json" max=6 \
+# sampled. Not asked, but found in some runs: the Null and ACK scans,
+# whose sampled probes look like sessions and whose resets the sampler's
+# period may all skip (it lines up with nmap's probes differently from
+# run to run); the 3-s flood in a capture of 40 s, too short to learn a
+# baseline from estimated counts. The bound leaves room for them.
+rn roles "$tmp/roles.json" "$tmp/roles-sampled.json" max=8 \
 	srcs=198.18.66.40,198.18.66.41,198.18.0.2,198.18.66.43,10.99.0.25 \
 	"says=sampled 1:10"
 echo "== capture A sampled 1:10"
