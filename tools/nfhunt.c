@@ -287,44 +287,39 @@ static void take_flows(run *r, const char *path, const nfh_flow *flows,
   }
 }
 
-/* Names the file whose records the engine had to set right in time
- * (see nfh_engine_stats.misdated_flows): the operator's lead to the
- * exporter with the broken clock. 'before' is the count before it. */
-static void report_misdated(const run *r, const char *path, uint64_t before) {
+/* The engine's counters before a file is read (zero without an
+ * engine), for report_fixes() after it. */
+static nfh_engine_stats stats_so_far(const run *r) {
+  nfh_engine_stats none;
+  memset(&none, 0, sizeof(none));
+  return r->engine ? *nfh_engine_get_stats(r->engine) : none;
+}
+
+/* Names the file whose records the engine set right in time (see
+ * nfh_engine_stats.misdated_flows: the operator's lead to the exporter
+ * with the broken clock) or left out for impossible counters
+ * (implausible_flows), one line each. 'before' is stats_so_far() from
+ * before the file. */
+static void report_fixes(const run *r, const char *path,
+                         const nfh_engine_stats *before) {
   if (!r->engine)
     return;
   const nfh_engine_stats *es = nfh_engine_get_stats(r->engine);
-  uint64_t n = es->misdated_flows - before;
-  if (!n)
-    return;
-  char when[40];
-  warn("%s: %" PRIu64 " flow record%s with impossible times (e.g. ending "
-       "%s; an exporter's clock?): set to the time of the records around "
-       "%s",
-       path, n, n == 1 ? "" : "s",
-       nfh_format_iso8601(es->misdated_latest_ms, when, sizeof(when)),
-       n == 1 ? "it" : "them");
-}
-
-static uint64_t misdated_so_far(const run *r) {
-  return r->engine ? nfh_engine_get_stats(r->engine)->misdated_flows : 0;
-}
-
-/* Names the file whose records the engine left out for impossible
- * counters (nfh_engine_stats.implausible_flows). */
-static void report_implausible(const run *r, const char *path,
-                               uint64_t before) {
-  if (!r->engine)
-    return;
-  uint64_t n = nfh_engine_get_stats(r->engine)->implausible_flows - before;
+  uint64_t n = es->misdated_flows - before->misdated_flows;
+  if (n) {
+    char when[40];
+    warn("%s: %" PRIu64 " flow record%s with impossible times (e.g. ending "
+         "%s; an exporter's clock?): set to the time of the records around "
+         "%s",
+         path, n, n == 1 ? "" : "s",
+         nfh_format_iso8601(es->misdated_latest_ms, when, sizeof(when)),
+         n == 1 ? "it" : "them");
+  }
+  n = es->implausible_flows - before->implausible_flows;
   if (n)
     warn("%s: %" PRIu64 " flow record%s with impossible counters (more "
          "than 65535 bytes a packet, or less than one; damaged?): left out",
          path, n, n == 1 ? "" : "s");
-}
-
-static uint64_t implausible_so_far(const run *r) {
-  return r->engine ? nfh_engine_get_stats(r->engine)->implausible_flows : 0;
 }
 
 /* How reading a file went. */
@@ -369,12 +364,10 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
          path, info->unlisted_bytes);
   const nfh_flow *flows;
   size_t n;
-  uint64_t misdated = misdated_so_far(r);
-  uint64_t implausible = implausible_so_far(r);
+  nfh_engine_stats before = stats_so_far(r);
   while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
-  report_misdated(r, path, misdated);
-  report_implausible(r, path, implausible);
+  report_fixes(r, path, &before);
   size_t ne;
   const nfh_exporter *ex = nfh_reader_exporters(reader, &ne);
   for (size_t i = 0; i < ne; i++)
@@ -415,12 +408,10 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   const nfh_flow *flows;
   size_t n;
   nfh_status st;
-  uint64_t misdated = misdated_so_far(r);
-  uint64_t implausible = implausible_so_far(r);
+  nfh_engine_stats before = stats_so_far(r);
   while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
-  report_misdated(r, path, misdated);
-  report_implausible(r, path, implausible);
+  report_fixes(r, path, &before);
   const nfh_json_info *info = nfh_json_reader_info(reader);
   /* The warning names the file already: "FILE: byte N: why". */
   const char *first = nfh_json_reader_warning(reader);
