@@ -1306,11 +1306,15 @@ static int two_way(const nfh_flow *f) {
 
 /* Whether 'bytes' in 'packets' can be: between one byte and an IP
  * packet's most, each; a side that counted only one of them cannot be
- * judged. */
+ * judged. Runs for every record: no division (bytes / packets <= MAX
+ * is bytes < (MAX + 1) * packets, always true where that product would
+ * not fit 64 bits). */
 static int plausible_counts(uint64_t packets, uint64_t bytes) {
+  const uint64_t per = (uint64_t)MAX_PACKET_BYTES + 1;
   if (!packets || !bytes)
     return 1;
-  return bytes >= packets && bytes / packets <= MAX_PACKET_BYTES;
+  return bytes >= packets &&
+         (packets > UINT64_MAX / per || bytes < per * packets);
 }
 
 static int plausible_record(const nfh_flow *f) {
