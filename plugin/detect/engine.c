@@ -355,6 +355,36 @@ int nfh_engine_is_home(const nfh_engine *e, const nfh_addr *a) {
   return 0;
 }
 
+size_t nfh_engine_home_net_count(const nfh_engine *e) { return e->nhome; }
+
+int nfh_engine_home_is_default(const nfh_engine *e) {
+  return e->home_is_default;
+}
+
+char *nfh_engine_home_net_text(const nfh_engine *e, size_t i, char *buf,
+                               size_t len) {
+  if (len == 0)
+    return buf;
+  buf[0] = '\0';
+  if (i >= e->nhome)
+    return buf;
+  const netblock *n = &e->home[i];
+  nfh_addr a;
+  unsigned bits = n->bits;
+  if (n->family == 4) {
+    nfh_addr_set_v4(&a, (uint32_t)n->bytes[12] << 24 |
+                            (uint32_t)n->bytes[13] << 16 |
+                            (uint32_t)n->bytes[14] << 8 | n->bytes[15]);
+    bits -= 96;
+  } else {
+    nfh_addr_set_v6(&a, n->bytes);
+  }
+  char text[NFH_ADDR_STRLEN];
+  nfh_addr_format(&a, text, sizeof(text));
+  snprintf(buf, len, "%s/%u", text, bits);
+  return buf;
+}
+
 nfh_status nfh_engine_allow(nfh_engine *e, const char *detector,
                             const char *spec) {
   allow_rule r;

@@ -110,6 +110,15 @@ nfh_status nfh_engine_add_home_net(nfh_engine *engine, const char *cidr);
 /* Whether addr is in the home networks. */
 int nfh_engine_is_home(const nfh_engine *engine, const nfh_addr *addr);
 
+/* The home networks in force: how many, whether they are still the
+ * defaults (no nfh_engine_add_home_net yet), and network i in CIDR
+ * notation written into buf (at least NFH_ADDR_STRLEN + 4 bytes; buf is
+ * returned, "" when i is out of range). */
+size_t nfh_engine_home_net_count(const nfh_engine *engine);
+int nfh_engine_home_is_default(const nfh_engine *engine);
+char *nfh_engine_home_net_text(const nfh_engine *engine, size_t i, char *buf,
+                               size_t len);
+
 /* Allowlists "CIDR", "CIDR:port" or "[v6-CIDR]:port" for one detector
  * (by name) or for all ("*"). NFH_OK, NFH_ESYNTAX, NFH_ENOMEM. */
 nfh_status nfh_engine_allow(nfh_engine *engine, const char *detector,
