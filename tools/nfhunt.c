@@ -34,6 +34,7 @@
 
 #include <nfhunt/engine.h>
 #include <nfhunt/filelist.h>
+#include <nfhunt/homeguess.h>
 #include <nfhunt/jsonflow.h>
 #include <nfhunt/nfhunt.h>
 #include <nfhunt/plugin.h>
@@ -435,6 +436,112 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   }
   nfh_json_reader_close(reader);
   return rc;
+}
+
+/* Flows read ahead for the guess of the home networks, at most: enough
+ * for the networks of an organisation's edge, a fraction of a second. */
+#define HOME_SAMPLE_FLOWS 100000
+/* The default home networks stay alone while they are in this share of
+ * the flows read ahead ... */
+#define HOME_DEFAULT_ENOUGH 0.5
+/* ... and below this one, with no guess to make, the hunt says so. */
+#define HOME_DEFAULT_SCARCE 0.1
+
+static int engine_home(const nfh_addr *a, void *user) {
+  return nfh_engine_is_home(user, a);
+}
+
+/* The home networks when neither --home-net nor the configuration gave
+ * any. The defaults (RFC 1918, RFC 4193) fit most sites; at a site
+ * numbered in public space (a university, a research capture) no flow
+ * touches them, and beaconing and exfiltration, which watch internal
+ * hosts talking out, would be silent without a word. So the first flows
+ * to read are read ahead, and when the defaults are in fewer than half
+ * of them and a few networks cover nearly all (nfhunt/homeguess.h),
+ * those networks join the defaults, with a warning naming them. Returns
+ * "inferred" or "default". Files that fail are left to the hunt to
+ * report. */
+static const char *guess_home(run *r, const nfh_reader_options *ropt,
+                              const nfh_filelist *list,
+                              const unsigned char *todo,
+                              size_t nlist, const char *const *flow_files,
+                              const read_result *fres, size_t nflow) {
+  nfh_homeguess *g = NULL;
+  nfh_reader *reader = NULL;
+  nfh_json_reader *jreader = NULL;
+  const char *from = "default";
+  if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK ||
+      nfh_reader_create(ropt, &reader) != NFH_OK ||
+      nfh_json_reader_create(&jreader) != NFH_OK)
+    goto done; /* no memory: the defaults, as before */
+  size_t room = HOME_SAMPLE_FLOWS;
+  const nfh_flow *flows;
+  size_t n;
+  for (size_t i = 0; i < nlist && room; i++) {
+    if (!todo[i] ||
+        nfh_reader_open(reader, nfh_filelist_path(list, i)) != NFH_OK)
+      continue;
+    while (room && nfh_reader_next(reader, &flows, &n) == NFH_OK)
+      room = nfh_homeguess_add(g, flows, n);
+    nfh_reader_close(reader);
+  }
+  for (size_t i = 0; i < nflow && room; i++) {
+    if (fres[i] == READ_SKIPPED ||
+        nfh_json_reader_open(jreader, flow_files[i]) != NFH_OK)
+      continue;
+    while (room && nfh_json_reader_next(jreader, &flows, &n) == NFH_OK)
+      room = nfh_homeguess_add(g, flows, n);
+    nfh_json_reader_close(jreader);
+  }
+  size_t held = nfh_homeguess_count(g);
+  double dshare = nfh_homeguess_share(g, engine_home, r->engine);
+  if (held < NFH_HOMEGUESS_MIN_FLOWS || dshare >= HOME_DEFAULT_ENOUGH)
+    goto done;
+  const char *const *nets;
+  size_t count;
+  double share;
+  nfh_status st = nfh_homeguess_infer(g, &nets, &count, &share);
+  if (st != NFH_OK) {
+    if (dshare < HOME_DEFAULT_SCARCE)
+      warn("the home networks (RFC 1918 and RFC 4193, the defaults) are in "
+           "%.1f%% of the first %zu flows, and no few networks cover most "
+           "of them (traffic in transit?): beaconing and exfiltration, "
+           "which watch internal hosts, will see little; --home-net (or "
+           "home_net in nfhunt.conf) names the internal networks",
+           100 * dshare, held);
+    goto done;
+  }
+  /* The defaults stay: the first added network would replace them. */
+  size_t ndefault = nfh_engine_home_net_count(r->engine);
+  char keep[8][NFH_ADDR_STRLEN + 8];
+  if (ndefault > 8)
+    ndefault = 8;
+  for (size_t i = 0; i < ndefault; i++)
+    nfh_engine_home_net_text(r->engine, i, keep[i], sizeof(keep[i]));
+  char list_text[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (nfh_engine_add_home_net(r->engine, nets[i]) != NFH_OK)
+      die("out of memory");
+    int w = snprintf(list_text + used, sizeof(list_text) - used, "%s%s",
+                     i ? ", " : "", nets[i]);
+    if (w > 0 && (size_t)w < sizeof(list_text) - used)
+      used += (size_t)w;
+  }
+  for (size_t i = 0; i < ndefault; i++)
+    if (nfh_engine_add_home_net(r->engine, keep[i]) != NFH_OK)
+      die("out of memory");
+  warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
+       "the first %zu flows; taking %s as home as well (in %.1f%% of "
+       "them, read from the traffic): --home-net (or home_net in "
+       "nfhunt.conf) says which networks are internal",
+       100 * dshare, held, list_text, 100 * share);
+  from = "inferred";
+done:
+  nfh_json_reader_destroy(jreader);
+  nfh_reader_destroy(reader);
+  nfh_homeguess_destroy(g);
+  return from;
 }
 
 static void log_line(void *user, int level, const char *source,
@@ -1446,6 +1553,12 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  /* Where the home networks come from, for the report. */
+  const char *home_from = homes.n || (conf && conf->home_net.n) ? "given"
+                                                                 : "default";
+  if (r.engine && r.m == MODE_HUNT && !strcmp(home_from, "default"))
+    home_from = guess_home(&r, &ropt, list, todo, nlist, flow_files.v, fres,
+                           nflow);
   if (r.engine) {
     if (nfh_engine_start(r.engine, state) != NFH_OK)
       die("cannot start the detectors");
@@ -1527,6 +1640,18 @@ int main(int argc, char **argv) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     in.generated_ms = (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    size_t nhome = nfh_engine_home_net_count(r.engine);
+    char(*home_text)[NFH_ADDR_STRLEN + 8] =
+        calloc(nhome + 1, sizeof(*home_text));
+    const char **home_names = calloc(nhome + 1, sizeof(char *));
+    if (!home_text || !home_names)
+      die("out of memory");
+    for (size_t i = 0; i < nhome; i++)
+      home_names[i] = nfh_engine_home_net_text(r.engine, i, home_text[i],
+                                               sizeof(home_text[i]));
+    in.home_nets = home_names;
+    in.nhome_nets = nhome;
+    in.home_nets_from = home_from;
     int alerting = 0, new_alerting = 0;
     for (size_t i = 0; i < nf; i++)
       if (findings[i].f.severity >= alert) {
@@ -1608,6 +1733,8 @@ int main(int argc, char **argv) {
       complain("no detector loaded from %s (see --plugin-dir)", plugin_dir);
     if (exit_code == 0 && alerting)
       exit_code = EXIT_FOUND;
+    free(home_names);
+    free(home_text);
   }
   if (fflush(stdout) != 0 || ferror(stdout)) {
     /* A listing cut short by its reader (--dump | head) is what the

@@ -271,6 +271,17 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
                                         "estimates scaled by nfcapd"
                                       : "no sampled exporter"));
   json_object_set_new(inputs, "sampling", sampling);
+  if (in->nhome_nets) {
+    json_t *home = json_object();
+    json_t *nets = json_array();
+    for (size_t i = 0; i < in->nhome_nets; i++)
+      json_array_append_new(nets, json_string(in->home_nets[i]));
+    json_object_set_new(home, "networks", nets);
+    json_object_set_new(home, "from",
+                        json_string(in->home_nets_from ? in->home_nets_from
+                                                       : "given"));
+    json_object_set_new(inputs, "home_networks", home);
+  }
   json_object_set_new(root, "inputs", inputs);
 
   json_t *list = json_array();
@@ -545,6 +556,15 @@ nfh_status nfh_report_print_text(FILE *out,
   if (in->sampled_flows)
     fprintf(out, "sampled: %llu flows at up to 1:%u; counts are estimates\n",
             (unsigned long long)in->sampled_flows, in->max_sampling);
+  /* Networks read from the traffic are a guess the reader should see;
+   * given or default ones are what was asked for. */
+  if (in->nhome_nets && in->home_nets_from &&
+      strcmp(in->home_nets_from, "inferred") == 0) {
+    fputs("home networks (read from the traffic):", out);
+    for (size_t i = 0; i < in->nhome_nets; i++)
+      fprintf(out, "%s %s", i ? "," : "", in->home_nets[i]);
+    fputc('\n', out);
+  }
   fprintf(out,
           "%zu findings: %zu critical, %zu high, %zu medium, %zu low, %zu "
           "info\n",

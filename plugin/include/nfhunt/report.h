@@ -37,6 +37,13 @@ typedef struct nfh_report_inputs {
   uint64_t window_start_ms; /* data time span; 0 when no flow */
   uint64_t window_end_ms;
   uint64_t generated_ms; /* report time */
+  /* The home networks the hunt ran with (CIDR strings, borrowed from the
+   * caller; none: left out of the report) and where they came from:
+   * "default", "given" (command line or configuration) or "inferred"
+   * (read from the traffic: nfhunt/homeguess.h). */
+  const char *const *home_nets;
+  size_t nhome_nets;
+  const char *home_nets_from;
 } nfh_report_inputs;
 
 /* Writes the JSON report to 'path' atomically: a temporary file in the

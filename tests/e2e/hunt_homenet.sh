@@ -1,0 +1,178 @@
+#!/bin/bash
+# hunt_homenet.sh - a site numbered in public space: with no --home-net,
+# nfhunt reads the home networks from the traffic, says so, and finds
+# what it finds with the networks given.
+#
+# nfhunt-gen sends three hours of an organisation whose users, servers
+# and DMZ sit in public space (147.32.0.0/17, 147.32.250.0/24,
+# 195.113.5.0/24, 2001:718:1::/48), with a beacon, a bulk and a slow
+# exfiltration and a scan injected, as NetFlow v9 to a real nfcapd on
+# 127.0.0.1. Then nfhunt hunts nfcapd's files
+#   - with no home networks given: one warning line naming the networks
+#     it took (147.32.0.0/16 and 195.113.5.0/24 among them), the report's
+#     inputs.home_networks "inferred", and the labelled beacon and both
+#     exfiltrations found at medium or above;
+#   - with the networks of the plan given: the same beaconing and
+#     exfiltration findings (type, hosts, severity), "given";
+#   - with only the defaults given (RFC 1918, RFC 4193): no beaconing or
+#     exfiltration finding at all - the silence the guess is for;
+# and a hunt of a privately numbered organisation (nfhunt-gen's default
+# plan, written directly) says nothing of home networks: "default".
+# Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
+# when nfcapd or python3 is missing, 99 when the programs are not built.
+
+set -u
+
+. "$(dirname "$0")/e2e_lib.sh"
+
+e2e_need_tools nfcapd
+if ! "$py" -c 'import json' 2>/dev/null; then
+	echo "SKIP: no python3 ($py)"
+	exit 77
+fi
+for p in "$gen" "$nfhunt"; do
+	if [ ! -x "$p" ]; then
+		echo "ERROR: $p not built"
+		exit 99
+	fi
+done
+# shellcheck disable=SC2034 # used by capd_lib.sh
+NFCAPD=$(command -v nfcapd)
+
+. "$(dirname "$0")/capd_lib.sh"
+
+capd_pid=
+e2e_tmpdir homenet capd_cleanup
+export TZ=UTC
+
+plan="--users-net 147.32.0.0/17 --servers-net 147.32.250.0/24 \
+--dmz-net 195.113.5.0/24 --v6-net 2001:718:1::/48"
+given=147.32.0.0/17,147.32.250.0/24,195.113.5.0/24,2001:718:1::/48
+defaults=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7
+# shellcheck disable=SC2086 # options are words
+args="-b 2024-03-05T09:00Z -d 3h -s 11 -u 60 $plan \
+-i beacon:period=90s,jitter=10,duration=2h30m \
+-i bulk_exfiltration:size=2G,duration=10m \
+-i slow_exfiltration:rate=40M,duration=2h30m \
+-i horizontal_scan --proto v9"
+
+mkdir -p "$tmp/capd"
+if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I homenet; then
+	fail "nfcapd did not start"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+# shellcheck disable=SC2086
+if timeout 300 "$gen" $args --export "127.0.0.1:$port" --rate 40000 \
+	-l "$tmp/labels.json" -q; then
+	pass "nfhunt-gen exported the public-space organisation to nfcapd"
+else
+	fail "nfhunt-gen --export failed"
+fi
+sleep 0.5
+stop_capd || fail "nfcapd did not stop on SIGTERM"
+
+# hunt NAME ARGS...: nfhunt over nfcapd's files, report NAME.json,
+# stderr NAME.err, exit status NAME.rc.
+hunt() {
+	local name=$1
+	shift
+	timeout "$tmo" "$nfhunt" -R "$tmp/capd" --no-state --no-config \
+		--plugin-dir "$plugins" --alert-level info \
+		--output "$tmp/$name.json" "$@" >/dev/null 2>"$tmp/$name.err"
+	echo $? >"$tmp/$name.rc"
+}
+hunt inferred
+hunt given --home-net "$given"
+hunt defaults --home-net "$defaults"
+
+# The warning: one line, naming the networks.
+lines=$(grep -c 'home networks' "$tmp/inferred.err")
+if [ "$lines" = 1 ] &&
+	grep -q '147\.32\.0\.0/16' "$tmp/inferred.err" &&
+	grep -q '195\.113\.5\.0/24' "$tmp/inferred.err"; then
+	pass "no --home-net: one warning names 147.32.0.0/16 and 195.113.5.0/24"
+else
+	fail "no --home-net: warning lines ($lines): $(head -c 600 "$tmp/inferred.err")"
+fi
+for name in given defaults; do
+	if grep -q 'home networks' "$tmp/$name.err"; then
+		fail "--home-net given ($name): a warning about home networks: $(grep 'home networks' "$tmp/$name.err")"
+	else
+		pass "--home-net given ($name): no word about home networks"
+	fi
+done
+
+# The reports, against the labels and each other.
+out=$("$py" - "$tmp" <<'EOF'
+import json, sys
+tmp = sys.argv[1]
+labels = json.load(open(tmp + "/labels.json"))
+acts = [a for a in labels["activities"] if a["class"] == "injected"]
+def load(name):
+    with open("%s/%s.json" % (tmp, name)) as f:
+        return json.load(f)
+def check(ok, what):
+    print(("PASS: " if ok else "FAIL: ") + what)
+rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+reports = {n: load(n) for n in ("inferred", "given", "defaults")}
+frm = {n: r["inputs"].get("home_networks", {}).get("from")
+       for n, r in reports.items()}
+check(frm == {"inferred": "inferred", "given": "given",
+              "defaults": "given"},
+      "inputs.home_networks.from: %s" % frm)
+nets = reports["inferred"]["inputs"]["home_networks"]["networks"]
+check("147.32.0.0/16" in nets and "195.113.5.0/24" in nets
+      and "10.0.0.0/8" in nets,
+      "the inferred networks, the defaults kept: %s" % nets)
+def found(report, act):
+    det = act["detector"]
+    hosts = set(act["match"]["hosts"]) | set(act["src"])
+    return [f for f in report["findings"]
+            if f["type"] == det and rank[f["severity"]] >= rank["medium"]
+            and (f["src"] in hosts or f["dst"] in hosts)]
+for a in acts:
+    if a["detector"] not in ("beaconing", "exfiltration"):
+        continue
+    hit = found(reports["inferred"], a)
+    check(bool(hit), "inferred networks: %s (%s) found at medium or above%s"
+          % (a["name"], a["kind"],
+             ": " + hit[0]["summary"] if hit else ""))
+def key(report):
+    return sorted((f["type"], f["src"], f["dst"], f["severity"])
+                  for f in report["findings"]
+                  if f["type"] in ("beaconing", "exfiltration"))
+check(key(reports["inferred"]) == key(reports["given"]) and
+      key(reports["given"]),
+      "inferred and given networks: the same %d beaconing and "
+      "exfiltration findings" % len(key(reports["given"])))
+check(not key(reports["defaults"]),
+      "defaults only: no beaconing or exfiltration finding (%d)"
+      % len(key(reports["defaults"])))
+EOF
+)
+py_rc=$?
+echo "$out"
+[ $py_rc -eq 0 ] || fail "the reports could not be checked (python3 exit $py_rc)"
+passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
+failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+
+# A privately numbered organisation: the defaults, and not a word.
+if timeout 300 "$gen" -w "$tmp/private" -b 2024-03-05T09:00Z -d 1h -s 12 \
+	-u 60 -l "$tmp/private.labels.json" -q; then
+	timeout "$tmo" "$nfhunt" -R "$tmp/private" --no-state --no-config \
+		--plugin-dir "$plugins" --output "$tmp/private.json" \
+		>/dev/null 2>"$tmp/private.err"
+	from=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["inputs"]["home_networks"]["from"])' \
+		"$tmp/private.json" 2>&1)
+	if [ "$from" = default ] && ! grep -q 'home networks' "$tmp/private.err"; then
+		pass "private plan: the defaults, no warning"
+	else
+		fail "private plan: from '$from', stderr: $(head -c 400 "$tmp/private.err")"
+	fi
+else
+	fail "nfhunt-gen did not write the private tree"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
