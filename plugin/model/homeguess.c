@@ -20,7 +20,7 @@
 /* ... and must reach this, or there is no guess. */
 #define NEEDED_SHARE 0.90
 /* A /16 (/48) is narrowed to the /24 (/64) inside it that holds this
- * share of its flows. */
+ * share of the addresses seen in it. */
 #define NARROW_SHARE 0.95
 
 /* Prefix lengths over the address's top 64 bits (IPv4 addresses sit in
@@ -40,12 +40,18 @@ typedef struct endpoint {
 typedef struct held {
   uint64_t a, b;
   uint8_t fa, fb;
+  uint8_t client; /* CLIENT_A, CLIENT_B or 0: which side opened it */
 } held;
 
-/* A network: a prefix of 'len' bits over an endpoint's bits. */
+#define CLIENT_A 1
+#define CLIENT_B 2
+
+/* A network: a prefix of 'len' bits over an endpoint's bits. As a key
+ * of the cover, 'client' says whether the endpoint it came from opened
+ * the flow. */
 typedef struct net {
   uint64_t bits;
-  uint8_t family, len;
+  uint8_t family, len, client;
 } net;
 
 struct nfh_homeguess {
@@ -106,6 +112,22 @@ static endpoint endpoint_of(const nfh_addr *a) {
   return e;
 }
 
+/* Which side opened a flow, as far as one record tells: a bare SYN's
+ * sender, an echo request's, else the higher (ephemeral) port's. */
+static uint8_t client_of(const nfh_flow *f) {
+  if (f->proto == 6 && (f->tcp_flags & 0x12) == 0x02)
+    return CLIENT_A;
+  if (f->proto == 1 || f->proto == 58) {
+    uint8_t request = f->proto == 1 ? 8 : 128, reply = f->proto == 1 ? 0 : 129;
+    return f->icmp_type == request ? CLIENT_A
+           : f->icmp_type == reply ? CLIENT_B
+                                   : 0;
+  }
+  if ((f->proto == 6 || f->proto == 17) && f->src_port != f->dst_port)
+    return f->src_port > f->dst_port ? CLIENT_A : CLIENT_B;
+  return 0;
+}
+
 size_t nfh_homeguess_add(nfh_homeguess *g, const nfh_flow *flows, size_t n) {
   for (size_t i = 0; i < n && g->n < g->max; i++) {
     endpoint s = endpoint_of(&flows[i].src), d = endpoint_of(&flows[i].dst);
@@ -116,6 +138,7 @@ size_t nfh_homeguess_add(nfh_homeguess *g, const nfh_flow *flows, size_t n) {
     h->fa = s.family;
     h->b = d.bits;
     h->fb = d.family;
+    h->client = client_of(&flows[i]);
   }
   return g->max - g->n;
 }
@@ -181,23 +204,44 @@ static int compare_net(const void *pa, const void *pb) {
 static net prefix_of(uint64_t bits, uint8_t family, unsigned len4,
                      unsigned len6) {
   net p;
+  p.client = 0;
   p.family = family;
   p.len = (uint8_t)(family == 4 ? len4 : len6);
   p.bits = bits & mask_of(p.len);
   return p;
 }
 
+/* A network counts as nearly as common as the most common one within
+ * this share of its count. */
+#define NEAR_TIE 0.9
+
 /* The network in keys[0..n-1] (sorted) that occurs most often, and how
- * often. */
+ * often. Among those nearly as common, the one whose hosts opened the
+ * most flows: a capture of one pair (an infected host and its C2 server)
+ * covers both sides alike, and at an edge the inside opens most
+ * connections. */
 static size_t most_common(const net *keys, size_t n, net *best) {
-  size_t best_run = 0;
+  size_t most = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && compare_net(&keys[i], &keys[j]) == 0)
       j++;
-    if (j - i > best_run) {
+    if (j - i > most)
+      most = j - i;
+    i = j;
+  }
+  size_t best_run = 0, best_clients = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1, clients = keys[i].client;
+    while (j < n && compare_net(&keys[i], &keys[j]) == 0)
+      clients += keys[j++].client;
+    if ((double)(j - i) >= NEAR_TIE * (double)most &&
+        (clients > best_clients ||
+         (clients == best_clients && j - i > best_run))) {
       best_run = j - i;
+      best_clients = clients;
       *best = keys[i];
+      best->client = 0;
     }
     i = j;
   }
@@ -212,29 +256,42 @@ static size_t push_prefixes(const held *h, unsigned len4, unsigned len6,
   net pb = prefix_of(h->b, h->fb, len4, len6);
   int use_a = h->fa && (!inside || net_has(inside, h->a, h->fa));
   int use_b = h->fb && (!inside || net_has(inside, h->b, h->fb));
+  pa.client = h->client == CLIENT_A;
+  pb.client = h->client == CLIENT_B;
+  if (use_a && use_b && compare_net(&pa, &pb) == 0) {
+    pa.client = h->client != 0; /* both ends inside: it opened it */
+    use_b = 0;
+  }
   if (use_a)
     keys[n++] = pa;
-  if (use_b && !(use_a && compare_net(&pa, &pb) == 0))
+  if (use_b)
     keys[n++] = pb;
   return n;
 }
 
 /* Narrows p to the finer network inside it that holds NARROW_SHARE of
- * the flows touching it, if there is one. */
+ * the addresses seen in it (each endpoint of each flow), if there is one:
+ * a /16 whose flows all involve one /24 narrows to it, while a campus
+ * whose hosts talk to each other across subnets stays whole. */
 static nfh_status narrow(const nfh_homeguess *g, net *p, net *keys) {
-  size_t nk = 0, touching = 0;
+  size_t nk = 0;
   for (size_t i = 0; i < g->n; i++) {
-    if (!held_in(&g->flows[i], p))
-      continue;
-    touching++;
-    nk = push_prefixes(&g->flows[i], FINE_V4, FINE_V6, p, keys, nk);
+    const held *h = &g->flows[i];
+    if (net_has(p, h->a, h->fa)) {
+      keys[nk] = prefix_of(h->a, h->fa, FINE_V4, FINE_V6);
+      keys[nk++].client = h->client == CLIENT_A;
+    }
+    if (net_has(p, h->b, h->fb)) {
+      keys[nk] = prefix_of(h->b, h->fb, FINE_V4, FINE_V6);
+      keys[nk++].client = h->client == CLIENT_B;
+    }
   }
   if (!nk)
     return NFH_OK;
   qsort(keys, nk, sizeof(net), compare_net);
   net best;
   size_t count = most_common(keys, nk, &best);
-  if ((double)count >= NARROW_SHARE * (double)touching)
+  if ((double)count >= NARROW_SHARE * (double)nk)
     *p = best;
   return NFH_OK;
 }

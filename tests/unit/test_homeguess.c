@@ -137,6 +137,57 @@ static void test_two_sites(void) {
   free(flows);
 }
 
+/* A capture of one pair, an inside host and its C2 server: both sides
+ * are in every flow, and the side that opens the connections is home,
+ * whichever address sorts first. */
+static void test_one_pair(void) {
+  const char *servers[] = {"141.193.213.21", "200.1.2.3"};
+  for (size_t k = 0; k < 2; k++) {
+    enum { N = 600 };
+    nfh_flow flows[N];
+    uint32_t client = v4("147.32.80.37"), server = v4(servers[k]);
+    for (size_t i = 0; i < N; i++) {
+      uint16_t eph = (uint16_t)(32768 + i / 2);
+      if (i % 2) {
+        set_flow(&flows[i], client, server);
+        flows[i].src_port = eph, flows[i].dst_port = 443;
+      } else {
+        set_flow(&flows[i], server, client);
+        flows[i].src_port = 443, flows[i].dst_port = eph;
+      }
+      flows[i].proto = 6;
+      flows[i].tcp_flags = 0x1b; /* whole sessions: SYN, ACK, PSH, FIN */
+    }
+    nfh_homeguess *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
+    nfh_homeguess_add(g, flows, N);
+    const char *want[] = {"147.32.80.0/24"};
+    expect_nets(g, want, 1, 0.999);
+    nfh_homeguess_destroy(g);
+  }
+}
+
+/* One host of a campus hammering another in a different subnet (the
+ * Slips capture): the campus /16 stays whole, not narrowed to either
+ * side's /24. */
+static void test_campus_pair(void) {
+  enum { N = 400 };
+  nfh_flow flows[N];
+  for (size_t i = 0; i < N; i++) {
+    set_flow(&flows[i], v4("147.32.80.119"), v4("147.32.82.62"));
+    flows[i].proto = 6;
+    flows[i].src_port = (uint16_t)(40000 + i);
+    flows[i].dst_port = 902;
+    flows[i].tcp_flags = 0x02;
+  }
+  nfh_homeguess *g = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
+  nfh_homeguess_add(g, flows, N);
+  const char *want[] = {"147.32.0.0/16"};
+  expect_nets(g, want, 1, 0.999);
+  nfh_homeguess_destroy(g);
+}
+
 /* Traffic in transit (an ISP's core): no few networks cover it, so no
  * guess. Nor from too few flows. */
 static void test_no_guess(void) {
@@ -296,6 +347,8 @@ int main(void) {
   CU_add_test(s, "edge of a public /24", test_public_edge);
   CU_add_test(s, "subnets of one /16", test_subnets);
   CU_add_test(s, "two sites", test_two_sites);
+  CU_add_test(s, "one pair", test_one_pair);
+  CU_add_test(s, "a campus pair", test_campus_pair);
   CU_add_test(s, "no guess", test_no_guess);
   CU_add_test(s, "multicast and broadcast", test_unusable);
   CU_add_test(s, "IPv6", test_ipv6);

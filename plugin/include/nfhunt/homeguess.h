@@ -13,8 +13,10 @@
  * /16 (IPv6 /48) granularity, a greedy cover, so that one busy outside
  * service (a tenth of the flows to one cloud provider) does not outrank
  * a home spread over several subnets; then each network is narrowed to
- * the /24 (/64) inside it that holds nearly all its flows, if there is
- * one. Traffic seen in transit (an ISP's core), where no few networks
+ * the /24 (/64) inside it that holds nearly all the addresses seen in it,
+ * if there is one. Where two networks are in nearly as many flows (a
+ * capture of one pair of hosts), the one whose hosts open the flows is
+ * taken: at an edge the inside opens most connections. Traffic seen in transit (an ISP's core), where no few networks
  * cover most flows, yields nothing: a guess is made only when it is
  * clear.
  *
