@@ -451,6 +451,12 @@ static int engine_home(const nfh_addr *a, void *user) {
   return nfh_engine_is_home(user, a);
 }
 
+/* The state's record of the networks guessed last (a CIDR list): a
+ * cron job's runs warn when the guess changes, not every hour. */
+#define HOME_GUESS_BLOB "nfhunt.home_guessed"
+/* Networks a state's guess keeps, at most. */
+#define MAX_GUESSED 16
+
 /* The home networks when neither --home-net nor the configuration gave
  * any. The defaults (RFC 1918, RFC 4193) fit most sites; at a site
  * numbered in public space (a university, a research capture) no flow
@@ -458,18 +464,31 @@ static int engine_home(const nfh_addr *a, void *user) {
  * hosts talking out, would be silent without a word. So the first flows
  * to read are read ahead, and when the defaults are in fewer than half
  * of them and a few networks cover nearly all (nfhunt/homeguess.h),
- * those networks join the defaults, with a warning naming them. Returns
- * "inferred" or "default". Files that fail are left to the hunt to
- * report. */
+ * those networks join the defaults, with a warning naming them. With a
+ * state the guess adds to the last run's (a network once guessed stays),
+ * and the warning comes only when it grows. The guess goes into
+ * 'guessed' for the state. Returns "inferred" or "default". Files that
+ * fail are left to the hunt to report. */
 static const char *guess_home(run *r, const nfh_reader_options *ropt,
                               const nfh_filelist *list,
                               const unsigned char *todo,
                               size_t nlist, const char *const *flow_files,
-                              const read_result *fres, size_t nflow) {
+                              const read_result *fres, size_t nflow,
+                              nfh_state *state, char *guessed,
+                              size_t guessed_len) {
   nfh_homeguess *g = NULL;
   nfh_reader *reader = NULL;
   nfh_json_reader *jreader = NULL;
   const char *from = "default";
+  /* The last run's guess, if a state keeps one. */
+  char before[512] = "";
+  void *blob = NULL;
+  size_t blob_len = 0;
+  if (state &&
+      nfh_state_get_blob(state, HOME_GUESS_BLOB, &blob, &blob_len) == NFH_OK &&
+      blob && blob_len < sizeof(before))
+    memcpy(before, blob, blob_len);
+  free(blob);
   if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK ||
       nfh_reader_create(ropt, &reader) != NFH_OK ||
       nfh_json_reader_create(&jreader) != NFH_OK)
@@ -495,48 +514,89 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
   }
   size_t held = nfh_homeguess_count(g);
   double dshare = nfh_homeguess_share(g, engine_home, r->engine);
-  if (held < NFH_HOMEGUESS_MIN_FLOWS || dshare >= HOME_DEFAULT_ENOUGH)
-    goto done;
-  const char *const *nets;
-  size_t count;
-  double share;
-  nfh_status st = nfh_homeguess_infer(g, &nets, &count, &share);
-  if (st != NFH_OK) {
-    if (dshare < HOME_DEFAULT_SCARCE)
+  char list_text[512] = "";
+  double share = 0;
+  if (held < NFH_HOMEGUESS_MIN_FLOWS) {
+    /* Too little to guess from (a quiet hour, nothing new): the last
+     * run's guess holds. */
+    snprintf(list_text, sizeof(list_text), "%s", before);
+  } else if (dshare < HOME_DEFAULT_ENOUGH) {
+    const char *const *nets;
+    size_t count;
+    if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
+      size_t used = 0;
+      for (size_t i = 0; i < count; i++) {
+        int w = snprintf(list_text + used, sizeof(list_text) - used, "%s%s",
+                         i ? "," : "", nets[i]);
+        if (w > 0 && (size_t)w < sizeof(list_text) - used)
+          used += (size_t)w;
+      }
+    } else if (dshare < HOME_DEFAULT_SCARCE) {
       warn("the home networks (RFC 1918 and RFC 4193, the defaults) are in "
            "%.1f%% of the first %zu flows, and no few networks cover most "
            "of them (traffic in transit?): beaconing and exfiltration, "
            "which watch internal hosts, will see little; --home-net (or "
            "home_net in nfhunt.conf) names the internal networks",
            100 * dshare, held);
-    goto done;
+    }
   }
-  /* The defaults stay: the first added network would replace them. */
+  /* A network guessed before stays: an hour with little IPv6 would
+   * otherwise drop the site's /48 and take it back the next, and a
+   * host's baselines and timelines would change sides from run to run.
+   * Those of this run follow those of the last, up to MAX_GUESSED. */
+  if (before[0] && strcmp(list_text, before) != 0) {
+    char merged[sizeof(list_text)], work[sizeof(list_text)], *save = NULL;
+    snprintf(merged, sizeof(merged), "%s", before);
+    snprintf(work, sizeof(work), "%s", list_text);
+    size_t nets = 1;
+    for (const char *c = merged; *c; c++)
+      nets += *c == ',';
+    for (char *net = strtok_r(work, ",", &save); net && nets < MAX_GUESSED;
+         net = strtok_r(NULL, ",", &save)) {
+      size_t len = strlen(net), used = strlen(merged);
+      int known = 0;
+      for (const char *at = merged; (at = strstr(at, net)) != NULL; at += len)
+        if ((at == merged || at[-1] == ',') && (at[len] == ',' || !at[len]))
+          known = 1;
+      if (!known && used + 1 + len < sizeof(merged)) {
+        snprintf(merged + used, sizeof(merged) - used, ",%s", net);
+        nets++;
+      }
+    }
+    memcpy(list_text, merged, sizeof(list_text));
+  }
+  snprintf(guessed, guessed_len, "%s", list_text);
+  if (!list_text[0])
+    goto done;
+  /* The guess, then the defaults again (the first network added
+   * replaces them). */
   size_t ndefault = nfh_engine_home_net_count(r->engine);
   char keep[8][NFH_ADDR_STRLEN + 8];
   if (ndefault > 8)
     ndefault = 8;
   for (size_t i = 0; i < ndefault; i++)
     nfh_engine_home_net_text(r->engine, i, keep[i], sizeof(keep[i]));
-  char list_text[512] = "";
-  size_t used = 0;
-  for (size_t i = 0; i < count; i++) {
-    if (nfh_engine_add_home_net(r->engine, nets[i]) != NFH_OK)
-      die("out of memory");
-    int w = snprintf(list_text + used, sizeof(list_text) - used, "%s%s",
-                     i ? ", " : "", nets[i]);
-    if (w > 0 && (size_t)w < sizeof(list_text) - used)
-      used += (size_t)w;
-  }
+  char work[sizeof(list_text)], *save = NULL;
+  memcpy(work, list_text, sizeof(work));
+  for (char *net = strtok_r(work, ",", &save); net;
+       net = strtok_r(NULL, ",", &save))
+    if (nfh_engine_add_home_net(r->engine, net) != NFH_OK) {
+      /* A damaged state's list: the defaults, and a fresh guess next
+       * time. */
+      guessed[0] = '\0';
+      break;
+    }
   for (size_t i = 0; i < ndefault; i++)
     if (nfh_engine_add_home_net(r->engine, keep[i]) != NFH_OK)
       die("out of memory");
-  warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
-       "the first %zu flows; taking %s as home as well (in %.1f%% of "
-       "them, read from the traffic): --home-net (or home_net in "
-       "nfhunt.conf) says which networks are internal",
-       100 * dshare, held, list_text, 100 * share);
   from = "inferred";
+  /* Told once: with a state, again only when the guess grows. */
+  if (strcmp(list_text, before) != 0)
+    warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
+         "the first %zu flows; taking %s as home as well (in %.1f%% of "
+         "them, read from the traffic): --home-net (or home_net in "
+         "nfhunt.conf) says which networks are internal",
+         100 * dshare, held, list_text, 100 * share);
 done:
   nfh_json_reader_destroy(jreader);
   nfh_reader_destroy(reader);
@@ -1556,9 +1616,10 @@ int main(int argc, char **argv) {
   /* Where the home networks come from, for the report. */
   const char *home_from = homes.n || (conf && conf->home_net.n) ? "given"
                                                                  : "default";
+  char home_guessed[512] = ""; /* the guess, for the state */
   if (r.engine && r.m == MODE_HUNT && !strcmp(home_from, "default"))
     home_from = guess_home(&r, &ropt, list, todo, nlist, flow_files.v, fres,
-                           nflow);
+                           nflow, state, home_guessed, sizeof(home_guessed));
   if (r.engine) {
     if (nfh_engine_start(r.engine, state) != NFH_OK)
       die("cannot start the detectors");
@@ -1693,7 +1754,9 @@ int main(int argc, char **argv) {
      * detectors' state: both are kept, or neither. (A -t run keeps no
      * state: it reads only part of files.) */
     if (state) {
-      if (nfh_state_begin(state) != NFH_OK)
+      if (nfh_state_begin(state) != NFH_OK ||
+          nfh_state_put_blob(state, HOME_GUESS_BLOB, home_guessed,
+                             strlen(home_guessed)) != NFH_OK)
         die("state %s: %s", state_path, nfh_state_error(state));
       uint64_t last_slot = 0;
       nfh_state_get_u64(state, "last_file_slot", &last_slot);

@@ -16,8 +16,11 @@
 #     exfiltration findings (type, hosts, severity), "given";
 #   - with only the defaults given (RFC 1918, RFC 4193): no beaconing or
 #     exfiltration finding at all - the silence the guess is for;
-# and a hunt of a privately numbered organisation (nfhunt-gen's default
-# plan, written directly) says nothing of home networks: "default".
+# then two hourly runs with one state over nfhunt-gen's direct tree of
+# the same scenario: the first warns, the second (whose sample has too
+# little IPv6 to name the /48 again) keeps the first's networks and says
+# nothing; and a hunt of a privately numbered organisation (nfhunt-gen's
+# default plan) says nothing of home networks: "default".
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
 # when nfcapd or python3 is missing, 99 when the programs are not built.
 
@@ -156,6 +159,34 @@ echo "$out"
 [ $py_rc -eq 0 ] || fail "the reports could not be checked (python3 exit $py_rc)"
 passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
 failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+
+# Hourly runs with one state, as cron runs them: the first warns, the
+# next (same guess) does not, and still hunts with the guessed networks.
+# shellcheck disable=SC2086
+if timeout 300 "$gen" $args -w "$tmp/direct" -l "$tmp/direct.labels.json" -q; then
+	files=$(cd "$tmp/direct" && find . -name 'nfcapd.*' | sort)
+	first=$(echo "$files" | head -n 12 | tail -n 1)
+	second=$(echo "$files" | sed -n '13p;24p' | tr '\n' ' ')
+	state_run() { # NAME RANGE
+		timeout "$tmo" "$nfhunt" -R "$tmp/direct/$2" --state "$tmp/hourly.state" \
+			--no-config --plugin-dir "$plugins" --output "$tmp/$1.json" \
+			>/dev/null 2>"$tmp/$1.err"
+	}
+	set -- $second
+	state_run hour1 "$(echo "$files" | head -n 1 | sed 's|^\./||'):$(basename "$first")"
+	state_run hour2 "${1#./}:$(basename "$2")"
+	w1=$(grep -c 'taking .* as home' "$tmp/hour1.err")
+	w2=$(grep -c 'taking .* as home' "$tmp/hour2.err")
+	f2=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["inputs"]["home_networks"]["from"])' \
+		"$tmp/hour2.json" 2>&1)
+	if [ "$w1" = 1 ] && [ "$w2" = 0 ] && [ "$f2" = inferred ]; then
+		pass "with a state: the first run warns, the second keeps its networks and says nothing"
+	else
+		fail "with a state: warnings $w1 then $w2 (want 1, 0), second run's networks from '$f2'"
+	fi
+else
+	fail "nfhunt-gen did not write the direct tree"
+fi
 
 # A privately numbered organisation: the defaults, and not a word.
 if timeout 300 "$gen" -w "$tmp/private" -b 2024-03-05T09:00Z -d 1h -s 12 \
