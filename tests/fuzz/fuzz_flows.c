@@ -11,7 +11,8 @@
  * some jump anywhere (1970, the far future, backwards, ends before
  * starts); counters, TCP flags, sampling and two-way counters take edge
  * values. The records go through the engine in batches (normalising,
- * stitching, every detector, on one thread), the run is finished, and
+ * stitching, every detector, on one thread), with the home networks
+ * guessed from them (nfhunt/homeguess.h), the run is finished, and
  * every finding's strings are read. The only acceptable outcomes are
  * statuses: no crash, no hang, no sanitizer report, no leak.
  *
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include <nfhunt/engine.h>
+#include <nfhunt/homeguess.h>
 #include <nfhunt/plugin.h>
 
 #include "../../plugin/detect/builtin.h"
@@ -232,6 +234,35 @@ static void touch(const nfh_report_finding *r) {
   (void)sink;
 }
 
+static int engine_home(const nfh_addr *a, void *engine) {
+  return nfh_engine_is_home(engine, a);
+}
+
+/* The home networks guessed from the records, as nfhunt guesses them when
+ * none are given, join the engine's: every network named must be one the
+ * engine takes, and the share covered a share. */
+static void guess_home(nfh_engine *e, const nfh_flow *flows, size_t n) {
+  nfh_homeguess *g = NULL;
+  if (nfh_homeguess_create(n, &g) != NFH_OK)
+    return;
+  if (nfh_homeguess_add(g, flows, n) != n - nfh_homeguess_count(g))
+    __builtin_trap();
+  double dshare = nfh_homeguess_share(g, engine_home, e);
+  const char *const *nets;
+  size_t count;
+  double share;
+  if (!(dshare >= 0 && dshare <= 1))
+    __builtin_trap();
+  if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
+    if (count == 0 || count > 8 || !(share > 0 && share <= 1))
+      __builtin_trap();
+    for (size_t i = 0; i < count; i++)
+      if (nfh_engine_add_home_net(e, nets[i]) != NFH_OK)
+        __builtin_trap();
+  }
+  nfh_homeguess_destroy(g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = size / RECORD_BYTES;
   if (n == 0)
@@ -257,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (nfh__engine_add_builtin(e, detectors[k].entry(),
                                 detectors[k].origin) != NFH_OK)
       __builtin_trap(); /* the project's own descriptors must be taken */
+  guess_home(e, flows, n);
   if (nfh_engine_start(e, NULL) == NFH_OK) {
     nfh_status st = NFH_OK;
     for (size_t off = 0; off < n && st == NFH_OK; off += BATCH)
