@@ -55,6 +55,26 @@ e2e_need_tools() {
 	done
 }
 
+# e2e_need_python: exits 77 (skip) unless $py runs.
+e2e_need_python() {
+	if ! "$py" -c 'import sys' 2>/dev/null; then
+		echo "SKIP: no python3 ($py)"
+		exit 77
+	fi
+}
+
+# e2e_need_built PROGRAM...: exits 99 (a hard error) naming the first
+# PROGRAM (a path) that is not built.
+e2e_need_built() {
+	local p
+	for p in "$@"; do
+		if [ ! -x "$p" ]; then
+			echo "ERROR: $p not built"
+			exit 99
+		fi
+	done
+}
+
 # e2e_need_scapy: exits 77 (skip) unless $py imports scapy.
 e2e_need_scapy() {
 	if ! "$py" -c 'import scapy' 2>/dev/null; then

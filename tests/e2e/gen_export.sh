@@ -21,16 +21,8 @@ set -u
 . "$(dirname "$0")/e2e_lib.sh"
 
 e2e_need_tools nfcapd nfdump
-if ! "$py" -c 'import sys' 2>/dev/null; then
-	echo "SKIP: no python3 ($py)"
-	exit 77
-fi
-for p in "$gen" "$nfhunt"; do
-	if [ ! -x "$p" ]; then
-		echo "ERROR: $p not built"
-		exit 99
-	fi
-done
+e2e_need_python
+e2e_need_built "$gen" "$nfhunt"
 # shellcheck disable=SC2034 # used by capd_lib.sh
 NFCAPD=$(command -v nfcapd)
 

@@ -31,16 +31,8 @@ if ! command -v nfdump >/dev/null 2>&1; then
 	echo "SKIP: nfdump not installed"
 	exit 77
 fi
-if ! "$py" -c 'import sys' 2>/dev/null; then
-	echo "SKIP: no python3 ($py)"
-	exit 77
-fi
-for p in "$gen" "$nfhunt"; do
-	if [ ! -x "$p" ]; then
-		echo "ERROR: $p not built"
-		exit 99
-	fi
-done
+e2e_need_python
+e2e_need_built "$gen" "$nfhunt"
 NFDUMP=$(command -v nfdump)
 
 e2e_tmpdir gen-e2e

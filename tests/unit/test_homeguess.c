@@ -85,6 +85,17 @@ static void expect_nets(nfh_homeguess *g, const char *const *want,
   CU_ASSERT_TRUE(share >= min_share && share <= 1.0);
 }
 
+/* Guesses from flows[0..n-1] and expects the networks 'want' covering
+ * nearly all of them. */
+static void guess_expect(const nfh_flow *flows, size_t n,
+                         const char *const *want, size_t nwant) {
+  nfh_homeguess *g = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(n, &g), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_homeguess_add(g, flows, n), 0);
+  expect_nets(g, want, nwant, 0.999);
+  nfh_homeguess_destroy(g);
+}
+
 /* A capture at the edge of a public /24: that /24, not the busy outside
  * service that a fifth of the flows go to. */
 static void test_public_edge(void) {
@@ -112,12 +123,8 @@ static void test_subnets(void) {
   uint32_t homes[] = {v4("147.32.1.0"), v4("147.32.77.0"),
                       v4("147.32.200.0")};
   fill_edge(flows, N, homes, 3, v4("52.112.100.0"), 2);
-  nfh_homeguess *g = NULL;
-  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-  nfh_homeguess_add(g, flows, N);
   const char *want[] = {"147.32.0.0/16"};
-  expect_nets(g, want, 1, 0.999);
-  nfh_homeguess_destroy(g);
+  guess_expect(flows, N, want, 1);
   free(flows);
 }
 
@@ -128,12 +135,8 @@ static void test_two_sites(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(flows);
   uint32_t homes[] = {v4("147.32.84.0"), v4("195.113.5.0")};
   fill_edge(flows, N, homes, 2, 0, 0);
-  nfh_homeguess *g = NULL;
-  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-  nfh_homeguess_add(g, flows, N);
   const char *want[] = {"147.32.84.0/24", "195.113.5.0/24"};
-  expect_nets(g, want, 2, 0.999);
-  nfh_homeguess_destroy(g);
+  guess_expect(flows, N, want, 2);
   free(flows);
 }
 
@@ -158,12 +161,8 @@ static void test_one_pair(void) {
       flows[i].proto = 6;
       flows[i].tcp_flags = 0x1b; /* whole sessions: SYN, ACK, PSH, FIN */
     }
-    nfh_homeguess *g = NULL;
-    CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-    nfh_homeguess_add(g, flows, N);
     const char *want[] = {"147.32.80.0/24"};
-    expect_nets(g, want, 1, 0.999);
-    nfh_homeguess_destroy(g);
+    guess_expect(flows, N, want, 1);
   }
 }
 
@@ -180,12 +179,8 @@ static void test_campus_pair(void) {
     flows[i].dst_port = 902;
     flows[i].tcp_flags = 0x02;
   }
-  nfh_homeguess *g = NULL;
-  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-  nfh_homeguess_add(g, flows, N);
   const char *want[] = {"147.32.0.0/16"};
-  expect_nets(g, want, 1, 0.999);
-  nfh_homeguess_destroy(g);
+  guess_expect(flows, N, want, 1);
 }
 
 /* Traffic in transit (an ISP's core): no few networks cover it, so no
@@ -270,22 +265,15 @@ static void test_ipv6(void) {
     CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(in, i % 2 ? &f->src : &f->dst), 0);
     CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(out, i % 2 ? &f->dst : &f->src), 0);
   }
-  nfh_homeguess *g = NULL;
-  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-  nfh_homeguess_add(g, flows, N);
   const char *want[] = {"2001:db8:5::/48"};
-  expect_nets(g, want, 1, 0.999);
-  nfh_homeguess_destroy(g);
+  guess_expect(flows, N, want, 1);
   /* One subnet only: narrowed to its /64. */
   for (size_t i = 0; i < N; i++) {
     nfh_addr *a = i % 2 ? &flows[i].src : &flows[i].dst;
     a->bytes[7] = 1;
   }
-  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(N, &g), NFH_OK);
-  nfh_homeguess_add(g, flows, N);
   const char *want64[] = {"2001:db8:5:1::/64"};
-  expect_nets(g, want64, 1, 0.999);
-  nfh_homeguess_destroy(g);
+  guess_expect(flows, N, want64, 1);
   free(flows);
 }
 
