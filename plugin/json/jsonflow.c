@@ -97,6 +97,13 @@ typedef enum field {
   F_END_REASON,
   F_BIFLOW_DIR,
   F_SYS_INIT,
+  F_FIRST_LOCAL, /* nfdump -o json: local time, no zone */
+  F_LAST_LOCAL,
+  F_RECEIVED_LOCAL,
+  F_ROUTER4,
+  F_ROUTER6,
+  F_SYSID,
+  F_SAMPLED, /* nfdump -o json: 1 when nfcapd scaled the counters */
   F_COUNT
 } field;
 
@@ -214,6 +221,45 @@ static const field_name field_names[] = {
     {"flowEndReason", F_END_REASON},
     {"biflowDirection", F_BIFLOW_DIR},
     {"systemInitTimeMilliseconds", F_SYS_INIT},
+    /* nfdump -o json (1.7): its own names, flags as text ("...AP.SF"),
+     * times as local time without a zone. */
+    {"src4_addr", F_SRC4},
+    {"dst4_addr", F_DST4},
+    {"src6_addr", F_SRC6},
+    {"dst6_addr", F_DST6},
+    {"src_port", F_SPORT},
+    {"dst_port", F_DPORT},
+    {"proto", F_PROTO},
+    {"in_bytes", F_BYTES},
+    {"in_packets", F_PKTS},
+    {"out_bytes", F_OUT_BYTES},
+    {"out_packets", F_OUT_PKTS},
+    {"tcp_flags", F_TCP_FLAGS},
+    {"src_tos", F_TOS},
+    {"dst_tos", F_DST_TOS},
+    {"icmp_type", F_ICMP_TYPE},
+    {"icmp_code", F_ICMP_CODE},
+    {"input_snmp", F_IN_IF},
+    {"output_snmp", F_OUT_IF},
+    {"src_as", F_SRC_AS},
+    {"dst_as", F_DST_AS},
+    {"src_mask", F_SRC_MASK},
+    {"dst_mask", F_DST_MASK},
+    {"src_vlan", F_SRC_VLAN},
+    {"dst_vlan", F_DST_VLAN},
+    {"direction", F_DIRECTION},
+    {"ip4_next_hop", F_HOP4},
+    {"ip6_next_hop", F_HOP6},
+    {"bgp4_next_hop", F_BGP4},
+    {"bgp6_next_hop", F_BGP6},
+    {"fwd_status", F_FWD_STATUS},
+    {"first", F_FIRST_LOCAL},
+    {"last", F_LAST_LOCAL},
+    {"received", F_RECEIVED_LOCAL},
+    {"ip4_router", F_ROUTER4},
+    {"ip6_router", F_ROUTER6},
+    {"export_sysid", F_SYSID},
+    {"sampled", F_SAMPLED},
 };
 #define NFIELD_NAMES (sizeof(field_names) / sizeof(field_names[0]))
 
@@ -719,6 +765,60 @@ static int get_abs_time(const json_t *v, uint64_t *ms) {
   return 0;
 }
 
+/* Whether ISO 8601 text names its zone (Z or an offset after the
+ * date). */
+static int names_zone(const char *s) {
+  size_t n = strlen(s);
+  return n > 10 && strpbrk(s + 10, "Z+-") != NULL;
+}
+
+/* nfdump's time text, "2024-03-04T08:00:00.750": local time, as nfdump
+ * printed it in its time zone; read in this process's (the same TZ, for
+ * both, gives the same instant). Text with a zone is read as it says.
+ * 0 and *ms, or -1. */
+static int get_local_time(const json_t *v, uint64_t *ms) {
+  if (!json_is_string(v))
+    return -1;
+  const char *s = json_string_value(v);
+  uint64_t as_utc;
+  if (parse_iso8601(s, &as_utc) != 0)
+    return -1;
+  if (names_zone(s)) {
+    *ms = as_utc;
+    return 0;
+  }
+  time_t t = (time_t)(as_utc / 1000);
+  struct tm tm;
+  if (!gmtime_r(&t, &tm))
+    return -1;
+  tm.tm_isdst = -1; /* the zone's rules say whether DST applies */
+  time_t local = mktime(&tm);
+  if (local == (time_t)-1 || local < 0)
+    return -1;
+  *ms = (uint64_t)local * 1000 + as_utc % 1000;
+  return 0;
+}
+
+/* TCP flags as nfdump prints them: eight characters, CEUAPRSF from the
+ * highest bit down, '.' for a flag not set. 0 or -1. */
+static int get_flag_text(const json_t *v, uint64_t *flags) {
+  static const char names[] = "CEUAPRSF";
+  if (!json_is_string(v))
+    return -1;
+  const char *s = json_string_value(v);
+  if (strlen(s) != 8)
+    return -1;
+  uint64_t f = 0;
+  for (int i = 0; i < 8; i++) {
+    if (s[i] == names[i])
+      f |= 0x80u >> i;
+    else if (s[i] != '.')
+      return -1;
+  }
+  *flags = f;
+  return 0;
+}
+
 /* A time in a field of known unit (1 ms, 1000 s): a number, a digit
  * string, or ISO 8601 text. */
 static int get_time_field(const json_t *v, uint64_t unit, uint64_t *ms) {
@@ -784,6 +884,11 @@ static int flow_time(const nfh_json_reader *r, const export_ctx *x,
                      json_t *const *val, int end, uint64_t *ms,
                      const char **why) {
   const json_t *v;
+  if ((v = val[end ? F_LAST_LOCAL : F_FIRST_LOCAL])) {
+    if (get_local_time(v, ms) != 0)
+      return *why = end ? "last" : "first", -1;
+    return 1;
+  }
   if ((v = val[end ? F_END_MS : F_START_MS])) {
     if (get_time_field(v, 1, ms) != 0)
       return *why = end ? "flowEndMilliseconds" : "flowStartMilliseconds", -1;
@@ -916,7 +1021,8 @@ static int convert_flow(nfh_json_reader *r, const export_ctx *x, json_t *obj,
 #undef UINT_FIELD
   if (val[F_TCP_FLAGS]) {
     /* IPFIX tcpControlBits is 16 bits wide; the flags are the low 8. */
-    if (get_uint(val[F_TCP_FLAGS], 65535, &u) != 0)
+    if (get_uint(val[F_TCP_FLAGS], 65535, &u) != 0 &&
+        get_flag_text(val[F_TCP_FLAGS], &u) != 0)
       return *why = "TCP_FLAGS", -1;
     f.tcp_flags = (uint8_t)u;
   }
@@ -973,6 +1079,14 @@ static int convert_flow(nfh_json_reader *r, const export_ctx *x, json_t *obj,
     interval = u;
   }
   f.sampling = 1;
+  /* nfdump's "sampled": nfcapd scaled the counters already; the
+   * interval is not in its JSON. */
+  if (val[F_SAMPLED]) {
+    if (get_uint(val[F_SAMPLED], 1, &u) != 0)
+      return *why = "sampled", -1;
+    if (u)
+      f.flags |= NFH_FLOW_SAMPLED;
+  }
   if (interval > 1) {
     f.sampling = (uint32_t)interval;
     f.flags |= NFH_FLOW_SAMPLED;
@@ -1012,6 +1126,21 @@ static int convert_flow(nfh_json_reader *r, const export_ctx *x, json_t *obj,
   f.exporter = x->client;
   f.router = x->client;
   f.exporter_id = x->domain;
+  if (val[F_ROUTER4] || val[F_ROUTER6]) {
+    nfh_addr router;
+    if (get_addr(val[F_ROUTER4] ? val[F_ROUTER4] : val[F_ROUTER6],
+                 !val[F_ROUTER4], &router) != 0)
+      return *why = "ip4_router", -1;
+    f.exporter = f.router = router;
+  }
+  if (val[F_SYSID]) {
+    if (get_uint(val[F_SYSID], 65535, &u) != 0)
+      return *why = "export_sysid", -1;
+    f.exporter_sysid = (uint16_t)u;
+  }
+  if (val[F_RECEIVED_LOCAL] &&
+      get_local_time(val[F_RECEIVED_LOCAL], &f.received_ms) != 0)
+    return *why = "received", -1;
   f.nf_version = (uint8_t)(x->version > 0 && x->version < 256 ? x->version : 0);
   if (r->nout == r->out_cap) {
     size_t ncap = r->out_cap ? 2 * r->out_cap : BATCH;

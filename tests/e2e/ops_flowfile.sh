@@ -10,8 +10,9 @@
 #   * an nfhunt-gen tree (a port scan, beacons, an exfiltration) dumped
 #     to CSV and turned into a seed array and a python-netflow .gz
 #     (csv2json.py: v9 exports with relative, wrapping uptime times and
-#     IPFIX exports with integer addresses): the same flows come out, and
-#     the detectors report the same findings as from the capture tree;
+#     IPFIX exports with integer addresses), and printed by the real
+#     nfdump -o json: the same flows come out, and the detectors report
+#     the same findings as from the capture tree;
 #   * with softflowd, nfcapd and scapy (and softflowd 1.1.0, which made
 #     the fixtures): the pcap replayed into a real nfcapd gives the flows
 #     python-netflow recorded in pynetflow_v9.json.gz.
@@ -94,8 +95,16 @@ cols = ("first_ms", "last_ms", "proto", "src_addr", "src_port", "dst_addr",
 for r in csv.DictReader(sys.stdin):
     print(",".join(r[c] for c in cols))' | sort
 }
+# And as the real nfdump prints it (-o json: local times without a zone,
+# so nfdump and nfhunt run in one time zone).
+kinds="seed.json pynetflow.json.gz"
+if command -v nfdump >/dev/null 2>&1; then
+	export TZ=UTC
+	nfdump -R "$tree" -o json >"$tmp/nfdump.json" 2>/dev/null &&
+		kinds="$kinds nfdump.json"
+fi
 keycols <"$tmp/tree.csv" >"$tmp/tree.keys"
-for kind in seed.json pynetflow.json.gz; do
+for kind in $kinds; do
 	"$nfhunt" --no-config --dump --flow-file "$tmp/$kind" | keycols \
 		>"$tmp/$kind.keys"
 	if cmp -s "$tmp/tree.keys" "$tmp/$kind.keys"; then
@@ -115,7 +124,7 @@ ff --no-state -R "$tree" -o json 2>/dev/null | findings >"$tmp/tree.findings"
 check "the tree has findings" -s "$tmp/tree.findings"
 check "... a port scan among them" \
 	"$(grep -c '^port_scan ' "$tmp/tree.findings")" -ge 1
-for kind in seed.json pynetflow.json.gz; do
+for kind in $kinds; do
 	ff --flow-file "$tmp/$kind" -o json 2>/dev/null | findings \
 		>"$tmp/$kind.findings"
 	if cmp -s "$tmp/tree.findings" "$tmp/$kind.findings"; then

@@ -142,6 +142,81 @@ static void test_ipfix_lines(void) {
   free(r.flows);
 }
 
+/* nfdump -o json (1.7): its own names, flags as text, local times
+ * without a zone (read in this process's TZ), "sampled" counters that
+ * nfcapd scaled already, ICMP type and code fields, the router. */
+static void test_nfdump_json(void) {
+  static const char text[] =
+      "[\n{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 0,\n"
+      "\t\"export_sysid\" : 3,\n"
+      "\t\"first\" : \"2024-03-04T09:00:00.750\",\n"
+      "\t\"last\" : \"2024-03-04T09:00:01.156\",\n"
+      "\t\"received\" : \"2024-03-04T09:00:02.000\",\n"
+      "\t\"in_packets\" : 10,\n\t\"in_bytes\" : 9070,\n"
+      "\t\"proto\" : 6,\n\t\"tcp_flags\" : \"...AP.SF\",\n"
+      "\t\"src_port\" : 443,\n\t\"dst_port\" : 26048,\n"
+      "\t\"src4_addr\" : \"198.51.100.7\",\n"
+      "\t\"dst4_addr\" : \"147.32.80.37\",\n"
+      "\t\"src_net\" : \"0.0.0.0\",\n\t\"label\" : \"<none>\",\n"
+      "\t\"ip4_router\" : \"192.0.2.1\"\n},\n"
+      "{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 1,\n"
+      "\t\"first\" : \"2024-07-01T12:00:00.000\",\n"
+      "\t\"last\" : \"2024-07-01T12:00:00.000\",\n"
+      "\t\"in_packets\" : 3000,\n\t\"in_bytes\" : 4500000,\n"
+      "\t\"proto\" : 58,\n\t\"icmp_type\" : 128,\n"
+      "\t\"icmp_code\" : 0,\n"
+      "\t\"src6_addr\" : \"2001:718:1::5\",\n"
+      "\t\"dst6_addr\" : \"2001:db8::9\"\n},\n"
+      "{\n\t\"type\" : \"FLOW\",\n"
+      "\t\"first\" : \"2024-03-04T09:00:00.000\",\n"
+      "\t\"proto\" : 6,\n\t\"tcp_flags\" : \"...AX.SF\",\n"
+      "\t\"src4_addr\" : \"10.0.0.1\",\n"
+      "\t\"dst4_addr\" : \"10.0.0.2\"\n}\n]\n";
+  const char *saved = getenv("TZ");
+  char *old = saved ? strdup(saved) : NULL;
+  /* Central European time as a POSIX rule (no tzdata needed): UTC+1
+   * in March, UTC+2 in July. */
+  setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+  tzset();
+  result r;
+  read_text(text, &r);
+  if (old) {
+    setenv("TZ", old, 1);
+    free(old);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
+  CU_ASSERT_EQUAL(r.end, NFH_END);
+  CU_ASSERT_EQUAL_FATAL(r.n, 2);
+  CU_ASSERT_EQUAL(r.info.dropped, 1); /* "...AX.SF" is no flag text */
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.warning, "TCP_FLAGS"));
+  /* 09:00:00.750 CET is 08:00:00.750 UTC. */
+  CU_ASSERT_EQUAL(r.flows[0].first_ms, 1709539200750ull);
+  CU_ASSERT_EQUAL(r.flows[0].last_ms, 1709539201156ull);
+  CU_ASSERT_EQUAL(r.flows[0].received_ms, 1709539202000ull);
+  CU_ASSERT_EQUAL(r.flows[0].tcp_flags, 0x1b);
+  CU_ASSERT_EQUAL(r.flows[0].packets, 10);
+  CU_ASSERT_EQUAL(r.flows[0].bytes, 9070);
+  CU_ASSERT_EQUAL(r.flows[0].src_port, 443);
+  CU_ASSERT_EQUAL(r.flows[0].dst_port, 26048);
+  CU_ASSERT_STRING_EQUAL(addr(&r.flows[0].src), "198.51.100.7");
+  CU_ASSERT_STRING_EQUAL(addr(&r.flows[0].router), "192.0.2.1");
+  CU_ASSERT_STRING_EQUAL(addr(&r.flows[0].exporter), "192.0.2.1");
+  CU_ASSERT_EQUAL(r.flows[0].exporter_sysid, 3);
+  CU_ASSERT_FALSE(r.flows[0].flags & NFH_FLOW_SAMPLED);
+  /* July: UTC+2. Sampled, the counters as nfcapd scaled them. */
+  CU_ASSERT_EQUAL(r.flows[1].first_ms, 1719828000000ull);
+  CU_ASSERT(r.flows[1].flags & NFH_FLOW_SAMPLED);
+  CU_ASSERT_EQUAL(r.flows[1].packets, 3000);
+  CU_ASSERT_EQUAL(r.flows[1].bytes, 4500000);
+  CU_ASSERT_EQUAL(r.flows[1].proto, 58);
+  CU_ASSERT_EQUAL(r.flows[1].icmp_type, 128);
+  CU_ASSERT_EQUAL(r.flows[1].dst_port, 128 * 256);
+  CU_ASSERT_STRING_EQUAL(addr(&r.flows[1].src), "2001:718:1::5");
+  free(r.flows);
+}
+
 static void test_python_netflow(void) {
   result r;
   read_path("pynetflow_v9.json.gz", &r);
@@ -371,6 +446,7 @@ int main(void) {
   CU_add_test(s, "seed array, v9 names", test_seed_array);
   CU_add_test(s, "JSON lines, IPFIX names, IPv6", test_ipfix_lines);
   CU_add_test(s, "python-netflow v9/IPFIX/v5", test_python_netflow);
+  CU_add_test(s, "nfdump -o json", test_nfdump_json);
   CU_add_test(s, "uptime wrap, v5 sampling", test_uptime_wrap_and_sampling);
   CU_add_test(s, "malformed input, byte offsets", test_malformed);
   CU_add_test(s, "empty input, non-flows, bad values", test_empty_and_nonflows);
