@@ -568,27 +568,16 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
   snprintf(guessed, guessed_len, "%s", list_text);
   if (!list_text[0])
     goto done;
-  /* The guess, then the defaults again (the first network added
-   * replaces them). */
-  size_t ndefault = nfh_engine_home_net_count(r->engine);
-  char keep[8][NFH_ADDR_STRLEN + 8];
-  if (ndefault > 8)
-    ndefault = 8;
-  for (size_t i = 0; i < ndefault; i++)
-    nfh_engine_home_net_text(r->engine, i, keep[i], sizeof(keep[i]));
   char work[sizeof(list_text)], *save = NULL;
   memcpy(work, list_text, sizeof(work));
   for (char *net = strtok_r(work, ",", &save); net;
        net = strtok_r(NULL, ",", &save))
-    if (nfh_engine_add_home_net(r->engine, net) != NFH_OK) {
-      /* A damaged state's list: the defaults, and a fresh guess next
-       * time. */
+    if (nfh_engine_extend_home_net(r->engine, net) != NFH_OK) {
+      /* A damaged state's list: what came before it, and a fresh guess
+       * next time. */
       guessed[0] = '\0';
       break;
     }
-  for (size_t i = 0; i < ndefault; i++)
-    if (nfh_engine_add_home_net(r->engine, keep[i]) != NFH_OK)
-      die("out of memory");
   from = "inferred";
   /* Told once: with a state, again only when the guess grows. */
   if (strcmp(list_text, before) != 0)
@@ -1614,8 +1603,9 @@ int main(int argc, char **argv) {
   }
 
   /* Where the home networks come from, for the report. */
-  const char *home_from = homes.n || (conf && conf->home_net.n) ? "given"
-                                                                 : "default";
+  const char *home_from = r.engine && !nfh_engine_home_is_default(r.engine)
+                              ? "given"
+                              : "default";
   char home_guessed[512] = ""; /* the guess, for the state */
   if (r.engine && r.m == MODE_HUNT && !strcmp(home_from, "default"))
     home_from = guess_home(&r, &ropt, list, todo, nlist, flow_files.v, fres,

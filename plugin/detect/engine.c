@@ -332,20 +332,29 @@ void nfh_engine_destroy(nfh_engine *e) {
 
 /* -------------------------------------------------------- configuration */
 
-nfh_status nfh_engine_add_home_net(nfh_engine *e, const char *cidr) {
+/* Appends network 'cidr'; 'keep' keeps the defaults beside it, else the
+ * first one added replaces them. */
+static nfh_status add_home(nfh_engine *e, const char *cidr, int keep) {
   netblock n;
   if (parse_net(cidr, &n) != 0)
     return NFH_ESYNTAX;
-  if (e->home_is_default) {
+  if (e->home_is_default && !keep)
     e->nhome = 0;
-    e->home_is_default = 0;
-  }
+  e->home_is_default = 0;
   netblock *grown = nfh__realloc(e->home, (e->nhome + 1) * sizeof(n));
   if (!grown)
     return NFH_ENOMEM;
   e->home = grown;
   e->home[e->nhome++] = n;
   return NFH_OK;
+}
+
+nfh_status nfh_engine_add_home_net(nfh_engine *e, const char *cidr) {
+  return add_home(e, cidr, 0);
+}
+
+nfh_status nfh_engine_extend_home_net(nfh_engine *e, const char *cidr) {
+  return add_home(e, cidr, 1);
 }
 
 int nfh_engine_is_home(const nfh_engine *e, const nfh_addr *a) {
@@ -368,20 +377,14 @@ char *nfh_engine_home_net_text(const nfh_engine *e, size_t i, char *buf,
   buf[0] = '\0';
   if (i >= e->nhome)
     return buf;
+  /* A netblock keeps IPv4 as mapped, the layout of an nfh_addr. */
   const netblock *n = &e->home[i];
   nfh_addr a;
-  unsigned bits = n->bits;
-  if (n->family == 4) {
-    nfh_addr_set_v4(&a, (uint32_t)n->bytes[12] << 24 |
-                            (uint32_t)n->bytes[13] << 16 |
-                            (uint32_t)n->bytes[14] << 8 | n->bytes[15]);
-    bits -= 96;
-  } else {
-    nfh_addr_set_v6(&a, n->bytes);
-  }
+  memcpy(a.bytes, n->bytes, sizeof(a.bytes));
+  a.family = n->family;
   char text[NFH_ADDR_STRLEN];
   nfh_addr_format(&a, text, sizeof(text));
-  snprintf(buf, len, "%s/%u", text, bits);
+  snprintf(buf, len, "%s/%u", text, n->bits - (n->family == 4 ? 96 : 0));
   return buf;
 }
 

@@ -317,6 +317,17 @@ static void test_engine_list(void) {
                          "fc00::/7");
   CU_ASSERT_STRING_EQUAL(nfh_engine_home_net_text(e, 4, buf, sizeof(buf)),
                          "");
+  /* Extended: the defaults stay, the network follows them. */
+  CU_ASSERT_EQUAL(nfh_engine_extend_home_net(e, "147.32.0.0/16"), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_extend_home_net(e, "147.32/16"), NFH_ESYNTAX);
+  CU_ASSERT_FALSE(nfh_engine_home_is_default(e));
+  CU_ASSERT_EQUAL(nfh_engine_home_net_count(e), 5);
+  CU_ASSERT_STRING_EQUAL(nfh_engine_home_net_text(e, 0, buf, sizeof(buf)),
+                         "10.0.0.0/8");
+  CU_ASSERT_STRING_EQUAL(nfh_engine_home_net_text(e, 4, buf, sizeof(buf)),
+                         "147.32.0.0/16");
+  nfh_engine_destroy(e);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_create(NULL, &e), NFH_OK);
   CU_ASSERT_EQUAL(nfh_engine_add_home_net(e, "147.32.84.7/24"), NFH_OK);
   CU_ASSERT_EQUAL(nfh_engine_add_home_net(e, "2001:db8:5::/48"), NFH_OK);
   CU_ASSERT_FALSE(nfh_engine_home_is_default(e));

@@ -107,11 +107,15 @@ void nfh_engine_destroy(nfh_engine *engine);
  * defaults. NFH_OK, NFH_ESYNTAX, NFH_ENOMEM. */
 nfh_status nfh_engine_add_home_net(nfh_engine *engine, const char *cidr);
 
+/* The same, but the defaults stay beside it (networks read from the
+ * traffic join them). NFH_OK, NFH_ESYNTAX, NFH_ENOMEM. */
+nfh_status nfh_engine_extend_home_net(nfh_engine *engine, const char *cidr);
+
 /* Whether addr is in the home networks. */
 int nfh_engine_is_home(const nfh_engine *engine, const nfh_addr *addr);
 
 /* The home networks in force: how many, whether they are still the
- * defaults (no nfh_engine_add_home_net yet), and network i in CIDR
+ * defaults alone (nothing added or extended yet), and network i in CIDR
  * notation written into buf (at least NFH_ADDR_STRLEN + 4 bytes; buf is
  * returned, "" when i is out of range). */
 size_t nfh_engine_home_net_count(const nfh_engine *engine);
