@@ -457,6 +457,23 @@ static int engine_home(const nfh_addr *a, void *user) {
 /* Networks a state's guess keeps, at most. */
 #define MAX_GUESSED 16
 
+/* Appends network 'net' to the comma-separated 'list' (of 'size'
+ * bytes) unless it is there already or the list holds MAX_GUESSED. */
+static void guess_list_add(char *list, size_t size, const char *net) {
+  size_t count = 0, len = strlen(net);
+  for (const char *p = list; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    if (n == len && memcmp(p, net, len) == 0)
+      return;
+    count++;
+    p += n + (comma != NULL);
+  }
+  size_t used = strlen(list);
+  if (count < MAX_GUESSED && used + 1 + len < size)
+    snprintf(list + used, size - used, "%s%s", used ? "," : "", net);
+}
+
 /* The home networks when neither --home-net nor the configuration gave
  * any. The defaults (RFC 1918, RFC 4193) fit most sites; at a site
  * numbered in public space (a university, a research capture) no flow
@@ -514,23 +531,20 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
   }
   size_t held = nfh_homeguess_count(g);
   double dshare = nfh_homeguess_share(g, engine_home, r->engine);
-  char list_text[512] = "";
+  /* A network guessed before stays: an hour with little IPv6 would
+   * otherwise drop the site's /48 and take it back the next, and a
+   * host's baselines and timelines would change sides from run to run.
+   * This run's follow the last run's, up to MAX_GUESSED. With too little
+   * to guess from (a quiet hour, nothing new), the last run's hold. */
+  char list_text[sizeof(before)];
+  memcpy(list_text, before, sizeof(list_text));
   double share = 0;
-  if (held < NFH_HOMEGUESS_MIN_FLOWS) {
-    /* Too little to guess from (a quiet hour, nothing new): the last
-     * run's guess holds. */
-    snprintf(list_text, sizeof(list_text), "%s", before);
-  } else if (dshare < HOME_DEFAULT_ENOUGH) {
+  if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare < HOME_DEFAULT_ENOUGH) {
     const char *const *nets;
     size_t count;
     if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
-      size_t used = 0;
-      for (size_t i = 0; i < count; i++) {
-        int w = snprintf(list_text + used, sizeof(list_text) - used, "%s%s",
-                         i ? "," : "", nets[i]);
-        if (w > 0 && (size_t)w < sizeof(list_text) - used)
-          used += (size_t)w;
-      }
+      for (size_t i = 0; i < count; i++)
+        guess_list_add(list_text, sizeof(list_text), nets[i]);
     } else if (dshare < HOME_DEFAULT_SCARCE) {
       warn("the home networks (RFC 1918 and RFC 4193, the defaults) are in "
            "%.1f%% of the first %zu flows, and no few networks cover most "
@@ -540,52 +554,37 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
            100 * dshare, held);
     }
   }
-  /* A network guessed before stays: an hour with little IPv6 would
-   * otherwise drop the site's /48 and take it back the next, and a
-   * host's baselines and timelines would change sides from run to run.
-   * Those of this run follow those of the last, up to MAX_GUESSED. */
-  if (before[0] && strcmp(list_text, before) != 0) {
-    char merged[sizeof(list_text)], work[sizeof(list_text)], *save = NULL;
-    snprintf(merged, sizeof(merged), "%s", before);
-    snprintf(work, sizeof(work), "%s", list_text);
-    size_t nets = 1;
-    for (const char *c = merged; *c; c++)
-      nets += *c == ',';
-    for (char *net = strtok_r(work, ",", &save); net && nets < MAX_GUESSED;
-         net = strtok_r(NULL, ",", &save)) {
-      size_t len = strlen(net), used = strlen(merged);
-      int known = 0;
-      for (const char *at = merged; (at = strstr(at, net)) != NULL; at += len)
-        if ((at == merged || at[-1] == ',') && (at[len] == ',' || !at[len]))
-          known = 1;
-      if (!known && used + 1 + len < sizeof(merged)) {
-        snprintf(merged + used, sizeof(merged) - used, ",%s", net);
-        nets++;
-      }
-    }
-    memcpy(list_text, merged, sizeof(list_text));
+  /* The networks the engine takes; one a damaged state holds is left
+   * out, said, and not saved again. */
+  char applied[sizeof(list_text)] = "", *save = NULL;
+  for (char *net = strtok_r(list_text, ",", &save); net;
+       net = strtok_r(NULL, ",", &save)) {
+    if (nfh_engine_extend_home_net(r->engine, net) == NFH_OK)
+      guess_list_add(applied, sizeof(applied), net);
+    else
+      warn("the state's guessed home networks hold '%s', not a network: "
+           "left out",
+           net);
   }
-  snprintf(guessed, guessed_len, "%s", list_text);
-  if (!list_text[0])
+  snprintf(guessed, guessed_len, "%s", applied);
+  if (!applied[0])
     goto done;
-  char work[sizeof(list_text)], *save = NULL;
-  memcpy(work, list_text, sizeof(work));
-  for (char *net = strtok_r(work, ",", &save); net;
-       net = strtok_r(NULL, ",", &save))
-    if (nfh_engine_extend_home_net(r->engine, net) != NFH_OK) {
-      /* A damaged state's list: what came before it, and a fresh guess
-       * next time. */
-      guessed[0] = '\0';
-      break;
-    }
   from = "inferred";
-  /* Told once: with a state, again only when the guess grows. */
-  if (strcmp(list_text, before) != 0)
+  /* Told once: with a state, again only when the guess grows (or a
+   * damaged entry went). */
+  if (strcmp(applied, before) == 0)
+    goto done;
+  if (held < NFH_HOMEGUESS_MIN_FLOWS)
+    warn("taking %s as home as well, as earlier runs guessed from the "
+         "traffic: --home-net (or home_net in nfhunt.conf) says which "
+         "networks are internal",
+         applied);
+  else
     warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
          "the first %zu flows; taking %s as home as well (in %.1f%% of "
          "them, read from the traffic): --home-net (or home_net in "
          "nfhunt.conf) says which networks are internal",
-         100 * dshare, held, list_text, 100 * share);
+         100 * dshare, held, applied, 100 * share);
 done:
   nfh_json_reader_destroy(jreader);
   nfh_reader_destroy(reader);

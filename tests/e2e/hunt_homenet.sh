@@ -153,7 +153,8 @@ passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
 failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
 
 # Hourly runs with one state, as cron runs them: the first warns, the
-# next (same guess) does not, and still hunts with the guessed networks.
+# next (same guess) does not, and still hunts with the guessed networks;
+# a damaged entry in the state's list is left out and said.
 # shellcheck disable=SC2086
 if timeout 300 "$gen" $args -w "$tmp/direct" -l "$tmp/direct.labels.json" -q; then
 	files=$(cd "$tmp/direct" && find . -name 'nfcapd.*' | sort)
@@ -175,6 +176,28 @@ if timeout 300 "$gen" $args -w "$tmp/direct" -l "$tmp/direct.labels.json" -q; th
 		pass "with a state: the first run warns, the second keeps its networks and says nothing"
 	else
 		fail "with a state: warnings $w1 then $w2 (want 1, 0), second run's networks from '$f2'"
+	fi
+	# A damaged entry in the state's list: left out, said once, not
+	# saved again; the good ones still apply.
+	"$py" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("update blobs set data = ? where name = ?",
+           (b"147.32.0.0/16,junk/99", "nfhunt.home_guessed"))
+db.commit()' "$tmp/hourly.state"
+	third=$(echo "$files" | sed -n '25p;36p' | sed 's|^\./||' | tr '\n' ' ')
+	set -- $third
+	state_run hour3 "$1:$2"
+	nets3=$("$py" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["inputs"]["home_networks"]["networks"]))' \
+		"$tmp/hour3.json" 2>&1)
+	kept=$("$py" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select cast(data as text) from blobs where name = ?", ("nfhunt.home_guessed",)).fetchone()[0])' \
+		"$tmp/hourly.state" 2>&1)
+	if [ "$(grep -c "hold 'junk/99', not a network: left out" "$tmp/hour3.err")" = 1 ] &&
+		case " $nets3 " in *" 147.32.0.0/16 "*) true ;; *) false ;; esac &&
+		case ",$kept," in *,junk/99,*) false ;; *",147.32.0.0/16,"*) true ;; *) false ;; esac; then
+		pass "a damaged network in the state's guess: left out with one line, the others kept ($kept)"
+	else
+		fail "a damaged state guess: networks '$nets3', saved '$kept', stderr: $(head -c 400 "$tmp/hour3.err")"
 	fi
 else
 	fail "nfhunt-gen did not write the direct tree"
