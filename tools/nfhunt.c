@@ -484,9 +484,11 @@ static void guess_list_add(char *list, size_t size, const char *net) {
  * those networks join the defaults, with a warning naming them. With a
  * state the guess adds to the last run's (a network once guessed stays),
  * and the warning comes only when it grows. The guess goes into
- * 'guessed' for the state. Returns "inferred" or "default". Files that
- * fail are left to the hunt to report. */
-static const char *guess_home(run *r, const nfh_reader_options *ropt,
+ * 'guessed' for the state. Returns "inferred" or "default". The
+ * hunt's readers read ahead; files that fail are left to the hunt to
+ * report. */
+static const char *guess_home(run *r, nfh_reader *reader,
+                              nfh_json_reader *jreader,
                               const nfh_filelist *list,
                               const unsigned char *todo,
                               size_t nlist, const char *const *flow_files,
@@ -494,8 +496,6 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
                               nfh_state *state, char *guessed,
                               size_t guessed_len) {
   nfh_homeguess *g = NULL;
-  nfh_reader *reader = NULL;
-  nfh_json_reader *jreader = NULL;
   const char *from = "default";
   /* The last run's guess, if a state keeps one. */
   char before[512] = "";
@@ -506,9 +506,7 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
       blob && blob_len < sizeof(before))
     memcpy(before, blob, blob_len);
   free(blob);
-  if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK ||
-      nfh_reader_create(ropt, &reader) != NFH_OK ||
-      nfh_json_reader_create(&jreader) != NFH_OK)
+  if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK)
     goto done; /* no memory: the defaults, as before */
   size_t room = HOME_SAMPLE_FLOWS;
   const nfh_flow *flows;
@@ -586,8 +584,6 @@ static const char *guess_home(run *r, const nfh_reader_options *ropt,
          "nfhunt.conf) says which networks are internal",
          100 * dshare, held, applied, 100 * share);
 done:
-  nfh_json_reader_destroy(jreader);
-  nfh_reader_destroy(reader);
   nfh_homeguess_destroy(g);
   return from;
 }
@@ -1601,25 +1597,27 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  nfh_reader *reader = NULL;
+  nfh_json_reader *jreader = NULL;
+  if (nfh_reader_create(&ropt, &reader) != NFH_OK ||
+      nfh_json_reader_create(&jreader) != NFH_OK)
+    die("cannot create a reader");
+
   /* Where the home networks come from, for the report. */
   const char *home_from = r.engine && !nfh_engine_home_is_default(r.engine)
                               ? "given"
                               : "default";
   char home_guessed[512] = ""; /* the guess, for the state */
   if (r.engine && r.m == MODE_HUNT && !strcmp(home_from, "default"))
-    home_from = guess_home(&r, &ropt, list, todo, nlist, flow_files.v, fres,
-                           nflow, state, home_guessed, sizeof(home_guessed));
+    home_from = guess_home(&r, reader, jreader, list, todo, nlist,
+                           flow_files.v, fres, nflow, state, home_guessed,
+                           sizeof(home_guessed));
   if (r.engine) {
     if (nfh_engine_start(r.engine, state) != NFH_OK)
       die("cannot start the detectors");
     check_detectors(r.engine, &ps, conf);
   }
 
-  nfh_reader *reader = NULL;
-  nfh_json_reader *jreader = NULL;
-  if (nfh_reader_create(&ropt, &reader) != NFH_OK ||
-      nfh_json_reader_create(&jreader) != NFH_OK)
-    die("cannot create a reader");
   static char outbuf[1 << 16];
   setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
   if (r.m == MODE_DUMP)
