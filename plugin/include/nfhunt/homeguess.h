@@ -66,7 +66,10 @@ size_t nfh_homeguess_add(nfh_homeguess *g, const nfh_flow *flows, size_t n);
 size_t nfh_homeguess_count(const nfh_homeguess *g);
 
 /* The share (0..1) of the flows held with an endpoint for which
- * in_home(addr, user) returns nonzero; 0 when none is held. */
+ * in_home(addr, user) returns nonzero; 0 when none is held. The guesser
+ * keeps an IPv6 address's top 64 bits only: in_home sees the rest as
+ * zero (networks of /64 and wider, such as fc00::/7, are judged
+ * exactly). */
 double nfh_homeguess_share(const nfh_homeguess *g,
                            int (*in_home)(const nfh_addr *addr, void *user),
                            void *user);
