@@ -45,7 +45,7 @@ static void usage(FILE *out) {
       "[-l LABELS]\n"
       "                  [-u USERS] [-i SPEC]... [-f SCENARIO] [--no-inject]\n"
       "                  [--bg KEY=VALUE]... [--no-background] "
-      "[--sampling N]\n"
+      "[--sampling N [--unannounced]]\n"
       "                  [--active S] [--inactive S] [--proto v9|ipfix]\n"
       "                  [--rate N | --speedup F] [-q]\n"
       "  -w, --dir DIR        write a capture tree into DIR\n"
@@ -78,6 +78,8 @@ static void usage(FILE *out) {
       "      --sampling N     1-in-N packet sampling, announced to the "
       "collector\n"
       "      --sampler-id N   the sampler's id (default 1)\n"
+      "      --unannounced    sample, but do not say so: raw counts, no\n"
+      "                       sampler (an exporter nfcapd -s would fix)\n"
       "      --active S       exporter active timeout (default 60)\n"
       "      --inactive S     exporter inactive timeout (default 15)\n"
       "      --proto v9|ipfix export protocol (also stamped in files)\n"
@@ -228,6 +230,7 @@ int main(int argc, char **argv) {
     OPT_NO_BG,
     OPT_SAMPLING,
     OPT_SAMPLER_ID,
+    OPT_UNANNOUNCED,
     OPT_ACTIVE,
     OPT_INACTIVE,
     OPT_PROTO,
@@ -264,6 +267,7 @@ int main(int argc, char **argv) {
       {"no-background", no_argument, NULL, OPT_NO_BG},
       {"sampling", required_argument, NULL, OPT_SAMPLING},
       {"sampler-id", required_argument, NULL, OPT_SAMPLER_ID},
+      {"unannounced", no_argument, NULL, OPT_UNANNOUNCED},
       {"active", required_argument, NULL, OPT_ACTIVE},
       {"inactive", required_argument, NULL, OPT_INACTIVE},
       {"proto", required_argument, NULL, OPT_PROTO},
@@ -287,6 +291,8 @@ int main(int argc, char **argv) {
   double duration_ms = 3600e3, active_ms = 60e3, inactive_ms = 15e3;
   double rate = 20000, speedup = 0;
   uint64_t seed = 1, sampling = 1, sampler_id = 1, exporter_id = 1;
+  /* --unannounced: sampled, but neither said nor scaled (see usage). */
+  int unannounced = 0;
   uint64_t slot_s = 300, template_every = 20, mtu = 1400;
   int subdir = 0, zone = 0, level = 0, no_inject = 0, no_bg = 0, quiet = 0;
   int progress = isatty(STDERR_FILENO), proto = 9;
@@ -402,6 +408,9 @@ int main(int argc, char **argv) {
         errx(EXIT_USAGE, "--sampling %s: 1 (unsampled) to 1000000",
              optarg);
       break;
+    case OPT_UNANNOUNCED:
+      unannounced = 1;
+      break;
     case OPT_SAMPLER_ID:
       sampler_id = number("--sampler-id", optarg, 255);
       if (sampler_id < 1)
@@ -473,6 +482,8 @@ int main(int argc, char **argv) {
     read_scenario(scenario, specs, &nspecs, bgs, &nbgs);
   if (no_inject && nspecs)
     errx(EXIT_USAGE, "--no-inject with activities given (-i or -f)");
+  if (unannounced && sampling < 2)
+    errx(EXIT_USAGE, "--unannounced needs --sampling N above 1");
 
   /* Times: slots aligned like nfcapd's (start - start % slot). */
   int64_t start_s = parse_time(start_text);
@@ -571,7 +582,7 @@ int main(int argc, char **argv) {
     to.exporter = exporter;
     to.exporter_id = (uint32_t)exporter_id;
     to.nf_version = (uint8_t)proto;
-    to.sampling = (uint32_t)sampling;
+    to.sampling = unannounced ? 1 : (uint32_t)sampling;
     to.sampler_id = proto == 9 ? (int64_t)sampler_id : 0;
     to.sampler_algorithm = proto == 9 ? 2 : 0;
     if (gen_tree_create(&to, &tree) != NFH_OK)
@@ -596,7 +607,7 @@ int main(int argc, char **argv) {
     xo.rate = rate;
     xo.speedup = speedup;
     xo.template_every = (uint32_t)template_every;
-    xo.sampling = (uint32_t)sampling;
+    xo.sampling = unannounced ? 1 : (uint32_t)sampling;
     xo.sampler_id = (uint8_t)sampler_id;
     xo.source_id = (uint32_t)exporter_id;
     xo.start_ms = start_ms;
@@ -683,6 +694,8 @@ int main(int argc, char **argv) {
   json_object_set_new(tmo, "inactive_s", json_real(inactive_ms / 1000));
   json_object_set_new(run, "timeouts", tmo);
   json_object_set_new(run, "sampling", json_integer((json_int_t)sampling));
+  json_object_set_new(run, "sampling_announced",
+                      json_boolean(sampling > 1 && !unannounced));
   json_t *jn = json_object();
   json_object_set_new(jn, "users", json_string(gen_prefix_format(
                                        &net.users, buf, sizeof(buf))));

@@ -265,11 +265,23 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
                       json_integer((json_int_t)in->sampled_flows));
   json_object_set_new(sampling, "max_interval",
                       json_integer(in->max_sampling ? in->max_sampling : 1));
-  json_object_set_new(sampling, "note",
-                      json_string(in->sampled_flows
-                                      ? "counts of sampled exporters are "
-                                        "estimates scaled by nfcapd"
-                                      : "no sampled exporter"));
+  const char *note = in->sampled_flows ? "counts of sampled exporters are "
+                                         "estimates scaled by nfcapd"
+                                       : "no sampled exporter";
+  if (in->unannounced_files) {
+    note = "records look packet-sampled with no interval announced: "
+           "their counts are raw samples, not estimates";
+    json_t *u = json_object();
+    json_object_set_new(u, "files",
+                        json_integer((json_int_t)in->unannounced_files));
+    json_object_set_new(u, "checked_files",
+                        json_integer((json_int_t)in->checked_files));
+    json_object_set_new(u, "single_packet_tcp_share",
+                        json_real((double)(long)(in->unannounced_share * 1000 + 0.5) /
+                                  1000));
+    json_object_set_new(sampling, "unannounced", u);
+  }
+  json_object_set_new(sampling, "note", json_string(note));
   json_object_set_new(inputs, "sampling", sampling);
   if (in->nhome_nets) {
     json_t *home = json_object();
@@ -556,6 +568,12 @@ nfh_status nfh_report_print_text(FILE *out,
   if (in->sampled_flows)
     fprintf(out, "sampled: %llu flows at up to 1:%u; counts are estimates\n",
             (unsigned long long)in->sampled_flows, in->max_sampling);
+  if (in->unannounced_files)
+    fprintf(out,
+            "sampled, unannounced: %llu of %llu files look packet-sampled; "
+            "counts are raw samples\n",
+            (unsigned long long)in->unannounced_files,
+            (unsigned long long)in->checked_files);
   /* Networks read from the traffic are a guess the reader should see;
    * given or default ones are what was asked for. */
   if (in->nhome_nets && in->home_nets_from &&

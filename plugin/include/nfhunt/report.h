@@ -44,6 +44,13 @@ typedef struct nfh_report_inputs {
   const char *const *home_nets;
   size_t nhome_nets;
   const char *home_nets_from;
+  /* Files that look packet-sampled though their records carry no
+   * sampling interval (most single-packet TCP records lack SYN, FIN and
+   * RST), of the checked_files with enough TCP records to tell; 0 when
+   * they are not most of them. unannounced_share: that share of single
+   * middle packets in them. */
+  uint64_t unannounced_files, checked_files;
+  double unannounced_share;
 } nfh_report_inputs;
 
 /* Writes the JSON report to 'path' atomically: a temporary file in the
