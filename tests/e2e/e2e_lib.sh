@@ -87,3 +87,12 @@ passed=0
 failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# tally OUTPUT [STATUS]: counts the "PASS: " and "FAIL: " lines of a
+# checker's OUTPUT (printed here), and fails once more when the checker
+# itself exited with a STATUS other than 0.
+tally() {
+	echo "$1"
+	[ "${2:-0}" -eq 0 ] || fail "the checker failed (exit $2)"
+	passed=$((passed + $(printf '%s\n' "$1" | grep -c '^PASS:')))
+	failed=$((failed + $(printf '%s\n' "$1" | grep -c '^FAIL:')))
+}

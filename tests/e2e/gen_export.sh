@@ -30,13 +30,6 @@ NFCAPD=$(command -v nfcapd)
 
 capd_pid=
 e2e_tmpdir gen-export capd_cleanup
-tally() {
-	local out=$1
-	echo "$out"
-	passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
-	failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
-}
-
 # start_capd DIR -> capd_pid, port. One file for the whole run: -t 3600;
 # a big socket buffer so a loaded machine drops nothing.
 start_capd() {

@@ -36,14 +36,6 @@ e2e_need_built "$gen" "$nfhunt"
 NFDUMP=$(command -v nfdump)
 
 e2e_tmpdir gen-e2e
-# Counts the PASS:/FAIL: lines a helper printed (and shows them).
-tally() {
-	local out=$1
-	echo "$out"
-	passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
-	failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
-}
-
 # A fixed, busy scenario: Monday 09:00-11:00 UTC, 40 users, the default
 # mix of injected activities.
 export TZ=UTC

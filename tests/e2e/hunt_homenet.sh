@@ -146,11 +146,7 @@ check(not key(reports["defaults"]),
       % len(key(reports["defaults"])))
 EOF
 )
-py_rc=$?
-echo "$out"
-[ $py_rc -eq 0 ] || fail "the reports could not be checked (python3 exit $py_rc)"
-passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
-failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+tally "$out" $?
 
 # Hourly runs with one state, as cron runs them: the first warns, the
 # next (same guess) does not, and still hunts with the guessed networks;

@@ -102,11 +102,7 @@ check("unannounced" not in s["plain"] and s["plain"]["sampled_flows"] == 0,
       "unsampled: inputs.sampling %s" % s["plain"])
 EOF
 )
-py_rc=$?
-echo "$out"
-[ $py_rc -eq 0 ] || fail "the reports could not be checked (python3 exit $py_rc)"
-passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS:')))
-failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL:')))
+tally "$out" $?
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
