@@ -1413,6 +1413,10 @@ static nfh_status normalise_batch(nfh_engine *e, const nfh_flow **flows,
     rev.packets = f->out_packets;
     rev.bytes = f->out_bytes;
     rev.out_packets = rev.out_bytes = 0;
+    /* The responder's half is no event of its own: an NSEL record's
+     * source is its initiator (see the stitcher's src_is_client). */
+    rev.flags &= (uint8_t)~NFH_FLOW_EVENT;
+    rev.fw_event = 0;
     int flags_to_rev = f->packets == 0 || f->out_packets != 0;
     fwd.tcp_flags = flags_to_rev ? 0 : f->tcp_flags;
     rev.tcp_flags = flags_to_rev ? f->tcp_flags : 0;

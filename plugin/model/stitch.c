@@ -142,6 +142,11 @@ static void make_key(const nfh_flow *f, key *k, int *src_is_a) {
 /* Whether the record's source opened the connection. */
 static int src_is_client(const nfh_flow *f, int *guessed) {
   *guessed = 0;
+  /* A firewall's event record (NSEL) names the initiator as its source,
+   * whatever the ports and flags (it exports no flags). */
+  if ((f->flags & NFH_FLOW_EVENT) && f->fw_event >= NFH_FW_CREATED &&
+      f->fw_event <= NFH_FW_UPDATED)
+    return 1;
   if (f->proto == TCP && (f->tcp_flags & TH_SYN) && !(f->tcp_flags & TH_ACK))
     return 1; /* a bare SYN */
   if (is_icmp(f->proto)) {
@@ -330,7 +335,9 @@ static uint32_t queue_peek(const nfh__stitcher *s, uint32_t ahead) {
 }
 
 static void conn_finish_flags(nfh_conn *c) {
-  if (c->server_packets)
+  /* Bytes alone count: a firewall's event records (NSEL) carry byte
+   * counters and no packet counts. */
+  if (c->server_packets || c->server_bytes)
     c->flags |= NFH_CONN_REPLY;
   if ((c->client_flags | c->server_flags) & TH_RST)
     c->flags |= NFH_CONN_RST;
@@ -368,6 +375,8 @@ static void conn_add(nfh_conn *c, const nfh_flow *f, int from_client) {
     c->sampling = f->sampling;
   if (f->sampling > 1 || (f->flags & NFH_FLOW_SAMPLED))
     c->flags |= NFH_CONN_SAMPLED;
+  if ((f->flags & NFH_FLOW_EVENT) && f->fw_event == NFH_FW_DENIED)
+    c->flags |= NFH_CONN_DENIED;
 }
 
 static void conn_start(entry *e, const nfh_flow *f, int src_is_a) {

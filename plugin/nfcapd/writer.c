@@ -734,11 +734,13 @@ static uint32_t flow_elements(const nfh_flow *f, size_t *size) {
     ex |= 1u << EX_SAMPLER_INFO;
     n += LEN_SAMPLER_INFO;
   }
+  /* A firewall event (NSEL) with or without a translation: an ASA's
+   * denied and created flows carry none. */
+  if (f->fw_event) {
+    ex |= 1u << EX_NSEL_COMMON;
+    n += LEN_NSEL_COMMON;
+  }
   if (f->flags & NFH_FLOW_HAS_NAT) {
-    if (f->fw_event) {
-      ex |= 1u << EX_NSEL_COMMON;
-      n += LEN_NSEL_COMMON;
-    }
     int nat_fam = f->nat_src.family ? f->nat_src.family : f->nat_dst.family;
     if (nat_fam == 4) {
       ex |= 1u << EX_NAT_XLATE_IPV4;

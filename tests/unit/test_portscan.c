@@ -1367,6 +1367,77 @@ static void test_repeated_refused(void) {
   free_flows(&fs);
 }
 
+/* A firewall's events (Cisco ASA NSEL): no TCP flags, no packet counts;
+ * a connection is created and torn down (with the initiator's and the
+ * responder's bytes), or denied. */
+static void nsel_denied(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                        uint16_t port, uint64_t t) {
+  nfh_flow *f = add(fs, c, cp, s, port, 6, 0, t, 0);
+  f->packets = f->bytes = 0;
+  f->flags |= NFH_FLOW_EVENT;
+  f->fw_event = NFH_FW_DENIED;
+}
+
+static void nsel_session(flows *fs, nfh_addr c, uint16_t cp, nfh_addr s,
+                         uint16_t port, uint64_t t) {
+  nfh_flow *f = add(fs, c, cp, s, port, 6, 0, t, 0);
+  f->packets = f->bytes = 0;
+  f->flags |= NFH_FLOW_EVENT;
+  f->fw_event = NFH_FW_CREATED;
+  f = add(fs, c, cp, s, port, 6, 0, t, 0);
+  f->last_ms = t + 3000;
+  f->packets = 0;
+  f->bytes = 700;
+  f->out_bytes = 9000;
+  f->flags |= NFH_FLOW_EVENT | NFH_FLOW_HAS_OUT;
+  f->fw_event = NFH_FW_DELETED;
+}
+
+/* Through a firewall that exports NSEL: a vertical scan whose probes it
+ * denies, a sweep likewise, both found, with the denials as their
+ * evidence; a busy client whose connections it permits (bytes both
+ * ways, no packets) and ten of which, to other sites on the same port,
+ * it denies is no scanner. Without the denials read, the scans were not
+ * even contacts (no packets); without the permitted ones, the busy
+ * client's ten denials were "10 hosts on tcp/443, 100% failed". */
+static void test_nsel_denied(void) {
+  flows fs = {0};
+  nfh_addr scanner = tk_ip("203.0.113.5"), sweeper = tk_ip("198.51.100.7");
+  nfh_addr host = tk_ip("10.0.0.20"), busy = tk_ip("10.0.0.7");
+  for (unsigned p = 1; p <= 300; p++)
+    nsel_denied(&fs, scanner, 50000, host, (uint16_t)p, T0 + p * 200);
+  for (unsigned h = 1; h <= 200; h++)
+    nsel_denied(&fs, sweeper, (uint16_t)(40000 + h), tk_ip4(10, 0, 1, h), 445,
+                T0 + 10 * MIN + h * 300);
+  for (unsigned i = 0; i < 400; i++) {
+    nfh_addr site = tk_ip4(23 + i % 60, 10 + i % 200, 5, 7);
+    uint64_t t = T0 + i * 9000;
+    if (i % 40 == 0)
+      nsel_denied(&fs, busy, (uint16_t)(20000 + i), site, 443, t);
+    else
+      nsel_session(&fs, busy, (uint16_t)(20000 + i), site, 443, t);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *v = find(e, "v|203.0.113.5|10.0.0.20");
+  const nfh_finding *h = find(e, "h|198.51.100.7|tcp/445");
+  CU_ASSERT_PTR_NOT_NULL(v);
+  CU_ASSERT_PTR_NOT_NULL(h);
+  if (v) {
+    CU_ASSERT(v->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(v, "denied"), 300);
+    CU_ASSERT_EQUAL(evidence_num(v, "no_reply"), 0);
+  }
+  if (h) {
+    CU_ASSERT(h->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(h, "denied"), 200);
+  }
+  CU_ASSERT_EQUAL(count(e), 2);
+  if (!v || !h || count(e) != 2)
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* Five hosts hammering one refusing service: one finding for all. */
 static void test_repeated_many_sources(void) {
   flows fs = {0};
@@ -1893,6 +1964,8 @@ int main(void) {
                    test_lateral_one_per_port) ||
       !CU_add_test(s, "a slow scan of three ports in daily runs",
                    test_slow_multiport_runs) ||
+      !CU_add_test(s, "firewall events: denied scans (NSEL)",
+                   test_nsel_denied) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||
       !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
       !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||

@@ -271,6 +271,51 @@ static void test_equal_ports(void) {
   nfh__stitcher_destroy(s);
 }
 
+static void test_nsel_events(void) {
+  /* A firewall's events (NSEL): the source is the initiator even from a
+   * port above the far one's, an answer may be bytes without packets,
+   * and a denied attempt marks its connection. */
+  nfh__stitcher *s = make();
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[3] = {
+      flow("203.0.113.5", 53, "10.0.0.20", 40000, 6, t0, t0, 0, 0),
+      flow("10.0.0.7", 50000, "192.0.2.80", 443, 6, t0, t0, 0, 0),
+      flow("10.0.0.7", 50000, "192.0.2.80", 443, 6, t0, t0 + 4000, 900, 0)};
+  for (int i = 0; i < 3; i++) {
+    f[i].flags |= NFH_FLOW_EVENT;
+    f[i].packets = 0;
+  }
+  f[0].fw_event = NFH_FW_DENIED, f[0].bytes = 0;
+  f[1].fw_event = NFH_FW_CREATED;
+  f[2].fw_event = NFH_FW_DELETED;
+  /* The teardown's responder bytes, as the engine splits them off. */
+  nfh_flow back = flow("192.0.2.80", 443, "10.0.0.7", 50000, 6, t0,
+                       t0 + 4000, 5000, 0);
+  back.packets = 0;
+  nfh__stitcher_add(s, f, 3);
+  nfh__stitcher_add(s, &back, 1);
+  nfh__stitcher_flush(s);
+  CU_ASSERT_EQUAL_FATAL(ngot, 2);
+  char a[NFH_ADDR_STRLEN];
+  for (size_t i = 0; i < ngot; i++) {
+    nfh_addr_format(&got[i].client, a, sizeof(a));
+    if (strcmp(a, "203.0.113.5") == 0) {
+      CU_ASSERT(got[i].flags & NFH_CONN_DENIED);
+      CU_ASSERT(!(got[i].flags & NFH_CONN_REPLY));
+      CU_ASSERT(!(got[i].flags & NFH_CONN_DIRECTION_GUESSED));
+      CU_ASSERT_EQUAL(got[i].server_port, 40000);
+    } else {
+      CU_ASSERT_STRING_EQUAL(a, "10.0.0.7");
+      CU_ASSERT(!(got[i].flags & NFH_CONN_DENIED));
+      CU_ASSERT(got[i].flags & NFH_CONN_REPLY);
+      CU_ASSERT_EQUAL(got[i].client_bytes, 900);
+      CU_ASSERT_EQUAL(got[i].server_bytes, 5000);
+      CU_ASSERT_EQUAL(got[i].records, 3);
+    }
+  }
+  nfh__stitcher_destroy(s);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -285,6 +330,7 @@ int main(void) {
   CU_add_test(s, "direction settled by a later SYN", test_direction_settled);
   CU_add_test(s, "equal ports: the earlier sender opened it",
               test_equal_ports);
+  CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

@@ -355,8 +355,12 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
  * datagram made the same stream a finding. A flood spreads over ports,
  * or sends smaller packets, or more of them a second. */
 static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
-  if (!p->c_out || !p->c_pkts)
+  if (!p->c_out)
     return 0;
+  /* Byte counters without packet counts (a firewall's NSEL events): the
+   * size of its packets is unknown, an answer must do. */
+  if (!p->c_pkts)
+    return p->c_in > 0;
   double per_packet = (double)p->c_out / (double)p->c_pkts;
   if (per_packet < MIN_PACKET_BYTES)
     return 0;

@@ -331,14 +331,16 @@ static double observed_min(double min, double sq, double floor) {
 
 /* Failure reasons over a set of exact services, scaled to 'total'. */
 typedef struct reasons {
-  double noreply, rst, icmp, odd, synonly;
+  double noreply, rst, icmp, odd, synonly, denied;
 } reasons;
 
 /* Where silence is no evidence (fo: flags only), a SYN never followed
  * by an ACK is counted by that flag, not as "no reply": the evidence
  * said "silence is not counted" beside "no_reply": 11. */
 static void add_reason(reasons *r, const ps_service *v, int fo) {
-  if (v->reasons & PS_R_ICMP)
+  if (v->reasons & PS_R_DENIED)
+    r->denied++;
+  else if (v->reasons & PS_R_ICMP)
     r->icmp++;
   else if (v->reasons & PS_R_RST)
     r->rst++;
@@ -351,10 +353,12 @@ static void add_reason(reasons *r, const ps_service *v, int fo) {
 }
 
 static void scale_reasons(reasons *r, double total) {
-  double sum = r->noreply + r->rst + r->icmp + r->odd + r->synonly;
+  double sum =
+      r->noreply + r->rst + r->icmp + r->odd + r->synonly + r->denied;
   if (sum <= 0 || total <= sum)
     return;
   double f = total / sum;
+  r->denied *= f;
   r->noreply *= f;
   r->rst *= f;
   r->icmp *= f;
@@ -587,8 +591,8 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
 static void evidence_reasons(buf *e, const reasons *r) {
   bprintf(e,
           ", \"failures\": {\"no_reply\": %.0f, \"rst\": %.0f, \"icmp\": "
-          "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f}",
-          r->noreply, r->rst, r->icmp, r->odd, r->synonly);
+          "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f, \"denied\": %.0f}",
+          r->noreply, r->rst, r->icmp, r->odd, r->synonly, r->denied);
 }
 
 /* Suffix of a summary: how sure the counts are. 'seen' is the count
@@ -1208,8 +1212,9 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
   double ratio = (double)v->fails / v->contacts;
   const char *by = (v->reasons & PS_R_RST) && (v->reasons & PS_R_ICMP)
                        ? "RST and ICMP unreachable"
-                   : v->reasons & PS_R_RST ? "RST"
-                                           : "ICMP unreachable";
+                   : v->reasons & PS_R_RST    ? "RST"
+                   : v->reasons & PS_R_DENIED ? "a firewall"
+                                              : "ICMP unreachable";
   char how[96];
   if (v->refused * 2 >= v->contacts)
     snprintf(how, sizeof(how), "%.0f%% refused by %s",
@@ -1245,6 +1250,7 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
           (v->reasons & PS_R_RST) && (v->reasons & PS_R_ICMP) ? "rst+icmp"
           : v->reasons & PS_R_RST                           ? "rst"
           : v->reasons & PS_R_ICMP                          ? "icmp"
+          : v->reasons & PS_R_DENIED                        ? "firewall"
                                                             : "none",
           v->contacts - v->fails, direction(s->home, t->home), s->sampling);
   nfh_finding f;

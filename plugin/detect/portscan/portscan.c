@@ -312,6 +312,11 @@ static int is_session(const nfh_conn *c) {
 static int classify_tcp(const nfh_conn *c, ps_contact *o) {
   uint8_t cf = c->client_flags, sf = c->server_flags;
   int reply = (c->flags & NFH_CONN_REPLY) != 0;
+  if ((c->flags & NFH_CONN_DENIED) && !reply) {
+    o->cls = PS_STRONG;
+    o->reasons = PS_R_DENIED;
+    return 0;
+  }
   if ((cf | sf) == 0) {
     /* No flags exported (some v9/IPFIX templates, sFlow): only the
      * reply tells, and its absence is weak evidence. */
@@ -420,7 +425,11 @@ static int refused_unseen(const nfh_conn *c) {
 static int classify(const nfh_conn *c, ps_contact *o) {
   memset(o, 0, sizeof(*o));
   int lone_refusal = refused_unseen(c);
-  if ((c->client_packets == 0 && !lone_refusal) ||
+  /* A firewall's event records (NSEL) count bytes, not packets, and a
+   * denied attempt neither: each is a contact all the same. */
+  int denied = (c->flags & NFH_CONN_DENIED) != 0;
+  int client_sent = c->client_packets || c->client_bytes || denied;
+  if ((!client_sent && !lone_refusal) ||
       is_multicast_or_broadcast(&c->server) ||
       nfh_addr_compare(&c->client, &c->server) == 0)
     return -1;
@@ -443,18 +452,19 @@ static int classify(const nfh_conn *c, ps_contact *o) {
     /* Probes are small (nmap's UDP payloads stay well under 400 bytes, most
      * are empty); an unanswered datagram of full size carries data: a
      * flood to random ports, not a vertical scan. */
-    if (!reply && c->client_bytes > UDP_PROBE_BYTES_MAX * c->client_packets)
+    if (!reply && c->client_packets &&
+        c->client_bytes > UDP_PROBE_BYTES_MAX * c->client_packets)
       return -1;
-    o->cls = reply ? PS_SUCC : PS_WEAK;
-    o->reasons = reply ? 0 : PS_R_NOREPLY;
+    o->cls = reply ? PS_SUCC : denied ? PS_STRONG : PS_WEAK;
+    o->reasons = reply ? 0 : denied ? PS_R_DENIED : PS_R_NOREPLY;
     break;
   case ICMP:
   case ICMP6:
     /* Echo requests: a ping sweep is a horizontal scan. */
     if (c->server_port != (c->proto == ICMP ? 0x0800 : 0x8000))
       return -1;
-    o->cls = reply ? PS_SUCC : PS_WEAK;
-    o->reasons = reply ? 0 : PS_R_NOREPLY;
+    o->cls = reply ? PS_SUCC : denied ? PS_STRONG : PS_WEAK;
+    o->reasons = reply ? 0 : denied ? PS_R_DENIED : PS_R_NOREPLY;
     break;
   default:
     return -1;

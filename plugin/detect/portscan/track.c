@@ -1271,7 +1271,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     uint8_t cls = c->cls;
     if (cls != PS_SUCC) {
       v->fails += fresh;
-      v->refused += fresh && (c->reasons & (PS_R_RST | PS_R_ICMP));
+      v->refused +=
+          fresh && (c->reasons & (PS_R_RST | PS_R_ICMP | PS_R_DENIED));
       v->reasons |= c->reasons;
     }
     if (cls == PS_WEAK && v->cls <= PS_WEAK && t->icmp_pending) {
@@ -1535,7 +1536,7 @@ void nfh__ps_store_sweep(ps_store *st, uint32_t now_s, uint32_t idle_s,
 /* ------------------------------------------------------------ demotion */
 
 static int synonly_only(uint8_t reasons) {
-  return !(reasons & (PS_R_RST | PS_R_ICMP | PS_R_ODD));
+  return !(reasons & (PS_R_RST | PS_R_ICMP | PS_R_ODD | PS_R_DENIED));
 }
 
 static void replay_trw(const ps_params *p, ps_source *s);

@@ -29,6 +29,7 @@ extern "C" {
 #define NFH_CONN_RST 0x10u         /* a reset was seen (either direction) */
 #define NFH_CONN_ESTABLISHED 0x20u /* TCP: handshake or data both ways seen */
 #define NFH_CONN_DIRECTION_GUESSED 0x40u /* no SYN seen; client by ports */
+#define NFH_CONN_DENIED 0x80u /* a firewall's event record (NSEL) denied it */
 
 typedef struct nfh_conn {
   uint64_t first_ms; /* first record's start */

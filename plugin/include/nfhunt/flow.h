@@ -88,8 +88,17 @@ typedef struct nfh_flow {
   uint16_t nat_src_port;
   uint16_t nat_dst_port;
   uint8_t nat_event;
-  uint8_t fw_event;
+  uint8_t fw_event; /* NSEL (Cisco ASA) firewall event: NFH_FW_*, 0 none */
 } nfh_flow;
+
+/* nfh_flow.fw_event. An NSEL record's source is the connection's
+ * initiator, its bytes the initiator's, its out_bytes the responder's;
+ * an ASA exports byte counters only (packets 0). */
+#define NFH_FW_CREATED 1 /* flow created (permitted) */
+#define NFH_FW_DELETED 2 /* flow torn down, with its counters */
+#define NFH_FW_DENIED 3  /* flow denied by an access list or inspection */
+#define NFH_FW_ALERT 4
+#define NFH_FW_UPDATED 5
 
 /* An exporter as nfcapd recorded it in a file. */
 typedef struct nfh_exporter {
