@@ -432,12 +432,7 @@ static nfh_status decode_flow(const nfh__l1_maps *maps, nfh__block *block,
   flow->bytes = bytes_len == 8 ? nfh__ld64(q) : nfh__ld32(q);
   q += bytes_len;
 
-  uint64_t event_ms = decode_extensions(flow, map, q);
-  if (flow->first_ms == 0 && event_ms) {
-    flow->first_ms = event_ms;
-    if (flow->last_ms == 0)
-      flow->last_ms = event_ms;
-  }
+  nfh__flow_event_times(flow, decode_extensions(flow, map, q));
   if (flow->aggr_flows == 0)
     flow->aggr_flows = 1;
   if (is_icmp(flow->proto)) {

@@ -113,3 +113,12 @@ nfh_status nfh__rec_exporter_stats(nfh__block *block, const uint8_t *p,
   }
   return NFH_OK;
 }
+
+void nfh__flow_event_times(nfh_flow *flow, uint64_t event_ms) {
+  if (!event_ms)
+    return;
+  if (flow->first_ms == 0)
+    flow->first_ms = event_ms;
+  if (flow->last_ms == 0)
+    flow->last_ms = event_ms > flow->first_ms ? event_ms : flow->first_ms;
+}

@@ -56,4 +56,10 @@ nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
 nfh_status nfh__rec_exporter_stats(nfh__block *block, const uint8_t *p,
                                    size_t size, uint32_t rec);
 
+/* Sets a flow's missing times from its event time (NSEL, NEL; 0: none):
+ * an event without times happened at that instant, and a firewall's
+ * teardown, which gives its creation time as the start and no end,
+ * ended then. */
+void nfh__flow_event_times(nfh_flow *flow, uint64_t event_ms);
+
 #endif

@@ -251,15 +251,7 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
     load_v6(&flow->src, v6);
     load_v6(&flow->dst, v6 + 16);
   }
-  /* Event records (NSEL, NEL) carry the event's time; a firewall's
-   * teardown also its creation time as the start (IE 152), and no end:
-   * the event is the end. */
-  if (event_ms) {
-    if (flow->first_ms == 0)
-      flow->first_ms = event_ms;
-    if (flow->last_ms == 0)
-      flow->last_ms = event_ms > flow->first_ms ? event_ms : flow->first_ms;
-  }
+  nfh__flow_event_times(flow, event_ms);
   if (flow->aggr_flows == 0)
     flow->aggr_flows = 1;
   if (is_icmp(flow->proto)) {
