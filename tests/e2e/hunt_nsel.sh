@@ -5,14 +5,16 @@
 #
 # nselexport.py sends twenty minutes of such events as NetFlow v9 to
 # nfcapd on 127.0.0.1: 40 clients' permitted connections, a vertical
-# scan and a sweep that the firewall denies, and a 2 GB upload in one
-# connection of fifteen minutes. Checked:
+# scan, a sweep and a SYN flood (30,000 spoofed sources) that the
+# firewall denies, and a 2 GB upload in one connection of fifteen
+# minutes. Checked:
 #   - nfdump (the oracle) and nfhunt --count read the same records, and
-#     nfdump shows the 500 denials as DENIED events;
+#     nfdump shows the 30,500 denials as DENIED events;
 #   - the hunt finds the vertical scan and the sweep at medium or above,
-#     their evidence counting the denials; the upload as exfiltration at
-#     medium or above, from its creation to its teardown; and nothing
-#     else (the clients' permitted connections are no scans).
+#     their evidence counting the denials; the flood as a SYN flood at
+#     medium or above; the upload as exfiltration at medium or above,
+#     from its creation to its teardown; and nothing else (the clients'
+#     permitted connections are no scans).
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
 # when nfcapd, nfdump or python3 is missing, 99 when nfhunt is not
 # built.
@@ -52,10 +54,10 @@ nfdump_flows=$(nfdump -R "$tmp/capd" -o null 2>&1 |
 nfhunt_flows=$("$nfhunt" --count -R "$tmp/capd" | sed -n 's/.* flows \([0-9]*\) .*/\1/p')
 denied=$(nfdump -R "$tmp/capd" -q -o nsel 2>/dev/null | grep -c ' DENIED ')
 if [ -n "$nfdump_flows" ] && [ "$nfdump_flows" = "$nfhunt_flows" ] &&
-	[ "$nfdump_flows" = 2902 ] && [ "$denied" = 500 ]; then
+	[ "$nfdump_flows" = 32902 ] && [ "$denied" = 30500 ]; then
 	pass "nfdump and nfhunt read $nfhunt_flows records; nfdump shows $denied DENIED events"
 else
-	fail "records: nfdump ${nfdump_flows:-?}, nfhunt ${nfhunt_flows:-?} (want 2902); DENIED events $denied (want 500)"
+	fail "records: nfdump ${nfdump_flows:-?}, nfhunt ${nfhunt_flows:-?} (want 32902); DENIED events $denied (want 30500)"
 fi
 
 timeout "$tmo" "$nfhunt" -R "$tmp/capd" --no-state --no-config \
@@ -92,7 +94,12 @@ check(x is not None and rank[x["severity"]] >= 2
       and x["last_seen"].startswith("2024-03-05T10:18"),
       "the 2 GB upload: %s" % (x and "%s %s .. %s: %s" % (
           x["severity"], x["first_seen"], x["last_seen"], x["summary"])))
-others = [f for f in findings if f not in (v, h, x)]
+d = one("volumetric", None, "10.0.0.80")
+check(d is not None and rank[d["severity"]] >= 2
+      and d["summary"].startswith("SYN flood against 10.0.0.80:80"),
+      "the denied SYN flood: %s" % (d and "%s: %s" % (d["severity"],
+                                                       d["summary"])))
+others = [f for f in findings if f not in (v, h, x, d)]
 check(not others, "nothing else: %s" % [f["summary"] for f in others])
 EOF
 )

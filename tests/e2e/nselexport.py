@@ -20,7 +20,9 @@ What is sent, from START (epoch ms) on, over twenty minutes:
   * a vertical scan: 203.0.113.5 -> 10.0.0.20, ports 1-300, all denied;
   * a sweep: 198.51.100.7 -> 10.0.1.1-200, tcp/445, all denied;
   * an upload: 10.0.0.33 -> 185.199.1.9:443, 2 GB out, 40 MB back, in
-    one connection of fifteen minutes.
+    one connection of fifteen minutes;
+  * a SYN flood at 10.0.0.80:80 from 30,000 spoofed sources in three
+    minutes (10:11-10:14), all denied.
 
 Usage: nselexport.py --port P [--host 127.0.0.1] [--start MS]
 """
@@ -78,6 +80,12 @@ def events(start):
         out.append(("198.51.100.7", 40000 + h, "10.0.1.%d" % h, 445, conn,
                     DENIED, 1001, t, t, 0, 0))
         conn += 1
+    for i in range(30000):
+        t = start + 11 * minute + i * 6
+        src = "100.%d.%d.%d" % (64 + i // 65536 % 64, i // 256 % 256, i % 256)
+        out.append((src, 1024 + rnd.randrange(60000), "10.0.0.80", 80, conn,
+                    DENIED, 1001, t, t, 0, 0))
+        conn += 1
     t = start + 3 * minute
     out.append(("10.0.0.33", 49152, "185.199.1.9", 443, conn, CREATED, 0, t,
                 t, 0, 0))
@@ -121,7 +129,7 @@ def main():
         sock.sendto(packet(seq, int(time.time()), 3600000, sets, count),
                     (a.host, a.port))
         seq += 1
-        if seq % 50 == 0:
+        if seq % 25 == 0:
             time.sleep(0.01)  # within the collector's socket buffer
     print("sent %d events in %d packets" % (len(evs), seq))
 

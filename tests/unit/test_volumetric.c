@@ -342,6 +342,52 @@ static void test_syn_flood(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(summary, "x baseline"));
 }
 
+/* The same flood stopped by a firewall that exports its events (Cisco
+ * ASA NSEL): one "flow denied" event per attempt, no packets, no bytes,
+ * no flags. Each attempt was a SYN at least. Before, such records were
+ * not counted at all. */
+static void gen_denied(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 180 + (int)(rnd() % 40));
+  if (slot != 16)
+    return;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < 20000; i++) {
+    nfh_addr src = ext(300000 + (uint32_t)i * 7);
+    uint64_t s = t + rnd() % 280000;
+    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0, s, s, 0,
+        0);
+    fv->v[fv->n - 1].flags |= NFH_FLOW_EVENT;
+    fv->v[fv->n - 1].fw_event = NFH_FW_DENIED;
+  }
+}
+
+static void test_denied_flood(void) {
+  rng_state = 42;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 24, 1, gen_denied, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    /* 20,000 sources, counted by a sketch: within 10%. */
+    const char *from = strstr(r->f.summary, "SYN flood against 10.0.3.5:80 "
+                                            "from ");
+    CU_ASSERT_PTR_NOT_NULL(from);
+    if (from) {
+      int k = 0, n = 0;
+      CU_ASSERT(sscanf(from + 35, "%d,%d", &k, &n) == 2);
+      CU_ASSERT(k * 1000 + n >= 18000 && k * 1000 + n <= 22000);
+    }
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
 static void test_sampled_lowers_confidence(void) {
   nfh_severity sev1 = NFH_SEV_INFO, sev2 = NFH_SEV_INFO;
   char s1[320], s2[320];
@@ -933,6 +979,8 @@ int main(void) {
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
   CU_add_test(s, "an ACK flood", test_ack_flood);
+  CU_add_test(s, "a SYN flood a firewall denied (NSEL events)",
+              test_denied_flood);
   CU_add_test(s, "an HTTP flood of completed sessions; a crowd is none",
               test_http_flood);
   CU_add_test(s, "three attacks on one host, three findings",

@@ -2283,6 +2283,13 @@ static int add_flow(vol *v, const nfh_flow *f, const pipe_slot *q) {
   if (f->packets || f->bytes)
     make_rec(&parts[nparts++], dir, f->packets, f->bytes, f->proto,
              f->tcp_flags, 1, sampling, f->src_port, f->dst_port, peer);
+  else if ((f->flags & NFH_FLOW_EVENT) && f->fw_event == NFH_FW_DENIED)
+    /* A firewall's denied attempt (NSEL: no counters, no flags) was at
+     * least one packet, and for TCP a connection's first, its SYN: a
+     * flood it stops is still a flood at it. Its bytes are unknown. */
+    make_rec(&parts[nparts++], dir, 1, 0, f->proto,
+             f->proto == 6 ? 0x02 : 0, 1, sampling, f->src_port, f->dst_port,
+             peer);
   if ((f->flags & NFH_FLOW_HAS_OUT) && (f->out_packets || f->out_bytes))
     make_rec(&parts[nparts++], !dir, f->out_packets, f->out_bytes, f->proto,
              f->tcp_flags, 0, sampling, f->dst_port, f->src_port, peer);
