@@ -2210,8 +2210,9 @@ static void make_rec(rec *r, int dir, uint64_t pkts, uint64_t bytes,
   } else if (proto == 1 || proto == 58) {
     fl |= R_ICMP;
   }
-  /* At most two packets before sampling (sampling >= 1). */
-  if (pkts <= 2 * (uint64_t)sampling)
+  /* At most two packets before sampling (sampling >= 1). Bytes without
+   * packets (a firewall's NSEL counters) say nothing of it. */
+  if (pkts <= 2 * (uint64_t)sampling && !(pkts == 0 && bytes > 0))
     fl |= R_TINY;
   if (sampling > 1)
     fl |= R_SAMPLED;
