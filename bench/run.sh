@@ -22,7 +22,11 @@
 # With NFH_PLUGIN_DIR set (make bench does), the full hunt is timed the
 # same way against the same nfdump run:
 #   nfhunt -R TREE --no-state -o ndjson        (every detector)
-# and its peak RSS is reported.
+# and its peak RSS is reported. With NFH_EXAMPLE_MODULE (make bench sets
+# it to the example detector, which only counts connections), one run
+# each shows where the time goes: the engine alone (reading, stitching,
+# handing out), then each detector of the plugin directory alone, in
+# wall and CPU seconds.
 #
 # Environment: NFH_MKTREE, NFH_GEN, NFHUNT (paths to the programs), NFDUMP
 # (default: nfdump in PATH), BENCH_TRAFFIC, BENCH_FLOWS, BENCH_FILES,
@@ -159,6 +163,31 @@ subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
     "$NFHUNT" --count -R "$tree")
   findings=$(hunt 2>/dev/null | wc -l)
+
+  # Where the time goes, one run each: the engine alone (reading,
+  # stitching, the example detector that only counts connections), then
+  # each detector alone. Wall and CPU seconds (user + system).
+  split=""
+  if [ -n "${NFH_EXAMPLE_MODULE:-}" ] && [ -f "$NFH_EXAMPLE_MODULE" ]; then
+    engine_dir=$(mktemp -d)
+    ln -s "$NFH_EXAMPLE_MODULE" "$engine_dir/example.so"
+    timed() { # LABEL ARGS...: "LABEL wall cpu"
+      label=$1
+      shift
+      "$py" -c 'import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(sys.argv[1], time.monotonic() - t, u.ru_utime + u.ru_stime)' "$label" \
+        "$NFHUNT" -R "$tree" --no-state --home-net "$home" -o ndjson "$@"
+    }
+    split=$(timed "engine alone (example detector)" --plugin-dir "$engine_dir"
+      for m in "$NFH_PLUGIN_DIR"/*.so; do
+        name=$(basename "$m" .so)
+        timed "$name alone" --plugin-dir "$NFH_PLUGIN_DIR" --plugins "$name"
+      done)
+    rm -rf "$engine_dir"
+  fi
 fi
 
 median() { # microseconds, one per argument
@@ -193,5 +222,11 @@ if [ -n "$times_hunt" ]; then
     printf "bench: ratio of times hunt/nfdump          %8.2f   (goal <= 1, bound 2)\n", a / b;
     printf "bench: peak RSS: hunt %.0f MiB, --count %.0f MiB; %d findings\n", rss / 1024, rssc / 1024, nf;
   }'
+  if [ -n "$split" ]; then
+    echo "$split" | awk -v b="$m_nfdump2" '{
+      cpu = $NF; wall = $(NF - 1); $NF = ""; $(NF - 1) = "";
+      printf "bench:   %-34s %6.2f s wall (%5.2fx nfdump), %6.2f s CPU\n", $0, wall, wall / (b / 1e6), cpu;
+    }'
+  fi
 fi
 exit $status
