@@ -104,6 +104,8 @@ typedef enum field {
   F_ROUTER6,
   F_SYSID,
   F_SAMPLED, /* nfdump -o json: 1 when nfcapd scaled the counters */
+  F_FW_EVENT, /* nfdump -o json, NSEL: "event_id" (1 created ... 3 denied) */
+  F_EVENT_TIME_LOCAL, /* nfdump -o json, NSEL/NEL: "t_event" */
   F_COUNT
 } field;
 
@@ -260,6 +262,8 @@ static const field_name field_names[] = {
     {"ip6_router", F_ROUTER6},
     {"export_sysid", F_SYSID},
     {"sampled", F_SAMPLED},
+    {"event_id", F_FW_EVENT},
+    {"t_event", F_EVENT_TIME_LOCAL},
 };
 #define NFIELD_NAMES (sizeof(field_names) / sizeof(field_names[0]))
 
@@ -1117,6 +1121,21 @@ static int convert_flow(nfh_json_reader *r, const export_ctx *x, json_t *obj,
     first = last;
   } else if (!hl) {
     last = first;
+  }
+  /* A firewall's event (NSEL): its kind, and its time, which ends a
+   * teardown (nfdump prints its missing end as 1970). */
+  if (val[F_FW_EVENT]) {
+    if (get_uint(val[F_FW_EVENT], 255, &u) != 0)
+      return *why = "event_id", -1;
+    f.fw_event = (uint8_t)u;
+    f.flags |= NFH_FLOW_EVENT;
+  }
+  if (val[F_EVENT_TIME_LOCAL]) {
+    uint64_t event_ms;
+    if (get_local_time(val[F_EVENT_TIME_LOCAL], &event_ms) != 0)
+      return *why = "t_event", -1;
+    if (event_ms > first && last < event_ms)
+      last = event_ms;
   }
   if (last < first)
     last = first;

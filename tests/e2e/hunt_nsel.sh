@@ -14,7 +14,9 @@
 #     their evidence counting the denials; the flood as a SYN flood at
 #     medium or above; the upload as exfiltration at medium or above,
 #     from its creation to its teardown; and nothing else (the clients'
-#     permitted connections are no scans).
+#     permitted connections are no scans);
+#   - nfdump -o json of the same files, hunted with --flow-file, gives
+#     the same findings (type, hosts, severity).
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
 # when nfcapd, nfdump or python3 is missing, 99 when nfhunt is not
 # built.
@@ -64,8 +66,12 @@ timeout "$tmo" "$nfhunt" -R "$tmp/capd" --no-state --no-config \
 	--plugin-dir "$plugins" --home-net 10.0.0.0/8 --alert-level info \
 	--output "$tmp/report.json" >/dev/null 2>"$tmp/hunt.err"
 echo "exit status $?" >>"$tmp/hunt.err"
+nfdump -R "$tmp/capd" -o json >"$tmp/flows.json" 2>/dev/null
+timeout "$tmo" "$nfhunt" --flow-file "$tmp/flows.json" --no-state --no-config \
+	--plugin-dir "$plugins" --home-net 10.0.0.0/8 --alert-level info \
+	--output "$tmp/report-json.json" >/dev/null 2>>"$tmp/hunt.err"
 
-out=$("$py" - "$tmp/report.json" <<'EOF'
+out=$("$py" - "$tmp/report.json" "$tmp/report-json.json" <<'EOF'
 import json, sys
 def check(ok, what):
     print(("PASS: " if ok else "FAIL: ") + what)
@@ -101,6 +107,16 @@ check(d is not None and rank[d["severity"]] >= 2
                                                        d["summary"])))
 others = [f for f in findings if f not in (v, h, x, d)]
 check(not others, "nothing else: %s" % [f["summary"] for f in others])
+def keys(fs):
+    return sorted((f["type"], f["src"] or "", f["dst"] or "", f["severity"])
+                  for f in fs)
+try:
+    via_json = json.load(open(sys.argv[2]))["findings"]
+except Exception as e:
+    via_json = []
+check(keys(via_json) == keys(findings),
+      "nfdump -o json through --flow-file: the same %d findings (%s)"
+      % (len(findings), keys(via_json)))
 EOF
 )
 tally "$out" $?

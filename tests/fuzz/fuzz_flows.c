@@ -213,8 +213,11 @@ static void decode(const uint8_t *r, nfh_flow *f, uint64_t *clock) {
     f->out_packets = pick_count(r[26], u32(r + 27));
     f->out_bytes = pick_count(r[26] >> 3, u32(r + 27) * 53u);
   }
-  if (r[25] & 4)
+  if (r[25] & 4) {
+    /* A firewall's event: created, deleted, denied or another (0-7). */
     f->flags |= NFH_FLOW_EVENT;
+    f->fw_event = (uint8_t)(r[31] >> 5);
+  }
   f->aggr_flows = r[25] & 8 ? r[31] : 1;
   f->exporter_sysid = r[31] & 3;
   nfh_addr_set_v4(&f->exporter, 0x7f000001u + (r[31] & 3));

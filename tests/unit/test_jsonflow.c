@@ -217,6 +217,63 @@ static void test_nfdump_json(void) {
   free(r.flows);
 }
 
+/* nfdump -o json of a firewall's events (NSEL): the event as a string
+ * number, a teardown with no end (1970) ended at its event time, a
+ * denial; a bad event id drops its object. */
+static void test_nfdump_json_nsel(void) {
+  static const char text[] =
+      "[\n{\n\t\"type\" : \"EVENT\",\n"
+      "\t\"first\" : \"2024-03-05T10:03:00.000\",\n"
+      "\t\"last\" : \"1970-01-01T00:00:00.000\",\n"
+      "\t\"in_packets\" : 0,\n\t\"in_bytes\" : 2000000000,\n"
+      "\t\"proto\" : 6,\n\t\"tcp_flags\" : \"........\",\n"
+      "\t\"src_port\" : 49152,\n\t\"dst_port\" : 443,\n"
+      "\t\"src4_addr\" : \"10.0.0.33\",\n"
+      "\t\"dst4_addr\" : \"185.199.1.9\",\n"
+      "\t\"out_packets\" : 0,\n\t\"out_bytes\" : 40000000,\n"
+      "\t\"connect_id\" : \"1201\",\n\t\"event_id\" : \"2\",\n"
+      "\t\"event\" : \"DELETE\",\n\t\"xevent_id\" : \"0\",\n"
+      "\t\"t_event\" : \"2024-03-05T10:18:00.000\"\n},\n"
+      "{\n\t\"type\" : \"EVENT\",\n"
+      "\t\"first\" : \"2024-03-05T10:02:00.200\",\n"
+      "\t\"last\" : \"1970-01-01T00:00:00.000\",\n"
+      "\t\"proto\" : 6,\n\t\"src_port\" : 51000,\n"
+      "\t\"dst_port\" : 1,\n\t\"src4_addr\" : \"203.0.113.5\",\n"
+      "\t\"dst4_addr\" : \"10.0.0.20\",\n\t\"event_id\" : \"3\",\n"
+      "\t\"t_event\" : \"2024-03-05T10:02:00.200\"\n},\n"
+      "{\n\t\"type\" : \"EVENT\",\n"
+      "\t\"first\" : \"2024-03-05T10:02:00.200\",\n"
+      "\t\"proto\" : 6,\n\t\"src4_addr\" : \"203.0.113.5\",\n"
+      "\t\"dst4_addr\" : \"10.0.0.21\",\n\t\"event_id\" : \"denied\"\n}\n]\n";
+  const char *saved = getenv("TZ");
+  char *old = saved ? strdup(saved) : NULL;
+  setenv("TZ", "UTC0", 1);
+  tzset();
+  result r;
+  read_text(text, &r);
+  if (old) {
+    setenv("TZ", old, 1);
+    free(old);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
+  CU_ASSERT_EQUAL(r.end, NFH_END);
+  CU_ASSERT_EQUAL_FATAL(r.n, 2);
+  CU_ASSERT_EQUAL(r.info.dropped, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.warning, "event_id"));
+  CU_ASSERT(r.flows[0].flags & NFH_FLOW_EVENT);
+  CU_ASSERT_EQUAL(r.flows[0].fw_event, NFH_FW_DELETED);
+  CU_ASSERT_EQUAL(r.flows[0].first_ms, 1709632980000ull);
+  CU_ASSERT_EQUAL(r.flows[0].last_ms, 1709633880000ull);
+  CU_ASSERT_EQUAL(r.flows[0].bytes, 2000000000ull);
+  CU_ASSERT_EQUAL(r.flows[0].out_bytes, 40000000ull);
+  CU_ASSERT_EQUAL(r.flows[1].fw_event, NFH_FW_DENIED);
+  CU_ASSERT_EQUAL(r.flows[1].first_ms, 1709632920200ull);
+  CU_ASSERT_EQUAL(r.flows[1].last_ms, 1709632920200ull);
+  free(r.flows);
+}
+
 static void test_python_netflow(void) {
   result r;
   read_path("pynetflow_v9.json.gz", &r);
@@ -447,6 +504,7 @@ int main(void) {
   CU_add_test(s, "JSON lines, IPFIX names, IPv6", test_ipfix_lines);
   CU_add_test(s, "python-netflow v9/IPFIX/v5", test_python_netflow);
   CU_add_test(s, "nfdump -o json", test_nfdump_json);
+  CU_add_test(s, "nfdump -o json of NSEL events", test_nfdump_json_nsel);
   CU_add_test(s, "uptime wrap, v5 sampling", test_uptime_wrap_and_sampling);
   CU_add_test(s, "malformed input, byte offsets", test_malformed);
   CU_add_test(s, "empty input, non-flows, bad values", test_empty_and_nonflows);
