@@ -85,6 +85,14 @@ typedef struct sampling_check {
   uint64_t checked_files; /* files with enough unscaled TCP records */
   uint64_t sampled_files; /* of them, those that look sampled */
   uint64_t tcp, single_mid; /* the records of the sampled-looking files */
+  /* The file being read: the totals before it, whether its records so
+   * far tell (and what), and what the last file that told said. Its
+   * flows are marked sampled (interval unknown) for the detectors as
+   * soon as it tells, and from its start when the file before looked
+   * sampled: the port scan detector then does not take lost answers
+   * for failures. */
+  uint64_t file_tcp0, file_mid0;
+  int file_told, file_sampled, last_sampled;
 } sampling_check;
 
 /* ------------------------------------------------------------ messages */
@@ -245,15 +253,34 @@ typedef struct run {
   sampling_check sc;
 } run;
 
-/* Judges one file's TCP records: 'before' are the totals before it was
- * read. */
-static void sampling_check_file(run *r, const totals *before) {
-  uint64_t tcp = r->t.tcp_unscaled - before->tcp_unscaled;
-  uint64_t mid = r->t.tcp_single_mid - before->tcp_single_mid;
+/* Before a file is read. */
+static void sampling_file_begin(run *r) {
+  r->sc.file_tcp0 = r->t.tcp_unscaled;
+  r->sc.file_mid0 = r->t.tcp_single_mid;
+  r->sc.file_told = 0;
+}
+
+/* Whether the file's records so far tell, and then whether they look
+ * sampled. */
+static int sampling_file_tells(run *r) {
+  uint64_t tcp = r->t.tcp_unscaled - r->sc.file_tcp0;
+  uint64_t mid = r->t.tcp_single_mid - r->sc.file_mid0;
   if (tcp < SAMPLING_CHECK_MIN_TCP)
+    return 0;
+  r->sc.file_told = 1;
+  r->sc.file_sampled = (double)mid >= SAMPLING_CHECK_SHARE * (double)tcp;
+  return 1;
+}
+
+/* Judges one file's TCP records, after it was read. */
+static void sampling_check_file(run *r) {
+  if (!sampling_file_tells(r))
     return;
+  uint64_t tcp = r->t.tcp_unscaled - r->sc.file_tcp0;
+  uint64_t mid = r->t.tcp_single_mid - r->sc.file_mid0;
   r->sc.checked_files++;
-  if ((double)mid < SAMPLING_CHECK_SHARE * (double)tcp)
+  r->sc.last_sampled = r->sc.file_sampled;
+  if (!r->sc.file_sampled)
     return;
   r->sc.sampled_files++;
   r->sc.tcp += tcp;
@@ -348,6 +375,28 @@ static void take_flows(run *r, const char *path, const nfh_flow *flows,
     else if (windowed && r->engine)
       r->batch[kept++] = *f;
   }
+  if (r->engine && !r->sc.file_told)
+    sampling_file_tells(r);
+  int mark = r->sc.file_told ? r->sc.file_sampled : r->sc.last_sampled;
+  if (r->engine && mark) {
+    /* Packet-sampled without a word (see sampling_check): sampled, the
+     * interval unknown. */
+    if (!windowed) {
+      if (n > r->batch_cap) {
+        nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
+        if (!grown)
+          die("out of memory");
+        r->batch = grown;
+        r->batch_cap = n;
+      }
+      memcpy(r->batch, flows, n * sizeof(nfh_flow));
+      kept = n;
+      windowed = 1;
+    }
+    for (size_t i = 0; i < kept; i++)
+      if (r->batch[i].sampling <= 1)
+        r->batch[i].flags |= NFH_FLOW_SAMPLED;
+  }
   if (r->engine) {
     nfh_status st = windowed ? nfh_engine_add_flows(r->engine, r->batch, kept)
                              : nfh_engine_add_flows(r->engine, flows, n);
@@ -434,11 +483,11 @@ static read_result read_file(nfh_reader *reader, const char *path, run *r) {
   const nfh_flow *flows;
   size_t n;
   nfh_engine_stats before = stats_so_far(r);
-  totals counted = r->t;
+  sampling_file_begin(r);
   while ((st = nfh_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
   report_fixes(r, path, &before);
-  sampling_check_file(r, &counted);
+  sampling_check_file(r);
   size_t ne;
   const nfh_exporter *ex = nfh_reader_exporters(reader, &ne);
   for (size_t i = 0; i < ne; i++)
@@ -480,11 +529,11 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   size_t n;
   nfh_status st;
   nfh_engine_stats before = stats_so_far(r);
-  totals counted = r->t;
+  sampling_file_begin(r);
   while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
   report_fixes(r, path, &before);
-  sampling_check_file(r, &counted);
+  sampling_check_file(r);
   const nfh_json_info *info = nfh_json_reader_info(reader);
   /* The warning names the file already: "FILE: byte N: why". */
   const char *first = nfh_json_reader_warning(reader);

@@ -8,7 +8,11 @@
 # 127.0.0.1 three times, as NetFlow v9:
 #   - sampled 1:20, unannounced, nfcapd as it comes: nfhunt warns in one
 #     line that the files look packet-sampled and names the share, and
-#     the report's inputs.sampling.unannounced counts the files;
+#     the report's inputs.sampling.unannounced counts the files; the
+#     detectors take the records as sampled (interval unknown): the
+#     scan is said to be sampled, and the answers the sampler lost do not
+#     make the monitoring poller and the resolvers scanners (they were,
+#     medium, before);
 #   - sampled 1:20, unannounced, nfcapd -s 20 (the operator's fix): the
 #     records are scaled and marked sampled; no warning, no
 #     "unannounced", inputs.sampling.sampled_flows above 0;
@@ -95,6 +99,18 @@ check(u is not None and u["files"] >= 1 and u["files"] * 2 > u["checked_files"]
       and u["single_packet_tcp_share"] >= 0.3
       and s["raw"]["sampled_flows"] == 0,
       "raw: inputs.sampling %s" % s["raw"])
+labels = json.load(open("%s/raw.labels.json" % tmp))
+attackers = set()
+for a in labels["activities"]:
+    if a["class"] == "injected":
+        attackers.update(a["src"])
+raw = json.load(open("%s/raw.json" % tmp))["findings"]
+stray = [f["summary"] for f in raw if f["src"] not in attackers]
+check(not stray, "raw: no finding but the attackers': %s" % stray)
+scans = [f for f in raw if f["type"] == "port_scan"]
+check(scans and all("interval unknown" in f["summary"] for f in scans),
+      "raw: the scan found, as sampled at an unknown interval: %s"
+      % [f["summary"] for f in scans])
 check("unannounced" not in s["fixed"] and s["fixed"]["sampled_flows"] > 0
       and s["fixed"]["max_interval"] == 20,
       "fixed by nfcapd -s 20: inputs.sampling %s" % s["fixed"])

@@ -1438,6 +1438,44 @@ static void test_nsel_denied(void) {
   free_flows(&fs);
 }
 
+/* Records marked sampled with no interval (nfdump's JSON "sampled"; files
+ * nfhunt finds packet-sampled without an announcement): a monitoring
+ * poller whose answers the sampler mostly lost is no scanner: the same
+ * records unmarked (silence taken for failure) are a sweep of 200 hosts
+ * on udp/161, 75% failed. */
+static void test_sampled_unknown_interval(void) {
+  for (int marked = 0; marked < 2; marked++) {
+    flows fs = {0};
+    nfh_addr poller = tk_ip("10.1.0.10");
+    for (unsigned round = 0; round < 12; round++)
+      for (unsigned d = 0; d < 200; d++) {
+        nfh_addr dev = tk_ip4(10, 20, 0, 1 + d);
+        uint64_t t = T0 + round * 5 * MIN + d * 100;
+        /* The sampler kept an answer of one device in four. */
+        if (d % 4 == 0 && round % 3 == 0)
+          udp_answered(&fs, poller, (uint16_t)(20000 + round), dev, 161, t);
+        else
+          udp_silent(&fs, poller, (uint16_t)(20000 + round), dev, 161, t);
+      }
+    if (marked)
+      for (size_t i = 0; i < fs.n; i++)
+        fs.v[i].flags |= NFH_FLOW_SAMPLED;
+    nfh_engine *e = hunt(&fs);
+    const nfh_finding *f = find(e, "h|10.1.0.10|udp/161");
+    if (marked) {
+      CU_ASSERT_EQUAL(count(e), 0);
+      if (count(e))
+        dump(e);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(f); /* silence read as failure */
+      if (!f)
+        dump(e);
+    }
+    nfh_engine_destroy(e);
+    free_flows(&fs);
+  }
+}
+
 /* Five hosts hammering one refusing service: one finding for all. */
 static void test_repeated_many_sources(void) {
   flows fs = {0};
@@ -1966,6 +2004,8 @@ int main(void) {
                    test_slow_multiport_runs) ||
       !CU_add_test(s, "firewall events: denied scans (NSEL)",
                    test_nsel_denied) ||
+      !CU_add_test(s, "sampled at an unknown interval: no poller scan",
+                   test_sampled_unknown_interval) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||
       !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
       !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||

@@ -255,19 +255,27 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                            "; a service every host polls");
   if (c->conns && c->replied * 5 < c->conns && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl, "; unanswered");
-  if (v->sampled_share > 0 && nl < sizeof(notes))
+  /* Marked sampled with no interval (nfdump's JSON; files that look
+   * packet-sampled without an announcement): the interval is unknown. */
+  if (v->sampled_share > 0 && nl < sizeof(notes) && c->max_sampling > 1)
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; sampled 1:%u, beats and bytes estimated",
-                           c->max_sampling > 1 ? c->max_sampling : 1);
+                           c->max_sampling);
+  else if (v->sampled_share > 0 && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; sampled (interval unknown), beats and bytes "
+                           "estimated");
   snprintf(summary, sumlen,
            "%s beacons to %s every %s (\xc2\xb1%.0f%%) for %s, %" PRIu64
            " connections of ~%s%s",
            client, dest, period, jitter_pct, span, c->conns, bytes, notes);
 
   char sampling[64] = "";
-  if (v->sampled_share > 0)
+  if (v->sampled_share > 0 && c->max_sampling > 1)
     snprintf(sampling, sizeof(sampling), "\"sampling\": \"1:%u\", ",
-             c->max_sampling > 1 ? c->max_sampling : 1);
+             c->max_sampling);
+  else if (v->sampled_share > 0)
+    snprintf(sampling, sizeof(sampling), "\"sampling\": \"unknown\", ");
   snprintf(
       evidence, evlen,
       "{\"period_s\": %.1f, \"jitter\": %.3f, \"skew\": %.3f, "

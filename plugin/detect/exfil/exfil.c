@@ -681,9 +681,12 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; recurring at this hour on %u other day%s",
                            d->habitual_days, d->habitual_days == 1 ? "" : "s");
-  if (d->f.sampled && el < sizeof(extra))
+  if (d->f.sampled && el < sizeof(extra) && p->max_sampling > 1)
     snprintf(extra + el, sizeof(extra) - el, " [sampled 1:%u, estimated]",
              p->max_sampling);
+  else if (d->f.sampled && el < sizeof(extra))
+    snprintf(extra + el, sizeof(extra) - el,
+             " [sampled, interval unknown, estimated]");
   char summary[512];
   human_span(d->span_ms, span, sizeof(span));
   if (d->v.kind == NFH_EXF_BURSTS) {

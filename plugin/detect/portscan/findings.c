@@ -308,7 +308,7 @@ static int blind(const ps_source *s) {
 }
 
 static int flags_only(const ps_run *r, const ps_source *s) {
-  return r->one_way || s->sampling > 1 || blind(s);
+  return r->one_way || r->sampled_unknown || s->sampling > 1 || blind(s);
 }
 
 static int crossed(const ps_run *r, const ps_source *s) {
@@ -582,6 +582,9 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
                       : s->sampling > 1
                           ? "sampled: silence is not counted, single "
                             "probes are often missed"
+                      : r->sampled_unknown
+                          ? "sampled at an unknown interval: silence is "
+                            "not counted, single probes are often missed"
                       : blind(s) ? "tcp_flags_only: no replies visible for "
                                    "this source"
                                  : "replies_and_flags";
@@ -609,6 +612,8 @@ static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
               seen * s->sampling);
     else
       bprintf(b, " (sampled 1:%u)", s->sampling);
+  } else if (r->sampled_unknown) {
+    bprintf(b, " (sampled, interval unknown)");
   } else if (r->one_way || (s && blind(s))) {
     bprintf(b, " (no replies visible: judged by TCP flags)");
   }
@@ -1628,7 +1633,7 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
                 .min_targets = cfg->dist_min_hosts,
                 .src_home = src_home,
                 .dst_home = dst_home,
-                .flags_only = r->one_way,
+                .flags_only = r->one_way || r->sampled_unknown,
                 .estimated = estimated,
                 .sampling = sampling,
                 .bonus = bonus};

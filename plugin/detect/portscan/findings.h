@@ -35,6 +35,8 @@ typedef struct ps_run {
   uint64_t long_tcp;     /* TCP clients that sent over 4 data packets */
   uint64_t long_tcp_noack; /* ... of which without any ACK flag */
   int flags_per_packet;  /* TCP flags are one packet's, not the flow's */
+  uint64_t unknown_sampled; /* connections sampled at an unknown interval */
+  int sampled_unknown;   /* most were: silence is no evidence */
 } ps_run;
 
 /* Emits the run's findings through api->emit. The store is only read.

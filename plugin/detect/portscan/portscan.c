@@ -560,6 +560,10 @@ static inline void prefetch_span(const void *p, size_t len) {
 /* The run's tallies of one connection (their order does not matter). */
 static void tally(ctx *x, const nfh_conn *c) {
   x->conns++;
+  /* Marked sampled with no interval (nfdump's JSON; files nfhunt found
+   * packet-sampled without an announcement): most answers are lost. */
+  if ((c->flags & NFH_CONN_SAMPLED) && c->sampling <= 1)
+    x->run.unknown_sampled++;
   uint32_t first_s = (uint32_t)(c->first_ms / 1000);
   if (!x->run.run_start_s || first_s < x->run.run_start_s)
     x->run.run_start_s = first_s;
@@ -663,6 +667,13 @@ static int ps_finish(void *arg) {
   r->one_way = r->expect_reply >= x->cfg.oneway_min_conns &&
                (double)r->replied <
                    x->cfg.oneway_reply_share * (double)r->expect_reply;
+  r->sampled_unknown = 2 * r->unknown_sampled > x->conns;
+  if (r->sampled_unknown)
+    x->api->log(x->api->host, NFH_LOG_INFO,
+                "%llu of %llu connections are sampled at an unknown "
+                "interval: silence is not counted as failure",
+                (unsigned long long)r->unknown_sampled,
+                (unsigned long long)x->conns);
   if (r->one_way)
     x->api->log(x->api->host, NFH_LOG_INFO,
                 "%llu of %llu established TCP connections show a reply: "
