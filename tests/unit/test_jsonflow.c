@@ -55,6 +55,23 @@ static void read_text(const char *text, result *out) {
   nfh_json_reader_destroy(r);
 }
 
+/* read_text with the process's TZ set to 'tz' (nfdump's JSON times are
+ * local), restored after. */
+static void read_text_in_tz(const char *text, const char *tz, result *out) {
+  const char *saved = getenv("TZ");
+  char *old = saved ? strdup(saved) : NULL;
+  setenv("TZ", tz, 1);
+  tzset();
+  read_text(text, out);
+  if (old) {
+    setenv("TZ", old, 1);
+    free(old);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
+}
+
 static void read_path(const char *name, result *out) {
   nfh_json_reader *r;
   CU_ASSERT_FATAL(nfh_json_reader_create(&r) == NFH_OK);
@@ -172,21 +189,10 @@ static void test_nfdump_json(void) {
       "\t\"proto\" : 6,\n\t\"tcp_flags\" : \"...AX.SF\",\n"
       "\t\"src4_addr\" : \"10.0.0.1\",\n"
       "\t\"dst4_addr\" : \"10.0.0.2\"\n}\n]\n";
-  const char *saved = getenv("TZ");
-  char *old = saved ? strdup(saved) : NULL;
   /* Central European time as a POSIX rule (no tzdata needed): UTC+1
    * in March, UTC+2 in July. */
-  setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
-  tzset();
   result r;
-  read_text(text, &r);
-  if (old) {
-    setenv("TZ", old, 1);
-    free(old);
-  } else {
-    unsetenv("TZ");
-  }
-  tzset();
+  read_text_in_tz(text, "CET-1CEST,M3.5.0,M10.5.0/3", &r);
   CU_ASSERT_EQUAL(r.end, NFH_END);
   CU_ASSERT_EQUAL_FATAL(r.n, 2);
   CU_ASSERT_EQUAL(r.info.dropped, 1); /* "...AX.SF" is no flag text */
@@ -245,19 +251,8 @@ static void test_nfdump_json_nsel(void) {
       "\t\"first\" : \"2024-03-05T10:02:00.200\",\n"
       "\t\"proto\" : 6,\n\t\"src4_addr\" : \"203.0.113.5\",\n"
       "\t\"dst4_addr\" : \"10.0.0.21\",\n\t\"event_id\" : \"denied\"\n}\n]\n";
-  const char *saved = getenv("TZ");
-  char *old = saved ? strdup(saved) : NULL;
-  setenv("TZ", "UTC0", 1);
-  tzset();
   result r;
-  read_text(text, &r);
-  if (old) {
-    setenv("TZ", old, 1);
-    free(old);
-  } else {
-    unsetenv("TZ");
-  }
-  tzset();
+  read_text_in_tz(text, "UTC0", &r);
   CU_ASSERT_EQUAL(r.end, NFH_END);
   CU_ASSERT_EQUAL_FATAL(r.n, 2);
   CU_ASSERT_EQUAL(r.info.dropped, 1);
