@@ -354,16 +354,28 @@ static void count_flow(totals *t, const nfh_flow *f) {
 
 /* Passes one batch on: counts it, dumps it, or feeds the engine (only
  * the flows inside the window). */
+/* Grows the run's batch to hold n flows. */
+static void batch_reserve(run *r, size_t n) {
+  if (n <= r->batch_cap)
+    return;
+  nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
+  if (!grown)
+    die("out of memory");
+  r->batch = grown;
+  r->batch_cap = n;
+}
+
 static void take_flows(run *r, const char *path, const nfh_flow *flows,
                        size_t n) {
-  size_t kept = 0;
+  /* What the engine gets: the reader's flows as they are, or a copy in
+   * r->batch (only the window's flows, or flows marked sampled). */
+  const nfh_flow *feed = flows;
+  size_t nfeed = n;
   int windowed = r->win_start != 0 || r->win_end != UINT64_MAX;
-  if (windowed && r->engine && n > r->batch_cap) {
-    nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
-    if (!grown)
-      die("out of memory");
-    r->batch = grown;
-    r->batch_cap = n;
+  if (windowed && r->engine) {
+    batch_reserve(r, n);
+    feed = r->batch;
+    nfeed = 0;
   }
   for (size_t i = 0; i < n; i++) {
     const nfh_flow *f = &flows[i];
@@ -373,36 +385,27 @@ static void take_flows(run *r, const char *path, const nfh_flow *flows,
     if (r->m == MODE_DUMP)
       dump_flow(stdout, f);
     else if (windowed && r->engine)
-      r->batch[kept++] = *f;
+      r->batch[nfeed++] = *f;
   }
-  if (r->engine && !r->sc.file_told)
+  if (!r->engine)
+    return;
+  if (!r->sc.file_told)
     sampling_file_tells(r);
-  int mark = r->sc.file_told ? r->sc.file_sampled : r->sc.last_sampled;
-  if (r->engine && mark) {
+  if (r->sc.file_told ? r->sc.file_sampled : r->sc.last_sampled) {
     /* Packet-sampled without a word (see sampling_check): sampled, the
      * interval unknown. */
-    if (!windowed) {
-      if (n > r->batch_cap) {
-        nfh_flow *grown = realloc(r->batch, n * sizeof(nfh_flow));
-        if (!grown)
-          die("out of memory");
-        r->batch = grown;
-        r->batch_cap = n;
-      }
+    if (feed != r->batch) {
+      batch_reserve(r, n);
       memcpy(r->batch, flows, n * sizeof(nfh_flow));
-      kept = n;
-      windowed = 1;
+      feed = r->batch;
     }
-    for (size_t i = 0; i < kept; i++)
+    for (size_t i = 0; i < nfeed; i++)
       if (r->batch[i].sampling <= 1)
         r->batch[i].flags |= NFH_FLOW_SAMPLED;
   }
-  if (r->engine) {
-    nfh_status st = windowed ? nfh_engine_add_flows(r->engine, r->batch, kept)
-                             : nfh_engine_add_flows(r->engine, flows, n);
-    if (st != NFH_OK)
-      die("%s: %s", path, nfh_strerror(st));
-  }
+  nfh_status st = nfh_engine_add_flows(r->engine, feed, nfeed);
+  if (st != NFH_OK)
+    die("%s: %s", path, nfh_strerror(st));
 }
 
 /* The engine's counters before a file is read (zero without an
