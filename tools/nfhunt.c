@@ -253,6 +253,17 @@ typedef struct run {
   sampling_check sc;
 } run;
 
+/* Whether 'tcp' such records (enough to tell: the callers check), 'mid'
+ * of them single middle packets, look sampled. */
+static int looks_sampled(uint64_t tcp, uint64_t mid) {
+  return (double)mid >= SAMPLING_CHECK_SHARE * (double)tcp;
+}
+
+/* The share of single middle packets in the sampled-looking files. */
+static double sampled_share(const run *r) {
+  return r->sc.tcp ? (double)r->sc.single_mid / (double)r->sc.tcp : 0;
+}
+
 /* Before a file is read. */
 static void sampling_file_begin(run *r) {
   r->sc.file_tcp0 = r->t.tcp_unscaled;
@@ -268,7 +279,7 @@ static int sampling_file_tells(run *r) {
   if (tcp < SAMPLING_CHECK_MIN_TCP)
     return 0;
   r->sc.file_told = 1;
-  r->sc.file_sampled = (double)mid >= SAMPLING_CHECK_SHARE * (double)tcp;
+  r->sc.file_sampled = looks_sampled(tcp, mid);
   return 1;
 }
 
@@ -294,8 +305,7 @@ static void sampling_check_pool(run *r) {
   if (r->sc.checked_files || r->t.tcp_unscaled < SAMPLING_CHECK_MIN_TCP)
     return;
   r->sc.checked_files = r->t.files;
-  if ((double)r->t.tcp_single_mid <
-      SAMPLING_CHECK_SHARE * (double)r->t.tcp_unscaled)
+  if (!looks_sampled(r->t.tcp_unscaled, r->t.tcp_single_mid))
     return;
   r->sc.sampled_files = r->t.files;
   r->sc.tcp = r->t.tcp_unscaled;
@@ -352,8 +362,6 @@ static void count_flow(totals *t, const nfh_flow *f) {
     t->last_ms = f->last_ms;
 }
 
-/* Passes one batch on: counts it, dumps it, or feeds the engine (only
- * the flows inside the window). */
 /* Grows the run's batch to hold n flows. */
 static void batch_reserve(run *r, size_t n) {
   if (n <= r->batch_cap)
@@ -365,6 +373,8 @@ static void batch_reserve(run *r, size_t n) {
   r->batch_cap = n;
 }
 
+/* Passes one batch on: counts it, dumps it, or feeds the engine (only
+ * the flows inside the window). */
 static void take_flows(run *r, const char *path, const nfh_flow *flows,
                        size_t n) {
   /* What the engine gets: the reader's flows as they are, or a copy in
@@ -1784,8 +1794,8 @@ int main(int argc, char **argv) {
          "(unsampled: a few percent); "
          "their counts are raw samples, so volumes read low and scans and "
          "beacons thin out (nfcapd -s N scales such an exporter's records)",
-         r.sc.sampled_files, r.sc.checked_files,
-         100.0 * (double)r.sc.single_mid / (double)r.sc.tcp, r.sc.tcp);
+         r.sc.sampled_files, r.sc.checked_files, 100.0 * sampled_share(&r),
+         r.sc.tcp);
   int exit_code = r.t.files_failed ? EXIT_ERROR : 0;
   if (r.m == MODE_COUNT) {
     printf("files %" PRIu64 " failed %" PRIu64 " flows %" PRIu64
@@ -1818,8 +1828,7 @@ int main(int argc, char **argv) {
     in.checked_files = r.sc.checked_files;
     if (sampling_unannounced(&r)) {
       in.unannounced_files = r.sc.sampled_files;
-      in.unannounced_share =
-          (double)r.sc.single_mid / (double)r.sc.tcp;
+      in.unannounced_share = sampled_share(&r);
     }
     /* The engine's span: its records' times set right (misdated ones
      * would stretch the window over decades). */
