@@ -307,21 +307,30 @@ static int is_session(const nfh_conn *c) {
           c->client_bytes > SYN_BYTES_MAX * c->client_packets);
 }
 
+/* The outcome of a contact that only the answer tells: answered, denied
+ * by a firewall (its event says so: strong), or silent (weak evidence). */
+static void by_answer(const nfh_conn *c, ps_contact *o) {
+  if (c->flags & NFH_CONN_REPLY) {
+    o->cls = PS_SUCC;
+    o->reasons = 0;
+  } else if (c->flags & NFH_CONN_DENIED) {
+    o->cls = PS_STRONG;
+    o->reasons = PS_R_DENIED;
+  } else {
+    o->cls = PS_WEAK;
+    o->reasons = PS_R_NOREPLY;
+  }
+}
+
 /* Classifies a TCP connection. Returns 0 and fills cls and reasons, or
  * -1 when the record says nothing about a contact's outcome. */
 static int classify_tcp(const nfh_conn *c, ps_contact *o) {
   uint8_t cf = c->client_flags, sf = c->server_flags;
   int reply = (c->flags & NFH_CONN_REPLY) != 0;
-  if ((c->flags & NFH_CONN_DENIED) && !reply) {
-    o->cls = PS_STRONG;
-    o->reasons = PS_R_DENIED;
-    return 0;
-  }
-  if ((cf | sf) == 0) {
-    /* No flags exported (some v9/IPFIX templates, sFlow): only the
-     * reply tells, and its absence is weak evidence. */
-    o->cls = reply ? PS_SUCC : PS_WEAK;
-    o->reasons = reply ? 0 : PS_R_NOREPLY;
+  /* No flags exported (some v9/IPFIX templates, sFlow, a firewall's
+   * events), or a firewall denied it unanswered: only the answer tells. */
+  if ((cf | sf) == 0 || ((c->flags & NFH_CONN_DENIED) && !reply)) {
+    by_answer(c, o);
     return 0;
   }
   if ((sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) ||
@@ -427,8 +436,8 @@ static int classify(const nfh_conn *c, ps_contact *o) {
   int lone_refusal = refused_unseen(c);
   /* A firewall's event records (NSEL) count bytes, not packets, and a
    * denied attempt neither: each is a contact all the same. */
-  int denied = (c->flags & NFH_CONN_DENIED) != 0;
-  int client_sent = c->client_packets || c->client_bytes || denied;
+  int client_sent = c->client_packets || c->client_bytes ||
+                    (c->flags & NFH_CONN_DENIED);
   if ((!client_sent && !lone_refusal) ||
       is_multicast_or_broadcast(&c->server) ||
       nfh_addr_compare(&c->client, &c->server) == 0)
@@ -455,16 +464,14 @@ static int classify(const nfh_conn *c, ps_contact *o) {
     if (!reply && c->client_packets &&
         c->client_bytes > UDP_PROBE_BYTES_MAX * c->client_packets)
       return -1;
-    o->cls = reply ? PS_SUCC : denied ? PS_STRONG : PS_WEAK;
-    o->reasons = reply ? 0 : denied ? PS_R_DENIED : PS_R_NOREPLY;
+    by_answer(c, o);
     break;
   case ICMP:
   case ICMP6:
     /* Echo requests: a ping sweep is a horizontal scan. */
     if (c->server_port != (c->proto == ICMP ? 0x0800 : 0x8000))
       return -1;
-    o->cls = reply ? PS_SUCC : denied ? PS_STRONG : PS_WEAK;
-    o->reasons = reply ? 0 : denied ? PS_R_DENIED : PS_R_NOREPLY;
+    by_answer(c, o);
     break;
   default:
     return -1;
