@@ -31,6 +31,12 @@ static json_t *time_value(uint64_t ms) {
             : json_null();
 }
 
+/* A non-negative number rounded to 1/scale (10: one decimal), as the
+ * report gives it. */
+static json_t *rounded(double v, double scale) {
+  return json_real((double)(long)(v * scale + 0.5) / scale);
+}
+
 static json_t *addr_value(const nfh_addr *a) {
   char buf[NFH_ADDR_STRLEN];
   return a->family ? json_string(nfh_addr_format(a, buf, sizeof(buf)))
@@ -203,9 +209,7 @@ static json_t *finding_json(const nfh_report_finding *r) {
   json_object_set_new(o, "type", json_string(f->type));
   json_object_set_new(o, "severity",
                       json_string(nfh_severity_name(f->severity)));
-  json_object_set_new(o, "score", json_real((double)(long)(f->score * 10 +
-                                                           0.5) /
-                                            10));
+  json_object_set_new(o, "score", rounded(f->score, 10));
   json_object_set_new(o, "src", addr_value(&f->src));
   json_object_set_new(o, "dst", addr_value(&f->dst));
   json_object_set_new(o, "dst_port", f->dst_port >= 0
@@ -214,9 +218,7 @@ static json_t *finding_json(const nfh_report_finding *r) {
   json_object_set_new(o, "proto", proto_value(f->proto));
   json_object_set_new(o, "first_seen", time_value(f->first_ms));
   json_object_set_new(o, "last_seen", time_value(f->last_ms));
-  json_object_set_new(o, "confidence",
-                      json_real((double)(long)(f->confidence * 100 + 0.5) /
-                                100));
+  json_object_set_new(o, "confidence", rounded(f->confidence, 100));
   json_object_set_new(o, "mitre", mitre_value(f->mitre));
   json_object_set_new(o, "summary", json_string(f->summary));
   json_t *ev = NULL;
@@ -277,8 +279,7 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
     json_object_set_new(u, "checked_files",
                         json_integer((json_int_t)in->checked_files));
     json_object_set_new(u, "single_packet_tcp_share",
-                        json_real((double)(long)(in->unannounced_share * 1000 + 0.5) /
-                                  1000));
+                        rounded(in->unannounced_share, 1000));
     json_object_set_new(sampling, "unannounced", u);
   }
   json_object_set_new(sampling, "note", json_string(note));
