@@ -1149,7 +1149,7 @@ static int convert_flow(nfh_json_reader *r, const export_ctx *x, json_t *obj,
     nfh_addr router;
     if (get_addr(val[F_ROUTER4] ? val[F_ROUTER4] : val[F_ROUTER6],
                  !val[F_ROUTER4], &router) != 0)
-      return *why = "ip4_router", -1;
+      return *why = val[F_ROUTER4] ? "ip4_router" : "ip6_router", -1;
     f.exporter = f.router = router;
   }
   if (val[F_SYSID]) {
