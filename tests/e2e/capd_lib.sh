@@ -3,6 +3,14 @@
 # run, after e2e_lib.sh). Needs $py (a python3) and, optionally, $NFCAPD
 # (default: nfcapd in PATH). Sets capd_pid and port.
 
+capd_pid=
+
+# capd_tmpdir NAME: the test's temporary directory (e2e_tmpdir), removed
+# at exit after any nfcapd still running is killed.
+capd_tmpdir() {
+	e2e_tmpdir "$1" capd_cleanup
+}
+
 # free_port [HOST]: a UDP port free on HOST (default 127.0.0.1; an IPv6
 # address such as ::1 works too).
 # shellcheck disable=SC2154 # py comes from the sourcing script

@@ -23,13 +23,10 @@ set -u
 e2e_need_tools nfcapd nfdump
 e2e_need_python
 e2e_need_built "$gen" "$nfhunt"
-# shellcheck disable=SC2034 # used by capd_lib.sh
-NFCAPD=$(command -v nfcapd)
 
 . "$(dirname "$0")/capd_lib.sh"
 
-capd_pid=
-e2e_tmpdir gen-export capd_cleanup
+capd_tmpdir gen-export
 # start_capd DIR -> capd_pid, port. One file for the whole run: -t 3600;
 # a big socket buffer so a loaded machine drops nothing.
 start_capd() {

@@ -31,13 +31,10 @@ set -u
 e2e_need_tools nfcapd
 e2e_need_python
 e2e_need_built "$gen" "$nfhunt"
-# shellcheck disable=SC2034 # used by capd_lib.sh
-NFCAPD=$(command -v nfcapd)
 
 . "$(dirname "$0")/capd_lib.sh"
 
-capd_pid=
-e2e_tmpdir homenet capd_cleanup
+capd_tmpdir homenet
 export TZ=UTC
 
 plan="--users-net 147.32.0.0/17 --servers-net 147.32.250.0/24 \

@@ -28,13 +28,10 @@ set -u
 e2e_need_tools nfcapd nfdump
 e2e_need_python
 e2e_need_built "$nfhunt"
-# shellcheck disable=SC2034 # used by capd_lib.sh
-NFCAPD=$(command -v nfcapd)
 
 . "$(dirname "$0")/capd_lib.sh"
 
-capd_pid=
-e2e_tmpdir nsel capd_cleanup
+capd_tmpdir nsel
 export TZ=UTC
 
 mkdir -p "$tmp/capd"

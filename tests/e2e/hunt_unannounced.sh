@@ -27,13 +27,10 @@ set -u
 e2e_need_tools nfcapd
 e2e_need_python
 e2e_need_built "$gen" "$nfhunt"
-# shellcheck disable=SC2034 # used by capd_lib.sh
-NFCAPD=$(command -v nfcapd)
 
 . "$(dirname "$0")/capd_lib.sh"
 
-capd_pid=
-e2e_tmpdir unannounced capd_cleanup
+capd_tmpdir unannounced
 export TZ=UTC
 
 args="-b 2024-03-05T10:00Z -d 1h -s 5 -u 300 -i horizontal_scan --proto v9"

@@ -45,12 +45,9 @@ if [ ! -x "$nfhunt" ]; then
 	exit 99
 fi
 NFDUMP=$(command -v nfdump)
-# shellcheck disable=SC2034 # used by capd_lib.sh
-NFCAPD=$(command -v nfcapd)
 SOFTFLOWD=$(command -v softflowd)
 
-capd_pid=
-e2e_tmpdir e2e capd_cleanup
+capd_tmpdir e2e
 
 
 codec_flag() {

@@ -27,8 +27,7 @@ fi
 
 . "$(dirname "${BASH_SOURCE[0]}")/capd_lib.sh"
 
-capd_pid=
-e2e_tmpdir "${ops_name:-ops}" capd_cleanup
+capd_tmpdir "${ops_name:-ops}"
 # check "what" test-args...: pass when the test(1) holds.
 check() {
 	local what=$1
