@@ -1074,6 +1074,144 @@ static void test_crowded_tables(void) {
   done(e);
 }
 
+/* ---------------------------------------------------------- DNS tunnels */
+
+/* 'n' DNS queries of 'qbytes' (the whole datagram) from cli to srv:53 over
+ * UDP, evenly over [from, from + dur), each on its own source port and
+ * answered with 'abytes'. */
+static void dns_queries(flowvec *fv, const char *cli, const char *srv,
+                        uint64_t from, uint64_t dur, int n, uint64_t qbytes,
+                        uint64_t abytes) {
+  nfh_addr c = tk_ip(cli), s = tk_ip(srv);
+  for (int i = 0; i < n; i++) {
+    uint64_t t = from + dur * (uint64_t)i / (uint64_t)n;
+    uint16_t sp = (uint16_t)(1024 + rnd() % 64000);
+    add(fv, &c, &s, sp, 53, 0, t, t + 20, 1, qbytes);
+    add(fv, &s, &c, 53, sp, 0, t + 20, t + 20, 1, abytes);
+    fv->v[fv->n - 1].proto = 17;
+    fv->v[fv->n - 2].proto = 17;
+  }
+}
+
+static void test_dns_tunnel(void) {
+  rng_state = 29;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  uint64_t t9 = T0 + 9 * HOUR_MS;
+  office(&fv, t9, t9 + 3 * HOUR_MS);
+  /* Everyday DNS: the workstations ask the site's resolver, which
+   * forwards to a public one, 20,000 queries an hour; a mail server
+   * checks blocklists, 50,000 short queries. None is a tunnel. */
+  for (int h = 0; h < 10; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.1.%d", 10 + h);
+    dns_queries(&fv, a, "10.0.0.53", t9, 3 * HOUR_MS, 1500, 72, 140);
+  }
+  dns_queries(&fv, "10.0.0.53", "8.8.8.8", t9, 3 * HOUR_MS, 60000, 86, 190);
+  dns_queries(&fv, "10.0.0.25", "8.8.4.4", t9, 3 * HOUR_MS, 50000, 95, 110);
+  /* A tunnel to the attacker's name server: 8,000 queries of 230 bytes
+   * in 2 h, 1.4 MB of names. */
+  dns_queries(&fv, "10.0.4.66", "203.0.113.53", t9 + 30 * MIN_MS,
+              2 * HOUR_MS, 8000, 230, 160);
+  /* One through the site's resolver: 3,000 queries of 200 bytes. */
+  dns_queries(&fv, "10.0.4.67", "10.0.0.53", t9, HOUR_MS, 3000, 200, 150);
+  /* An anti-virus service's lookups: six hosts, long names, 12,000
+   * queries each (1.1 MB of names each) to the same server. */
+  for (int h = 0; h < 6; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.2.%d", 30 + h);
+    dns_queries(&fv, a, "10.0.0.54", t9, 3 * HOUR_MS, 12000, 150, 120);
+  }
+  /* Too few: 200 long queries. */
+  dns_queries(&fv, "10.0.4.68", "203.0.113.54", t9, HOUR_MS, 200, 250, 150);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+
+  const nfh_report_finding *r = find(e, "dns|10.0.4.66|203.0.113.53");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(r->f.dst_port, 53);
+    CU_ASSERT_EQUAL(r->f.proto, 17);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "8,000 DNS queries"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "of 202 bytes"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "in 2.0 h"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1071.004"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.evidence_json, "\"kind\": \"dns_tunnel\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"queries\": 8000"));
+  }
+  r = find(e, "dns|10.0.4.67|10.0.0.53");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "internal server 10.0.0.53"));
+  }
+  for (int h = 0; h < 6; h++) {
+    char k[64];
+    snprintf(k, sizeof(k), "dns|10.0.2.%d|10.0.0.54", 30 + h);
+    r = find(e, k);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r) {
+      CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
+    }
+  }
+  /* Nothing else: the resolver, the mail server, the workstations and
+   * the short tunnel are no finding; the tunnel is no bulk upload. */
+  size_t n;
+  nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 8);
+  if (n != 8)
+    dump(e);
+  done(e);
+
+  /* The bar can be moved: at 250 bytes nothing is long enough. */
+  rng_state = 29;
+  e = make();
+  nfh_engine_set(e, "exfiltration", "dns_query_bytes", "250");
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  dns_queries(&fv, "10.0.4.66", "203.0.113.53", t9, 2 * HOUR_MS, 8000, 230,
+              160);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine_findings(e, &n);
+  CU_ASSERT_EQUAL(n, 0);
+  done(e);
+}
+
+/* Echo requests carrying 60 MB an hour for two hours, answered by small
+ * echo replies (ptunnel, icmptunnel): records cut every minute. */
+static void test_icmp_tunnel(void) {
+  rng_state = 31;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr in = tk_ip("10.0.4.88"), ex = tk_ip("198.18.7.7");
+  for (uint64_t m = 0; m < 120; m++) {
+    uint64_t t = T0 + 9 * HOUR_MS + 30 * MIN_MS + m * MIN_MS;
+    add(&fv, &in, &ex, 0, 8 * 256, 0, t, t + MIN_MS - 100, 1000,
+        1000 * 1028);
+    fv.v[fv.n - 1].proto = 1, fv.v[fv.n - 1].icmp_type = 8;
+    add(&fv, &ex, &in, 0, 0, 0, t + 1, t + MIN_MS - 100, 1000, 1000 * 64);
+    fv.v[fv.n - 1].proto = 1, fv.v[fv.n - 1].icmp_type = 0;
+  }
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = worst_on(e, "10.0.4.88");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.summary, "to 198.18.7.7 (ICMP echo requests) "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1095"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "a tunnel"));
+  }
+  done(e);
+}
+
 static void test_damaged_state(void) {
   char path[256];
   snprintf(path, sizeof(path), "%s/damaged.db", dir);
@@ -1140,6 +1278,8 @@ int main(void) {
   CU_add_test(s, "a drip to many rare destinations", test_drip);
   CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);
+  CU_add_test(s, "DNS tunnels", test_dns_tunnel);
+  CU_add_test(s, "an ICMP tunnel", test_icmp_tunnel);
   CU_add_test(s, "damaged state", test_damaged_state);
   CU_add_test(s, "crowded tables", test_crowded_tables);
   CU_add_test(s, "the door across runs", test_door_across_runs);

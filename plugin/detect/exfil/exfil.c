@@ -9,6 +9,7 @@
 
 #include <nfhunt/plugin.h>
 
+#include "dns.h"
 #include "exfil.h"
 #include "judge.h"
 #include "memory.h"
@@ -53,6 +54,7 @@ typedef struct exfil {
   nfh__exf_params p;
   nfh__exf_track *track;
   nfh__exf_memory *mem;
+  nfh__exf_dns *dns;    /* NULL with dns_max_pairs = 0 */
   uint64_t data_end_ms; /* latest flow end seen */
   uint64_t out_conns;   /* connections opened by internal hosts outward */
   uint64_t out_replied; /* of them, answered */
@@ -149,6 +151,7 @@ static void exfil_destroy(void *ctx) {
     return;
   nfh__exf_track_destroy(x->track);
   nfh__exf_memory_destroy(x->mem);
+  nfh__exf_dns_destroy(x->dns);
   free(x);
 }
 
@@ -174,7 +177,9 @@ static void *exfil_create(const nfh_host_api *api,
   x->track = nfh__exf_track_create((uint32_t)x->p.max_pairs,
                                    (uint64_t)x->p.slow_hour_bytes);
   x->mem = nfh__exf_memory_create(&x->p);
-  if (!x->track || !x->mem) {
+  if (x->p.dns_max_pairs > 0)
+    x->dns = nfh__exf_dns_create((uint32_t)x->p.dns_max_pairs);
+  if (!x->track || !x->mem || (x->p.dns_max_pairs > 0 && !x->dns)) {
     exfil_destroy(x);
     *error = "out of memory";
     return NULL;
@@ -319,6 +324,13 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     const nfh_conn *c = &conns[i];
     int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
     int sh = !!(c->flags & NFH_CONN_SERVER_HOME);
+    /* DNS from an internal client, to any server: a tunnel through the
+     * site's own resolver shows between the client and it. */
+    if (ch && c->proto == UDP && c->server_port == 53 && x->dns &&
+        nfh__exf_dns_add(x->dns, c) != 0) {
+      x->api->log(x->api->host, NFH_LOG_ERROR, "out of memory (DNS pairs)");
+      return -1;
+    }
     if (ch == sh)
       continue;
     const nfh_addr *ex = ch ? &c->server : &c->client;
@@ -354,6 +366,13 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
  * requiring an answer let 800 MB leave unseen while one stray reply
  * datagram made the same stream a finding. A flood spreads over ports,
  * or sends smaller packets, or more of them a second. */
+/* Whether the exporter shows return traffic: a fifth or more of the
+ * internal hosts' data-carrying TCP sessions answered, or too few of
+ * them to tell. */
+static int exporter_two_way(const exfil *x) {
+  return x->out_conns < REPLY_SAMPLE || 5 * x->out_replied >= x->out_conns;
+}
+
 static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
   if (!p->c_out)
     return 0;
@@ -364,8 +383,7 @@ static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
   double per_packet = (double)p->c_out / (double)p->c_pkts;
   if (per_packet < MIN_PACKET_BYTES)
     return 0;
-  int two_way = x->out_conns < REPLY_SAMPLE ||
-                5 * x->out_replied >= x->out_conns;
+  int two_way = exporter_two_way(x);
   if (p->c_in > 0 || !two_way)
     return 1;
   double span_s = p->last_ms > p->first_ms
@@ -612,7 +630,11 @@ static int by_score(const void *pa, const void *pb) {
   return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms;
 }
 
+static int is_icmp(uint8_t proto) { return proto == 1 || proto == 58; }
+
 static const char *mitre_for(const verdict *d, const nfh__exf_pair *p) {
+  if (is_icmp(p->proto)) /* a tunnel in ICMP payloads */
+    return "T1048,T1095";
   int web = p->proto == TCP && (p->port == 80 || p->port == 443 ||
                                 p->port == 8080 || p->port == 8443);
   int shared = d->f.prevalence >= 2 || d->f.popular;
@@ -650,8 +672,14 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   char vol[32], span[32], rate[32], rare[96], first[16];
   rarity_text(d, rare, sizeof(rare));
   human_bytes((double)d->f.out, vol, sizeof(vol));
-  char dstport[NFH_ADDR_STRLEN + 12];
-  if (p->k.b.family == 6)
+  char dstport[NFH_ADDR_STRLEN + 32];
+  if (is_icmp(p->proto) && p->port >> 8 == (p->proto == 1 ? 8 : 128))
+    snprintf(dstport, sizeof(dstport), "%s (%s echo requests)", dst,
+             p->proto == 1 ? "ICMP" : "ICMPv6");
+  else if (is_icmp(p->proto)) /* the port is type * 256 + code */
+    snprintf(dstport, sizeof(dstport), "%s (%s type %u)", dst,
+             p->proto == 1 ? "ICMP" : "ICMPv6", p->port >> 8);
+  else if (p->k.b.family == 6)
     snprintf(dstport, sizeof(dstport), "[%s]:%u", dst, p->port);
   else
     snprintf(dstport, sizeof(dstport), "%s:%u", dst, p->port);
@@ -1023,6 +1051,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
                             : 0;
   f->guessed = p->conns && 2 * p->guessed > p->conns;
   f->one_way = p->c_in == 0;
+  f->icmp = is_icmp(p->proto);
 
   /* The episode's span: its clock hours, narrowed to this run's
    * connections (the big ones when there are) at the ends that are this
@@ -1317,6 +1346,139 @@ static int learn(exfil *x, nfh__exf_pair *pairs, size_t np, const sums *hs) {
 
 /* -------------------------------------------------------------- finish */
 
+/* ------------------------------------------------------------- DNS tunnels */
+
+/* "54,012": counts people read. */
+static const char *grouped(uint64_t v, char *buf, size_t len) {
+  char digits[24];
+  int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
+  size_t o = 0;
+  for (int i = 0; i < n && o + 2 < len; i++) {
+    if (i && (n - i) % 3 == 0)
+      buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
+                    const nfh__exf_dns_verdict *v, unsigned alike) {
+  char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], key[2 * NFH_ADDR_STRLEN + 8];
+  nfh_addr_format(&p->k.a, src, sizeof(src));
+  nfh_addr_format(&p->k.b, dst, sizeof(dst));
+  snprintf(key, sizeof(key), "dns|%s|%s", src, dst);
+  char queries[32], names[32], span[32], rate[32], extra[96] = "";
+  uint64_t span_ms = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
+  double hours = (double)span_ms / (double)HOUR_MS;
+  grouped(p->queries, queries, sizeof(queries));
+  grouped((uint64_t)((double)p->queries / (hours > 1 ? hours : 1) + 0.5), rate,
+          sizeof(rate));
+  human_bytes((double)v->name_bytes, names, sizeof(names));
+  human_span(span_ms, span, sizeof(span));
+  int internal = x->api->is_home(x->api->host, &p->k.b);
+  if (p->sampled && p->max_sampling > 1)
+    snprintf(extra, sizeof(extra), " [sampled 1:%u, estimated]",
+             p->max_sampling);
+  else if (p->sampled)
+    snprintf(extra, sizeof(extra), " [sampled, interval unknown, estimated]");
+  char summary[512];
+  snprintf(summary, sizeof(summary),
+           "%s sent %s DNS queries of %.0f bytes on average (%s of names) to "
+           "%s%s in %s, about %s an hour: a DNS tunnel, most likely%s%s",
+           src, queries, v->mean_query, names,
+           internal ? "internal server " : "", dst, span, rate,
+           alike >= (unsigned)x->p.dns_shared_clients
+               ? ", or a lookup service other hosts use alike"
+               : "",
+           extra);
+  jbuf j = {{0}, 0, 0};
+  jadd(&j, "{\"kind\": \"dns_tunnel\", \"queries\": %" PRIu64
+           ", \"query_bytes\": %" PRIu64 ", \"mean_query_bytes\": %.1f"
+           ", \"name_bytes\": %" PRIu64 ", \"answers\": %" PRIu64
+           ", \"answer_bytes\": %" PRIu64 ", \"mean_answer_bytes\": %.1f",
+       p->queries, p->query_bytes, v->mean_query, v->name_bytes, p->answers,
+       p->answer_bytes, v->mean_answer);
+  jadd(&j, ", \"connections\": %u, \"duration_s\": %.0f, \"server_internal\": "
+           "%s, \"clients_alike\": %u, \"query_bytes_bar\": %.0f",
+       p->conns, (double)span_ms / 1000.0, internal ? "true" : "false", alike,
+       x->p.dns_query_bytes);
+  jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u}",
+       p->sampled ? "true" : "false",
+       p->max_sampling > 1 ? p->max_sampling : (p->sampled ? 0 : 1));
+  jadd(&j, ", \"reasons\": [");
+  for (size_t i = 0; i < v->nreasons; i++)
+    jadd(&j, "%s\"%s\"", i ? ", " : "", v->reasons[i]);
+  jadd(&j, "]}");
+
+  nfh_finding f;
+  memset(&f, 0, sizeof(f));
+  f.type = DETECTOR;
+  f.key = key;
+  f.severity = (nfh_severity)v->severity;
+  f.score = v->score;
+  f.confidence = v->confidence;
+  f.src = p->k.a;
+  f.dst = p->k.b;
+  f.dst_port = 53;
+  f.proto = UDP;
+  f.first_ms = p->first_ms;
+  f.last_ms = p->last_ms;
+  f.mitre = "T1071.004,T1048.003";
+  f.summary = summary;
+  f.evidence_json = j.overflow ? NULL : j.s;
+  return x->api->emit(x->api->host, &f);
+}
+
+static int by_server(const void *pa, const void *pb) {
+  const nfh__exf_dns_pair *a = *(nfh__exf_dns_pair *const *)pa;
+  const nfh__exf_dns_pair *b = *(nfh__exf_dns_pair *const *)pb;
+  return nfh_addr_compare(&a->k.b, &b->k.b);
+}
+
+/* Judges the DNS pairs and emits the tunnels; *emitted counts them. 0,
+ * or -1 when memory runs out. */
+static int dns_findings(exfil *x, size_t *emitted) {
+  *emitted = 0;
+  if (!x->dns)
+    return 0;
+  size_t np;
+  nfh__exf_dns_pair *pairs = nfh__exf_dns_pairs(x->dns, &np);
+  nfh__exf_dns_pair **like = malloc((np ? np : 1) * sizeof(*like));
+  if (!like)
+    return -1;
+  size_t nl = 0;
+  int two_way = exporter_two_way(x);
+  for (size_t i = 0; i < np; i++)
+    if (nfh__exf_dns_tunnel_like(&x->p, &pairs[i], two_way))
+      like[nl++] = &pairs[i];
+  /* Clients alike per server: the tunnel-like pairs of one server are
+   * neighbours once sorted. */
+  qsort(like, nl, sizeof(*like), by_server);
+  for (size_t a = 0; a < nl;) {
+    size_t b = a + 1;
+    while (b < nl && nfh_addr_equal(&like[b]->k.b, &like[a]->k.b))
+      b++;
+    for (size_t i = a; i < b; i++) {
+      const nfh__exf_dns_pair *p = like[i];
+      if (allowed(x, &p->k.b, 53) || allowed(x, &p->k.a, -1))
+        continue;
+      nfh__exf_dns_verdict v;
+      nfh__exf_dns_judge(&x->p, p, two_way, (unsigned)(b - a), &v);
+      if (v.severity < (int)x->p.min_severity ||
+          *emitted >= (size_t)x->p.max_findings)
+        continue;
+      if (emit_dns(x, p, &v, (unsigned)(b - a)) != 0)
+        x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
+      else
+        (*emitted)++;
+    }
+    a = b;
+  }
+  free(like);
+  return 0;
+}
+
 static int exfil_finish(void *ctx) {
   exfil *x = ctx;
   const nfh__exf_params *P = &x->p;
@@ -1482,6 +1644,10 @@ static int exfil_finish(void *ctx) {
     else
       emitted++;
   }
+  size_t dns_emitted = 0;
+  if (dns_findings(x, &dns_emitted) != 0)
+    goto out;
+  emitted += dns_emitted;
   if (learn(x, pairs, np, &hs) != 0)
     goto out;
   size_t nd, nhost, npair;

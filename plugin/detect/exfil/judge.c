@@ -102,6 +102,11 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     why(v, (double)f->out >= p->high_bytes ? "bulk upload of GBs"
                                            : "bulk upload");
   }
+  if (f->icmp) {
+    if (s < NFH_SEV_HIGH)
+      s++;
+    why(v, "data in ICMP messages: a tunnel");
+  }
   if (f->prevalence <= 1)
     why(v, "no other internal host uses the destination");
 

@@ -12,6 +12,9 @@
  * history of at least learn_days days, far (high_ratio) beyond what the
  * source usually sends at that hour.
  *
+ * Carried in ICMP messages (no service moves megabytes in pings), any
+ * of these is one step more, at most high.
+ *
  * It is LOW AND SLOW when an episode (hours carrying slow_hour_bytes,
  * gaps of one idle hour allowed) lasts slow_min_hours, holds two active
  * hours or more, adds up to slow_min_bytes and has its clock hours
@@ -77,6 +80,7 @@ typedef struct nfh__exf_features {
   double rel_error; /* of the byte estimate, under sampling */
   int guessed;      /* client/server roles guessed from ports */
   int one_way;      /* no answer seen at all (a one-way stream) */
+  int icmp;         /* the largest connection is ICMP: a tunnel */
   uint64_t history_ms;
 } nfh__exf_features;
 

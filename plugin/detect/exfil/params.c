@@ -45,6 +45,15 @@ static const pdef pdefs[] = {
      * nothing; a thief now needs a thousand destinations for a GB. */
     P(spread_dest_bytes, 1e6, 1e3, 1e15, 0),
     P(spread_min_bytes, 300e6, 1e3, 1e16, 0),
+    P(dns_min_queries, 300, 1, 1e12, 1),
+    /* Everyday queries average 45 to 70 bytes of DNS message (names of
+     * 20 to 50 characters); tunnels 120 to 250. */
+    P(dns_query_bytes, 100, 40, 600, 0),
+    P(dns_min_bytes, 256e3, 1e3, 1e15, 0),
+    P(dns_medium_bytes, 1e6, 1e3, 1e15, 0),
+    P(dns_high_bytes, 10e6, 1e3, 1e15, 0),
+    P(dns_shared_clients, 5, 2, 1e6, 1),
+    P(dns_max_pairs, 65536, 0, 10e6, 1),
     P(memory_hours, 24, 1, 168, 1),
     P(max_pairs, 250000, 1000, 50e6, 1),
     P(max_dests, 200000, 1000, 50e6, 1),
@@ -145,6 +154,12 @@ int nfh__exf_params_parse(nfh__exf_params *p, const nfh_plugin_setting *s,
   }
   if (!(p->bulk_bytes <= p->high_bytes && p->high_bytes <= p->critical_bytes)) {
     snprintf(msg, len, "need bulk_bytes <= high_bytes <= critical_bytes");
+    return -1;
+  }
+  if (!(p->dns_min_bytes <= p->dns_medium_bytes &&
+        p->dns_medium_bytes <= p->dns_high_bytes)) {
+    snprintf(msg, len,
+             "need dns_min_bytes <= dns_medium_bytes <= dns_high_bytes");
     return -1;
   }
   if (p->slow_high_hours < p->slow_min_hours) {
