@@ -1372,8 +1372,11 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   uint64_t span_ms = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
   double hours = (double)span_ms / (double)HOUR_MS;
   grouped(p->queries, queries, sizeof(queries));
-  grouped((uint64_t)((double)p->queries / (hours > 1 ? hours : 1) + 0.5), rate,
-          sizeof(rate));
+  /* The rate over ten minutes at least: a few seconds of queries say
+   * nothing of an hour. */
+  grouped((uint64_t)((double)p->queries / (hours > 1.0 / 6 ? hours : 1.0 / 6) +
+                     0.5),
+          rate, sizeof(rate));
   human_bytes((double)v->name_bytes, names, sizeof(names));
   human_span(span_ms, span, sizeof(span));
   int internal = x->api->is_home(x->api->host, &p->k.b);

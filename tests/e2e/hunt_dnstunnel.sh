@@ -1,0 +1,111 @@
+#!/bin/bash
+# hunt_dnstunnel.sh - a DNS tunnel through a real exporter and a real
+# nfcapd: dnstunnel.py writes thirty minutes of DNS as a pcap (real DNS
+# messages: workstations asking the site's resolver, the resolver
+# forwarding, a mail server's blocklist lookups, and a tunnel of 6,718
+# queries whose names carry base32 data); softflowd replays it as
+# NetFlow v9 into nfcapd on 127.0.0.1.
+#
+# Checked:
+#   - nfdump (the oracle) counts the tunnel's queries and their bytes;
+#   - the hunt reports the tunnel (key dns|10.20.0.77|203.0.113.53) at
+#     medium, with nfdump's count of queries and its mean size, and
+#     nothing else: the resolver, the workstations and the mail server's
+#     short queries are no tunnel;
+#   - exfiltration.dns_query_bytes=250 (longer than the tunnel's) and
+#     dns_max_pairs=0 (off) give no finding.
+# Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
+# when nfcapd, nfdump, softflowd or python3 with scapy is missing, 99
+# when nfhunt is not built.
+
+set -u
+
+. "$(dirname "$0")/e2e_lib.sh"
+
+e2e_need_tools nfcapd nfdump softflowd
+e2e_need_scapy
+e2e_need_built "$nfhunt"
+
+. "$(dirname "$0")/capd_lib.sh"
+
+capd_tmpdir dnstunnel
+export TZ=UTC
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+if built=$(timeout 300 "$py" "$e2e/dnstunnel.py" "$tmp/dns.pcap" 2>&1); then
+	pass "pcap built: $built (frames, tunnel queries)"
+else
+	fail "dnstunnel.py failed: $(echo "$built" | tail -n 2)"
+	finish
+fi
+want_queries=${built#* }
+
+mkdir -p "$tmp/capd"
+if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I dnstunnel; then
+	fail "nfcapd did not start"
+	finish
+fi
+# -a: flow times from the pcap; -c none: no control socket; -d: in the
+# foreground. At the end of the file it expires every flow and exits.
+if timeout 120 softflowd -r "$tmp/dns.pcap" -n "127.0.0.1:$port" -v 9 -a \
+	-d -c none -p "$tmp/sf.pid" >"$tmp/sf.log" 2>&1; then
+	pass "softflowd exported $(sed -n 's/.*Flows exported: \([0-9]*\).*/\1/p' "$tmp/sf.log" | head -n 1) flows"
+else
+	fail "softflowd failed: $(tail -n 2 "$tmp/sf.log")"
+fi
+sleep 0.5
+stop_capd || fail "nfcapd did not stop on SIGTERM"
+
+# The oracle: the tunnel's queries, packets and bytes as nfdump reads them.
+read -r q_flows q_pkts q_bytes < <(nfdump -R "$tmp/capd" -q -N \
+	-A srcip,dstip -o 'fmt:%fl %pkt %byt' \
+	'src host 10.20.0.77 and dst host 203.0.113.53 and dst port 53' \
+	2>/dev/null | head -n 1)
+if [ "${q_pkts:-0}" = "$want_queries" ]; then
+	pass "nfdump: $q_pkts tunnel queries in $q_flows flows, $q_bytes bytes"
+else
+	fail "nfdump: ${q_pkts:-no} tunnel queries (the pcap has $want_queries)"
+fi
+
+hunt() {
+	timeout "$tmo" "$nfhunt" -R "$tmp/capd" --no-state --no-config \
+		--plugin-dir "$plugins" --home-net 10.20.0.0/16 \
+		--alert-level info -o ndjson "$@" 2>>"$tmp/hunt.err"
+}
+hunt >"$tmp/all.ndjson"
+hunt --set exfiltration.dns_query_bytes=250 >"$tmp/bar.ndjson"
+hunt --set exfiltration.dns_max_pairs=0 >"$tmp/off.ndjson"
+
+out=$("$py" - "$tmp" "${q_pkts:-0}" "${q_bytes:-0}" <<'EOF'
+import json, sys
+tmp, q_pkts, q_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def check(ok, what):
+    print(("PASS: " if ok else "FAIL: ") + what)
+def load(name):
+    with open("%s/%s.ndjson" % (tmp, name)) as f:
+        return [json.loads(l) for l in f if l.strip()]
+found = load("all")
+tunnel = [f for f in found if f["evidence"].get("kind") == "dns_tunnel"]
+t = tunnel[0] if tunnel else None
+check(t is not None and t["src"] == "10.20.0.77" and t["dst"] == "203.0.113.53"
+      and t["severity"] == "medium" and t["dst_port"] == 53,
+      "the tunnel is found at medium: %s" % (t["summary"] if t else found))
+if t:
+    ev = t["evidence"]
+    mean = q_bytes / q_pkts - 28 if q_pkts else 0
+    check(ev["queries"] == q_pkts and abs(ev["mean_query_bytes"] - mean) < 0.1,
+          "its queries (%d) and mean size (%.1f bytes) are nfdump's (%d, %.1f)"
+          % (ev["queries"], ev["mean_query_bytes"], q_pkts, mean))
+    check("T1071.004" in t["mitre"], "ATT&CK T1071.004: %s" % t["mitre"])
+others = [f["summary"] for f in found if f is not t]
+check(not others, "nothing else is found: %s" % others)
+check(not load("bar"), "no finding with dns_query_bytes=250")
+check(not load("off"), "no finding with dns_max_pairs=0")
+EOF
+)
+tally "$out" $?
+finish
