@@ -98,7 +98,8 @@ static void usage(FILE *out) {
       "      --progress       progress even when stderr is no terminal\n"
       "  -h, --help           this help;  -V, --version  the version\n"
       "Kinds for -i: horizontal_scan vertical_scan distributed_scan beacon\n"
-      "  bulk_exfiltration slow_exfiltration inbound_flood outbound_flood;\n"
+      "  bulk_exfiltration slow_exfiltration inbound_flood outbound_flood\n"
+      "  dns_tunnel;\n"
       "  see nfhunt-gen(1) for their parameters.\n");
 }
 

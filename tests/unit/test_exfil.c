@@ -1123,6 +1123,10 @@ static void test_dns_tunnel(void) {
     snprintf(a, sizeof(a), "10.0.2.%d", 30 + h);
     dns_queries(&fv, a, "10.0.0.54", t9, 3 * HOUR_MS, 12000, 150, 120);
   }
+  /* The server passes them on to the service's own: one client, but a
+   * relay of the six. */
+  dns_queries(&fv, "10.0.0.54", "198.51.100.99", t9, 3 * HOUR_MS, 60000, 150,
+              120);
   /* Too few: 200 long queries. */
   dns_queries(&fv, "10.0.4.68", "203.0.113.54", t9, HOUR_MS, 200, 250, 150);
   feed(e, &fv);
@@ -1158,12 +1162,18 @@ static void test_dns_tunnel(void) {
       CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
     }
   }
+  r = find(e, "dns|10.0.0.54|198.51.100.99");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
+  }
   /* Nothing else: the resolver, the mail server, the workstations and
    * the short tunnel are no finding; the tunnel is no bulk upload. */
   size_t n;
   nfh_engine_findings(e, &n);
-  CU_ASSERT_EQUAL(n, 8);
-  if (n != 8)
+  CU_ASSERT_EQUAL(n, 9);
+  if (n != 9)
     dump(e);
   done(e);
 

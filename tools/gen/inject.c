@@ -27,6 +27,7 @@ typedef enum kind {
   K_SLOWEXFIL,
   K_FLOOD_IN,
   K_FLOOD_OUT,
+  K_DNSTUNNEL,
 } kind;
 
 static const struct {
@@ -40,6 +41,7 @@ static const struct {
     [K_SLOWEXFIL] = {"slow_exfiltration", "slowexfil", "exfiltration"},
     [K_FLOOD_IN] = {"inbound_flood", "flood_in", "volumetric"},
     [K_FLOOD_OUT] = {"outbound_flood", "flood_out", "volumetric"},
+    [K_DNSTUNNEL] = {"dns_tunnel", "dnstunnel", "exfiltration"},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -241,6 +243,12 @@ static void spec_defaults(spec *s, kind k) {
     s->pps = (gen_range){5000, 50000};
     s->duration = (gen_range){60e3, 600e3};
     s->conns = (gen_range){1, 8};
+    break;
+  case K_DNSTUNNEL:
+    s->rate = (gen_range){3, 8};          /* queries a second */
+    s->bytes_out = (gen_range){170, 260}; /* a query's datagram */
+    s->bytes_in = (gen_range){120, 400};  /* an answer's */
+    s->duration = (gen_range){3600e3, 3 * 3600e3};
     break;
   }
 }
@@ -714,6 +722,34 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
     gen_labels_param_int(l, id, "packet_size", (int64_t)a->pkt_size);
     break;
   }
+  case K_DNSTUNNEL: {
+    /* An implant asking the attacker's name server directly (iodine,
+     * dnscat2 with a server address): names full of encoded data. */
+    uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
+    a->src = gen_net_user(net, user);
+    a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
+    a->proto = 17;
+    a->port = 53;
+    a->pps = gen_range_draw(&s->rate, &a->rng);
+    if (a->pps < 0.01)
+      a->pps = 0.01;
+    a->bytes_out = gen_range_draw_int(&s->bytes_out, &a->rng);
+    a->bytes_in = gen_range_draw_int(&s->bytes_in, &a->rng);
+    a->n_events = (uint64_t)((double)a->dur_ms / 1000.0 * a->pps);
+    if (a->n_events < 1)
+      a->n_events = 1;
+    gen_labels_list_addr(l, id, "src", &a->src);
+    gen_labels_list_addr(l, id, "dst", &a->dst);
+    gen_labels_list_addr(l, id, "match.hosts", &a->dst);
+    gen_labels_int_add(l, id, "dst_ports", 53);
+    gen_labels_int_add(l, id, "protos", 17);
+    gen_labels_int_add(l, id, "match.protos", 17);
+    gen_labels_param_real(l, id, "queries_per_s", a->pps);
+    gen_labels_param_int(l, id, "queries", (int64_t)a->n_events);
+    gen_labels_param_int(l, id, "query_bytes", (int64_t)a->bytes_out);
+    gen_labels_param_int(l, id, "answer_bytes", (int64_t)a->bytes_in);
+    break;
+  }
   }
   label_common(l, w, a);
   inj->n++;
@@ -783,6 +819,9 @@ static uint64_t event_time(const act *a, uint64_t i) {
   case K_EXFIL:
   case K_SLOWEXFIL:
     return a->at_ms + i * 250;
+  case K_DNSTUNNEL: /* as fast as answers come, around the mean rate */
+    return a->at_ms + (uint64_t)(((double)i + hash_unit(a->key, i)) * 1000.0 /
+                                 a->pps);
   case K_FLOOD_IN:
   case K_FLOOD_OUT: {
     /* Sources join within the first few seconds. */
@@ -901,6 +940,19 @@ static nfh_status emit(const gen_world *w, act *a, uint64_t i, uint64_t t) {
     s.fwd_bytes = part + s.fwd_packets * 52;
     s.rev_packets = segs / 2 + 2;
     s.rev_bytes = s.rev_packets * 52;
+    return gen_world_add(w, &s, &a->rng);
+  }
+  case K_DNSTUNNEL: {
+    gen_session s;
+    uint16_t sport = (uint16_t)gen_rng_range(&a->rng, 1024, 65535);
+    gen_session_init(&s, &a->src, sport, &a->dst, 53, 17, GEN_UDP_OK, t,
+                     a->label);
+    s.rtt_ms = (uint16_t)gen_rng_range(&a->rng, 20, 120);
+    s.duration_ms = s.rtt_ms;
+    s.fwd_packets = s.rev_packets = 1;
+    /* Names vary in length with the data they carry. */
+    s.fwd_bytes = a->bytes_out * gen_rng_range(&a->rng, 85, 115) / 100;
+    s.rev_bytes = a->bytes_in * gen_rng_range(&a->rng, 70, 130) / 100;
     return gen_world_add(w, &s, &a->rng);
   }
   case K_FLOOD_IN:

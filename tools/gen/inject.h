@@ -33,6 +33,10 @@
  *       ports per source), answered=% (SYNs the victim answers), port=
  *   outbound_flood [flood_out] volumetric   one inside host flooding an
  *       outside one. variant=udp|syn|icmp, pps=, duration=, conns=, port=
+ *   dns_tunnel [dnstunnel]     exfiltration an inside host asking the
+ *       attacker's name server for names full of data. rate= (queries a
+ *       second), bytes_out= (a query's datagram), bytes_in= (an answer's),
+ *       duration=
  *
  * Every kind also takes at= (start, as an offset from the run's start;
  * default: anywhere the activity fits) and count= (that many independent

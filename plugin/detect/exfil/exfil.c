@@ -1448,37 +1448,55 @@ static int dns_findings(exfil *x, size_t *emitted) {
   size_t np;
   nfh__exf_dns_pair *pairs = nfh__exf_dns_pairs(x->dns, &np);
   nfh__exf_dns_pair **like = malloc((np ? np : 1) * sizeof(*like));
-  if (!like)
+  unsigned *alike = malloc((np ? np : 1) * sizeof(*alike));
+  /* Servers that dns_shared_clients clients or more ask alike: lookup
+   * services, or the site's resolver relaying one. */
+  nfh_addr *services = malloc((np ? np : 1) * sizeof(*services));
+  if (!like || !alike || !services) {
+    free(like), free(alike), free(services);
     return -1;
-  size_t nl = 0;
+  }
+  size_t nl = 0, ns = 0;
   int two_way = exporter_two_way(x);
   for (size_t i = 0; i < np; i++)
     if (nfh__exf_dns_tunnel_like(&x->p, &pairs[i], two_way))
       like[nl++] = &pairs[i];
   /* Clients alike per server: the tunnel-like pairs of one server are
-   * neighbours once sorted. */
+   * neighbours once sorted, and the services come out in order. */
   qsort(like, nl, sizeof(*like), by_server);
   for (size_t a = 0; a < nl;) {
     size_t b = a + 1;
     while (b < nl && nfh_addr_equal(&like[b]->k.b, &like[a]->k.b))
       b++;
-    for (size_t i = a; i < b; i++) {
-      const nfh__exf_dns_pair *p = like[i];
-      if (allowed(x, &p->k.b, 53) || allowed(x, &p->k.a, -1))
-        continue;
-      nfh__exf_dns_verdict v;
-      nfh__exf_dns_judge(&x->p, p, two_way, (unsigned)(b - a), &v);
-      if (v.severity < (int)x->p.min_severity ||
-          *emitted >= (size_t)x->p.max_findings)
-        continue;
-      if (emit_dns(x, p, &v, (unsigned)(b - a)) != 0)
-        x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
-      else
-        (*emitted)++;
-    }
+    for (size_t i = a; i < b; i++)
+      alike[i] = (unsigned)(b - a);
+    if (b - a >= (size_t)x->p.dns_shared_clients)
+      services[ns++] = like[a]->k.b;
     a = b;
   }
+  for (size_t i = 0; i < nl; i++) {
+    const nfh__exf_dns_pair *p = like[i];
+    if (allowed(x, &p->k.b, 53) || allowed(x, &p->k.a, -1))
+      continue;
+    /* A resolver passing on its clients' lookups of a service asks the
+     * service's server alike: as many clients as those it serves. */
+    unsigned n = alike[i];
+    if (bsearch(&p->k.a, services, ns, sizeof(*services), addr_order) &&
+        n < (unsigned)x->p.dns_shared_clients)
+      n = (unsigned)x->p.dns_shared_clients;
+    nfh__exf_dns_verdict v;
+    nfh__exf_dns_judge(&x->p, p, two_way, n, &v);
+    if (v.severity < (int)x->p.min_severity ||
+        *emitted >= (size_t)x->p.max_findings)
+      continue;
+    if (emit_dns(x, p, &v, n) != 0)
+      x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
+    else
+      (*emitted)++;
+  }
   free(like);
+  free(alike);
+  free(services);
   return 0;
 }
 
