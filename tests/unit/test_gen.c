@@ -193,10 +193,11 @@ static void test_label_counts(void) {
       "beacon:at=0,period=60,jitter=0,missed=0,duration=50m",
       "exfil:at=20m,size=1G,streams=2,duration=10m",
       "flood_in:at=30m,sources=20,conns=1,pps=1000,duration=2m",
+      "dns_tunnel:at=40m,rate=2,bytes_out=200,bytes_in=300,duration=10m",
       NULL};
   run_result r;
   run_scenario(7, 60, 1, specs, &r);
-  CU_ASSERT_EQUAL(r.injected, 5);
+  CU_ASSERT_EQUAL(r.injected, 6);
   gen_label_counts *lc = gen_labels_counts(r.labels);
   uint64_t total = 0;
   for (uint32_t i = 0; i < r.c.nlabels; i++) {
@@ -204,7 +205,7 @@ static void test_label_counts(void) {
     total += lc[i].flows;
   }
   CU_ASSERT_EQUAL(total, r.c.records);
-  for (uint32_t i = 0; i < 5; i++)
+  for (uint32_t i = 0; i < 6; i++)
     CU_ASSERT(lc[i].flows > 0);
   /* hscan: one probe per target; every probe has a request record. */
   CU_ASSERT(lc[0].flows >= 50 && lc[0].flows <= 100);
@@ -216,6 +217,17 @@ static void test_label_counts(void) {
   CU_ASSERT(lc[3].flows >= 36 && lc[3].flows <= 44);
   /* Its bytes are the size asked for, plus headers. */
   CU_ASSERT(lc[3].bytes >= 1000000000ULL && lc[3].bytes < 1100000000ULL);
+  /* The DNS tunnel: 2 queries a second for 10 minutes, each a query
+   * record and an answer record; 200-byte queries and 300-byte answers,
+   * each within 30% of that. */
+  CU_ASSERT_EQUAL(lc[5].flows, 2400);
+  CU_ASSERT(lc[5].bytes >= 1200 * 500 * 85 / 100 &&
+            lc[5].bytes <= 1200 * 500 * 115 / 100);
+  json_t *t = gen_labels_object(r.labels, 5);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "kind")),
+                         "dns_tunnel");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "detector")),
+                         "exfiltration");
   json_t *o = gen_labels_object(r.labels, 2);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "kind")),
                          "beacon");
