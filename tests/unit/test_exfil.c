@@ -188,6 +188,10 @@ static void dump(nfh_engine *e) {
 
 /* ------------------------------------------------------------- bulk */
 
+/* Sampling that the exporter did not announce (nfhunt judged its
+ * records sampled: NFH_FLOW_SAMPLED at interval 1). */
+#define UNANNOUNCED UINT32_MAX
+
 /* 2 GB in 30 minutes to a host no one else uses, records cut every 60 s;
  * returns the engine for inspection. */
 static nfh_engine *run_bulk(uint32_t sampling) {
@@ -196,10 +200,14 @@ static nfh_engine *run_bulk(uint32_t sampling) {
   CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
   flowvec fv = {NULL, 0, 0, 0};
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
-  fv.sampling = sampling;
+  fv.sampling = sampling == UNANNOUNCED ? 1 : sampling;
+  size_t from = fv.n;
   nfh_addr src = tk_ip("10.0.4.17"), dst = tk_ip("203.0.113.50");
   upload(&fv, &src, &dst, 443, T0 + 10 * HOUR_MS + 7 * MIN_MS, 30 * MIN_MS,
          2000000000ull, MIN_MS);
+  if (sampling == UNANNOUNCED)
+    for (size_t i = from; i < fv.n; i++)
+      fv.v[i].flags |= NFH_FLOW_SAMPLED;
   feed(e, &fv);
   CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
   return e;
@@ -248,6 +256,17 @@ static void test_sampled(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"sampled\": true"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "estimates"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "sampled 1:100"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"interval\": 100"));
+  done(e);
+
+  /* Sampled at an interval no one announced: the interval is 0
+   * (unknown), and the bytes are raw samples, not estimates. */
+  e = run_bulk(UNANNOUNCED);
+  r = find(e, "10.0.4.17|203.0.113.50");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"interval\": 0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "raw samples"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "interval unknown"));
   done(e);
 }
 

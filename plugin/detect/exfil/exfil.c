@@ -662,6 +662,14 @@ static const char *sev_word(int s) {
   return nfh_severity_name((nfh_severity)s);
 }
 
+/* The evidence's sampling interval: 1 unsampled, 0 sampled at an interval
+ * the exporter did not announce (nfhunt judged its records sampled). */
+static unsigned sampling_interval(int sampled, uint32_t max_sampling) {
+  if (max_sampling > 1)
+    return max_sampling;
+  return sampled ? 0 : 1;
+}
+
 static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                      const series *s) {
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
@@ -793,11 +801,15 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
        d->habitual_days);
   jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u"
            ", \"relative_error\": %.3f%s}",
-       d->f.sampled ? "true" : "false", p->max_sampling ? p->max_sampling : 1,
+       d->f.sampled ? "true" : "false", sampling_interval(d->f.sampled,
+                                                         p->max_sampling),
        d->f.sampled ? d->f.rel_error : 0.0,
-       d->f.sampled ? ", \"note\": \"byte totals are estimates scaled by "
-                      "the sampling interval\""
-                    : "");
+       !d->f.sampled ? ""
+       : p->max_sampling > 1
+           ? ", \"note\": \"byte totals are estimates scaled by the "
+             "sampling interval\""
+           : ", \"note\": \"the exporter samples without announcing its "
+             "interval: byte totals are raw samples\"");
   jadd(&j, ", \"direction_guessed\": %s, \"history_s\": %" PRIu64,
        d->f.guessed ? "true" : "false", d->f.history_ms / 1000);
   jadd(&j, ", \"reasons\": [");
@@ -1408,7 +1420,7 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
        x->p.dns_query_bytes);
   jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u}",
        p->sampled ? "true" : "false",
-       p->max_sampling > 1 ? p->max_sampling : (p->sampled ? 0 : 1));
+       sampling_interval(p->sampled != 0, p->max_sampling));
   jadd(&j, ", \"reasons\": [");
   for (size_t i = 0; i < v->nreasons; i++)
     jadd(&j, "%s\"%s\"", i ? ", " : "", v->reasons[i]);
