@@ -1210,6 +1210,59 @@ static void test_dns_tunnel(void) {
   done(e);
 }
 
+/* A tunnel too slow for one hourly run: 1,000 queries an hour of 160
+ * bytes, 102 kB of names an hour against dns_min_bytes of 256 kB. The
+ * state adds the hours up: nothing after one or two runs, low after the
+ * third, with every query since the first run counted. */
+static void test_dns_tunnel_across_runs(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/dns.db", dir);
+  unlink(path);
+  rng_state = 37;
+  uint64_t t9 = T0 + 9 * HOUR_MS;
+  for (int run = 0; run < 3; run++) {
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t from = t9 + (uint64_t)run * HOUR_MS;
+    office(&fv, from, from + HOUR_MS);
+    dns_queries(&fv, "10.0.4.69", "203.0.113.55", from, HOUR_MS, 1000, 160,
+                150);
+    nfh_engine *e = run_with_state(path, &fv);
+    const nfh_report_finding *r = find(e, "dns|10.0.4.69|203.0.113.55");
+    if (run < 2) {
+      CU_ASSERT_PTR_NULL(r);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "3,000 DNS queries"));
+        CU_ASSERT(r->f.first_ms < t9 + MIN_MS);
+      }
+    }
+    done(e);
+  }
+  /* The same three hours with a memory of one hour: each run alone. */
+  unlink(path);
+  for (int run = 0; run < 3; run++) {
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t from = t9 + (uint64_t)run * HOUR_MS;
+    office(&fv, from, from + HOUR_MS);
+    dns_queries(&fv, "10.0.4.69", "203.0.113.55", from, HOUR_MS, 1000, 160,
+                150);
+    nfh_state *st = NULL;
+    const char *err = NULL;
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+    nfh_engine *e = make();
+    nfh_engine_set(e, "exfiltration", "memory_hours", "1");
+    CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+    feed(e, &fv);
+    CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
+    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
+    nfh_state_close(st);
+    CU_ASSERT_PTR_NULL(find(e, "dns|10.0.4.69|203.0.113.55"));
+    done(e);
+  }
+}
+
 /* Echo requests carrying 60 MB an hour for two hours, answered by small
  * echo replies (ptunnel, icmptunnel): records cut every minute. */
 static void test_icmp_tunnel(void) {
@@ -1308,6 +1361,8 @@ int main(void) {
   CU_add_test(s, "a VPN concentrator's users", test_vpn_concentrator);
   CU_add_test(s, "allowlist and settings", test_allowlist_and_settings);
   CU_add_test(s, "DNS tunnels", test_dns_tunnel);
+  CU_add_test(s, "a slow DNS tunnel across hourly runs",
+              test_dns_tunnel_across_runs);
   CU_add_test(s, "an ICMP tunnel", test_icmp_tunnel);
   CU_add_test(s, "damaged state", test_damaged_state);
   CU_add_test(s, "crowded tables", test_crowded_tables);

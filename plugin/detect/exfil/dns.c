@@ -140,14 +140,19 @@ static uint64_t name_bytes(const nfh__exf_dns_pair *p) {
              : 0;
 }
 
+int nfh__exf_dns_long_queries(const nfh__exf_params *P,
+                              const nfh__exf_dns_pair *p) {
+  double mean = mean_message(p->query_bytes, p->queries, headers(p));
+  return mean >= P->dns_query_bytes && mean <= DNS_MAX_QUERY;
+}
+
 int nfh__exf_dns_tunnel_like(const nfh__exf_params *P,
                              const nfh__exf_dns_pair *p, int two_way) {
-  double mean = mean_message(p->query_bytes, p->queries, headers(p));
   /* A tunnel is a conversation: each query waits for its answer. */
   if (two_way && 2 * p->answers < p->queries)
     return 0;
   return (double)p->queries >= P->dns_min_queries &&
-         mean >= P->dns_query_bytes && mean <= DNS_MAX_QUERY &&
+         nfh__exf_dns_long_queries(P, p) &&
          (double)name_bytes(p) >= P->dns_min_bytes;
 }
 

@@ -85,6 +85,11 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
                         const nfh__exf_dns_pair *p, int two_way,
                         unsigned alike, nfh__exf_dns_verdict *v);
 
+/* Whether pair p's queries are long enough on average for a tunnel (and
+ * no longer than a query can be), whatever their number. */
+int nfh__exf_dns_long_queries(const nfh__exf_params *P,
+                              const nfh__exf_dns_pair *p);
+
 /* Whether pair p passes the tests of nfh__exf_dns_judge, before any
  * ranking. */
 int nfh__exf_dns_tunnel_like(const nfh__exf_params *P,

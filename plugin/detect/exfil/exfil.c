@@ -1451,6 +1451,53 @@ static int by_server(const void *pa, const void *pb) {
   return nfh_addr_compare(&a->k.b, &b->k.b);
 }
 
+/* A run's pair with at least this many queries and long ones on average
+ * is remembered for later runs. */
+#define DNS_REMEMBER_QUERIES 10
+
+/* Adds to p what earlier runs saw of its pair within memory_hours of
+ * its last query. */
+static void add_remembered(const exfil *x, nfh__exf_dns_pair *p) {
+  const nfh__exf_dpair *d = nfh__exf_dpair_find(x->mem, &p->k.a, &p->k.b);
+  if (!d)
+    return;
+  uint32_t now = (uint32_t)(p->last_ms / HOUR_MS);
+  for (uint16_t i = 0; i < d->nhours; i++) {
+    const nfh__exf_dhour *h = &d->hours[i];
+    if ((double)h->hour + x->p.memory_hours <= (double)now)
+      continue;
+    p->queries += h->queries;
+    p->query_bytes += h->query_bytes;
+    p->answers += h->answers;
+    p->answer_bytes += h->answer_bytes;
+    if (h->first_ms < p->first_ms)
+      p->first_ms = h->first_ms;
+    if (h->last_ms > p->last_ms)
+      p->last_ms = h->last_ms;
+  }
+}
+
+/* Remembers the run's pairs of long queries. 0 or -1. */
+static int remember_dns(exfil *x, const nfh__exf_dns_pair *run, size_t np) {
+  for (size_t i = 0; i < np; i++) {
+    const nfh__exf_dns_pair *p = &run[i];
+    if (p->queries < DNS_REMEMBER_QUERIES ||
+        !nfh__exf_dns_long_queries(&x->p, p))
+      continue;
+    nfh__exf_dhour h;
+    memset(&h, 0, sizeof(h));
+    h.queries = p->queries;
+    h.query_bytes = p->query_bytes;
+    h.answers = p->answers;
+    h.answer_bytes = p->answer_bytes;
+    h.first_ms = p->first_ms;
+    h.last_ms = p->last_ms;
+    if (nfh__exf_dpair_learn(x->mem, &p->k.a, &p->k.b, &h) != 0)
+      return -1;
+  }
+  return 0;
+}
+
 /* Judges the DNS pairs and emits the tunnels; *emitted counts them. 0,
  * or -1 when memory runs out. */
 static int dns_findings(exfil *x, size_t *emitted) {
@@ -1458,15 +1505,22 @@ static int dns_findings(exfil *x, size_t *emitted) {
   if (!x->dns)
     return 0;
   size_t np;
-  nfh__exf_dns_pair *pairs = nfh__exf_dns_pairs(x->dns, &np);
+  nfh__exf_dns_pair *run = nfh__exf_dns_pairs(x->dns, &np);
+  /* Each pair with what earlier runs saw of it in the last memory_hours
+   * hours: a tunnel too slow for one run adds up over hourly runs. */
+  nfh__exf_dns_pair *pairs = malloc((np ? np : 1) * sizeof(*pairs));
   nfh__exf_dns_pair **like = malloc((np ? np : 1) * sizeof(*like));
   unsigned *alike = malloc((np ? np : 1) * sizeof(*alike));
   /* Servers that dns_shared_clients clients or more ask alike: lookup
    * services, or the site's resolver relaying one. */
   nfh_addr *services = malloc((np ? np : 1) * sizeof(*services));
-  if (!like || !alike || !services) {
-    free(like), free(alike), free(services);
+  if (!pairs || !like || !alike || !services) {
+    free(pairs), free(like), free(alike), free(services);
     return -1;
+  }
+  for (size_t i = 0; i < np; i++) {
+    pairs[i] = run[i];
+    add_remembered(x, &pairs[i]);
   }
   size_t nl = 0, ns = 0;
   int two_way = exporter_two_way(x);
@@ -1509,7 +1563,8 @@ static int dns_findings(exfil *x, size_t *emitted) {
   free(like);
   free(alike);
   free(services);
-  return 0;
+  free(pairs);
+  return remember_dns(x, run, np);
 }
 
 static int exfil_finish(void *ctx) {

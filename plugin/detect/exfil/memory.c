@@ -11,8 +11,8 @@
 
 #define MAGIC "NFHEXF1"
 /* 2: the destination table's door and whether the table was ever full
- * follow the pairs (1: without). */
-#define VERSION 2u
+ * follow the pairs (1: without). 3: the DNS pairs follow the door. */
+#define VERSION 3u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
 
@@ -27,6 +27,9 @@ struct nfh__exf_memory {
   nfh__exf_spair *pairs;
   uint32_t npairs, cappairs;
   nfh__exf_map pmap;
+  nfh__exf_dpair *dpairs;
+  uint32_t ndpairs, capdpairs;
+  nfh__exf_map dpmap;
   /* Admission of new destinations to the full table on contact (see
    * nfh__exf_dest_contact); created when first full. */
   nfh_door *ddoor;
@@ -114,6 +117,10 @@ static void clear(nfh__exf_memory *m) {
     dest_free(&m->dests[i]);
   for (uint32_t i = 0; i < m->npairs; i++)
     free(m->pairs[i].hist);
+  for (uint32_t i = 0; i < m->ndpairs; i++)
+    free(m->dpairs[i].hours);
+  free(m->dpairs);
+  nfh__exf_map_free(&m->dpmap);
   nfh_hugemem_free(m->dests, (size_t)m->capdests * sizeof(*m->dests));
   nfh_hugemem_free(m->hosts, (size_t)m->caphosts * sizeof(*m->hosts));
   nfh_hugemem_free(m->pairs, (size_t)m->cappairs * sizeof(*m->pairs));
@@ -557,6 +564,125 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
   return 0;
 }
 
+/* ----------------------------------------------------------- DNS pairs */
+
+const nfh__exf_dpair *nfh__exf_dpair_find(const nfh__exf_memory *m,
+                                          const nfh_addr *client,
+                                          const nfh_addr *server) {
+  nfh__exf_key k = key2(client, server);
+  int64_t i = nfh__exf_map_find(&m->dpmap, m->dpairs, sizeof(*m->dpairs), &k,
+                                nfh__exf_key_hash(&k));
+  return i >= 0 ? &m->dpairs[i] : NULL;
+}
+
+size_t nfh__exf_memory_dns_count(const nfh__exf_memory *m) {
+  return m->ndpairs;
+}
+
+static void dpair_drop(void *d) { free(((nfh__exf_dpair *)d)->hours); }
+
+/* Keeps the 'keep' DNS pairs seen most recently. 0 or -1. */
+static int dpairs_prune(nfh__exf_memory *m, uint32_t keep) {
+  uint64_t *key = malloc((size_t)m->ndpairs * sizeof(*key) + 1);
+  if (!key)
+    return -1;
+  for (uint32_t i = 0; i < m->ndpairs; i++)
+    key[i] = m->dpairs[i].last_ms;
+  uint32_t kept = nfh__exf_keep_top(m->dpairs, sizeof(*m->dpairs), m->ndpairs,
+                                    keep, key, dpair_drop);
+  free(key);
+  if (kept == UINT32_MAX)
+    return -1;
+  m->ndpairs = kept;
+  return nfh__exf_map_rebuild(&m->dpmap, m->dpairs, sizeof(*m->dpairs),
+                              m->ndpairs);
+}
+
+static uint64_t sat_add64(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Adds h into the hour cell it belongs to and drops the hours older than
+ * keep_hours before the newest. 0 or -1. */
+static int dhour_add(nfh__exf_dpair *d, const nfh__exf_dhour *h,
+                     uint32_t keep_hours) {
+  uint16_t i = d->nhours;
+  while (i > 0 && d->hours[i - 1].hour > h->hour)
+    i--;
+  if (i > 0 && d->hours[i - 1].hour == h->hour) {
+    nfh__exf_dhour *c = &d->hours[i - 1];
+    c->queries = sat_add64(c->queries, h->queries);
+    c->query_bytes = sat_add64(c->query_bytes, h->query_bytes);
+    c->answers = sat_add64(c->answers, h->answers);
+    c->answer_bytes = sat_add64(c->answer_bytes, h->answer_bytes);
+    if (h->first_ms < c->first_ms)
+      c->first_ms = h->first_ms;
+    if (h->last_ms > c->last_ms)
+      c->last_ms = h->last_ms;
+  } else {
+    if (d->nhours == d->caphours) {
+      if (d->caphours >= NFH_EXF_HOW + 1)
+        return 0; /* cannot happen: older hours are dropped below */
+      uint16_t c = d->caphours ? (uint16_t)(2 * d->caphours) : 4;
+      nfh__exf_dhour *grown = realloc(d->hours, c * sizeof(*grown));
+      if (!grown)
+        return -1;
+      d->hours = grown;
+      d->caphours = c;
+    }
+    memmove(&d->hours[i + 1], &d->hours[i],
+            (d->nhours - i) * sizeof(*d->hours));
+    d->hours[i] = *h;
+    d->nhours++;
+  }
+  uint32_t newest = d->hours[d->nhours - 1].hour;
+  uint16_t drop = 0;
+  while (drop < d->nhours && d->hours[drop].hour + keep_hours <= newest)
+    drop++;
+  if (drop) {
+    memmove(d->hours, d->hours + drop, (d->nhours - drop) * sizeof(*d->hours));
+    d->nhours = (uint16_t)(d->nhours - drop);
+  }
+  return 0;
+}
+
+int nfh__exf_dpair_learn(nfh__exf_memory *m, const nfh_addr *client,
+                         const nfh_addr *server, const nfh__exf_dhour *h) {
+  if (m->p->dns_memory_pairs < 1)
+    return 0;
+  nfh__exf_key k = key2(client, server);
+  uint64_t hash = nfh__exf_key_hash(&k);
+  int64_t i = nfh__exf_map_find(&m->dpmap, m->dpairs, sizeof(*m->dpairs), &k,
+                                hash);
+  if (i < 0) {
+    if (m->ndpairs >= (uint32_t)m->p->dns_memory_pairs &&
+        dpairs_prune(m, (uint32_t)(m->p->dns_memory_pairs * 3 / 4)) != 0)
+      return -1;
+    if (m->ndpairs == m->capdpairs) {
+      uint32_t c = m->capdpairs ? 2 * m->capdpairs : 64;
+      nfh__exf_dpair *grown = realloc(m->dpairs, (size_t)c * sizeof(*grown));
+      if (!grown)
+        return -1;
+      m->dpairs = grown;
+      m->capdpairs = c;
+    }
+    nfh__exf_dpair *d = &m->dpairs[m->ndpairs];
+    memset(d, 0, sizeof(*d));
+    d->k = k;
+    if (nfh__exf_map_put(&m->dpmap, m->dpairs, sizeof(*m->dpairs), hash,
+                         m->ndpairs) != 0)
+      return -1;
+    i = m->ndpairs++;
+  }
+  nfh__exf_dpair *d = &m->dpairs[i];
+  nfh__exf_dhour cell = *h;
+  cell.hour = (uint32_t)(h->last_ms / HOUR_MS);
+  cell.unused = 0;
+  if (h->last_ms > d->last_ms)
+    d->last_ms = h->last_ms;
+  return dhour_add(d, &cell, (uint32_t)m->p->memory_hours);
+}
+
 /* ---------------------------------------------------------------- blob */
 
 /* The encoding is the library's (nfhunt/blob.h); these name the field
@@ -710,6 +836,30 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
    * run (see nfhunt/door.h). */
   put_uint(&w, (uint64_t)m->dests_pressed, 1);
   nfh_door_put(&w, m->ddoor);
+
+  n = 0;
+  for (uint32_t i = 0; i < m->ndpairs; i++)
+    n += m->dpairs[i].last_ms >= cutoff_ms;
+  put_uint(&w, n, 4);
+  for (uint32_t i = 0; i < m->ndpairs; i++) {
+    const nfh__exf_dpair *d = &m->dpairs[i];
+    if (d->last_ms < cutoff_ms)
+      continue;
+    put_addr(&w, &d->k.a);
+    put_addr(&w, &d->k.b);
+    put_uint(&w, d->last_ms, 8);
+    put_uint(&w, d->nhours, 2);
+    for (unsigned j = 0; j < d->nhours; j++) {
+      const nfh__exf_dhour *c = &d->hours[j];
+      put_uint(&w, c->hour, 4);
+      put_uint(&w, c->queries, 8);
+      put_uint(&w, c->query_bytes, 8);
+      put_uint(&w, c->answers, 8);
+      put_uint(&w, c->answer_bytes, 8);
+      put_uint(&w, c->first_ms, 8);
+      put_uint(&w, c->last_ms, 8);
+    }
+  }
   if (w.failed) {
     free(w.data);
     return -1;
@@ -726,7 +876,7 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     return 1;
   r->off = 8;
   uint32_t version = (uint32_t)get_uint(r, 4);
-  if (version != 1 && version != VERSION)
+  if (version < 1 || version > VERSION)
     return 1;
   unsigned cap = (unsigned)m->p->popular_hosts;
 
@@ -846,6 +996,61 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     if (door) {
       nfh_door_destroy(m->ddoor);
       m->ddoor = door;
+    }
+  }
+  if (version >= 3) {
+    n = (uint32_t)get_uint(r, 4);
+    /* 34 bytes of addresses, 8 of time and 2 of count at least. */
+    if (r->failed || n > (r->len - r->off) / 44)
+      return -1;
+    for (uint32_t i = 0; i < n; i++) {
+      nfh_addr a, b;
+      get_addr(r, &a);
+      get_addr(r, &b);
+      uint64_t last = get_uint(r, 8);
+      unsigned nh = (unsigned)get_uint(r, 2);
+      if (r->failed || nfh__exf_dpair_find(m, &a, &b) ||
+          nh > NFH_EXF_HOW + 1 || nh > (r->len - r->off) / 52)
+        return -1;
+      if (m->ndpairs == m->capdpairs) {
+        uint32_t c = m->capdpairs ? 2 * m->capdpairs : 64;
+        nfh__exf_dpair *grown = realloc(m->dpairs, (size_t)c * sizeof(*grown));
+        if (!grown)
+          return -1;
+        m->dpairs = grown;
+        m->capdpairs = c;
+      }
+      nfh__exf_dpair *d = &m->dpairs[m->ndpairs];
+      memset(d, 0, sizeof(*d));
+      d->k = key2(&a, &b);
+      d->last_ms = last;
+      /* Counted before its hours are filled, so that a failure below
+       * frees what was allocated. */
+      if (nfh__exf_map_put(&m->dpmap, m->dpairs, sizeof(*m->dpairs),
+                           nfh__exf_key_hash(&d->k), m->ndpairs) != 0)
+        return -1;
+      m->ndpairs++;
+      if (nh) {
+        d->hours = calloc(nh, sizeof(*d->hours));
+        if (!d->hours)
+          return -1;
+        d->caphours = (uint16_t)nh;
+      }
+      for (unsigned j = 0; j < nh; j++) {
+        nfh__exf_dhour *c = &d->hours[j];
+        c->hour = (uint32_t)get_uint(r, 4);
+        c->queries = get_uint(r, 8);
+        c->query_bytes = get_uint(r, 8);
+        c->answers = get_uint(r, 8);
+        c->answer_bytes = get_uint(r, 8);
+        c->first_ms = get_uint(r, 8);
+        c->last_ms = get_uint(r, 8);
+        if ((j && c->hour <= d->hours[j - 1].hour) || c->first_ms > c->last_ms)
+          r->failed = 1;
+      }
+      d->nhours = (uint16_t)nh;
+      if (r->failed)
+        return -1;
     }
   }
   return r->off == r->len ? 0 : -1;

@@ -27,6 +27,12 @@
  * memory_hours hours (so that hourly runs add up a slow transfer that no
  * single run sees whole).
  *
+ * DNS pairs. Per (internal client, DNS server) pair whose queries were
+ * long (see dns.h): its queries and their bytes per clock hour of the
+ * last memory_hours hours, so that a tunnel too slow for one run's
+ * window adds up over hourly runs or nfcapd -x rotations. At most
+ * dns_memory_pairs, the least recent dropped first.
+ *
  * The blob is written field by field in little-endian order and every
  * read is bounds-checked: a damaged blob is refused as a whole.
  */
@@ -92,6 +98,22 @@ typedef struct nfh__exf_spair {
   uint16_t nhist, caphist; /* sorted by hour */
   nfh__exf_hist *hist;
 } nfh__exf_spair;
+
+/* An hour of a DNS pair's history: what the runs saw of it whose last
+ * query of the pair fell in that clock hour. */
+typedef struct nfh__exf_dhour {
+  uint32_t hour;
+  uint32_t unused;
+  uint64_t queries, query_bytes, answers, answer_bytes;
+  uint64_t first_ms, last_ms;
+} nfh__exf_dhour;
+
+typedef struct nfh__exf_dpair {
+  nfh__exf_key k; /* a: internal client, b: DNS server */
+  uint64_t last_ms;
+  uint16_t nhours, caphours; /* sorted by hour */
+  nfh__exf_dhour *hours;
+} nfh__exf_dpair;
 
 typedef struct nfh__exf_memory nfh__exf_memory;
 
@@ -180,6 +202,22 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
                          const nfh_addr *ex, uint32_t hour,
                          nfh__exf_when w, uint64_t out, uint64_t back,
                          int significant);
+
+/* A DNS pair's history, or NULL. Borrowed until the next update. */
+const nfh__exf_dpair *nfh__exf_dpair_find(const nfh__exf_memory *m,
+                                          const nfh_addr *client,
+                                          const nfh_addr *server);
+
+/* Adds what a run saw of a DNS pair (h: its totals, hour unused: the
+ * hour of h->last_ms is taken) to its history, and drops hours older
+ * than memory_hours before the newest. Creates the pair (pruning the
+ * least recent quarter of a full table first) unless dns_memory_pairs
+ * is 0. 0 or -1 (out of memory). */
+int nfh__exf_dpair_learn(nfh__exf_memory *m, const nfh_addr *client,
+                         const nfh_addr *server, const nfh__exf_dhour *h);
+
+/* Remembered DNS pairs, for logs and tests. */
+size_t nfh__exf_memory_dns_count(const nfh__exf_memory *m);
 
 /* Counts of the tables, for logs and tests. */
 void nfh__exf_memory_counts(const nfh__exf_memory *m, size_t *dests,

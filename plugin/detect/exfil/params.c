@@ -54,6 +54,7 @@ static const pdef pdefs[] = {
     P(dns_high_bytes, 10e6, 1e3, 1e15, 0),
     P(dns_shared_clients, 5, 2, 1e6, 1),
     P(dns_max_pairs, 65536, 0, 10e6, 1),
+    P(dns_memory_pairs, 4096, 0, 1e6, 1),
     P(memory_hours, 24, 1, 168, 1),
     P(max_pairs, 250000, 1000, 50e6, 1),
     P(max_dests, 200000, 1000, 50e6, 1),

@@ -32,7 +32,7 @@ typedef struct nfh__exf_params {
   double spread_min_dests, spread_dest_bytes, spread_min_bytes;
   /* DNS tunnels (see dns.h). */
   double dns_min_queries, dns_query_bytes, dns_min_bytes, dns_medium_bytes,
-      dns_high_bytes, dns_shared_clients, dns_max_pairs;
+      dns_high_bytes, dns_shared_clients, dns_max_pairs, dns_memory_pairs;
   /* Bounds and memory. */
   double memory_hours, max_pairs, max_dests, max_hosts, max_memory_pairs,
       max_findings, expire_days;
