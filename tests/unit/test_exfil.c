@@ -125,13 +125,17 @@ static void feed(nfh_engine *e, flowvec *fv) {
 }
 
 /* One run over fv (fed, then freed) with the state at 'path' (NULL:
- * none), committed; the engine, for the caller to read and destroy. */
-static nfh_engine *run_with_state(const char *path, flowvec *fv) {
+ * none), committed, the detector's parameter 'key' set to 'value' (key
+ * NULL: none); the engine, for the caller to read and destroy. */
+static nfh_engine *run_with_state_set(const char *path, flowvec *fv,
+                                      const char *key, const char *value) {
   nfh_state *st = NULL;
   const char *err = NULL;
   if (path)
     CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
   nfh_engine *e = make();
+  if (key)
+    CU_ASSERT(nfh_engine_set(e, "exfiltration", key, value) == NFH_OK);
   CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
   feed(e, fv);
   CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
@@ -140,6 +144,10 @@ static nfh_engine *run_with_state(const char *path, flowvec *fv) {
     nfh_state_close(st);
   }
   return e;
+}
+
+static nfh_engine *run_with_state(const char *path, flowvec *fv) {
+  return run_with_state_set(path, fv, NULL, NULL);
 }
 
 static const nfh_report_finding *find(nfh_engine *e, const char *key) {
@@ -1248,16 +1256,7 @@ static void test_dns_tunnel_across_runs(void) {
     office(&fv, from, from + HOUR_MS);
     dns_queries(&fv, "10.0.4.69", "203.0.113.55", from, HOUR_MS, 1000, 160,
                 150);
-    nfh_state *st = NULL;
-    const char *err = NULL;
-    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
-    nfh_engine *e = make();
-    nfh_engine_set(e, "exfiltration", "memory_hours", "1");
-    CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
-    feed(e, &fv);
-    CU_ASSERT(nfh_engine_finish(e, st) == NFH_OK);
-    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-    nfh_state_close(st);
+    nfh_engine *e = run_with_state_set(path, &fv, "memory_hours", "1");
     CU_ASSERT_PTR_NULL(find(e, "dns|10.0.4.69|203.0.113.55"));
     done(e);
   }

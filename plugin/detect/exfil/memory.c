@@ -1,5 +1,6 @@
 /* memory.c - the exfiltration detector's state; see memory.h. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,21 +451,32 @@ const nfh__exf_spair *nfh__exf_spair_find(const nfh__exf_memory *m,
 
 static void spair_drop(void *s) { free(((nfh__exf_spair *)s)->hist); }
 
-/* Keeps the 'keep' pairs seen most recently. 0 or -1. */
-static int pairs_prune(nfh__exf_memory *m, uint32_t keep) {
-  uint64_t *key = malloc((size_t)m->npairs * sizeof(*key) + 1);
+/* Keeps the 'keep' records of a table (*n records of 'stride' bytes)
+ * seen most recently, by the uint64_t last-seen time at byte offset
+ * 'at' of each, and rebuilds its map. 0 or -1. */
+static int prune_least_recent(void *recs, size_t stride, size_t at,
+                              uint32_t *n, uint32_t keep,
+                              void (*drop)(void *record),
+                              nfh__exf_map *map) {
+  uint64_t *key = malloc((size_t)*n * sizeof(*key) + 1);
   if (!key)
     return -1;
-  for (uint32_t i = 0; i < m->npairs; i++)
-    key[i] = m->pairs[i].last_ms;
-  uint32_t kept = nfh__exf_keep_top(m->pairs, sizeof(*m->pairs), m->npairs,
-                                    keep, key, spair_drop);
+  for (uint32_t i = 0; i < *n; i++)
+    memcpy(&key[i], (const char *)recs + (size_t)i * stride + at,
+           sizeof(*key));
+  uint32_t kept = nfh__exf_keep_top(recs, stride, *n, keep, key, drop);
   free(key);
   if (kept == UINT32_MAX)
     return -1;
-  m->npairs = kept;
-  return nfh__exf_map_rebuild(&m->pmap, m->pairs, sizeof(*m->pairs),
-                              m->npairs);
+  *n = kept;
+  return nfh__exf_map_rebuild(map, recs, stride, *n);
+}
+
+/* Keeps the 'keep' pairs seen most recently. 0 or -1. */
+static int pairs_prune(nfh__exf_memory *m, uint32_t keep) {
+  return prune_least_recent(m->pairs, sizeof(*m->pairs),
+                            offsetof(nfh__exf_spair, last_ms), &m->npairs,
+                            keep, spair_drop, &m->pmap);
 }
 
 static uint32_t kb(uint64_t bytes) {
@@ -583,19 +595,9 @@ static void dpair_drop(void *d) { free(((nfh__exf_dpair *)d)->hours); }
 
 /* Keeps the 'keep' DNS pairs seen most recently. 0 or -1. */
 static int dpairs_prune(nfh__exf_memory *m, uint32_t keep) {
-  uint64_t *key = malloc((size_t)m->ndpairs * sizeof(*key) + 1);
-  if (!key)
-    return -1;
-  for (uint32_t i = 0; i < m->ndpairs; i++)
-    key[i] = m->dpairs[i].last_ms;
-  uint32_t kept = nfh__exf_keep_top(m->dpairs, sizeof(*m->dpairs), m->ndpairs,
-                                    keep, key, dpair_drop);
-  free(key);
-  if (kept == UINT32_MAX)
-    return -1;
-  m->ndpairs = kept;
-  return nfh__exf_map_rebuild(&m->dpmap, m->dpairs, sizeof(*m->dpairs),
-                              m->ndpairs);
+  return prune_least_recent(m->dpairs, sizeof(*m->dpairs),
+                            offsetof(nfh__exf_dpair, last_ms), &m->ndpairs,
+                            keep, dpair_drop, &m->dpmap);
 }
 
 static uint64_t sat_add64(uint64_t a, uint64_t b) {
