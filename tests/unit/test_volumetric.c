@@ -506,17 +506,30 @@ static void test_ack_flood(void) {
   nfh_engine_destroy(e);
 }
 
-/* An HTTP flood: 400 bots, 60 completed sessions each in the slot (small
- * requests, bigger pages back), where a crowd of 3,000 users opens two
- * sessions each. */
+/* The surges of gen_http: how many clients open how many completed
+ * sessions each in one slot. */
+static const struct {
+  int clients, each, flood;
+} http_case[] = {
+    {400, 60, 1},    /* an HTTP flood of 400 bots */
+    {3000, 2, 0},    /* a crowd of users */
+    {2, 12000, 1},   /* a DoS tool on two hosts (HULK, GoldenEye) */
+    {1, 600, 0},     /* one busy API client */
+};
+
+/* An HTTP surge (small requests, bigger pages back) of http_case[*user]
+ * in slot 16. */
 static void gen_http(flowvec *fv, uint64_t t, int slot, void *user) {
-  int crowd = *(int *)user;
+  int c = *(int *)user;
   office(fv, t);
-  web_server(fv, t, 60 + (int)(rnd() % 20));
+  /* Fewer regular visitors where the surge has few clients: with 60 or
+   * more, the surge's clients and theirs made a crowd of 50. */
+  web_server(fv, t, http_case[c].clients < 50 ? 20 + (int)(rnd() % 10)
+                                              : 60 + (int)(rnd() % 20));
   if (slot != 16)
     return;
   nfh_addr srv = tk_ip("10.0.3.5");
-  int clients = crowd ? 3000 : 400, each = crowd ? 2 : 60;
+  int clients = http_case[c].clients, each = http_case[c].each;
   for (int i = 0; i < clients; i++) {
     nfh_addr cli = ext(900000 + (uint32_t)i * 3);
     for (int k = 0; k < each; k++)
@@ -524,17 +537,20 @@ static void gen_http(flowvec *fv, uint64_t t, int slot, void *user) {
   }
 }
 
-/* Completed sessions by the dozen from each client are an application-
- * layer flood (they passed as the acknowledgements of the answers, and
- * were nothing); a crowd of users with two sessions each stays a surge. */
+/* Completed sessions by the dozen from each of many clients, or by the
+ * thousand from each of a few, are an application-layer flood (they
+ * passed as the acknowledgements of the answers, and were nothing); a
+ * crowd of users with two sessions each stays a surge, and one busy
+ * client is none. */
 static void test_http_flood(void) {
-  for (int crowd = 0; crowd < 2; crowd++) {
+  for (int c = 0; c < (int)(sizeof(http_case) / sizeof(http_case[0])); c++) {
+    int crowd = !http_case[c].flood;
     rng_state = 83;
     nfh_engine *e = make();
     if (getenv("NFH_TEST_INFO"))
       nfh_engine_set(e, "volumetric", "min_severity", "info");
     CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, 1, gen_http, &crowd);
+    feed(e, 0, 20, 1, gen_http, &c);
     CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
     size_t n;
     const nfh_report_finding *r = nfh_engine_findings(e, &n), *app = NULL;

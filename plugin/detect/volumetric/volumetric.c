@@ -95,6 +95,14 @@ static const char *const ftype_name[] = {
  * for a page. A large NAT of many users can reach it; that is why such a
  * finding is medium, high only when extreme. */
 #define APP_SESSIONS 20.0
+/* Sessions per client in a slot, on average over all of a server's
+ * clients, from which a surge of them needs no crowd: one or a few
+ * clients opening several connections a second for minutes (HULK,
+ * GoldenEye and the like run from one host), even among the server's
+ * regular visitors. The surge must also be far above the server's
+ * baseline (half the strong ratio, over floor_flows: some 12,000 more
+ * sessions in the slot), which one busy client does not reach. */
+#define FEW_SOURCE_SESSIONS 200.0
 
 /* ------------------------------------------------------------ params */
 
@@ -927,7 +935,9 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
    * slot), which a flood of 25,000 sessions only passes fivefold. */
   int session_flood = !e->is_net && dir == DIR_IN && j[M_FLOWS].anom &&
                       j[M_FLOWS].ratio >= p->high_ratio / 2 &&
-                      peers >= p->min_sources && per_peer >= APP_SESSIONS;
+                      per_peer >= APP_SESSIONS &&
+                      (peers >= p->min_sources ||
+                       per_peer >= FEW_SOURCE_SESSIONS);
   if (pkts > 0 && c[C_TCP] >= 0.8 * pkts && syn_dom < p->syn_share &&
       bytes * 4 <= other_bytes && !session_flood)
     return 0;
