@@ -83,6 +83,7 @@ bulk_exfiltration size=300M-800M duration=20m-40m
 inbound_flood variant=udp sources=50-100 pps=500-2000
 outbound_flood variant=syn pps=1000-3000 duration=2m-5m
 dns_tunnel rate=1-2 bytes_out=150-200 duration=2h-4h
+inbound_flood variant=http sources=1-3 rate=60-120 duration=5m-10m
 EOF
 
 # Hour by hour, one state, as an hourly cron job runs nfhunt over a few

@@ -194,10 +194,11 @@ static void test_label_counts(void) {
       "exfil:at=20m,size=1G,streams=2,duration=10m",
       "flood_in:at=30m,sources=20,conns=1,pps=1000,duration=2m",
       "dns_tunnel:at=40m,rate=2,bytes_out=200,bytes_in=300,duration=10m",
+      "flood_in:at=50m,variant=http,sources=2,rate=50,duration=2m",
       NULL};
   run_result r;
   run_scenario(7, 60, 1, specs, &r);
-  CU_ASSERT_EQUAL(r.injected, 6);
+  CU_ASSERT_EQUAL(r.injected, 7);
   gen_label_counts *lc = gen_labels_counts(r.labels);
   uint64_t total = 0;
   for (uint32_t i = 0; i < r.c.nlabels; i++) {
@@ -205,7 +206,7 @@ static void test_label_counts(void) {
     total += lc[i].flows;
   }
   CU_ASSERT_EQUAL(total, r.c.records);
-  for (uint32_t i = 0; i < 6; i++)
+  for (uint32_t i = 0; i < 7; i++)
     CU_ASSERT(lc[i].flows > 0);
   /* hscan: one probe per target; every probe has a request record. */
   CU_ASSERT(lc[0].flows >= 50 && lc[0].flows <= 100);
@@ -228,6 +229,14 @@ static void test_label_counts(void) {
                          "dns_tunnel");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "detector")),
                          "exfiltration");
+  /* The HTTP flood: 50 completed sessions a second for 2 minutes, a
+   * record each way. */
+  CU_ASSERT_EQUAL(lc[6].flows, 12000);
+  json_t *h = gen_labels_object(r.labels, 6);
+  CU_ASSERT_STRING_EQUAL(
+      json_string_value(json_object_get(json_object_get(h, "params"),
+                                        "variant")),
+      "http");
   json_t *o = gen_labels_object(r.labels, 2);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "kind")),
                          "beacon");

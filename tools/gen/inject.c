@@ -46,7 +46,7 @@ static const struct {
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 enum { NET_DMZ, NET_USERS, NET_SERVERS };
-enum { V_SYN, V_UDP, V_ICMP };
+enum { V_SYN, V_UDP, V_ICMP, V_HTTP };
 
 /* The ranges of one spec; each copy draws from them. */
 typedef struct spec {
@@ -58,7 +58,7 @@ typedef struct spec {
   int variant;    /* -1 default */
   int slow;       /* speed=slow */
   int seq;        /* order=seq */
-  int has_at, has_port, has_duration, has_prange;
+  int has_at, has_port, has_duration, has_prange, has_sources, has_rate;
   gen_range at, duration, port, targets, ports, prange;
   gen_range open, refused, unreach, sources;
   gen_range period, jitter, bytes_out, bytes_in, missed;
@@ -300,7 +300,7 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   static const char *const protow[] = {"tcp", "udp", NULL};
   static const char *const speedw[] = {"fast", "slow", NULL};
   static const char *const orderw[] = {"random", "seq", NULL};
-  static const char *const varw[] = {"syn", "udp", "icmp", NULL};
+  static const char *const varw[] = {"syn", "udp", "icmp", "http", NULL};
   int proto = -1, slow = 0, seq = 0;
   char sub[200];
   if (word(&kv, "src", srcw, &s->internal, why, len) ||
@@ -317,6 +317,8 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   s->has_port = gen_kv_get(&kv, "port") != NULL;
   s->has_duration = gen_kv_get(&kv, "duration") != NULL;
   s->has_prange = gen_kv_get(&kv, "range") != NULL;
+  s->has_sources = gen_kv_get(&kv, "sources") != NULL;
+  s->has_rate = gen_kv_get(&kv, "rate") != NULL;
   gen_range count = {1, 1};
   struct {
     const char *key;
@@ -370,6 +372,11 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   if (st == NFH_OK && s->has_prange &&
       (s->prange.lo < 1 || s->prange.hi > 65535)) {
     snprintf(why, len, "%s: range must be within 1-65535", kinds[k].name);
+    st = NFH_ESYNTAX;
+  }
+  if (st == NFH_OK && k == K_FLOOD_OUT && s->variant == V_HTTP) {
+    snprintf(why, len, "%s: variant=http is an inbound flood's",
+             kinds[k].name);
     st = NFH_ESYNTAX;
   }
   if (st == NFH_OK && s->jitter.hi > 45) {
@@ -668,7 +675,7 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
             : s->k == K_FLOOD_IN ? V_SYN
                                  : V_UDP;
     a->variant = (uint8_t)v;
-    a->proto = v == V_SYN ? 6 : v == V_UDP ? 17 : 1;
+    a->proto = v == V_SYN || v == V_HTTP ? 6 : v == V_UDP ? 17 : 1;
     a->pps = gen_range_draw(&s->pps, &a->rng);
     a->conns = (uint32_t)gen_range_draw_int(&s->conns, &a->rng);
     if (a->conns < 1)
@@ -678,9 +685,13 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
                                : gen_rng_range(&a->rng, 84, 1028);
     if (s->k == K_FLOOD_IN) {
       a->dst = gen_net_dmz(net, 30);
-      a->n_src = (uint32_t)gen_range_draw_int(&s->sources, &a->rng);
-      if (a->n_src < 2)
-        a->n_src = 2;
+      /* An HTTP flood comes from a DoS tool on a few hosts unless the
+       * spec says how many. */
+      gen_range few = {1, 5};
+      a->n_src = (uint32_t)gen_range_draw_int(
+          v == V_HTTP && !s->has_sources ? &few : &s->sources, &a->rng);
+      if (a->n_src < (v == V_HTTP ? 1u : 2u))
+        a->n_src = v == V_HTTP ? 1 : 2;
       a->answered = v == V_SYN ? gen_range_draw(&s->answered, &a->rng) / 100
                                : 0;
       for (uint32_t k = 0; k < a->n_src; k++) {
@@ -690,7 +701,8 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       }
       gen_labels_list_addr(l, id, "dst", &a->dst);
       gen_labels_param_int(l, id, "sources", a->n_src);
-      gen_labels_param_real(l, id, "answered_pct", a->answered * 100);
+      if (v != V_HTTP)
+        gen_labels_param_real(l, id, "answered_pct", a->answered * 100);
     } else {
       uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
       a->src = gen_net_user(net, user);
@@ -701,24 +713,39 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       gen_labels_list_addr(l, id, "match.hosts", &a->dst);
     }
     a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
-              : v == V_SYN ? 443
+              : v == V_SYN || v == V_HTTP ? 443
               : v == V_UDP ? (s->k == K_FLOOD_IN ? 53 : 0)
                            : 0;
     a->n_events = (uint64_t)a->n_src * a->conns;
+    if (v == V_HTTP) {
+      /* Completed sessions: a request, a page back. */
+      gen_range rate = {100, 400};
+      a->pps = gen_range_draw(s->has_rate ? &s->rate : &rate, &a->rng);
+      if (a->pps < 1)
+        a->pps = 1;
+      a->n_events = (uint64_t)((double)a->dur_ms / 1000.0 * a->pps);
+      if (a->n_events < 1)
+        a->n_events = 1;
+      gen_labels_param_real(l, id, "sessions_per_s", a->pps);
+      gen_labels_param_int(l, id, "sessions", (int64_t)a->n_events);
+    }
     /* Port 0 of a UDP flood means a random port per connection. */
     if (a->proto != 1 && a->port != 0)
       gen_labels_int_add(l, id, "dst_ports", a->port);
     gen_labels_int_add(l, id, "protos", a->proto);
     match_all_protos(l, id);
-    gen_labels_param_str(l, id, "variant", v == V_SYN   ? "syn"
-                                           : v == V_UDP ? "udp"
-                                                        : "icmp");
-    gen_labels_param_real(l, id, "pps", a->pps);
-    gen_labels_param_int(l, id, "conns", a->conns);
+    gen_labels_param_str(l, id, "variant", v == V_SYN    ? "syn"
+                                           : v == V_UDP  ? "udp"
+                                           : v == V_HTTP ? "http"
+                                                         : "icmp");
     if (a->port || a->proto == 1)
       gen_labels_param_int(l, id, "port", a->port);
     else
       gen_labels_param_str(l, id, "port", "random");
+    if (v == V_HTTP) /* sessions, not packets: labelled above */
+      break;
+    gen_labels_param_real(l, id, "pps", a->pps);
+    gen_labels_param_int(l, id, "conns", a->conns);
     gen_labels_param_int(l, id, "packet_size", (int64_t)a->pkt_size);
     break;
   }
@@ -824,6 +851,9 @@ static uint64_t event_time(const act *a, uint64_t i) {
                                  a->pps);
   case K_FLOOD_IN:
   case K_FLOOD_OUT: {
+    if (a->variant == V_HTTP) /* sessions one after the other */
+      return a->at_ms + (uint64_t)(((double)i + hash_unit(a->key, i)) *
+                                   1000.0 / a->pps);
     /* Sources join within the first few seconds. */
     uint64_t ramp = a->dur_ms / 10 < 5000 ? a->dur_ms / 10 : 5000;
     return a->at_ms + ramp * i / (a->n_events ? a->n_events : 1);
@@ -957,6 +987,21 @@ static nfh_status emit(const gen_world *w, act *a, uint64_t i, uint64_t t) {
   }
   case K_FLOOD_IN:
   case K_FLOOD_OUT: {
+    if (a->variant == V_HTTP) {
+      nfh_addr src = gen_net_external(net, GEN_EXT_ATTACKER, a->index + 1,
+                                      (uint32_t)(i % a->n_src), 0);
+      gen_session s;
+      gen_session_init(&s, &src, (uint16_t)gen_rng_range(&a->rng, 1024, 65535),
+                       &a->dst, a->port, 6, GEN_TCP_OK, t, a->label);
+      s.rtt_ms = (uint16_t)gen_rng_range(&a->rng, 5, 60);
+      s.duration_ms = gen_rng_range(&a->rng, 50, 400);
+      s.fwd_packets = 5;
+      s.fwd_bytes = 5 * 52 + gen_rng_range(&a->rng, 300, 900);
+      uint64_t page = gen_rng_range(&a->rng, 2000, 30000);
+      s.rev_packets = page / 1400 + 4;
+      s.rev_bytes = page + s.rev_packets * 52;
+      return gen_world_add(w, &s, &a->rng);
+    }
     uint32_t k = (uint32_t)(i / a->conns);
     nfh_addr src = a->k == K_FLOOD_IN
                        ? gen_net_external(net, GEN_EXT_ATTACKER, a->index + 1,

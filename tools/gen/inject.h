@@ -29,8 +29,10 @@
  *       hours, one long connection. rate= (bytes per hour), duration=,
  *       port=
  *   inbound_flood [flood_in]   volumetric   many sources to one DMZ host.
- *       variant=syn|udp|icmp, sources=, pps=, duration=, conns= (source
- *       ports per source), answered=% (SYNs the victim answers), port=
+ *       variant=syn|udp|icmp|http, sources=, pps=, duration=, conns=
+ *       (source ports per source), answered=% (SYNs the victim answers),
+ *       port=; http: completed sessions from a few sources, rate=
+ *       (sessions a second)
  *   outbound_flood [flood_out] volumetric   one inside host flooding an
  *       outside one. variant=udp|syn|icmp, pps=, duration=, conns=, port=
  *   dns_tunnel [dnstunnel]     exfiltration an inside host asking the
