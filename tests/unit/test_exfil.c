@@ -635,6 +635,35 @@ static void test_cloud_sync(void) {
     dump(e);
   CU_ASSERT(!r || r->f.severity <= NFH_SEV_LOW);
   done(e);
+
+  /* A storage service forty hosts download from, and one host uploads
+   * 3 GB to it in 20 minutes: the only uploader, medium. */
+  rng_state = 21;
+  e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv2 = {NULL, 0, 0, 0};
+  office(&fv2, T0 + 9 * HOUR_MS, T0 + 15 * HOUR_MS);
+  for (int h = 0; h < 40; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.2.%d", 10 + h);
+    nfh_addr u = tk_ip(a);
+    session(&fv2, &u, &cloud, 443, T0 + 9 * HOUR_MS + rnd() % (5 * HOUR_MS),
+            MIN_MS, 20000, 30000000, MIN_MS);
+  }
+  nfh_addr lone = tk_ip("10.0.4.99");
+  upload(&fv2, &lone, &cloud, 443, T0 + 11 * HOUR_MS, 20 * MIN_MS,
+         3000000000ull, MIN_MS);
+  feed(e, &fv2);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  r = find(e, "10.0.4.99|198.51.100.77");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "a popular destination"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.evidence_json, "no other internal host uploads to"));
+  }
+  done(e);
 }
 
 static void test_download_and_public_server(void) {

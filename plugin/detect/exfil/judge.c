@@ -114,9 +114,16 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
   if (f->popular) {
     int huge = v->kind == NFH_EXF_BULK && (double)f->out >= p->high_bytes &&
                f->host_ratio >= p->high_ratio;
-    s = huge ? NFH_SEV_LOW : NFH_SEV_INFO;
-    why(v, huge ? "popular destination, but far beyond the source's usual"
-                : "popular destination (a shared service)");
+    /* Many internal hosts use it, none but this one uploads to it: a
+     * service they download from (a CDN, a storage bucket's public
+     * data), used for an upload of GBs. Cloud sync has its many
+     * uploaders. */
+    int lone = huge && f->uploaders <= 1;
+    s = lone ? NFH_SEV_MEDIUM : huge ? NFH_SEV_LOW : NFH_SEV_INFO;
+    why(v, lone   ? "popular destination no other internal host uploads to, "
+                    "far beyond the source's usual"
+           : huge ? "popular destination, but far beyond the source's usual"
+                  : "popular destination (a shared service)");
   } else if (f->novel == 1 && f->uploaders >= (unsigned)p->shared_uploaders &&
              f->prevalence <= f->uploaders) {
     /* A destination never seen in days of history, that every internal

@@ -33,7 +33,8 @@
  * medium), or else the pair uploaded on learn_days earlier days. A
  * popular destination (popular_hosts internal hosts) is at most low, and
  * only for a bulk transfer far beyond the source's baseline (insider
- * exfiltration to a cloud service); a transfer that recurs at this hour
+ * exfiltration to a cloud service), medium when no other internal host
+ * uploads to it (a download service used for an upload); a transfer that recurs at this hour
  * of day (most of its bytes at hours when the pair uploaded on
  * habit_days other days) is at most low.
  */
