@@ -13,7 +13,10 @@ same on every run):
   * the tunnel: 10.20.0.77 asks 203.0.113.53 for names that carry base32
     data in three labels of up to 63 characters under t.example-c2.net,
     four a second, each answered with a TXT record of encoded data
-    (iodine and dnscat2 look like this).
+    (iodine and dnscat2 look like this);
+  * a VPN on the DNS port: 10.20.0.70 exchanges datagrams of about 1,100
+    bytes (not DNS) with 203.0.113.56 port 53 over one socket, two a
+    second each way.
 Every query is answered, each from its own source port.
 
 Usage: dnstunnel.py OUTPUT.pcap   (prints: packets, tunnel queries)
@@ -27,6 +30,7 @@ import sys
 from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRROPT
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
+from scapy.packet import Raw
 
 T0 = 1709629200.0  # 2024-03-05 09:00:00 UTC
 SPAN = 1800.0
@@ -90,6 +94,16 @@ def main():
                         rng.randint(1024, 65000), name, txt=reply)
         tunnel += 1
         t += rng.uniform(0.15, 0.35)
+    t = T0 + 30
+    while t < T0 + SPAN - 30:
+        up = Ether(src=MAC_A, dst=MAC_B) / IP(src="10.20.0.70",
+                                              dst="203.0.113.56") / \
+            UDP(sport=41194, dport=53) / Raw(rng.randbytes(rng.randint(1000, 1150)))
+        down = Ether(src=MAC_B, dst=MAC_A) / IP(src="203.0.113.56",
+                                                dst="10.20.0.70") / \
+            UDP(sport=53, dport=41194) / Raw(rng.randbytes(rng.randint(900, 1100)))
+        frames += [(t, bytes(up)), (t + 0.02, bytes(down))]
+        t += rng.uniform(0.3, 0.7)
     frames.sort(key=lambda f: f[0])
     with open(sys.argv[1], "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))

@@ -2,16 +2,18 @@
 # hunt_dnstunnel.sh - a DNS tunnel through a real exporter and a real
 # nfcapd: dnstunnel.py writes thirty minutes of DNS as a pcap (real DNS
 # messages: workstations asking the site's resolver, the resolver
-# forwarding, a mail server's blocklist lookups, and a tunnel of 6,718
-# queries whose names carry base32 data); softflowd replays it as
+# forwarding, a mail server's blocklist lookups, a tunnel of 6,718
+# queries whose names carry base32 data, and a VPN that exchanges
+# datagrams of 1,100 bytes with port 53); softflowd replays it as
 # NetFlow v9 into nfcapd on 127.0.0.1.
 #
 # Checked:
 #   - nfdump (the oracle) counts the tunnel's queries and their bytes;
 #   - the hunt reports the tunnel (key dns|10.20.0.77|203.0.113.53) at
-#     medium, with nfdump's count of queries and its mean size, and
-#     nothing else: the resolver, the workstations and the mail server's
-#     short queries are no tunnel;
+#     medium, with nfdump's count of queries and its mean size, and the
+#     VPN as another protocol on the DNS port, medium, and nothing else:
+#     the resolver, the workstations and the mail server's short queries
+#     are no tunnel;
 #   - exfiltration.dns_query_bytes=250 (longer than the tunnel's) and
 #     dns_max_pairs=0 (off) give no finding.
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
@@ -101,9 +103,15 @@ if t:
           "its queries (%d) and mean size (%.1f bytes) are nfdump's (%d, %.1f)"
           % (ev["queries"], ev["mean_query_bytes"], q_pkts, mean))
     check("T1071.004" in t["mitre"], "ATT&CK T1071.004: %s" % t["mitre"])
-others = [f["summary"] for f in found if f is not t]
+vpn = [f for f in found if f["evidence"].get("kind") == "not_dns"]
+v = vpn[0] if vpn else None
+check(v is not None and v["src"] == "10.20.0.70" and v["dst"] == "203.0.113.56"
+      and v["severity"] == "medium" and "T1572" in v["mitre"],
+      "the VPN on port 53 is found at medium: %s" % (v["summary"] if v else ""))
+others = [f["summary"] for f in found if f is not t and f is not v]
 check(not others, "nothing else is found: %s" % others)
-check(not load("bar"), "no finding with dns_query_bytes=250")
+check([f["evidence"]["kind"] for f in load("bar")] == ["not_dns"],
+      "with dns_query_bytes=250 only the VPN is found")
 check(not load("off"), "no finding with dns_max_pairs=0")
 EOF
 )

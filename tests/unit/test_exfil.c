@@ -1183,6 +1183,19 @@ static void test_dns_tunnel(void) {
    * relay of the six. */
   dns_queries(&fv, "10.0.0.54", "198.51.100.99", t9, 3 * HOUR_MS, 60000, 150,
               120);
+  /* A VPN on the DNS port: one long UDP session to port 53 of full
+   * datagrams both ways, 10 MB an hour, records cut every minute. */
+  {
+    nfh_addr vpn = tk_ip("10.0.4.70"), gw = tk_ip("203.0.113.56");
+    for (uint64_t m = 0; m < 60; m++) {
+      uint64_t t = t9 + m * MIN_MS;
+      add(&fv, &vpn, &gw, 41194, 53, 0, t, t + MIN_MS - 1, 150, 150 * 1100);
+      fv.v[fv.n - 1].proto = 17;
+      add(&fv, &gw, &vpn, 53, 41194, 0, t + 5, t + MIN_MS - 1, 120,
+          120 * 900);
+      fv.v[fv.n - 1].proto = 17;
+    }
+  }
   /* Too few: 200 long queries. */
   dns_queries(&fv, "10.0.4.68", "203.0.113.54", t9, HOUR_MS, 200, 250, 150);
   feed(e, &fv);
@@ -1224,12 +1237,21 @@ static void test_dns_tunnel(void) {
     CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
   }
+  r = find(e, "dns|10.0.4.70|203.0.113.56");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "not DNS"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "9,000 datagrams of 1072"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1572"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"kind\": \"not_dns\""));
+  }
   /* Nothing else: the resolver, the mail server, the workstations and
-   * the short tunnel are no finding; the tunnel is no bulk upload. */
+   * the short tunnel are no finding; the tunnels are no bulk uploads. */
   size_t n;
   nfh_engine_findings(e, &n);
-  CU_ASSERT_EQUAL(n, 9);
-  if (n != 9)
+  CU_ASSERT_EQUAL(n, 10);
+  if (n != 10)
     dump(e);
   done(e);
 

@@ -156,6 +156,18 @@ int nfh__exf_dns_tunnel_like(const nfh__exf_params *P,
          (double)name_bytes(p) >= P->dns_min_bytes;
 }
 
+int nfh__exf_dns_not_dns(const nfh__exf_params *P, const nfh__exf_dns_pair *p,
+                         int two_way) {
+  double hdr = headers(p);
+  double mean = mean_message(p->query_bytes, p->queries, hdr);
+  double payload = (double)p->query_bytes - (double)p->queries * hdr;
+  /* Answered, or it is a flood at the port (the volumetric detector's);
+   * an exporter that shows no return traffic cannot tell them apart. */
+  return two_way && mean > DNS_MAX_QUERY && 2 * p->answers >= p->queries &&
+         (double)p->queries >= P->dns_min_queries &&
+         payload >= P->dns_min_bytes;
+}
+
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
 static void why(nfh__exf_dns_verdict *v, const char *r) {
@@ -172,6 +184,24 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
   v->mean_query = mean_message(p->query_bytes, p->queries, hdr);
   v->mean_answer = mean_message(p->answer_bytes, p->answers, hdr);
   v->name_bytes = name_bytes(p);
+  static const double band[] = {5, 20, 45, 70, 85};
+  if (nfh__exf_dns_not_dns(P, p, two_way)) {
+    /* Another protocol on the DNS port (a VPN that passes the firewall
+     * as DNS, a tunnel in raw datagrams): the port says what it is not. */
+    double payload = (double)p->query_bytes - (double)p->queries * hdr;
+    v->not_dns = 1;
+    int s = payload >= P->dns_high_bytes ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
+    why(v, "datagrams to port 53 too big for DNS queries: another protocol "
+           "on the DNS port");
+    v->severity = s;
+    v->score = band[s] + 15.0 * clamp01(log10(payload / P->dns_min_bytes) /
+                                        log10(P->dns_high_bytes * 10.0 /
+                                              P->dns_min_bytes));
+    v->confidence = p->sampled ? 0.8 * 0.85 : 0.8;
+    if (p->sampled)
+      why(v, "sampled exporter: counts are estimates");
+    return;
+  }
   if (!nfh__exf_dns_tunnel_like(P, p, two_way))
     return;
   int s = NFH_SEV_LOW;
@@ -190,7 +220,6 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
   }
   v->severity = s;
   /* Within the band: the volume of names, then how long they are. */
-  static const double band[] = {5, 20, 45, 70, 85};
   double vol = clamp01(log10((double)v->name_bytes / P->dns_min_bytes) /
                        log10(P->dns_high_bytes * 10.0 / P->dns_min_bytes));
   double len = clamp01((v->mean_query - P->dns_query_bytes) / 120.0);

@@ -63,6 +63,7 @@ uint32_t nfh__exf_dns_prunes(const nfh__exf_dns *d);
 /* The verdict on one pair. */
 typedef struct nfh__exf_dns_verdict {
   int severity;        /* nfh_severity, or -1: not a tunnel */
+  int not_dns;         /* another protocol on the DNS port */
   double score, confidence;
   double mean_query;   /* mean DNS message bytes of a query */
   double mean_answer;  /* of an answer, 0 without answers */
@@ -84,6 +85,15 @@ typedef struct nfh__exf_dns_verdict {
 void nfh__exf_dns_judge(const nfh__exf_params *P,
                         const nfh__exf_dns_pair *p, int two_way,
                         unsigned alike, nfh__exf_dns_verdict *v);
+
+/* Whether pair p is another protocol on UDP port 53: datagrams bigger
+ * on average than any DNS query (320 bytes of message), dns_min_queries
+ * of them or more, at least half answered, dns_min_bytes of payload;
+ * only when the exporter shows return traffic ('two_way'), or a flood at
+ * the port would pass. nfh__exf_dns_judge then makes it medium, high
+ * from dns_high_bytes. */
+int nfh__exf_dns_not_dns(const nfh__exf_params *P, const nfh__exf_dns_pair *p,
+                         int two_way);
 
 /* Whether pair p's queries are long enough on average for a tunnel (and
  * no longer than a query can be), whatever their number. */

@@ -1398,21 +1398,33 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   else if (p->sampled)
     snprintf(extra, sizeof(extra), " [sampled, interval unknown, estimated]");
   char summary[512];
-  snprintf(summary, sizeof(summary),
-           "%s sent %s DNS queries of %.0f bytes on average (%s of names) to "
-           "%s%s in %s, about %s an hour: a DNS tunnel, most likely%s%s",
-           src, queries, v->mean_query, names,
-           internal ? "internal server " : "", dst, span, rate,
-           alike >= (unsigned)x->p.dns_shared_clients
-               ? ", or a lookup service other hosts use alike"
-               : "",
-           extra);
+  if (v->not_dns) {
+    char vol[32];
+    human_bytes((double)p->query_bytes, vol, sizeof(vol));
+    snprintf(summary, sizeof(summary),
+             "%s sent %s to %s%s on UDP port 53 in %s datagrams of %.0f "
+             "bytes on average, answered, in %s: not DNS (queries are "
+             "shorter), another protocol on the DNS port%s",
+             src, vol, internal ? "internal server " : "", dst, queries,
+             v->mean_query, span, extra);
+  } else {
+    snprintf(summary, sizeof(summary),
+             "%s sent %s DNS queries of %.0f bytes on average (%s of names) "
+             "to %s%s in %s, about %s an hour: a DNS tunnel, most likely%s%s",
+             src, queries, v->mean_query, names,
+             internal ? "internal server " : "", dst, span, rate,
+             alike >= (unsigned)x->p.dns_shared_clients
+                 ? ", or a lookup service other hosts use alike"
+                 : "",
+             extra);
+  }
   jbuf j = {{0}, 0, 0};
-  jadd(&j, "{\"kind\": \"dns_tunnel\", \"queries\": %" PRIu64
+  jadd(&j, "{\"kind\": \"%s\", \"queries\": %" PRIu64
            ", \"query_bytes\": %" PRIu64 ", \"mean_query_bytes\": %.1f"
            ", \"name_bytes\": %" PRIu64 ", \"answers\": %" PRIu64
            ", \"answer_bytes\": %" PRIu64 ", \"mean_answer_bytes\": %.1f",
-       p->queries, p->query_bytes, v->mean_query, v->name_bytes, p->answers,
+       v->not_dns ? "not_dns" : "dns_tunnel", p->queries, p->query_bytes,
+       v->mean_query, v->name_bytes, p->answers,
        p->answer_bytes, v->mean_answer);
   jadd(&j, ", \"connections\": %u, \"duration_s\": %.0f, \"server_internal\": "
            "%s, \"clients_alike\": %u, \"query_bytes_bar\": %.0f",
@@ -1439,7 +1451,7 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   f.proto = UDP;
   f.first_ms = p->first_ms;
   f.last_ms = p->last_ms;
-  f.mitre = "T1071.004,T1048.003";
+  f.mitre = v->not_dns ? "T1572,T1048" : "T1071.004,T1048.003";
   f.summary = summary;
   f.evidence_json = j.overflow ? NULL : j.s;
   return x->api->emit(x->api->host, &f);
@@ -1539,6 +1551,21 @@ static int dns_findings(exfil *x, size_t *emitted) {
     if (b - a >= (size_t)x->p.dns_shared_clients)
       services[ns++] = like[a]->k.b;
     a = b;
+  }
+  for (size_t i = 0; i < np; i++) {
+    const nfh__exf_dns_pair *p = &pairs[i];
+    if (!nfh__exf_dns_not_dns(&x->p, p, two_way) || allowed(x, &p->k.b, 53) ||
+        allowed(x, &p->k.a, -1))
+      continue;
+    nfh__exf_dns_verdict v;
+    nfh__exf_dns_judge(&x->p, p, two_way, 1, &v);
+    if (v.severity < (int)x->p.min_severity ||
+        *emitted >= (size_t)x->p.max_findings)
+      continue;
+    if (emit_dns(x, p, &v, 1) != 0)
+      x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
+    else
+      (*emitted)++;
   }
   for (size_t i = 0; i < nl; i++) {
     const nfh__exf_dns_pair *p = like[i];
