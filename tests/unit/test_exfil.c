@@ -1196,6 +1196,9 @@ static void test_dns_tunnel(void) {
       fv.v[fv.n - 1].proto = 17;
     }
   }
+  /* A burst, not a session: 3,000 long queries in five seconds. */
+  dns_queries(&fv, "10.0.4.71", "203.0.113.57", t9 + HOUR_MS, 5000, 3000, 230,
+              160);
   /* Too few: 200 long queries. */
   dns_queries(&fv, "10.0.4.68", "203.0.113.54", t9, HOUR_MS, 200, 250, 150);
   feed(e, &fv);

@@ -17,6 +17,14 @@
  * not DNS queries (a flood aimed at the port is the volumetric
  * detector's). */
 #define DNS_MAX_QUERY 320.0
+/* A tunnel is a session: its tools poll even when idle (dnscat2, iodine
+ * about once a second), and each query waits for an answer that crosses
+ * the resolvers, so it lasts minutes and asks at most a few hundred a
+ * second. A burst of thousands a second for a few seconds is a flood at
+ * the port (the volumetric detector's), whose answers an exporter that
+ * shows one direction cannot disprove. */
+#define DNS_MIN_SPAN_MS 60000ull
+#define DNS_MAX_RATE 400.0
 
 struct nfh__exf_dns {
   nfh__exf_dns_pair *pairs;
@@ -140,6 +148,13 @@ static uint64_t name_bytes(const nfh__exf_dns_pair *p) {
              : 0;
 }
 
+/* Whether p's queries span a session, at a pace answers allow. */
+static int session_like(const nfh__exf_dns_pair *p) {
+  uint64_t span = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
+  return span >= DNS_MIN_SPAN_MS &&
+         (double)p->queries / ((double)span / 1000.0) <= DNS_MAX_RATE;
+}
+
 int nfh__exf_dns_long_queries(const nfh__exf_params *P,
                               const nfh__exf_dns_pair *p) {
   double mean = mean_message(p->query_bytes, p->queries, headers(p));
@@ -151,7 +166,7 @@ int nfh__exf_dns_tunnel_like(const nfh__exf_params *P,
   /* A tunnel is a conversation: each query waits for its answer. */
   if (two_way && 2 * p->answers < p->queries)
     return 0;
-  return (double)p->queries >= P->dns_min_queries &&
+  return (double)p->queries >= P->dns_min_queries && session_like(p) &&
          nfh__exf_dns_long_queries(P, p) &&
          (double)name_bytes(p) >= P->dns_min_bytes;
 }
@@ -163,7 +178,8 @@ int nfh__exf_dns_not_dns(const nfh__exf_params *P, const nfh__exf_dns_pair *p,
   double payload = (double)p->query_bytes - (double)p->queries * hdr;
   /* Answered, or it is a flood at the port (the volumetric detector's);
    * an exporter that shows no return traffic cannot tell them apart. */
-  return two_way && mean > DNS_MAX_QUERY && 2 * p->answers >= p->queries &&
+  return two_way && session_like(p) && mean > DNS_MAX_QUERY &&
+         2 * p->answers >= p->queries &&
          (double)p->queries >= P->dns_min_queries &&
          payload >= P->dns_min_bytes;
 }

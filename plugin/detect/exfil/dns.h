@@ -75,8 +75,9 @@ typedef struct nfh__exf_dns_verdict {
 
 /* Judges pair p: a tunnel when it holds dns_min_queries queries or more
  * whose DNS messages average dns_query_bytes or more (and no more than a
- * query can hold), whose names hold dns_min_bytes or more, and, when the
- * exporter shows return traffic ('two_way'), at least half of them
+ * query can hold), whose names hold dns_min_bytes or more, over a minute
+ * or more at 400 a second at most (a session, not a burst), and, when
+ * the exporter shows return traffic ('two_way'), at least half of them
  * answered: low, medium from dns_medium_bytes, high from
  * dns_high_bytes. 'alike' is how many internal clients (p's included)
  * send such queries to the same server: from dns_shared_clients on, it
@@ -88,7 +89,8 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
 
 /* Whether pair p is another protocol on UDP port 53: datagrams bigger
  * on average than any DNS query (320 bytes of message), dns_min_queries
- * of them or more, at least half answered, dns_min_bytes of payload;
+ * of them or more, at least half answered, dns_min_bytes of payload,
+ * a session as for a tunnel;
  * only when the exporter shows return traffic ('two_way'), or a flood at
  * the port would pass. nfh__exf_dns_judge then makes it medium, high
  * from dns_high_bytes. */
