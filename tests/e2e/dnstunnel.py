@@ -5,21 +5,22 @@ Thirty minutes of traffic from 2024-03-05 09:00 UTC, real DNS messages
 built with scapy (the pcap framing is written here, so the file is the
 same on every run):
   * 20 workstations (10.20.1.x) ask the site's resolver 10.20.0.53 for
-    everyday names, about one query a minute each;
-  * the resolver forwards to 192.0.2.53, 2,400 queries of everyday names
+    everyday names, about one query every three minutes each;
+  * the resolver forwards to 192.0.2.53, 400 queries of everyday names
     (with an EDNS option, as resolvers send them);
   * a mail server (10.20.0.25) asks a blocklist server 192.0.2.54 about
-    reversed addresses, 3,000 short queries;
+    reversed addresses, 600 short queries;
   * the tunnel: 10.20.0.77 asks 203.0.113.53 for names that carry base32
-    data in three labels of up to 63 characters under t.example-c2.net,
-    four a second, each answered with a TXT record of encoded data
-    (iodine and dnscat2 look like this);
+    data in four labels of up to 63 characters under t.example-c2.net,
+    about three a second, each answered with a TXT record of
+    encoded data (iodine and dnscat2 look like this);
   * a VPN on the DNS port: 10.20.0.70 exchanges datagrams of about 1,100
     bytes (not DNS) with 203.0.113.56 port 53 over one socket, two a
     second each way.
 Every query is answered, each from its own source port.
 
-Usage: dnstunnel.py OUTPUT.pcap   (prints: packets, tunnel queries)
+Usage: dnstunnel.py PREFIX   (writes PREFIX.00.pcap .. PREFIX.09.pcap, in
+time order; prints: frames, tunnel queries, files)
 """
 
 import base64
@@ -34,6 +35,10 @@ from scapy.packet import Raw
 
 T0 = 1709629200.0  # 2024-03-05 09:00:00 UTC
 SPAN = 1800.0
+# The capture is cut into this many files of three minutes each: softflowd
+# exports a file's flows as fast as it reads them, and a stock socket
+# buffer (212 kB) must hold what nfcapd has not read yet.
+PARTS = 10
 SEED = 20240305
 MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
@@ -69,14 +74,14 @@ def main():
         while t < T0 + SPAN:
             frames += query(t, client, "10.20.0.53", rng.randint(1024, 65000),
                             rng.choice(EVERYDAY))
-            t += rng.uniform(30, 90)
-    for i in range(2400):
-        t = T0 + SPAN * i / 2400
+            t += rng.uniform(120, 240)
+    for i in range(400):
+        t = T0 + SPAN * i / 400
         frames += query(t, "10.20.0.53", "192.0.2.53",
                         rng.randint(1024, 65000), rng.choice(EVERYDAY),
                         edns=True)
-    for i in range(3000):
-        t = T0 + SPAN * i / 3000 + 0.3
+    for i in range(600):
+        t = T0 + SPAN * i / 600 + 0.3
         rev = ".".join(str(rng.randint(1, 254)) for _ in range(4))
         frames += query(t, "10.20.0.25", "192.0.2.54",
                         rng.randint(1024, 65000), rev + ".bl.example.org",
@@ -84,7 +89,7 @@ def main():
     tunnel = 0
     t = T0 + 60
     while t < T0 + SPAN - 60:
-        data = bytes(rng.getrandbits(8) for _ in range(rng.randint(90, 110)))
+        data = bytes(rng.getrandbits(8) for _ in range(rng.randint(128, 136)))
         enc = base64.b32encode(data).decode().rstrip("=").lower()
         labels = [enc[i:i + 63] for i in range(0, len(enc), 63)]
         name = ".".join(labels) + ".t.example-c2.net"
@@ -93,7 +98,7 @@ def main():
         frames += query(t, "10.20.0.77", "203.0.113.53",
                         rng.randint(1024, 65000), name, txt=reply)
         tunnel += 1
-        t += rng.uniform(0.15, 0.35)
+        t += rng.uniform(0.22, 0.38)
     t = T0 + 30
     while t < T0 + SPAN - 30:
         up = Ether(src=MAC_A, dst=MAC_B) / IP(src="10.20.0.70",
@@ -105,16 +110,21 @@ def main():
         frames += [(t, bytes(up)), (t + 0.02, bytes(down))]
         t += rng.uniform(0.3, 0.7)
     frames.sort(key=lambda f: f[0])
-    with open(sys.argv[1], "wb") as out:
+    outs = [open("%s.%02d.pcap" % (sys.argv[1], k), "wb") for k in range(PARTS)]
+    for out in outs:
         out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for t, frame in frames:
-            sec = int(t)
-            usec = int(round((t - sec) * 1e6))
-            if usec >= 1000000:
-                sec, usec = sec + 1, usec - 1000000
-            out.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)))
-            out.write(frame)
-    print(len(frames), tunnel)
+    for t, frame in frames:
+        part = min(PARTS - 1, int((t - T0) * PARTS / SPAN))
+        sec = int(t)
+        usec = int(round((t - sec) * 1e6))
+        if usec >= 1000000:
+            sec, usec = sec + 1, usec - 1000000
+        outs[part].write(struct.pack("<IIII", sec, usec, len(frame),
+                                     len(frame)))
+        outs[part].write(frame)
+    for out in outs:
+        out.close()
+    print(len(frames), tunnel, PARTS)
 
 
 if __name__ == "__main__":
