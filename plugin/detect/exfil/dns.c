@@ -148,6 +148,12 @@ static uint64_t name_bytes(const nfh__exf_dns_pair *p) {
              : 0;
 }
 
+/* The bytes of the client's DNS messages (datagrams less headers); below
+ * 0 for damaged counters. */
+static double payload_bytes(const nfh__exf_dns_pair *p) {
+  return (double)p->query_bytes - (double)p->queries * headers(p);
+}
+
 /* Whether p's queries span a session, at a pace answers allow. */
 static int session_like(const nfh__exf_dns_pair *p) {
   uint64_t span = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
@@ -173,15 +179,13 @@ int nfh__exf_dns_tunnel_like(const nfh__exf_params *P,
 
 int nfh__exf_dns_not_dns(const nfh__exf_params *P, const nfh__exf_dns_pair *p,
                          int two_way) {
-  double hdr = headers(p);
-  double mean = mean_message(p->query_bytes, p->queries, hdr);
-  double payload = (double)p->query_bytes - (double)p->queries * hdr;
+  double mean = mean_message(p->query_bytes, p->queries, headers(p));
   /* Answered, or it is a flood at the port (the volumetric detector's);
    * an exporter that shows no return traffic cannot tell them apart. */
   return two_way && session_like(p) && mean > DNS_MAX_QUERY &&
          2 * p->answers >= p->queries &&
          (double)p->queries >= P->dns_min_queries &&
-         payload >= P->dns_min_bytes;
+         payload_bytes(p) >= P->dns_min_bytes;
 }
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
@@ -204,7 +208,7 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
   if (nfh__exf_dns_not_dns(P, p, two_way)) {
     /* Another protocol on the DNS port (a VPN that passes the firewall
      * as DNS, a tunnel in raw datagrams): the port says what it is not. */
-    double payload = (double)p->query_bytes - (double)p->queries * hdr;
+    double payload = payload_bytes(p);
     v->not_dns = 1;
     int s = payload >= P->dns_high_bytes ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
     why(v, "datagrams to port 53 too big for DNS queries: another protocol "
