@@ -488,6 +488,25 @@ static uint32_t sat_add(uint32_t a, uint32_t b) {
   return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
+/* Drops the first entries of an array of n (at least one) sorted by
+ * hour, each beginning with its uint32_t hour, that are keep_hours or
+ * more older than the newest; returns how many are left. */
+static uint16_t drop_old_hours(void *arr, size_t stride, uint16_t n,
+                               uint32_t keep_hours) {
+  char *base = arr;
+  uint32_t newest, hour;
+  memcpy(&newest, base + (size_t)(n - 1) * stride, sizeof(newest));
+  uint16_t drop = 0;
+  for (; drop < n; drop++) {
+    memcpy(&hour, base + (size_t)drop * stride, sizeof(hour));
+    if (hour + keep_hours > newest)
+      break;
+  }
+  if (drop)
+    memmove(base, base + (size_t)drop * stride, (size_t)(n - drop) * stride);
+  return (uint16_t)(n - drop);
+}
+
 /* Adds an hour to the history and drops hours older than memory_hours
  * before the newest. 0 or -1. */
 static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
@@ -513,14 +532,7 @@ static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
     s->hist[i].in_kb = in_kb;
     s->nhist++;
   }
-  uint32_t newest = s->hist[s->nhist - 1].hour;
-  uint16_t drop = 0;
-  while (drop < s->nhist && s->hist[drop].hour + keep_hours <= newest)
-    drop++;
-  if (drop) {
-    memmove(s->hist, s->hist + drop, (s->nhist - drop) * sizeof(*s->hist));
-    s->nhist = (uint16_t)(s->nhist - drop);
-  }
+  s->nhist = drop_old_hours(s->hist, sizeof(*s->hist), s->nhist, keep_hours);
   return 0;
 }
 
@@ -637,14 +649,8 @@ static int dhour_add(nfh__exf_dpair *d, const nfh__exf_dhour *h,
     d->hours[i] = *h;
     d->nhours++;
   }
-  uint32_t newest = d->hours[d->nhours - 1].hour;
-  uint16_t drop = 0;
-  while (drop < d->nhours && d->hours[drop].hour + keep_hours <= newest)
-    drop++;
-  if (drop) {
-    memmove(d->hours, d->hours + drop, (d->nhours - drop) * sizeof(*d->hours));
-    d->nhours = (uint16_t)(d->nhours - drop);
-  }
+  d->nhours =
+      drop_old_hours(d->hours, sizeof(*d->hours), d->nhours, keep_hours);
   return 0;
 }
 
