@@ -681,12 +681,13 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   rarity_text(d, rare, sizeof(rare));
   human_bytes((double)d->f.out, vol, sizeof(vol));
   char dstport[NFH_ADDR_STRLEN + 32];
-  if (is_icmp(p->proto) && p->port >> 8 == (p->proto == 1 ? 8 : 128))
+  unsigned icmp_type = (unsigned)p->port >> 8; /* port: type * 256 + code */
+  if (is_icmp(p->proto) && icmp_type == (p->proto == 1 ? 8u : 128u))
     snprintf(dstport, sizeof(dstport), "%s (%s echo requests)", dst,
              p->proto == 1 ? "ICMP" : "ICMPv6");
-  else if (is_icmp(p->proto)) /* the port is type * 256 + code */
+  else if (is_icmp(p->proto))
     snprintf(dstport, sizeof(dstport), "%s (%s type %u)", dst,
-             p->proto == 1 ? "ICMP" : "ICMPv6", p->port >> 8);
+             p->proto == 1 ? "ICMP" : "ICMPv6", icmp_type);
   else if (p->k.b.family == 6)
     snprintf(dstport, sizeof(dstport), "[%s]:%u", dst, p->port);
   else
