@@ -580,6 +580,11 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
 #define HOME_DEFAULT_ENOUGH 0.5
 /* ... and below this one, with no guess to make, the hunt says so. */
 #define HOME_DEFAULT_SCARCE 0.1
+/* When the defaults hold the rest, flows between two public addresses
+ * from this share on are the site's public side at an edge (a DMZ, NAT
+ * addresses, a global IPv6 prefix): the guess reads them alone. Below
+ * it they are strays. */
+#define HOME_PUBLIC_SHARE 0.05
 
 static int engine_home(const nfh_addr *a, void *user) {
   return nfh_engine_is_home(user, a);
@@ -671,7 +676,25 @@ static const char *guess_home(run *r, nfh_reader *reader,
   char list_text[sizeof(before)];
   memcpy(list_text, before, sizeof(list_text));
   double share = 0;
-  if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare < HOME_DEFAULT_ENOUGH) {
+  /* The share of the flows the guess was read from: all, or (public)
+   * those between two public addresses. */
+  int public_side = 0;
+  double public_share = 1 - dshare;
+  if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare >= HOME_DEFAULT_ENOUGH &&
+      public_share >= HOME_PUBLIC_SHARE &&
+      nfh_homeguess_drop_home(g, engine_home, r->engine) >=
+          NFH_HOMEGUESS_MIN_FLOWS) {
+    /* A privately numbered site whose edge also shows its public side:
+     * without it, a DMZ's floods and a global IPv6 prefix's beacons are
+     * outside traffic. */
+    const char *const *nets;
+    size_t count;
+    if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
+      for (size_t i = 0; i < count; i++)
+        guess_list_add(list_text, sizeof(list_text), nets[i]);
+      public_side = 1;
+    }
+  } else if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare < HOME_DEFAULT_ENOUGH) {
     const char *const *nets;
     size_t count;
     if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
@@ -711,6 +734,14 @@ static const char *guess_home(run *r, nfh_reader *reader,
          "traffic: --home-net (or home_net in nfhunt.conf) says which "
          "networks are internal",
          applied);
+  else if (public_side)
+    warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
+         "the first %zu flows; %.1f%% of the others, between two public "
+         "addresses, touch %s: taking those as home as well (the site's "
+         "public side: a DMZ, NAT addresses, a global IPv6 prefix; read "
+         "from the traffic): --home-net (or home_net in nfhunt.conf) says "
+         "which networks are internal",
+         100 * dshare, held, 100 * share, applied);
   else
     warn("the default home networks (RFC 1918, RFC 4193) are in %.1f%% of "
          "the first %zu flows; taking %s as home as well (in %.1f%% of "

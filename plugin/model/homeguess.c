@@ -158,27 +158,45 @@ static void addr_of(uint64_t bits, uint8_t family, nfh_addr *a) {
   nfh_addr_set_v6(a, b);
 }
 
+/* Whether a held flow has an endpoint for which in_home is nonzero. */
+static int held_home(const held *h,
+                     int (*in_home)(const nfh_addr *addr, void *user),
+                     void *user) {
+  nfh_addr a;
+  if (h->fa) {
+    addr_of(h->a, h->fa, &a);
+    if (in_home(&a, user))
+      return 1;
+  }
+  if (h->fb) {
+    addr_of(h->b, h->fb, &a);
+    if (in_home(&a, user))
+      return 1;
+  }
+  return 0;
+}
+
 double nfh_homeguess_share(const nfh_homeguess *g,
                            int (*in_home)(const nfh_addr *addr, void *user),
                            void *user) {
   if (!g->n)
     return 0;
   size_t in = 0;
-  for (size_t i = 0; i < g->n; i++) {
-    const held *h = &g->flows[i];
-    nfh_addr a;
-    int hit = 0;
-    if (h->fa) {
-      addr_of(h->a, h->fa, &a);
-      hit = in_home(&a, user) != 0;
-    }
-    if (!hit && h->fb) {
-      addr_of(h->b, h->fb, &a);
-      hit = in_home(&a, user) != 0;
-    }
-    in += hit;
-  }
+  for (size_t i = 0; i < g->n; i++)
+    in += held_home(&g->flows[i], in_home, user);
   return (double)in / (double)g->n;
+}
+
+size_t nfh_homeguess_drop_home(nfh_homeguess *g,
+                               int (*in_home)(const nfh_addr *addr,
+                                              void *user),
+                               void *user) {
+  size_t kept = 0;
+  for (size_t i = 0; i < g->n; i++)
+    if (!held_home(&g->flows[i], in_home, user))
+      g->flows[kept++] = g->flows[i];
+  g->n = kept;
+  return kept;
 }
 
 static uint64_t mask_of(unsigned len) {

@@ -19,8 +19,10 @@
 # then two hourly runs with one state over nfhunt-gen's direct tree of
 # the same scenario: the first warns, the second (whose sample has too
 # little IPv6 to name the /48 again) keeps the first's networks and says
-# nothing; and a hunt of a privately numbered organisation (nfhunt-gen's
-# default plan) says nothing of home networks: "default".
+# nothing; then nfhunt-gen's default plan (private users, a public DMZ
+# and a global IPv6 prefix): one warning, the DMZ and the prefix taken
+# as home, "inferred"; and an organisation numbered privately throughout
+# says nothing of home networks: "default".
 # Last line: "N passed, N failed". Exit 0 if all passed, 1 if not, 77
 # when nfcapd or python3 is missing, 99 when the programs are not built.
 
@@ -196,22 +198,44 @@ else
 	fail "nfhunt-gen did not write the direct tree"
 fi
 
-# A privately numbered organisation: the defaults, and not a word.
-if timeout 300 "$gen" -w "$tmp/private" -b 2024-03-05T09:00Z -d 1h -s 12 \
-	-u 60 -l "$tmp/private.labels.json" -q; then
-	timeout "$tmo" "$nfhunt" -R "$tmp/private" --no-state --no-config \
-		--plugin-dir "$plugins" --output "$tmp/private.json" \
-		>/dev/null 2>"$tmp/private.err"
-	from=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["inputs"]["home_networks"]["from"])' \
-		"$tmp/private.json" 2>&1)
-	if [ "$from" = default ] && ! grep -q 'home networks' "$tmp/private.err"; then
-		pass "private plan: the defaults, no warning"
-	else
-		fail "private plan: from '$from', stderr: $(head -c 400 "$tmp/private.err")"
+# A privately numbered organisation whose edge shows its public side too
+# (nfhunt-gen's default plan: users in 10.0.0.0/16, a DMZ in
+# 198.51.100.0/24, a global IPv6 prefix): the defaults hold most flows,
+# and the flows between two public addresses name the DMZ and the prefix
+# in one warning. Numbered privately throughout (DMZ 172.16.5.0/24, IPv6
+# fd00:1::/48): the defaults, and not a word.
+home_from() {
+	"$py" -c 'import json,sys; h=json.load(open(sys.argv[1]))["inputs"]["home_networks"]; print(h["from"], ",".join(h["networks"]))' \
+		"$1" 2>&1
+}
+for plan_name in public private; do
+	extra=()
+	[ $plan_name = private ] && extra=(--dmz-net 172.16.5.0/24 --v6-net fd00:1::/48)
+	if ! timeout 300 "$gen" -w "$tmp/$plan_name" -b 2024-03-05T09:00Z -d 1h \
+		-s 12 -u 60 "${extra[@]}" -l "$tmp/$plan_name.labels.json" -q; then
+		fail "nfhunt-gen did not write the $plan_name tree"
+		continue
 	fi
-else
-	fail "nfhunt-gen did not write the private tree"
-fi
+	timeout "$tmo" "$nfhunt" -R "$tmp/$plan_name" --no-state --no-config \
+		--plugin-dir "$plugins" --output "$tmp/$plan_name.json" \
+		>/dev/null 2>"$tmp/$plan_name.err"
+	got=$(home_from "$tmp/$plan_name.json")
+	warnings=$(grep -c 'home networks' "$tmp/$plan_name.err")
+	if [ $plan_name = private ]; then
+		if [ "${got%% *}" = default ] && [ "$warnings" -eq 0 ]; then
+			pass "private plan: the defaults, no warning"
+		else
+			fail "private plan: '$got', stderr: $(head -c 400 "$tmp/$plan_name.err")"
+		fi
+	elif [ "${got%% *}" = inferred ] && [ "$warnings" -eq 1 ] &&
+		case ",${got#* }," in *,198.51.100.0/24,*) true ;; *) false ;; esac &&
+		case ",${got#* }," in *,2001:db8:100::/48,*) true ;; *) false ;; esac &&
+		grep -q 'between two public addresses' "$tmp/$plan_name.err"; then
+		pass "private users, public DMZ and IPv6: one warning, $got"
+	else
+		fail "public side: '$got', $warnings warnings: $(head -c 400 "$tmp/$plan_name.err")"
+	fi
+done
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

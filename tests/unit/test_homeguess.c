@@ -304,6 +304,36 @@ static void test_share_and_limit(void) {
   free(flows);
 }
 
+/* A privately numbered site whose edge shows its public side: four flows
+ * in five between 10/8 and the Internet, the rest between the site's DMZ
+ * (a public /24) and the Internet. The guess over all the flows is no
+ * help (10/8 dominates); with the flows in 10/8 dropped it names the
+ * DMZ, and the guesser takes flows again after the drop. */
+static void test_public_side(void) {
+  enum { N = 10000 };
+  nfh_flow *flows = calloc(N, sizeof(nfh_flow));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(flows);
+  uint32_t users = v4("10.1.0.0"), dmz = v4("198.51.100.0");
+  for (size_t i = 0; i < N; i++) {
+    uint32_t inside = (i % 5 ? users + rnd() % 4000 : dmz + 1 + rnd() % 200);
+    set_flow(&flows[i], inside, anywhere());
+  }
+  nfh_homeguess *g = NULL;
+  unsigned calls = 0;
+  CU_ASSERT_EQUAL_FATAL(nfh_homeguess_create(2 * N, &g), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_homeguess_add(g, flows, N), N);
+  CU_ASSERT_DOUBLE_EQUAL(nfh_homeguess_share(g, in_ten, &calls), 0.8, 1e-12);
+  CU_ASSERT_EQUAL(nfh_homeguess_drop_home(g, in_ten, &calls), N / 5);
+  CU_ASSERT_EQUAL(nfh_homeguess_count(g), N / 5);
+  CU_ASSERT_DOUBLE_EQUAL(nfh_homeguess_share(g, in_ten, &calls), 0, 1e-12);
+  const char *want[] = {"198.51.100.0/24"};
+  expect_nets(g, want, 1, 0.999);
+  CU_ASSERT_EQUAL(nfh_homeguess_add(g, flows, N), N - N / 5);
+  CU_ASSERT_EQUAL(nfh_homeguess_count(g), N + N / 5);
+  nfh_homeguess_destroy(g);
+  free(flows);
+}
+
 /* The engine lists its home networks: the defaults, then those given. */
 static void test_engine_list(void) {
   nfh_engine *e = NULL;
@@ -352,6 +382,7 @@ int main(void) {
   CU_add_test(s, "multicast and broadcast", test_unusable);
   CU_add_test(s, "IPv6", test_ipv6);
   CU_add_test(s, "share and limit", test_share_and_limit);
+  CU_add_test(s, "a private site's public side", test_public_side);
   CU_add_test(s, "engine's home networks", test_engine_list);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -74,6 +74,17 @@ double nfh_homeguess_share(const nfh_homeguess *g,
                            int (*in_home)(const nfh_addr *addr, void *user),
                            void *user);
 
+/* Drops the flows held that have an endpoint for which in_home(addr,
+ * user) returns nonzero (addresses as for nfh_homeguess_share), so that
+ * a guess reads the rest: at a site numbered privately, the flows between
+ * two public addresses, which at an edge hold the site's public side (a
+ * DMZ, NAT addresses, a global IPv6 prefix). Returns the flows left; the
+ * guesser then takes more again with nfh_homeguess_add. */
+size_t nfh_homeguess_drop_home(nfh_homeguess *g,
+                               int (*in_home)(const nfh_addr *addr,
+                                              void *user),
+                               void *user);
+
 /* Guesses the home networks. NFH_OK: *nets points to *count CIDR strings
  * ("147.32.0.0/16", "2001:db8:5::/48"), owned by the guesser and valid
  * until the next call or its destruction, and *share is the share of
