@@ -68,10 +68,12 @@ check_run() {
 		return
 	fi
 	# Every complaint names a file of the directory, or is a detector's
-	# or the tool's word about the run.
+	# or the tool's word about the run (the home networks it read from
+	# the traffic name networks, slashes and all).
 	local stray
 	stray=$(grep -v "^nfhunt: $flows/nfcapd\.[0-9]\{12\}: " "$err" |
 		grep -v "^nfhunt: [a-z_]*: " | grep -v "^nfhunt: [a-z][^/]*$" |
+		grep -v "^nfhunt: the default home networks (RFC 1918, RFC 4193) are in " |
 		grep -v "^nfhunt: [0-9]* of [0-9]* selected files were analysed before with the state $state: " |
 		head -n 3)
 	if [ -z "$stray" ]; then
