@@ -73,6 +73,18 @@ stop_capd() {
 	return 1
 }
 
+# kill_pidfile FILE: kills the process whose pid FILE holds, if it still
+# runs (a softflowd that the test's exit interrupted).
+kill_pidfile() {
+	local pid
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1" 2>/dev/null)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
 # capd_cleanup: for trap EXIT. Kills an nfcapd still running, then removes
 # $tmp unless NFH_E2E_KEEP=1 (then says where it is).
 capd_cleanup() {

@@ -22,25 +22,16 @@ set -u
 
 e2e_need_tools nfcapd nfdump softflowd
 e2e_need_scapy
-if [ ! -x "$nfhunt" ]; then
-	echo "ERROR: $nfhunt not built"
-	exit 99
-fi
-NFCAPD=$(command -v nfcapd)
+e2e_need_built "$nfhunt"
 NFDUMP=$(command -v nfdump)
 SOFTFLOWD=$(command -v softflowd)
 
-capd_pid=
+. "$(dirname "$0")/capd_lib.sh"
+
+# At exit: a softflowd still running, then nfcapd and $tmp (capd_lib).
 cleanup() {
-	if [ -n "$capd_pid" ] && kill -0 "$capd_pid" 2>/dev/null; then
-		kill -KILL "$capd_pid" 2>/dev/null
-		wait "$capd_pid" 2>/dev/null
-	fi
-	if [ -f "$tmp/sf.pid" ]; then
-		sf=$(cat "$tmp/sf.pid" 2>/dev/null)
-		[ -n "$sf" ] && kill -0 "$sf" 2>/dev/null && kill -KILL "$sf"
-	fi
-	e2e_remove_tmp
+	kill_pidfile "$tmp/sf.pid"
+	capd_cleanup
 }
 e2e_tmpdir gen-pcap cleanup
 finish() {
@@ -58,26 +49,7 @@ else
 fi
 
 mkdir -p "$tmp/capd"
-started=0
-for try in 1 2 3; do
-	port=$("$py" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	"$NFCAPD" -b 127.0.0.1 -p "$port" -w "$tmp/capd" -t 3600 \
-		-I gen-pcap >"$tmp/capd.log" 2>&1 &
-	capd_pid=$!
-	for _ in $(seq 1 100); do
-		if grep -q "Startup nfcapd" "$tmp/capd.log" 2>/dev/null; then
-			started=1
-			break
-		fi
-		kill -0 "$capd_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ $started = 1 ] && break
-	kill -KILL "$capd_pid" 2>/dev/null
-	wait "$capd_pid" 2>/dev/null
-	capd_pid=
-done
-if [ $started = 1 ]; then
+if capd_start "$tmp/capd" 127.0.0.1 -t 3600 -I gen-pcap; then
 	pass "nfcapd listens on 127.0.0.1:$port"
 else
 	fail "nfcapd did not start"
@@ -94,24 +66,10 @@ else
 	fail "softflowd failed: $(tail -n 2 "$tmp/sf.log")"
 fi
 sleep 0.5
-kill -TERM "$capd_pid" 2>/dev/null
-stopped=0
-for _ in $(seq 1 150); do
-	if ! kill -0 "$capd_pid" 2>/dev/null; then
-		wait "$capd_pid" 2>/dev/null
-		stopped=1
-		break
-	fi
-	sleep 0.1
-done
-if [ $stopped = 1 ]; then
-	capd_pid=
+if stop_capd; then
 	pass "nfcapd stopped on SIGTERM"
 else
 	fail "nfcapd did not stop on SIGTERM (killed)"
-	kill -KILL "$capd_pid" 2>/dev/null
-	wait "$capd_pid" 2>/dev/null
-	capd_pid=
 fi
 
 mapfile -t files < <(find "$tmp/capd" -maxdepth 1 -name 'nfcapd.[0-9]*' | sort)

@@ -31,7 +31,12 @@ e2e_need_built "$nfhunt"
 
 . "$(dirname "$0")/capd_lib.sh"
 
-capd_tmpdir dnstunnel
+# At exit: a softflowd still running, then nfcapd and $tmp (capd_lib).
+cleanup() {
+	kill_pidfile "$tmp/sf.pid"
+	capd_cleanup
+}
+e2e_tmpdir dnstunnel cleanup
 export TZ=UTC
 finish() {
 	echo "$passed passed, $failed failed"
