@@ -58,21 +58,15 @@ nfh__exf_dns_pair *nfh__exf_dns_pairs(nfh__exf_dns *d, size_t *n) {
 
 uint32_t nfh__exf_dns_prunes(const nfh__exf_dns *d) { return d->prunes; }
 
+static uint64_t query_bytes(const void *record) {
+  return ((const nfh__exf_dns_pair *)record)->query_bytes;
+}
+
 static int prune(nfh__exf_dns *d) {
-  uint64_t *w = malloc((size_t)d->n * sizeof(*w));
-  if (!w)
-    return -1;
-  for (uint32_t i = 0; i < d->n; i++)
-    w[i] = d->pairs[i].query_bytes;
-  uint32_t kept = nfh__exf_keep_top(d->pairs, sizeof(*d->pairs), d->n,
-                                    d->n / 2, w, NULL);
-  free(w);
-  if (kept == UINT32_MAX)
-    return -1;
-  d->n = kept;
   d->prunes++;
-  d->has_last = 0;
-  return nfh__exf_map_rebuild(&d->map, d->pairs, sizeof(*d->pairs), d->n);
+  d->has_last = 0; /* the pairs move */
+  return nfh__exf_prune_table(&d->map, d->pairs, sizeof(*d->pairs), &d->n,
+                              d->n / 2, query_bytes, NULL);
 }
 
 static nfh__exf_dns_pair *get(nfh__exf_dns *d, const nfh__exf_key *k) {

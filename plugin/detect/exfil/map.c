@@ -201,3 +201,20 @@ uint32_t nfh__exf_keep_top(void *base, size_t stride, uint32_t n,
   }
   return out;
 }
+
+int nfh__exf_prune_table(nfh__exf_map *m, void *base, size_t stride,
+                         uint32_t *n, uint32_t keep,
+                         uint64_t (*rank)(const void *record),
+                         void (*drop)(void *record)) {
+  uint64_t *r = malloc((size_t)*n * sizeof(*r) + 1);
+  if (!r)
+    return -1;
+  for (uint32_t i = 0; i < *n; i++)
+    r[i] = rank((const char *)base + (size_t)i * stride);
+  uint32_t kept = nfh__exf_keep_top(base, stride, *n, keep, r, drop);
+  free(r);
+  if (kept == UINT32_MAX)
+    return -1;
+  *n = kept;
+  return nfh__exf_map_rebuild(m, base, stride, *n);
+}

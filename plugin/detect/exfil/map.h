@@ -87,4 +87,14 @@ uint32_t nfh__exf_keep_top(void *base, size_t stride, uint32_t n,
                            uint32_t keep, const uint64_t *rank,
                            void (*drop)(void *record));
 
+/* A full table's prune: keeps the 'keep' records of the *n at 'base'
+ * with the highest rank(record) (nfh__exf_keep_top), sets *n to how many
+ * are left and rebuilds the table's map over them. 0, or -1 when memory
+ * runs out (the map may then be empty: callers treat that as a failure
+ * of the run). */
+int nfh__exf_prune_table(nfh__exf_map *m, void *base, size_t stride,
+                         uint32_t *n, uint32_t keep,
+                         uint64_t (*rank)(const void *record),
+                         void (*drop)(void *record));
+
 #endif

@@ -1,6 +1,5 @@
 /* memory.c - the exfiltration detector's state; see memory.h. */
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +119,7 @@ static void clear(nfh__exf_memory *m) {
     free(m->pairs[i].hist);
   for (uint32_t i = 0; i < m->ndpairs; i++)
     free(m->dpairs[i].hours);
-  free(m->dpairs);
+  nfh_hugemem_free(m->dpairs, (size_t)m->capdpairs * sizeof(*m->dpairs));
   nfh__exf_map_free(&m->dpmap);
   nfh_hugemem_free(m->dests, (size_t)m->capdests * sizeof(*m->dests));
   nfh_hugemem_free(m->hosts, (size_t)m->caphosts * sizeof(*m->hosts));
@@ -171,7 +170,8 @@ static int dest_rank(const nfh__exf_dest *d) {
 }
 
 /* What dests_prune keeps first: the rank, then the latest seen. */
-static uint64_t dest_keep_key(const nfh__exf_dest *d) {
+static uint64_t dest_keep_key(const void *record) {
+  const nfh__exf_dest *d = record;
   uint64_t ms = d->last_ms < (1ull << 60) ? d->last_ms : (1ull << 60) - 1;
   return (uint64_t)dest_rank(d) << 60 | ms;
 }
@@ -181,19 +181,8 @@ static void dest_drop(void *d) { dest_free(d); }
 /* Drops a quarter of the destinations: singletons seen longest ago
  * first. 0 or -1 (the map could not be rebuilt). */
 static int dests_prune(nfh__exf_memory *m, uint32_t keep) {
-  uint64_t *key = malloc((size_t)m->ndests * sizeof(*key) + 1);
-  if (!key)
-    return -1;
-  for (uint32_t i = 0; i < m->ndests; i++)
-    key[i] = dest_keep_key(&m->dests[i]);
-  uint32_t kept = nfh__exf_keep_top(m->dests, sizeof(*m->dests), m->ndests,
-                                    keep, key, dest_drop);
-  free(key);
-  if (kept == UINT32_MAX)
-    return -1;
-  m->ndests = kept;
-  return nfh__exf_map_rebuild(&m->dmap, m->dests, sizeof(*m->dests),
-                              m->ndests);
+  return nfh__exf_prune_table(&m->dmap, m->dests, sizeof(*m->dests),
+                              &m->ndests, keep, dest_keep_key, dest_drop);
 }
 
 /* The destination with key k (hash h) added, or NULL when out of
@@ -451,32 +440,14 @@ const nfh__exf_spair *nfh__exf_spair_find(const nfh__exf_memory *m,
 
 static void spair_drop(void *s) { free(((nfh__exf_spair *)s)->hist); }
 
-/* Keeps the 'keep' records of a table (*n records of 'stride' bytes)
- * seen most recently, by the uint64_t last-seen time at byte offset
- * 'at' of each, and rebuilds its map. 0 or -1. */
-static int prune_least_recent(void *recs, size_t stride, size_t at,
-                              uint32_t *n, uint32_t keep,
-                              void (*drop)(void *record),
-                              nfh__exf_map *map) {
-  uint64_t *key = malloc((size_t)*n * sizeof(*key) + 1);
-  if (!key)
-    return -1;
-  for (uint32_t i = 0; i < *n; i++)
-    memcpy(&key[i], (const char *)recs + (size_t)i * stride + at,
-           sizeof(*key));
-  uint32_t kept = nfh__exf_keep_top(recs, stride, *n, keep, key, drop);
-  free(key);
-  if (kept == UINT32_MAX)
-    return -1;
-  *n = kept;
-  return nfh__exf_map_rebuild(map, recs, stride, *n);
+static uint64_t spair_last(const void *s) {
+  return ((const nfh__exf_spair *)s)->last_ms;
 }
 
 /* Keeps the 'keep' pairs seen most recently. 0 or -1. */
 static int pairs_prune(nfh__exf_memory *m, uint32_t keep) {
-  return prune_least_recent(m->pairs, sizeof(*m->pairs),
-                            offsetof(nfh__exf_spair, last_ms), &m->npairs,
-                            keep, spair_drop, &m->pmap);
+  return nfh__exf_prune_table(&m->pmap, m->pairs, sizeof(*m->pairs),
+                              &m->npairs, keep, spair_last, spair_drop);
 }
 
 static uint32_t kb(uint64_t bytes) {
@@ -605,11 +576,14 @@ size_t nfh__exf_memory_dns_count(const nfh__exf_memory *m) {
 
 static void dpair_drop(void *d) { free(((nfh__exf_dpair *)d)->hours); }
 
+static uint64_t dpair_last(const void *d) {
+  return ((const nfh__exf_dpair *)d)->last_ms;
+}
+
 /* Keeps the 'keep' DNS pairs seen most recently. 0 or -1. */
 static int dpairs_prune(nfh__exf_memory *m, uint32_t keep) {
-  return prune_least_recent(m->dpairs, sizeof(*m->dpairs),
-                            offsetof(nfh__exf_dpair, last_ms), &m->ndpairs,
-                            keep, dpair_drop, &m->dpmap);
+  return nfh__exf_prune_table(&m->dpmap, m->dpairs, sizeof(*m->dpairs),
+                              &m->ndpairs, keep, dpair_last, dpair_drop);
 }
 
 static uint64_t sat_add64(uint64_t a, uint64_t b) {
@@ -666,14 +640,9 @@ int nfh__exf_dpair_learn(nfh__exf_memory *m, const nfh_addr *client,
     if (m->ndpairs >= (uint32_t)m->p->dns_memory_pairs &&
         dpairs_prune(m, (uint32_t)(m->p->dns_memory_pairs * 3 / 4)) != 0)
       return -1;
-    if (m->ndpairs == m->capdpairs) {
-      uint32_t c = m->capdpairs ? 2 * m->capdpairs : 64;
-      nfh__exf_dpair *grown = realloc(m->dpairs, (size_t)c * sizeof(*grown));
-      if (!grown)
-        return -1;
-      m->dpairs = grown;
-      m->capdpairs = c;
-    }
+    if (reserve((void **)&m->dpairs, &m->capdpairs, m->ndpairs,
+                sizeof(*m->dpairs)) != 0)
+      return -1;
     nfh__exf_dpair *d = &m->dpairs[m->ndpairs];
     memset(d, 0, sizeof(*d));
     d->k = k;
@@ -1020,14 +989,9 @@ static int load(nfh__exf_memory *m, rbuf *r) {
       if (r->failed || nfh__exf_dpair_find(m, &a, &b) ||
           nh > NFH_EXF_HOW + 1 || nh > (r->len - r->off) / 52)
         return -1;
-      if (m->ndpairs == m->capdpairs) {
-        uint32_t c = m->capdpairs ? 2 * m->capdpairs : 64;
-        nfh__exf_dpair *grown = realloc(m->dpairs, (size_t)c * sizeof(*grown));
-        if (!grown)
-          return -1;
-        m->dpairs = grown;
-        m->capdpairs = c;
-      }
+      if (reserve((void **)&m->dpairs, &m->capdpairs, m->ndpairs,
+                  sizeof(*m->dpairs)) != 0)
+        return -1;
       nfh__exf_dpair *d = &m->dpairs[m->ndpairs];
       memset(d, 0, sizeof(*d));
       d->k = key2(&a, &b);

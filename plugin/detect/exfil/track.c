@@ -70,7 +70,8 @@ void nfh__exf_track_destroy(nfh__exf_track *t) {
   free(t);
 }
 
-static uint64_t weight(const nfh__exf_pair *p) {
+static uint64_t weight(const void *record) {
+  const nfh__exf_pair *p = record;
   return p->f_out + p->f_in + p->c_out + p->c_in;
 }
 
@@ -81,19 +82,9 @@ static void drop_pair(void *p) { free_cells(p); }
  * later its first bytes are a rounding error. 0 or -1 (out of memory:
  * the map could not be rebuilt). */
 static int prune(nfh__exf_track *t) {
-  uint64_t *w = malloc((size_t)t->n * sizeof(*w));
-  if (!w)
-    return -1;
-  for (uint32_t i = 0; i < t->n; i++)
-    w[i] = weight(&t->pairs[i]);
-  uint32_t kept = nfh__exf_keep_top(t->pairs, sizeof(*t->pairs), t->n,
-                                    t->n / 2, w, drop_pair);
-  free(w);
-  if (kept == UINT32_MAX)
-    return -1;
-  t->n = kept;
   t->prunes++;
-  return nfh__exf_map_rebuild(&t->map, t->pairs, sizeof(*t->pairs), t->n);
+  return nfh__exf_prune_table(&t->map, t->pairs, sizeof(*t->pairs), &t->n,
+                              t->n / 2, weight, drop_pair);
 }
 
 /* How get() treats a pair that is not in the table. */
