@@ -670,6 +670,19 @@ static unsigned sampling_interval(int sampled, uint32_t max_sampling) {
   return sampled ? 0 : 1;
 }
 
+/* The summary's word on sampling, into buf: "" unsampled, else the
+ * interval or that no one announced it. */
+static void sampled_note(int sampled, uint32_t max_sampling, char *buf,
+                         size_t len) {
+  if (!sampled) {
+    if (len)
+      buf[0] = '\0';
+  } else if (max_sampling <= 1)
+    snprintf(buf, len, " [sampled, interval unknown, estimated]");
+  else
+    snprintf(buf, len, " [sampled 1:%u, estimated]", max_sampling);
+}
+
 static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                      const series *s) {
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
@@ -718,12 +731,9 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; recurring at this hour on %u other day%s",
                            d->habitual_days, d->habitual_days == 1 ? "" : "s");
-  if (d->f.sampled && el < sizeof(extra) && p->max_sampling > 1)
-    snprintf(extra + el, sizeof(extra) - el, " [sampled 1:%u, estimated]",
-             p->max_sampling);
-  else if (d->f.sampled && el < sizeof(extra))
-    snprintf(extra + el, sizeof(extra) - el,
-             " [sampled, interval unknown, estimated]");
+  if (el < sizeof(extra))
+    sampled_note(d->f.sampled, p->max_sampling, extra + el,
+                 sizeof(extra) - el);
   char summary[512];
   human_span(d->span_ms, span, sizeof(span));
   if (d->v.kind == NFH_EXF_BURSTS) {
@@ -1381,7 +1391,7 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   nfh_addr_format(&p->k.a, src, sizeof(src));
   nfh_addr_format(&p->k.b, dst, sizeof(dst));
   snprintf(key, sizeof(key), "dns|%s|%s", src, dst);
-  char queries[32], names[32], span[32], rate[32], extra[96] = "";
+  char queries[32], names[32], span[32], rate[32], extra[48];
   uint64_t span_ms = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
   double hours = (double)span_ms / (double)HOUR_MS;
   grouped(p->queries, queries, sizeof(queries));
@@ -1393,11 +1403,7 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   human_bytes((double)v->name_bytes, names, sizeof(names));
   human_span(span_ms, span, sizeof(span));
   int internal = x->api->is_home(x->api->host, &p->k.b);
-  if (p->sampled && p->max_sampling > 1)
-    snprintf(extra, sizeof(extra), " [sampled 1:%u, estimated]",
-             p->max_sampling);
-  else if (p->sampled)
-    snprintf(extra, sizeof(extra), " [sampled, interval unknown, estimated]");
+  sampled_note(p->sampled != 0, p->max_sampling, extra, sizeof(extra));
   char summary[512];
   if (v->not_dns) {
     char vol[32];
@@ -1511,6 +1517,24 @@ static int remember_dns(exfil *x, const nfh__exf_dns_pair *run, size_t np) {
   return 0;
 }
 
+/* Judges pair p, with 'alike' clients asking its server alike, and emits
+ * it when it is a finding at min_severity or above and max_findings
+ * leaves room; *emitted counts the findings emitted. */
+static void judge_dns(exfil *x, const nfh__exf_dns_pair *p, int two_way,
+                      unsigned alike, size_t *emitted) {
+  if (allowed(x, &p->k.b, 53) || allowed(x, &p->k.a, -1))
+    return;
+  nfh__exf_dns_verdict v;
+  nfh__exf_dns_judge(&x->p, p, two_way, alike, &v);
+  if (v.severity < (int)x->p.min_severity ||
+      *emitted >= (size_t)x->p.max_findings)
+    return;
+  if (emit_dns(x, p, &v, alike) != 0)
+    x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
+  else
+    (*emitted)++;
+}
+
 /* Judges the DNS pairs and emits the tunnels; *emitted counts them. 0,
  * or -1 when memory runs out. */
 static int dns_findings(exfil *x, size_t *emitted) {
@@ -1553,40 +1577,17 @@ static int dns_findings(exfil *x, size_t *emitted) {
       services[ns++] = like[a]->k.b;
     a = b;
   }
-  for (size_t i = 0; i < np; i++) {
-    const nfh__exf_dns_pair *p = &pairs[i];
-    if (!nfh__exf_dns_not_dns(&x->p, p, two_way) || allowed(x, &p->k.b, 53) ||
-        allowed(x, &p->k.a, -1))
-      continue;
-    nfh__exf_dns_verdict v;
-    nfh__exf_dns_judge(&x->p, p, two_way, 1, &v);
-    if (v.severity < (int)x->p.min_severity ||
-        *emitted >= (size_t)x->p.max_findings)
-      continue;
-    if (emit_dns(x, p, &v, 1) != 0)
-      x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
-    else
-      (*emitted)++;
-  }
+  for (size_t i = 0; i < np; i++)
+    if (nfh__exf_dns_not_dns(&x->p, &pairs[i], two_way))
+      judge_dns(x, &pairs[i], two_way, 1, emitted);
   for (size_t i = 0; i < nl; i++) {
-    const nfh__exf_dns_pair *p = like[i];
-    if (allowed(x, &p->k.b, 53) || allowed(x, &p->k.a, -1))
-      continue;
     /* A resolver passing on its clients' lookups of a service asks the
      * service's server alike: as many clients as those it serves. */
     unsigned n = alike[i];
-    if (bsearch(&p->k.a, services, ns, sizeof(*services), addr_order) &&
+    if (bsearch(&like[i]->k.a, services, ns, sizeof(*services), addr_order) &&
         n < (unsigned)x->p.dns_shared_clients)
       n = (unsigned)x->p.dns_shared_clients;
-    nfh__exf_dns_verdict v;
-    nfh__exf_dns_judge(&x->p, p, two_way, n, &v);
-    if (v.severity < (int)x->p.min_severity ||
-        *emitted >= (size_t)x->p.max_findings)
-      continue;
-    if (emit_dns(x, p, &v, n) != 0)
-      x->api->log(x->api->host, NFH_LOG_WARNING, "a finding was refused");
-    else
-      (*emitted)++;
+    judge_dns(x, like[i], two_way, n, emitted);
   }
   free(like);
   free(alike);
