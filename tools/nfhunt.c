@@ -613,6 +613,19 @@ static void guess_list_add(char *list, size_t size, const char *net) {
     snprintf(list + used, size - used, "%s%s", used ? "," : "", net);
 }
 
+/* Adds the networks g guesses to 'list' (guess_list_add), their share
+ * of the flows held into *share. 1, or 0 when g makes no guess. */
+static int guess_into(nfh_homeguess *g, char *list, size_t size,
+                      double *share) {
+  const char *const *nets;
+  size_t count;
+  if (nfh_homeguess_infer(g, &nets, &count, share) != NFH_OK)
+    return 0;
+  for (size_t i = 0; i < count; i++)
+    guess_list_add(list, size, nets[i]);
+  return 1;
+}
+
 /* The home networks when neither --home-net nor the configuration gave
  * any. The defaults (RFC 1918, RFC 4193) fit most sites; at a site
  * numbered in public space (a university, a research capture) no flow
@@ -676,31 +689,20 @@ static const char *guess_home(run *r, nfh_reader *reader,
   char list_text[sizeof(before)];
   memcpy(list_text, before, sizeof(list_text));
   double share = 0;
-  /* The share of the flows the guess was read from: all, or (public)
-   * those between two public addresses. */
+  /* Whether the guess was read from the flows between two public
+   * addresses alone (the warning says so). */
   int public_side = 0;
-  double public_share = 1 - dshare;
   if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare >= HOME_DEFAULT_ENOUGH &&
-      public_share >= HOME_PUBLIC_SHARE &&
+      1 - dshare >= HOME_PUBLIC_SHARE &&
       nfh_homeguess_drop_home(g, engine_home, r->engine) >=
           NFH_HOMEGUESS_MIN_FLOWS) {
     /* A privately numbered site whose edge also shows its public side:
      * without it, a DMZ's floods and a global IPv6 prefix's beacons are
      * outside traffic. */
-    const char *const *nets;
-    size_t count;
-    if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
-      for (size_t i = 0; i < count; i++)
-        guess_list_add(list_text, sizeof(list_text), nets[i]);
-      public_side = 1;
-    }
+    public_side = guess_into(g, list_text, sizeof(list_text), &share);
   } else if (held >= NFH_HOMEGUESS_MIN_FLOWS && dshare < HOME_DEFAULT_ENOUGH) {
-    const char *const *nets;
-    size_t count;
-    if (nfh_homeguess_infer(g, &nets, &count, &share) == NFH_OK) {
-      for (size_t i = 0; i < count; i++)
-        guess_list_add(list_text, sizeof(list_text), nets[i]);
-    } else if (dshare < HOME_DEFAULT_SCARCE) {
+    if (!guess_into(g, list_text, sizeof(list_text), &share) &&
+        dshare < HOME_DEFAULT_SCARCE) {
       warn("the home networks (RFC 1918 and RFC 4193, the defaults) are in "
            "%.1f%% of the first %zu flows, and no few networks cover most "
            "of them (traffic in transit?): beaconing and exfiltration, "
