@@ -101,7 +101,10 @@ typedef struct module {
   nfh_host_api api;
   void *ctx;
   int started;
-  int failed; /* set by the worker; read by the main thread after join */
+  /* Set by the module's worker, read by the main thread while it
+   * dispatches as well as after the join: only through module_failed()
+   * and mark_failed(). */
+  int failed;
   worker w;
 } module;
 
@@ -915,8 +918,21 @@ nfh_status nfh_engine_start(nfh_engine *e, nfh_state *state) {
   return NFH_OK;
 }
 
+/* Whether a callback of m failed. The main thread reads it while m's
+ * worker may set it: atomically, and a 0 read just before costs one job
+ * that the worker then skips. */
+static int module_failed(const module *m) {
+  return __atomic_load_n(&m->failed, __ATOMIC_ACQUIRE);
+}
+
+/* Marks m failed; its error text is set before, so that whoever reads
+ * the mark reads the text. */
+static void mark_failed(module *m) {
+  __atomic_store_n(&m->failed, 1, __ATOMIC_RELEASE);
+}
+
 static int module_live(const module *m) {
-  return m->ctx && m->info.enabled && !m->failed;
+  return m->ctx && m->info.enabled && !module_failed(m);
 }
 
 /* ------------------------------------------------------------- dispatch */
@@ -986,7 +1002,7 @@ static int module_wants(const module *m, job_kind kind) {
 /* Runs one job in module m; a failure marks the module failed, which the
  * main thread turns into "disabled" once the worker has stopped. */
 static void run_job(module *m, const job *j) {
-  if (m->failed)
+  if (module_failed(m))
     return;
   int rc = 0;
   const char *what = "";
@@ -1005,11 +1021,11 @@ static void run_job(module *m, const job *j) {
     break;
   }
   if (rc != 0) {
-    m->failed = 1;
     if (!m->error) {
       m->error = nfh__strdup(what);
       m->info.error = m->error;
     }
+    mark_failed(m);
   }
 }
 
@@ -1037,7 +1053,7 @@ static void *worker_main(void *arg) {
   /* The end of the run: each detector judges on its own thread, so that
    * the detectors' final passes (sorting, scoring, writing findings) run
    * side by side. Its last queued jobs ran first, in order. */
-  if (finish && !m->failed && m->info.enabled) {
+  if (finish && !module_failed(m) && m->info.enabled) {
     w->finish_rc = m->desc->finish(m->ctx);
     w->finished = 1;
   }
@@ -1095,7 +1111,7 @@ static void stop_workers_finishing(nfh_engine *e, int finish) {
   }
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
-    if (m->failed && m->info.enabled)
+    if (module_failed(m) && m->info.enabled)
       disable(e, m, m->error ? m->error : "a callback failed");
   }
 }
@@ -1109,7 +1125,7 @@ static void dispatch(nfh_engine *e, job *j) {
       continue;
     if (!m->w.started) {
       run_job(m, j);
-      if (m->failed && m->info.enabled)
+      if (module_failed(m) && m->info.enabled)
         disable(e, m, m->error ? m->error : "a callback failed");
       continue;
     }
