@@ -922,6 +922,130 @@ static void test_flood_at_run_start(void) {
   nfh_engine_destroy(e);
 }
 
+/* ------------------------------------------------ held connections */
+
+/* One client holding 'sockets' connections to server:port through the
+ * slot, each for 40 s of every 42 (a server's request timeout, then the
+ * tool reconnects). 'answered' gives each a page of response (a NAT
+ * gateway's users on keep-alive connections); otherwise a header line
+ * every 10 s and the server's bare ACKs (slowloris). */
+typedef struct held_case {
+  const char *client, *server;
+  int sockets, answered;
+} held_case;
+
+static void held_conns(flowvec *fv, uint64_t t, const held_case *hc) {
+  nfh_addr cli = tk_ip(hc->client), srv = tk_ip(hc->server);
+  static uint32_t port_seq;
+  for (int k = 0; k < hc->sockets; k++)
+    for (int c = 0; c < 7; c++) {
+      uint64_t s0 = t + (uint64_t)k * 100 + (uint64_t)c * 42000;
+      uint16_t sp = (uint16_t)(1024 + port_seq++ % 60000);
+      if (hc->answered) {
+        add(fv, &cli, &srv, sp, 80, 6, 0x1b, s0, s0 + 40000, 8, 900);
+        add(fv, &srv, &cli, 80, sp, 6, 0x1b, s0 + 1, s0 + 40000, 16, 20000);
+      } else {
+        add(fv, &cli, &srv, sp, 80, 6, 0x1a, s0, s0 + 40000, 7, 7 * 80);
+        add(fv, &srv, &cli, 80, sp, 6, 0x1b, s0 + 1, s0 + 40000, 5, 5 * 52);
+      }
+    }
+}
+
+static void gen_held(flowvec *fv, uint64_t t, int slot, void *user) {
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot >= 10 && slot < 14)
+    held_conns(fv, t, user);
+}
+
+static const nfh_report_finding *held_finding(nfh_engine *e) {
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(r[i].f.key, "held|", 5) == 0)
+      return &r[i];
+  return NULL;
+}
+
+/* Slowloris: 300 connections to a public web server from one client,
+ * each a trickle: about 285 held at once, over five times
+ * held_min_concurrent, is high. Neither bytes, packets nor records per
+ * slot come near a flood's, so no other finding sees it. Outbound, an
+ * internal host doing it to a server outside is the same finding the
+ * other way. Not found: the same client with answered connections (a
+ * NAT gateway's browsers), a browser's six, and the attack through a
+ * sampled exporter (whose records miss most of a trickle). */
+static void test_held_connections(void) {
+  static const struct {
+    held_case hc;
+    uint32_t sampling;
+    const char *key; /* NULL: no held finding */
+    nfh_severity sev;
+  } cases[] = {
+      {{"198.18.77.7", "10.0.3.5", 300, 0}, 1,
+       "held|in|198.18.77.7|10.0.3.5|80", NFH_SEV_HIGH},
+      {{"198.18.77.7", "10.0.3.5", 60, 0}, 1,
+       "held|in|198.18.77.7|10.0.3.5|80", NFH_SEV_MEDIUM},
+      {{"10.0.1.50", "198.18.99.9", 300, 0}, 1,
+       "held|out|10.0.1.50|198.18.99.9|80", NFH_SEV_HIGH},
+      {{"198.18.77.7", "10.0.3.5", 300, 1}, 1, NULL, NFH_SEV_INFO},
+      {{"198.18.77.7", "10.0.3.5", 6, 0}, 1, NULL, NFH_SEV_INFO},
+      {{"198.18.77.7", "10.0.3.5", 300, 0}, 100, NULL, NFH_SEV_INFO},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, cases[c].sampling, gen_held, (void *)&cases[c].hc);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = held_finding(e);
+    if (!cases[c].key) {
+      CU_ASSERT_PTR_NULL(r);
+      if (r)
+        dump(e);
+      nfh_engine_destroy(e);
+      continue;
+    }
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r) {
+      CU_ASSERT_STRING_EQUAL(r->f.key, cases[c].key);
+      CU_ASSERT_EQUAL(r->f.severity, cases[c].sev);
+      CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1499.002");
+      CU_ASSERT_EQUAL(r->f.dst_port, 80);
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "slowloris"));
+      /* Four slots of it: from the first connection's start to the
+       * last one's end, 22 s into the slot after. */
+      CU_ASSERT(r->f.first_ms >= T0 + 10 * SLOT_MS &&
+                r->f.first_ms < T0 + 10 * SLOT_MS + 1000);
+      CU_ASSERT(r->f.last_ms > T0 + 13 * SLOT_MS + 290000 &&
+                r->f.last_ms <= T0 + 14 * SLOT_MS + 30000);
+      /* About sockets * 40 / 42 at once. */
+      const char *at = strstr(r->f.evidence_json, "\"held_at_once\":");
+      CU_ASSERT_PTR_NOT_NULL(at);
+      if (at) {
+        double once = atof(at + 15), want = cases[c].hc.sockets * 40.0 / 42;
+        CU_ASSERT(once > 0.9 * want && once < 1.1 * want);
+      }
+      /* No count per slot says anything of it. */
+      size_t n;
+      nfh_engine_findings(e, &n);
+      CU_ASSERT_EQUAL(n, 1);
+    } else {
+      dump(e);
+    }
+    nfh_engine_destroy(e);
+  }
+  /* held_max_keys = 0 turns it off. */
+  rng_state = 91;
+  nfh_engine *e = make();
+  CU_ASSERT(nfh_engine_set(e, "volumetric", "held_max_keys", "0") == NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 20, 1, gen_held, (void *)&cases[0].hc);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  CU_ASSERT_PTR_NULL(held_finding(e));
+  nfh_engine_destroy(e);
+}
+
 /* ---------------------------------------------- configuration, state */
 
 static void test_settings(void) {
@@ -1015,6 +1139,8 @@ int main(void) {
               test_nightly_backup_with_state);
   CU_add_test(s, "sampling lowers confidence",
               test_sampled_lowers_confidence);
+  CU_add_test(s, "held connections (slowloris); a NAT's browsers are none",
+              test_held_connections);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "damaged state", test_damaged_state);
   CU_basic_set_mode(CU_BRM_VERBOSE);

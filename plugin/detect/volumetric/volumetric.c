@@ -13,6 +13,7 @@
 
 #include "baseline.h"
 #include "counting.h"
+#include "held.h"
 #include "text.h"
 #include "volumetric.h"
 
@@ -103,6 +104,11 @@ static const char *const ftype_name[] = {
  * baseline (half the strong ratio, over floor_flows: some 12,000 more
  * sessions in the slot), which one busy client does not reach. */
 #define FEW_SOURCE_SESSIONS 200.0
+/* Held-connection floods (held.h): a new stalled connection more than
+ * this after the last one ended starts another episode; this multiple of
+ * held_min_concurrent held at once is high. */
+#define HELD_GAP_MS (10 * 60 * 1000ull)
+#define HELD_HIGH_MULTIPLE 5.0
 
 /* ------------------------------------------------------------ params */
 
@@ -114,6 +120,8 @@ typedef struct params {
   double learn_slots, hod_min, how_min, season_tolerance, season_min_seen;
   double max_hosts, max_seasonal_hosts, max_slot_hosts, max_findings;
   double late_slots, expire_days, exact_distinct, episode_gap;
+  double held_min_concurrent, held_min_seconds, held_max_rate, held_share;
+  double held_max_keys;
   nfh_severity min_severity;
 } params;
 
@@ -157,6 +165,11 @@ static const pdef pdefs[] = {
     P("expire_days", expire_days, 35, 1, 3650, 1),
     P("exact_distinct", exact_distinct, 64, 0, 4096, 1),
     P("episode_gap", episode_gap, 1, 0, 288, 1),
+    P("held_min_concurrent", held_min_concurrent, 40, 2, 1e7, 0),
+    P("held_min_seconds", held_min_seconds, 10, 1, 86400, 0),
+    P("held_max_rate", held_max_rate, 200, 0, 1e9, 0),
+    P("held_share", held_share, 0.8, 0, 1, 0),
+    P("held_max_keys", held_max_keys, 16384, 0, 10e6, 1),
 };
 #undef P
 #define NPDEFS (sizeof(pdefs) / sizeof(pdefs[0]))
@@ -549,6 +562,7 @@ typedef struct vol {
   double host_excess[2][2];
   uint32_t max_sampling;
   uint32_t untracked_hosts;
+  nfh__vol_held *held; /* NULL with held_max_keys = 0 */
 
   hdir dir;
   nfh_addr *outside; /* OUTSIDE_CACHE external addresses, by hash */
@@ -2893,7 +2907,12 @@ static void *vol_create(const nfh_host_api *api,
   v->net.is_net = 1;
   v->net.alive = 1;
   v->net.season = calloc(1, sizeof(season));
+  if (v->p.held_max_keys > 0)
+    v->held = nfh__vol_held_create((uint32_t)v->p.held_max_keys,
+                                   v->p.held_min_seconds, v->p.held_max_rate,
+                                   HELD_GAP_MS);
   if (!v->scratch || !v->outside || !v->net.season ||
+      (v->p.held_max_keys > 0 && !v->held) ||
       learn_start(v, &v->net, 0) != 0 ||
       nfh__vol_dscratch_init(&v->dset[0], (uint32_t)v->p.exact_distinct,
                              HOST_HLL_PRECISION) != 0 ||
@@ -2969,6 +2988,130 @@ static int vol_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
   return 0;
 }
 
+/* Connections feed one thing: the held-connection table (held.h); the
+ * counts per slot come from the flow records. */
+static int vol_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
+  vol *v = ctx;
+  if (!v->held)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (nfh__vol_held_add(v->held, &conns[i]) != 0) {
+      v->api->log(v->api->host, NFH_LOG_ERROR,
+                  "out of memory (held connections)");
+      return -1;
+    }
+  return 0;
+}
+
+static int emit_held(vol *v, const nfh__vol_held_result *r) {
+  const nfh_host_api *api = v->api;
+  if (api->is_allowed(api->host, "volumetric", &r->server, r->port) ||
+      api->is_allowed(api->host, "volumetric", &r->server, -1) ||
+      api->is_allowed(api->host, "volumetric", &r->client, -1))
+    return 0;
+  const nfh__vol_held_run *u = &r->run;
+  char client[NFH_ADDR_STRLEN], server[NFH_ADDR_STRLEN], at_once[32],
+      span[32], each[32], summary[320], key[160];
+  nfh_addr_format(&r->client, client, sizeof(client));
+  nfh_addr_format(&r->server, server, sizeof(server));
+  double span_s = (double)(u->last_ms - u->first_ms) / 1000.0;
+  double mean_s = u->held_ms / 1000.0 / u->held;
+  double rate = (double)u->client_bytes / (u->held_ms / 1000.0);
+  nfh__vol_fmt_count(at_once, sizeof(at_once), r->concurrent);
+  nfh__vol_fmt_duration(span, sizeof(span), (uint64_t)span_s);
+  nfh__vol_fmt_count(each, sizeof(each), rate);
+  double multiple = r->concurrent / v->p.held_min_concurrent;
+  nfh_severity sev = multiple >= HELD_HIGH_MULTIPLE ? NFH_SEV_HIGH
+                                                    : NFH_SEV_MEDIUM;
+  if (sev < v->p.min_severity)
+    return 0;
+  if (r->client_home)
+    snprintf(summary, sizeof(summary),
+             "Held-connection flood (slowloris-style) from internal %s "
+             "against %s:%u: about %s connections held open at once for "
+             "%s, %s B/s each",
+             client, server, r->port, at_once, span, each);
+  else
+    snprintf(summary, sizeof(summary),
+             "Held-connection flood (slowloris-style) against %s:%u from "
+             "%s: about %s connections held open at once for %s, %s B/s "
+             "each",
+             server, r->port, client, at_once, span, each);
+  nfh__vol_json j;
+  memset(&j, 0, sizeof(j));
+  nfh__vol_json_open(&j, NULL);
+  nfh__vol_json_str(&j, "kind", "held_connections");
+  nfh__vol_json_str(&j, "direction", r->client_home ? "out" : "in");
+  nfh__vol_json_addr(&j, "client", &r->client);
+  nfh__vol_json_addr(&j, "server", &r->server);
+  nfh__vol_json_num(&j, "port", r->port);
+  nfh__vol_json_num(&j, "held_at_once", round(r->concurrent));
+  nfh__vol_json_num(&j, "stalled_connections", u->held);
+  nfh__vol_json_num(&j, "other_connections", u->other);
+  nfh__vol_json_num(&j, "span_seconds", round(span_s));
+  nfh__vol_json_num(&j, "mean_duration_seconds", round(mean_s * 10) / 10);
+  nfh__vol_json_num(&j, "client_bytes_per_second", round(rate * 10) / 10);
+  nfh__vol_json_num(&j, "client_bytes", (double)u->client_bytes);
+  nfh__vol_json_num(&j, "client_packets", (double)u->client_packets);
+  nfh__vol_json_num(&j, "server_bytes", (double)u->server_bytes);
+  nfh__vol_json_num(&j, "server_packets", (double)u->server_packets);
+  nfh__vol_json_open(&j, "thresholds");
+  nfh__vol_json_num(&j, "held_min_concurrent", v->p.held_min_concurrent);
+  nfh__vol_json_num(&j, "held_min_seconds", v->p.held_min_seconds);
+  nfh__vol_json_num(&j, "held_max_rate", v->p.held_max_rate);
+  nfh__vol_json_num(&j, "held_share", v->p.held_share);
+  nfh__vol_json_close(&j);
+  nfh__vol_json_str(&j, "note",
+                    "every connection stalled: long, a trickle of small "
+                    "packets, no answer but acknowledgements");
+  nfh__vol_json_close(&j);
+  snprintf(key, sizeof(key), "held|%s|%s|%s|%u", r->client_home ? "out" : "in",
+           client, server, r->port);
+  nfh_finding out;
+  memset(&out, 0, sizeof(out));
+  out.type = "volumetric";
+  out.key = key;
+  out.severity = sev;
+  double lo, hi;
+  sev_band(sev, &lo, &hi);
+  /* Up the band with the multiple: 1x at its floor, the next severity's
+   * multiple (or 4x that, for high) at its top. */
+  double top = sev == NFH_SEV_HIGH ? 4 * HELD_HIGH_MULTIPLE : HELD_HIGH_MULTIPLE;
+  double from = sev == NFH_SEV_HIGH ? HELD_HIGH_MULTIPLE : 1;
+  out.score = lo + (hi - lo) * clamp01(log(multiple / from) / log(top / from));
+  out.confidence = 0.7;
+  out.src = r->client;
+  out.dst = r->server;
+  out.dst_port = r->port;
+  out.proto = 6;
+  out.first_ms = u->first_ms;
+  out.last_ms = u->last_ms;
+  out.mitre = "T1499.002";
+  out.summary = summary;
+  out.evidence_json = j.b;
+  return api->emit(api->host, &out);
+}
+
+static int held_findings(vol *v) {
+  if (!v->held)
+    return 0;
+  size_t n;
+  int failed;
+  nfh__vol_held_result *r = nfh__vol_held_results(
+      v->held, v->p.held_min_concurrent, v->p.held_share, &n, &failed);
+  if (failed) {
+    v->api->log(v->api->host, NFH_LOG_ERROR,
+                "out of memory (held connections)");
+    return -1;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < n && i < (size_t)v->p.max_findings; i++)
+    if (emit_held(v, &r[i]) != 0)
+      rc = -1;
+  free(r);
+  return rc;
+}
+
 static int vol_on_slot_end(void *ctx, uint64_t slot_end_ms) {
   vol *v = ctx;
   /* Slots stay open late_slots more slots, for records exported late
@@ -2994,6 +3137,8 @@ static int vol_finish(void *ctx) {
   for (uint32_t i = 0; i < v->nfnd; i++)
     if (!v->fnd[i].suppressed && emit_one(v, &v->fnd[i]) != 0)
       rc = -1;
+  if (held_findings(v) != 0)
+    rc = -1;
   const nfh_host_api *api = v->api;
   api->log(api->host, NFH_LOG_INFO,
            "%" PRIu64 " slots judged; %" PRIu32 " hosts tracked, %" PRIu32
@@ -3305,6 +3450,7 @@ static void vol_destroy(void *ctx) {
   free(v->gbuf);
   nfh__vol_dscratch_free(&v->dset[0]);
   nfh__vol_dscratch_free(&v->dset[1]);
+  nfh__vol_held_destroy(v->held);
   free(v);
 }
 
@@ -3316,9 +3462,10 @@ static const nfh_plugin_descriptor descriptor = {
     .description = "volumetric anomalies: inbound floods (SYN, UDP, "
                    "reflection), outbound DoS participation, network-wide "
                    "surges, against robust seasonal baselines",
-    .wants = NFH_WANTS_FLOWS,
+    .wants = NFH_WANTS_FLOWS | NFH_WANTS_CONNS,
     .create = vol_create,
     .on_flows = vol_on_flows,
+    .on_conns = vol_on_conns,
     .on_slot_end = vol_on_slot_end,
     .finish = vol_finish,
     .state_load = vol_state_load,

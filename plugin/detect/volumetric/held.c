@@ -1,0 +1,276 @@
+/* held.c - held-connection floods; see held.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counting.h"
+#include "held.h"
+
+#define TCP 6
+#define TH_ACK 0x10
+/* What a stalled connection may carry beyond max_rate each way: a
+ * request line and a few headers from the client, a TLS handshake (the
+ * certificate chain) from the server. */
+#define CLIENT_ALLOWANCE 2048.0
+#define SERVER_ALLOWANCE 8192.0
+/* Header bytes of a TCP segment (IPv4, no options): the server's bare
+ * acknowledgements carry no data. */
+#define SEGMENT_HEADER 40.0
+/* Keys are looked up for every crossing TCP connection, almost none of
+ * which belongs to a tracked key: a bitmap of the tracked keys' hashes
+ * (128 KiB, mostly in cache) answers "not tracked" without touching the
+ * table. */
+#define FILTER_BITS (1u << 20)
+
+typedef struct entry {
+  nfh_addr client, server;
+  uint16_t port;
+  uint8_t client_home;
+  uint64_t hash;
+  nfh__vol_held_run cur, best;
+} entry;
+
+struct nfh__vol_held {
+  entry *e;
+  uint32_t n, cap, max;
+  uint32_t *slot; /* index + 1; 0 = empty */
+  uint32_t slot_mask;
+  uint64_t *filter;
+  double min_ms, max_rate;
+  uint64_t gap_ms;
+  uint32_t prunes;
+};
+
+nfh__vol_held *nfh__vol_held_create(uint32_t max_keys, double min_seconds,
+                                    double max_rate, uint64_t gap_ms) {
+  nfh__vol_held *h = calloc(1, sizeof(*h));
+  if (!h)
+    return NULL;
+  h->filter = calloc(FILTER_BITS / 64, sizeof(uint64_t));
+  if (!h->filter) {
+    free(h);
+    return NULL;
+  }
+  h->max = max_keys < 2 ? 2 : max_keys;
+  h->min_ms = min_seconds * 1000.0;
+  h->max_rate = max_rate;
+  h->gap_ms = gap_ms;
+  return h;
+}
+
+void nfh__vol_held_destroy(nfh__vol_held *h) {
+  if (!h)
+    return;
+  free(h->e);
+  free(h->slot);
+  free(h->filter);
+  free(h);
+}
+
+uint32_t nfh__vol_held_prunes(const nfh__vol_held *h) { return h->prunes; }
+
+static uint64_t key_hash(const nfh_addr *client, const nfh_addr *server,
+                         uint16_t port) {
+  uint64_t h = nfh__vol_addr_hash(client) * 31 + nfh__vol_addr_hash(server);
+  return nfh__vol_fmix64(h ^ port);
+}
+
+static int filter_has(const nfh__vol_held *h, uint64_t hash) {
+  uint32_t bit = (uint32_t)(hash >> 40) & (FILTER_BITS - 1);
+  return (h->filter[bit / 64] >> (bit % 64)) & 1;
+}
+
+static void filter_set(nfh__vol_held *h, uint64_t hash) {
+  uint32_t bit = (uint32_t)(hash >> 40) & (FILTER_BITS - 1);
+  h->filter[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* Rebuilds the slots (sized for cap entries at most half full) and the
+ * filter from the entries. */
+static int rebuild(nfh__vol_held *h) {
+  uint32_t size = 16;
+  while (size < 2 * h->cap)
+    size *= 2;
+  uint32_t *slot = calloc(size, sizeof(*slot));
+  if (!slot)
+    return -1;
+  free(h->slot);
+  h->slot = slot;
+  h->slot_mask = size - 1;
+  memset(h->filter, 0, FILTER_BITS / 8);
+  for (uint32_t i = 0; i < h->n; i++) {
+    uint32_t s = (uint32_t)h->e[i].hash & h->slot_mask;
+    while (h->slot[s])
+      s = (s + 1) & h->slot_mask;
+    h->slot[s] = i + 1;
+    filter_set(h, h->e[i].hash);
+  }
+  return 0;
+}
+
+static double concurrent(const nfh__vol_held_run *r) {
+  if (!r->held)
+    return 0;
+  double span = (double)(r->last_ms - r->first_ms);
+  return span > 0 ? r->held_ms / span : r->held;
+}
+
+static const nfh__vol_held_run *best_run(const entry *x) {
+  return concurrent(&x->cur) >= concurrent(&x->best) ? &x->cur : &x->best;
+}
+
+static int by_held_ms(const void *pa, const void *pb) {
+  double a = best_run(pa)->held_ms, b = best_run(pb)->held_ms;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Keeps the half of the keys that held the most connection time. */
+static int prune(nfh__vol_held *h) {
+  h->prunes++;
+  qsort(h->e, h->n, sizeof(*h->e), by_held_ms);
+  h->n /= 2;
+  return rebuild(h);
+}
+
+static entry *find(nfh__vol_held *h, const nfh_addr *client,
+                   const nfh_addr *server, uint16_t port, uint64_t hash) {
+  if (!h->n || !filter_has(h, hash))
+    return NULL;
+  for (uint32_t s = (uint32_t)hash & h->slot_mask; h->slot[s];
+       s = (s + 1) & h->slot_mask) {
+    entry *x = &h->e[h->slot[s] - 1];
+    if (x->hash == hash && x->port == port &&
+        nfh_addr_equal(&x->client, client) &&
+        nfh_addr_equal(&x->server, server))
+      return x;
+  }
+  return NULL;
+}
+
+static entry *insert(nfh__vol_held *h, const nfh_conn *c, uint64_t hash) {
+  if (h->n >= h->max && prune(h) != 0)
+    return NULL;
+  if (h->n == h->cap) {
+    uint32_t cap = h->cap ? 2 * h->cap : 64;
+    if (cap > h->max)
+      cap = h->max;
+    entry *e = realloc(h->e, (size_t)cap * sizeof(*e));
+    if (!e)
+      return NULL;
+    h->e = e;
+    h->cap = cap;
+    if (rebuild(h) != 0)
+      return NULL;
+  }
+  entry *x = &h->e[h->n];
+  memset(x, 0, sizeof(*x));
+  x->client = c->client;
+  x->server = c->server;
+  x->port = c->server_port;
+  x->client_home = !!(c->flags & NFH_CONN_CLIENT_HOME);
+  x->hash = hash;
+  uint32_t s = (uint32_t)hash & h->slot_mask;
+  while (h->slot[s])
+    s = (s + 1) & h->slot_mask;
+  h->slot[s] = ++h->n;
+  filter_set(h, hash);
+  return x;
+}
+
+static int stalled(const nfh__vol_held *h, const nfh_conn *c) {
+  double ms = (double)(c->last_ms - c->first_ms);
+  if (ms < h->min_ms || c->client_packets < 3 || !(c->client_flags & TH_ACK))
+    return 0;
+  double s = ms / 1000.0;
+  double server_data =
+      (double)c->server_bytes - SEGMENT_HEADER * (double)c->server_packets;
+  return (double)c->client_bytes <= CLIENT_ALLOWANCE + h->max_rate * s &&
+         server_data <= SERVER_ALLOWANCE + h->max_rate * s;
+}
+
+static void close_episode(entry *x) {
+  if (concurrent(&x->cur) >= concurrent(&x->best))
+    x->best = x->cur;
+  memset(&x->cur, 0, sizeof(x->cur));
+}
+
+int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c) {
+  if (c->proto != TCP || (c->flags & NFH_CONN_SAMPLED) || c->sampling > 1)
+    return 0;
+  int ch = !!(c->flags & NFH_CONN_CLIENT_HOME);
+  int sh = !!(c->flags & NFH_CONN_SERVER_HOME);
+  if (ch == sh)
+    return 0;
+  int is_stalled = stalled(h, c);
+  uint64_t hash = key_hash(&c->client, &c->server, c->server_port);
+  entry *x = find(h, &c->client, &c->server, c->server_port, hash);
+  if (!is_stalled) {
+    /* Counted against a tracked key's current episode only. */
+    if (x && x->cur.held && c->first_ms <= x->cur.last_ms + h->gap_ms)
+      x->cur.other++;
+    return 0;
+  }
+  if (!x && !(x = insert(h, c, hash)))
+    return -1;
+  nfh__vol_held_run *r = &x->cur;
+  if (r->held && c->first_ms > r->last_ms + h->gap_ms)
+    close_episode(x);
+  if (!r->held || c->first_ms < r->first_ms)
+    r->first_ms = c->first_ms;
+  if (c->last_ms > r->last_ms)
+    r->last_ms = c->last_ms;
+  r->held_ms += (double)(c->last_ms - c->first_ms);
+  r->held++;
+  r->client_bytes += c->client_bytes;
+  r->client_packets += c->client_packets;
+  r->server_bytes += c->server_bytes;
+  r->server_packets += c->server_packets;
+  return 0;
+}
+
+static int by_concurrent(const void *pa, const void *pb) {
+  double a = ((const nfh__vol_held_result *)pa)->concurrent;
+  double b = ((const nfh__vol_held_result *)pb)->concurrent;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
+                                            double min_concurrent,
+                                            double share_min, size_t *n,
+                                            int *failed) {
+  *n = 0;
+  *failed = 0;
+  nfh__vol_held_result *out = NULL;
+  size_t cap = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    const entry *x = &h->e[i];
+    const nfh__vol_held_run *r = best_run(x);
+    double conc = concurrent(r);
+    double span = (double)(r->last_ms - r->first_ms);
+    if (conc < min_concurrent || r->held < min_concurrent ||
+        span < h->min_ms ||
+        (double)r->held < share_min * (double)(r->held + r->other))
+      continue;
+    if (*n == cap) {
+      size_t grown = cap ? 2 * cap : 8;
+      nfh__vol_held_result *g = realloc(out, grown * sizeof(*g));
+      if (!g) {
+        free(out);
+        *n = 0;
+        *failed = 1;
+        return NULL;
+      }
+      out = g;
+      cap = grown;
+    }
+    nfh__vol_held_result *o = &out[(*n)++];
+    o->client = x->client;
+    o->server = x->server;
+    o->port = x->port;
+    o->client_home = x->client_home;
+    o->run = *r;
+    o->concurrent = conc;
+  }
+  if (*n > 1)
+    qsort(out, *n, sizeof(*out), by_concurrent);
+  return out;
+}
