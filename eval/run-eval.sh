@@ -84,6 +84,7 @@ inbound_flood variant=udp sources=50-100 pps=500-2000
 outbound_flood variant=syn pps=1000-3000 duration=2m-5m
 dns_tunnel rate=1-2 bytes_out=150-200 duration=2h-4h
 inbound_flood variant=http sources=1-3 rate=60-120 duration=5m-10m
+inbound_flood variant=slowloris duration=10m-30m
 EOF
 
 # Hour by hour, one state, as an hourly cron job runs nfhunt over a few
@@ -120,6 +121,7 @@ beacon count=2 period=30m-60m jitter=5-20 missed=0-5 duration=18h-30h
 beacon period=1h-2h jitter=5-15 missed=0-5 duration=24h-40h
 slow_exfiltration rate=5M-15M duration=5h-8h
 dns_tunnel
+inbound_flood variant=slowloris
 EOF
 
 help=$("$NFHUNT" --help 2>&1)

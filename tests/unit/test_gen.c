@@ -195,10 +195,11 @@ static void test_label_counts(void) {
       "flood_in:at=30m,sources=20,conns=1,pps=1000,duration=2m",
       "dns_tunnel:at=40m,rate=2,bytes_out=200,bytes_in=300,duration=10m",
       "flood_in:at=50m,variant=http,sources=2,rate=50,duration=2m",
+      "flood_in:at=54m,variant=slowloris,conns=100,duration=4m",
       NULL};
   run_result r;
   run_scenario(7, 60, 1, specs, &r);
-  CU_ASSERT_EQUAL(r.injected, 7);
+  CU_ASSERT_EQUAL(r.injected, 8);
   gen_label_counts *lc = gen_labels_counts(r.labels);
   uint64_t total = 0;
   for (uint32_t i = 0; i < r.c.nlabels; i++) {
@@ -206,7 +207,7 @@ static void test_label_counts(void) {
     total += lc[i].flows;
   }
   CU_ASSERT_EQUAL(total, r.c.records);
-  for (uint32_t i = 0; i < 7; i++)
+  for (uint32_t i = 0; i < 8; i++)
     CU_ASSERT(lc[i].flows > 0);
   /* hscan: one probe per target; every probe has a request record. */
   CU_ASSERT(lc[0].flows >= 50 && lc[0].flows <= 100);
@@ -237,6 +238,18 @@ static void test_label_counts(void) {
       json_string_value(json_object_get(json_object_get(h, "params"),
                                         "variant")),
       "http");
+  /* The slowloris: 100 sockets, each holding a connection for 20 s to
+   * 2 min and then the next, for 4 minutes: at least two connections a
+   * socket, a record each way; small, as header lines and ACKs are. */
+  json_t *sl = json_object_get(gen_labels_object(r.labels, 7), "params");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(sl, "variant")),
+                         "slowloris");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(sl, "sockets")), 100);
+  double hold = json_number_value(json_object_get(sl, "hold_s"));
+  CU_ASSERT(hold >= 20 && hold <= 120);
+  uint64_t conns = 100 * (uint64_t)(240 / hold);
+  CU_ASSERT(lc[7].flows >= 2 * conns && lc[7].flows <= 2 * 3 * conns);
+  CU_ASSERT(lc[7].bytes < conns * 2000);
   json_t *o = gen_labels_object(r.labels, 2);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "kind")),
                          "beacon");

@@ -46,7 +46,7 @@ static const struct {
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 enum { NET_DMZ, NET_USERS, NET_SERVERS };
-enum { V_SYN, V_UDP, V_ICMP, V_HTTP };
+enum { V_SYN, V_UDP, V_ICMP, V_HTTP, V_SLOW };
 
 /* The ranges of one spec; each copy draws from them. */
 typedef struct spec {
@@ -59,6 +59,7 @@ typedef struct spec {
   int slow;       /* speed=slow */
   int seq;        /* order=seq */
   int has_at, has_port, has_duration, has_prange, has_sources, has_rate;
+  int has_conns;
   gen_range at, duration, port, targets, ports, prange;
   gen_range open, refused, unreach, sources;
   gen_range period, jitter, bytes_out, bytes_in, missed;
@@ -300,7 +301,8 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   static const char *const protow[] = {"tcp", "udp", NULL};
   static const char *const speedw[] = {"fast", "slow", NULL};
   static const char *const orderw[] = {"random", "seq", NULL};
-  static const char *const varw[] = {"syn", "udp", "icmp", "http", NULL};
+  static const char *const varw[] = {"syn", "udp", "icmp", "http",
+                                     "slowloris", NULL};
   int proto = -1, slow = 0, seq = 0;
   char sub[200];
   if (word(&kv, "src", srcw, &s->internal, why, len) ||
@@ -318,6 +320,7 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   s->has_duration = gen_kv_get(&kv, "duration") != NULL;
   s->has_prange = gen_kv_get(&kv, "range") != NULL;
   s->has_sources = gen_kv_get(&kv, "sources") != NULL;
+  s->has_conns = gen_kv_get(&kv, "conns") != NULL;
   s->has_rate = gen_kv_get(&kv, "rate") != NULL;
   gen_range count = {1, 1};
   struct {
@@ -675,7 +678,9 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
             : s->k == K_FLOOD_IN ? V_SYN
                                  : V_UDP;
     a->variant = (uint8_t)v;
-    a->proto = v == V_SYN || v == V_HTTP ? 6 : v == V_UDP ? 17 : 1;
+    a->proto = v == V_SYN || v == V_HTTP || v == V_SLOW ? 6
+               : v == V_UDP                           ? 17
+                                                      : 1;
     a->pps = gen_range_draw(&s->pps, &a->rng);
     a->conns = (uint32_t)gen_range_draw_int(&s->conns, &a->rng);
     if (a->conns < 1)
@@ -688,10 +693,15 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       /* An HTTP flood comes from a DoS tool on a few hosts unless the
        * spec says how many. */
       gen_range few = {1, 5};
+      gen_range one = {1, 1};
+      int by_tool = v == V_HTTP || v == V_SLOW;
       a->n_src = (uint32_t)gen_range_draw_int(
-          v == V_HTTP && !s->has_sources ? &few : &s->sources, &a->rng);
-      if (a->n_src < (v == V_HTTP ? 1u : 2u))
-        a->n_src = v == V_HTTP ? 1 : 2;
+          !by_tool || s->has_sources ? &s->sources
+          : v == V_HTTP              ? &few
+                                     : &one,
+          &a->rng);
+      if (a->n_src < (by_tool ? 1u : 2u))
+        a->n_src = by_tool ? 1 : 2;
       a->answered = v == V_SYN ? gen_range_draw(&s->answered, &a->rng) / 100
                                : 0;
       for (uint32_t k = 0; k < a->n_src; k++) {
@@ -701,7 +711,7 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       }
       gen_labels_list_addr(l, id, "dst", &a->dst);
       gen_labels_param_int(l, id, "sources", a->n_src);
-      if (v != V_HTTP)
+      if (v != V_HTTP && v != V_SLOW)
         gen_labels_param_real(l, id, "answered_pct", a->answered * 100);
     } else {
       uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
@@ -713,6 +723,7 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       gen_labels_list_addr(l, id, "match.hosts", &a->dst);
     }
     a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
+              : v == V_SLOW               ? 80
               : v == V_SYN || v == V_HTTP ? 443
               : v == V_UDP ? (s->k == K_FLOOD_IN ? 53 : 0)
                            : 0;
@@ -729,6 +740,21 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       gen_labels_param_real(l, id, "sessions_per_s", a->pps);
       gen_labels_param_int(l, id, "sessions", (int64_t)a->n_events);
     }
+    if (v == V_SLOW) {
+      /* Each socket holds its connection until the server's request
+       * timeout (20 s to 2 min), then opens the next: 'conns' sockets
+       * per source (150 to 600 unless given). */
+      gen_range sockets = {150, 600};
+      a->conns = (uint32_t)gen_range_draw_int(
+          s->has_conns ? &s->conns : &sockets, &a->rng);
+      if (a->conns < 1)
+        a->conns = 1;
+      a->period_ms = (double)gen_rng_range(&a->rng, 20000, 120000);
+      uint64_t cycles = a->dur_ms / (uint64_t)a->period_ms;
+      a->n_events = (uint64_t)a->conns * a->n_src * (cycles ? cycles : 1);
+      gen_labels_param_int(l, id, "sockets", (int64_t)a->conns * a->n_src);
+      gen_labels_param_real(l, id, "hold_s", a->period_ms / 1000);
+    }
     /* Port 0 of a UDP flood means a random port per connection. */
     if (a->proto != 1 && a->port != 0)
       gen_labels_int_add(l, id, "dst_ports", a->port);
@@ -737,12 +763,13 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
     gen_labels_param_str(l, id, "variant", v == V_SYN    ? "syn"
                                            : v == V_UDP  ? "udp"
                                            : v == V_HTTP ? "http"
+                                           : v == V_SLOW ? "slowloris"
                                                          : "icmp");
     if (a->port || a->proto == 1)
       gen_labels_param_int(l, id, "port", a->port);
     else
       gen_labels_param_str(l, id, "port", "random");
-    if (v == V_HTTP) /* sessions, not packets: labelled above */
+    if (v == V_HTTP || v == V_SLOW) /* sessions: labelled above */
       break;
     gen_labels_param_real(l, id, "pps", a->pps);
     gen_labels_param_int(l, id, "conns", a->conns);
@@ -854,6 +881,14 @@ static uint64_t event_time(const act *a, uint64_t i) {
     if (a->variant == V_HTTP) /* sessions one after the other */
       return a->at_ms + (uint64_t)(((double)i + hash_unit(a->key, i)) *
                                    1000.0 / a->pps);
+    if (a->variant == V_SLOW) {
+      /* Cycle after cycle, the sockets (re)connect over its first half. */
+      uint64_t sockets = (uint64_t)a->conns * a->n_src;
+      uint64_t cycle = i / sockets, k = i % sockets;
+      return a->at_ms + (uint64_t)((double)cycle * a->period_ms +
+                                   (double)k * a->period_ms / 2 /
+                                       (double)sockets);
+    }
     /* Sources join within the first few seconds. */
     uint64_t ramp = a->dur_ms / 10 < 5000 ? a->dur_ms / 10 : 5000;
     return a->at_ms + ramp * i / (a->n_events ? a->n_events : 1);
@@ -987,6 +1022,28 @@ static nfh_status emit(const gen_world *w, act *a, uint64_t i, uint64_t t) {
   }
   case K_FLOOD_IN:
   case K_FLOOD_OUT: {
+    if (a->variant == V_SLOW) {
+      nfh_addr src = a->k == K_FLOOD_IN
+                         ? gen_net_external(net, GEN_EXT_ATTACKER,
+                                            a->index + 1,
+                                            (uint32_t)(i % a->n_src), 0)
+                         : a->src;
+      gen_session s;
+      gen_session_init(&s, &src, (uint16_t)gen_rng_range(&a->rng, 1024, 65535),
+                       &a->dst, a->port, 6, GEN_TCP_OK, t, a->label);
+      s.rtt_ms = (uint16_t)gen_rng_range(&a->rng, 5, 120);
+      /* Held until the timeout, a little before the socket's next. */
+      s.duration_ms = (uint64_t)a->period_ms - gen_rng_range(&a->rng, 1000, 3000);
+      /* A partial request, then a header line every 10 to 15 s; the
+       * server acknowledges each and answers nothing. */
+      uint64_t lines = s.duration_ms / gen_rng_range(&a->rng, 10000, 15000);
+      s.fwd_packets = 3 + lines;
+      s.fwd_bytes = s.fwd_packets * 52 + gen_rng_range(&a->rng, 150, 300) +
+                    lines * gen_rng_range(&a->rng, 10, 40);
+      s.rev_packets = 2 + lines;
+      s.rev_bytes = s.rev_packets * 52;
+      return gen_world_add(w, &s, &a->rng);
+    }
     if (a->variant == V_HTTP) {
       nfh_addr src = gen_net_external(net, GEN_EXT_ATTACKER, a->index + 1,
                                       (uint32_t)(i % a->n_src), 0);
