@@ -6,6 +6,7 @@
 #include "held.h"
 
 #define TCP 6
+#define TH_SYN 0x02
 #define TH_ACK 0x10
 /* What a stalled connection may carry beyond max_rate each way: a
  * request line and a few headers from the client, a TLS handshake (the
@@ -15,6 +16,14 @@
 /* Header bytes of a TCP segment (IPv4, no options): the server's bare
  * acknowledgements carry no data. */
 #define SEGMENT_HEADER 40.0
+/* A TCP/IP header with the timestamp option, as Linux sends it: what a
+ * bare acknowledgement weighs (IPv6: 20 more). */
+#define ACK_BYTES_V4 52.0
+#define ACK_BYTES_V6 72.0
+/* A server that sent at most this much data a connection on average
+ * answered nothing (a 408 page at most). */
+#define QUIET_SERVER_BYTES 1024.0
+
 /* Keys are looked up for every crossing TCP connection, almost none of
  * which belongs to a tracked key: a bitmap of the tracked keys' hashes
  * (128 KiB, mostly in cache) answers "not tracked" without touching the
@@ -178,7 +187,8 @@ static entry *insert(nfh__vol_held *h, const nfh_conn *c, uint64_t hash) {
 
 static int stalled(const nfh__vol_held *h, const nfh_conn *c) {
   double ms = (double)(c->last_ms - c->first_ms);
-  if (ms < h->min_ms || c->client_packets < 3 || !(c->client_flags & TH_ACK))
+  if (ms < h->min_ms || c->client_packets < 3 ||
+      (c->client_flags & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
     return 0;
   double s = ms / 1000.0;
   double server_data =
@@ -224,7 +234,16 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c) {
   r->client_packets += c->client_packets;
   r->server_bytes += c->server_bytes;
   r->server_packets += c->server_packets;
+  double ack = c->server.family == 6 ? ACK_BYTES_V6 : ACK_BYTES_V4;
+  double data = (double)c->server_bytes - ack * (double)c->server_packets;
+  r->server_data += data > 0 ? data : 0;
   return 0;
+}
+
+/* The ports of plain (not TLS) HTTP. */
+static int plain_http(uint16_t port) {
+  return port == 80 || port == 8000 || port == 8008 || port == 8080 ||
+         port == 8888;
 }
 
 static int by_concurrent(const void *pa, const void *pb) {
@@ -235,8 +254,9 @@ static int by_concurrent(const void *pa, const void *pb) {
 
 nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
                                             double min_concurrent,
-                                            double share_min, size_t *n,
-                                            int *failed) {
+                                            double share_min,
+                                            double max_mean_seconds,
+                                            size_t *n, int *failed) {
   *n = 0;
   *failed = 0;
   nfh__vol_held_result *out = NULL;
@@ -249,6 +269,10 @@ nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
     if (conc < min_concurrent || r->held < min_concurrent ||
         span < h->min_ms ||
         (double)r->held < share_min * (double)(r->held + r->other))
+      continue;
+    if (r->held_ms / r->held > max_mean_seconds * 1000.0 &&
+        !(plain_http(x->port) &&
+          r->server_data / r->held <= QUIET_SERVER_BYTES))
       continue;
     if (*n == cap) {
       size_t grown = cap ? 2 * cap : 8;

@@ -16,7 +16,9 @@
  * min_seconds long, established by the client (three packets or more,
  * ACK seen), at most max_rate bytes a second each way beyond a
  * handshake's worth (a TLS handshake sends the server's certificate).
- * From them it estimates how many the client held at once: the
+ * Only connections opened within the run count (their SYN seen): a
+ * run that starts amid long sessions sees them cut, not opened. From
+ * them it estimates how many the client held at once: the
  * connection-seconds divided by the span they cover. Connections of the
  * same key that are not stalled are counted too, so that a NAT gateway
  * whose users browse a site (idle keep-alive connections among pages
@@ -45,6 +47,7 @@ typedef struct nfh__vol_held_run {
   uint32_t held;              /* stalled connections */
   uint32_t other;             /* the key's other connections meanwhile */
   uint64_t client_bytes, client_packets, server_bytes, server_packets;
+  double server_data; /* the server's bytes beyond TCP/IP headers */
 } nfh__vol_held_run;
 
 typedef struct nfh__vol_held_result {
@@ -71,14 +74,21 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c);
 
 /* The keys whose best episode held at least min_concurrent connections
  * at once, for at least min_seconds, with at least share_min of the
- * key's connections stalled: written to a new array (the caller frees
+ * key's connections stalled, and its stalled connections lasting at most
+ * max_mean_seconds on average (a server's request timeout ends each of a
+ * slowloris's within minutes and the tool opens the next; websockets and
+ * MQTT sessions behind one NAT address stay open for hours) unless the
+ * service is plain HTTP and its server sent nothing but
+ * acknowledgements (a slowloris against a server without a request
+ * timeout; a websocket's pings, TLS and MQTT's answers are data): written to a new array (the caller frees
  * it) in descending order of connections held at once; *n gets their
  * number. Returns NULL with *n = 0 when there are none or memory runs
  * out (then *failed is set). */
 nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
                                             double min_concurrent,
-                                            double share_min, size_t *n,
-                                            int *failed);
+                                            double share_min,
+                                            double max_mean_seconds,
+                                            size_t *n, int *failed);
 
 /* How many times the full table dropped its smaller half. */
 uint32_t nfh__vol_held_prunes(const nfh__vol_held *h);

@@ -121,6 +121,7 @@ typedef struct params {
   double max_hosts, max_seasonal_hosts, max_slot_hosts, max_findings;
   double late_slots, expire_days, exact_distinct, episode_gap;
   double held_min_concurrent, held_min_seconds, held_max_rate, held_share;
+  double held_max_seconds;
   double held_max_keys;
   nfh_severity min_severity;
 } params;
@@ -167,6 +168,7 @@ static const pdef pdefs[] = {
     P("episode_gap", episode_gap, 1, 0, 288, 1),
     P("held_min_concurrent", held_min_concurrent, 40, 2, 1e7, 0),
     P("held_min_seconds", held_min_seconds, 10, 1, 86400, 0),
+    P("held_max_seconds", held_max_seconds, 900, 1, 1e7, 0),
     P("held_max_rate", held_max_rate, 200, 0, 1e9, 0),
     P("held_share", held_share, 0.8, 0, 1, 0),
     P("held_max_keys", held_max_keys, 16384, 0, 10e6, 1),
@@ -2887,6 +2889,11 @@ static void *vol_create(const nfh_host_api *api,
     }
     *pfield(&v->p, d) = x;
   }
+  if (v->p.held_max_seconds < v->p.held_min_seconds) {
+    snprintf(message, sizeof(message),
+             "need held_min_seconds <= held_max_seconds");
+    goto fail;
+  }
   if (v->p.high_ratio < v->p.ratio_min || v->p.critical_ratio < v->p.high_ratio) {
     snprintf(message, sizeof(message),
              "need ratio_min <= high_ratio <= critical_ratio");
@@ -3058,6 +3065,7 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   nfh__vol_json_open(&j, "thresholds");
   nfh__vol_json_num(&j, "held_min_concurrent", v->p.held_min_concurrent);
   nfh__vol_json_num(&j, "held_min_seconds", v->p.held_min_seconds);
+  nfh__vol_json_num(&j, "held_max_seconds", v->p.held_max_seconds);
   nfh__vol_json_num(&j, "held_max_rate", v->p.held_max_rate);
   nfh__vol_json_num(&j, "held_share", v->p.held_share);
   nfh__vol_json_close(&j);
@@ -3098,7 +3106,8 @@ static int held_findings(vol *v) {
   size_t n;
   int failed;
   nfh__vol_held_result *r = nfh__vol_held_results(
-      v->held, v->p.held_min_concurrent, v->p.held_share, &n, &failed);
+      v->held, v->p.held_min_concurrent, v->p.held_share,
+      v->p.held_max_seconds, &n, &failed);
   if (failed) {
     v->api->log(v->api->host, NFH_LOG_ERROR,
                 "out of memory (held connections)");
