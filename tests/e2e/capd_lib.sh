@@ -94,3 +94,29 @@ capd_cleanup() {
 	fi
 	e2e_remove_tmp
 }
+
+# replay_parts PIDFILE PCAP...: softflowd replays each pcap in turn as
+# NetFlow v9 into the nfcapd of capd_start (-a: flow times from the pcap;
+# -c none: no control socket; -d: in the foreground). At the end of a
+# file it expires every flow and exits; the pause lets nfcapd read them
+# before the next file's, so that what waits in the socket stays within a
+# stock buffer (212 kB). Sets sf_exported (flows softflowd says it sent)
+# and sf_error (the first failure's last lines, empty when none). 0, or
+# 1 when softflowd failed on a file.
+replay_parts() {
+	local pidfile=$1 part n log
+	shift
+	log="$pidfile.log"
+	sf_exported=0 sf_error=
+	for part in "$@"; do
+		if timeout 120 softflowd -r "$part" -n "127.0.0.1:$port" -v 9 -a \
+			-d -c none -p "$pidfile" >"$log" 2>&1; then
+			n=$(sed -n 's/.*Flows exported: \([0-9]*\).*/\1/p' "$log" | head -n 1)
+			sf_exported=$((sf_exported + ${n:-0}))
+		elif [ -z "$sf_error" ]; then
+			sf_error="$part: $(tail -n 2 "$log")"
+		fi
+		sleep 0.3
+	done
+	[ -z "$sf_error" ]
+}

@@ -24,14 +24,18 @@ time order; prints: frames, tunnel queries, files)
 """
 
 import base64
+import os
 import random
-import struct
 import sys
 
 from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRROPT
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
+
+# pcapparts.py lies beside this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapparts import write_parts  # noqa: E402
 
 T0 = 1709629200.0  # 2024-03-05 09:00:00 UTC
 SPAN = 1800.0
@@ -110,20 +114,7 @@ def main():
         frames += [(t, bytes(up)), (t + 0.02, bytes(down))]
         t += rng.uniform(0.3, 0.7)
     frames.sort(key=lambda f: f[0])
-    outs = [open("%s.%02d.pcap" % (sys.argv[1], k), "wb") for k in range(PARTS)]
-    for out in outs:
-        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for t, frame in frames:
-        part = min(PARTS - 1, int((t - T0) * PARTS / SPAN))
-        sec = int(t)
-        usec = int(round((t - sec) * 1e6))
-        if usec >= 1000000:
-            sec, usec = sec + 1, usec - 1000000
-        outs[part].write(struct.pack("<IIII", sec, usec, len(frame),
-                                     len(frame)))
-        outs[part].write(frame)
-    for out in outs:
-        out.close()
+    write_parts(sys.argv[1], frames, T0, SPAN, PARTS)
     print(len(frames), tunnel, PARTS)
 
 

@@ -57,19 +57,11 @@ if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I slowloris; then
 	fail "nfcapd did not start"
 	finish
 fi
-exported=0 sf_ok=1
-for part in "$tmp"/web.*.pcap; do
-	if timeout 120 softflowd -r "$part" -n "127.0.0.1:$port" -v 9 -a \
-		-d -c none -p "$tmp/sf.pid" >"$tmp/sf.log" 2>&1; then
-		n=$(sed -n 's/.*Flows exported: \([0-9]*\).*/\1/p' "$tmp/sf.log" | head -n 1)
-		exported=$((exported + ${n:-0}))
-	else
-		sf_ok=0
-		fail "softflowd failed on $part: $(tail -n 2 "$tmp/sf.log")"
-	fi
-	sleep 0.3
-done
-[ $sf_ok = 1 ] && pass "softflowd exported $exported flows"
+if replay_parts "$tmp/sf.pid" "$tmp"/web.*.pcap; then
+	pass "softflowd exported $sf_exported flows"
+else
+	fail "softflowd failed on $sf_error"
+fi
 sleep 0.5
 stop_capd || fail "nfcapd did not stop on SIGTERM"
 

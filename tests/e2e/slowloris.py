@@ -22,12 +22,16 @@ Usage: slowloris.py PREFIX   (writes PREFIX.00.pcap .. PREFIX.03.pcap, in
 time order; prints: frames, slowloris connections, files)
 """
 
+import os
 import random
-import struct
 import sys
 
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
+
+# pcapparts.py lies beside this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapparts import write_parts  # noqa: E402
 
 T0 = 1709632800.0  # 2024-03-05 10:00:00 UTC
 SPAN = 480.0
@@ -137,20 +141,7 @@ def main():
         c.seg(t + 0.01, False, "A")
     c.server_close(t + 1)
     frames.sort(key=lambda f: f[0])
-    outs = [open("%s.%02d.pcap" % (sys.argv[1], k), "wb") for k in range(PARTS)]
-    for out in outs:
-        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for t, frame in frames:
-        part = min(PARTS - 1, int((t - T0) * PARTS / SPAN))
-        sec = int(t)
-        usec = int(round((t - sec) * 1e6))
-        if usec >= 1000000:
-            sec, usec = sec + 1, usec - 1000000
-        outs[part].write(struct.pack("<IIII", sec, usec, len(frame),
-                                     len(frame)))
-        outs[part].write(frame)
-    for out in outs:
-        out.close()
+    write_parts(sys.argv[1], frames, T0, SPAN, PARTS)
     print(len(frames), slow, PARTS)
 
 
