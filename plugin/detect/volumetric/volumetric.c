@@ -3158,6 +3158,12 @@ static int vol_finish(void *ctx) {
              "%.1f%% of the bytes arrived after their slot was judged: "
              "raise late_slots to the exporters' active timeout",
              100 * v->late_bytes / v->total_bytes);
+  if (v->held && nfh__vol_held_prunes(v->held))
+    api->log(api->host, NFH_LOG_INFO,
+             "held connections: the key table was full %" PRIu32
+             " times (held_max_keys=%.0f); the keys that held the least "
+             "were dropped",
+             nfh__vol_held_prunes(v->held), v->p.held_max_keys);
   if (v->untracked_hosts)
     api->log(api->host, NFH_LOG_INFO,
              "%" PRIu32 " host-slots were judged without a baseline (host "
