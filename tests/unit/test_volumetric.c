@@ -986,6 +986,22 @@ static void gen_websockets(flowvec *fv, uint64_t t, int slot, void *user) {
   }
 }
 
+/* Before the slowloris of gen_held (slots 10-13), 50 clients each hold
+ * one idle connection to the web server in slot 9: 50 keys of little
+ * connection time. */
+static void gen_held_crowd(flowvec *fv, uint64_t t, int slot, void *user) {
+  gen_held(fv, t, slot, user);
+  if (slot != 9)
+    return;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (uint32_t k = 0; k < 50; k++) {
+    nfh_addr cli = ext(50000 + k);
+    uint64_t s0 = t + k * 1000;
+    add(fv, &cli, &srv, 40000, 80, 6, 0x1a, s0, s0 + 60000, 5, 300);
+    add(fv, &srv, &cli, 80, 40000, 6, 0x1b, s0 + 1, s0 + 60000, 4, 208);
+  }
+}
+
 static const nfh_report_finding *held_finding(nfh_engine *e) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n);
@@ -1098,6 +1114,22 @@ static void test_held_connections(void) {
     } else {
       CU_ASSERT_PTR_NULL(r);
     }
+    nfh_engine_destroy(e);
+  }
+  /* A table of 8 keys fills with the crowd's and drops the half that
+   * held the least, again and again: the slowloris's key stays, and the
+   * log says the table was full. */
+  {
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT(nfh_engine_set(e, "volumetric", "held_max_keys", "8") == NFH_OK);
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_held_crowd, (void *)&cases[0].hc);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = held_finding(e);
+    CU_ASSERT(r && strcmp(r->f.key, "held|in|198.18.77.7|10.0.3.5|80") == 0 &&
+              r->f.severity == NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "key table was full"));
     nfh_engine_destroy(e);
   }
   /* held_max_keys = 0 turns it off. */
