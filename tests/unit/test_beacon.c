@@ -349,6 +349,57 @@ static void test_beacon_jitter_missed(void) {
   tk_flows_free(&fs);
 }
 
+/* A C2 framework's 45% jitter on a 110 s sleep, for 6 hours: about 190
+ * beats whose timing never looks tight (regularity about 0.4, below the
+ * 0.45 that makes medium), yet stands far above chance over so many:
+ * medium. The same for 90 minutes (about 50 beats) is low at
+ * most; a client calling the same server at random (exponential
+ * intervals of the same mean, the same check-ins) is nothing above
+ * low. */
+static void test_jittered_beacon(void) {
+  static const struct {
+    uint64_t span;
+    int poisson;
+    nfh_severity least, most;
+  } cases[] = {
+      {6 * HOUR, 0, NFH_SEV_MEDIUM, NFH_SEV_MEDIUM},
+      {HOUR + HOUR / 2, 0, NFH_SEV_INFO, NFH_SEV_LOW},
+      {6 * HOUR, 1, NFH_SEV_INFO, NFH_SEV_LOW},
+  };
+  const char *key = "10.0.0.41|203.0.113.61|tcp/443";
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    seed(11);
+    flows fs = {0};
+    nfh_addr c = tk_ip("10.0.0.41"), s = tk_ip("203.0.113.61");
+    if (cases[k].poisson) {
+      uint16_t cport = 40000;
+      for (double t = (double)T0; t < (double)(T0 + cases[k].span);
+           t += -110000.0 * log(1 - urand())) {
+        cport = (uint16_t)(cport + 1);
+        conn(&fs, c, cport, s, 443, 6, (uint64_t)t,
+             200 + (uint64_t)(urand() * 300), 900 + (uint64_t)(urand() * 40),
+             2600 + (uint64_t)(urand() * 80), 1);
+      }
+    } else {
+      beacon(&fs, c, s, 443, 6, T0, cases[k].span, 110000, 0.45, 0, 900,
+             2600, 1);
+    }
+    browsing(&fs, 10, T0, cases[k].span);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    nfh_severity sev = r ? r->f.severity : NFH_SEV_INFO;
+    CU_ASSERT(sev >= cases[k].least && sev <= cases[k].most);
+    if (sev < cases[k].least || sev > cases[k].most)
+      dump(e);
+    if (k == 0 && r)
+      printf("\n    %s (%s, score %.0f)", r->f.summary,
+             nfh_severity_name(r->f.severity), r->f.score);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A 30-minute beacon, each hourly run seeing one hour: the state carries
  * the timeline until its period shows. */
 static void test_slow_across_runs(void) {
@@ -1356,6 +1407,8 @@ int main(void) {
   CU_add_test(s, "30 s beacon for 12 h: its whole span", test_fast_beacon_span);
   CU_add_test(s, "15 min beacon, 20% jitter, 20% missed, 12 h",
               test_beacon_jitter_missed);
+  CU_add_test(s, "110 s beacon, 45% jitter: medium over 6 h; random calls are none",
+              test_jittered_beacon);
   CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);
   CU_add_test(s, "hourly beacon, full table, 16 hourly runs",
               test_full_table_across_runs);

@@ -6,6 +6,9 @@
 
 #include "judge.h"
 
+/* Beats a jittered beacon needs before its timing above chance alone
+ * makes it medium (see nfh__bcn_judge). */
+#define JITTERED_BEATS 64
 #define HOUR_MS 3600000.0
 
 static double clamp01(double x) {
@@ -72,6 +75,18 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
 
   nfh_severity sev = NFH_SEV_LOW;
   if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= 12)
+    sev = NFH_SEV_MEDIUM;
+  /* A heavily jittered beacon (40%: a C2 framework's jitter setting)
+   * never looks tight, but over many beats its timing still stands far
+   * above what random arrivals reach (chance falls with the square root
+   * of the intervals): three times chance over 64 beats or more, for two
+   * hours, covering the window, with check-ins of one size to a server
+   * no other host uses. Browsing is near chance; jittered pollers of
+   * common services have other clients. */
+  if (sev == NFH_SEV_LOW && s->beats >= JITTERED_BEATS &&
+      s->timing >= 3 * s->chance && span_ms >= 2 * HOUR_MS &&
+      s->coverage >= 0.8 && !sampled && v->bytes >= 0.7 && n <= 1 &&
+      r >= v->required)
     sev = NFH_SEV_MEDIUM;
   if (sev == NFH_SEV_MEDIUM && r >= 0.6 &&
       span_ms >= (double)p->high_span_ms && n <= 2 && s->coverage >= 0.6 &&
