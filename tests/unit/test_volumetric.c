@@ -1116,6 +1116,21 @@ static void test_held_connections(void) {
     }
     nfh_engine_destroy(e);
   }
+  /* A run that starts amid those sessions (slot 11 on: their SYNs were
+   * in the run before) sees them cut, not opened: none counts, however
+   * long held_max_seconds allows. */
+  {
+    static const long_case wss = {443, 70};
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT(nfh_engine_set(e, "volumetric", "held_max_seconds", "3000") ==
+              NFH_OK);
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 11, 20, 1, gen_websockets, (void *)&wss);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    CU_ASSERT_PTR_NULL(held_finding(e));
+    nfh_engine_destroy(e);
+  }
   /* A table of 8 keys fills with the crowd's and drops the half that
    * held the least, again and again: the slowloris's key stays, and the
    * log says the table was full. */
