@@ -1002,6 +1002,26 @@ static void gen_held_crowd(flowvec *fv, uint64_t t, int slot, void *user) {
   }
 }
 
+/* A distributed slowloris: 'clients' sources each holding 'sockets'
+ * connections to 10.0.3.5:80 as held_conns does, in slots 10-13. */
+typedef struct held_many {
+  int clients, sockets;
+} held_many;
+
+static void gen_held_many(flowvec *fv, uint64_t t, int slot, void *user) {
+  const held_many *hm = user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot < 10 || slot >= 14)
+    return;
+  for (int c = 0; c < hm->clients; c++) {
+    char cli[32];
+    snprintf(cli, sizeof(cli), "198.18.90.%d", 10 + c);
+    held_case hc = {cli, "10.0.3.5", hm->sockets, 0};
+    held_conns(fv, t, &hc);
+  }
+}
+
 static const nfh_report_finding *held_finding(nfh_engine *e) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n);
@@ -1129,6 +1149,36 @@ static void test_held_connections(void) {
     feed(e, 11, 20, 1, gen_websockets, (void *)&wss);
     CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
     CU_ASSERT_PTR_NULL(held_finding(e));
+    nfh_engine_destroy(e);
+  }
+  /* Distributed: ten sources of 25 sockets each (24 at once, fewer than
+   * held_min_concurrent) are one finding on the service, of all ten;
+   * ten of 6 (a browser's) or two of 30 are none. */
+  static const struct {
+    held_many hm;
+    nfh_severity sev; /* info: no finding */
+  } many[] = {
+      {{10, 25}, NFH_SEV_HIGH},
+      {{10, 6}, NFH_SEV_INFO},
+      {{2, 30}, NFH_SEV_INFO},
+  };
+  for (size_t c = 0; c < sizeof(many) / sizeof(many[0]); c++) {
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_held_many, (void *)&many[c].hm);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = held_finding(e);
+    if (many[c].sev == NFH_SEV_INFO) {
+      CU_ASSERT_PTR_NULL(r);
+    } else {
+      CU_ASSERT(r && strcmp(r->f.key, "held|in|*|10.0.3.5|80") == 0 &&
+                r->f.severity == many[c].sev && r->f.src.family == 0);
+      CU_ASSERT(r && strstr(r->f.summary, "from 10 clients: about 2"));
+      CU_ASSERT(r && strstr(r->f.evidence_json, "\"clients\":10"));
+    }
+    if (r && many[c].sev == NFH_SEV_INFO)
+      dump(e);
     nfh_engine_destroy(e);
   }
   /* A table of 8 keys fills with the crowd's and drops the half that

@@ -252,49 +252,129 @@ static int by_concurrent(const void *pa, const void *pb) {
   return a < b ? 1 : a > b ? -1 : 0;
 }
 
+/* A growing array of results. */
+typedef struct rlist {
+  nfh__vol_held_result *v;
+  size_t n, cap;
+} rlist;
+
+static nfh__vol_held_result *rlist_add(rlist *l) {
+  if (l->n == l->cap) {
+    size_t grown = l->cap ? 2 * l->cap : 8;
+    nfh__vol_held_result *g = realloc(l->v, grown * sizeof(*g));
+    if (!g)
+      return NULL;
+    l->v = g;
+    l->cap = grown;
+  }
+  nfh__vol_held_result *o = &l->v[l->n++];
+  memset(o, 0, sizeof(*o));
+  return o;
+}
+
+/* Whether an episode is a held-connection flood's in all but its size:
+ * long enough, its key's connections stalled, and each ended as a
+ * request timeout ends them (or the server answered nothing at all). */
+static int flood_shaped(const nfh__vol_held *h, uint16_t port,
+                        const nfh__vol_held_run *r, double share_min,
+                        double max_mean_seconds) {
+  if (!r->held || (double)(r->last_ms - r->first_ms) < h->min_ms ||
+      (double)r->held < share_min * (double)(r->held + r->other))
+    return 0;
+  return r->held_ms / r->held <= max_mean_seconds * 1000.0 ||
+         (plain_http(port) && r->server_data / r->held <= QUIET_SERVER_BYTES);
+}
+
+static int by_service(const void *pa, const void *pb) {
+  const nfh__vol_held_result *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->server, &b->server);
+  return c ? c : (a->port > b->port) - (a->port < b->port);
+}
+
+static void merge_run(nfh__vol_held_run *into, const nfh__vol_held_run *r) {
+  if (!into->held || r->first_ms < into->first_ms)
+    into->first_ms = r->first_ms;
+  if (r->last_ms > into->last_ms)
+    into->last_ms = r->last_ms;
+  into->held_ms += r->held_ms;
+  into->held += r->held;
+  into->other += r->other;
+  into->client_bytes += r->client_bytes;
+  into->client_packets += r->client_packets;
+  into->server_bytes += r->server_bytes;
+  into->server_packets += r->server_packets;
+  into->server_data += r->server_data;
+}
+
+/* Adds to out the services that min_clients or more of the weak
+ * results (sorted by service) held min_concurrent at once together. */
+static int add_distributed(rlist *out, const rlist *weak,
+                           double min_concurrent, unsigned min_clients) {
+  for (size_t a = 0, b; a < weak->n; a = b) {
+    nfh__vol_held_run sum;
+    memset(&sum, 0, sizeof(sum));
+    for (b = a; b < weak->n && by_service(&weak->v[a], &weak->v[b]) == 0; b++)
+      merge_run(&sum, &weak->v[b].run);
+    /* Over the span of all of them: clients that took turns did not
+     * hold theirs at once. */
+    double conc = concurrent(&sum);
+    if (b - a < min_clients || conc < min_concurrent)
+      continue;
+    nfh__vol_held_result *o = rlist_add(out);
+    if (!o)
+      return -1;
+    o->server = weak->v[a].server;
+    o->port = weak->v[a].port;
+    o->client_home = weak->v[a].client_home;
+    o->clients = (uint32_t)(b - a);
+    o->run = sum;
+    o->concurrent = conc;
+  }
+  return 0;
+}
+
 nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
                                             double min_concurrent,
+                                            double min_each,
+                                            unsigned min_clients,
                                             double share_min,
                                             double max_mean_seconds,
                                             size_t *n, int *failed) {
+  rlist out = {0}, weak = {0};
   *n = 0;
   *failed = 0;
-  nfh__vol_held_result *out = NULL;
-  size_t cap = 0;
   for (uint32_t i = 0; i < h->n; i++) {
     const entry *x = &h->e[i];
     const nfh__vol_held_run *r = best_run(x);
     double conc = concurrent(r);
-    double span = (double)(r->last_ms - r->first_ms);
-    if (conc < min_concurrent || r->held < min_concurrent ||
-        span < h->min_ms ||
-        (double)r->held < share_min * (double)(r->held + r->other))
+    if (conc < min_each ||
+        !flood_shaped(h, x->port, r, share_min, max_mean_seconds))
       continue;
-    if (r->held_ms / r->held > max_mean_seconds * 1000.0 &&
-        !(plain_http(x->port) &&
-          r->server_data / r->held <= QUIET_SERVER_BYTES))
-      continue;
-    if (*n == cap) {
-      size_t grown = cap ? 2 * cap : 8;
-      nfh__vol_held_result *g = realloc(out, grown * sizeof(*g));
-      if (!g) {
-        free(out);
-        *n = 0;
-        *failed = 1;
-        return NULL;
-      }
-      out = g;
-      cap = grown;
-    }
-    nfh__vol_held_result *o = &out[(*n)++];
-    o->client = x->client;
+    int alone = conc >= min_concurrent && r->held >= min_concurrent;
+    nfh__vol_held_result *o = rlist_add(alone ? &out : &weak);
+    if (!o)
+      goto fail;
+    if (alone)
+      o->client = x->client;
     o->server = x->server;
     o->port = x->port;
     o->client_home = x->client_home;
+    o->clients = 1;
     o->run = *r;
     o->concurrent = conc;
   }
-  if (*n > 1)
-    qsort(out, *n, sizeof(*out), by_concurrent);
-  return out;
+  if (weak.n > 1)
+    qsort(weak.v, weak.n, sizeof(*weak.v), by_service);
+  if (add_distributed(&out, &weak, min_concurrent, min_clients) != 0)
+    goto fail;
+  free(weak.v);
+  if (out.n > 1)
+    qsort(out.v, out.n, sizeof(*out.v), by_concurrent);
+  *n = out.n;
+  return out.v;
+fail:
+  free(out.v);
+  free(weak.v);
+  *failed = 1;
+  return NULL;
 }

@@ -51,10 +51,13 @@ typedef struct nfh__vol_held_run {
 } nfh__vol_held_run;
 
 typedef struct nfh__vol_held_result {
-  nfh_addr client, server;
+  nfh_addr client; /* family 0 when clients > 1 */
+  nfh_addr server;
   uint16_t port;
-  int client_home; /* the client is internal: an outbound attack */
-  nfh__vol_held_run run; /* the episode held the most at once */
+  int client_home;       /* the clients are internal: an outbound attack */
+  uint32_t clients;      /* 1, or the clients of a distributed one */
+  nfh__vol_held_run run; /* the episode held the most at once (summed over
+                          * the clients of a distributed one) */
   double concurrent;     /* held_ms over its span */
 } nfh__vol_held_result;
 
@@ -73,7 +76,9 @@ void nfh__vol_held_destroy(nfh__vol_held *h);
 int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c);
 
 /* The keys whose best episode held at least min_concurrent connections
- * at once, for at least min_seconds, with at least share_min of the
+ * at once, and the services that min_clients clients or more held that
+ * many at once together, each at least min_each (a distributed
+ * slowloris; a browser holds six), for at least min_seconds, with at least share_min of the
  * key's connections stalled, and its stalled connections lasting at most
  * max_mean_seconds on average (a server's request timeout ends each of a
  * slowloris's within minutes and the tool opens the next; websockets and
@@ -86,6 +91,8 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c);
  * out (then *failed is set). */
 nfh__vol_held_result *nfh__vol_held_results(const nfh__vol_held *h,
                                             double min_concurrent,
+                                            double min_each,
+                                            unsigned min_clients,
                                             double share_min,
                                             double max_mean_seconds,
                                             size_t *n, int *failed);

@@ -121,7 +121,7 @@ typedef struct params {
   double max_hosts, max_seasonal_hosts, max_slot_hosts, max_findings;
   double late_slots, expire_days, exact_distinct, episode_gap;
   double held_min_concurrent, held_min_seconds, held_max_rate, held_share;
-  double held_max_seconds;
+  double held_max_seconds, held_min_each, held_min_clients;
   double held_max_keys;
   nfh_severity min_severity;
 } params;
@@ -169,6 +169,8 @@ static const pdef pdefs[] = {
     P("held_min_concurrent", held_min_concurrent, 40, 2, 1e7, 0),
     P("held_min_seconds", held_min_seconds, 10, 1, 86400, 0),
     P("held_max_seconds", held_max_seconds, 900, 1, 1e7, 0),
+    P("held_min_each", held_min_each, 8, 1, 1e7, 0),
+    P("held_min_clients", held_min_clients, 3, 2, 1e6, 1),
     P("held_max_rate", held_max_rate, 200, 0, 1e9, 0),
     P("held_share", held_share, 0.8, 0, 1, 0),
     P("held_max_keys", held_max_keys, 16384, 0, 10e6, 1),
@@ -3014,12 +3016,16 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   const nfh_host_api *api = v->api;
   if (api->is_allowed(api->host, "volumetric", &r->server, r->port) ||
       api->is_allowed(api->host, "volumetric", &r->server, -1) ||
-      api->is_allowed(api->host, "volumetric", &r->client, -1))
+      (r->clients == 1 &&
+       api->is_allowed(api->host, "volumetric", &r->client, -1)))
     return 0;
   const nfh__vol_held_run *u = &r->run;
   char client[NFH_ADDR_STRLEN], server[NFH_ADDR_STRLEN], at_once[32],
       span[32], each[32], summary[320], key[160];
-  nfh_addr_format(&r->client, client, sizeof(client));
+  if (r->clients == 1)
+    nfh_addr_format(&r->client, client, sizeof(client));
+  else
+    snprintf(client, sizeof(client), "%" PRIu32 " clients", r->clients);
   nfh_addr_format(&r->server, server, sizeof(server));
   double span_s = (double)(u->last_ms - u->first_ms) / 1000.0;
   double mean_s = u->held_ms / 1000.0 / u->held;
@@ -3034,10 +3040,11 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
     return 0;
   if (r->client_home)
     snprintf(summary, sizeof(summary),
-             "Held-connection flood (slowloris-style) from internal %s "
+             "Held-connection flood (slowloris-style) from %s%s "
              "against %s:%u: about %s connections held open at once for "
              "%s, %s B/s each",
-             client, server, r->port, at_once, span, each);
+             r->clients == 1 ? "internal " : "", client, server, r->port,
+             at_once, span, each);
   else
     snprintf(summary, sizeof(summary),
              "Held-connection flood (slowloris-style) against %s:%u from "
@@ -3049,7 +3056,9 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   nfh__vol_json_open(&j, NULL);
   nfh__vol_json_str(&j, "kind", "held_connections");
   nfh__vol_json_str(&j, "direction", r->client_home ? "out" : "in");
-  nfh__vol_json_addr(&j, "client", &r->client);
+  if (r->clients == 1)
+    nfh__vol_json_addr(&j, "client", &r->client);
+  nfh__vol_json_num(&j, "clients", r->clients);
   nfh__vol_json_addr(&j, "server", &r->server);
   nfh__vol_json_num(&j, "port", r->port);
   nfh__vol_json_num(&j, "held_at_once", round(r->concurrent));
@@ -3064,6 +3073,8 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   nfh__vol_json_num(&j, "server_packets", (double)u->server_packets);
   nfh__vol_json_open(&j, "thresholds");
   nfh__vol_json_num(&j, "held_min_concurrent", v->p.held_min_concurrent);
+  nfh__vol_json_num(&j, "held_min_each", v->p.held_min_each);
+  nfh__vol_json_num(&j, "held_min_clients", v->p.held_min_clients);
   nfh__vol_json_num(&j, "held_min_seconds", v->p.held_min_seconds);
   nfh__vol_json_num(&j, "held_max_seconds", v->p.held_max_seconds);
   nfh__vol_json_num(&j, "held_max_rate", v->p.held_max_rate);
@@ -3073,8 +3084,9 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
                     "every connection stalled: long, a trickle of small "
                     "packets, no answer but acknowledgements");
   nfh__vol_json_close(&j);
+  /* A distributed one is the service's, whichever clients it had. */
   snprintf(key, sizeof(key), "held|%s|%s|%s|%u", r->client_home ? "out" : "in",
-           client, server, r->port);
+           r->clients == 1 ? client : "*", server, r->port);
   nfh_finding out;
   memset(&out, 0, sizeof(out));
   out.type = "volumetric";
@@ -3088,7 +3100,8 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   double from = sev == NFH_SEV_HIGH ? HELD_HIGH_MULTIPLE : 1;
   out.score = lo + (hi - lo) * clamp01(log(multiple / from) / log(top / from));
   out.confidence = 0.7;
-  out.src = r->client;
+  if (r->clients == 1)
+    out.src = r->client;
   out.dst = r->server;
   out.dst_port = r->port;
   out.proto = 6;
@@ -3106,8 +3119,9 @@ static int held_findings(vol *v) {
   size_t n;
   int failed;
   nfh__vol_held_result *r = nfh__vol_held_results(
-      v->held, v->p.held_min_concurrent, v->p.held_share,
-      v->p.held_max_seconds, &n, &failed);
+      v->held, v->p.held_min_concurrent, v->p.held_min_each,
+      (unsigned)v->p.held_min_clients, v->p.held_share, v->p.held_max_seconds,
+      &n, &failed);
   if (failed) {
     v->api->log(v->api->host, NFH_LOG_ERROR,
                 "out of memory (held connections)");
