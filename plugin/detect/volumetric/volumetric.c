@@ -169,7 +169,7 @@ static const pdef pdefs[] = {
     P("held_min_concurrent", held_min_concurrent, 40, 2, 1e7, 0),
     P("held_min_seconds", held_min_seconds, 10, 1, 86400, 0),
     P("held_max_seconds", held_max_seconds, 900, 1, 1e7, 0),
-    P("held_min_each", held_min_each, 8, 1, 1e7, 0),
+    P("held_min_each", held_min_each, 16, 1, 1e7, 0),
     P("held_min_clients", held_min_clients, 3, 2, 1e6, 1),
     P("held_max_rate", held_max_rate, 200, 0, 1e9, 0),
     P("held_share", held_share, 0.8, 0, 1, 0),
