@@ -85,6 +85,7 @@ outbound_flood variant=syn pps=1000-3000 duration=2m-5m
 dns_tunnel rate=1-2 bytes_out=150-200 duration=2h-4h
 inbound_flood variant=http sources=1-3 rate=60-120 duration=5m-10m
 inbound_flood variant=slowloris duration=10m-30m
+inbound_flood variant=slowloris sources=5-10 conns=20-40 duration=10m-20m
 EOF
 
 # Hour by hour, one state, as an hourly cron job runs nfhunt over a few
