@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nfhunt/engine.h>
 #include <nfhunt/plugin.h>
@@ -791,6 +792,111 @@ static void test_ssh_session(void) {
   tk_flows_free(&fs);
 }
 
+/* One TCP session from 10.0.0.9:51515 to 'server':'port' from 'start'
+ * for 'span', exported as 60 s active-timeout records both ways of
+ * 'up' and 'down' bytes each; 'syn': its first record carries the SYN
+ * (else it was open before). */
+static void long_session(flows *fs, nfh_addr server, uint16_t port,
+                         uint64_t start, uint64_t span, uint64_t up,
+                         uint64_t down, int syn) {
+  nfh_addr c = tk_ip("10.0.0.9");
+  for (uint64_t t = start; t < start + span; t += MIN) {
+    uint8_t fl = (uint8_t)(PSH | ACK | (syn && t == start ? SYN : 0));
+    add_record(fs, c, 51515, server, port, 6, fl, t, t + MIN - 500, up, 1);
+    add_record(fs, server, port, c, 51515, 6, fl, t + 5, t + MIN - 500, down,
+               1);
+  }
+}
+
+/* A persistent C2 channel: one TLS connection held 5 h with a trickle
+ * each way (no timeline, no beat) is medium, from its start to its end;
+ * reported as held at least so long when the run began amid it; found
+ * too by hourly runs with one state, once it has lasted 4 h. None: the
+ * same for 3 h, a 5 h download (50 KB/s), a destination three internal
+ * hosts use, persistent=0. */
+static void test_persistent_session(void) {
+  nfh_addr s = tk_ip("185.100.87.4");
+  const char *key = "persist|10.0.0.9|185.100.87.4|tcp/443";
+  static const struct {
+    uint64_t span, down;
+    int syn, others;
+    const char *setting;
+    int found;
+  } cases[] = {
+      {5 * HOUR, 2400, 1, 0, NULL, 1},  {5 * HOUR, 2400, 0, 0, NULL, 1},
+      {3 * HOUR, 2400, 1, 0, NULL, 0},  {5 * HOUR, 3000000, 1, 0, NULL, 0},
+      {5 * HOUR, 2400, 1, 2, NULL, 0},  {5 * HOUR, 2400, 1, 0, "0", 0},
+  };
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    seed(21);
+    flows fs = {0};
+    long_session(&fs, s, 443, T0, cases[k].span, 1500, cases[k].down,
+                 cases[k].syn);
+    for (int o = 0; o < cases[k].others; o++) {
+      char a[32];
+      snprintf(a, sizeof(a), "10.0.0.%d", 100 + o);
+      conn(&fs, tk_ip(a), 40000, s, 443, 6, T0 + HOUR, 2000, 800, 4000, 1);
+    }
+    browsing(&fs, 10, T0, cases[k].span);
+    nfh_engine *e =
+        make(cases[k].setting
+                 ? (const char *const[]){"persistent", cases[k].setting, NULL}
+                 : NULL);
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (!cases[k].found) {
+      CU_ASSERT_PTR_NULL(r);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+        CU_ASSERT_EQUAL(r->f.first_ms, T0);
+        CU_ASSERT(r->f.last_ms > T0 + 5 * HOUR - MIN);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "kept one connection"));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.summary, cases[k].syn ? "open for 5.0 h"
+                                              : "open for at least 5.0 h"));
+        CU_ASSERT(evidence_number(r, "session_s") > 5 * 3600 - 120);
+      }
+    }
+    /* The browsing around it raised nothing. */
+    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), (size_t)cases[k].found);
+    if (count_at_least(e, NFH_SEV_LOW) != (size_t)cases[k].found)
+      dump(e);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+
+  /* Hourly runs with one state: the pieces continue the session; the
+   * run that takes it past 4 h reports it. */
+  char path[300];
+  state_path(path, sizeof(path), "persist.state");
+  unlink(path);
+  flows whole = {0};
+  long_session(&whole, s, 443, T0, 6 * HOUR, 1500, 2400, 1);
+  for (int hour = 0; hour < 6; hour++) {
+    flows keep = {0};
+    slice(&keep, &whole, T0 + (uint64_t)hour * HOUR,
+          T0 + (uint64_t)(hour + 1) * HOUR);
+    nfh_state *st = NULL;
+    const char *err;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = make(NULL);
+    run(e, &keep, st);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    const nfh_report_finding *r = find(e, key);
+    if (hour < 4) { /* 4 h less half a second at the end of hour 3 */
+      CU_ASSERT_PTR_NULL(r);
+    } else {
+      CU_ASSERT(r && r->f.first_ms == T0 && r->f.severity == NFH_SEV_MEDIUM);
+    }
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    tk_flows_free(&keep);
+  }
+  tk_flows_free(&whole);
+}
+
 /* An implant that calls one address on one of ten ports at each beat
  * (443, 8443, 2053, ...): every port sees a tenth of the beats and none
  * was found. Merged over the server's ports it is one beacon; a client
@@ -1429,6 +1535,8 @@ int main(void) {
   CU_add_test(s, "long SSH session in active-timeout records",
               test_ssh_session);
   CU_add_test(s, "idle sessions' keepalives", test_keepalives);
+  CU_add_test(s, "a persistent session (one connection for hours)",
+              test_persistent_session);
   CU_add_test(s, "random browsing", test_browsing);
   CU_add_test(s, "sampled beacon", test_sampled);
   CU_add_test(s, "DNS and allowlist", test_dns_and_allowlist);

@@ -336,6 +336,51 @@ static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
   return emit_timeline(b, c, &pd->verdict, 1, key, summary, evidence);
 }
 
+/* Reports the persistent sessions among the live candidates (see
+ * nfh__bcn_persistent); they have no timeline to judge. Returns how many
+ * were reported, or -1 when the host refused one. */
+static long persistent_findings(beacon *b, uint64_t wstart) {
+  long reported = 0;
+  for (uint32_t id = 0; id < b->tk.cands.used; id++) {
+    if (!nfh__bcn_table_live(&b->tk.cands, id))
+      continue;
+    const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, id);
+    nfh__bcn_persist v;
+    /* Still open in this run, and not allowlisted since tracked. */
+    if (c->last_end_ms < wstart ||
+        !nfh__bcn_persistent(&b->p, c,
+                             nfh__bcn_track_dest(&b->tk, &c->server, c->port,
+                                                 c->proto),
+                             &v) ||
+        v.severity < b->p.min_severity ||
+        allowed(b, &c->client, &c->server, c->port))
+      continue;
+    char key[160], summary[512], evidence[1024];
+    nfh__bcn_describe_persistent(c, &v, &b->p, key, sizeof(key), summary,
+                                 sizeof(summary), evidence, sizeof(evidence));
+    nfh_finding f;
+    memset(&f, 0, sizeof(f));
+    f.type = "beaconing";
+    f.key = key;
+    f.severity = v.severity;
+    f.score = v.score;
+    f.confidence = v.confidence;
+    f.src = c->client;
+    f.dst = c->server;
+    f.dst_port = c->port;
+    f.proto = c->proto;
+    f.first_ms = v.start_ms;
+    f.last_ms = v.end_ms;
+    f.mitre = nfh__bcn_mitre(c->proto, c->port);
+    f.summary = summary;
+    f.evidence_json = evidence;
+    if (b->api->emit(b->api->host, &f) != 0)
+      return -1;
+    reported++;
+  }
+  return reported;
+}
+
 static int emit_group(beacon *b, const nfh__bcn_group *g) {
   char key[160], summary[512], evidence[1024];
   nfh__bcn_describe_group(g, key, sizeof(key), summary, sizeof(summary),
@@ -953,12 +998,15 @@ static int beacon_finish(void *ctx) {
     else
       rc = emit(b, cand_of(b, &list[out[i].pending]), &list[out[i].pending]);
   }
+  long persistent = rc == 0 ? persistent_findings(b, wstart) : 0;
+  if (persistent < 0)
+    rc = -1;
   b->api->log(b->api->host, NFH_LOG_INFO,
               "%u pairs (%" PRIu64 " beats), %u destinations, %.0f internal "
               "hosts; %zu regular (at half the bar), %zu groups, %zu "
-              "rotations, %zu reported",
+              "rotations, %zu reported; %ld persistent sessions",
               b->tk.cands.count, b->tk.total_events, b->tk.dests.count, hosts,
-              np, gs.n, rs.n, no);
+              np, gs.n, rs.n, no, persistent < 0 ? 0 : persistent);
   free(out);
   free(list);
   free(gs.v);

@@ -10,6 +10,9 @@
  * makes it medium (see nfh__bcn_judge). */
 #define JITTERED_BEATS 64
 #define HOUR_MS 3600000.0
+/* Sessions a candidate may have started and still be one persistent
+ * channel (a bot reconnecting after a drop); more is a timeline's. */
+#define PERSIST_MAX_SESSIONS 3
 
 static double clamp01(double x) {
   return !(x > 0) ? 0 : x > 1 ? 1 : x;
@@ -415,4 +418,80 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            sample, fin(g->period_median), fin(g->period_min),
            fin(g->period_max), fin(g->regularity_median), g->conns,
            fin(g->hosts));
+}
+
+/* Ports of interactive sessions, which an admin leaves open for hours. */
+static int interactive_port(uint16_t port) {
+  return port == 22 || port == 23 || port == 3389 || port == 5900 ||
+         port == 5901;
+}
+
+int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
+                        const nfh__bcn_dest *d, nfh__bcn_persist *out) {
+  memset(out, 0, sizeof(*out));
+  if (!p->persistent_ms || c->proto != 6 ||
+      (c->flags & NFH__BCN_SERVER_HOME) || c->conns > PERSIST_MAX_SESSIONS ||
+      interactive_port(c->port))
+    return 0;
+  /* The latest session's start; a session open before the run began
+   * (no SYN seen, no timeline) has been open since its first piece at
+   * least. */
+  out->opened_before = c->conns == 0;
+  out->start_ms = c->conns ? c->last_ms : c->first_ms;
+  out->end_ms = c->last_end_ms;
+  if (out->end_ms < out->start_ms ||
+      out->end_ms - out->start_ms < p->persistent_ms)
+    return 0;
+  out->clients = d ? (d->saturated ? NFH__BCN_DEST_CLIENTS + 1 : d->nclients)
+                   : 1;
+  if (out->clients > 1)
+    return 0;
+  double life_s = (double)(out->end_ms - c->first_ms) / 1000.0;
+  out->rate = life_s > 0 ? (double)c->bytes / life_s : 0;
+  if (out->rate > p->persistent_max_rate)
+    return 0;
+  double len = (double)(out->end_ms - out->start_ms);
+  double t = clamp01(log(len / (double)p->persistent_ms) / log(6.0));
+  out->severity = NFH_SEV_MEDIUM;
+  out->score = 40 + 24 * t;
+  /* One long connection is weaker evidence than a timeline of beats:
+   * many benign services hold one too. */
+  out->confidence = out->opened_before ? 0.45 : 0.55;
+  return 1;
+}
+
+void nfh__bcn_describe_persistent(const nfh__bcn_cand *c,
+                                  const nfh__bcn_persist *v,
+                                  const nfh__bcn_params *p, char *key,
+                                  size_t keylen, char *summary,
+                                  size_t sumlen, char *evidence,
+                                  size_t evlen) {
+  char client[NFH_ADDR_STRLEN], dest[NFH_ADDR_STRLEN + 32], span[32],
+      rate[32], total[32];
+  nfh_addr_format(&c->client, client, sizeof(client));
+  fmt_dest(&c->server, c->proto, c->port, dest, sizeof(dest));
+  char server[NFH_ADDR_STRLEN];
+  nfh_addr_format(&c->server, server, sizeof(server));
+  snprintf(key, keylen, "persist|%s|%s|tcp/%u", client, server, c->port);
+  double len_s = (double)(v->end_ms - v->start_ms) / 1000.0;
+  fmt_span(len_s, span, sizeof(span));
+  fmt_bytes(v->rate, rate, sizeof(rate));
+  fmt_bytes((double)c->bytes, total, sizeof(total));
+  snprintf(summary, sumlen,
+           "%s kept one connection to %s open for %s%s at ~%s/s, a server "
+           "no other internal host uses: a persistent C2 channel, or a "
+           "long session worth a look",
+           client, dest, v->opened_before ? "at least " : "", span, rate);
+  snprintf(evidence, evlen,
+           "{\"kind\": \"persistent_session\", \"session_s\": %.0f, "
+           "\"session_start_ms\": %" PRIu64 ", \"session_end_ms\": %" PRIu64
+           ", \"opened_before_run\": %s, \"sessions\": %" PRIu64
+           ", \"bytes\": %" PRIu64 ", \"bytes_per_second\": %.1f, "
+           "\"total\": \"%s\", \"internal_clients\": %u, "
+           "\"thresholds\": {\"persistent_s\": %.0f, "
+           "\"persistent_max_rate\": %.0f}}",
+           fin(len_s), v->start_ms, v->end_ms,
+           v->opened_before ? "true" : "false", c->conns, c->bytes,
+           fin(v->rate), total, v->clients,
+           (double)p->persistent_ms / 1000.0, p->persistent_max_rate);
 }

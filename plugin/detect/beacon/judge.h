@@ -155,4 +155,40 @@ void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
                                      size_t sumlen, char *evidence,
                                      size_t evlen);
 
+/* A persistent session: C2 that keeps one connection open (IRC bots,
+ * reverse shells, implants on a long-lived TLS or websocket channel)
+ * shows no timeline of check-ins, only one connection that lasts for
+ * hours with a trickle of bytes. The candidate's latest session (its
+ * pieces joined across records and runs) is one when it is TCP to an
+ * outside server, lasted persistent_ms or more, the candidate started
+ * at most 3 sessions, it carried at most persistent_max_rate bytes a
+ * second both ways on average since first seen, and no other internal
+ * host uses the destination; not on the ports of interactive sessions
+ * (SSH, telnet, RDP, VNC), which people leave open for hours. Medium,
+ * score 40..64 with the session's length from persistent_ms to six
+ * times it. It is no beacon (no timeline); the finding says what it
+ * is. */
+typedef struct nfh__bcn_persist {
+  uint64_t start_ms, end_ms; /* the session */
+  int opened_before; /* no SYN seen: open since before start_ms */
+  double rate;       /* bytes a second, both ways, since first seen */
+  unsigned clients;  /* internal hosts that use the destination */
+  nfh_severity severity;
+  double score, confidence;
+} nfh__bcn_persist;
+
+/* Whether c (d: its destination, or NULL) is a persistent session; out
+ * filled when it is. */
+int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
+                        const nfh__bcn_dest *d, nfh__bcn_persist *out);
+
+/* Key "persist|CLIENT|SERVER|tcp/PORT", summary and evidence (JSON) of
+ * a persistent session. */
+void nfh__bcn_describe_persistent(const nfh__bcn_cand *c,
+                                  const nfh__bcn_persist *v,
+                                  const nfh__bcn_params *p, char *key,
+                                  size_t keylen, char *summary,
+                                  size_t sumlen, char *evidence,
+                                  size_t evlen);
+
 #endif

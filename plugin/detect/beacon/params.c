@@ -37,6 +37,8 @@ void nfh__bcn_params_default(nfh__bcn_params *p) {
   p->max_findings = 500;
   p->continuation_gap_ms = 5 * MIN_MS;
   p->midstream_ms = 5 * MIN_MS;
+  p->persistent_ms = 4 * HOUR_MS;
+  p->persistent_max_rate = 1000;
   p->max_events = 512;
   p->max_candidates = 100000;
   p->max_destinations = 200000;
@@ -77,6 +79,8 @@ static const spec specs[] = {
     {"max_findings", K_UINT, F(max_findings), 1, 1000000},
     {"continuation_gap", K_DURATION, F(continuation_gap_ms), 0, 3600},
     {"midstream", K_DURATION, F(midstream_ms), 0, 7200},
+    {"persistent", K_DURATION, F(persistent_ms), 0, 30 * 86400.0},
+    {"persistent_max_rate", K_DOUBLE, F(persistent_max_rate), 0, 1e9},
     {"max_events", K_UINT, F(max_events), 16, 65536},
     {"max_candidates", K_UINT, F(max_candidates), 1, 50000000},
     {"max_destinations", K_UINT, F(max_destinations), 0, 50000000},

@@ -52,6 +52,8 @@ typedef struct nfh__bcn_params {
   /* Sessions. */
   uint64_t continuation_gap_ms;
   uint64_t midstream_ms;
+  uint64_t persistent_ms;     /* a persistent session lasts this (0: off) */
+  double persistent_max_rate; /* bytes a second both ways, at most */
   /* Memory and state. */
   uint32_t max_events;
   uint32_t max_candidates;

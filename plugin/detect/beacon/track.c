@@ -505,7 +505,10 @@ void nfh__bcn_track_expire(nfh__bcn_track *tk, uint64_t now_ms,
       continue;
     const nfh__bcn_cand *c = cand_at(tk, id);
     uint64_t limit = c->nev < sparse ? sparse_idle_ms : idle_ms;
-    if (now_ms > c->last_ms && now_ms - c->last_ms > limit)
+    /* A session still open keeps its pair: a persistent one's start
+     * may be long past. */
+    uint64_t seen = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
+    if (now_ms > seen && now_ms - seen > limit)
       cand_remove(tk, id);
   }
   for (uint32_t id = 0; id < tk->dests.used; id++) {
