@@ -86,6 +86,7 @@ dns_tunnel rate=1-2 bytes_out=150-200 duration=2h-4h
 inbound_flood variant=http sources=1-3 rate=60-120 duration=5m-10m
 inbound_flood variant=slowloris duration=10m-30m
 inbound_flood variant=slowloris sources=5-10 conns=20-40 duration=10m-20m
+c2_session duration=5h-7h
 EOF
 
 # Hour by hour, one state, as an hourly cron job runs nfhunt over a few
@@ -123,6 +124,7 @@ beacon period=1h-2h jitter=5-15 missed=0-5 duration=24h-40h
 slow_exfiltration rate=5M-15M duration=5h-8h
 dns_tunnel
 inbound_flood variant=slowloris
+c2_session
 EOF
 
 help=$("$NFHUNT" --help 2>&1)

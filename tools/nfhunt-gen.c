@@ -99,7 +99,7 @@ static void usage(FILE *out) {
       "  -h, --help           this help;  -V, --version  the version\n"
       "Kinds for -i: horizontal_scan vertical_scan distributed_scan beacon\n"
       "  bulk_exfiltration slow_exfiltration inbound_flood outbound_flood\n"
-      "  dns_tunnel;\n"
+      "  dns_tunnel c2_session;\n"
       "  see nfhunt-gen(1) for their parameters.\n");
 }
 

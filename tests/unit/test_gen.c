@@ -196,10 +196,11 @@ static void test_label_counts(void) {
       "dns_tunnel:at=40m,rate=2,bytes_out=200,bytes_in=300,duration=10m",
       "flood_in:at=50m,variant=http,sources=2,rate=50,duration=2m",
       "flood_in:at=54m,variant=slowloris,conns=100,duration=4m",
+      "c2_session:at=1m,port=6667,bytes_out=1200,bytes_in=2400,duration=50m",
       NULL};
   run_result r;
   run_scenario(7, 60, 1, specs, &r);
-  CU_ASSERT_EQUAL(r.injected, 8);
+  CU_ASSERT_EQUAL(r.injected, 9);
   gen_label_counts *lc = gen_labels_counts(r.labels);
   uint64_t total = 0;
   for (uint32_t i = 0; i < r.c.nlabels; i++) {
@@ -207,7 +208,7 @@ static void test_label_counts(void) {
     total += lc[i].flows;
   }
   CU_ASSERT_EQUAL(total, r.c.records);
-  for (uint32_t i = 0; i < 8; i++)
+  for (uint32_t i = 0; i < 9; i++)
     CU_ASSERT(lc[i].flows > 0);
   /* hscan: one probe per target; every probe has a request record. */
   CU_ASSERT(lc[0].flows >= 50 && lc[0].flows <= 100);
@@ -250,6 +251,16 @@ static void test_label_counts(void) {
   uint64_t conns = 100 * (uint64_t)(240 / hold);
   CU_ASSERT(lc[7].flows >= 2 * conns && lc[7].flows <= 2 * 3 * conns);
   CU_ASSERT(lc[7].bytes < conns * 2000);
+  /* The C2 session: 50 minutes of one connection to port 6667, cut
+   * every 60 s, both ways: about 100 records; 1,200 and 2,400 bytes a
+   * minute. */
+  CU_ASSERT(lc[8].flows >= 98 && lc[8].flows <= 104);
+  CU_ASSERT(lc[8].bytes >= 51 * 3600 * 95 / 100 &&
+            lc[8].bytes <= 51 * 3600 * 105 / 100);
+  CU_ASSERT_STRING_EQUAL(
+      json_string_value(json_object_get(gen_labels_object(r.labels, 8),
+                                        "detector")),
+      "beaconing");
   json_t *o = gen_labels_object(r.labels, 2);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "kind")),
                          "beacon");

@@ -28,6 +28,7 @@ typedef enum kind {
   K_FLOOD_IN,
   K_FLOOD_OUT,
   K_DNSTUNNEL,
+  K_C2SESSION,
 } kind;
 
 static const struct {
@@ -42,6 +43,7 @@ static const struct {
     [K_FLOOD_IN] = {"inbound_flood", "flood_in", "volumetric"},
     [K_FLOOD_OUT] = {"outbound_flood", "flood_out", "volumetric"},
     [K_DNSTUNNEL] = {"dns_tunnel", "dnstunnel", "exfiltration"},
+    [K_C2SESSION] = {"c2_session", "c2session", "beaconing"},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -250,6 +252,11 @@ static void spec_defaults(spec *s, kind k) {
     s->bytes_out = (gen_range){170, 260}; /* a query's datagram */
     s->bytes_in = (gen_range){120, 400};  /* an answer's */
     s->duration = (gen_range){3600e3, 3 * 3600e3};
+    break;
+  case K_C2SESSION:
+    s->bytes_out = (gen_range){600, 3000}; /* a minute's, each way */
+    s->bytes_in = (gen_range){600, 6000};
+    s->duration = (gen_range){5 * 3600e3, 8 * 3600e3};
     break;
   }
 }
@@ -776,6 +783,31 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
     gen_labels_param_int(l, id, "packet_size", (int64_t)a->pkt_size);
     break;
   }
+  case K_C2SESSION: {
+    /* An implant holding one connection to its server for hours (an
+     * IRC bot, a reverse shell, a websocket C2 channel): a trickle of
+     * commands and keepalives each way. */
+    uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
+    a->src = gen_net_user(net, user);
+    a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
+    static const uint16_t cports[] = {443, 443, 8443, 6667, 4444};
+    a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
+                          : cports[gen_rng_range(&a->rng, 0, 4)];
+    a->proto = 6;
+    a->bytes_out = gen_range_draw_int(&s->bytes_out, &a->rng);
+    a->bytes_in = gen_range_draw_int(&s->bytes_in, &a->rng);
+    a->n_events = 1;
+    gen_labels_list_addr(l, id, "src", &a->src);
+    gen_labels_list_addr(l, id, "dst", &a->dst);
+    gen_labels_list_addr(l, id, "match.hosts", &a->dst);
+    gen_labels_int_add(l, id, "dst_ports", a->port);
+    gen_labels_int_add(l, id, "protos", 6);
+    gen_labels_int_add(l, id, "match.protos", 6);
+    gen_labels_param_int(l, id, "port", a->port);
+    gen_labels_param_int(l, id, "bytes_out_per_min", (int64_t)a->bytes_out);
+    gen_labels_param_int(l, id, "bytes_in_per_min", (int64_t)a->bytes_in);
+    break;
+  }
   case K_DNSTUNNEL: {
     /* An implant asking the attacker's name server directly (iodine,
      * dnscat2 with a server address): names full of encoded data. */
@@ -873,6 +905,8 @@ static uint64_t event_time(const act *a, uint64_t i) {
   case K_EXFIL:
   case K_SLOWEXFIL:
     return a->at_ms + i * 250;
+  case K_C2SESSION: /* one session */
+    return a->at_ms;
   case K_DNSTUNNEL: /* as fast as answers come, around the mean rate */
     return a->at_ms + (uint64_t)(((double)i + hash_unit(a->key, i)) * 1000.0 /
                                  a->pps);
@@ -1005,6 +1039,19 @@ static nfh_status emit(const gen_world *w, act *a, uint64_t i, uint64_t t) {
     s.fwd_bytes = part + s.fwd_packets * 52;
     s.rev_packets = segs / 2 + 2;
     s.rev_bytes = s.rev_packets * 52;
+    return gen_world_add(w, &s, &a->rng);
+  }
+  case K_C2SESSION: {
+    gen_session s;
+    gen_session_init(&s, &a->src, (uint16_t)gen_rng_range(&a->rng, 1024, 65535),
+                     &a->dst, a->port, 6, GEN_TCP_OK, t, a->label);
+    s.rtt_ms = (uint16_t)gen_rng_range(&a->rng, 20, 150);
+    s.duration_ms = a->dur_ms;
+    uint64_t minutes = a->dur_ms / 60000 + 1;
+    s.fwd_packets = minutes * gen_rng_range(&a->rng, 2, 6);
+    s.fwd_bytes = minutes * a->bytes_out;
+    s.rev_packets = minutes * gen_rng_range(&a->rng, 2, 6);
+    s.rev_bytes = minutes * a->bytes_in;
     return gen_world_add(w, &s, &a->rng);
   }
   case K_DNSTUNNEL: {

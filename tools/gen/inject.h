@@ -29,16 +29,20 @@
  *       hours, one long connection. rate= (bytes per hour), duration=,
  *       port=
  *   inbound_flood [flood_in]   volumetric   many sources to one DMZ host.
- *       variant=syn|udp|icmp|http, sources=, pps=, duration=, conns=
- *       (source ports per source), answered=% (SYNs the victim answers),
- *       port=; http: completed sessions from a few sources, rate=
- *       (sessions a second)
+ *       variant=syn|udp|icmp|http|slowloris, sources=, pps=, duration=,
+ *       conns= (source ports per source; slowloris: sockets), answered=%
+ *       (SYNs the victim answers), port=; http: completed sessions from a
+ *       few sources, rate= (sessions a second)
  *   outbound_flood [flood_out] volumetric   one inside host flooding an
- *       outside one. variant=udp|syn|icmp, pps=, duration=, conns=, port=
+ *       outside one. variant=udp|syn|icmp|slowloris, pps=, duration=, conns=,
+ *       port=
  *   dns_tunnel [dnstunnel]     exfiltration an inside host asking the
  *       attacker's name server for names full of data. rate= (queries a
  *       second), bytes_out= (a query's datagram), bytes_in= (an answer's),
  *       duration=
+ *   c2_session [c2session]     beaconing    an inside host holding one
+ *       connection to its C2 server for hours. bytes_out=, bytes_in=
+ *       (a minute's, each way), duration=, port=
  *
  * Every kind also takes at= (start, as an offset from the run's start;
  * default: anywhere the activity fits) and count= (that many independent
