@@ -452,6 +452,27 @@ static void match_all_protos(gen_labels *l, uint32_t id) {
     gen_labels_int_add(l, id, "match.protos", protos[i]);
 }
 
+/* An inside user talking to an attacker's server over TCP, on the spec's
+ * port or one of 'ports' (five): exfiltrations and C2 sessions. Sets
+ * src, dst, port and proto, and labels them. */
+static void user_to_attacker(act *a, const spec *s, const gen_net *net,
+                             uint32_t space, const uint16_t ports[5],
+                             gen_labels *l, uint32_t id) {
+  uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
+  a->src = gen_net_user(net, user);
+  a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
+  a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
+                        : ports[gen_rng_range(&a->rng, 0, 4)];
+  a->proto = 6;
+  gen_labels_list_addr(l, id, "src", &a->src);
+  gen_labels_list_addr(l, id, "dst", &a->dst);
+  gen_labels_list_addr(l, id, "match.hosts", &a->dst);
+  gen_labels_int_add(l, id, "dst_ports", a->port);
+  gen_labels_int_add(l, id, "protos", 6);
+  gen_labels_int_add(l, id, "match.protos", 6);
+  gen_labels_param_int(l, id, "port", a->port);
+}
+
 static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
                               size_t len) {
   const gen_world *w = inj->w;
@@ -649,13 +670,8 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
   }
   case K_EXFIL:
   case K_SLOWEXFIL: {
-    uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
-    a->src = gen_net_user(net, user);
-    a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
     static const uint16_t eports[] = {443, 443, 443, 22, 8443};
-    a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
-                          : eports[gen_rng_range(&a->rng, 0, 4)];
-    a->proto = 6;
+    user_to_attacker(a, s, net, space, eports, l, id);
     if (s->k == K_EXFIL) {
       a->size = gen_range_draw_int(&s->size, &a->rng);
       a->streams = (uint32_t)gen_range_draw_int(&s->streams, &a->rng);
@@ -668,15 +684,8 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
       gen_labels_param_real(l, id, "bytes_per_hour", per_hour);
     }
     a->n_events = a->streams;
-    gen_labels_list_addr(l, id, "src", &a->src);
-    gen_labels_list_addr(l, id, "dst", &a->dst);
-    gen_labels_list_addr(l, id, "match.hosts", &a->dst);
-    gen_labels_int_add(l, id, "dst_ports", a->port);
-    gen_labels_int_add(l, id, "protos", 6);
-    gen_labels_int_add(l, id, "match.protos", 6);
     gen_labels_param_int(l, id, "size", (int64_t)a->size);
     gen_labels_param_int(l, id, "streams", a->streams);
-    gen_labels_param_int(l, id, "port", a->port);
     break;
   }
   case K_FLOOD_IN:
@@ -787,23 +796,11 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
     /* An implant holding one connection to its server for hours (an
      * IRC bot, a reverse shell, a websocket C2 channel): a trickle of
      * commands and keepalives each way. */
-    uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
-    a->src = gen_net_user(net, user);
-    a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
     static const uint16_t cports[] = {443, 443, 8443, 6667, 4444};
-    a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
-                          : cports[gen_rng_range(&a->rng, 0, 4)];
-    a->proto = 6;
+    user_to_attacker(a, s, net, space, cports, l, id);
     a->bytes_out = gen_range_draw_int(&s->bytes_out, &a->rng);
     a->bytes_in = gen_range_draw_int(&s->bytes_in, &a->rng);
     a->n_events = 1;
-    gen_labels_list_addr(l, id, "src", &a->src);
-    gen_labels_list_addr(l, id, "dst", &a->dst);
-    gen_labels_list_addr(l, id, "match.hosts", &a->dst);
-    gen_labels_int_add(l, id, "dst_ports", a->port);
-    gen_labels_int_add(l, id, "protos", 6);
-    gen_labels_int_add(l, id, "match.protos", 6);
-    gen_labels_param_int(l, id, "port", a->port);
     gen_labels_param_int(l, id, "bytes_out_per_min", (int64_t)a->bytes_out);
     gen_labels_param_int(l, id, "bytes_in_per_min", (int64_t)a->bytes_in);
     break;
