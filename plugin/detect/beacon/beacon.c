@@ -1058,7 +1058,7 @@ static const nfh_plugin_descriptor descriptor = {
     .name = NAME,
     .version = "1.0",
     .description = "beaconing: regular call-backs from internal hosts "
-                   "(C2), across runs",
+                   "(C2), across runs; C2 sessions held open for hours",
     .wants = NFH_WANTS_CONNS,
     .create = beacon_create,
     .on_conns = beacon_on_conns,

@@ -3489,8 +3489,9 @@ static const nfh_plugin_descriptor descriptor = {
     .name = "volumetric",
     .version = VOL_VERSION,
     .description = "volumetric anomalies: inbound floods (SYN, UDP, "
-                   "reflection), outbound DoS participation, network-wide "
-                   "surges, against robust seasonal baselines",
+                   "reflection, application-layer, held connections), "
+                   "outbound DoS participation, network-wide surges, "
+                   "against robust seasonal baselines",
     .wants = NFH_WANTS_FLOWS | NFH_WANTS_CONNS,
     .create = vol_create,
     .on_flows = vol_on_flows,
