@@ -926,8 +926,9 @@ static void test_flood_at_run_start(void) {
 
 /* One client holding 'sockets' connections to server:port through the
  * slot, each for 40 s of every 42 (a server's request timeout, then the
- * tool reconnects). 'answered' gives each a page of response (a NAT
- * gateway's users on keep-alive connections); otherwise a header line
+ * tool reconnects). 'answered' 1 gives each a page of response (a NAT
+ * gateway's users on keep-alive connections), 2 an API's small answer of
+ * 8 kB (a client library's pool of keep-alives); otherwise a header line
  * every 10 s and the server's bare ACKs (slowloris). */
 typedef struct held_case {
   const char *client, *server;
@@ -943,7 +944,8 @@ static void held_conns(flowvec *fv, uint64_t t, const held_case *hc) {
       uint16_t sp = (uint16_t)(1024 + port_seq++ % 60000);
       if (hc->answered) {
         add(fv, &cli, &srv, sp, 80, 6, 0x1b, s0, s0 + 40000, 8, 900);
-        add(fv, &srv, &cli, 80, sp, 6, 0x1b, s0 + 1, s0 + 40000, 16, 20000);
+        add(fv, &srv, &cli, 80, sp, 6, 0x1b, s0 + 1, s0 + 40000,
+            hc->answered == 1 ? 16 : 8, hc->answered == 1 ? 20000 : 8000);
       } else {
         add(fv, &cli, &srv, sp, 80, 6, 0x1a, s0, s0 + 40000, 7, 7 * 80);
         add(fv, &srv, &cli, 80, sp, 6, 0x1b, s0 + 1, s0 + 40000, 5, 5 * 52);
@@ -1037,8 +1039,9 @@ static const nfh_report_finding *held_finding(nfh_engine *e) {
  * slot come near a flood's, so no other finding sees it. Outbound, an
  * internal host doing it to a server outside is the same finding the
  * other way. Not found: the same client with answered connections (a
- * NAT gateway's browsers), a browser's six, and the attack through a
- * sampled exporter (whose records miss most of a trickle). */
+ * NAT gateway's browsers; an API client's pool with 8 kB answers), a
+ * browser's six, and the attack through a sampled exporter (whose
+ * records miss most of a trickle). */
 static void test_held_connections(void) {
   static const struct {
     held_case hc;
@@ -1053,6 +1056,7 @@ static void test_held_connections(void) {
       {{"10.0.1.50", "198.18.99.9", 300, 0}, 1,
        "held|out|10.0.1.50|198.18.99.9|80", NFH_SEV_HIGH},
       {{"198.18.77.7", "10.0.3.5", 300, 1}, 1, NULL, NFH_SEV_INFO},
+      {{"198.18.77.7", "10.0.3.5", 300, 2}, 1, NULL, NFH_SEV_INFO},
       {{"198.18.77.7", "10.0.3.5", 6, 0}, 1, NULL, NFH_SEV_INFO},
       {{"198.18.77.7", "10.0.3.5", 300, 0}, 100, NULL, NFH_SEV_INFO},
   };

@@ -9,13 +9,12 @@
 #define TH_SYN 0x02
 #define TH_ACK 0x10
 /* What a stalled connection may carry beyond max_rate each way: a
- * request line and a few headers from the client, a TLS handshake (the
- * certificate chain) from the server. */
+ * request line and a few headers from the client; from the server a 408
+ * page over plain HTTP, a TLS handshake (the certificate chain)
+ * elsewhere. */
 #define CLIENT_ALLOWANCE 2048.0
+#define SERVER_ALLOWANCE_HTTP 2048.0
 #define SERVER_ALLOWANCE 8192.0
-/* Header bytes of a TCP segment (IPv4, no options): the server's bare
- * acknowledgements carry no data. */
-#define SEGMENT_HEADER 40.0
 /* A TCP/IP header with the timestamp option, as Linux sends it: what a
  * bare acknowledgement weighs (IPv6: 20 more). */
 #define ACK_BYTES_V4 52.0
@@ -185,16 +184,29 @@ static entry *insert(nfh__vol_held *h, const nfh_conn *c, uint64_t hash) {
   return x;
 }
 
+/* The ports of plain (not TLS) HTTP. */
+static int plain_http(uint16_t port) {
+  return port == 80 || port == 8000 || port == 8008 || port == 8080 ||
+         port == 8888;
+}
+
+/* The server's bytes beyond its segments' headers (at least 0). */
+static double server_data(const nfh_conn *c) {
+  double ack = c->server.family == 6 ? ACK_BYTES_V6 : ACK_BYTES_V4;
+  double data = (double)c->server_bytes - ack * (double)c->server_packets;
+  return data > 0 ? data : 0;
+}
+
 static int stalled(const nfh__vol_held *h, const nfh_conn *c) {
   double ms = (double)(c->last_ms - c->first_ms);
   if (ms < h->min_ms || c->client_packets < 3 ||
       (c->client_flags & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
     return 0;
   double s = ms / 1000.0;
-  double server_data =
-      (double)c->server_bytes - SEGMENT_HEADER * (double)c->server_packets;
+  double allowance = plain_http(c->server_port) ? SERVER_ALLOWANCE_HTTP
+                                                : SERVER_ALLOWANCE;
   return (double)c->client_bytes <= CLIENT_ALLOWANCE + h->max_rate * s &&
-         server_data <= SERVER_ALLOWANCE + h->max_rate * s;
+         server_data(c) <= allowance + h->max_rate * s;
 }
 
 static void close_episode(entry *x) {
@@ -234,16 +246,8 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c) {
   r->client_packets += c->client_packets;
   r->server_bytes += c->server_bytes;
   r->server_packets += c->server_packets;
-  double ack = c->server.family == 6 ? ACK_BYTES_V6 : ACK_BYTES_V4;
-  double data = (double)c->server_bytes - ack * (double)c->server_packets;
-  r->server_data += data > 0 ? data : 0;
+  r->server_data += server_data(c);
   return 0;
-}
-
-/* The ports of plain (not TLS) HTTP. */
-static int plain_http(uint16_t port) {
-  return port == 80 || port == 8000 || port == 8008 || port == 8080 ||
-         port == 8888;
 }
 
 static int by_concurrent(const void *pa, const void *pb) {

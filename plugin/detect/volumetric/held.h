@@ -15,7 +15,9 @@
  * home boundary, this table sums the "stalled" ones: at least
  * min_seconds long, established by the client (three packets or more,
  * ACK seen), at most max_rate bytes a second each way beyond a
- * handshake's worth (a TLS handshake sends the server's certificate).
+ * request's start from the client and, from the server, a 408 page on
+ * plain HTTP or a TLS handshake (the certificate chain) elsewhere; the
+ * server's bytes count beyond what its segments' headers weigh.
  * Only connections opened within the run count (their SYN seen): a
  * run that starts amid long sessions sees them cut, not opened. From
  * them it estimates how many the client held at once: the

@@ -171,7 +171,7 @@ static const pdef pdefs[] = {
     P("held_max_seconds", held_max_seconds, 900, 1, 1e7, 0),
     P("held_min_each", held_min_each, 16, 1, 1e7, 0),
     P("held_min_clients", held_min_clients, 3, 2, 1e6, 1),
-    P("held_max_rate", held_max_rate, 200, 0, 1e9, 0),
+    P("held_max_rate", held_max_rate, 64, 0, 1e9, 0),
     P("held_share", held_share, 0.8, 0, 1, 0),
     P("held_max_keys", held_max_keys, 16384, 0, 10e6, 1),
 };
