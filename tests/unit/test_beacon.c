@@ -809,7 +809,8 @@ static void long_session(flows *fs, nfh_addr server, uint16_t port,
 }
 
 /* A persistent C2 channel: one TLS connection held 5 h with a trickle
- * each way (no timeline, no beat) is medium, from its start to its end;
+ * each way (no timeline, no beat) is medium, from its start to its end
+ * (over UDP too, but not to a VPN's port);
  * reported as held at least so long when the run began amid it; found
  * too by hourly runs with one state, once it has lasted 4 h. None: the
  * same for 3 h, a 5 h download (50 KB/s), a destination three internal
@@ -863,6 +864,36 @@ static void test_persistent_session(void) {
     CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), (size_t)cases[k].found);
     if (count_at_least(e, NFH_SEV_LOW) != (size_t)cases[k].found)
       dump(e);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+
+  /* An implant beating over one UDP socket (a datagram each way a
+   * minute, 5 h) is one continued session: persistent; the same to a
+   * WireGuard port is a VPN's keepalive. */
+  static const uint16_t udp_ports[] = {3478, 51820};
+  for (size_t k = 0; k < 2; k++) {
+    seed(22);
+    flows fs = {0};
+    nfh_addr c = tk_ip("10.0.0.9");
+    for (uint64_t t = T0; t < T0 + 5 * HOUR; t += MIN) {
+      add_record(&fs, c, 40404, s, udp_ports[k], 17, 0, t, t, 148, 1);
+      add_record(&fs, s, udp_ports[k], c, 40404, 17, 0, t + 40, t + 40, 92,
+                 1);
+    }
+    browsing(&fs, 10, T0, 5 * HOUR);
+    nfh_engine *e = make(NULL);
+    run(e, &fs, NULL);
+    char ukey[80];
+    snprintf(ukey, sizeof(ukey), "persist|10.0.0.9|185.100.87.4|udp/%u",
+             udp_ports[k]);
+    const nfh_report_finding *r = find(e, ukey);
+    if (k == 0) {
+      CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM && r->f.proto == 17);
+    } else {
+      CU_ASSERT_PTR_NULL(r);
+    }
+    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), k == 0 ? 1u : 0u);
     nfh_engine_destroy(e);
     tk_flows_free(&fs);
   }

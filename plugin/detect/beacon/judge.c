@@ -420,22 +420,29 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            fin(g->hosts));
 }
 
-/* Ports of interactive sessions, which an admin leaves open for hours. */
-static int interactive_port(uint16_t port) {
-  return port == 22 || port == 23 || port == 3389 || port == 5900 ||
-         port == 5901;
+/* Ports of sessions people keep open for hours on purpose: interactive
+ * ones (SSH, telnet, RDP, VNC) and VPNs (IKE, IPsec NAT-T, L2TP, PPTP,
+ * OpenVPN, WireGuard). */
+static int long_session_port(uint8_t proto, uint16_t port) {
+  if (proto == 6)
+    return port == 22 || port == 23 || port == 3389 || port == 5900 ||
+           port == 5901 || port == 1723 || port == 1194;
+  return port == 500 || port == 4500 || port == 1701 || port == 1194 ||
+         port == 51820;
 }
 
 int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                         const nfh__bcn_dest *d, nfh__bcn_persist *out) {
   memset(out, 0, sizeof(*out));
-  if (!p->persistent_ms || c->proto != 6 ||
+  if (!p->persistent_ms || (c->proto != 6 && c->proto != 17) ||
       (c->flags & NFH__BCN_SERVER_HOME) || c->conns > PERSIST_MAX_SESSIONS ||
-      interactive_port(c->port))
+      long_session_port(c->proto, c->port) ||
+      nfh__bcn_params_quiet(p, c->proto, c->port))
     return 0;
   /* The latest session's start; a session open before the run began
    * (no SYN seen, no timeline) has been open since its first piece at
-   * least. */
+   * least. A UDP session is one socket's datagrams, each within
+   * continuation_gap of the last. */
   out->opened_before = c->conns == 0;
   out->start_ms = c->conns ? c->last_ms : c->first_ms;
   out->end_ms = c->last_end_ms;
@@ -472,7 +479,9 @@ void nfh__bcn_describe_persistent(const nfh__bcn_cand *c,
   fmt_dest(&c->server, c->proto, c->port, dest, sizeof(dest));
   char server[NFH_ADDR_STRLEN];
   nfh_addr_format(&c->server, server, sizeof(server));
-  snprintf(key, keylen, "persist|%s|%s|tcp/%u", client, server, c->port);
+  char pbuf[8];
+  snprintf(key, keylen, "persist|%s|%s|%s/%u", client, server,
+           proto_name(c->proto, pbuf, sizeof(pbuf)), c->port);
   double len_s = (double)(v->end_ms - v->start_ms) / 1000.0;
   fmt_span(len_s, span, sizeof(span));
   fmt_bytes(v->rate, rate, sizeof(rate));

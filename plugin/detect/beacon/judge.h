@@ -156,18 +156,19 @@ void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
                                      size_t evlen);
 
 /* A persistent session: C2 that keeps one connection open (IRC bots,
- * reverse shells, implants on a long-lived TLS or websocket channel)
- * shows no timeline of check-ins, only one connection that lasts for
- * hours with a trickle of bytes. The candidate's latest session (its
- * pieces joined across records and runs) is one when it is TCP to an
- * outside server, lasted persistent_ms or more, the candidate started
- * at most 3 sessions, it carried at most persistent_max_rate bytes a
- * second both ways on average since first seen, and no other internal
- * host uses the destination; not on the ports of interactive sessions
- * (SSH, telnet, RDP, VNC), which people leave open for hours. Medium,
- * score 40..64 with the session's length from persistent_ms to six
- * times it. It is no beacon (no timeline); the finding says what it
- * is. */
+ * reverse shells, implants on a long-lived TLS or websocket channel, or
+ * beating over one UDP socket) shows no timeline of check-ins, only one
+ * connection that lasts for hours with a trickle of bytes. The
+ * candidate's latest session (its pieces joined across records and
+ * runs) is one when it is TCP or UDP to an outside server, lasted
+ * persistent_ms or more, the candidate started at most 3 sessions, it
+ * carried at most persistent_max_rate bytes a second both ways on
+ * average since first seen, and no other internal host uses the
+ * destination; not on the ports of sessions people keep open on
+ * purpose (SSH, telnet, RDP, VNC; VPNs: IKE, NAT-T, L2TP, PPTP, OpenVPN,
+ * WireGuard) nor a quiet service's (NTP). Medium, score 40..64 with the
+ * session's length from persistent_ms to six times it. It is no beacon
+ * (no timeline); the finding says what it is. */
 typedef struct nfh__bcn_persist {
   uint64_t start_ms, end_ms; /* the session */
   int opened_before; /* no SYN seen: open since before start_ms */
@@ -182,8 +183,8 @@ typedef struct nfh__bcn_persist {
 int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                         const nfh__bcn_dest *d, nfh__bcn_persist *out);
 
-/* Key "persist|CLIENT|SERVER|tcp/PORT", summary and evidence (JSON) of
- * a persistent session. */
+/* Key "persist|CLIENT|SERVER|tcp/PORT" (or udp/), summary and evidence
+ * (JSON) of a persistent session. */
 void nfh__bcn_describe_persistent(const nfh__bcn_cand *c,
                                   const nfh__bcn_persist *v,
                                   const nfh__bcn_params *p, char *key,
