@@ -11,6 +11,17 @@ capd_tmpdir() {
 	e2e_tmpdir "$1" capd_cleanup
 }
 
+# capd_sf_tmpdir NAME: the same for tests that run softflowd with the
+# pidfile $tmp/sf.pid (replay_parts): at exit a softflowd still running
+# is killed first.
+capd_sf_tmpdir() {
+	e2e_tmpdir "$1" capd_sf_cleanup
+}
+capd_sf_cleanup() {
+	kill_pidfile "$tmp/sf.pid"
+	capd_cleanup
+}
+
 # free_port [HOST]: a UDP port free on HOST (default 127.0.0.1; an IPv6
 # address such as ::1 works too).
 # shellcheck disable=SC2154 # py comes from the sourcing script

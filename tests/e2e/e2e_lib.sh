@@ -96,3 +96,24 @@ tally() {
 	passed=$((passed + $(printf '%s\n' "$1" | grep -c '^PASS:')))
 	failed=$((failed + $(printf '%s\n' "$1" | grep -c '^FAIL:')))
 }
+
+# build_pcaps SCRIPT PREFIX WHAT: runs the pcap writer SCRIPT (a python
+# file beside this one) with PREFIX; its output line is left in $built
+# and passed as "pcaps built: ... (WHAT)". When it fails, the test fails
+# and ends here.
+build_pcaps() {
+	if built=$(timeout 300 "$py" "$e2e/$1" "$2" 2>&1); then
+		pass "pcaps built: $built ($3)"
+	else
+		fail "$1 failed: $(echo "$built" | tail -n 2)"
+		finish
+	fi
+}
+
+# finish: the last line, "N passed, N failed", and the exit: 0 if all
+# passed, 1 if not.
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}

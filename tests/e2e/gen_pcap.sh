@@ -28,17 +28,7 @@ SOFTFLOWD=$(command -v softflowd)
 
 . "$(dirname "$0")/capd_lib.sh"
 
-# At exit: a softflowd still running, then nfcapd and $tmp (capd_lib).
-cleanup() {
-	kill_pidfile "$tmp/sf.pid"
-	capd_cleanup
-}
-e2e_tmpdir gen-pcap cleanup
-finish() {
-	echo "$passed passed, $failed failed"
-	[ $failed -eq 0 ]
-	exit
-}
+capd_sf_tmpdir gen-pcap
 
 if timeout 120 "$py" "$e2e/gen_pcap.py" build "$tmp/scan-beacon.pcap" \
 	"$tmp/expect.json" >"$tmp/pcap.log" 2>&1; then

@@ -35,24 +35,10 @@ e2e_need_built "$nfhunt"
 
 . "$(dirname "$0")/capd_lib.sh"
 
-cleanup() {
-	kill_pidfile "$tmp/sf.pid"
-	capd_cleanup
-}
-e2e_tmpdir c2session cleanup
+capd_sf_tmpdir c2session
 export TZ=UTC
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
 
-if built=$(timeout 300 "$py" "$e2e/c2session.py" "$tmp/c2" 2>&1); then
-	pass "pcap built: $built (frames, the channel's first and last packet)"
-else
-	fail "c2session.py failed: $(echo "$built" | tail -n 2)"
-	finish
-fi
+build_pcaps c2session.py "$tmp/c2" "frames, the channel's first and last packet"
 read -r _ want_first want_last <<<"$built"
 
 # Each part into an nfcapd of its own, one directory each: nfcapd names

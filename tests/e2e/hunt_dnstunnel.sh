@@ -31,25 +31,10 @@ e2e_need_built "$nfhunt"
 
 . "$(dirname "$0")/capd_lib.sh"
 
-# At exit: a softflowd still running, then nfcapd and $tmp (capd_lib).
-cleanup() {
-	kill_pidfile "$tmp/sf.pid"
-	capd_cleanup
-}
-e2e_tmpdir dnstunnel cleanup
+capd_sf_tmpdir dnstunnel
 export TZ=UTC
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
 
-if built=$(timeout 300 "$py" "$e2e/dnstunnel.py" "$tmp/dns" 2>&1); then
-	pass "pcaps built: $built (frames, tunnel queries, files)"
-else
-	fail "dnstunnel.py failed: $(echo "$built" | tail -n 2)"
-	finish
-fi
+build_pcaps dnstunnel.py "$tmp/dns" "frames, tunnel queries, files"
 read -r _ want_queries _ <<<"$built"
 
 mkdir -p "$tmp/capd"

@@ -32,24 +32,10 @@ e2e_need_built "$nfhunt"
 
 . "$(dirname "$0")/capd_lib.sh"
 
-cleanup() {
-	kill_pidfile "$tmp/sf.pid"
-	capd_cleanup
-}
-e2e_tmpdir slowloris cleanup
+capd_sf_tmpdir slowloris
 export TZ=UTC
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
 
-if built=$(timeout 300 "$py" "$e2e/slowloris.py" "$tmp/web" 2>&1); then
-	pass "pcaps built: $built (frames, slowloris connections, files)"
-else
-	fail "slowloris.py failed: $(echo "$built" | tail -n 2)"
-	finish
-fi
+build_pcaps slowloris.py "$tmp/web" "frames, slowloris connections, files"
 read -r _ want_conns _ <<<"$built"
 
 mkdir -p "$tmp/capd"

@@ -34,11 +34,6 @@ check() {
 	shift
 	if [ "$@" ]; then pass "$what"; else fail "$what ($*)"; fi
 }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ $failed -eq 0 ]
-	exit $?
-}
 
 # A JSON field of a report: jget FILE EXPR (a Python expression over r).
 jget() {

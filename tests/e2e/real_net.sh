@@ -68,11 +68,6 @@ cleanup() {
 	e2e_remove_tmp
 }
 e2e_tmpdir real-net cleanup
-finish() {
-	echo "$passed passed, $failed failed"
-	[ $failed -eq 0 ]
-	exit
-}
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 rn() { "$py" "$e2e/real_net.py" "$@"; }
 
