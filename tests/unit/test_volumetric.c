@@ -1202,6 +1202,24 @@ static void test_held_connections(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "key table was full"));
     nfh_engine_destroy(e);
   }
+  /* The server allowlisted as a whole (no port) silences the finding on
+   * its port 80; a rule for another port does not. */
+  for (int other_port = 0; other_port < 2; other_port++) {
+    rng_state = 91;
+    nfh_engine *e = make();
+    CU_ASSERT(nfh_engine_allow(e, "volumetric",
+                               other_port ? "10.0.3.5/32:443" : "10.0.3.5") ==
+              NFH_OK);
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_held, (void *)&cases[0].hc);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    if (other_port) {
+      CU_ASSERT_PTR_NOT_NULL(held_finding(e));
+    } else {
+      CU_ASSERT_PTR_NULL(held_finding(e));
+    }
+    nfh_engine_destroy(e);
+  }
   /* held_max_keys = 0 turns it off. */
   rng_state = 91;
   nfh_engine *e = make();

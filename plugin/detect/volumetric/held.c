@@ -92,6 +92,16 @@ static void filter_set(nfh__vol_held *h, uint64_t hash) {
   h->filter[bit / 64] |= 1ull << (bit % 64);
 }
 
+/* Puts entry i in the first free slot from its hash on, and in the
+ * filter. */
+static void place(nfh__vol_held *h, uint32_t i) {
+  uint32_t s = (uint32_t)h->e[i].hash & h->slot_mask;
+  while (h->slot[s])
+    s = (s + 1) & h->slot_mask;
+  h->slot[s] = i + 1;
+  filter_set(h, h->e[i].hash);
+}
+
 /* Rebuilds the slots (sized for cap entries at most half full) and the
  * filter from the entries. */
 static int rebuild(nfh__vol_held *h) {
@@ -105,13 +115,8 @@ static int rebuild(nfh__vol_held *h) {
   h->slot = slot;
   h->slot_mask = size - 1;
   memset(h->filter, 0, FILTER_BITS / 8);
-  for (uint32_t i = 0; i < h->n; i++) {
-    uint32_t s = (uint32_t)h->e[i].hash & h->slot_mask;
-    while (h->slot[s])
-      s = (s + 1) & h->slot_mask;
-    h->slot[s] = i + 1;
-    filter_set(h, h->e[i].hash);
-  }
+  for (uint32_t i = 0; i < h->n; i++)
+    place(h, i);
   return 0;
 }
 
@@ -176,11 +181,7 @@ static entry *insert(nfh__vol_held *h, const nfh_conn *c, uint64_t hash) {
   x->port = c->server_port;
   x->client_home = !!(c->flags & NFH_CONN_CLIENT_HOME);
   x->hash = hash;
-  uint32_t s = (uint32_t)hash & h->slot_mask;
-  while (h->slot[s])
-    s = (s + 1) & h->slot_mask;
-  h->slot[s] = ++h->n;
-  filter_set(h, hash);
+  place(h, h->n++);
   return x;
 }
 
@@ -209,6 +210,22 @@ static int stalled(const nfh__vol_held *h, const nfh_conn *c) {
          server_data(c) <= allowance + h->max_rate * s;
 }
 
+/* Adds run r into 'into': the span of both, the sums. */
+static void merge_run(nfh__vol_held_run *into, const nfh__vol_held_run *r) {
+  if (!into->held || r->first_ms < into->first_ms)
+    into->first_ms = r->first_ms;
+  if (r->last_ms > into->last_ms)
+    into->last_ms = r->last_ms;
+  into->held_ms += r->held_ms;
+  into->held += r->held;
+  into->other += r->other;
+  into->client_bytes += r->client_bytes;
+  into->client_packets += r->client_packets;
+  into->server_bytes += r->server_bytes;
+  into->server_packets += r->server_packets;
+  into->server_data += r->server_data;
+}
+
 static void close_episode(entry *x) {
   if (concurrent(&x->cur) >= concurrent(&x->best))
     x->best = x->cur;
@@ -223,6 +240,8 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c) {
   if (ch == sh)
     return 0;
   int is_stalled = stalled(h, c);
+  if (!is_stalled && !h->n)
+    return 0; /* nothing tracked to count it against */
   uint64_t hash = key_hash(&c->client, &c->server, c->server_port);
   entry *x = find(h, &c->client, &c->server, c->server_port, hash);
   if (!is_stalled) {
@@ -233,20 +252,20 @@ int nfh__vol_held_add(nfh__vol_held *h, const nfh_conn *c) {
   }
   if (!x && !(x = insert(h, c, hash)))
     return -1;
-  nfh__vol_held_run *r = &x->cur;
-  if (r->held && c->first_ms > r->last_ms + h->gap_ms)
+  if (x->cur.held && c->first_ms > x->cur.last_ms + h->gap_ms)
     close_episode(x);
-  if (!r->held || c->first_ms < r->first_ms)
-    r->first_ms = c->first_ms;
-  if (c->last_ms > r->last_ms)
-    r->last_ms = c->last_ms;
-  r->held_ms += (double)(c->last_ms - c->first_ms);
-  r->held++;
-  r->client_bytes += c->client_bytes;
-  r->client_packets += c->client_packets;
-  r->server_bytes += c->server_bytes;
-  r->server_packets += c->server_packets;
-  r->server_data += server_data(c);
+  nfh__vol_held_run one = {
+      .first_ms = c->first_ms,
+      .last_ms = c->last_ms,
+      .held_ms = (double)(c->last_ms - c->first_ms),
+      .held = 1,
+      .client_bytes = c->client_bytes,
+      .client_packets = c->client_packets,
+      .server_bytes = c->server_bytes,
+      .server_packets = c->server_packets,
+      .server_data = server_data(c),
+  };
+  merge_run(&x->cur, &one);
   return 0;
 }
 
@@ -293,21 +312,6 @@ static int by_service(const void *pa, const void *pb) {
   const nfh__vol_held_result *a = pa, *b = pb;
   int c = nfh_addr_compare(&a->server, &b->server);
   return c ? c : (a->port > b->port) - (a->port < b->port);
-}
-
-static void merge_run(nfh__vol_held_run *into, const nfh__vol_held_run *r) {
-  if (!into->held || r->first_ms < into->first_ms)
-    into->first_ms = r->first_ms;
-  if (r->last_ms > into->last_ms)
-    into->last_ms = r->last_ms;
-  into->held_ms += r->held_ms;
-  into->held += r->held;
-  into->other += r->other;
-  into->client_bytes += r->client_bytes;
-  into->client_packets += r->client_packets;
-  into->server_bytes += r->server_bytes;
-  into->server_packets += r->server_packets;
-  into->server_data += r->server_data;
 }
 
 /* Adds to out the services that min_clients or more of the weak

@@ -2463,8 +2463,7 @@ static int emit_one(vol *v, const fnd *f) {
       snprintf(target, sizeof(target), "%s:%d", host, port);
     else
       snprintf(target, sizeof(target), "%s", host);
-    if (api->is_allowed(api->host, "volumetric", &f->addr, port) ||
-        (port >= 0 && api->is_allowed(api->host, "volumetric", &f->addr, -1)))
+    if (api->is_allowed(api->host, "volumetric", &f->addr, port))
       return 0;
     out.dst = f->addr;
     if (s->top_src_share >= 0.8)
@@ -3014,8 +3013,8 @@ static int vol_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
 
 static int emit_held(vol *v, const nfh__vol_held_result *r) {
   const nfh_host_api *api = v->api;
+  /* A rule without a port matches any port: one question covers both. */
   if (api->is_allowed(api->host, "volumetric", &r->server, r->port) ||
-      api->is_allowed(api->host, "volumetric", &r->server, -1) ||
       (r->clients == 1 &&
        api->is_allowed(api->host, "volumetric", &r->client, -1)))
     return 0;

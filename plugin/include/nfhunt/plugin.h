@@ -87,7 +87,8 @@ typedef struct nfh_host_api {
   int (*is_home)(nfh_host *host, const nfh_addr *addr);
 
   /* Whether (addr, port, proto) is allowlisted for this detector; port
-   * -1 asks about the host as a whole. */
+   * -1 asks about the host as a whole. A rule for the host as a whole
+   * answers for every port too. */
   int (*is_allowed)(nfh_host *host, const char *detector,
                     const nfh_addr *addr, int port);
 
