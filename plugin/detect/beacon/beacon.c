@@ -305,28 +305,40 @@ static int by_client(const void *pa, const void *pb) {
 /* Emits the finding of timeline c as described; 'one_server' names its
  * server as the destination (a rotation has none: its network is in the
  * key and the summary). */
-static int emit_timeline(beacon *b, const nfh__bcn_cand *c,
-                         const nfh__bcn_verdict *v, int one_server,
-                         const char *key, const char *summary,
-                         const char *evidence) {
+/* Hands the host a finding of pair c over [first_ms, last_ms]; its
+ * server as dst unless the finding spans several ('one_server' 0). */
+static int emit_pair(beacon *b, const nfh__bcn_cand *c, nfh_severity sev,
+                     double score, double confidence, int one_server,
+                     uint64_t first_ms, uint64_t last_ms, const char *key,
+                     const char *summary, const char *evidence) {
   nfh_finding f;
   memset(&f, 0, sizeof(f));
   f.type = "beaconing";
   f.key = key;
-  f.severity = v->severity;
-  f.score = v->score;
-  f.confidence = v->confidence;
+  f.severity = sev;
+  f.score = score;
+  f.confidence = confidence;
   f.src = c->client;
   if (one_server)
     f.dst = c->server;
   f.dst_port = c->port;
   f.proto = c->proto;
-  f.first_ms = c->first_ms;
-  f.last_ms = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
+  f.first_ms = first_ms;
+  f.last_ms = last_ms;
   f.mitre = nfh__bcn_mitre(c->proto, c->port);
   f.summary = summary;
   f.evidence_json = evidence;
   return b->api->emit(b->api->host, &f);
+}
+
+static int emit_timeline(beacon *b, const nfh__bcn_cand *c,
+                         const nfh__bcn_verdict *v, int one_server,
+                         const char *key, const char *summary,
+                         const char *evidence) {
+  return emit_pair(b, c, v->severity, v->score, v->confidence, one_server,
+                   c->first_ms,
+                   c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms,
+                   key, summary, evidence);
 }
 
 static int emit(beacon *b, const nfh__bcn_cand *c, const pending *pd) {
@@ -358,23 +370,8 @@ static long persistent_findings(beacon *b, uint64_t wstart) {
     char key[160], summary[512], evidence[1024];
     nfh__bcn_describe_persistent(c, &v, &b->p, key, sizeof(key), summary,
                                  sizeof(summary), evidence, sizeof(evidence));
-    nfh_finding f;
-    memset(&f, 0, sizeof(f));
-    f.type = "beaconing";
-    f.key = key;
-    f.severity = v.severity;
-    f.score = v.score;
-    f.confidence = v.confidence;
-    f.src = c->client;
-    f.dst = c->server;
-    f.dst_port = c->port;
-    f.proto = c->proto;
-    f.first_ms = v.start_ms;
-    f.last_ms = v.end_ms;
-    f.mitre = nfh__bcn_mitre(c->proto, c->port);
-    f.summary = summary;
-    f.evidence_json = evidence;
-    if (b->api->emit(b->api->host, &f) != 0)
+    if (emit_pair(b, c, v.severity, v.score, v.confidence, 1, v.start_ms,
+                  v.end_ms, key, summary, evidence) != 0)
       return -1;
     reported++;
   }

@@ -18,6 +18,14 @@ static double clamp01(double x) {
   return !(x > 0) ? 0 : x > 1 ? 1 : x;
 }
 
+/* The internal clients a destination counts (NULL: the one asking), more
+ * than it can count once saturated. */
+static unsigned dest_clients(const nfh__bcn_dest *d) {
+  if (d && d->saturated)
+    return NFH__BCN_DEST_CLIENTS + 1;
+  return d && d->nclients ? d->nclients : 1;
+}
+
 int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                    const nfh__bcn_score *s, const nfh__bcn_dest *d,
                    double hosts, int sampled_reading, nfh__bcn_verdict *v) {
@@ -36,7 +44,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   /* Popularity: an absolute count or a share of the network (at least
    * three clients, so that a lab of ten hosts does not make every pair
    * popular). */
-  double n = v->saturated ? NFH__BCN_DEST_CLIENTS + 1 : v->clients;
+  double n = dest_clients(d);
   int popular = n >= p->popular_hosts ||
                 (n >= 3 && hosts > 0 && n >= p->popular_share * hosts);
   v->popular = popular;
@@ -449,8 +457,7 @@ int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   if (out->end_ms < out->start_ms ||
       out->end_ms - out->start_ms < p->persistent_ms)
     return 0;
-  out->clients = d ? (d->saturated ? NFH__BCN_DEST_CLIENTS + 1 : d->nclients)
-                   : 1;
+  out->clients = dest_clients(d);
   if (out->clients > 1)
     return 0;
   double life_s = (double)(out->end_ms - c->first_ms) / 1000.0;
