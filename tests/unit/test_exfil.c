@@ -159,6 +159,19 @@ static const nfh_report_finding *find(nfh_engine *e, const char *key) {
   return NULL;
 }
 
+/* The finding of 'key', asserted present at severity 'sev' with 'text'
+ * in its summary; NULL when it is missing. */
+static const nfh_report_finding *expect(nfh_engine *e, const char *key,
+                                        nfh_severity sev, const char *text) {
+  const nfh_report_finding *r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, sev);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, text));
+  }
+  return r;
+}
+
 /* The most severe finding whose source or destination is 'addr'. */
 static const nfh_report_finding *worst_on(nfh_engine *e, const char *addr) {
   size_t n;
@@ -1222,39 +1235,17 @@ static void test_dns_tunnel(void) {
         strstr(r->f.evidence_json, "\"kind\": \"dns_tunnel\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"queries\": 8000"));
   }
-  r = find(e, "dns|10.0.4.67|10.0.0.53");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "internal server 10.0.0.53"));
-  }
+  expect(e, "dns|10.0.4.67|10.0.0.53", NFH_SEV_LOW,
+         "internal server 10.0.0.53");
   for (int h = 0; h < 6; h++) {
     char k[64];
     snprintf(k, sizeof(k), "dns|10.0.2.%d|10.0.0.54", 30 + h);
-    r = find(e, k);
-    CU_ASSERT_PTR_NOT_NULL(r);
-    if (r) {
-      CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
-      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
-    }
+    expect(e, k, NFH_SEV_LOW, "lookup service");
   }
-  r = find(e, "dns|10.0.0.54|198.51.100.99");
-  CU_ASSERT_PTR_NOT_NULL(r);
+  expect(e, "dns|10.0.0.54|198.51.100.99", NFH_SEV_LOW, "lookup service");
+  expect(e, "dns|fd00::66|2001:db8:ffff::53", NFH_SEV_MEDIUM, "of 202 bytes");
+  r = expect(e, "dns|10.0.4.70|203.0.113.56", NFH_SEV_MEDIUM, "not DNS");
   if (r) {
-    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "lookup service"));
-  }
-  r = find(e, "dns|fd00::66|2001:db8:ffff::53");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "of 202 bytes"));
-  }
-  r = find(e, "dns|10.0.4.70|203.0.113.56");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "not DNS"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "9,000 datagrams of 1072"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1572"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"kind\": \"not_dns\""));
