@@ -401,6 +401,76 @@ static void test_jittered_beacon(void) {
   }
 }
 
+/* Beats at a jittered schedule: beat k at start + k * period, moved by
+ * up to +-jitter periods (a timer with random delays; the intervals
+ * then spread twice as far as the jitter). */
+static void scheduled(flows *fs, nfh_addr client, nfh_addr server,
+                      uint16_t port, uint64_t start, unsigned beats,
+                      double period, double jitter) {
+  for (unsigned k = 0; k < beats; k++) {
+    double t = (double)start + period * (k + jitter * (2 * urand() - 1));
+    conn(fs, client, (uint16_t)(41000 + k), server, port, 6, (uint64_t)t,
+         200 + (uint64_t)(urand() * 300), 1100 + (uint64_t)(urand() * 200),
+         4000 + (uint64_t)(urand() * 200), 1);
+  }
+}
+
+/* A jittered beacon with few beats: 16 check-ins half an hour apart,
+ * each moved by up to +-30% (intervals of 12 to 48 min), fits no comb
+ * above chance, but its intervals are too even for random arrivals: low,
+ * read by dispersion. 36 beats with a +-40% sleep over 9 h: medium. The
+ * 16 beats to a server two other hosts also use, and the same number of
+ * calls at random times (same sizes), are not reported. */
+static void test_jittered_few_beats(void) {
+  const char *key = "10.0.0.42|203.0.113.62|tcp/443";
+  nfh_addr c = tk_ip("10.0.0.42"), srv = tk_ip("203.0.113.62");
+  for (int k = 0; k < 4; k++) {
+    seed(31 + (uint64_t)k);
+    flows fs = {0};
+    if (k == 0 || k == 2)
+      scheduled(&fs, c, srv, 443, T0, 16, 1800000, 0.3);
+    else if (k == 1)
+      beacon(&fs, c, srv, 443, 6, T0, 9 * HOUR, 900000, 0.4, 0, 1100, 4000,
+             1);
+    else
+      for (unsigned i = 0; i < 16; i++)
+        conn(&fs, c, (uint16_t)(41000 + i), srv, 443, 6,
+             T0 + (uint64_t)(urand() * 7.5 * HOUR), 300,
+             1100 + (uint64_t)(urand() * 200),
+             4000 + (uint64_t)(urand() * 200), 1);
+    if (k == 2)
+      for (unsigned h = 0; h < 2; h++)
+        for (int i = 0; i < 3; i++)
+          conn(&fs, tk_ip4(10, 0, 3, 1 + h), (uint16_t)(52000 + i), srv,
+               443, 6, T0 + (uint64_t)(urand() * 7 * HOUR), 400, 900,
+               30000, 1);
+    browsing(&fs, 10, T0, 9 * HOUR);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (k == 0 || k == 1) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (!r) {
+        dump(e);
+      } else {
+        printf("\n    %s (%s, score %.0f)", r->f.summary,
+               nfh_severity_name(r->f.severity), r->f.score);
+        CU_ASSERT_EQUAL(r->f.severity,
+                        k == 0 ? NFH_SEV_LOW : NFH_SEV_MEDIUM);
+        CU_ASSERT(evidence_number(r, "scores.dispersion") <=
+                  evidence_number(r, "scores.dispersion_chance"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "jittered"));
+      }
+    } else {
+      CU_ASSERT(r == NULL || r->f.severity < NFH_SEV_LOW);
+      if (r && r->f.severity >= NFH_SEV_LOW)
+        dump(e);
+    }
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A 30-minute beacon, each hourly run seeing one hour: the state carries
  * the timeline until its period shows. */
 static void test_slow_across_runs(void) {
@@ -1493,6 +1563,84 @@ static void test_score_periods(void) {
   nfh__bcn_scratch_free(&sc);
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The dispersion test (score.h, item 7) on its own. Poisson arrivals
+ * pass it about once in a thousand, for any number of intervals (a
+ * table with a wrong row lets more through); bursty sessions (a few
+ * connections seconds apart) never; jittered beacons nearly always from
+ * 14 beats on: a sleep drawn from +-30%, or beats +-30% around a
+ * schedule (intervals +-60%) with a beat in 14 missing. */
+static void test_score_dispersion(void) {
+  nfh__bcn_scratch sc;
+  CU_ASSERT_EQUAL_FATAL(nfh__bcn_scratch_init(&sc, 512), 0);
+  uint64_t t[512];
+  uint32_t b[512];
+  for (int i = 0; i < 512; i++)
+    b[i] = 100;
+  nfh__bcn_score_params p = score_params();
+  nfh__bcn_score s;
+  seed(21);
+  unsigned trials = 0, passed = 0;
+  for (int trial = 0; trial < 4000; trial++) {
+    size_t n = 8 + (size_t)trial % 120;
+    double x = (double)T0;
+    for (size_t i = 0; i < n; i++) {
+      t[i] = (uint64_t)x;
+      x += expo(600000);
+    }
+    if (!nfh__bcn_analyse(t, b, b, n, &p, &sc, &s))
+      continue;
+    trials++;
+    passed += s.dispersion <= s.dispersion_chance;
+  }
+  printf("\n    Poisson: %u of %u pass", passed, trials);
+  CU_ASSERT(trials >= 3500);
+  /* About 4 expected; 12 or more has a chance under 1 in 3000. */
+  CU_ASSERT(passed < 12);
+
+  unsigned bursty = 0;
+  for (int trial = 0; trial < 500; trial++) {
+    size_t n = 0;
+    double x = (double)T0;
+    while (n < 40) {
+      x += expo(1200000);
+      for (int j = 1 + (int)(urand() * 4); j > 0 && n < 40; j--)
+        t[n++] = (uint64_t)(x + (double)j * 5000 * (1 + urand()));
+    }
+    qsort(t, n, sizeof(*t), cmp_u64);
+    if (nfh__bcn_analyse(t, b, b, n, &p, &sc, &s))
+      bursty += s.dispersion <= s.dispersion_chance;
+  }
+  CU_ASSERT_EQUAL(bursty, 0);
+
+  for (int style = 0; style < 2; style++) {
+    unsigned found = 0;
+    for (int trial = 0; trial < 200; trial++) {
+      size_t n = 0;
+      double x = (double)T0;
+      for (int k = 0; n < 14; k++) {
+        if (style == 0) {
+          x += 1200000 * (1 + 0.3 * (2 * urand() - 1));
+          t[n++] = (uint64_t)x;
+        } else if (k != 5) {
+          t[n++] = T0 + (uint64_t)(1200000 * (k + 0.3 * (2 * urand() - 1)) +
+                                   600000);
+        }
+      }
+      qsort(t, n, sizeof(*t), cmp_u64);
+      found += nfh__bcn_analyse(t, b, b, n, &p, &sc, &s) &&
+               s.dispersion <= s.dispersion_chance;
+    }
+    printf("; %s: %u of 200", style ? "scheduled" : "sleep", found);
+    CU_ASSERT(found >= (style ? 160u : 190u));
+  }
+  nfh__bcn_scratch_free(&sc);
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -1538,6 +1686,8 @@ int main(void) {
   CU_add_test(s, "scoring: quantiles and skew", test_score_quantiles);
   CU_add_test(s, "scoring: periods, missed beats, follow-ups",
               test_score_periods);
+  CU_add_test(s, "scoring: dispersion of random and jittered timelines",
+              test_score_dispersion);
   CU_add_test(s, "60 s beacon, 10% jitter, 3 h", test_beacon_60s);
   CU_add_test(s, "a beacon that stopped days before the run's end",
               test_beacon_long_ago_in_run);
@@ -1546,6 +1696,8 @@ int main(void) {
               test_beacon_jitter_missed);
   CU_add_test(s, "110 s beacon, 45% jitter: medium over 6 h; random calls are none",
               test_jittered_beacon);
+  CU_add_test(s, "jittered beacons of 16 and 36 beats; random calls are none",
+              test_jittered_few_beats);
   CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);
   CU_add_test(s, "hourly beacon, full table, 16 hourly runs",
               test_full_table_across_runs);

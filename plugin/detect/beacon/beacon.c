@@ -223,8 +223,8 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
 }
 
 /* Scores candidate c; returns 1 with *s and *sampled_reading set when
- * its timeline is at least half as regular as min_regularity asks, else
- * 0. */
+ * its timeline is at least half as regular as min_regularity asks, or
+ * its intervals are too even for chance, else 0. */
 static int score_cand(beacon *b, const nfh__bcn_cand *c, nfh__bcn_score *s,
                       int *sampled_reading) {
   const nfh__bcn_event *ev = nfh__bcn_events_const(c);
@@ -258,8 +258,12 @@ static int score_cand(beacon *b, const nfh__bcn_cand *c, nfh__bcn_score *s,
     }
   }
   /* Half the bar: timelines this regular are not reported themselves,
-   * but count as clients beaconing like the reported ones (shared). */
-  return s->analysed && s->regularity >= b->p.min_regularity / 2;
+   * but count as clients beaconing like the reported ones (shared).
+   * Jittered timelines too dispersed for any comb but too even for
+   * chance go on to the judge (judge.h). */
+  return s->analysed && (s->regularity >= b->p.min_regularity / 2 ||
+                         (s->dispersion_chance > 0 &&
+                          s->dispersion <= s->dispersion_chance));
 }
 
 static int same_dest(const pending *x, const pending *y) {

@@ -9,6 +9,9 @@
 /* Beats a jittered beacon needs before its timing above chance alone
  * makes it medium (see nfh__bcn_judge). */
 #define JITTERED_BEATS 64
+/* Beats a jittered beacon read by its bounded intervals (score.h, item
+ * 7) needs before it can be medium. */
+#define JITTERED_MEDIUM_BEATS 24
 #define HOUR_MS 3600000.0
 /* Sessions a candidate may have started and still be one persistent
  * channel (a bot reconnecting after a drop); more is a timeline's. */
@@ -73,7 +76,18 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * nothing, so they neither help nor hurt. */
   v->bytes = sampled ? 0.5 : s->bytes_score;
   double r = s->regularity;
-  double base = 0.55 * r + 0.15 * v->bytes + 0.10 * s->coverage +
+  /* Jittered but bounded (score.h, item 7): intervals no comb fits
+   * tightly, yet too even for random arrivals (below their 0.1% level),
+   * check-ins of one size, over two hours or more, to a server no other
+   * internal host uses, from an unsampled exporter. Ranked as if it had
+   * just cleared the regularity bar. */
+  int bounded = !sampled && s->dispersion_chance > 0 &&
+                s->dispersion <= s->dispersion_chance && n <= 1 &&
+                span_ms >= 2 * HOUR_MS && s->coverage >= 0.6 &&
+                v->bytes >= 0.7;
+  v->jittered = bounded && r < v->required;
+  double r_rank = v->jittered ? v->required : r;
+  double base = 0.55 * r_rank + 0.15 * v->bytes + 0.10 * s->coverage +
                 0.20 * v->duration;
   double score = 100 * base * (0.6 + 0.4 * v->rarity);
   if (v->internal)
@@ -99,6 +113,15 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
       s->coverage >= 0.8 && !sampled && v->bytes >= 0.7 && n <= 1 &&
       r >= v->required)
     sev = NFH_SEV_MEDIUM;
+  /* Bounded intervals alone are low; medium once they stay far below
+   * chance (0.7 of the 0.1% level: under 1 in 10^5 for Poisson
+   * arrivals) over 24 beats or more, four hours, covering the window. */
+  if (bounded && sev == NFH_SEV_LOW && s->beats >= JITTERED_MEDIUM_BEATS &&
+      s->dispersion <= 0.7 * s->dispersion_chance &&
+      span_ms >= 4 * HOUR_MS && s->coverage >= 0.8) {
+    sev = NFH_SEV_MEDIUM;
+    v->jittered = 1;
+  }
   if (sev == NFH_SEV_MEDIUM && r >= 0.6 &&
       span_ms >= (double)p->high_span_ms && n <= 2 && s->coverage >= 0.6 &&
       (sampled || v->bytes >= 0.5) && v->score >= 60)
@@ -118,7 +141,8 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_INFO;
   v->severity = sev;
 
-  double conf = 0.5 + 0.4 * r + 0.1 * clamp01((double)s->beats / 50.0);
+  double conf =
+      0.5 + 0.4 * r_rank + 0.1 * clamp01((double)s->beats / 50.0);
   conf *= 1 - 0.35 * v->sampled_share;
   /* The engine guesses the client from the ports when no lone SYN tells
    * (most short connections fit in one record): reliable towards a
@@ -132,7 +156,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * have often not yet shown whether they beat alike (shared). */
   if (popular && s->beats < 2 * (size_t)p->min_conns)
     return 0;
-  return r >= v->required;
+  return r >= v->required || v->jittered;
 }
 
 int nfh__bcn_is_shared(const nfh__bcn_params *p, unsigned k, double hosts) {
@@ -279,6 +303,9 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
   if (v->quiet && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; a service every host polls");
+  if (v->jittered && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; jittered, intervals too even for chance");
   if (c->conns && c->replied * 5 < c->conns && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl, "; unanswered");
   /* Marked sampled with no interval (nfdump's JSON; files that look
@@ -319,7 +346,8 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       "\"server_internal\": %s, \"quiet_service\": %s, "
       "\"scores\": {\"regularity\": %.3f, \"timing\": %.3f, "
       "\"chance\": %.3f, \"tightness\": %.3f, \"bytes\": %.3f, "
-      "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f}}",
+      "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f, "
+      "\"dispersion\": %.3f, \"dispersion_chance\": %.3f}}",
       fin(s->period_s), fin(s->jitter), fin(s->skew), c->conns, s->beats,
       fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
       fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(v->span_s),
@@ -327,12 +355,14 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       c->conns ? (double)c->replied / (double)c->conns : 0, sampling,
       fin(v->sampled_share),
       v->sampled_reading ? "sampled"
+      : v->jittered      ? "dispersion"
                          : (s->clustered ? "clustered" : "comb"),
       v->clients, v->saturated ? "true" : "false", fin(v->hosts),
       v->popular ? "true" : "false", v->internal ? "true" : "false",
       v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
       fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
-      fin(v->duration), fin(v->rarity));
+      fin(v->duration), fin(v->rarity), fin(s->dispersion),
+      fin(s->dispersion_chance));
   size_t used = strlen(evidence);
   if (net && used > 0 && used + 80 < evlen && evidence[used - 1] == '}')
     snprintf(evidence + used - 1, evlen - used + 1,

@@ -10,8 +10,14 @@
  * host uses, 1/(1 + (n-1)/4) for n.
  *
  * Severity:
- *   low       regular above chance (min_regularity)
- *   medium    regularity >= 0.45, span >= 1 h, >= 12 beats
+ *   low       regular above chance (min_regularity); or jittered:
+ *             intervals below the dispersion Poisson arrivals reach
+ *             once in a thousand (score.h, item 7), bytes regular
+ *             (>= 0.7), span >= 2 h, coverage >= 0.6, one client,
+ *             unsampled
+ *   medium    regularity >= 0.45, span >= 1 h, >= 12 beats; or
+ *             jittered with dispersion <= 0.7 of that level, >= 24
+ *             beats, span >= 4 h, coverage >= 0.8
  *   high      regularity >= 0.6, span >= high_span, at most 2 internal
  *             clients, coverage >= 0.6, bytes regular (>= 0.5) unless
  *             sampled, score >= 60
@@ -58,6 +64,9 @@ typedef struct nfh__bcn_verdict {
   double sampled_share;
   int sampled_reading; /* the sampled reading of the timeline won */
   double required;     /* regularity this destination needs */
+  int jittered;        /* reported, or made medium, for its bounded
+                          intervals (score.h, item 7), not for its
+                          regularity */
   double span_s;       /* the beacon's span: the timeline's, or since the
                           pair was first seen when the timeline was
                           trimmed to max_events and the connections

@@ -45,6 +45,17 @@
  *     0.09 + 3.0 / sqrt(m)), since its comb reaches 16 times further
  *     (a 1:100 sampling exporter sees one check-in in ten).
  *
+ *  7. A jittered beacon (each sleep drawn from a band, +-30% or more)
+ *     fits no comb tightly, and with few beats its timing stays below
+ *     chance. Its intervals are still bounded: their coefficient of
+ *     variation (the longest tenth left out, as missed beats) stays near
+ *     J / sqrt(3) for a band of +-J, where random arrivals' is near 1
+ *     and bursty human traffic's above. 'dispersion' is that value and
+ *     'dispersion_chance' the one Poisson arrivals stay below once in a
+ *     thousand for as many intervals (simulated, a table). The judge
+ *     (judge.h) decides what it is worth; here it is only measured, on
+ *     the beats as they are, since clustering smooths random traffic.
+ *
  * Bytes: the median and MAD of bytes per beat, client bytes and all
  * bytes, with a 64-byte floor in the relative dispersion so that a few
  * bytes of difference between tiny check-ins is not "irregular" (tiny
@@ -94,6 +105,14 @@ typedef struct nfh__bcn_score {
   double bytes_score;   /* 0..1: regularity of bytes per beat */
   double coverage;      /* 0..1 */
   double span_s;        /* first to last beat */
+  double dispersion;    /* coefficient of variation of the intervals, the
+                           longest tenth left out (missed beats), of the
+                           beats as they are (not clustered) */
+  double dispersion_chance; /* the dispersion that random (Poisson)
+                               arrivals stay below once in a thousand;
+                               0 when not tested: sampled readings, or
+                               intervals whose mean is outside the
+                               periods searched */
 } nfh__bcn_score;
 
 /* Scratch space for nfh__bcn_analyse: 'cap' entries per array. */
