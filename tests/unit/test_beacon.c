@@ -1483,14 +1483,29 @@ static void test_score_quantiles(void) {
   CU_ASSERT_DOUBLE_EQUAL(nfh__bcn_bowley(flat, 4), 0, 1e-9);
 }
 
-static void test_score_periods(void) {
+/* What the scoring tests hand nfh__bcn_analyse: scratch, start times,
+ * bytes of 100 per beat, the detector's default parameters. */
+typedef struct score_kit {
   nfh__bcn_scratch sc;
-  CU_ASSERT_EQUAL_FATAL(nfh__bcn_scratch_init(&sc, 512), 0);
   uint64_t t[512];
   uint32_t b[512];
+  nfh__bcn_score_params p;
+} score_kit;
+
+static void kit_init(score_kit *k) {
+  CU_ASSERT_EQUAL_FATAL(nfh__bcn_scratch_init(&k->sc, 512), 0);
   for (int i = 0; i < 512; i++)
-    b[i] = 100;
-  nfh__bcn_score_params p = score_params();
+    k->b[i] = 100;
+  k->p = score_params();
+}
+
+static void test_score_periods(void) {
+  static score_kit kit;
+  kit_init(&kit);
+  nfh__bcn_scratch sc = kit.sc;
+  uint64_t *t = kit.t;
+  uint32_t *b = kit.b;
+  nfh__bcn_score_params p = kit.p;
   nfh__bcn_score s;
 
   /* Every other beat missing, no jitter: the period, not twice it. */
@@ -1575,13 +1590,12 @@ static int cmp_u64(const void *a, const void *b) {
  * 14 beats on: a sleep drawn from +-30%, or beats +-30% around a
  * schedule (intervals +-60%) with a beat in 14 missing. */
 static void test_score_dispersion(void) {
-  nfh__bcn_scratch sc;
-  CU_ASSERT_EQUAL_FATAL(nfh__bcn_scratch_init(&sc, 512), 0);
-  uint64_t t[512];
-  uint32_t b[512];
-  for (int i = 0; i < 512; i++)
-    b[i] = 100;
-  nfh__bcn_score_params p = score_params();
+  static score_kit kit;
+  kit_init(&kit);
+  nfh__bcn_scratch sc = kit.sc;
+  uint64_t *t = kit.t;
+  uint32_t *b = kit.b;
+  nfh__bcn_score_params p = kit.p;
   nfh__bcn_score s;
   seed(21);
   unsigned trials = 0, passed = 0;
