@@ -266,6 +266,36 @@ static void test_horizontal_fast(void) {
   free_flows(&fs);
 }
 
+/* An outside scanner sweeps 130 of our hosts on tcp/22 in 10 minutes and
+ * finds SSH open on every fourth: 75% failed. A targeted sweep that finds
+ * live services is no less a scan than one that finds none: medium, as
+ * the same sweep with nothing open is (it was low, its score held down
+ * by the answers). */
+static void test_sweep_finding_services(void) {
+  for (int open_every = 4; open_every <= 1000; open_every *= 250) {
+    flows fs = {0};
+    nfh_addr c = tk_ip("203.0.113.99");
+    for (unsigned i = 0; i < 130; i++) {
+      nfh_addr s = tk_ip4(10, 4, 0, (uint8_t)(1 + i));
+      uint64_t t = T0 + i * 4600;
+      uint16_t cp = (uint16_t)(41000 + i);
+      if (i % (unsigned)open_every == 2)
+        syn_open(&fs, c, cp, s, 22, t);
+      else
+        syn_silent(&fs, c, cp, s, 22, t);
+    }
+    nfh_engine *e = hunt(&fs);
+    const nfh_finding *f = find(e, "h|203.0.113.99|tcp/22");
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f)
+      CU_ASSERT_EQUAL(f->severity, NFH_SEV_MEDIUM);
+    if (!f || f->severity != NFH_SEV_MEDIUM || getenv("DUMP"))
+      dump(e);
+    nfh_engine_destroy(e);
+    free_flows(&fs);
+  }
+}
+
 /* An internal host walks 300 ports of one server over six hours, one
  * probe every 72 s: closed ports refuse, 22 and 80 are open. Vertical and
  * slow, medium or above. */
@@ -1965,6 +1995,8 @@ int main(void) {
     return CU_get_error();
   CU_pSuite s = CU_add_suite("port_scan", NULL, NULL);
   if (!s || !CU_add_test(s, "horizontal fast", test_horizontal_fast) ||
+      !CU_add_test(s, "an outside sweep finding SSH on every fourth host",
+                   test_sweep_finding_services) ||
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||

@@ -474,7 +474,10 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
   memset(&o, 0, sizeof(o));
   double n = g->targets < 1 ? 1 : g->targets;
   double breadth = clamp(12.0 * (log2(n) - 2.0), 0, 60);
-  double rf = clamp((g->ratio - 0.5) / 0.5, 0, 1);
+  /* The failed share counts up to three in four: a scan that found a
+   * live service on every fifth host it tried (a targeted sweep of a
+   * server network) is no less a scan than one that found nothing. */
+  double rf = clamp((g->ratio - 0.5) / 0.25, 0, 1);
   double score = breadth * (0.6 + 0.4 * rf);
   double rate = n / (g->span_s < 1 ? 1 : g->span_s);
   if (rate >= 5)
