@@ -629,6 +629,40 @@ static void test_ntp_pool(void) {
   tk_flows_free(&fs);
 }
 
+/* An implant calling its server every minute on udp/123 with 1.4 KB a
+ * beat: NTP's port, not NTP's 76-byte polls, so not a quiet service:
+ * medium. With quiet_max_bytes above its beats it is taken for NTP and
+ * left at info. */
+static void test_c2_on_ntp_port(void) {
+  const char *key = "10.0.0.77|203.0.113.123|udp/123";
+  for (int k = 0; k < 2; k++) {
+    seed(41);
+    flows fs = {0};
+    beacon(&fs, tk_ip("10.0.0.77"), tk_ip("203.0.113.123"), 123, 17, T0,
+           4 * HOUR, 60000, 0.05, 0, 1400, 3500, 1);
+    browsing(&fs, 5, T0, 4 * HOUR);
+    nfh_engine *e =
+        make(k ? (const char *const[]){"quiet_max_bytes", "4000", NULL}
+               : NULL);
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (k == 0) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        printf("\n    %s (%s)", r->f.summary,
+               nfh_severity_name(r->f.severity));
+        CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.evidence_json, "\"quiet_service\": false"));
+      }
+    } else {
+      CU_ASSERT_PTR_NULL(r); /* info, below the default min_severity */
+    }
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A monitor pinging ten outside targets every minute is one poller
  * finding at low; the same host's beacon elsewhere stays its own. */
 static void test_poller(void) {
@@ -1716,6 +1750,8 @@ int main(void) {
   CU_add_test(s, "hourly beacon, full table, 16 hourly runs",
               test_full_table_across_runs);
   CU_add_test(s, "NTP pool from 50 hosts", test_ntp_pool);
+  CU_add_test(s, "C2 on udp/123 with beats no NTP poll has",
+              test_c2_on_ntp_port);
   CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);

@@ -39,10 +39,14 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     v->clients = 1;
   v->saturated = d ? d->saturated : 0;
   v->internal = (c->flags & NFH__BCN_SERVER_HOME) != 0;
-  v->quiet = nfh__bcn_params_quiet(p, c->proto, c->port);
   v->sampled_share = c->conns ? (double)c->sampled / (double)c->conns : 0;
   v->sampled_reading = sampled_reading;
   int sampled = v->sampled_share >= 0.25;
+  /* A quiet service's port with beats far larger than its polls (C2
+   * hiding on UDP/123) is not that service; sampled byte counts (packets
+   * times N) cannot tell. */
+  v->quiet = nfh__bcn_params_quiet(p, c->proto, c->port) &&
+             (sampled || s->client_median <= (double)p->quiet_max_bytes);
 
   /* Popularity: an absolute count or a share of the network (at least
    * three clients, so that a lab of ten hosts does not make every pair

@@ -42,6 +42,9 @@ typedef struct nfh__bcn_params {
   double popular_share;   /* ... or this share of the internal hosts */
   nfh__bcn_service quiet[NFH__BCN_MAX_QUIET];
   size_t nquiet;
+  uint32_t quiet_max_bytes; /* a quiet service's beats carry at most this
+                               many client bytes (median); larger ones
+                               on its port are something else */
   uint32_t poller_servers; /* servers one client polls with one period
                               on one port that make it a poller */
   /* Severity. */
