@@ -801,6 +801,58 @@ static void test_popular_fronted(void) {
   tk_flows_free(&fs);
 }
 
+/* A small site at night: a SaaS keepalive every 300 s from the four
+ * hosts that are on (of 120 seen), to an address no other host uses yet.
+ * Below popular_hosts and popular_share, so not shared; four medium
+ * beacons before. Now one finding for the destination at low, "software
+ * a few hosts share, or one campaign", under the shared key. Two hosts
+ * beating alike stay two findings of their own (medium: two infected
+ * hosts are as likely as one program); a lone beacon elsewhere too. */
+static void test_few_hosts_keepalive(void) {
+  for (unsigned hosts = 2; hosts <= 4; hosts += 2) {
+    seed(51);
+    flows fs = {0};
+    nfh_addr saas = tk_ip("203.0.113.150");
+    for (unsigned h = 0; h < hosts; h++)
+      beacon(&fs, tk_ip4(10, 0, 4, 1 + h), saas, 443, 6,
+             T0 + (uint64_t)(urand() * 300000), 6 * HOUR, 300000, 0.01, 0,
+             900, 2500, 1);
+    beacon(&fs, tk_ip("10.0.0.99"), tk_ip("203.0.113.151"), 443, 6, T0,
+           6 * HOUR, 240000, 0.05, 0, 700, 1800, 1);
+    browsing(&fs, 120, T0, 6 * HOUR);
+    nfh_engine *e = make(NULL);
+    run(e, &fs, NULL);
+    const nfh_report_finding *g = find(e, "shared|203.0.113.150|tcp/443");
+    const nfh_report_finding *one = find(e, "10.0.4.1|203.0.113.150|tcp/443");
+    const nfh_report_finding *c2 = find(e, "10.0.0.99|203.0.113.151|tcp/443");
+    CU_ASSERT_PTR_NOT_NULL(c2);
+    if (c2)
+      CU_ASSERT(c2->f.severity >= NFH_SEV_MEDIUM);
+    if (hosts == 4) {
+      CU_ASSERT_PTR_NOT_NULL(g);
+      CU_ASSERT_PTR_NULL(one);
+      if (g) {
+        printf("\n    %s (%s)", g->f.summary,
+               nfh_severity_name(g->f.severity));
+        CU_ASSERT_EQUAL(g->f.severity, NFH_SEV_LOW);
+        CU_ASSERT_EQUAL(evidence_number(g, "clients"), 4);
+        CU_ASSERT_PTR_NOT_NULL(strstr(g->f.summary, "or one campaign"));
+      }
+      CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_LOW), 2);
+    } else {
+      CU_ASSERT_PTR_NULL(g);
+      CU_ASSERT_PTR_NOT_NULL(one);
+      if (one)
+        CU_ASSERT(one->f.severity >= NFH_SEV_MEDIUM);
+      CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 3);
+    }
+    if (count_at_least(e, NFH_SEV_LOW) != (hosts == 4 ? 2u : 3u))
+      dump(e);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A sync client polling one shared address: six hosts where it runs
  * steadily, each at its own period (60 s to 270 s, each 35% from the
  * next), and fourteen where it polls at random: a popular destination
@@ -1755,6 +1807,8 @@ int main(void) {
   CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);
+  CU_add_test(s, "a keepalive of four hosts at night; two hosts alike",
+              test_few_hosts_keepalive);
   CU_add_test(s, "a monitor polling many targets", test_poller);
   CU_add_test(s, "a sampled monitor polling four hosts", test_sampled_poller);
   CU_add_test(s, "periods at the edges", test_period_edges);

@@ -414,10 +414,14 @@ typedef struct groups {
   int failed; /* out of memory: nothing more is folded */
 } groups;
 
-/* Folds the passing entries of list[from..to) into a new group (poller
- * or shared) of 'members' hosts and marks them. */
+enum group_kind { GROUP_SHARED, GROUP_FEW, GROUP_POLLER };
+
+/* Folds the passing entries of list[from..to) into a new group (judge.h)
+ * of 'members' hosts and marks them. */
 static void fold(beacon *b, groups *gs, pending *list, size_t from,
-                 size_t to, unsigned members, int poller, double hosts) {
+                 size_t to, unsigned members, enum group_kind kind,
+                 double hosts) {
+  int poller = kind == GROUP_POLLER;
   if (gs->failed)
     return;
   if (gs->n == gs->cap) {
@@ -433,6 +437,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
   nfh__bcn_group *g = &gs->v[gs->n++];
   memset(g, 0, sizeof(*g));
   g->poller = poller;
+  g->few = kind == GROUP_FEW;
   g->addr = poller ? list[from].client : list[from].server;
   g->port = list[from].port;
   g->proto = list[from].proto;
@@ -471,7 +476,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
   g->period_median = periods[np / 2];
   g->regularity_median = k ? reg / k : 0;
   g->confidence = k ? conf / k : 0;
-  if (poller) {
+  if (poller || g->few) {
     if (g->severity > NFH_SEV_LOW)
       g->severity = NFH_SEV_LOW;
     g->score = 0.5 * best;
@@ -518,7 +523,9 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
        * runs see too few at one period to group them otherwise. */
       int busy = list[i].verdict.popular && (similar >= 3 || npass >= 3);
       if (busy || nfh__bcn_is_shared(&b->p, similar, hosts))
-        fold(b, gs, list, i, j, similar, 0, hosts);
+        fold(b, gs, list, i, j, similar, GROUP_SHARED, hosts);
+      else if (similar >= NFH__BCN_FEW_CLIENTS && npass >= 2)
+        fold(b, gs, list, i, j, similar, GROUP_FEW, hosts);
     }
     i = j;
   }
@@ -552,7 +559,8 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       }
       if (k >= b->p.poller_servers ||
           (k >= 2 && near >= b->p.poller_servers)) {
-        fold(b, gs, list, a, z, (unsigned)(near > k ? near : k), 1, hosts);
+        fold(b, gs, list, a, z, (unsigned)(near > k ? near : k),
+             GROUP_POLLER, hosts);
         a = z;
       } else {
         a++;

@@ -437,10 +437,16 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   } else {
     char dest[NFH_ADDR_STRLEN + 32];
     fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
-    snprintf(summary, sumlen,
-             "%u internal hosts beacon to %s every %s%s: a keepalive many "
-             "hosts share, most likely software",
-             g->members, dest, period, range);
+    if (g->few)
+      snprintf(summary, sumlen,
+               "%u internal hosts beacon to %s every %s%s: software a few "
+               "hosts share (a keepalive), or one campaign",
+               g->members, dest, period, range);
+    else
+      snprintf(summary, sumlen,
+               "%u internal hosts beacon to %s every %s%s: a keepalive many "
+               "hosts share, most likely software",
+               g->members, dest, period, range);
   }
   char sample[NFH__BCN_GROUP_SAMPLE * (NFH_ADDR_STRLEN + 4) + 4] = "";
   size_t sl = 0;
@@ -454,12 +460,12 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            "{\"%s\": true, \"%s\": %u, \"%s\": [%s], "
            "\"period_s\": %.1f, \"period_min_s\": %.1f, "
            "\"period_max_s\": %.1f, \"regularity_median\": %.3f, "
-           "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f}",
+           "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f%s}",
            g->poller ? "poller" : "shared", g->poller ? "servers" : "clients",
            g->members, g->poller ? "sample_destinations" : "sample_sources",
            sample, fin(g->period_median), fin(g->period_min),
            fin(g->period_max), fin(g->regularity_median), g->conns,
-           fin(g->hosts));
+           fin(g->hosts), g->few ? ", \"few_clients\": true" : "");
 }
 
 /* Ports of sessions people keep open for hours on purpose: interactive
