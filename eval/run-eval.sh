@@ -68,6 +68,7 @@ scenarios=(
 	"weekend|-b 2024-03-09T10:00Z -d 6h -u 300 -s 303|Saturday 10:00-16:00, default attacks"
 	"sampled|-b 2024-03-06T09:00Z -d 6h -u 300 -s 404 --sampling 100|Wednesday 09:00-15:00, default attacks"
 	"stealth|-b 2024-03-07T06:00Z -d 8h -u 300 -s 505 -f @STEALTH@|Thursday 06:00-14:00, slow and quiet attacks"
+	"smallsite|-b 2024-03-05T00:00Z -d 6h -u 80 -s 31|Tuesday 00:00-06:00, a site of 80 users at night, default attacks"
 )
 
 stealth=$out/stealth.scenario
