@@ -167,7 +167,7 @@ static double dispersion_of(const double *sorted, size_t nd, double *mean_out) {
   double mean = sum / (double)k;
   *mean_out = mean;
   if (!(mean > 0))
-    return 0;
+    return 1; /* no time between beats: nothing to call even */
   for (size_t i = 0; i < k; i++)
     sq += (sorted[i] - mean) * (sorted[i] - mean);
   return sqrt(sq / (double)k) / mean;
