@@ -98,16 +98,16 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
  * reported, beating with one period: software a few hosts share, or one
  * campaign; which of the two, a person decides once, not once per host.
  * In a small site at night the keepalive of a SaaS every host uses by
- * day shows from three or four hosts: each was a medium beacon. Reported
- * at low, under the shared key (it becomes the info finding when more
- * clients show).
+ * day shows from the two to six hosts that are on: each was a medium
+ * beacon. Reported at low, under the shared key (it becomes the info
+ * finding when more clients show).
  *
  * Poller: one client that beacons to poller_servers or more servers on
  * one port with one period (within 10%): a monitor checking its
  * targets. An implant talks to one or two servers. Reported at low at
  * most, so that a monitor of a hundred targets is one line. */
 #define NFH__BCN_GROUP_SAMPLE 8
-#define NFH__BCN_FEW_CLIENTS 3
+#define NFH__BCN_FEW_CLIENTS 2
 
 typedef struct nfh__bcn_group {
   int poller;   /* 0: shared destination, 1: poller client */
