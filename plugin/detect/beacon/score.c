@@ -157,7 +157,7 @@ static double dispersion_chance(size_t m) {
   return DISPERSION_Q999_TENS[k < last ? k : last - 1];
 }
 
-/* The dispersion of nd sorted intervals (score.h, item 7); *mean gets
+/* The dispersion of nd sorted intervals (score.h, item 7); *mean_out gets
  * the mean of the intervals it was taken over (the period they imply). */
 static double dispersion_of(const double *sorted, size_t nd, double *mean_out) {
   size_t k = nd - nd / 10;
