@@ -25,12 +25,9 @@ import os
 import random
 import sys
 
-from scapy.layers.inet import IP, TCP
-from scapy.layers.l2 import Ether
-
 # pcapparts.py lies beside this script.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pcapparts import write_parts  # noqa: E402
+from pcapparts import Conn, write_parts  # noqa: E402
 
 T0 = 1709625600.0  # 2024-03-05 08:00:00 UTC
 SPAN = 5.5 * 3600
@@ -38,49 +35,6 @@ SPAN = 5.5 * 3600
 # hunt sees.
 PARTS = 6
 SEED = 20240307
-MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
-
-
-class Conn:
-    """One TCP connection's frames, with sequence numbers kept."""
-
-    def __init__(self, frames, client, sport, server, dport):
-        self.frames = frames
-        self.client, self.sport, self.server, self.dport = (client, sport,
-                                                            server, dport)
-        self.cseq, self.sseq = 1000, 5000
-
-    def seg(self, t, from_client, flags, size=0):
-        payload = b"x" * size
-        if from_client:
-            frame = Ether(src=MAC_A, dst=MAC_B) / IP(
-                src=self.client, dst=self.server) / TCP(
-                sport=self.sport, dport=self.dport, flags=flags,
-                seq=self.cseq, ack=self.sseq) / payload
-            self.cseq += size + (1 if "S" in flags or "F" in flags else 0)
-        else:
-            frame = Ether(src=MAC_B, dst=MAC_A) / IP(
-                src=self.server, dst=self.client) / TCP(
-                sport=self.dport, dport=self.sport, flags=flags,
-                seq=self.sseq, ack=self.cseq) / payload
-            self.sseq += size + (1 if "S" in flags or "F" in flags else 0)
-        self.frames.append((t, bytes(frame)))
-
-    def open(self, t):
-        self.seg(t, True, "S")
-        self.seg(t + 0.02, False, "SA")
-        self.seg(t + 0.04, True, "A")
-        return t + 0.04
-
-    def exchange(self, t, up, down):
-        self.seg(t, True, "PA", up)
-        self.seg(t + 0.03, False, "PA", down)
-        self.seg(t + 0.06, True, "A")
-
-    def close(self, t):
-        self.seg(t, True, "FA")
-        self.seg(t + 0.02, False, "FA")
-        self.seg(t + 0.04, True, "A")
 
 
 def held(frames, client, sport, server, dport, start, hours, every, up,

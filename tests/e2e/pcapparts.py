@@ -1,9 +1,17 @@
 """Writes time-ordered frames as pcaps of equal time spans, for the e2e
 tests that replay captures through softflowd one part at a time (see
 replay_parts in capd_lib.sh). The framing is written here, so that the
-files are the same on every run."""
+files are the same on every run. Conn builds one TCP connection's
+segments."""
 
 import struct
+
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+
+MAC_A, MAC_B = "02:00:00:00:00:01", "02:00:00:00:00:02"
+
+
 
 
 def write_parts(prefix, frames, t0, span, parts):
@@ -24,3 +32,45 @@ def write_parts(prefix, frames, t0, span, parts):
         outs[part].write(frame)
     for out in outs:
         out.close()
+
+
+class Conn:
+    """One TCP connection's frames, with sequence numbers kept."""
+
+    def __init__(self, frames, client, sport, server, dport):
+        self.frames = frames
+        self.client, self.sport, self.server, self.dport = (client, sport,
+                                                            server, dport)
+        self.cseq, self.sseq = 1000, 5000
+
+    def seg(self, t, from_client, flags, size=0):
+        payload = b"x" * size
+        if from_client:
+            frame = Ether(src=MAC_A, dst=MAC_B) / IP(
+                src=self.client, dst=self.server) / TCP(
+                sport=self.sport, dport=self.dport, flags=flags,
+                seq=self.cseq, ack=self.sseq) / payload
+            self.cseq += size + (1 if "S" in flags or "F" in flags else 0)
+        else:
+            frame = Ether(src=MAC_B, dst=MAC_A) / IP(
+                src=self.server, dst=self.client) / TCP(
+                sport=self.dport, dport=self.sport, flags=flags,
+                seq=self.sseq, ack=self.cseq) / payload
+            self.sseq += size + (1 if "S" in flags or "F" in flags else 0)
+        self.frames.append((t, bytes(frame)))
+
+    def open(self, t):
+        self.seg(t, True, "S")
+        self.seg(t + 0.02, False, "SA")
+        self.seg(t + 0.04, True, "A")
+        return t + 0.04
+
+    def exchange(self, t, up, down):
+        self.seg(t, True, "PA", up)
+        self.seg(t + 0.03, False, "PA", down)
+        self.seg(t + 0.06, True, "A")
+
+    def close(self, t):
+        self.seg(t, True, "FA")
+        self.seg(t + 0.02, False, "FA")
+        self.seg(t + 0.04, True, "A")

@@ -484,8 +484,7 @@ int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   memset(out, 0, sizeof(*out));
   if (!p->persistent_ms || (c->proto != 6 && c->proto != 17) ||
       (c->flags & NFH__BCN_SERVER_HOME) || c->conns > PERSIST_MAX_SESSIONS ||
-      long_session_port(c->proto, c->port) ||
-      nfh__bcn_params_quiet(p, c->proto, c->port))
+      long_session_port(c->proto, c->port))
     return 0;
   /* The latest session's start; a session open before the run began
    * (no SYN seen, no timeline) has been open since its first piece at
@@ -503,6 +502,12 @@ int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   double life_s = (double)(out->end_ms - c->first_ms) / 1000.0;
   out->rate = life_s > 0 ? (double)c->bytes / life_s : 0;
   if (out->rate > p->persistent_max_rate)
+    return 0;
+  /* A quiet service's socket (NTP from port 123 to 123) is one long
+   * session of polls, at most one a minute of quiet_max_bytes each way;
+   * more on its port is something else (C2 on udp/123). */
+  if (nfh__bcn_params_quiet(p, c->proto, c->port) &&
+      out->rate <= 2.0 * p->quiet_max_bytes / 60.0)
     return 0;
   double len = (double)(out->end_ms - out->start_ms);
   double t = clamp01(log(len / (double)p->persistent_ms) / log(6.0));
