@@ -87,7 +87,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * just cleared the regularity bar. */
   int bounded = !sampled && s->dispersion_chance > 0 &&
                 s->dispersion <= s->dispersion_chance && n <= 1 &&
-                span_ms >= 2 * HOUR_MS && s->coverage >= 0.6 &&
+                span_ms >= 2 * HOUR_MS && s->dispersion_coverage >= 0.6 &&
                 v->bytes >= 0.7;
   v->jittered = bounded && r < v->required;
   double r_rank = v->jittered ? v->required : r;
@@ -122,7 +122,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * arrivals) over 24 beats or more, four hours, covering the window. */
   if (bounded && sev == NFH_SEV_LOW && s->beats >= JITTERED_MEDIUM_BEATS &&
       s->dispersion <= 0.7 * s->dispersion_chance &&
-      span_ms >= 4 * HOUR_MS && s->coverage >= 0.8) {
+      span_ms >= 4 * HOUR_MS && s->dispersion_coverage >= 0.8) {
     sev = NFH_SEV_MEDIUM;
     v->jittered = 1;
   }
@@ -291,10 +291,14 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
   }
 
   char period[32], span[32], bytes[32];
-  fmt_period(s->period_s, period, sizeof(period));
+  /* Read by its dispersion, a beacon's period is the mean interval and
+   * its jitter their spread: the comb's best fit may be a fraction. */
+  double period_s = v->jittered ? s->dispersion_period_s : s->period_s;
+  double jitter = v->jittered ? s->dispersion : s->jitter;
+  fmt_period(period_s, period, sizeof(period));
   fmt_span(v->span_s, span, sizeof(span));
   fmt_bytes(s->bytes_median, bytes, sizeof(bytes));
-  double jitter_pct = 100 * s->jitter;
+  double jitter_pct = 100 * jitter;
   char notes[200] = "";
   size_t nl = 0;
   if (v->internal)
@@ -351,8 +355,9 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       "\"scores\": {\"regularity\": %.3f, \"timing\": %.3f, "
       "\"chance\": %.3f, \"tightness\": %.3f, \"bytes\": %.3f, "
       "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f, "
-      "\"dispersion\": %.3f, \"dispersion_chance\": %.3f}}",
-      fin(s->period_s), fin(s->jitter), fin(s->skew), c->conns, s->beats,
+      "\"dispersion\": %.3f, \"dispersion_chance\": %.3f, "
+      "\"dispersion_coverage\": %.3f}}",
+      fin(period_s), fin(jitter), fin(s->skew), c->conns, s->beats,
       fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
       fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(v->span_s),
       fin(s->span_s), c->first_ms, fin(s->coverage), fin(s->presence),
@@ -366,7 +371,7 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
       v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
       fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
       fin(v->duration), fin(v->rarity), fin(s->dispersion),
-      fin(s->dispersion_chance));
+      fin(s->dispersion_chance), fin(s->dispersion_coverage));
   size_t used = strlen(evidence);
   if (net && used > 0 && used + 80 < evlen && evidence[used - 1] == '}')
     snprintf(evidence + used - 1, evlen - used + 1,

@@ -13,7 +13,8 @@
  *   low       regular above chance (min_regularity); or jittered:
  *             intervals below the dispersion Poisson arrivals reach
  *             once in a thousand (score.h, item 7), bytes regular
- *             (>= 0.7), span >= 2 h, coverage >= 0.6, one client,
+ *             (>= 0.7), span >= 2 h, coverage >= 0.6 in bins of the
+ *             mean interval (dispersion_coverage), one client,
  *             unsampled
  *   medium    regularity >= 0.45, span >= 1 h, >= 12 beats; or
  *             jittered with dispersion <= 0.7 of that level, >= 24

@@ -157,6 +157,26 @@ static double dispersion_chance(size_t m) {
   return DISPERSION_Q999_TENS[k < last ? k : last - 1];
 }
 
+/* The share of bins of at least 'period' over the span of the m beats
+ * s->t[0..m-1] that hold one (4 to 48 bins); a burst covers few. */
+static double coverage_of(const nfh__bcn_scratch *s, size_t m, double span,
+                          double period) {
+  double bins = period > 0 ? floor(span / period) : 0;
+  size_t nb = bins < 4 ? 4 : bins > 48 ? 48 : (size_t)bins;
+  unsigned char hit[48];
+  memset(hit, 0, sizeof(hit));
+  for (size_t i = 0; i < m; i++) {
+    size_t k = span > 0 ? (size_t)((double)(s->t[i] - s->t[0]) / span *
+                                   (double)nb)
+                        : 0;
+    hit[k < nb ? k : nb - 1] = 1;
+  }
+  size_t filled = 0;
+  for (size_t i = 0; i < nb; i++)
+    filled += hit[i];
+  return (double)filled / (double)nb;
+}
+
 /* The dispersion of nd sorted intervals (score.h, item 7); *mean_out gets
  * the mean of the intervals it was taken over (the period they imply). */
 static double dispersion_of(const double *sorted, size_t nd, double *mean_out) {
@@ -546,8 +566,11 @@ static void analyse_beats(size_t m, const nfh__bcn_score_params *p,
    * search may find. */
   double implied;
   out->dispersion = dispersion_of(s->s, nd, &implied);
-  if (!p->sampled && period_allowed(implied, span, p))
+  if (!p->sampled && period_allowed(implied, span, p)) {
     out->dispersion_chance = dispersion_chance(nd);
+    out->dispersion_period_s = implied / 1000.0;
+    out->dispersion_coverage = coverage_of(s, m, span, implied);
+  }
   out->period_s = best.period / 1000.0;
   out->jitter = best.jitter;
   out->skew = best.skew;
@@ -564,21 +587,7 @@ static void analyse_beats(size_t m, const nfh__bcn_score_params *p,
     out->chance = 0.95;
   out->regularity = clamp01((out->timing - out->chance) / (1 - out->chance));
 
-  /* Coverage: bins of at least a period; a burst covers few of them. */
-  double bins = floor(span / best.period);
-  size_t nb = bins < 4 ? 4 : bins > 48 ? 48 : (size_t)bins;
-  unsigned char hit[48];
-  memset(hit, 0, sizeof(hit));
-  for (size_t i = 0; i < m; i++) {
-    size_t k = span > 0 ? (size_t)((double)(s->t[i] - s->t[0]) / span *
-                                   (double)nb)
-                        : 0;
-    hit[k < nb ? k : nb - 1] = 1;
-  }
-  size_t filled = 0;
-  for (size_t i = 0; i < nb; i++)
-    filled += hit[i];
-  out->coverage = (double)filled / (double)nb;
+  out->coverage = coverage_of(s, m, span, best.period);
 
   /* Bytes per beat: the better of client bytes and all bytes (a fixed
    * check-in answered by tasks of varying size is still regular). */
@@ -636,7 +645,9 @@ int nfh__bcn_analyse(const uint64_t *t, const uint32_t *client_bytes,
     w[nw++] = nfh__bcn_quantile(s->s, m - 1, 0.75) / 4;
   }
   nfh__bcn_score best = *out;
-  double dispersion = out->dispersion, chance = out->dispersion_chance;
+  double dispersion = out->dispersion, chance = out->dispersion_chance,
+         dcoverage = out->dispersion_coverage,
+         dperiod = out->dispersion_period_s;
   for (size_t i = 0; i < nw; i++) {
     uint64_t window = (uint64_t)w[i];
     if (window <= p->merge_ms)
@@ -655,5 +666,7 @@ int nfh__bcn_analyse(const uint64_t *t, const uint32_t *client_bytes,
   *out = best;
   out->dispersion = dispersion;
   out->dispersion_chance = chance;
+  out->dispersion_coverage = dcoverage;
+  out->dispersion_period_s = dperiod;
   return out->analysed;
 }

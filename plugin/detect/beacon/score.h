@@ -113,6 +113,10 @@ typedef struct nfh__bcn_score {
                                0 when not tested: sampled readings, or
                                intervals whose mean is outside the
                                periods searched */
+  double dispersion_period_s; /* the intervals' mean (the longest tenth
+                                 left out): the period the dispersion
+                                 implies (the comb's may be a fraction) */
+  double dispersion_coverage; /* coverage with bins of that period */
 } nfh__bcn_score;
 
 /* Scratch space for nfh__bcn_analyse: 'cap' entries per array. */
