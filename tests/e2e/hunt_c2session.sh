@@ -111,14 +111,12 @@ for k in 00 01 02 03 04 05; do
 		sed "s/^/$k /" >>"$tmp/hours.ndjson"
 done
 
-out=$("$py" - "$tmp" "${first:-0}" "${last:-0}" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" "${first:-0}" "${last:-0}" <<'EOF'
 import calendar, json, sys, time
+from checks import check, load_ndjson
 tmp, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 def load(name):
-    with open("%s/%s.ndjson" % (tmp, name)) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return load_ndjson(tmp, name)
 def epoch(iso):
     return calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S"))
 key = "persist|10.20.0.66|203.0.113.66|tcp/443"

@@ -70,14 +70,12 @@ hunt >"$tmp/all.ndjson"
 hunt --set exfiltration.dns_query_bytes=300 >"$tmp/bar.ndjson"
 hunt --set exfiltration.dns_max_pairs=0 >"$tmp/off.ndjson"
 
-out=$("$py" - "$tmp" "${q_pkts:-0}" "${q_bytes:-0}" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" "${q_pkts:-0}" "${q_bytes:-0}" <<'EOF'
 import json, sys
+from checks import check, load_ndjson
 tmp, q_pkts, q_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 def load(name):
-    with open("%s/%s.ndjson" % (tmp, name)) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return load_ndjson(tmp, name)
 found = load("all")
 tunnel = [f for f in found if f["evidence"].get("kind") == "dns_tunnel"]
 t = tunnel[0] if tunnel else None

@@ -98,16 +98,15 @@ for name in given defaults; do
 done
 
 # The reports, against the labels and each other.
-out=$("$py" - "$tmp" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" <<'EOF'
 import json, sys
+from checks import check
 tmp = sys.argv[1]
 labels = json.load(open(tmp + "/labels.json"))
 acts = [a for a in labels["activities"] if a["class"] == "injected"]
 def load(name):
     with open("%s/%s.json" % (tmp, name)) as f:
         return json.load(f)
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 reports = {n: load(n) for n in ("inferred", "given", "defaults")}
 frm = {n: r["inputs"].get("home_networks", {}).get("from")

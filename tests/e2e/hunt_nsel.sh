@@ -68,10 +68,9 @@ timeout "$tmo" "$nfhunt" --flow-file "$tmp/flows.json" --no-state --no-config \
 	--plugin-dir "$plugins" --home-net 10.0.0.0/8 --alert-level info \
 	--output "$tmp/report-json.json" >/dev/null 2>>"$tmp/hunt.err"
 
-out=$("$py" - "$tmp/report.json" "$tmp/report-json.json" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp/report.json" "$tmp/report-json.json" <<'EOF'
 import json, sys
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
+from checks import check
 try:
     findings = json.load(open(sys.argv[1]))["findings"]
 except Exception as e:

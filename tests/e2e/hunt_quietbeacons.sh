@@ -72,14 +72,12 @@ hunt() {
 hunt >"$tmp/all.ndjson"
 hunt --set beaconing.quiet_max_bytes=4000 >"$tmp/ntpbytes.ndjson"
 
-out=$("$py" - "$tmp" "$oracle" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" "$oracle" <<'EOF'
 import json, sys
+from checks import check, load_ndjson
 tmp, oracle = sys.argv[1], int(sys.argv[2])
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 def load(name):
-    with open("%s/%s.ndjson" % (tmp, name)) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return load_ndjson(tmp, name)
 found = load("all")
 beacons = [f for f in found if f["type"] == "beaconing"]
 def key(f):

@@ -70,14 +70,12 @@ hunt >"$tmp/all.ndjson"
 hunt --set volumetric.held_min_concurrent=200 >"$tmp/bar.ndjson"
 hunt --set volumetric.held_max_keys=0 >"$tmp/off.ndjson"
 
-out=$("$py" - "$tmp" "${conns:-0}" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" "${conns:-0}" <<'EOF'
 import json, sys
+from checks import check, load_ndjson
 tmp, conns = sys.argv[1], int(sys.argv[2])
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 def load(name):
-    with open("%s/%s.ndjson" % (tmp, name)) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return load_ndjson(tmp, name)
 found = load("all")
 held = [f for f in found if f["evidence"].get("kind") == "held_connections"]
 h = held[0] if held else None

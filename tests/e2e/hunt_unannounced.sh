@@ -84,11 +84,10 @@ for name in fixed plain; do
 	fi
 done
 
-out=$("$py" - "$tmp" <<'EOF'
+out=$(PYTHONPATH="$e2e" "$py" - "$tmp" <<'EOF'
 import json, sys
+from checks import check
 tmp = sys.argv[1]
-def check(ok, what):
-    print(("PASS: " if ok else "FAIL: ") + what)
 s = {n: json.load(open("%s/%s.json" % (tmp, n)))["inputs"]["sampling"]
      for n in ("raw", "fixed", "plain")}
 u = s["raw"].get("unannounced")

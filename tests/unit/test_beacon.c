@@ -1723,10 +1723,7 @@ static int cmp_u64(const void *a, const void *b) {
 static void test_score_dispersion(void) {
   static score_kit kit;
   kit_init(&kit);
-  nfh__bcn_scratch sc = kit.sc;
   uint64_t *t = kit.t;
-  uint32_t *b = kit.b;
-  nfh__bcn_score_params p = kit.p;
   nfh__bcn_score s;
   seed(21);
   unsigned trials = 0, passed = 0;
@@ -1737,7 +1734,7 @@ static void test_score_dispersion(void) {
       t[i] = (uint64_t)x;
       x += expo(600000);
     }
-    if (!nfh__bcn_analyse(t, b, b, n, &p, &sc, &s))
+    if (!nfh__bcn_analyse(t, kit.b, kit.b, n, &kit.p, &kit.sc, &s))
       continue;
     trials++;
     passed += s.dispersion <= s.dispersion_chance;
@@ -1757,7 +1754,7 @@ static void test_score_dispersion(void) {
         t[n++] = (uint64_t)(x + (double)j * 5000 * (1 + urand()));
     }
     qsort(t, n, sizeof(*t), cmp_u64);
-    if (nfh__bcn_analyse(t, b, b, n, &p, &sc, &s))
+    if (nfh__bcn_analyse(t, kit.b, kit.b, n, &kit.p, &kit.sc, &s))
       bursty += s.dispersion <= s.dispersion_chance;
   }
   CU_ASSERT_EQUAL(bursty, 0);
@@ -1777,13 +1774,13 @@ static void test_score_dispersion(void) {
         }
       }
       qsort(t, n, sizeof(*t), cmp_u64);
-      found += nfh__bcn_analyse(t, b, b, n, &p, &sc, &s) &&
+      found += nfh__bcn_analyse(t, kit.b, kit.b, n, &kit.p, &kit.sc, &s) &&
                s.dispersion <= s.dispersion_chance;
     }
     printf("; %s: %u of 200", style ? "scheduled" : "sleep", found);
     CU_ASSERT(found >= (style ? 160u : 190u));
   }
-  nfh__bcn_scratch_free(&sc);
+  nfh__bcn_scratch_free(&kit.sc);
 }
 
 static int cmp_double(const void *a, const void *b) {
