@@ -476,10 +476,16 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
   g->period_median = periods[np / 2];
   g->regularity_median = k ? reg / k : 0;
   g->confidence = k ? conf / k : 0;
-  if (poller || g->few) {
+  if (poller) {
     if (g->severity > NFH_SEV_LOW)
       g->severity = NFH_SEV_LOW;
     g->score = 0.5 * best;
+  } else if (g->few) {
+    /* Bots of one campaign beat alike too (several infected hosts calling
+     * one C2): one finding for them all, at most medium. */
+    if (g->severity > NFH_SEV_MEDIUM)
+      g->severity = NFH_SEV_MEDIUM;
+    g->score = 0.8 * best;
   } else {
     g->severity = NFH_SEV_INFO;
     g->score = 0.3 * best;

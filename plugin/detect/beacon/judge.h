@@ -97,11 +97,13 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
  *
  * Few: fewer clients than that, NFH__BCN_FEW_CLIENTS or more, two of them
  * reported, beating with one period: software a few hosts share, or one
- * campaign; which of the two, a person decides once, not once per host.
- * In a small site at night the keepalive of a SaaS every host uses by
- * day shows from the two to six hosts that are on: each was a medium
- * beacon. Reported at low, under the shared key (it becomes the info
- * finding when more clients show).
+ * campaign (several bots calling one C2); which of the two, a person
+ * decides once, not once per host. In a small site at night the
+ * keepalive of a SaaS every host uses by day shows from the two to six
+ * hosts that are on: each was a medium beacon. Reported at the members'
+ * severity, at most medium (a campaign must not fall below its bots),
+ * under the shared key (it becomes the info finding when more clients
+ * show).
  *
  * Poller: one client that beacons to poller_servers or more servers on
  * one port with one period (within 10%): a monitor checking its
@@ -113,7 +115,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
 typedef struct nfh__bcn_group {
   int poller;   /* 0: shared destination, 1: poller client */
   int few;      /* shared by a few clients (NFH__BCN_FEW_CLIENTS up to
-                   what makes it shared): low, not info */
+                   what makes it shared): at most medium, not info */
   nfh_addr addr; /* the destination (shared) or the client (poller) */
   uint16_t port;
   uint8_t proto;
