@@ -88,6 +88,7 @@ inbound_flood variant=http sources=1-3 rate=60-120 duration=5m-10m
 inbound_flood variant=slowloris duration=10m-30m
 inbound_flood variant=slowloris sources=5-10 conns=20-40 duration=10m-20m
 c2_session duration=5h-7h
+beacon count=3 c2=shared period=5m-15m jitter=10-20 duration=4h-6h
 EOF
 
 # Hour by hour, one state, as an hourly cron job runs nfhunt over a few

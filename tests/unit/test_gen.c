@@ -269,6 +269,46 @@ static void test_label_counts(void) {
   free_result(&r);
 }
 
+/* A campaign: three bots (c2=shared) call one server with one implant's
+ * configuration (period, port, sizes), each from its own host; two
+ * beacons without it call servers of their own. */
+static void test_campaign(void) {
+  static const char *const specs[] = {
+      "beacon:count=3,c2=shared,period=60-600,jitter=10,duration=50m",
+      "beacon:count=2,period=60-600,duration=50m", NULL};
+  run_result r;
+  run_scenario(11, 60, 1, specs, &r);
+  CU_ASSERT_EQUAL_FATAL(r.injected, 5);
+  json_t *first = gen_labels_object(r.labels, 0);
+  json_t *fp = json_object_get(first, "params");
+  const char *c2 = json_string_value(
+      json_array_get(json_object_get(first, "dst"), 0));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(fp, "c2")),
+                         "shared");
+  for (size_t i = 1; i < 3; i++) {
+    json_t *o = gen_labels_object(r.labels, i);
+    json_t *op = json_object_get(o, "params");
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_array_get(json_object_get(o, "dst"), 0)), c2);
+    CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(op, "period_s")),
+                           json_number_value(json_object_get(fp, "period_s")),
+                           1e-9);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(op, "port")),
+                    json_integer_value(json_object_get(fp, "port")));
+    CU_ASSERT_STRING_NOT_EQUAL(
+        json_string_value(json_array_get(json_object_get(o, "src"), 0)),
+        json_string_value(json_array_get(json_object_get(first, "src"), 0)));
+  }
+  for (size_t i = 3; i < 5; i++) {
+    json_t *o = gen_labels_object(r.labels, i);
+    CU_ASSERT_STRING_NOT_EQUAL(
+        json_string_value(json_array_get(json_object_get(o, "dst"), 0)), c2);
+    CU_ASSERT_PTR_NULL(json_object_get(json_object_get(o, "params"), "c2"));
+  }
+  free_result(&r);
+}
+
 /* A 10-minute interactive session without idle gaps: ten request and ten
  * response records, same 5-tuple, adding up to the session. */
 static void test_timeout_split(void) {
@@ -505,6 +545,10 @@ static void test_rng_and_params(void) {
   CU_ASSERT_EQUAL(gen_inject_count(inj), 3);
   CU_ASSERT_EQUAL(gen_inject_add(inj, "hscan:at=2h", why, sizeof(why)),
                   NFH_EINVAL);
+  /* c2= is a beacon's. */
+  CU_ASSERT_EQUAL(gen_inject_add(inj, "hscan:c2=shared", why, sizeof(why)),
+                  NFH_ESYNTAX);
+  CU_ASSERT(strstr(why, "c2=") != NULL);
   gen_inject_destroy(inj);
   gen_labels_destroy(l);
 
@@ -625,6 +669,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("gen", NULL, NULL);
   CU_add_test(s, "determinism for a seed", test_determinism);
   CU_add_test(s, "label counts", test_label_counts);
+  CU_add_test(s, "a campaign: bots calling one C2", test_campaign);
   CU_add_test(s, "timeout splitting", test_timeout_split);
   CU_add_test(s, "sampling math", test_sampling);
   CU_add_test(s, "rng and parameters", test_rng_and_params);

@@ -60,6 +60,8 @@ typedef struct spec {
   int variant;    /* -1 default */
   int slow;       /* speed=slow */
   int seq;        /* order=seq */
+  int shared_c2;  /* beacon c2=shared: the copies call one server */
+  uint32_t group; /* index of the spec's first copy (set when added) */
   int has_at, has_port, has_duration, has_prange, has_sources, has_rate;
   int has_conns;
   gen_range at, duration, port, targets, ports, prange;
@@ -310,6 +312,7 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   static const char *const orderw[] = {"random", "seq", NULL};
   static const char *const varw[] = {"syn", "udp", "icmp", "http",
                                      "slowloris", NULL};
+  static const char *const c2w[] = {"own", "shared", NULL};
   int proto = -1, slow = 0, seq = 0;
   char sub[200];
   if (word(&kv, "src", srcw, &s->internal, why, len) ||
@@ -317,7 +320,8 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
       word(&kv, "proto", protow, &proto, why, len) ||
       word(&kv, "speed", speedw, &slow, why, len) ||
       word(&kv, "order", orderw, &seq, why, len) ||
-      word(&kv, "variant", varw, &s->variant, why, len))
+      word(&kv, "variant", varw, &s->variant, why, len) ||
+      word(&kv, "c2", c2w, &s->shared_c2, why, len))
     st = NFH_ESYNTAX;
   s->proto = proto < 0 ? 0 : proto == 0 ? 6 : 17;
   s->slow = slow;
@@ -387,6 +391,10 @@ static nfh_status parse_spec(const char *text, spec *s, char *why,
   if (st == NFH_OK && k == K_FLOOD_OUT && s->variant == V_HTTP) {
     snprintf(why, len, "%s: variant=http is an inbound flood's",
              kinds[k].name);
+    st = NFH_ESYNTAX;
+  }
+  if (st == NFH_OK && s->shared_c2 > 0 && k != K_BEACON) {
+    snprintf(why, len, "%s: c2= is a beacon's", kinds[k].name);
     st = NFH_ESYNTAX;
   }
   if (st == NFH_OK && s->jitter.hi > 45) {
@@ -637,20 +645,31 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
   case K_BEACON: {
     uint32_t user = (uint32_t)gen_rng_range(&a->rng, 0, net->n_users - 1);
     a->src = gen_net_user(net, user);
-    a->dst = gen_net_external(net, GEN_EXT_ATTACKER, space, 0, 0);
+    /* c2=shared: the bots of one campaign, each copy another host calling
+     * the first copy's server. */
+    a->dst = gen_net_external(net, GEN_EXT_ATTACKER,
+                              s->shared_c2 > 0 ? s->group + 1 : space, 0, 0);
     a->proto = s->proto ? (uint8_t)s->proto : 6;
+    /* One implant's configuration for all of a campaign's bots: drawn
+     * from the group's stream, the same for every copy. */
+    gen_rng group_rng;
+    gen_rng *cfg = &a->rng;
+    if (s->shared_c2 > 0) {
+      gen_rng_seed(&group_rng, w->seed, 0x5000 + s->group);
+      cfg = &group_rng;
+    }
     static const uint16_t bports[] = {443, 443, 443, 80, 8443, 8080};
-    a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, &a->rng)
+    a->port = s->has_port ? (uint16_t)gen_range_draw_int(&s->port, cfg)
               : a->proto == 17
                   ? 53
-                  : bports[gen_rng_range(&a->rng, 0, 5)];
-    a->period_ms = gen_range_draw(&s->period, &a->rng);
+                  : bports[gen_rng_range(cfg, 0, 5)];
+    a->period_ms = gen_range_draw(&s->period, cfg);
     if (a->period_ms < 1000)
       a->period_ms = 1000;
-    a->jitter = gen_range_draw(&s->jitter, &a->rng) / 100;
-    a->missed = gen_range_draw(&s->missed, &a->rng) / 100;
-    a->bytes_out = gen_range_draw_int(&s->bytes_out, &a->rng);
-    a->bytes_in = gen_range_draw_int(&s->bytes_in, &a->rng);
+    a->jitter = gen_range_draw(&s->jitter, cfg) / 100;
+    a->missed = gen_range_draw(&s->missed, cfg) / 100;
+    a->bytes_out = gen_range_draw_int(&s->bytes_out, cfg);
+    a->bytes_in = gen_range_draw_int(&s->bytes_in, cfg);
     a->n_events = (uint64_t)((double)a->dur_ms / a->period_ms) + 1;
     gen_labels_list_addr(l, id, "src", &a->src);
     gen_labels_list_addr(l, id, "dst", &a->dst);
@@ -663,6 +682,8 @@ static nfh_status instantiate(gen_inject *inj, const spec *s, char *why,
     gen_labels_param_real(l, id, "missed_pct", a->missed * 100);
     gen_labels_param_int(l, id, "bytes_out", (int64_t)a->bytes_out);
     gen_labels_param_int(l, id, "bytes_in", (int64_t)a->bytes_in);
+    if (s->shared_c2 > 0)
+      gen_labels_param_str(l, id, "c2", "shared");
     gen_labels_param_int(l, id, "beats_planned", (int64_t)a->n_events);
     gen_labels_param_int(l, id, "port", a->port);
     gen_labels_param_str(l, id, "proto", a->proto == 6 ? "tcp" : "udp");
@@ -845,6 +866,7 @@ nfh_status gen_inject_add(gen_inject *inj, const char *text, char *why,
   while (isspace((unsigned char)*text))
     text++;
   nfh_status st = parse_spec(text, &s, why, len);
+  s.group = (uint32_t)inj->n;
   for (int c = 0; c < s.count && st == NFH_OK; c++)
     st = instantiate(inj, &s, why, len);
   return st;
