@@ -394,7 +394,7 @@ static int emit_group(beacon *b, const nfh__bcn_group *g) {
   f.score = g->score;
   f.confidence = g->confidence;
   /* The side with many hosts stays family 0. */
-  if (g->poller)
+  if (g->kind == NFH__BCN_GROUP_POLLER)
     f.src = g->addr;
   else
     f.dst = g->addr;
@@ -414,14 +414,12 @@ typedef struct groups {
   int failed; /* out of memory: nothing more is folded */
 } groups;
 
-enum group_kind { GROUP_SHARED, GROUP_FEW, GROUP_POLLER };
-
 /* Folds the passing entries of list[from..to) into a new group (judge.h)
  * of 'members' hosts and marks them. */
 static void fold(beacon *b, groups *gs, pending *list, size_t from,
-                 size_t to, unsigned members, enum group_kind kind,
+                 size_t to, unsigned members, nfh__bcn_group_kind kind,
                  double hosts) {
-  int poller = kind == GROUP_POLLER;
+  int poller = kind == NFH__BCN_GROUP_POLLER;
   if (gs->failed)
     return;
   if (gs->n == gs->cap) {
@@ -436,8 +434,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
   }
   nfh__bcn_group *g = &gs->v[gs->n++];
   memset(g, 0, sizeof(*g));
-  g->poller = poller;
-  g->few = kind == GROUP_FEW;
+  g->kind = kind;
   g->addr = poller ? list[from].client : list[from].server;
   g->port = list[from].port;
   g->proto = list[from].proto;
@@ -480,7 +477,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
     if (g->severity > NFH_SEV_LOW)
       g->severity = NFH_SEV_LOW;
     g->score = 0.5 * best;
-  } else if (g->few) {
+  } else if (kind == NFH__BCN_GROUP_FEW) {
     /* Bots of one campaign beat alike too (several infected hosts calling
      * one C2): one finding for them all, at most medium. */
     if (g->severity > NFH_SEV_MEDIUM)
@@ -529,9 +526,9 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
        * runs see too few at one period to group them otherwise. */
       int busy = list[i].verdict.popular && (similar >= 3 || npass >= 3);
       if (busy || nfh__bcn_is_shared(&b->p, similar, hosts))
-        fold(b, gs, list, i, j, similar, GROUP_SHARED, hosts);
+        fold(b, gs, list, i, j, similar, NFH__BCN_GROUP_SHARED, hosts);
       else if (similar >= NFH__BCN_FEW_CLIENTS && npass >= 2)
-        fold(b, gs, list, i, j, similar, GROUP_FEW, hosts);
+        fold(b, gs, list, i, j, similar, NFH__BCN_GROUP_FEW, hosts);
     }
     i = j;
   }
@@ -566,7 +563,7 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       if (k >= b->p.poller_servers ||
           (k >= 2 && near >= b->p.poller_servers)) {
         fold(b, gs, list, a, z, (unsigned)(near > k ? near : k),
-             GROUP_POLLER, hosts);
+             NFH__BCN_GROUP_POLLER, hosts);
         a = z;
       } else {
         a++;

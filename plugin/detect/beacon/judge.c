@@ -418,7 +418,9 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   char addr[NFH_ADDR_STRLEN], pbuf[8];
   nfh_addr_format(&g->addr, addr, sizeof(addr));
   const char *proto = proto_name(g->proto, pbuf, sizeof(pbuf));
-  if (g->poller)
+  int poller = g->kind == NFH__BCN_GROUP_POLLER;
+  int few = g->kind == NFH__BCN_GROUP_FEW;
+  if (poller)
     snprintf(key, keylen, "%s|poller|%s/%u", addr, proto, g->port);
   else
     snprintf(key, keylen, "shared|%s|%s/%u", addr, proto, g->port);
@@ -428,7 +430,7 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   fmt_period(g->period_max, hi, sizeof(hi));
   if (strcmp(lo, hi) != 0)
     snprintf(range, sizeof(range), " (%s to %s)", lo, hi);
-  if (g->poller) {
+  if (poller) {
     char what[48];
     if (g->proto == 1 || g->proto == 58)
       snprintf(what, sizeof(what), "%s type %u", proto,
@@ -442,7 +444,7 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   } else {
     char dest[NFH_ADDR_STRLEN + 32];
     fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
-    if (g->few)
+    if (few)
       snprintf(summary, sumlen,
                "%u internal hosts beacon to %s every %s%s: software a few "
                "hosts share (a keepalive), or one campaign",
@@ -466,11 +468,11 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            "\"period_s\": %.1f, \"period_min_s\": %.1f, "
            "\"period_max_s\": %.1f, \"regularity_median\": %.3f, "
            "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f%s}",
-           g->poller ? "poller" : "shared", g->poller ? "servers" : "clients",
-           g->members, g->poller ? "sample_destinations" : "sample_sources",
+           poller ? "poller" : "shared", poller ? "servers" : "clients",
+           g->members, poller ? "sample_destinations" : "sample_sources",
            sample, fin(g->period_median), fin(g->period_min),
            fin(g->period_max), fin(g->regularity_median), g->conns,
-           fin(g->hosts), g->few ? ", \"few_clients\": true" : "");
+           fin(g->hosts), few ? ", \"few_clients\": true" : "");
 }
 
 /* Ports of sessions people keep open for hours on purpose: interactive

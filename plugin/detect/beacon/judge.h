@@ -112,11 +112,16 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
 #define NFH__BCN_GROUP_SAMPLE 8
 #define NFH__BCN_FEW_CLIENTS 2
 
+typedef enum nfh__bcn_group_kind {
+  NFH__BCN_GROUP_SHARED, /* a destination many clients beat to (info) */
+  NFH__BCN_GROUP_FEW,    /* one NFH__BCN_FEW_CLIENTS or more, fewer than
+                            make it shared, beat to (at most medium) */
+  NFH__BCN_GROUP_POLLER  /* a client polling many servers (at most low) */
+} nfh__bcn_group_kind;
+
 typedef struct nfh__bcn_group {
-  int poller;   /* 0: shared destination, 1: poller client */
-  int few;      /* shared by a few clients (NFH__BCN_FEW_CLIENTS up to
-                   what makes it shared): at most medium, not info */
-  nfh_addr addr; /* the destination (shared) or the client (poller) */
+  nfh__bcn_group_kind kind;
+  nfh_addr addr; /* the destination (shared, few) or the client (poller) */
   uint16_t port;
   uint8_t proto;
   unsigned members; /* clients (shared) or servers (poller) */
