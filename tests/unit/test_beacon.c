@@ -206,6 +206,17 @@ static void run(nfh_engine *e, flows *fs, nfh_state *st) {
   CU_ASSERT_EQUAL(nfh_engine_finish(e, st), NFH_OK);
 }
 
+/* One cron run: the state at path opened, the flows run through e,
+ * committed and closed; e keeps the findings. */
+static void run_stateful(nfh_engine *e, flows *fs, const char *path) {
+  nfh_state *st = NULL;
+  const char *err;
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+  run(e, fs, st);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_state_close(st);
+}
+
 static const nfh_report_finding *find(nfh_engine *e, const char *key) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n);
@@ -529,12 +540,8 @@ static void test_slow_across_runs(void) {
     flows fs = {0};
     slice(&fs, &all, T0 + (uint64_t)hour * HOUR,
           T0 + (uint64_t)(hour + 1) * HOUR);
-    nfh_state *st = NULL;
-    const char *err;
-    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
     nfh_engine *e = make(NULL);
-    run(e, &fs, st);
-    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    run_stateful(e, &fs, path);
     const nfh_report_finding *r = find(e, "10.0.0.44|203.0.113.9|tcp/443");
     if (r && first_found < 0) {
       first_found = hour;
@@ -558,7 +565,6 @@ static void test_slow_across_runs(void) {
     }
     CU_ASSERT(count_at_least(e, NFH_SEV_LOW) <= (r ? 1u : 0u));
     nfh_engine_destroy(e);
-    nfh_state_close(st);
     tk_flows_free(&fs);
   }
   CU_ASSERT(first_found >= 2 && first_found <= 8);
@@ -585,13 +591,9 @@ static void test_full_table_across_runs(void) {
            h0 + (uint64_t)i * (30 * MIN / 500), 300, 700, 2000, 1);
     conn(&fs, c, (uint16_t)(40000 + hour), s, 8443, 6,
          h0 + 40 * MIN + (uint64_t)(urand() * 4 * MIN), 400, 900, 1500, 1);
-    nfh_state *st = NULL;
-    const char *err;
-    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
     nfh_engine *e = make((const char *const[]){"max_candidates", "300",
                                                NULL});
-    run(e, &fs, st);
-    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    run_stateful(e, &fs, path);
     door_used |= strstr(logs.text, "waited at a full table") != NULL;
     const nfh_report_finding *r = find(e, "10.0.0.77|203.0.113.99|tcp/8443");
     if (r && !found) {
@@ -600,7 +602,6 @@ static void test_full_table_across_runs(void) {
              nfh_severity_name(r->f.severity));
     }
     nfh_engine_destroy(e);
-    nfh_state_close(st);
     tk_flows_free(&fs);
   }
   CU_ASSERT(door_used);
@@ -915,13 +916,8 @@ static void test_shared_sync_hourly(void) {
              (uint64_t)t, 2000, 900, 3000, 1);
     }
     browsing(&fs, 5, t0, HOUR);
-    nfh_state *st = NULL;
-    const char *err = NULL;
-    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
     nfh_engine *e = make(NULL);
-    run(e, &fs, st);
-    CU_ASSERT(nfh_state_commit(st) == NFH_OK);
-    nfh_state_close(st);
+    run_stateful(e, &fs, path);
     size_t n = count_at_least(e, NFH_SEV_LOW);
     if (n)
       dump(e);
@@ -964,17 +960,12 @@ static void test_ssh_session(void) {
     flows keep = {0};
     slice(&keep, &whole, T0 + (uint64_t)hour * HOUR,
           T0 + (uint64_t)(hour + 1) * HOUR);
-    nfh_state *st = NULL;
-    const char *err;
-    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
     e = make((const char *const[]){"min_severity", "info", NULL});
-    run(e, &keep, st);
-    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    run_stateful(e, &keep, path);
     CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
     if (count_at_least(e, NFH_SEV_INFO))
       dump(e);
     nfh_engine_destroy(e);
-    nfh_state_close(st);
     tk_flows_free(&keep);
   }
   tk_flows_free(&whole);
@@ -1112,12 +1103,8 @@ static void test_persistent_session(void) {
     flows keep = {0};
     slice(&keep, &whole, T0 + (uint64_t)hour * HOUR,
           T0 + (uint64_t)(hour + 1) * HOUR);
-    nfh_state *st = NULL;
-    const char *err;
-    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
     nfh_engine *e = make(NULL);
-    run(e, &keep, st);
-    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    run_stateful(e, &keep, path);
     const nfh_report_finding *r = find(e, key);
     if (hour < 4) { /* 4 h less half a second at the end of hour 3 */
       CU_ASSERT_PTR_NULL(r);
@@ -1125,7 +1112,6 @@ static void test_persistent_session(void) {
       CU_ASSERT(r && r->f.first_ms == T0 && r->f.severity == NFH_SEV_MEDIUM);
     }
     nfh_engine_destroy(e);
-    nfh_state_close(st);
     tk_flows_free(&keep);
   }
   tk_flows_free(&whole);
@@ -1508,32 +1494,26 @@ static void test_damaged_state(void) {
   flows fs = {0};
   beacon(&fs, tk_ip("10.0.0.23"), tk_ip("203.0.113.50"), 443, 6, T0, 2 * HOUR,
          60000, 0.05, 0, 1200, 3400, 1);
-  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   nfh_engine *e = make(NULL);
-  run(e, &fs, st);
-  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  run_stateful(e, &fs, path);
   CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "damaged"));
   CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 1);
   CU_ASSERT_PTR_NOT_NULL(find(e, "10.0.0.23|203.0.113.50|tcp/443"));
   nfh_engine_destroy(e);
-  nfh_state_close(st);
 
   /* The blob it saved reads back: the next run of one more hour extends
    * the same timeline. */
   flows more = {0};
   beacon(&more, tk_ip("10.0.0.23"), tk_ip("203.0.113.50"), 443, 6,
          T0 + 2 * HOUR, HOUR, 60000, 0.05, 0, 1200, 3400, 1);
-  CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
   e = make(NULL);
-  run(e, &more, st);
-  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  run_stateful(e, &more, path);
   CU_ASSERT_PTR_NULL(strstr(logs.text, "damaged"));
   const nfh_report_finding *r = find(e, "10.0.0.23|203.0.113.50|tcp/443");
   CU_ASSERT_PTR_NOT_NULL(r);
   if (r)
     CU_ASSERT(evidence_number(r, "span_s") > 2.9 * 3600);
   nfh_engine_destroy(e);
-  nfh_state_close(st);
   tk_flows_free(&fs);
   tk_flows_free(&more);
 }
