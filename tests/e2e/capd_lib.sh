@@ -131,3 +131,24 @@ replay_parts() {
 	done
 	[ -z "$sf_error" ]
 }
+
+# capture_pcaps DIR IDENT PCAP...: one nfcapd on 127.0.0.1 (ident IDENT)
+# writing into DIR, softflowd replaying the PCAPs into it (replay_parts),
+# then nfcapd stopped; its log, DIR.log, stays out of the tree. A pass or
+# fail line for each step; when nfcapd does not start, the test ends.
+capture_pcaps() {
+	local dir=$1 ident=$2
+	shift 2
+	mkdir -p "$dir"
+	if ! capd_start "$dir" 127.0.0.1 -t 3600 -B 8388608 -I "$ident"; then
+		fail "nfcapd did not start"
+		finish
+	fi
+	if replay_parts "$tmp/sf.pid" "$@"; then
+		pass "softflowd exported $sf_exported flows"
+	else
+		fail "softflowd failed on $sf_error"
+	fi
+	sleep 0.5
+	stop_capd || fail "nfcapd did not stop on SIGTERM"
+}

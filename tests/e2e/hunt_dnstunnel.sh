@@ -37,18 +37,7 @@ export TZ=UTC
 build_pcaps dnstunnel.py "$tmp/dns" "frames, tunnel queries, files"
 read -r _ want_queries _ <<<"$built"
 
-mkdir -p "$tmp/capd"
-if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I dnstunnel; then
-	fail "nfcapd did not start"
-	finish
-fi
-if replay_parts "$tmp/sf.pid" "$tmp"/dns.*.pcap; then
-	pass "softflowd exported $sf_exported flows"
-else
-	fail "softflowd failed on $sf_error"
-fi
-sleep 0.5
-stop_capd || fail "nfcapd did not stop on SIGTERM"
+capture_pcaps "$tmp/capd" dnstunnel "$tmp"/dns.*.pcap
 
 # The oracle: the tunnel's queries, packets and bytes as nfdump reads them.
 read -r q_flows q_pkts q_bytes < <(nfdump -R "$tmp/capd" -q -N \

@@ -38,20 +38,7 @@ export TZ=UTC
 build_pcaps quietbeacons.py "$tmp/qb" "frames, the jittered beacon's connections"
 read -r _ want_beats <<<"$built"
 
-mkdir -p "$tmp/capd"
-if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I quietbeacons; then
-	fail "nfcapd did not start"
-	finish
-fi
-if replay_parts "$tmp/sf.pid" "$tmp/qb.00.pcap"; then
-	pass "softflowd exported $sf_exported flows"
-else
-	fail "$sf_error"
-fi
-sleep 0.5
-stop_capd || fail "nfcapd did not stop on SIGTERM"
-# Its log out of the tree that nfdump and nfhunt read.
-mv "$tmp/capd.log" "$tmp/" 2>/dev/null
+capture_pcaps "$tmp/capd" quietbeacons "$tmp/qb.00.pcap"
 
 # The oracle: the jittered beacon's connections (its client's records
 # towards the server's port).

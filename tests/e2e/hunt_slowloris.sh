@@ -38,18 +38,7 @@ export TZ=UTC
 build_pcaps slowloris.py "$tmp/web" "frames, slowloris connections, files"
 read -r _ want_conns _ <<<"$built"
 
-mkdir -p "$tmp/capd"
-if ! capd_start "$tmp/capd" 127.0.0.1 -t 3600 -B 8388608 -I slowloris; then
-	fail "nfcapd did not start"
-	finish
-fi
-if replay_parts "$tmp/sf.pid" "$tmp"/web.*.pcap; then
-	pass "softflowd exported $sf_exported flows"
-else
-	fail "softflowd failed on $sf_error"
-fi
-sleep 0.5
-stop_capd || fail "nfcapd did not stop on SIGTERM"
+capture_pcaps "$tmp/capd" slowloris "$tmp"/web.*.pcap
 
 # The oracle: the attack's connections, one source port each.
 conns=$(nfdump -R "$tmp/capd" -q -N -o 'fmt:%sp' \
