@@ -482,6 +482,51 @@ static void test_jittered_few_beats(void) {
   }
 }
 
+/* Slow beacons show few beats in a run of hours. Eight check-ins an
+ * hour apart (+-3%) and ten 20 minutes apart (+-2%), one size each, to a
+ * server no other host uses: too even for chance by far, medium. The
+ * same eight hours at +-25% (even, but not that even), and seven hourly
+ * beats: low at most. Eight beats never rise above medium. */
+static void test_slow_few_beats(void) {
+  const char *key = "10.0.0.43|203.0.113.63|tcp/443";
+  nfh_addr c = tk_ip("10.0.0.43"), srv = tk_ip("203.0.113.63");
+  static const struct {
+    unsigned beats;
+    double period, jitter;
+    nfh_severity want; /* medium, or at most low */
+  } cases[] = {
+      {8, 3600000, 0.03, NFH_SEV_MEDIUM},
+      {10, 1200000, 0.02, NFH_SEV_MEDIUM},
+      {8, 3600000, 0.25, NFH_SEV_LOW},
+      {7, 3600000, 0.03, NFH_SEV_LOW},
+  };
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    seed(71 + (uint64_t)k);
+    flows fs = {0};
+    scheduled(&fs, c, srv, 443, T0 + 600000, cases[k].beats, cases[k].period,
+              cases[k].jitter);
+    browsing(&fs, 10, T0, 9 * HOUR);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (cases[k].want == NFH_SEV_MEDIUM) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r)
+        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    } else {
+      CU_ASSERT(r == NULL || r->f.severity <= NFH_SEV_LOW);
+    }
+    if (r)
+      printf("\n    %s (%s, score %.0f)", r->f.summary,
+             nfh_severity_name(r->f.severity), r->f.score);
+    else
+      printf("\n    %u beats every %.0f min (+-%.0f%%): none", cases[k].beats,
+             cases[k].period / 60000, 100 * cases[k].jitter);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* Beats +-45% around a 15-minute schedule, a tenth missing, over 7.6 h:
  * the intervals (in seconds) of such a beacon nfhunt-gen made. The comb's
  * best period is about half the true one (448 s), and coverage in bins of
@@ -1822,6 +1867,7 @@ int main(void) {
               test_jittered_beacon);
   CU_add_test(s, "jittered beacons of 16 and 36 beats; random calls are none",
               test_jittered_few_beats);
+  CU_add_test(s, "slow beacons of 7 to 10 beats", test_slow_few_beats);
   CU_add_test(s, "beats +-45% around a 15 min schedule, a tenth missing",
               test_jittered_half_period);
   CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);

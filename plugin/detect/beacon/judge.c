@@ -12,6 +12,12 @@
 /* Beats a jittered beacon read by its bounded intervals (score.h, item
  * 7) needs before it can be medium. */
 #define JITTERED_MEDIUM_BEATS 24
+/* Beats a regular beacon needs to be medium, and to rise above it. */
+#define REGULAR_BEATS 12
+/* Beats, and dispersion as a share of its chance level, that make a
+ * beacon with fewer beats than REGULAR_BEATS medium. */
+#define SLOW_MEDIUM_BEATS 8
+#define SLOW_MEDIUM_DISPERSION 0.35
 #define HOUR_MS 3600000.0
 /* Sessions a candidate may have started and still be one persistent
  * channel (a bot reconnecting after a drop); more is a timeline's. */
@@ -103,7 +109,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   v->score = score > 100 ? 100 : score;
 
   nfh_severity sev = NFH_SEV_LOW;
-  if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= 12)
+  if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= REGULAR_BEATS)
     sev = NFH_SEV_MEDIUM;
   /* A heavily jittered beacon (40%: a C2 framework's jitter setting)
    * never looks tight, but over many beats its timing still stands far
@@ -126,7 +132,19 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_MEDIUM;
     v->jittered = 1;
   }
-  if (sev == NFH_SEV_MEDIUM && r >= 0.6 &&
+  /* A slow beacon (every 20 minutes to hours) shows few beats in a run
+   * of hours: 12 beats of an hourly one take half a day. Timing that
+   * tight (a third of the 0.1% level: under 1 in 10^6 for Poisson
+   * arrivals of as few intervals) over eight beats or more and two hours
+   * is no chance; a destination no other host uses makes it worth a
+   * look. */
+  if (bounded && sev == NFH_SEV_LOW && s->beats >= SLOW_MEDIUM_BEATS &&
+      s->dispersion <= SLOW_MEDIUM_DISPERSION * s->dispersion_chance &&
+      s->dispersion_coverage >= 0.8)
+    sev = NFH_SEV_MEDIUM;
+  /* High (and critical) only over the regular rule's beats: eight
+   * even beats are worth a look, not an alarm. */
+  if (sev == NFH_SEV_MEDIUM && r >= 0.6 && s->beats >= REGULAR_BEATS &&
       span_ms >= (double)p->high_span_ms && n <= 2 && s->coverage >= 0.6 &&
       (sampled || v->bytes >= 0.5) && v->score >= 60)
     sev = NFH_SEV_HIGH;
