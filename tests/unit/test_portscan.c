@@ -266,6 +266,48 @@ static void test_horizontal_fast(void) {
   free_flows(&fs);
 }
 
+/* One outside source probing 48 of our hosts on tcp/22, or 48 ports of
+ * one host, all refused or unanswered, is reconnaissance: medium (at the
+ * old weight of outside scans it was low below about 75). Twenty of
+ * either is the Internet's background: info at most. */
+static void test_outside_scans_by_breadth(void) {
+  static const unsigned widths[] = {20, 48};
+  for (size_t w = 0; w < 2; w++) {
+    for (int vertical = 0; vertical < 2; vertical++) {
+      flows fs = {0};
+      nfh_addr c = tk_ip("203.0.113.77"), one = tk_ip("10.4.2.9");
+      for (unsigned i = 0; i < widths[w]; i++) {
+        uint64_t t = T0 + i * 3000;
+        uint16_t cp = (uint16_t)(40000 + i);
+        nfh_addr s = vertical ? one : tk_ip4(10, 4, 1, (uint8_t)(1 + i));
+        uint16_t port = vertical ? (uint16_t)(1000 + 7 * i) : 22;
+        if (i % 3)
+          syn_silent(&fs, c, cp, s, port, t);
+        else
+          syn_refused(&fs, c, cp, s, port, t);
+      }
+      nfh_engine *e = hunt(&fs);
+      char key[64];
+      snprintf(key, sizeof(key),
+               vertical ? "v|203.0.113.77|10.4.2.9" : "h|203.0.113.77|tcp/22");
+      const nfh_finding *f = find(e, key);
+      if (widths[w] >= 48) {
+        CU_ASSERT_PTR_NOT_NULL(f);
+        if (f) {
+          CU_ASSERT_EQUAL(f->severity, NFH_SEV_MEDIUM);
+          printf("\n    %s (%s)", f->summary, nfh_severity_name(f->severity));
+        }
+      } else {
+        CU_ASSERT(f == NULL || f->severity <= NFH_SEV_INFO);
+      }
+      if (widths[w] >= 48 && (!f || f->severity != NFH_SEV_MEDIUM))
+        dump(e);
+      nfh_engine_destroy(e);
+      free_flows(&fs);
+    }
+  }
+}
+
 /* An outside scanner sweeps 130 of our hosts on tcp/22 in 10 minutes and
  * finds SSH open on every fourth: 75% failed. A targeted sweep that finds
  * live services is no less a scan than one that finds none: medium, as
@@ -1997,6 +2039,8 @@ int main(void) {
   if (!s || !CU_add_test(s, "horizontal fast", test_horizontal_fast) ||
       !CU_add_test(s, "an outside sweep finding SSH on every fourth host",
                    test_sweep_finding_services) ||
+      !CU_add_test(s, "outside scans of 20 and 48 hosts or ports",
+                   test_outside_scans_by_breadth) ||
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||

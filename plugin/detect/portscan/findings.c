@@ -421,6 +421,7 @@ typedef struct grade_in {
   int crossed, flags_only, estimated;
   uint32_t sampling;
   double bonus; /* added before the severity is set */
+  int distributed; /* many sources, each a few targets */
 } grade_in;
 
 /* Highest severity for a finding whose seen count is below the
@@ -482,10 +483,17 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
   double rate = n / (g->span_s < 1 ? 1 : g->span_s);
   if (rate >= 5)
     score += 5;
+  /* Four dozen of our hosts (or ports) probed from one outside source,
+   * all failing, reach medium: a sweep of 50 SSH servers or 50 ports of
+   * one host is reconnaissance worth a look, where one source of the
+   * Internet's background touches a handful (below EDGE_MIN_TARGETS:
+   * info). Many outside sources each touching a few of our hosts are
+   * that background itself (a botnet's telnet scanning): a hundred
+   * hosts before medium. */
   if (g->src_home)
     score += g->dst_home ? 22 : 15;
   else if (g->dst_home)
-    score -= 5;
+    score += g->distributed ? -5 : 3;
   score = clamp(score + g->bonus, 0, 100);
   nfh_severity sev = severity_of(score);
   if (!g->src_home && g->dst_home) {
@@ -1639,7 +1647,8 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
                 .flags_only = r->one_way || r->sampled_unknown,
                 .estimated = estimated,
                 .sampling = sampling,
-                .bonus = bonus};
+                .bonus = bonus,
+                .distributed = 1};
   grade_out go = grade(cfg, &g);
   go.confidence = clamp(go.confidence * 0.85, 0.05, 0.99);
   snprintf(key, sizeof(key), "d|%s", port);
