@@ -149,6 +149,13 @@ static int src_is_client(const nfh_flow *f, int *guessed) {
     return 1;
   if (f->proto == TCP && (f->tcp_flags & TH_SYN) && !(f->tcp_flags & TH_ACK))
     return 1; /* a bare SYN */
+  /* FIN, PSH or URG without ACK: every segment of a session after its
+   * SYN carries ACK, so only a prober sends these (nmap's FIN and Xmas
+   * scans, from one source port for the whole scan: the ports below
+   * would make it the server of every port above that one). */
+  if (f->proto == TCP && f->tcp_flags &&
+      !(f->tcp_flags & (TH_SYN | TH_ACK | TH_RST)))
+    return 1;
   if (is_icmp(f->proto)) {
     if (icmp_echo(f))
       return icmp_request(f);

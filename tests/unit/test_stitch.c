@@ -239,6 +239,37 @@ static void test_direction_settled(void) {
   nfh__stitcher_destroy(s);
 }
 
+static void test_probe_without_ack(void) {
+  /* nmap's FIN and Xmas scans send from one source port (here 51000) to
+   * every port, with no SYN for the ports to be overruled by; closed
+   * ports answer RST/ACK. Above 51000 the ports named the target the
+   * client. A segment with FIN, PSH or URG and no ACK is a probe, in
+   * either order of the two records. */
+  static const uint8_t probes[] = {0x01, 0x29};
+  for (int order = 0; order < 2; order++) {
+    for (size_t k = 0; k < sizeof(probes); k++) {
+      nfh__stitcher *s = make();
+      uint64_t t0 = 1700000000000ull;
+      nfh_flow probe = flow("203.0.113.69", 51000, "198.51.100.12", 60001, 6,
+                            t0, t0, 40, probes[k]);
+      nfh_flow answer = flow("198.51.100.12", 60001, "203.0.113.69", 51000,
+                             6, t0 + 1, t0 + 1, 40, 0x14);
+      nfh_flow f[2] = {order ? answer : probe, order ? probe : answer};
+      nfh__stitcher_add(s, f, 2);
+      nfh__stitcher_flush(s);
+      CU_ASSERT_EQUAL_FATAL(ngot, 1);
+      char a[NFH_ADDR_STRLEN];
+      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
+                             "203.0.113.69");
+      CU_ASSERT_EQUAL(got[0].server_port, 60001);
+      CU_ASSERT_EQUAL(got[0].client_flags, probes[k]);
+      CU_ASSERT(got[0].flags & NFH_CONN_RST);
+      CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
+      nfh__stitcher_destroy(s);
+    }
+  }
+}
+
 static void test_equal_ports(void) {
   /* IPsec NAT-T, 4500 to 4500 both ways: the ports say nothing. The
    * concentrator's record comes first in the file, the remote user's
@@ -328,6 +359,8 @@ int main(void) {
   CU_add_test(s, "new SYN after close", test_new_syn_after_close);
   CU_add_test(s, "answer before the probe", test_reply_first);
   CU_add_test(s, "direction settled by a later SYN", test_direction_settled);
+  CU_add_test(s, "FIN and Xmas probes from one high port",
+              test_probe_without_ack);
   CU_add_test(s, "equal ports: the earlier sender opened it",
               test_equal_ports);
   CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
