@@ -43,6 +43,20 @@ static nfh__stitcher *make(void) {
   return s;
 }
 
+/* Connection i's client as text (a static buffer). */
+static const char *client_of(size_t i) {
+  static char a[NFH_ADDR_STRLEN];
+  return nfh_addr_format(&got[i].client, a, sizeof(a));
+}
+
+/* Stitches the n records and flushes: the connections are in got[]. */
+static void stitch(const nfh_flow *f, size_t n) {
+  nfh__stitcher *s = make();
+  CU_ASSERT(nfh__stitcher_add(s, f, n) == NFH_OK);
+  CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
+  nfh__stitcher_destroy(s);
+}
+
 static void test_active_timeout_split(void) {
   /* A 10-minute SSH session exported every 60 s, both directions: 20
    * records, one connection. */
@@ -58,9 +72,7 @@ static void test_active_timeout_split(void) {
   }
   CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
-  char a[NFH_ADDR_STRLEN];
-  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                         "10.0.0.5");
+  CU_ASSERT_STRING_EQUAL(client_of(0), "10.0.0.5");
   CU_ASSERT_EQUAL(got[0].server_port, 22);
   CU_ASSERT_EQUAL(got[0].records, 20);
   CU_ASSERT_EQUAL(got[0].client_bytes, 40000);
@@ -73,53 +85,43 @@ static void test_active_timeout_split(void) {
 
 static void test_gap_splits(void) {
   /* The same 5-tuple after a long pause is a new connection. */
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[2] = {
       flow("10.0.0.5", 40000, "203.0.113.9", 53, 17, t0, t0 + 10, 60, 0),
       flow("10.0.0.5", 40000, "203.0.113.9", 53, 17, t0 + 120000,
            t0 + 120010, 60, 0)};
-  nfh__stitcher_add(s, f, 2);
-  nfh__stitcher_flush(s);
+  stitch(f, 2);
   CU_ASSERT_EQUAL(ngot, 2);
   CU_ASSERT(!(got[0].flags & NFH_CONN_REPLY));
-  nfh__stitcher_destroy(s);
 }
 
 static void test_scan_direction(void) {
   /* SYN and a RST/ACK back: the prober is the client, no session. */
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[3] = {
       flow("10.0.0.66", 61000, "10.0.1.2", 445, 6, t0, t0, 40, 0x02),
       flow("10.0.1.2", 445, "10.0.0.66", 61000, 6, t0 + 1, t0 + 1, 40, 0x14),
       /* Only the SYN-ACK seen (asymmetric exporter): still the answer. */
       flow("10.0.1.3", 80, "10.0.0.66", 61001, 6, t0 + 2, t0 + 2, 44, 0x12)};
-  nfh__stitcher_add(s, f, 3);
-  nfh__stitcher_flush(s);
+  stitch(f, 3);
   CU_ASSERT_EQUAL_FATAL(ngot, 2);
   for (size_t i = 0; i < ngot; i++) {
-    char a[NFH_ADDR_STRLEN];
-    CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[i].client, a, sizeof(a)),
-                           "10.0.0.66");
+    CU_ASSERT_STRING_EQUAL(client_of(i), "10.0.0.66");
     CU_ASSERT(!(got[i].flags & NFH_CONN_ESTABLISHED));
   }
   size_t rst = got[0].server_port == 445 ? 0 : 1;
   CU_ASSERT(got[rst].flags & NFH_CONN_RST);
   CU_ASSERT(got[rst].flags & NFH_CONN_REPLY);
-  nfh__stitcher_destroy(s);
 }
 
 static void test_icmp(void) {
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[3] = {
       flow("10.0.0.1", 0, "10.0.0.2", 0x0800, 1, t0, t0 + 3000, 252, 0),
       flow("10.0.0.2", 0, "10.0.0.1", 0x0000, 1, t0, t0 + 3000, 252, 0),
       /* Port unreachable from .3 to the prober .1 */
       flow("10.0.0.3", 0, "10.0.0.1", 0x0303, 1, t0 + 5, t0 + 5, 56, 0)};
-  nfh__stitcher_add(s, f, 3);
-  nfh__stitcher_flush(s);
+  stitch(f, 3);
   CU_ASSERT_EQUAL_FATAL(ngot, 2);
   const nfh_conn *echo = got[0].server_port == 0x0800 ? &got[0] : &got[1];
   const nfh_conn *unreach = echo == &got[0] ? &got[1] : &got[0];
@@ -129,7 +131,6 @@ static void test_icmp(void) {
   char a[NFH_ADDR_STRLEN];
   CU_ASSERT_STRING_EQUAL(nfh_addr_format(&unreach->client, a, sizeof(a)),
                          "10.0.0.1");
-  nfh__stitcher_destroy(s);
 }
 
 static void test_expiry_bounded(void) {
@@ -155,7 +156,6 @@ static void test_expiry_bounded(void) {
 
 static void test_new_syn_after_close(void) {
   /* Same 5-tuple reused right after a closed session: two connections. */
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[4] = {
       flow("10.0.0.5", 40000, "192.0.2.1", 80, 6, t0, t0 + 100, 500, 0x1b),
@@ -164,10 +164,8 @@ static void test_new_syn_after_close(void) {
            0x02),
       flow("192.0.2.1", 80, "10.0.0.5", 40000, 6, t0 + 1000, t0 + 1000, 60,
            0x14)};
-  nfh__stitcher_add(s, f, 4);
-  nfh__stitcher_flush(s);
+  stitch(f, 4);
   CU_ASSERT_EQUAL(ngot, 2);
-  nfh__stitcher_destroy(s);
 }
 
 static void test_reply_first(void) {
@@ -177,25 +175,20 @@ static void test_reply_first(void) {
    * or one earlier. One refused probe each time, never a SYN without
    * answer beside an answer without a question. */
   for (int gap = 0; gap <= 1; gap++) {
-    nfh__stitcher *s = make();
     uint64_t t0 = 1700000000000ull;
     nfh_flow f[2] = {
         flow("10.0.1.2", 445, "10.0.9.66", 61000, 6, t0 + gap, t0 + gap, 40,
              0x14),
         flow("10.0.9.66", 61000, "10.0.1.2", 445, 6, t0, t0, 44, 0x02)};
-    nfh__stitcher_add(s, f, 2);
-    nfh__stitcher_flush(s);
+    stitch(f, 2);
     CU_ASSERT_EQUAL_FATAL(ngot, 1);
-    char a[NFH_ADDR_STRLEN];
-    CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                           "10.0.9.66");
+    CU_ASSERT_STRING_EQUAL(client_of(0), "10.0.9.66");
     CU_ASSERT_EQUAL(got[0].server_port, 445);
     CU_ASSERT_EQUAL(got[0].records, 2);
     CU_ASSERT(got[0].flags & NFH_CONN_RST);
     CU_ASSERT(got[0].flags & NFH_CONN_REPLY);
     CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
     CU_ASSERT(!(got[0].flags & NFH_CONN_ESTABLISHED));
-    nfh__stitcher_destroy(s);
   }
 }
 
@@ -203,17 +196,13 @@ static void test_direction_settled(void) {
   /* A prober sending from port 53 (nmap -g 53) to port 8080: the answer
    * comes first, and by its ports the target looks like the client. The
    * SYN that follows settles who opened the connection. */
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[2] = {
       flow("10.0.1.2", 8080, "10.0.9.66", 53, 6, t0, t0, 40, 0x14),
       flow("10.0.9.66", 53, "10.0.1.2", 8080, 6, t0, t0, 44, 0x02)};
-  nfh__stitcher_add(s, f, 2);
-  nfh__stitcher_flush(s);
+  stitch(f, 2);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
-  char a[NFH_ADDR_STRLEN];
-  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                         "10.0.9.66");
+  CU_ASSERT_STRING_EQUAL(client_of(0), "10.0.9.66");
   CU_ASSERT_EQUAL(got[0].client_port, 53);
   CU_ASSERT_EQUAL(got[0].server_port, 8080);
   CU_ASSERT_EQUAL(got[0].client_flags, 0x02);
@@ -222,21 +211,16 @@ static void test_direction_settled(void) {
   CU_ASSERT_EQUAL(got[0].server_bytes, 40);
   CU_ASSERT(got[0].flags & NFH_CONN_RST);
   CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
-  nfh__stitcher_destroy(s);
 
   /* Data records guessed by ports stay as guessed while nothing says
    * otherwise. */
-  s = make();
   nfh_flow g[2] = {
       flow("10.0.0.5", 50000, "192.0.2.1", 443, 6, t0, t0 + 100, 500, 0x18),
       flow("192.0.2.1", 443, "10.0.0.5", 50000, 6, t0, t0 + 100, 900, 0x18)};
-  nfh__stitcher_add(s, g, 2);
-  nfh__stitcher_flush(s);
+  stitch(g, 2);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
-  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                         "10.0.0.5");
+  CU_ASSERT_STRING_EQUAL(client_of(0), "10.0.0.5");
   CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
-  nfh__stitcher_destroy(s);
 }
 
 static void test_probe_without_ack(void) {
@@ -248,24 +232,19 @@ static void test_probe_without_ack(void) {
   static const uint8_t probes[] = {0x01, 0x29};
   for (int order = 0; order < 2; order++) {
     for (size_t k = 0; k < sizeof(probes); k++) {
-      nfh__stitcher *s = make();
       uint64_t t0 = 1700000000000ull;
       nfh_flow probe = flow("203.0.113.69", 51000, "198.51.100.12", 60001, 6,
                             t0, t0, 40, probes[k]);
       nfh_flow answer = flow("198.51.100.12", 60001, "203.0.113.69", 51000,
                              6, t0 + 1, t0 + 1, 40, 0x14);
       nfh_flow f[2] = {order ? answer : probe, order ? probe : answer};
-      nfh__stitcher_add(s, f, 2);
-      nfh__stitcher_flush(s);
+      stitch(f, 2);
       CU_ASSERT_EQUAL_FATAL(ngot, 1);
-      char a[NFH_ADDR_STRLEN];
-      CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                             "203.0.113.69");
+      CU_ASSERT_STRING_EQUAL(client_of(0), "203.0.113.69");
       CU_ASSERT_EQUAL(got[0].server_port, 60001);
       CU_ASSERT_EQUAL(got[0].client_flags, probes[k]);
       CU_ASSERT(got[0].flags & NFH_CONN_RST);
       CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
-      nfh__stitcher_destroy(s);
     }
   }
 }
@@ -274,32 +253,24 @@ static void test_equal_ports(void) {
   /* IPsec NAT-T, 4500 to 4500 both ways: the ports say nothing. The
    * concentrator's record comes first in the file, the remote user's
    * started earlier (its IKE): the user opened it. */
-  nfh__stitcher *s = make();
   uint64_t t0 = 1700000000000ull;
   nfh_flow f[2] = {
       flow("10.0.0.50", 4500, "198.51.100.9", 4500, 17, t0 + 40, t0 + 60000,
            900000, 0),
       flow("198.51.100.9", 4500, "10.0.0.50", 4500, 17, t0, t0 + 60000,
            20000, 0)};
-  nfh__stitcher_add(s, f, 2);
-  nfh__stitcher_flush(s);
+  stitch(f, 2);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
-  char a[NFH_ADDR_STRLEN];
-  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&got[0].client, a, sizeof(a)),
-                         "198.51.100.9");
+  CU_ASSERT_STRING_EQUAL(client_of(0), "198.51.100.9");
   CU_ASSERT_EQUAL(got[0].server_bytes, 900000);
   CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
-  nfh__stitcher_destroy(s);
 
   /* Started in the same millisecond (a session cut by the active
    * timeout before this run): still a guess, and marked so. */
-  s = make();
   f[0].first_ms = t0;
-  nfh__stitcher_add(s, f, 2);
-  nfh__stitcher_flush(s);
+  stitch(f, 2);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
   CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
-  nfh__stitcher_destroy(s);
 }
 
 static void test_nsel_events(void) {
