@@ -922,6 +922,80 @@ static void test_flood_at_run_start(void) {
   nfh_engine_destroy(e);
 }
 
+/* An exporter that shows one direction only: the web server's clients'
+ * requests and the office's downloads, never an answer. In slot 16, by
+ * 'user': 0 an NTP reflection from 300 reflectors, 1 a UDP flood on
+ * port 80 from 300 sources, 2 a crowd of ten times the web server's
+ * clients (TCP). */
+static void gen_one_way(flowvec *fv, uint64_t t, int slot, void *user) {
+  int what = *(const int *)user;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  int clients = 60 + (int)(rnd() % 20);
+  if (slot == 16 && what == 2)
+    clients *= 10;
+  for (int i = 0; i < clients; i++) {
+    nfh_addr cli = ext(rnd() % 200000);
+    uint64_t s = t + rnd() % 280000;
+    add(fv, &cli, &srv, (uint16_t)(32768 + rnd() % 28000), 80, 6, 0x1b, s,
+        s + 2000, 10, 1200);
+  }
+  for (int h = 0; h < 10; h++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.1.%d", 10 + h);
+    nfh_addr ws = tk_ip(a), web = ext(100000 + rnd() % 500);
+    uint64_t s = t + rnd() % 250000;
+    add(fv, &web, &ws, 443, (uint16_t)(32768 + rnd() % 28000), 6, 0x1b, s,
+        s + 3000, 40, 50000);
+  }
+  if (slot != 16 || what == 2)
+    return;
+  if (what == 0) {
+    ntp_reflection(fv, t, 300);
+    return;
+  }
+  for (int i = 0; i < 300; i++) {
+    nfh_addr src = ext(700000 + (uint32_t)i * 3);
+    for (int k = 0; k < 20; k++) {
+      uint64_t s = t + (uint64_t)k * 14000 + rnd() % 100;
+      add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 17, 0, s,
+          s + 13000, 100, 100 * 512);
+    }
+  }
+}
+
+/* Without replies nothing says whether a UDP surge was asked for, but
+ * answers from NTP's port by 300 sources are a reflection whatever the
+ * victim sent, and UDP from 300 sources at 60 times the host's usual is
+ * worth a look (medium, "replies not exported"). A TCP crowd of ten
+ * times the usual clients stays below medium. */
+static void test_one_way_exporter(void) {
+  for (int what = 0; what < 3; what++) {
+    rng_state = 91 + (uint64_t)what;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_one_way, &what);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = find(e, "in|10.0.3.5");
+    if (what < 2) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+        CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, what == 0
+                                                        ? "NTP reflection"
+                                                        : "replies not exported"));
+      }
+      if (!r || r->f.severity < NFH_SEV_MEDIUM)
+        dump(e);
+    } else {
+      CU_ASSERT(max_severity(e) <= NFH_SEV_LOW);
+      if (max_severity(e) > NFH_SEV_LOW)
+        dump(e);
+    }
+    nfh_engine_destroy(e);
+  }
+}
+
 /* ------------------------------------------------ held connections */
 
 /* One client holding 'sockets' connections to server:port through the
@@ -1318,6 +1392,8 @@ int main(void) {
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
+  CU_add_test(s, "one direction exported: reflection, UDP flood, crowd",
+              test_one_way_exporter);
   CU_add_test(s, "a flood at the start of an hourly run",
               test_flood_at_run_start);
   CU_add_test(s, "nightly backup learned across runs",

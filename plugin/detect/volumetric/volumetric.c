@@ -1040,6 +1040,15 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
      * not (a live host echoes requests); no crowd of users pings. */
     if (pkts > 0 && c[C_ICMP] >= 0.5 * pkts && many_c > f)
       f = many_c;
+    /* Answers from amplifier ports (NTP, DNS, memcached, ...) that
+     * many sources send one host unasked: a reflection, also where the
+     * exporters do not show whether it asked. Where they do, a host that
+     * asks (a resolver hearing from name servers) is answered in kind
+     * and unans keeps it out. */
+    double reflect_c = clamp01((vd->amp_share - 0.2) / 0.3) *
+                       (s->bidir_ok ? unans : 1.0);
+    if (reflect_c * many_c > f)
+      f = reflect_c * many_c;
     /* Bare ACKs from many sources with nothing sent the other way to be
      * acknowledged (that case left above, as acknowledgements): an ACK
      * flood, which its victim answers with a few resets. */
@@ -1108,6 +1117,10 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
                                       : NFH_SEV_LOW;
     else if (vd->ftype == FT_APP) /* sessions by the dozen from each */
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
+    else if (vd->many && !s->bidir_ok && non_tcp >= 0.8 && vd->strong)
+      /* UDP or ICMP from many sources, far above the host's usual, and
+       * no replies exported to tell a flood from a crowd: worth a look. */
+      sev = NFH_SEV_MEDIUM;
     else if (vd->many) /* answered: a flash crowd, or a layer-7 flood */
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_MEDIUM
             : vd->strong              ? NFH_SEV_LOW
