@@ -996,6 +996,94 @@ static void test_one_way_exporter(void) {
   }
 }
 
+/* A UDP stream nobody answers, 'pps' packets a second in all; the office
+ * and the web server (both directions) around it. user: STREAM_RAMP a
+ * flood from 300 sources to 10.0.3.5:9000 ramping from slot 1 to 10 and
+ * raging to the end, STREAM_COLLECTOR the same 300 sources at a steady
+ * rate in every slot (one-way telemetry), STREAM_OUT_RAMP the ramp from
+ * 10.0.1.50 to one outside host, on random ports. */
+enum { STREAM_RAMP, STREAM_COLLECTOR, STREAM_OUT_RAMP };
+
+static void gen_udp_stream(flowvec *fv, uint64_t t, int slot, void *user) {
+  int mode = *(const int *)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  double pps = mode == STREAM_COLLECTOR ? 3000
+               : slot < 1               ? 0
+                          : 20000.0 * (slot < 10 ? slot : 10) / 10;
+  nfh_addr srv = tk_ip("10.0.3.5"), bot = tk_ip("10.0.1.50");
+  nfh_addr target = ext(900000);
+  uint64_t per = (uint64_t)(pps / 10); /* 300 s, 300 streams, 10 records */
+  for (int i = 0; per && i < 300; i++) {
+    nfh_addr src = ext(800000 + (uint32_t)i * 3);
+    for (int k = 0; k < 10; k++) {
+      uint64_t st = t + (uint64_t)k * 29000 + rnd() % 100;
+      if (mode == STREAM_OUT_RAMP)
+        add(fv, &bot, &target, (uint16_t)(20000 + i),
+            (uint16_t)(1024 + rnd() % 60000), 17, 0, st, st + 28000, per,
+            per * 400);
+      else
+        add(fv, &src, &srv, (uint16_t)(20000 + i), 9000, 17, 0, st,
+            st + 28000, per, per * 400);
+    }
+  }
+}
+
+/* A UDP flood that ramps up through a first run's learning slots taught
+ * the baseline itself and stood at 2x it: missed, in and out. Non-TCP
+ * packets, ten times the floor, never answered, from 300 sources to a
+ * host or from a host to one target, over a baseline learned in the
+ * window, are a flood whatever that baseline (medium). A collector of
+ * the inbound stream, once the state has learned it, is not reported. */
+static void test_flood_through_learning(void) {
+  static const struct {
+    int mode;
+    const char *key, *says;
+  } ramps[] = {{STREAM_RAMP, "in|10.0.3.5", "UDP flood"},
+               {STREAM_OUT_RAMP, "out|10.0.1.50", "Outbound UDP flood"}};
+  for (size_t k = 0; k < 2; k++) {
+    rng_state = 97;
+    nfh_engine *e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_udp_stream, (void *)&ramps[k].mode);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = find(e, ramps[k].key);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r) {
+      printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+      CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, ramps[k].says));
+    }
+    if (!r || r->f.severity < NFH_SEV_MEDIUM)
+      dump(e);
+    nfh_engine_destroy(e);
+  }
+
+  int collector = STREAM_COLLECTOR;
+  nfh_engine *e;
+
+  char path[256];
+  snprintf(path, sizeof(path), "%s/collector.state", dir);
+  unlink(path);
+  const char *err = NULL;
+  for (int run = 0; run < 2; run++) {
+    nfh_state *st = NULL;
+    CU_ASSERT_FATAL(nfh_state_open(path, 5, &st, &err) == NFH_OK);
+    e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, st) == NFH_OK);
+    feed(e, run * 24, run * 24 + 24, 1, gen_udp_stream, &collector);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, st) == NFH_OK);
+    CU_ASSERT_FATAL(nfh_state_commit(st) == NFH_OK);
+    if (run == 1) {
+      CU_ASSERT_PTR_NULL(find(e, "in|10.0.3.5"));
+      if (find(e, "in|10.0.3.5"))
+        dump(e);
+    }
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+  }
+}
+
 /* ------------------------------------------------ held connections */
 
 /* One client holding 'sockets' connections to server:port through the
@@ -1394,6 +1482,8 @@ int main(void) {
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
   CU_add_test(s, "one direction exported: reflection, UDP flood, crowd",
               test_one_way_exporter);
+  CU_add_test(s, "a UDP flood through the learning slots; a collector",
+              test_flood_through_learning);
   CU_add_test(s, "a flood at the start of an hourly run",
               test_flood_at_run_start);
   CU_add_test(s, "nightly backup learned across runs",

@@ -80,6 +80,8 @@ enum {
 enum kind { K_IN, K_OUT, K_NET_IN, K_NET_OUT };
 
 enum base_src { B_NONE, B_LEARNED, B_HISTORY, B_HOD, B_HOW };
+/* Shapes that are floods whatever the baseline (verdict.by_signature). */
+enum { SIG_NONE, SIG_SYN, SIG_UNANSWERED };
 static const char *const base_name[] = {"none", "learned_in_window",
                                         "host_history", "hour_of_day",
                                         "hour_of_week"};
@@ -491,7 +493,8 @@ typedef struct verdict {
   double x[M_PER_DIR], expect[M_PER_DIR], mratio[M_PER_DIR];
   int primary;
   double z, ratio;
-  int base, q, seasonal_only, by_signature;
+  int base, q, seasonal_only;
+  int by_signature; /* SIG_SYN, SIG_UNANSWERED: a flood whatever the baseline */
   double f, syn_share, bpp, pps, reply, tiny_share, amp_share, conc;
   double frag_share; /* inbound UDP fragments without ports */
   double sampled_share;
@@ -925,6 +928,22 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   double syn_dom = vd->syn_share > syn_ex ? vd->syn_share : syn_ex;
   double peers = vd->x[M_PEERS];
 
+  /* Replies in kind: UDP answered by UDP, ICMP by ICMP. An ICMP
+   * unreachable is the network refusing a flood, not an answer. */
+  int kp = c[C_UDP] >= c[C_ICMP] ? C_UDP : C_ICMP;
+  if (c[C_UDP] + c[C_ICMP] < 0.5 * pkts)
+    kp = C_PKTS;
+  vd->reply = c[kp] > 0 ? s->c[!dir][kp] / c[kp] : 0;
+  /* Another protocol (GRE, ESP) is answered by itself: the host's web
+   * replies are no answer to a GRE flood (they read as 10% replies, an
+   * answered flash crowd). */
+  double other = pkts - c[C_TCP] - c[C_UDP] - c[C_ICMP];
+  if (other >= 0.5 * pkts) {
+    const double *b = s->c[!dir];
+    double back = b[C_PKTS] - b[C_TCP] - b[C_UDP] - b[C_ICMP];
+    vd->reply = back > 0 ? back / other : 0;
+  }
+
   /* A SYN flood needs no baseline: SYN-only packets (handshakes nobody
    * completes) dominating a host's inbound traffic, from many sources,
    * far above the floor, are never normal. This catches a flood that
@@ -932,8 +951,25 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   if (!any && dir == DIR_IN && syn_dom >= p->syn_share &&
       c[C_SYN] >= 10 * Fsyn && peers >= p->min_sources) {
     any = 1;
-    vd->by_signature = 1;
+    vd->by_signature = SIG_SYN;
     j[M_SYN].anom = 1;
+  }
+  /* Nor does a UDP or ICMP flood that this run's own records taught the
+   * baseline (one that ramped up or raged through a first run's
+   * learning slots): non-TCP packets, ten times the packet floor, that
+   * are never answered in kind, where the exporters show replies, from
+   * many sources to a host, or from a host mostly to one target. Over a
+   * baseline from the state such a stream (a collector of one-way
+   * telemetry, an exporter feeding one) is the host's usual. */
+  int crowd = dir == DIR_IN ? peers >= p->min_sources
+                            : s->top_dst_share >= 0.5;
+  if (!any && !e->is_net && crowd && s->bidir_ok &&
+      j[M_PKTS].base <= B_LEARNED && pkts > 0 &&
+      c[C_TCP] <= 0.2 * pkts && vd->reply < 0.01 &&
+      pkts >= 10 * v->F[0][MET(dir, M_PKTS)]) {
+    any = 1;
+    vd->by_signature = SIG_UNANSWERED;
+    j[M_PKTS].anom = 1;
   }
   if (!any)
     return 0;
@@ -980,21 +1016,6 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   /* The shape of the traffic: is it a flood? */
   vd->bpp = pkts > 0 ? bytes / pkts : 0;
   vd->pps = pkts / SLOT_S;
-  /* Replies in kind: UDP answered by UDP, ICMP by ICMP. An ICMP
-   * unreachable is the network refusing a flood, not an answer. */
-  int kp = c[C_UDP] >= c[C_ICMP] ? C_UDP : C_ICMP;
-  if (c[C_UDP] + c[C_ICMP] < 0.5 * pkts)
-    kp = C_PKTS;
-  vd->reply = c[kp] > 0 ? s->c[!dir][kp] / c[kp] : 0;
-  /* Another protocol (GRE, ESP) is answered by itself: the host's web
-   * replies are no answer to a GRE flood (they read as 10% replies, an
-   * answered flash crowd). */
-  double other = pkts - c[C_TCP] - c[C_UDP] - c[C_ICMP];
-  if (other >= 0.5 * pkts) {
-    const double *b = s->c[!dir];
-    double back = b[C_PKTS] - b[C_TCP] - b[C_UDP] - b[C_ICMP];
-    vd->reply = back > 0 ? back / other : 0;
-  }
   vd->tiny_share = pkts > 0 ? c[C_TINY] / pkts : 0;
   vd->sampled_share = bytes > 0 ? clamp01(c[C_SAMPLED] / bytes) : 0;
   /* Of the packets that show their ports: fragments of an amplifier's
@@ -2452,6 +2473,10 @@ static int emit_one(vol *v, const fnd *f) {
   if (!is_net)
     nfh_addr_format(&f->addr, host, sizeof(host));
   nfh__vol_fmt_ratio(mult, sizeof(mult), p->ratio);
+  /* A flood by its shape alone that taught the baseline itself: "1.8x
+   * baseline" would understate it. */
+  if (p->by_signature && p->ratio < v->p.ratio_min)
+    snprintf(mult, sizeof(mult), "whatever its");
   nfh__vol_fmt_bits(rate, sizeof(rate), p->x[M_BYTES] * 8 / SLOT_S);
   /* The rate while it lasted: a one-minute flood is not 1/5 of itself. */
   nfh__vol_fmt_count(pps, sizeof(pps), p->x[M_PKTS] / p->s.active_s[p->dir]);
@@ -2694,9 +2719,13 @@ static int emit_one(vol *v, const fnd *f) {
   nfh__vol_json_num(&j, "robust_deviations", p->z);
   if (p->seasonal_only)
     nfh__vol_json_str(&j, "note", "unusual for this hour, usual for this host overall");
-  else if (p->by_signature)
+  else if (p->by_signature == SIG_SYN)
     nfh__vol_json_str(&j, "note", "SYN-only packets dominate far above the floor: a SYN "
                      "flood whatever the baseline");
+  else if (p->by_signature == SIG_UNANSWERED)
+    nfh__vol_json_str(&j, "note", "non-TCP packets, unanswered, far above the floor, "
+                     "over a baseline learned in this window: a flood whatever "
+                     "that baseline");
   else if (p->base == B_LEARNED && !v->have_state)
     nfh__vol_json_str(&j, "note", "first run: baseline learned from the earlier part of "
                      "this window; lower confidence");
