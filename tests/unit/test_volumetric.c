@@ -1001,8 +1001,9 @@ static void test_one_way_exporter(void) {
  * flood from 300 sources to 10.0.3.5:9000 ramping from slot 1 to 10 and
  * raging to the end, STREAM_COLLECTOR the same 300 sources at a steady
  * rate in every slot (one-way telemetry), STREAM_OUT_RAMP the ramp from
- * 10.0.1.50 to one outside host, on random ports. */
-enum { STREAM_RAMP, STREAM_COLLECTOR, STREAM_OUT_RAMP };
+ * 10.0.1.50 to one outside host, on random ports, STREAM_OUT_SYN the
+ * same as SYNs to its port 443 (the stream's name is then a misnomer). */
+enum { STREAM_RAMP, STREAM_COLLECTOR, STREAM_OUT_RAMP, STREAM_OUT_SYN };
 
 static void gen_udp_stream(flowvec *fv, uint64_t t, int slot, void *user) {
   int mode = *(const int *)user;
@@ -1022,6 +1023,9 @@ static void gen_udp_stream(flowvec *fv, uint64_t t, int slot, void *user) {
         add(fv, &bot, &target, (uint16_t)(20000 + i),
             (uint16_t)(1024 + rnd() % 60000), 17, 0, st, st + 28000, per,
             per * 400);
+      else if (mode == STREAM_OUT_SYN)
+        add(fv, &bot, &target, (uint16_t)(20000 + i), 443, 6, 0x02, st,
+            st + 28000, per, per * 60);
       else
         add(fv, &src, &srv, (uint16_t)(20000 + i), 9000, 17, 0, st,
             st + 28000, per, per * 400);
@@ -1030,7 +1034,8 @@ static void gen_udp_stream(flowvec *fv, uint64_t t, int slot, void *user) {
 }
 
 /* A UDP flood that ramps up through a first run's learning slots taught
- * the baseline itself and stood at 2x it: missed, in and out. Non-TCP
+ * the baseline itself and stood at 2x it: missed, in and out; so was an
+ * outbound SYN flood (the SYN signature was for inbound ones). Non-TCP
  * packets, ten times the floor, never answered, from 300 sources to a
  * host or from a host to one target, over a baseline learned in the
  * window, are a flood whatever that baseline (medium). A collector of
@@ -1040,8 +1045,9 @@ static void test_flood_through_learning(void) {
     int mode;
     const char *key, *says;
   } ramps[] = {{STREAM_RAMP, "in|10.0.3.5", "UDP flood"},
-               {STREAM_OUT_RAMP, "out|10.0.1.50", "Outbound UDP flood"}};
-  for (size_t k = 0; k < 2; k++) {
+               {STREAM_OUT_RAMP, "out|10.0.1.50", "Outbound UDP flood"},
+               {STREAM_OUT_SYN, "out|10.0.1.50", "Outbound SYN flood"}};
+  for (size_t k = 0; k < sizeof(ramps) / sizeof(ramps[0]); k++) {
     rng_state = 97;
     nfh_engine *e = make();
     CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);

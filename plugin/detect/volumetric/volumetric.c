@@ -945,11 +945,14 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   }
 
   /* A SYN flood needs no baseline: SYN-only packets (handshakes nobody
-   * completes) dominating a host's inbound traffic, from many sources,
-   * far above the floor, are never normal. This catches a flood that
-   * filled most of a first run's learning slots. */
-  if (!any && dir == DIR_IN && syn_dom >= p->syn_share &&
-      c[C_SYN] >= 10 * Fsyn && peers >= p->min_sources) {
+   * completes) dominating a host's inbound traffic from many sources,
+   * or its outbound traffic mostly to one target, far above the floor,
+   * are never normal. This catches a flood that filled most of a first
+   * run's learning slots. */
+  int syn_crowd = dir == DIR_IN ? peers >= p->min_sources
+                                : !e->is_net && s->top_dst_share >= 0.5;
+  if (!any && syn_dom >= p->syn_share && c[C_SYN] >= 10 * Fsyn &&
+      syn_crowd) {
     any = 1;
     vd->by_signature = SIG_SYN;
     j[M_SYN].anom = 1;
