@@ -1357,7 +1357,14 @@ static int learn(exfil *x, nfh__exf_pair *pairs, size_t np, const sums *hs) {
       continue;
     for (uint32_t c = 0; c < p->ncells && rc == 0; c++) {
       const nfh__exf_cell *cell = nfh__exf_pair_cell(p, c);
-      int significant = (double)cell->out >= P->slow_hour_bytes &&
+      /* An hour this run saw only part of (nfcapd -x runs one per
+       * file) counts at the rate it saw: a pair sending 6 MB an hour
+       * shows 0.5 MB to each 5-minute run and was never remembered, so
+       * no run saw its hours add up. The memory sums the parts. */
+      unsigned covered = nfh__exf_track_coverage(x->track, cell->hour);
+      double hour_out = (double)cell->out * 12.0 /
+                        (double)(covered >= 1 && covered < 12 ? covered : 12);
+      int significant = hour_out >= P->slow_hour_bytes &&
                         cell->out > cell->in;
       rc = nfh__exf_spair_learn(x->mem, &p->k.a, &p->k.b, cell->hour,
                                 nfh__exf_clock(P, cell->hour), cell->out,
