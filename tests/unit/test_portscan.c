@@ -1048,6 +1048,45 @@ static void test_slow_multiport_runs(void) {
   unlink(path);
 }
 
+/* test_distributed's eight internal sources, five hosts each on
+ * tcp/445, spread over 40 runs of 5 minutes (nfcapd -x): each run saw
+ * one source's one probe, and the sweep was only looked for among the
+ * sources of the run: missed. The sources the state carries count, and
+ * a run with one of them failing reports the sweep. */
+static void test_distributed_per_rotation(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  close(fd);
+  unlink(path);
+  int found_at = -1;
+  for (unsigned run = 0; run < 40; run++) {
+    unsigned k = run % 8, i = run / 8;
+    flows fs = {0};
+    syn_silent(&fs, tk_ip4(10, 9, 0, (uint8_t)(10 + k)),
+               (uint16_t)(30000 + i), tk_ip4(10, 4, 1, (uint8_t)(k * 5 + i + 1)),
+               445, T0 + run * 5 * MIN + 1000);
+    const char *err = NULL;
+    nfh_state *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = hunt_state(&fs, st, NULL);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    const nfh_finding *f = find(e, "d|tcp/445");
+    if (f && found_at < 0) {
+      found_at = (int)run;
+      printf("\n    run %u: %s (%s)", run + 1, f->summary,
+             nfh_severity_name(f->severity));
+      CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+    }
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free_flows(&fs);
+  }
+  /* Each source has failed on three hosts after 24 runs. */
+  CU_ASSERT(found_at >= 16 && found_at <= 39);
+  unlink(path);
+}
+
 static void test_state_round_trip(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
   int fd = mkstemp(path);
@@ -2043,6 +2082,8 @@ int main(void) {
                    test_outside_scans_by_breadth) ||
       !CU_add_test(s, "vertical slow", test_vertical_slow) ||
       !CU_add_test(s, "distributed", test_distributed) ||
+      !CU_add_test(s, "distributed, a run at every rotation",
+                   test_distributed_per_rotation) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
       !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets", test_reset_only_probes) ||

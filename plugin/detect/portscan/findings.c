@@ -1583,6 +1583,7 @@ typedef struct dentry {
   const ps_port *q;
   double failed;
   long fold; /* the source's own finding to fold in, or -1 */
+  int now;   /* the source failed on the port in this run */
 } dentry;
 
 static int by_port_time(const void *pa, const void *pb) {
@@ -1711,8 +1712,9 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     double sq = sqrt((double)s->sampling);
     for (uint32_t k = 0; k < s->nports; k++) {
       const ps_port *q = &s->ports[k];
-      if (!q->failed_now)
-        continue;
+      /* Sources the state carries count as well: run at every nfcapd
+       * rotation, each run sees one or two of a slow sweep's sources. A
+       * window is reported only with one that failed in this run. */
       tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
       view w = view_of(&t, fo);
       if (w.failed < observed_min(cfg->dist_min_src_hosts, sq, 2) ||
@@ -1737,6 +1739,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
       d[n].q = q;
       d[n].failed = w.failed;
       d[n].fold = me ? me->out : -1;
+      d[n].now = q->failed_now;
       n++;
     }
   }
@@ -1755,12 +1758,14 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     size_t j = i;
     while (j < n && d[j].proto == d[i].proto && d[j].port == d[i].port)
       j++;
-    /* The window holding the most sources starting in it. */
-    size_t peak = 0, best = i;
+    /* The window holding the most sources starting in it, of those
+     * with a source that failed in this run. */
+    size_t peak = 0, best = i, now = 0;
     for (size_t a = i, b = i; b < j; b++) {
+      now += d[b].now;
       while (d[b].first_s - d[a].first_s > cfg->dist_window_s)
-        a++;
-      if (b - a + 1 > peak) {
+        now -= d[a++].now;
+      if (now && b - a + 1 > peak) {
         peak = b - a + 1;
         best = a;
       }
