@@ -23,7 +23,10 @@
 # runs with the one state; the hourly reports are merged (score.py
 # --merge: one finding per id, its highest severity, the union of its
 # time spans) into OUTDIR/<name>/report.json and scored in a second table,
-# with the run time per hour (OUTDIR/<name>/hours.tsv).
+# with the run time per hour (OUTDIR/<name>/hours.tsv). A scenario whose
+# options hold @ROT@ is run the way nfcapd -x runs nfhunt: a run per
+# capture file instead of per hour, the same way otherwise, in the same
+# table.
 #
 # A scenario's tree is reused while the generator and its options are the
 # same (OUTDIR/<name>/stamp). When nfhunt has no --output, fails, or
@@ -97,6 +100,7 @@ EOF
 cron_scenarios=(
 	"cron3d|-b 2024-03-04T00:00Z -d 3d -u 250 -s 606 -f @CRON@|Monday-Wednesday, 72 hourly runs"
 	"cron2d-weekend|-b 2024-03-08T00:00Z -d 2d -u 250 -s 707 -S 1 -f @CRON@|Friday-Saturday, 48 hourly runs, daily sub-directories"
+	"rotation|-b 2024-03-07T06:00Z -d 8h -u 300 -s 505 -f @STEALTH@ @ROT@|the stealth scenario, a run at every 5-minute file (nfcapd -x)"
 )
 [ "$CRON" = 0 ] && cron_scenarios=()
 
@@ -231,7 +235,10 @@ run_scenario() {
 # nfhunt an hour at a time as cron would, with one state; the hourly
 # reports in hours/, their run times in hours.tsv, merged into report.json.
 run_cron() {
-	local name=$1 opts=$2 desc=$3 dir=$out/$1
+	local name=$1 opts=$2 desc=$3 dir=$out/$1 per=hour
+	case " $opts " in
+	*" @ROT@ "*) per=file opts=${opts// @ROT@/} ;;
+	esac
 	generate "$name" "$opts" "$desc" || return 1
 	# A fresh stage and state every time: the state must have seen
 	# exactly the hours before, once.
@@ -265,7 +272,11 @@ run_cron() {
 		sort)
 	# hour-NN numbered wide enough that the names sort in time order.
 	local width
-	width=$(printf '%s\n' "$list" | cut -c1-10 | uniq | wc -l)
+	if [ "$per" = file ]; then
+		width=$(printf '%s\n' "$list" | wc -l)
+	else
+		width=$(printf '%s\n' "$list" | cut -c1-10 | uniq | wc -l)
+	fi
 	width=${#width}
 	[ "$width" -ge 2 ] || width=2
 	local n=0 hour="" stamp path last_rc=none batch=()
@@ -295,13 +306,17 @@ run_cron() {
 			"$(echo "$t1 - $t0" | bc)" "$found" >>"$dir/hours.tsv"
 		last_rc=$rc
 	}
+	local key
 	while read -r stamp path; do
 		[ -n "$path" ] || continue
 		# A new clock hour: cron's run comes after the last one closed.
-		if [ -n "$hour" ] && [ "${stamp:0:10}" != "$hour" ]; then
+		# Per file, every file is a run of its own (its stamp the "hour").
+		key=${stamp:0:10}
+		[ "$per" = file ] && key=$stamp
+		if [ -n "$hour" ] && [ "$key" != "$hour" ]; then
 			hourly || return 1
 		fi
-		hour=${stamp:0:10}
+		hour=$key
 		batch+=("$path")
 	done <<<"$list"
 	if [ -n "$hour" ]; then
@@ -335,7 +350,7 @@ for s in "${scenarios[@]}" "${cron_scenarios[@]}"; do
 		wait -n 2>/dev/null || true
 	done
 	case "$opts" in
-	*@CRON@*) run_cron "$name" "$opts" "$desc" & ;;
+	*@CRON@* | *@ROT@*) run_cron "$name" "$opts" "$desc" & ;;
 	*) run_scenario "$name" "$opts" "$desc" & ;;
 	esac
 	pids+=($!)
@@ -365,7 +380,7 @@ if [ ${#cron_scenarios[@]} -gt 0 ]; then
 	done
 	echo
 	"$PY" "$here/score.py" --json "$out/results-hourly.json" \
-		--title "hour by hour (cron: --since last, one state)" "${dirs[@]}" |
+		--title "run by run (cron: an hour a run; nfcapd -x: a file a run; --since last, one state)" "${dirs[@]}" |
 		tee "$out/results-hourly.txt"
 fi
 echo

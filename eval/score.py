@@ -361,7 +361,10 @@ def hourly_stats(path, report):
         return None
     secs = sorted(float(r[4]) for r in rows if len(r) >= 5)
     failed = [r[1] for r in rows if len(r) >= 4 and r[3] not in ("0", "1")]
-    st = {"runs": len(rows), "failed_hours": failed,
+    # A run per capture file (nfcapd -x) names the file's stamp, not
+    # its hour (YYYYMMDDhh).
+    per_file = any(len(r) >= 2 and len(r[1]) > 10 for r in rows)
+    st = {"runs": len(rows), "per_file": per_file, "failed_hours": failed,
           "seconds_median": None, "seconds_max": None}
     if secs:
         n = len(secs)
@@ -421,7 +424,9 @@ def main():
         h = r["hourly"]
         if h is None:
             continue
-        line = "  %-*s %d hourly runs" % (nw, "", h["runs"])
+        line = "  %-*s %d %s" % (nw, "", h["runs"],
+                                 "runs, a file each" if h.get("per_file")
+                                 else "hourly runs")
         if h["seconds_median"] is not None:
             line += ", %.2f s median, %.2f s max" % (h["seconds_median"],
                                                      h["seconds_max"])
