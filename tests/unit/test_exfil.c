@@ -401,6 +401,51 @@ static void test_slow_per_rotation(void) {
   CU_ASSERT(last >= NFH_SEV_MEDIUM);
 }
 
+/* A host's baseline from runs at every rotation: each 5-minute run saw
+ * part of an hour, and only hours one run covered for 50 minutes taught
+ * it, so the source never had one. Day 1, 08:00-11:00 in 36 runs: the
+ * host sends 50 MB an hour to a server the office uses. Day 2, an
+ * hourly run: 2 GB at 09:00 to a new address. Its finding judges the
+ * host against what 09:00 of day 1 taught (hod_min 1: one day is
+ * enough here). */
+static void test_baseline_per_rotation(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/rotation-baseline.db", dir);
+  nfh_addr src = tk_ip("10.0.4.24"), usual = tk_ip("192.0.2.7");
+  for (int k = 0; k < 36; k++) {
+    rng_state = 500 + (uint64_t)k;
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t from = T0 + 8 * HOUR_MS + (uint64_t)k * SLOT_MS;
+    office(&fv, from, from + SLOT_MS);
+    upload(&fv, &src, &usual, 443, from + 1000, SLOT_MS - 2000,
+           50000000ull / 12, MIN_MS);
+    done(run_with_state_set(path, &fv, "hod_min", "1"));
+  }
+  rng_state = 600;
+  flowvec fv = {NULL, 0, 0, 0};
+  uint64_t from = T0 + DAY_MS + 9 * HOUR_MS;
+  office(&fv, from, from + HOUR_MS);
+  nfh_addr drop = tk_ip("203.0.113.64");
+  upload(&fv, &src, &usual, 443, from + 1000, HOUR_MS - 2000, 50000000ull,
+         5 * MIN_MS);
+  upload(&fv, &src, &drop, 443, from + 10 * MIN_MS, 20 * MIN_MS,
+         2000000000ull, MIN_MS);
+  nfh_engine *e = run_with_state_set(path, &fv, "hod_min", "1");
+  const nfh_report_finding *r = find(e, "10.0.4.24|203.0.113.64");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    const char *b = strstr(r->f.evidence_json, "\"baseline\"");
+    CU_ASSERT_PTR_NOT_NULL(b);
+    if (b) {
+      printf("\n    %.110s", b);
+      CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"level\": \"hour_of_day\""));
+    }
+  } else {
+    dump(e);
+  }
+  done(e);
+}
+
 /* A 3 GB upload from 10:10 to 11:00, its records split between two
  * hourly runs by their ends: the second run's finding covers the
  * episode it counts, not its own five minutes ("3.0 GB in 5 min"). */
@@ -1434,6 +1479,8 @@ int main(void) {
   CU_add_test(s, "low and slow across hourly runs", test_slow_across_runs);
   CU_add_test(s, "slow transfer, a run at every rotation",
               test_slow_per_rotation);
+  CU_add_test(s, "a source's baseline from runs at every rotation",
+              test_baseline_per_rotation);
   CU_add_test(s, "a bulk upload across two hourly runs",
               test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);

@@ -1342,13 +1342,20 @@ static int learn(exfil *x, nfh__exf_pair *pairs, size_t np, const sums *hs) {
   l.n = w;
   int rc = 0;
   for (size_t h = 0; h < nh && rc == 0; h++) {
-    if (slots[h] < COVERED_SLOTS)
-      continue;
     nfh__exf_when wh = nfh__exf_clock(P, hours[h]);
     uint64_t ms = (uint64_t)hours[h] * HOUR_MS;
-    for (size_t i = 0; i < l.n && rc == 0; i++)
-      rc = nfh__exf_host_learn(x->mem, &l.v[i], wh,
-                               (double)sum_at(hs, &l.v[i], hours[h]), ms);
+    /* An hour this run saw only part of (nfcapd -x: a run per file) is
+     * added up in the memory across runs, and taught once they have
+     * covered it. */
+    uint16_t seen = slots[h] < COVERED_SLOTS
+                        ? nfh__exf_track_slots(x->track, hours[h])
+                        : 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+      double bytes = (double)sum_at(hs, &l.v[i], hours[h]);
+      rc = seen ? nfh__exf_host_learn_part(x->mem, &l.v[i], wh, hours[h],
+                                           seen, bytes, COVERED_SLOTS)
+                : nfh__exf_host_learn(x->mem, &l.v[i], wh, bytes, ms);
+    }
   }
   free(l.v);
   for (size_t i = 0; i < np && rc == 0; i++) {

@@ -12,7 +12,8 @@
 #define MAGIC "NFHEXF1"
 /* 2: the destination table's door and whether the table was ever full
  * follow the pairs (1: without). 3: the DNS pairs follow the door. */
-#define VERSION 3u
+/* 4: hosts' partial hours after the DNS pairs. */
+#define VERSION 4u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
 
@@ -393,30 +394,77 @@ int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
   return 0;
 }
 
-int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
-                        nfh__exf_when w, double bytes, uint64_t ms) {
+/* The host's index, created when 'rate' (bytes an hour) reaches
+ * host_floor and there is room; -1 none, -2 out of memory. */
+static int64_t host_index(nfh__exf_memory *m, const nfh_addr *addr,
+                          double rate) {
   nfh__exf_key k = key1(addr, 0);
   uint64_t h = nfh__exf_key_hash(&k);
   int64_t i = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k, h);
-  if (i < 0) {
-    if (bytes < m->p->host_floor || m->nhosts >= (uint32_t)m->p->max_hosts)
-      return 0;
-    if (reserve((void **)&m->hosts, &m->caphosts, m->nhosts,
-                sizeof(*m->hosts)) != 0)
-      return -1;
-    memset(&m->hosts[m->nhosts], 0, sizeof(*m->hosts));
-    m->hosts[m->nhosts].k = k;
-    if (nfh__exf_map_put(&m->hmap, m->hosts, sizeof(*m->hosts), h,
-                         m->nhosts) != 0)
-      return -1;
-    i = m->nhosts++;
-  }
+  if (i >= 0)
+    return i;
+  if (rate < m->p->host_floor || m->nhosts >= (uint32_t)m->p->max_hosts)
+    return -1;
+  if (reserve((void **)&m->hosts, &m->caphosts, m->nhosts,
+              sizeof(*m->hosts)) != 0)
+    return -2;
+  memset(&m->hosts[m->nhosts], 0, sizeof(*m->hosts));
+  m->hosts[m->nhosts].k = k;
+  if (nfh__exf_map_put(&m->hmap, m->hosts, sizeof(*m->hosts), h,
+                       m->nhosts) != 0)
+    return -2;
+  return m->nhosts++;
+}
+
+int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
+                        nfh__exf_when w, double bytes, uint64_t ms) {
+  int64_t i = host_index(m, addr, bytes);
+  if (i < 0)
+    return i == -1 ? 0 : -1;
   nfh__exf_host *host = &m->hosts[i];
   double q = q_of(bytes);
   cell_learn(&host->hod[w.hod], q);
   cell_learn(&host->how[w.how], q);
   if (ms > host->last_ms)
     host->last_ms = ms;
+  return 0;
+}
+
+static unsigned slots_in(uint16_t mask) {
+  unsigned n = 0;
+  for (mask &= 0xfff; mask; mask &= (uint16_t)(mask - 1))
+    n++;
+  return n;
+}
+
+int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
+                             nfh__exf_when w, uint32_t hour, uint16_t mask,
+                             double bytes, unsigned covered) {
+  unsigned seen = slots_in(mask);
+  if (!seen)
+    return 0;
+  int64_t i = host_index(m, addr, bytes * 12.0 / seen);
+  if (i < 0)
+    return i == -1 ? 0 : -1;
+  nfh__exf_host *host = &m->hosts[i];
+  if (host->part_hour != hour || !host->part_mask) {
+    host->part_hour = hour;
+    host->part_mask = 0;
+    host->part_bytes = 0;
+  }
+  uint64_t ms = (uint64_t)hour * HOUR_MS;
+  if (ms > host->last_ms)
+    host->last_ms = ms;
+  if (host->part_mask & NFH_EXF_PART_TAUGHT)
+    return 0;
+  host->part_mask |= mask & 0xfff;
+  host->part_bytes += bytes > 0 ? (uint64_t)bytes : 0;
+  if (slots_in(host->part_mask) >= covered) {
+    double q = q_of((double)host->part_bytes);
+    cell_learn(&host->hod[w.hod], q);
+    cell_learn(&host->how[w.how], q);
+    host->part_mask |= NFH_EXF_PART_TAUGHT;
+  }
   return 0;
 }
 
@@ -837,6 +885,20 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
       put_uint(&w, c->last_ms, 8);
     }
   }
+
+  n = 0;
+  for (uint32_t i = 0; i < m->nhosts; i++)
+    n += m->hosts[i].last_ms >= cutoff_ms && m->hosts[i].part_mask;
+  put_uint(&w, n, 4);
+  for (uint32_t i = 0; i < m->nhosts; i++) {
+    const nfh__exf_host *h = &m->hosts[i];
+    if (h->last_ms < cutoff_ms || !h->part_mask)
+      continue;
+    put_addr(&w, &h->k.a);
+    put_uint(&w, h->part_hour, 4);
+    put_uint(&w, h->part_mask, 2);
+    put_uint(&w, h->part_bytes, 8);
+  }
   if (w.failed) {
     free(w.data);
     return -1;
@@ -1023,6 +1085,29 @@ static int load(nfh__exf_memory *m, rbuf *r) {
       d->nhours = (uint16_t)nh;
       if (r->failed)
         return -1;
+    }
+  }
+  if (version >= 4) {
+    n = (uint32_t)get_uint(r, 4);
+    /* 17 bytes of address, 14 of the hour. */
+    if (r->failed || n > (r->len - r->off) / 31)
+      return -1;
+    for (uint32_t i = 0; i < n; i++) {
+      nfh_addr a;
+      get_addr(r, &a);
+      uint32_t hour = (uint32_t)get_uint(r, 4);
+      uint16_t mask = (uint16_t)get_uint(r, 2);
+      uint64_t bytes = get_uint(r, 8);
+      nfh__exf_key k = key1(&a, 0);
+      int64_t x = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts),
+                                    &k, nfh__exf_key_hash(&k));
+      /* Only the hosts saved above, each once. */
+      if (r->failed || x < 0 || m->hosts[x].part_mask ||
+          (mask & ~(0xfffu | NFH_EXF_PART_TAUGHT)) || !mask)
+        return -1;
+      m->hosts[x].part_hour = hour;
+      m->hosts[x].part_mask = mask;
+      m->hosts[x].part_bytes = bytes;
     }
   }
   return r->off == r->len ? 0 : -1;

@@ -76,11 +76,19 @@ typedef struct nfh__exf_bcell {
   uint16_t mean;
 } nfh__exf_bcell;
 
+/* nfh__exf_host.part_mask: the partial hour was taught. */
+#define NFH_EXF_PART_TAUGHT 0x8000u
+
 typedef struct nfh__exf_host {
   nfh__exf_key k; /* a: the internal host */
   uint64_t last_ms;
   nfh__exf_bcell hod[NFH_EXF_HOD];
   nfh__exf_bcell how[NFH_EXF_HOW];
+  /* The hour runs saw only parts of (nfcapd -x runs one per file): the
+   * 5-minute slots seen so far (bits 0-11) and the bytes out in them. */
+  uint32_t part_hour;
+  uint16_t part_mask;
+  uint64_t part_bytes;
 } nfh__exf_host;
 
 /* An hour of a pair's history, in KiB (saturating). */
@@ -183,6 +191,15 @@ int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
  * room). 0 or -1 (out of memory). */
 int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
                         nfh__exf_when w, double bytes, uint64_t ms);
+
+/* Adds what a run saw of part of an hour (mask: its 5-minute slots,
+ * bytes: the host's bytes out in them) to the host's partial hour, and
+ * teaches the baseline the hour once 'covered' of its slots are seen.
+ * Creates the host when the bytes at the rate seen reach host_floor (if
+ * there is room). 0 or -1 (out of memory). */
+int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
+                             nfh__exf_when w, uint32_t hour, uint16_t mask,
+                             double bytes, unsigned covered);
 
 /* Calls fn for each remembered host (to teach it the covered hours it
  * was silent in). */

@@ -395,6 +395,10 @@ static unsigned popcount12(uint16_t v) {
 }
 
 unsigned nfh__exf_track_coverage(const nfh__exf_track *t, uint32_t hour) {
+  return popcount12(nfh__exf_track_slots(t, hour));
+}
+
+uint16_t nfh__exf_track_slots(const nfh__exf_track *t, uint32_t hour) {
   size_t lo = 0, hi = t->ncov;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -403,8 +407,7 @@ unsigned nfh__exf_track_coverage(const nfh__exf_track *t, uint32_t hour) {
     else
       hi = mid;
   }
-  return lo < t->ncov && t->cov[lo].hour == hour ? popcount12(t->cov[lo].slots)
-                                                 : 0;
+  return lo < t->ncov && t->cov[lo].hour == hour ? t->cov[lo].slots : 0;
 }
 
 const uint32_t *nfh__exf_track_hours(nfh__exf_track *t, size_t *n,

@@ -104,6 +104,9 @@ void nfh__exf_track_seen(nfh__exf_track *t, uint64_t ms);
 /* How many 5-minute slots of the hour held a flow, 0-12. */
 unsigned nfh__exf_track_coverage(const nfh__exf_track *t, uint32_t hour);
 
+/* Which 5-minute slots of the hour held a flow: bit k for slot k. */
+uint16_t nfh__exf_track_slots(const nfh__exf_track *t, uint32_t hour);
+
 /* The hours with any coverage, ascending, and the number of covered
  * slots of each; *n set. Borrowed until the next call that adds to the
  * table. NULL when out of memory. */
