@@ -11,8 +11,8 @@
 
 #define MAGIC "NFHEXF1"
 /* 2: the destination table's door and whether the table was ever full
- * follow the pairs (1: without). 3: the DNS pairs follow the door. */
-/* 4: hosts' partial hours after the DNS pairs. */
+ * follow the pairs (1: without). 3: the DNS pairs follow the door. 4:
+ * the hosts' partial hours follow the DNS pairs. */
 #define VERSION 4u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
