@@ -351,11 +351,16 @@ static void cell_learn(nfh__exf_bcell *c, double q) {
   c->peak = (uint8_t)(peak > 255 ? 255 : peak + 0.5);
 }
 
+/* The host's index in m->hosts, or -1. */
+static int64_t host_slot(const nfh__exf_memory *m, const nfh_addr *addr) {
+  nfh__exf_key k = key1(addr, 0);
+  return nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k,
+                           nfh__exf_key_hash(&k));
+}
+
 const nfh__exf_host *nfh__exf_host_find(const nfh__exf_memory *m,
                                         const nfh_addr *addr) {
-  nfh__exf_key k = key1(addr, 0);
-  int64_t i = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k,
-                                nfh__exf_key_hash(&k));
+  int64_t i = host_slot(m, addr);
   return i >= 0 ? &m->hosts[i] : NULL;
 }
 
@@ -398,13 +403,13 @@ int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
  * host_floor and there is room; -1 none, -2 out of memory. */
 static int64_t host_index(nfh__exf_memory *m, const nfh_addr *addr,
                           double rate) {
-  nfh__exf_key k = key1(addr, 0);
-  uint64_t h = nfh__exf_key_hash(&k);
-  int64_t i = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts), &k, h);
+  int64_t i = host_slot(m, addr);
   if (i >= 0)
     return i;
   if (rate < m->p->host_floor || m->nhosts >= (uint32_t)m->p->max_hosts)
     return -1;
+  nfh__exf_key k = key1(addr, 0);
+  uint64_t h = nfh__exf_key_hash(&k);
   if (reserve((void **)&m->hosts, &m->caphosts, m->nhosts,
               sizeof(*m->hosts)) != 0)
     return -2;
@@ -430,11 +435,9 @@ int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
   return 0;
 }
 
+/* The 5-minute slots of an hour set in mask (bits 0-11). */
 static unsigned slots_in(uint16_t mask) {
-  unsigned n = 0;
-  for (mask &= 0xfff; mask; mask &= (uint16_t)(mask - 1))
-    n++;
-  return n;
+  return (unsigned)__builtin_popcount(mask & 0xfffu);
 }
 
 int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
@@ -1098,9 +1101,7 @@ static int load(nfh__exf_memory *m, rbuf *r) {
       uint32_t hour = (uint32_t)get_uint(r, 4);
       uint16_t mask = (uint16_t)get_uint(r, 2);
       uint64_t bytes = get_uint(r, 8);
-      nfh__exf_key k = key1(&a, 0);
-      int64_t x = nfh__exf_map_find(&m->hmap, m->hosts, sizeof(*m->hosts),
-                                    &k, nfh__exf_key_hash(&k));
+      int64_t x = host_slot(m, &a);
       /* Only the hosts saved above, each once. */
       if (r->failed || x < 0 || m->hosts[x].part_mask ||
           (mask & ~(0xfffu | NFH_EXF_PART_TAUGHT)) || !mask)

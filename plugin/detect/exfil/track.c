@@ -388,10 +388,7 @@ void nfh__exf_track_seen(nfh__exf_track *t, uint64_t ms) {
 }
 
 static unsigned popcount12(uint16_t v) {
-  unsigned n = 0;
-  for (; v; v &= (uint16_t)(v - 1))
-    n++;
-  return n;
+  return (unsigned)__builtin_popcount(v & 0xfffu);
 }
 
 unsigned nfh__exf_track_coverage(const nfh__exf_track *t, uint32_t hour) {
