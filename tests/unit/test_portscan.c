@@ -168,6 +168,15 @@ static nfh_engine *hunt_state(flows *fs, nfh_state *state, ...) {
 
 #define hunt(fs, ...) hunt_state(fs, NULL, ##__VA_ARGS__, NULL)
 
+/* Makes 'path' (a mkstemp(3) template) a name no file has yet, for a
+ * state to be created at. */
+static void fresh_path(char *path) {
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  close(fd);
+  unlink(path);
+}
+
 static const nfh_finding *find(nfh_engine *e, const char *key) {
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n);
@@ -1009,10 +1018,7 @@ static void slow_half(flows *fs, unsigned from) {
  * fell apart into one finding a port). */
 static void test_slow_multiport_runs(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
-  int fd = mkstemp(path);
-  CU_ASSERT_FATAL(fd >= 0);
-  close(fd);
-  unlink(path);
+  fresh_path(path);
   static const uint16_t ports[] = {22, 445, 3389};
   nfh_addr c = tk_ip("10.1.1.9");
   for (int day = 0; day < 3; day++) {
@@ -1055,10 +1061,7 @@ static void test_slow_multiport_runs(void) {
  * a run with one of them failing reports the sweep. */
 static void test_distributed_per_rotation(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
-  int fd = mkstemp(path);
-  CU_ASSERT_FATAL(fd >= 0);
-  close(fd);
-  unlink(path);
+  fresh_path(path);
   int found_at = -1;
   for (unsigned run = 0; run < 40; run++) {
     unsigned k = run % 8, i = run / 8;
@@ -1089,10 +1092,7 @@ static void test_distributed_per_rotation(void) {
 
 static void test_state_round_trip(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
-  int fd = mkstemp(path);
-  CU_ASSERT_FATAL(fd >= 0);
-  close(fd);
-  unlink(path);
+  fresh_path(path);
   const char *err = NULL;
   nfh_state *st = NULL;
 
@@ -1206,10 +1206,7 @@ static void test_state_round_trip(void) {
  * (a regression: only sources with failed targets used to be kept). */
 static void test_state_vertical(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
-  int fd = mkstemp(path);
-  CU_ASSERT_FATAL(fd >= 0);
-  close(fd);
-  unlink(path);
+  fresh_path(path);
   const char *err = NULL;
   const nfh_finding *f = NULL;
   for (unsigned run = 0; run < 3; run++) {

@@ -248,6 +248,17 @@ static void feed(nfh_engine *e, int from, int to, uint32_t sampling,
   tk_flows_free(&fv);
 }
 
+/* A run without state over the slots [from, to) of gen: make, start,
+ * feed, finish; the engine, for the caller to read and destroy. */
+static nfh_engine *hunt_slots(int from, int to, uint32_t sampling, gen_fn gen,
+                              void *user) {
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, from, to, sampling, gen, user);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  return e;
+}
+
 static void dump(nfh_engine *e);
 
 /* The most severe finding of 'key', or of a flood type under it
@@ -300,10 +311,7 @@ static void gen_syn(flowvec *fv, uint64_t t, int slot, void *user) {
 static double run_syn_flood(uint32_t sampling, nfh_severity *sev,
                             char *summary, size_t len) {
   rng_state = 42;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 24, sampling, gen_syn, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 24, sampling, gen_syn, NULL);
   const nfh_report_finding *r = find(e, "in|10.0.3.5");
   double conf = -1;
   if (!r)
@@ -365,10 +373,7 @@ static void gen_denied(flowvec *fv, uint64_t t, int slot, void *user) {
 
 static void test_denied_flood(void) {
   rng_state = 42;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 24, 1, gen_denied, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_denied, NULL);
   const nfh_report_finding *r = find(e, "in|10.0.3.5");
   CU_ASSERT_PTR_NOT_NULL(r);
   if (r) {
@@ -429,10 +434,7 @@ static void test_carpet(void) {
   for (int round = 0; round < 2; round++) {
     int n = round ? 3 : 12;
     rng_state = 91;
-    nfh_engine *e = make();
-    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, 1, gen_carpet, &n);
-    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    nfh_engine *e = hunt_slots(0, 20, 1, gen_carpet, &n);
     size_t nf, hosts = 0;
     const nfh_report_finding *r = nfh_engine_findings(e, &nf);
     const nfh_report_finding *carpet = NULL;
@@ -486,10 +488,7 @@ static void gen_ack(flowvec *fv, uint64_t t, int slot, void *user) {
  * were an "answered surge", low). */
 static void test_ack_flood(void) {
   rng_state = 85;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 20, 1, gen_ack, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 20, 1, gen_ack, NULL);
   size_t n;
   const nfh_report_finding *r = nfh_engine_findings(e, &n), *ack = NULL;
   for (size_t i = 0; i < n; i++)
@@ -582,10 +581,7 @@ static void test_http_flood(void) {
  * a flood though the host answers some. */
 static void test_three_attacks(void) {
   rng_state = 79;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 44, 1, gen_three, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 44, 1, gen_three, NULL);
   static const char *const keys[] = {"in|10.0.3.5|SYN", "in|10.0.3.5|traffic",
                                      "in|10.0.3.5|ICMP"};
   int missing = 0;
@@ -607,10 +603,7 @@ static void test_three_attacks(void) {
 
 static void test_ntp_reflection_fixed_ports(void) {
   rng_state = 77;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 20, 1, gen_ntp, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 20, 1, gen_ntp, NULL);
   const nfh_report_finding *r = find(e, "in|10.0.3.5");
   CU_ASSERT_PTR_NOT_NULL(r);
   if (!r || r->f.severity < NFH_SEV_HIGH)
@@ -630,10 +623,7 @@ static double evidence_number(const nfh_report_finding *r, const char *key);
  * amplifier's share (it was "UDP flood ... from 200 sources"). */
 static void test_dns_reflection_fragments(void) {
   rng_state = 78;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 20, 1, gen_dns_fragments, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 20, 1, gen_dns_fragments, NULL);
   const nfh_report_finding *r = find(e, "in|10.0.3.5");
   CU_ASSERT_PTR_NOT_NULL(r);
   if (!r || !strstr(r->f.summary, "DNS reflection") ||
@@ -651,10 +641,7 @@ static void test_dns_reflection_fragments(void) {
 
 static void test_outbound_flood(void) {
   rng_state = 7;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 24, 1, gen_out, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_out, NULL);
   const nfh_report_finding *r = find(e, "out|10.0.1.9");
   if (!r)
     dump(e);
@@ -771,10 +758,7 @@ static void gen_busy(flowvec *fv, uint64_t t, int slot, void *user) {
 
 static void test_busy_web_server(void) {
   rng_state = 99;
-  nfh_engine *e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 0, 72, 1, gen_busy, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  nfh_engine *e = hunt_slots(0, 72, 1, gen_busy, NULL);
   if (max_severity(e) > NFH_SEV_LOW)
     dump(e);
   CU_ASSERT(max_severity(e) <= NFH_SEV_LOW);
@@ -911,10 +895,7 @@ static void test_flood_at_run_start(void) {
   nfh_state_close(st);
 
   /* The flood alone, no state: replies unknown, and said so. */
-  e = make();
-  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-  feed(e, 36, 38, 1, gen_udp_top, NULL);
-  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  e = hunt_slots(36, 38, 1, gen_udp_top, NULL);
   size_t n;
   const nfh_report_finding *all = nfh_engine_findings(e, &n);
   for (size_t i = 0; i < n; i++)
@@ -971,10 +952,7 @@ static void gen_one_way(flowvec *fv, uint64_t t, int slot, void *user) {
 static void test_one_way_exporter(void) {
   for (int what = 0; what < 3; what++) {
     rng_state = 91 + (uint64_t)what;
-    nfh_engine *e = make();
-    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, 1, gen_one_way, &what);
-    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    nfh_engine *e = hunt_slots(0, 20, 1, gen_one_way, &what);
     const nfh_report_finding *r = find(e, "in|10.0.3.5");
     if (what < 2) {
       CU_ASSERT_PTR_NOT_NULL(r);
@@ -1049,10 +1027,7 @@ static void test_flood_through_learning(void) {
                {STREAM_OUT_SYN, "out|10.0.1.50", "Outbound SYN flood"}};
   for (size_t k = 0; k < sizeof(ramps) / sizeof(ramps[0]); k++) {
     rng_state = 97;
-    nfh_engine *e = make();
-    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, 1, gen_udp_stream, (void *)&ramps[k].mode);
-    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    nfh_engine *e = hunt_slots(0, 20, 1, gen_udp_stream, (void *)&ramps[k].mode);
     const nfh_report_finding *r = find(e, ramps[k].key);
     CU_ASSERT_PTR_NOT_NULL(r);
     if (r) {
@@ -1230,10 +1205,7 @@ static void test_held_connections(void) {
   };
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
     rng_state = 91;
-    nfh_engine *e = make();
-    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, cases[c].sampling, gen_held, (void *)&cases[c].hc);
-    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    nfh_engine *e = hunt_slots(0, 20, cases[c].sampling, gen_held, (void *)&cases[c].hc);
     const nfh_report_finding *r = held_finding(e);
     if (!cases[c].key) {
       CU_ASSERT_PTR_NULL(r);
@@ -1337,10 +1309,7 @@ static void test_held_connections(void) {
   };
   for (size_t c = 0; c < sizeof(many) / sizeof(many[0]); c++) {
     rng_state = 91;
-    nfh_engine *e = make();
-    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
-    feed(e, 0, 20, 1, gen_held_many, (void *)&many[c].hm);
-    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    nfh_engine *e = hunt_slots(0, 20, 1, gen_held_many, (void *)&many[c].hm);
     const nfh_report_finding *r = held_finding(e);
     if (many[c].sev == NFH_SEV_INFO) {
       CU_ASSERT_PTR_NULL(r);
