@@ -944,15 +944,16 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
     vd->reply = back > 0 ? back / other : 0;
   }
 
+  /* The shape of a flood whatever the baseline (below): many sources
+   * to a host, or a host sending mostly to one target. */
+  int crowd = dir == DIR_IN ? peers >= p->min_sources
+                            : !e->is_net && s->top_dst_share >= 0.5;
   /* A SYN flood needs no baseline: SYN-only packets (handshakes nobody
    * completes) dominating a host's inbound traffic from many sources,
    * or its outbound traffic mostly to one target, far above the floor,
    * are never normal. This catches a flood that filled most of a first
    * run's learning slots. */
-  int syn_crowd = dir == DIR_IN ? peers >= p->min_sources
-                                : !e->is_net && s->top_dst_share >= 0.5;
-  if (!any && syn_dom >= p->syn_share && c[C_SYN] >= 10 * Fsyn &&
-      syn_crowd) {
+  if (!any && syn_dom >= p->syn_share && c[C_SYN] >= 10 * Fsyn && crowd) {
     any = 1;
     vd->by_signature = SIG_SYN;
     j[M_SYN].anom = 1;
@@ -964,8 +965,6 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
    * many sources to a host, or from a host mostly to one target. Over a
    * baseline from the state such a stream (a collector of one-way
    * telemetry, an exporter feeding one) is the host's usual. */
-  int crowd = dir == DIR_IN ? peers >= p->min_sources
-                            : s->top_dst_share >= 0.5;
   if (!any && !e->is_net && crowd && s->bidir_ok &&
       j[M_PKTS].base <= B_LEARNED && pkts > 0 &&
       c[C_TCP] <= 0.2 * pkts && vd->reply < 0.01 &&
