@@ -452,6 +452,32 @@ static void conn_turn(entry *e) {
   e->client_is_a = !e->client_is_a;
 }
 
+/* A record and the other side of its connection so far, when one is a
+ * segment with no flags at all and the other a reset without SYN: nmap's
+ * NULL scan, from one source port to every port, and a closed port's
+ * answer. No session sends a flagless segment (everything after the SYN
+ * carries ACK), and an exporter that exports no flags would not show the
+ * reset either, so the flagless side opened it, whichever record came
+ * first. Returns whether f's source is the client, clearing *guessed, or
+ * else guess, src_is_client's answer from the ports. */
+static int null_probe_side(const nfh_conn *c, const nfh_flow *f,
+                           int from_client_side, int guess, int *guessed) {
+  uint8_t other = from_client_side ? c->server_flags : c->client_flags;
+  uint64_t other_packets =
+      from_client_side ? c->server_packets : c->client_packets;
+  if (!other_packets)
+    return guess;
+  if (f->tcp_flags == 0 && (other & TH_RST) && !(other & TH_SYN)) {
+    *guessed = 0;
+    return 1;
+  }
+  if (other == 0 && (f->tcp_flags & TH_RST) && !(f->tcp_flags & TH_SYN)) {
+    *guessed = 0;
+    return 0;
+  }
+  return guess;
+}
+
 /* How far ahead of the queue's head the expiry fetches entries, and
  * (half as far, once the entry is there) their table slots. */
 #define EXPIRE_AHEAD 8
@@ -553,6 +579,9 @@ static void add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
   if ((e->conn.flags & NFH_CONN_DIRECTION_GUESSED) && !is_icmp(f->proto)) {
     int guessed;
     int client_is_src = src_is_client(f, &guessed);
+    if (guessed && f->proto == TCP)
+      client_is_src = null_probe_side(&e->conn, f, src_is_a == e->client_is_a,
+                                      client_is_src, &guessed);
     if (!guessed) {
       if (client_is_src != (src_is_a == e->client_is_a))
         conn_turn(e);

@@ -249,6 +249,36 @@ static void test_probe_without_ack(void) {
   }
 }
 
+static void test_null_probe(void) {
+  /* nmap's NULL scan: segments with no flags at all from source port
+   * 51000, a closed port's RST/ACK back. Above 51000 the ports name the
+   * target the client; the flagless segment and the reset tell, in either
+   * order. A flagless record alone (an exporter without flags) stays a
+   * guess from the ports. */
+  for (int order = 0; order < 2; order++) {
+    uint64_t t0 = 1700000000000ull;
+    nfh_flow probe = flow("203.0.113.67", 51000, "198.51.100.10", 60001, 6,
+                          t0, t0, 40, 0);
+    nfh_flow answer = flow("198.51.100.10", 60001, "203.0.113.67", 51000, 6,
+                           t0 + 1, t0 + 1, 40, 0x14);
+    nfh_flow f[2] = {order ? answer : probe, order ? probe : answer};
+    stitch(f, 2);
+    CU_ASSERT_EQUAL_FATAL(ngot, 1);
+    CU_ASSERT_STRING_EQUAL(client_of(0), "203.0.113.67");
+    CU_ASSERT_EQUAL(got[0].server_port, 60001);
+    CU_ASSERT(!(got[0].flags & NFH_CONN_DIRECTION_GUESSED));
+  }
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow both[2] = {
+      flow("10.0.0.5", 51000, "198.51.100.10", 60001, 6, t0, t0 + 10, 400, 0),
+      flow("198.51.100.10", 60001, "10.0.0.5", 51000, 6, t0, t0 + 10, 900,
+           0)};
+  stitch(both, 2);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT_STRING_EQUAL(client_of(0), "198.51.100.10");
+  CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
+}
+
 static void test_equal_ports(void) {
   /* IPsec NAT-T, 4500 to 4500 both ways: the ports say nothing. The
    * concentrator's record comes first in the file, the remote user's
@@ -332,6 +362,8 @@ int main(void) {
   CU_add_test(s, "direction settled by a later SYN", test_direction_settled);
   CU_add_test(s, "FIN and Xmas probes from one high port",
               test_probe_without_ack);
+  CU_add_test(s, "NULL probe: the flagless side opened it",
+              test_null_probe);
   CU_add_test(s, "equal ports: the earlier sender opened it",
               test_equal_ports);
   CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
