@@ -527,6 +527,49 @@ static void test_slow_few_beats(void) {
   }
 }
 
+/* A capture of under an hour (a pcap an analyst exports): 25 check-ins
+ * 90 s apart (+-5%) and 40 a minute apart (+-15%), one size each, to a
+ * server no other host uses: medium. Eighteen beats 2 min apart, and
+ * 25 at +-25%: low at most (and found: the test sees the boundary). */
+static void test_short_capture(void) {
+  const char *key = "10.0.0.44|203.0.113.64|tcp/443";
+  nfh_addr c = tk_ip("10.0.0.44"), srv = tk_ip("203.0.113.64");
+  static const struct {
+    unsigned beats;
+    double period, jitter;
+    nfh_severity want; /* medium, or at most low */
+  } cases[] = {
+      {25, 90000, 0.05, NFH_SEV_MEDIUM},
+      {40, 60000, 0.15, NFH_SEV_MEDIUM},
+      {18, 120000, 0.03, NFH_SEV_LOW},
+      {25, 90000, 0.25, NFH_SEV_LOW},
+  };
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    seed(81 + (uint64_t)k);
+    flows fs = {0};
+    scheduled(&fs, c, srv, 443, T0 + 120000, cases[k].beats, cases[k].period,
+              cases[k].jitter);
+    browsing(&fs, 10, T0, HOUR);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (cases[k].want == NFH_SEV_MEDIUM) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r)
+        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r)
+        CU_ASSERT(r->f.severity <= NFH_SEV_LOW);
+    }
+    if (r)
+      printf("\n    %s (%s, score %.0f)", r->f.summary,
+             nfh_severity_name(r->f.severity), r->f.score);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* Beats +-45% around a 15-minute schedule, a tenth missing, over 7.6 h:
  * the intervals (in seconds) of such a beacon nfhunt-gen made. The comb's
  * best period is about half the true one (448 s), and coverage in bins of
@@ -1868,6 +1911,8 @@ int main(void) {
   CU_add_test(s, "jittered beacons of 16 and 36 beats; random calls are none",
               test_jittered_few_beats);
   CU_add_test(s, "slow beacons of 7 to 10 beats", test_slow_few_beats);
+  CU_add_test(s, "beacons in a capture of under an hour",
+              test_short_capture);
   CU_add_test(s, "beats +-45% around a 15 min schedule, a tenth missing",
               test_jittered_half_period);
   CU_add_test(s, "30 min beacon over 12 hourly runs", test_slow_across_runs);

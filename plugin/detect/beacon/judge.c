@@ -19,6 +19,9 @@
 #define SLOW_MEDIUM_BEATS 8
 #define SLOW_MEDIUM_DISPERSION 0.35
 #define HOUR_MS 3600000.0
+/* Beats and span that make a regular beacon of under an hour medium. */
+#define SHORT_BEATS 20
+#define SHORT_SPAN_MS (0.5 * HOUR_MS)
 /* Sessions a candidate may have started and still be one persistent
  * channel (a bot reconnecting after a drop); more is a timeline's. */
 #define PERSIST_MAX_SESSIONS 3
@@ -110,6 +113,20 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
 
   nfh_severity sev = NFH_SEV_LOW;
   if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= REGULAR_BEATS)
+    sev = NFH_SEV_MEDIUM;
+  /* A capture of under an hour (a pcap an analyst exports, a first run
+   * started late): a fast beacon shows its beats there too. Many of them
+   * (SHORT_BEATS), regular, their timing or their intervals' spread far
+   * from chance, check-ins of one size, covering the time, to a server
+   * no other host uses. */
+  int beyond_chance =
+      s->timing >= 3 * s->chance ||
+      (s->dispersion_chance > 0 &&
+       s->dispersion <= SLOW_MEDIUM_DISPERSION * s->dispersion_chance &&
+       s->dispersion_coverage >= 0.8);
+  if (sev == NFH_SEV_LOW && r >= 0.5 && span_ms >= SHORT_SPAN_MS &&
+      s->beats >= SHORT_BEATS && beyond_chance && s->coverage >= 0.8 &&
+      !sampled && v->bytes >= 0.7 && n <= 1)
     sev = NFH_SEV_MEDIUM;
   /* A heavily jittered beacon (40%: a C2 framework's jitter setting)
    * never looks tight, but over many beats its timing still stands far
