@@ -514,6 +514,8 @@ static const struct {
     {3000, 2, 0},    /* a crowd of users */
     {2, 12000, 1},   /* a DoS tool on two hosts (HULK, GoldenEye) */
     {1, 600, 0},     /* one busy API client */
+    {2, 1800, 1},    /* the DoS tool run slowly: 6 sessions a second */
+    {1, 4000, 1},    /* one client, 13 a second, among the visitors */
 };
 
 /* An HTTP surge (small requests, bigger pages back) of http_case[*user]
@@ -538,7 +540,9 @@ static void gen_http(flowvec *fv, uint64_t t, int slot, void *user) {
 
 /* Completed sessions by the dozen from each of many clients, or by the
  * thousand from each of a few, are an application-layer flood (they
- * passed as the acknowledgements of the answers, and were nothing); a
+ * passed as the acknowledgements of the answers, and were nothing), also
+ * under floor_flows times the ratio (3,600 and 4,000 sessions, each
+ * client's thousands in the surplus over the regular visitors); a
  * crowd of users with two sessions each stays a surge, and one busy
  * client is none. */
 static void test_http_flood(void) {

@@ -81,7 +81,7 @@ enum kind { K_IN, K_OUT, K_NET_IN, K_NET_OUT };
 
 enum base_src { B_NONE, B_LEARNED, B_HISTORY, B_HOD, B_HOW };
 /* Shapes that are floods whatever the baseline (verdict.by_signature). */
-enum { SIG_NONE, SIG_SYN, SIG_UNANSWERED };
+enum { SIG_NONE, SIG_SYN, SIG_UNANSWERED, SIG_SESSIONS };
 static const char *const base_name[] = {"none", "learned_in_window",
                                         "host_history", "hour_of_day",
                                         "hour_of_week"};
@@ -106,6 +106,14 @@ static const char *const ftype_name[] = {
  * baseline (half the strong ratio, over floor_flows: some 12,000 more
  * sessions in the slot), which one busy client does not reach. */
 #define FEW_SOURCE_SESSIONS 200.0
+/* Sessions per client in a slot (about 3 a second for 5 minutes) from
+ * which a few clients' surge of completed sessions to a host that has
+ * few is a flood whatever the floor (SIG_SESSIONS): a DoS tool run
+ * slowly, under floor_flows times the ratio. */
+#define STORM_SESSIONS 1000.0
+/* The share of floor_flows the storm is measured over: ten times the
+ * host's usual sessions plus this. */
+#define STORM_FLOOR_SHARE 0.1
 /* Held-connection floods (held.h): a new stalled connection more than
  * this after the last one ended starts another episode; this multiple of
  * held_min_concurrent held at once is high. */
@@ -973,6 +981,27 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
     vd->by_signature = SIG_UNANSWERED;
     j[M_PKTS].anom = 1;
   }
+  /* Nor does an application-layer flood of a few clients under the
+   * floor: thousands of completed sessions in a slot from each of them,
+   * ten times what the host usually gets (measured over a tenth of the
+   * floor), above the floor itself. Sessions and clients beyond the
+   * usual, so that the host's regular visitors do not dilute the few. A
+   * browser opens a handful; a crawler or a batch client that fast is
+   * worth a look too. */
+  double surplus_peers = peers - vd->expect[M_PEERS];
+  double storm_each = (vd->x[M_FLOWS] - vd->expect[M_FLOWS]) /
+                      (surplus_peers > 1 ? surplus_peers : 1);
+  if (!any && !e->is_net && dir == DIR_IN && pkts > 0 &&
+      c[C_TCP] >= 0.8 * pkts && syn_dom < p->syn_share &&
+      storm_each >= STORM_SESSIONS &&
+      vd->x[M_FLOWS] >= v->F[0][MET(dir, M_FLOWS)] &&
+      vd->x[M_FLOWS] >=
+          p->high_ratio * (vd->expect[M_FLOWS] +
+                           STORM_FLOOR_SHARE * v->F[0][MET(dir, M_FLOWS)])) {
+    any = 1;
+    vd->by_signature = SIG_SESSIONS;
+    j[M_FLOWS].anom = 1;
+  }
   if (!any)
     return 0;
 
@@ -989,11 +1018,12 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   double per_peer = peers > 0 ? vd->x[M_FLOWS] / peers : 0;
   /* Half the strong ratio: multiples count over floor_flows (3,000 a
    * slot), which a flood of 25,000 sessions only passes fivefold. */
-  int session_flood = !e->is_net && dir == DIR_IN && j[M_FLOWS].anom &&
-                      j[M_FLOWS].ratio >= p->high_ratio / 2 &&
-                      per_peer >= APP_SESSIONS &&
-                      (peers >= p->min_sources ||
-                       per_peer >= FEW_SOURCE_SESSIONS);
+  int session_flood = vd->by_signature == SIG_SESSIONS ||
+                      (!e->is_net && dir == DIR_IN && j[M_FLOWS].anom &&
+                       j[M_FLOWS].ratio >= p->high_ratio / 2 &&
+                       per_peer >= APP_SESSIONS &&
+                       (peers >= p->min_sources ||
+                        per_peer >= FEW_SOURCE_SESSIONS));
   if (pkts > 0 && c[C_TCP] >= 0.8 * pkts && syn_dom < p->syn_share &&
       bytes * 4 <= other_bytes && !session_flood)
     return 0;
@@ -1358,7 +1388,10 @@ static int is_candidate(const vol *v, const entity *e, const ssum *s) {
       if (s->x[m] >= k * v->F[e->is_net][m])
         return 1;
     }
-  return 0;
+  /* Nor below one floor of inbound sessions the session-storm
+   * signature (SIG_SESSIONS). */
+  return !e->is_net && s->x[MET(DIR_IN, M_FLOWS)] >=
+                           v->F[0][MET(DIR_IN, M_FLOWS)];
 }
 
 /* Judges both directions of a slot and records what is anomalous. */
@@ -2728,6 +2761,10 @@ static int emit_one(vol *v, const fnd *f) {
     nfh__vol_json_str(&j, "note", "non-TCP packets, unanswered, far above the floor, "
                      "over a baseline learned in this window: a flood whatever "
                      "that baseline");
+  else if (p->by_signature == SIG_SESSIONS)
+    nfh__vol_json_str(&j, "note", "thousands of sessions in a slot from each of few "
+                     "clients, ten times the host's usual sessions: an "
+                     "application-layer flood below the floor");
   else if (p->base == B_LEARNED && !v->have_state)
     nfh__vol_json_str(&j, "note", "first run: baseline learned from the earlier part of "
                      "this window; lower confidence");
