@@ -21,6 +21,9 @@
 #define SLOT_MS 300000ull
 #define SLOT_S 300.0
 #define SLOTS_PER_DAY 288u
+/* Slots a baseline kept in the state must have seen to count as the
+ * host's history (three hours); see judge(). */
+#define STATE_HISTORY_SLOTS 36u
 /* A record longer than a day is clipped to its last day: no exporter
  * keeps a record open that long, so its start is a broken clock. */
 #define MAX_SPAN_SLOTS SLOTS_PER_DAY
@@ -870,7 +873,11 @@ static void judge(const vol *v, const entity *e, int m, double x,
   if (s_avail) {
     j->base = s_base, j->q = 3;
   } else if (g_avail) {
-    int old = e->from_state || e->n >= SLOTS_PER_DAY;
+    /* History: a day of slots, or a baseline kept from earlier runs
+     * over a few hours of them; runs of one file each (nfcapd -x) carry
+     * a host into the state after one slot. */
+    int old = e->n >= SLOTS_PER_DAY ||
+              (e->from_state && e->n >= STATE_HISTORY_SLOTS);
     j->base = old ? B_HISTORY : B_LEARNED;
     j->q = old ? 2 : 1;
     j->anom = g_anom;
@@ -971,10 +978,10 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
    * learning slots): non-TCP packets, ten times the packet floor, that
    * are never answered in kind, where the exporters show replies, from
    * many sources to a host, or from a host mostly to one target. Over a
-   * baseline from the state such a stream (a collector of one-way
-   * telemetry, an exporter feeding one) is the host's usual. */
+   * baseline from the state, however young, such a stream (a collector
+   * of one-way telemetry, an exporter feeding one) is the host's usual. */
   if (!any && !e->is_net && crowd && s->bidir_ok &&
-      j[M_PKTS].base <= B_LEARNED && pkts > 0 &&
+      j[M_PKTS].base <= B_LEARNED && !e->from_state && pkts > 0 &&
       c[C_TCP] <= 0.2 * pkts && vd->reply < 0.01 &&
       pkts >= 10 * v->F[0][MET(dir, M_PKTS)]) {
     any = 1;
