@@ -1060,6 +1060,59 @@ static void test_ssh_session(void) {
   tk_flows_free(&fs);
 }
 
+/* The records of 'all' whose source is not 'who'. */
+static void drop_source(flows *out, const flows *all, nfh_addr who) {
+  for (size_t i = 0; i < all->n; i++)
+    if (!nfh_addr_equal(&all->v[i].src, &who))
+      push(out, &all->v[i]);
+}
+
+/* An exporter that shows one direction only (ingress on the outside
+ * interface): the server's half of each connection, its SYN-ACK first.
+ * A beacon every minute for 3 h is found from its answers alone (it was
+ * one session: no client SYN, so every beat continued the first). A
+ * long SSH session seen so, in hourly runs, stays one session. */
+static void test_server_half(void) {
+  nfh_addr c = tk_ip("10.0.0.45"), srv = tk_ip("203.0.113.65");
+  seed(91);
+  flows both = {0}, half = {0};
+  beacon(&both, c, srv, 443, 6, T0, 3 * HOUR, 60000, 0.05, 0, 1100, 4000,
+         1);
+  browsing(&both, 10, T0, 3 * HOUR);
+  drop_source(&half, &both, c);
+  nfh_engine *e = make(NULL);
+  run(e, &half, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.45|203.0.113.65|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&both);
+  tk_flows_free(&half);
+
+  char path[300];
+  state_path(path, sizeof(path), "sshhalf.state");
+  flows whole = {0}, server = {0};
+  ssh_session(&whole, T0, 8 * HOUR);
+  drop_source(&server, &whole, tk_ip("10.0.0.7"));
+  for (int hour = 0; hour < 8; hour++) {
+    flows keep = {0};
+    slice(&keep, &server, T0 + (uint64_t)hour * HOUR,
+          T0 + (uint64_t)(hour + 1) * HOUR);
+    e = make((const char *const[]){"min_severity", "info", NULL});
+    run_stateful(e, &keep, path);
+    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+    if (count_at_least(e, NFH_SEV_INFO))
+      dump(e);
+    nfh_engine_destroy(e);
+    tk_flows_free(&keep);
+  }
+  tk_flows_free(&whole);
+  tk_flows_free(&server);
+}
+
 /* One TCP session from 10.0.0.9:51515 to 'server':'port' from 'start'
  * for 'span', exported as 60 s active-timeout records both ways of
  * 'up' and 'down' bytes each; 'syn': its first record carries the SYN
@@ -1939,6 +1992,8 @@ int main(void) {
   CU_add_test(s, "long SSH session in active-timeout records",
               test_ssh_session);
   CU_add_test(s, "idle sessions' keepalives", test_keepalives);
+  CU_add_test(s, "the server's half only (a one-way exporter)",
+              test_server_half);
   CU_add_test(s, "a persistent session (one connection for hours)",
               test_persistent_session);
   CU_add_test(s, "random browsing", test_browsing);

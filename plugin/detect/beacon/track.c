@@ -420,6 +420,10 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
    * session takes a new client port) continues. For UDP the same
    * 5-tuple within continuation_gap is the same session. ICMP has no
    * client port to tell. */
+  /* A SYN from either side opens a session: the client's, or the
+   * server's SYN-ACK where only the server's half is exported (an
+   * exporter on the outside interface's ingress alone). */
+  int syn = ((conn->client_flags | conn->server_flags) & TH_SYN) != 0;
   int same_tuple = c->nev && (conn->proto == TCP || conn->proto == UDP) &&
                    conn->client_port == c->last_client_port &&
                    conn->first_ms >= c->last_ms;
@@ -427,15 +431,15 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
   int continues = 0;
   int sampled = (conn->flags & NFH_CONN_SAMPLED) || conn->sampling > 1;
   if (c->nev && conn->proto == TCP && flags_known && !sampled)
-    continues = !(conn->client_flags & TH_SYN); /* a SYN: a new session */
+    continues = !syn; /* a SYN: a new session */
   else if (same_tuple && conn->proto == TCP && flags_known)
-    continues = !(conn->client_flags & TH_SYN); /* a SYN: port reused */
+    continues = !syn; /* a SYN: port reused */
   else if (same_tuple)
     continues =
         conn->first_ms <= c->last_end_ms + tk->lim.continuation_gap_ms;
   /* A TCP session already open when the run's data begins. */
   if (!continues && conn->proto == TCP && midstream_before &&
-      conn->first_ms < midstream_before && !(conn->client_flags & TH_SYN) &&
+      conn->first_ms < midstream_before && !syn &&
       (conn->client_flags | conn->server_flags))
     continues = 1;
   if (continues) {
