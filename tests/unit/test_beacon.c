@@ -1129,6 +1129,40 @@ static void long_session(flows *fs, nfh_addr server, uint16_t port,
   }
 }
 
+/* A 1:100 sampler keeps two packets of a SaaS agent's connections five
+ * hours apart, on two client ports, without SYN; runs of one file each
+ * (nfcapd -x) with one state. Each piece starts near its run's first
+ * data, but under sampling only the latest 5-tuple continues: two
+ * sessions, not one held for 5 h (it was a medium persistent session). */
+static void test_sampled_pieces_per_rotation(void) {
+  nfh_addr c = tk_ip("10.0.0.46"), srv = tk_ip("203.0.113.66");
+  seed(93);
+  flows all = {0};
+  add_record(&all, srv, 443, c, 50001, 6, PSH | ACK, T0 + 10 * MIN + 2000,
+             T0 + 10 * MIN + 2000, 129300, 100);
+  add_record(&all, c, 50002, srv, 443, 6, PSH | ACK, T0 + 5 * HOUR + 2000,
+             T0 + 5 * HOUR + 2000, 31700, 100);
+  browsing(&all, 10, T0, 5 * HOUR + 10 * MIN);
+  qsort(all.v, all.n, sizeof(*all.v), by_time);
+  char path[300];
+  state_path(path, sizeof(path), "sampledpieces.state");
+  int reported = 0;
+  for (uint64_t t = T0; t < T0 + 5 * HOUR + 10 * MIN; t += 5 * MIN) {
+    flows keep = {0};
+    slice(&keep, &all, t, t + 5 * MIN);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run_stateful(e, &keep, path);
+    if (find(e, "persist|10.0.0.46|203.0.113.66|tcp/443")) {
+      reported = 1;
+      dump(e);
+    }
+    nfh_engine_destroy(e);
+    tk_flows_free(&keep);
+  }
+  CU_ASSERT(!reported);
+  tk_flows_free(&all);
+}
+
 /* A persistent C2 channel: one TLS connection held 5 h with a trickle
  * each way (no timeline, no beat) is medium, from its start to its end
  * (over UDP too, but not to a VPN's port);
@@ -1996,6 +2030,8 @@ int main(void) {
               test_server_half);
   CU_add_test(s, "a persistent session (one connection for hours)",
               test_persistent_session);
+  CU_add_test(s, "sampled pieces on two ports, a run per file",
+              test_sampled_pieces_per_rotation);
   CU_add_test(s, "random browsing", test_browsing);
   CU_add_test(s, "sampled beacon", test_sampled);
   CU_add_test(s, "DNS and allowlist", test_dns_and_allowlist);

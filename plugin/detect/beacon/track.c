@@ -437,8 +437,14 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
   else if (same_tuple)
     continues =
         conn->first_ms <= c->last_end_ms + tk->lim.continuation_gap_ms;
-  /* A TCP session already open when the run's data begins. */
+  /* A TCP session already open when the run's data begins. Under
+   * sampling only on the pair's latest 5-tuple: a piece without SYN on
+   * another port is a session whose SYN the sampler dropped, and in
+   * runs of one file each every piece starts near the run's start (two
+   * pieces five hours apart, on two ports, were one persistent
+   * session). */
   if (!continues && conn->proto == TCP && midstream_before &&
+      (!sampled || same_tuple) &&
       conn->first_ms < midstream_before && !syn &&
       (conn->client_flags | conn->server_flags))
     continues = 1;
