@@ -3200,26 +3200,39 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   return api->emit(api->host, &out);
 }
 
-static int held_findings(vol *v) {
+/* The held-connection floods of the run (held.h), for the caller to
+ * free; NULL with *n 0 when there are none or no table, NULL with
+ * *failed set when memory ran out. */
+static nfh__vol_held_result *held_results(vol *v, size_t *n, int *failed) {
+  *n = 0;
+  *failed = 0;
   if (!v->held)
-    return 0;
-  size_t n;
-  int failed;
+    return NULL;
   nfh__vol_held_result *r = nfh__vol_held_results(
       v->held, v->p.held_min_concurrent, v->p.held_min_each,
       (unsigned)v->p.held_min_clients, v->p.held_share, v->p.held_max_seconds,
-      &n, &failed);
-  if (failed) {
+      n, failed);
+  if (*failed)
     v->api->log(v->api->host, NFH_LOG_ERROR,
                 "out of memory (held connections)");
-    return -1;
+  return r;
+}
+
+/* A slowloris tool reconnects as the server times its sockets out:
+ * thousands of short sessions a slot from its few clients, which the
+ * session-storm signature reads as an application-layer flood. A held
+ * flood at the same server and time says it better. */
+static void suppress_held_storms(vol *v, const nfh__vol_held_result *r,
+                                 size_t n) {
+  for (uint32_t i = 0; i < v->nfnd; i++) {
+    fnd *f = &v->fnd[i];
+    if (f->kind != K_IN || f->peak.by_signature != SIG_SESSIONS)
+      continue;
+    for (size_t k = 0; k < n; k++)
+      if (!r[k].client_home && nfh_addr_equal(&r[k].server, &f->addr) &&
+          r[k].run.first_ms <= f->last_ms && f->first_ms <= r[k].run.last_ms)
+        f->suppressed = 1;
   }
-  int rc = 0;
-  for (size_t i = 0; i < n && i < (size_t)v->p.max_findings; i++)
-    if (emit_held(v, &r[i]) != 0)
-      rc = -1;
-  free(r);
-  return rc;
 }
 
 static int vol_on_slot_end(void *ctx, uint64_t slot_end_ms) {
@@ -3243,12 +3256,18 @@ static int vol_finish(void *ctx) {
       learn_end(v, &v->ent[i]);
   suppress_explained(v);
   fold_carpets(v);
+  size_t nheld;
   int rc = 0;
+  nfh__vol_held_result *held = held_results(v, &nheld, &rc);
+  rc = rc ? -1 : 0;
+  suppress_held_storms(v, held, nheld);
   for (uint32_t i = 0; i < v->nfnd; i++)
     if (!v->fnd[i].suppressed && emit_one(v, &v->fnd[i]) != 0)
       rc = -1;
-  if (held_findings(v) != 0)
-    rc = -1;
+  for (size_t i = 0; i < nheld && i < (size_t)v->p.max_findings; i++)
+    if (emit_held(v, &held[i]) != 0)
+      rc = -1;
+  free(held);
   const nfh_host_api *api = v->api;
   api->log(api->host, NFH_LOG_INFO,
            "%" PRIu64 " slots judged; %" PRIu32 " hosts tracked, %" PRIu32
