@@ -904,6 +904,53 @@ static void test_one_way_and_padded(void) {
   done(e);
 }
 
+/* An exporter that shows the inside's records only (ingress on the
+ * inside interface): no answer to anything. A 1.5 GB TCP upload and
+ * 800 MB of datagrams from one socket are uploads all the same; 2.4 GB
+ * of datagrams over four sockets to one host (a bot's flood of random
+ * ports, the volumetric detector's) is none (it was high). */
+static void test_outbound_only_exporter(void) {
+  rng_state = 47;
+  flowvec all = {NULL, 0, 0, 0}, fv = {NULL, 0, 0, 0};
+  office(&all, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr tcp_src = tk_ip("10.0.4.60"), tcp_dst = tk_ip("203.0.113.70");
+  upload(&all, &tcp_src, &tcp_dst, 443, T0 + 10 * HOUR_MS, 20 * MIN_MS,
+         1500000000ull, MIN_MS);
+  nfh_addr udp_src = tk_ip("10.0.4.61"), udp_dst = tk_ip("203.0.113.71");
+  nfh_addr bot = tk_ip("10.0.4.62"), victim = tk_ip("203.0.113.72");
+  for (uint64_t k = 0; k < 8; k++) {
+    uint64_t a = T0 + 10 * HOUR_MS + k * 5 * MIN_MS;
+    add(&all, &udp_src, &udp_dst, 40999, 9999, 0, a, a + 5 * MIN_MS - 200,
+        71429, 100000000);
+    all.v[all.n - 1].proto = 17;
+    for (uint64_t j = 0; j < 4; j++) {
+      add(&all, &bot, &victim, (uint16_t)(41000 + j),
+          (uint16_t)(2000 + 7919 * (k * 4 + j) % 60000), 0, a,
+          a + 5 * MIN_MS - 200, 53571, 75000000);
+      all.v[all.n - 1].proto = 17;
+    }
+  }
+  for (size_t i = 0; i < all.n; i++) {
+    char src[NFH_ADDR_STRLEN];
+    nfh_addr_format(&all.v[i].src, src, sizeof(src));
+    if (strncmp(src, "10.", 3) == 0)
+      *tk_flows_push(&fv) = all.v[i];
+  }
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *tcp = find(e, "10.0.4.60|203.0.113.70");
+  const nfh_report_finding *udp = find(e, "10.0.4.61|203.0.113.71");
+  if (!tcp || !udp || worst_on(e, "10.0.4.62"))
+    dump(e);
+  CU_ASSERT(tcp && tcp->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT(udp && udp->f.severity >= NFH_SEV_MEDIUM);
+  CU_ASSERT_PTR_NULL(worst_on(e, "10.0.4.62"));
+  done(e);
+  tk_flows_free(&all);
+}
+
 /* 1.5 GB split over twelve addresses of one /24 (a bucket's front-ends):
  * twelve medium findings of 125 MB each before, now one, high. */
 static void test_one_network(void) {
@@ -1491,6 +1538,8 @@ int main(void) {
               test_download_and_public_server);
   CU_add_test(s, "floods are not transfers", test_floods_are_not_transfers);
   CU_add_test(s, "one-way and padded uploads", test_one_way_and_padded);
+  CU_add_test(s, "an exporter of the inside's records only",
+              test_outbound_only_exporter);
   CU_add_test(s, "uploads in bursts hours apart", test_bursts);
   CU_add_test(s, "one upload over twelve addresses of a /24",
               test_one_network);

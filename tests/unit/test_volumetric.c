@@ -976,6 +976,14 @@ static void gen_one_way(flowvec *fv, uint64_t t, int slot, void *user) {
     ntp_reflection(fv, t, 300);
     return;
   }
+  if (what == 3) {
+    /* 10.0.1.50 sends 1.5 GB of datagrams to one outside host. */
+    nfh_addr bot = tk_ip("10.0.1.50"), victim = ext(910000);
+    for (int k = 0; k < 4; k++)
+      add(fv, &bot, &victim, (uint16_t)(41000 + k), 9999, 17, 0,
+          t + 1000, t + 290000, 375000, 375000ull * 1000);
+    return;
+  }
   for (int i = 0; i < 300; i++) {
     nfh_addr src = ext(700000 + (uint32_t)i * 3);
     for (int k = 0; k < 20; k++) {
@@ -990,13 +998,16 @@ static void gen_one_way(flowvec *fv, uint64_t t, int slot, void *user) {
  * answers from NTP's port by 300 sources are a reflection whatever the
  * victim sent, and UDP from 300 sources at 60 times the host's usual is
  * worth a look (medium, "replies not exported"). A TCP crowd of ten
- * times the usual clients stays below medium. */
+ * times the usual clients stays below medium. So is 1.5 GB of datagrams
+ * from an inside host to one outside host (it was a low "bulk
+ * transfer"). */
 static void test_one_way_exporter(void) {
-  for (int what = 0; what < 3; what++) {
+  for (int what = 0; what < 4; what++) {
     rng_state = 91 + (uint64_t)what;
     nfh_engine *e = hunt_slots(0, 20, 1, gen_one_way, &what);
-    const nfh_report_finding *r = find(e, "in|10.0.3.5");
-    if (what < 2) {
+    const nfh_report_finding *r =
+        find(e, what == 3 ? "out|10.0.1.50" : "in|10.0.3.5");
+    if (what != 2) {
       CU_ASSERT_PTR_NOT_NULL(r);
       if (r) {
         printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
@@ -1004,6 +1015,8 @@ static void test_one_way_exporter(void) {
         CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, what == 0
                                                         ? "NTP reflection"
                                                         : "replies not exported"));
+        if (what == 3)
+          CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "not TCP"));
       }
       if (!r || r->f.severity < NFH_SEV_MEDIUM)
         dump(e);
@@ -1503,7 +1516,7 @@ int main(void) {
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
-  CU_add_test(s, "one direction exported: reflection, UDP flood, crowd",
+  CU_add_test(s, "one direction exported: reflection, UDP floods, crowd",
               test_one_way_exporter);
   CU_add_test(s, "a UDP flood through the learning slots; a collector",
               test_flood_through_learning);

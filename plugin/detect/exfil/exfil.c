@@ -383,9 +383,13 @@ static int is_transfer(const exfil *x, const nfh__exf_pair *p) {
   double per_packet = (double)p->c_out / (double)p->c_pkts;
   if (per_packet < MIN_PACKET_BYTES)
     return 0;
-  int two_way = exporter_two_way(x);
-  if (p->c_in > 0 || !two_way)
+  if (p->c_in > 0)
     return 1;
+  /* An exporter that shows no return traffic: TCP carries data only in
+   * sessions, but datagrams spread over several sockets (a bot's flood
+   * of random ports) are no upload there either. */
+  if (!exporter_two_way(x))
+    return p->proto == TCP || 2 * p->port_bytes >= p->c_out;
   double span_s = p->last_ms > p->first_ms
                       ? (double)(p->last_ms - p->first_ms) / 1000.0
                       : 0;

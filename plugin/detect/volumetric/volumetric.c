@@ -1196,6 +1196,11 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
       sev = vd->extreme ? NFH_SEV_HIGH
             : vd->strong ? NFH_SEV_MEDIUM
                          : NFH_SEV_LOW;
+    else if (vd->many && !s->bidir_ok && non_tcp >= 0.8 && vd->strong)
+      /* UDP or ICMP mostly to one target, far above the host's usual, and
+       * no replies exported to tell a flood from a transfer: worth a
+       * look, as the inbound surge is. */
+      sev = NFH_SEV_MEDIUM;
     else /* bulk: a backup, an upload, or data leaving; only an extreme
           * one (tens of times the host's norm, hundreds of MB a slot) is
           * worth a person's time here */
@@ -2639,10 +2644,19 @@ static int emit_one(vol *v, const fnd *f) {
         snprintf(to, sizeof(to), "to %s", target);
       else
         snprintf(to, sizeof(to), "to %s destinations", npeers);
-      snprintf(summary, sizeof(summary),
-               "Unusual outbound volume from %s: %s in %s %s, %s its "
-               "baseline (not flood-shaped: likely a bulk transfer)",
-               host, size, dur, to, mult);
+      const double *c = p->s.c[p->dir];
+      int datagrams = c[C_PKTS] > 0 && c[C_TCP] <= 0.2 * c[C_PKTS];
+      if (!s->bidir_ok && datagrams)
+        snprintf(summary, sizeof(summary),
+                 "Unusual outbound volume from %s: %s in %s %s, %s its "
+                 "baseline (not TCP, replies not exported: a flood or a "
+                 "transfer)",
+                 host, size, dur, to, mult);
+      else
+        snprintf(summary, sizeof(summary),
+                 "Unusual outbound volume from %s: %s in %s %s, %s its "
+                 "baseline (not flood-shaped: likely a bulk transfer)",
+                 host, size, dur, to, mult);
       snprintf(mitre, sizeof(mitre), "T1498");
     }
   } else {
