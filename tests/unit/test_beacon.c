@@ -482,49 +482,62 @@ static void test_jittered_few_beats(void) {
   }
 }
 
+/* A scheduled beacon's case: beats, period (ms) and jitter, and the
+ * severity wanted: medium, or at most low. */
+typedef struct sched_case {
+  unsigned beats;
+  double period, jitter;
+  nfh_severity want;
+} sched_case;
+
+/* Runs each case: the beacon from 10.0.0.43 to 203.0.113.63:443 from
+ * 'offset' into the data, browsing for 'span', and checks its finding's
+ * severity; with 'low_found', a low case must be found too (at low). */
+static void check_scheduled(const sched_case *cases, size_t n,
+                            uint64_t seed0, uint64_t offset, uint64_t span,
+                            int low_found) {
+  const char *key = "10.0.0.43|203.0.113.63|tcp/443";
+  nfh_addr c = tk_ip("10.0.0.43"), srv = tk_ip("203.0.113.63");
+  for (size_t k = 0; k < n; k++) {
+    seed(seed0 + (uint64_t)k);
+    flows fs = {0};
+    scheduled(&fs, c, srv, 443, T0 + offset, cases[k].beats, cases[k].period,
+              cases[k].jitter);
+    browsing(&fs, 10, T0, span);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (cases[k].want == NFH_SEV_MEDIUM || low_found)
+      CU_ASSERT_PTR_NOT_NULL(r);
+    if (r && cases[k].want == NFH_SEV_MEDIUM)
+      CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+    if (r && cases[k].want != NFH_SEV_MEDIUM)
+      CU_ASSERT(r->f.severity <= NFH_SEV_LOW);
+    if (r)
+      printf("\n    %s (%s, score %.0f)", r->f.summary,
+             nfh_severity_name(r->f.severity), r->f.score);
+    else
+      printf("\n    %u beats every %.0f s (+-%.0f%%): none", cases[k].beats,
+             cases[k].period / 1000, 100 * cases[k].jitter);
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* Slow beacons show few beats in a run of hours. Eight check-ins an
  * hour apart (+-3%) and ten 20 minutes apart (+-2%), one size each, to a
  * server no other host uses: too even for chance by far, medium. The
  * same eight hours at +-25% (even, but not that even), and seven hourly
  * beats: low at most. Eight beats never rise above medium. */
 static void test_slow_few_beats(void) {
-  const char *key = "10.0.0.43|203.0.113.63|tcp/443";
-  nfh_addr c = tk_ip("10.0.0.43"), srv = tk_ip("203.0.113.63");
-  static const struct {
-    unsigned beats;
-    double period, jitter;
-    nfh_severity want; /* medium, or at most low */
-  } cases[] = {
+  static const sched_case cases[] = {
       {8, 3600000, 0.03, NFH_SEV_MEDIUM},
       {10, 1200000, 0.02, NFH_SEV_MEDIUM},
       {8, 3600000, 0.25, NFH_SEV_LOW},
       {7, 3600000, 0.03, NFH_SEV_LOW},
   };
-  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-    seed(71 + (uint64_t)k);
-    flows fs = {0};
-    scheduled(&fs, c, srv, 443, T0 + 600000, cases[k].beats, cases[k].period,
-              cases[k].jitter);
-    browsing(&fs, 10, T0, 9 * HOUR);
-    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
-    run(e, &fs, NULL);
-    const nfh_report_finding *r = find(e, key);
-    if (cases[k].want == NFH_SEV_MEDIUM) {
-      CU_ASSERT_PTR_NOT_NULL(r);
-      if (r)
-        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
-    } else {
-      CU_ASSERT(r == NULL || r->f.severity <= NFH_SEV_LOW);
-    }
-    if (r)
-      printf("\n    %s (%s, score %.0f)", r->f.summary,
-             nfh_severity_name(r->f.severity), r->f.score);
-    else
-      printf("\n    %u beats every %.0f min (+-%.0f%%): none", cases[k].beats,
-             cases[k].period / 60000, 100 * cases[k].jitter);
-    nfh_engine_destroy(e);
-    tk_flows_free(&fs);
-  }
+  check_scheduled(cases, sizeof(cases) / sizeof(cases[0]), 71, 600000,
+                  9 * HOUR, 0);
 }
 
 /* A capture of under an hour (a pcap an analyst exports): 25 check-ins
@@ -532,42 +545,14 @@ static void test_slow_few_beats(void) {
  * server no other host uses: medium. Eighteen beats 2 min apart, and
  * 25 at +-25%: low at most (and found: the test sees the boundary). */
 static void test_short_capture(void) {
-  const char *key = "10.0.0.44|203.0.113.64|tcp/443";
-  nfh_addr c = tk_ip("10.0.0.44"), srv = tk_ip("203.0.113.64");
-  static const struct {
-    unsigned beats;
-    double period, jitter;
-    nfh_severity want; /* medium, or at most low */
-  } cases[] = {
+  static const sched_case cases[] = {
       {25, 90000, 0.05, NFH_SEV_MEDIUM},
       {40, 60000, 0.15, NFH_SEV_MEDIUM},
       {18, 120000, 0.03, NFH_SEV_LOW},
       {25, 90000, 0.25, NFH_SEV_LOW},
   };
-  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-    seed(81 + (uint64_t)k);
-    flows fs = {0};
-    scheduled(&fs, c, srv, 443, T0 + 120000, cases[k].beats, cases[k].period,
-              cases[k].jitter);
-    browsing(&fs, 10, T0, HOUR);
-    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
-    run(e, &fs, NULL);
-    const nfh_report_finding *r = find(e, key);
-    if (cases[k].want == NFH_SEV_MEDIUM) {
-      CU_ASSERT_PTR_NOT_NULL(r);
-      if (r)
-        CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
-    } else {
-      CU_ASSERT_PTR_NOT_NULL(r);
-      if (r)
-        CU_ASSERT(r->f.severity <= NFH_SEV_LOW);
-    }
-    if (r)
-      printf("\n    %s (%s, score %.0f)", r->f.summary,
-             nfh_severity_name(r->f.severity), r->f.score);
-    nfh_engine_destroy(e);
-    tk_flows_free(&fs);
-  }
+  check_scheduled(cases, sizeof(cases) / sizeof(cases[0]), 81, 120000, HOUR,
+                  1);
 }
 
 /* Beats +-45% around a 15-minute schedule, a tenth missing, over 7.6 h:
