@@ -1013,6 +1013,27 @@ static void ssh_session(flows *fs, uint64_t start, uint64_t span) {
   }
 }
 
+/* Runs 'hours' hourly slices of 'all' from T0, one state (file 'name'),
+ * and checks that none reports anything, at info even. */
+static void hourly_runs_quiet(const flows *all, const char *name,
+                              int hours) {
+  char path[300];
+  state_path(path, sizeof(path), name);
+  for (int hour = 0; hour < hours; hour++) {
+    flows keep = {0};
+    slice(&keep, all, T0 + (uint64_t)hour * HOUR,
+          T0 + (uint64_t)(hour + 1) * HOUR);
+    nfh_engine *e =
+        make((const char *const[]){"min_severity", "info", NULL});
+    run_stateful(e, &keep, path);
+    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
+    if (count_at_least(e, NFH_SEV_INFO))
+      dump(e);
+    nfh_engine_destroy(e);
+    tk_flows_free(&keep);
+  }
+}
+
 static void test_ssh_session(void) {
   flows fs = {0};
   ssh_session(&fs, T0, 3 * HOUR);
@@ -1025,22 +1046,9 @@ static void test_ssh_session(void) {
 
   /* Cut by hourly runs: each run sees a piece of the same session; the
    * pieces continue the earlier one, they are not new starts. */
-  char path[300];
-  state_path(path, sizeof(path), "ssh.state");
   flows whole = {0};
   ssh_session(&whole, T0, 8 * HOUR);
-  for (int hour = 0; hour < 8; hour++) {
-    flows keep = {0};
-    slice(&keep, &whole, T0 + (uint64_t)hour * HOUR,
-          T0 + (uint64_t)(hour + 1) * HOUR);
-    e = make((const char *const[]){"min_severity", "info", NULL});
-    run_stateful(e, &keep, path);
-    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
-    if (count_at_least(e, NFH_SEV_INFO))
-      dump(e);
-    nfh_engine_destroy(e);
-    tk_flows_free(&keep);
-  }
+  hourly_runs_quiet(&whole, "ssh.state", 8);
   tk_flows_free(&whole);
   tk_flows_free(&fs);
 }
@@ -1077,23 +1085,10 @@ static void test_server_half(void) {
   tk_flows_free(&both);
   tk_flows_free(&half);
 
-  char path[300];
-  state_path(path, sizeof(path), "sshhalf.state");
   flows whole = {0}, server = {0};
   ssh_session(&whole, T0, 8 * HOUR);
   drop_source(&server, &whole, tk_ip("10.0.0.7"));
-  for (int hour = 0; hour < 8; hour++) {
-    flows keep = {0};
-    slice(&keep, &server, T0 + (uint64_t)hour * HOUR,
-          T0 + (uint64_t)(hour + 1) * HOUR);
-    e = make((const char *const[]){"min_severity", "info", NULL});
-    run_stateful(e, &keep, path);
-    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_INFO), 0);
-    if (count_at_least(e, NFH_SEV_INFO))
-      dump(e);
-    nfh_engine_destroy(e);
-    tk_flows_free(&keep);
-  }
+  hourly_runs_quiet(&server, "sshhalf.state", 8);
   tk_flows_free(&whole);
   tk_flows_free(&server);
 }
