@@ -643,6 +643,42 @@ static void test_dns_reflection_fragments(void) {
   nfh_engine_destroy(e);
 }
 
+/* A minute of UDP at 5,000 packets a second from 10.0.1.9 in slot 16,
+ * between the host's own sessions at the slot's start and end. */
+static void gen_minute(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 50);
+  nfh_addr bot = tk_ip("10.0.1.9"), web = ext(100000 + rnd() % 500);
+  session(fv, &bot, &web, 443, t + 1000, 15, 2000, 20, 30000);
+  session(fv, &bot, &web, 443, t + 292000, 15, 2000, 20, 30000);
+  if (slot != 16)
+    return;
+  nfh_addr victim = tk_ip("203.0.113.7");
+  for (int k = 0; k < 8; k++)
+    add(fv, &bot, &victim, (uint16_t)(40000 + k), 9999, 17, 0,
+        t + 120000, t + 180000, 37500, 37500 * 500);
+}
+
+/* The rate a flood is reported at is its own: over the minute its
+ * packets took, not over the host's records around it (it read 1,000
+ * pps, a fifth of it, the span from the first session to the last). */
+static void test_flood_rate(void) {
+  rng_state = 17;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_minute, NULL);
+  const nfh_report_finding *r = find(e, "out|10.0.1.9");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  double rate = evidence_number(r, "packets_per_active_second");
+  double active = evidence_number(r, "active_seconds");
+  printf("\n    %s (%.0f s active)", r->f.summary, active);
+  CU_ASSERT(rate >= 4500 && rate <= 5500);
+  CU_ASSERT(active >= 55 && active <= 65);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "at 5,0"));
+  nfh_engine_destroy(e);
+}
+
 static void test_outbound_flood(void) {
   rng_state = 7;
   nfh_engine *e = hunt_slots(0, 24, 1, gen_out, NULL);
@@ -1512,6 +1548,7 @@ int main(void) {
               test_dns_reflection_fragments);
   CU_add_test(s, "a flood on twelve hosts at once is one finding",
               test_carpet);
+  CU_add_test(s, "a minute's flood at its own rate", test_flood_rate);
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);

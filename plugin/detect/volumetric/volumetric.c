@@ -412,6 +412,11 @@ typedef struct hacc {
   nfh__vol_top dst_out;  /* heaviest external targets */
   nfh__vol_top port_out; /* heaviest target ports */
   uint64_t t0[2], t1[2];  /* span of the direction's records in the slot */
+  /* Packet-weighted moments of the records' midpoints (s after the
+   * slot's start) and their mean length: where the packets fell, so that
+   * a flood's rate is over its own minute, not over the host's other
+   * records around it (see active_seconds). */
+  double pw[2], pwt[2], pwt2[2], pwd[2];
   uint32_t max_sampling;
 } hacc;
 
@@ -451,7 +456,7 @@ typedef struct ssum {
   int32_t top_port_out;
   double top_port_out_share;
   double net_pkts[2], net_bytes[2];
-  double active_s[2]; /* seconds between the first and last record */
+  double active_s[2]; /* seconds the packets took (active_seconds) */
   uint64_t t0[2], t1[2]; /* epoch ms of the first start, the last end */
 } ssum;
 
@@ -1689,6 +1694,27 @@ static void top_share(const nfh__vol_top *t, double total, uint64_t *key,
   *share = b && total > 0 ? clamp01(low / total) : 0;
 }
 
+/* The seconds a direction's packets took: uniform arrivals over D
+ * seconds have a spread of D / sqrt(12) around their mean, and records
+ * that ran side by side at least their mean length. Never more than
+ * the span of the records (first start to last end), never under 1 s. */
+static double active_seconds(const hacc *h, int dir) {
+  double span = (double)(h->t1[dir] - h->t0[dir]) / 1000;
+  if (span > SLOT_S)
+    span = SLOT_S;
+  double est = span;
+  if (h->pw[dir] > 0) {
+    double mean = h->pwt[dir] / h->pw[dir];
+    double var = h->pwt2[dir] / h->pw[dir] - mean * mean;
+    double spread = var > 0 ? sqrt(12 * var) : 0;
+    double len = h->pwd[dir] / h->pw[dir];
+    est = spread > len ? spread : len;
+    if (est > span)
+      est = span;
+  }
+  return est < 1 ? 1 : est;
+}
+
 static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
                       ssum *s) {
   memset(s, 0, sizeof(*s));
@@ -1702,8 +1728,7 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
     s->x[MET(dir, M_PEERS)] = h->npeers[dir];
     s->peers_estimated[dir] = h->peers_estimated[dir];
     s->net_pkts[dir] = acc->net.c[dir][C_PKTS];
-    double span = (double)(h->t1[dir] - h->t0[dir]) / 1000;
-    s->active_s[dir] = span < 1 ? 1 : span > SLOT_S ? SLOT_S : span;
+    s->active_s[dir] = active_seconds(h, dir);
     s->t0[dir] = h->t0[dir];
     s->t1[dir] = h->t1[dir];
     s->net_bytes[dir] = acc->net.c[dir][C_BYTES];
@@ -1800,6 +1825,11 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   if (t1 > h->t1[dir])
     h->t1[dir] = t1;
   double w = r->w, pk = (double)r->pkts * w, by = (double)r->bytes * w;
+  double mid = (double)(r->t0 + r->t1) / 2000.0;
+  h->pw[dir] += pk;
+  h->pwt[dir] += pk * mid;
+  h->pwt2[dir] += pk * mid * mid;
+  h->pwd[dir] += pk * (double)(r->t1 - r->t0) / 1000.0;
   double *c = h->c[dir];
   uint8_t fl = r->flags;
   c[C_BYTES] += by;
