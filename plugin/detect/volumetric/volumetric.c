@@ -2554,8 +2554,10 @@ static int emit_one(vol *v, const fnd *f) {
    * baseline" would understate it. */
   if (p->by_signature && p->ratio < v->p.ratio_min)
     snprintf(mult, sizeof(mult), "whatever its");
-  nfh__vol_fmt_bits(rate, sizeof(rate), p->x[M_BYTES] * 8 / SLOT_S);
-  /* The rate while it lasted: a one-minute flood is not 1/5 of itself. */
+  /* The rates while it lasted: a one-minute flood is not 1/5 of itself
+   * (the evidence keeps the slot's averages too). */
+  nfh__vol_fmt_bits(rate, sizeof(rate),
+                    p->x[M_BYTES] * 8 / p->s.active_s[p->dir]);
   nfh__vol_fmt_count(pps, sizeof(pps), p->x[M_PKTS] / p->s.active_s[p->dir]);
   nfh__vol_fmt_bytes(size, sizeof(size), f->sum_bytes);
   nfh__vol_fmt_duration(dur, sizeof(dur),
