@@ -440,6 +440,17 @@ static unsigned slots_in(uint16_t mask) {
   return (unsigned)__builtin_popcount(mask & 0xfffu);
 }
 
+/* acc + bytes, saturating: a damaged record's counter near UINT64_MAX
+ * summed as a double reaches 2^64, which converts to no uint64_t. */
+static uint64_t add_bytes(uint64_t acc, double bytes) {
+  if (!(bytes > 0))
+    return acc;
+  if (bytes >= 18446744073709551616.0)
+    return UINT64_MAX;
+  uint64_t b = (uint64_t)bytes;
+  return acc > UINT64_MAX - b ? UINT64_MAX : acc + b;
+}
+
 int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
                              nfh__exf_when w, uint32_t hour, uint16_t mask,
                              double bytes, unsigned covered) {
@@ -461,7 +472,7 @@ int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
   if (host->part_mask & NFH_EXF_PART_TAUGHT)
     return 0;
   host->part_mask |= mask & 0xfff;
-  host->part_bytes += bytes > 0 ? (uint64_t)bytes : 0;
+  host->part_bytes = add_bytes(host->part_bytes, bytes);
   if (slots_in(host->part_mask) >= covered) {
     double q = q_of((double)host->part_bytes);
     cell_learn(&host->hod[w.hod], q);
