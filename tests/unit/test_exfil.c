@@ -51,6 +51,13 @@ static void add(flowvec *fv, const nfh_addr *src, const nfh_addr *dst,
   f->bytes = bytes;
 }
 
+/* As add, for a UDP record (no flags). */
+static void add_udp(flowvec *fv, const nfh_addr *src, const nfh_addr *dst,
+                    uint16_t sp, uint16_t dp, uint64_t first, uint64_t last,
+                    uint64_t pkts, uint64_t bytes) {
+  add(fv, src, dst, sp, dp, 0, first, last, pkts, bytes);
+  fv->v[fv->n - 1].proto = 17;
+}
 
 /* One TCP session from cli to srv:port starting at t and lasting dur,
  * 'up' bytes sent by the client and 'down' by the server, cut into
@@ -813,11 +820,8 @@ static void test_floods_are_not_transfers(void) {
   office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
   nfh_addr bot = tk_ip("10.0.4.40"), victim = tk_ip("203.0.113.90");
   for (uint64_t t = 0; t < 10 * MIN_MS; t += MIN_MS) {
-    nfh_flow *f;
-    add(&fv, &bot, &victim, 40000, 53, 0, T0 + 10 * HOUR_MS + t,
-        T0 + 10 * HOUR_MS + t + MIN_MS, 600000, 600000ull * 1200);
-    f = &fv.v[fv.n - 1];
-    f->proto = 17;
+    add_udp(&fv, &bot, &victim, 40000, 53, T0 + 10 * HOUR_MS + t,
+            T0 + 10 * HOUR_MS + t + MIN_MS, 600000, 600000ull * 1200);
     /* SYN flood at another host, a tenth answered by SYN-ACKs. */
     nfh_addr v2 = tk_ip("203.0.113.91");
     add(&fv, &bot, &v2, (uint16_t)(1024 + t / MIN_MS), 443, 0x02,
@@ -847,9 +851,8 @@ static void test_floods_are_not_transfers(void) {
   nfh_addr iot = tk_ip("10.0.4.41"), target = tk_ip("203.0.113.92");
   for (uint64_t i = 0; i < 100000; i++) {
     uint64_t t = T0 + 10 * HOUR_MS + i * 6;
-    add(&fv2, &iot, &target, (uint16_t)(1024 + i % 60000),
-        (uint16_t)(1 + (i * 7919) % 65000), 0, t, t + 20, 2, 2 * 1400);
-    fv2.v[fv2.n - 1].proto = 17;
+    add_udp(&fv2, &iot, &target, (uint16_t)(1024 + i % 60000),
+            (uint16_t)(1 + (i * 7919) % 65000), t, t + 20, 2, 2 * 1400);
   }
   feed(e, &fv2);
   CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
@@ -873,9 +876,8 @@ static void test_one_way_and_padded(void) {
   nfh_addr udp_src = tk_ip("10.0.4.55"), udp_dst = tk_ip("203.0.113.60");
   for (uint64_t k = 0; k < 8; k++) {
     uint64_t a = T0 + 10 * HOUR_MS + k * 5 * MIN_MS;
-    add(&fv, &udp_src, &udp_dst, 40999, 9999, 0, a, a + 5 * MIN_MS - 200,
-        71429, 100000000);
-    fv.v[fv.n - 1].proto = 17;
+    add_udp(&fv, &udp_src, &udp_dst, 40999, 9999, a, a + 5 * MIN_MS - 200,
+            71429, 100000000);
   }
   nfh_addr pad_src = tk_ip("10.0.4.57"), pad_dst = tk_ip("203.0.113.61");
   session(&fv, &pad_src, &pad_dst, 443, T0 + 10 * HOUR_MS + 2 * MIN_MS,
@@ -920,14 +922,12 @@ static void test_outbound_only_exporter(void) {
   nfh_addr bot = tk_ip("10.0.4.62"), victim = tk_ip("203.0.113.72");
   for (uint64_t k = 0; k < 8; k++) {
     uint64_t a = T0 + 10 * HOUR_MS + k * 5 * MIN_MS;
-    add(&all, &udp_src, &udp_dst, 40999, 9999, 0, a, a + 5 * MIN_MS - 200,
-        71429, 100000000);
-    all.v[all.n - 1].proto = 17;
+    add_udp(&all, &udp_src, &udp_dst, 40999, 9999, a, a + 5 * MIN_MS - 200,
+            71429, 100000000);
     for (uint64_t j = 0; j < 4; j++) {
-      add(&all, &bot, &victim, (uint16_t)(41000 + j),
-          (uint16_t)(2000 + 7919 * (k * 4 + j) % 60000), 0, a,
-          a + 5 * MIN_MS - 200, 53571, 75000000);
-      all.v[all.n - 1].proto = 17;
+      add_udp(&all, &bot, &victim, (uint16_t)(41000 + j),
+              (uint16_t)(2000 + 7919 * (k * 4 + j) % 60000), a,
+              a + 5 * MIN_MS - 200, 53571, 75000000);
     }
   }
   for (size_t i = 0; i < all.n; i++) {
@@ -1062,11 +1062,9 @@ static void test_vpn_concentrator(void) {
       for (uint64_t k = 0; k < 360; k++) {
         uint64_t t = T0 + 9 * HOUR_MS + (uint64_t)u * 600000 + k * MIN_MS;
         uint64_t lead = mid || k ? 0 : 40; /* the user's IKE first */
-        add(&fv, &vpn, &user, 4500, 4500, 0, t + lead, t + MIN_MS - 1, 300,
-            150000000ull / 360);
-        fv.v[fv.n - 1].proto = 17;
-        add(&fv, &user, &vpn, 4500, 4500, 0, t, t + MIN_MS - 1, 150, 12000);
-        fv.v[fv.n - 1].proto = 17;
+        add_udp(&fv, &vpn, &user, 4500, 4500, t + lead, t + MIN_MS - 1, 300,
+                150000000ull / 360);
+        add_udp(&fv, &user, &vpn, 4500, 4500, t, t + MIN_MS - 1, 150, 12000);
       }
     }
     feed(e, &fv);
@@ -1286,10 +1284,8 @@ static void dns_queries(flowvec *fv, const char *cli, const char *srv,
   for (int i = 0; i < n; i++) {
     uint64_t t = from + dur * (uint64_t)i / (uint64_t)n;
     uint16_t sp = (uint16_t)(1024 + rnd() % 64000);
-    add(fv, &c, &s, sp, 53, 0, t, t + 20, 1, qbytes);
-    add(fv, &s, &c, 53, sp, 0, t + 20, t + 20, 1, abytes);
-    fv->v[fv->n - 1].proto = 17;
-    fv->v[fv->n - 2].proto = 17;
+    add_udp(fv, &c, &s, sp, 53, t, t + 20, 1, qbytes);
+    add_udp(fv, &s, &c, 53, sp, t + 20, t + 20, 1, abytes);
   }
 }
 
@@ -1333,11 +1329,8 @@ static void test_dns_tunnel(void) {
     nfh_addr vpn = tk_ip("10.0.4.70"), gw = tk_ip("203.0.113.56");
     for (uint64_t m = 0; m < 60; m++) {
       uint64_t t = t9 + m * MIN_MS;
-      add(&fv, &vpn, &gw, 41194, 53, 0, t, t + MIN_MS - 1, 150, 150 * 1100);
-      fv.v[fv.n - 1].proto = 17;
-      add(&fv, &gw, &vpn, 53, 41194, 0, t + 5, t + MIN_MS - 1, 120,
-          120 * 900);
-      fv.v[fv.n - 1].proto = 17;
+      add_udp(&fv, &vpn, &gw, 41194, 53, t, t + MIN_MS - 1, 150, 150 * 1100);
+      add_udp(&fv, &gw, &vpn, 53, 41194, t + 5, t + MIN_MS - 1, 120, 120 * 900);
     }
   }
   /* The same over IPv6: 250-byte datagrams carry 202 bytes of DNS
