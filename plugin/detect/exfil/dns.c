@@ -137,9 +137,7 @@ static double mean_message(uint64_t bytes, uint64_t packets, double hdr) {
 
 static uint64_t name_bytes(const nfh__exf_dns_pair *p) {
   double fixed = (double)p->queries * (headers(p) + DNS_FIXED);
-  double x = (double)p->query_bytes - fixed;
-  /* A damaged counter near UINT64_MAX is 2^64 as a double: no uint64_t. */
-  return x <= 0 ? 0 : x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
+  return nfh__exf_count((double)p->query_bytes - fixed);
 }
 
 /* The bytes of the client's DNS messages (datagrams less headers); below

@@ -35,6 +35,14 @@ typedef struct nfh__exf_map {
   uint32_t n;
 } nfh__exf_map;
 
+/* x as a byte or packet count of the tables: 0 at or below 0 (and for
+ * NaN), UINT64_MAX from 2^64 on. A damaged counter near UINT64_MAX,
+ * summed or scaled as a double, reaches 2^64, and converting that to
+ * uint64_t is undefined. */
+static inline uint64_t nfh__exf_count(double x) {
+  return !(x > 0) ? 0 : x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
+}
+
 /* The 64-bit hash of a key. */
 uint64_t nfh__exf_key_hash(const nfh__exf_key *k);
 

@@ -435,20 +435,13 @@ int nfh__exf_host_learn(nfh__exf_memory *m, const nfh_addr *addr,
   return 0;
 }
 
+static uint64_t sat_add64(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* The 5-minute slots of an hour set in mask (bits 0-11). */
 static unsigned slots_in(uint16_t mask) {
   return (unsigned)__builtin_popcount(mask & 0xfffu);
-}
-
-/* acc + bytes, saturating: a damaged record's counter near UINT64_MAX
- * summed as a double reaches 2^64, which converts to no uint64_t. */
-static uint64_t add_bytes(uint64_t acc, double bytes) {
-  if (!(bytes > 0))
-    return acc;
-  if (bytes >= 18446744073709551616.0)
-    return UINT64_MAX;
-  uint64_t b = (uint64_t)bytes;
-  return acc > UINT64_MAX - b ? UINT64_MAX : acc + b;
 }
 
 int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
@@ -472,7 +465,7 @@ int nfh__exf_host_learn_part(nfh__exf_memory *m, const nfh_addr *addr,
   if (host->part_mask & NFH_EXF_PART_TAUGHT)
     return 0;
   host->part_mask |= mask & 0xfff;
-  host->part_bytes = add_bytes(host->part_bytes, bytes);
+  host->part_bytes = sat_add64(host->part_bytes, nfh__exf_count(bytes));
   if (slots_in(host->part_mask) >= covered) {
     double q = q_of((double)host->part_bytes);
     cell_learn(&host->hod[w.hod], q);
@@ -646,10 +639,6 @@ static uint64_t dpair_last(const void *d) {
 static int dpairs_prune(nfh__exf_memory *m, uint32_t keep) {
   return nfh__exf_prune_table(&m->dpmap, m->dpairs, sizeof(*m->dpairs),
                               &m->ndpairs, keep, dpair_last, dpair_drop);
-}
-
-static uint64_t sat_add64(uint64_t a, uint64_t b) {
-  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* Adds h into the hour cell it belongs to and drops the hours older than

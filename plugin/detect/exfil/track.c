@@ -227,12 +227,9 @@ static nfh__exf_cell *cell_for(nfh__exf_pair *p, uint32_t hour) {
 }
 
 /* v * f, plus 'round' (0.5 rounds, 0 truncates), for a share f in
- * [0, 1]: a product at 2^64 (a counter near UINT64_MAX from a damaged
- * record, times about 1) is no uint64_t, and converting it would be
- * undefined. */
+ * [0, 1], saturating (nfh__exf_count). */
 static uint64_t scaled(uint64_t v, double f, double round) {
-  double x = (double)v * f + round;
-  return x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
+  return nfh__exf_count((double)v * f + round);
 }
 
 /* Spreads out/back over the hours of [first, last] by time share. */
