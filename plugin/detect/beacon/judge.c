@@ -114,16 +114,19 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   nfh_severity sev = NFH_SEV_LOW;
   if (r >= 0.45 && span_ms >= HOUR_MS && s->beats >= REGULAR_BEATS)
     sev = NFH_SEV_MEDIUM;
+  /* Intervals far more even than chance (a third of the dispersion's
+   * 0.1% level: under 1 in 10^6 for Poisson arrivals of as few as seven
+   * intervals), covering the time: the slow and the short rules below. */
+  int tight_spread =
+      s->dispersion_chance > 0 &&
+      s->dispersion <= SLOW_MEDIUM_DISPERSION * s->dispersion_chance &&
+      s->dispersion_coverage >= 0.8;
   /* A capture of under an hour (a pcap an analyst exports, a first run
    * started late): a fast beacon shows its beats there too. Many of them
    * (SHORT_BEATS), regular, their timing or their intervals' spread far
    * from chance, check-ins of one size, covering the time, to a server
    * no other host uses. */
-  int beyond_chance =
-      s->timing >= 3 * s->chance ||
-      (s->dispersion_chance > 0 &&
-       s->dispersion <= SLOW_MEDIUM_DISPERSION * s->dispersion_chance &&
-       s->dispersion_coverage >= 0.8);
+  int beyond_chance = s->timing >= 3 * s->chance || tight_spread;
   if (sev == NFH_SEV_LOW && r >= 0.5 && span_ms >= SHORT_SPAN_MS &&
       s->beats >= SHORT_BEATS && beyond_chance && s->coverage >= 0.8 &&
       !sampled && v->bytes >= 0.7 && n <= 1)
@@ -156,8 +159,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * is no chance; a destination no other host uses makes it worth a
    * look. */
   if (bounded && sev == NFH_SEV_LOW && s->beats >= SLOW_MEDIUM_BEATS &&
-      s->dispersion <= SLOW_MEDIUM_DISPERSION * s->dispersion_chance &&
-      s->dispersion_coverage >= 0.8)
+      tight_spread)
     sev = NFH_SEV_MEDIUM;
   /* High (and critical) only over the regular rule's beats: eight
    * even beats are worth a look, not an alarm. */
