@@ -510,7 +510,7 @@ typedef struct verdict {
   int primary;
   double z, ratio;
   int base, q, seasonal_only;
-  int by_signature; /* SIG_SYN, SIG_UNANSWERED: a flood whatever the baseline */
+  int by_signature; /* SIG_*: a flood whatever the baseline */
   double f, syn_share, bpp, pps, reply, tiny_share, amp_share, conc;
   double frag_share; /* inbound UDP fragments without ports */
   double sampled_share;
