@@ -1162,6 +1162,10 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
             vd->x[M_BYTES] >= 10 * F[MET(dir, M_BYTES)];
   vd->extreme = vd->strong && vd->ratio >= p->critical_ratio && big;
   int flood = vd->f >= 0.5;
+  /* UDP or ICMP from many sources to a host, or from a host mostly to
+   * one target, far above its usual, and no replies exported to tell a
+   * flood from a crowd or a transfer: worth a look, either way. */
+  int unseen_surge = vd->many && !s->bidir_ok && non_tcp >= 0.8 && vd->strong;
   nfh_severity sev;
   if (vd->by_signature) {
     sev = NFH_SEV_MEDIUM;
@@ -1182,9 +1186,7 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
                                       : NFH_SEV_LOW;
     else if (vd->ftype == FT_APP) /* sessions by the dozen from each */
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
-    else if (vd->many && !s->bidir_ok && non_tcp >= 0.8 && vd->strong)
-      /* UDP or ICMP from many sources, far above the host's usual, and
-       * no replies exported to tell a flood from a crowd: worth a look. */
+    else if (unseen_surge)
       sev = NFH_SEV_MEDIUM;
     else if (vd->many) /* answered: a flash crowd, or a layer-7 flood */
       sev = vd->extreme && vd->q >= 2 ? NFH_SEV_MEDIUM
@@ -1201,10 +1203,7 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
       sev = vd->extreme ? NFH_SEV_HIGH
             : vd->strong ? NFH_SEV_MEDIUM
                          : NFH_SEV_LOW;
-    else if (vd->many && !s->bidir_ok && non_tcp >= 0.8 && vd->strong)
-      /* UDP or ICMP mostly to one target, far above the host's usual, and
-       * no replies exported to tell a flood from a transfer: worth a
-       * look, as the inbound surge is. */
+    else if (unseen_surge) /* at one target */
       sev = NFH_SEV_MEDIUM;
     else /* bulk: a backup, an upload, or data leaving; only an extreme
           * one (tens of times the host's norm, hundreds of MB a slot) is
