@@ -1856,6 +1856,7 @@ int main(int argc, char **argv) {
     in.flows = r.t.flows;
     in.connections = es->conns;
     in.exporters = r.nexporters;
+    in.duplicate_flows = es->duplicate_flows;
     in.sampled_flows = r.t.sampled_flows;
     in.max_sampling = r.t.max_sampling;
     in.checked_files = r.sc.checked_files;

@@ -133,6 +133,16 @@ struct nfh_engine {
   size_t halves_cap;
   uint64_t *ends; /* scratch: a batch's end times, sorted */
   size_t ends_cap;
+  uint8_t *twice; /* scratch: the stitcher's seen_twice marks of a batch */
+  size_t twice_cap;
+  /* Connection jobs the stitcher completed while a batch was added, kept
+   * until the batch's flows are dispatched: detectors get a batch's
+   * flows before the connections it completed, as they did when the
+   * flows were dispatched first (the stitcher now decides which flows
+   * are duplicates, so it runs first). */
+  job **held;
+  size_t nheld, held_cap;
+  int holding;
   uint64_t start_ms; /* this host's clock at nfh_engine_start */
   uint64_t clock_ms; /* the data's clock: the latest record start seen */
   uint64_t next_slot_end; /* 0 until the first flow */
@@ -308,6 +318,8 @@ void nfh_engine_destroy(nfh_engine *e) {
   nfh__free(e->modules);
   nfh__free(e->redated);
   nfh__free(e->halves);
+  nfh__free(e->twice);
+  nfh__free(e->held);
   nfh__free(e->ends);
   for (size_t i = 0; i < e->nallow; i++)
     nfh__free(e->allow[i].detector);
@@ -1151,6 +1163,8 @@ static int any_wants(const nfh_engine *e, job_kind kind) {
   return 0;
 }
 
+static int reserve(void **buf, size_t *cap, size_t n, size_t item);
+
 static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
   nfh_engine *e = user;
   e->stats.conns += n;
@@ -1168,8 +1182,25 @@ static int conn_sink(void *user, const nfh_conn *conns, size_t n) {
     if (nfh_engine_is_home(e, &batch[i].server))
       batch[i].flags |= NFH_CONN_SERVER_HOME;
   }
+  if (e->holding) {
+    if (e->nheld == e->held_cap &&
+        reserve((void **)&e->held, &e->held_cap, 2 * e->held_cap + 16,
+                sizeof(job *)) != 0) {
+      job_release(e, j);
+      return -1;
+    }
+    e->held[e->nheld++] = j;
+    return 0;
+  }
   dispatch(e, j);
   return 0;
+}
+
+/* Dispatches the held connection jobs, in order. */
+static void release_held(nfh_engine *e) {
+  for (size_t i = 0; i < e->nheld; i++)
+    dispatch(e, e->held[i]);
+  e->nheld = 0;
 }
 
 static void slot_ends(nfh_engine *e, uint64_t upto_ms) {
@@ -1486,20 +1517,44 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
   fixed = normalise_batch(e, &flows, &n);
   if (fixed != NFH_OK)
     return fixed;
+  if (reserve((void **)&e->twice, &e->twice_cap, n ? n : 1, 1) != 0)
+    return NFH_ENOMEM;
+  uint64_t twice_before = nfh__stitcher_duplicates(e->stitcher);
+  e->holding = 1;
+  nfh_status st = nfh__stitcher_add(e->stitcher, flows, n, e->twice);
+  e->holding = 0;
+  uint64_t twice = nfh__stitcher_duplicates(e->stitcher) - twice_before;
+  e->stats.duplicate_flows += twice;
   /* In jobs of at most FLOW_JOB_MAX flows: a reader's block is often
    * tens of thousands of flows, megabytes; smaller jobs keep what is in
    * flight between this thread and the detectors' within the caches (the
-   * copy is read back hot) and keep the pool's memory small. */
+   * copy is read back hot) and keep the pool's memory small. Records
+   * another exporter already gave are left out. */
   for (size_t off = 0; off < n && any_wants(e, JOB_FLOWS);
        off += FLOW_JOB_MAX) {
     size_t k = n - off < FLOW_JOB_MAX ? n - off : FLOW_JOB_MAX;
     job *j = job_new(e, JOB_FLOWS, k, sizeof(nfh_flow));
-    if (!j)
-      return NFH_ENOMEM;
-    memcpy(j->items, flows + off, k * sizeof(nfh_flow));
+    if (!j) {
+      st = NFH_ENOMEM;
+      break;
+    }
+    if (!twice) {
+      memcpy(j->items, flows + off, k * sizeof(nfh_flow));
+    } else {
+      nfh_flow *items = j->items;
+      size_t kept = 0;
+      for (size_t i = off; i < off + k; i++)
+        if (!e->twice[i])
+          items[kept++] = flows[i];
+      j->n = kept;
+      if (!kept) {
+        job_release(e, j);
+        continue;
+      }
+    }
     dispatch(e, j);
   }
-  nfh_status st = nfh__stitcher_add(e->stitcher, flows, n);
+  release_held(e);
   if (st != NFH_OK)
     return st;
   /* Slots end by the latest start seen, not the latest end: in files

@@ -35,12 +35,23 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
 void nfh__stitcher_destroy(nfh__stitcher *s);
 
 /* Adds records (borrowed). May emit connections through the sink.
+ *
+ * A record that another exporter already reported (the same direction of
+ * the same 5-tuple, within the time that exporter's records of it span,
+ * give or take 2 s of clock difference) is left out: two routers on one
+ * path each export every packet. When seen_twice is not NULL (n bytes,
+ * owned by the caller), seen_twice[i] is set to 1 for such a record and
+ * to 0 for the others, so that the caller can leave them out too.
+ *
  * NFH_OK, NFH_ENOMEM, or NFH_EPLUGIN when the sink failed. */
 nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows,
-                             size_t n);
+                             size_t n, uint8_t *seen_twice);
 
 /* Emits every open connection. */
 nfh_status nfh__stitcher_flush(nfh__stitcher *s);
+
+/* Records left out so far because another exporter reported them. */
+uint64_t nfh__stitcher_duplicates(const nfh__stitcher *s);
 
 /* Connections open right now. */
 size_t nfh__stitcher_open_count(const nfh__stitcher *s);

@@ -262,6 +262,8 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
                       json_integer((json_int_t)in->connections));
   json_object_set_new(inputs, "exporters",
                       json_integer((json_int_t)in->exporters));
+  json_object_set_new(inputs, "duplicate_flows",
+                      json_integer((json_int_t)in->duplicate_flows));
   json_t *sampling = json_object();
   json_object_set_new(sampling, "sampled_flows",
                       json_integer((json_int_t)in->sampled_flows));
@@ -566,6 +568,11 @@ nfh_status nfh_report_print_text(FILE *out,
     fprintf(out, "data %s .. %s\n",
             nfh_format_iso8601(in->window_start_ms, a, sizeof(a)),
             nfh_format_iso8601(in->window_end_ms, b, sizeof(b)));
+  if (in->duplicate_flows)
+    fprintf(out,
+            "seen twice: %llu flows came from two exporters on one path; "
+            "counted once\n",
+            (unsigned long long)in->duplicate_flows);
   if (in->sampled_flows)
     fprintf(out, "sampled: %llu flows at up to 1:%u; counts are estimates\n",
             (unsigned long long)in->sampled_flows, in->max_sampling);

@@ -140,6 +140,54 @@ static void test_implausible_counters(void) {
   nfh_engine_destroy(e);
 }
 
+/* Two routers on one path export the same sessions: the detectors get
+ * each record once, from whichever exporter gave it first, and the
+ * duplicates are counted. One router's records of its own sessions are
+ * all kept. */
+static void test_two_exporters(void) {
+  const uint64_t t0 = 1709294400000ull;
+  nfh_engine *e = clock_engine();
+  nfh_flow f[40];
+  size_t n = 0;
+  for (int r = 0; r < 2; r++) /* router A's file, then router B's */
+    for (int i = 0; i < 10; i++) {
+      nfh_flow g =
+          clock_flow(t0 + 20000 * (uint64_t)i, t0 + 20000 * (uint64_t)i + 900);
+      g.src_port = (uint16_t)(40000 + i);
+      g.bytes = 100 + (uint64_t)i;
+      nfh_addr_parse(r ? "192.0.2.254" : "192.0.2.253", &g.exporter);
+      /* B's clock is 700 ms ahead of A's. */
+      g.first_ms += r ? 700 : 0;
+      g.last_ms += r ? 700 : 0;
+      f[n++] = g;
+      nfh_flow back = g;
+      back.src = g.dst, back.dst = g.src;
+      back.src_port = g.dst_port, back.dst_port = g.src_port;
+      back.bytes = 300;
+      f[n++] = back;
+    }
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, n), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  const nfh_engine_stats *st = nfh_engine_get_stats(e);
+  CU_ASSERT_EQUAL(st->flows, 40);
+  CU_ASSERT_EQUAL(st->duplicate_flows, 20);
+  CU_ASSERT_EQUAL(st->conns, 10);
+  CU_ASSERT_EQUAL(clock_says(e, "flows"), 20);
+  CU_ASSERT_EQUAL(clock_says(e, "bytes"), 1045 + 3000);
+  nfh_engine_destroy(e);
+
+  /* One exporter: the same records twice are two reports of its own
+   * (nothing to tell them from a retransmitted export), all kept. */
+  e = clock_engine();
+  for (size_t i = 20; i < 40; i++)
+    nfh_addr_parse("192.0.2.253", &f[i].exporter);
+  CU_ASSERT_EQUAL(nfh_engine_add_flows(e, f, n), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_get_stats(e)->duplicate_flows, 0);
+  CU_ASSERT_EQUAL(clock_says(e, "flows"), 40);
+  nfh_engine_destroy(e);
+}
+
 static void test_misdated_records(void) {
   const uint64_t t0 = 1709294400000ull; /* 2024-03-01 12:00 */
   nfh_engine *e = clock_engine();
@@ -771,6 +819,7 @@ int main(void) {
   CU_add_test(s, "JSON report", test_report_json);
   CU_add_test(s, "related findings in the report", test_report_related);
   CU_add_test(s, "misdated records", test_misdated_records);
+  CU_add_test(s, "two exporters on one path", test_two_exporters);
   CU_add_test(s, "implausible counters", test_implausible_counters);
   CU_add_test(s, "a month without data", test_gap_in_data);
   CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -52,7 +52,7 @@ static const char *client_of(size_t i) {
 /* Stitches the n records and flushes: the connections are in got[]. */
 static void stitch(const nfh_flow *f, size_t n) {
   nfh__stitcher *s = make();
-  CU_ASSERT(nfh__stitcher_add(s, f, n) == NFH_OK);
+  CU_ASSERT(nfh__stitcher_add(s, f, n, NULL) == NFH_OK);
   CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
   nfh__stitcher_destroy(s);
 }
@@ -68,7 +68,7 @@ static void test_active_timeout_split(void) {
              t0 + i * 60000ull + 59000, 4000, i ? 0x18 : 0x1a),
         flow("198.51.100.7", 22, "10.0.0.5", 50000, 6, t0 + i * 60000ull,
              t0 + i * 60000ull + 59000, 9000, i ? 0x18 : 0x12)};
-    CU_ASSERT(nfh__stitcher_add(s, f, 2) == NFH_OK);
+    CU_ASSERT(nfh__stitcher_add(s, f, 2, NULL) == NFH_OK);
   }
   CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
   CU_ASSERT_EQUAL_FATAL(ngot, 1);
@@ -143,7 +143,7 @@ static void test_expiry_bounded(void) {
     nfh_flow f = flow("10.0.0.5", (uint16_t)(1024 + i % 60000),
                       "192.0.2.1", 443, 6, t0 + i * 4000ull,
                       t0 + i * 4000ull + 100, 500, 0x1b);
-    nfh__stitcher_add(s, &f, 1);
+    nfh__stitcher_add(s, &f, 1, NULL);
     if (nfh__stitcher_open_count(s) > max_open)
       max_open = nfh__stitcher_open_count(s);
     if (ngot > MAXC - 10)
@@ -303,6 +303,97 @@ static void test_equal_ports(void) {
   CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
 }
 
+/* Stitches n records, marking those seen twice; returns how many. */
+static size_t stitch_marked(const nfh_flow *f, size_t n, uint8_t *twice) {
+  nfh__stitcher *s = make();
+  CU_ASSERT(nfh__stitcher_add(s, f, n, twice) == NFH_OK);
+  CU_ASSERT(nfh__stitcher_flush(s) == NFH_OK);
+  size_t dups = (size_t)nfh__stitcher_duplicates(s);
+  nfh__stitcher_destroy(s);
+  return dups;
+}
+
+static nfh_flow from(nfh_flow f, const char *exporter, int64_t skew_ms) {
+  nfh_addr_parse(exporter, &f.exporter);
+  f.first_ms = (uint64_t)((int64_t)f.first_ms + skew_ms);
+  f.last_ms = (uint64_t)((int64_t)f.last_ms + skew_ms);
+  return f;
+}
+
+/* Two routers on one path export the same packets: each direction counts
+ * once, from the exporter that gave it first, within 2 s of clock
+ * difference; a record from another exporter after the first one's
+ * span is the path moving, and counts. */
+static void test_two_exporters(void) {
+  const uint64_t t0 = 1700000000000ull;
+  uint8_t twice[16];
+  /* A 2-minute session, two records a direction from router A (all of
+   * its file first), then the same from router B, whose clock is 1.2 s
+   * behind. */
+  nfh_flow s[4] = {flow("10.0.0.5", 50000, "198.51.100.7", 443, 6, t0,
+                        t0 + 60000, 4000, 0x1a),
+                   flow("198.51.100.7", 443, "10.0.0.5", 50000, 6, t0 + 5,
+                        t0 + 60000, 90000, 0x12),
+                   flow("10.0.0.5", 50000, "198.51.100.7", 443, 6, t0 + 60000,
+                        t0 + 120000, 3000, 0x19),
+                   flow("198.51.100.7", 443, "10.0.0.5", 50000, 6, t0 + 60000,
+                        t0 + 120000, 80000, 0x19)};
+  nfh_flow f[16];
+  for (int i = 0; i < 4; i++) {
+    f[i] = from(s[i], "192.0.2.1", 0);
+    f[4 + i] = from(s[i], "192.0.2.2", -1200);
+  }
+  CU_ASSERT_EQUAL(stitch_marked(f, 8, twice), 4);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT_EQUAL(got[0].client_bytes, 7000);
+  CU_ASSERT_EQUAL(got[0].server_bytes, 170000);
+  CU_ASSERT_EQUAL(got[0].records, 4);
+  for (int i = 0; i < 8; i++)
+    CU_ASSERT_EQUAL(twice[i], i >= 4);
+
+  /* NTP polls from port 123 to 123, a single packet each way, 256 s
+   * apart: two sessions. Router A's file holds both before router B's
+   * (clock 1.5 s ahead) gives the first. */
+  nfh_flow p[2] = {flow("10.0.0.9", 123, "192.0.2.123", 123, 17, t0, t0, 76, 0),
+                   flow("10.0.0.9", 123, "192.0.2.123", 123, 17, t0 + 256000,
+                        t0 + 256000, 76, 0)};
+  f[0] = from(p[0], "192.0.2.1", 0);
+  f[1] = from(p[1], "192.0.2.1", 0);
+  f[2] = from(p[0], "192.0.2.2", 1500);
+  f[3] = from(p[1], "192.0.2.2", 1500);
+  CU_ASSERT_EQUAL(stitch_marked(f, 4, twice), 2);
+  CU_ASSERT_EQUAL_FATAL(ngot, 2);
+  CU_ASSERT_EQUAL(got[0].client_bytes + got[1].client_bytes, 152);
+  CU_ASSERT(!twice[0] && !twice[1] && twice[2] && twice[3]);
+
+  /* The path moves: router A saw the first two minutes of an upload,
+   * router B the third. Every byte counts. */
+  f[0] = from(s[0], "192.0.2.1", 0);
+  f[1] = from(s[2], "192.0.2.1", 0);
+  f[2] = flow("10.0.0.5", 50000, "198.51.100.7", 443, 6, t0 + 123000,
+              t0 + 180000, 5000, 0x18);
+  nfh_addr_parse("192.0.2.2", &f[2].exporter);
+  CU_ASSERT_EQUAL(stitch_marked(f, 3, twice), 0);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT_EQUAL(got[0].client_bytes, 12000);
+
+  /* Without exporter records: the address the collector heard them
+   * from tells the routers apart, else nfcapd's exporter number; with
+   * neither, the records are one exporter's, all kept. */
+  for (int k = 0; k < 3; k++) {
+    f[0] = s[0], f[1] = s[0];
+    if (k == 0) {
+      nfh_addr_parse("192.0.2.1", &f[0].router);
+      nfh_addr_parse("192.0.2.2", &f[1].router);
+    } else if (k == 1) {
+      f[0].exporter_sysid = 1, f[1].exporter_sysid = 2;
+    }
+    CU_ASSERT_EQUAL(stitch_marked(f, 2, twice), k < 2 ? 1 : 0);
+    CU_ASSERT_EQUAL_FATAL(ngot, 1);
+    CU_ASSERT_EQUAL(got[0].client_bytes, k < 2 ? 4000 : 8000);
+  }
+}
+
 static void test_nsel_events(void) {
   /* A firewall's events (NSEL): the source is the initiator even from a
    * port above the far one's, an answer may be bytes without packets,
@@ -324,8 +415,8 @@ static void test_nsel_events(void) {
   nfh_flow back = flow("192.0.2.80", 443, "10.0.0.7", 50000, 6, t0,
                        t0 + 4000, 5000, 0);
   back.packets = 0;
-  nfh__stitcher_add(s, f, 3);
-  nfh__stitcher_add(s, &back, 1);
+  nfh__stitcher_add(s, f, 3, NULL);
+  nfh__stitcher_add(s, &back, 1, NULL);
   nfh__stitcher_flush(s);
   CU_ASSERT_EQUAL_FATAL(ngot, 2);
   char a[NFH_ADDR_STRLEN];
@@ -367,6 +458,7 @@ int main(void) {
   CU_add_test(s, "equal ports: the earlier sender opened it",
               test_equal_ports);
   CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
+  CU_add_test(s, "two exporters on one path", test_two_exporters);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

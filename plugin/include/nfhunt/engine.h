@@ -200,6 +200,11 @@ typedef struct nfh_engine_stats {
    * Counted in flows too; a count of packets without bytes, or bytes
    * without packets (NSEL's byte-only counters), is kept. */
   uint64_t implausible_flows;
+  /* Records left out because another exporter had already reported the
+   * same packets (the same direction of a connection at the same time:
+   * two routers on one path). Counted in flows too; every count and
+   * detector sees such traffic once. */
+  uint64_t duplicate_flows;
 } nfh_engine_stats;
 
 const nfh_engine_stats *nfh_engine_get_stats(const nfh_engine *engine);

@@ -51,6 +51,9 @@ typedef struct nfh_report_inputs {
    * middle packets in them. */
   uint64_t unannounced_files, checked_files;
   double unannounced_share;
+  /* Flow records left out because another exporter had reported the
+   * same packets (nfh_engine_stats.duplicate_flows); included in flows. */
+  uint64_t duplicate_flows;
 } nfh_report_inputs;
 
 /* Writes the JSON report to 'path' atomically: a temporary file in the

@@ -1,6 +1,7 @@
 /* clock.c - a module that watches the engine's clock for test_engine:
  * it counts the slot boundaries passed, the times of the flows it
- * got and those that started in a slot already ended, and reports them in one finding's evidence at the end. */
+ * got, their count and bytes, and those that started in a slot already
+ * ended, and reports them in one finding's evidence at the end. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,7 +9,7 @@
 
 typedef struct clock_ctx {
   const nfh_host_api *api;
-  unsigned long long slot_ends, first_ms, last_ms, flows;
+  unsigned long long slot_ends, first_ms, last_ms, flows, bytes;
   unsigned long long last_slot_end, late; /* flows starting in an ended slot */
 } clock_ctx;
 
@@ -30,6 +31,7 @@ static int clock_on_flows(void *ctx, const nfh_flow *f, size_t n) {
     if (f[i].last_ms > x->last_ms)
       x->last_ms = f[i].last_ms;
     x->late += f[i].first_ms < x->last_slot_end;
+    x->bytes += f[i].bytes;
   }
   return 0;
 }
@@ -43,13 +45,15 @@ static int clock_on_slot_end(void *ctx, uint64_t slot_end_ms) {
 
 static int clock_finish(void *ctx) {
   clock_ctx *x = ctx;
-  char evidence[256];
-  snprintf(evidence, sizeof(evidence),
-           "{\"slot_ends\":%llu,\"late\":%llu,\"first_ms\":%llu,\"last_ms\":%llu,"
-           "\"window_start_ms\":%llu,\"window_end_ms\":%llu}",
-           x->slot_ends, x->late, x->first_ms, x->last_ms,
-           (unsigned long long)x->api->window_start_ms(x->api->host),
-           (unsigned long long)x->api->window_end_ms(x->api->host));
+  char evidence[320];
+  snprintf(
+      evidence, sizeof(evidence),
+      "{\"slot_ends\":%llu,\"late\":%llu,\"first_ms\":%llu,\"last_ms\":%llu,"
+      "\"flows\":%llu,\"bytes\":%llu,"
+      "\"window_start_ms\":%llu,\"window_end_ms\":%llu}",
+      x->slot_ends, x->late, x->first_ms, x->last_ms, x->flows, x->bytes,
+      (unsigned long long)x->api->window_start_ms(x->api->host),
+      (unsigned long long)x->api->window_end_ms(x->api->host));
   nfh_finding f = {0};
   f.type = "clock";
   f.key = "clock";
