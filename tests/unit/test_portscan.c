@@ -893,8 +893,8 @@ static void test_sampled(void) {
  * prober, and no probe at all. They are the answers to probes sampled
  * away: found, and said to be sampled. A client's sampled sessions that
  * left a lone reset now and then (one in ten) are no scan, and the same
- * lone resets from an unsampled exporter (which then misses a direction)
- * are no contacts. */
+ * lone resets from an unsampled exporter (which then misses the probes'
+ * direction) are the scan seen by its refusals alone (test_refusals_only). */
 static void test_sampled_refusals(void) {
   flows fs = {0}, plain = {0};
   fs.sampling = 10;
@@ -929,7 +929,11 @@ static void test_sampled_refusals(void) {
     dump(e);
   nfh_engine_destroy(e);
   e = hunt(&plain);
-  CU_ASSERT_EQUAL(count(e), 0);
+  f = find(e, "v|198.18.66.41|10.99.0.11");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f)
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "probes not exported"));
+  CU_ASSERT_EQUAL(count(e), 1);
   nfh_engine_destroy(e);
   free_flows(&fs);
   free_flows(&plain);
@@ -965,6 +969,56 @@ static void test_one_way(void) {
   if (!f || count(e) != 1)
     dump(e);
   CU_ASSERT_PTR_NOT_NULL(strstr(log_lines, "one direction only"));
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* An exporter that exports only the inside's records (ingress on the
+ * inside interface): an outside scanner's probes are never seen, only
+ * the resets our hosts send back. A sweep of tcp/22 refused by 60 hosts
+ * and 200 refused ports of one host are scans, counted by the resets (a
+ * lower bound, and said so); a web server's late resets to one office's
+ * NAT address from 60 of its client ports, and 40 hosts' stray resets
+ * to 40 outside addresses, are none. */
+static void test_refusals_only(void) {
+  flows fs = {0};
+  for (unsigned i = 0; i < 300; i++)
+    add(&fs, tk_ip4(10, 0, 4, 1 + i % 200), (uint16_t)(40000 + i),
+        tk_ip4(52, 1, i & 0xff, 1), 443, 6, S | A | P | F, T0 + i * 700, 9);
+  nfh_addr scanner = tk_ip("203.0.113.66");
+  for (unsigned i = 0; i < 60; i++)
+    add(&fs, tk_ip4(10, 20, 0, (uint8_t)(1 + i)), 22, scanner,
+        (uint16_t)(50000 + i), 6, R | A, T0 + i * 2000, 1);
+  nfh_addr target = tk_ip("10.99.0.10");
+  for (unsigned p = 1001; p <= 1200; p++)
+    add(&fs, target, (uint16_t)p, scanner, 61000, 6, R | A,
+        T0 + 10 * MIN + (p - 1000) * 300, 1);
+  nfh_addr web = tk_ip("10.99.0.80"), office = tk_ip("198.18.7.7");
+  for (unsigned i = 0; i < 60; i++)
+    add(&fs, web, 443, office, (uint16_t)(30000 + 7 * i), 6, R | A,
+        T0 + i * 30000, 1);
+  for (unsigned i = 0; i < 40; i++)
+    add(&fs, tk_ip4(10, 30, 0, (uint8_t)(1 + i)), 443,
+        tk_ip4(198, 18, 9, (uint8_t)(1 + i)), 50000, 6, R | A, T0 + i * 40000,
+        1);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *h = find(e, "h|203.0.113.66|tcp/22");
+  const nfh_finding *v = find(e, "v|203.0.113.66|10.99.0.10");
+  CU_ASSERT_PTR_NOT_NULL(h);
+  CU_ASSERT_PTR_NOT_NULL(v);
+  if (h) {
+    CU_ASSERT_EQUAL(evidence_num(h, "hosts"), 60);
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->summary, "probes not exported"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->evidence_json, "\"refusal_only\": 60"));
+  }
+  if (v) {
+    CU_ASSERT(v->severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_num(v, "ports"), 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(v->summary, "a lower bound"));
+  }
+  CU_ASSERT_EQUAL(count(e), 2);
+  if (!h || !v || count(e) != 2)
+    dump(e);
   nfh_engine_destroy(e);
   free_flows(&fs);
 }
@@ -2082,10 +2136,14 @@ int main(void) {
       !CU_add_test(s, "distributed, a run at every rotation",
                    test_distributed_per_rotation) ||
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
-      !CU_add_test(s, "nmap -sn: one finding of two ports", test_ping_sweep_two_ports) ||
-      !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets", test_reset_only_probes) ||
-      !CU_add_test(s, "biflow records: the scan, not the flood's victim", test_biflow_records) ||
-      !CU_add_test(s, "a sweep beside lone failures on other ports", test_sweep_beside_lone_failures) ||
+      !CU_add_test(s, "nmap -sn: one finding of two ports",
+                   test_ping_sweep_two_ports) ||
+      !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
+                   test_reset_only_probes) ||
+      !CU_add_test(s, "biflow records: the scan, not the flood's victim",
+                   test_biflow_records) ||
+      !CU_add_test(s, "a sweep beside lone failures on other ports",
+                   test_sweep_beside_lone_failures) ||
       !CU_add_test(s, "block scan past the exact tables",
                    test_block_past_tables) ||
       !CU_add_test(s, "udp with icmp unreachable", test_udp_icmp) ||
@@ -2096,6 +2154,8 @@ int main(void) {
       !CU_add_test(s, "sampled", test_sampled) ||
       !CU_add_test(s, "sampled refusals alone", test_sampled_refusals) ||
       !CU_add_test(s, "one-way exporter", test_one_way) ||
+      !CU_add_test(s, "inside-only exporter: scans by their resets",
+                   test_refusals_only) ||
       !CU_add_test(s, "per-packet TCP flags", test_flags_per_packet) ||
       !CU_add_test(s, "state round trip", test_state_round_trip) ||
       !CU_add_test(s, "state: slow vertical", test_state_vertical) ||

@@ -332,12 +332,15 @@ static double observed_min(double min, double sq, double floor) {
 /* Failure reasons over a set of exact services, scaled to 'total'. */
 typedef struct reasons {
   double noreply, rst, icmp, odd, synonly, denied;
+  double unseen; /* of the failures, those seen by the refusal alone */
 } reasons;
 
 /* Where silence is no evidence (fo: flags only), a SYN never followed
  * by an ACK is counted by that flag, not as "no reply": the evidence
  * said "silence is not counted" beside "no_reply": 11. */
 static void add_reason(reasons *r, const ps_service *v, int fo) {
+  if (v->reasons & PS_R_UNSEEN)
+    r->unseen++;
   if (v->reasons & PS_R_DENIED)
     r->denied++;
   else if (v->reasons & PS_R_ICMP)
@@ -358,6 +361,7 @@ static void scale_reasons(reasons *r, double total) {
   if (sum <= 0 || total <= sum)
     return;
   double f = total / sum;
+  r->unseen *= f;
   r->denied *= f;
   r->noreply *= f;
   r->rst *= f;
@@ -605,15 +609,25 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
 static void evidence_reasons(buf *e, const reasons *r) {
   bprintf(e,
           ", \"failures\": {\"no_reply\": %.0f, \"rst\": %.0f, \"icmp\": "
-          "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f, \"denied\": %.0f}",
-          r->noreply, r->rst, r->icmp, r->odd, r->synonly, r->denied);
+          "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f, \"denied\": %.0f, "
+          "\"refusal_only\": %.0f}",
+          r->noreply, r->rst, r->icmp, r->odd, r->synonly, r->denied,
+          r->unseen);
 }
 
 /* Suffix of a summary: how sure the counts are. 'seen' is the count
  * the summary gave, scaled up for sampled data when >= 0. */
 static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
-                          double seen) {
-  if (s && s->sampling > 1) {
+                          double seen, const reasons *rs) {
+  double failed =
+      rs ? rs->noreply + rs->rst + rs->icmp + rs->odd + rs->synonly + rs->denied
+         : 0;
+  if (rs && rs->unseen > 0 && 2 * rs->unseen >= failed) {
+    /* The exporter misses the scanner's direction (refused_unseen):
+     * the count is of the targets that refused, a floor. */
+    bprintf(b, " (probes not exported: counted by the resets sent back, "
+               "a lower bound)");
+  } else if (s && s->sampling > 1) {
     /* Seen times N is right when each target got one packet; retries
      * and refusals that the sampler kept without their probes (each
      * exchange has two chances to be seen) make it an overestimate, so
@@ -766,7 +780,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     bprintf(&sm, ", %.0f answered", h->v.succ);
   if (tries >= RETRY_HEAVY)
     bprintf(&sm, ", %.1f tries per host", tries);
-  summary_notes(&sm, r, s, h->v.considered);
+  summary_notes(&sm, r, s, h->v.considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"port\": \"%s\", \"hosts\": %.0f, "
           "\"failed\": %.0f, \"answered\": %.0f, \"fail_ratio\": %.3f",
@@ -909,7 +923,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
   }
   bprintf(&sm, "%s) in %s, %.0f%% failed", nh > LIST_PORTS ? ", ..." : "",
           span, pct_failed(ratio));
-  summary_notes(&sm, r, s, hosts);
+  summary_notes(&sm, r, s, hosts, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"hosts\": %.0f, \"failed\": %.0f, "
           "\"answered\": %.0f, \"fail_ratio\": %.3f, \"ports\": {",
@@ -1044,7 +1058,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
           pct_failed(vc->v.ratio));
   if (vc->v.succ >= 0.5)
     bprintf(&sm, ", %.0f open", vc->v.succ);
-  summary_notes(&sm, r, s, vc->v.considered);
+  summary_notes(&sm, r, s, vc->v.considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"ports\": %.0f, \"failed\": %.0f, "
           "\"open\": %.0f, \"fail_ratio\": %.3f",
@@ -1166,7 +1180,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
                  "%.0f%% failed",
             src, nv, estimated ? "~" : "", maxports, span, pct_failed(ratio));
   }
-  summary_notes(&sm, r, s, considered);
+  summary_notes(&sm, r, s, considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"hosts\": %zu, \"distinct_ports\": %zu, "
           "\"host_ports\": %.0f, \"failed\": %.0f, \"open\": %.0f, "
@@ -1253,7 +1267,7 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
           "reconnect loop, brute force or flood against one service, not a "
           "sweep",
           src, v->contacts, dst, port, span, how);
-  summary_notes(&sm, r, s, -1);
+  summary_notes(&sm, r, s, -1, NULL);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"attempts\": %u, \"failed\": %u, "
           "\"fail_ratio\": %.3f, \"duration_s\": %.0f, \"rate_per_s\": %.2f, "

@@ -409,21 +409,26 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
   return -1;
 }
 
-/* Whether c is a reset alone, seen through a sampling exporter: from
- * the server's port, a packet or two with RST (and ACK) only, no data,
- * and nothing of the client. A sampler keeps one packet in N of each
+/* Whether c is a reset alone: from the server's port, a packet or two
+ * with RST (and ACK) only, no data, and nothing of the client. Through a
+ * sampling exporter: a sampler keeps one packet in N of each
  * direction, not both halves of one exchange: a vertical scan of 500
  * ports at 1:10 leaves some 50 probes without their refusals and some
  * 50 refusals without their probes. Read as the answer to a probe that
  * was sampled away, the refusals are the other half of the evidence
  * (nmap's Null and ACK scans, whose probes a sampler makes look like
- * sessions, have only them). Unsampled, a lone reset says the exporter
- * misses the other direction, and stays no contact. */
+ * sessions, have only them). Unsampled, the exporter misses the probe's
+ * direction: one that exports only the inside's records (ingress on the
+ * inside interface) shows an outside scanner by the resets our hosts
+ * send back, nothing else. Each is a refused contact: resets from dozens
+ * of our hosts or ports to one outside address answered that many
+ * probes (a session's stray late reset goes to one client from one
+ * port). Left out before, they hid a vertical scan of 913
+ * ports and a sweep of 132 SSH hosts entirely. */
 static int refused_unseen(const nfh_conn *c) {
   uint64_t samp = c->sampling > 1 ? c->sampling : 1;
   uint8_t sf = c->server_flags;
-  return c->proto == TCP && c->client_packets == 0 &&
-         (samp > 1 || (c->flags & NFH_CONN_SAMPLED)) && (sf & TH_RST) &&
+  return c->proto == TCP && c->client_packets == 0 && (sf & TH_RST) &&
          !(sf & ~(TH_RST | TH_ACK)) && c->server_packets <= 2 * samp &&
          c->server_bytes <= SYN_BYTES_MAX * c->server_packets;
 }
@@ -448,6 +453,8 @@ static int classify(const nfh_conn *c, ps_contact *o) {
     if (lone_refusal) {
       o->cls = PS_STRONG;
       o->reasons = PS_R_RST;
+      if (c->sampling <= 1 && !(c->flags & NFH_CONN_SAMPLED))
+        o->reasons |= PS_R_UNSEEN;
     } else if (classify_tcp(c, o) != 0) {
       return -1;
     }

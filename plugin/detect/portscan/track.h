@@ -74,6 +74,7 @@
 #define PS_R_ODD 0x08u     /* FIN/Xmas-style probe flags */
 #define PS_R_SYNONLY 0x10u /* client sent SYN and never ACK */
 #define PS_R_DENIED 0x20u  /* a firewall denied it (NSEL event) */
+#define PS_R_UNSEEN 0x40u  /* only the refusal was exported, not the probe */
 
 /* Pseudo-ports: ICMP echo is counted as one "service". */
 #define PS_PORT_ECHO 0x0800u
