@@ -777,6 +777,38 @@ static void test_c2_on_ntp_port(void) {
   }
 }
 
+/* An implant calling its server every 8 minutes on udp/123 with 20 to 60
+ * bytes a beat: NTP's port and a poll's size class, but smaller than any
+ * NTP packet (76 bytes over IPv4), so not a quiet service: medium. With
+ * quiet_min_bytes 0 it is taken for NTP and left at info. */
+static void test_small_beats_on_ntp_port(void) {
+  const char *key = "10.0.0.78|203.0.113.124|udp/123";
+  for (int k = 0; k < 2; k++) {
+    seed(43);
+    flows fs = {0};
+    beacon(&fs, tk_ip("10.0.0.78"), tk_ip("203.0.113.124"), 123, 17, T0,
+           5 * HOUR, 480000, 0.07, 0, 20, 20, 1);
+    browsing(&fs, 5, T0, 5 * HOUR);
+    nfh_engine *e =
+        make(k ? (const char *const[]){"quiet_min_bytes", "0", NULL} : NULL);
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, key);
+    if (k == 0) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+        CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.evidence_json, "\"quiet_service\": false"));
+      }
+    } else {
+      CU_ASSERT_PTR_NULL(r); /* info, below the default min_severity */
+    }
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A monitor pinging ten outside targets every minute is one poller
  * finding at low; the same host's beacon elsewhere stays its own. */
 static void test_poller(void) {
@@ -1988,6 +2020,8 @@ int main(void) {
   CU_add_test(s, "NTP pool from 50 hosts", test_ntp_pool);
   CU_add_test(s, "C2 on udp/123 with beats no NTP poll has",
               test_c2_on_ntp_port);
+  CU_add_test(s, "C2 on udp/123 with beats smaller than an NTP packet",
+              test_small_beats_on_ntp_port);
   CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);

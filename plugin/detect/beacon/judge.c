@@ -52,10 +52,12 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   v->sampled_reading = sampled_reading;
   int sampled = v->sampled_share >= 0.25;
   /* A quiet service's port with beats far larger than its polls (C2
-   * hiding on UDP/123) is not that service; sampled byte counts (packets
-   * times N) cannot tell. */
+   * hiding on UDP/123), or smaller than any packet of it (48-byte
+   * datagrams: an NTP packet alone is 76), is not that service; sampled
+   * byte counts (packets times N) cannot tell. */
   v->quiet = nfh__bcn_params_quiet(p, c->proto, c->port) &&
-             (sampled || s->client_median <= (double)p->quiet_max_bytes);
+             (sampled || (s->client_median <= (double)p->quiet_max_bytes &&
+                          s->client_median >= (double)p->quiet_min_bytes));
 
   /* Popularity: an absolute count or a share of the network (at least
    * three clients, so that a lab of ten hosts does not make every pair

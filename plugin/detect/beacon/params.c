@@ -33,6 +33,9 @@ void nfh__bcn_params_default(nfh__bcn_params *p) {
   /* An NTP poll is 76 bytes (96 over IPv6); with NTS fields some
    * hundreds. */
   p->quiet_max_bytes = 512;
+  /* An NTP packet is at least 48 bytes of NTP above UDP and IP: 76 bytes
+   * over IPv4, as flow records count them. */
+  p->quiet_min_bytes = 76;
   p->poller_servers = 4;
   p->high_span_ms = 6 * HOUR_MS;
   p->critical_span_ms = 24 * HOUR_MS;
@@ -76,6 +79,7 @@ static const spec specs[] = {
     {"popular_share", K_DOUBLE, F(popular_share), 0, 1},
     {"quiet_services", K_SERVICES, F(quiet), 0, 0},
     {"quiet_max_bytes", K_UINT, F(quiet_max_bytes), 0, 1000000000},
+    {"quiet_min_bytes", K_UINT, F(quiet_min_bytes), 0, 1000000000},
     {"poller_servers", K_UINT, F(poller_servers), 2, 100000},
     {"high_span", K_DURATION, F(high_span_ms), 60, 30 * 86400.0},
     {"critical_span", K_DURATION, F(critical_span_ms), 60, 30 * 86400.0},

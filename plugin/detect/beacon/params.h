@@ -45,6 +45,8 @@ typedef struct nfh__bcn_params {
   uint32_t quiet_max_bytes; /* a quiet service's beats carry at most this
                                many client bytes (median); larger ones
                                on its port are something else */
+  uint32_t quiet_min_bytes; /* ... and at least this many: smaller ones
+                               are no packet of that service */
   uint32_t poller_servers; /* servers one client polls with one period
                               on one port that make it a poller */
   /* Severity. */
