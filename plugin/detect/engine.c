@@ -1573,6 +1573,21 @@ nfh_status nfh_engine_add_flows(nfh_engine *e, const nfh_flow *flows,
 
 static char *dup_or_null(const char *s) { return s ? nfh__strdup(s) : NULL; }
 
+/* A score within its severity's range: info 0-19.9, low 20-44.9,
+ * medium 45-74.9, high 75-89.9, critical 90-100. Detectors set the two
+ * by separate rules (a beacon over UDP held at medium keeps the score of
+ * its regularity), and the report, sorted by score, listed a medium at
+ * 78.8 above a high at 70.8: one finding in nine of a day's hunts. A
+ * score out of its range is moved to the range's nearest end, so that
+ * the order by score is the order by severity first. */
+static double score_in_band(double score, nfh_severity sev) {
+  static const double lo[] = {0, 20, 45, 75, 90};
+  static const double hi[] = {19.9, 44.9, 74.9, 89.9, 100};
+  if (!(score >= lo[sev])) /* NaN too */
+    return lo[sev];
+  return score > hi[sev] ? hi[sev] : score;
+}
+
 static nfh_status keep_finding(nfh_engine *e, const char *detector,
                                const nfh_finding *f) {
   if (e->nfindings == e->findings_cap) {
@@ -1602,16 +1617,13 @@ static nfh_status keep_finding(nfh_engine *e, const char *detector,
     nfh__free((char *)r->f.evidence_json);
     return NFH_ENOMEM;
   }
-  if (r->f.score < 0)
-    r->f.score = 0;
-  if (r->f.score > 100)
-    r->f.score = 100;
+  if (r->f.severity > NFH_SEV_CRITICAL)
+    r->f.severity = NFH_SEV_CRITICAL;
+  r->f.score = score_in_band(r->f.score, r->f.severity);
   if (r->f.confidence < 0)
     r->f.confidence = 0;
   if (r->f.confidence > 1)
     r->f.confidence = 1;
-  if (r->f.severity > NFH_SEV_CRITICAL)
-    r->f.severity = NFH_SEV_CRITICAL;
   r->status = "new";
   r->times_seen = 1;
   e->nfindings++;

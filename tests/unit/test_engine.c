@@ -563,14 +563,19 @@ static void test_escalated_and_recurred(void) {
   nfh_report_finding r;
   example_run(path, t0, "low", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "new");
+  CU_ASSERT_EQUAL(r.f.score, 20); /* the example's 20 x severity */
   char id[33];
   memcpy(id, r.id, sizeof(id));
   example_run(path, t0 + hour, "high", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "escalated");
+  /* Its 60, below high's range, moved to the range's start: the report
+   * sorted by score lists every high above every medium. */
+  CU_ASSERT_EQUAL(r.f.score, 75);
   CU_ASSERT_STRING_EQUAL(r.id, id);
   CU_ASSERT_EQUAL(r.times_seen, 2);
   example_run(path, t0 + 2 * hour, "medium", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
+  CU_ASSERT_EQUAL(r.f.score, 45);
   /* Back to high: not higher than it was reported at before. */
   example_run(path, t0 + 3 * hour, "high", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "ongoing");

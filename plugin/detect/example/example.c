@@ -175,7 +175,10 @@ static int example_finish(void *ctx) {
     f.type = "cleartext_login";
     f.key = key;
     f.severity = x->severity;
-    f.score = 20.0 * (double)x->severity; /* low: 20, critical: 80 */
+    /* Low: 20, critical: 80; the host moves a score outside its
+     * severity's range to the range's nearest end (medium 45, high 75,
+     * critical 90). */
+    f.score = 20.0 * (double)x->severity;
     f.confidence = 0.9;
     f.src = p->client;
     f.dst = p->server;

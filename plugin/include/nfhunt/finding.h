@@ -35,7 +35,10 @@ typedef struct nfh_finding {
    * Required. */
   const char *key;
   nfh_severity severity;
-  double score;      /* 0..100: the ranking within and across detectors */
+  /* 0..100: the ranking within and across detectors. The host moves a
+   * score outside its severity's range (info 0-19.9, low 20-44.9, medium
+   * 45-74.9, high 75-89.9, critical 90-100) to the range's nearest end. */
+  double score;
   double confidence; /* 0..1: how sure; sampling and short history lower it */
   nfh_addr src;      /* main source host; family 0 when not one host */
   nfh_addr dst;      /* main destination host; family 0 when not one host */
