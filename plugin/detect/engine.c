@@ -1619,6 +1619,7 @@ static nfh_status keep_finding(nfh_engine *e, const char *detector,
   }
   if (r->f.severity > NFH_SEV_CRITICAL)
     r->f.severity = NFH_SEV_CRITICAL;
+  r->detector_score = r->f.score == r->f.score ? r->f.score : 0;
   r->f.score = score_in_band(r->f.score, r->f.severity);
   if (r->f.confidence < 0)
     r->f.confidence = 0;
@@ -1636,6 +1637,8 @@ static int by_score(const void *pa, const void *pb) {
     return a->f.score > b->f.score ? -1 : 1;
   if (a->f.severity != b->f.severity)
     return a->f.severity > b->f.severity ? -1 : 1;
+  if (a->detector_score != b->detector_score)
+    return a->detector_score > b->detector_score ? -1 : 1;
   if (a->f.first_ms != b->f.first_ms)
     return a->f.first_ms < b->f.first_ms ? -1 : 1;
   int c = strcmp(a->f.type, b->f.type);

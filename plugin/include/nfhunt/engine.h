@@ -91,6 +91,10 @@ typedef struct nfh_report_finding {
   uint64_t first_reported_ms; /* run time it was first reported */
   uint32_t times_seen;        /* runs that reported it, this one included */
   nfh_finding f;              /* strings owned by the engine */
+  /* The score as the detector gave it, before it was moved into its
+   * severity's range (f.score): it orders findings whose moved scores
+   * tie. */
+  double detector_score;
 } nfh_report_finding;
 
 /* Creates an engine with the default home networks (RFC 1918 and
