@@ -417,28 +417,31 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
  * 50 refusals without their probes. Read as the answer to a probe that
  * was sampled away, the refusals are the other half of the evidence
  * (nmap's Null and ACK scans, whose probes a sampler makes look like
- * sessions, have only them). Unsampled, the exporter misses the probe's
- * direction: one that exports only the inside's records (ingress on the
- * inside interface) shows an outside scanner by the resets our hosts
- * send back, nothing else. Each is a refused contact: resets from dozens
- * of our hosts or ports to one outside address answered that many
- * probes (a session's stray late reset goes to one client from one
- * port). Left out before, they hid a vertical scan of 913
- * ports and a sweep of 132 SSH hosts entirely. */
-static int refused_unseen(const nfh_conn *c) {
+ * sessions, have only them). Unsampled, they count where the exporter
+ * shows no replies (answers_only): one that exports only the inside's
+ * records (ingress on the inside interface) shows an outside scanner by
+ * the resets our hosts send back, nothing else, and left out they hid a
+ * vertical scan of 913 ports and a sweep of 132 SSH hosts entirely.
+ * Where it shows both directions, a reset alone is a session's late
+ * reset (a load balancer's idle timeout, after the session's records
+ * were done): a proxy's pooled connections reset by 300 servers in the
+ * run after they were opened read as a high sweep of tcp/443. */
+static int refused_unseen(const nfh_conn *c, int unsampled_too) {
   uint64_t samp = c->sampling > 1 ? c->sampling : 1;
   uint8_t sf = c->server_flags;
   return c->proto == TCP && c->client_packets == 0 && (sf & TH_RST) &&
+         (samp > 1 || (c->flags & NFH_CONN_SAMPLED) || unsampled_too) &&
          !(sf & ~(TH_RST | TH_ACK)) && c->server_packets <= 2 * samp &&
          c->server_bytes <= SYN_BYTES_MAX * c->server_packets;
 }
 
 /* Fills a contact from a connection. Returns 0, or -1 for connections
  * that are no contact by a client (only the answer seen, unless a
- * sampler kept a refusal alone; multicast, traceroute, other ICMP). */
-static int classify(const nfh_conn *c, ps_contact *o) {
+ * refusal alone counts: refused_unseen; multicast, traceroute, other
+ * ICMP). */
+static int classify(const nfh_conn *c, ps_contact *o, int answers_only) {
   memset(o, 0, sizeof(*o));
-  int lone_refusal = refused_unseen(c);
+  int lone_refusal = refused_unseen(c, answers_only);
   /* A firewall's event records (NSEL) count bytes, not packets, and a
    * denied attempt neither: each is a contact all the same. */
   int client_sent = c->client_packets || c->client_bytes ||
@@ -598,6 +601,15 @@ static void tally(ctx *x, const nfh_conn *c) {
   }
 }
 
+/* Whether the exporter shows no replies, as far as the run has shown
+ * (ps_finish's test for the whole run): established sessions enough to
+ * tell, and almost none with a reply. */
+static int answers_only(const ctx *x) {
+  return x->run.expect_reply >= x->cfg.oneway_min_conns &&
+         (double)x->run.replied <
+             x->cfg.oneway_reply_share * (double)x->run.expect_reply;
+}
+
 static void record_unreachable(ctx *x, const nfh_conn *c) {
   x->unreachables++;
   uint32_t samp = c->sampling > 1 ? c->sampling : 1;
@@ -633,7 +645,7 @@ static int ps_on_conns(void *arg, const nfh_conn *conns, size_t n) {
       if ((c->proto == ICMP || c->proto == ICMP6) && is_unreachable(c)) {
         at[nu] = (uint16_t)nc;
         unreach[nu++] = c;
-      } else if (classify(c, &cs[nc]) == 0) {
+      } else if (classify(c, &cs[nc], answers_only(x)) == 0) {
         nc++;
       }
     }
