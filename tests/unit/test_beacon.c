@@ -795,6 +795,21 @@ static void test_c2_on_ntp_port(void) {
 static void test_small_beats_on_ntp_port(void) {
   check_on_ntp_port("10.0.0.78", "203.0.113.124", 5 * HOUR, 480000, 0.07, 20,
                     20, "quiet_min_bytes", "0");
+  /* The same beats as a firewall's NSEL events count them, bytes without
+   * packets (maybe the payload alone: an NTP poll's 48): held to no
+   * floor, NTP at info. */
+  seed(41);
+  flows fs = {0};
+  beacon(&fs, tk_ip("10.0.0.78"), tk_ip("203.0.113.124"), 123, 17, T0,
+         5 * HOUR, 480000, 0.07, 0, 20, 20, 1);
+  for (size_t i = 0; i < fs.n; i++)
+    fs.v[i].packets = 0;
+  browsing(&fs, 5, T0, 5 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  CU_ASSERT_PTR_NULL(find(e, "10.0.0.78|203.0.113.124|udp/123"));
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
 }
 
 /* A monitor pinging ten outside targets every minute is one poller

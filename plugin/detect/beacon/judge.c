@@ -54,10 +54,15 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   /* A quiet service's port with beats far larger than its polls (C2
    * hiding on UDP/123), or smaller than any packet of it (48-byte
    * datagrams: an NTP packet alone is 76), is not that service; sampled
-   * byte counts (packets times N) cannot tell. */
-  v->quiet = nfh__bcn_params_quiet(p, c->proto, c->port) &&
-             (sampled || (s->client_median <= (double)p->quiet_max_bytes &&
-                          s->client_median >= (double)p->quiet_min_bytes));
+   * byte counts (packets times N) cannot tell, nor byte counters without
+   * packets (a firewall's NSEL events may count the payload alone: an
+   * NTP poll's 48 bytes). */
+  int packet_bytes = !(c->flags & NFH__BCN_BYTES_ONLY);
+  v->quiet =
+      nfh__bcn_params_quiet(p, c->proto, c->port) &&
+      (sampled ||
+       (s->client_median <= (double)p->quiet_max_bytes &&
+        (!packet_bytes || s->client_median >= (double)p->quiet_min_bytes)));
 
   /* Popularity: an absolute count or a share of the network (at least
    * three clients, so that a lab of ten hosts does not make every pair

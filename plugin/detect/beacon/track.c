@@ -482,6 +482,8 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
     c->guessed = add32(c->guessed, 1);
   if (conn->sampling > c->max_sampling)
     c->max_sampling = conn->sampling;
+  if (!conn->client_packets && conn->client_bytes)
+    c->flags |= NFH__BCN_BYTES_ONLY;
   return 0;
 }
 

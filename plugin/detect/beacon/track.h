@@ -66,6 +66,9 @@ typedef struct nfh__bcn_event {
 
 /* nfh__bcn_cand.flags */
 #define NFH__BCN_SERVER_HOME 0x01u /* the server is internal */
+/* A connection counted bytes without packets (a firewall's NSEL events,
+ * whose byte counters may leave the headers out). */
+#define NFH__BCN_BYTES_ONLY 0x02u
 
 typedef struct nfh__bcn_cand {
   nfh_addr client, server;
