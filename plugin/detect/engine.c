@@ -1617,7 +1617,7 @@ static nfh_status keep_finding(nfh_engine *e, const char *detector,
     nfh__free((char *)r->f.evidence_json);
     return NFH_ENOMEM;
   }
-  if (r->f.severity > NFH_SEV_CRITICAL)
+  if ((unsigned)r->f.severity > NFH_SEV_CRITICAL) /* any out of range */
     r->f.severity = NFH_SEV_CRITICAL;
   r->detector_score = r->f.score == r->f.score ? r->f.score : 0;
   r->f.score = score_in_band(r->f.score, r->f.severity);
