@@ -595,16 +595,23 @@ static void merge_next(merge_file *m) {
   m->n = 0;
 }
 
+/* Puts m's own sampling-check counts and verdict where the per-file
+ * code (take_flows, sampling_check_file) keeps those of the file being
+ * read. */
+static void merge_enter(run *r, const merge_file *m) {
+  r->sc.file_tcp0 = r->t.tcp_unscaled - m->tcp;
+  r->sc.file_mid0 = r->t.tcp_single_mid - m->mid;
+  r->sc.file_told = m->told;
+  r->sc.file_sampled = m->sampled;
+}
+
 /* Feeds m's records from m->off on that end by 'limit' (one at least),
  * with m's own per-file counts in place. */
 static void merge_take(run *r, merge_file *m, uint64_t limit) {
   size_t end = m->off + 1;
   while (end < m->n && m->flows[end].last_ms <= limit)
     end++;
-  r->sc.file_tcp0 = r->t.tcp_unscaled - m->tcp;
-  r->sc.file_mid0 = r->t.tcp_single_mid - m->mid;
-  r->sc.file_told = m->told;
-  r->sc.file_sampled = m->sampled;
+  merge_enter(r, m);
   nfh_engine_stats before = stats_so_far(r);
   take_flows(r, m->path, m->flows + m->off, end - m->off);
   m->off = end;
@@ -619,10 +626,7 @@ static void merge_take(run *r, merge_file *m, uint64_t limit) {
 
 /* Closes m as read_file would: its lines, with its own counts. */
 static read_result merge_close(run *r, merge_file *m) {
-  r->sc.file_tcp0 = r->t.tcp_unscaled - m->tcp;
-  r->sc.file_mid0 = r->t.tcp_single_mid - m->mid;
-  r->sc.file_told = m->told;
-  r->sc.file_sampled = m->sampled;
+  merge_enter(r, m);
   nfh_engine_stats before = stats_so_far(r);
   before.misdated_flows -= m->misdated;
   before.implausible_flows -= m->implausible;

@@ -355,9 +355,13 @@ static void add_reason(reasons *r, const ps_service *v, int fo) {
     r->noreply++;
 }
 
+/* The failures counted, whatever their reason (unseen is among them). */
+static double reasons_total(const reasons *r) {
+  return r->noreply + r->rst + r->icmp + r->odd + r->synonly + r->denied;
+}
+
 static void scale_reasons(reasons *r, double total) {
-  double sum =
-      r->noreply + r->rst + r->icmp + r->odd + r->synonly + r->denied;
+  double sum = reasons_total(r);
   if (sum <= 0 || total <= sum)
     return;
   double f = total / sum;
@@ -619,10 +623,7 @@ static void evidence_reasons(buf *e, const reasons *r) {
  * the summary gave, scaled up for sampled data when >= 0. */
 static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
                           double seen, const reasons *rs) {
-  double failed =
-      rs ? rs->noreply + rs->rst + rs->icmp + rs->odd + rs->synonly + rs->denied
-         : 0;
-  if (rs && rs->unseen > 0 && 2 * rs->unseen >= failed) {
+  if (rs && rs->unseen > 0 && 2 * rs->unseen >= reasons_total(rs)) {
     /* The exporter misses the scanner's direction (refused_unseen):
      * the count is of the targets that refused, a floor. */
     bprintf(b, " (probes not exported: counted by the resets sent back, "

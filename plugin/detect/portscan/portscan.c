@@ -602,8 +602,8 @@ static void tally(ctx *x, const nfh_conn *c) {
 }
 
 /* Whether the exporter shows no replies, as far as the run has shown
- * (ps_finish's test for the whole run): established sessions enough to
- * tell, and almost none with a reply. */
+ * (ps_finish applies it to the whole run): established sessions enough
+ * to tell, and almost none with a reply. */
 static int answers_only(const ctx *x) {
   return x->run.expect_reply >= x->cfg.oneway_min_conns &&
          (double)x->run.replied <
@@ -690,9 +690,7 @@ static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
 static int ps_finish(void *arg) {
   ctx *x = arg;
   ps_run *r = &x->run;
-  r->one_way = r->expect_reply >= x->cfg.oneway_min_conns &&
-               (double)r->replied <
-                   x->cfg.oneway_reply_share * (double)r->expect_reply;
+  r->one_way = answers_only(x);
   r->sampled_unknown = 2 * r->unknown_sampled > x->conns;
   if (r->sampled_unknown)
     x->api->log(x->api->host, NFH_LOG_INFO,

@@ -2677,17 +2677,14 @@ static int emit_one(vol *v, const fnd *f) {
         snprintf(to, sizeof(to), "to %s destinations", npeers);
       const double *c = p->s.c[p->dir];
       int datagrams = c[C_PKTS] > 0 && c[C_TCP] <= 0.2 * c[C_PKTS];
-      if (!s->bidir_ok && datagrams)
-        snprintf(summary, sizeof(summary),
-                 "Unusual outbound volume from %s: %s in %s %s, %s its "
-                 "baseline (not TCP, replies not exported: a flood or a "
-                 "transfer)",
-                 host, size, dur, to, mult);
-      else
-        snprintf(summary, sizeof(summary),
-                 "Unusual outbound volume from %s: %s in %s %s, %s its "
-                 "baseline (not flood-shaped: likely a bulk transfer)",
-                 host, size, dur, to, mult);
+      const char *reading =
+          !s->bidir_ok && datagrams
+              ? "not TCP, replies not exported: a flood or a transfer"
+              : "not flood-shaped: likely a bulk transfer";
+      snprintf(summary, sizeof(summary),
+               "Unusual outbound volume from %s: %s in %s %s, %s its "
+               "baseline (%s)",
+               host, size, dur, to, mult, reading);
       snprintf(mitre, sizeof(mitre), "T1498");
     }
   } else {
