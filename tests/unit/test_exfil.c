@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nfhunt/engine.h>
@@ -587,11 +588,13 @@ static void test_backup_learned(void) {
   snprintf(path, sizeof(path), "%s/backup.db", dir);
   for (int d = 0; d < 3; d++) {
     nfh_engine *e = backup_day(path, d);
-    /* Without history, 20 GB to a host only this server uses is news. */
+    /* Without history, 20 GB to a host only this server uses is news,
+     * but at night, with no earlier night to compare, it may be the
+     * backup it is: medium (test_first_night). */
     const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
     if (d == 0) {
       CU_ASSERT_PTR_NOT_NULL(r);
-      CU_ASSERT(r && r->f.severity >= NFH_SEV_HIGH);
+      CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM);
     }
     /* The second night at the same hour: one step down, at most medium,
      * and a new episode of the pair (it alerts again); the third: a
@@ -618,6 +621,95 @@ static void test_backup_learned(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "hour_of_day"));
   }
   done(e);
+}
+
+/* Sets TZ to UTC; returns the old value (malloc'd, NULL if unset) for
+ * restore_tz. */
+static char *utc_tz(void) {
+  const char *tz = getenv("TZ");
+  char *saved = tz ? strdup(tz) : NULL;
+  setenv("TZ", "UTC", 1);
+  tzset();
+  return saved;
+}
+
+static void restore_tz(char *saved) {
+  if (saved)
+    setenv("TZ", saved, 1);
+  else
+    unsetenv("TZ");
+  tzset();
+  free(saved);
+}
+
+/* One run, no state: the office from 'from' for 'hours' hours, and a
+ * server's 20 GB upload to a host no other uses at 'at'; the detector's
+ * 'key' set to 'value' (NULL: none). */
+static nfh_engine *one_upload(uint64_t from, unsigned hours, uint64_t at,
+                              const char *key, const char *value) {
+  rng_state = 77;
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, from, from + hours * HOUR_MS);
+  nfh_addr src = tk_ip("10.1.0.20"), dst = tk_ip("198.51.100.200");
+  upload(&fv, &src, &dst, 22, at, 40 * MIN_MS, 20000000000ull, MIN_MS);
+  return run_with_state_set(NULL, &fv, key, value);
+}
+
+/* A first run over a night cannot tell a backup server's first upload
+ * to its offsite host (a host no other uses) from a theft: no earlier
+ * night shows it as a habit. A site with one backup server got a
+ * critical finding in a one-night hunt. At most medium, saying why; in
+ * the day, with a day of history, or without a night, as severe as
+ * before. */
+static void test_first_night(void) {
+  const char *key = "10.1.0.20|198.51.100.200";
+  char *saved = utc_tz(); /* hours of the night are local */
+  /* 00:00-06:00 (UTC, the tests' TZ), the upload at 02:10. */
+  nfh_engine *e = one_upload(T0, 6, T0 + 2 * HOUR_MS + 10 * MIN_MS, NULL, NULL);
+  const nfh_report_finding *r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  if (r->f.severity != NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_MEDIUM);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "no earlier night"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"night\": true"));
+  done(e);
+
+  /* No night (night_start = night_end): critical, as 20 GB to a host no
+   * other uses is. */
+  e = one_upload(T0, 6, T0 + 2 * HOUR_MS + 10 * MIN_MS, "night_end", "20");
+  r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_CRITICAL);
+  CU_ASSERT_PTR_NULL(strstr(r->f.evidence_json, "no earlier night"));
+  done(e);
+
+  /* The same upload at 14:10, in a run of 12:00-18:00: the day. */
+  e = one_upload(T0 + 12 * HOUR_MS, 6, T0 + 14 * HOUR_MS + 10 * MIN_MS, NULL,
+                 NULL);
+  r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_CRITICAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"night\": false"));
+  done(e);
+
+  /* At 02:10 after a day and a night without it (a run of 30 hours):
+   * the earlier night would have shown a backup; this is new. */
+  e = one_upload(T0, 30, T0 + DAY_MS + 2 * HOUR_MS + 10 * MIN_MS, NULL, NULL);
+  r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+  CU_ASSERT_PTR_NULL(strstr(r->f.evidence_json, "no earlier night"));
+  done(e);
+
+  /* The night's hours are checked: 24 is no hour. */
+  e = make();
+  nfh_engine_set(e, "exfiltration", "night_start", "24");
+  nfh_engine_start(e, NULL);
+  CU_ASSERT_EQUAL(nfh_engine_plugin(e, 0)->enabled, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "bad value '24' for night_start"));
+  done(e);
+  restore_tz(saved);
 }
 
 /* Three hosts upload 600 MB each to one address never seen in days of
@@ -1524,6 +1616,7 @@ int main(void) {
   CU_add_test(s, "a bulk upload across two hourly runs",
               test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
+  CU_add_test(s, "a first run's night", test_first_night);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);
   CU_add_test(s, "a registry's next front-end", test_registry_network);
   CU_add_test(s, "cloud sync", test_cloud_sync);

@@ -56,6 +56,7 @@ typedef struct exfil {
   nfh__exf_memory *mem;
   nfh__exf_dns *dns;    /* NULL with dns_max_pairs = 0 */
   uint64_t data_end_ms; /* latest flow end seen */
+  uint64_t data_start_ms; /* earliest flow start of this run, 0: none */
   uint64_t out_conns;   /* connections opened by internal hosts outward */
   uint64_t out_replied; /* of them, answered */
 } exfil;
@@ -223,6 +224,8 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     nfh__exf_track_seen(x->track, f->last_ms);
     if (f->last_ms > x->data_end_ms)
       x->data_end_ms = f->last_ms;
+    if (f->first_ms < x->data_start_ms || !x->data_start_ms)
+      x->data_start_ms = f->first_ms;
     int sh = api->is_home(api->host, &f->src);
     int dh = api->is_home(api->host, &f->dst);
     if (sh == dh)
@@ -709,7 +712,7 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     snprintf(dstport, sizeof(dstport), "[%s]:%u", dst, p->port);
   else
     snprintf(dstport, sizeof(dstport), "%s:%u", dst, p->port);
-  char extra[160] = "";
+  char extra[320] = "";
   size_t el = 0;
   if (d->f.novel == 1)
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
@@ -735,6 +738,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; recurring at this hour on %u other day%s",
                            d->habitual_days, d->habitual_days == 1 ? "" : "s");
+  if (d->v.first_night && el < sizeof(extra))
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           "; at night with no earlier night seen (a "
+                           "backup's first night looks the same)");
   if (el < sizeof(extra))
     sampled_note(d->f.sampled, p->max_sampling, extra + el,
                  sizeof(extra) - el);
@@ -825,8 +832,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
              "sampling interval\""
            : ", \"note\": \"the exporter samples without announcing its "
              "interval: byte totals are raw samples\"");
-  jadd(&j, ", \"direction_guessed\": %s, \"history_s\": %" PRIu64,
-       d->f.guessed ? "true" : "false", d->f.history_ms / 1000);
+  jadd(&j,
+       ", \"direction_guessed\": %s, \"history_s\": %" PRIu64 ", \"night\": %s",
+       d->f.guessed ? "true" : "false", d->f.history_ms / 1000,
+       d->f.night ? "true" : "false");
   jadd(&j, ", \"reasons\": [");
   for (size_t i = 0; i < d->v.nreasons; i++)
     jadd(&j, "%s\"%s\"", i ? ", " : "", d->v.reasons[i]);
@@ -1017,6 +1026,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
 
   /* The source's baseline at the peak hour. */
   nfh__exf_when pw = nfh__exf_clock(P, peak_hour); /* once per episode */
+  f->night = nfh__exf_night(P, pw.hod);
   const nfh__exf_host *host = nfh__exf_host_find(x->mem, &p->k.a);
   f->baseline_level = nfh__exf_host_usual(P, host, pw, &d->usual_bytes,
                                           &d->usual_seen);
@@ -1100,6 +1110,9 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
     d->last_ms = c_last;
   d->span_ms = d->last_ms > d->first_ms ? d->last_ms - d->first_ms : 0;
   f->span_ms = d->span_ms;
+  f->seen_before_ms = f->history_ms;
+  if (x->data_start_ms && ep_first > x->data_start_ms)
+    f->seen_before_ms += ep_first - x->data_start_ms;
 
   /* A destination first seen within an hour of this episode's start was
    * brought by this transfer (an hourly run saw its beginning): it was

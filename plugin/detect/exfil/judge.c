@@ -180,6 +180,21 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     s--;
     why(v, "the source uploaded to it on earlier days");
   }
+  /* The first night nfhunt sees: with less than a day of data before
+   * the upload (earlier runs' and this run's) there is no earlier night
+   * to show the site's nightly backup as a habit (above), and a backup
+   * server's upload to its offsite target, which no other host uses,
+   * looks like a theft of the same size (a site with one backup server
+   * got a critical finding in a one-night hunt). At most medium, said
+   * so; a state over the next nights makes the backup a habit and
+   * leaves a theft as it is. */
+  if (v->kind == NFH_EXF_BULK && f->night && !f->icmp &&
+      f->seen_before_ms + 3600000ull < DAY_MS && s > NFH_SEV_MEDIUM) {
+    s = NFH_SEV_MEDIUM;
+    v->first_night = 1;
+    why(v, "at night, with no earlier night to compare: a nightly backup "
+           "looks the same");
+  }
   if (s < NFH_SEV_INFO)
     s = NFH_SEV_INFO;
   v->severity = s;

@@ -82,7 +82,9 @@ typedef struct nfh__exf_features {
   int guessed;      /* client/server roles guessed from ports */
   int one_way;      /* no answer seen at all (a one-way stream) */
   int icmp;         /* the largest connection is ICMP: a tunnel */
-  uint64_t history_ms;
+  int night;        /* the peak hour is in the night (night_start..) */
+  uint64_t history_ms;     /* the state's: data of earlier runs */
+  uint64_t seen_before_ms; /* that, and this run's data before the episode */
 } nfh__exf_features;
 
 #define NFH_EXF_MAX_REASONS 10
@@ -91,6 +93,7 @@ typedef struct nfh__exf_verdict {
   enum nfh__exf_kind kind;
   int severity; /* below NFH_SEV_INFO: nothing to report */
   double score, confidence;
+  int first_night; /* held at medium: a first night, nothing to compare */
   const char *reasons[NFH_EXF_MAX_REASONS]; /* static strings */
   size_t nreasons;
 } nfh__exf_verdict;

@@ -40,6 +40,8 @@ static const pdef pdefs[] = {
     P(learn_days, 3, 1, 60, 1),
     P(habit_days, 2, 1, 60, 1),
     P(season_tolerance, 1, 0, 3, 1),
+    P(night_start, 20, 0, 23, 1),
+    P(night_end, 6, 0, 23, 1),
     P(spread_min_dests, 3, 2, 1e6, 1),
     /* 1 MB: at 10 MB, 1.08 GB in 9 MB pieces to 120 addresses was
      * nothing; a thief now needs a thousand destinations for a GB. */
@@ -192,4 +194,11 @@ nfh__exf_when nfh__exf_clock(const nfh__exf_params *p, uint32_t hour) {
   unsigned dow = (unsigned)(((day % 7) + 7 + 3) % 7);
   w.how = dow * 24 + w.hod;
   return w;
+}
+
+int nfh__exf_night(const nfh__exf_params *p, unsigned hod) {
+  unsigned from = (unsigned)p->night_start, to = (unsigned)p->night_end;
+  if (from == to)
+    return 0;
+  return from < to ? hod >= from && hod < to : hod >= from || hod < to;
 }

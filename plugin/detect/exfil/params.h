@@ -28,6 +28,9 @@ typedef struct nfh__exf_params {
   /* The source's own baseline. */
   double ratio_min, high_ratio, host_floor, hod_min, how_min;
   double learn_days, habit_days, season_tolerance;
+  /* Local hours of the night [night_start, night_end), when sites run
+   * their backups; equal values: no night. */
+  double night_start, night_end;
   /* Many rare destinations from one source. */
   double spread_min_dests, spread_dest_bytes, spread_min_bytes;
   /* DNS tunnels (see dns.h). */
@@ -39,6 +42,10 @@ typedef struct nfh__exf_params {
   nfh_severity min_severity;
   int utc; /* clock = utc: hours of day and week in UTC, not local time */
 } nfh__exf_params;
+
+/* Whether hour of day 'hod' (0-23, of nfh__exf_clock) is in the night
+ * of the parameters. */
+int nfh__exf_night(const nfh__exf_params *p, unsigned hod);
 
 /* Sets the defaults. */
 void nfh__exf_params_default(nfh__exf_params *p);
