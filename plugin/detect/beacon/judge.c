@@ -11,7 +11,7 @@
 #define JITTERED_BEATS 64
 /* Beats a jittered beacon read by its bounded intervals (score.h, item
  * 7) needs before it can be medium. */
-#define JITTERED_MEDIUM_BEATS 24
+#define JITTERED_MEDIUM_BEATS 16
 /* Beats a regular beacon needs to be medium, and to rise above it. */
 #define REGULAR_BEATS 12
 /* Beats, and dispersion as a share of its chance level, that make a
@@ -152,7 +152,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_MEDIUM;
   /* Bounded intervals alone are low; medium once they stay far below
    * chance (0.7 of the 0.1% level: under 1 in 10^5 for Poisson
-   * arrivals) over 24 beats or more, four hours, covering the window. */
+   * arrivals) over 16 beats or more, four hours, covering the window. */
   if (bounded && sev == NFH_SEV_LOW && s->beats >= JITTERED_MEDIUM_BEATS &&
       s->dispersion <= 0.7 * s->dispersion_chance &&
       span_ms >= 4 * HOUR_MS && s->dispersion_coverage >= 0.8) {
