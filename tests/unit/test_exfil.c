@@ -486,7 +486,7 @@ static void test_bulk_across_runs(void) {
     CU_ASSERT_PTR_NOT_NULL(r);
     if (r && run == 1) {
       CU_ASSERT_STRING_EQUAL(r->status, "ongoing");
-      CU_ASSERT(r->f.first_ms <= start);
+      CU_ASSERT(r->f.first_ms <= start && r->f.first_ms + 1000 >= start);
       CU_ASSERT(r->f.last_ms - r->f.first_ms >= 45 * MIN_MS);
       CU_ASSERT_PTR_NULL(strstr(r->f.summary, "in 5 min"));
       CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json,
@@ -498,6 +498,62 @@ static void test_bulk_across_runs(void) {
     nfh_state_close(st);
   }
   tk_flows_free(&all);
+}
+
+/* Runs of one 5-minute file each (nfcapd -x), one state: a 2 GB upload
+ * from 11:32:58 for 9 min 20 s, and a steady 30 MB an hour from 09:16:54
+ * to 11:16:54. Each run sees a part of an hour; the state keeps the
+ * seconds its bytes went in, so the findings give the transfers' own
+ * times, as one run over the files does. With the clock hours alone the
+ * upload read "2.1 GB in 60 min" (11:00-11:59:59.999) and the slow one
+ * began at 09:00 and ended at 11:59:59.999, before its last file was
+ * read. */
+static void test_times_across_runs(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/times.db", dir);
+  nfh_addr src = tk_ip("10.0.4.31"), dst = tk_ip("203.0.113.64");
+  nfh_addr slow_src = tk_ip("10.0.4.32"), slow_dst = tk_ip("203.0.113.65");
+  flowvec all = {NULL, 0, 0, 0};
+  rng_state = 500;
+  uint64_t start = T0 + 11 * HOUR_MS + 32 * MIN_MS + 58000;
+  uint64_t dur = 9 * MIN_MS + 20000;
+  upload(&all, &src, &dst, 443, start, dur, 2000000000ull, MIN_MS);
+  uint64_t slow_start = T0 + 9 * HOUR_MS + 16 * MIN_MS + 54000;
+  upload(&all, &slow_src, &slow_dst, 22, slow_start, 2 * HOUR_MS, 60000000ull,
+         MIN_MS);
+  const nfh_report_finding *r;
+  uint64_t bulk_first = 0, bulk_last = 0, slow_first = 0, slow_last = 0;
+  char bulk_summary[512] = "";
+  for (uint64_t slot = T0 + 9 * HOUR_MS; slot < T0 + 12 * HOUR_MS;
+       slot += SLOT_MS) {
+    flowvec fv = {NULL, 0, 0, 0};
+    office(&fv, slot, slot + SLOT_MS);
+    for (size_t i = 0; i < all.n; i++)
+      if (all.v[i].last_ms >= slot && all.v[i].last_ms < slot + SLOT_MS)
+        *tk_flows_push(&fv) = all.v[i];
+    nfh_engine *e = run_with_state(path, &fv);
+    if ((r = find(e, "10.0.4.31|203.0.113.64")) != NULL) {
+      bulk_first = r->f.first_ms;
+      bulk_last = r->f.last_ms;
+      snprintf(bulk_summary, sizeof(bulk_summary), "%s", r->f.summary);
+    }
+    if ((r = find(e, "10.0.4.32|203.0.113.65")) != NULL) {
+      slow_first = r->f.first_ms;
+      slow_last = r->f.last_ms;
+      /* Never past the data read. */
+      CU_ASSERT(r->f.last_ms < slot + SLOT_MS);
+    }
+    done(e);
+  }
+  tk_flows_free(&all);
+  printf("\n    %s", bulk_summary);
+  CU_ASSERT(bulk_first + 1000 >= start && bulk_first <= start);
+  CU_ASSERT(bulk_last <= start + dur + 1000 &&
+            bulk_last + 60000 >= start + dur);
+  CU_ASSERT_PTR_NOT_NULL(strstr(bulk_summary, "in 9 min"));
+  CU_ASSERT(slow_first + 1000 >= slow_start && slow_first <= slow_start);
+  CU_ASSERT(slow_last <= slow_start + 2 * HOUR_MS + 1000 &&
+            slow_last + 2 * MIN_MS >= slow_start + 2 * HOUR_MS);
 }
 
 /* The destination table is full (3000 one-off destinations, room for
@@ -1617,6 +1673,8 @@ int main(void) {
               test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
   CU_add_test(s, "a first run's night", test_first_night);
+  CU_add_test(s, "upload times in runs of one file each",
+              test_times_across_runs);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);
   CU_add_test(s, "a registry's next front-end", test_registry_network);
   CU_add_test(s, "cloud sync", test_cloud_sync);

@@ -479,6 +479,7 @@ static uint64_t sum_at(const sums *s, const nfh_addr *host, uint32_t hour) {
  * ones of earlier runs. */
 typedef struct hour_pt {
   uint32_t hour;
+  uint16_t first_s1, last_s1; /* seconds of bytes out, + 1 (0: unknown) */
   uint64_t out, in;
   int from_run;
   int from_state; /* earlier runs' bytes in it too */
@@ -491,13 +492,15 @@ typedef struct series {
 } series;
 
 static int series_add(series *s, uint32_t hour, uint64_t out, uint64_t in,
-                      int from_run) {
+                      uint16_t first_s1, uint16_t last_s1, int from_run) {
   size_t i = s->n;
   while (i > 0 && s->v[i - 1].hour > hour)
     i--;
   if (i > 0 && s->v[i - 1].hour == hour) {
     s->v[i - 1].out += out;
     s->v[i - 1].in += in;
+    nfh__exf_span_merge(&s->v[i - 1].first_s1, &s->v[i - 1].last_s1, first_s1,
+                        last_s1);
     s->v[i - 1].from_run |= from_run;
     s->v[i - 1].from_state |= !from_run;
     return 0;
@@ -512,6 +515,8 @@ static int series_add(series *s, uint32_t hour, uint64_t out, uint64_t in,
   }
   memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
   s->v[i].hour = hour;
+  s->v[i].first_s1 = first_s1;
+  s->v[i].last_s1 = last_s1;
   s->v[i].out = out;
   s->v[i].in = in;
   s->v[i].from_run = from_run;
@@ -525,13 +530,15 @@ static int build_series(const exfil *x, nfh__exf_pair *p,
   s->n = 0;
   for (uint32_t c = 0; c < p->ncells; c++) {
     const nfh__exf_cell *cell = nfh__exf_pair_cell(p, c);
-    if (series_add(s, cell->hour, cell->out, cell->in, 1) != 0)
+    if (series_add(s, cell->hour, cell->out, cell->in, cell->first_s1,
+                   cell->last_s1, 1) != 0)
       return -1;
   }
   if (sp) {
     for (unsigned h = 0; h < sp->nhist; h++)
       if (series_add(s, sp->hist[h].hour, (uint64_t)sp->hist[h].out_kb * 1024,
-                     (uint64_t)sp->hist[h].in_kb * 1024, 0) != 0)
+                     (uint64_t)sp->hist[h].in_kb * 1024, sp->hist[h].first_s1,
+                     sp->hist[h].last_s1, 0) != 0)
         return -1;
   }
   /* The clock once per hour: the habit counts below compare every hour
@@ -1090,18 +1097,28 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   f->one_way = p->c_in == 0;
   f->icmp = is_icmp(p->proto);
 
-  /* The episode's span: its clock hours, narrowed to this run's
-   * connections (the big ones when there are) at the ends that are this
-   * run's alone; an end in an earlier run stays at its hour. An hour
-   * that earlier runs had bytes in too is not narrowed: an upload from
-   * 15:10 to 16:00 over two hourly runs read "3.0 GB in 5 min" from
-   * 15:54, the second run's piece. */
-  uint64_t ep_first = (uint64_t)s->v[ep->from].hour * HOUR_MS;
-  uint64_t ep_last = (uint64_t)(s->v[ep->to].hour + 1) * HOUR_MS - 1;
+  /* The episode's span: from the second its first hour's bytes out
+   * began to the second its last hour's ended (kept by the state for
+   * hours of earlier runs; their clock hours where a state written
+   * before that says nothing), narrowed to this run's connections (the
+   * big ones when there are) at the ends that are this run's alone. An
+   * hour that earlier runs had bytes in too is not narrowed to this
+   * run's: an upload from 15:10 to 16:00 over two hourly runs read "3.0
+   * GB in 5 min" from 15:54, the second run's piece. With the hours
+   * alone, runs of one file each read a 9-minute upload as one of 60
+   * minutes, and a slow one as an hour longer, high for it. */
+  const hour_pt *first_hour = &s->v[ep->from], *last_hour = &s->v[ep->to];
+  uint64_t ep_first = (uint64_t)first_hour->hour * HOUR_MS;
+  uint64_t ep_last = (uint64_t)(last_hour->hour + 1) * HOUR_MS - 1;
   uint64_t c_first = p->b_first ? p->b_first : p->first_ms;
   uint64_t c_last = p->b_first ? p->b_last : p->last_ms;
   d->first_ms = ep_first;
   d->last_ms = ep_last;
+  if (first_hour->first_s1)
+    d->first_ms += (uint64_t)(first_hour->first_s1 - 1) * 1000;
+  if (last_hour->last_s1)
+    d->last_ms = (uint64_t)last_hour->hour * HOUR_MS +
+                 (uint64_t)last_hour->last_s1 * 1000 - 1;
   if (s->v[ep->from].from_run && !s->v[ep->from].from_state &&
       c_first > ep_first && c_first < ep_last)
     d->first_ms = c_first;
@@ -1390,9 +1407,8 @@ static int learn(exfil *x, nfh__exf_pair *pairs, size_t np, const sums *hs) {
                         (double)(covered >= 1 && covered < 12 ? covered : 12);
       int significant = hour_out >= P->slow_hour_bytes &&
                         cell->out > cell->in;
-      rc = nfh__exf_spair_learn(x->mem, &p->k.a, &p->k.b, cell->hour,
-                                nfh__exf_clock(P, cell->hour), cell->out,
-                                cell->in, significant);
+      rc = nfh__exf_spair_learn(x->mem, &p->k.a, &p->k.b, cell,
+                                nfh__exf_clock(P, cell->hour), significant);
     }
   }
   return rc;

@@ -12,8 +12,9 @@
 #define MAGIC "NFHEXF1"
 /* 2: the destination table's door and whether the table was ever full
  * follow the pairs (1: without). 3: the DNS pairs follow the door. 4:
- * the hosts' partial hours follow the DNS pairs. */
-#define VERSION 4u
+ * the hosts' partial hours follow the DNS pairs. 5: a pair's hour holds
+ * the seconds its bytes out went in (16 bytes, 12 before). */
+#define VERSION 5u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
 
@@ -535,14 +536,16 @@ static uint16_t drop_old_hours(void *arr, size_t stride, uint16_t n,
 
 /* Adds an hour to the history and drops hours older than memory_hours
  * before the newest. 0 or -1. */
-static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
-                    uint32_t in_kb, uint32_t keep_hours) {
+static int hist_add(nfh__exf_spair *s, const nfh__exf_hist *add,
+                    uint32_t keep_hours) {
   uint16_t i = s->nhist;
-  while (i > 0 && s->hist[i - 1].hour > hour)
+  while (i > 0 && s->hist[i - 1].hour > add->hour)
     i--;
-  if (i > 0 && s->hist[i - 1].hour == hour) {
-    s->hist[i - 1].out_kb = sat_add(s->hist[i - 1].out_kb, out_kb);
-    s->hist[i - 1].in_kb = sat_add(s->hist[i - 1].in_kb, in_kb);
+  if (i > 0 && s->hist[i - 1].hour == add->hour) {
+    nfh__exf_hist *h = &s->hist[i - 1];
+    h->out_kb = sat_add(h->out_kb, add->out_kb);
+    h->in_kb = sat_add(h->in_kb, add->in_kb);
+    nfh__exf_span_merge(&h->first_s1, &h->last_s1, add->first_s1, add->last_s1);
   } else {
     if (s->nhist == s->caphist) {
       uint16_t c = s->caphist ? (uint16_t)(2 * s->caphist) : 4;
@@ -553,9 +556,7 @@ static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
       s->caphist = c;
     }
     memmove(&s->hist[i + 1], &s->hist[i], (s->nhist - i) * sizeof(*s->hist));
-    s->hist[i].hour = hour;
-    s->hist[i].out_kb = out_kb;
-    s->hist[i].in_kb = in_kb;
+    s->hist[i] = *add;
     s->nhist++;
   }
   s->nhist = drop_old_hours(s->hist, sizeof(*s->hist), s->nhist, keep_hours);
@@ -563,9 +564,9 @@ static int hist_add(nfh__exf_spair *s, uint32_t hour, uint32_t out_kb,
 }
 
 int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
-                         const nfh_addr *ex, uint32_t hour,
-                         nfh__exf_when w, uint64_t out, uint64_t back,
-                         int significant) {
+                         const nfh_addr *ex, const nfh__exf_cell *cell,
+                         nfh__exf_when w, int significant) {
+  uint32_t hour = cell->hour;
   nfh__exf_key k = key2(in, ex);
   uint64_t h = nfh__exf_key_hash(&k);
   int64_t i = nfh__exf_map_find(&m->pmap, m->pairs, sizeof(*m->pairs), &k, h);
@@ -594,7 +595,9 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
     s->first_ms = ms;
   if (ms > s->last_ms)
     s->last_ms = ms;
-  if (hist_add(s, hour, kb(out), kb(back), (uint32_t)m->p->memory_hours) != 0)
+  nfh__exf_hist add = {hour, kb(cell->out), kb(cell->in), cell->first_s1,
+                       cell->last_s1};
+  if (hist_add(s, &add, (uint32_t)m->p->memory_hours) != 0)
     return -1;
   if (significant) {
     /* Hours are learned in time order, so one day's hours come
@@ -856,6 +859,8 @@ int nfh__exf_memory_save(nfh__exf_memory *m, uint64_t cutoff_ms,
       put_uint(&w, s->hist[j].hour, 4);
       put_uint(&w, s->hist[j].out_kb, 4);
       put_uint(&w, s->hist[j].in_kb, 4);
+      put_uint(&w, s->hist[j].first_s1, 2);
+      put_uint(&w, s->hist[j].last_s1, 2);
     }
   }
 
@@ -1002,7 +1007,8 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     for (int c = 0; c < NFH_EXF_HOD; c++)
       s->hod_days[c] = (uint8_t)get_uint(r, 1);
     unsigned nh = (unsigned)get_uint(r, 2);
-    if (r->failed || nh > NFH_EXF_HOW || nh > (r->len - r->off) / 12)
+    size_t hist_len = version >= 5 ? 16 : 12;
+    if (r->failed || nh > NFH_EXF_HOW || nh > (r->len - r->off) / hist_len)
       return -1;
     /* Count the record before filling its history, so that a failure
      * below frees what was allocated. */
@@ -1020,8 +1026,17 @@ static int load(nfh__exf_memory *m, rbuf *r) {
       s->hist[j].hour = (uint32_t)get_uint(r, 4);
       s->hist[j].out_kb = (uint32_t)get_uint(r, 4);
       s->hist[j].in_kb = (uint32_t)get_uint(r, 4);
+      if (version >= 5) {
+        s->hist[j].first_s1 = (uint16_t)get_uint(r, 2);
+        s->hist[j].last_s1 = (uint16_t)get_uint(r, 2);
+      }
       if (j && s->hist[j].hour <= s->hist[j - 1].hour)
         r->failed = 1;
+      /* Seconds of an hour, plus one: a damaged span is no span. */
+      if (s->hist[j].first_s1 > 3600 || s->hist[j].last_s1 > 3600 ||
+          s->hist[j].first_s1 > s->hist[j].last_s1 ||
+          (!s->hist[j].first_s1 != !s->hist[j].last_s1))
+        s->hist[j].first_s1 = s->hist[j].last_s1 = 0;
     }
     s->nhist = (uint16_t)nh;
     if (r->failed)

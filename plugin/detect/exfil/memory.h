@@ -44,6 +44,7 @@
 
 #include "map.h"
 #include "params.h"
+#include "track.h"
 
 #define NFH_EXF_HOD 24
 #define NFH_EXF_HOW 168
@@ -91,9 +92,12 @@ typedef struct nfh__exf_host {
   uint64_t part_bytes;
 } nfh__exf_host;
 
-/* An hour of a pair's history, in KiB (saturating). */
+/* An hour of a pair's history, in KiB (saturating), and the seconds of
+ * the hour its bytes out went in, plus one (nfh__exf_cell; 0: unknown,
+ * as in states written before they were kept). */
 typedef struct nfh__exf_hist {
   uint32_t hour, out_kb, in_kb;
+  uint16_t first_s1, last_s1;
 } nfh__exf_hist;
 
 typedef struct nfh__exf_spair {
@@ -216,9 +220,8 @@ const nfh__exf_spair *nfh__exf_spair_find(const nfh__exf_memory *m,
  * 'hour' (clock position w): history, days, hours of day. Creates the
  * pair when 'significant' and there is room. 0 or -1. */
 int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
-                         const nfh_addr *ex, uint32_t hour,
-                         nfh__exf_when w, uint64_t out, uint64_t back,
-                         int significant);
+                         const nfh_addr *ex, const nfh__exf_cell *cell,
+                         nfh__exf_when w, int significant);
 
 /* A DNS pair's history, or NULL. Borrowed until the next update. */
 const nfh__exf_dpair *nfh__exf_dpair_find(const nfh__exf_memory *m,

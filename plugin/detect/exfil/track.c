@@ -232,6 +232,24 @@ static uint64_t scaled(uint64_t v, double f, double round) {
   return nfh__exf_count((double)v * f + round);
 }
 
+/* The second of hour h (plus one) that ms falls in, clamped to the
+ * hour. */
+static uint16_t second_of_hour(uint32_t h, uint64_t ms) {
+  uint64_t start = (uint64_t)h * NFH_EXF_HOUR_MS;
+  uint64_t s = ms > start ? (ms - start) / 1000 : 0;
+  return (uint16_t)(s > 3599 ? 3600 : s + 1);
+}
+
+/* Adds out/back to the cell of hour h, out seen in [a, b]. */
+static void cell_add(nfh__exf_cell *c, uint64_t out, uint64_t back, uint64_t a,
+                     uint64_t b) {
+  c->out += out;
+  c->in += back;
+  if (out)
+    nfh__exf_span_merge(&c->first_s1, &c->last_s1, second_of_hour(c->hour, a),
+                        second_of_hour(c->hour, b));
+}
+
 /* Spreads out/back over the hours of [first, last] by time share. */
 static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
                   uint64_t first, uint64_t last) {
@@ -245,8 +263,7 @@ static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
     nfh__exf_cell *c = cell_for(p, h0);
     if (!c)
       return -1;
-    c->out += out;
-    c->in += back;
+    cell_add(c, out, back, first, last);
     return 0;
   }
   double span = (double)(last - first);
@@ -277,8 +294,7 @@ static int spread(nfh__exf_pair *p, uint64_t out, uint64_t back,
     nfh__exf_cell *c = cell_for(p, h);
     if (!c)
       return -1;
-    c->out += o;
-    c->in += i;
+    cell_add(c, o, i, a, b);
   }
   return 0;
 }

@@ -29,12 +29,27 @@
 
 #define NFH_EXF_HOUR_MS 3600000ull
 
-/* Bytes of one pair in one clock hour (hours since the epoch, UTC). */
+/* Bytes of one pair in one clock hour (hours since the epoch, UTC), and
+ * the seconds of the hour its bytes out were first and last seen in,
+ * plus one (0: none), so that runs that see parts of an hour, and the
+ * state that carries it, keep the upload's times and not the hour's. */
 typedef struct nfh__exf_cell {
   uint32_t hour;
-  uint32_t unused;
+  uint16_t first_s1, last_s1;
   uint64_t out, in;
 } nfh__exf_cell;
+
+/* Widens the seconds-plus-one span [*first_s1, *last_s1] (0 0: none) by
+ * [from_s1, to_s1] (0 0: none). */
+static inline void nfh__exf_span_merge(uint16_t *first_s1, uint16_t *last_s1,
+                                       uint16_t from_s1, uint16_t to_s1) {
+  if (!from_s1)
+    return;
+  if (!*first_s1 || from_s1 < *first_s1)
+    *first_s1 = from_s1;
+  if (to_s1 > *last_s1)
+    *last_s1 = to_s1;
+}
 
 typedef struct nfh__exf_pair {
   nfh__exf_key k; /* a: the internal host, b: the external host */
