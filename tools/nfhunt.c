@@ -1246,16 +1246,18 @@ static int holds_dir(const char *root, void *user) {
   return in;
 }
 
-/* A state file among the capture files needs a name nfdump's -R skips
- * (a leading '.' from nfdump 1.7.8, ".stat" in it before): nfdump stops,
- * without a word, at the first file of a flow directory it cannot
- * read. Exits 2 for one that has no such name. */
-static void check_state_name(const char *state_path, const char *sources,
-                             const ptrs *reads) {
+/* A file nfhunt writes among the capture files (the state, the report)
+ * needs a name nfdump's -R skips (a leading '.' from nfdump 1.7.8,
+ * ".stat" in it before): nfdump stops, without a word, at the first
+ * file of a flow directory it cannot read. Exits 2 for one that has no
+ * such name; 'what' names it ("state"), 'example' is a good name. */
+static void check_name_in_flow_dir(const char *what, const char *path,
+                                   const char *example, const char *sources,
+                                   const ptrs *reads) {
   char copy[PATH_MAX];
-  snprintf(copy, sizeof(copy), "%s", state_path);
-  const char *base = strrchr(state_path, '/');
-  base = base ? base + 1 : state_path;
+  snprintf(copy, sizeof(copy), "%s", path);
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
   if (base[0] == '.' && strstr(base, ".stat"))
     return;
   char *dir = realpath(dirname(copy), NULL);
@@ -1264,10 +1266,10 @@ static void check_state_name(const char *state_path, const char *sources,
   int inside = for_each_root(sources, reads, holds_dir, dir);
   free(dir);
   if (inside)
-    die("state %s: inside a flow directory its name must start with '.' "
-        "and contain '.stat' (as " STATE_NAME " does): nfdump -R stops at "
-        "the first file there it cannot read",
-        state_path);
+    die("%s %s: inside a flow directory its name must start with '.' "
+        "and contain '.stat' (as %s does): nfdump -R stops at the first "
+        "file there it cannot read",
+        what, path, example);
 }
 
 /* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
@@ -1805,6 +1807,12 @@ int main(int argc, char **argv) {
     die("-t reads part of files and keeps no state: not with --state");
   if (window)
     no_state = 1;
+  /* The report too: a report in a flow directory under a name nfdump
+   * reads stopped nfdump -R there, reading nothing past it. */
+  if (r.m == MODE_HUNT && output)
+    check_name_in_flow_dir("--output", output,
+                           ".nfhunt.report.stat.json",
+                           sources, &reads);
   if (r.m == MODE_HUNT && !no_state && (state_path || !flow_files.n)) {
     if (!state_path && rot_dir) {
       size_t len = strlen(rot_dir) + sizeof(STATE_NAME) + 1;
@@ -1817,7 +1825,7 @@ int main(int argc, char **argv) {
     if (!state_path)
       state_path = state_alloc =
           default_state_path(sources, reads.n ? reads.v[0] : NULL);
-    check_state_name(state_path, sources, &reads);
+    check_name_in_flow_dir("state", state_path, STATE_NAME, sources, &reads);
     struct stat ssb;
     if (stat(state_path, &ssb) == 0 && S_ISREG(ssb.st_mode) &&
         ssb.st_size == 0)

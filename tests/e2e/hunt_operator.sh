@@ -17,8 +17,10 @@
 #   * -t with a state: refused (a window's part would count twice later);
 #   * -t ending to the second: the flows nfdump counts, not those ending
 #     within that second too;
-#   * a state file in the flow directory under a name nfdump reads, and
-#     --set DETECTOR.enabled=nah: refused;
+#   * a state file or a report (--output) in the flow directory under a
+#     name nfdump reads, and --set DETECTOR.enabled=nah: refused; nfdump
+#     still reads the directory, and a report named as --beside names it
+#     is written;
 #   * a bad detector value: one line, no state file made; an empty
 #     --home-net and another program's SQLite file as the state: refused;
 #   * every detector disabled, an empty --plugins, options that contradict
@@ -171,6 +173,26 @@ else
 	fail "state hunt.db in the flow directory: exit $rc; $(head -n 1 "$tmp/err")"
 	rm -f "$tree/hunt.db"
 fi
+# The same for the report: hunt-report.json there stopped nfdump -R at
+# it (0 flows, exit 0). A hidden .stat name is written.
+hunt -R "$tree" --no-state --plugin-dir "$plugins" \
+	--output "$tree/hunt-report.json"
+if [ "$rc" -eq 2 ] && [ ! -e "$tree/hunt-report.json" ] &&
+	grep -q "^nfhunt: --output .*must start with '.'" "$tmp/err" &&
+	[ "$(nfdump -R "$tree" -q -o 'fmt:%pr' | wc -l)" -gt 0 ]; then
+	pass "a report named hunt-report.json in the flow directory: refused"
+else
+	fail "--output hunt-report.json in the flow directory: exit $rc; $(head -n 1 "$tmp/err")"
+	rm -f "$tree/hunt-report.json"
+fi
+hunt -R "$tree" --no-state --plugin-dir "$plugins" \
+	--output "$tree/.hunt.stat.json"
+if [ "$rc" -le 1 ] && [ -s "$tree/.hunt.stat.json" ]; then
+	pass "a report named .hunt.stat.json in the flow directory: written"
+else
+	fail "--output .hunt.stat.json in the flow directory: exit $rc; $(head -n 1 "$tmp/err")"
+fi
+rm -f "$tree/.hunt.stat.json"
 # --set DETECTOR.enabled with a value that is no yes or no: an error, as
 # in the configuration file (the detector stayed on).
 hunt -R "$tree" --no-state --plugin-dir "$plugins" --set beaconing.enabled=nah
