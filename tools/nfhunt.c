@@ -2022,6 +2022,12 @@ int main(int argc, char **argv) {
          "beacons thin out (nfcapd -s N scales such an exporter's records)",
          r.sc.sampled_files, r.sc.checked_files, 100.0 * sampled_share(&r),
          r.sc.tcp);
+  /* As for an empty directory: a window that misses the files (a typo
+   * in its year) must not pass for a quiet hour. */
+  if (window && r.t.flows == 0 && ntodo > r.t.files_failed)
+    warn("-t %s: none of the %zu selected files holds a flow in that "
+         "window",
+         window, ntodo);
   int exit_code = r.t.files_failed ? EXIT_ERROR : 0;
   if (r.m == MODE_COUNT) {
     printf("files %" PRIu64 " failed %" PRIu64 " flows %" PRIu64

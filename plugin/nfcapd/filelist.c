@@ -384,15 +384,30 @@ static int dir_levels(const char *rel) {
   return n;
 }
 
+/* Whether path names an existing file (any kind but a directory). */
+static int exists_not_dir(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode);
+}
+
 static nfh_status add_range_one(nfh_filelist *l, const char *spec) {
   const char *colon = strchr(spec, ':');
   if (!colon) {
     if (is_dir(spec))
       return walk(l, spec, NULL, NULL, 0);
-    /* DIR/FIRST: from FIRST to the end of DIR's tree. */
+    /* DIR/FIRST: from FIRST to the end of DIR's tree. FIRST must exist,
+     * as nfdump requires: a mistyped minute started silently at the next
+     * file. Not with -M: a source may lack a slot another has (an
+     * exporter added later). */
     char first_stamp[15];
     if (name_stamp(spec, first_stamp) != 0) {
       set_error(l, "-R %s: no such directory or capture file", spec);
+      return NFH_ENOTFOUND;
+    }
+    if (l->nsources == 0 && !exists_not_dir(spec)) {
+      set_error(l, "-R %s: no such capture file (the first file of the "
+                   "range must exist, as for nfdump)",
+                spec);
       return NFH_ENOTFOUND;
     }
     const char *name = base_name(spec);
@@ -425,6 +440,13 @@ static nfh_status add_range_one(nfh_filelist *l, const char *spec) {
     set_error(l, "-R %s: the range ends before it starts", spec);
     nfh__free(a);
     return NFH_ESYNTAX;
+  }
+  if (l->nsources == 0 && !exists_not_dir(a)) {
+    set_error(l, "-R %s: no such capture file %s (the first file of the "
+                 "range must exist, as for nfdump)",
+              spec, a);
+    nfh__free(a);
+    return NFH_ENOTFOUND;
   }
   char *root = a;
   char *slash = strrchr(root, '/');
@@ -529,12 +551,12 @@ void nfh_filelist_finish(nfh_filelist *l) {
 
 /* ----------------------------------------------------------- -t parsing */
 
-/* Parses one end of a window. 'is_end' makes a time given to the day,
- * hour or minute cover its whole unit (2024/01/01 as an end means up to
- * 23:59:59.999); one given to the second is that instant, as nfdump
- * takes it (a record ending at 10:07:00.400 is outside a window that
- * ends at 10:07:00). */
-static int parse_time(const char *text, int is_end, uint64_t *ms) {
+/* Parses one end of a window: the instant it names, the fields left out
+ * zero, as nfdump takes both ends (10:00-11:00 ends at 11:00:00, and a
+ * record ending at 11:00:00.400 is outside it; 2024/03/01-2024/03/02 is
+ * the first day). Ends that covered their unit (to 11:00:59.999) counted
+ * 1,166 more flows than nfdump in an hour's window. */
+static int parse_time(const char *text, uint64_t *ms) {
   int v[6] = {0, 1, 1, 0, 0, 0};
   int n = 0;
   const char *p = text;
@@ -581,14 +603,7 @@ static int parse_time(const char *text, int is_end, uint64_t *ms) {
   if (tm.tm_mday != v[2] || tm.tm_mon != v[1] - 1 ||
       tm.tm_year != v[0] - 1900)
     return -1;
-  uint64_t span = 1; /* the unit the text ends with, in ms */
-  if (n == 3)
-    span = 86400000;
-  else if (n == 4)
-    span = 3600000;
-  else if (n == 5)
-    span = 60000;
-  *ms = (uint64_t)t * 1000 + (is_end ? span - 1 : 0);
+  *ms = (uint64_t)t * 1000;
   return 0;
 }
 
@@ -623,10 +638,10 @@ nfh_status nfh_parse_time_window(const char *spec, uint64_t *start_ms,
       }
     }
   }
-  if (parse_time(buf, 0, start_ms) != 0)
+  if (parse_time(buf, start_ms) != 0)
     return NFH_ESYNTAX;
   if (second) {
-    if (parse_time(second, 1, end_ms) != 0)
+    if (parse_time(second, end_ms) != 0)
       return NFH_ESYNTAX;
     if (*end_ms < *start_ms)
       return NFH_ESYNTAX;
