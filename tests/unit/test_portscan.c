@@ -1530,6 +1530,47 @@ static void test_settings(void) {
   free_flows(&fs);
 }
 
+/* The detector over fs with one allow rule for port_scan; the finished
+ * engine, for the caller to destroy. */
+static nfh_engine *hunt_allowing(flows *fs, const char *rule) {
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = on_log;
+  nfh_engine *e = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, MODULE), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_allow(e, "port_scan", rule), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_start(e, NULL), NFH_OK);
+  qsort(fs->v, fs->n, sizeof(nfh_flow), by_time);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_add_flows(e, fs->v, fs->n), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_finish(e, NULL), NFH_OK);
+  return e;
+}
+
+/* Allow rules name the scanner: as a whole, or with a port, its scans
+ * of that port (a backup server sweeping tcp/445). A rule with a port
+ * was taken and matched nothing. A rule for the targets hides nothing. */
+static void test_allow_rules(void) {
+  flows fs = {0};
+  build_horizontal(&fs, "10.1.1.5", 200);
+  static const struct {
+    const char *rule;
+    int reported;
+  } cases[] = {{"10.1.1.5", 0},     {"10.1.1.0/24:445", 0},
+               {"10.1.1.5:22", 1},  {"10.1.1.6", 1},
+               {"10.2.0.0/16", 1}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    nfh_engine *e = hunt_allowing(&fs, cases[i].rule);
+    int got = find(e, "h|10.1.1.5|tcp/445") != NULL;
+    if (got != cases[i].reported)
+      printf("\n    allow %s: %s", cases[i].rule,
+             got ? "reported" : "not reported");
+    CU_ASSERT_EQUAL(got, cases[i].reported);
+    nfh_engine_destroy(e);
+  }
+  free_flows(&fs);
+}
+
 /* Hammering one closed service: one low finding, not a scan. */
 static void test_repeated_refused(void) {
   flows fs = {0};
@@ -2185,6 +2226,8 @@ int main(void) {
       !CU_add_test(s, "bounded sources", test_bounded_sources) ||
       !CU_add_test(s, "hourly sweep, long run", test_sweep_long_run) ||
       !CU_add_test(s, "settings", test_settings) ||
+      !CU_add_test(s, "allow rules: a scanner, or its scans of a port",
+                   test_allow_rules) ||
       !CU_add_test(s, "repeated refused", test_repeated_refused) ||
       !CU_add_test(s, "repeated refused, many sources",
                    test_repeated_many_sources) ||

@@ -2096,6 +2096,13 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
     out *o = &os.v[i];
     if (o->f.severity < cfg->min_severity)
       continue;
+    /* A rule with a port allows one source's scans of that port (a
+     * backup server sweeping tcp/445): its single-port findings. Sources
+     * are allowed as a whole above; --allow port_scan:ADDR:445 was taken
+     * and matched nothing. */
+    if (o->s && o->f.dst_port > 0 &&
+        api->is_allowed(api->host, "port_scan", &o->s->addr, o->f.dst_port))
+      continue;
     o->f.key = o->key;
     o->f.summary = o->summary;
     o->f.evidence_json = o->evidence;
