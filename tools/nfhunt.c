@@ -60,6 +60,7 @@ typedef enum mode { MODE_HUNT, MODE_DUMP, MODE_COUNT, MODE_LIST } mode;
 
 typedef struct totals {
   uint64_t files, files_failed, flows, packets, bytes;
+  uint64_t files_partly; /* of files_failed: read in part */
   uint64_t first_ms, last_ms;
   uint64_t sampled_flows;
   uint32_t max_sampling;
@@ -1998,6 +1999,7 @@ int main(int argc, char **argv) {
       res[at[g]] = got[g];
       if (got[g] == READ_NOT || got[g] == READ_PARTLY)
         r.t.files_failed++;
+      r.t.files_partly += got[g] == READ_PARTLY;
       if (got[g] == READ_OK || got[g] == READ_PARTLY)
         last_read = paths[g];
       taken[at[g]] = 1;
@@ -2010,6 +2012,7 @@ int main(int argc, char **argv) {
     fres[i] = rr;
     if (rr == READ_NOT || rr == READ_PARTLY)
       r.t.files_failed++;
+    r.t.files_partly += rr == READ_PARTLY;
   }
 
   sampling_check_pool(&r);
@@ -2052,6 +2055,7 @@ int main(int argc, char **argv) {
     memset(&in, 0, sizeof(in));
     in.files = r.t.files;
     in.files_failed = r.t.files_failed;
+    in.files_partly = r.t.files_partly;
     in.flows = r.t.flows;
     in.connections = es->conns;
     in.exporters = r.nexporters;

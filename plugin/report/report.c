@@ -257,6 +257,8 @@ static json_t *report_json(const nfh_report_finding *findings, size_t count,
   json_object_set_new(inputs, "files", json_integer((json_int_t)in->files));
   json_object_set_new(inputs, "files_failed",
                       json_integer((json_int_t)in->files_failed));
+  json_object_set_new(inputs, "files_partly",
+                      json_integer((json_int_t)in->files_partly));
   json_object_set_new(inputs, "flows", json_integer((json_int_t)in->flows));
   json_object_set_new(inputs, "connections",
                       json_integer((json_int_t)in->connections));
@@ -560,9 +562,16 @@ nfh_status nfh_report_print_text(FILE *out,
   fprintf(out, "nfhunt %s: %llu files, %llu flows, %llu connections",
           PACKAGE_VERSION, (unsigned long long)in->files,
           (unsigned long long)in->flows, (unsigned long long)in->connections);
-  if (in->files_failed)
-    fprintf(out, " (%llu files unreadable)",
-            (unsigned long long)in->files_failed);
+  /* A file read in part is one of 'files' and a failed one too: said
+   * apart, so that "6 files (6 unreadable)" does not read as 12. */
+  uint64_t partly =
+      in->files_partly < in->files_failed ? in->files_partly : in->files_failed;
+  if (partly)
+    fprintf(out, " (%llu of them read in part%s", (unsigned long long)partly,
+            in->files_failed > partly ? ";" : ")");
+  if (in->files_failed > partly)
+    fprintf(out, "%s%llu more files unreadable)", partly ? " " : " (",
+            (unsigned long long)(in->files_failed - partly));
   fputc('\n', out);
   if (in->window_start_ms)
     fprintf(out, "data %s .. %s\n",

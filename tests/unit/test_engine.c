@@ -781,6 +781,32 @@ static void test_report_related(void) {
     lines++, p++;
   CU_ASSERT_EQUAL(lines, 2);
   free(buf);
+
+  /* Files that failed: those read in part are among the files read, and
+   * said apart ("6 files (6 files unreadable)" was read as 12 files). */
+  static const struct {
+    uint64_t files, failed, partly;
+    const char *want;
+  } cases[] = {{6, 6, 1,
+                ": 6 files, 0 flows, 0 connections (1 of them read in "
+                "part; 5 more files unreadable)\n"},
+               {6, 5, 0,
+                ": 6 files, 0 flows, 0 connections (5 more files "
+                "unreadable)\n"},
+               {6, 1, 1,
+                ": 6 files, 0 flows, 0 connections (1 of them read in "
+                "part)\n"}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    in.files = cases[i].files;
+    in.files_failed = cases[i].failed;
+    in.files_partly = cases[i].partly;
+    mem = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL(nfh_report_print_text(mem, fs, 5, NFH_SEV_LOW, &in, 0),
+                    NFH_OK);
+    fclose(mem);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, cases[i].want));
+    free(buf);
+  }
 }
 
 /* Evidence with a counter beyond 64 bits signed (a u64 a detector

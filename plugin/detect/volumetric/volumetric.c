@@ -2539,8 +2539,8 @@ static int emit_one(vol *v, const fnd *f) {
   const verdict *p = &f->peak;
   const ssum *s = &p->s;
   char host[NFH_ADDR_STRLEN] = "", target[NFH_ADDR_STRLEN + 8] = "";
-  char mult[32], rate[32], pps[32], size[32], dur[32], from[96];
-  char summary[320], mitre[64] = "T1498";
+  char mult[32], rate[32], pps[32], size[32], dur[64], from[96];
+  char summary[512], mitre[64] = "T1498";
   nfh_finding out;
   memset(&out, 0, sizeof(out));
   out.dst_port = -1;
@@ -2559,8 +2559,19 @@ static int emit_one(vol *v, const fnd *f) {
                     p->x[M_BYTES] * 8 / p->s.active_s[p->dir]);
   nfh__vol_fmt_count(pps, sizeof(pps), p->x[M_PKTS] / p->s.active_s[p->dir]);
   nfh__vol_fmt_bytes(size, sizeof(size), f->sum_bytes);
-  nfh__vol_fmt_duration(dur, sizeof(dur),
-                        (f->last_slot - f->first_slot + 1) * 300);
+  /* The volume is the slots' (all the host's traffic in them), so its
+   * time is said in slots: "in 10 min" beside a transfer of 3 min read
+   * as a contradiction of the exfiltration finding on it. */
+  uint64_t nslots = f->last_slot - f->first_slot + 1;
+  if (nslots == 1)
+    snprintf(dur, sizeof(dur), "one 5-minute slot");
+  else if (nslots == 2)
+    snprintf(dur, sizeof(dur), "two 5-minute slots");
+  else {
+    char span[24];
+    nfh__vol_fmt_duration(span, sizeof(span), nslots * 300);
+    snprintf(dur, sizeof(dur), "%" PRIu64 " 5-minute slots (%s)", nslots, span);
+  }
   int flood = p->f >= 0.5;
   const char *ft = ftype_name[p->ftype];
   int port = -1, proto = -1;
@@ -2576,7 +2587,8 @@ static int emit_one(vol *v, const fnd *f) {
         port = -1;
     }
     if (port >= 0)
-      snprintf(target, sizeof(target), "%s:%d", host, port);
+      snprintf(target, sizeof(target),
+               f->addr.family == 6 ? "[%s]:%d" : "%s:%d", host, port);
     else
       snprintf(target, sizeof(target), "%s", host);
     if (api->is_allowed(api->host, "volumetric", &f->addr, port))
@@ -2651,7 +2663,8 @@ static int emit_one(vol *v, const fnd *f) {
         return 0;
     }
     if (port >= 0)
-      snprintf(target, sizeof(target), "%s:%d", dst, port);
+      snprintf(target, sizeof(target),
+               s->top_dst.family == 6 ? "[%s]:%d" : "%s:%d", dst, port);
     else
       snprintf(target, sizeof(target), "%s", dst);
     char npeers[32];
@@ -2685,7 +2698,11 @@ static int emit_one(vol *v, const fnd *f) {
                "Unusual outbound volume from %s: %s in %s %s, %s its "
                "baseline (%s)",
                host, size, dur, to, mult, reading);
-      snprintf(mitre, sizeof(mitre), "T1498");
+      /* A bulk transfer out is no denial of service: exfiltration over
+       * some protocol, if anything (the exfiltration detector judges
+       * it); a flood-or-transfer reading keeps T1498. */
+      snprintf(mitre, sizeof(mitre),
+               !s->bidir_ok && datagrams ? "T1498" : "T1048");
     }
   } else {
     snprintf(summary, sizeof(summary),

@@ -54,6 +54,9 @@ typedef struct nfh_report_inputs {
   /* Flow records left out because another exporter had reported the
    * same packets (nfh_engine_stats.duplicate_flows); included in flows. */
   uint64_t duplicate_flows;
+  /* Of files_failed, those read in part (a fault after some blocks):
+   * they are in files too; the others were not read at all. */
+  uint64_t files_partly;
 } nfh_report_inputs;
 
 /* Writes the JSON report to 'path' atomically: a temporary file in the
