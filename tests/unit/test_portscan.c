@@ -1129,6 +1129,48 @@ static void test_slow_multiport_runs(void) {
   unlink(path);
 }
 
+/* A sweep of 150 hosts on tcp/23 in two minutes, and the same sweep in
+ * a later run with one state: 16 hours later it is a new episode, "in 2
+ * min" (it read "in 16.0 h", a slow scan); 2 hours later the sweep goes
+ * on, and its time is both runs'. */
+static void test_sweep_again(void) {
+  static const struct {
+    uint64_t later_ms;
+    const char *want;
+  } cases[] = {{16 * HOUR, "in 2 min, 100% failed (again, 16.0 h after"},
+               {2 * HOUR, "in 2.0 h, 100% failed"}};
+  nfh_addr c = tk_ip("203.0.113.77");
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+    fresh_path(path);
+    const nfh_finding *f = NULL;
+    for (int run = 0; run < 2; run++) {
+      flows fs = {0};
+      uint64_t t0 = T0 + (run ? cases[k].later_ms : 0);
+      for (unsigned i = 0; i < 150; i++)
+        syn_silent(&fs, c, (uint16_t)(40000 + run * 200 + i),
+                   tk_ip4(10, 7, 0, (uint8_t)(1 + i)), 23, t0 + i * 800);
+      const char *err = NULL;
+      nfh_state *st = NULL;
+      CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+      nfh_engine *e = hunt_state(&fs, st, NULL);
+      CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+      f = find(e, "h|203.0.113.77|tcp/23");
+      CU_ASSERT_PTR_NOT_NULL(f);
+      if (f && run == 1) {
+        printf("\n    %s", f->summary);
+        CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, cases[k].want));
+        CU_ASSERT_EQUAL(f->first_ms,
+                        (T0 + cases[k].later_ms * (k == 0)) / 1000 * 1000);
+      }
+      nfh_engine_destroy(e);
+      nfh_state_close(st);
+      free_flows(&fs);
+    }
+    unlink(path);
+  }
+}
+
 /* test_distributed's eight internal sources, five hosts each on
  * tcp/445, spread over 40 runs of 5 minutes (nfcapd -x): each run saw
  * one source's one probe, and the sweep was only looked for among the
@@ -2226,6 +2268,7 @@ int main(void) {
       !CU_add_test(s, "bounded sources", test_bounded_sources) ||
       !CU_add_test(s, "hourly sweep, long run", test_sweep_long_run) ||
       !CU_add_test(s, "settings", test_settings) ||
+      !CU_add_test(s, "a sweep again hours later", test_sweep_again) ||
       !CU_add_test(s, "allow rules: a scanner, or its scans of a port",
                    test_allow_rules) ||
       !CU_add_test(s, "repeated refused", test_repeated_refused) ||

@@ -399,6 +399,25 @@ static void port_span(const ps_source *s, const ps_port *q, int fo,
   }
 }
 
+/* A sweep of a port that came back after this long without a contact
+ * there is a new episode: its time is this run's (a fast sweep repeated
+ * 16 hours later read "in 16.0 h", slow). A slow scan probes at least
+ * every few hours. */
+#define RECUR_GAP_S (6 * 3600u)
+
+/* Narrows [*first, *last] (port_span's) to this run's part when the
+ * sweep of q came back after RECUR_GAP_S of silence; returns the end of
+ * the earlier part then (0 otherwise). */
+static uint32_t recurred_span(const ps_port *q, uint32_t *first,
+                              uint32_t last) {
+  if (!q->prior_last_s || !q->run_first_s ||
+      q->run_first_s <= q->prior_last_s + RECUR_GAP_S ||
+      q->run_first_s <= *first || q->run_first_s > last)
+    return 0;
+  *first = q->run_first_s;
+  return q->prior_last_s;
+}
+
 /* The same for the failed probes on one target. */
 static void target_span(const ps_source *s, uint32_t ti, int fo,
                         uint32_t *first, uint32_t *last) {
@@ -726,6 +745,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   fmt_port(q->proto, q->port, port, sizeof(port));
   uint32_t first, last;
   port_span(s, q, fo, &first, &last);
+  uint32_t earlier_end = recurred_span(q, &first, last);
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
   double est = s->sampling;
@@ -781,12 +801,23 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     bprintf(&sm, ", %.0f answered", h->v.succ);
   if (tries >= RETRY_HEAVY)
     bprintf(&sm, ", %.1f tries per host", tries);
+  if (earlier_end) {
+    char gap[24];
+    fmt_span((double)first - earlier_end, gap, sizeof(gap));
+    bprintf(&sm,
+            " (again, %s after its last sweep of the port; hosts "
+            "counted over both)",
+            gap);
+  }
   summary_notes(&sm, r, s, h->v.considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"port\": \"%s\", \"hosts\": %.0f, "
           "\"failed\": %.0f, \"answered\": %.0f, \"fail_ratio\": %.3f",
           kind_name(K_HORIZONTAL), port, h->v.considered, h->v.failed,
           h->v.succ, h->v.ratio);
+  if (earlier_end)
+    bprintf(&ev, ", \"earlier_sweep_end_ms\": %" PRIu64,
+            (uint64_t)earlier_end * 1000);
   if (s->sampling > 1)
     bprintf(&ev, ", \"hosts_estimated\": %.0f", h->v.considered * est);
   evidence_reasons(&ev, &rs);

@@ -972,6 +972,12 @@ static void promote(ps_store *st, ps_source *s) {
 /* An answered contact of a lite source: a first contact when the host is
  * new to it, a service counted on its port when new. Returns 0 or -1
  * (memory). */
+/* Notes a contact of this run (not one replayed from the state) on q. */
+static void port_run_contact(ps_port *q, uint32_t first_s) {
+  if (!q->run_first_s || first_s < q->run_first_s)
+    q->run_first_s = first_s;
+}
+
 static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
                         uint32_t th, uint32_t sh, int fresh) {
   int is_new = hset_add(&st->pool, &s->good, &s->ngood, &s->cap_good, th);
@@ -985,6 +991,8 @@ static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
   ps_port *q = &s->ports[pi];
   touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
   q->contacts += fresh;
+  if (fresh)
+    port_run_contact(q, c->first_s);
   is_new = hset_add(&st->pool, &s->seen, &s->nseen, &s->cap_seen, sh);
   if (is_new < 0)
     return -1;
@@ -1185,6 +1193,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
         touch(&s->ports[pi].first_s, &s->ports[pi].last_s, c->first_s,
               c->last_s);
         s->ports[pi].contacts += fresh;
+        if (fresh)
+          port_run_contact(&s->ports[pi], c->first_s);
       }
       return 0;
     }
@@ -1257,6 +1267,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
     q->contacts += fresh;
     q->failed_now |= failed_now;
+    if (fresh)
+      port_run_contact(q, c->first_s);
   }
   if (t && si == NONE && s->nservices < p->max_services) {
     si = add_service(st, s, ti, c->proto, c->port, sh, pi);
@@ -2155,6 +2167,8 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s,
   }
   replay_trw(p, s);
   s->replay_until_s = s->last_s;
+  for (uint32_t i = 0; i < s->nports; i++)
+    s->ports[i].prior_last_s = s->ports[i].last_s;
   return 0;
 }
 

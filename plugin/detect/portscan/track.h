@@ -141,6 +141,10 @@ typedef struct ps_port {
   uint32_t folded; /* answered services folded by the sweep, still in
                       n[PS_SUCC] */
   uint32_t folded_home; /* of them, services of home hosts */
+  /* Not saved: its last contact in earlier runs (as loaded; 0 none) and
+   * its first contact in this run (0 none), to tell a sweep that came
+   * back hours later from one that went on (a slow scan). */
+  uint32_t prior_last_s, run_first_s;
 } ps_port;
 
 /* Contacts not kept exactly before a port or target gets its sketch:
