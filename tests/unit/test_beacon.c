@@ -426,6 +426,28 @@ static void scheduled(flows *fs, nfh_addr client, nfh_addr server,
   }
 }
 
+/* A beacon that stopped and came back: two hours of a 60 s beacon, 14
+ * hours of silence, two hours more. Its span is 18 hours; the summary
+ * says it beat in a quarter of them (it read as continuous). */
+static void test_beacon_with_gap(void) {
+  nfh_addr c = tk_ip("10.0.0.44"), srv = tk_ip("203.0.113.64");
+  seed(44);
+  flows fs = {0};
+  beacon(&fs, c, srv, 443, 6, T0, 2 * HOUR, 60000, 0.01, 0, 600, 3000, 1);
+  beacon(&fs, c, srv, 443, 6, T0 + 16 * HOUR, 2 * HOUR, 60000, 0.01, 0, 600,
+         3000, 1);
+  browsing(&fs, 10, T0, 18 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.44|203.0.113.64|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "; beating in 2"));
+  }
+  nfh_engine_destroy(e);
+}
+
 /* A jittered beacon with few beats: 16 check-ins half an hour apart,
  * each moved by up to +-30% (intervals of 12 to 48 min: a C2 framework's
  * 30-minute sleep at 30% jitter), fits no comb above chance, but its
@@ -2014,6 +2036,7 @@ int main(void) {
               test_beacon_jitter_missed);
   CU_add_test(s, "110 s beacon, 45% jitter: medium over 6 h; random calls are none",
               test_jittered_beacon);
+  CU_add_test(s, "a beacon that stopped and came back", test_beacon_with_gap);
   CU_add_test(s,
               "jittered beacons of 12, 16 and 36 beats; random calls are none",
               test_jittered_few_beats);

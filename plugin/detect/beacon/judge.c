@@ -360,6 +360,12 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                            "; jittered, intervals too even for chance");
   if (c->conns && c->replied * 5 < c->conns && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl, "; unanswered");
+  /* A beacon that stopped and came back: its span is not its activity
+   * ("for 17.9 h" of two 2-hour stretches read as continuous). */
+  if (s->coverage < 0.5 && nl < sizeof(notes))
+    nl +=
+        (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                         "; beating in %.0f%% of that time", 100 * s->coverage);
   /* Marked sampled with no interval (nfdump's JSON; files that look
    * packet-sampled without an announcement): the interval is unknown. */
   if (v->sampled_share > 0 && nl < sizeof(notes) && c->max_sampling > 1)
