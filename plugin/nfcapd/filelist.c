@@ -19,7 +19,9 @@
 #define MAX_SOURCES 256
 /* A directory walk deeper than any -S hierarchy (at most 4 levels)
  * plus a generous margin is a symlink loop or a mistake. */
-#define MAX_DEPTH 16
+/* Directory levels below a flow root read at most; deeper is refused
+ * with a message (16, silently, left nfdump's files at 17 unread). */
+#define MAX_DEPTH 64
 
 typedef struct entry {
   char *path;
@@ -32,6 +34,50 @@ typedef struct entry {
 /* The directories from the file system's root down to the one being
  * read: a directory met again below itself (a symlink to an ancestor,
  * the walk root's parent included) is a cycle, not more files. */
+/* The directories one walk has entered, by identity: links that lead
+ * to one directory by many paths (d0 -> d1 three times, d1 -> d2 three
+ * times, ...) made a walk of 3^16 paths, gigabytes and no end. Open
+ * addressing over (dev, ino). */
+typedef struct visited {
+  struct {
+    dev_t dev;
+    ino_t ino;
+    int used;
+  } * v;
+  size_t n, cap;
+} visited;
+
+static uint64_t visited_hash(dev_t dev, ino_t ino) {
+  uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ (uint64_t)ino;
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 29);
+}
+
+/* Adds (dev, ino): 1 when new, 0 when seen already, -1 out of memory. */
+static int visited_add(visited *s, dev_t dev, ino_t ino) {
+  if (2 * (s->n + 1) > s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    visited grown = {nfh__calloc(cap, sizeof(*s->v)), 0, cap};
+    if (!grown.v)
+      return -1;
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->v[i].used)
+        visited_add(&grown, s->v[i].dev, s->v[i].ino);
+    nfh__free(s->v);
+    *s = grown;
+  }
+  size_t i = (size_t)visited_hash(dev, ino) & (s->cap - 1);
+  for (; s->v[i].used; i = (i + 1) & (s->cap - 1))
+    if (s->v[i].dev == dev && s->v[i].ino == ino)
+      return 0;
+  s->v[i].dev = dev;
+  s->v[i].ino = ino;
+  s->v[i].used = 1;
+  s->n++;
+  return 1;
+}
+
 typedef struct ancestor {
   dev_t dev;
   ino_t ino;
@@ -184,11 +230,16 @@ static int has_magic(const char *path) {
 
 /* Collects the capture files below dir. With [lo, hi] (14-digit stamps,
  * either may be NULL) only files whose slot lies in the range. */
-static nfh_status walk_below(nfh_filelist *l, const char *dir,
-                             const char *lo, const char *hi, int depth,
-                             const ancestor *up) {
-  if (depth > MAX_DEPTH)
-    return NFH_OK;
+static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
+                             const char *hi, int depth, const ancestor *up,
+                             visited *seen) {
+  if (depth > MAX_DEPTH) {
+    set_error(l,
+              "%s: more than %d directory levels below the flow root: "
+              "not read",
+              dir, MAX_DEPTH);
+    return NFH_ESYNTAX;
+  }
   DIR *d = opendir(dir);
   if (!d) {
     set_error(l, "%s: %s", dir, strerror(errno));
@@ -202,39 +253,61 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir,
         closedir(d); /* a cycle: its files are being read already */
         return NFH_OK;
       }
+    int fresh = visited_add(seen, dsb.st_dev, dsb.st_ino);
+    if (fresh <= 0) {
+      closedir(d); /* walked already by another path */
+      return fresh < 0 ? NFH_ENOMEM : NFH_OK;
+    }
     self.dev = dsb.st_dev;
     self.ino = dsb.st_ino;
   }
   nfh_status st = NFH_OK;
   struct dirent *de;
-  while (st == NFH_OK && (de = readdir(d)) != NULL) {
-    if (skipped_name(de->d_name))
-      continue;
-    size_t len = strlen(dir) + strlen(de->d_name) + 2;
-    char *path = nfh__malloc(len);
-    if (!path) {
-      st = NFH_ENOMEM;
-      break;
-    }
-    snprintf(path, len, "%s/%s", dir, de->d_name);
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-      /* A dangling link or a file gone meanwhile: the reader reports a
-       * capture name; anything else is not ours. */
-      if (errno == ENOENT && capture_name(path) && slot_in_range(path, lo, hi))
-        st = push(l, path, NULL);
-    } else {
-      if (S_ISDIR(sb.st_mode)) {
-        st = walk_below(l, path, lo, hi, depth + 1, &self);
-        if (st == NFH_ENOTFOUND || st == NFH_EIO)
-          st = NFH_OK; /* a vanished or unreadable subdirectory */
-      } else if (S_ISREG(sb.st_mode)) {
-        if (slot_in_range(path, lo, hi) &&
-            (capture_name(path) || has_magic(path)))
-          st = push(l, path, &sb);
+  /* Two passes: links to directories last, so that a directory reached
+   * both as itself and through a link is walked, and its files named,
+   * as itself (the walk enters each directory once). */
+  for (int pass = 0; pass < 2 && st == NFH_OK; pass++) {
+    if (pass)
+      rewinddir(d);
+    while (st == NFH_OK && (de = readdir(d)) != NULL) {
+      if (skipped_name(de->d_name))
+        continue;
+      size_t len = strlen(dir) + strlen(de->d_name) + 2;
+      char *path = nfh__malloc(len);
+      if (!path) {
+        st = NFH_ENOMEM;
+        break;
       }
+      snprintf(path, len, "%s/%s", dir, de->d_name);
+      struct stat sb, lsb;
+      int dir_link = lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode) &&
+                     stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+      if (dir_link != pass) {
+        nfh__free(path);
+        continue;
+      }
+      if (stat(path, &sb) != 0) {
+        /* A dangling link, a link loop or a file gone meanwhile: the reader
+         * reports a capture name; anything else is not ours. */
+        if (capture_name(path) && slot_in_range(path, lo, hi))
+          st = push(l, path, NULL);
+      } else {
+        if (S_ISDIR(sb.st_mode)) {
+          st = walk_below(l, path, lo, hi, depth + 1, &self, seen);
+          if (st == NFH_ENOTFOUND || st == NFH_EIO)
+            st = NFH_OK; /* a vanished or unreadable subdirectory */
+        } else if (S_ISREG(sb.st_mode)) {
+          if (slot_in_range(path, lo, hi) &&
+              (capture_name(path) || has_magic(path)))
+            st = push(l, path, &sb);
+        } else if (capture_name(path) && slot_in_range(path, lo, hi)) {
+          /* A FIFO or a device under a capture name: the reader says it
+           * is no regular file (it was passed over without a word). */
+          st = push(l, path, NULL);
+        }
+      }
+      nfh__free(path);
     }
-    nfh__free(path);
   }
   closedir(d);
   return st;
@@ -274,7 +347,10 @@ static const ancestor *above(const char *dir, ancestor chain[MAX_ABOVE]) {
 static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
                        const char *hi, int depth) {
   ancestor chain[MAX_ABOVE];
-  return walk_below(l, dir, lo, hi, depth, above(dir, chain));
+  visited seen = {NULL, 0, 0};
+  nfh_status st = walk_below(l, dir, lo, hi, depth, above(dir, chain), &seen);
+  nfh__free(seen.v);
+  return st;
 }
 
 /* Joins base and rel ("rel" alone when absolute or base is NULL). */
