@@ -104,9 +104,28 @@ static int log_to_syslog;
 /* -v: detectors' and the engine's info lines on stderr; -vv: debug. */
 static int verbosity;
 
+/* Control characters in 'line' (a file name's newline or terminal
+ * escapes) as \xNN, in place and cut to 'size': a name holding
+ * "\nnfhunt: ...: ok" printed a second, forged line. */
+static void escape_controls(char *line, size_t size) {
+  char out[4096];
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)line;
+       *p && o + 5 < sizeof(out); p++) {
+    if (*p < 0x20 || *p == 0x7f)
+      o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+    else
+      out[o++] = (char)*p;
+  }
+  size_t n = o < size - 1 ? o : size - 1;
+  memcpy(line, out, n);
+  line[n] = '\0';
+}
+
 static void vsay(int prio, const char *fmt, va_list ap) {
   char line[1024];
   vsnprintf(line, sizeof(line), fmt, ap);
+  escape_controls(line, sizeof(line));
   fprintf(stderr, "nfhunt: %s\n", line);
   if (log_to_syslog)
     syslog(prio, "%s", line);

@@ -131,5 +131,20 @@ for run in 2 3; do
 	check_run "with state, run $run" $? "$tmp/out$run" "$tmp/err$run"
 done
 
+# A broken file whose name holds a newline and a forged message: its
+# complaint stays one line, the control character escaped (the name
+# printed a second line that read as another file's).
+odd=$tmp/odd
+mkdir -p "$odd"
+printf '\014\245\002\000 then garbage' >"$odd/nfcapd.202403040000
+nfhunt: nfcapd.202403040005: ok"
+timeout -s KILL "$tmo" "$nfhunt" --count -R "$odd" >/dev/null 2>"$tmp/err_odd"
+if [ "$(wc -l <"$tmp/err_odd")" -eq 1 ] &&
+	grep -q 'nfcapd.202403040000\\x0anfhunt: ' "$tmp/err_odd"; then
+	pass "a file name with a newline: one line, the newline escaped"
+else
+	fail "a file name with a newline: $(cat -A "$tmp/err_odd" | head -n 3)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
