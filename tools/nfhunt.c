@@ -357,10 +357,16 @@ static void note_exporter(run *r, const nfh_exporter *x) {
   r->exporters[r->nexporters++] = *x;
 }
 
+/* a + b, at most UINT64_MAX: a corrupt record's 2^64 - 1 packets made
+ * the totals wrap to small numbers. */
+static uint64_t add_saturating(uint64_t a, uint64_t b) {
+  return a + b < a ? UINT64_MAX : a + b;
+}
+
 static void count_flow(totals *t, const nfh_flow *f) {
   t->flows++;
-  t->packets += f->packets;
-  t->bytes += f->bytes;
+  t->packets = add_saturating(t->packets, f->packets);
+  t->bytes = add_saturating(t->bytes, f->bytes);
   if (f->sampling > 1) {
     t->sampled_flows++;
     if (f->sampling > t->max_sampling)
