@@ -104,6 +104,11 @@ struct nfh_reader {
   /* Exporters and samplers seen in the open file. */
   nfh_exporter *exporters;
   size_t nexporters, exporters_cap;
+  /* A sysid's index in 'exporters' plus 1 (0: none), its 65536 slots
+   * allocated with the first exporter: with the list searched, a file
+   * of thousands of exporters whose records alternate cost each flow a
+   * search. */
+  uint32_t *exporter_slot;
   nfh_sampler *samplers;
   size_t nsamplers, samplers_cap;
   /* The samplers by (sysid, id), and each exporter's latest by sysid
@@ -316,6 +321,7 @@ void nfh_reader_destroy(nfh_reader *r) {
   nfh__free(r->latest.slots);
   nfh__free(r->stats);
   nfh__free(r->stat_slot);
+  nfh__free(r->exporter_slot);
   nfh__free(r);
 }
 
@@ -338,6 +344,19 @@ static nfh_status read_at(nfh_reader *r, void *buf, size_t len,
     done += (size_t)n;
   }
   return NFH_OK;
+}
+
+/* Empties the exporters, clearing only the slots in use. */
+static void forget_exporters(nfh_reader *r) {
+  for (size_t i = 0; i < r->nexporters; i++)
+    r->exporter_slot[r->exporters[i].sysid] = 0;
+  r->nexporters = 0;
+}
+
+/* The open file's exporter of that sysid, or NULL. */
+static const nfh_exporter *exporter_of(const nfh_reader *r, uint16_t sysid) {
+  uint32_t at = r->exporter_slot ? r->exporter_slot[sysid] : 0;
+  return at ? &r->exporters[at - 1] : NULL;
 }
 
 /* Empties the exporter stats, clearing only the slots in use. */
@@ -373,7 +392,7 @@ void nfh_reader_close(nfh_reader *r) {
   nfh__free(r->path);
   r->path = NULL;
   r->handed_slot = -1;
-  r->nexporters = 0;
+  forget_exporters(r);
   forget_samplers(r);
   forget_stats(r);
   memset(&r->info, 0, sizeof(r->info));
@@ -590,7 +609,7 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->blocks_handed = 0;
   if (r->nthreads)
     pthread_mutex_unlock(&r->lock);
-  r->nexporters = 0;
+  forget_exporters(r);
   forget_samplers(r);
   forget_stats(r);
   nfh__l1_maps_clear(r->maps);
@@ -787,11 +806,15 @@ static void name_stat(nfh_reader *r, const nfh_exporter *e) {
 
 static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
   name_stat(r, e);
-  for (size_t i = 0; i < r->nexporters; i++) {
-    if (r->exporters[i].sysid == e->sysid) {
-      r->exporters[i] = *e;
-      return NFH_OK;
-    }
+  if (!r->exporter_slot) {
+    r->exporter_slot = nfh__calloc((size_t)UINT16_MAX + 1, sizeof(uint32_t));
+    if (!r->exporter_slot)
+      return NFH_ENOMEM;
+  }
+  uint32_t at = r->exporter_slot[e->sysid];
+  if (at) {
+    r->exporters[at - 1] = *e;
+    return NFH_OK;
   }
   if (r->nexporters == r->exporters_cap) {
     size_t cap = r->exporters_cap ? 2 * r->exporters_cap : 8;
@@ -802,6 +825,7 @@ static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
     r->exporters_cap = cap;
   }
   r->exporters[r->nexporters++] = *e;
+  r->exporter_slot[e->sysid] = (uint32_t)r->nexporters;
   return NFH_OK;
 }
 
@@ -835,11 +859,10 @@ static nfh_status remember_stat(nfh_reader *r, const nfh_exporter_stat *s) {
   *sum = *s;
   sum->known = 0;
   memset(&sum->exporter, 0, sizeof(sum->exporter));
-  for (size_t i = 0; i < r->nexporters; i++) {
-    if (r->exporters[i].sysid == s->sysid) {
-      sum->known = 1;
-      sum->exporter = r->exporters[i];
-    }
+  const nfh_exporter *known = exporter_of(r, s->sysid);
+  if (known) {
+    sum->known = 1;
+    sum->exporter = *known;
   }
   r->stat_slot[s->sysid] = (uint32_t)++r->nstats;
   return NFH_OK;
@@ -988,12 +1011,8 @@ static nfh_status resolve_block(nfh_reader *r, nfh__block *b) {
       break;
     nfh_flow *f = &b->flows[i];
     if (f->exporter_sysid) {
-      if (!last || last->sysid != f->exporter_sysid) {
-        last = NULL;
-        for (size_t k = 0; k < r->nexporters; k++)
-          if (r->exporters[k].sysid == f->exporter_sysid)
-            last = &r->exporters[k];
-      }
+      if (!last || last->sysid != f->exporter_sysid)
+        last = exporter_of(r, f->exporter_sysid);
       if (last) {
         f->exporter = last->addr;
         f->exporter_id = last->id;
