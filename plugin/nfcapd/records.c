@@ -80,31 +80,39 @@ nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
 
 nfh_status nfh__rec_exporter_stats(nfh__block *block, const uint8_t *p,
                                    size_t size, uint32_t rec) {
-  if (size < EXPORTER_STAT_HEADER)
-    return nfh__block_fail(block, NFH_ECORRUPT,
-                           "record %u: exporter stat record of %zu bytes", rec,
-                           size);
+  /* Damage here costs the record, not its block's flows (the caller
+   * skips it by its size). */
+  if (size < EXPORTER_STAT_HEADER) {
+    nfh__block_fault(block,
+                     "record %u: exporter stat record of %zu bytes: "
+                     "skipped",
+                     rec, size);
+    return NFH_OK;
+  }
   uint32_t count = nfh__ld32(p + 4);
   /* In 64 bits, a u32 count times 24 cannot wrap. */
   uint64_t need = EXPORTER_STAT_HEADER + (uint64_t)count * EXPORTER_STAT_ENTRY;
-  if (need > size)
-    return nfh__block_fail(block, NFH_ECORRUPT,
-                           "record %u: exporter stat record of %zu bytes has "
-                           "room for %zu of its %u entries",
-                           rec, size,
-                           (size - EXPORTER_STAT_HEADER) / EXPORTER_STAT_ENTRY,
-                           count);
+  if (need > size) {
+    nfh__block_fault(
+        block,
+        "record %u: exporter stat record of %zu bytes "
+        "has room for %zu of its %u entries: skipped",
+        rec, size, (size - EXPORTER_STAT_HEADER) / EXPORTER_STAT_ENTRY, count);
+    return NFH_OK;
+  }
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t *e =
         p + EXPORTER_STAT_HEADER + (size_t)i * EXPORTER_STAT_ENTRY;
     nfh_exporter_stat st;
     memset(&st, 0, sizeof(st));
     st.sysid = nfh__ld32(e);
-    if (st.sysid > UINT16_MAX)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u: exporter stat entry %u names sysid "
-                             "%u (above 65535)",
-                             rec, i + 1, st.sysid);
+    if (st.sysid > UINT16_MAX) {
+      nfh__block_fault(block,
+                       "record %u: exporter stat entry %u names "
+                       "sysid %u (above 65535): skipped",
+                       rec, i + 1, st.sysid);
+      return NFH_OK;
+    }
     st.sequence_failures = nfh__ld32(e + 4);
     st.packets = nfh__ld64(e + 8);
     st.flows = nfh__ld64(e + 16);

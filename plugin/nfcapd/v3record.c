@@ -49,19 +49,30 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
   unsigned first_unknown = 0;
   uint64_t event_ms = 0;
 
+  /* A damaged record is dropped, and the block's other records kept:
+   * its size was checked against the block, so the next record is
+   * found whatever its elements say (one bad record lost a block of
+   * 25,000 flows). */
   size_t off = V3_HEADER_SIZE;
   for (unsigned i = 0; i < num_elements; i++) {
-    if (size - off < V3_ELEMENT_HEADER_SIZE)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u: element %u of %u beyond record end",
-                             record_no, i + 1, num_elements);
+    if (size - off < V3_ELEMENT_HEADER_SIZE) {
+      block->nflows = flow_index;
+      nfh__block_fault(block,
+                       "record %u: element %u of %u beyond record "
+                       "end: dropped",
+                       record_no, i + 1, num_elements);
+      return NFH_OK;
+    }
     unsigned type = nfh__ld16(p + off);
     size_t len = nfh__ld16(p + off + 2);
-    if (len < V3_ELEMENT_HEADER_SIZE || len > size - off)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u: element %u (type %u) has bad length "
-                             "%zu",
-                             record_no, i + 1, type, len);
+    if (len < V3_ELEMENT_HEADER_SIZE || len > size - off) {
+      block->nflows = flow_index;
+      nfh__block_fault(block,
+                       "record %u: element %u (type %u) has bad "
+                       "length %zu: dropped",
+                       record_no, i + 1, type, len);
+      return NFH_OK;
+    }
     const uint8_t *e = p + off + V3_ELEMENT_HEADER_SIZE;
     size_t elen = len - V3_ELEMENT_HEADER_SIZE;
     off += len;
@@ -85,13 +96,29 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
       flow->fwd_status = e[46];
       flow->tos = e[47];
       break;
+    /* An address element too short to hold its addresses: no flow to
+     * tell (it became one of 0.0.0.0 to 0.0.0.0). */
     case EX_IPV4_FLOW:
-      if (elen >= 8)
-        v4 = e;
+      if (elen < 8) {
+        block->nflows = flow_index;
+        nfh__block_fault(block,
+                         "record %u: IPv4 element of %zu bytes: "
+                         "dropped",
+                         record_no, elen);
+        return NFH_OK;
+      }
+      v4 = e;
       break;
     case EX_IPV6_FLOW:
-      if (elen >= 32)
-        v6 = e;
+      if (elen < 32) {
+        block->nflows = flow_index;
+        nfh__block_fault(block,
+                         "record %u: IPv6 element of %zu bytes: "
+                         "dropped",
+                         record_no, elen);
+        return NFH_OK;
+      }
+      v6 = e;
       break;
     case EX_FLOW_MISC:
       if (elen < 14)
@@ -218,6 +245,18 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
     }
   }
 
+  /* The elements fill the record, as nfdump requires ("Record size info
+   * not equal sum extensions"): a count of elements too small left the
+   * addresses unread and made a flow without them. */
+  if (off != size) {
+    block->nflows = flow_index;
+    nfh__block_fault(block,
+                     "record %u: its %u elements fill %zu of its %zu "
+                     "bytes: dropped",
+                     record_no, num_elements, off, size);
+    return NFH_OK;
+  }
+
   /* Every flow nfcapd writes has the generic element (times, ports,
    * protocol, counters), or a NAT event's time. Without either the
    * record is damaged (an element id overwritten): a flow of time 0,
@@ -277,22 +316,26 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
                              "record %u of %u (type %u) has bad size %zu "
                              "(%zu bytes left in block)",
                              n + 1, block->num_records, type, size, left);
+    /* A record whose contents are damaged is skipped by its size, the
+     * block's other records kept (an exporter record of 8 bytes lost
+     * the block's flows). */
     nfh_status st = NFH_OK;
     switch (type) {
     case NFH__REC_V3:
       if (size < V3_HEADER_SIZE)
-        return nfh__block_fail(block, NFH_ECORRUPT,
-                               "record %u: V3 record of %zu bytes", n + 1,
-                               size);
-      st = decode_v3(block, p, size, n + 1);
+        nfh__block_fault(block, "record %u: V3 record of %zu bytes: dropped",
+                         n + 1, size);
+      else
+        st = decode_v3(block, p, size, n + 1);
       break;
     case NFH__REC_EXPORTER_INFO: {
       nfh_exporter e;
       if (nfh__rec_exporter(p, size, &e) != NFH_OK)
-        return nfh__block_fail(block, NFH_ECORRUPT,
-                               "record %u: exporter record of %zu bytes",
-                               n + 1, size);
-      if (nfh__block_add_exporter(block, &e) != NFH_OK)
+        nfh__block_fault(block,
+                         "record %u: exporter record of %zu bytes: "
+                         "skipped",
+                         n + 1, size);
+      else if (nfh__block_add_exporter(block, &e) != NFH_OK)
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
@@ -303,19 +346,35 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
                           ? nfh__rec_sampler(p, size, &s)
                           : nfh__rec_sampler_legacy(p, size, &s);
       if (rs != NFH_OK)
-        return nfh__block_fail(block, NFH_ECORRUPT,
-                               "record %u: sampler record of %zu bytes",
-                               n + 1, size);
-      if (nfh__block_add_sampler(block, &s) != NFH_OK)
+        nfh__block_fault(block,
+                         "record %u: sampler record of %zu bytes: "
+                         "skipped",
+                         n + 1, size);
+      else if (nfh__block_add_sampler(block, &s) != NFH_OK)
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
     case NFH__REC_EXPORTER_STAT:
       st = nfh__rec_exporter_stats(block, p, size, n + 1);
       break;
+    case NFH__REC_EXTENSION_MAP:
+    case NFH__REC_COMMON_V1:
+      /* nfdump 1.6's records in a layout-2 file: nfdump reads them by
+       * the file's extension maps; nfhunt does not (layout 1 only). */
+      nfh__block_fault(block,
+                       "record %u: nfdump 1.6 record (type %u) in a "
+                       "layout-2 file: skipped",
+                       n + 1, type);
+      break;
     default:
-      /* Name arrays, slack, V4 records of 1.8 and anything newer:
-       * skipped by size. */
+      /* Name arrays (types 12-14), slack (0): skipped by size. Types
+       * no 1.7 file holds (V4 records of nfdump 1.8, and newer): said,
+       * or a file of them read as empty without a word. */
+      if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
+        nfh__block_fault(block,
+                         "record %u: unknown record type %u: "
+                         "skipped",
+                         n + 1, type);
       break;
     }
     if (st != NFH_OK)
