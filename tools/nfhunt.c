@@ -504,6 +504,17 @@ static read_result file_open(nfh_reader *reader, const char *path, run *r) {
     nfh_reader_close(reader);
     return READ_SKIPPED;
   }
+  /* Closed, yet its header lists no block while data lies before its
+   * appendix: a damaged count. Nothing is read, as nfdump reads nothing;
+   * a file not read is an error (it was a warning and exit status 0). */
+  if (info->complete && info->unlisted_bytes) {
+    complain("%s: its header lists no data block, yet %" PRIu64 " bytes "
+             "lie between it and the appendix (a damaged header?): not "
+             "read, as nfdump does",
+             path, info->unlisted_bytes);
+    nfh_reader_close(reader);
+    return READ_NOT;
+  }
   r->t.files++;
   /* A file nfcapd never closed (it died, and someone renamed the
    * .current file) lists no blocks in its header: nfdump reads nothing
@@ -513,15 +524,14 @@ static read_result file_open(nfh_reader *reader, const char *path, run *r) {
          "header lists no data block, %" PRIu64 " bytes follow; read as "
          "empty, as nfdump does",
          path, info->unlisted_bytes);
-  else if (!info->complete)
+  else if (!info->complete && info->num_blocks == 0)
     warn("%s: not closed by nfcapd (still written): no data block yet; "
          "read as empty",
          path);
-  else if (info->unlisted_bytes)
-    warn("%s: its header lists no data block, yet %" PRIu64 " bytes lie "
-         "between it and the appendix (a damaged header?); read as "
-         "empty, as nfdump does",
-         path, info->unlisted_bytes);
+  else if (!info->complete)
+    warn("%s: not closed by nfcapd (still written, or nfcapd died): no "
+         "appendix; its %u listed blocks read",
+         path, info->num_blocks);
   return READ_OK;
 }
 

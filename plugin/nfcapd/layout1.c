@@ -371,33 +371,41 @@ static uint64_t decode_extensions(nfh_flow *flow, const l1_map *map,
 
 /* Decodes one CommonRecord (type 10) of 'size' bytes, already checked to
  * lie inside the block, and appends the flow. Any fault leaves no flow
- * behind: every size is checked before the flow is added. */
+ * behind: every size is checked before the flow is added. A flow that
+ * cannot be read is dropped with a fault, the block's other records
+ * kept (it lost the block's flows). */
 static nfh_status decode_flow(const nfh__l1_maps *maps, nfh__block *block,
                               const uint8_t *p, size_t size, uint32_t rec) {
-  if (size < L1_COMMON_SIZE)
-    return nfh__block_fail(block, NFH_ECORRUPT,
-                           "record %u: flow record of %zu bytes (header "
-                           "needs %u)",
-                           rec, size, L1_COMMON_SIZE);
+  if (size < L1_COMMON_SIZE) {
+    nfh__block_fault(block,
+                     "record %u: flow record of %zu bytes (header "
+                     "needs %u): dropped",
+                     rec, size, L1_COMMON_SIZE);
+    return NFH_OK;
+  }
   unsigned rflags = nfh__ld16(p + 4);
   unsigned map_id = nfh__ld16(p + 6);
   const l1_map *map = maps->slot ? maps->slot[map_id] : NULL;
-  if (!map)
-    /* nfdump logs "Missing extension map" and skips the record; a flow
-     * that cannot be read is a corrupt file for nfhunt. */
-    return nfh__block_fail(block, NFH_ECORRUPT,
-                           "record %u: extension map %u not defined", rec,
-                           map_id);
+  if (!map) {
+    /* nfdump logs "Missing extension map" and skips the record. */
+    nfh__block_fault(block,
+                     "record %u: extension map %u not defined: "
+                     "dropped",
+                     rec, map_id);
+    return NFH_OK;
+  }
   size_t addr_len = (rflags & L1_FLAG_IPV6_ADDR) ? 32 : 8;
   size_t pkts_len = (rflags & L1_FLAG_PKG_64) ? 8 : 4;
   size_t bytes_len = (rflags & L1_FLAG_BYTES_64) ? 8 : 4;
   size_t need =
       L1_COMMON_SIZE + addr_len + pkts_len + bytes_len + map->ext_bytes;
-  if (need > size)
-    return nfh__block_fail(block, NFH_ECORRUPT,
-                           "record %u: flow with extension map %u needs %zu "
-                           "bytes, record has %zu",
-                           rec, map_id, need, size);
+  if (need > size) {
+    nfh__block_fault(block,
+                     "record %u: flow with extension map %u needs "
+                     "%zu bytes, record has %zu: dropped",
+                     rec, map_id, need, size);
+    return NFH_OK;
+  }
 
   nfh_flow *flow = nfh__block_add_flow(block);
   if (!flow)
@@ -472,10 +480,11 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
     case NFH__REC_EXPORTER_INFO: {
       nfh_exporter e;
       if (nfh__rec_exporter(p, size, &e) != NFH_OK)
-        return nfh__block_fail(block, NFH_ECORRUPT,
-                               "record %u: exporter record of %zu bytes", rec,
-                               size);
-      if (nfh__block_add_exporter(block, &e) != NFH_OK)
+        nfh__block_fault(block,
+                         "record %u: exporter record of %zu bytes: "
+                         "skipped",
+                         rec, size);
+      else if (nfh__block_add_exporter(block, &e) != NFH_OK)
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
@@ -488,19 +497,34 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
                           ? nfh__rec_sampler(p, size, &s)
                           : nfh__rec_sampler_legacy(p, size, &s);
       if (rs != NFH_OK)
-        return nfh__block_fail(block, NFH_ECORRUPT,
-                               "record %u: sampler record of %zu bytes", rec,
-                               size);
-      if (nfh__block_add_sampler(block, &s) != NFH_OK)
+        nfh__block_fault(block,
+                         "record %u: sampler record of %zu bytes: "
+                         "skipped",
+                         rec, size);
+      else if (nfh__block_add_sampler(block, &s) != NFH_OK)
         return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
       break;
     }
     case NFH__REC_EXPORTER_STAT:
       st = nfh__rec_exporter_stats(block, p, size, rec);
       break;
+    case NFH__REC_V3:
+      /* nfdump 1.7 reads these in any file; nfhunt reads them in layout
+       * 2 only: said, not skipped without a word. */
+      nfh__block_fault(block,
+                       "record %u: V3 record (nfdump 1.7) in a "
+                       "layout-1 file: skipped",
+                       rec);
+      break;
     default:
       /* The pre-1.6.13 flow record (1) that nfdump 1.7 refuses as well,
-       * and anything unknown: skipped by size. */
+       * name arrays and slack: skipped by size; types no file of 1.6 or
+       * 1.7 holds: skipped and said. */
+      if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
+        nfh__block_fault(block,
+                         "record %u: unknown record type %u: "
+                         "skipped",
+                         rec, type);
       break;
     }
     if (st != NFH_OK)
@@ -508,5 +532,13 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
     p += size;
     left -= size;
   }
+  /* Records past the count the block header gives: read as it says, as
+   * nfdump reads it, and said (a count of 1 of 1434 records lost the
+   * block's flows without a word). */
+  if (left >= 4)
+    nfh__block_fault(block,
+                     "%zu bytes follow its %u records (a damaged "
+                     "count?): not read, as nfdump does",
+                     left, block->num_records);
   return NFH_OK;
 }

@@ -498,13 +498,16 @@ static void test_other_records(void) {
   CU_ASSERT_EQUAL(blk.samplers[0].packet_interval, 1);
   CU_ASSERT_EQUAL(blk.samplers[0].space_interval, 99);
 
-  /* A short exporter record is corrupt, not silently dropped. */
+  /* A short exporter record is a fault, not silently dropped; the
+   * block's other records are kept. */
   b.len = 0;
   at = rec_begin(&b, 7);
   putfill(&b, 0, 12);
   rec_end(&b, at);
   load(&blk, &b, 1);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
+  CU_ASSERT_EQUAL(blk.faults, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(blk.fault, "exporter record of 16 bytes"));
   nfh__block_free(&blk);
   nfh__l1_maps_destroy(maps);
 }
@@ -638,12 +641,14 @@ static void test_record_bounds(void) {
   t = b;
   put16(&t, 10);
   expect_corrupt(&t, 3, "record 3 of 3 beyond block end", 2);
-  /* A flow record shorter than the common header. */
+  /* A flow record shorter than the common header: dropped, the next
+   * record read. */
   t.len = 0;
   size_t at = rec_begin(&t, 10);
   putfill(&t, 0, 24);
   rec_end(&t, at);
-  expect_corrupt(&t, 1, "record 1: flow record of 28 bytes", 0);
+  put_small_flow(&t, 1, 3);
+  expect_skipped(&t, 2, "record 1: flow record of 28 bytes", 1);
 }
 
 static void test_map_overruns_record(void) {
@@ -653,33 +658,39 @@ static void test_map_overruns_record(void) {
   put_map(&b, 4, as4, 2, 16);
   /* Map 4 needs 16 extension bytes; this record brings 4. */
   put_small_flow(&b, 4, 1);
-  expect_corrupt(&b, 3,
+  put_small_flow(&b, 1, 2);
+  expect_skipped(&b, 4,
                  "record 3: flow with extension map 4 needs 64 bytes, "
                  "record has 52",
-                 1);
+                 2);
   /* The 64-bit counter flags grow the fixed part past the record. */
   b.len = 0;
   put_small_flow(&b, 1, 1);
   b.b[4] = 0x06;
-  expect_corrupt(&b, 1, "needs 60 bytes, record has 52", 0);
+  expect_skipped(&b, 1, "needs 60 bytes, record has 52", 0);
   /* IPv6 addresses in a record sized for IPv4. */
   b.b[4] = 0x01;
-  expect_corrupt(&b, 1, "needs 76 bytes", 0);
+  expect_skipped(&b, 1, "needs 76 bytes", 0);
 }
 
 static void test_undefined_map(void) {
   buf b = {.len = 0};
   put_small_flow(&b, 1, 1);
   put_small_flow(&b, 3, 1);
-  expect_corrupt(&b, 2, "record 2: extension map 3 not defined", 1);
+  put_small_flow(&b, 1, 2);
+  /* Dropped as nfdump drops it ("Missing extension map"), the flows
+   * around it kept (the block was lost). */
+  expect_skipped(&b, 3, "record 2: extension map 3 not defined", 2);
 
   /* No map at all in the file yet. */
   nfh__l1_maps *maps;
   CU_ASSERT_FATAL(nfh__l1_maps_create(&maps) == NFH_OK);
   nfh__block blk = {0};
   load(&blk, &b, 1);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_ECORRUPT);
-  CU_ASSERT_STRING_EQUAL(blk.errmsg, "record 1: extension map 1 not defined");
+  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
+  CU_ASSERT_EQUAL(blk.nflows, 0);
+  CU_ASSERT_STRING_EQUAL(blk.fault,
+                         "record 1: extension map 1 not defined: dropped");
   nfh__block_free(&blk);
   nfh__l1_maps_destroy(maps);
 }
@@ -775,7 +786,8 @@ static void test_map_lifetime(void) {
   b.len = 0;
   put_small_flow(&b, 40000, 1);
   load(&blk, &b, 1);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
+  CU_ASSERT_EQUAL(blk.faults, 1); /* the map is gone: dropped */
   CU_ASSERT_EQUAL(blk.nflows, 0);
 
   /* Usable again after the clear. */

@@ -756,6 +756,86 @@ static int setup(void) { return mkdtemp(tmpdir) ? 0 : -1; }
 
 static int teardown(void) { return tk_remove_tree(tmpdir); }
 
+/* Writes 'len' bytes of v at offset 'off' of the file at path. */
+static void patch(const char *path, long off, const void *v, size_t len) {
+  FILE *fp = fopen(path, "r+b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+  fseek(fp, off, SEEK_SET);
+  fwrite(v, 1, len, fp);
+  fclose(fp);
+}
+
+/* Counts and offsets a header or block gets wrong, and records no 1.7
+ * file holds: the flows that can be read are read, and the run is told
+ * (each was lost, or read short, without a word). */
+static void test_damaged_counts(void) {
+  nfh_reader *r;
+  nfh_reader_options opt = {0};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  buf blk[3];
+  uint32_t nrec[3] = {1, 1, 1};
+  for (int i = 0; i < 3; i++) {
+    memset(&blk[i], 0, sizeof(blk[i]));
+    v3_record(&blk[i], 1700000000000ull + (uint64_t)i, 1 + (uint32_t)i, 80, 6);
+  }
+  size_t n;
+  /* Intact: three flows. */
+  CU_ASSERT_EQUAL(read_all(r, write_l2("counts-ok", blk, 3, nrec, 0, 0, 2), &n),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(n, 3);
+
+  /* The header counts 1 of 3 blocks: one flow, and a fault. */
+  const char *path = write_l2("counts-blocks", blk, 3, nrec, 0, 0, 2);
+  uint32_t one = 1;
+  patch(path, 36, &one, 4);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "lists 1 data blocks"));
+
+  /* A block of two records that counts one. */
+  buf two;
+  memset(&two, 0, sizeof(two));
+  v3_record(&two, 1700000000000ull, 1, 80, 6);
+  v3_record(&two, 1700000000001ull, 2, 80, 6);
+  uint32_t one_rec = 1;
+  CU_ASSERT_EQUAL(
+      read_all(r, write_l2("counts-records", &two, 1, &one_rec, 0, 0, 2), &n),
+      NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "follow its 1 records"));
+
+  /* An appendix offset of 0: the blocks are read all the same. */
+  path = write_l2("counts-appendix", blk, 3, nrec, 0, 0, 2);
+  uint64_t zero = 0;
+  patch(path, 24, &zero, 8);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 3);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "appendix offset 0"));
+
+  /* An appendix offset at the first data block (no appendix there). */
+  path = write_l2("counts-appendix40", blk, 3, nrec, 0, 0, 2);
+  uint64_t forty = 40;
+  patch(path, 24, &forty, 8);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 3);
+
+  /* A record type no 1.7 file holds (a V4 record of nfdump 1.8). */
+  buf odd;
+  memset(&odd, 0, sizeof(odd));
+  put16(&odd, 16);
+  put16(&odd, 8);
+  put16(&odd, 0);
+  put16(&odd, 0);
+  v3_record(&odd, 1700000000000ull, 1, 80, 6);
+  uint32_t two_rec = 2;
+  CU_ASSERT_EQUAL(
+      read_all(r, write_l2("counts-type16", &odd, 1, &two_rec, 0, 0, 2), &n),
+      NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "unknown record type 16"));
+  nfh_reader_destroy(r);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -770,6 +850,8 @@ int main(void) {
   CU_add_test(s, "bad blocks", test_bad_blocks);
   CU_add_test(s, "block beyond the size cap", test_huge_block);
   CU_add_test(s, "allocation failures", test_alloc_failures);
+  CU_add_test(s, "damaged counts and offsets, odd records",
+              test_damaged_counts);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();
