@@ -1,6 +1,8 @@
 /* v3record.c - layout-2 record decoding; see v3record.h. */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "block.h"
@@ -23,6 +25,24 @@ static void load_v6(nfh_addr *addr, const uint8_t *p) {
 }
 
 static int is_icmp(uint8_t proto) { return proto == 1 || proto == 58; }
+
+/* Drops the flow the record at flow_index began and records the fault
+ * (fmt: what was wrong with it); the block's other records are kept. */
+static nfh_status drop_record(nfh__block *block, size_t flow_index,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static nfh_status drop_record(nfh__block *block, size_t flow_index,
+                              const char *fmt, ...) {
+  char why[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof(why), fmt, ap);
+  va_end(ap);
+  block->nflows = flow_index;
+  nfh__block_fault(block, "%s", why);
+  return NFH_OK;
+}
 
 /* Decodes one V3 record at p (size bytes, size >= V3_HEADER_SIZE). */
 static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
@@ -56,22 +76,18 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
   size_t off = V3_HEADER_SIZE;
   for (unsigned i = 0; i < num_elements; i++) {
     if (size - off < V3_ELEMENT_HEADER_SIZE) {
-      block->nflows = flow_index;
-      nfh__block_fault(block,
-                       "record %u: element %u of %u beyond record "
-                       "end: dropped",
-                       record_no, i + 1, num_elements);
-      return NFH_OK;
+      return drop_record(block, flow_index,
+                         "record %u: element %u of %u beyond record "
+                         "end: dropped",
+                         record_no, i + 1, num_elements);
     }
     unsigned type = nfh__ld16(p + off);
     size_t len = nfh__ld16(p + off + 2);
     if (len < V3_ELEMENT_HEADER_SIZE || len > size - off) {
-      block->nflows = flow_index;
-      nfh__block_fault(block,
-                       "record %u: element %u (type %u) has bad "
-                       "length %zu: dropped",
-                       record_no, i + 1, type, len);
-      return NFH_OK;
+      return drop_record(block, flow_index,
+                         "record %u: element %u (type %u) has bad "
+                         "length %zu: dropped",
+                         record_no, i + 1, type, len);
     }
     const uint8_t *e = p + off + V3_ELEMENT_HEADER_SIZE;
     size_t elen = len - V3_ELEMENT_HEADER_SIZE;
@@ -100,23 +116,19 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
      * tell (it became one of 0.0.0.0 to 0.0.0.0). */
     case EX_IPV4_FLOW:
       if (elen < 8) {
-        block->nflows = flow_index;
-        nfh__block_fault(block,
-                         "record %u: IPv4 element of %zu bytes: "
-                         "dropped",
-                         record_no, elen);
-        return NFH_OK;
+        return drop_record(block, flow_index,
+                           "record %u: IPv4 element of %zu bytes: "
+                           "dropped",
+                           record_no, elen);
       }
       v4 = e;
       break;
     case EX_IPV6_FLOW:
       if (elen < 32) {
-        block->nflows = flow_index;
-        nfh__block_fault(block,
-                         "record %u: IPv6 element of %zu bytes: "
-                         "dropped",
-                         record_no, elen);
-        return NFH_OK;
+        return drop_record(block, flow_index,
+                           "record %u: IPv6 element of %zu bytes: "
+                           "dropped",
+                           record_no, elen);
       }
       v6 = e;
       break;
@@ -249,12 +261,10 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
    * not equal sum extensions"): a count of elements too small left the
    * addresses unread and made a flow without them. */
   if (off != size) {
-    block->nflows = flow_index;
-    nfh__block_fault(block,
-                     "record %u: its %u elements fill %zu of its %zu "
-                     "bytes: dropped",
-                     record_no, num_elements, off, size);
-    return NFH_OK;
+    return drop_record(block, flow_index,
+                       "record %u: its %u elements fill %zu of its %zu "
+                       "bytes: dropped",
+                       record_no, num_elements, off, size);
   }
 
   /* Every flow nfcapd writes has the generic element (times, ports,
@@ -262,16 +272,13 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
    * record is damaged (an element id overwritten): a flow of time 0,
    * protocol 0 and no packets would be silent garbage. */
   if (!has_generic && !event_ms) {
-    block->nflows = flow_index;
     if (first_unknown)
-      nfh__block_fault(block,
-                       "record %u: no flow element (element type %u "
-                       "unknown): dropped",
-                       record_no, first_unknown);
-    else
-      nfh__block_fault(block, "record %u: no flow element: dropped",
+      return drop_record(block, flow_index,
+                         "record %u: no flow element (element type %u "
+                         "unknown): dropped",
+                         record_no, first_unknown);
+    return drop_record(block, flow_index, "record %u: no flow element: dropped",
                        record_no);
-    return NFH_OK;
   }
 
   if (v4 && v6) {

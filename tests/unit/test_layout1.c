@@ -525,19 +525,26 @@ static void put_small_flow(buf *b, unsigned map, uint32_t pkts) {
   rec_end(b, at);
 }
 
-static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
-                           size_t flows_kept) {
+/* Decodes b (nrec records) into *blk after an earlier block of the same
+ * file defined map 1; returns the decoder's status. The caller frees
+ * *blk and destroys *maps. */
+static nfh_status decode_after_map1(const buf *b, uint32_t nrec,
+                                    nfh__block *blk, nfh__l1_maps **maps) {
   static const uint16_t as2[] = {6};
-  nfh__l1_maps *maps;
-  CU_ASSERT_FATAL(nfh__l1_maps_create(&maps) == NFH_OK);
-  nfh__block blk = {0};
-  /* Map 1 is defined by an earlier block of the same file. */
+  CU_ASSERT_FATAL(nfh__l1_maps_create(maps) == NFH_OK);
   buf pre = {.len = 0};
   put_map(&pre, 1, as2, 1, 4);
-  load(&blk, &pre, 1);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
-  load(&blk, b, nrec);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_ECORRUPT);
+  load(blk, &pre, 1);
+  CU_ASSERT_EQUAL(nfh__l1_decode_block(*maps, blk), NFH_OK);
+  load(blk, b, nrec);
+  return nfh__l1_decode_block(*maps, blk);
+}
+
+static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
+                           size_t flows_kept) {
+  nfh__l1_maps *maps;
+  nfh__block blk = {0};
+  CU_ASSERT_EQUAL(decode_after_map1(b, nrec, &blk, &maps), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(blk.status, NFH_ECORRUPT);
   CU_ASSERT_EQUAL(blk.nflows, flows_kept);
   if (!strstr(blk.errmsg, msg)) {
@@ -552,16 +559,9 @@ static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
  * the block's other records kept. */
 static void expect_skipped(const buf *b, uint32_t nrec, const char *msg,
                            size_t flows_kept) {
-  static const uint16_t as2[] = {6};
   nfh__l1_maps *maps;
-  CU_ASSERT_FATAL(nfh__l1_maps_create(&maps) == NFH_OK);
   nfh__block blk = {0};
-  buf pre = {.len = 0};
-  put_map(&pre, 1, as2, 1, 4);
-  load(&blk, &pre, 1);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
-  load(&blk, b, nrec);
-  CU_ASSERT_EQUAL(nfh__l1_decode_block(maps, &blk), NFH_OK);
+  CU_ASSERT_EQUAL(decode_after_map1(b, nrec, &blk, &maps), NFH_OK);
   CU_ASSERT_EQUAL(blk.status, NFH_OK);
   CU_ASSERT(blk.faults >= 1);
   CU_ASSERT_EQUAL(blk.nflows, flows_kept);
