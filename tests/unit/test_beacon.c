@@ -446,6 +446,7 @@ static void test_beacon_with_gap(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "; beating in 2"));
   }
   nfh_engine_destroy(e);
+  tk_flows_free(&fs);
 }
 
 /* A jittered beacon with few beats: 16 check-ins half an hour apart,
