@@ -781,6 +781,10 @@ static int names_zone(const char *s) {
  * both, gives the same instant). Text with a zone is read as it says.
  * 0 and *ms, or -1. */
 static int get_local_time(const json_t *v, uint64_t *ms) {
+  /* A number is an absolute time, as everywhere in flow files (nfhunt(1):
+   * epoch seconds below 10^11, milliseconds above); it was refused. */
+  if (json_is_number(v))
+    return get_abs_time(v, ms);
   if (!json_is_string(v))
     return -1;
   const char *s = json_string_value(v);

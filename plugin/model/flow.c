@@ -95,6 +95,22 @@ nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
   return n;
 }
 
+int nfh_addr_is_unicast(const nfh_addr *addr) {
+  const uint8_t *b = addr->bytes;
+  if (addr->family == 4) {
+    uint8_t o = b[12];
+    return o != 0 && o != 127 && o < 224 && !(o == 169 && b[13] == 254);
+  }
+  if (addr->family != 6)
+    return 0;
+  if (b[0] == 0xff)
+    return 0; /* multicast */
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+    return 0; /* link-local */
+  static const uint8_t zero[15] = {0};
+  return memcmp(b, zero, 15) != 0; /* :: and ::1 */
+}
+
 int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b) {
   if (a->family != b->family)
     return a->family < b->family ? -1 : 1;

@@ -426,6 +426,39 @@ static void scheduled(flows *fs, nfh_addr client, nfh_addr server,
   }
 }
 
+/* A printer's mDNS announcements, every 120 s for six hours from one
+ * socket to ff02::fb and 224.0.0.251 (port 5353), and SSDP every 300 s
+ * to 239.255.255.250: multicast, no server to call. They were a medium
+ * "persistent C2 channel". Nothing is reported, at any severity. */
+static void test_multicast_announcements(void) {
+  nfh_addr printer6 = tk_ip("fd00::9"), printer4 = tk_ip("10.0.0.9");
+  nfh_addr mdns6 = tk_ip("ff02::fb"), mdns4 = tk_ip("224.0.0.251");
+  nfh_addr ssdp = tk_ip("239.255.255.250");
+  seed(45);
+  flows fs = {0};
+  for (uint64_t t = T0; t < T0 + 6 * HOUR; t += 120000) {
+    conn(&fs, printer6, 5353, mdns6, 5353, 17, t, 5, 180, 0, 1);
+    conn(&fs, printer4, 5353, mdns4, 5353, 17, t + 7, 5, 160, 0, 1);
+  }
+  for (uint64_t t = T0; t < T0 + 6 * HOUR; t += 300000)
+    conn(&fs, printer4, 1900, ssdp, 1900, 17, t + 11, 5, 300, 0, 1);
+  browsing(&fs, 10, T0, 6 * HOUR);
+  nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+  run(e, &fs, NULL);
+  size_t n;
+  const nfh_report_finding *all = nfh_engine_findings(e, &n);
+  size_t multicast = 0;
+  for (size_t i = 0; i < n; i++)
+    multicast += strstr(all[i].f.key, "ff02::fb") != NULL ||
+                 strstr(all[i].f.key, "224.0.0.251") != NULL ||
+                 strstr(all[i].f.key, "239.255.255.250") != NULL;
+  if (multicast)
+    dump(e);
+  CU_ASSERT_EQUAL(multicast, 0);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A beacon that stopped and came back: two hours of a 60 s beacon, 14
  * hours of silence, two hours more. Its span is 18 hours; the summary
  * says it beat in a quarter of them (it read as continuous). */
@@ -2038,6 +2071,8 @@ int main(void) {
   CU_add_test(s, "110 s beacon, 45% jitter: medium over 6 h; random calls are none",
               test_jittered_beacon);
   CU_add_test(s, "a beacon that stopped and came back", test_beacon_with_gap);
+  CU_add_test(s, "multicast announcements (mDNS, SSDP)",
+              test_multicast_announcements);
   CU_add_test(s,
               "jittered beacons of 12, 16 and 36 beats; random calls are none",
               test_jittered_few_beats);

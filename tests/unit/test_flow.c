@@ -106,6 +106,30 @@ static void test_parse_errors(void) {
   CU_ASSERT_STRING_EQUAL(nfh_addr_format(&a, buf, sizeof(buf)), "");
 }
 
+/* One host's address or not: multicast (mDNS, SSDP), broadcast,
+ * link-local, loopback and unspecified are no server to call. */
+static void test_unicast(void) {
+  static const struct {
+    const char *text;
+    int unicast;
+  } cases[] = {
+      {"192.0.2.9", 1},       {"10.1.2.3", 1},    {"2001:db8::1", 1},
+      {"fd00::9", 1},         {"224.0.0.251", 0}, {"239.255.255.250", 0},
+      {"255.255.255.255", 0}, {"127.0.0.1", 0},   {"0.0.0.0", 0},
+      {"169.254.1.1", 0},     {"ff02::fb", 0},    {"ff0e::1:3", 0},
+      {"fe80::1", 0},         {"::1", 0},         {"::", 0}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    nfh_addr a;
+    CU_ASSERT_EQUAL_FATAL(nfh_addr_parse(cases[i].text, &a), 0);
+    if (nfh_addr_is_unicast(&a) != cases[i].unicast)
+      printf("\n    %s", cases[i].text);
+    CU_ASSERT_EQUAL(nfh_addr_is_unicast(&a), cases[i].unicast);
+  }
+  nfh_addr none;
+  memset(&none, 0, sizeof(none));
+  CU_ASSERT_EQUAL(nfh_addr_is_unicast(&none), 0);
+}
+
 static void test_status_strings(void) {
   CU_ASSERT_STRING_EQUAL(nfh_strerror(NFH_OK), "success");
   CU_ASSERT_STRING_EQUAL(nfh_status_name(NFH_ECORRUPT), "ECORRUPT");
@@ -123,6 +147,7 @@ int main(void) {
   CU_add_test(s, "networks", test_network);
   CU_add_test(s, "parse errors", test_parse_errors);
   CU_add_test(s, "status strings", test_status_strings);
+  CU_add_test(s, "unicast or not", test_unicast);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

@@ -226,6 +226,29 @@ static void test_nfdump_json(void) {
 /* nfdump -o json of a firewall's events (NSEL): the event as a string
  * number, a teardown with no end (1970) ended at its event time, a
  * denial; a bad event id drops its object. */
+/* "first" and "last" as numbers: absolute times as everywhere in flow
+ * files (seconds below 10^11, fractions allowed; milliseconds above).
+ * They were refused ("bad first") while FIRST_SWITCHED took them. */
+static void test_numeric_first_last(void) {
+  static const char text[] =
+      "{\"first\": 1709542800, \"last\": 1709542801.25, \"proto\": 6,"
+      " \"src4_addr\": \"10.0.0.1\", \"dst4_addr\": \"192.0.2.9\","
+      " \"in_packets\": 3, \"in_bytes\": 180}\n"
+      "{\"first\": 1709542800500, \"last\": 1709542802000, \"proto\": 17,"
+      " \"src4_addr\": \"10.0.0.1\", \"dst4_addr\": \"192.0.2.9\","
+      " \"in_packets\": 1, \"in_bytes\": 60}\n";
+  result r;
+  read_text(text, &r);
+  CU_ASSERT_EQUAL(r.end, NFH_END);
+  CU_ASSERT_EQUAL(r.info.dropped, 0);
+  CU_ASSERT_EQUAL_FATAL(r.n, 2);
+  CU_ASSERT_EQUAL(r.flows[0].first_ms, 1709542800000ull);
+  CU_ASSERT_EQUAL(r.flows[0].last_ms, 1709542801250ull);
+  CU_ASSERT_EQUAL(r.flows[1].first_ms, 1709542800500ull);
+  CU_ASSERT_EQUAL(r.flows[1].last_ms, 1709542802000ull);
+  free(r.flows);
+}
+
 static void test_nfdump_json_nsel(void) {
   static const char text[] =
       "[\n{\n\t\"type\" : \"EVENT\",\n"
@@ -500,6 +523,7 @@ int main(void) {
   CU_add_test(s, "python-netflow v9/IPFIX/v5", test_python_netflow);
   CU_add_test(s, "nfdump -o json", test_nfdump_json);
   CU_add_test(s, "nfdump -o json of NSEL events", test_nfdump_json_nsel);
+  CU_add_test(s, "numeric first and last", test_numeric_first_last);
   CU_add_test(s, "uptime wrap, v5 sampling", test_uptime_wrap_and_sampling);
   CU_add_test(s, "malformed input, byte offsets", test_malformed);
   CU_add_test(s, "empty input, non-flows, bad values", test_empty_and_nonflows);

@@ -203,6 +203,10 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     const nfh_conn *c = &conns[i];
     if (!(c->flags & NFH_CONN_CLIENT_HOME) || !watched_proto(c))
       continue;
+    /* mDNS, SSDP and other multicast: a printer's announcements every
+     * two minutes read as a persistent C2 channel (medium). */
+    if (!nfh_addr_is_unicast(&c->server))
+      continue;
     nfh__bcn_track_host(&b->tk, &c->client, c->first_ms);
     if (c->flags & NFH_CONN_SERVER_HOME) {
       /* The site's own resolvers answer every host all day: never a

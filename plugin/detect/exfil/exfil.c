@@ -66,24 +66,6 @@ typedef struct exfil {
 /* Whether an address can be the far end of a transfer: unicast, not
  * loopback, link-local, unspecified, multicast or broadcast. A host that
  * streams to a multicast group is not sending data to someone. */
-static int unicast(const nfh_addr *a) {
-  const uint8_t *b = a->bytes;
-  if (a->family == 4) {
-    uint8_t o = b[12];
-    return o != 0 && o != 127 && o < 224 && !(o == 169 && b[13] == 254);
-  }
-  if (a->family != 6)
-    return 0;
-  if (b[0] == 0xff)
-    return 0; /* multicast */
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-    return 0; /* link-local */
-  static const uint8_t zero[15] = {0};
-  if (memcmp(b, zero, 15) == 0)
-    return 0; /* :: and ::1 */
-  return 1;
-}
-
 static int allowed(const exfil *x, const nfh_addr *a, int port) {
   return x->api->is_allowed(x->api->host, DETECTOR, a, port);
 }
@@ -232,7 +214,7 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
       continue; /* internal or transit traffic */
     const nfh_addr *in = sh ? &f->src : &f->dst;
     const nfh_addr *ex = sh ? &f->dst : &f->src;
-    if (!unicast(ex))
+    if (!nfh_addr_is_unicast(ex))
       continue;
     if (f->proto == TCP || f->proto == UDP) {
       uint16_t iport = sh ? f->src_port : f->dst_port;
@@ -337,7 +319,7 @@ static int exfil_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     if (ch == sh)
       continue;
     const nfh_addr *ex = ch ? &c->server : &c->client;
-    if (!unicast(ex))
+    if (!nfh_addr_is_unicast(ex))
       continue;
     pending_conn *q = &ring[taken % RING];
     q->c = c;

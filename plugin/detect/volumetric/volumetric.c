@@ -2530,7 +2530,10 @@ static void peers_text(char *buf, size_t len, const verdict *p,
     snprintf(buf, len, "from %s",
              nfh_addr_format(&p->s.top_src, a, sizeof(a)));
   } else {
-    snprintf(buf, len, "from %s %s", n, noun);
+    /* Counted by a sketch past its exact cap: "about", or 2,947 read as
+     * an exact count of 3,000 sources. */
+    snprintf(buf, len, "from %s%s %s",
+             p->s.peers_estimated[p->dir] ? "about " : "", n, noun);
   }
 }
 
@@ -3173,6 +3176,11 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   else
     snprintf(client, sizeof(client), "%" PRIu32 " clients", r->clients);
   nfh_addr_format(&r->server, server, sizeof(server));
+  /* The service as [addr]:port for IPv6 ("2001:db8::80:80" reads as an
+   * address). */
+  char service[NFH_ADDR_STRLEN + 10];
+  snprintf(service, sizeof(service),
+           r->server.family == 6 ? "[%s]:%u" : "%s:%u", server, r->port);
   double span_s = (double)(u->last_ms - u->first_ms) / 1000.0;
   double mean_s = u->held_ms / 1000.0 / u->held;
   double rate = (double)u->client_bytes / (u->held_ms / 1000.0);
@@ -3187,16 +3195,16 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
   if (r->client_home)
     snprintf(summary, sizeof(summary),
              "Held-connection flood (slowloris-style) from %s%s "
-             "against %s:%u: about %s connections held open at once for "
+             "against %s: about %s connections held open at once for "
              "%s, %s B/s each",
-             r->clients == 1 ? "internal " : "", client, server, r->port,
-             at_once, span, each);
+             r->clients == 1 ? "internal " : "", client, service, at_once, span,
+             each);
   else
     snprintf(summary, sizeof(summary),
-             "Held-connection flood (slowloris-style) against %s:%u from "
+             "Held-connection flood (slowloris-style) against %s from "
              "%s: about %s connections held open at once for %s, %s B/s "
              "each",
-             server, r->port, client, at_once, span, each);
+             service, client, at_once, span, each);
   nfh__vol_json j;
   memset(&j, 0, sizeof(j));
   nfh__vol_json_open(&j, NULL);

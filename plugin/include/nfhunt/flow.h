@@ -139,6 +139,11 @@ uint32_t nfh_addr_v4(const nfh_addr *addr);
 /* Three-way compare of family then bytes, for sorting. */
 int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b);
 
+/* Whether addr can be one host's: 1, or 0 for family 0, unspecified,
+ * loopback, link-local, multicast and the IPv4 limited broadcast (mDNS
+ * to ff02::fb or 224.0.0.251 is no conversation with a server). */
+int nfh_addr_is_unicast(const nfh_addr *addr);
+
 /* The network of addr: its first 'bits' bits of its own family (0-32 for
  * IPv4, 0-128 for IPv6; more is all of it), the rest zero. An address
  * of no family is returned as it is. */
