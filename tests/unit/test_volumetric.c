@@ -789,6 +789,35 @@ static void test_crowded_slot(void) {
   nfh_engine_destroy(e);
 }
 
+/* A host's one upload of 20 GB over SSH in slot 14, acknowledged: an
+ * unusual outbound volume, no flood. Its time is said in slots (it read
+ * "in 10 min" beside the exfiltration finding's "in 3 min"), and it is
+ * no denial of service: T1048, not T1498. */
+static void gen_upload(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 14)
+    return;
+  nfh_addr host = tk_ip("10.0.1.30"), dst = tk_ip("198.18.44.4");
+  session(fv, &host, &dst, 22, t + 60000, 14000000, 20000000000ull, 7000000,
+          364000000);
+}
+
+static void test_bulk_upload_wording(void) {
+  rng_state = 17;
+  nfh_engine *e = hunt_slots(0, 20, 1, gen_upload, NULL);
+  const nfh_report_finding *r = find(e, "out|10.0.1.30");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s (%s)", r->f.summary, r->f.mitre);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "in one 5-minute slot"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "likely a bulk transfer"));
+  CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1048");
+  nfh_engine_destroy(e);
+}
+
 /* ------------------------------------------------------- benign traps */
 
 static void gen_busy(flowvec *fv, uint64_t t, int slot, void *user) {
@@ -1572,6 +1601,7 @@ int main(void) {
   CU_add_test(s, "outbound flood from one host", test_outbound_flood);
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);
+  CU_add_test(s, "a bulk upload: its slots, T1048", test_bulk_upload_wording);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
   CU_add_test(s, "one direction exported: reflection, UDP floods, crowd",
               test_one_way_exporter);
