@@ -740,6 +740,37 @@ static void test_udp_icmp(void) {
   free_flows(&fs);
 }
 
+/* An IPv6 sweep of tcp/22 from outside; for a third of the targets (no
+ * such host) the site's router answers "address unreachable" (ICMPv6
+ * type 1, code 3). The router is no target and the sweep's failures stay
+ * no-reply, but the evidence counts what it said (it was in no count). */
+static void test_router_unreachables(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("2001:db8:77::5"), router = tk_ip("2001:db8:42::1");
+  for (unsigned i = 0; i < 60; i++) {
+    nfh_addr s = tk_ip("2001:db8:42:1::");
+    s.bytes[15] = (uint8_t)(i + 1);
+    syn_silent(&fs, c, (uint16_t)(40000 + i), s, 22, T0 + i * 2000);
+    if (i % 3 == 0) {
+      nfh_flow *f =
+          add(&fs, router, 0, c, 1 * 256 + 3, 58, 0, T0 + i * 2000 + 1, 1);
+      f->icmp_type = 1;
+      f->icmp_code = 3;
+    }
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|2001:db8:77::5|tcp/22");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(evidence_num(f, "unreachables_from_routers"), 20);
+    CU_ASSERT_EQUAL(evidence_num(f, "hosts"), 60);
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* ------------------------------------------------------- benign traps */
 
 static void build_benign(flows *fs) {
@@ -2269,6 +2300,7 @@ int main(void) {
       !CU_add_test(s, "hourly sweep, long run", test_sweep_long_run) ||
       !CU_add_test(s, "settings", test_settings) ||
       !CU_add_test(s, "a sweep again hours later", test_sweep_again) ||
+      !CU_add_test(s, "a router's unreachables", test_router_unreachables) ||
       !CU_add_test(s, "allow rules: a scanner, or its scans of a port",
                    test_allow_rules) ||
       !CU_add_test(s, "repeated refused", test_repeated_refused) ||

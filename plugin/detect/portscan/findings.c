@@ -604,6 +604,11 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
                          const ps_source *s) {
   int fo = flags_only(r, s);
   double llr = fo ? s->llr_b : s->llr_a;
+  /* Unreachables routers and firewalls sent the source (no target
+   * answered; an IPv6 router's "address unreachable" for hosts that do
+   * not exist): they explain failures, and were in no count shown. */
+  if (s->icmp_other)
+    bprintf(e, ", \"unreachables_from_routers\": %u", s->icmp_other);
   double eta1 = cfg->pd / cfg->pf;
   bprintf(e,
           ", \"trw\": {\"log_ratio\": %.2f, \"ratio\": %.3g, "
