@@ -477,37 +477,6 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
     case NFH__REC_EXTENSION_MAP:
       st = decode_map(maps, block, p, size, rec);
       break;
-    case NFH__REC_EXPORTER_INFO: {
-      nfh_exporter e;
-      if (nfh__rec_exporter(p, size, &e) != NFH_OK)
-        nfh__block_fault(block,
-                         "record %u: exporter record of %zu bytes: "
-                         "skipped",
-                         rec, size);
-      else if (nfh__block_add_exporter(block, &e) != NFH_OK)
-        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
-      break;
-    }
-    case NFH__REC_SAMPLER:
-    case NFH__REC_SAMPLER_LEGACY: {
-      /* 1.6 writes the legacy form (type 9); nfdump 1.7 reads type 15 in
-       * any block, so a converted file may hold it too. */
-      nfh_sampler s;
-      nfh_status rs = type == NFH__REC_SAMPLER
-                          ? nfh__rec_sampler(p, size, &s)
-                          : nfh__rec_sampler_legacy(p, size, &s);
-      if (rs != NFH_OK)
-        nfh__block_fault(block,
-                         "record %u: sampler record of %zu bytes: "
-                         "skipped",
-                         rec, size);
-      else if (nfh__block_add_sampler(block, &s) != NFH_OK)
-        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
-      break;
-    }
-    case NFH__REC_EXPORTER_STAT:
-      st = nfh__rec_exporter_stats(block, p, size, rec);
-      break;
     case NFH__REC_V3:
       /* nfdump 1.7 reads these in any file; nfhunt reads them in layout
        * 2 only: said, not skipped without a word. */
@@ -517,14 +486,9 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
                        rec);
       break;
     default:
-      /* The pre-1.6.13 flow record (1) that nfdump 1.7 refuses as well,
-       * name arrays and slack: skipped by size; types no file of 1.6 or
-       * 1.7 holds: skipped and said. */
-      if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
-        nfh__block_fault(block,
-                         "record %u: unknown record type %u: "
-                         "skipped",
-                         rec, type);
+      /* Exporters, samplers, exporter stats; the pre-1.6.13 flow record
+       * (1) that nfdump 1.7 refuses as well, skipped by size. */
+      st = nfh__rec_shared(block, type, p, size, rec);
       break;
     }
     if (st != NFH_OK)
@@ -532,13 +496,6 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
     p += size;
     left -= size;
   }
-  /* Records past the count the block header gives: read as it says, as
-   * nfdump reads it, and said (a count of 1 of 1434 records lost the
-   * block's flows without a word). */
-  if (left >= 4)
-    nfh__block_fault(block,
-                     "%zu bytes follow its %u records (a damaged "
-                     "count?): not read, as nfdump does",
-                     left, block->num_records);
+  nfh__rec_leftover(block, left);
   return NFH_OK;
 }

@@ -130,3 +130,56 @@ void nfh__flow_event_times(nfh_flow *flow, uint64_t event_ms) {
   if (flow->last_ms == 0)
     flow->last_ms = event_ms > flow->first_ms ? event_ms : flow->first_ms;
 }
+
+nfh_status nfh__rec_shared(nfh__block *block, unsigned type, const uint8_t *p,
+                           size_t size, uint32_t rec) {
+  switch (type) {
+  case NFH__REC_EXPORTER_INFO: {
+    nfh_exporter e;
+    if (nfh__rec_exporter(p, size, &e) != NFH_OK)
+      nfh__block_fault(block,
+                       "record %u: exporter record of %zu bytes: "
+                       "skipped",
+                       rec, size);
+    else if (nfh__block_add_exporter(block, &e) != NFH_OK)
+      return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+    return NFH_OK;
+  }
+  case NFH__REC_SAMPLER:
+  case NFH__REC_SAMPLER_LEGACY: {
+    /* 1.6 writes the legacy form (type 9); nfdump 1.7 reads either in
+     * any block, so a converted file may hold both. */
+    nfh_sampler s;
+    nfh_status rs = type == NFH__REC_SAMPLER
+                        ? nfh__rec_sampler(p, size, &s)
+                        : nfh__rec_sampler_legacy(p, size, &s);
+    if (rs != NFH_OK)
+      nfh__block_fault(block,
+                       "record %u: sampler record of %zu bytes: "
+                       "skipped",
+                       rec, size);
+    else if (nfh__block_add_sampler(block, &s) != NFH_OK)
+      return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
+    return NFH_OK;
+  }
+  case NFH__REC_EXPORTER_STAT:
+    return nfh__rec_exporter_stats(block, p, size, rec);
+  default:
+    /* Types no 1.6 or 1.7 file holds (V4 records of nfdump 1.8, and
+     * newer): said, or a file of them read as empty without a word. */
+    if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
+      nfh__block_fault(block, "record %u: unknown record type %u: skipped", rec,
+                       type);
+    return NFH_OK;
+  }
+}
+
+void nfh__rec_leftover(nfh__block *block, size_t left) {
+  /* Records past the count the block header gives: a count of 1 of 1434
+   * records lost the block's flows without a word. */
+  if (left >= 4)
+    nfh__block_fault(block,
+                     "%zu bytes follow its %u records (a damaged "
+                     "count?): not read, as nfdump does",
+                     left, block->num_records);
+}

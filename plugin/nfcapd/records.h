@@ -47,14 +47,30 @@ nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
  * the bytes after them are not read. 'rec' is the record's number in the
  * block (from 1), for the message.
  *
- * Returns NFH_OK; NFH_ECORRUPT with the block failed ("record 7:
- * exporter stat record of 32 bytes has room for 1 of its 2 entries") for
- * a record shorter than 8 bytes or than 8 + 24 * count, or for an entry
+ * A record shorter than 8 bytes or than 8 + 24 * count, or an entry
  * whose sysid is above 65535 (exporter records carry a u16 sysid, and
- * nfdump refuses such ids too); or NFH_ENOMEM. Entries before a bad one
- * may already be in the block, which then reports the fault anyway. */
+ * nfdump refuses such ids too), is a fault of the block ("record 7:
+ * exporter stat record of 32 bytes has room for 1 of its 2 entries:
+ * skipped"), the rest of the record skipped; entries before a bad one
+ * stay in the block. Returns NFH_OK, or NFH_ENOMEM with the block
+ * failed. */
 nfh_status nfh__rec_exporter_stats(nfh__block *block, const uint8_t *p,
                                    size_t size, uint32_t rec);
+
+/* A record that both layouts hold alike, at p ('size' checked against
+ * its block; 'rec' its number from 1): exporter info, sampler, legacy
+ * sampler and exporter stat records go into the block; a type no file of
+ * nfdump 1.6 or 1.7 holds (above 15, slack aside) is a fault; the others
+ * (name arrays, slack, the pre-1.6.13 flow record) are passed over. A
+ * record of damaged contents is skipped with a fault, the block's other
+ * records kept. Returns NFH_OK, or NFH_ENOMEM with the block failed. */
+nfh_status nfh__rec_shared(nfh__block *block, unsigned type, const uint8_t *p,
+                           size_t size, uint32_t rec);
+
+/* After the records a block's header counts: 'left' bytes still in it,
+ * a fault when they can hold a record (a damaged count: read as it says,
+ * as nfdump reads it). */
+void nfh__rec_leftover(nfh__block *block, size_t left);
 
 /* Sets a flow's missing times from its event time (NSEL, NEL; 0: none):
  * an event without times happened at that instant, and a firewall's

@@ -335,35 +335,6 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
       else
         st = decode_v3(block, p, size, n + 1);
       break;
-    case NFH__REC_EXPORTER_INFO: {
-      nfh_exporter e;
-      if (nfh__rec_exporter(p, size, &e) != NFH_OK)
-        nfh__block_fault(block,
-                         "record %u: exporter record of %zu bytes: "
-                         "skipped",
-                         n + 1, size);
-      else if (nfh__block_add_exporter(block, &e) != NFH_OK)
-        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
-      break;
-    }
-    case NFH__REC_SAMPLER:
-    case NFH__REC_SAMPLER_LEGACY: {
-      nfh_sampler s;
-      nfh_status rs = type == NFH__REC_SAMPLER
-                          ? nfh__rec_sampler(p, size, &s)
-                          : nfh__rec_sampler_legacy(p, size, &s);
-      if (rs != NFH_OK)
-        nfh__block_fault(block,
-                         "record %u: sampler record of %zu bytes: "
-                         "skipped",
-                         n + 1, size);
-      else if (nfh__block_add_sampler(block, &s) != NFH_OK)
-        return nfh__block_fail(block, NFH_ENOMEM, "out of memory");
-      break;
-    }
-    case NFH__REC_EXPORTER_STAT:
-      st = nfh__rec_exporter_stats(block, p, size, n + 1);
-      break;
     case NFH__REC_EXTENSION_MAP:
     case NFH__REC_COMMON_V1:
       /* nfdump 1.6's records in a layout-2 file: nfdump reads them by
@@ -374,14 +345,9 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
                        n + 1, type);
       break;
     default:
-      /* Name arrays (types 12-14), slack (0): skipped by size. Types
-       * no 1.7 file holds (V4 records of nfdump 1.8, and newer): said,
-       * or a file of them read as empty without a word. */
-      if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
-        nfh__block_fault(block,
-                         "record %u: unknown record type %u: "
-                         "skipped",
-                         n + 1, type);
+      /* Exporters, samplers, exporter stats; name arrays (types 12-14)
+       * and slack, skipped by size. */
+      st = nfh__rec_shared(block, type, p, size, n + 1);
       break;
     }
     if (st != NFH_OK)
@@ -389,13 +355,6 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
     p += size;
     left -= size;
   }
-  /* Records past the count the block header gives: read as it says, as
-   * nfdump reads it, and said (a count of 1 of 1434 records lost the
-   * block's flows without a word). */
-  if (left >= 4)
-    nfh__block_fault(block,
-                     "%zu bytes follow its %u records (a damaged "
-                     "count?): not read, as nfdump does",
-                     left, block->num_records);
+  nfh__rec_leftover(block, left);
   return NFH_OK;
 }
