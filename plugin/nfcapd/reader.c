@@ -210,17 +210,28 @@ static void process_slot(slot *s) {
   }
 }
 
+/* Records a fault the rest of the file survives, told after its last
+ * flow: the first one's message is kept. */
+static void late_fault(nfh_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void late_fault(nfh_reader *r, const char *fmt, ...) {
+  if (r->late_status != NFH_OK)
+    return;
+  r->late_status = NFH_ECORRUPT;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->late_errmsg, sizeof(r->late_errmsg), fmt, ap);
+  va_end(ap);
+}
+
 /* Carries a block's survivable faults into the file's late fault: the
  * first one is told (located), the count of all of them follows. */
 static void take_block_faults(nfh_reader *r, const nfh__block *b) {
   if (!b->faults)
     return;
-  if (r->late_status == NFH_OK) {
-    r->late_status = NFH_ECORRUPT;
-    snprintf(r->late_errmsg, sizeof(r->late_errmsg),
-             "block %llu at offset %llu: %s", (unsigned long long)b->index,
+  late_fault(r, "block %llu at offset %llu: %s", (unsigned long long)b->index,
              (unsigned long long)b->offset, b->fault);
-  }
   r->late_faults += b->faults;
 }
 
@@ -576,10 +587,8 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
     /* The blocks the header counts are read without it, as nfdump reads
      * them; the fault is told after the last flow (the file was refused
      * with its data intact). */
-    snprintf(r->late_errmsg, sizeof(r->late_errmsg),
-             "appendix offset %llu inside the header: appendix not read",
-             (unsigned long long)off_appendix);
-    r->late_status = NFH_ECORRUPT;
+    late_fault(r, "appendix offset %llu inside the header: appendix not read",
+               (unsigned long long)off_appendix);
     return NFH_OK;
   }
   if (off_appendix < r->file_size)
@@ -841,13 +850,19 @@ static void name_stat(nfh_reader *r, const nfh_exporter *e) {
   }
 }
 
+/* A table of one slot per sysid (65536), allocated on first use so that
+ * a reader that never meets an exporter never pays for it; NULL when out
+ * of memory. */
+static uint32_t *sysid_slots(uint32_t **table) {
+  if (!*table)
+    *table = nfh__calloc((size_t)UINT16_MAX + 1, sizeof(uint32_t));
+  return *table;
+}
+
 static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
   name_stat(r, e);
-  if (!r->exporter_slot) {
-    r->exporter_slot = nfh__calloc((size_t)UINT16_MAX + 1, sizeof(uint32_t));
-    if (!r->exporter_slot)
-      return NFH_ENOMEM;
-  }
+  if (!sysid_slots(&r->exporter_slot))
+    return NFH_ENOMEM;
   uint32_t at = r->exporter_slot[e->sysid];
   if (at) {
     r->exporters[at - 1] = *e;
@@ -869,11 +884,8 @@ static nfh_status remember_exporter(nfh_reader *r, const nfh_exporter *e) {
 /* Adds an ExporterStat entry to its sysid's sums, as nfdump -E does. The
  * decoder refused sysids above 65535, so every sysid has a slot. */
 static nfh_status remember_stat(nfh_reader *r, const nfh_exporter_stat *s) {
-  if (!r->stat_slot) {
-    r->stat_slot = nfh__calloc((size_t)UINT16_MAX + 1, sizeof(uint32_t));
-    if (!r->stat_slot)
-      return NFH_ENOMEM;
-  }
+  if (!sysid_slots(&r->stat_slot))
+    return NFH_ENOMEM;
   uint32_t at = r->stat_slot[s->sysid];
   if (at) {
     /* Sums wrap like nfdump's; only a crafted file gets near them. */
@@ -1086,15 +1098,13 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
        * said (a count of 1 of 3 blocks lost 200 of 300 flows without a
        * word). A count of 0 the caller tells from unlisted_bytes. */
       if (r->appendix_read && r->info.num_blocks > 0 &&
-          r->read_offset < r->data_end && r->late_status == NFH_OK) {
-        snprintf(r->late_errmsg, sizeof(r->late_errmsg),
-                 "its header lists %u data blocks, yet %llu bytes follow "
-                 "them before the appendix (a damaged count?): not read, "
-                 "as nfdump does",
-                 r->info.num_blocks,
-                 (unsigned long long)(r->data_end - r->read_offset));
-        r->late_status = NFH_ECORRUPT;
-      }
+          r->read_offset < r->data_end)
+        late_fault(r,
+                   "its header lists %u data blocks, yet %llu bytes follow "
+                   "them before the appendix (a damaged count?): not read, "
+                   "as nfdump does",
+                   r->info.num_blocks,
+                   (unsigned long long)(r->data_end - r->read_offset));
       if (r->late_status != NFH_OK) {
         if (r->late_faults > 1)
           set_error(r, "%s (%llu such faults in the file)", r->late_errmsg,
