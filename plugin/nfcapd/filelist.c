@@ -17,10 +17,10 @@
 #include "../common/alloc.h"
 
 #define MAX_SOURCES 256
-/* A directory walk deeper than any -S hierarchy (at most 4 levels)
- * plus a generous margin is a symlink loop or a mistake. */
-/* Directory levels below a flow root read at most; deeper is refused
- * with a message (16, silently, left nfdump's files at 17 unread). */
+/* Directory levels below a flow root read at most: deeper than any -S
+ * hierarchy (at most 4 levels) and a generous margin, a mistake; refused
+ * with a message (at 16, silently, nfdump's files at 17 were left
+ * unread). */
 #define MAX_DEPTH 64
 
 typedef struct entry {
@@ -31,13 +31,12 @@ typedef struct entry {
   ino_t ino;
 } entry;
 
-/* The directories from the file system's root down to the one being
- * read: a directory met again below itself (a symlink to an ancestor,
- * the walk root's parent included) is a cycle, not more files. */
-/* The directories one walk has entered, by identity: links that lead
- * to one directory by many paths (d0 -> d1 three times, d1 -> d2 three
- * times, ...) made a walk of 3^16 paths, gigabytes and no end. Open
- * addressing over (dev, ino). */
+/* The directories one walk has entered, by identity, and those above its
+ * root: a directory met again (a link to an ancestor, the walk root's
+ * parent included, is a cycle; links that lead to one directory by many
+ * paths, d0 -> d1 three times, d1 -> d2 three times, made a walk of 3^16
+ * paths, gigabytes and no end) is not walked again. Open addressing over
+ * (dev, ino). */
 typedef struct visited {
   struct {
     dev_t dev;
@@ -77,12 +76,6 @@ static int visited_add(visited *s, dev_t dev, ino_t ino) {
   s->n++;
   return 1;
 }
-
-typedef struct ancestor {
-  dev_t dev;
-  ino_t ino;
-  const struct ancestor *up;
-} ancestor;
 
 struct nfh_filelist {
   entry *files;
@@ -231,8 +224,7 @@ static int has_magic(const char *path) {
 /* Collects the capture files below dir. With [lo, hi] (14-digit stamps,
  * either may be NULL) only files whose slot lies in the range. */
 static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
-                             const char *hi, int depth, const ancestor *up,
-                             visited *seen) {
+                             const char *hi, int depth, visited *seen) {
   if (depth > MAX_DEPTH) {
     set_error(l,
               "%s: more than %d directory levels below the flow root: "
@@ -245,21 +237,13 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
     set_error(l, "%s: %s", dir, strerror(errno));
     return errno == ENOENT ? NFH_ENOTFOUND : NFH_EIO;
   }
-  ancestor self = {0, 0, up};
   struct stat dsb;
   if (fstat(dirfd(d), &dsb) == 0) {
-    for (const ancestor *a = up; a; a = a->up)
-      if (a->dev == dsb.st_dev && a->ino == dsb.st_ino) {
-        closedir(d); /* a cycle: its files are being read already */
-        return NFH_OK;
-      }
     int fresh = visited_add(seen, dsb.st_dev, dsb.st_ino);
     if (fresh <= 0) {
-      closedir(d); /* walked already by another path */
+      closedir(d); /* a cycle, or walked already by another path */
       return fresh < 0 ? NFH_ENOMEM : NFH_OK;
     }
-    self.dev = dsb.st_dev;
-    self.ino = dsb.st_ino;
   }
   nfh_status st = NFH_OK;
   struct dirent *de;
@@ -272,6 +256,10 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
     while (st == NFH_OK && (de = readdir(d)) != NULL) {
       if (skipped_name(de->d_name))
         continue;
+      /* The second pass is for links: the entry's type, where the file
+       * system gives it, spares the others a system call. */
+      if (pass && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+        continue;
       size_t len = strlen(dir) + strlen(de->d_name) + 2;
       char *path = nfh__malloc(len);
       if (!path) {
@@ -279,21 +267,25 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
         break;
       }
       snprintf(path, len, "%s/%s", dir, de->d_name);
-      struct stat sb, lsb;
-      int dir_link = lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode) &&
-                     stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+      /* What the entry is, following a link (one call, two for links):
+       * ok 0 for a dangling link, a link loop or a file gone meanwhile. */
+      struct stat sb;
+      int ok = lstat(path, &sb) == 0;
+      int link = ok && S_ISLNK(sb.st_mode);
+      if (link)
+        ok = stat(path, &sb) == 0;
+      int dir_link = link && ok && S_ISDIR(sb.st_mode);
       if (dir_link != pass) {
         nfh__free(path);
         continue;
       }
-      if (stat(path, &sb) != 0) {
-        /* A dangling link, a link loop or a file gone meanwhile: the reader
-         * reports a capture name; anything else is not ours. */
+      if (!ok) {
+        /* The reader reports a capture name; anything else is not ours. */
         if (capture_name(path) && slot_in_range(path, lo, hi))
           st = push(l, path, NULL);
       } else {
         if (S_ISDIR(sb.st_mode)) {
-          st = walk_below(l, path, lo, hi, depth + 1, &self, seen);
+          st = walk_below(l, path, lo, hi, depth + 1, seen);
           if (st == NFH_ENOTFOUND || st == NFH_EIO)
             st = NFH_OK; /* a vanished or unreadable subdirectory */
         } else if (S_ISREG(sb.st_mode)) {
@@ -313,42 +305,36 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
   return st;
 }
 
-/* The directories above dir, up to "/", as an ancestor chain in
- * chain[0..] (the nearest last linked first); returns the nearest, or
- * NULL when dir cannot be resolved. A link inside the tree to any of
- * them leads back into the tree: "loop -> .." read a whole /tmp. */
-#define MAX_ABOVE 64
-static const ancestor *above(const char *dir, ancestor chain[MAX_ABOVE]) {
+/* Marks the directories above dir, up to "/", as walked: a link inside
+ * the tree to any of them leads back into the tree ("loop -> .." read a
+ * whole /tmp). 0, or -1 when out of memory. */
+static int mark_above(const char *dir, visited *seen) {
   char *real = realpath(dir, NULL);
   if (!real)
-    return NULL;
-  size_t n = 0;
-  const ancestor *up = NULL;
+    return 0;
+  int rc = 0;
   /* From "/" down: each prefix of the real path that ends before a
    * '/' is a directory above dir. */
-  for (size_t i = 0; real[i] && n < MAX_ABOVE; i++) {
+  for (size_t i = 0; real[i] && rc == 0; i++) {
     if (real[i] != '/')
       continue;
     char keep = real[i + 1];
     real[i + 1] = '\0';
     struct stat sb;
-    if (stat(real, &sb) == 0) {
-      chain[n].dev = sb.st_dev;
-      chain[n].ino = sb.st_ino;
-      chain[n].up = up;
-      up = &chain[n++];
-    }
+    if (stat(real, &sb) == 0 && visited_add(seen, sb.st_dev, sb.st_ino) < 0)
+      rc = -1;
     real[i + 1] = keep;
   }
   free(real);
-  return up;
+  return rc;
 }
 
 static nfh_status walk(nfh_filelist *l, const char *dir, const char *lo,
                        const char *hi, int depth) {
-  ancestor chain[MAX_ABOVE];
   visited seen = {NULL, 0, 0};
-  nfh_status st = walk_below(l, dir, lo, hi, depth, above(dir, chain), &seen);
+  nfh_status st = mark_above(dir, &seen) == 0
+                      ? walk_below(l, dir, lo, hi, depth, &seen)
+                      : NFH_ENOMEM;
   nfh__free(seen.v);
   return st;
 }
