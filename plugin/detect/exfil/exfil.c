@@ -56,16 +56,12 @@ typedef struct exfil {
   nfh__exf_memory *mem;
   nfh__exf_dns *dns;    /* NULL with dns_max_pairs = 0 */
   uint64_t data_end_ms; /* latest flow end seen */
-  uint64_t data_start_ms; /* earliest flow start of this run, 0: none */
   uint64_t out_conns;   /* connections opened by internal hosts outward */
   uint64_t out_replied; /* of them, answered */
 } exfil;
 
 /* ------------------------------------------------------------ helpers */
 
-/* Whether an address can be the far end of a transfer: unicast, not
- * loopback, link-local, unspecified, multicast or broadcast. A host that
- * streams to a multicast group is not sending data to someone. */
 static int allowed(const exfil *x, const nfh_addr *a, int port) {
   return x->api->is_allowed(x->api->host, DETECTOR, a, port);
 }
@@ -206,8 +202,6 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     nfh__exf_track_seen(x->track, f->last_ms);
     if (f->last_ms > x->data_end_ms)
       x->data_end_ms = f->last_ms;
-    if (f->first_ms < x->data_start_ms || !x->data_start_ms)
-      x->data_start_ms = f->first_ms;
     int sh = api->is_home(api->host, &f->src);
     int dh = api->is_home(api->host, &f->dst);
     if (sh == dh)
@@ -215,7 +209,7 @@ static int exfil_on_flows(void *ctx, const nfh_flow *flows, size_t n) {
     const nfh_addr *in = sh ? &f->src : &f->dst;
     const nfh_addr *ex = sh ? &f->dst : &f->src;
     if (!nfh_addr_is_unicast(ex))
-      continue;
+      continue; /* streaming to a multicast group sends data to no one */
     if (f->proto == TCP || f->proto == UDP) {
       uint16_t iport = sh ? f->src_port : f->dst_port;
       uint16_t eport = sh ? f->dst_port : f->src_port;
@@ -1110,8 +1104,9 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   d->span_ms = d->last_ms > d->first_ms ? d->last_ms - d->first_ms : 0;
   f->span_ms = d->span_ms;
   f->seen_before_ms = f->history_ms;
-  if (x->data_start_ms && ep_first > x->data_start_ms)
-    f->seen_before_ms += ep_first - x->data_start_ms;
+  uint64_t run_start = x->api->window_start_ms(x->api->host);
+  if (run_start && ep_first > run_start)
+    f->seen_before_ms += ep_first - run_start;
 
   /* A destination first seen within an hour of this episode's start was
    * brought by this transfer (an hourly run saw its beginning): it was
