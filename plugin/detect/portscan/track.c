@@ -969,15 +969,20 @@ static void promote(ps_store *st, ps_source *s) {
   s->lite = 0;
 }
 
+/* A contact c on port q: its span, and, when fresh (this run's, not one
+ * replayed from the state), its count and this run's first contact. */
+static void port_contact(ps_port *q, const ps_contact *c, int fresh) {
+  touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
+  if (!fresh)
+    return;
+  q->contacts++;
+  if (!q->run_first_s || c->first_s < q->run_first_s)
+    q->run_first_s = c->first_s;
+}
+
 /* An answered contact of a lite source: a first contact when the host is
  * new to it, a service counted on its port when new. Returns 0 or -1
  * (memory). */
-/* Notes a contact of this run (not one replayed from the state) on q. */
-static void port_run_contact(ps_port *q, uint32_t first_s) {
-  if (!q->run_first_s || first_s < q->run_first_s)
-    q->run_first_s = first_s;
-}
-
 static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
                         uint32_t th, uint32_t sh, int fresh) {
   int is_new = hset_add(&st->pool, &s->good, &s->ngood, &s->cap_good, th);
@@ -989,10 +994,7 @@ static int lite_contact(ps_store *st, ps_source *s, const ps_contact *c,
   if (pi == NONE)
     return 0;
   ps_port *q = &s->ports[pi];
-  touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
-  q->contacts += fresh;
-  if (fresh)
-    port_run_contact(q, c->first_s);
+  port_contact(q, c, fresh);
   is_new = hset_add(&st->pool, &s->seen, &s->nseen, &s->cap_seen, sh);
   if (is_new < 0)
     return -1;
@@ -1190,11 +1192,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     if (c->cls == PS_SUCC) {
       uint32_t pi = get_port(st, s, c->proto, c->port);
       if (pi != NONE) {
-        touch(&s->ports[pi].first_s, &s->ports[pi].last_s, c->first_s,
-              c->last_s);
-        s->ports[pi].contacts += fresh;
-        if (fresh)
-          port_run_contact(&s->ports[pi], c->first_s);
+        port_contact(&s->ports[pi], c, fresh);
       }
       return 0;
     }
@@ -1264,11 +1262,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   }
   ps_port *q = pi != NONE ? &s->ports[pi] : NULL;
   if (q) {
-    touch(&q->first_s, &q->last_s, c->first_s, c->last_s);
-    q->contacts += fresh;
+    port_contact(q, c, fresh);
     q->failed_now |= failed_now;
-    if (fresh)
-      port_run_contact(q, c->first_s);
   }
   if (t && si == NONE && s->nservices < p->max_services) {
     si = add_service(st, s, ti, c->proto, c->port, sh, pi);
