@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <nfhunt/flow.h>
@@ -93,6 +94,14 @@ nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
   for (unsigned bit = first + bits; bit < 128; bit++)
     n.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
   return n;
+}
+
+char *nfh_addr_format_port(const nfh_addr *addr, unsigned port, char *buf,
+                           size_t len) {
+  char a[NFH_ADDR_STRLEN];
+  nfh_addr_format(addr, a, sizeof(a));
+  snprintf(buf, len, addr->family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+  return buf;
 }
 
 int nfh_addr_is_unicast(const nfh_addr *addr) {

@@ -130,6 +130,23 @@ static void test_unicast(void) {
   CU_ASSERT_EQUAL(nfh_addr_is_unicast(&none), 0);
 }
 
+/* An address and a port: IPv6 in brackets, whose colons would run into
+ * the port's; the longest fits NFH_ENDPOINT_STRLEN. */
+static void test_format_port(void) {
+  char buf[NFH_ENDPOINT_STRLEN];
+  nfh_addr a;
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse("192.0.2.9", &a), 0);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format_port(&a, 443, buf, sizeof(buf)),
+                         "192.0.2.9:443");
+  CU_ASSERT_EQUAL_FATAL(nfh_addr_parse("2001:db8:42:1::80", &a), 0);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format_port(&a, 80, buf, sizeof(buf)),
+                         "[2001:db8:42:1::80]:80");
+  CU_ASSERT_EQUAL_FATAL(
+      nfh_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &a), 0);
+  nfh_addr_format_port(&a, 65535, buf, sizeof(buf));
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "]:65535"));
+}
+
 static void test_status_strings(void) {
   CU_ASSERT_STRING_EQUAL(nfh_strerror(NFH_OK), "success");
   CU_ASSERT_STRING_EQUAL(nfh_status_name(NFH_ECORRUPT), "ECORRUPT");
@@ -148,6 +165,7 @@ int main(void) {
   CU_add_test(s, "parse errors", test_parse_errors);
   CU_add_test(s, "status strings", test_status_strings);
   CU_add_test(s, "unicast or not", test_unicast);
+  CU_add_test(s, "address and port", test_format_port);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

@@ -283,13 +283,14 @@ static void fmt_dest(const nfh_addr *server, uint8_t proto, uint16_t port,
   char addr[NFH_ADDR_STRLEN], pbuf[8];
   nfh_addr_format(server, addr, sizeof(addr));
   const char *name = proto_name(proto, pbuf, sizeof(pbuf));
-  int v6 = server->family == 6;
-  if (proto == 1 || proto == 58)
+  if (proto == 1 || proto == 58) {
     snprintf(buf, len, "%s (%s type %u)", addr, name, (unsigned)(port >> 8));
-  else if (proto == 6)
-    snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", addr, port);
-  else
-    snprintf(buf, len, v6 ? "[%s]:%u/%s" : "%s:%u/%s", addr, port, name);
+    return;
+  }
+  nfh_addr_format_port(server, port, buf, len);
+  size_t n = strlen(buf);
+  if (proto != 6 && n < len)
+    snprintf(buf + n, len - n, "/%s", name);
 }
 
 /* nfh__bcn_describe, or with 'net' the rotation over naddr addresses

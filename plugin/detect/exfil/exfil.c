@@ -691,10 +691,8 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   else if (is_icmp(p->proto))
     snprintf(dstport, sizeof(dstport), "%s (%s type %u)", dst,
              p->proto == 1 ? "ICMP" : "ICMPv6", icmp_type);
-  else if (p->k.b.family == 6)
-    snprintf(dstport, sizeof(dstport), "[%s]:%u", dst, p->port);
   else
-    snprintf(dstport, sizeof(dstport), "%s:%u", dst, p->port);
+    nfh_addr_format_port(&p->k.b, p->port, dstport, sizeof(dstport));
   char extra[320] = "";
   size_t el = 0;
   if (d->f.novel == 1)

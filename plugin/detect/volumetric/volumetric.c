@@ -2541,7 +2541,7 @@ static int emit_one(vol *v, const fnd *f) {
   const nfh_host_api *api = v->api;
   const verdict *p = &f->peak;
   const ssum *s = &p->s;
-  char host[NFH_ADDR_STRLEN] = "", target[NFH_ADDR_STRLEN + 8] = "";
+  char host[NFH_ADDR_STRLEN] = "", target[NFH_ENDPOINT_STRLEN] = "";
   char mult[32], rate[32], pps[32], size[32], dur[64], from[96];
   char summary[512], mitre[64] = "T1498";
   nfh_finding out;
@@ -2590,8 +2590,7 @@ static int emit_one(vol *v, const fnd *f) {
         port = -1;
     }
     if (port >= 0)
-      snprintf(target, sizeof(target),
-               f->addr.family == 6 ? "[%s]:%d" : "%s:%d", host, port);
+      nfh_addr_format_port(&f->addr, (unsigned)port, target, sizeof(target));
     else
       snprintf(target, sizeof(target), "%s", host);
     if (api->is_allowed(api->host, "volumetric", &f->addr, port))
@@ -2666,8 +2665,7 @@ static int emit_one(vol *v, const fnd *f) {
         return 0;
     }
     if (port >= 0)
-      snprintf(target, sizeof(target),
-               s->top_dst.family == 6 ? "[%s]:%d" : "%s:%d", dst, port);
+      nfh_addr_format_port(&s->top_dst, (unsigned)port, target, sizeof(target));
     else
       snprintf(target, sizeof(target), "%s", dst);
     char npeers[32];
@@ -3175,12 +3173,9 @@ static int emit_held(vol *v, const nfh__vol_held_result *r) {
     nfh_addr_format(&r->client, client, sizeof(client));
   else
     snprintf(client, sizeof(client), "%" PRIu32 " clients", r->clients);
-  nfh_addr_format(&r->server, server, sizeof(server));
-  /* The service as [addr]:port for IPv6 ("2001:db8::80:80" reads as an
-   * address). */
-  char service[NFH_ADDR_STRLEN + 10];
-  snprintf(service, sizeof(service),
-           r->server.family == 6 ? "[%s]:%u" : "%s:%u", server, r->port);
+  nfh_addr_format(&r->server, server, sizeof(server)); /* for its key */
+  char service[NFH_ENDPOINT_STRLEN];
+  nfh_addr_format_port(&r->server, r->port, service, sizeof(service));
   double span_s = (double)(u->last_ms - u->first_ms) / 1000.0;
   double mean_s = u->held_ms / 1000.0 / u->held;
   double rate = (double)u->client_bytes / (u->held_ms / 1000.0);

@@ -123,6 +123,16 @@ typedef struct nfh_sampler {
  * Returns buf. */
 char *nfh_addr_format(const nfh_addr *addr, char *buf, size_t len);
 
+/* Longest text nfh_addr_format_port() writes, NUL included. */
+#define NFH_ENDPOINT_STRLEN (NFH_ADDR_STRLEN + 8)
+
+/* Writes addr and port as "192.0.2.9:443", or "[2001:db8::9]:443" for
+ * IPv6 (whose colons would run into the port's: "2001:db8::80:80" reads
+ * as one address), into buf (at least NFH_ENDPOINT_STRLEN bytes).
+ * Returns buf. */
+char *nfh_addr_format_port(const nfh_addr *addr, unsigned port, char *buf,
+                           size_t len);
+
 /* Parses dotted-quad IPv4 or IPv6 text. Returns 0 on success, -1 on
  * bad text (addr is then zeroed). */
 int nfh_addr_parse(const char *text, nfh_addr *addr);
