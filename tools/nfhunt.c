@@ -487,6 +487,13 @@ typedef enum read_result {
   READ_SKIPPED /* outside the -t window */
 } read_result;
 
+/* Counts a file's read result among the failures: not read, or read in
+ * part (which is among the files read too). */
+static void count_result(totals *t, read_result rc) {
+  t->files_failed += rc == READ_NOT || rc == READ_PARTLY;
+  t->files_partly += rc == READ_PARTLY;
+}
+
 /* Opens a capture file for reading and says what its header tells:
  * READ_OK (flows to read), READ_NOT (complained) or READ_SKIPPED
  * (outside the -t window; closed). */
@@ -2032,9 +2039,7 @@ int main(int argc, char **argv) {
     }
     for (size_t g = 0; g < group; g++) {
       res[at[g]] = got[g];
-      if (got[g] == READ_NOT || got[g] == READ_PARTLY)
-        r.t.files_failed++;
-      r.t.files_partly += got[g] == READ_PARTLY;
+      count_result(&r.t, got[g]);
       if (got[g] == READ_OK || got[g] == READ_PARTLY)
         last_read = paths[g];
       taken[at[g]] = 1;
@@ -2045,9 +2050,7 @@ int main(int argc, char **argv) {
       continue;
     read_result rr = read_json_file(jreader, flow_files.v[i], &r);
     fres[i] = rr;
-    if (rr == READ_NOT || rr == READ_PARTLY)
-      r.t.files_failed++;
-    r.t.files_partly += rr == READ_PARTLY;
+    count_result(&r.t, rr);
   }
 
   sampling_check_pool(&r);

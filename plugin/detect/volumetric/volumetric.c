@@ -2691,8 +2691,9 @@ static int emit_one(vol *v, const fnd *f) {
         snprintf(to, sizeof(to), "to %s destinations", npeers);
       const double *c = p->s.c[p->dir];
       int datagrams = c[C_PKTS] > 0 && c[C_TCP] <= 0.2 * c[C_PKTS];
+      int flood_or_transfer = !s->bidir_ok && datagrams;
       const char *reading =
-          !s->bidir_ok && datagrams
+          flood_or_transfer
               ? "not TCP, replies not exported: a flood or a transfer"
               : "not flood-shaped: likely a bulk transfer";
       snprintf(summary, sizeof(summary),
@@ -2702,8 +2703,7 @@ static int emit_one(vol *v, const fnd *f) {
       /* A bulk transfer out is no denial of service: exfiltration over
        * some protocol, if anything (the exfiltration detector judges
        * it); a flood-or-transfer reading keeps T1498. */
-      snprintf(mitre, sizeof(mitre),
-               !s->bidir_ok && datagrams ? "T1498" : "T1048");
+      snprintf(mitre, sizeof(mitre), flood_or_transfer ? "T1498" : "T1048");
     }
   } else {
     snprintf(summary, sizeof(summary),
