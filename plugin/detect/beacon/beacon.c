@@ -464,10 +464,18 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
     uint64_t last = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
     if (last > g->last_ms)
       g->last_ms = last;
-    if (list[x].verdict.score > best)
-      best = list[x].verdict.score;
-    if (list[x].verdict.severity > g->severity)
-      g->severity = list[x].verdict.severity;
+    nfh_severity sev = kind == NFH__BCN_GROUP_CAMPAIGN
+                           ? list[x].verdict.severity_alone
+                           : list[x].verdict.severity;
+    if (sev > g->severity)
+      g->severity = sev;
+    /* A campaign's members are ranked as one client's beacon would be
+     * (judge.h: x 0.5 for a popular destination). */
+    double score = list[x].verdict.score;
+    if (kind == NFH__BCN_GROUP_CAMPAIGN && list[x].verdict.popular)
+      score = 2 * score > 100 ? 100 : 2 * score;
+    if (score > best)
+      best = score;
     conf += list[x].verdict.confidence;
     reg += list[x].score.regularity;
   }
@@ -481,7 +489,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from,
     if (g->severity > NFH_SEV_LOW)
       g->severity = NFH_SEV_LOW;
     g->score = 0.5 * best;
-  } else if (kind == NFH__BCN_GROUP_FEW) {
+  } else if (kind == NFH__BCN_GROUP_FEW || kind == NFH__BCN_GROUP_CAMPAIGN) {
     /* Bots of one campaign beat alike too (several infected hosts calling
      * one C2): one finding for them all, at most medium. */
     if (g->severity > NFH_SEV_MEDIUM)
@@ -497,12 +505,92 @@ static const nfh__bcn_cand *cand_of(const beacon *b, const pending *pd) {
   return nfh__bcn_table_at(&b->tk.cands, pd->id);
 }
 
-/* Folds shared destinations, then pollers among what is left. */
+/* Whether 'similar' clients beating with one period to the destination
+ * of verdict v are a campaign (judge.h): nearly all its internal clients
+ * by contacts (at most a quarter more; a count that stops at
+ * NFH__BCN_DEST_CLIENTS, so larger campaigns stay shared), fewer than
+ * campaign_max, below campaign_share of the internal hosts. A keepalive
+ * whose other clients stopped (machines switched off for the night) has
+ * more contacts than beating clients. */
+static int is_campaign(const nfh__bcn_params *p, unsigned similar,
+                       const nfh__bcn_verdict *v, double hosts) {
+  if (similar < NFH__BCN_FEW_CLIENTS || similar >= p->campaign_max ||
+      hosts <= 0 || (double)similar >= p->campaign_share * hosts ||
+      v->saturated)
+    return 0;
+  return 4 * v->clients <= 5 * similar;
+}
+
+/* One destination's run list[from..to) of the list sorted by
+ * destination, and what its clients beating with one period make it. */
+typedef struct dest_run {
+  size_t from, to;
+  double period;    /* the median of the reported ones' periods */
+  unsigned similar; /* clients beating within 15% of it */
+  size_t npass;     /* clients reported */
+  int campaign;     /* is_campaign, until a suite says otherwise */
+} dest_run;
+
+static int similar_period(const pending *p, double period) {
+  return fabs(p->score.period_s - period) <= 0.15 * period;
+}
+
+/* P(X >= k) for X binomial (n, p). */
+static double binomial_tail(unsigned n, double p, unsigned k) {
+  if (k == 0)
+    return 1;
+  if (k > n || p <= 0)
+    return 0;
+  if (p >= 1)
+    return 1;
+  double term = pow(1 - p, n); /* P(X = 0), then P(X = i) */
+  double below = 0;
+  for (unsigned i = 0; i < k; i++) {
+    below += term;
+    term *= (double)(n - i) / (double)(i + 1) * p / (1 - p);
+  }
+  double tail = 1 - below;
+  return tail < 0 ? 0 : tail;
+}
+
+/* Whether the clients beating alike to two destinations are largely the
+ * same hosts: three at least, far more than chance allows (under 1e-3
+ * for the smaller set drawn at random among the internal hosts, with the
+ * larger set's share of them). Hosts that keep several keepalives each
+ * with its own period run one suite of software (the SaaS a desk uses,
+ * its sync and its chat; at night, the machines left on). The bots of a
+ * campaign may run a keepalive as other hosts do: no more of them than
+ * its share of the network makes likely. */
+static int one_suite(const pending *list, const dest_run *x, const dest_run *y,
+                     double hosts) {
+  unsigned common = 0;
+  for (size_t a = x->from; a < x->to; a++) {
+    if (!similar_period(&list[a], x->period))
+      continue;
+    for (size_t c = y->from; c < y->to; c++)
+      if (similar_period(&list[c], y->period) &&
+          nfh_addr_equal(&list[a].client, &list[c].client)) {
+        common++;
+        break;
+      }
+  }
+  if (common < 3 || hosts <= 0)
+    return 0;
+  unsigned smaller = x->similar < y->similar ? x->similar : y->similar;
+  unsigned larger = x->similar < y->similar ? y->similar : x->similar;
+  double share = (double)larger / hosts;
+  return binomial_tail(smaller, share > 1 ? 1 : share, common) < 1e-3;
+}
+
+/* Folds shared destinations (and campaigns, and a few clients beating
+ * alike), then pollers among what is left. */
 static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
                         groups *gs) {
   if (n < 2)
     return; /* no group of one; qsort(3) must not see a NULL list */
   qsort(list, n, sizeof(*list), by_dest);
+  dest_run *runs = NULL;
+  size_t nruns = 0, cap = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     while (j < n && same_dest(&list[i], &list[j]))
@@ -518,24 +606,57 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       if (list[x].pass)
         periods[npass++] = list[x].score.period_s;
     if (npass) {
+      if (nruns == cap) {
+        size_t ncap = cap ? 2 * cap : 16;
+        dest_run *grown = realloc(runs, ncap * sizeof(*grown));
+        if (!grown) {
+          gs->failed = 1;
+          break;
+        }
+        runs = grown;
+        cap = ncap;
+      }
+      dest_run *r = &runs[nruns++];
       nfh__bcn_sort(periods, npass);
-      double period = periods[npass / 2];
-      unsigned similar = 0;
+      r->from = i;
+      r->to = j;
+      r->period = periods[npass / 2];
+      r->npass = npass;
+      r->similar = 0;
       for (size_t x = i; x < j; x++)
-        if (fabs(list[x].score.period_s - period) <= 0.15 * period)
-          similar++;
-      /* A popular destination (many internal clients) that three of
-       * them or more beat to is software they share, even when each
-       * polls at its own period (a sync client's 53 to 290 s): hourly
-       * runs see too few at one period to group them otherwise. */
-      int busy = list[i].verdict.popular && (similar >= 3 || npass >= 3);
-      if (busy || nfh__bcn_is_shared(&b->p, similar, hosts))
-        fold(b, gs, list, i, j, similar, NFH__BCN_GROUP_SHARED, hosts);
-      else if (similar >= NFH__BCN_FEW_CLIENTS && npass >= 2)
-        fold(b, gs, list, i, j, similar, NFH__BCN_GROUP_FEW, hosts);
+        if (similar_period(&list[x], r->period))
+          r->similar++;
+      r->campaign =
+          npass >= 2 && is_campaign(&b->p, r->similar, &list[i].verdict, hosts);
     }
     i = j;
   }
+  /* A campaign-like destination whose clients beat to another
+   * destination too, with a period of its own, is one suite's keepalive,
+   * not a campaign. Few destinations are campaign-like, and few have
+   * three clients beating alike: pairs are cheap. */
+  for (size_t x = 0; x < nruns; x++)
+    for (size_t y = 0; y < nruns && runs[x].campaign > 0; y++)
+      if (y != x && runs[y].similar >= 3 &&
+          one_suite(list, &runs[x], &runs[y], hosts))
+        runs[x].campaign = -1;
+  for (size_t k = 0; k < nruns; k++) {
+    const dest_run *r = &runs[k];
+    size_t i = r->from, j = r->to;
+    /* A popular destination (many internal clients) that three of
+     * them or more beat to is software they share, even when each
+     * polls at its own period (a sync client's 53 to 290 s): hourly
+     * runs see too few at one period to group them otherwise. */
+    int busy = list[i].verdict.popular && (r->similar >= 3 || r->npass >= 3);
+    if (r->campaign > 0)
+      fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_CAMPAIGN, hosts);
+    else if (busy || r->campaign < 0 ||
+             nfh__bcn_is_shared(&b->p, r->similar, hosts))
+      fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_SHARED, hosts);
+    else if (r->similar >= NFH__BCN_FEW_CLIENTS && r->npass >= 2)
+      fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_FEW, hosts);
+  }
+  free(runs);
   /* Pollers: one client's beacons on one port, by period; a run of
    * poller_servers or more within 20% (end to end) of each other, or
    * within four times the shortest when sampled. A member of a shared

@@ -180,6 +180,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_CRITICAL;
   if (v->internal && sev > NFH_SEV_MEDIUM)
     sev = NFH_SEV_MEDIUM;
+  v->severity_alone = v->quiet ? NFH_SEV_INFO : sev;
   if (v->popular && sev > NFH_SEV_LOW)
     sev = NFH_SEV_LOW;
   /* Quiet services (NTP) are polled by every host, each from its own
@@ -471,6 +472,7 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   const char *proto = proto_name(g->proto, pbuf, sizeof(pbuf));
   int poller = g->kind == NFH__BCN_GROUP_POLLER;
   int few = g->kind == NFH__BCN_GROUP_FEW;
+  int campaign = g->kind == NFH__BCN_GROUP_CAMPAIGN;
   if (poller)
     snprintf(key, keylen, "%s|poller|%s/%u", addr, proto, g->port);
   else
@@ -495,7 +497,13 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
   } else {
     char dest[NFH_ADDR_STRLEN + 32];
     fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
-    if (few)
+    if (campaign)
+      snprintf(summary, sumlen,
+               "%u internal hosts beacon to %s every %s%s, and hardly any "
+               "other internal host uses it: one campaign (infected hosts "
+               "calling one C2), or software only they run",
+               g->members, dest, period, range);
+    else if (few)
       snprintf(summary, sumlen,
                "%u internal hosts beacon to %s every %s%s: software a few "
                "hosts share (a keepalive), or one campaign",
@@ -523,7 +531,10 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            g->members, poller ? "sample_destinations" : "sample_sources",
            sample, fin(g->period_median), fin(g->period_min),
            fin(g->period_max), fin(g->regularity_median), g->conns,
-           fin(g->hosts), few ? ", \"few_clients\": true" : "");
+           fin(g->hosts),
+           campaign ? ", \"campaign\": true"
+           : few    ? ", \"few_clients\": true"
+                    : "");
 }
 
 /* Ports of sessions people keep open for hours on purpose: interactive

@@ -60,6 +60,8 @@ typedef struct nfh__bcn_verdict {
   int saturated;      /* more clients than counted */
   double hosts;       /* internal hosts seen (estimate) */
   int popular;        /* popular by contacts */
+  nfh_severity severity_alone; /* the severity but for popularity: what
+                                  a bot of a campaign is worth */
   int quiet;          /* a quiet service */
   int internal;       /* internal server */
   double sampled_share;
@@ -105,6 +107,17 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
  * under the shared key (it becomes the info finding when more clients
  * show).
  *
+ * Campaign: NFH__BCN_FEW_CLIENTS or more clients beating with one period
+ * to a destination that hardly any other internal host contacts (they
+ * are most of its clients), fewer than campaign_max and below
+ * campaign_share of the internal hosts. A keepalive of software many
+ * hosts run reaches a share of the network (the SaaS every desk uses),
+ * a campaign a handful of infected hosts in it, however many clients
+ * that makes: ten bots are popular by count alone, and would be folded
+ * into a shared destination at info. Reported at the severity its
+ * members would have but for their number of clients, at most medium:
+ * one finding for a person to decide on.
+ *
  * Poller: one client that beacons to poller_servers or more servers on
  * one port with one period (within 10%): a monitor checking its
  * targets. An implant talks to one or two servers. Reported at low at
@@ -113,10 +126,13 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
 #define NFH__BCN_FEW_CLIENTS 2
 
 typedef enum nfh__bcn_group_kind {
-  NFH__BCN_GROUP_SHARED, /* a destination many clients beat to (info) */
-  NFH__BCN_GROUP_FEW,    /* one NFH__BCN_FEW_CLIENTS or more, fewer than
-                            make it shared, beat to (at most medium) */
-  NFH__BCN_GROUP_POLLER  /* a client polling many servers (at most low) */
+  NFH__BCN_GROUP_SHARED,   /* a destination many clients beat to (info) */
+  NFH__BCN_GROUP_CAMPAIGN, /* clients beating alike to a destination
+                              no other internal host uses, a small share
+                              of the network (at most medium) */
+  NFH__BCN_GROUP_FEW,      /* one NFH__BCN_FEW_CLIENTS or more, fewer than
+                              make it shared, beat to (at most medium) */
+  NFH__BCN_GROUP_POLLER    /* a client polling many servers (at most low) */
 } nfh__bcn_group_kind;
 
 typedef struct nfh__bcn_group {

@@ -27,6 +27,8 @@ void nfh__bcn_params_default(nfh__bcn_params *p) {
   p->internal = 0;
   p->popular_hosts = 8;
   p->popular_share = 0.05;
+  p->campaign_share = 0.05;
+  p->campaign_max = 64;
   p->quiet[0].proto = 17; /* NTP: every host polls its servers */
   p->quiet[0].port = 123;
   p->nquiet = 1;
@@ -77,6 +79,8 @@ static const spec specs[] = {
     {"internal", K_BOOL, F(internal), 0, 1},
     {"popular_hosts", K_UINT, F(popular_hosts), 2, 16},
     {"popular_share", K_DOUBLE, F(popular_share), 0, 1},
+    {"campaign_share", K_DOUBLE, F(campaign_share), 0, 1},
+    {"campaign_max", K_UINT, F(campaign_max), 0, 100000},
     {"quiet_services", K_SERVICES, F(quiet), 0, 0},
     {"quiet_max_bytes", K_UINT, F(quiet_max_bytes), 0, 1000000000},
     {"quiet_min_bytes", K_UINT, F(quiet_min_bytes), 0, 1000000000},

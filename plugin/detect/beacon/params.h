@@ -40,6 +40,11 @@ typedef struct nfh__bcn_params {
   uint32_t popular_hosts; /* internal clients that make a destination
                              popular */
   double popular_share;   /* ... or this share of the internal hosts */
+  double campaign_share;  /* clients beating alike to a destination no
+                             other host uses, below this share of the
+                             internal hosts: a campaign, not a shared
+                             keepalive */
+  uint32_t campaign_max;  /* ... and fewer than this many */
   nfh__bcn_service quiet[NFH__BCN_MAX_QUIET];
   size_t nquiet;
   uint32_t quiet_max_bytes; /* a quiet service's beats carry at most this
