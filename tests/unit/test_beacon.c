@@ -412,6 +412,75 @@ static void test_jittered_beacon(void) {
   }
 }
 
+/* An implant whose check-ins vary in size: a DNS query every 20 minutes
+ * (+-40%) for 32 hours (about 96 beats), 90 to 200 bytes up and 100 to
+ * 300 down, and one on tcp/443 every 10 minutes (+-50%) for 30 hours
+ * (about 180 beats), 600 to 2000 bytes up, and one every hour (+-40%)
+ * for 29 hours (29 beats), 700 to 1100 bytes up. Their intervals stay
+ * far below chance, but their sizes are not one (bytes 0.2 to 0.6), and
+ * every jittered rule wanted one size: low, the hourly one not reported.
+ * Now medium. A client calling the
+ * server at random times (exponential intervals of the same mean, the
+ * same sizes) stays low at most. */
+static void test_jittered_varied_sizes(void) {
+  static const struct {
+    uint16_t port;
+    uint8_t proto;
+    double period, jitter;
+    uint64_t span, up_lo, up_hi;
+    int poisson;
+    nfh_severity least, most;
+  } cases[] = {
+      {53, 17, 1200000, 0.4, 32 * HOUR, 90, 200, 0, NFH_SEV_MEDIUM,
+       NFH_SEV_MEDIUM},
+      {443, 6, 600000, 0.5, 30 * HOUR, 600, 2000, 0, NFH_SEV_MEDIUM,
+       NFH_SEV_MEDIUM},
+      {8080, 6, 3600000, 0.4, 29 * HOUR, 700, 1100, 0, NFH_SEV_MEDIUM,
+       NFH_SEV_MEDIUM},
+      {53, 17, 1200000, 0, 32 * HOUR, 90, 200, 1, NFH_SEV_INFO, NFH_SEV_LOW},
+      {8080, 6, 3600000, 0, 29 * HOUR, 700, 1100, 1, NFH_SEV_INFO, NFH_SEV_LOW},
+      {443, 6, 600000, 0, 30 * HOUR, 600, 2000, 1, NFH_SEV_INFO, NFH_SEV_LOW},
+  };
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    seed(81 + (unsigned)k);
+    flows fs = {0};
+    nfh_addr c = tk_ip("10.0.0.42"), s = tk_ip("203.0.113.62");
+    uint16_t cport = 40000;
+    for (double t = (double)T0; t < (double)(T0 + cases[k].span);) {
+      cport = (uint16_t)(cport + 1 + (uint16_t)(urand() * 7));
+      if (cport < 40000)
+        cport = 40000;
+      uint64_t up =
+          cases[k].up_lo +
+          (uint64_t)(urand() * (double)(cases[k].up_hi - cases[k].up_lo));
+      conn(&fs, c, cport, s, cases[k].port, cases[k].proto, (uint64_t)t,
+           200 + (uint64_t)(urand() * 300), up,
+           100 + (uint64_t)(urand() * 200 * (cases[k].proto == 6 ? 10 : 1)), 1);
+      if (cases[k].poisson)
+        t += -cases[k].period * log(1 - urand());
+      else
+        t += cases[k].period * (1 + cases[k].jitter * (2 * urand() - 1));
+    }
+    browsing(&fs, 10, T0, cases[k].span);
+    nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+    run(e, &fs, NULL);
+    char key[80];
+    snprintf(key, sizeof(key), "10.0.0.42|203.0.113.62|%s/%u",
+             cases[k].proto == 6 ? "tcp" : "udp", cases[k].port);
+    const nfh_report_finding *r = find(e, key);
+    nfh_severity sev = r ? r->f.severity : NFH_SEV_INFO;
+    CU_ASSERT(sev >= cases[k].least && sev <= cases[k].most);
+    if (sev < cases[k].least || sev > cases[k].most)
+      dump(e);
+    if (r)
+      printf("\n    %s (%s, score %.0f, bytes %.2f)", r->f.summary,
+             nfh_severity_name(r->f.severity), r->f.score,
+             evidence_number(r, "scores.bytes"));
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* Beats at a jittered schedule: beat k at start + k * period, moved by
  * up to +-jitter periods (a timer with random delays; the intervals
  * then spread twice as far as the jitter). */
@@ -2190,6 +2259,8 @@ int main(void) {
               test_shared_sync_hourly);
   CU_add_test(s, "a keepalive of two or four hosts at night",
               test_few_hosts_keepalive);
+  CU_add_test(s, "jittered beacons whose check-ins vary in size",
+              test_jittered_varied_sizes);
   CU_add_test(s, "bots of one campaign: one medium finding", test_campaign);
   CU_add_test(s, "not campaigns: a suite, stopped keepalives, a share",
               test_campaign_not);

@@ -553,16 +553,12 @@ static double binomial_tail(unsigned n, double p, unsigned k) {
   return tail < 0 ? 0 : tail;
 }
 
-/* Whether the clients beating alike to two destinations are largely the
- * same hosts: three at least, far more than chance allows (under 1e-3
- * for the smaller set drawn at random among the internal hosts, with the
- * larger set's share of them). Hosts that keep several keepalives each
- * with its own period run one suite of software (the SaaS a desk uses,
- * its sync and its chat; at night, the machines left on). The bots of a
- * campaign may run a keepalive as other hosts do: no more of them than
- * its share of the network makes likely. */
-static int one_suite(const pending *list, const dest_run *x, const dest_run *y,
-                     double hosts) {
+/* How unlikely it is by chance that the clients beating alike to x and
+ * to y have as many hosts in common as they have: P(X >= common) for the
+ * smaller set drawn at random among the internal hosts, each in the
+ * larger with its share of them. 1 when fewer than three are common. */
+static double overlap_chance(const pending *list, const dest_run *x,
+                             const dest_run *y, double hosts) {
   unsigned common = 0;
   for (size_t a = x->from; a < x->to; a++) {
     if (!similar_period(&list[a], x->period))
@@ -575,11 +571,46 @@ static int one_suite(const pending *list, const dest_run *x, const dest_run *y,
       }
   }
   if (common < 3 || hosts <= 0)
-    return 0;
+    return 1;
   unsigned smaller = x->similar < y->similar ? x->similar : y->similar;
   unsigned larger = x->similar < y->similar ? y->similar : x->similar;
   double share = (double)larger / hosts;
-  return binomial_tail(smaller, share > 1 ? 1 : share, common) < 1e-3;
+  return binomial_tail(smaller, share > 1 ? 1 : share, common);
+}
+
+/* Whether campaign-like run x is one suite's keepalive: its clients beat
+ * alike to other destinations too, each with a period of its own, with
+ * far more hosts in common than chance allows. Hosts that keep several
+ * keepalives run one suite of software (the SaaS a desk uses, its sync,
+ * its chat; at night, the machines left on); the bots of a campaign may
+ * run a keepalive as other hosts do, no more of them than its share of
+ * the network makes likely. The overlaps with every such destination
+ * (three hosts in common or more) are combined (Fisher's method: -2 sum
+ * ln p is chi-squared with 2k degrees of freedom); under 1e-3 is a
+ * suite. Few destinations have three clients beating alike: pairs are
+ * cheap. */
+static int one_suite(const pending *list, const dest_run *runs, size_t n,
+                     size_t x, double hosts) {
+  double half_stat = 0; /* -sum ln p */
+  unsigned k = 0;
+  for (size_t y = 0; y < n; y++) {
+    if (y == x || runs[y].similar < 3)
+      continue;
+    double p = overlap_chance(list, &runs[x], &runs[y], hosts);
+    if (p < 1) {
+      half_stat -= log(p > 1e-300 ? p : 1e-300);
+      k++;
+    }
+  }
+  if (k == 0)
+    return 0;
+  /* P(chi2 with 2k df >= 2 half_stat) = exp(-h) sum_{i<k} h^i / i! */
+  double term = 1, sum = 0;
+  for (unsigned i = 0; i < k; i++) {
+    sum += term;
+    term *= half_stat / (double)(i + 1);
+  }
+  return exp(-half_stat) * sum < 1e-3;
 }
 
 /* Folds shared destinations (and campaigns, and a few clients beating
@@ -631,15 +662,11 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
     }
     i = j;
   }
-  /* A campaign-like destination whose clients beat to another
-   * destination too, with a period of its own, is one suite's keepalive,
-   * not a campaign. Few destinations are campaign-like, and few have
-   * three clients beating alike: pairs are cheap. */
+  /* A campaign-like destination whose clients keep other keepalives of
+   * one suite is not a campaign. */
   for (size_t x = 0; x < nruns; x++)
-    for (size_t y = 0; y < nruns && runs[x].campaign > 0; y++)
-      if (y != x && runs[y].similar >= 3 &&
-          one_suite(list, &runs[x], &runs[y], hosts))
-        runs[x].campaign = -1;
+    if (runs[x].campaign > 0 && one_suite(list, runs, nruns, x, hosts))
+      runs[x].campaign = -1;
   for (size_t k = 0; k < nruns; k++) {
     const dest_run *r = &runs[k];
     size_t i = r->from, j = r->to;

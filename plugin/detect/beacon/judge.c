@@ -12,6 +12,12 @@
 /* Beats a jittered beacon read by its bounded intervals (score.h, item
  * 7) needs before it can be medium. */
 #define JITTERED_MEDIUM_BEATS 16
+/* Beats, dispersion (share of its 0.1% chance level) and the byte
+ * regularity at least with which bounded intervals make a beacon medium
+ * whatever its sizes (see nfh__bcn_judge). */
+#define VARIED_BEATS 24
+#define VARIED_DISPERSION 0.5
+#define VARIED_BYTES 0.2
 /* Beats a regular beacon needs to be medium, and to rise above it. */
 #define REGULAR_BEATS 12
 /* Beats, and dispersion as a share of its chance level, that make a
@@ -105,7 +111,17 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                 s->dispersion <= s->dispersion_chance && n <= 1 &&
                 span_ms >= 2 * HOUR_MS && s->dispersion_coverage >= 0.6 &&
                 v->bytes >= 0.7;
-  v->jittered = bounded && r < v->required;
+  /* Bounded whatever the sizes: intervals below half that level over
+   * VARIED_BEATS or more and four hours, covering the window, to a server
+   * no other host uses. An implant's check-ins vary with its tasks and
+   * padding (an hourly sleep at 40% jitter, 700 to 1100 bytes up: bytes
+   * 0.42); timing that far from chance over so many beats decides. */
+  int varied = !sampled && s->dispersion_chance > 0 &&
+               s->dispersion <= VARIED_DISPERSION * s->dispersion_chance &&
+               n <= 1 && s->beats >= VARIED_BEATS &&
+               span_ms >= 4 * HOUR_MS && s->dispersion_coverage >= 0.8 &&
+               v->bytes >= VARIED_BYTES;
+  v->jittered = (bounded || varied) && r < v->required;
   double r_rank = v->jittered ? v->required : r;
   double base = 0.55 * r_rank + 0.15 * v->bytes + 0.10 * s->coverage +
                 0.20 * v->duration;
@@ -159,6 +175,9 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_MEDIUM;
     v->jittered = 1;
   }
+  /* Bounded whatever the sizes (above): medium. */
+  if (varied && sev == NFH_SEV_LOW)
+    sev = NFH_SEV_MEDIUM;
   /* A slow beacon (every 20 minutes to hours) shows few beats in a run
    * of hours: 12 beats of an hourly one take half a day. Timing that
    * tight (a third of the 0.1% level: under 1 in 10^6 for Poisson

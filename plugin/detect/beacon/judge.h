@@ -17,8 +17,11 @@
  *             mean interval (dispersion_coverage), one client,
  *             unsampled
  *   medium    regularity >= 0.45, span >= 1 h, >= 12 beats; or
- *             jittered with dispersion <= 0.7 of that level, >= 24
- *             beats, span >= 4 h, coverage >= 0.8
+ *             jittered with dispersion <= 0.7 of that level, >= 16
+ *             beats, span >= 4 h, coverage >= 0.8; or jittered whatever
+ *             the sizes (bytes >= 0.2): dispersion <= 0.5 of that
+ *             level, >= 24 beats, span >= 4 h, coverage >= 0.8, one
+ *             client, unsampled
  *   high      regularity >= 0.6, span >= high_span, at most 2 internal
  *             clients, coverage >= 0.6, bytes regular (>= 0.5) unless
  *             sampled, score >= 60
