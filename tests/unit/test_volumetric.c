@@ -608,6 +608,47 @@ static void test_three_attacks(void) {
   nfh_engine_destroy(e);
 }
 
+/* A mail server 10.0.3.7 with its 14 SMTP clients every slot, and in
+ * slot 20 an ICMP echo flood from 50 sources (10,000 packets a second
+ * for four minutes). The count of sources is of the server's peers by
+ * any protocol: "from 64 sources" read as the flood's. It is "up to 64"
+ * now. */
+static void gen_mail_icmp(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  nfh_addr mail = tk_ip("10.0.3.7");
+  for (int c = 0; c < 14; c++) {
+    nfh_addr cli = ext(900000 + (uint32_t)c * 11);
+    session(fv, &cli, &mail, 25, t + rnd() % 250000, 20, 40000, 15, 2000);
+  }
+  if (slot == 20)
+    for (int i = 0; i < 50; i++) {
+      nfh_addr src = ext(950000 + (uint32_t)i * 13);
+      for (int m = 0; m < 4; m++) {
+        uint64_t s = t + (uint64_t)m * 60000 + rnd() % 1000;
+        add(fv, &src, &mail, 0, 0x0800, 1, 0, s, s + 59000, 12000,
+            12000 * 1028);
+      }
+    }
+}
+
+static void test_icmp_flood_peers(void) {
+  rng_state = 83;
+  nfh_engine *e = hunt_slots(0, 30, 1, gen_mail_icmp, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.7");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary,
+                                  "ICMP flood against 10.0.3.7 from up to 64 "
+                                  "sources"));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
 static void test_ntp_reflection_fixed_ports(void) {
   rng_state = 77;
   nfh_engine *e = hunt_slots(0, 20, 1, gen_ntp, NULL);
@@ -1593,6 +1634,8 @@ int main(void) {
               test_http_flood);
   CU_add_test(s, "three attacks on one host, three findings",
               test_three_attacks);
+  CU_add_test(s, "an ICMP flood's sources are at most the host's peers",
+              test_icmp_flood_peers);
   CU_add_test(s, "DNS reflection in fragments",
               test_dns_reflection_fragments);
   CU_add_test(s, "a flood on twelve hosts at once is one finding",

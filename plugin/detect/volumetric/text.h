@@ -3,7 +3,7 @@
  * evidence for machines.
  *
  * Summaries are read by a person at a glance ("SYN flood against
- * 10.0.3.5:80 from 4,210 sources, 38x baseline"), so counts get
+ * 10.0.3.5:80 from about 4,210 sources, 38x baseline"), so counts get
  * thousands separators and sizes and rates their units. Evidence is a
  * JSON object built into a fixed buffer: it stays bounded whatever the
  * traffic, and since every key and value comes from this detector (no

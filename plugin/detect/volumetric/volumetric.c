@@ -2521,8 +2521,13 @@ static const char *dir_word(int dir) {
   return dir == DIR_IN ? "inbound" : "outbound";
 }
 
+/* "from N sources". The count is of the host's peers in the slot, by
+ * any protocol: for a flood of one kind ('of_kind': ICMP, SYN, a
+ * reflection) it holds the host's other peers too (a mail server's SMTP
+ * clients beside 50 ICMP flooders read "from 64 sources"), so it is "up
+ * to" N. */
 static void peers_text(char *buf, size_t len, const verdict *p,
-                       const char *noun) {
+                       const char *noun, int of_kind) {
   char n[32];
   nfh__vol_fmt_count(n, sizeof(n), p->x[M_PEERS]);
   if (p->x[M_PEERS] < 1.5 && p->s.top_src.family) {
@@ -2533,7 +2538,10 @@ static void peers_text(char *buf, size_t len, const verdict *p,
     /* Counted by a sketch past its exact cap: "about", or 2,947 read as
      * an exact count of 3,000 sources. */
     snprintf(buf, len, "from %s%s %s",
-             p->s.peers_estimated[p->dir] ? "about " : "", n, noun);
+             p->s.peers_estimated[p->dir] ? "about "
+             : of_kind                    ? "up to "
+                                          : "",
+             n, noun);
   }
 }
 
@@ -2602,7 +2610,7 @@ static int emit_one(vol *v, const fnd *f) {
       const char *svc = s->top_amp_port >= 0
                             ? amp_service((unsigned)s->top_amp_port & 0xffff)
                             : NULL;
-      peers_text(from, sizeof(from), p, "reflectors");
+      peers_text(from, sizeof(from), p, "reflectors", 1);
       snprintf(summary, sizeof(summary),
                "%s reflection flood against %s %s, %s baseline (%s)",
                svc ? svc : "UDP", target, from, mult, rate);
@@ -2613,14 +2621,14 @@ static int emit_one(vol *v, const fnd *f) {
       nfh__vol_fmt_count(each, sizeof(each),
                          p->x[M_PEERS] > 0 ? p->x[M_FLOWS] / p->x[M_PEERS]
                                            : 0);
-      peers_text(from, sizeof(from), p, "clients");
+      peers_text(from, sizeof(from), p, "clients", 0);
       snprintf(summary, sizeof(summary),
                "Application-layer flood against %s: %s sessions in 5 min "
                "%s (%s each), %s baseline",
                target, n, from, each, mult);
       snprintf(mitre, sizeof(mitre), "T1499.002");
     } else if (flood) {
-      peers_text(from, sizeof(from), p, "sources");
+      peers_text(from, sizeof(from), p, "sources", p->ftype != FT_OTHER);
       snprintf(summary, sizeof(summary), "%s flood against %s %s, %s baseline",
                p->ftype == FT_OTHER ? "Traffic" : ft, target, from, mult);
       if (p->ftype == FT_SYN)
@@ -2630,7 +2638,7 @@ static int emit_one(vol *v, const fnd *f) {
         snprintf(mitre, sizeof(mitre),
                  port >= 0 ? "T1498.001,T1499" : "T1498.001");
     } else if (p->many) {
-      peers_text(from, sizeof(from), p, "sources");
+      peers_text(from, sizeof(from), p, "sources", 0);
       /* Without both directions exported nothing says it was
        * answered: a UDP flood from 2,009 sources read "answered". */
       snprintf(summary, sizeof(summary),
@@ -2643,7 +2651,7 @@ static int emit_one(vol *v, const fnd *f) {
                target, from, mult);
       snprintf(mitre, sizeof(mitre), port >= 0 ? "T1499.002" : "T1498");
     } else {
-      peers_text(from, sizeof(from), p, "sources");
+      peers_text(from, sizeof(from), p, "sources", 0);
       snprintf(summary, sizeof(summary),
                "Inbound volume to %s %s baseline (%s, %s)", target, mult,
                rate, from);
@@ -2716,7 +2724,7 @@ static int emit_one(vol *v, const fnd *f) {
      * the worst hit, whose numbers it gives; not one host's finding. */
     const char *what = p->ftype == FT_OTHER ? "Traffic" : ft;
     if (f->kind == K_IN) {
-      peers_text(from, sizeof(from), p, "sources");
+      peers_text(from, sizeof(from), p, "sources", p->ftype != FT_OTHER);
       snprintf(summary, sizeof(summary),
                "%s flood against %u home hosts at once (carpet bombing); "
                "the worst hit, %s, %s, %s baseline",
