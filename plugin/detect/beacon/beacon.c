@@ -521,6 +521,10 @@ static int is_campaign(const nfh__bcn_params *p, unsigned similar,
   return 4 * v->clients <= 5 * similar;
 }
 
+/* Client comparisons the suite test (one_suite) may make in a run: some
+ * milliseconds of work. */
+#define SUITE_COMPARISONS 20000000u
+
 /* One destination's run list[from..to) of the list sorted by
  * destination, and what its clients beating with one period make it. */
 typedef struct dest_run {
@@ -558,11 +562,16 @@ static double binomial_tail(unsigned n, double p, unsigned k) {
  * smaller set drawn at random among the internal hosts, each in the
  * larger with its share of them. 1 when fewer than three are common. */
 static double overlap_chance(const pending *list, const dest_run *x,
-                             const dest_run *y, double hosts) {
+                             const dest_run *y, double hosts,
+                             uint64_t *budget) {
   unsigned common = 0;
   for (size_t a = x->from; a < x->to; a++) {
     if (!similar_period(&list[a], x->period))
       continue;
+    uint64_t cost = y->to - y->from;
+    if (*budget < cost)
+      return 1;
+    *budget -= cost;
     for (size_t c = y->from; c < y->to; c++)
       if (similar_period(&list[c], y->period) &&
           nfh_addr_equal(&list[a].client, &list[c].client)) {
@@ -587,16 +596,17 @@ static double overlap_chance(const pending *list, const dest_run *x,
  * the network makes likely. The overlaps with every such destination
  * (three hosts in common or more) are combined (Fisher's method: -2 sum
  * ln p is chi-squared with 2k degrees of freedom); under 1e-3 is a
- * suite. Few destinations have three clients beating alike: pairs are
- * cheap. */
+ * suite. Few destinations have three clients beating alike, so pairs
+ * are cheap; comparisons beyond *budget (a run's, against hostile
+ * input) are not made, and the overlaps not measured count as chance. */
 static int one_suite(const pending *list, const dest_run *runs, size_t n,
-                     size_t x, double hosts) {
+                     size_t x, double hosts, uint64_t *budget) {
   double half_stat = 0; /* -sum ln p */
   unsigned k = 0;
   for (size_t y = 0; y < n; y++) {
     if (y == x || runs[y].similar < 3)
       continue;
-    double p = overlap_chance(list, &runs[x], &runs[y], hosts);
+    double p = overlap_chance(list, &runs[x], &runs[y], hosts, budget);
     if (p < 1) {
       half_stat -= log(p > 1e-300 ? p : 1e-300);
       k++;
@@ -664,8 +674,9 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
   }
   /* A campaign-like destination whose clients keep other keepalives of
    * one suite is not a campaign. */
+  uint64_t budget = SUITE_COMPARISONS;
   for (size_t x = 0; x < nruns; x++)
-    if (runs[x].campaign > 0 && one_suite(list, runs, nruns, x, hosts))
+    if (runs[x].campaign > 0 && one_suite(list, runs, nruns, x, hosts, &budget))
       runs[x].campaign = -1;
   for (size_t k = 0; k < nruns; k++) {
     const dest_run *r = &runs[k];
