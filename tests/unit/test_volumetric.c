@@ -427,6 +427,90 @@ static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
   }
 }
 
+/* A network seen through a 1:100 sampling exporter (counts scaled): 60
+ * users' downloads each show their data side (1-5 kept packets of 1,400
+ * bytes) and, for one in two, their acknowledging side as one kept bare
+ * ACK: tiny records, bare ACKs. In slots 16-18, 10.0.1.9 sends a UDP
+ * flood at one target, never answered. Such sessions' outbound sides
+ * were not counted as sessions (tiny, bare ACKs), the network read as
+ * exported one way, and the flood as "Unusual outbound volume ...
+ * replies not exported" (medium). */
+static void gen_sampled_out(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  for (int h = 0; h < 60; h++) {
+    nfh_addr user_ip, web = ext(100000 + rnd() % 500);
+    nfh_addr_set_v4(&user_ip, 0x0a000200u + 1u + (uint32_t)h);
+    uint16_t sp = (uint16_t)(32768 + rnd() % 28000);
+    uint64_t s0 = t + rnd() % 250000, kept = 1 + rnd() % 5;
+    add(fv, &web, &user_ip, 443, sp, 6, 0x18, s0, s0 + 2000, kept * 100,
+        kept * 100 * 1400);
+    if (rnd() % 2)
+      add(fv, &user_ip, &web, sp, 443, 6, 0x10, s0 + 10, s0 + 10, 100,
+          100 * 52);
+  }
+  if (slot >= 16 && slot < 19) {
+    nfh_addr bot = tk_ip("10.0.1.9"), victim = tk_ip("203.0.113.7");
+    for (int i = 0; i < 500; i++) {
+      uint64_t s = t + rnd() % 5000;
+      add(fv, &bot, &victim, (uint16_t)(1024 + rnd() % 60000), 80, 17, 0, s,
+          s + 290000, 12000, 12000 * 100);
+    }
+  }
+}
+
+static void test_sampled_outbound_flood(void) {
+  rng_state = 89;
+  nfh_engine *e = hunt_slots(0, 24, 100, gen_sampled_out, NULL);
+  const nfh_report_finding *r = find(e, "out|10.0.1.9");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "UDP flood"));
+    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "not exported"));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
+/* A SYN flood recorded as IPFIX biflows: nfcapd keeps no TCP flags for a
+ * biflow whose reverse side sent nothing, so 5,000 sources' 60-byte
+ * packets at the web server carry none, and only a few packets come
+ * back. It read "Inbound traffic surge ... (answered: a flash crowd or
+ * an application-layer flood)", low: bare headers never answered from
+ * many sources are a TCP flood. */
+static void gen_flagless_flood(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 16)
+    return;
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int i = 0; i < 5000; i++) {
+    nfh_addr src = ext(300000 + (uint32_t)i * 7);
+    uint64_t s = t + rnd() % 5000;
+    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0, s,
+        s + 280000, 1800, 1800 * 60);
+  }
+}
+
+static void test_flagless_tcp_flood(void) {
+  rng_state = 91;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_flagless_flood, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "TCP flood against"));
+    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "answered"));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
 /* An NTP reflection whose reflectors each hit one fixed port: its own
  * 45,000 records outnumber everything the exporters showed in both
  * directions before; the victim's silence still counts, and the flood
@@ -1676,6 +1760,10 @@ int main(void) {
               test_icmp_flood_peers);
   CU_add_test(s, "a spoofed SYN flood is measured in SYN-only packets",
               test_spoofed_syn_flood);
+  CU_add_test(s, "a UDP flood out of a 1:100 sampled network",
+              test_sampled_outbound_flood);
+  CU_add_test(s, "a TCP flood whose records carry no flags",
+              test_flagless_tcp_flood);
   CU_add_test(s, "DNS reflection in fragments",
               test_dns_reflection_fragments);
   CU_add_test(s, "a flood on twelve hosts at once is one finding",

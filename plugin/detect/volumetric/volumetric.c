@@ -44,6 +44,9 @@
 #define VIS_KEEP 100000.0
 /* TCP session records that judge the exporters' visibility alone. */
 #define SESSIONS_TO_JUDGE 20.0
+/* Average bytes a packet below which (by 40 more, fading) TCP is bare
+ * headers: 40 to 60 bytes with options, no payload. */
+#define BARE_TCP_BYTES 120.0
 #define STATE_VERSION 2u /* 1 lacks the record visibility at the end */
 #define STATE_LIMIT ((size_t)512 << 20)
 
@@ -1126,6 +1129,17 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
     double ack_c = pkts > 0 ? clamp01((c[C_ACK] / pkts - 0.3) / 0.4) : 0;
     if (ack_c * many_c > f)
       f = ack_c * many_c;
+    /* TCP of bare headers (60 bytes a packet) from many sources, never
+     * answered (under 1% of the packets back), where the exporters show
+     * replies: a flood whose flags the records lost (nfcapd keeps none
+     * for a biflow whose other side sent nothing: a SYN flood read "an
+     * answered flash crowd") or that sets none. A download's packets are
+     * full, and its ACKs come back. */
+    double tcp_share = pkts > 0 ? c[C_TCP] / pkts : 0;
+    double bare = clamp01((BARE_TCP_BYTES - vd->bpp) / 40.0);
+    double silent = s->bidir_ok ? clamp01((0.01 - vd->reply) / 0.008) : 0;
+    if (tcp_share >= 0.8 && bare * silent * many_c > f)
+      f = bare * silent * many_c;
     vd->f = f;
     vd->many = peers >= p->min_sources;
   } else {
@@ -1857,6 +1871,15 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   else if ((fl & R_TCP) && r->sport == REC_BARE_ACKS)
     c[C_ACK] += pk;
   else if (is_net && (fl & R_TCP) && !(fl & (R_SYN | R_TINY)))
+    c[C_EST] += w;
+  /* Sampled, a session's side shows one or two of its packets, and the
+   * side that acknowledges (a download's requests and ACKs) mostly bare
+   * ACKs: tiny, bare-ACK records are its sessions too. Left out, a 1:100
+   * sampled network's outbound sessions were 3% of its inbound ones, and
+   * both directions read as one (a UDP flood out: "replies not
+   * exported"). */
+  if (is_net && (fl & R_TCP) && (fl & R_SAMPLED) && !(fl & R_SYN) &&
+      ((fl & R_TINY) || r->sport == REC_BARE_ACKS))
     c[C_EST] += w;
   if (r->sampling > h->max_sampling)
     h->max_sampling = r->sampling;
@@ -2646,14 +2669,19 @@ static int emit_one(vol *v, const fnd *f) {
     } else if (p->many) {
       peers_text(from, sizeof(from), p, "sources", 0);
       /* Without both directions exported nothing says it was
-       * answered: a UDP flood from 2,009 sources read "answered". */
+       * answered: a UDP flood from 2,009 sources read "answered". Nor
+       * does a reply ratio of 1%: "answered" must be true. */
       snprintf(summary, sizeof(summary),
-               s->bidir_ok ? "Inbound traffic surge to %s %s, %s baseline "
-                             "(answered: a flash crowd or an "
-                             "application-layer flood)"
-                           : "Inbound traffic surge to %s %s, %s baseline "
-                             "(replies not exported: a flash crowd or a "
-                             "flood)",
+               !s->bidir_ok ? "Inbound traffic surge to %s %s, %s baseline "
+                              "(replies not exported: a flash crowd or a "
+                              "flood)"
+               : p->reply < 0.01
+                   ? "Inbound traffic surge to %s %s, %s baseline "
+                     "(hardly answered: a flood, or a crowd whose "
+                     "replies the exporters miss)"
+                   : "Inbound traffic surge to %s %s, %s baseline "
+                     "(answered: a flash crowd or an "
+                     "application-layer flood)",
                target, from, mult);
       snprintf(mitre, sizeof(mitre), port >= 0 ? "T1499.002" : "T1498");
     } else {
