@@ -375,9 +375,12 @@ static void count_flow(totals *t, const nfh_flow *f) {
     /* 0x07: FIN, SYN, RST. Lone probes and their answers (a scan's
      * SYNs, the RSTs back) are single packets sampled or not, and a scan
      * would dilute the share: they are left out. A biflow record's
-     * answer is a second packet. */
+     * answer is a second packet. So are records of SYNs without an ACK
+     * (0x12): a SYN flood's retries, never a session's middle, made the
+     * file of a flood sampled 1:100 look unsampled. */
     int single = f->packets == 1 && f->out_packets == 0;
-    if (!single || !(f->tcp_flags & 0x07)) {
+    int bare_syn = (f->tcp_flags & 0x12) == 0x02;
+    if ((!single || !(f->tcp_flags & 0x07)) && !bare_syn) {
       t->tcp_unscaled++;
       t->tcp_single_mid += single;
     }

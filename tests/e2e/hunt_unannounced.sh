@@ -4,7 +4,8 @@
 # and nfhunt must say that its counts are samples.
 #
 # nfhunt-gen sends the same hour of an organisation (with a horizontal
-# scan, whose lone SYNs must not hide the sampling) to a real nfcapd on
+# scan, whose lone SYNs must not hide the sampling, and a SYN flood,
+# whose records of SYN retries must not either) to a real nfcapd on
 # 127.0.0.1 three times, as NetFlow v9:
 #   - sampled 1:20, unannounced, nfcapd as it comes: nfhunt warns in one
 #     line that the files look packet-sampled and names the share, and
@@ -12,7 +13,9 @@
 #     detectors take the records as sampled (interval unknown): the
 #     scan is said to be sampled, and the answers the sampler lost do not
 #     make the monitoring poller and the resolvers scanners (they were,
-#     medium, before);
+#     medium, before); the flood's evidence gives the interval as 0
+#     (unknown) and its counts as raw samples (they read "estimates",
+#     and the flood's file looked unsampled);
 #   - sampled 1:20, unannounced, nfcapd -s 20 (the operator's fix): the
 #     records are scaled and marked sampled; no warning, no
 #     "unannounced", inputs.sampling.sampled_flows above 0;
@@ -33,7 +36,7 @@ e2e_need_built "$gen" "$nfhunt"
 capd_tmpdir unannounced
 export TZ=UTC
 
-args="-b 2024-03-05T10:00Z -d 1h -s 5 -u 300 -i horizontal_scan --proto v9"
+args="-b 2024-03-05T10:00Z -d 1h -s 5 -u 300 -i horizontal_scan -i inbound_flood:variant=syn --proto v9"
 
 # export NAME GEN-ARGS -- CAPD-ARGS: one export into its own nfcapd.
 export_to() {
@@ -96,17 +99,26 @@ check(u is not None and u["files"] >= 1 and u["files"] * 2 > u["checked_files"]
       and s["raw"]["sampled_flows"] == 0,
       "raw: inputs.sampling %s" % s["raw"])
 labels = json.load(open("%s/raw.labels.json" % tmp))
-attackers = set()
+attackers, victims = set(), set()
 for a in labels["activities"]:
     if a["class"] == "injected":
         attackers.update(a["src"])
+        if a["kind"] == "inbound_flood":
+            victims.update(a["dst"])
 raw = json.load(open("%s/raw.json" % tmp))["findings"]
-stray = [f["summary"] for f in raw if f["src"] not in attackers]
+stray = [f["summary"] for f in raw
+         if f["src"] not in attackers and f["dst"] not in victims]
 check(not stray, "raw: no finding but the attackers': %s" % stray)
 scans = [f for f in raw if f["type"] == "port_scan"]
 check(scans and all("interval unknown" in f["summary"] for f in scans),
       "raw: the scan found, as sampled at an unknown interval: %s"
       % [f["summary"] for f in scans])
+floods = [f for f in raw if f["type"] == "volumetric" and f["dst"] in victims]
+check(floods and all(f["evidence"].get("sampling", {}).get("max_interval") == 0
+                     and "raw samples" in f["evidence"]["sampling"]["note"]
+                     for f in floods),
+      "raw: the SYN flood found, its counts raw samples: %s"
+      % [(f["summary"], f["evidence"].get("sampling")) for f in floods])
 check("unannounced" not in s["fixed"] and s["fixed"]["sampled_flows"] > 0
       and s["fixed"]["max_interval"] == 20,
       "fixed by nfcapd -s 20: inputs.sampling %s" % s["fixed"])

@@ -296,6 +296,9 @@ static void test_sampled(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"interval\": 0"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "raw samples"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "interval unknown"));
+  /* Not "estimated": the counts are the kept packets'. */
+  CU_ASSERT_PTR_NULL(strstr(r->f.summary, "estimated"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "raw samples"));
   done(e);
 }
 

@@ -395,8 +395,8 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                            c->max_sampling);
   else if (v->sampled_share > 0 && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
-                           "; sampled (interval unknown), beats and bytes "
-                           "estimated");
+                           "; sampled (interval unknown), beats missed, bytes "
+                           "raw samples");
   snprintf(summary, sumlen,
            "%s beacons to %s every %s (\xc2\xb1%.0f%%) for %s, %" PRIu64
            " connections of ~%s%s",

@@ -661,14 +661,16 @@ static unsigned sampling_interval(int sampled, uint32_t max_sampling) {
 }
 
 /* The summary's word on sampling, into buf: "" unsampled, else the
- * interval or that no one announced it. */
+ * interval (counts scaled by it: estimates) or that no one announced it
+ * (counts of the packets the sampler kept: too low, by an unknown
+ * factor). */
 static void sampled_note(int sampled, uint32_t max_sampling, char *buf,
                          size_t len) {
   if (!sampled) {
     if (len)
       buf[0] = '\0';
   } else if (max_sampling <= 1)
-    snprintf(buf, len, " [sampled, interval unknown, estimated]");
+    snprintf(buf, len, " [sampled, interval unknown: raw samples, too low]");
   else
     snprintf(buf, len, " [sampled 1:%u, estimated]", max_sampling);
 }
@@ -1413,7 +1415,7 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
   nfh_addr_format(&p->k.a, src, sizeof(src));
   nfh_addr_format(&p->k.b, dst, sizeof(dst));
   snprintf(key, sizeof(key), "dns|%s|%s", src, dst);
-  char queries[32], names[32], span[32], rate[32], extra[48];
+  char queries[32], names[32], span[32], rate[32], extra[64];
   uint64_t span_ms = p->last_ms > p->first_ms ? p->last_ms - p->first_ms : 0;
   double hours = (double)span_ms / (double)HOUR_MS;
   grouped(p->queries, queries, sizeof(queries));

@@ -446,6 +446,7 @@ typedef struct grade_in {
   double min_targets;
   int src_home, dst_home;
   int crossed, flags_only, estimated;
+  int sampled_unknown; /* sampled at an interval no exporter announced */
   uint32_t sampling;
   double bonus; /* added before the severity is set */
   int distributed; /* many sources, each a few targets */
@@ -552,6 +553,8 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
     conf *= 0.75;
   if (g->sampling > 1)
     conf *= 0.5 + 0.5 * weight_of(g->sampling);
+  else if (g->sampled_unknown)
+    conf *= 0.6; /* no less uncertain than an announced interval */
   if (g->estimated)
     conf *= 0.95;
   o.score = score;
@@ -764,6 +767,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
                 .dst_home = dst_home,
                 .crossed = crossed(r, s),
                 .flags_only = fo,
+                .sampled_unknown = r->sampled_unknown,
                 .estimated = h->t.estimated,
                 .sampling = s->sampling};
   /* A scanner tries each host about once; a client that cannot get
@@ -944,6 +948,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
                 .dst_home = dst_home,
                 .crossed = crossed(r, s),
                 .flags_only = fo,
+                .sampled_unknown = r->sampled_unknown,
                 .estimated = estimated,
                 .sampling = s->sampling};
   grade_out go = grade(cfg, &g);
@@ -1071,6 +1076,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
                 .src_home = s->home,
                 .dst_home = t->home,
                 .flags_only = fo,
+                .sampled_unknown = r->sampled_unknown,
                 .estimated = vc->t.estimated,
                 .sampling = s->sampling};
   grade_out go = grade(cfg, &g);
@@ -1200,6 +1206,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
                 .dst_home = dst_home,
                 .crossed = crossed(r, s),
                 .flags_only = fo,
+                .sampled_unknown = r->sampled_unknown,
                 .estimated = estimated,
                 .sampling = s->sampling};
   grade_out go = grade(cfg, &g);
@@ -1697,6 +1704,7 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
                 .src_home = src_home,
                 .dst_home = dst_home,
                 .flags_only = r->one_way || r->sampled_unknown,
+                .sampled_unknown = r->sampled_unknown,
                 .estimated = estimated,
                 .sampling = sampling,
                 .bonus = bonus,

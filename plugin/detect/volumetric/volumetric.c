@@ -44,6 +44,9 @@
 #define VIS_KEEP 100000.0
 /* TCP session records that judge the exporters' visibility alone. */
 #define SESSIONS_TO_JUDGE 20.0
+/* The interval records sampled at an unknown one count as: sampled (>
+ * 1), and as few as scaling goes. */
+#define UNKNOWN_SAMPLING 2u
 /* Average bytes a packet below which (by 40 more, fading) TCP is bare
  * headers: 40 to 60 bytes with options, no payload. */
 #define BARE_TCP_BYTES 120.0
@@ -553,6 +556,9 @@ typedef struct fnd {
 typedef struct vol {
   const nfh_host_api *api;
   params p;
+  /* Records came sampled at an interval no exporter announced (counted
+   * as UNKNOWN_SAMPLING): a finding's interval of that value is that. */
+  int unknown_sampled;
   double F[2][NMET];   /* floors: [0] hosts, [1] the network */
   double lnF[2][NMET];
 
@@ -2444,8 +2450,10 @@ static int add_flow(vol *v, const nfh_flow *f, const pipe_slot *q) {
   uint64_t inner_hash = dst_home ? hd : hs, peer_hash = dst_home ? hs : hd;
   int dir = dst_home ? DIR_IN : DIR_OUT;
   uint32_t sampling = f->sampling ? f->sampling : 1;
-  if ((f->flags & NFH_FLOW_SAMPLED) && sampling < 2)
-    sampling = 2; /* sampled, interval unknown: still an estimate */
+  if ((f->flags & NFH_FLOW_SAMPLED) && sampling < UNKNOWN_SAMPLING) {
+    sampling = UNKNOWN_SAMPLING; /* sampled, interval unknown */
+    v->unknown_sampled = 1;
+  }
   rec parts[2];
   int nparts = 0;
   if (f->packets || f->bytes)
@@ -2892,11 +2900,18 @@ static int emit_one(vol *v, const fnd *f) {
   nfh__vol_json_close(&j);
   nfh__vol_json_num(&j, "flood_likeness", p->f);
   if (f->max_sampling > 1 || p->sampled_share > 0) {
+    /* Interval 0: sampled, no exporter said at what interval. */
+    int unknown = f->max_sampling == UNKNOWN_SAMPLING && v->unknown_sampled;
     nfh__vol_json_open(&j, "sampling");
-    nfh__vol_json_num(&j, "max_interval", f->max_sampling);
+    nfh__vol_json_num(&j, "max_interval", unknown ? 0 : f->max_sampling);
     nfh__vol_json_num(&j, "sampled_byte_share", p->sampled_share);
-    nfh__vol_json_str(&j, "note", "counts are estimates scaled up from sampled packets; "
-                     "distinct peers and small records are undercounted");
+    nfh__vol_json_str(
+        &j, "note",
+        unknown ? "sampled at an interval no exporter announced: counts are "
+                  "raw samples, too low by that factor; distinct peers and "
+                  "small records are undercounted"
+                : "counts are estimates scaled up from sampled packets; "
+                  "distinct peers and small records are undercounted");
     nfh__vol_json_close(&j);
   }
   nfh__vol_json_close(&j);
