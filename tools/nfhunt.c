@@ -2058,14 +2058,16 @@ int main(int argc, char **argv) {
 
   sampling_check_pool(&r);
   if (r.m != MODE_DUMP && sampling_unannounced(&r))
-    warn("%" PRIu64 " of %" PRIu64 " files look packet-sampled, yet announce "
+    warn("%" PRIu64 " of %" PRIu64 " files (those with %d TCP records or "
+         "more to tell) look packet-sampled, yet announce "
          "no sampling interval: %.0f%% of their %" PRIu64 " TCP records "
-         "(lone SYN, FIN and RST packets aside) are a single packet "
+         "(lone SYN, FIN and RST packets and SYN retries aside) are a "
+         "single packet "
          "(unsampled: a few percent); "
          "their counts are raw samples, so volumes read low and scans and "
          "beacons thin out (nfcapd -s N scales such an exporter's records)",
-         r.sc.sampled_files, r.sc.checked_files, 100.0 * sampled_share(&r),
-         r.sc.tcp);
+         r.sc.sampled_files, r.sc.checked_files, SAMPLING_CHECK_MIN_TCP,
+         100.0 * sampled_share(&r), r.sc.tcp);
   /* As for an empty directory: a window that misses the files (a typo
    * in its year) must not pass for a quiet hour. */
   if (window && r.t.flows == 0 && ntodo > r.t.files_failed)
