@@ -375,12 +375,11 @@ static void count_flow(totals *t, const nfh_flow *f) {
     /* 0x07: FIN, SYN, RST. Lone probes and their answers (a scan's
      * SYNs, the RSTs back) are single packets sampled or not, and a scan
      * would dilute the share: they are left out. A biflow record's
-     * answer is a second packet. So are records of SYNs without an ACK
-     * (0x12): a SYN flood's retries, never a session's middle, made the
-     * file of a flood sampled 1:100 look unsampled. */
+     * answer is a second packet. Records of SYNs without an ACK stay:
+     * left out (a sampled SYN flood's sources dilute the share), a real
+     * unsampled capture of nmap sweeps and SYN retries looked sampled. */
     int single = f->packets == 1 && f->out_packets == 0;
-    int bare_syn = (f->tcp_flags & 0x12) == 0x02;
-    if ((!single || !(f->tcp_flags & 0x07)) && !bare_syn) {
+    if (!single || !(f->tcp_flags & 0x07)) {
       t->tcp_unscaled++;
       t->tcp_single_mid += single;
     }
@@ -2061,8 +2060,7 @@ int main(int argc, char **argv) {
     warn("%" PRIu64 " of %" PRIu64 " files (those with %d TCP records or "
          "more to tell) look packet-sampled, yet announce "
          "no sampling interval: %.0f%% of their %" PRIu64 " TCP records "
-         "(lone SYN, FIN and RST packets and SYN retries aside) are a "
-         "single packet "
+         "(lone SYN, FIN and RST packets aside) are a single packet "
          "(unsampled: a few percent); "
          "their counts are raw samples, so volumes read low and scans and "
          "beacons thin out (nfcapd -s N scales such an exporter's records)",
