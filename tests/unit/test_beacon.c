@@ -1465,7 +1465,7 @@ static void test_persistent_session(void) {
 
   /* An implant beating over one UDP socket (a datagram each way a
    * minute, 5 h) is one continued session: persistent; the same to a
-   * WireGuard port is a VPN's keepalive. On NTP's port, 1.4 KB up and
+   * WireGuard port is a VPN's keepalive, to SIP's a PBX's trunk. On NTP's port, 1.4 KB up and
    * 2.9 KB back a minute is no NTP (found); an NTP client's socket, 76
    * bytes each way every 64 s, is (nothing). */
   static const struct {
@@ -1475,6 +1475,7 @@ static void test_persistent_session(void) {
   } udp[] = {
       {3478, 148, 92, MIN, 1},
       {51820, 148, 92, MIN, 0},
+      {5060, 148, 92, MIN, 0},
       {123, 1428, 2944, MIN, 1},
       {123, 76, 76, 64 * SEC, 0},
   };
