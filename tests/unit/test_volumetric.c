@@ -427,6 +427,26 @@ static void gen_out(flowvec *fv, uint64_t t, int slot, void *user) {
   }
 }
 
+/* Asserts that e has a finding of 'key' at 'least' or above whose
+ * summary holds 'has' and not 'lacks' (NULL: not asked); prints it, or
+ * the findings when it is missing. Destroys e. */
+static void expect_finding(nfh_engine *e, const char *key, nfh_severity least,
+                           const char *has, const char *lacks) {
+  const nfh_report_finding *r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= least);
+    if (has)
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, has));
+    if (lacks)
+      CU_ASSERT_PTR_NULL(strstr(r->f.summary, lacks));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+}
+
 /* A network seen through a 1:100 sampling exporter (counts scaled): 60
  * users' downloads each show their data side (1-5 kept packets of 1,400
  * bytes) and, for one in two, their acknowledging side as one kept bare
@@ -460,18 +480,8 @@ static void gen_sampled_out(flowvec *fv, uint64_t t, int slot, void *user) {
 
 static void test_sampled_outbound_flood(void) {
   rng_state = 89;
-  nfh_engine *e = hunt_slots(0, 24, 100, gen_sampled_out, NULL);
-  const nfh_report_finding *r = find(e, "out|10.0.1.9");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
-    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "UDP flood"));
-    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "not exported"));
-  } else {
-    dump(e);
-  }
-  nfh_engine_destroy(e);
+  expect_finding(hunt_slots(0, 24, 100, gen_sampled_out, NULL), "out|10.0.1.9",
+                 NFH_SEV_HIGH, "UDP flood", "not exported");
 }
 
 /* A SYN flood recorded as IPFIX biflows: nfcapd keeps no TCP flags for a
@@ -497,18 +507,8 @@ static void gen_flagless_flood(flowvec *fv, uint64_t t, int slot, void *user) {
 
 static void test_flagless_tcp_flood(void) {
   rng_state = 91;
-  nfh_engine *e = hunt_slots(0, 24, 1, gen_flagless_flood, NULL);
-  const nfh_report_finding *r = find(e, "in|10.0.3.5");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
-    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "TCP flood against"));
-    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "answered"));
-  } else {
-    dump(e);
-  }
-  nfh_engine_destroy(e);
+  expect_finding(hunt_slots(0, 24, 1, gen_flagless_flood, NULL), "in|10.0.3.5",
+                 NFH_SEV_HIGH, "TCP flood against", "answered");
 }
 
 /* An NTP reflection whose reflectors each hit one fixed port: its own
@@ -718,19 +718,9 @@ static void gen_mail_icmp(flowvec *fv, uint64_t t, int slot, void *user) {
 
 static void test_icmp_flood_peers(void) {
   rng_state = 83;
-  nfh_engine *e = hunt_slots(0, 30, 1, gen_mail_icmp, NULL);
-  const nfh_report_finding *r = find(e, "in|10.0.3.7");
-  CU_ASSERT_PTR_NOT_NULL(r);
-  if (r) {
-    printf("\n    %s", r->f.summary);
-    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary,
-                                  "ICMP flood against 10.0.3.7 from up to 64 "
-                                  "sources"));
-  } else {
-    dump(e);
-  }
-  nfh_engine_destroy(e);
+  expect_finding(hunt_slots(0, 30, 1, gen_mail_icmp, NULL), "in|10.0.3.7",
+                 NFH_SEV_HIGH,
+                 "ICMP flood against 10.0.3.7 from up to 64 sources", NULL);
 }
 
 /* A spoofed SYN flood of modest rate at the busy web server: 30,000
