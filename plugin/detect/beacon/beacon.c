@@ -689,7 +689,7 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
     if (r->campaign > 0)
       fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_CAMPAIGN, hosts);
     else if (busy || r->campaign < 0 ||
-             nfh__bcn_is_shared(&b->p, r->similar, hosts))
+             nfh__bcn_is_popular(&b->p, r->similar, hosts))
       fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_SHARED, hosts);
     else if (r->similar >= NFH__BCN_FEW_CLIENTS && r->npass >= 2)
       fold(b, gs, list, i, j, r->similar, NFH__BCN_GROUP_FEW, hosts);

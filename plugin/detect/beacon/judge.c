@@ -70,12 +70,11 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
        (s->client_median <= (double)p->quiet_max_bytes &&
         (!packet_bytes || s->client_median >= (double)p->quiet_min_bytes)));
 
-  /* Popularity: an absolute count or a share of the network (at least
-   * three clients, so that a lab of ten hosts does not make every pair
-   * popular). */
-  double n = dest_clients(d);
-  int popular = n >= p->popular_hosts ||
-                (n >= 3 && hosts > 0 && n >= p->popular_share * hosts);
+  /* Popularity by contacts: an absolute count or a share of the
+   * network. */
+  unsigned clients = dest_clients(d);
+  double n = clients;
+  int popular = nfh__bcn_is_popular(p, clients, hosts);
   v->popular = popular;
   v->required = p->min_regularity +
                 0.25 * clamp01(log(n) / log((double)NFH__BCN_DEST_CLIENTS));
@@ -227,7 +226,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   return r >= v->required || v->jittered;
 }
 
-int nfh__bcn_is_shared(const nfh__bcn_params *p, unsigned k, double hosts) {
+int nfh__bcn_is_popular(const nfh__bcn_params *p, unsigned k, double hosts) {
   return k >= p->popular_hosts ||
          (k >= 3 && hosts > 0 && k >= p->popular_share * hosts);
 }

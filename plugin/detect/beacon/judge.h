@@ -154,10 +154,12 @@ typedef struct nfh__bcn_group {
   double score, confidence;
 } nfh__bcn_group;
 
-/* Whether k clients beaconing to one destination make it shared: the
- * popularity rule (popular_hosts, or popular_share of the internal hosts
- * with at least 3) applied to the beaconing clients. */
-int nfh__bcn_is_shared(const nfh__bcn_params *p, unsigned k, double hosts);
+/* Whether k internal clients make a destination popular: popular_hosts,
+ * or popular_share of the internal hosts with at least 3 (so that a lab
+ * of ten hosts does not make every pair popular). The judge counts the
+ * destination's clients by contact; the groups count those beaconing to
+ * it (shared). */
+int nfh__bcn_is_popular(const nfh__bcn_params *p, unsigned k, double hosts);
 
 /* Writes key ("shared|SERVER|tcp/443" or "CLIENT|poller|tcp/443"),
  * summary and evidence for a group, as nfh__bcn_describe does. */
