@@ -1876,16 +1876,15 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
     c[r->sport ? C_AMP : C_FRAG] += pk;
   else if ((fl & R_TCP) && r->sport == REC_BARE_ACKS)
     c[C_ACK] += pk;
-  else if (is_net && (fl & R_TCP) && !(fl & (R_SYN | R_TINY)))
-    c[C_EST] += w;
-  /* Sampled, a session's side shows one or two of its packets, and the
-   * side that acknowledges (a download's requests and ACKs) mostly bare
-   * ACKs: tiny, bare-ACK records are its sessions too. Left out, a 1:100
-   * sampled network's outbound sessions were 3% of its inbound ones, and
-   * both directions read as one (a UDP flood out: "replies not
+  /* A session's side (C_EST, for visible_both): TCP without a SYN, more
+   * than two packets, not bare ACKs. Sampled, a side shows one or two of
+   * its packets, and the side that acknowledges (a download's requests
+   * and ACKs) mostly bare ACKs: any such record is one. Left out, a
+   * 1:100 sampled network's outbound sessions were 3% of its inbound
+   * ones, and both directions read as one (a UDP flood out: "replies not
    * exported"). */
-  if (is_net && (fl & R_TCP) && (fl & R_SAMPLED) && !(fl & R_SYN) &&
-      ((fl & R_TINY) || r->sport == REC_BARE_ACKS))
+  if (is_net && (fl & R_TCP) && !(fl & R_SYN) &&
+      ((fl & R_SAMPLED) || (!(fl & R_TINY) && r->sport != REC_BARE_ACKS)))
     c[C_EST] += w;
   if (r->sampling > h->max_sampling)
     h->max_sampling = r->sampling;
