@@ -86,15 +86,23 @@ static void web_server(flowvec *fv, uint64_t t, int clients) {
   }
 }
 
-/* A SYN flood against 10.0.3.5:80 from 'sources' spoofed sources. */
-static void syn_flood(flowvec *fv, uint64_t t, int sources) {
+/* A TCP flood against 10.0.3.5:80 from 'sources' spoofed sources: each
+ * one record of 'pkts' 60-byte packets with 'flags', starting within
+ * 'spread_ms' of t and lasting 'dur_ms'. */
+static void spoofed_flood(flowvec *fv, uint64_t t, int sources, uint8_t flags,
+                          uint64_t spread_ms, uint64_t dur_ms, uint64_t pkts) {
   nfh_addr srv = tk_ip("10.0.3.5");
   for (int i = 0; i < sources; i++) {
     nfh_addr src = ext(300000 + (uint32_t)i * 7);
-    uint64_t s = t + rnd() % 1000;
-    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0x02, s,
-        s + 295000, 200, 200 * 60);
+    uint64_t s = t + rnd() % spread_ms;
+    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, flags, s,
+        s + dur_ms, pkts, pkts * 60);
   }
+}
+
+/* A SYN flood against 10.0.3.5:80 from 'sources' spoofed sources. */
+static void syn_flood(flowvec *fv, uint64_t t, int sources) {
+  spoofed_flood(fv, t, sources, 0x02, 1000, 295000, 200);
 }
 
 /* An NTP reflection against the web server: 'sources' reflectors, each
@@ -494,15 +502,8 @@ static void gen_flagless_flood(flowvec *fv, uint64_t t, int slot, void *user) {
   (void)user;
   office(fv, t);
   web_server(fv, t, 60 + (int)(rnd() % 20));
-  if (slot != 16)
-    return;
-  nfh_addr srv = tk_ip("10.0.3.5");
-  for (int i = 0; i < 5000; i++) {
-    nfh_addr src = ext(300000 + (uint32_t)i * 7);
-    uint64_t s = t + rnd() % 5000;
-    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0, s,
-        s + 280000, 1800, 1800 * 60);
-  }
+  if (slot == 16)
+    spoofed_flood(fv, t, 5000, 0, 5000, 280000, 1800);
 }
 
 static void test_flagless_tcp_flood(void) {
@@ -733,15 +734,8 @@ static void gen_spoofed_syn(flowvec *fv, uint64_t t, int slot, void *user) {
   (void)user;
   office(fv, t);
   web_server(fv, t, 240 + (int)(rnd() % 20));
-  if (slot != 20)
-    return;
-  nfh_addr srv = tk_ip("10.0.3.5");
-  for (int i = 0; i < 30000; i++) {
-    nfh_addr src = ext(300000 + (uint32_t)i * 7);
-    uint64_t s = t + rnd() % 180000;
-    add(fv, &src, &srv, (uint16_t)(1024 + rnd() % 60000), 80, 6, 0x02, s,
-        s + 3000, 8, 8 * 60);
-  }
+  if (slot == 20)
+    spoofed_flood(fv, t, 30000, 0x02, 180000, 3000, 8);
 }
 
 static void test_spoofed_syn_flood(void) {
