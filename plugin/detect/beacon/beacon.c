@@ -507,8 +507,8 @@ static const nfh__bcn_cand *cand_of(const beacon *b, const pending *pd) {
 
 /* Whether 'similar' clients beating with one period to the destination
  * of verdict v are a campaign (judge.h): nearly all its internal clients
- * by contacts (at most a quarter more; a count that stops at
- * NFH__BCN_DEST_CLIENTS, so larger campaigns stay shared), fewer than
+ * by contacts (at most a quarter more; past NFH__BCN_DEST_CLIENTS an
+ * estimate, whose error of a few clients the quarter covers), fewer than
  * campaign_max, below campaign_share of the internal hosts. A keepalive
  * whose other clients stopped (machines switched off for the night) has
  * more contacts than beating clients. */
@@ -516,7 +516,7 @@ static int is_campaign(const nfh__bcn_params *p, unsigned similar,
                        const nfh__bcn_verdict *v, double hosts) {
   if (similar < NFH__BCN_FEW_CLIENTS || similar >= p->campaign_max ||
       hosts <= 0 || (double)similar >= p->campaign_share * hosts ||
-      v->saturated)
+      v->clients >= NFH__BCN_DEST_COUNT_MAX)
     return 0;
   return 4 * v->clients <= 5 * similar;
 }
@@ -852,17 +852,9 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
     if (!cd)
       continue;
     d->saturated |= cd->saturated;
-    for (unsigned i = 0; i < cd->nclients; i++) {
-      unsigned j = 0;
-      while (j < d->nclients && d->clients[j] != cd->clients[i])
-        j++;
-      if (j < d->nclients)
-        continue;
-      if (d->nclients == NFH__BCN_DEST_CLIENTS)
-        d->saturated = 1;
-      else
-        d->clients[d->nclients++] = cd->clients[i];
-    }
+    d->spill |= cd->spill;
+    for (unsigned i = 0; i < cd->nclients; i++)
+      nfh__bcn_dest_add_client(d, cd->clients[i]);
   }
   qsort(ev, n, sizeof(*ev), by_event_time);
   size_t keep = n > b->p.max_events ? b->p.max_events : n;

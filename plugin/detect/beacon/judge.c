@@ -36,12 +36,9 @@ static double clamp01(double x) {
   return !(x > 0) ? 0 : x > 1 ? 1 : x;
 }
 
-/* The internal clients a destination counts (NULL: the one asking), more
- * than it can count once saturated. */
+/* The internal clients a destination counts (NULL: the one asking). */
 static unsigned dest_clients(const nfh__bcn_dest *d) {
-  if (d && d->saturated)
-    return NFH__BCN_DEST_CLIENTS + 1;
-  return d && d->nclients ? d->nclients : 1;
+  return d ? nfh__bcn_dest_clients(d) : 1;
 }
 
 int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
@@ -49,9 +46,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
                    double hosts, int sampled_reading, nfh__bcn_verdict *v) {
   memset(v, 0, sizeof(*v));
   v->hosts = hosts;
-  v->clients = d ? d->nclients : 1;
-  if (v->clients == 0)
-    v->clients = 1;
+  v->clients = dest_clients(d);
   v->saturated = d ? d->saturated : 0;
   v->internal = (c->flags & NFH__BCN_SERVER_HOME) != 0;
   v->sampled_share = c->conns ? (double)c->sampled / (double)c->conns : 0;
@@ -371,7 +366,7 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
   if (v->popular && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; popular destination (%s%u internal hosts)",
-                           v->saturated ? ">" : "", v->clients);
+                           v->saturated ? "about " : "", v->clients);
   if (v->quiet && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; a service every host polls");
@@ -407,41 +402,40 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
              c->max_sampling);
   else if (v->sampled_share > 0)
     snprintf(sampling, sizeof(sampling), "\"sampling\": \"unknown\", ");
-  snprintf(
-      evidence, evlen,
-      "{\"period_s\": %.1f, \"jitter\": %.3f, \"skew\": %.3f, "
-      "\"connections\": %" PRIu64 ", \"beats\": %zu, "
-      "\"missed_beats\": %.0f, \"extra_share\": %.3f, "
-      "\"bytes_per_conn\": {\"median\": %.0f, \"mad\": %.0f, "
-      "\"client_median\": %.0f}, \"bytes_total\": %" PRIu64 ", "
-      "\"span_s\": %.0f, \"timeline_span_s\": %.0f, "
-      "\"first_seen_ms\": %" PRIu64 ", "
-      "\"coverage\": %.3f, \"presence\": %.3f, "
-      "\"answered_share\": %.3f, %s\"sampled_share\": %.3f, "
-      "\"reading\": \"%s\", "
-      "\"prevalence\": {\"internal_clients\": %u, \"more\": %s, "
-      "\"internal_hosts\": %.0f, \"popular\": %s}, "
-      "\"server_internal\": %s, \"quiet_service\": %s, "
-      "\"scores\": {\"regularity\": %.3f, \"timing\": %.3f, "
-      "\"chance\": %.3f, \"tightness\": %.3f, \"bytes\": %.3f, "
-      "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f, "
-      "\"dispersion\": %.3f, \"dispersion_chance\": %.3f, "
-      "\"dispersion_coverage\": %.3f}}",
-      fin(period_s), fin(jitter), fin(s->skew), c->conns, s->beats,
-      fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
-      fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(v->span_s),
-      fin(s->span_s), c->first_ms, fin(s->coverage), fin(s->presence),
-      c->conns ? (double)c->replied / (double)c->conns : 0, sampling,
-      fin(v->sampled_share),
-      v->sampled_reading ? "sampled"
-      : v->jittered      ? "dispersion"
-                         : (s->clustered ? "clustered" : "comb"),
-      v->clients, v->saturated ? "true" : "false", fin(v->hosts),
-      v->popular ? "true" : "false", v->internal ? "true" : "false",
-      v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
-      fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
-      fin(v->duration), fin(v->rarity), fin(s->dispersion),
-      fin(s->dispersion_chance), fin(s->dispersion_coverage));
+  snprintf(evidence, evlen,
+           "{\"period_s\": %.1f, \"jitter\": %.3f, \"skew\": %.3f, "
+           "\"connections\": %" PRIu64 ", \"beats\": %zu, "
+           "\"missed_beats\": %.0f, \"extra_share\": %.3f, "
+           "\"bytes_per_conn\": {\"median\": %.0f, \"mad\": %.0f, "
+           "\"client_median\": %.0f}, \"bytes_total\": %" PRIu64 ", "
+           "\"span_s\": %.0f, \"timeline_span_s\": %.0f, "
+           "\"first_seen_ms\": %" PRIu64 ", "
+           "\"coverage\": %.3f, \"presence\": %.3f, "
+           "\"answered_share\": %.3f, %s\"sampled_share\": %.3f, "
+           "\"reading\": \"%s\", "
+           "\"prevalence\": {\"internal_clients\": %u, \"estimated\": %s, "
+           "\"internal_hosts\": %.0f, \"popular\": %s}, "
+           "\"server_internal\": %s, \"quiet_service\": %s, "
+           "\"scores\": {\"regularity\": %.3f, \"timing\": %.3f, "
+           "\"chance\": %.3f, \"tightness\": %.3f, \"bytes\": %.3f, "
+           "\"coverage\": %.3f, \"duration\": %.3f, \"rarity\": %.3f, "
+           "\"dispersion\": %.3f, \"dispersion_chance\": %.3f, "
+           "\"dispersion_coverage\": %.3f}}",
+           fin(period_s), fin(jitter), fin(s->skew), c->conns, s->beats,
+           fin(s->missed), fin(s->extra_share), fin(s->bytes_median),
+           fin(s->bytes_mad), fin(s->client_median), c->bytes, fin(v->span_s),
+           fin(s->span_s), c->first_ms, fin(s->coverage), fin(s->presence),
+           c->conns ? (double)c->replied / (double)c->conns : 0, sampling,
+           fin(v->sampled_share),
+           v->sampled_reading ? "sampled"
+           : v->jittered      ? "dispersion"
+                              : (s->clustered ? "clustered" : "comb"),
+           v->clients, v->saturated ? "true" : "false", fin(v->hosts),
+           v->popular ? "true" : "false", v->internal ? "true" : "false",
+           v->quiet ? "true" : "false", fin(s->regularity), fin(s->timing),
+           fin(s->chance), fin(s->tightness), fin(v->bytes), fin(s->coverage),
+           fin(v->duration), fin(v->rarity), fin(s->dispersion),
+           fin(s->dispersion_chance), fin(s->dispersion_coverage));
   size_t used = strlen(evidence);
   if (net && used > 0 && used + 80 < evlen && evidence[used - 1] == '}')
     snprintf(evidence + used - 1, evlen - used + 1,

@@ -60,7 +60,7 @@ typedef struct nfh__bcn_verdict {
   double rarity;      /* 0..1 */
   double bytes;       /* the bytes score used (0.5 when sampled) */
   unsigned clients;   /* internal clients of the destination */
-  int saturated;      /* more clients than counted */
+  int saturated;      /* clients past the exact count: estimated */
   double hosts;       /* internal hosts seen (estimate) */
   int popular;        /* popular by contacts */
   nfh_severity severity_alone; /* the severity but for popularity: what

@@ -1,4 +1,5 @@
 /* track.c - candidates, destinations and internal hosts; see track.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@
  * another version is ignored (the detector starts afresh). */
 static const uint8_t MAGIC[8] = {'N', 'F', 'H', 'B', 'C', 'N', 0, 0};
 /* 2: the candidate table's door follows the candidates (1: without). */
-#define BLOB_VERSION 2u
+#define BLOB_VERSION 3u
 
 /* ------------------------------------------------------------- keys */
 
@@ -253,15 +254,35 @@ int nfh__bcn_track_contact(nfh__bcn_track *tk, const nfh_addr *server,
   nfh__bcn_dest *d = dest_at(tk, id);
   if (t_ms > d->last_ms)
     d->last_ms = t_ms;
-  uint32_t ch = hash_client(client);
-  for (unsigned i = 0; i < d->nclients; i++)
-    if (d->clients[i] == ch)
-      return 0;
-  if (d->nclients < NFH__BCN_DEST_CLIENTS)
-    d->clients[d->nclients++] = ch;
-  else
-    d->saturated = 1;
+  nfh__bcn_dest_add_client(d, hash_client(client));
   return 0;
+}
+
+void nfh__bcn_dest_add_client(nfh__bcn_dest *d, uint32_t client_hash) {
+  for (unsigned i = 0; i < d->nclients; i++)
+    if (d->clients[i] == client_hash)
+      return;
+  if (d->nclients < NFH__BCN_DEST_CLIENTS) {
+    d->clients[d->nclients++] = client_hash;
+    return;
+  }
+  d->saturated = 1;
+  d->spill |= UINT64_C(1) << (client_hash >> 26);
+}
+
+unsigned nfh__bcn_dest_clients(const nfh__bcn_dest *d) {
+  if (!d->saturated)
+    return d->nclients ? d->nclients : 1;
+  /* Linear counting: with b of m bits set, about -m ln(1 - b/m) clients
+   * (a state of version 2 kept no spill: one more than the list). */
+  int set = __builtin_popcountll(d->spill);
+  if (set == 0)
+    return NFH__BCN_DEST_CLIENTS + 1;
+  if (set == 64)
+    return NFH__BCN_DEST_COUNT_MAX;
+  /* 63 bits set: 266 more */
+  return NFH__BCN_DEST_CLIENTS +
+         (unsigned)lround(-64.0 * log1p(-(double)set / 64.0));
 }
 
 /* ------------------------------------------------------ candidates */
@@ -594,6 +615,7 @@ int nfh__bcn_track_save(const nfh__bcn_track *tk, size_t limit,
     nfh_blob_put_u8(&w, d->nclients);
     for (unsigned i = 0; i < d->nclients; i++)
       nfh_blob_put_u32(&w, d->clients[i]);
+    nfh_blob_put_u64(&w, d->spill);
   }
 
   nfh_blob_put_u32(&w, tk->cands.count);
@@ -656,7 +678,7 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
   if (r.failed || memcmp(magic, MAGIC, sizeof(MAGIC)) != 0)
     return -1;
   uint32_t version = nfh_blob_get_u32(&r);
-  if (version != 1 && version != BLOB_VERSION)
+  if (version < 1 || version > BLOB_VERSION)
     return 1;
   tk->data_ms = nfh_blob_get_u64(&r);
   tk->hosts_week = nfh_blob_get_u64(&r);
@@ -686,6 +708,8 @@ int nfh__bcn_track_load(nfh__bcn_track *tk, const void *data, size_t len) {
       goto corrupt;
     for (unsigned k = 0; k < d.nclients; k++)
       d.clients[k] = nfh_blob_get_u32(&r);
+    if (version >= 3)
+      d.spill = nfh_blob_get_u64(&r);
     if (r.failed)
       goto corrupt;
     if (tk->dests.count >= tk->dests.max)

@@ -25,7 +25,10 @@
  *
  * Destinations. One per (server, port, protocol) that internal clients
  * contact: up to NFH__BCN_DEST_CLIENTS distinct clients (as 32-bit
- * hashes; beyond, the destination is marked saturated). Prevalence is
+ * hashes); beyond, the destination is marked saturated and the further
+ * clients are one bit each of 64 (linear counting: an estimate within a
+ * few clients up to about a hundred). A campaign of 40 bots must still
+ * be told from a keepalive of 400 desks. Prevalence is
  * what separates an NTP pool or a SaaS keepalive that every host
  * reaches from one implant's C2.
  *
@@ -113,8 +116,19 @@ typedef struct nfh__bcn_dest {
   uint8_t nclients;
   uint8_t saturated; /* more than NFH__BCN_DEST_CLIENTS clients */
   uint64_t last_ms;
+  uint64_t spill; /* clients beyond 'clients', one bit each (by hash) */
   uint32_t clients[NFH__BCN_DEST_CLIENTS];
 } nfh__bcn_dest;
+
+/* Counts the client of 32-bit hash 'client_hash' (once, however often
+ * it comes) in d. */
+void nfh__bcn_dest_add_client(nfh__bcn_dest *d, uint32_t client_hash);
+
+/* The internal clients d counts: exact up to NFH__BCN_DEST_CLIENTS, then
+ * estimated; at least 1. NFH__BCN_DEST_COUNT_MAX means at least that
+ * many (the sketch is full). */
+#define NFH__BCN_DEST_COUNT_MAX (NFH__BCN_DEST_CLIENTS + 320)
+unsigned nfh__bcn_dest_clients(const nfh__bcn_dest *d);
 
 typedef struct nfh__bcn_limits {
   uint32_t max_candidates;
