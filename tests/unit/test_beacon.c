@@ -1716,6 +1716,50 @@ static void test_rotation(void) {
   tk_flows_free(&fs);
 }
 
+/* Six CI runners poll their forge every 50 s (3% jitter) for 12 h, each
+ * over two front-end addresses of one /24 at random (its own two, as DNS
+ * hands them out): each runner's pairs are one rotation, and the six
+ * rotations (of 200 hosts) one thing to decide on. They
+ * were six medium findings; they are one, "6 internal hosts beacon to
+ * addresses of 203.0.113.0/24", medium (software a few hosts share, or
+ * one campaign), with the network as its key and no destination host. */
+static void test_rotations_of_several_clients(void) {
+  seed(22);
+  flows fs = {0};
+  for (unsigned h = 0; h < 6; h++) {
+    nfh_addr runner = tk_ip4(10, 0, 6, 1 + h);
+    uint16_t cport = 43000;
+    for (double t = (double)T0 + urand() * 50000; t < (double)(T0 + 12 * HOUR);
+         t += 50000 * (1 + 0.03 * (2 * urand() - 1))) {
+      cport = (uint16_t)(cport + 1);
+      unsigned frontend = 21 + 2 * h + (urand() < 0.5);
+      conn(&fs, runner, cport, tk_ip4(203, 0, 113, frontend), 443, 6,
+           (uint64_t)t, 400, 1800 + (uint64_t)(urand() * 60),
+           4400 + (uint64_t)(urand() * 90), 1);
+    }
+  }
+  browsing(&fs, 200, T0, 12 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *g = find(e, "shared|203.0.113.0/24|tcp/443");
+  CU_ASSERT_PTR_NOT_NULL(g);
+  if (g) {
+    printf("\n    %s (%s)", g->f.summary, nfh_severity_name(g->f.severity));
+    CU_ASSERT_EQUAL(g->f.severity, NFH_SEV_MEDIUM);
+    CU_ASSERT_EQUAL(evidence_number(g, "clients"), 6);
+    CU_ASSERT(evidence_flag(g, "rotation"));
+    CU_ASSERT_EQUAL(g->f.dst.family, 0);
+    double period = evidence_number(g, "period_s");
+    CU_ASSERT(period > 45 && period < 55);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g->f.summary, "addresses of 203.0.113.0/24"));
+  }
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 1);
+  if (count_at_least(e, NFH_SEV_MEDIUM) != 1)
+    dump(e);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A long-poll implant: one HTTPS connection an hour, held open until the
  * server answers, then a new one. The exporter writes the opening
  * (SYN) and the closing (FIN) an hour apart, and between them nothing:
@@ -2312,6 +2356,8 @@ int main(void) {
   CU_add_test(s, "jittered beacons whose check-ins vary in size",
               test_jittered_varied_sizes);
   CU_add_test(s, "bots of one campaign: one medium finding", test_campaign);
+  CU_add_test(s, "six clients rotating over one /24: one finding",
+              test_rotations_of_several_clients);
   CU_add_test(s, "not campaigns: a suite, stopped keepalives, a share",
               test_campaign_not);
   CU_add_test(s, "not a campaign: a keepalive's quiet clients, across runs",

@@ -397,10 +397,10 @@ static int emit_group(beacon *b, const nfh__bcn_group *g) {
   f.severity = g->severity;
   f.score = g->score;
   f.confidence = g->confidence;
-  /* The side with many hosts stays family 0. */
+  /* The side with many hosts stays family 0, as does a network. */
   if (g->kind == NFH__BCN_GROUP_POLLER)
     f.src = g->addr;
-  else
+  else if (!g->net_prefix)
     f.dst = g->addr;
   f.dst_port = g->port;
   f.proto = g->proto;
@@ -418,24 +418,31 @@ typedef struct groups {
   int failed; /* out of memory: nothing more is folded */
 } groups;
 
-/* Folds the passing entries of list[from..to) into a new group (judge.h)
- * of 'members' hosts and marks them. */
-static void fold(beacon *b, groups *gs, pending *list, size_t from,
-                 size_t to, unsigned members, nfh__bcn_group_kind kind,
-                 double hosts) {
-  int poller = kind == NFH__BCN_GROUP_POLLER;
+/* Whether gs has room for one more group (grown if need be); 0 once out
+ * of memory. */
+static int grow_groups(groups *gs) {
   if (gs->failed)
-    return;
+    return 0;
   if (gs->n == gs->cap) {
     size_t cap = gs->cap ? 2 * gs->cap : 8;
     nfh__bcn_group *grown = realloc(gs->v, cap * sizeof(*grown));
     if (!grown) {
       gs->failed = 1;
-      return;
+      return 0;
     }
     gs->v = grown;
     gs->cap = cap;
   }
+  return 1;
+}
+
+/* Folds the passing entries of list[from..to) into a new group (judge.h)
+ * of 'members' hosts and marks them. */
+static void fold(beacon *b, groups *gs, pending *list, size_t from, size_t to,
+                 unsigned members, nfh__bcn_group_kind kind, double hosts) {
+  int poller = kind == NFH__BCN_GROUP_POLLER;
+  if (!grow_groups(gs))
+    return;
   nfh__bcn_group *g = &gs->v[gs->n++];
   memset(g, 0, sizeof(*g));
   g->kind = kind;
@@ -760,8 +767,11 @@ typedef struct rotation {
   nfh__bcn_score score;
   nfh__bcn_verdict verdict;
   char net[NFH_ADDR_STRLEN + 8];
+  nfh_addr net_addr; /* the network of net (ROT_NET) */
+  unsigned prefix;   /* its length; 0 over ports or many networks */
   unsigned naddr;
-  int ports; /* over one server's ports (naddr of them), not addresses */
+  int ports;  /* over one server's ports (naddr of them), not addresses */
+  int folded; /* one of several clients' (fold_rotations) */
 } rotation;
 
 typedef struct rotations {
@@ -991,6 +1001,10 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
       snprintf(r.net, sizeof(r.net), "*");
     else
       snprintf(r.net, sizeof(r.net), "%s/%d", a, prefix);
+    if (mode == ROT_NET) {
+      r.net_addr = net;
+      r.prefix = (unsigned)prefix;
+    }
     r.naddr = (unsigned)(j - i);
     r.ports = ports;
     rs->v[rs->n++] = r;
@@ -1003,6 +1017,113 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
   }
   free(k);
   free(where);
+}
+
+/* Rotations by network, protocol and port. */
+static int by_rotation_net(const void *pa, const void *pb) {
+  const rotation *a = *(const rotation *const *)pa;
+  const rotation *b = *(const rotation *const *)pb;
+  int c = nfh_addr_compare(&a->net_addr, &b->net_addr);
+  if (!c && a->prefix != b->prefix)
+    c = a->prefix < b->prefix ? -1 : 1;
+  if (!c && a->c.proto != b->c.proto)
+    c = a->c.proto < b->c.proto ? -1 : 1;
+  if (!c && a->c.port != b->c.port)
+    c = a->c.port < b->c.port ? -1 : 1;
+  return c;
+}
+
+/* Folds rotations of several clients over one network and port with one
+ * period into one group each, as fold_groups does for one server: CI
+ * runners that poll their forge's front-ends, each over two addresses of
+ * its /24, were six medium findings for one thing to decide on (and
+ * bots of one campaign over their operator's pool are as many). A group
+ * is FEW (at most medium), or SHARED (info) when its clients are
+ * popular by number. Each client's rotation is its own (find_rotations
+ * keys by client), so members are distinct clients. */
+static void fold_rotations(beacon *b, rotations *rs, double hosts, groups *gs) {
+  if (rs->n < 2)
+    return;
+  rotation **v = malloc(rs->n * sizeof(*v));
+  if (!v)
+    return;
+  size_t nv = 0;
+  for (size_t i = 0; i < rs->n; i++)
+    if (rs->v[i].prefix)
+      v[nv++] = &rs->v[i];
+  if (nv > 1)
+    qsort(v, nv, sizeof(*v), by_rotation_net);
+  for (size_t i = 0; i < nv && !gs->failed;) {
+    size_t j = i + 1;
+    while (j < nv && by_rotation_net(&v[i], &v[j]) == 0)
+      j++;
+    double periods[64];
+    size_t np = 0;
+    for (size_t x = i; x < j && np < 64; x++)
+      periods[np++] = v[x]->score.period_s;
+    nfh__bcn_sort(periods, np);
+    double median = periods[np / 2];
+    unsigned members = 0;
+    for (size_t x = i; x < j; x++)
+      members += fabs(v[x]->score.period_s - median) <= 0.15 * median;
+    if (j - i < NFH__BCN_FEW_CLIENTS || members < NFH__BCN_FEW_CLIENTS ||
+        !grow_groups(gs)) {
+      i = j;
+      continue;
+    }
+    int shared = nfh__bcn_is_popular(&b->p, members, hosts);
+    nfh__bcn_group *g = &gs->v[gs->n++];
+    memset(g, 0, sizeof(*g));
+    g->kind = shared ? NFH__BCN_GROUP_SHARED : NFH__BCN_GROUP_FEW;
+    g->addr = v[i]->net_addr;
+    g->net_prefix = v[i]->prefix;
+    g->port = v[i]->c.port;
+    g->proto = v[i]->c.proto;
+    g->members = members;
+    g->hosts = hosts;
+    g->first_ms = UINT64_MAX;
+    g->severity = NFH_SEV_INFO;
+    g->period_min = INFINITY;
+    double best = 0, conf = 0, reg = 0;
+    for (size_t x = i; x < j; x++) {
+      rotation *r = v[x];
+      if (fabs(r->score.period_s - median) > 0.15 * median)
+        continue;
+      r->folded = 1;
+      if (g->nsample < NFH__BCN_GROUP_SAMPLE)
+        g->sample[g->nsample++] = r->c.client;
+      if (r->score.period_s < g->period_min)
+        g->period_min = r->score.period_s;
+      if (r->score.period_s > g->period_max)
+        g->period_max = r->score.period_s;
+      g->conns += r->c.conns;
+      if (r->c.first_ms < g->first_ms)
+        g->first_ms = r->c.first_ms;
+      uint64_t last =
+          r->c.last_end_ms > r->c.last_ms ? r->c.last_end_ms : r->c.last_ms;
+      if (last > g->last_ms)
+        g->last_ms = last;
+      if (r->verdict.severity > g->severity)
+        g->severity = r->verdict.severity;
+      if (r->verdict.score > best)
+        best = r->verdict.score;
+      conf += r->verdict.confidence;
+      reg += r->score.regularity;
+    }
+    g->period_median = median;
+    g->regularity_median = reg / members;
+    g->confidence = conf / members;
+    if (shared) {
+      g->severity = NFH_SEV_INFO;
+      g->score = 0.3 * best;
+    } else {
+      if (g->severity > NFH_SEV_MEDIUM)
+        g->severity = NFH_SEV_MEDIUM;
+      g->score = 0.8 * best;
+    }
+    i = j;
+  }
+  free(v);
 }
 
 static int emit_rotation(beacon *b, const rotation *r) {
@@ -1124,6 +1245,7 @@ static int beacon_finish(void *ctx) {
   /* Groups (shared destinations, pollers) fold into one finding each. */
   groups gs = {NULL, 0, 0, 0};
   fold_groups(b, list, np, hosts, &gs);
+  fold_rotations(b, &rs, hosts, &gs);
   if (gs.failed)
     b->api->log(b->api->host, NFH_LOG_WARNING,
                 "out of memory while grouping: some beacons are reported "
@@ -1147,7 +1269,8 @@ static int beacon_finish(void *ctx) {
     if (gs.v[i].severity >= b->p.min_severity)
       out[no++] = (output){gs.v[i].score, 0, (long)i, -1};
   for (size_t i = 0; i < rs.n; i++)
-    out[no++] = (output){rs.v[i].verdict.score, 0, -1, (long)i};
+    if (!rs.v[i].folded)
+      out[no++] = (output){rs.v[i].verdict.score, 0, -1, (long)i};
   if (no > 1)
     qsort(out, no, sizeof(*out), by_output_score);
   if (no > b->p.max_findings) {

@@ -479,8 +479,12 @@ void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
 void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
                              size_t keylen, char *summary, size_t sumlen,
                              char *evidence, size_t evlen) {
-  char addr[NFH_ADDR_STRLEN], pbuf[8];
+  char addr[NFH_ADDR_STRLEN + 8], pbuf[8];
   nfh_addr_format(&g->addr, addr, sizeof(addr));
+  if (g->net_prefix) {
+    size_t al = strlen(addr);
+    snprintf(addr + al, sizeof(addr) - al, "/%u", g->net_prefix);
+  }
   const char *proto = proto_name(g->proto, pbuf, sizeof(pbuf));
   int poller = g->kind == NFH__BCN_GROUP_POLLER;
   int few = g->kind == NFH__BCN_GROUP_FEW;
@@ -507,8 +511,12 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
              "likely",
              addr, g->members, what, period, range);
   } else {
-    char dest[NFH_ADDR_STRLEN + 32];
-    fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
+    char dest[NFH_ADDR_STRLEN + 48];
+    if (g->net_prefix)
+      snprintf(dest, sizeof(dest), "addresses of %s on %s/%u", addr, proto,
+               g->port);
+    else
+      fmt_dest(&g->addr, g->proto, g->port, dest, sizeof(dest));
     if (campaign)
       snprintf(summary, sumlen,
                "%u internal hosts beacon to %s every %s%s, and hardly any "
@@ -538,7 +546,7 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            "{\"%s\": true, \"%s\": %u, \"%s\": [%s], "
            "\"period_s\": %.1f, \"period_min_s\": %.1f, "
            "\"period_max_s\": %.1f, \"regularity_median\": %.3f, "
-           "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f%s}",
+           "\"connections\": %" PRIu64 ", \"internal_hosts\": %.0f%s%s}",
            poller ? "poller" : "shared", poller ? "servers" : "clients",
            g->members, poller ? "sample_destinations" : "sample_sources",
            sample, fin(g->period_median), fin(g->period_min),
@@ -546,7 +554,8 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
            fin(g->hosts),
            campaign ? ", \"campaign\": true"
            : few    ? ", \"few_clients\": true"
-                    : "");
+                    : "",
+           g->net_prefix ? ", \"rotation\": true" : "");
 }
 
 /* Ports of sessions kept open for hours on purpose: interactive ones

@@ -141,6 +141,7 @@ typedef enum nfh__bcn_group_kind {
 typedef struct nfh__bcn_group {
   nfh__bcn_group_kind kind;
   nfh_addr addr; /* the destination (shared, few) or the client (poller) */
+  unsigned net_prefix; /* 0, or addr is a network of rotations (/24, /64) */
   uint16_t port;
   uint8_t proto;
   unsigned members; /* clients (shared) or servers (poller) */
@@ -161,8 +162,9 @@ typedef struct nfh__bcn_group {
  * it (shared). */
 int nfh__bcn_is_popular(const nfh__bcn_params *p, unsigned k, double hosts);
 
-/* Writes key ("shared|SERVER|tcp/443" or "CLIENT|poller|tcp/443"),
- * summary and evidence for a group, as nfh__bcn_describe does. */
+/* Writes key ("shared|SERVER|tcp/443", "shared|NET/24|tcp/443" or
+ * "CLIENT|poller|tcp/443"), summary and evidence for a group, as
+ * nfh__bcn_describe does. */
 void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
                              size_t keylen, char *summary, size_t sumlen,
                              char *evidence, size_t evlen);
