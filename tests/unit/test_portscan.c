@@ -228,6 +228,88 @@ static void free_flows(flows *fs) {
 
 /* ------------------------------------------------------------- scans */
 
+/* An outside IPv6 scanner that takes a new address of its /64 for every
+ * probe (each a stranger that tried once) sweeps 300 of our hosts on
+ * tcp/22, and another probes 400 ports of one host. Per address they
+ * were nothing; the /64 is one source: medium, named as the /64. */
+static void rotating_v6(flows *fs, int vertical, unsigned seed) {
+  uint32_t st = seed;
+  for (unsigned i = 0; i < (vertical ? 400u : 300u); i++) {
+    char a[64];
+    snprintf(a, sizeof(a), "2001:db8:bad:%x:%x:%x:%x:%x", vertical ? 2 : 1,
+             rnd(&st) & 0xffff, rnd(&st) & 0xffff, rnd(&st) & 0xffff,
+             rnd(&st) & 0xffff);
+    char t[64];
+    snprintf(t, sizeof(t), "2001:db8:100:%x::%x", vertical ? 9 : 1 + i / 200,
+             vertical ? 5 : 1 + i % 200);
+    uint16_t port = vertical ? (uint16_t)(1 + i * 3) : 22;
+    if (i % 5)
+      syn_silent(fs, tk_ip(a), (uint16_t)(40000 + i), tk_ip(t), port,
+                 T0 + i * 1500);
+    else
+      syn_refused(fs, tk_ip(a), (uint16_t)(40000 + i), tk_ip(t), port,
+                  T0 + i * 1500);
+  }
+}
+
+static void test_v6_rotating_source(void) {
+  for (int vertical = 0; vertical < 2; vertical++) {
+    flows fs = {0};
+    rotating_v6(&fs, vertical, 5u + (unsigned)vertical);
+    nfh_engine *e = hunt(&fs);
+    const nfh_finding *f =
+        find(e, vertical ? "v|2001:db8:bad:2::/64|2001:db8:100:9::5"
+                         : "h|2001:db8:bad:1::/64|tcp/22");
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f) {
+      printf("\n    %s (%s)", f->summary, nfh_severity_name(f->severity));
+      CU_ASSERT(f->severity >= NFH_SEV_MEDIUM);
+      CU_ASSERT_PTR_NOT_NULL(
+          strstr(f->summary, vertical ? "2001:db8:bad:2::/64 probed 400 TCP "
+                                        "ports"
+                                      : "2001:db8:bad:1::/64 probed 300 "
+                                        "hosts"));
+    }
+    CU_ASSERT_EQUAL(count(e), 1);
+    if (!f || count(e) != 1)
+      dump(e);
+    nfh_engine_destroy(e);
+    free_flows(&fs);
+  }
+
+  /* Not merged: 30 hosts of one of our /64s, each reaching 10 of our
+   * hosts on tcp/22 with three of them silent (an admin subnet), and 40
+   * outside addresses of one /64 (a household, a cloud subnet) each
+   * fetching from our web server. */
+  flows fs = {0};
+  for (unsigned h = 0; h < 30; h++) {
+    char a[64];
+    snprintf(a, sizeof(a), "2001:db8:100:7::%x", 0x100 + h);
+    for (unsigned i = 0; i < 10; i++) {
+      char t[64];
+      snprintf(t, sizeof(t), "2001:db8:100:3::%x", 1 + (h * 7 + i) % 60);
+      uint64_t when = T0 + h * 20000 + i * 700;
+      if (i < 3)
+        syn_silent(&fs, tk_ip(a), (uint16_t)(41000 + i), tk_ip(t), 22, when);
+      else
+        session(&fs, tk_ip(a), (uint16_t)(41000 + i), tk_ip(t), 22, when);
+    }
+  }
+  for (unsigned h = 0; h < 40; h++) {
+    char a[64];
+    snprintf(a, sizeof(a), "2001:db8:cafe:1:%x::1", 0x10 + h);
+    for (unsigned i = 0; i < 5; i++)
+      session(&fs, tk_ip(a), (uint16_t)(50000 + i), tk_ip("2001:db8:100::80"),
+              443, T0 + h * 9000 + i * 1000);
+  }
+  nfh_engine *e = hunt(&fs);
+  CU_ASSERT_EQUAL(count(e), 0);
+  if (count(e))
+    dump(e);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* An internal host sweeps 200 internal hosts on tcp/445 in 3 minutes:
  * most silent, some refusing, a few open. Lateral movement: medium or
  * above, one finding, with the numbers in the summary. */
@@ -759,7 +841,8 @@ static void test_router_unreachables(void) {
     }
   }
   nfh_engine *e = hunt(&fs);
-  const nfh_finding *f = find(e, "h|2001:db8:77::5|tcp/22");
+  /* An outside IPv6 source is its /64. */
+  const nfh_finding *f = find(e, "h|2001:db8:77::/64|tcp/22");
   CU_ASSERT_PTR_NOT_NULL(f);
   if (f) {
     CU_ASSERT_EQUAL(evidence_num(f, "unreachables_from_routers"), 20);
@@ -2362,6 +2445,8 @@ int main(void) {
                    test_sampled_unknown_interval) ||
       !CU_add_test(s, "sampled at an unknown interval: no surer",
                    test_sampled_unknown_confidence) ||
+      !CU_add_test(s, "IPv6 scanners rotating over their /64",
+                   test_v6_rotating_source) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||
       !CU_add_test(s, "store: grouped contacts", test_store_prefetch) ||
       !CU_add_test(s, "store: fold and shrink", test_store_fold_shrink) ||

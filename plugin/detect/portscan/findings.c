@@ -50,6 +50,20 @@ typedef enum kind {
 /* The share of failed probes as a whole percentage, rounded down: 199
  * failures of 200 read "99% failed", never "100% failed" beside
  * "1 answered". */
+/* A source as text: its address, or "NET/64" for an outside IPv6 /64,
+ * which the detector counts as one source (source_of, portscan.c). A
+ * state written before kept outside addresses whole. */
+static void format_source(const ps_source *s, char *buf, size_t len) {
+  nfh_addr_format(&s->addr, buf, len);
+  if (s->addr.family != 6 || s->home)
+    return;
+  for (int i = 8; i < 16; i++)
+    if (s->addr.bytes[i])
+      return;
+  size_t n = strlen(buf);
+  snprintf(buf + n, len > n ? len - n : 0, "/64");
+}
+
 static double pct_failed(double ratio) {
   return floor(100.0 * ratio + 1e-9);
 }
@@ -749,7 +763,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   const ps_port *q = &s->ports[h->port];
   int fo = flags_only(r, s);
   char src[NFH_ADDR_STRLEN], port[24], span[24], key[128];
-  nfh_addr_format(&s->addr, src, sizeof(src));
+  format_source(s, src, sizeof(src));
   fmt_port(q->proto, q->port, port, sizeof(port));
   uint32_t first, last;
   port_span(s, q, fo, &first, &last);
@@ -872,7 +886,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
                                  const hcand *h, size_t nh) {
   int fo = flags_only(r, s);
   char src[NFH_ADDR_STRLEN], span[24], key[128], port[24];
-  nfh_addr_format(&s->addr, src, sizeof(src));
+  format_source(s, src, sizeof(src));
   /* Distinct hosts over these ports: exact marks over the services,
    * or the merged sketches when some port has one. */
   uint8_t *hit = calloc(s->ntargets + 1, 1);
@@ -1060,7 +1074,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   const ps_target *t = &s->targets[vc->target];
   int fo = flags_only(r, s);
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], span[24], key[160];
-  nfh_addr_format(&s->addr, src, sizeof(src));
+  format_source(s, src, sizeof(src));
   nfh_addr_format(&t->addr, dst, sizeof(dst));
   uint32_t first, last;
   target_span(s, vc->target, fo, &first, &last);
@@ -1147,7 +1161,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
                                marks *ms) {
   int fo = flags_only(r, s);
   char src[NFH_ADDR_STRLEN], span[24], key[128], a[NFH_ADDR_STRLEN];
-  nfh_addr_format(&s->addr, src, sizeof(src));
+  format_source(s, src, sizeof(src));
   double failed = 0, considered = 0, succ = 0, maxports = 0, attempts = 0;
   uint32_t first = UINT32_MAX, last = 0, home = 0;
   int estimated = 0;
@@ -1278,7 +1292,7 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
   const ps_target *t = &s->targets[v->target];
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN], port[24], span[24];
   char key[200];
-  nfh_addr_format(&s->addr, src, sizeof(src));
+  format_source(s, src, sizeof(src));
   nfh_addr_format(&t->addr, dst, sizeof(dst));
   fmt_port(v->proto, v->port, port, sizeof(port));
   double span_s = (double)v->last_s - v->first_s + 1;
@@ -1401,7 +1415,7 @@ static int fold_repeats(outs *os) {
         first = r[k]->f.first_ms < first ? r[k]->f.first_ms : first;
         last = r[k]->f.last_ms > last ? r[k]->f.last_ms : last;
         if (k - i < 10 && r[k]->s) {
-          nfh_addr_format(&r[k]->s->addr, a, sizeof(a));
+          format_source(r[k]->s, a, sizeof(a));
           bprintf(&ev, "%s\"%s\"", k > i ? ", " : "", a);
         }
         r[k]->folded = 1;
@@ -1735,7 +1749,7 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
           attempts, span_s, direction(src_home, dst_home), sampling,
           estimated ? "false" : "true");
   for (size_t i = 0; i < n && i < 10; i++) {
-    nfh_addr_format(&d[i].s->addr, a, sizeof(a));
+    format_source(d[i].s, a, sizeof(a));
     bprintf(&ev, "%s\"%s\"", i ? ", " : "", a);
   }
   bprintf(&ev, "]}");
@@ -1955,7 +1969,7 @@ static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
     last = o->f.last_ms > last ? o->f.last_ms : last;
     top = o->f.score > top ? o->f.score : top;
     if (folded <= 10 && o->s) {
-      nfh_addr_format(&o->s->addr, a, sizeof(a));
+      format_source(o->s, a, sizeof(a));
       bprintf(&samples, "%s\"%s\"", folded > 1 ? ", " : "", a);
     }
     size_t j = 0;
@@ -2053,7 +2067,7 @@ static int fold_peers(outs *os) {
       first = l[x].f.first_ms < first ? l[x].f.first_ms : first;
       last = l[x].f.last_ms > last ? l[x].f.last_ms : last;
       if (x - i < 10 && l[x].s) {
-        nfh_addr_format(&l[x].s->addr, a, sizeof(a));
+        format_source(l[x].s, a, sizeof(a));
         bprintf(&samples, "%s\"%s\"", x > i ? ", " : "", a);
       }
     }

@@ -435,6 +435,17 @@ static int refused_unseen(const nfh_conn *c, int unsampled_too) {
          c->server_bytes <= SYN_BYTES_MAX * c->server_packets;
 }
 
+/* The source a contact counts for: its address, or an outside IPv6
+ * client's /64. A scanner that takes a new address of its /64 for every
+ * probe (the prefix routed to it is its to use) was, address by address,
+ * hundreds of strangers that each tried once: nothing. A site's own /64s
+ * hold many hosts, and are not merged. */
+static nfh_addr source_of(const nfh_conn *c) {
+  if (c->client.family == 6 && !(c->flags & NFH_CONN_CLIENT_HOME))
+    return nfh_addr_network(&c->client, 64);
+  return c->client;
+}
+
 /* Fills a contact from a connection. Returns 0, or -1 for connections
  * that are no contact by a client (only the answer seen, unless a
  * refusal alone counts: refused_unseen; multicast, traceroute, other
@@ -486,7 +497,7 @@ static int classify(const nfh_conn *c, ps_contact *o, int answers_only) {
   default:
     return -1;
   }
-  o->src = c->client;
+  o->src = source_of(c);
   o->dst = c->server;
   o->src_home = (c->flags & NFH_CONN_CLIENT_HOME) != 0;
   o->dst_home = (c->flags & NFH_CONN_SERVER_HOME) != 0;
@@ -617,10 +628,10 @@ static void record_unreachable(ctx *x, const nfh_conn *c) {
   uint64_t count = c->server_packets / samp;
   if (!count)
     count = 1;
+  nfh_addr prober = source_of(c);
   if (nfh__ps_store_unreachable(
-          x->store, &c->client, (c->flags & NFH_CONN_CLIENT_HOME) != 0,
-          &c->server, (c->flags & NFH_CONN_SERVER_HOME) != 0,
-          unreachable_from_target(c),
+          x->store, &prober, (c->flags & NFH_CONN_CLIENT_HOME) != 0, &c->server,
+          (c->flags & NFH_CONN_SERVER_HOME) != 0, unreachable_from_target(c),
           count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
           (uint32_t)(c->first_ms / 1000), sampling_weight(samp)) != 0)
     out_of_memory(x);
