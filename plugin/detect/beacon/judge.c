@@ -560,16 +560,19 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
 
 /* Ports of sessions kept open for hours on purpose: interactive ones
  * (SSH, telnet, RDP, VNC), VPNs (IKE, IPsec NAT-T, L2TP, PPTP, OpenVPN,
- * WireGuard) and SIP trunks (a PBX's registration to its provider: a
- * "persistent C2 channel" for 36 hours on udp/5060). */
+ * WireGuard), SIP trunks (a PBX's registration to its provider: a
+ * "persistent C2 channel" for 36 hours on udp/5060) and IoT messaging
+ * (an MQTT device's session to its cloud broker, CoAP's observe
+ * socket: a sensor's link of days, one device per site). */
 static int long_session_port(uint8_t proto, uint16_t port) {
   if (port == 5060 || port == 5061)
     return proto == 6 || proto == 17;
   if (proto == 6)
     return port == 22 || port == 23 || port == 3389 || port == 5900 ||
-           port == 5901 || port == 1723 || port == 1194;
+           port == 5901 || port == 1723 || port == 1194 || port == 1883 ||
+           port == 8883;
   return port == 500 || port == 4500 || port == 1701 || port == 1194 ||
-         port == 51820;
+         port == 51820 || port == 5683 || port == 5684;
 }
 
 int nfh__bcn_persistent(const nfh__bcn_params *p, const nfh__bcn_cand *c,
