@@ -1174,6 +1174,21 @@ static void test_campaign(void) {
   }
 }
 
+/* The group finding of 'key' is below medium and no campaign, and no
+ * finding is medium or above. */
+static void expect_not_campaign(nfh_engine *e, const char *key) {
+  const nfh_report_finding *g = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL(g);
+  if (g) {
+    printf("\n    %s (%s)", g->f.summary, nfh_severity_name(g->f.severity));
+    CU_ASSERT(g->f.severity < NFH_SEV_MEDIUM);
+    CU_ASSERT(!evidence_flag(g, "campaign"));
+  }
+  CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
+  if (count_at_least(e, NFH_SEV_MEDIUM) != 0)
+    dump(e);
+}
+
 /* Not campaigns, with as many hosts beating alike:
  * - a suite: the same 10 hosts (of 250) keep two keepalives, every 60 s
  *   to one address and every 300 s to another: far more hosts in common
@@ -1208,16 +1223,7 @@ static void test_campaign_not(void) {
     const char *info[] = {"min_severity", "info", NULL};
     nfh_engine *e = make(info);
     run(e, &fs, NULL);
-    const nfh_report_finding *g = find(e, "shared|203.0.113.170|tcp/443");
-    CU_ASSERT_PTR_NOT_NULL(g);
-    if (g) {
-      printf("\n    %s (%s)", g->f.summary, nfh_severity_name(g->f.severity));
-      CU_ASSERT(g->f.severity < NFH_SEV_MEDIUM);
-      CU_ASSERT(!evidence_flag(g, "campaign"));
-    }
-    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
-    if (count_at_least(e, NFH_SEV_MEDIUM) != 0)
-      dump(e);
+    expect_not_campaign(e, "shared|203.0.113.170|tcp/443");
     nfh_engine_destroy(e);
     tk_flows_free(&fs);
   }
@@ -1252,17 +1258,7 @@ static void test_campaign_not_across_runs(void) {
           T0 + (uint64_t)(part + 1) * 3 * HOUR);
     nfh_engine *e = make(info);
     run_stateful(e, &fs, path);
-    const nfh_report_finding *g = find(e, "shared|203.0.113.172|tcp/443");
-    CU_ASSERT_PTR_NOT_NULL(g);
-    if (g) {
-      printf("\n    run %d: %s (%s)", part + 1, g->f.summary,
-             nfh_severity_name(g->f.severity));
-      CU_ASSERT(g->f.severity < NFH_SEV_MEDIUM);
-      CU_ASSERT(!evidence_flag(g, "campaign"));
-    }
-    CU_ASSERT_EQUAL(count_at_least(e, NFH_SEV_MEDIUM), 0);
-    if (count_at_least(e, NFH_SEV_MEDIUM) != 0)
-      dump(e);
+    expect_not_campaign(e, "shared|203.0.113.172|tcp/443");
     nfh_engine_destroy(e);
     tk_flows_free(&fs);
   }
