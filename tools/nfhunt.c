@@ -458,27 +458,45 @@ static nfh_engine_stats stats_so_far(const run *r) {
  * nfh_engine_stats.misdated_flows: the operator's lead to the exporter
  * with the broken clock) or left out for impossible counters
  * (implausible_flows), one line each. 'before' is stats_so_far() from
- * before the file. */
+ * before the file. With 'tail' (tail_len bytes), the notes go there
+ * instead, "; " before each, for the file's one line about its damage:
+ * one line per bad file. */
 static void report_fixes(const run *r, const char *path,
-                         const nfh_engine_stats *before) {
+                         const nfh_engine_stats *before, char *tail,
+                         size_t tail_len) {
+  if (tail)
+    tail[0] = '\0';
   if (!r->engine)
     return;
   const nfh_engine_stats *es = nfh_engine_get_stats(r->engine);
+  char times[200] = "", counters[160] = "";
   uint64_t n = es->misdated_flows - before->misdated_flows;
   if (n) {
     char when[40];
-    warn("%s: %" PRIu64 " flow record%s with impossible times (e.g. ending "
-         "%s; an exporter's clock?): set to the time of the records around "
-         "%s",
-         path, n, n == 1 ? "" : "s",
-         nfh_format_iso8601(es->misdated_latest_ms, when, sizeof(when)),
-         n == 1 ? "it" : "them");
+    snprintf(times, sizeof(times),
+             "%" PRIu64 " flow record%s with impossible times (e.g. ending "
+             "%s; an exporter's clock?): set to the time of the records "
+             "around %s",
+             n, n == 1 ? "" : "s",
+             nfh_format_iso8601(es->misdated_latest_ms, when, sizeof(when)),
+             n == 1 ? "it" : "them");
   }
   n = es->implausible_flows - before->implausible_flows;
   if (n)
-    warn("%s: %" PRIu64 " flow record%s with impossible counters (more "
-         "than 65535 bytes a packet, or less than one; damaged?): left out",
-         path, n, n == 1 ? "" : "s");
+    snprintf(counters, sizeof(counters),
+             "%" PRIu64 " flow record%s with impossible counters (more "
+             "than 65535 bytes a packet, or less than one; damaged?): left "
+             "out",
+             n, n == 1 ? "" : "s");
+  if (tail) {
+    snprintf(tail, tail_len, "%s%s%s%s", times[0] ? "; " : "", times,
+             counters[0] ? "; " : "", counters);
+    return;
+  }
+  if (times[0])
+    warn("%s: %s", path, times);
+  if (counters[0])
+    warn("%s: %s", path, counters);
 }
 
 /* How reading a file went. */
@@ -548,7 +566,8 @@ static read_result file_open(nfh_reader *reader, const char *path, run *r) {
  * records and exporters, and whether it was read whole. Closes it. */
 static read_result file_close(nfh_reader *reader, const char *path, run *r,
                               nfh_status st, const nfh_engine_stats *before) {
-  report_fixes(r, path, before);
+  char notes[400];
+  report_fixes(r, path, before, st != NFH_END ? notes : NULL, sizeof(notes));
   sampling_check_file(r);
   size_t ne;
   const nfh_exporter *ex = nfh_reader_exporters(reader, &ne);
@@ -573,7 +592,7 @@ static read_result file_close(nfh_reader *reader, const char *path, run *r,
   }
   read_result rc = READ_OK;
   if (st != NFH_END) {
-    complain("%s: %s", path, nfh_reader_error(reader));
+    complain("%s: %s%s", path, nfh_reader_error(reader), notes);
     rc = READ_PARTLY;
   }
   nfh_reader_close(reader);
@@ -733,7 +752,7 @@ static read_result read_json_file(nfh_json_reader *reader, const char *path,
   sampling_file_begin(r);
   while ((st = nfh_json_reader_next(reader, &flows, &n)) == NFH_OK)
     take_flows(r, path, flows, n);
-  report_fixes(r, path, &before);
+  report_fixes(r, path, &before, NULL, 0);
   sampling_check_file(r);
   const nfh_json_info *info = nfh_json_reader_info(reader);
   /* The warning names the file already: "FILE: byte N: why". */

@@ -17,6 +17,7 @@ void nfh__block_reset(nfh__block *block) {
   block->errmsg[0] = '\0';
   block->faults = 0;
   block->fault[0] = '\0';
+  block->damaged = 0;
 }
 
 void nfh__block_fault(nfh__block *block, const char *fmt, ...) {

@@ -58,6 +58,10 @@ typedef struct nfh__block {
    * reports it after the file's last flow. */
   uint32_t faults;
   char fault[160];
+  /* Its payload was damaged (did not decompress, or a record's size was
+   * impossible): the blocks after it are read only while their headers
+   * are data blocks' (the reader). */
+  uint8_t damaged;
 } nfh__block;
 
 /* Empties the decoded part (flows, exporters, samplers, exporter stats,

@@ -459,16 +459,11 @@ nfh_status nfh__l1_decode_block(nfh__l1_maps *maps, nfh__block *block) {
   for (uint32_t n = 0; n < block->num_records; n++) {
     uint32_t rec = n + 1;
     if (left < 4)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u of %u beyond block end", rec,
-                             block->num_records);
+      return nfh__rec_past_end(block, rec);
     unsigned type = nfh__ld16(p);
     size_t size = nfh__ld16(p + 2);
     if (size < 4 || size > left)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u of %u (type %u) has bad size %zu "
-                             "(%zu bytes left in block)",
-                             rec, block->num_records, type, size, left);
+      return nfh__rec_bad_size(block, rec, type, size, left);
     nfh_status st = NFH_OK;
     switch (type) {
     case NFH__REC_COMMON_V1:

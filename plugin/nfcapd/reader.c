@@ -100,6 +100,7 @@ struct nfh_reader {
   nfh_status late_status;  /* a fault to report after the last block */
   char late_errmsg[256];
   uint64_t late_faults;    /* damaged records and skipped blocks */
+  int after_damage;        /* a block's payload was damaged */
   long handed_slot;        /* slot lent to the caller, or -1 */
   nfh__l1_maps *maps;
 
@@ -180,19 +181,18 @@ static void process_slot(slot *s) {
   nfh_status st = nfh__codec_decompress((nfh_codec)s->codec, b->raw,
                                         b->raw_len, b->data, b->data_cap,
                                         &b->data_len);
+  /* A payload that does not decompress loses its block; its header
+   * still says where the next one starts (nfdump stops the file). */
   if (st == NFH_ETOOBIG) {
-    nfh__block_fail(b, st,
-                    "block %llu at offset %llu: decompresses beyond %zu "
-                    "bytes",
-                    (unsigned long long)b->index,
-                    (unsigned long long)b->offset, b->data_cap);
+    nfh__block_fault(b, "decompresses beyond %zu bytes: its %u records lost",
+                     b->data_cap, b->num_records);
+    b->damaged = 1;
     return;
   }
   if (st != NFH_OK) {
-    nfh__block_fail(b, st, "block %llu at offset %llu: %s data corrupt",
-                    (unsigned long long)b->index,
-                    (unsigned long long)b->offset,
-                    nfh__codec_name(s->codec));
+    nfh__block_fault(b, "%s data corrupt: its %u records lost",
+                     nfh__codec_name(s->codec), b->num_records);
+    b->damaged = 1;
     return;
   }
   if (b->num_records == 0 && b->data_len > 0) {
@@ -631,6 +631,7 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->read_failed = 0;
   r->late_status = NFH_OK;
   r->late_faults = 0;
+  r->after_damage = 0;
   r->finished = 0;
   r->appendix_read = 0;
   /* The workers read the block counters under the lock (they scan for
@@ -1090,7 +1091,12 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
     if (r->blocks_handed == r->blocks_read) {
       r->finished = 1;
       if (r->read_failed) {
-        set_error(r, "%s", r->read_errmsg);
+        /* Damage met before is told too: it may explain the failure (a
+         * damaged block size). */
+        if (r->late_status != NFH_OK)
+          set_error(r, "%s; %s", r->late_errmsg, r->read_errmsg);
+        else
+          set_error(r, "%s", r->read_errmsg);
         return r->read_status;
       }
       /* A closed file whose header counts fewer blocks than lie before
@@ -1127,6 +1133,19 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
       r->blocks_handed++;
     }
     nfh__block *b = &s->block;
+    /* After a damaged payload, a block whose header is no data block's
+     * says the damage reached the block sizes: what follows would be
+     * read at the wrong places. */
+    if (r->after_damage && b->type != BLOCK_TYPE_2 && b->type != BLOCK_TYPE_3) {
+      set_error(r,
+                "%s; block %llu at offset %llu after it is no data block "
+                "(type %u): the rest of the file not read",
+                r->late_errmsg, (unsigned long long)b->index,
+                (unsigned long long)b->offset, b->type);
+      set_slot_state(r, s, SLOT_FREE);
+      r->finished = 1;
+      return NFH_ECORRUPT;
+    }
     if (b->status == NFH_OK && s->layout == 1 && !b->faults &&
         (b->type == BLOCK_TYPE_2 || b->type == BLOCK_TYPE_3)) {
       if (nfh__l1_decode_block(r->maps, b) != NFH_OK)
@@ -1136,9 +1155,10 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
     }
     if (b->status == NFH_OK)
       take_block_faults(r, b);
+    r->after_damage |= b->damaged;
     if (b->status != NFH_OK) {
       /* The rest of a damaged file is not trusted: stop here. */
-      set_error(r, "%s", b->errmsg);
+      set_error(r, "%s: the rest of the file not read", b->errmsg);
       set_slot_state(r, s, SLOT_FREE);
       r->finished = 1;
       return b->status;

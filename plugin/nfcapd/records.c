@@ -183,3 +183,23 @@ void nfh__rec_leftover(nfh__block *block, size_t left) {
                      "count?): not read, as nfdump does",
                      left, block->num_records);
 }
+
+nfh_status nfh__rec_past_end(nfh__block *block, uint32_t rec) {
+  nfh__block_fault(block,
+                   "its header counts %u records, %u fit (a damaged "
+                   "count?): the %u read",
+                   block->num_records, rec - 1, rec - 1);
+  block->damaged = 1;
+  return NFH_OK;
+}
+
+nfh_status nfh__rec_bad_size(nfh__block *block, uint32_t rec, unsigned type,
+                             size_t size, size_t left) {
+  nfh__block_fault(block,
+                   "record %u of %u (type %u) has bad size %zu (%zu bytes "
+                   "left in block): the block's last %u records lost",
+                   rec, block->num_records, type, size, left,
+                   block->num_records - rec + 1);
+  block->damaged = 1;
+  return NFH_OK;
+}

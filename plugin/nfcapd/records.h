@@ -72,6 +72,19 @@ nfh_status nfh__rec_shared(nfh__block *block, unsigned type, const uint8_t *p,
  * as nfdump reads it). */
 void nfh__rec_leftover(nfh__block *block, size_t left);
 
+/* Record 'rec' of a block lies past its end (the header's count is
+ * larger than the records in it): the records before it are kept, the
+ * block marked damaged. Returns NFH_OK: the decoder stops there. */
+nfh_status nfh__rec_past_end(nfh__block *block, uint32_t rec);
+
+/* Record 'rec' has a size that cannot be ('left' bytes were left): the
+ * records after it cannot be found, those before it are kept, the block
+ * marked damaged. Returns NFH_OK: the decoder stops there. One damaged
+ * size lost its block and every block after it (nfdump keeps the
+ * records before it and stops the file). */
+nfh_status nfh__rec_bad_size(nfh__block *block, uint32_t rec, unsigned type,
+                             size_t size, size_t left);
+
 /* Sets a flow's missing times from its event time (NSEL, NEL; 0: none):
  * an event without times happened at that instant, and a firewall's
  * teardown, which gives its creation time as the start and no end,

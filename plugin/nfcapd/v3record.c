@@ -313,16 +313,11 @@ nfh_status nfh__v3_decode_block(nfh__block *block) {
   size_t left = block->data_len;
   for (uint32_t n = 0; n < block->num_records; n++) {
     if (left < 4)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u of %u beyond block end", n + 1,
-                             block->num_records);
+      return nfh__rec_past_end(block, n + 1);
     unsigned type = nfh__ld16(p);
     size_t size = nfh__ld16(p + 2);
     if (size < 4 || size > left)
-      return nfh__block_fail(block, NFH_ECORRUPT,
-                             "record %u of %u (type %u) has bad size %zu "
-                             "(%zu bytes left in block)",
-                             n + 1, block->num_records, type, size, left);
+      return nfh__rec_bad_size(block, n + 1, type, size, left);
     /* A record whose contents are damaged is skipped by its size, the
      * block's other records kept (an exporter record of 8 bytes lost
      * the block's flows). */

@@ -555,6 +555,25 @@ static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
   nfh__l1_maps_destroy(maps);
 }
 
+/* A record whose size cannot be, or a count past the block's records:
+ * the records before it kept, a fault naming it, the block marked
+ * damaged (they failed the block, and the reader the file). */
+static void expect_damaged(const buf *b, uint32_t nrec, const char *msg,
+                           size_t flows_kept) {
+  nfh__l1_maps *maps;
+  nfh__block blk = {0};
+  CU_ASSERT_EQUAL(decode_after_map1(b, nrec, &blk, &maps), NFH_OK);
+  CU_ASSERT_EQUAL(blk.status, NFH_OK);
+  CU_ASSERT(blk.damaged);
+  CU_ASSERT_EQUAL(blk.nflows, flows_kept);
+  if (!strstr(blk.fault, msg)) {
+    fprintf(stderr, "\n  fault \"%s\" lacks \"%s\"\n", blk.fault, msg);
+    CU_FAIL("fault message");
+  }
+  nfh__block_free(&blk);
+  nfh__l1_maps_destroy(maps);
+}
+
 /* A damaged record the block reads past by its size: a fault naming it,
  * the block's other records kept. */
 static void expect_skipped(const buf *b, uint32_t nrec, const char *msg,
@@ -624,23 +643,23 @@ static void test_record_bounds(void) {
   buf t = b;
   t.b[good + 2] = 200;
   t.b[good + 3] = 0;
-  expect_corrupt(&t, 2, "record 2 of 2 (type 10) has bad size 200", 1);
+  expect_damaged(&t, 2, "record 2 of 2 (type 10) has bad size 200", 1);
   /* Cut short in the middle of the second record. */
   t = b;
   t.len = good + 20;
-  expect_corrupt(&t, 2, "has bad size", 1);
+  expect_damaged(&t, 2, "has bad size", 1);
   /* Size 0 and 2: smaller than a record header (no endless loop). */
   t = b;
   t.b[good + 2] = 0;
-  expect_corrupt(&t, 2, "bad size 0", 1);
+  expect_damaged(&t, 2, "bad size 0", 1);
   t.b[good + 2] = 2;
-  expect_corrupt(&t, 2, "bad size 2", 1);
+  expect_damaged(&t, 2, "bad size 2", 1);
   /* More records announced than the block holds. */
-  expect_corrupt(&b, 3, "record 3 of 3 beyond block end", 2);
+  expect_damaged(&b, 3, "its header counts 3 records, 2 fit", 2);
   /* Two bytes of a header left. */
   t = b;
   put16(&t, 10);
-  expect_corrupt(&t, 3, "record 3 of 3 beyond block end", 2);
+  expect_damaged(&t, 3, "its header counts 3 records, 2 fit", 2);
   /* A flow record shorter than the common header: dropped, the next
    * record read. */
   t.len = 0;

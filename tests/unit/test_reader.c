@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <nfhunt/reader.h>
+#include <nfhunt/writer.h>
 
 #include "../../plugin/common/alloc.h"
 #include "../../plugin/nfcapd/codec.h"
@@ -682,6 +683,130 @@ static void test_bad_blocks(void) {
   nfh_reader_destroy(r);
 }
 
+/* Writes 'nflows' flows with the project's writer (codec 'codec') to
+ * tmpdir/name; fills off[] with the offsets of its first 'max' block
+ * headers and returns how many blocks it has (static path in *path). */
+static int write_blocks(const char *name, int codec, size_t nflows,
+                        uint64_t *off, int max, const char **path) {
+  static char p[256];
+  snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+  *path = p;
+  nfh_writer_options o;
+  memset(&o, 0, sizeof(o));
+  o.codec = codec;
+  o.created = 1700000000;
+  nfh_writer *w = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_writer_open(p, &o, &w), NFH_OK);
+  nfh_flow *v = calloc(nflows, sizeof(*v));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  for (size_t i = 0; i < nflows; i++) {
+    v[i].src = tk_ip("10.0.0.1");
+    v[i].dst = tk_ip("203.0.113.9");
+    v[i].src_port = (uint16_t)(1024 + i % 60000);
+    v[i].dst_port = 443;
+    v[i].proto = 6;
+    v[i].first_ms = 1700000000000ull + i;
+    v[i].last_ms = v[i].first_ms + 100;
+    v[i].packets = 1 + i % 7;
+    v[i].bytes = 60 * v[i].packets + i % 1000;
+    v[i].sampling = 1;
+    v[i].aggr_flows = 1;
+  }
+  CU_ASSERT_EQUAL(nfh_writer_write(w, v, nflows), NFH_OK);
+  CU_ASSERT_EQUAL_FATAL(nfh_writer_close(w), NFH_OK);
+  free(v);
+  /* The data blocks (the header's count, at 36): 12-byte headers
+   * (records, size, type, flags) from 40 on. */
+  FILE *fp = fopen(p, "rb");
+  uint8_t hdr[12];
+  uint32_t blocks = 0;
+  if (fseek(fp, 36, SEEK_SET) != 0 || fread(&blocks, 1, 4, fp) != 4)
+    blocks = 0;
+  uint64_t at = 40;
+  int n = 0;
+  while (n < max && (uint32_t)n < blocks &&
+         fseek(fp, (long)at, SEEK_SET) == 0 && fread(hdr, 1, 12, fp) == 12) {
+    off[n++] = at;
+    uint32_t size;
+    memcpy(&size, hdr + 4, 4);
+    at += 12 + size;
+  }
+  fclose(fp);
+  return n;
+}
+
+/* Overwrites len bytes at off of path with 'fill', or with 'bytes'. */
+static void damage(const char *path, uint64_t off, const void *bytes,
+                   size_t len) {
+  FILE *fp = fopen(path, "r+b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+  fseek(fp, (long)off, SEEK_SET);
+  fwrite(bytes, 1, len, fp);
+  fclose(fp);
+}
+
+/* Damage inside one block's payload costs that block (or its records
+ * from the damaged one on), not the file: a block's header says where
+ * the next starts. One record of impossible size lost the rest of the
+ * file, where nfdump keeps the records before it (15,082 flows of
+ * 28,179 for nfdump, 10,082 read); a count larger than the block's
+ * records lost them all (nfdump reads them); a payload that did not
+ * decompress lost the blocks after it. Once a payload was damaged, a
+ * block header that is no data block's ends the file, said. */
+static void test_damage_costs_its_block(void) {
+  nfh_reader *r;
+  nfh_reader_options opt = {2};
+  CU_ASSERT_EQUAL_FATAL(nfh_reader_create(&opt, &r), NFH_OK);
+  const size_t total = 70000; /* three blocks and a part */
+  uint64_t off[8];
+  const char *path;
+  size_t n, whole;
+  int nb = write_blocks("good3", NFH_WRITER_CODEC_NONE, total, off, 8, &path);
+  CU_ASSERT_FATAL(nb >= 3);
+  CU_ASSERT_EQUAL(read_all(r, path, &whole), NFH_OK);
+  CU_ASSERT_EQUAL(whole, total);
+
+  /* Record 1 of block 1 with size 0: block 1's records lost, 0 and 2 on
+   * read. */
+  nb = write_blocks("size0", NFH_WRITER_CODEC_NONE, total, off, 8, &path);
+  uint8_t zero2[2] = {0, 0};
+  damage(path, off[1] + 12 + 2, zero2, 2);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT(n > 0 && n < total);
+  CU_ASSERT(n >= total - 30000);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "block 1 at offset"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "records lost"));
+  size_t lost_block1 = total - n;
+
+  /* Block 1's count far above its records: all of them read. */
+  nb = write_blocks("count", NFH_WRITER_CODEC_NONE, total, off, 8, &path);
+  uint8_t big[4] = {0x62, 0x27, 0x00, 0x40};
+  damage(path, off[1], big, 4);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, total);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "a damaged count?"));
+
+  /* LZ4: block 1's payload garbled: its flows lost, block 2 on read. */
+  nb = write_blocks("lz4", NFH_WRITER_CODEC_LZ4, total, off, 8, &path);
+  CU_ASSERT_FATAL(nb >= 3);
+  uint8_t junk[64];
+  memset(junk, 0xff, sizeof(junk));
+  damage(path, off[1] + 12, junk, sizeof(junk));
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, total - lost_block1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "lz4 data corrupt"));
+
+  /* ... and block 2's header no data block's after it: the file ends
+   * there, said. */
+  uint8_t type9[2] = {9, 0};
+  damage(path, off[2] + 8, type9, 2);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT(n < total - lost_block1);
+  CU_ASSERT_PTR_NOT_NULL(
+      strstr(nfh_reader_error(r), "the rest of the file not read"));
+  nfh_reader_destroy(r);
+}
+
 static void test_huge_block(void) {
   /* A block header claiming more than the cap, in a file big enough
    * that the size is not simply beyond its end. */
@@ -849,6 +974,8 @@ int main(void) {
   CU_add_test(s, "bad headers", test_bad_headers);
   CU_add_test(s, "bad blocks", test_bad_blocks);
   CU_add_test(s, "block beyond the size cap", test_huge_block);
+  CU_add_test(s, "damage costs its block, not the file",
+              test_damage_costs_its_block);
   CU_add_test(s, "allocation failures", test_alloc_failures);
   CU_add_test(s, "damaged counts and offsets, odd records",
               test_damaged_counts);
