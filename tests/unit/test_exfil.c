@@ -865,6 +865,50 @@ static void test_registry_network(void) {
   }
 }
 
+/* A low-and-slow upload to three addresses of one /24 (10, 3 and 2 MB an
+ * hour for 12 hours), hunted hour by hour with one state: the network's
+ * finding names the address that took most by its whole upload. Hourly
+ * runs read "largest 9.1 MB" (one hour's) beside a finding of 119 MB to
+ * that address. */
+static void test_network_largest_hourly(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/slow-net.db", dir);
+  nfh_addr a = tk_ip("10.0.4.70");
+  static const uint64_t per_hour[3] = {10000000, 3000000, 2000000};
+  const nfh_report_finding *r = NULL;
+  nfh_engine *e = NULL;
+  for (int h = 0; h < 12; h++) {
+    rng_state = 4000 + (uint64_t)h;
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t t = T0 + (uint64_t)h * HOUR_MS;
+    office(&fv, t, t + HOUR_MS);
+    for (int k = 0; k < 3; k++) {
+      nfh_addr d = tk_ip4(194, 26, 135, (uint8_t)(13 - k));
+      for (int c = 0; c < 4; c++)
+        upload(&fv, &a, &d, 443, t + (uint64_t)(c * 15 + k) * MIN_MS,
+               5 * MIN_MS, per_hour[k] / 4, MIN_MS);
+    }
+    if (e)
+      done(e);
+    e = run_with_state(path, &fv);
+  }
+  r = find(e, "10.0.4.70|194.26.135.0/24");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    const char *lb = strstr(r->f.evidence_json, "\"largest_bytes\": ");
+    const char *bo = strstr(r->f.evidence_json, "\"bytes_out\": ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bo);
+    double largest = atof(lb + 17), out = atof(bo + 13);
+    CU_ASSERT(largest >= 0.55 * out && largest <= 0.75 * out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "to 194.26.135.13)"));
+  }
+  done(e);
+}
+
 /* ------------------------------------------------------- false alarms */
 
 static void test_cloud_sync(void) {
@@ -1688,6 +1732,8 @@ int main(void) {
   CU_add_test(s, "an exporter of the inside's records only",
               test_outbound_only_exporter);
   CU_add_test(s, "uploads in bursts hours apart", test_bursts);
+  CU_add_test(s, "a slow upload to a /24, hourly: its largest address",
+              test_network_largest_hourly);
   CU_add_test(s, "one upload over twelve addresses of a /24",
               test_one_network);
   CU_add_test(s, "many rare destinations", test_spread);

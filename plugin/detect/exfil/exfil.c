@@ -588,7 +588,8 @@ typedef struct verdict {
   nfh_addr src;
   unsigned spread_dests;
   uint64_t spread_bytes;
-  size_t spread_top;
+  size_t spread_top;         /* the pair that sent most */
+  uint64_t spread_top_bytes; /* what it sent, counted as spread_bytes */
   int net_prefix; /* 0: rare destinations anywhere */
   nfh_addr net;
   int port; /* the members' one server port, or -1 */
@@ -739,10 +740,10 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     human_bytes((double)d->f.out / (hours > 1 ? hours : 1), rate,
                 sizeof(rate));
     snprintf(summary, sizeof(summary),
-             "%s sent %s to %s over %s (about %s/h, %u active hours, PCR "
+             "%s sent %s to %s over %s (about %s/h, in %u clock hours, PCR "
              "%.2f), %s%s",
-             src, vol, dstport, span, rate, d->f.stretch_active, d->f.pcr,
-             rare, extra);
+             src, vol, dstport, span, rate, d->f.stretch_active, d->f.pcr, rare,
+             extra);
   } else {
     snprintf(summary, sizeof(summary), "%s sent %s to %s in %s (PCR %.2f), %s%s",
              src, vol, dstport, span, d->f.pcr, rare, extra);
@@ -862,18 +863,18 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
   else
     snprintf(where, sizeof(where), "%u rare external destinations",
              d->spread_dests);
-  snprintf(summary, sizeof(summary),
-           "%s sent %s to %s (largest %s to %s)%s", src,
-           human_bytes((double)d->spread_bytes, vol, sizeof(vol)), where,
-           human_bytes((double)top->c_out, big, sizeof(big)), dst,
+  snprintf(summary, sizeof(summary), "%s sent %s to %s (largest %s to %s)%s",
+           src, human_bytes((double)d->spread_bytes, vol, sizeof(vol)), where,
+           human_bytes((double)d->spread_top_bytes, big, sizeof(big)), dst,
            d->f.sampled ? " [sampled, estimated]" : "");
   jbuf j = {{0}, 0, 0};
-  jadd(&j, "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
-           ", \"destinations\": %u, \"largest_destination\": \"%s\""
-           ", \"largest_bytes\": %" PRIu64 ", \"sampling\": {\"sampled\": %s}"
-           ", \"severity_rule\": \"%s\"",
+  jadd(&j,
+       "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
+       ", \"destinations\": %u, \"largest_destination\": \"%s\""
+       ", \"largest_bytes\": %" PRIu64 ", \"sampling\": {\"sampled\": %s}"
+       ", \"severity_rule\": \"%s\"",
        d->net_prefix ? "network" : "spread", d->spread_bytes, d->spread_dests,
-       dst, top->c_out, d->f.sampled ? "true" : "false",
+       dst, d->spread_top_bytes, d->f.sampled ? "true" : "false",
        sev_word(d->v.severity));
   if (d->net_prefix)
     jadd(&j, ", \"network\": \"%s\"", net);
@@ -1144,12 +1145,15 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
     size_t j = i;
     uint64_t sum = 0;
     size_t top = c[i].pair;
+    uint64_t top_bytes = 0;
     int sampled = 0;
     uint64_t first = UINT64_MAX, last = 0;
     while (j < nc && nfh_addr_compare(&c[j].src, &c[i].src) == 0) {
       sum += c[j].bytes;
-      if (c[j].bytes > pairs[top].c_out)
+      if (c[j].bytes > top_bytes) {
         top = c[j].pair;
+        top_bytes = c[j].bytes;
+      }
       sampled |= pairs[c[j].pair].sampled > 0;
       if (pairs[c[j].pair].first_ms < first)
         first = pairs[c[j].pair].first_ms;
@@ -1173,6 +1177,7 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
       d->spread_dests = (unsigned)count;
       d->spread_bytes = sum;
       d->spread_top = top;
+      d->spread_top_bytes = top_bytes;
       d->v.kind = NFH_EXF_BULK;
       d->v.severity = (double)sum >= P->high_bytes ? NFH_SEV_HIGH
                                                    : NFH_SEV_MEDIUM;
@@ -1244,6 +1249,7 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     int worst = NFH_SEV_INFO, sampled = 0, port = -2;
     double top_score = 0;
     size_t top = found->v[r[i].at].pair;
+    uint64_t top_bytes = 0;
     uint64_t first = UINT64_MAX, last = 0;
     for (size_t k = i; k < j; k++) {
       const verdict *d = &found->v[r[k].at];
@@ -1252,8 +1258,13 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
       worst = d->v.severity > worst ? d->v.severity : worst;
       top_score = d->v.score > top_score ? d->v.score : top_score;
       sampled |= d->f.sampled;
-      if (p->c_out > pairs[top].c_out)
+      /* By the bytes the sum counts (a pair's whole upload, earlier
+       * runs' hours included), not this run's connections: hourly runs
+       * read "largest 9.1 MB" beside 119 MB to that address. */
+      if (d->f.out > top_bytes) {
         top = d->pair;
+        top_bytes = d->f.out;
+      }
       port = port == -2 ? p->port : (port == p->port ? port : -1);
       if (d->first_ms < first)
         first = d->first_ms;
@@ -1293,6 +1304,7 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     f->spread_dests = (unsigned)(j - i);
     f->spread_bytes = sum;
     f->spread_top = top;
+    f->spread_top_bytes = top_bytes;
     f->v.kind = NFH_EXF_BULK;
     f->v.severity = sev;
     f->v.score = fmin(100.0, top_score + 5.0 * (sev - worst) +
