@@ -1310,6 +1310,41 @@ static int holds_dir(const char *root, void *user) {
   return in;
 }
 
+/* The option getopt stopped at, for its message: the short one
+ * ('optopt'), or the long one as given (argv[optind - 1]). A static
+ * buffer. */
+static const char *bad_option(char *const *argv, int opt) {
+  static char text[64];
+  if (opt > 0 && opt < 256)
+    snprintf(text, sizeof(text), "'-%c'", opt);
+  else
+    snprintf(text, sizeof(text), "'%.60s'", argv[optind - 1]);
+  return text;
+}
+
+/* Exits 2 unless the report at 'path' can be written: its directory
+ * exists and takes a new file (the report is written beside, then
+ * renamed), and the file itself, when there, can be replaced. A missing
+ * directory was said after every file was read. */
+static void check_output_place(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX];
+  if (!slash)
+    snprintf(dir, sizeof(dir), ".");
+  else
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path),
+             path);
+  struct stat sb;
+  if (stat(dir, &sb) != 0)
+    die("--output %s: %s: %s", path, dir, strerror(errno));
+  if (!S_ISDIR(sb.st_mode))
+    die("--output %s: %s: not a directory", path, dir);
+  if (access(dir, W_OK | X_OK) != 0)
+    die("--output %s: %s: %s", path, dir, strerror(errno));
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    die("--output %s: a directory", path);
+}
+
 /* A file nfhunt writes among the capture files (the state, the report)
  * needs a name nfdump's -R skips (a leading '.' from nfdump 1.7.8,
  * ".stat" in it before): nfdump stops, without a word, at the first
@@ -1455,7 +1490,11 @@ int main(int argc, char **argv) {
     die("out of memory");
 
   int c;
-  while ((c = getopt_long(argc, argv, "hM:o:qr:R:t:vV", longopts, NULL)) != -1) {
+  /* getopt's own messages begin with argv[0] (the path it was run by),
+   * every other one with "nfhunt:". */
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":hM:o:qr:R:t:vV", longopts, NULL)) !=
+         -1) {
     switch (c) {
     case 'h':
       usage(stdout);
@@ -1586,7 +1625,13 @@ int main(int argc, char **argv) {
     case OPT_FLOW_FILE:
       ptrs_add(&flow_files, optarg);
       break;
+    case ':':
+      fprintf(stderr, "nfhunt: option %s needs a value\n",
+              bad_option(argv, optopt));
+      usage(stderr);
+      return EXIT_ERROR;
     default:
+      fprintf(stderr, "nfhunt: unknown option %s\n", bad_option(argv, optopt));
       usage(stderr);
       return EXIT_ERROR;
     }
@@ -1768,7 +1813,7 @@ int main(int argc, char **argv) {
         die("out of memory");
     /* An empty list (an unset variable) would load them all. */
     if (plugins && !plugins[strspn(plugins, ", \t")])
-      die("--plugins '%s': no detector named", plugins);
+      die("--plugins '%s': names no detector (see --list-plugins)", plugins);
     if (plugins && nfh_engine_only(r.engine, plugins) != NFH_OK)
       die("out of memory");
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
@@ -1874,6 +1919,8 @@ int main(int argc, char **argv) {
   /* The report too: a report in a flow directory under a name nfdump
    * reads stopped nfdump -R there, reading nothing past it. */
   if (r.m == MODE_HUNT && output)
+    check_output_place(output);
+  if (r.m == MODE_HUNT && output)
     check_name_in_flow_dir("--output", output,
                            ".nfhunt.report.stat.json",
                            sources, &reads);
@@ -1890,14 +1937,12 @@ int main(int argc, char **argv) {
       state_path = state_alloc =
           default_state_path(sources, reads.n ? reads.v[0] : NULL);
     check_name_in_flow_dir("state", state_path, STATE_NAME, sources, &reads);
-    struct stat ssb;
-    if (stat(state_path, &ssb) == 0 && S_ISREG(ssb.st_mode) &&
-        ssb.st_size == 0)
+    const char *err = "";
+    st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
+    if (st == NFH_OK && nfh_state_found_empty(state))
       warn("state %s: the file is empty: a new state begins in it, and "
            "files analysed before are read again",
            state_path);
-    const char *err = "";
-    st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
     /* The library's message may begin with the path already. */
     size_t plen = strlen(state_path);
     if (strncmp(err, state_path, plen) == 0 && strncmp(err + plen, ": ", 2) == 0)

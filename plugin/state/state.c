@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ struct nfh_state {
   sqlite3 *db;
   int lock_fd;
   int in_txn;
+  int found_empty; /* the file was there, 0 bytes, under the lock */
   char errmsg[256];
 };
 
@@ -94,8 +96,10 @@ static int check_owner(nfh_state *st, const char *path, char *message,
   if (id == APPLICATION_ID)
     return 0;
   if (id < 0) {
-    snprintf(message, len, "%s: not a usable nfhunt state (%s)", path,
-             sqlite3_errmsg(st->db));
+    snprintf(
+        message, len,
+        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
+        path, sqlite3_errmsg(st->db));
     return -1;
   }
   if (id != 0) {
@@ -115,8 +119,10 @@ static int check_owner(nfh_state *st, const char *path, char *message,
                                     "name='schema_version';")
                 : 0;
   if (all < 0 || ours < 0) {
-    snprintf(message, len, "%s: not a usable nfhunt state (%s)", path,
-             sqlite3_errmsg(st->db));
+    snprintf(
+        message, len,
+        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
+        path, sqlite3_errmsg(st->db));
     return -1;
   }
   if (all != 0 && !(all == 4 && ours == 4 && version > 0)) {
@@ -134,6 +140,31 @@ static int check_owner(nfh_state *st, const char *path, char *message,
     return -1;
   }
   return 0;
+}
+
+/* Whether the state at 'path' (there or not) and its directory can be
+ * written; errno tells why not. */
+static int writable_place(const char *path, int exists) {
+  if (exists && access(path, W_OK) != 0)
+    return 0;
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return access(".", W_OK) == 0;
+  size_t n = slash == path ? 1 : (size_t)(slash - path);
+  char *dir = nfh__malloc(n + 1);
+  if (!dir)
+    return 1; /* let SQLite tell */
+  memcpy(dir, path, n);
+  dir[n] = '\0';
+  int ok = access(dir, W_OK) == 0;
+  int saved = errno;
+  nfh__free(dir);
+  errno = saved;
+  return ok;
+}
+
+int nfh_state_found_empty(const nfh_state *state) {
+  return state && state->found_empty;
 }
 
 nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
@@ -172,6 +203,19 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
     return rc > 0 ? NFH_EBUSY : NFH_EIO;
   }
   nfh__free(lock_path);
+  /* SQLite writes its journal beside the state: a directory it cannot
+   * write failed the run at its end, after every file was read, with no
+   * report. */
+  struct stat sb;
+  int exists = stat(path, &sb) == 0;
+  st->found_empty = exists && S_ISREG(sb.st_mode) && sb.st_size == 0;
+  if (!writable_place(path, exists)) {
+    snprintf(message, sizeof(message), "%s: %s: the run could not save it",
+             path, strerror(errno));
+    close(st->lock_fd);
+    nfh__free(st);
+    return NFH_EIO;
+  }
   if (sqlite3_open_v2(path, &st->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
@@ -192,8 +236,10 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
   if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL;", NULL, NULL, &err) !=
           SQLITE_OK ||
       sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
-    snprintf(message, sizeof(message), "%s: not a usable nfhunt state (%s)",
-             path, err ? err : "?");
+    snprintf(
+        message, sizeof(message),
+        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
+        path, err ? err : "?");
     sqlite3_free(err);
     nfh_state_close(st);
     return NFH_ESTATE;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,48 @@ static void test_lock(void) {
   nfh_state_close(b);
 }
 
+/* An empty state file is found empty once, under the lock: while a
+ * run that just created it holds the lock, another waits and then finds
+ * its state (runs started together warned "the file is empty"). A state
+ * whose directory cannot be written is refused at open. */
+static void test_empty_and_unwritable(void) {
+  char empty[300];
+  snprintf(empty, sizeof(empty), "%s/empty.db", dir);
+  FILE *f = fopen(empty, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fclose(f);
+  nfh_state *st = NULL;
+  const char *err = "";
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(empty, 0, &st, &err), NFH_OK);
+  CU_ASSERT(nfh_state_found_empty(st));
+  CU_ASSERT_EQUAL(nfh_state_begin(st), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  nfh_state_close(st);
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(empty, 0, &st, &err), NFH_OK);
+  CU_ASSERT(!nfh_state_found_empty(st));
+  nfh_state_close(st);
+  CU_ASSERT(!nfh_state_found_empty(NULL));
+
+  char nodir[300];
+  snprintf(nodir, sizeof(nodir), "%s/no/such/dir.db", dir);
+  CU_ASSERT_EQUAL(nfh_state_open(nodir, 0, &st, &err), NFH_EIO);
+  CU_ASSERT_PTR_NULL(st);
+
+  /* A directory the user cannot write (root writes any). */
+  if (geteuid() != 0) {
+    char ro[300], rostate[320];
+    snprintf(ro, sizeof(ro), "%s/ro", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(ro, 0755), 0);
+    snprintf(rostate, sizeof(rostate), "%s/st.db", ro);
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(rostate, 0, &st, &err), NFH_OK);
+    nfh_state_close(st);
+    CU_ASSERT_EQUAL(chmod(ro, 0555), 0);
+    CU_ASSERT_EQUAL(nfh_state_open(rostate, 0, &st, &err), NFH_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "could not save"));
+    CU_ASSERT_EQUAL(chmod(ro, 0755), 0);
+  }
+}
+
 static void test_not_a_state(void) {
   char bad[300];
   snprintf(bad, sizeof(bad), "%s/garbage", dir);
@@ -250,6 +293,8 @@ int main(void) {
   CU_add_test(s, "killed during a commit", test_killed_mid_commit);
   CU_add_test(s, "lock serializes runs", test_lock);
   CU_add_test(s, "not a state file", test_not_a_state);
+  CU_add_test(s, "an empty state, an unwritable place",
+              test_empty_and_unwritable);
   CU_add_test(s, "another program's database", test_other_program);
   CU_add_test(s, "expiry", test_expire);
   CU_basic_set_mode(CU_BRM_VERBOSE);

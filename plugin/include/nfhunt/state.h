@@ -27,9 +27,17 @@ typedef struct nfh_state nfh_state;
  * waiting up to wait_s seconds for another run to finish. Returns NFH_OK;
  * NFH_EBUSY when the lock stays taken; NFH_ESTATE when the file is not a
  * usable state (message in *error, a static or thread-local string);
- * NFH_EIO, NFH_ENOMEM. On failure *out is NULL. */
+ * NFH_EIO when the lock cannot be taken, or the state or its directory
+ * cannot be written (a run would hunt every file and then fail to save:
+ * told before it reads); NFH_ENOMEM. On failure *out is NULL. */
 nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
                           const char **error);
+
+/* Whether the state file was there but empty when it was opened (under
+ * the lock: a run that created it moments before, and holds the lock,
+ * is waited for, not taken for an emptied state). A new state begins in
+ * it, and the files analysed before are read again. */
+int nfh_state_found_empty(const nfh_state *state);
 
 /* Rolls back anything not committed, releases the lock, frees. NULL is a
  * no-op. */
