@@ -546,6 +546,15 @@ static nfh_status read_appendix(nfh_reader *r, uint64_t off) {
     p += rsize;
     left -= rsize;
   }
+  /* nfcapd writes the appendix last: bytes after it were put there by
+   * something else (a copy appended to, a disk's garbage), and were
+   * passed over without a word. */
+  uint64_t end = off + BLOCK_HEADER_SIZE + size;
+  if (end < r->file_size)
+    late_fault(r,
+               "%llu bytes follow its appendix (appended to the file?): "
+               "not read",
+               (unsigned long long)(r->file_size - end));
   return NFH_OK;
 }
 

@@ -796,8 +796,22 @@ static void test_damage_costs_its_block(void) {
   CU_ASSERT_EQUAL(n, total - lost_block1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "lz4 data corrupt"));
 
+  /* Bytes after the appendix (nfcapd writes it last): every flow read,
+   * the file's fault told (they passed without a word). */
+  nb = write_blocks("tail", NFH_WRITER_CODEC_LZ4, total, off, 8, &path);
+  FILE *fp = fopen(path, "ab");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+  fwrite(junk, 1, sizeof(junk), fp);
+  fclose(fp);
+  CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, total);
+  CU_ASSERT_PTR_NOT_NULL(
+      strstr(nfh_reader_error(r), "64 bytes follow its appendix"));
+
   /* ... and block 2's header no data block's after it: the file ends
    * there, said. */
+  nb = write_blocks("lz4", NFH_WRITER_CODEC_LZ4, total, off, 8, &path);
+  damage(path, off[1] + 12, junk, sizeof(junk));
   uint8_t type9[2] = {9, 0};
   damage(path, off[2] + 8, type9, 2);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
