@@ -1645,9 +1645,11 @@ static int by_score(const void *pa, const void *pb) {
   return c ? c : strcmp(a->f.key, b->f.key);
 }
 
-/* A new finding's id: 128 bits from its identity and the run time, so
- * that it differs from any earlier finding of the same key that expired
- * from the state. */
+/* A new finding's id: 128 bits from its identity and 'salt': the run
+ * time with a state, so that it differs from any earlier finding of the
+ * same key that expired from it; without one, the finding's first
+ * time, so that runs over the same files give the same ids (a SIEM
+ * joins them; they differed from run to run). */
 static void make_id(const nfh_report_finding *r, uint64_t run_ms,
                     char id[33]) {
   uint64_t h1 = 1469598103934665603ull ^ run_ms, h2 = 0x9e3779b97f4a7c15ull;
@@ -1725,7 +1727,7 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
       /* New, or back after a long quiet: a new episode of an old key
        * (a second exfiltration to the same host a day later) alerts
        * like a new finding. */
-      make_id(r, run, r->id);
+      make_id(r, state ? run : r->f.first_ms, r->id);
       r->first_reported_ms = run;
       r->times_seen = fs == NFH_OK ? before.times_seen + 1 : 1;
       if (fs == NFH_OK)
