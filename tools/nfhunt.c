@@ -268,6 +268,7 @@ typedef struct run {
    * file lists its own, so a sum over files counts one router per file. */
   nfh_exporter *exporters;
   size_t nexporters, cap_exporters;
+  int told_twice;  /* one exporter in two -M directories: said once */
   nfh_flow *batch; /* flows inside the time window, for the engine */
   size_t batch_cap;
   sampling_check sc;
@@ -697,6 +698,38 @@ static read_result merge_close(run *r, merge_file *m) {
   return file_close(m->reader, m->path, r, m->st, &before);
 }
 
+/* One exporter (address, version, id) in two files of a slot: two
+ * collectors of one exporter (an HA pair, nfcapd -R repeating to a
+ * second one), whose records then count twice, in nfdump -M too. Said
+ * once a run; 'm' are the slot's n files, read to their ends. */
+static void warn_exporter_twice(run *r, const merge_file *m, size_t n) {
+  for (size_t i = 0; i < n && !r->told_twice; i++) {
+    if (m[i].rc != READ_OK)
+      continue;
+    size_t na;
+    const nfh_exporter *a = nfh_reader_exporters(m[i].reader, &na);
+    for (size_t j = i + 1; j < n && !r->told_twice; j++) {
+      if (m[j].rc != READ_OK)
+        continue;
+      size_t nb;
+      const nfh_exporter *b = nfh_reader_exporters(m[j].reader, &nb);
+      for (size_t x = 0; x < na && !r->told_twice; x++)
+        for (size_t y = 0; y < nb && !r->told_twice; y++) {
+          if (a[x].version != b[y].version || a[x].id != b[y].id ||
+              nfh_addr_compare(&a[x].addr, &b[y].addr) != 0)
+            continue;
+          char addr[NFH_ADDR_STRLEN];
+          nfh_addr_format(&a[x].addr, addr, sizeof(addr));
+          warn("exporter %s (v%u id %u) is in %s and in %s: two "
+               "collectors of one exporter? Its records count twice, as "
+               "in nfdump -M; give -M one of them",
+               addr, a[x].version, a[x].id, m[i].path, m[j].path);
+          r->told_twice = 1;
+        }
+    }
+  }
+}
+
 /* Reads the n files (n <= MERGE_MAX) together with the readers given
  * (one each); res[i] gets file i's result. */
 static void read_merged(nfh_reader **readers, const char **paths, size_t n,
@@ -733,6 +766,7 @@ static void read_merged(nfh_reader **readers, const char **paths, size_t n,
     if (next->off == next->n)
       merge_next(next);
   }
+  warn_exporter_twice(r, m, n);
   for (size_t i = 0; i < n; i++)
     if (m[i].rc == READ_OK)
       res[i] = merge_close(r, &m[i]);

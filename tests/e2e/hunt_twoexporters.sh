@@ -180,6 +180,20 @@ EOF
 )
 tally "$out" $?
 
+# One exporter's files in two directories (two collectors of it: an HA
+# pair): its records count twice, as in nfdump -M; that is said, naming
+# both files. Two exporters' directories are not.
+cp -r "$tmp/hourly/r1" "$tmp/hourly/r1copy"
+timeout "$tmo" "$nfhunt" -M "$tmp/hourly/r1:r1copy" -R . --no-state \
+	--no-config --plugin-dir "$plugins" --home-net 10.0.0.0/16,10.1.0.0/24 \
+	-o ndjson >/dev/null 2>"$tmp/copies.err"
+if grep -q 'exporter 192.0.2.1 (v9 id 1) is in .*/r1/.* and in .*/r1copy/.*two collectors' \
+	"$tmp/copies.err" && ! grep -q 'two collectors' "$tmp/hourly2.err"; then
+	pass "copies: one exporter in two directories is said, two exporters not"
+else
+	fail "copies: $(head -c 300 "$tmp/copies.err")"
+fi
+
 if grep -q 'seen twice' "$tmp/two.err" 2>/dev/null ||
 	"$nfhunt" -R "$tmp/two" --no-state --no-config --plugin-dir "$plugins" \
 		--home-net 10.0.0.0/16,10.1.0.0/24 2>/dev/null |
