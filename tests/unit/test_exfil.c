@@ -909,6 +909,39 @@ static void test_network_largest_hourly(void) {
   done(e);
 }
 
+/* A backup server's first night and day, hunted hour by hour from the
+ * evening before: 3 GB at 01:00 to its offsite target, then 1.5 GB every
+ * two hours until 21:00, one episode. With no earlier night seen it is
+ * at most medium in every run; the evening runs counted the whole state
+ * as history before the episode (it began in an earlier run), dropped
+ * the first night's cap and rose to high. */
+static void test_backup_first_day_hourly(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/backup-day.db", dir);
+  nfh_addr srv = tk_ip("10.0.7.5"), target = tk_ip("203.0.113.50");
+  nfh_severity worst = NFH_SEV_INFO;
+  for (int h = 18; h < 18 + 28; h++) {
+    rng_state = 5000 + (uint64_t)h;
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t t = T0 + (uint64_t)h * HOUR_MS;
+    office(&fv, t, t + HOUR_MS);
+    int hod = h % 24;
+    if (h >= 24 && hod % 2 == 1 && hod <= 21)
+      upload(&fv, &srv, &target, 443, t + 5 * MIN_MS,
+             (hod == 1 ? 20 : 15) * MIN_MS,
+             hod == 1 ? 3000000000ull : 1500000000ull, MIN_MS);
+    nfh_engine *e = run_with_state(path, &fv);
+    const nfh_report_finding *r = find(e, "10.0.7.5|203.0.113.50");
+    if (r && r->f.severity > worst) {
+      worst = r->f.severity;
+      printf("\n    %02d:00: %s (%s)", hod, r->f.summary,
+             nfh_severity_name(r->f.severity));
+    }
+    done(e);
+  }
+  CU_ASSERT(worst >= NFH_SEV_LOW && worst <= NFH_SEV_MEDIUM);
+}
+
 /* ------------------------------------------------------- false alarms */
 
 static void test_cloud_sync(void) {
@@ -1732,6 +1765,8 @@ int main(void) {
   CU_add_test(s, "an exporter of the inside's records only",
               test_outbound_only_exporter);
   CU_add_test(s, "uploads in bursts hours apart", test_bursts);
+  CU_add_test(s, "a backup's first night and day, hourly: not high",
+              test_backup_first_day_hourly);
   CU_add_test(s, "a slow upload to a /24, hourly: its largest address",
               test_network_largest_hourly);
   CU_add_test(s, "one upload over twelve addresses of a /24",

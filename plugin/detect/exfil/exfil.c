@@ -1104,10 +1104,20 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
     d->last_ms = c_last;
   d->span_ms = d->last_ms > d->first_ms ? d->last_ms - d->first_ms : 0;
   f->span_ms = d->span_ms;
-  f->seen_before_ms = f->history_ms;
+  /* The data before the episode: from the state's first (this run's
+   * start less the earlier runs' span) to the episode's first hour. An
+   * episode that began in an earlier run had the whole history counted
+   * before it: a backup server's uploads every four hours, one episode
+   * since its first night, lost the first night's cap in the evening
+   * run and was high (medium in one run over the same files). */
   uint64_t run_start = x->api->window_start_ms(x->api->host);
-  if (run_start && ep_first > run_start)
-    f->seen_before_ms += ep_first - run_start;
+  if (run_start) {
+    uint64_t data_from =
+        run_start > f->history_ms ? run_start - f->history_ms : 0;
+    f->seen_before_ms = ep_first > data_from ? ep_first - data_from : 0;
+  } else {
+    f->seen_before_ms = f->history_ms;
+  }
 
   /* A destination first seen within an hour of this episode's start was
    * brought by this transfer (an hourly run saw its beginning): it was
