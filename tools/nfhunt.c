@@ -1407,6 +1407,21 @@ static void check_name_in_flow_dir(const char *what, const char *path,
 
 /* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
  * and a symlinked flow directory all name it the same way. */
+/* A file that could not be opened is counted under this name in the
+ * state's values, its key after it: 1 after one such run. */
+#define UNOPENED_PREFIX "unopened:"
+
+/* The state value's name for a file key (malloc'd; exits on no
+ * memory). */
+static char *unopened_name(const char *key) {
+  size_t len = sizeof(UNOPENED_PREFIX) + strlen(key);
+  char *name = malloc(len);
+  if (!name)
+    die("out of memory");
+  snprintf(name, len, "%s%s", UNOPENED_PREFIX, key);
+  return name;
+}
+
 static char *file_key(const char *path) {
   char *real = realpath(path, NULL);
   return real ? real : strdup(path);
@@ -2012,6 +2027,11 @@ int main(int argc, char **argv) {
       }
   }
   size_t ntodo = 0;
+  /* Files that could not be opened in the run before (see
+   * UNOPENED_PREFIX). */
+  unsigned char *unopened = calloc(nlist + 1, 1);
+  if (!unopened)
+    die("out of memory");
   for (size_t i = 0; i < nlist; i++) {
     keys[i] = file_key(nfh_filelist_path(list, i));
     if (!keys[i])
@@ -2019,6 +2039,13 @@ int main(int argc, char **argv) {
     int done = 0;
     if (state && nfh_state_file_done(state, keys[i], &done) != NFH_OK)
       die("state %s: %s", state_path, nfh_state_error(state));
+    if (state && !done) {
+      uint64_t tries = 0;
+      char *name = unopened_name(keys[i]);
+      nfh_state_get_u64(state, name, &tries);
+      free(name);
+      unopened[i] = tries > 0;
+    }
     int64_t t = since_from ? nfh_file_slot_time(keys[i]) : 0;
     if (t > 0 && (uint64_t)t < since_from)
       done = 1; /* before the state's start: not for --since last */
@@ -2272,15 +2299,41 @@ int main(int argc, char **argv) {
         die("state %s: %s", state_path, nfh_state_error(state));
       uint64_t last_slot = 0;
       nfh_state_get_u64(state, "last_file_slot", &last_slot);
+      size_t given_up = 0;
       for (size_t i = 0; i < nlist; i++) {
+        /* A file that could not be opened is tried again by the next
+         * run, in case it was still being copied; not opened twice, it
+         * is given up (counted as analysed): a renamed gzip or a
+         * zero-length file failed every hourly run, exit status 2, for
+         * ever. */
+        if (res[i] == READ_NOT && todo[i]) {
+          char *name = unopened_name(keys[i]);
+          if (nfh_state_put_u64(state, name, unopened[i] ? 0 : 1) != NFH_OK ||
+              (unopened[i] &&
+               nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK))
+            die("state %s: %s", state_path, nfh_state_error(state));
+          free(name);
+          given_up += unopened[i];
+          continue;
+        }
         if (res[i] != READ_OK && res[i] != READ_PARTLY)
           continue;
+        if (unopened[i]) {
+          char *name = unopened_name(keys[i]);
+          if (nfh_state_put_u64(state, name, 0) != NFH_OK)
+            die("state %s: %s", state_path, nfh_state_error(state));
+          free(name);
+        }
         if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
           die("state %s: %s", state_path, nfh_state_error(state));
         int64_t slot = nfh_file_slot_time(keys[i]);
         if (slot > 0 && (uint64_t)slot > last_slot)
           last_slot = (uint64_t)slot;
       }
+      if (given_up)
+        warn("files not opened in this run nor in the one before are given "
+             "up (%zu): not tried again with this state",
+             given_up);
       for (size_t i = 0; i < nflow; i++)
         if ((fres[i] == READ_OK || fres[i] == READ_PARTLY) &&
             nfh_state_mark_file(state, fkeys[i], in.generated_ms) != NFH_OK)
@@ -2337,6 +2390,7 @@ int main(int argc, char **argv) {
   free(fkeys);
   free(fres);
   free(todo);
+  free(unopened);
   free(taken);
   free(res);
   nfh_filelist_destroy(list);

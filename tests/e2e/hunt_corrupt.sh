@@ -131,6 +131,19 @@ for run in 2 3; do
 	check_run "with state, run $run" $? "$tmp/out$run" "$tmp/err$run"
 done
 
+# The files not opened in runs 2 and 3 are given up, said in one line
+# of run 3; run 4 has nothing left to read and says nothing about them
+# (every hourly run failed on them, exit status 2, for ever).
+timeout -s KILL "$tmo" "$nfhunt" -R "$flows" --plugin-dir "$plugins" --state "$state" -o ndjson \
+	>"$tmp/out4" 2>"$tmp/err4"
+rc4=$?
+if grep -q "^nfhunt: files not opened in this run nor in the one before are given up ([1-9][0-9]*)" "$tmp/err3" &&
+	! grep -q "^nfhunt: $flows/" "$tmp/err4" && [ "$rc4" -le 1 ]; then
+	pass "files not opened twice are given up: run 4 exits $rc4, silent about them"
+else
+	fail "given up: run 4 exit $rc4; $(grep -c "^nfhunt: $flows/" "$tmp/err4") lines about files; run 3: $(grep 'given up' "$tmp/err3")"
+fi
+
 # A broken file whose name holds a newline and a forged message: its
 # complaint stays one line, the control character escaped (the name
 # printed a second line that read as another file's).
