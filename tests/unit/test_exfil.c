@@ -1694,6 +1694,43 @@ static void test_icmp_tunnel(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "a tunnel"));
   }
   done(e);
+
+  /* A ptunnel session whose replies are as large as its requests: 37 MB
+   * each way in 30 minutes, balanced, and no finding (the balance of
+   * bytes meant a download or a chat). Pings of 84 bytes a second to an
+   * outside address all day (a monitor) stay nothing. */
+  for (int monitor = 0; monitor < 2; monitor++) {
+    rng_state = 32;
+    e = make();
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    flowvec fv2 = {NULL, 0, 0, 0};
+    office(&fv2, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+    uint64_t minutes = monitor ? 180 : 30, per_min = monitor ? 60 : 1200;
+    uint64_t size = monitor ? 84 : 1028;
+    for (uint64_t m = 0; m < minutes; m++) {
+      uint64_t t = T0 + 9 * HOUR_MS + m * MIN_MS;
+      add(&fv2, &in, &ex, 0, 8 * 256, 0, t, t + MIN_MS - 100, per_min,
+          per_min * size);
+      fv2.v[fv2.n - 1].proto = 1, fv2.v[fv2.n - 1].icmp_type = 8;
+      add(&fv2, &ex, &in, 0, 0, 0, t + 1, t + MIN_MS - 100, per_min,
+          per_min * size);
+      fv2.v[fv2.n - 1].proto = 1, fv2.v[fv2.n - 1].icmp_type = 0;
+    }
+    feed(e, &fv2);
+    CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+    r = worst_on(e, "10.0.4.88");
+    if (monitor) {
+      CU_ASSERT_PTR_NULL(r);
+    } else {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+        CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1095"));
+      }
+    }
+    done(e);
+  }
 }
 
 static void test_damaged_state(void) {

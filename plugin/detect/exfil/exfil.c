@@ -1073,6 +1073,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   f->guessed = p->conns && 2 * p->guessed > p->conns;
   f->one_way = p->c_in == 0;
   f->icmp = is_icmp(p->proto);
+  f->packet_bytes = p->c_pkts ? (double)p->c_out / (double)p->c_pkts : 0;
 
   /* The episode's span: from the second its first hour's bytes out
    * began to the second its last hour's ended (kept by the state for

@@ -72,21 +72,39 @@ static int bursts_severity(const nfh__exf_params *p,
   return (double)f->out >= p->high_bytes ? NFH_SEV_HIGH : NFH_SEV_MEDIUM;
 }
 
+/* Bytes a ping carries at most in everyday use (84 by default, 1,500
+ * for a path MTU test, a few of them); a tunnel fills its packets. */
+#define PING_PACKET_BYTES 300
+
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
                     nfh__exf_verdict *v) {
   memset(v, 0, sizeof(*v));
   v->severity = -1;
+  /* Echo replies carry back what the requests brought (the kernel echoes
+   * a ping's payload, a tunnel's server answers alike): in ICMP the
+   * balance of bytes says nothing. Megabytes in full-sized pings are a
+   * tunnel whatever comes back (a ptunnel session of 37 MB each way in
+   * 30 minutes was balanced, and no finding). */
+  int icmp_tunnel = f->icmp && f->packet_bytes >= PING_PACKET_BYTES &&
+                    (double)f->out >= p->min_bytes;
   /* Downloads and balanced exchanges are never exfiltration. */
-  if (f->pcr <= 0 || f->pcr < p->pcr_min || (double)f->out < p->min_bytes)
+  if (!icmp_tunnel &&
+      (f->pcr <= 0 || f->pcr < p->pcr_min || (double)f->out < p->min_bytes))
     return;
   nfh__exf_verdict sv = {0};
   int bulk = bulk_severity(p, f);
   int slow = slow_severity(p, f, &sv);
   int bursts = bursts_severity(p, f);
-  if (bulk < 0 && slow < 0 && bursts < 0)
+  if (bulk < 0 && slow < 0 && bursts < 0 && !icmp_tunnel)
     return;
   int s;
-  if (bursts > bulk && bursts > slow) {
+  if (bulk < 0 && slow < 0 && bursts < 0) {
+    /* A tunnel below the bulk and slow bars: megabytes in pings are
+     * what no service sends (one more step below, for ICMP). */
+    v->kind = NFH_EXF_BULK;
+    s = NFH_SEV_MEDIUM;
+    why(v, "megabytes in full-sized pings");
+  } else if (bursts > bulk && bursts > slow) {
     v->kind = NFH_EXF_BURSTS;
     s = bursts;
     why(v, "repeated uploads in bursts hours apart");
@@ -156,7 +174,7 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
       why(v, "its network is popular with internal hosts");
     }
   }
-  if (f->pcr < p->pcr_strong) {
+  if (f->pcr < p->pcr_strong && !icmp_tunnel) {
     s--;
     why(v, "asymmetry weaker than a plain upload");
   }

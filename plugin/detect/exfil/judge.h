@@ -82,6 +82,7 @@ typedef struct nfh__exf_features {
   int guessed;      /* client/server roles guessed from ports */
   int one_way;      /* no answer seen at all (a one-way stream) */
   int icmp;         /* the largest connection is ICMP: a tunnel */
+  double packet_bytes; /* bytes a packet the internal host sent */
   int night;        /* the peak hour is in the night (night_start..) */
   uint64_t history_ms;     /* the state's: data of earlier runs */
   uint64_t seen_before_ms; /* that, and this run's data before the episode */
