@@ -252,6 +252,35 @@ static void rotating_v6(flows *fs, int vertical, unsigned seed) {
   }
 }
 
+/* nmap's host discovery before a port scan: a ping (answered) beside
+ * 60 ports, 3 of them open. The ping is no port: "60 TCP ports ... 3
+ * open, and a ping answered" (it read "61 TCP ports ... 4 open"). */
+static void test_vertical_with_ping(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("203.0.113.45"), t = tk_ip("198.51.100.20");
+  for (unsigned i = 0; i < 60; i++) {
+    uint64_t when = T0 + 1000 + i * 300;
+    if (i == 30) /* nmap pings as it goes, too */
+      ping(&fs, c, t, when - 100, 1);
+    if (i % 20 == 5)
+      syn_open(&fs, c, (uint16_t)(40000 + i), t, (uint16_t)(20 + i), when);
+    else
+      syn_refused(&fs, c, (uint16_t)(40000 + i), t, (uint16_t)(20 + i), when);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|203.0.113.45|198.51.100.20");
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    printf("\n    %s", f->summary);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "probed 60 TCP ports"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "3 open, and a ping answered"));
+  } else {
+    dump(e);
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 static void test_v6_rotating_source(void) {
   for (int vertical = 0; vertical < 2; vertical++) {
     flows fs = {0};
@@ -2451,6 +2480,8 @@ int main(void) {
                    test_sampled_unknown_interval) ||
       !CU_add_test(s, "sampled at an unknown interval: no surer",
                    test_sampled_unknown_confidence) ||
+      !CU_add_test(s, "a vertical scan after a ping",
+                   test_vertical_with_ping) ||
       !CU_add_test(s, "IPv6 scanners rotating over their /64",
                    test_v6_rotating_source) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||

@@ -1105,24 +1105,38 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   reasons rs;
   memset(&rs, 0, sizeof(rs));
   uint32_t protos = 0; /* bit 0 TCP, bit 1 UDP */
+  /* A ping among the probes (nmap's host discovery) is no port: "1001
+   * TCP ports, 4 open" for nmap's 1,000 ports and 3 open. */
+  int echo = 0, echo_answered = 0;
   for (uint32_t i = 0; i < s->nservices; i++) {
     const ps_service *v = &s->services[i];
     if (v->target != vc->target)
       continue;
     protos |= v->proto == TCP ? 1u : v->proto == UDP ? 2u : 0u;
+    if ((v->proto == ICMP || v->proto == ICMP6) && v->port == PS_PORT_ECHO) {
+      echo = 1;
+      echo_answered = v->cls == PS_SUCC;
+    }
     if (counts_as_failed(v, fo))
       add_reason(&rs, v, fo);
   }
   scale_reasons(&rs, vc->v.failed);
+  int echo_apart = echo && protos && !vc->t.estimated;
+  double ports_shown = vc->v.considered - (echo_apart ? 1 : 0);
+  double open_shown = vc->v.succ - (echo_apart && echo_answered ? 1 : 0);
 
   snprintf(key, sizeof(key), "v|%s|%s", src, dst);
   buf sm = {0}, ev = {0};
   bprintf(&sm, "%s probed %s%.0f %sports on %s in %s, %.0f%% failed", src,
-          vc->t.estimated ? "~" : "", vc->v.considered,
-          protos == 1 ? "TCP " : protos == 2 ? "UDP " : "", dst, span,
-          pct_failed(vc->v.ratio));
-  if (vc->v.succ >= 0.5)
-    bprintf(&sm, ", %.0f open", vc->v.succ);
+          vc->t.estimated ? "~" : "", ports_shown,
+          protos == 1   ? "TCP "
+          : protos == 2 ? "UDP "
+                        : "",
+          dst, span, pct_failed(vc->v.ratio));
+  if (open_shown >= 0.5)
+    bprintf(&sm, ", %.0f open", open_shown);
+  if (echo_apart)
+    bprintf(&sm, echo_answered ? ", and a ping answered" : ", and a ping");
   summary_notes(&sm, r, s, vc->v.considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"ports\": %.0f, \"failed\": %.0f, "
