@@ -555,16 +555,19 @@ static void expect_corrupt(const buf *b, uint32_t nrec, const char *msg,
   nfh__l1_maps_destroy(maps);
 }
 
-/* A record whose size cannot be, or a count past the block's records:
- * the records before it kept, a fault naming it, the block marked
- * damaged (they failed the block, and the reader the file). */
-static void expect_damaged(const buf *b, uint32_t nrec, const char *msg,
-                           size_t flows_kept) {
+/* A fault naming 'msg', flows_kept flows kept, the block not failed;
+ * 'damaged': whether it must be marked damaged (a record whose size
+ * cannot be, or a count past the block's records: the records after it
+ * lost; they failed the block, and the reader the file) or must not (a
+ * damaged record read past by its size, the block's others kept). */
+static void expect_fault(const buf *b, uint32_t nrec, const char *msg,
+                         size_t flows_kept, int damaged) {
   nfh__l1_maps *maps;
   nfh__block blk = {0};
   CU_ASSERT_EQUAL(decode_after_map1(b, nrec, &blk, &maps), NFH_OK);
   CU_ASSERT_EQUAL(blk.status, NFH_OK);
-  CU_ASSERT(blk.damaged);
+  CU_ASSERT(blk.faults >= 1);
+  CU_ASSERT_EQUAL(blk.damaged != 0, damaged);
   CU_ASSERT_EQUAL(blk.nflows, flows_kept);
   if (!strstr(blk.fault, msg)) {
     fprintf(stderr, "\n  fault \"%s\" lacks \"%s\"\n", blk.fault, msg);
@@ -574,22 +577,14 @@ static void expect_damaged(const buf *b, uint32_t nrec, const char *msg,
   nfh__l1_maps_destroy(maps);
 }
 
-/* A damaged record the block reads past by its size: a fault naming it,
- * the block's other records kept. */
+static void expect_damaged(const buf *b, uint32_t nrec, const char *msg,
+                           size_t flows_kept) {
+  expect_fault(b, nrec, msg, flows_kept, 1);
+}
+
 static void expect_skipped(const buf *b, uint32_t nrec, const char *msg,
                            size_t flows_kept) {
-  nfh__l1_maps *maps;
-  nfh__block blk = {0};
-  CU_ASSERT_EQUAL(decode_after_map1(b, nrec, &blk, &maps), NFH_OK);
-  CU_ASSERT_EQUAL(blk.status, NFH_OK);
-  CU_ASSERT(blk.faults >= 1);
-  CU_ASSERT_EQUAL(blk.nflows, flows_kept);
-  if (!strstr(blk.fault, msg)) {
-    fprintf(stderr, "\n  fault \"%s\" lacks \"%s\"\n", blk.fault, msg);
-    CU_FAIL("fault message");
-  }
-  nfh__block_free(&blk);
-  nfh__l1_maps_destroy(maps);
+  expect_fault(b, nrec, msg, flows_kept, 0);
 }
 
 /* An ExporterStat record whose count needs more bytes than the record
