@@ -1361,6 +1361,19 @@ static const char *bad_option(char *const *argv, int opt) {
  * renamed), and the file itself, when there, can be replaced. A missing
  * directory was said after every file was read. */
 static void check_output_place(const char *path) {
+  struct stat sb;
+  /* A device or a FIFO (/dev/stdout) is written into, not replaced: its
+   * directory need not take files. A link's target is what is
+   * replaced, in its own directory. */
+  char target[PATH_MAX];
+  if (stat(path, &sb) == 0) {
+    if (S_ISDIR(sb.st_mode))
+      die("--output %s: a directory", path);
+    if (!S_ISREG(sb.st_mode))
+      return;
+    if (realpath(path, target))
+      path = target;
+  }
   const char *slash = strrchr(path, '/');
   char dir[PATH_MAX];
   if (!slash)
@@ -1368,15 +1381,12 @@ static void check_output_place(const char *path) {
   else
     snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path),
              path);
-  struct stat sb;
   if (stat(dir, &sb) != 0)
     die("--output %s: %s: %s", path, dir, strerror(errno));
   if (!S_ISDIR(sb.st_mode))
     die("--output %s: %s: not a directory", path, dir);
   if (access(dir, W_OK | X_OK) != 0)
     die("--output %s: %s: %s", path, dir, strerror(errno));
-  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-    die("--output %s: a directory", path);
 }
 
 /* A file nfhunt writes among the capture files (the state, the report)

@@ -93,6 +93,29 @@ else
 	fail "--allow nosuch:CIDR: exit $rc; $(head -n 1 "$tmp/err")"
 fi
 
+# ------------------------------------- a report that could not be written
+# A missing --output directory is refused before any file is read (it
+# was said after every file); a report into /dev/null, or through a link,
+# is written as before.
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --output "$tmp/nosuch/r.json"
+if [ "$rc" -eq 2 ] && grep -q "^nfhunt: --output $tmp/nosuch/r.json: $tmp/nosuch: No such file" "$tmp/err" &&
+	[ -z "$(files_read)" ]; then
+	pass "--output in a missing directory: refused before reading"
+else
+	fail "--output in a missing directory: exit $rc, read '$(files_read)'; $(head -n 1 "$tmp/err")"
+fi
+mkdir -p "$tmp/reports"
+ln -s "$tmp/reports/real.json" "$tmp/link.json"
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --output "$tmp/link.json" -q
+rc_link=$rc
+hunt -R "$tree" --no-state --plugin-dir "$plugins" --output /dev/null -q
+if [ "$rc_link" -le 1 ] && [ -s "$tmp/reports/real.json" ] && [ -L "$tmp/link.json" ] &&
+	[ "$rc" -le 1 ]; then
+	pass "--output through a link and to /dev/null: written"
+else
+	fail "--output through a link ($rc_link) or /dev/null ($rc): $(head -n 1 "$tmp/err")"
+fi
+
 # ------------------------------------------------------ a FIFO for -r
 mkfifo "$tmp/fifo"
 hunt -r "$tmp/fifo" --no-state --plugin-dir "$plugins"
