@@ -1350,6 +1350,56 @@ static void test_distributed_per_rotation(void) {
   unlink(path);
 }
 
+/* The Internet's background on our edge, hunted hourly from the state's
+ * first run: 30 outside scanners, each probing tcp/22 of a few of our
+ * hosts now and then for 8 hours, all of them first seen in the first
+ * hour (they were at it before the data began). Their first probes
+ * bunch up at the data's start, which read as a burst: medium
+ * "distributed" sweeps over 4 to 8 hours in every run. Once their
+ * probes span more than three windows none is medium; within the
+ * first three hours they cannot be told from a sweep begun with the
+ * data (which test_distributed and make eval's per-file runs keep). */
+static void test_background_at_data_start(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  fresh_path(path);
+  uint32_t seed = 77;
+  flows all = {0};
+  for (unsigned k = 0; k < 30; k++) {
+    nfh_addr c = tk_ip4(203, 0, 113, (uint8_t)(10 + k));
+    for (unsigned i = 0; i < 6; i++) {
+      uint64_t t = i == 0 ? T0 + (rnd(&seed) % 3600) * 1000
+                          : T0 + (rnd(&seed) % (8 * 3600)) * 1000;
+      syn_silent(&all, c, (uint16_t)(30000 + i),
+                 tk_ip4(10, 4, 2, (uint8_t)(1 + rnd(&seed) % 200)), 22, t);
+    }
+  }
+  int worst = -1;
+  for (unsigned h = 0; h < 8; h++) {
+    flows fs = {0};
+    for (size_t i = 0; i < all.n; i++)
+      if (all.v[i].first_ms >= T0 + h * HOUR &&
+          all.v[i].first_ms < T0 + (h + 1) * HOUR)
+        *tk_flows_push(&fs) = all.v[i];
+    const char *err = NULL;
+    nfh_state *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = hunt_state(&fs, st, NULL);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    const nfh_finding *f = find(e, "d|tcp/22");
+    if (f && h >= 3 && (int)f->severity > worst) {
+      worst = (int)f->severity;
+      printf("\n    run %u: %s (%s)", h + 1, f->summary,
+             nfh_severity_name(f->severity));
+    }
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free_flows(&fs);
+  }
+  CU_ASSERT(worst < (int)NFH_SEV_MEDIUM);
+  free_flows(&all);
+  unlink(path);
+}
+
 static void test_state_round_trip(void) {
   char path[] = "/tmp/nfh-test-portscan-XXXXXX";
   fresh_path(path);
@@ -2482,6 +2532,8 @@ int main(void) {
                    test_sampled_unknown_confidence) ||
       !CU_add_test(s, "a vertical scan after a ping",
                    test_vertical_with_ping) ||
+      !CU_add_test(s, "the Internet's background at the data's start, hourly",
+                   test_background_at_data_start) ||
       !CU_add_test(s, "IPv6 scanners rotating over their /64",
                    test_v6_rotating_source) ||
       !CU_add_test(s, "store: lite sources", test_store_lite) ||

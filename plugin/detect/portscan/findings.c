@@ -1680,6 +1680,10 @@ typedef struct dentry {
   int now;   /* the source failed on the port in this run */
 } dentry;
 
+/* Windows a group of sources first seen with the data may take (see
+ * report_distributed). */
+#define DIST_CENSORED_SPAN 3
+
 static int by_port_time(const void *pa, const void *pb) {
   const dentry *a = pa, *b = pb;
   if (a->proto != b->proto)
@@ -1840,6 +1844,11 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
   }
   if (n)
     qsort(d, n, sizeof(dentry), by_port_time);
+  /* The data's start: this run's, less what earlier runs saw. */
+  uint64_t run_ms = api->window_start_ms(api->host);
+  uint64_t hist_ms = api->history_ms(api->host);
+  uint32_t data_start_s =
+      (uint32_t)((run_ms > hist_ms ? run_ms - hist_ms : 0) / 1000);
   int rc = 0;
   nfh_hll *u = NULL;
   if (n && nfh_hll_create(cfg->hll_precision, &u) != NFH_OK) {
@@ -1871,6 +1880,21 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     double windows =
         (double)(d[j - 1].first_s - d[i].first_s) / cfg->dist_window_s + 1;
     int burst = windows < 4 || peak >= DIST_BURST * (j - i) / windows;
+    /* Sources first seen in the data's first window started no burst
+     * there: the data began (a state's first run), and the Internet's
+     * scanners that were at it already all appear at once. Hourly runs
+     * of a DMZ made their random probes, hours of them, into medium
+     * sweeps. A sweep begun with the data ends within hours; the
+     * background goes on. */
+    if (burst && d[best].first_s <= data_start_s + cfg->dist_window_s) {
+      uint32_t lo = UINT32_MAX, hi = 0;
+      for (size_t k = best; k < best + peak; k++) {
+        lo = d[k].first_s < lo ? d[k].first_s : lo;
+        hi = d[k].last_s > hi ? d[k].last_s : hi;
+      }
+      if (hi > lo && hi - lo > DIST_CENSORED_SPAN * cfg->dist_window_s)
+        burst = 0;
+    }
     if (peak < cfg->dist_min_sources || !burst) {
       i = j;
       continue;
