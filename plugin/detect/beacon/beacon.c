@@ -436,76 +436,120 @@ static int grow_groups(groups *gs) {
   return 1;
 }
 
+/* A group being filled: its members' periods (the first 64) and the
+ * sums its averages come from. */
+typedef struct group_acc {
+  double periods[64];
+  size_t np, k;
+  double best, conf, reg;
+} group_acc;
+
+/* Starts a group of 'kind' for addr (a destination, a network of
+ * 'net_prefix' bits, or a poller's client) in gs; NULL when out of
+ * memory. */
+static nfh__bcn_group *group_begin(groups *gs, nfh__bcn_group_kind kind,
+                                   const nfh_addr *addr, unsigned net_prefix,
+                                   uint16_t port, uint8_t proto,
+                                   unsigned members, double hosts,
+                                   group_acc *acc) {
+  if (!grow_groups(gs))
+    return NULL;
+  nfh__bcn_group *g = &gs->v[gs->n++];
+  memset(g, 0, sizeof(*g));
+  memset(acc, 0, sizeof(*acc));
+  g->kind = kind;
+  g->addr = *addr;
+  g->net_prefix = net_prefix;
+  g->port = port;
+  g->proto = proto;
+  g->members = members;
+  g->hosts = hosts;
+  g->first_ms = UINT64_MAX;
+  g->severity = NFH_SEV_INFO;
+  return g;
+}
+
+/* Adds one member: timeline c (its merged one for a rotation), the
+ * address it shows in the sample, its severity and score as the group
+ * counts them, its period, regularity and confidence. */
+static void group_take(nfh__bcn_group *g, group_acc *acc,
+                       const nfh__bcn_cand *c, const nfh_addr *sample,
+                       nfh_severity sev, double score, double period,
+                       double regularity, double confidence) {
+  acc->k++;
+  if (g->nsample < NFH__BCN_GROUP_SAMPLE)
+    g->sample[g->nsample++] = *sample;
+  if (acc->np < 64)
+    acc->periods[acc->np++] = period;
+  g->conns += c->conns;
+  if (c->first_ms < g->first_ms)
+    g->first_ms = c->first_ms;
+  uint64_t last = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
+  if (last > g->last_ms)
+    g->last_ms = last;
+  if (sev > g->severity)
+    g->severity = sev;
+  if (score > acc->best)
+    acc->best = score;
+  acc->conf += confidence;
+  acc->reg += regularity;
+}
+
+/* Closes the group: its periods and averages, and the severity and
+ * score of its kind. */
+static void group_end(nfh__bcn_group *g, group_acc *acc) {
+  nfh__bcn_sort(acc->periods, acc->np);
+  g->period_min = acc->periods[0];
+  g->period_max = acc->periods[acc->np - 1];
+  g->period_median = acc->periods[acc->np / 2];
+  g->regularity_median = acc->k ? acc->reg / acc->k : 0;
+  g->confidence = acc->k ? acc->conf / acc->k : 0;
+  if (g->kind == NFH__BCN_GROUP_POLLER) {
+    if (g->severity > NFH_SEV_LOW)
+      g->severity = NFH_SEV_LOW;
+    g->score = 0.5 * acc->best;
+  } else if (g->kind == NFH__BCN_GROUP_FEW ||
+             g->kind == NFH__BCN_GROUP_CAMPAIGN) {
+    /* Bots of one campaign beat alike too (several infected hosts calling
+     * one C2): one finding for them all, at most medium. */
+    if (g->severity > NFH_SEV_MEDIUM)
+      g->severity = NFH_SEV_MEDIUM;
+    g->score = 0.8 * acc->best;
+  } else {
+    g->severity = NFH_SEV_INFO;
+    g->score = 0.3 * acc->best;
+  }
+}
+
 /* Folds the passing entries of list[from..to) into a new group (judge.h)
  * of 'members' hosts and marks them. */
 static void fold(beacon *b, groups *gs, pending *list, size_t from, size_t to,
                  unsigned members, nfh__bcn_group_kind kind, double hosts) {
   int poller = kind == NFH__BCN_GROUP_POLLER;
-  if (!grow_groups(gs))
+  group_acc acc;
+  nfh__bcn_group *g =
+      group_begin(gs, kind, poller ? &list[from].client : &list[from].server, 0,
+                  list[from].port, list[from].proto, members, hosts, &acc);
+  if (!g)
     return;
-  nfh__bcn_group *g = &gs->v[gs->n++];
-  memset(g, 0, sizeof(*g));
-  g->kind = kind;
-  g->addr = poller ? list[from].client : list[from].server;
-  g->port = list[from].port;
-  g->proto = list[from].proto;
-  g->members = members;
-  g->hosts = hosts;
-  g->first_ms = UINT64_MAX;
-  g->severity = NFH_SEV_INFO;
-  double periods[64], best = 0, conf = 0, reg = 0;
-  size_t np = 0, k = 0;
   for (size_t x = from; x < to; x++) {
     if (!list[x].pass || list[x].folded)
       continue;
     const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, list[x].id);
     list[x].folded = 1;
-    k++;
-    if (g->nsample < NFH__BCN_GROUP_SAMPLE)
-      g->sample[g->nsample++] = poller ? c->server : c->client;
-    if (np < 64)
-      periods[np++] = list[x].score.period_s;
-    g->conns += c->conns;
-    if (c->first_ms < g->first_ms)
-      g->first_ms = c->first_ms;
-    uint64_t last = c->last_end_ms > c->last_ms ? c->last_end_ms : c->last_ms;
-    if (last > g->last_ms)
-      g->last_ms = last;
     nfh_severity sev = kind == NFH__BCN_GROUP_CAMPAIGN
                            ? list[x].verdict.severity_alone
                            : list[x].verdict.severity;
-    if (sev > g->severity)
-      g->severity = sev;
     /* A campaign's members are ranked as one client's beacon would be
      * (judge.h: x 0.5 for a popular destination). */
     double score = list[x].verdict.score;
     if (kind == NFH__BCN_GROUP_CAMPAIGN && list[x].verdict.popular)
       score = 2 * score > 100 ? 100 : 2 * score;
-    if (score > best)
-      best = score;
-    conf += list[x].verdict.confidence;
-    reg += list[x].score.regularity;
+    group_take(g, &acc, c, poller ? &c->server : &c->client, sev, score,
+               list[x].score.period_s, list[x].score.regularity,
+               list[x].verdict.confidence);
   }
-  nfh__bcn_sort(periods, np);
-  g->period_min = periods[0];
-  g->period_max = periods[np - 1];
-  g->period_median = periods[np / 2];
-  g->regularity_median = k ? reg / k : 0;
-  g->confidence = k ? conf / k : 0;
-  if (poller) {
-    if (g->severity > NFH_SEV_LOW)
-      g->severity = NFH_SEV_LOW;
-    g->score = 0.5 * best;
-  } else if (kind == NFH__BCN_GROUP_FEW || kind == NFH__BCN_GROUP_CAMPAIGN) {
-    /* Bots of one campaign beat alike too (several infected hosts calling
-     * one C2): one finding for them all, at most medium. */
-    if (g->severity > NFH_SEV_MEDIUM)
-      g->severity = NFH_SEV_MEDIUM;
-    g->score = 0.8 * best;
-  } else {
-    g->severity = NFH_SEV_INFO;
-    g->score = 0.3 * best;
-  }
+  group_end(g, &acc);
 }
 
 static const nfh__bcn_cand *cand_of(const beacon *b, const pending *pd) {
@@ -1066,60 +1110,29 @@ static void fold_rotations(beacon *b, rotations *rs, double hosts, groups *gs) {
     unsigned members = 0;
     for (size_t x = i; x < j; x++)
       members += fabs(v[x]->score.period_s - median) <= 0.15 * median;
-    if (j - i < NFH__BCN_FEW_CLIENTS || members < NFH__BCN_FEW_CLIENTS ||
-        !grow_groups(gs)) {
+    if (j - i < NFH__BCN_FEW_CLIENTS || members < NFH__BCN_FEW_CLIENTS) {
       i = j;
       continue;
     }
     int shared = nfh__bcn_is_popular(&b->p, members, hosts);
-    nfh__bcn_group *g = &gs->v[gs->n++];
-    memset(g, 0, sizeof(*g));
-    g->kind = shared ? NFH__BCN_GROUP_SHARED : NFH__BCN_GROUP_FEW;
-    g->addr = v[i]->net_addr;
-    g->net_prefix = v[i]->prefix;
-    g->port = v[i]->c.port;
-    g->proto = v[i]->c.proto;
-    g->members = members;
-    g->hosts = hosts;
-    g->first_ms = UINT64_MAX;
-    g->severity = NFH_SEV_INFO;
-    g->period_min = INFINITY;
-    double best = 0, conf = 0, reg = 0;
-    for (size_t x = i; x < j; x++) {
+    group_acc acc;
+    nfh__bcn_group *g =
+        group_begin(gs, shared ? NFH__BCN_GROUP_SHARED : NFH__BCN_GROUP_FEW,
+                    &v[i]->net_addr, v[i]->prefix, v[i]->c.port, v[i]->c.proto,
+                    members, hosts, &acc);
+    for (size_t x = i; x < j && g; x++) {
       rotation *r = v[x];
       if (fabs(r->score.period_s - median) > 0.15 * median)
         continue;
       r->folded = 1;
-      if (g->nsample < NFH__BCN_GROUP_SAMPLE)
-        g->sample[g->nsample++] = r->c.client;
-      if (r->score.period_s < g->period_min)
-        g->period_min = r->score.period_s;
-      if (r->score.period_s > g->period_max)
-        g->period_max = r->score.period_s;
-      g->conns += r->c.conns;
-      if (r->c.first_ms < g->first_ms)
-        g->first_ms = r->c.first_ms;
-      uint64_t last =
-          r->c.last_end_ms > r->c.last_ms ? r->c.last_end_ms : r->c.last_ms;
-      if (last > g->last_ms)
-        g->last_ms = last;
-      if (r->verdict.severity > g->severity)
-        g->severity = r->verdict.severity;
-      if (r->verdict.score > best)
-        best = r->verdict.score;
-      conf += r->verdict.confidence;
-      reg += r->score.regularity;
+      group_take(g, &acc, &r->c, &r->c.client, r->verdict.severity,
+                 r->verdict.score, r->score.period_s, r->score.regularity,
+                 r->verdict.confidence);
     }
-    g->period_median = median;
-    g->regularity_median = reg / members;
-    g->confidence = conf / members;
-    if (shared) {
-      g->severity = NFH_SEV_INFO;
-      g->score = 0.3 * best;
-    } else {
-      if (g->severity > NFH_SEV_MEDIUM)
-        g->severity = NFH_SEV_MEDIUM;
-      g->score = 0.8 * best;
+    if (g) {
+      group_end(g, &acc);
+      /* The network's median period, the one that chose the members. */
+      g->period_median = median;
     }
     i = j;
   }
