@@ -724,6 +724,47 @@ static void test_ping_sweep_two_ports(void) {
   free_flows(&fs);
 }
 
+/* An internal host pings 1,024 addresses of a /22 of which about a
+ * third answer (a monitor's or inventory tool's sweep looks the same
+ * as an intruder's host discovery): medium, remote system discovery
+ * (T1018), "a ping sweep". Another host's SYN sweep of the same hosts
+ * on tcp/445, as many answered, probes services: high, T1046. The
+ * ping sweep was high. */
+static void test_ping_sweep_capped(void) {
+  flows fs = {0};
+  nfh_addr pinger = tk_ip("10.99.8.5"), sweeper = tk_ip("10.99.8.6");
+  for (unsigned i = 0; i < 1024; i++) {
+    nfh_addr t = tk_ip4(10, 99, (uint8_t)(12 + i / 256), (uint8_t)i);
+    int live = i % 3 == 0;
+    ping(&fs, pinger, t, T0 + i * 100, live);
+    if (live)
+      syn_open(&fs, sweeper, (uint16_t)(40000 + i), t, 445, T0 + MIN + i * 100);
+    else
+      syn_silent(&fs, sweeper, (uint16_t)(40000 + i), t, 445,
+                 T0 + MIN + i * 100);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *p = find(e, "h|10.99.8.5|icmp/echo");
+  const nfh_finding *q = find(e, "h|10.99.8.6|tcp/445");
+  if (!p || !q)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(p);
+  CU_ASSERT_PTR_NOT_NULL(q);
+  if (p) {
+    CU_ASSERT_EQUAL(p->severity, NFH_SEV_MEDIUM);
+    CU_ASSERT_STRING_EQUAL(p->mitre, "T1018");
+    CU_ASSERT_PTR_NOT_NULL(strstr(p->summary, "a ping sweep"));
+    CU_ASSERT_EQUAL(evidence_num(p, "hosts"), 1024);
+  }
+  if (q) {
+    CU_ASSERT(q->severity >= NFH_SEV_HIGH);
+    CU_ASSERT_STRING_EQUAL(q->mitre, "T1046");
+    CU_ASSERT_PTR_NULL(strstr(q->summary, "ping"));
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
  * (five hosts a port, below min_hosts): one finding of all 400 hosts and
  * 80 ports, not a few ports' share or nothing. A peer-to-peer client
@@ -2482,6 +2523,7 @@ int main(void) {
       !CU_add_test(s, "diagonal sweep; peer-to-peer is none", test_diagonal) ||
       !CU_add_test(s, "nmap -sn: one finding of two ports",
                    test_ping_sweep_two_ports) ||
+      !CU_add_test(s, "ping sweep capped at medium", test_ping_sweep_capped) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
                    test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim",

@@ -219,8 +219,12 @@ static int marked(marks *m, const ps_source *s, uint8_t proto,
 
 /* ------------------------------------------------------------ wording */
 
+static int is_echo(uint8_t proto, uint16_t port) {
+  return (proto == ICMP || proto == ICMP6) && port == PS_PORT_ECHO;
+}
+
 static void fmt_port(uint8_t proto, uint16_t port, char *b, size_t len) {
-  if ((proto == ICMP || proto == ICMP6) && port == PS_PORT_ECHO)
+  if (is_echo(proto, port))
     snprintf(b, len, "%s/echo", proto == ICMP ? "icmp" : "icmp6");
   else if (proto == TCP)
     snprintf(b, len, "tcp/%u", port);
@@ -256,6 +260,15 @@ static const char *direction(int src_home, int dst_home) {
 
 static const char *mitre_of(int src_home, int dst_home) {
   return !src_home && dst_home ? "T1046,T1595" : "T1046";
+}
+
+/* A ping sweep asks which addresses are in use, not what they run:
+ * remote system discovery (T1018), where a port sweep is service
+ * discovery (T1046). */
+static const char *sweep_mitre(const ps_port *q, int src_home, int dst_home) {
+  if (!is_echo(q->proto, q->port))
+    return mitre_of(src_home, dst_home);
+  return !src_home && dst_home ? "T1018,T1595" : "T1018";
 }
 
 /* ------------------------------------------------------------ counting */
@@ -477,6 +490,8 @@ typedef struct grade_in {
 /* Highest severity for a finding whose seen count is below the
  * threshold it passed only by scaling up for sampling. */
 #define SAMPLED_MAX_SEVERITY NFH_SEV_MEDIUM
+/* Highest severity of a sweep of ICMP echo alone (emit_horizontal). */
+#define PING_SWEEP_MAX_SEVERITY NFH_SEV_MEDIUM
 
 typedef struct grade_out {
   double score, confidence;
@@ -812,6 +827,17 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   grade_out go = grade(cfg, &g);
   if (tries >= RETRY_HEAVY)
     go.confidence *= 0.8;
+  /* A ping sweep alone is medium at most: monitoring, inventory and
+   * address management tools sweep whole networks for the hosts that
+   * answer (half a /22 empty is most of a sweep failed), and one sweep
+   * of a first run cannot be told from theirs. Probing services (a port
+   * sweep) stays the scan of the scale above. */
+  int ping_sweep = is_echo(q->proto, q->port);
+  if (ping_sweep && go.sev > PING_SWEEP_MAX_SEVERITY) {
+    go.sev = PING_SWEEP_MAX_SEVERITY;
+    if (go.score > top_of(go.sev))
+      go.score = top_of(go.sev);
+  }
   reasons rs;
   memset(&rs, 0, sizeof(rs));
   for (uint32_t i = 0; i < s->nservices; i++) {
@@ -832,6 +858,8 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     bprintf(&sm, ", %.0f answered", h->v.succ);
   if (tries >= RETRY_HEAVY)
     bprintf(&sm, ", %.1f tries per host", tries);
+  if (ping_sweep)
+    bprintf(&sm, ": a ping sweep (host discovery)");
   if (earlier_end) {
     char gap[24];
     fmt_span((double)first - earlier_end, gap, sizeof(gap));
@@ -867,7 +895,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   evidence_trw(&ev, cfg, r, s);
   bprintf(&ev, "}");
   nfh_finding f;
-  fill(&f, &go, s, mitre_of(s->home, dst_home));
+  fill(&f, &go, s, sweep_mitre(q, s->home, dst_home));
   f.dst_port = q->proto == TCP || q->proto == UDP ? q->port : -1;
   f.proto = q->proto;
   f.first_ms = (uint64_t)first * 1000;
