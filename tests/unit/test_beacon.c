@@ -314,6 +314,40 @@ static void test_beacon_long_ago_in_run(void) {
   tk_flows_free(&fs);
 }
 
+/* A malware loop opening a connection every 2.5 s (10% jitter) for 3
+ * hours: 512 beats are 21 minutes, short of min_span, yet it has beaten
+ * the whole 3 h. Found at medium, "every 2.5 s" over 3 h; periods under
+ * 5 s were never searched. A client that called its server once at
+ * the start and then in the same loop for the last 25 minutes only
+ * (600 beats: the oldest dropped) spans less than min_span: none. */
+static void test_fast_loop(void) {
+  seed(5);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.26"), s = tk_ip("203.0.113.53");
+  beacon(&fs, c, s, 443, 6, T0, 3 * HOUR, 2500, 0.10, 0, 1500, 4400, 1);
+  nfh_addr c2 = tk_ip("10.0.0.27"), s2 = tk_ip("203.0.113.54");
+  conn(&fs, c2, 39000, s2, 443, 6, T0, 300, 900, 2000, 1);
+  beacon(&fs, c2, s2, 443, 6, T0 + 3 * HOUR - 25 * 60000, 25 * 60000, 2500,
+         0.10, 0, 900, 2000, 1);
+  browsing(&fs, 4, T0, 3 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.26|203.0.113.53|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "every 2.5 s"));
+    CU_ASSERT(evidence_number(r, "span_s") > 2.9 * 3600);
+  }
+  if (find(e, "10.0.0.27|203.0.113.54|tcp/443"))
+    dump(e);
+  CU_ASSERT_PTR_NULL(find(e, "10.0.0.27|203.0.113.54|tcp/443"));
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A 30 s beacon for 12 hours: the timeline keeps its latest max_events
  * (512) beats, about 4 h; the span reported is the 12 h it has been
  * calling since first seen. */
@@ -2320,6 +2354,7 @@ int main(void) {
   CU_add_test(s, "a beacon that stopped days before the run's end",
               test_beacon_long_ago_in_run);
   CU_add_test(s, "30 s beacon for 12 h: its whole span", test_fast_beacon_span);
+  CU_add_test(s, "2.5 s loop for 3 h: found", test_fast_loop);
   CU_add_test(s, "15 min beacon, 20% jitter, 20% missed, 12 h",
               test_beacon_jitter_missed);
   CU_add_test(s, "110 s beacon, 45% jitter: medium over 6 h; random calls are none",

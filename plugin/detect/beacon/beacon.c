@@ -247,6 +247,13 @@ static int score_cand(beacon *b, const nfh__bcn_cand *c, nfh__bcn_score *s,
       .merge_ms = b->p.merge_ms,
       .sampled = 0,
   };
+  /* A timeline that dropped its oldest beats is analysed over what it
+   * keeps, however short: a fast beacon fills max_events in minutes
+   * (512 beats of a 3 s loop are 26 of them) and would never reach
+   * min_span. nfh__bcn_judge measures the span over the pair's whole
+   * life when its connections fill it, and holds that to min_span. */
+  if (c->nev >= b->p.max_events / 2 && ev[0].t_ms > c->first_ms + b->p.merge_ms)
+    sp.min_span_ms = 0;
   nfh__bcn_analyse(b->t, b->cb, b->sb, c->nev, &sp, &b->scratch, s);
   *sampled_reading = 0;
   /* With sampled exporters, small connections vanish: also read the

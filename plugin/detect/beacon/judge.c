@@ -86,6 +86,10 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
       span_ms = life;
   }
   v->span_s = span_ms / 1000.0;
+  /* A truncated timeline was analysed whatever its kept span (see
+   * score_cand); its life must still be long enough. */
+  if (span_ms < (double)p->min_span_ms)
+    return 0;
   double span_f = log(span_ms / (0.5 * HOUR_MS)) / log(96.0);
   double beats_f =
       log((double)s->beats / (double)(p->min_conns ? p->min_conns : 1)) /
@@ -257,9 +261,11 @@ static const char *proto_name(uint8_t proto, char *buf, size_t len) {
   }
 }
 
-/* "300 s", "15 min", "2.5 h" */
+/* "2.2 s", "300 s", "15 min", "2.5 h" */
 static void fmt_period(double s, char *buf, size_t len) {
-  if (s < 600)
+  if (s < 9.95)
+    snprintf(buf, len, "%.1f s", s);
+  else if (s < 600)
     snprintf(buf, len, "%.0f s", s);
   else if (s < 7200)
     snprintf(buf, len, "%.0f min", s / 60);
