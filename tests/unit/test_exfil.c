@@ -631,15 +631,19 @@ static void test_door_across_runs(void) {
 /* Day d: 00:00-06:00 of office traffic, and the nightly backup of 20 GB
  * from 10.1.0.20 to one offsite host at 02:00 (a few minutes late, as
  * schedulers are). */
-static nfh_engine *backup_day(const char *path, int d) {
+static nfh_engine *backup_of(const char *path, int d, uint64_t bytes) {
   rng_state = 1000 + (uint64_t)d;
   flowvec fv = {NULL, 0, 0, 0};
   uint64_t day = T0 + (uint64_t)d * DAY_MS;
   office(&fv, day, day + 6 * HOUR_MS);
   nfh_addr src = tk_ip("10.1.0.20"), dst = tk_ip("198.51.100.200");
   upload(&fv, &src, &dst, 22, day + 2 * HOUR_MS + (rnd() % 10) * MIN_MS,
-         50 * MIN_MS + (rnd() % 10) * MIN_MS, 20000000000ull, MIN_MS);
-  return run_with_state(path, &fv);
+         50 * MIN_MS + (rnd() % 10) * MIN_MS, bytes, MIN_MS);
+  return run_with_state_set(path, &fv, "min_severity", "info");
+}
+
+static nfh_engine *backup_day(const char *path, int d) {
+  return backup_of(path, d, 20000000000ull);
 }
 
 static void test_backup_learned(void) {
@@ -679,6 +683,36 @@ static void test_backup_learned(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "recurring"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "hour_of_day"));
   }
+  done(e);
+}
+
+/* The nightly backup, night after night: a habit (low) from its third
+ * night, a routine (info, below the default alert level) once it ran on
+ * four other nights within the server's usual at that hour. It was a
+ * low alert every night for three weeks. Ten times the usual at that
+ * hour (a theft in the backup's window) stays low. */
+static void test_backup_routine(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/routine.db", dir);
+  for (int d = 0; d < 7; d++) {
+    nfh_engine *e = backup_day(path, d);
+    const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
+    if (d >= 2 && d < 4)
+      CU_ASSERT(r && r->f.severity == NFH_SEV_LOW);
+    if (d >= 4) {
+      if (r && r->f.severity != NFH_SEV_INFO)
+        dump(e);
+      CU_ASSERT(r && r->f.severity == NFH_SEV_INFO);
+      CU_ASSERT(r && strstr(r->f.evidence_json, "a routine"));
+    }
+    done(e);
+  }
+  nfh_engine *e = backup_of(path, 7, 200000000000ull);
+  const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
+  if (!r || r->f.severity != NFH_SEV_LOW)
+    dump(e);
+  CU_ASSERT(r && r->f.severity == NFH_SEV_LOW);
+  CU_ASSERT(r && !strstr(r->f.evidence_json, "a routine"));
   done(e);
 }
 
@@ -1789,6 +1823,7 @@ int main(void) {
   CU_add_test(s, "a bulk upload across two hourly runs",
               test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
+  CU_add_test(s, "nightly backup: a routine after a week", test_backup_routine);
   CU_add_test(s, "a first run's night", test_first_night);
   CU_add_test(s, "upload times in runs of one file each",
               test_times_across_runs);

@@ -1040,6 +1040,7 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   f->seasonal_share = sig ? (double)hab / (double)sig : 0;
   f->repeat_share = sig ? (double)rep / (double)sig : 0;
   d->habitual_days = hab_days;
+  f->habit_days_seen = hab_days;
   /* Distinct days with an upload before the day of the episode's start:
    * the state's (without that day) and the run's. */
   int64_t ep_day = s->v[ep->from].w.day;

@@ -5,6 +5,9 @@
 #include "judge.h"
 
 #define DAY_MS 86400000ull
+/* Other days at the same hour that make a scheduled job a routine
+ * (info) rather than a habit (low): a week's working days. */
+#define ROUTINE_DAYS 4u
 
 /* Internal hosts uploading to a destination's network (other addresses
  * of it) that make it a shared service: more than to one address, for
@@ -187,6 +190,17 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     if (s > NFH_SEV_LOW)
       s = NFH_SEV_LOW;
     why(v, "recurring at this hour of day (a scheduled job)");
+    /* A routine: the job ran at this hour on ROUTINE_DAYS other days or
+     * more, and the source sends no more than usual at this hour (its
+     * mature baseline there includes the job). A nightly backup was a
+     * low alert every night for three weeks; a theft hidden in the
+     * backup's hour makes the hour exceed its usual and stays low. */
+    if (f->habit_days_seen >= ROUTINE_DAYS && f->baseline_level &&
+        f->host_ratio < p->ratio_min) {
+      s = NFH_SEV_INFO;
+      why(v, "a routine: as much as the source usually sends at this "
+             "hour");
+    }
   } else if (f->repeat_share >= 0.5) {
     /* Once at this hour before: a second night of a backup, or a second
      * night of an exfiltration that was reported the night before. */

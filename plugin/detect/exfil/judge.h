@@ -76,6 +76,8 @@ typedef struct nfh__exf_features {
   double repeat_share;   /* bytes at hours of day the pair uploaded at on
                             another day / all */
   unsigned days_before;  /* earlier days it uploaded on */
+  unsigned habit_days_seen; /* most other days it uploaded at an hour of
+                               the episode (+/- season_tolerance) */
   /* Quality of the measurement. */
   int sampled;
   double rel_error; /* of the byte estimate, under sampling */
