@@ -1620,6 +1620,7 @@ static nfh_status keep_finding(nfh_engine *e, const char *detector,
   if ((unsigned)r->f.severity > NFH_SEV_CRITICAL) /* any out of range */
     r->f.severity = NFH_SEV_CRITICAL;
   r->detector_score = r->f.score == r->f.score ? r->f.score : 0;
+  r->detector_severity = r->f.severity;
   r->f.score = score_in_band(r->f.score, r->f.severity);
   if (r->f.confidence < 0)
     r->f.confidence = 0;
@@ -1684,15 +1685,7 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
     if (rc != 0)
       disable(e, m, "finish failed");
   }
-  if (e->nfindings > 1)
-    qsort(e->findings, e->nfindings, sizeof(*e->findings), by_score);
   uint64_t run = now_ms();
-  /* The highest severity each finding was reported at, this run
-   * included: what the state keeps, so that only a rise alerts again. */
-  int *top = NULL;
-  if (state && e->nfindings &&
-      !(top = nfh__calloc(e->nfindings, sizeof(*top))))
-    return NFH_ENOMEM;
   /* A gap in the data itself (a collector down for a day, cron off)
    * ends every episode: what a finding shows after it is news, though
    * the detector's memory joins it to the activity before (a scan of the
@@ -1705,12 +1698,8 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
     nfh_status fs = state ? nfh_state_get_finding(state, r->f.type, r->f.key,
                                                   &before)
                           : NFH_ENOTFOUND;
-    if (fs != NFH_OK && fs != NFH_ENOTFOUND) {
-      nfh__free(top);
+    if (fs != NFH_OK && fs != NFH_ENOTFOUND)
       return NFH_ESTATE;
-    }
-    if (top)
-      top[i] = (int)r->f.severity;
     int after_gap = data_gap && r->f.last_ms >= e->stats.first_ms;
     if (fs == NFH_OK && !after_gap &&
         r->f.first_ms <= before.last_seen_ms + NFH_ENGINE_RECUR_MS) {
@@ -1720,8 +1709,14 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
       if ((int)r->f.severity > before.severity) {
         r->status = "escalated";
       } else {
+        /* An episode keeps the highest severity it was reported at, so
+         * that the state keeps it and only a rise alerts again. */
         r->status = "ongoing";
-        top[i] = before.severity;
+        if ((int)r->f.severity < before.severity &&
+            before.severity <= NFH_SEV_CRITICAL) {
+          r->f.severity = (nfh_severity)before.severity;
+          r->f.score = score_in_band(r->f.score, r->f.severity);
+        }
       }
     } else {
       /* New, or back after a long quiet: a new episode of an old key
@@ -1734,23 +1729,20 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
         r->status = "recurred";
     }
   }
+  if (e->nfindings > 1)
+    qsort(e->findings, e->nfindings, sizeof(*e->findings), by_score);
   if (!state)
     return NFH_OK;
-  if (nfh_state_begin(state) != NFH_OK) {
-    nfh__free(top);
+  if (nfh_state_begin(state) != NFH_OK)
     return NFH_ESTATE;
-  }
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
     if (nfh_state_put_finding(state, r->f.type, r->f.key, r->id,
                               r->first_reported_ms, run, r->f.last_ms,
-                              top[i], r->f.score, r->times_seen,
-                              r->f.summary) != NFH_OK) {
-      nfh__free(top);
+                              (int)r->f.severity, r->f.score, r->times_seen,
+                              r->f.summary) != NFH_OK)
       return NFH_ESTATE;
-    }
   }
-  nfh__free(top);
   for (size_t i = 0; i < e->nmodules; i++) {
     module *m = &e->modules[i];
     /* A detector that failed keeps its previous state. */

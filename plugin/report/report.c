@@ -226,6 +226,9 @@ static json_t *finding_json(const nfh_report_finding *r) {
     ev = nfh__evidence_parse(f->evidence_json, NULL);
   json_object_set_new(o, "evidence", ev ? ev : json_object());
   json_object_set_new(o, "status", json_string(r->status));
+  if (r->detector_severity != f->severity)
+    json_object_set_new(o, "severity_this_run",
+                        json_string(nfh_severity_name(r->detector_severity)));
   json_object_set_new(o, "detector",
                       json_string(r->detector ? r->detector : ""));
   json_object_set_new(o, "times_seen", json_integer(r->times_seen));
@@ -619,11 +622,13 @@ nfh_status nfh_report_print_text(FILE *out,
     }
     printed++;
     char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
-    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s%s%s\n", printed,
+    int lower_now = r->detector_severity < r->f.severity;
+    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s%s%s%s%s\n", printed,
             sev_label(r->f.severity), r->f.score, r->f.summary,
             strcmp(r->status, "new") ? "  (" : "",
-            strcmp(r->status, "new") ? r->status : "",
-            strcmp(r->status, "new") ? ")" : "");
+            strcmp(r->status, "new") ? r->status : "", lower_now ? "; " : "",
+            lower_now ? nfh_severity_name(r->detector_severity) : "",
+            strcmp(r->status, "new") ? (lower_now ? " this run)" : ")") : "");
     fprintf(out, "    %s  %s -> %s", r->f.type,
             r->f.src.family ? nfh_addr_format(&r->f.src, src, sizeof(src))
                             : "*",

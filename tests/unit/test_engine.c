@@ -587,9 +587,14 @@ static void test_escalated_and_recurred(void) {
   CU_ASSERT_EQUAL(r.f.score, 75);
   CU_ASSERT_STRING_EQUAL(r.id, id);
   CU_ASSERT_EQUAL(r.times_seen, 2);
+  /* Judged medium now: the episode keeps high, the severity it was
+   * reported at (a borderline beacon re-judged every hour came and went
+   * from reports filtered by severity); the detector's own is kept. */
   example_run(path, t0 + 2 * hour, "medium", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
-  CU_ASSERT_EQUAL(r.f.score, 45);
+  CU_ASSERT_EQUAL(r.f.severity, NFH_SEV_HIGH);
+  CU_ASSERT_EQUAL(r.detector_severity, NFH_SEV_MEDIUM);
+  CU_ASSERT_EQUAL(r.f.score, 75);
   /* Back to high: not higher than it was reported at before. */
   example_run(path, t0 + 3 * hour, "high", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
@@ -598,6 +603,7 @@ static void test_escalated_and_recurred(void) {
   CU_ASSERT_STRING_EQUAL(r.status, "ongoing");
   example_run(path, t0 + 4 * hour + 2 * NFH_ENGINE_RECUR_MS, "medium", &r);
   CU_ASSERT_STRING_EQUAL(r.status, "recurred");
+  CU_ASSERT_EQUAL(r.f.severity, NFH_SEV_MEDIUM); /* a new episode */
   CU_ASSERT_STRING_NOT_EQUAL(r.id, id);
   CU_ASSERT_EQUAL(r.times_seen, 6);
   memcpy(id, r.id, sizeof(id));

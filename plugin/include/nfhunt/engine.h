@@ -95,6 +95,12 @@ typedef struct nfh_report_finding {
    * severity's range (f.score): it orders findings whose moved scores
    * tie. */
   double detector_score;
+  /* The severity the detector gave this run. f.severity is never below
+   * what an ongoing finding was reported at before (its episode's
+   * highest): a borderline beacon re-judged every hour read low,
+   * medium, low, high, low, and came and went from reports filtered by
+   * severity. */
+  nfh_severity detector_severity;
 } nfh_report_finding;
 
 /* Creates an engine with the default home networks (RFC 1918 and
