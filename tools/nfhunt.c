@@ -162,6 +162,43 @@ static void warn(const char *fmt, ...) {
   va_end(ap);
 }
 
+/* More files than this (an hour of nfcapd's) not analysed yet, whose
+ * slots lie an hour or more inside the data a state has analysed, make
+ * warn_moved_tree speak: a few late files (a collector's backlog, a file
+ * given up once) are no news. */
+#define MOVED_TREE_FILES 12
+
+/* The state knows files by their real path: a flow tree moved or copied
+ * elsewhere and hunted with the same state is read again, its traffic
+ * counted a second time into the baselines and its old findings shown
+ * as ongoing, without a word (a tester's "cp -al" of three weeks). Says
+ * so, once, when many files to read (keys[i] with todo[i]) lie within
+ * the state's data. */
+static void warn_moved_tree(nfh_state *state, const char *state_path,
+                            char *const *keys, const unsigned char *todo,
+                            size_t n) {
+  uint64_t first = 0, last = 0;
+  if (!state || nfh_state_get_u64(state, "data_first_ms", &first) != NFH_OK ||
+      nfh_state_get_u64(state, "data_last_ms", &last) != NFH_OK || !last)
+    return;
+  size_t inside = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t t = todo[i] ? nfh_file_slot_time(keys[i]) : -1;
+    if (t > 0 && (uint64_t)t * 1000 >= first &&
+        (uint64_t)t * 1000 + 3600000 <= last)
+      inside++;
+  }
+  if (inside <= MOVED_TREE_FILES)
+    return;
+  char a[32], b[32];
+  warn("%zu files to read lie within the data the state %s has analysed "
+       "(%s to %s), yet it has not analysed them: a tree moved or copied "
+       "to another path is read again and its traffic counted twice (the "
+       "state knows files by their real path)",
+       inside, state_path, nfh_format_iso8601(first, a, sizeof(a)),
+       nfh_format_iso8601(last, b, sizeof(b)));
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: nfhunt [-r file] [-R dir|dir/first|first:last] "
@@ -2062,6 +2099,7 @@ int main(int argc, char **argv) {
     todo[i] = !done;
     ntodo += !done;
   }
+  warn_moved_tree(state, state_path, keys, todo, nlist);
   /* JSON flow files the same way: a state named for them counted a
    * file's bytes again on every run (84 MB read as 246 MB). */
   size_t nflow = flow_files.n;

@@ -19,6 +19,8 @@
 #     detector parameters are errors naming file and line;
 #   * a first --since last run from a file: later runs skip the files
 #     before it;
+#   * the tree copied to another path and hunted with the same state:
+#     one line says its files are read again (counted twice);
 #   * nfexpire removes capture files, the next --since last run removes
 #     their findings files and forgets them, nfexpire removes the
 #     emptied directories.
@@ -113,6 +115,20 @@ fi
 hunt -R "$flows" --since last -o json >"$tmp/r3.json" 2>/dev/null
 check "--since last skips the file --rotated read" \
 	"$(files_read "$tmp/r3.json")" = 5
+
+# The tree copied elsewhere and hunted with (a copy of) the same state:
+# its files are new to the state, read again and counted twice. Said
+# once; not by the run before over the same tree.
+cp -r "$flows" "$tmp/moved"
+cp "$flows/.nfhunt.state" "$tmp/moved.state"
+hunt -R "$tmp/moved" --since last --state "$tmp/moved.state" -o json \
+	>/dev/null 2>"$tmp/moved.err"
+check "a moved tree: one line says its files are read again" \
+	"$(grep -c 'a tree moved or copied to another path is read again' \
+		"$tmp/moved.err")" -eq 1
+check "... not in the runs over the tree itself" \
+	"$(cat "$tmp"/*.err 2>/dev/null | grep -v "^$" |
+		grep -c 'moved or copied')" -eq 1
 
 # ------------------------------------------------------------- the lock
 reveal 31 31
