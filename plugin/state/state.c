@@ -291,6 +291,23 @@ nfh_status nfh_state_begin(nfh_state *st) {
   return NFH_OK;
 }
 
+/* Pages a state has before compact() looks at it: 4 MiB of 4 KiB. */
+#define COMPACT_MIN_PAGES 1024
+
+/* Every run rewrites the detectors' blobs, megabytes of them, and SQLite
+ * keeps the pages they left as free pages: a state of 7 MB of blobs
+ * filled 13.8 MB after three weeks of hourly runs, and each run read
+ * past the holes. Once more than half the file is free, it is rewritten
+ * whole (VACUUM, itself a transaction: a kill leaves the state as
+ * committed). A failure changes nothing and is no error: the commit is
+ * done. */
+static void compact(nfh_state *st) {
+  int64_t pages = query_int(st->db, "PRAGMA page_count;");
+  int64_t free_pages = query_int(st->db, "PRAGMA freelist_count;");
+  if (pages >= COMPACT_MIN_PAGES && free_pages * 2 > pages)
+    sqlite3_exec(st->db, "VACUUM;", NULL, NULL, NULL);
+}
+
 nfh_status nfh_state_commit(nfh_state *st) {
   if (!st->in_txn)
     return NFH_OK;
@@ -301,6 +318,7 @@ nfh_status nfh_state_commit(nfh_state *st) {
     return s;
   }
   st->in_txn = 0;
+  compact(st);
   return NFH_OK;
 }
 

@@ -276,6 +276,45 @@ static void test_expire(void) {
   nfh_state_close(st);
 }
 
+/* Runs rewrite their blobs: a state whose 8 MB blob shrank to a few
+ * bytes is rewritten compact at the commit (it kept every freed page:
+ * 13.8 MB of file for 7 MB of blobs after three weeks of hourly runs),
+ * and keeps what it holds. */
+static void test_compact(void) {
+  char big_path[300];
+  snprintf(big_path, sizeof(big_path), "%s/compact.db", dir);
+  nfh_state *st = NULL;
+  const char *err = "";
+  CU_ASSERT_EQUAL_FATAL(nfh_state_open(big_path, 0, &st, &err), NFH_OK);
+  size_t n = 8u << 20;
+  char *big = malloc(n);
+  CU_ASSERT_FATAL(big != NULL);
+  for (size_t i = 0; i < n; i++)
+    big[i] = (char)(i * 2654435761u >> 13);
+  nfh_state_begin(st);
+  CU_ASSERT_EQUAL(nfh_state_put_blob(st, "det", big, n), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  free(big);
+  struct stat sb;
+  CU_ASSERT_EQUAL(stat(big_path, &sb), 0);
+  CU_ASSERT(sb.st_size >= (off_t)n);
+  nfh_state_begin(st);
+  CU_ASSERT_EQUAL(nfh_state_put_blob(st, "det", "small", 5), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "data_last_ms", 7), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  CU_ASSERT_EQUAL(stat(big_path, &sb), 0);
+  CU_ASSERT(sb.st_size < (off_t)(1u << 20));
+  void *blob = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL(nfh_state_get_blob(st, "det", &blob, &len), NFH_OK);
+  CU_ASSERT(len == 5 && blob && memcmp(blob, "small", 5) == 0);
+  free(blob);
+  uint64_t v = 0;
+  nfh_state_get_u64(st, "data_last_ms", &v);
+  CU_ASSERT_EQUAL(v, 7);
+  nfh_state_close(st);
+}
+
 static int setup(void) {
   if (!mkdtemp(dir))
     return -1;
@@ -297,6 +336,7 @@ int main(void) {
               test_empty_and_unwritable);
   CU_add_test(s, "another program's database", test_other_program);
   CU_add_test(s, "expiry", test_expire);
+  CU_add_test(s, "freed pages given back", test_compact);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();
