@@ -765,6 +765,28 @@ static void test_ping_sweep_capped(void) {
   free_flows(&fs);
 }
 
+/* A vertical scan of 10,000 ports at 20 a second: 500 s. Past the
+ * services kept exactly its contacts are counted, and its time stopped
+ * at the first 4,000 (200 s, at a rate two and a half times the real). */
+static void test_vertical_span_past_exact(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("198.18.66.60"), t = tk_ip("10.99.0.50");
+  for (unsigned p = 1; p <= 10000; p++)
+    syn_silent(&fs, c, 61000, t, (uint16_t)p, T0 + (uint64_t)p * 50);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|198.18.66.60|10.99.0.50");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    double d = evidence_num(f, "duration_s");
+    CU_ASSERT(d >= 495 && d <= 505);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "in 8 min"));
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
  * (five hosts a port, below min_hosts): one finding of all 400 hosts and
  * 80 ports, not a few ports' share or nothing. A peer-to-peer client
@@ -2524,6 +2546,8 @@ int main(void) {
       !CU_add_test(s, "nmap -sn: one finding of two ports",
                    test_ping_sweep_two_ports) ||
       !CU_add_test(s, "ping sweep capped at medium", test_ping_sweep_capped) ||
+      !CU_add_test(s, "a vertical scan's time past its exact ports",
+                   test_vertical_span_past_exact) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
                    test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim",

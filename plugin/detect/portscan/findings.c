@@ -468,7 +468,15 @@ static void target_span(const ps_source *s, uint32_t ti, int fo,
   if (*first > *last) {
     *first = s->targets[ti].first_s;
     *last = s->targets[ti].last_s;
+    return;
   }
+  /* Past its exact services, as in port_span: a vertical scan of all
+   * 65,535 ports at 100 a second read "in 42 s" (the time of the first
+   * 4,000) for 655 s, at a claimed 93,621 ports a minute. */
+  const ps_target *t = &s->targets[ti];
+  uint32_t over_failed = t->o_contacts[PS_WEAK] + t->o_contacts[PS_STRONG];
+  if (over_failed > t->o_contacts[PS_SUCC] && t->last_s > *last)
+    *last = t->last_s;
 }
 
 /* ------------------------------------------------------------- grading */
