@@ -361,6 +361,50 @@ static void test_syn_flood(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(summary, "x baseline"));
 }
 
+/* A quiet server (40 clients a slot, some 900 packets in) flooded over
+ * UDP by one source: 240,000 packets a slot in 60-second records. Its
+ * summary names the source ("from up to 41 sources" counted the
+ * server's usual clients) and the multiple a person reads, of its usual
+ * packets (it read "17x baseline" for 1,000 times: the judgement's
+ * multiple adds the floor to both). */
+static double evidence_number(const nfh_report_finding *r, const char *key);
+
+static void gen_one_source(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 40);
+  if (slot >= 16 && slot < 18) {
+    nfh_addr src = ext(777777), srv = tk_ip("10.0.3.5");
+    for (int k = 0; k < 5; k++)
+      add(fv, &src, &srv, 40000, 9999, 17, 0, t + (uint64_t)k * 60000,
+          t + (uint64_t)k * 60000 + 59000, 48000, 48000 * 512);
+  }
+}
+
+static void test_one_source_flood(void) {
+  rng_state = 79;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_one_source, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r || !strstr(r->f.summary, "% of its packets)"))
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "UDP flood against "
+                                                "10.0.3.5:9999 from 198.29."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "% of its packets)"));
+    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "sources"));
+    double shown = evidence_number(r, "multiple_of_usual");
+    CU_ASSERT(shown >= 100);
+    CU_ASSERT(evidence_number(r, "multiple") < shown);
+    char want[32];
+    snprintf(want, sizeof(want), "%.0fx baseline", shown);
+    CU_ASSERT(strstr(r->f.summary, want) ||
+              (shown >= 1000 && strstr(r->f.summary, "over 1000x baseline")));
+  }
+  nfh_engine_destroy(e);
+}
+
 /* The same flood stopped by a firewall that exports its events (Cisco
  * ASA NSEL): one "flow denied" event per attempt, no packets, no bytes,
  * no flags. Each attempt was a SYN at least. Before, such records were
@@ -1764,6 +1808,8 @@ int main(void) {
     return 1;
   CU_pSuite s = CU_add_suite("volumetric", NULL, NULL);
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
+  CU_add_test(s, "UDP flood from one source: its share, its multiple",
+              test_one_source_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
   CU_add_test(s, "an ACK flood", test_ack_flood);

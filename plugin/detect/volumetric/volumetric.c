@@ -126,6 +126,13 @@ static const char *const ftype_name[] = {
 /* Held-connection floods (held.h): a new stalled connection more than
  * this after the last one ended starts another episode; this multiple of
  * held_min_concurrent held at once is high. */
+/* Multiples of the usual above this are said as "over 1000x": over a
+ * host that usually sends a handful of packets, the exact figure says
+ * nothing more. */
+#define SHOWN_RATIO_MAX 1000.0
+/* The share of a victim's packets from its top source from which a
+ * flood is said to come from that source alone. */
+#define ONE_SOURCE_SHARE 0.95
 #define HELD_GAP_MS (10 * 60 * 1000ull)
 #define HELD_HIGH_MULTIPLE 5.0
 
@@ -2578,6 +2585,14 @@ static void peers_text(char *buf, size_t len, const verdict *p,
     char a[NFH_ADDR_STRLEN];
     snprintf(buf, len, "from %s",
              nfh_addr_format(&p->s.top_src, a, sizeof(a)));
+  } else if (p->dir == DIR_IN && p->s.top_src.family &&
+             p->s.top_src_share >= ONE_SOURCE_SHARE) {
+    /* One source sent nearly all of it: the victim's usual clients are
+     * not the flood's sources ("from up to 36 sources" for one). */
+    char a[NFH_ADDR_STRLEN];
+    snprintf(buf, len, "from %s (%.1f%% of its packets)",
+             nfh_addr_format(&p->s.top_src, a, sizeof(a)),
+             floor(1000 * p->s.top_src_share) / 10);
   } else {
     /* Counted by a sketch past its exact cap: "about", or 2,947 read as
      * an exact count of 3,000 sources. */
@@ -2603,10 +2618,25 @@ static int emit_one(vol *v, const fnd *f) {
   int is_net = f->kind == K_NET_IN || f->kind == K_NET_OUT;
   if (!is_net)
     nfh_addr_format(&f->addr, host, sizeof(host));
-  nfh__vol_fmt_ratio(mult, sizeof(mult), p->ratio);
+  /* The multiple a person reads: the primary count over its usual. The
+   * judgement's multiple adds the floor to both (small hosts stay
+   * quiet), and said of a victim that usually sees 469 packets in 5
+   * minutes it read "17x baseline" for 480,420 (1,024x). */
+  int shown_metric = p->primary;
+  /* SYN-only packets a server usually sees are next to none: its packets
+   * then. */
+  if (p->expect[shown_metric] < 1)
+    shown_metric = M_PKTS;
+  double usual = p->expect[shown_metric], shown = p->ratio;
+  if (usual >= 1 && p->x[shown_metric] / usual > shown)
+    shown = p->x[shown_metric] / usual;
+  if (shown >= SHOWN_RATIO_MAX)
+    snprintf(mult, sizeof(mult), "over %.0fx", SHOWN_RATIO_MAX);
+  else
+    nfh__vol_fmt_ratio(mult, sizeof(mult), shown);
   /* A flood by its shape alone that taught the baseline itself: "1.8x
    * baseline" would understate it. */
-  if (p->by_signature && p->ratio < v->p.ratio_min)
+  if (p->by_signature && shown < v->p.ratio_min)
     snprintf(mult, sizeof(mult), "whatever its");
   /* The rates while it lasted: a one-minute flood is not 1/5 of itself
    * (the evidence keeps the slot's averages too). */
@@ -2877,6 +2907,7 @@ static int emit_one(vol *v, const fnd *f) {
                                       "syn_only_packets"};
   nfh__vol_json_str(&j, "primary_metric", mname[p->primary]);
   nfh__vol_json_num(&j, "multiple", p->ratio);
+  nfh__vol_json_num(&j, "multiple_of_usual", shown);
   nfh__vol_json_num(&j, "robust_deviations", p->z);
   if (p->seasonal_only)
     nfh__vol_json_str(&j, "note", "unusual for this hour, usual for this host overall");
