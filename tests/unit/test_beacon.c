@@ -1745,6 +1745,45 @@ static void test_rotation(void) {
   tk_flows_free(&fs);
 }
 
+/* A beacon every 300 s for 4 h over five addresses of a /24, unevenly:
+ * 13, 13, 10, 7 and 5 of its 48 beats. The two addresses with fewer
+ * beats than min_conns are members too: "5 addresses", 48 connections
+ * (it read "3 addresses, 36 connections"). */
+static void test_rotation_small_members(void) {
+  seed(22);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.17");
+  static const unsigned share[5] = {13, 13, 10, 7, 5};
+  unsigned left[5];
+  memcpy(left, share, sizeof(left));
+  uint16_t cport = 43000;
+  for (unsigned k = 0; k < 48; k++) {
+    unsigned a;
+    do
+      a = (unsigned)(urand() * 5) % 5;
+    while (!left[a]);
+    left[a]--;
+    uint64_t t = T0 + (uint64_t)k * 300000 + (uint64_t)(urand() * 6000);
+    conn(&fs, c, ++cport, tk_ip4(198, 51, 100, 20 + a), 443, 6, t, 300, 600,
+         400, 1);
+  }
+  browsing(&fs, 10, T0, 4 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.17|198.51.100.0/24|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "5 addresses of "
+                                                "198.51.100.0/24"));
+    CU_ASSERT_EQUAL(evidence_number(r, "connections"), 48);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* Six CI runners poll their forge every 50 s (3% jitter) for 12 h, each
  * over two front-end addresses of one /24 at random (its own two, as DNS
  * hands them out): each runner's pairs are one rotation, and the six
@@ -2400,6 +2439,8 @@ int main(void) {
   CU_add_test(s, "a beacon rotating over 30 networks", test_spread_rotation);
   CU_add_test(s, "a beacon rotating over three addresses of a /24",
               test_rotation);
+  CU_add_test(s, "a rotation's members with few beats",
+              test_rotation_small_members);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
               test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",

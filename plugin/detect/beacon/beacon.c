@@ -926,6 +926,9 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
   return 0;
 }
 
+/* Beats a timeline needs to take part in a rotation (below min_conns
+ * it is not judged alone). */
+#define ROT_MEMBER_MIN_BEATS 3u
 /* Beats of a rotation's members closer than this are one poll of many. */
 #define POLL_BURST_MS 2000
 
@@ -1198,7 +1201,7 @@ static int beacon_finish(void *ctx) {
     if (!nfh__bcn_table_live(&b->tk.cands, id))
       continue;
     const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, id);
-    if (c->nev < b->p.min_conns)
+    if (c->nev < ROT_MEMBER_MIN_BEATS)
       continue;
     /* Live: a beat in this run, or not yet three periods overdue (a
      * quick bound with the longest period first). */
@@ -1218,6 +1221,11 @@ static int beacon_finish(void *ctx) {
     }
     if (nlive < live_cap)
       live[nlive++] = id; /* else no rotation check for it */
+    /* Too few beats to be judged alone; a rotation's member still: a
+     * beacon over five addresses of a /24 read "3 addresses, 36
+     * connections" of its 48, the two with 5 and 7 beats left out. */
+    if (c->nev < b->p.min_conns)
+      continue;
     pending pd;
     int sampled_reading;
     if (!score_cand(b, c, &pd.score, &sampled_reading))
