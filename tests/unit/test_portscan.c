@@ -253,8 +253,9 @@ static void rotating_v6(flows *fs, int vertical, unsigned seed) {
 }
 
 /* nmap's host discovery before a port scan: a ping (answered) beside
- * 60 ports, 3 of them open. The ping is no port: "60 TCP ports ... 3
- * open, and a ping answered" (it read "61 TCP ports ... 4 open"). */
+ * 60 ports, 3 of them open (half-open: the SYN-ACK drew the scanner's
+ * reset). The ping is no port: "60 TCP ports ... 3 open ..., and a ping
+ * answered" (it read "61 TCP ports ... 4 open"). */
 static void test_vertical_with_ping(void) {
   flows fs = {0};
   nfh_addr c = tk_ip("203.0.113.45"), t = tk_ip("198.51.100.20");
@@ -273,7 +274,9 @@ static void test_vertical_with_ping(void) {
   if (f) {
     printf("\n    %s", f->summary);
     CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "probed 60 TCP ports"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "3 open, and a ping answered"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "3 open and dropped by the "
+                                              "prober (a half-open scan), "
+                                              "and a ping answered"));
   } else {
     dump(e);
   }
@@ -761,6 +764,53 @@ static void test_ping_sweep_capped(void) {
     CU_ASSERT_STRING_EQUAL(q->mitre, "T1046");
     CU_ASSERT_PTR_NULL(strstr(q->summary, "ping"));
   }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* nmap -sS over a server /24 where 60% of the hosts run SSH: every open
+ * port's SYN-ACK draws the scanner's reset (half-open). Those count as
+ * failures (no connection was made) and are shown as answered: high,
+ * "153 answered and dropped by the prober (a half-open scan)". It was
+ * nothing: the open 60% read as connections. A load balancer's
+ * half-open health checks of its 30 servers, every 10 s for an hour,
+ * are health checks: info. */
+static void test_half_open_sweep(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.99.8.7"), lb = tk_ip("10.99.8.8");
+  unsigned open = 0;
+  for (unsigned i = 1; i <= 254; i++) {
+    nfh_addr t = tk_ip4(10, 99, 20, (uint8_t)i);
+    uint64_t when = T0 + i * 500;
+    if (i % 5 < 3) {
+      syn_open(&fs, c, (uint16_t)(40000 + i), t, 22, when);
+      open++;
+    } else {
+      syn_silent(&fs, c, (uint16_t)(40000 + i), t, 22, when);
+    }
+  }
+  for (unsigned k = 0; k < 360; k++)
+    for (unsigned i = 1; i <= 30; i++)
+      syn_open(&fs, lb, (uint16_t)(20000 + (k * 30 + i) % 40000),
+               tk_ip4(10, 99, 30, (uint8_t)i), 80, T0 + k * 10000 + i * 10);
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.99.8.7|tcp/22");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT(f->severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "a half-open scan"));
+    CU_ASSERT_EQUAL(evidence_num(f, "answered"), open);
+    CU_ASSERT_EQUAL(evidence_num(f, "half_open"), open);
+    CU_ASSERT_EQUAL(evidence_num(f, "failed"), 254 - open);
+  }
+  const nfh_finding *h = find(e, "h|10.99.8.8|tcp/80");
+  if (h && h->severity > NFH_SEV_INFO)
+    dump(e);
+  CU_ASSERT(!h || h->severity == NFH_SEV_INFO);
+  if (h)
+    CU_ASSERT_PTR_NOT_NULL(strstr(h->summary, "health checks"));
   nfh_engine_destroy(e);
   free_flows(&fs);
 }
@@ -2548,6 +2598,8 @@ int main(void) {
       !CU_add_test(s, "ping sweep capped at medium", test_ping_sweep_capped) ||
       !CU_add_test(s, "a vertical scan's time past its exact ports",
                    test_vertical_span_past_exact) ||
+      !CU_add_test(s, "a half-open sweep of a dense network; health checks",
+                   test_half_open_sweep) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
                    test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim",

@@ -30,6 +30,9 @@
 /* Connections per host from which a horizontal pattern looks like a
  * client retrying rather than a scanner, and the score it then loses. */
 #define RETRY_HEAVY 2.5
+/* Tries per host from which half-open probes of the same hosts are a
+ * monitor's health checks (emit_horizontal). */
+#define HEALTH_CHECK_TRIES 5
 #define RETRY_DISCOUNT 12
 /* Sources hammering one service from which they are one finding. */
 #define REPEAT_GROUP 3
@@ -359,17 +362,29 @@ static double observed_min(double min, double sq, double floor) {
 /* Failure reasons over a set of exact services, scaled to 'total'. */
 typedef struct reasons {
   double noreply, rst, icmp, odd, synonly, denied;
+  double halfopen; /* open, and dropped by the prober's reset */
   double unseen; /* of the failures, those seen by the refusal alone */
 } reasons;
 
 /* Where silence is no evidence (fo: flags only), a SYN never followed
  * by an ACK is counted by that flag, not as "no reply": the evidence
  * said "silence is not counted" beside "no_reply": 11. */
+/* The failed share a summary shows: the half-open probes (reasons
+ * halfopen) were answered, though they count as failures. */
+static double shown_ratio(double ratio, double considered, double halfopen) {
+  if (considered <= 0 || halfopen <= 0)
+    return ratio;
+  double r = ratio - halfopen / considered;
+  return r < 0 ? 0 : r;
+}
+
 static void add_reason(reasons *r, const ps_service *v, int fo) {
   if (v->reasons & PS_R_UNSEEN)
     r->unseen++;
   if (v->reasons & PS_R_DENIED)
     r->denied++;
+  else if (v->reasons & PS_R_HALFOPEN)
+    r->halfopen++;
   else if (v->reasons & PS_R_ICMP)
     r->icmp++;
   else if (v->reasons & PS_R_RST)
@@ -384,7 +399,8 @@ static void add_reason(reasons *r, const ps_service *v, int fo) {
 
 /* The failures counted, whatever their reason (unseen is among them). */
 static double reasons_total(const reasons *r) {
-  return r->noreply + r->rst + r->icmp + r->odd + r->synonly + r->denied;
+  return r->noreply + r->rst + r->icmp + r->odd + r->synonly + r->denied +
+         r->halfopen;
 }
 
 static void scale_reasons(reasons *r, double total) {
@@ -394,6 +410,7 @@ static void scale_reasons(reasons *r, double total) {
   double f = total / sum;
   r->unseen *= f;
   r->denied *= f;
+  r->halfopen *= f;
   r->noreply *= f;
   r->rst *= f;
   r->icmp *= f;
@@ -403,6 +420,14 @@ static void scale_reasons(reasons *r, double total) {
 
 static int counts_as_failed(const ps_service *v, int fo) {
   return v->cls == PS_STRONG || (v->cls == PS_WEAK && !fo);
+}
+
+/* A service that answered, half-open probes included (they count as
+ * failures, yet the port is open); 0 for a failed one, -1 neither. */
+static int answered_service(const ps_service *v, int fo) {
+  if (v->cls == PS_SUCC || (v->reasons & PS_R_HALFOPEN))
+    return 1;
+  return counts_as_failed(v, fo) ? 0 : -1;
 }
 
 /* The time span of the failed probes on a port (a host that used the
@@ -686,9 +711,9 @@ static void evidence_reasons(buf *e, const reasons *r) {
   bprintf(e,
           ", \"failures\": {\"no_reply\": %.0f, \"rst\": %.0f, \"icmp\": "
           "%.0f, \"odd_flags\": %.0f, \"syn_only\": %.0f, \"denied\": %.0f, "
-          "\"refusal_only\": %.0f}",
+          "\"half_open\": %.0f, \"refusal_only\": %.0f}",
           r->noreply, r->rst, r->icmp, r->odd, r->synonly, r->denied,
-          r->unseen);
+          r->halfopen, r->unseen);
 }
 
 /* Suffix of a summary: how sure the counts are. 'seen' is the count
@@ -766,7 +791,7 @@ static void sample_hosts(buf *e, const ps_source *s, const ps_port *q,
     const ps_service *v = &s->services[i];
     if (v->port != q->port || v->proto != q->proto)
       continue;
-    if (answered ? v->cls != PS_SUCC : !counts_as_failed(v, fo))
+    if (answered != answered_service(v, fo))
       continue;
     if (home_only && !s->targets[v->target].home)
       continue;
@@ -855,17 +880,42 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
       add_reason(&rs, v, fo);
   }
   scale_reasons(&rs, h->v.failed);
+  /* Half-open probes of the same hosts again and again: a load
+   * balancer's or a monitor's health checks (a half-open TCP monitor),
+   * not a scanner, which probes a host's port once or twice. Info. */
+  int health_checks =
+      rs.halfopen * 2 >= h->v.considered && tries >= HEALTH_CHECK_TRIES;
+  if (health_checks) {
+    go.sev = NFH_SEV_INFO;
+    if (go.score > top_of(go.sev))
+      go.score = top_of(go.sev);
+  }
 
   snprintf(key, sizeof(key), "h|%s|%s", src, port);
   buf sm = {0}, ev = {0};
+  /* Half-open probes count as failures (TRW, the grade) but are shown as
+   * what they were: answered, and dropped by the prober. */
+  double halfopen = rs.halfopen;
   bprintf(&sm, "%s probed %s%.0f %shosts on %s in %s, %.0f%% failed", src,
           h->t.estimated ? "~" : "", h->v.considered,
           h->home_only ? "internal " : "", port, span,
-          pct_failed(h->v.ratio));
-  if (h->v.succ >= 0.5)
-    bprintf(&sm, ", %.0f answered", h->v.succ);
+          pct_failed(shown_ratio(h->v.ratio, h->v.considered, halfopen)));
+  double answered = h->v.succ + halfopen;
+  if (answered >= 0.5 && halfopen >= 0.5 && halfopen + 0.5 >= answered)
+    bprintf(&sm,
+            ", %.0f answered and dropped by the prober (a half-open "
+            "scan)",
+            answered);
+  else if (answered >= 0.5 && halfopen >= 0.5)
+    bprintf(&sm,
+            ", %.0f answered (%.0f dropped by the prober: a half-open "
+            "scan)",
+            answered, halfopen);
+  else if (answered >= 0.5)
+    bprintf(&sm, ", %.0f answered", answered);
   if (tries >= RETRY_HEAVY)
-    bprintf(&sm, ", %.1f tries per host", tries);
+    bprintf(&sm, ", %.1f tries per host%s", tries,
+            health_checks ? ": health checks" : "");
   if (ping_sweep)
     bprintf(&sm, ": a ping sweep (host discovery)");
   if (earlier_end) {
@@ -880,8 +930,12 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   bprintf(&ev,
           "{\"kind\": \"%s\", \"port\": \"%s\", \"hosts\": %.0f, "
           "\"failed\": %.0f, \"answered\": %.0f, \"fail_ratio\": %.3f",
-          kind_name(K_HORIZONTAL), port, h->v.considered, h->v.failed,
-          h->v.succ, h->v.ratio);
+          kind_name(K_HORIZONTAL), port, h->v.considered,
+          h->v.failed - halfopen, answered,
+          shown_ratio(h->v.ratio, h->v.considered, halfopen));
+  if (halfopen >= 0.5)
+    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
+            h->v.ratio);
   if (earlier_end)
     bprintf(&ev, ", \"earlier_sweep_end_ms\": %" PRIu64,
             (uint64_t)earlier_end * 1000);
@@ -1098,7 +1152,7 @@ static void sample_ports(buf *e, const ps_source *s, uint32_t ti, int fo,
     const ps_service *v = &s->services[i];
     if (v->target != ti)
       continue;
-    if (answered ? v->cls != PS_SUCC : !counts_as_failed(v, fo))
+    if (answered != answered_service(v, fo))
       continue;
     keys[n++] = (uint32_t)v->proto << 16 | v->port;
   }
@@ -1159,7 +1213,9 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   scale_reasons(&rs, vc->v.failed);
   int echo_apart = echo && protos && !vc->t.estimated;
   double ports_shown = vc->v.considered - (echo_apart ? 1 : 0);
-  double open_shown = vc->v.succ - (echo_apart && echo_answered ? 1 : 0);
+  double halfopen = rs.halfopen;
+  double open_shown =
+      vc->v.succ + halfopen - (echo_apart && echo_answered ? 1 : 0);
 
   snprintf(key, sizeof(key), "v|%s|%s", src, dst);
   buf sm = {0}, ev = {0};
@@ -1168,8 +1224,15 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
           protos == 1   ? "TCP "
           : protos == 2 ? "UDP "
                         : "",
-          dst, span, pct_failed(vc->v.ratio));
-  if (open_shown >= 0.5)
+          dst, span,
+          pct_failed(shown_ratio(vc->v.ratio, vc->v.considered, halfopen)));
+  if (open_shown >= 0.5 && halfopen >= 0.5 && halfopen + 0.5 >= open_shown)
+    bprintf(&sm, ", %.0f open and dropped by the prober (a half-open scan)",
+            open_shown);
+  else if (open_shown >= 0.5 && halfopen >= 0.5)
+    bprintf(&sm, ", %.0f open (%.0f dropped by the prober: a half-open scan)",
+            open_shown, halfopen);
+  else if (open_shown >= 0.5)
     bprintf(&sm, ", %.0f open", open_shown);
   if (echo_apart)
     bprintf(&sm, echo_answered ? ", and a ping answered" : ", and a ping");
@@ -1177,8 +1240,12 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   bprintf(&ev,
           "{\"kind\": \"%s\", \"ports\": %.0f, \"failed\": %.0f, "
           "\"open\": %.0f, \"fail_ratio\": %.3f",
-          kind_name(K_VERTICAL), vc->v.considered, vc->v.failed, vc->v.succ,
-          vc->v.ratio);
+          kind_name(K_VERTICAL), vc->v.considered, vc->v.failed - halfopen,
+          vc->v.succ + halfopen,
+          shown_ratio(vc->v.ratio, vc->v.considered, halfopen));
+  if (halfopen >= 0.5)
+    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
+            vc->v.ratio);
   if (s->sampling > 1)
     bprintf(&ev, ", \"ports_estimated\": %.0f", vc->v.considered * est);
   evidence_reasons(&ev, &rs);

@@ -333,12 +333,25 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
     by_answer(c, o);
     return 0;
   }
+  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
+  /* A SYN-ACK answered by the client's reset alone, without an ACK or
+   * data: the half-open (SYN) scan of nmap -sS and masscan, which learns
+   * that the port is open and drops it. A client connects (it ACKs) or
+   * never sees the answer; this one probed. Counted against it as a
+   * failure is in TRW: a workstation sweeping SSH over a /24 where half
+   * the hosts listen was nothing (the open half read as connections). */
+  if ((sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && (cf & TH_SYN) &&
+      (cf & TH_RST) && !(cf & TH_ACK) && samp == 1 && c->client_packets <= 3 &&
+      c->client_bytes <= SYN_BYTES_MAX * c->client_packets) {
+    o->cls = PS_STRONG;
+    o->reasons = PS_R_HALFOPEN;
+    return 0;
+  }
   if ((sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) ||
       (c->flags & NFH_CONN_ESTABLISHED)) {
     o->cls = PS_SUCC; /* SYN-ACK: the port is open */
     return 0;
   }
-  uint64_t samp = c->sampling > 1 ? c->sampling : 1;
   if (cf & TH_SYN) {
     /* A SYN and one bare ACK, no data, no answer: a probe that sets the
      * ACK bit to pass for a session. Every probe of a sweep of 200

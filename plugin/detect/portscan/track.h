@@ -75,6 +75,7 @@
 #define PS_R_SYNONLY 0x10u /* client sent SYN and never ACK */
 #define PS_R_DENIED 0x20u  /* a firewall denied it (NSEL event) */
 #define PS_R_UNSEEN 0x40u  /* only the refusal was exported, not the probe */
+#define PS_R_HALFOPEN 0x80u /* SYN-ACK answered by the prober's reset */
 
 /* Pseudo-ports: ICMP echo is counted as one "service". */
 #define PS_PORT_ECHO 0x0800u
