@@ -1745,6 +1745,40 @@ static void test_rotation(void) {
   tk_flows_free(&fs);
 }
 
+/* An hourly backup of 200 MB for 12 h: as regular as a timer, but each
+ * beat carries 200 MB out: a scheduled transfer (low, said so), whose
+ * volume the exfiltration detector judges; it was high beside the
+ * exfiltration finding of the same uploads. A check-in of 3 KB at the
+ * same pace stays medium or above. */
+static void test_bulk_beats(void) {
+  seed(23);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.18"), s = tk_ip("203.0.113.71");
+  nfh_addr c2 = tk_ip("10.0.0.19"), s2 = tk_ip("203.0.113.72");
+  beacon(&fs, c, s, 443, 6, T0, 12 * HOUR, 3600000, 0.01, 0, 200000000, 2000000,
+         1);
+  beacon(&fs, c2, s2, 443, 6, T0, 12 * HOUR, 3600000, 0.01, 0, 3000, 900, 1);
+  browsing(&fs, 10, T0, 12 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.18|203.0.113.71|tcp/443");
+  const nfh_report_finding *r2 = find(e, "10.0.0.19|203.0.113.72|tcp/443");
+  if (!r || !r2 || r->f.severity != NFH_SEV_LOW)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(r2);
+  if (r) {
+    CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "a scheduled transfer"));
+  }
+  if (r2) {
+    CU_ASSERT(r2->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NULL(strstr(r2->f.summary, "a scheduled transfer"));
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A beacon every 300 s for 4 h over five addresses of a /24, unevenly:
  * 13, 13, 10, 7 and 5 of its 48 beats. The two addresses with fewer
  * beats than min_conns are members too: "5 addresses", 48 connections
@@ -2441,6 +2475,8 @@ int main(void) {
               test_rotation);
   CU_add_test(s, "a rotation's members with few beats",
               test_rotation_small_members);
+  CU_add_test(s, "hourly 200 MB uploads: a scheduled transfer",
+              test_bulk_beats);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
               test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",

@@ -18,6 +18,9 @@
 #define VARIED_BEATS 24
 #define VARIED_DISPERSION 0.5
 #define VARIED_BYTES 0.2
+/* Bytes out at a beat (the median) from which a timeline is a scheduled
+ * transfer, not a check-in. */
+#define BULK_BEAT_BYTES 10e6
 /* Beats a regular beacon needs to be medium, and to rise above it. */
 #define REGULAR_BEATS 12
 /* Beats, and dispersion as a share of its chance level, that make a
@@ -197,6 +200,13 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
     sev = NFH_SEV_CRITICAL;
   if (v->internal && sev > NFH_SEV_MEDIUM)
     sev = NFH_SEV_MEDIUM;
+  /* Tens of megabytes out at every beat are a scheduled transfer (an
+   * hourly backup of 500 MB read "beacons ... 12 connections of ~509 MB",
+   * high, beside the exfiltration finding of the same uploads), not a
+   * check-in: the exfiltration detector judges its volume. */
+  v->bulk = !sampled && s->client_median >= BULK_BEAT_BYTES;
+  if (v->bulk && sev > NFH_SEV_LOW)
+    sev = NFH_SEV_LOW;
   v->severity_alone = v->quiet ? NFH_SEV_INFO : sev;
   if (v->popular && sev > NFH_SEV_LOW)
     sev = NFH_SEV_LOW;
@@ -379,6 +389,10 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
   if (v->jittered && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; jittered, intervals too even for chance");
+  if (v->bulk && nl < sizeof(notes))
+    nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
+                           "; a scheduled transfer, not a check-in (its "
+                           "volume is the exfiltration detector's)");
   if (c->conns && c->replied * 5 < c->conns && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl, "; unanswered");
   /* A beacon that stopped and came back: its span is not its activity

@@ -70,6 +70,8 @@ typedef struct nfh__bcn_verdict {
   double sampled_share;
   int sampled_reading; /* the sampled reading of the timeline won */
   double required;     /* regularity this destination needs */
+  int bulk;            /* each beat carries BULK_BEAT_BYTES or more out:
+                          a scheduled transfer (at most low) */
   int jittered;        /* reported, or made medium, for its bounded
                           intervals (score.h, item 7), not for its
                           regularity */
