@@ -253,9 +253,8 @@ static void rotating_v6(flows *fs, int vertical, unsigned seed) {
 }
 
 /* nmap's host discovery before a port scan: a ping (answered) beside
- * 60 ports, 3 of them open (half-open: the SYN-ACK drew the scanner's
- * reset). The ping is no port: "60 TCP ports ... 3 open ..., and a ping
- * answered" (it read "61 TCP ports ... 4 open"). */
+ * 60 ports, 3 of them open. The ping is no port: "60 TCP ports ... 3
+ * open, and a ping answered" (it read "61 TCP ports ... 4 open"). */
 static void test_vertical_with_ping(void) {
   flows fs = {0};
   nfh_addr c = tk_ip("203.0.113.45"), t = tk_ip("198.51.100.20");
@@ -274,9 +273,7 @@ static void test_vertical_with_ping(void) {
   if (f) {
     printf("\n    %s", f->summary);
     CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "probed 60 TCP ports"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "3 open and dropped by the "
-                                              "prober (a half-open scan), "
-                                              "and a ping answered"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, "3 open, and a ping answered"));
   } else {
     dump(e);
   }
@@ -773,8 +770,11 @@ static void test_ping_sweep_capped(void) {
  * failures (no connection was made) and are shown as answered: high,
  * "153 answered and dropped by the prober (a half-open scan)". It was
  * nothing: the open 60% read as connections. A load balancer's
- * half-open health checks of its 30 servers, every 10 s for an hour,
- * are health checks: info. */
+ * half-open health checks of its 30 servers, every 20 min for an hour,
+ * are health checks: info. A dual-stack laptop whose IPv4 handshakes
+ * lose the Happy Eyeballs race to IPv6 and are reset, at 160 web sites
+ * over 6 hours, is no scan (it was medium): out on the Internet such
+ * handshakes are everyday. */
 static void test_half_open_sweep(void) {
   flows fs = {0};
   nfh_addr c = tk_ip("10.99.8.7"), lb = tk_ip("10.99.8.8");
@@ -789,10 +789,19 @@ static void test_half_open_sweep(void) {
       syn_silent(&fs, c, (uint16_t)(40000 + i), t, 22, when);
     }
   }
-  for (unsigned k = 0; k < 360; k++)
+  for (unsigned k = 0; k < 3; k++)
     for (unsigned i = 1; i <= 30; i++)
       syn_open(&fs, lb, (uint16_t)(20000 + (k * 30 + i) % 40000),
-               tk_ip4(10, 99, 30, (uint8_t)i), 80, T0 + k * 10000 + i * 10);
+               tk_ip4(10, 99, 30, (uint8_t)i), 80, T0 + k * 1200000 + i * 10);
+  nfh_addr laptop = tk_ip("10.99.8.9");
+  for (unsigned i = 0; i < 160; i++) {
+    nfh_addr web = tk_ip4(151, 101, (uint8_t)(i / 8), (uint8_t)(1 + i * 7));
+    uint64_t when = T0 + (uint64_t)i * 135000;
+    if (i % 10 < 7)
+      syn_open(&fs, laptop, (uint16_t)(50000 + i), web, 443, when);
+    else
+      session(&fs, laptop, (uint16_t)(50000 + i), web, 443, when);
+  }
   nfh_engine *e = hunt(&fs);
   const nfh_finding *f = find(e, "h|10.99.8.7|tcp/22");
   if (!f)
@@ -811,6 +820,10 @@ static void test_half_open_sweep(void) {
   CU_ASSERT(!h || h->severity == NFH_SEV_INFO);
   if (h)
     CU_ASSERT_PTR_NOT_NULL(strstr(h->summary, "health checks"));
+  const nfh_finding *w = find(e, "h|10.99.8.9|tcp/443");
+  if (w && w->severity >= NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(!w || w->severity < NFH_SEV_MEDIUM);
   nfh_engine_destroy(e);
   free_flows(&fs);
 }

@@ -32,7 +32,7 @@
 #define RETRY_HEAVY 2.5
 /* Tries per host from which half-open probes of the same hosts are a
  * monitor's health checks (emit_horizontal). */
-#define HEALTH_CHECK_TRIES 5
+#define HEALTH_CHECK_TRIES 3
 #define RETRY_DISCOUNT 12
 /* Sources hammering one service from which they are one finding. */
 #define REPEAT_GROUP 3

@@ -339,8 +339,14 @@ static int classify_tcp(const nfh_conn *c, ps_contact *o) {
    * that the port is open and drops it. A client connects (it ACKs) or
    * never sees the answer; this one probed. Counted against it as a
    * failure is in TRW: a workstation sweeping SSH over a /24 where half
-   * the hosts listen was nothing (the open half read as connections). */
-  if ((sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && (cf & TH_SYN) &&
+   * the hosts listen was nothing (the open half read as connections).
+   * Towards home hosts only: out on the Internet, browsers leave such
+   * handshakes by the hundred (Happy Eyeballs resets the address family
+   * that lost the race, preconnects are cancelled, a client gives up
+   * before a slow answer), and a dual-stack laptop read as a scan of
+   * 160 web sites. */
+  if ((c->flags & NFH_CONN_SERVER_HOME) &&
+      (sf & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && (cf & TH_SYN) &&
       (cf & TH_RST) && !(cf & TH_ACK) && samp == 1 && c->client_packets <= 3 &&
       c->client_bytes <= SYN_BYTES_MAX * c->client_packets) {
     o->cls = PS_STRONG;
