@@ -1710,9 +1710,13 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
         r->status = "escalated";
       } else {
         /* An episode keeps the highest severity it was reported at, so
-         * that the state keeps it and only a rise alerts again. */
+         * that the state keeps it and only a rise alerts again; unless
+         * the detector now rates it info: it found what explains it (a
+         * load balancer's health checks, a routine, a service every
+         * host uses), and a first run's false alarm must not stay. */
         r->status = "ongoing";
         if ((int)r->f.severity < before.severity &&
+            r->f.severity > NFH_SEV_INFO &&
             before.severity <= NFH_SEV_CRITICAL) {
           r->f.severity = (nfh_severity)before.severity;
           r->f.score = score_in_band(r->f.score, r->f.severity);

@@ -99,7 +99,8 @@ typedef struct nfh_report_finding {
    * what an ongoing finding was reported at before (its episode's
    * highest): a borderline beacon re-judged every hour read low,
    * medium, low, high, low, and came and went from reports filtered by
-   * severity. */
+   * severity. Unless the detector rates it info now: it found what
+   * explains it. */
   nfh_severity detector_severity;
 } nfh_report_finding;
 
