@@ -716,6 +716,45 @@ static void test_backup_routine(void) {
   done(e);
 }
 
+/* Six nights of the 20 GB backup (a routine from the fifth), then on
+ * the seventh 200 GB from its hour on, hunted in two runs: the run that
+ * sees the theft's first hour (150 GB) teaches the server's baseline
+ * that hour; the next run, which sees the rest of the same episode
+ * (50 GB), must not judge it against itself. It read "a routine" (info,
+ * gone from the report) an hour after its low alert. */
+static void test_routine_not_own_baseline(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/routine2.db", dir);
+  for (int d = 0; d < 6; d++)
+    done(backup_day(path, d));
+  uint64_t day = T0 + 6 * DAY_MS;
+  nfh_addr src = tk_ip("10.1.0.20"), dst = tk_ip("198.51.100.200");
+  flowvec fv = {NULL, 0, 0, 0};
+  rng_state = 1006;
+  office(&fv, day, day + 3 * HOUR_MS);
+  upload(&fv, &src, &dst, 22, day + 2 * HOUR_MS, 59 * MIN_MS, 150000000000ull,
+         MIN_MS);
+  nfh_engine *e = run_with_state_set(path, &fv, "min_severity", "info");
+  const nfh_report_finding *r = find(e, "10.1.0.20|198.51.100.200");
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_LOW);
+  done(e);
+  fv.n = 0;
+  office(&fv, day + 3 * HOUR_MS, day + 6 * HOUR_MS);
+  upload(&fv, &src, &dst, 22, day + 3 * HOUR_MS, 20 * MIN_MS, 50000000000ull,
+         MIN_MS);
+  e = run_with_state_set(path, &fv, "min_severity", "info");
+  r = find(e, "10.1.0.20|198.51.100.200");
+  if (!r || r->f.severity < NFH_SEV_LOW ||
+      strstr(r->f.evidence_json, "a routine"))
+    dump(e);
+  CU_ASSERT(r && r->f.severity >= NFH_SEV_LOW);
+  CU_ASSERT(r && r->detector_severity >= NFH_SEV_LOW);
+  CU_ASSERT(r && !strstr(r->f.evidence_json, "a routine"));
+  CU_ASSERT(r && !strstr(r->f.evidence_json, "usually sends as much"));
+  done(e);
+  tk_flows_free(&fv);
+}
+
 /* Sets TZ to UTC; returns the old value (malloc'd, NULL if unset) for
  * restore_tz. */
 static char *utc_tz(void) {
@@ -1824,6 +1863,8 @@ int main(void) {
               test_bulk_across_runs);
   CU_add_test(s, "nightly backup learned", test_backup_learned);
   CU_add_test(s, "nightly backup: a routine after a week", test_backup_routine);
+  CU_add_test(s, "a theft in the backup's hour, over two runs",
+              test_routine_not_own_baseline);
   CU_add_test(s, "a first run's night", test_first_night);
   CU_add_test(s, "upload times in runs of one file each",
               test_times_across_runs);

@@ -970,10 +970,12 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   const nfh__exf_params *P = &x->p;
   uint64_t peak = 0, peak2 = 0;
   uint32_t peak_hour = s->v[ep->from].hour;
+  int peak_remembered = 0; /* from the state: taught by an earlier run */
   for (size_t i = ep->from; i <= ep->to; i++) {
     if (s->v[i].out > peak) {
       peak = s->v[i].out;
       peak_hour = s->v[i].hour;
+      peak_remembered = !s->v[i].from_run;
     }
     uint64_t two = s->v[i].out;
     if (i + 1 <= ep->to && s->v[i + 1].hour == s->v[i].hour + 1)
@@ -1012,11 +1014,12 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   nfh__exf_when pw = nfh__exf_clock(P, peak_hour); /* once per episode */
   f->night = nfh__exf_night(P, pw.hod);
   const nfh__exf_host *host = nfh__exf_host_find(x->mem, &p->k.a);
-  f->baseline_level = nfh__exf_host_usual(P, host, pw, &d->usual_bytes,
-                                          &d->usual_seen);
   uint64_t hx = sum_at(hs, &p->k.a, peak_hour);
   if (hx < peak)
     hx = peak; /* the peak may be a remembered hour */
+  f->baseline_level =
+      nfh__exf_host_usual(P, host, pw, peak_remembered ? (double)hx : 0,
+                          &d->usual_bytes, &d->usual_seen);
   d->host_hour_bytes = (double)hx;
   f->host_ratio =
       ((double)hx + P->host_floor) / (d->usual_bytes + P->host_floor);

@@ -365,8 +365,20 @@ const nfh__exf_host *nfh__exf_host_find(const nfh__exf_memory *m,
   return i >= 0 ? &m->hosts[i] : NULL;
 }
 
+/* The usual of cell c before it learned one hour of q (its last): the
+ * mean with that hour taken out (cell_learn's step undone), in bytes;
+ * -1 when the cell was not mature without it. */
+static double usual_without(const nfh__exf_bcell *c, double q, unsigned min) {
+  if (c->n < 2 || (unsigned)c->n - 1 < min)
+    return -1;
+  double a = c->n < 5 ? 1.0 / c->n : 0.2;
+  double prior = (c->mean / 256.0 - a * q) / (1 - a);
+  return bytes_of(prior > 0 ? prior : 0);
+}
+
 int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
-                        nfh__exf_when w, double *bytes, unsigned *seen) {
+                        nfh__exf_when w, double learned, double *bytes,
+                        unsigned *seen) {
   *bytes = 0;
   *seen = 0;
   if (!h)
@@ -385,6 +397,15 @@ int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
       if (c->n < min)
         continue;
       double b = bytes_of(c->peak);
+      /* The episode's own hour, taught by an earlier run, made the peak:
+       * a theft of 48 GB in a backup's hour became the usual it was
+       * judged against an hour later ("a routine"). */
+      double ql = learned > 0 ? q_of(learned) : 0;
+      if (d == 0 && learned > 0 && c->peak <= ql + 1.0) {
+        b = usual_without(c, ql, min);
+        if (b < 0)
+          continue;
+      }
       if (!found || b > best) {
         best = b;
         n = c->n;

@@ -184,11 +184,16 @@ const nfh__exf_host *nfh__exf_host_find(const nfh__exf_memory *m,
 
 /* The host's usual bytes in the hour at clock position w: the peak of
  * the mature hour-of-week cells within tolerance hours, else of the
- * mature hour-of-day cells, else none. Returns the level (0 none, 1 hour
- * of day, 2 hour of week) and sets *bytes (0 for none) and *seen (the
+ * mature hour-of-day cells, else none. 'learned' > 0: the host's bytes
+ * of that very hour, which an earlier run already taught the cells at w
+ * (an episode going on across runs): where that hour made a cell's
+ * peak, the usual is the cell's mean with the hour taken out, and a cell
+ * mature only with it is not. Returns the level (0 none, 1 hour of day,
+ * 2 hour of week) and sets *bytes (0 for none) and *seen (the
  * observations of the cell used). */
 int nfh__exf_host_usual(const nfh__exf_params *p, const nfh__exf_host *h,
-                        nfh__exf_when w, double *bytes, unsigned *seen);
+                        nfh__exf_when w, double learned, double *bytes,
+                        unsigned *seen);
 
 /* Teaches the host's baseline one covered hour of 'bytes' at w and data
  * time 'ms'; creates the host when bytes reach host_floor (if there is
