@@ -729,7 +729,9 @@ static void test_ping_sweep_two_ports(void) {
  * as an intruder's host discovery): medium, remote system discovery
  * (T1018), "a ping sweep". Another host's SYN sweep of the same hosts
  * on tcp/445, as many answered, probes services: high, T1046. The
- * ping sweep was high. */
+ * ping sweep was high. A monitor pinging 300 hosts every 5 minutes for
+ * an hour, 60% of them down, pings in rounds: low at most (it was
+ * medium). */
 static void test_ping_sweep_capped(void) {
   flows fs = {0};
   nfh_addr pinger = tk_ip("10.99.8.5"), sweeper = tk_ip("10.99.8.6");
@@ -743,9 +745,20 @@ static void test_ping_sweep_capped(void) {
       syn_silent(&fs, sweeper, (uint16_t)(40000 + i), t, 445,
                  T0 + MIN + i * 100);
   }
+  nfh_addr monitor = tk_ip("10.99.8.4");
+  for (unsigned k = 0; k < 12; k++)
+    for (unsigned i = 0; i < 300; i++)
+      ping(&fs, monitor, tk_ip4(10, 99, 40 + (uint8_t)(i / 200), (uint8_t)i),
+           T0 + k * 300000 + i * 200, i % 5 < 2);
   nfh_engine *e = hunt(&fs);
   const nfh_finding *p = find(e, "h|10.99.8.5|icmp/echo");
   const nfh_finding *q = find(e, "h|10.99.8.6|tcp/445");
+  const nfh_finding *m = find(e, "h|10.99.8.4|icmp/echo");
+  if (m && m->severity > NFH_SEV_LOW)
+    dump(e);
+  CU_ASSERT(!m || m->severity <= NFH_SEV_LOW);
+  if (m)
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->summary, "in rounds"));
   if (!p || !q)
     dump(e);
   CU_ASSERT_PTR_NOT_NULL(p);

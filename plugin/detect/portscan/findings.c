@@ -866,8 +866,12 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
    * of a first run cannot be told from theirs. Probing services (a port
    * sweep) stays the scan of the scale above. */
   int ping_sweep = is_echo(q->proto, q->port);
-  if (ping_sweep && go.sev > PING_SWEEP_MAX_SEVERITY) {
-    go.sev = PING_SWEEP_MAX_SEVERITY;
+  /* The same hosts pinged round after round (a monitor polling every 5
+   * minutes, hosts that are down failing each time): low at most. */
+  int ping_rounds = ping_sweep && tries >= HEALTH_CHECK_TRIES;
+  nfh_severity ping_max = ping_rounds ? NFH_SEV_LOW : PING_SWEEP_MAX_SEVERITY;
+  if (ping_sweep && go.sev > ping_max) {
+    go.sev = ping_max;
     if (go.score > top_of(go.sev))
       go.score = top_of(go.sev);
   }
@@ -917,7 +921,9 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
     bprintf(&sm, ", %.1f tries per host%s", tries,
             health_checks ? ": health checks" : "");
   if (ping_sweep)
-    bprintf(&sm, ": a ping sweep (host discovery)");
+    bprintf(&sm, ping_rounds ? ": a ping sweep in rounds (a monitor, most "
+                               "likely)"
+                             : ": a ping sweep (host discovery)");
   if (earlier_end) {
     char gap[24];
     fmt_span((double)first - earlier_end, gap, sizeof(gap));
