@@ -49,10 +49,6 @@ typedef enum kind {
   K_PEERS
 } kind;
 
-
-/* The share of failed probes as a whole percentage, rounded down: 199
- * failures of 200 read "99% failed", never "100% failed" beside
- * "1 answered". */
 /* A source as text: its address, or "NET/64" for an outside IPv6 /64,
  * which the detector counts as one source (source_of, portscan.c). A
  * state written before kept outside addresses whole. */
@@ -67,6 +63,9 @@ static void format_source(const ps_source *s, char *buf, size_t len) {
   snprintf(buf + n, len > n ? len - n : 0, "/64");
 }
 
+/* The share of failed probes as a whole percentage, rounded down: 199
+ * failures of 200 read "99% failed", never "100% failed" beside
+ * "1 answered". */
 static double pct_failed(double ratio) {
   return floor(100.0 * ratio + 1e-9);
 }
@@ -366,9 +365,6 @@ typedef struct reasons {
   double unseen; /* of the failures, those seen by the refusal alone */
 } reasons;
 
-/* Where silence is no evidence (fo: flags only), a SYN never followed
- * by an ACK is counted by that flag, not as "no reply": the evidence
- * said "silence is not counted" beside "no_reply": 11. */
 /* The failed share a summary shows: the half-open probes (reasons
  * halfopen) were answered, though they count as failures. */
 static double shown_ratio(double ratio, double considered, double halfopen) {
@@ -378,6 +374,9 @@ static double shown_ratio(double ratio, double considered, double halfopen) {
   return r < 0 ? 0 : r;
 }
 
+/* Where silence is no evidence (fo: flags only), a SYN never followed
+ * by an ACK is counted by that flag, not as "no reply": the evidence
+ * said "silence is not counted" beside "no_reply": 11. */
 static void add_reason(reasons *r, const ps_service *v, int fo) {
   if (v->reasons & PS_R_UNSEEN)
     r->unseen++;
@@ -430,6 +429,18 @@ static int answered_service(const ps_service *v, int fo) {
   return counts_as_failed(v, fo) ? 0 : -1;
 }
 
+/* Past a sweep's exact services its contacts are counted, not kept
+ * ('o_contacts' by class): when they mostly failed they are the sweep
+ * going on, and its last contact 'last_s' ends it (masscan's 65,536
+ * probes in 6.5 s read "in 1 s", the time of the first 4,000; a vertical
+ * scan of 65,535 ports in 655 s "in 42 s"). */
+static void extend_past_exact(const uint32_t o_contacts[4], uint32_t last_s,
+                              uint32_t *last) {
+  uint32_t over_failed = o_contacts[PS_WEAK] + o_contacts[PS_STRONG];
+  if (over_failed > o_contacts[PS_SUCC] && last_s > *last)
+    *last = last_s;
+}
+
 /* The time span of the failed probes on a port (a host that used the
  * port all day and swept it for ten minutes swept for ten minutes), or
  * of all its activity there when none is kept exactly. */
@@ -450,13 +461,7 @@ static void port_span(const ps_source *s, const ps_port *q, int fo,
     *last = q->last_s;
     return;
   }
-  /* Past its exact services, a sweep's contacts are counted, not kept:
-   * when they mostly failed they are the sweep going on, and the port's
-   * last contact ends it (masscan's 65,536 probes in 6.5 s read "in 1
-   * s", the time of the first 4,000). */
-  uint32_t over_failed = q->o_contacts[PS_WEAK] + q->o_contacts[PS_STRONG];
-  if (over_failed > q->o_contacts[PS_SUCC] && q->last_s > *last)
-    *last = q->last_s;
+  extend_past_exact(q->o_contacts, q->last_s, last);
 }
 
 /* A sweep of a port that came back after this long without a contact
@@ -495,13 +500,7 @@ static void target_span(const ps_source *s, uint32_t ti, int fo,
     *last = s->targets[ti].last_s;
     return;
   }
-  /* Past its exact services, as in port_span: a vertical scan of all
-   * 65,535 ports at 100 a second read "in 42 s" (the time of the first
-   * 4,000) for 655 s, at a claimed 93,621 ports a minute. */
-  const ps_target *t = &s->targets[ti];
-  uint32_t over_failed = t->o_contacts[PS_WEAK] + t->o_contacts[PS_STRONG];
-  if (over_failed > t->o_contacts[PS_SUCC] && t->last_s > *last)
-    *last = t->last_s;
+  extend_past_exact(s->targets[ti].o_contacts, s->targets[ti].last_s, last);
 }
 
 /* ------------------------------------------------------------- grading */
@@ -558,6 +557,15 @@ static nfh_severity severity_of(double score) {
   return NFH_SEV_INFO;
 }
 
+/* Lowers *sev to 'cap' at most, and *score to the top of cap's range. */
+static void cap_at(nfh_severity *sev, double *score, nfh_severity cap) {
+  if (*sev <= cap)
+    return;
+  *sev = cap;
+  if (*score > top_of(cap))
+    *score = top_of(cap);
+}
+
 static double clamp(double x, double lo, double hi) {
   return x < lo ? lo : x > hi ? hi : x;
 }
@@ -605,17 +613,12 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
       cap = NFH_SEV_INFO;
     else if (intense && cap < NFH_SEV_CRITICAL)
       cap = (nfh_severity)(cap + 1);
-    if (sev > cap) {
-      sev = cap;
-      score = score < top_of(cap) ? score : top_of(cap);
-    }
+    cap_at(&sev, &score, cap);
     o.edge = !intense;
   }
   double seen = g->targets / (g->sampling > 1 ? g->sampling : 1);
-  if (g->sampling > 1 && seen < g->min_targets && sev > SAMPLED_MAX_SEVERITY) {
-    sev = SAMPLED_MAX_SEVERITY;
-    score = score < top_of(sev) ? score : top_of(sev);
-  }
+  if (g->sampling > 1 && seen < g->min_targets)
+    cap_at(&sev, &score, SAMPLED_MAX_SEVERITY);
   double conf = g->crossed ? 0.9 : 0.75;
   if (n < 2 * g->min_targets)
     conf *= 0.9;
@@ -714,6 +717,22 @@ static void evidence_reasons(buf *e, const reasons *r) {
           "\"half_open\": %.0f, \"refusal_only\": %.0f}",
           r->noreply, r->rst, r->icmp, r->odd, r->synonly, r->denied,
           r->halfopen, r->unseen);
+}
+
+/* ", N answered" (or "open": 'word') in a summary, saying how many of
+ * them were half-open probes: answered, then dropped by the prober. */
+static void say_answered(buf *b, const char *word, double answered,
+                         double halfopen) {
+  if (answered < 0.5)
+    return;
+  if (halfopen < 0.5)
+    bprintf(b, ", %.0f %s", answered, word);
+  else if (halfopen + 0.5 >= answered)
+    bprintf(b, ", %.0f %s and dropped by the prober (a half-open scan)",
+            answered, word);
+  else
+    bprintf(b, ", %.0f %s (%.0f dropped by the prober: a half-open scan)",
+            answered, word, halfopen);
 }
 
 /* Suffix of a summary: how sure the counts are. 'seen' is the count
@@ -869,12 +888,9 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   /* The same hosts pinged round after round (a monitor polling every 5
    * minutes, hosts that are down failing each time): low at most. */
   int ping_rounds = ping_sweep && tries >= HEALTH_CHECK_TRIES;
-  nfh_severity ping_max = ping_rounds ? NFH_SEV_LOW : PING_SWEEP_MAX_SEVERITY;
-  if (ping_sweep && go.sev > ping_max) {
-    go.sev = ping_max;
-    if (go.score > top_of(go.sev))
-      go.score = top_of(go.sev);
-  }
+  if (ping_sweep)
+    cap_at(&go.sev, &go.score,
+           ping_rounds ? NFH_SEV_LOW : PING_SWEEP_MAX_SEVERITY);
   reasons rs;
   memset(&rs, 0, sizeof(rs));
   for (uint32_t i = 0; i < s->nservices; i++) {
@@ -889,11 +905,8 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
    * not a scanner, which probes a host's port once or twice. Info. */
   int health_checks =
       rs.halfopen * 2 >= h->v.considered && tries >= HEALTH_CHECK_TRIES;
-  if (health_checks) {
-    go.sev = NFH_SEV_INFO;
-    if (go.score > top_of(go.sev))
-      go.score = top_of(go.sev);
-  }
+  if (health_checks)
+    cap_at(&go.sev, &go.score, NFH_SEV_INFO);
 
   snprintf(key, sizeof(key), "h|%s|%s", src, port);
   buf sm = {0}, ev = {0};
@@ -905,18 +918,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
           h->home_only ? "internal " : "", port, span,
           pct_failed(shown_ratio(h->v.ratio, h->v.considered, halfopen)));
   double answered = h->v.succ + halfopen;
-  if (answered >= 0.5 && halfopen >= 0.5 && halfopen + 0.5 >= answered)
-    bprintf(&sm,
-            ", %.0f answered and dropped by the prober (a half-open "
-            "scan)",
-            answered);
-  else if (answered >= 0.5 && halfopen >= 0.5)
-    bprintf(&sm,
-            ", %.0f answered (%.0f dropped by the prober: a half-open "
-            "scan)",
-            answered, halfopen);
-  else if (answered >= 0.5)
-    bprintf(&sm, ", %.0f answered", answered);
+  say_answered(&sm, "answered", answered, halfopen);
   if (tries >= RETRY_HEAVY)
     bprintf(&sm, ", %.1f tries per host%s", tries,
             health_checks ? ": health checks" : "");
@@ -1209,7 +1211,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
     if (v->target != vc->target)
       continue;
     protos |= v->proto == TCP ? 1u : v->proto == UDP ? 2u : 0u;
-    if ((v->proto == ICMP || v->proto == ICMP6) && v->port == PS_PORT_ECHO) {
+    if (is_echo(v->proto, v->port)) {
       echo = 1;
       echo_answered = v->cls == PS_SUCC;
     }
@@ -1232,14 +1234,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
                         : "",
           dst, span,
           pct_failed(shown_ratio(vc->v.ratio, vc->v.considered, halfopen)));
-  if (open_shown >= 0.5 && halfopen >= 0.5 && halfopen + 0.5 >= open_shown)
-    bprintf(&sm, ", %.0f open and dropped by the prober (a half-open scan)",
-            open_shown);
-  else if (open_shown >= 0.5 && halfopen >= 0.5)
-    bprintf(&sm, ", %.0f open (%.0f dropped by the prober: a half-open scan)",
-            open_shown, halfopen);
-  else if (open_shown >= 0.5)
-    bprintf(&sm, ", %.0f open", open_shown);
+  say_answered(&sm, "open", open_shown, halfopen);
   if (echo_apart)
     bprintf(&sm, echo_answered ? ", and a ping answered" : ", and a ping");
   summary_notes(&sm, r, s, vc->v.considered, &rs);
