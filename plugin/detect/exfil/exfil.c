@@ -583,7 +583,6 @@ typedef struct verdict {
   double usual_bytes, host_hour_bytes;
   unsigned usual_seen;
   uint32_t peak_hour;
-  unsigned habitual_days;
   /* Spread findings; with 'net' set, of one network's addresses. */
   nfh_addr src;
   unsigned spread_dests;
@@ -718,10 +717,11 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            ", known since %s", first);
   }
-  if (d->habitual_days && d->f.repeat_share >= 0.5 && el < sizeof(extra))
+  if (d->f.habit_days_seen && d->f.repeat_share >= 0.5 && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; recurring at this hour on %u other day%s",
-                           d->habitual_days, d->habitual_days == 1 ? "" : "s");
+                           d->f.habit_days_seen,
+                           d->f.habit_days_seen == 1 ? "" : "s");
   if (d->v.first_night && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; at night with no earlier night seen (a "
@@ -801,10 +801,11 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
            ", \"ratio\": %.2f, \"floor_bytes\": %.0f}",
        level[d->f.baseline_level], d->usual_bytes, d->usual_seen,
        d->host_hour_bytes, d->f.host_ratio, x->p.host_floor);
-  jadd(&j, ", \"pair_history\": {\"days_before\": %u, \"seasonal_share\": "
-           "%.2f, \"repeat_share\": %.2f, \"habitual_days\": %u}",
+  jadd(&j,
+       ", \"pair_history\": {\"days_before\": %u, \"seasonal_share\": "
+       "%.2f, \"repeat_share\": %.2f, \"habitual_days\": %u}",
        d->f.days_before, d->f.seasonal_share, d->f.repeat_share,
-       d->habitual_days);
+       d->f.habit_days_seen);
   jadd(&j, ", \"sampling\": {\"sampled\": %s, \"interval\": %u"
            ", \"relative_error\": %.3f%s}",
        d->f.sampled ? "true" : "false", sampling_interval(d->f.sampled,
@@ -1042,7 +1043,6 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   }
   f->seasonal_share = sig ? (double)hab / (double)sig : 0;
   f->repeat_share = sig ? (double)rep / (double)sig : 0;
-  d->habitual_days = hab_days;
   f->habit_days_seen = hab_days;
   /* Distinct days with an upload before the day of the episode's start:
    * the state's (without that day) and the run's. */

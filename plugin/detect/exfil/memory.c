@@ -329,12 +329,15 @@ static double q_of(double bytes) {
 
 static double bytes_of(double q) { return (exp2(q / 4.0) - 1.0) * 1024.0; }
 
+/* The weight of a cell's n-th observation in its mean: the first ones
+ * weigh equally, later ones 1/5: a cell sees one hour a day (or a
+ * week), so it must settle within days. */
+static double learn_rate(unsigned n) { return n < 5 ? 1.0 / n : 0.2; }
+
 static void cell_learn(nfh__exf_bcell *c, double q) {
   if (c->n < 255)
     c->n++;
-  /* The first observations weigh equally, later ones 1/5: a cell sees
-   * one hour a day (or a week), so it must settle within days. */
-  double alpha = c->n < 5 ? 1.0 / c->n : 0.2;
+  double alpha = learn_rate(c->n);
   double mean = c->mean / 256.0;
   mean += alpha * (q - mean);
   if (mean < 0)
@@ -371,7 +374,7 @@ const nfh__exf_host *nfh__exf_host_find(const nfh__exf_memory *m,
 static double usual_without(const nfh__exf_bcell *c, double q, unsigned min) {
   if (c->n < 2 || (unsigned)c->n - 1 < min)
     return -1;
-  double a = c->n < 5 ? 1.0 / c->n : 0.2;
+  double a = learn_rate(c->n);
   double prior = (c->mean / 256.0 - a * q) / (1 - a);
   return bytes_of(prior > 0 ? prior : 0);
 }
