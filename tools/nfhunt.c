@@ -1452,8 +1452,6 @@ static void check_name_in_flow_dir(const char *what, const char *path,
         what, path, example);
 }
 
-/* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
- * and a symlinked flow directory all name it the same way. */
 /* A file that could not be opened is counted under this name in the
  * state's values, its key after it: 1 after one such run. */
 #define UNOPENED_PREFIX "unopened:"
@@ -1469,6 +1467,27 @@ static char *unopened_name(const char *key) {
   return name;
 }
 
+/* Whether the run before could not open the file of 'key'. */
+static int unopened_before(nfh_state *state, const char *key) {
+  uint64_t tries = 0;
+  char *name = unopened_name(key);
+  nfh_state_get_u64(state, name, &tries);
+  free(name);
+  return tries > 0;
+}
+
+/* Records whether this run could not open the file of 'key' (1) or
+ * could (0); exits when the state cannot be written. */
+static void put_unopened(nfh_state *state, const char *state_path,
+                         const char *key, uint64_t value) {
+  char *name = unopened_name(key);
+  if (nfh_state_put_u64(state, name, value) != NFH_OK)
+    die("state %s: %s", state_path, nfh_state_error(state));
+  free(name);
+}
+
+/* A file's key in the state: its real path, so that "%d/%f", "-R DIR"
+ * and a symlinked flow directory all name it the same way. */
 static char *file_key(const char *path) {
   char *real = realpath(path, NULL);
   return real ? real : strdup(path);
@@ -2014,12 +2033,12 @@ int main(int argc, char **argv) {
     no_state = 1;
   /* The report too: a report in a flow directory under a name nfdump
    * reads stopped nfdump -R there, reading nothing past it. */
-  if (r.m == MODE_HUNT && output)
+  if (r.m == MODE_HUNT && output) {
     check_output_place(output);
-  if (r.m == MODE_HUNT && output)
     check_name_in_flow_dir("--output", output,
                            ".nfhunt.report.stat.json",
                            sources, &reads);
+  }
   if (r.m == MODE_HUNT && !no_state && (state_path || !flow_files.n)) {
     if (!state_path && rot_dir) {
       size_t len = strlen(rot_dir) + sizeof(STATE_NAME) + 1;
@@ -2086,13 +2105,8 @@ int main(int argc, char **argv) {
     int done = 0;
     if (state && nfh_state_file_done(state, keys[i], &done) != NFH_OK)
       die("state %s: %s", state_path, nfh_state_error(state));
-    if (state && !done) {
-      uint64_t tries = 0;
-      char *name = unopened_name(keys[i]);
-      nfh_state_get_u64(state, name, &tries);
-      free(name);
-      unopened[i] = tries > 0;
-    }
+    if (state && !done)
+      unopened[i] = unopened_before(state, keys[i]);
     int64_t t = since_from ? nfh_file_slot_time(keys[i]) : 0;
     if (t > 0 && (uint64_t)t < since_from)
       done = 1; /* before the state's start: not for --since last */
@@ -2355,23 +2369,17 @@ int main(int argc, char **argv) {
          * zero-length file failed every hourly run, exit status 2, for
          * ever. */
         if (res[i] == READ_NOT && todo[i]) {
-          char *name = unopened_name(keys[i]);
-          if (nfh_state_put_u64(state, name, unopened[i] ? 0 : 1) != NFH_OK ||
-              (unopened[i] &&
-               nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK))
+          put_unopened(state, state_path, keys[i], unopened[i] ? 0 : 1);
+          if (unopened[i] &&
+              nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
             die("state %s: %s", state_path, nfh_state_error(state));
-          free(name);
           given_up += unopened[i];
           continue;
         }
         if (res[i] != READ_OK && res[i] != READ_PARTLY)
           continue;
-        if (unopened[i]) {
-          char *name = unopened_name(keys[i]);
-          if (nfh_state_put_u64(state, name, 0) != NFH_OK)
-            die("state %s: %s", state_path, nfh_state_error(state));
-          free(name);
-        }
+        if (unopened[i])
+          put_unopened(state, state_path, keys[i], 0);
         if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
           die("state %s: %s", state_path, nfh_state_error(state));
         int64_t slot = nfh_file_slot_time(keys[i]);

@@ -622,13 +622,15 @@ nfh_status nfh_report_print_text(FILE *out,
     }
     printed++;
     char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
-    int lower_now = r->detector_severity < r->f.severity;
-    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s%s%s%s%s\n", printed,
-            sev_label(r->f.severity), r->f.score, r->f.summary,
-            strcmp(r->status, "new") ? "  (" : "",
-            strcmp(r->status, "new") ? r->status : "", lower_now ? "; " : "",
-            lower_now ? nfh_severity_name(r->detector_severity) : "",
-            strcmp(r->status, "new") ? (lower_now ? " this run)" : ")") : "");
+    /* "(ongoing)", "(ongoing; low this run)" after all but new ones. */
+    char status[64] = "";
+    if (strcmp(r->status, "new") && r->detector_severity < r->f.severity)
+      snprintf(status, sizeof(status), "  (%s; %s this run)", r->status,
+               nfh_severity_name(r->detector_severity));
+    else if (strcmp(r->status, "new"))
+      snprintf(status, sizeof(status), "  (%s)", r->status);
+    fprintf(out, "\n%2zu. [%-8s] %5.1f  %s%s\n", printed,
+            sev_label(r->f.severity), r->f.score, r->f.summary, status);
     fprintf(out, "    %s  %s -> %s", r->f.type,
             r->f.src.family ? nfh_addr_format(&r->f.src, src, sizeof(src))
                             : "*",

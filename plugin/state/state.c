@@ -84,6 +84,16 @@ static int64_t query_int(sqlite3 *db, const char *sql) {
   return v;
 }
 
+/* The message for a file that is no usable state ('why': SQLite's
+ * word), with what to do about it. */
+static void unusable(char *message, size_t len, const char *path,
+                     const char *why) {
+  snprintf(message, len,
+           "%s: not a usable nfhunt state (%s): move it aside to begin a "
+           "new one",
+           path, why);
+}
+
 /* Whether the database is an nfhunt state, or empty (then it is marked
  * as one). Another program's SQLite file named by mistake (--state
  * ~/.mozilla/.../places.sqlite) would otherwise get nfhunt's tables
@@ -96,10 +106,7 @@ static int check_owner(nfh_state *st, const char *path, char *message,
   if (id == APPLICATION_ID)
     return 0;
   if (id < 0) {
-    snprintf(
-        message, len,
-        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
-        path, sqlite3_errmsg(st->db));
+    unusable(message, len, path, sqlite3_errmsg(st->db));
     return -1;
   }
   if (id != 0) {
@@ -119,10 +126,7 @@ static int check_owner(nfh_state *st, const char *path, char *message,
                                     "name='schema_version';")
                 : 0;
   if (all < 0 || ours < 0) {
-    snprintf(
-        message, len,
-        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
-        path, sqlite3_errmsg(st->db));
+    unusable(message, len, path, sqlite3_errmsg(st->db));
     return -1;
   }
   if (all != 0 && !(all == 4 && ours == 4 && version > 0)) {
@@ -236,10 +240,7 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
   if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL;", NULL, NULL, &err) !=
           SQLITE_OK ||
       sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
-    snprintf(
-        message, sizeof(message),
-        "%s: not a usable nfhunt state (%s): move it aside to begin a new one",
-        path, err ? err : "?");
+    unusable(message, sizeof(message), path, err ? err : "?");
     sqlite3_free(err);
     nfh_state_close(st);
     return NFH_ESTATE;

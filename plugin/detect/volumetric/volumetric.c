@@ -123,9 +123,6 @@ static const char *const ftype_name[] = {
 /* The share of floor_flows the storm is measured over: ten times the
  * host's usual sessions plus this. */
 #define STORM_FLOOR_SHARE 0.1
-/* Held-connection floods (held.h): a new stalled connection more than
- * this after the last one ended starts another episode; this multiple of
- * held_min_concurrent held at once is high. */
 /* Multiples of the usual above this are said as "over 1000x": over a
  * host that usually sends a handful of packets, the exact figure says
  * nothing more. */
@@ -133,6 +130,9 @@ static const char *const ftype_name[] = {
 /* The share of a victim's packets from its top source from which a
  * flood is said to come from that source alone. */
 #define ONE_SOURCE_SHARE 0.95
+/* Held-connection floods (held.h): a new stalled connection more than
+ * this after the last one ended starts another episode; this multiple of
+ * held_min_concurrent held at once is high. */
 #define HELD_GAP_MS (10 * 60 * 1000ull)
 #define HELD_HIGH_MULTIPLE 5.0
 
