@@ -2403,7 +2403,9 @@ int main(int argc, char **argv) {
        * go, so that nfexpire can remove the emptied directories). */
       if (since_last) {
         uint64_t gone = 0;
-        if (nfh_state_forget_files(state, file_exists, NULL, &gone) != NFH_OK)
+        if (nfh_state_forget_files(state, file_exists, NULL, &gone) != NFH_OK ||
+            nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
+                                      &gone) != NFH_OK)
           die("state %s: %s", state_path, nfh_state_error(state));
         sweep_roots(sources, &reads);
       }

@@ -392,12 +392,17 @@ nfh_status nfh_state_get_u64(nfh_state *st, const char *name,
 
 nfh_status nfh_state_put_u64(nfh_state *st, const char *name,
                              uint64_t value) {
+  /* A missing counter reads as 0, so 0 is kept as no row: counters named
+   * after files (nfhunt's unopened:PATH) would otherwise pile up. */
   sqlite3_stmt *q;
-  if (prepare(st, "INSERT OR REPLACE INTO meta(name, value) VALUES(?1, ?2)",
+  if (prepare(st,
+              value ? "INSERT OR REPLACE INTO meta(name, value) VALUES(?1, ?2)"
+                    : "DELETE FROM meta WHERE name=?1",
               &q) != NFH_OK)
     return NFH_ESTATE;
   sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, (sqlite3_int64)value);
+  if (value)
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)value);
   nfh_status result =
       sqlite3_step(q) == SQLITE_DONE ? NFH_OK : db_fail(st, "write counter");
   sqlite3_finalize(q);
@@ -521,23 +526,26 @@ nfh_status nfh_state_expire(nfh_state *st, uint64_t before_ms) {
   return NFH_OK;
 }
 
-nfh_status nfh_state_forget_files(nfh_state *st,
-                                  int (*keep)(void *user, const char *path),
-                                  void *user, uint64_t *forgotten) {
+/* Deletes the rows that 'select' lists (one text column) and keep()
+ * rejects, by 'delete' (its ?1 the text); keep() sees each text past its
+ * first 'skip' bytes. Collects first, deletes after: no statement may
+ * step over the table another one changes. */
+static nfh_status forget_rows(nfh_state *st, const char *select,
+                              const char *delete, size_t skip,
+                              int (*keep)(void *user, const char *name),
+                              void *user, uint64_t *forgotten) {
   if (forgotten)
     *forgotten = 0;
-  /* Collect first, delete after: no statement may step over the table
-   * that another one changes. */
   sqlite3_stmt *q;
-  if (prepare(st, "SELECT path FROM files", &q) != NFH_OK)
+  if (prepare(st, select, &q) != NFH_OK)
     return NFH_ESTATE;
   char **gone = NULL;
   size_t n = 0, cap = 0;
   nfh_status result = NFH_OK;
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    const char *path = (const char *)sqlite3_column_text(q, 0);
-    if (!path || keep(user, path))
+    const char *name = (const char *)sqlite3_column_text(q, 0);
+    if (!name || strlen(name) < skip || keep(user, name + skip))
       continue;
     if (n == cap) {
       size_t ncap = cap ? 2 * cap : 64;
@@ -549,21 +557,20 @@ nfh_status nfh_state_forget_files(nfh_state *st,
       gone = grown;
       cap = ncap;
     }
-    if (!(gone[n] = nfh__strdup(path))) {
+    if (!(gone[n] = nfh__strdup(name))) {
       result = NFH_ENOMEM;
       break;
     }
     n++;
   }
   if (result == NFH_OK && rc != SQLITE_DONE)
-    result = db_fail(st, "read files");
+    result = db_fail(st, "read rows to forget");
   sqlite3_finalize(q);
-  if (result == NFH_OK && n &&
-      prepare(st, "DELETE FROM files WHERE path=?1", &q) == NFH_OK) {
+  if (result == NFH_OK && n && prepare(st, delete, &q) == NFH_OK) {
     for (size_t i = 0; i < n && result == NFH_OK; i++) {
       sqlite3_bind_text(q, 1, gone[i], -1, SQLITE_STATIC);
       if (sqlite3_step(q) != SQLITE_DONE)
-        result = db_fail(st, "forget files");
+        result = db_fail(st, "forget rows");
       sqlite3_reset(q);
     }
     sqlite3_finalize(q);
@@ -576,4 +583,30 @@ nfh_status nfh_state_forget_files(nfh_state *st,
     nfh__free(gone[i]);
   nfh__free(gone);
   return result;
+}
+
+nfh_status nfh_state_forget_files(nfh_state *st,
+                                  int (*keep)(void *user, const char *path),
+                                  void *user, uint64_t *forgotten) {
+  return forget_rows(st, "SELECT path FROM files",
+                     "DELETE FROM files WHERE path=?1", 0, keep, user,
+                     forgotten);
+}
+
+nfh_status nfh_state_forget_counters(nfh_state *st, const char *prefix,
+                                     int (*keep)(void *user, const char *rest),
+                                     void *user, uint64_t *forgotten) {
+  /* Counter names are plain text of the caller's: a prefix match by
+   * substr, not LIKE, whose % and _ a path may hold. */
+  char select[160];
+  size_t len = strlen(prefix);
+  if (len > 64 || strchr(prefix, '\'') != NULL) {
+    snprintf(st->errmsg, sizeof(st->errmsg), "bad counter prefix");
+    return NFH_EINVAL;
+  }
+  snprintf(select, sizeof(select),
+           "SELECT name FROM meta WHERE substr(name, 1, %zu) = '%s'", len,
+           prefix);
+  return forget_rows(st, select, "DELETE FROM meta WHERE name=?1", len, keep,
+                     user, forgotten);
 }

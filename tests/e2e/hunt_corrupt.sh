@@ -144,6 +144,18 @@ else
 	fail "given up: run 4 exit $rc4; $(grep -c "^nfhunt: $flows/" "$tmp/err4") lines about files; run 3: $(grep 'given up' "$tmp/err3")"
 fi
 
+# Given up, the files leave nothing behind in the state: their
+# "unopened" counters are gone (they stayed at 0, one row a file, for
+# ever).
+left=$("$py" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM meta WHERE name LIKE ?", ("unopened:%",)).fetchone()[0])' "$state" 2>&1)
+if [ "$left" = 0 ]; then
+	pass "the given-up files' counters are not kept"
+else
+	fail "the given-up files' counters stay in the state: $left"
+fi
+
 # A broken file whose name holds a newline and a forged message: its
 # complaint stays one line, the control character escaped (the name
 # printed a second line that read as another file's).

@@ -276,6 +276,57 @@ static void test_expire(void) {
   nfh_state_close(st);
 }
 
+/* Counters named after files (nfhunt's unopened:PATH) must not pile up:
+ * a counter set back to 0 leaves no row, and those of files that are
+ * gone are dropped by prefix; others stay. */
+static int keep_b(void *user, const char *rest) {
+  (void)user;
+  return strcmp(rest, "/gone") != 0;
+}
+
+static int meta_rows(void) {
+  sqlite3 *db = NULL;
+  int n = -1;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM meta", -1, &q, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    n = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
+static void test_counters_forgotten(void) {
+  nfh_state *st = open_state();
+  CU_ASSERT_FATAL(st != NULL);
+  int before = meta_rows();
+  nfh_state_begin(st);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "u:/kept", 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "u:/gone", 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "u:/opened", 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "u_/gone", 1), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_state_put_u64(st, "u:/opened", 0), NFH_OK);
+  uint64_t gone = 9;
+  CU_ASSERT_EQUAL(nfh_state_forget_counters(st, "u:", keep_b, NULL, &gone),
+                  NFH_OK);
+  CU_ASSERT_EQUAL(gone, 1);
+  CU_ASSERT_EQUAL(nfh_state_forget_counters(st, "u'", keep_b, NULL, &gone),
+                  NFH_EINVAL);
+  CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+  uint64_t v = 9;
+  nfh_state_get_u64(st, "u:/kept", &v);
+  CU_ASSERT_EQUAL(v, 1);
+  nfh_state_get_u64(st, "u:/gone", &v);
+  CU_ASSERT_EQUAL(v, 0);
+  nfh_state_get_u64(st, "u_/gone", &v); /* no LIKE wildcard */
+  CU_ASSERT_EQUAL(v, 1);
+  nfh_state_close(st);
+  /* u:/kept and u_/gone: the zeroed and the forgotten left no row. */
+  CU_ASSERT_EQUAL(meta_rows(), before + 2);
+}
+
 /* Runs rewrite their blobs: a state whose 8 MB blob shrank to a few
  * bytes is rewritten compact at the commit (it kept every freed page:
  * 13.8 MB of file for 7 MB of blobs after three weeks of hourly runs),
@@ -337,6 +388,8 @@ int main(void) {
   CU_add_test(s, "another program's database", test_other_program);
   CU_add_test(s, "expiry", test_expire);
   CU_add_test(s, "freed pages given back", test_compact);
+  CU_add_test(s, "counters set to 0 or of gone files forgotten",
+              test_counters_forgotten);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   int failures = (int)CU_get_number_of_failures();

@@ -62,7 +62,8 @@ nfh_status nfh_state_get_blob(nfh_state *state, const char *name,
 nfh_status nfh_state_put_blob(nfh_state *state, const char *name,
                               const void *data, size_t len);
 
-/* Named counters ("data_first_ms", ...). A missing one reads as 0. */
+/* Named counters ("data_first_ms", ...). A missing one reads as 0, and
+ * storing 0 removes it. */
 nfh_status nfh_state_get_u64(nfh_state *state, const char *name,
                              uint64_t *value);
 nfh_status nfh_state_put_u64(nfh_state *state, const char *name,
@@ -114,6 +115,14 @@ nfh_status nfh_state_mark_file(nfh_state *state, const char *path,
 nfh_status nfh_state_forget_files(nfh_state *state,
                                   int (*keep)(void *user, const char *path),
                                   void *user, uint64_t *forgotten);
+
+/* Drops every counter whose name starts with 'prefix' (at most 64
+ * bytes, no quote) and for which keep(user, rest of the name) returns 0,
+ * as nfh_state_forget_files does with files. NFH_EINVAL for a bad
+ * prefix. */
+nfh_status nfh_state_forget_counters(nfh_state *state, const char *prefix,
+                                     int (*keep)(void *user, const char *rest),
+                                     void *user, uint64_t *forgotten);
 
 /* Deletes findings not reported since before_ms. File records are kept
  * (see nfh_state_forget_files): age says nothing about whether a file
