@@ -301,6 +301,7 @@ nfh_status nfh_reader_create(const nfh_reader_options *options,
   for (unsigned i = 0; i < threads; i++) {
     if (pthread_create(&r->threads[i], NULL, worker_main, r) != 0)
       break;
+    pthread_setname_np(r->threads[i], "nfh-decode"); /* for top -H, perf */
     r->nthreads++;
   }
   if (threads && !r->nthreads) {
