@@ -67,8 +67,35 @@ typedef struct slot {
   uint32_t unused;
 } slot;
 
+/* Endpoints (address, port, protocol) of connections whose direction only
+ * the ports told, between two ports of 1024 or above: neither is a
+ * well-known service, and the lower is no surer the server's. Players of
+ * a game server on udp/27015 whose home routers give them ports below it
+ * were its servers: the server read as uploading 3 GB to 191 of them. A
+ * service is the endpoint many peers talk to, a client's port talks to
+ * one: each endpoint keeps the peer addresses it was seen with, as bits
+ * of a 64-bit map (linear counting, enough to tell one peer from
+ * several), and a connection is turned at its end when its client
+ * endpoint has several peers and its server endpoint one. Open
+ * addressing on the hash alone (a rare collision merges two endpoints'
+ * maps); 0 is empty. Bounded: past ENDPOINTS_MAX new endpoints are not
+ * kept, and the ports decide for them. */
+typedef struct endpoint {
+  uint64_t hash;
+  uint64_t peers;
+} endpoint;
+
+#define ENDPOINTS_MIN 4096
+#define ENDPOINTS_MAX (1u << 20)
+/* An endpoint seen with this many peers (bits) serves; with one, it is
+ * a client's. */
+#define SERVICE_PEERS 3
+
 struct nfh__stitcher {
   uint64_t gap_ms, hold_ms;
+  endpoint *endpoints;
+  uint32_t endpoints_mask; /* size - 1; 0 before the first */
+  uint32_t nendpoints;
   nfh__conn_sink sink;
   void *user;
   entry *entries;
@@ -211,6 +238,7 @@ nfh_status nfh__stitcher_create(uint64_t gap_ms, uint64_t hold_ms,
 void nfh__stitcher_destroy(nfh__stitcher *s) {
   if (!s)
     return;
+  nfh__free(s->endpoints);
   nfh_hugemem_free(s->entries, (size_t)s->cap * sizeof(entry));
   nfh_hugemem_free(s->table, ((size_t)s->table_mask + 1) * sizeof(slot));
   nfh__free(s->ring);
@@ -423,6 +451,108 @@ static void conn_start(entry *e, const nfh_flow *f, int src_is_a) {
   e->port_tie = guessed && !is_icmp(f->proto) && f->src_port == f->dst_port;
 }
 
+/* Whether the direction of e's connection rests on a weak guess: from
+ * the ports alone, both 1024 or above (see endpoint). */
+static int weak_guess(const entry *e) {
+  const nfh_conn *c = &e->conn;
+  return (c->flags & NFH_CONN_DIRECTION_GUESSED) && !is_icmp(c->proto) &&
+         c->client_port >= 1024 && c->server_port >= 1024;
+}
+
+static uint64_t endpoint_hash(const nfh_addr *a, uint16_t port, uint8_t proto) {
+  uint64_t w0, w1;
+  memcpy(&w0, a->bytes, 8);
+  memcpy(&w1, a->bytes + 8, 8);
+  uint64_t h = ((uint64_t)a->family << 40 | (uint64_t)proto << 16 | port) *
+               0x9e3779b97f4a7c15ull;
+  h = (h ^ w0) * 0xff51afd7ed558ccdull;
+  h = (h ^ (h >> 29) ^ w1) * 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 32;
+  return h ? h : 1;
+}
+
+/* The endpoint's slot, or the empty one where it would go; NULL before
+ * the table exists. */
+static endpoint *endpoint_slot(const nfh__stitcher *s, uint64_t h) {
+  if (!s->endpoints)
+    return NULL;
+  uint32_t i = (uint32_t)h & s->endpoints_mask;
+  while (s->endpoints[i].hash && s->endpoints[i].hash != h)
+    i = (i + 1) & s->endpoints_mask;
+  return &s->endpoints[i];
+}
+
+/* Doubles the endpoint table (or makes the first); 0, or -1 at the
+ * bound or without memory (then endpoints are no longer added). */
+static int endpoints_grow(nfh__stitcher *s) {
+  uint32_t size = s->endpoints ? 2 * (s->endpoints_mask + 1) : ENDPOINTS_MIN;
+  if (size > ENDPOINTS_MAX)
+    return -1;
+  endpoint *old = s->endpoints;
+  uint32_t old_size = old ? s->endpoints_mask + 1 : 0;
+  s->endpoints = nfh__calloc(size, sizeof(endpoint));
+  if (!s->endpoints) {
+    s->endpoints = old;
+    return -1;
+  }
+  s->endpoints_mask = size - 1;
+  for (uint32_t i = 0; i < old_size; i++)
+    if (old[i].hash)
+      *endpoint_slot(s, old[i].hash) = old[i];
+  nfh__free(old);
+  return 0;
+}
+
+static uint64_t peer_bit(const nfh_addr *peer) {
+  return 1ull << (endpoint_hash(peer, 0, 0) >> 58);
+}
+
+/* Notes that 'self' (address, port) talked to 'peer'. */
+static void endpoint_note(nfh__stitcher *s, const nfh_addr *self, uint16_t port,
+                          uint8_t proto, const nfh_addr *peer) {
+  uint64_t h = endpoint_hash(self, port, proto);
+  endpoint *ep = endpoint_slot(s, h);
+  if (!ep || !ep->hash) {
+    if (2 * (s->nendpoints + 1) > s->endpoints_mask + 1 &&
+        endpoints_grow(s) != 0)
+      return;
+    ep = endpoint_slot(s, h);
+    ep->hash = h;
+    s->nendpoints++;
+  }
+  ep->peers |= peer_bit(peer);
+}
+
+static int endpoint_peers(const nfh__stitcher *s, const nfh_addr *self,
+                          uint16_t port, uint8_t proto) {
+  endpoint *ep = endpoint_slot(s, endpoint_hash(self, port, proto));
+  return ep && ep->hash ? __builtin_popcountll(ep->peers) : 0;
+}
+
+/* Both endpoints of a new connection whose direction is a weak guess. */
+static void endpoints_note_conn(nfh__stitcher *s, const entry *e) {
+  if (!weak_guess(e))
+    return;
+  const nfh_conn *c = &e->conn;
+  endpoint_note(s, &c->client, c->client_port, c->proto, &c->server);
+  endpoint_note(s, &c->server, c->server_port, c->proto, &c->client);
+}
+
+static void conn_turn(entry *e);
+
+/* At a connection's end: turns one whose weak guess made the service
+ * the client (its endpoint seen with several peers, the other side's
+ * with one), then settles its flags. */
+static void conn_finish(nfh__stitcher *s, entry *e) {
+  const nfh_conn *c = &e->conn;
+  if (weak_guess(e) &&
+      endpoint_peers(s, &c->client, c->client_port, c->proto) >=
+          SERVICE_PEERS &&
+      endpoint_peers(s, &c->server, c->server_port, c->proto) <= 1)
+    conn_turn(e);
+  conn_finish_flags(&e->conn);
+}
+
 /* Whether record f starts a new session rather than continuing c. */
 static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
                       const nfh_flow *f) {
@@ -514,7 +644,7 @@ static void expire(nfh__stitcher *s) {
     uint32_t i = queue_pop(s);
     entry *e = &s->entries[i];
     if (e->conn.last_ms < cutoff) {
-      conn_finish_flags(&e->conn);
+      conn_finish(s, e);
       emit(s, &e->conn);
       remove_entry(s, i);
     } else {
@@ -611,12 +741,13 @@ static int add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
     return 1;
   }
   if (idx != NIL && starts_new(s, &s->entries[idx].conn, f)) {
-    conn_finish_flags(&s->entries[idx].conn);
+    conn_finish(s, &s->entries[idx]);
     emit(s, &s->entries[idx].conn);
     /* The observers stay: within a 5-minute file, one exporter's
      * records of the tuple's later sessions come before another's of
      * its earlier ones (an NTP client's polls from port 123 to 123). */
     conn_start(&s->entries[idx], f, src_is_a);
+    endpoints_note_conn(s, &s->entries[idx]);
   } else if (idx == NIL) {
     if (s->open + 1 > (size_t)(s->table_mask + 1) / 2) {
       if (grow_table(s) != NFH_OK) {
@@ -641,6 +772,7 @@ static int add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
     queue_append(s, idx);
     conn_start(e, f, src_is_a);
     observers_reset(e);
+    endpoints_note_conn(s, e);
   }
   entry *e = &s->entries[idx];
   if (e->port_tie && src_is_a != e->client_is_a) {
@@ -716,7 +848,7 @@ nfh_status nfh__stitcher_add(nfh__stitcher *s, const nfh_flow *flows, size_t n,
 nfh_status nfh__stitcher_flush(nfh__stitcher *s) {
   while (s->ring_count) {
     uint32_t i = queue_pop(s);
-    conn_finish_flags(&s->entries[i].conn);
+    conn_finish(s, &s->entries[i]);
     emit(s, &s->entries[i].conn);
     remove_entry(s, i);
   }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../plugin/model/stitch.h"
@@ -303,6 +304,60 @@ static void test_equal_ports(void) {
   CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
 }
 
+/* A game server on udp/27015 whose players' home routers give them
+ * ports below 27015 (1024-20000): by the ports, every player was the
+ * server and the game server uploaded 3 GB to 191 of them. The server's
+ * endpoint talks to many peers, each player's to one: the players open
+ * them. Peer-to-peer nodes whose endpoints all talk to several peers,
+ * and a lone pair of high ports, keep the ports' guess. */
+static void test_service_by_peers(void) {
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[40];
+  size_t n = 0;
+  char player[32];
+  for (int i = 0; i < 12; i++) {
+    snprintf(player, sizeof(player), "198.51.100.%d", 10 + i);
+    uint16_t port = (uint16_t)(1100 + 1500 * i); /* all below 27015 */
+    uint64_t t = t0 + (uint64_t)i * 1000;
+    f[n++] =
+        flow(player, port, "10.0.0.7", 27015, 17, t, t + 600000, 400000, 0);
+    f[n++] = flow("10.0.0.7", 27015, player, port, 17, t + 30, t + 600000,
+                  900000, 0);
+  }
+  /* P2P: three of our nodes and three outside peers, every one talking
+   * to the three of the other side. */
+  static const char *ours[] = {"10.0.0.8", "10.0.0.11", "10.0.0.12"};
+  static const char *peers[] = {"203.0.113.1", "203.0.113.2", "203.0.113.3"};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      f[n++] = flow(ours[i], (uint16_t)(30000 + 1000 * i), peers[j], 20000, 17,
+                    t0 + 50000 + (uint64_t)(3 * i + j), t0 + 60000, 5000, 0);
+  /* A lone pair of high ports. */
+  f[n++] =
+      flow("10.0.0.10", 40000, "203.0.113.9", 9000, 17, t0, t0 + 9000, 5000, 0);
+  stitch(f, n);
+  int players = 0, p2p = 0, lone = 0;
+  char a[NFH_ADDR_STRLEN];
+  for (size_t i = 0; i < ngot; i++) {
+    nfh_addr_format(&got[i].server, a, sizeof(a));
+    if (got[i].server_port == 27015 || got[i].client_port == 27015) {
+      players++;
+      CU_ASSERT_STRING_EQUAL(a, "10.0.0.7");
+      CU_ASSERT_EQUAL(got[i].server_port, 27015);
+      CU_ASSERT_EQUAL(got[i].server_bytes, 900000);
+    } else if (got[i].server_port == 20000 || got[i].client_port == 20000) {
+      p2p++; /* the ports' guess: 20000 serves */
+      CU_ASSERT_EQUAL(got[i].server_port, 20000);
+    } else if (got[i].server_port == 9000) {
+      lone++;
+      CU_ASSERT_STRING_EQUAL(client_of(i), "10.0.0.10");
+    }
+  }
+  CU_ASSERT_EQUAL(players, 12);
+  CU_ASSERT_EQUAL(p2p, 9);
+  CU_ASSERT_EQUAL(lone, 1);
+}
+
 /* Stitches n records, marking those seen twice; returns how many. */
 static size_t stitch_marked(const nfh_flow *f, size_t n, uint8_t *twice) {
   nfh__stitcher *s = make();
@@ -458,6 +513,8 @@ int main(void) {
   CU_add_test(s, "equal ports: the earlier sender opened it",
               test_equal_ports);
   CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
+  CU_add_test(s, "a high-port service told by its many peers",
+              test_service_by_peers);
   CU_add_test(s, "two exporters on one path", test_two_exporters);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -28,7 +28,9 @@ extern "C" {
 #define NFH_CONN_SAMPLED 0x08u     /* some record came from a sampled exporter */
 #define NFH_CONN_RST 0x10u         /* a reset was seen (either direction) */
 #define NFH_CONN_ESTABLISHED 0x20u /* TCP: handshake or data both ways seen */
-#define NFH_CONN_DIRECTION_GUESSED 0x40u /* no SYN seen; client by ports */
+/* No SYN (or the like) seen: the client by ports, or, between two high
+ * ports, by which endpoint talks to several peers (nfhunt(1)). */
+#define NFH_CONN_DIRECTION_GUESSED 0x40u
 #define NFH_CONN_DENIED 0x80u /* a firewall's event record (NSEL) denied it */
 
 typedef struct nfh_conn {
