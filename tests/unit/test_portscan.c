@@ -841,6 +841,122 @@ static void test_half_open_sweep(void) {
   free_flows(&fs);
 }
 
+/* Open ports are counted, never extrapolated, and no count exceeds what
+ * there is (a real nmap and masscan, through softflowd and nfcapd):
+ * - a half-open scan of 20,000 ports of one host, 7 open, some of them
+ *   past the services kept exactly, read "96 open" (the exact part's
+ *   share scaled up) and then, kept part only, "6 open";
+ * - an outside SYN sweep of 200 hosts on three ports, 20 of them
+ *   answering on SSH and dropped, read "100% failed" with no word of
+ *   them (the several-ports summary did not show half-open answers);
+ * - nmap -sT of 255 hosts on 20 ports, each unanswered probe tried
+ *   twice, read "38 ports (~6017 host-ports)": past the exact services
+ *   the retries counted as ports. */
+static void test_open_counted_not_scaled(void) {
+  flows fs = {0};
+  nfh_addr v = tk_ip("10.99.8.20"), vt = tk_ip("10.99.21.1");
+  static const uint16_t open_ports[] = {3,     5000,  9000, 12000,
+                                        15000, 18000, 19999};
+  for (unsigned p = 1; p <= 20000; p++) {
+    int open = 0;
+    for (size_t k = 0; k < sizeof(open_ports) / sizeof(open_ports[0]); k++)
+      open |= open_ports[k] == p;
+    uint64_t when = T0 + (uint64_t)p * 10;
+    if (open)
+      syn_open(&fs, v, 61000, vt, (uint16_t)p, when);
+    else
+      syn_refused(&fs, v, 61000, vt, (uint16_t)p, when);
+  }
+  nfh_addr x = tk_ip("198.18.5.5");
+  for (unsigned i = 1; i <= 200; i++) {
+    nfh_addr t = tk_ip4(10, 99, 22, (uint8_t)i);
+    uint64_t when = T0 + i * 100;
+    if (i % 10 == 0)
+      syn_open(&fs, x, 50000, t, 22, when);
+    else
+      syn_silent(&fs, x, 50000, t, 22, when);
+    syn_silent(&fs, x, 50000, t, 80, when + 30);
+    syn_silent(&fs, x, 50000, t, 443, when + 60);
+  }
+  nfh_addr b = tk_ip("10.99.8.21");
+  uint16_t cp = 30000;
+  for (unsigned i = 1; i <= 255; i++)
+    for (unsigned k = 0; k < 20; k++) {
+      nfh_addr t = tk_ip4(10, 99, 23, (uint8_t)i);
+      uint64_t when = T0 + (uint64_t)(i * 20 + k) * 70;
+      syn_silent(&fs, b, cp++, t, (uint16_t)(100 + k * 7), when);
+      syn_silent(&fs, b, cp++, t, (uint16_t)(100 + k * 7), when + 30);
+    }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "v|10.99.8.20|10.99.21.1");
+  const nfh_finding *h = find(e, "h|198.18.5.5|*");
+  const nfh_finding *k = find(e, "b|10.99.8.21");
+  if (!f || !h || !k)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_EQUAL(evidence_num(f, "half_open"), 7);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->summary, ", 7 open and dropped"));
+  }
+  CU_ASSERT_PTR_NOT_NULL(h);
+  if (h) {
+    CU_ASSERT_EQUAL(evidence_num(h, "half_open"), 20);
+    CU_ASSERT_EQUAL(evidence_num(h, "answered"), 20);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        h->summary, "90% failed, 20 answered and dropped by the prober"));
+  }
+  CU_ASSERT_PTR_NOT_NULL(k);
+  if (k) {
+    CU_ASSERT_EQUAL(evidence_num(k, "distinct_ports"), 20);
+    CU_ASSERT(evidence_num(k, "host_ports") <= 255 * 20);
+    CU_ASSERT_PTR_NOT_NULL(strstr(k->summary, "255 hosts on 20 ports"));
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
+/* A hosting provider's /22 (public in life) as the Internet sees it: 30 outside
+ * scanners each sweep all 1,024 addresses on a port, some finding live
+ * services (a SYN-ACK, reset). Sweeps of that size counted as intense,
+ * and intense ones were never folded: 30 medium findings (68 in a
+ * tester's day), edge_max_findings or not. Now ten stay, the rest are
+ * one info summary; with edge_max_findings=0, none stays. */
+static void test_background_folded(void) {
+  flows fs = {0};
+  char src[32];
+  for (unsigned k = 0; k < 30; k++) {
+    snprintf(src, sizeof(src), "198.19.%u.%u", k, 7 + k);
+    nfh_addr x = tk_ip(src);
+    for (unsigned i = 0; i < 1024; i++) {
+      nfh_addr t = tk_ip4(10, 83, (uint8_t)(220 + i / 256), (uint8_t)(i % 256));
+      uint64_t when = T0 + k * 20 * MIN + i * 200;
+      uint16_t port = (uint16_t)(22 + k % 5);
+      if (i % 100 == 3)
+        syn_open(&fs, x, (uint16_t)(40000 + k), t, port, when);
+      else
+        syn_silent(&fs, x, (uint16_t)(40000 + k), t, port, when);
+    }
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    nfh_engine *e = pass ? hunt(&fs, "edge_max_findings", "0") : hunt(&fs);
+    size_t n, individual = 0;
+    const nfh_report_finding *r = nfh_engine_findings(e, &n);
+    for (size_t i = 0; i < n; i++)
+      individual += strncmp(r[i].f.key, "h|198.19.", 9) == 0;
+    const nfh_finding *bg = find(e, "bg|external");
+    if (individual != (pass ? 0u : 10u))
+      dump(e);
+    CU_ASSERT_EQUAL(individual, pass ? 0 : 10);
+    CU_ASSERT_PTR_NOT_NULL(bg);
+    if (bg) {
+      CU_ASSERT_EQUAL(bg->severity, NFH_SEV_INFO);
+      CU_ASSERT_EQUAL(evidence_num(bg, "sources"), pass ? 30 : 20);
+    }
+    nfh_engine_destroy(e);
+  }
+  free_flows(&fs);
+}
+
 /* A vertical scan of 10,000 ports at 20 a second: 500 s. Past the
  * services kept exactly its contacts are counted, and its time stopped
  * at the first 4,000 (200 s, at a rate two and a half times the real). */
@@ -2626,6 +2742,10 @@ int main(void) {
                    test_vertical_span_past_exact) ||
       !CU_add_test(s, "a half-open sweep of a dense network; health checks",
                    test_half_open_sweep) ||
+      !CU_add_test(s, "open ports counted, counts no more than there are",
+                   test_open_counted_not_scaled) ||
+      !CU_add_test(s, "the Internet's background folded, sweeps of /22s too",
+                   test_background_folded) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
                    test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim",

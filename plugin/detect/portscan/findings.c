@@ -138,7 +138,7 @@ typedef struct out {
   kind k;
   char *key, *summary, *evidence;
   const ps_source *s; /* NULL when not one source */
-  int edge;           /* an external scanner of our hosts, not raised */
+  int edge;           /* an external scanner of our hosts */
   int lateral;        /* horizontal, internal source to internal hosts */
   double hosts, failed, answered; /* its counts (horizontal) */
   int folded;         /* taken into another finding: not emitted */
@@ -283,8 +283,8 @@ typedef struct tally {
 
 /* Exact tallies plus, when a sketch holds more than the exact part, the
  * rest split in the proportion of the contacts not kept exactly. */
-static tally tally_of(const uint32_t n[4], const uint32_t o[4],
-                      double sketch) {
+static tally tally_of(const uint32_t n[4], const uint32_t o[4], double sketch,
+                      double most) {
   tally t;
   memset(&t, 0, sizeof(t));
   double exact = 0, other = 0;
@@ -307,12 +307,40 @@ static tally tally_of(const uint32_t n[4], const uint32_t o[4],
     if (extra > other)
       extra = other;
   }
+  /* No more than there are: a port's hosts are at most the source's
+   * targets, a target's ports at most the source's ports. Retries past
+   * the exact tables made nmap -sT's 20 ports "38 ports (~6017
+   * host-ports)" and a /24's sweep "~384 hosts". */
+  if (exact + extra > most)
+    extra = most - exact;
   if (extra <= 0)
     return t;
   for (int k = PS_WEAK; k <= PS_SUCC; k++)
     t.c[k] += extra * o[k] / other;
   t.estimated = 1;
   return t;
+}
+
+/* The most hosts one of s's ports can have probed: its targets, kept
+ * and folded, while the targets table holds them all; else its targets'
+ * sketch. */
+static double most_hosts(const ps_config *cfg, const ps_source *s) {
+  if (s->ntargets < cfg->exact_targets)
+    return (double)s->ntargets + s->ngood;
+  double sketched = nfh__ps_sketch_count(s, s->target_sketch);
+  return sketched > 0 ? sketched : HUGE_VAL;
+}
+
+/* The most ports one of s's targets can have been probed on: its
+ * ports, while the ports table holds them all. */
+static double most_ports(const ps_source *s) {
+  return s->ports_full ? HUGE_VAL : (double)s->nports;
+}
+
+static tally port_tally(const ps_config *cfg, const ps_source *s,
+                        const ps_port *q) {
+  return tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch),
+                  most_hosts(cfg, s));
 }
 
 /* A tally as the evidence mode sees it: where replies are not visible
@@ -402,14 +430,26 @@ static double reasons_total(const reasons *r) {
          r->halfopen;
 }
 
+/* Adds to r the half-open probes past the exact services ('over': an
+ * o_contacts[PS_O_HALFOPEN]), as many as the 'failed' beyond r's hold:
+ * masscan's 28 open services of 51,200 probes read "3 open", those of
+ * its first 4,000. */
+static void add_halfopen_past_exact(reasons *r, uint32_t over, double failed) {
+  double room = failed - reasons_total(r);
+  if (room > 0)
+    r->halfopen += over < room ? over : room;
+}
+
+/* Scales the reasons to 'total' failures, the half-open ones aside: they
+ * are open ports, few, and counted where they were kept; scaled with
+ * the rest, a scan of 65,535 ports with 7 open read "96 open". */
 static void scale_reasons(reasons *r, double total) {
-  double sum = reasons_total(r);
-  if (sum <= 0 || total <= sum)
+  double sum = reasons_total(r) - r->halfopen;
+  if (sum <= 0 || total <= sum + r->halfopen)
     return;
-  double f = total / sum;
+  double f = (total - r->halfopen) / sum;
   r->unseen *= f;
   r->denied *= f;
-  r->halfopen *= f;
   r->noreply *= f;
   r->rst *= f;
   r->icmp *= f;
@@ -528,7 +568,7 @@ typedef struct grade_in {
 typedef struct grade_out {
   double score, confidence;
   nfh_severity sev;
-  int edge; /* external scanner of our hosts, left at the edge cap */
+  int edge; /* external scanner of our hosts (fold_edge) */
 } grade_out;
 
 static double top_of(nfh_severity s) {
@@ -614,7 +654,11 @@ static grade_out grade(const ps_config *cfg, const grade_in *g) {
     else if (intense && cap < NFH_SEV_CRITICAL)
       cap = (nfh_severity)(cap + 1);
     cap_at(&sev, &score, cap);
-    o.edge = !intense;
+    /* Intense or not, one of many: sweeps of a whole public /22 are what
+     * Internet-wide scanners do all day, and a hosting provider's run
+     * held 68 medium findings of them, the ten kept apart "intense" all
+     * the same. The fold keeps the highest scores (fold_edge). */
+    o.edge = 1;
   }
   double seen = g->targets / (g->sampling > 1 ? g->sampling : 1);
   if (g->sampling > 1 && seen < g->min_targets)
@@ -899,6 +943,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
         (!h->home_only || s->targets[v->target].home))
       add_reason(&rs, v, fo);
   }
+  add_halfopen_past_exact(&rs, q->o_contacts[PS_O_HALFOPEN], h->v.failed);
   scale_reasons(&rs, h->v.failed);
   /* Half-open probes of the same hosts again and again: a load
    * balancer's or a monitor's health checks (a half-open TCP monitor),
@@ -1028,10 +1073,16 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
     if (v->cls == PS_SUCC)
       hit[v->target] |= 2;
     else if (counts_as_failed(v, fo)) {
-      hit[v->target] |= 1;
+      hit[v->target] |= v->reasons & PS_R_HALFOPEN ? 5 : 1;
       add_reason(&rs, v, fo);
     }
   }
+  /* Hosts that answered a probe the prober then dropped (half-open)
+   * failed for the grade, and are shown as answered; past the exact
+   * services, each such probe is taken for a host. */
+  double halfopen = 0, halfopen_over = 0;
+  for (size_t k = 0; k < nh; k++)
+    halfopen_over += s->ports[h[k].port].o_contacts[PS_O_HALFOPEN];
   uint32_t home = 0, all = 0;
   for (uint32_t i = 0; i < s->ntargets; i++) {
     if (!hit[i])
@@ -1042,6 +1093,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
       succ++;
     else
       failed++;
+    halfopen += (hit[i] & 6) == 4;
   }
   free(hit);
   /* The sketched part: the largest port's extra as a lower bound. */
@@ -1055,6 +1107,9 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
     if (h[k].v.succ > succ)
       succ = h[k].v.succ;
   double hosts = failed + succ, ratio = hosts > 0 ? failed / hosts : 0;
+  halfopen += halfopen_over;
+  if (halfopen > failed)
+    halfopen = failed;
   int dst_home = all && home * 2 >= all;
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
@@ -1083,13 +1138,19 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
     fmt_port(q->proto, q->port, port, sizeof(port));
     bprintf(&sm, "%s%s", k ? ", " : "", port);
   }
-  bprintf(&sm, "%s) in %s, %.0f%% failed", nh > LIST_PORTS ? ", ..." : "",
-          span, pct_failed(ratio));
+  bprintf(&sm, "%s) in %s, %.0f%% failed", nh > LIST_PORTS ? ", ..." : "", span,
+          pct_failed(shown_ratio(ratio, hosts, halfopen)));
+  say_answered(&sm, "answered", succ + halfopen, halfopen);
   summary_notes(&sm, r, s, hosts, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"hosts\": %.0f, \"failed\": %.0f, "
-          "\"answered\": %.0f, \"fail_ratio\": %.3f, \"ports\": {",
-          kind_name(K_HORIZONTAL_MULTI), hosts, failed, succ, ratio);
+          "\"answered\": %.0f, \"fail_ratio\": %.3f",
+          kind_name(K_HORIZONTAL_MULTI), hosts, failed - halfopen,
+          succ + halfopen, shown_ratio(ratio, hosts, halfopen));
+  if (halfopen >= 0.5)
+    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
+            ratio);
+  bprintf(&ev, ", \"ports\": {");
   /* A port's count may hold a host twice: hosts that answered before
    * the source first failed are folded into its ports' counts, and
    * come back as entries when they fail on another port (an inventory
@@ -1218,6 +1279,8 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
     if (counts_as_failed(v, fo))
       add_reason(&rs, v, fo);
   }
+  add_halfopen_past_exact(&rs, s->targets[vc->target].o_contacts[PS_O_HALFOPEN],
+                          vc->v.failed);
   scale_reasons(&rs, vc->v.failed);
   int echo_apart = echo && protos && !vc->t.estimated;
   double ports_shown = vc->v.considered - (echo_apart ? 1 : 0);
@@ -1332,6 +1395,10 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
     ports += i == 0 || keys[i] != keys[i - 1];
   if ((double)ports < maxports)
     ports = (size_t)maxports;
+  uint32_t halfopen_over = 0;
+  for (size_t k = 0; k < nv; k++)
+    halfopen_over += s->targets[vc[k].target].o_contacts[PS_O_HALFOPEN];
+  add_halfopen_past_exact(&rs, halfopen_over, failed);
   scale_reasons(&rs, failed);
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
@@ -1351,26 +1418,36 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
                 .sampling = s->sampling};
   grade_out go = grade(cfg, &g);
 
+  /* Services that answered a probe the prober then dropped (half-open)
+   * failed for the grade, and are shown as open. */
+  double halfopen = rs.halfopen;
+  double shown = shown_ratio(ratio, considered, halfopen);
   buf sm = {0}, ev = {0};
   if (block) {
     snprintf(key, sizeof(key), "b|%s", src);
-    bprintf(&sm, "%s probed %zu hosts on %zu ports (%s%.0f host-ports) in "
-                 "%s, %.0f%% failed",
+    bprintf(&sm,
+            "%s probed %zu hosts on %zu ports (%s%.0f host-ports) in "
+            "%s, %.0f%% failed",
             src, nv, ports, estimated ? "~" : "", considered, span,
-            pct_failed(ratio));
+            pct_failed(shown));
   } else {
     snprintf(key, sizeof(key), "v|%s|*", src);
-    bprintf(&sm, "%s probed %zu hosts on up to %s%.0f ports each in %s, "
-                 "%.0f%% failed",
-            src, nv, estimated ? "~" : "", maxports, span, pct_failed(ratio));
+    bprintf(&sm,
+            "%s probed %zu hosts on up to %s%.0f ports each in %s, "
+            "%.0f%% failed",
+            src, nv, estimated ? "~" : "", maxports, span, pct_failed(shown));
   }
+  say_answered(&sm, "open", succ + halfopen, halfopen);
   summary_notes(&sm, r, s, considered, &rs);
   bprintf(&ev,
           "{\"kind\": \"%s\", \"hosts\": %zu, \"distinct_ports\": %zu, "
           "\"host_ports\": %.0f, \"failed\": %.0f, \"open\": %.0f, "
           "\"fail_ratio\": %.3f",
-          kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), nv, ports,
-          considered, failed, succ, ratio);
+          kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), nv, ports, considered,
+          failed - halfopen, succ + halfopen, shown);
+  if (halfopen >= 0.5)
+    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
+            ratio);
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
           ", \"attempts\": %.0f, \"duration_s\": %.0f, \"rate_per_min\": "
@@ -1636,7 +1713,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   int any_now = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
-    tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
+    tally t = port_tally(cfg, s, q);
     view w = view_of(&t, fo);
     if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
         w.ratio >= cfg->min_fail_ratio &&
@@ -1648,7 +1725,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
        * TRW verdict mixes in the outside, so the failed share must be
        * strong by itself. */
       static const uint32_t none[4];
-      tally th = tally_of(pn[i], none, 0);
+      tally th = tally_of(pn[i], none, 0, HUGE_VAL);
       view wh = view_of(&th, fo);
       if (wh.failed >= observed_min(cfg->min_hosts, sq, 3) &&
           wh.ratio >= cfg->strong_fail_ratio) {
@@ -1660,8 +1737,8 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
     const ps_target *t = &s->targets[i];
     if (!t->failed_now)
       continue;
-    tally y =
-        tally_of(tn[i], t->o_contacts, nfh__ps_sketch_count(s, t->sketch));
+    tally y = tally_of(tn[i], t->o_contacts, nfh__ps_sketch_count(s, t->sketch),
+                       most_ports(s));
     view w = view_of(&y, fo);
     /* One host is one TRW step: a vertical scan has to show its failure
      * share by itself. */
@@ -1686,8 +1763,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       const ps_port *q = &s->ports[i];
       if (!q->failed_now)
         continue;
-      tally t =
-          tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
+      tally t = port_tally(cfg, s, q);
       view w = view_of(&t, fo);
       if (w.failed >= 1 && w.ratio >= cfg->strong_fail_ratio) {
         dg[nall++] = (hcand){.port = i, .v = w, .t = t, .home_only = 0};
@@ -1918,7 +1994,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
       /* Sources the state carries count as well: run at every nfcapd
        * rotation, each run sees one or two of a slow sweep's sources. A
        * window is reported only with one that failed in this run. */
-      tally t = tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch));
+      tally t = port_tally(cfg, s, q);
       view w = view_of(&t, fo);
       if (w.failed < observed_min(cfg->dist_min_src_hosts, sq, 2) ||
           w.ratio < cfg->strong_fail_ratio)
@@ -2090,9 +2166,10 @@ static int by_count_desc(const void *pa, const void *pb) {
   return strcmp(a->label, b->label);
 }
 
-/* Past edge_max_findings, external scanners of our hosts (not raised by
- * intensity or success) are summed up in one info finding: they are
- * the Internet's background and would drown everything else. */
+/* Past edge_max_findings, external scanners of our hosts are summed up
+ * in one info finding, all but the highest scores (the intense and the
+ * successful reach higher): they are the Internet's background and
+ * would drown everything else. */
 static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
   size_t nedge = 0;
   for (size_t i = 0; i < os->n; i++)

@@ -862,8 +862,11 @@ static uint32_t get_port(ps_store *st, ps_source *s, uint8_t proto,
   if (i != NONE)
     return i;
   uint32_t limit = st->p.max_services + EXTRA_PORTS;
-  if (s->nports >= limit ||
-      pool_grow(&st->pool, (void **)&s->ports, &s->cap_ports, s->nports,
+  if (s->nports >= limit) {
+    s->ports_full = 1;
+    return NONE;
+  }
+  if (pool_grow(&st->pool, (void **)&s->ports, &s->cap_ports, s->nports,
                 sizeof(ps_port), limit) != 0 ||
       table_reserve(&st->pool, &s->pindex, s->nports + 1, s->ports, s->nports,
                     hash_of_port) != 0)
@@ -1235,6 +1238,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
           nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th))
         trw_step(p, s, c->cls, c->weight, c->first_s, 1, 1);
       s->o_contacts[c->cls] += fresh;
+      s->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
     }
   } else if (s->target_sketch >= 0) {
     nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th);
@@ -1297,6 +1301,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
      * port and target so that their distinct counts go on. */
     if (q) {
       q->o_contacts[c->cls] += fresh;
+      q->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
       uint32_t o = q->o_contacts[1] + q->o_contacts[2] + q->o_contacts[3];
       if (q->sketch < 0 && o >= SKETCH_AFTER) {
         q->sketch = new_sketch(p, s, c->first_s);
@@ -1308,6 +1313,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     }
     if (t) {
       t->o_contacts[c->cls] += fresh;
+      t->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
       uint32_t o = t->o_contacts[1] + t->o_contacts[2] + t->o_contacts[3];
       if (t->sketch < 0 && o >= SKETCH_AFTER) {
         t->sketch = new_sketch(p, s, c->first_s);
@@ -2133,6 +2139,8 @@ static int load_source(ps_store *st, rbuf *r, uint32_t horizon_s,
     q->folded_home += folded_home;
     q->n[PS_SUCC] += folded;
   }
+  if (s->nports >= st->p.max_services + EXTRA_PORTS)
+    s->ports_full = 1; /* it was, or may have been, in the run that saved */
   uint32_t ngood = get_u32(r);
   if (r->failed || ngood > r->n - r->off)
     return -1;

@@ -66,6 +66,10 @@
 #define PS_WEAK 1    /* failed, known only by a missing reply */
 #define PS_STRONG 2  /* failed, shown by what was seen */
 #define PS_SUCC 3    /* the far end answered */
+/* o_contacts[PS_O_HALFOPEN] (a class no contact has): of the strong
+ * contacts not kept exactly, the half-open probes (PS_R_HALFOPEN): open
+ * ports, which a scan's findings name whether kept or not. */
+#define PS_O_HALFOPEN PS_NONE
 
 /* Failure reasons (bits), for the evidence breakdown. */
 #define PS_R_NOREPLY 0x01u /* nothing came back */
@@ -184,6 +188,9 @@ typedef struct ps_source {
   /* Past the exact caps: all targets' sketch (-1 until needed). */
   int16_t target_sketch;
   uint8_t lite; /* never failed: no targets or services, see below */
+  /* A port had no room in 'ports' (not saved; set again when a loaded
+   * source's table is full): its distinct ports are no longer known. */
+  uint8_t ports_full;
   /* A contact failed in this run (not saved): a scan is reported only
    * while it goes on, not whenever its source makes ordinary
    * connections again. The same flag on targets, services, ports. */
