@@ -1779,6 +1779,43 @@ static void test_bulk_beats(void) {
   tk_flows_free(&fs);
 }
 
+/* An hourly upload of 15 MB that stalls twice for 7 minutes: three
+ * pieces a session, apart by more than the stitcher holds a quiet
+ * connection, the later two without SYN. The beacon's beats carry the
+ * whole session's bytes: "8 connections of ~4.5 MB" was its first
+ * pieces' (a tester's scp through softflowd, stretched). */
+static void test_stalled_pieces_in_beat(void) {
+  seed(24);
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.0.0.20"), s = tk_ip("203.0.113.73");
+  for (unsigned h = 0; h < 8; h++) {
+    uint64_t t = T0 + h * HOUR + (uint64_t)(urand() * 2000);
+    uint16_t cport = (uint16_t)(41000 + h);
+    for (unsigned k = 0; k < 3; k++) {
+      uint64_t from = t + k * 700000ull;
+      uint8_t fl = ACK | PSH | (k == 0 ? SYN : 0) | (k == 2 ? FIN : 0);
+      add_record(&fs, c, cport, s, 443, 6, fl, from, from + 280000, 5000000, 1);
+      add_record(&fs, s, 443, c, cport, 6, fl, from + 20, from + 280000, 150000,
+                 1);
+    }
+  }
+  browsing(&fs, 10, T0, 8 * HOUR);
+  qsort(fs.v, fs.n, sizeof(nfh_flow), by_time);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.0.0.20|203.0.113.73|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(evidence_number(r, "bytes_per_conn.median") >= 15e6);
+    CU_ASSERT_EQUAL(evidence_number(r, "connections"), 8);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "8 connections of ~15"));
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* A beacon every 300 s for 4 h over five addresses of a /24, unevenly:
  * 13, 13, 10, 7 and 5 of its 48 beats. The two addresses with fewer
  * beats than min_conns are members too: "5 addresses", 48 connections
@@ -2477,6 +2514,8 @@ int main(void) {
               test_rotation_small_members);
   CU_add_test(s, "hourly 200 MB uploads: a scheduled transfer",
               test_bulk_beats);
+  CU_add_test(s, "a stalled session's pieces in its beat",
+              test_stalled_pieces_in_beat);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
               test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",

@@ -304,6 +304,35 @@ static void test_equal_ports(void) {
   CU_ASSERT(got[0].flags & NFH_CONN_DIRECTION_GUESSED);
 }
 
+/* A TCP upload that stalls for 166 s (longer than the inactive timeout,
+ * shorter than the stitcher holds a connection): one connection, its
+ * bytes whole; it was two. After FIN both ways, or a reset, the next
+ * record after such a pause is another session; so is a SYN. */
+static void test_stalled_session(void) {
+  uint64_t t0 = 1700000000000ull;
+  nfh_flow f[4] = {flow("10.0.0.5", 50000, "198.51.100.7", 443, 6, t0,
+                        t0 + 300000, 1800000, 0x1a /* SYN ACK PSH */),
+                   flow("198.51.100.7", 443, "10.0.0.5", 50000, 6, t0 + 20,
+                        t0 + 300000, 40000, 0x12 /* SYN ACK */),
+                   flow("10.0.0.5", 50000, "198.51.100.7", 443, 6, t0 + 466000,
+                        t0 + 600000, 1700000, 0x18 /* ACK PSH */),
+                   flow("198.51.100.7", 443, "10.0.0.5", 50000, 6, t0 + 466020,
+                        t0 + 600000, 38000, 0x10)};
+  stitch(f, 4);
+  CU_ASSERT_EQUAL_FATAL(ngot, 1);
+  CU_ASSERT_EQUAL(got[0].client_bytes, 3500000);
+  CU_ASSERT_EQUAL(got[0].records, 4);
+
+  f[0].tcp_flags |= 0x01; /* FIN both ways: closed */
+  f[1].tcp_flags |= 0x01;
+  stitch(f, 4);
+  CU_ASSERT_EQUAL(ngot, 2);
+  f[0].tcp_flags = 0x1e; /* a reset */
+  f[1].tcp_flags = 0x12;
+  stitch(f, 4);
+  CU_ASSERT_EQUAL(ngot, 2);
+}
+
 /* A game server on udp/27015 whose players' home routers give them
  * ports below 27015 (1024-20000): by the ports, every player was the
  * server and the game server uploaded 3 GB to 191 of them. The server's
@@ -515,6 +544,8 @@ int main(void) {
   CU_add_test(s, "firewall events (NSEL)", test_nsel_events);
   CU_add_test(s, "a high-port service told by its many peers",
               test_service_by_peers);
+  CU_add_test(s, "a stalled TCP session is one connection",
+              test_stalled_session);
   CU_add_test(s, "two exporters on one path", test_two_exporters);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

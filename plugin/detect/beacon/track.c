@@ -327,6 +327,25 @@ static uint32_t add32(uint32_t a, uint64_t b) {
   return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
+/* Adds a later piece of a session to its beat, the latest that started
+ * by t: a stalled hourly upload of 15.5 MB, cut into pieces, read "8
+ * connections of ~4.5 MB", its first pieces' bytes. */
+static void beat_add(nfh__bcn_cand *c, uint64_t t, uint64_t cb, uint64_t sb) {
+  nfh__bcn_event *ev = nfh__bcn_events(c);
+  uint32_t lo = 0, hi = c->nev; /* the first event after t is in [lo, hi] */
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (ev[mid].t_ms > t)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  if (lo == 0)
+    return; /* its beat was dropped from the timeline */
+  ev[lo - 1].cbytes = add32(ev[lo - 1].cbytes, cb);
+  ev[lo - 1].sbytes = add32(ev[lo - 1].sbytes, sb);
+}
+
 /* Puts a start into the timeline in time order. Returns 1 when it was
  * an exact duplicate (the same connection read twice), else 0; -1 when
  * out of memory. */
@@ -478,6 +497,7 @@ int nfh__bcn_track_conn(nfh__bcn_track *tk, const nfh_conn *conn,
       c->last_client_port = conn->client_port;
     }
     c->bytes += cb + sb;
+    beat_add(c, conn->first_ms, cb, sb);
     return 0;
   }
 
