@@ -768,6 +768,54 @@ static void test_icmp_flood_peers(void) {
                  "ICMP flood against 10.0.3.7 from up to 64 sources", NULL);
 }
 
+/* A ping flood from one source at a busy web server, answered echo
+ * for echo: 50,000 requests of 528 bytes in 17 s (3,000 a second) in
+ * slot 20, and 150,000 (8,900 a second) in slot 26. It was nothing and
+ * info, "not flood-shaped" since the server answered, and its replies
+ * "unusual outbound volume ... likely a bulk transfer" (T1048). No one
+ * pings that fast: medium, its rate said; the replies are no finding of
+ * their own. */
+static void gen_ping_flood(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  /* Busy with few clients: ten upload some 15 MB to it every slot, so
+   * that the floods are 2x and 6x its volume (a tester's server, 6.0x),
+   * and one source is not a crowd's share. */
+  nfh_addr srv = tk_ip("10.0.3.5");
+  for (int k = 0; k < 10; k++) {
+    nfh_addr cli = ext(9000 + (uint32_t)k);
+    session(fv, &cli, &srv, 443, t + (uint64_t)k * 20000, 1100, 1500000, 600,
+            40000);
+  }
+  if (slot != 20 && slot != 26)
+    return;
+  nfh_addr src = ext(4242);
+  uint64_t n = slot == 20 ? 50000 : 150000;
+  nfh_flow *f;
+  add(fv, &src, &srv, 0, 8 * 256, 1, 0, t + 40000, t + 57000, n, n * 528);
+  f = &fv->v[fv->n - 1];
+  f->icmp_type = 8;
+  add(fv, &srv, &src, 0, 0, 1, 0, t + 40000, t + 57000, n, n * 528);
+  f = &fv->v[fv->n - 1];
+  f->icmp_type = 0;
+}
+
+static void test_ping_flood(void) {
+  rng_state = 86;
+  nfh_engine *e = hunt_slots(0, 30, 1, gen_ping_flood, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r || r->f.severity < NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "ICMP flood against 10.0.3.5"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, " pps, "));
+  }
+  CU_ASSERT_PTR_NULL(find(e, "out|10.0.3.5"));
+  nfh_engine_destroy(e);
+}
+
 /* A spoofed SYN flood of modest rate at the busy web server: 30,000
  * sources, eight SYNs each (retries) in three minutes of slot 20 (1,300
  * a second), against 250 clients a slot. Its packets grow about 8x over
@@ -1810,6 +1858,7 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "UDP flood from one source: its share, its multiple",
               test_one_source_flood);
+  CU_add_test(s, "a ping flood from one source, answered", test_ping_flood);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
   CU_add_test(s, "an ACK flood", test_ack_flood);

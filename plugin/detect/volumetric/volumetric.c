@@ -90,7 +90,7 @@ enum kind { K_IN, K_OUT, K_NET_IN, K_NET_OUT };
 
 enum base_src { B_NONE, B_LEARNED, B_HISTORY, B_HOD, B_HOW };
 /* Shapes that are floods whatever the baseline (verdict.by_signature). */
-enum { SIG_NONE, SIG_SYN, SIG_UNANSWERED, SIG_SESSIONS };
+enum { SIG_NONE, SIG_SYN, SIG_UNANSWERED, SIG_SESSIONS, SIG_ICMP_RATE };
 static const char *const base_name[] = {"none", "learned_in_window",
                                         "host_history", "hour_of_day",
                                         "hour_of_week"};
@@ -123,6 +123,12 @@ static const char *const ftype_name[] = {
 /* The share of floor_flows the storm is measured over: ten times the
  * host's usual sessions plus this. */
 #define STORM_FLOOR_SHARE 0.1
+/* ICMP packets a second (while they last) to one host from which they
+ * are a flood whatever its baseline and whether it answers: ping sends
+ * one a second, a monitor a few, ping -f and hping3 thousands (a tester's
+ * 150,000 echo requests in 17 s at a busy server read 6x its volume,
+ * "not flood-shaped" since it answered, info; 50,000 nothing). */
+#define ICMP_FLOOD_PPS 1000.0
 /* Multiples of the usual above this are said as "over 1000x": over a
  * host that usually sends a handful of packets, the exact figure says
  * nothing more. */
@@ -994,6 +1000,18 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
     vd->by_signature = SIG_SYN;
     j[M_SYN].anom = 1;
   }
+  /* Nor does ICMP at a rate no one pings, answered or not, above the
+   * packet floor (half a minute of it): ICMP most of the host's inbound
+   * packets. */
+  int icmp_rate = !e->is_net && dir == DIR_IN && pkts > 0 &&
+                  c[C_ICMP] >= 0.5 * pkts &&
+                  c[C_ICMP] / s->active_s[dir] >= ICMP_FLOOD_PPS &&
+                  pkts >= v->F[0][MET(dir, M_PKTS)];
+  if (!any && icmp_rate) {
+    any = 1;
+    vd->by_signature = SIG_ICMP_RATE;
+    j[M_PKTS].anom = 1;
+  }
   /* Nor does a UDP or ICMP flood that this run's own records taught the
    * baseline (one that ramped up or raged through a first run's
    * learning slots): non-TCP packets, ten times the packet floor, that
@@ -1054,6 +1072,12 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
                         per_peer >= FEW_SOURCE_SESSIONS));
   if (pkts > 0 && c[C_TCP] >= 0.8 * pkts && syn_dom < p->syn_share &&
       bytes * 4 <= other_bytes && !session_flood)
+    return 0;
+  /* Echo replies: a host that answers a ping flood sends back as many
+   * ICMP packets as it got; they are the flood's, judged inbound (they
+   * read "79 MB ... likely a bulk transfer", an exfiltration technique). */
+  if (dir == DIR_OUT && pkts > 0 && c[C_ICMP] >= 0.5 * pkts &&
+      s->c[!dir][C_ICMP] >= 0.8 * c[C_ICMP])
     return 0;
 
   /* The primary metric: the volume (bytes or packets) that grew most,
@@ -1124,9 +1148,12 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
     if (tiny * many_c > f)
       f = tiny * many_c;
     /* ICMP from many sources is a flood whether the victim answers or
-     * not (a live host echoes requests); no crowd of users pings. */
+     * not (a live host echoes requests); no crowd of users pings. From
+     * one source, its rate tells. */
     if (pkts > 0 && c[C_ICMP] >= 0.5 * pkts && many_c > f)
       f = many_c;
+    if (icmp_rate)
+      f = 1;
     /* Answers from amplifier ports (NTP, DNS, memcached, ...) that
      * many sources send one host unasked: a reflection, also where the
      * exporters do not show whether it asked. Where they do, a host that
@@ -1247,6 +1274,8 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
   }
   if (vd->seasonal_only && sev > NFH_SEV_LOW)
     sev = NFH_SEV_LOW;
+  if (icmp_rate && sev < NFH_SEV_MEDIUM)
+    sev = NFH_SEV_MEDIUM; /* as by the signature, over a baseline too */
   vd->sev = sev;
 
   double conf = base_conf[vd->base] + 0.1 * vd->f;
@@ -1438,9 +1467,11 @@ static int is_candidate(const vol *v, const entity *e, const ssum *s) {
         return 1;
     }
   /* Nor below one floor of inbound sessions the session-storm
-   * signature (SIG_SESSIONS). */
-  return !e->is_net && s->x[MET(DIR_IN, M_FLOWS)] >=
-                           v->F[0][MET(DIR_IN, M_FLOWS)];
+   * signature (SIG_SESSIONS), nor below one of inbound packets the ICMP
+   * rate (SIG_ICMP_RATE). */
+  return !e->is_net &&
+         (s->x[MET(DIR_IN, M_FLOWS)] >= v->F[0][MET(DIR_IN, M_FLOWS)] ||
+          s->x[MET(DIR_IN, M_PKTS)] >= v->F[0][MET(DIR_IN, M_PKTS)]);
 }
 
 /* Judges both directions of a slot and records what is anomalous. */
@@ -2704,8 +2735,13 @@ static int emit_one(vol *v, const fnd *f) {
     } else if (flood) {
       peers_text(from, sizeof(from), p, "sources", p->ftype != FT_OTHER,
                  nslots);
-      snprintf(summary, sizeof(summary), "%s flood against %s %s, %s baseline",
-               p->ftype == FT_OTHER ? "Traffic" : ft, target, from, mult);
+      /* Its rate while it lasted, as outbound floods and reflections
+       * say theirs: "SYN flood ... over 1000x baseline" said nothing of
+       * its size. */
+      snprintf(summary, sizeof(summary),
+               "%s flood against %s %s, %s baseline (%s pps, %s)",
+               p->ftype == FT_OTHER ? "Traffic" : ft, target, from, mult, pps,
+               rate);
       if (p->ftype == FT_SYN)
         snprintf(mitre, sizeof(mitre),
                  port >= 0 ? "T1498.001,T1499.001" : "T1498.001");
@@ -2918,6 +2954,11 @@ static int emit_one(vol *v, const fnd *f) {
     nfh__vol_json_str(&j, "note", "non-TCP packets, unanswered, far above the floor, "
                      "over a baseline learned in this window: a flood whatever "
                      "that baseline");
+  else if (p->by_signature == SIG_ICMP_RATE)
+    nfh__vol_json_str(&j, "note",
+                      "ICMP at over 1,000 packets a second, far above "
+                      "the floor: a flood whatever the baseline and whether "
+                      "the host answers");
   else if (p->by_signature == SIG_SESSIONS)
     nfh__vol_json_str(&j, "note", "thousands of sessions in a slot from each of few "
                      "clients, ten times the host's usual sessions: an "
