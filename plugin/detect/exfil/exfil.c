@@ -1076,6 +1076,8 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
                             : 0;
   f->guessed = p->conns && 2 * p->guessed > p->conns;
   f->one_way = p->c_in == 0;
+  f->blind_exporter = !exporter_two_way(x);
+  f->datagrams = p->proto == UDP;
   f->icmp = is_icmp(p->proto);
   f->packet_bytes = p->c_pkts ? (double)p->c_out / (double)p->c_pkts : 0;
 

@@ -212,6 +212,15 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
     s--;
     why(v, "the source uploaded to it on earlier days");
   }
+  /* An exporter that shows no return traffic (asymmetric routing, one
+   * exported link) misses a UDP stream's other half whatever it is: a
+   * call's media read "sent 154 MB ... (PCR 1.00)", medium, for every
+   * Teams and Zoom call of such a site. Low at most, said so. */
+  if (f->one_way && f->blind_exporter && f->datagrams && s > NFH_SEV_LOW) {
+    s = NFH_SEV_LOW;
+    why(v, "the exporter shows no return traffic: a UDP call or stream "
+           "cannot be told from an upload");
+  }
   /* The first night nfhunt sees: with less than a day of data before
    * the upload (earlier runs' and this run's) there is no earlier night
    * to show the site's nightly backup as a habit (above), and a backup

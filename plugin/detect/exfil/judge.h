@@ -83,6 +83,8 @@ typedef struct nfh__exf_features {
   double rel_error; /* of the byte estimate, under sampling */
   int guessed;      /* client/server roles guessed from ports */
   int one_way;      /* no answer seen at all (a one-way stream) */
+  int blind_exporter; /* the exporter shows no return traffic at all */
+  int datagrams;      /* the pair's largest connection is UDP */
   int icmp;         /* the largest connection is ICMP: a tunnel */
   double packet_bytes; /* bytes a packet the internal host sent */
   int night;        /* the peak hour is in the night (night_start..) */
