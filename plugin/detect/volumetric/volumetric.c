@@ -1167,6 +1167,12 @@ static int evaluate(const vol *v, const entity *e, const ssum *s, int dir,
      * acknowledged (that case left above, as acknowledgements): an ACK
      * flood, which its victim answers with a few resets. */
     double ack_c = pkts > 0 ? clamp01((c[C_ACK] / pkts - 0.3) / 0.4) : 0;
+    /* Not while the host sends as many TCP packets as it gets ACKs (one
+     * for every two segments): they acknowledge its upload, whoever else
+     * it talks to. At a NAT address a 2 GB upload's ACK stream beside
+     * its users' browsing read "ACK flood from about 544 sources". */
+    if (c[C_ACK] <= s->c[!dir][C_TCP])
+      ack_c = 0;
     if (ack_c * many_c > f)
       f = ack_c * many_c;
     /* TCP of bare headers (60 bytes a packet) from many sources, never
