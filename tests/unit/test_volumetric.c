@@ -768,6 +768,40 @@ static void test_icmp_flood_peers(void) {
                  "ICMP flood against 10.0.3.7 from up to 64 sources", NULL);
 }
 
+/* A 200 MB download to a workstation's ephemeral port: its volume may
+ * be worth a line, never as "to 10.0.1.10:50136", a service it does not
+ * run (the port of the answers' destination). */
+static void gen_download(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  if (slot != 16)
+    return;
+  nfh_addr ws = tk_ip("10.0.1.10"), web = ext(77777);
+  add(fv, &ws, &web, 50136, 443, 6, 0x1b, t + 5000, t + 25000, 70000,
+      70000ull * 52);
+  add(fv, &web, &ws, 443, 50136, 6, 0x1b, t + 5001, t + 25000, 140000,
+      140000ull * 1450);
+}
+
+static void test_download_port_not_named(void) {
+  rng_state = 88;
+  nfh_engine *e = make();
+  nfh_engine_set(e, "volumetric", "min_severity", "info");
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 24, 1, gen_download, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "in|10.0.1.10");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "to 10.0.1.10 "));
+    CU_ASSERT_PTR_NULL(strstr(r->f.summary, ":50136"));
+    CU_ASSERT_NOT_EQUAL(r->f.dst_port, 50136);
+  }
+  nfh_engine_destroy(e);
+}
+
 /* A NAT address: 75 users browsing behind it (400 web servers a slot),
  * and one of them uploading 2 GB in five slots. The upload's ACKs are
  * most of the address's inbound packets, from one of 400 sources: they
@@ -1898,6 +1932,8 @@ int main(void) {
   CU_add_test(s, "a ping flood from one source, answered", test_ping_flood);
   CU_add_test(s, "an upload's ACKs at a NAT address are no ACK flood",
               test_upload_acks_at_nat);
+  CU_add_test(s, "a download's volume: no service port named",
+              test_download_port_not_named);
   CU_add_test(s, "NTP reflection from fixed ports",
               test_ntp_reflection_fixed_ports);
   CU_add_test(s, "an ACK flood", test_ack_flood);

@@ -1948,7 +1948,8 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
     return;
   if (dir == DIR_IN) {
     nfh__vol_top_add(&h->src_in, peer_hash, &r->peer, pk);
-    nfh__vol_top_add(&h->port_in, r->port_key, NULL, pk);
+    if (r->port_key)
+      nfh__vol_top_add(&h->port_in, r->port_key, NULL, pk);
     if ((fl & R_AMP) && r->sport)
       nfh__vol_top_add(&h->amp_in, (uint64_t)r->sport + 1, NULL, pk);
   } else {
@@ -2439,6 +2440,12 @@ static void make_rec(rec *r, int dir, uint64_t pkts, uint64_t bytes,
   if (sampling > 1)
     fl |= R_SAMPLED;
   r->port_key = ((uint32_t)proto << 16 | dport) + 1;
+  /* From a service's port to a high one: the answer to the host's own
+   * request (a download), no service of the host's: "Inbound volume to
+   * 10.10.2.10:50136" named a client's ephemeral port. */
+  if (dir == DIR_IN && (proto == 6 || proto == 17) && sport < 1024 &&
+      dport >= 1024)
+    r->port_key = 0;
   if (dir == DIR_IN && proto == 17 && amp_service(sport)) {
     fl |= R_AMP;
     r->sport = sport;
