@@ -190,7 +190,14 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
   snprintf(lock_path, len, "%s.lock", path);
   st->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (st->lock_fd < 0) {
-    snprintf(message, sizeof(message), "%s: %s", lock_path, strerror(errno));
+    /* A missing directory is the state's, not its lock file's: "x.lock:
+     * No such file or directory" sent an operator looking for a lock. */
+    if (errno == ENOENT)
+      snprintf(message, sizeof(message),
+               "its directory does not exist (make it, or give --state "
+               "another path)");
+    else
+      snprintf(message, sizeof(message), "%s: %s", lock_path, strerror(errno));
     nfh__free(lock_path);
     nfh__free(st);
     return NFH_EIO;

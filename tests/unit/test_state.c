@@ -163,6 +163,9 @@ static void test_empty_and_unwritable(void) {
   snprintf(nodir, sizeof(nodir), "%s/no/such/dir.db", dir);
   CU_ASSERT_EQUAL(nfh_state_open(nodir, 0, &st, &err), NFH_EIO);
   CU_ASSERT_PTR_NULL(st);
+  /* Said of the directory, not of the lock file beside the state. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "directory does not exist"));
+  CU_ASSERT_PTR_NULL(strstr(err, ".lock"));
 
   /* A directory the user cannot write (root writes any). */
   if (geteuid() != 0) {
