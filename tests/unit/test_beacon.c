@@ -1816,6 +1816,37 @@ static void test_stalled_pieces_in_beat(void) {
   tk_flows_free(&fs);
 }
 
+/* Two exporters, one unsampled that sees a beacon whole, one sampled
+ * 1:100 that sees a few of its connections too (a campus's dorm router
+ * and its border): 1 in 20 of its connections carry a sampled record.
+ * It read "sampled 1:100, beats and bytes estimated". Said only where
+ * sampled connections are a share that counts (a quarter). */
+static void test_few_sampled_not_said(void) {
+  for (int pass = 0; pass < 2; pass++) {
+    seed(25);
+    flows fs = {0};
+    nfh_addr c = tk_ip("10.0.0.21"), s = tk_ip("203.0.113.74");
+    beacon(&fs, c, s, 443, 6, T0, 6 * HOUR, 300000, 0.05, 0, 2000, 900, 1);
+    size_t k = 0;
+    for (size_t i = 0; i < fs.n; i++)
+      if (fs.v[i].dst_port == 443 && k++ % (pass ? 2 : 20) == 0)
+        fs.v[i].sampling = 100;
+    nfh_engine *e = make(NULL);
+    run(e, &fs, NULL);
+    const nfh_report_finding *r = find(e, "10.0.0.21|203.0.113.74|tcp/443");
+    if (!r)
+      dump(e);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r) {
+      const char *said = strstr(r->f.summary, "sampled");
+      CU_ASSERT(pass ? said && strstr(said, "sampled 1:100") == said
+                     : said == NULL);
+    }
+    nfh_engine_destroy(e);
+    tk_flows_free(&fs);
+  }
+}
+
 /* A beacon every 300 s for 4 h over five addresses of a /24, unevenly:
  * 13, 13, 10, 7 and 5 of its 48 beats. The two addresses with fewer
  * beats than min_conns are members too: "5 addresses", 48 connections
@@ -2516,6 +2547,8 @@ int main(void) {
               test_bulk_beats);
   CU_add_test(s, "a stalled session's pieces in its beat",
               test_stalled_pieces_in_beat);
+  CU_add_test(s, "a few sampled connections: not said sampled",
+              test_few_sampled_not_said);
   CU_add_test(s, "long-poll sessions, opening and closing an hour apart",
               test_long_poll);
   CU_add_test(s, "long SSH session in active-timeout records",

@@ -28,6 +28,9 @@
 #define SLOW_MEDIUM_BEATS 8
 #define SLOW_MEDIUM_DISPERSION 0.35
 #define HOUR_MS 3600000.0
+/* The share of a pair's connections sampled from which it is judged, and
+ * said to be, sampled. */
+#define SAMPLED_SHARE 0.25
 /* Beats and span that make a regular beacon of under an hour medium. */
 #define SHORT_BEATS 20
 #define SHORT_SPAN_MS (0.5 * HOUR_MS)
@@ -54,7 +57,7 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
   v->internal = (c->flags & NFH__BCN_SERVER_HOME) != 0;
   v->sampled_share = c->conns ? (double)c->sampled / (double)c->conns : 0;
   v->sampled_reading = sampled_reading;
-  int sampled = v->sampled_share >= 0.25;
+  int sampled = v->sampled_share >= SAMPLED_SHARE;
   /* A quiet service's port with beats far larger than its polls (C2
    * hiding on UDP/123), or smaller than any packet of it (48-byte
    * datagrams: an NTP packet alone is 76), is not that service; sampled
@@ -402,12 +405,16 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
         (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                          "; beating in %.0f%% of that time", 100 * s->coverage);
   /* Marked sampled with no interval (nfdump's JSON; files that look
-   * packet-sampled without an announcement): the interval is unknown. */
-  if (v->sampled_share > 0 && nl < sizeof(notes) && c->max_sampling > 1)
+   * packet-sampled without an announcement): the interval is unknown.
+   * Only where sampled connections are a share that counts: a beacon an
+   * unsampled exporter saw whole, 3% of whose connections a sampled one
+   * saw too, read "sampled 1:100, beats and bytes estimated". */
+  int say_sampled = v->sampled_share >= SAMPLED_SHARE;
+  if (say_sampled && nl < sizeof(notes) && c->max_sampling > 1)
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; sampled 1:%u, beats and bytes estimated",
                            c->max_sampling);
-  else if (v->sampled_share > 0 && nl < sizeof(notes))
+  else if (say_sampled && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; sampled (interval unknown), beats missed, bytes "
                            "raw samples");
