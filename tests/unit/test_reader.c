@@ -606,13 +606,14 @@ static void test_bad_blocks(void) {
   CU_ASSERT_EQUAL(read_all(r, write_l2("elem0", &bad, 1, &one, 0, 0, 2), &n),
                   NFH_ECORRUPT);
 
-  /* An unknown element type is skipped by its length. */
+  /* An unknown element type is skipped by its length; where it stands
+   * in the address element's place, no address is left: the record is
+   * dropped, told (it was kept without addresses, silently). */
   bad = blk;
   bad.data[12 + 52] = 99;
-  CU_ASSERT_EQUAL(read_all(r, write_l2("elem99", &bad, 1, &one, 0, 0, 2),
-                           &n),
-                  NFH_OK);
-  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_EQUAL(read_all(r, write_l2("elem99", &bad, 1, &one, 0, 0, 2), &n),
+                  NFH_ECORRUPT);
+  CU_ASSERT_EQUAL(n, 0);
 
   /* The flow element's id overwritten: the record is no flow (it was
    * one of time 0, protocol 0, no packets, read in silence). It is
@@ -655,6 +656,37 @@ static void test_bad_blocks(void) {
   CU_ASSERT_EQUAL(n, 1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "block 0 at offset 40: "
                                                      "0 records in 76 bytes"));
+  /* A block whose type reads 1 (nfdump 1.5's) is passed over as nfdump
+   * does, the blocks after it read: it ended the file (0 of 30,116 flows
+   * of a tester's file). */
+  {
+    const char *t1 = write_l2("type1", blocks2, 2, ones, 0, 0, 2);
+    FILE *fp = fopen(t1, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT_EQUAL(fseek(fp, 40 + 8, SEEK_SET), 0); /* block 0's type */
+    fputc(1, fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(read_all(r, t1, &n), NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
+                                  "block 0 at offset 40: block type 1 "
+                                  "(nfdump 1.5) is not supported: skipped"));
+  }
+  /* An address element whose type was damaged (unknown): the record is
+   * dropped and told; it was kept with no addresses, silently. */
+  {
+    buf noaddr = blk;
+    v3_record(&noaddr, 1700000005000ull, 3, 4, 17);
+    noaddr.data[64] = 0xfd, noaddr.data[65] = 0x00; /* element type 253 */
+    uint32_t nrec2 = 2;
+    CU_ASSERT_EQUAL(
+        read_all(r, write_l2("noaddr", &noaddr, 1, &nrec2, 0, 0, 2), &n),
+        NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
+                                  "record 1: no address element (element "
+                                  "type 253 unknown): dropped"));
+  }
 
   /* Corrupt LZ4 payload. */
   memset(&bad, 0xee, sizeof(bad));
