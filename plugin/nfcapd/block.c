@@ -18,6 +18,7 @@ void nfh__block_reset(nfh__block *block) {
   block->faults = 0;
   block->fault[0] = '\0';
   block->damaged = 0;
+  block->v1_records = 0;
 }
 
 void nfh__block_fault(nfh__block *block, const char *fmt, ...) {

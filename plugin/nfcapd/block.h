@@ -62,6 +62,10 @@ typedef struct nfh__block {
    * impossible): the blocks after it are read only while their headers
    * are data blocks' (the reader). */
   uint8_t damaged;
+  /* A layout-2 block that holds nfdump 1.6 records (nfdump -J of a 1.6
+   * file keeps them): the reader decodes it with the file's extension
+   * maps, in file order, as it does a layout-1 file's blocks. */
+  uint8_t v1_records;
 } nfh__block;
 
 /* Empties the decoded part (flows, exporters, samplers, exporter stats,

@@ -19,7 +19,9 @@
 #   * per run: nfdump -R DIR vs nfhunt --dump -R DIR;
 #   * per nfexport run: nfexport.py verify (nfhunt's sampling column,
 #     SAMPLED flag and scaled counters against the known raw counters and
-#     the rate nfcapd applied; at least one flow must be sampled).
+#     the rate nfcapd applied; at least one flow must be sampled);
+#   * an nfdump 1.6 file (the corpus's l1-small-lzo) recompressed by
+#     nfdump -J 0..3: compare.py.
 # Last line: "N passed, N failed".  Exit 0 if all passed, 77 if nfcapd,
 # nfdump or softflowd is missing, 99 if nfhunt is not built.
 #
@@ -271,6 +273,30 @@ for codec in $codecs; do
 			;;
 		esac
 	done
+done
+
+# An nfdump 1.6 file recompressed by nfdump 1.7 (nfdump -J): a layout-2
+# header over blocks of 1.6 records. Operators recompress old archives
+# this way; nfhunt read none of their flows. compare.py against the same
+# nfdump, for each codec nfdump -J writes.
+l1=$top_srcdir/tests/fuzz/corpus/l1-small-lzo
+for j in 0 1 2 3; do
+	f=$tmp/l1-recompressed-J$j
+	cp "$l1" "$f" && chmod u+w "$f"
+	if ! "$NFDUMP" -r "$f" -J "$j" >/dev/null 2>&1; then
+		fail "nfdump -J $j of a layout-1 file failed"
+		continue
+	fi
+	out=$(timeout 120 "$py" "$e2e/compare.py" --nfdump "$NFDUMP" \
+		--nfhunt "$nfhunt" --name "layout-1 file after nfdump -J $j" \
+		--timeout 60 "$f" 2>&1)
+	rc=$?
+	echo "$out" | sed '$!s/^/    /'
+	if [ $rc -eq 0 ]; then
+		pass "layout-1 file recompressed by nfdump -J $j: as nfdump reads it"
+	else
+		fail "layout-1 file recompressed by nfdump -J $j"
+	fi
 done
 
 echo "$passed passed, $failed failed"
