@@ -2042,6 +2042,14 @@ int main(int argc, char **argv) {
     die("%s", nfh_filelist_error(list)[0] ? nfh_filelist_error(list)
                                           : nfh_strerror(st));
   nfh_filelist_finish(list);
+  /* nfdump reads a file under each of its names; nfhunt once (its flows
+   * counted twice otherwise): said, not done in silence. */
+  const char *same_dropped, *same_kept;
+  size_t same = nfh_filelist_same_files(list, &same_dropped, &same_kept);
+  if (same && same_dropped && same_kept)
+    warn("%zu selected files are files already selected under another "
+         "name (hard or symbolic links), read once: %s is %s%s",
+         same, same_dropped, same_kept, same > 1 ? ", ..." : "");
   /* As nfdump says "Empty file list": a cron job pointed at the wrong
    * directory should say so, not report a quiet hour. */
   if (nfh_filelist_count(list) == 0 && (reads.n || sources))

@@ -83,6 +83,10 @@ struct nfh_filelist {
   char *sources[MAX_SOURCES];
   size_t nsources;
   char errmsg[512];
+  /* Files dropped as another entry's file under another name, and the
+   * first such pair (owned copies, NULL when none). */
+  size_t same_files;
+  char *same_dropped, *same_kept;
 };
 
 static void set_error(nfh_filelist *l, const char *fmt, ...)
@@ -107,8 +111,19 @@ void nfh_filelist_destroy(nfh_filelist *l) {
     nfh__free(l->files[i].path);
   for (size_t i = 0; i < l->nsources; i++)
     nfh__free(l->sources[i]);
+  nfh__free(l->same_dropped);
+  nfh__free(l->same_kept);
   nfh__free(l->files);
   nfh__free(l);
+}
+
+size_t nfh_filelist_same_files(const nfh_filelist *l, const char **dropped,
+                               const char **kept) {
+  if (dropped)
+    *dropped = l->same_dropped;
+  if (kept)
+    *kept = l->same_kept;
+  return l->same_files;
 }
 
 size_t nfh_filelist_count(const nfh_filelist *l) { return l->count; }
@@ -583,7 +598,14 @@ static void drop_same_files(nfh_filelist *l) {
     const entry *a = by_id[i - 1], *b = by_id[i];
     if (a->known && b->known && a->dev == b->dev && a->ino == b->ino) {
       entry *dup = &l->files[b - l->files];
-      nfh__free(dup->path);
+      /* The first pair is kept to name in a message (700 hard links of
+       * one file read as one, in silence). */
+      if (!l->same_files++) {
+        l->same_dropped = dup->path;
+        l->same_kept = nfh__strdup(a->path);
+      } else {
+        nfh__free(dup->path);
+      }
       dup->path = NULL;
     }
   }

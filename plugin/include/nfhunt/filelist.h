@@ -60,6 +60,14 @@ void nfh_filelist_finish(nfh_filelist *list);
 
 size_t nfh_filelist_count(const nfh_filelist *list);
 
+/* How many files nfh_filelist_finish dropped as the same file as another
+ * under another name (a hard link, a symlink), and the first such pair:
+ * *dropped names it, *kept the name it is read under (borrowed until the
+ * list is destroyed; NULL when none, or when out of memory for a copy).
+ * Either pointer may be NULL. */
+size_t nfh_filelist_same_files(const nfh_filelist *list, const char **dropped,
+                               const char **kept);
+
 /* Path of file i (< count); borrowed until the list is destroyed. */
 const char *nfh_filelist_path(const nfh_filelist *list, size_t i);
 
