@@ -22,7 +22,9 @@
 # With NFH_PLUGIN_DIR set (make bench does), the full hunt is timed the
 # same way against the same nfdump run:
 #   nfhunt -R TREE --no-state -o ndjson        (every detector)
-# and its peak RSS is reported. With NFH_EXAMPLE_MODULE (make bench sets
+# and its peak RSS and the CPU time of each of its threads are reported
+# (the busiest thread bounds the wall time from below on a machine with
+# a core for each). With NFH_EXAMPLE_MODULE (make bench sets
 # it to the example detector, which only counts connections), one run
 # each shows where the time goes: the engine alone (reading, stitching,
 # handing out), then each detector of the plugin directory alone, in
@@ -163,6 +165,42 @@ subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
     "$NFHUNT" --count -R "$tree")
   findings=$(hunt 2>/dev/null | wc -l)
+  # CPU seconds of each thread of one full hunt (by name: the main thread,
+  # nfh-DETECTOR, nfh-decode), read from /proc while it runs, every 50 ms
+  # (a thread's last 50 ms before it ends may be missed). The busiest
+  # thread is the floor of the wall time on a machine with a core for
+  # every thread.
+  threads=$("$py" -c 'import os, subprocess, sys, time
+hz = os.sysconf("SC_CLK_TCK")
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+cpu = {}
+while p.poll() is None:
+    try:
+        tids = os.listdir("/proc/%d/task" % p.pid)
+    except OSError:
+        break
+    for t in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (p.pid, t)) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        cpu[(t, name)] = (int(fields[11]) + int(fields[12])) / hz
+    time.sleep(0.05)
+by = {}
+for (t, name), s in cpu.items():
+    by[name] = by.get(name, 0) + s
+print(" ".join("%s=%.2f" % kv for kv in sorted(by.items(), key=lambda kv: -kv[1])))' \
+    "$NFHUNT" -R "$tree" --no-state --plugin-dir "$NFH_PLUGIN_DIR" \
+    --home-net "$home" -o ndjson --alert-level info)
+  # nfdump's CPU seconds for the same comparison (CPU against CPU: other
+  # load on the machine stretches wall times, not these).
+  nfdump_cpu=$("$py" -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(u.ru_utime + u.ru_stime)' "$NFDUMP" -R "$tree" -q -s srcip/bytes -n 10)
 
   # Where the time goes, one run each: the engine alone (reading,
   # stitching, the example detector that only counts connections), then
@@ -221,6 +259,17 @@ if [ -n "$times_hunt" ]; then
     printf "bench: nfdump -R -q -s srcip/bytes -n 10   %8.3f s  %12.0f flows/s\n", b / 1e6, flows / (b / 1e6);
     printf "bench: ratio of times hunt/nfdump          %8.2f   (goal <= 1, bound 2)\n", a / b;
     printf "bench: peak RSS: hunt %.0f MiB, --count %.0f MiB; %d findings\n", rss / 1024, rssc / 1024, nf;
+  }'
+  echo "$threads" | awk -v b="$nfdump_cpu" '{
+    top = 0; line = "";
+    for (i = 1; i <= NF; i++) {
+      split($i, kv, "=");
+      if (kv[2] > top && kv[1] != "nfh-decode") top = kv[2];
+      line = line sprintf("%s %.2f s, ", kv[1], kv[2]);
+    }
+    sub(/, $/, "", line);
+    printf "bench:   CPU of the full hunt by thread: %s\n", line;
+    printf "bench:   busiest thread %.2f s, nfdump %.2f s CPU (%.2fx): the floor of the ratio with a core per thread\n", top, b, top / b;
   }'
   if [ -n "$split" ]; then
     echo "$split" | awk -v b="$m_nfdump2" '{
