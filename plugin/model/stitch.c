@@ -38,6 +38,10 @@ typedef struct entry {
    * 123 to 123): they say nothing of who opened it, and the first record
    * from the other side that started earlier decides. */
   int port_tie;
+  /* The direction rests on the ports or on which side sent first, both
+   * ports 1024 or above: the endpoints' peers may still turn it at the
+   * end (see endpoint). Cleared by a record that shows who opened it. */
+  int weak_dir;
   /* Per direction (0: from endpoint a, 1: from b), the exporter whose
    * records of it count (observer_of; 0 none yet) and the span they
    * cover: another exporter's record within that span saw the same
@@ -449,15 +453,14 @@ static void conn_start(entry *e, const nfh_flow *f, int src_is_a) {
     c->flags |= NFH_CONN_DIRECTION_GUESSED;
   e->client_is_a = client_is_src ? src_is_a : !src_is_a;
   e->port_tie = guessed && !is_icmp(f->proto) && f->src_port == f->dst_port;
+  e->weak_dir = guessed && !is_icmp(f->proto) && f->src_port >= 1024 &&
+                f->dst_port >= 1024;
 }
 
-/* Whether the direction of e's connection rests on a weak guess: from
- * the ports alone, both 1024 or above (see endpoint). */
-static int weak_guess(const entry *e) {
-  const nfh_conn *c = &e->conn;
-  return (c->flags & NFH_CONN_DIRECTION_GUESSED) && !is_icmp(c->proto) &&
-         c->client_port >= 1024 && c->server_port >= 1024;
-}
+/* Whether the direction of e's connection rests on a weak guess: the
+ * ports, or which side sent first (a session begun before the run shows
+ * both sides start at once), both ports 1024 or above (see endpoint). */
+static int weak_guess(const entry *e) { return e->weak_dir; }
 
 static uint64_t endpoint_hash(const nfh_addr *a, uint16_t port, uint8_t proto) {
   uint64_t w0, w1;
@@ -810,6 +813,7 @@ static int add_one(nfh__stitcher *s, const nfh_flow *f, const key *k,
         conn_turn(e);
       else
         e->conn.flags &= (uint8_t)~NFH_CONN_DIRECTION_GUESSED;
+      e->weak_dir = 0;
     }
   }
   conn_add(&e->conn, f, src_is_a == e->client_is_a);

@@ -341,7 +341,7 @@ static void test_stalled_session(void) {
  * and a lone pair of high ports, keep the ports' guess. */
 static void test_service_by_peers(void) {
   uint64_t t0 = 1700000000000ull;
-  nfh_flow f[40];
+  nfh_flow f[48];
   size_t n = 0;
   char player[32];
   for (int i = 0; i < 12; i++) {
@@ -361,11 +361,23 @@ static void test_service_by_peers(void) {
     for (int j = 0; j < 3; j++)
       f[n++] = flow(ours[i], (uint16_t)(30000 + 1000 * i), peers[j], 20000, 17,
                     t0 + 50000 + (uint64_t)(3 * i + j), t0 + 60000, 5000, 0);
+  /* A VPN concentrator's NAT-T sessions, 4500 to 4500, begun before
+   * the run: its own records come first, which made it the client of
+   * each ("sent 152 MB to ...:4500", hourly). Its endpoint has several
+   * peers, each user's one: the users opened them. */
+  char user[32];
+  for (int i = 0; i < 4; i++) {
+    snprintf(user, sizeof(user), "198.51.100.%d", 60 + i);
+    uint64_t t = t0 + 70000 + (uint64_t)i;
+    f[n++] = flow("10.0.0.50", 4500, user, 4500, 17, t, t + 60000, 9000000, 0);
+    f[n++] =
+        flow(user, 4500, "10.0.0.50", 4500, 17, t + 10, t + 60000, 3000000, 0);
+  }
   /* A lone pair of high ports. */
   f[n++] =
       flow("10.0.0.10", 40000, "203.0.113.9", 9000, 17, t0, t0 + 9000, 5000, 0);
   stitch(f, n);
-  int players = 0, p2p = 0, lone = 0;
+  int players = 0, p2p = 0, lone = 0, vpn = 0;
   char a[NFH_ADDR_STRLEN];
   for (size_t i = 0; i < ngot; i++) {
     nfh_addr_format(&got[i].server, a, sizeof(a));
@@ -377,6 +389,10 @@ static void test_service_by_peers(void) {
     } else if (got[i].server_port == 20000 || got[i].client_port == 20000) {
       p2p++; /* the ports' guess: 20000 serves */
       CU_ASSERT_EQUAL(got[i].server_port, 20000);
+    } else if (got[i].server_port == 4500) {
+      vpn++;
+      CU_ASSERT_STRING_EQUAL(a, "10.0.0.50");
+      CU_ASSERT_EQUAL(got[i].server_bytes, 9000000);
     } else if (got[i].server_port == 9000) {
       lone++;
       CU_ASSERT_STRING_EQUAL(client_of(i), "10.0.0.10");
@@ -385,6 +401,7 @@ static void test_service_by_peers(void) {
   CU_ASSERT_EQUAL(players, 12);
   CU_ASSERT_EQUAL(p2p, 9);
   CU_ASSERT_EQUAL(lone, 1);
+  CU_ASSERT_EQUAL(vpn, 4);
 }
 
 /* Stitches n records, marking those seen twice; returns how many. */
