@@ -327,12 +327,10 @@ static uint32_t add32(uint32_t a, uint64_t b) {
   return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-/* Adds a later piece of a session to its beat, the latest that started
- * by t: a stalled hourly upload of 15.5 MB, cut into pieces, read "8
- * connections of ~4.5 MB", its first pieces' bytes. */
-static void beat_add(nfh__bcn_cand *c, uint64_t t, uint64_t cb, uint64_t sb) {
-  nfh__bcn_event *ev = nfh__bcn_events(c);
-  uint32_t lo = 0, hi = c->nev; /* the first event after t is in [lo, hi] */
+/* The index of the first of ev[0..n) that starts after t (n when
+ * none): a binary search over the time-ordered timeline. */
+static uint32_t first_after(const nfh__bcn_event *ev, uint32_t n, uint64_t t) {
+  uint32_t lo = 0, hi = n; /* the answer is in [lo, hi] */
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     if (ev[mid].t_ms > t)
@@ -340,10 +338,19 @@ static void beat_add(nfh__bcn_cand *c, uint64_t t, uint64_t cb, uint64_t sb) {
     else
       lo = mid + 1;
   }
-  if (lo == 0)
+  return lo;
+}
+
+/* Adds a later piece of a session to its beat, the latest that started
+ * by t: a stalled hourly upload of 15.5 MB, cut into pieces, read "8
+ * connections of ~4.5 MB", its first pieces' bytes. */
+static void beat_add(nfh__bcn_cand *c, uint64_t t, uint64_t cb, uint64_t sb) {
+  nfh__bcn_event *ev = nfh__bcn_events(c);
+  uint32_t at = first_after(ev, c->nev, t);
+  if (at == 0)
     return; /* its beat was dropped from the timeline */
-  ev[lo - 1].cbytes = add32(ev[lo - 1].cbytes, cb);
-  ev[lo - 1].sbytes = add32(ev[lo - 1].sbytes, sb);
+  ev[at - 1].cbytes = add32(ev[at - 1].cbytes, cb);
+  ev[at - 1].sbytes = add32(ev[at - 1].sbytes, sb);
 }
 
 /* Puts a start into the timeline in time order. Returns 1 when it was
@@ -356,17 +363,8 @@ static int timeline_add(nfh__bcn_track *tk, nfh__bcn_cand *c, uint64_t t,
    * timeline: a binary search, not a walk back from the end. */
   nfh__bcn_event *ev = nfh__bcn_events(c);
   uint32_t pos = c->nev;
-  if (pos > 0 && ev[pos - 1].t_ms > t) {
-    uint32_t lo = 0, hi = pos - 1; /* the answer is in [lo, hi] */
-    while (lo < hi) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (ev[mid].t_ms > t)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-    pos = lo;
-  }
+  if (pos > 0 && ev[pos - 1].t_ms > t)
+    pos = first_after(ev, pos - 1, t); /* the last one starts after t */
   uint64_t merge = tk->lim.merge_ms;
   if (pos > 0 && t - ev[pos - 1].t_ms < merge) {
     nfh__bcn_event *e = &ev[pos - 1];
