@@ -1248,6 +1248,36 @@ static void test_scan_in_background(void) {
 /* The same sweep seen through 1-in-10 sampling: most single probes
  * vanish (here: all but every tenth), counters are scaled. Still found,
  * with lower confidence, and the finding says it was sampled. */
+/* A dorm host seen by an unsampled router whole, and by the border
+ * router sampled 1:100 for a few of its probes (5%): a sweep of 2,000
+ * hosts read "probed ~2000 hosts ... (sampled 1:100: at most ~200000 in
+ * all)", and then "~1075 hosts" when the count was held to the targets
+ * kept. Judged unsampled, its count the sketch's. */
+static void test_mostly_unsampled(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("10.1.1.6");
+  for (unsigned i = 0; i < 2000; i++) {
+    fs.sampling = i % 20 == 7 ? 100 : 1;
+    syn_silent(&fs, c, (uint16_t)(30000 + i),
+               tk_ip4(198, 18, (uint8_t)(i >> 8), (uint8_t)(i & 0xff)), 445,
+               T0 + i * 900);
+  }
+  fs.sampling = 1;
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *f = find(e, "h|10.1.1.6|tcp/445");
+  if (!f)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(f);
+  if (f) {
+    CU_ASSERT_PTR_NULL(strstr(f->summary, "sampled"));
+    CU_ASSERT_EQUAL(evidence_num(f, "sampling"), 1);
+    double hosts = evidence_num(f, "hosts");
+    CU_ASSERT(hosts >= 1900 && hosts <= 2100);
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 static void test_sampled(void) {
   flows full = {0}, sampled = {0};
   build_horizontal(&full, "10.1.1.5", 1000);
@@ -2746,6 +2776,8 @@ int main(void) {
                    test_open_counted_not_scaled) ||
       !CU_add_test(s, "the Internet's background folded, sweeps of /22s too",
                    test_background_folded) ||
+      !CU_add_test(s, "a few sampled probes of an unsampled sweep",
+                   test_mostly_unsampled) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",
                    test_reset_only_probes) ||
       !CU_add_test(s, "biflow records: the scan, not the flood's victim",

@@ -322,10 +322,13 @@ static tally tally_of(const uint32_t n[4], const uint32_t o[4], double sketch,
 }
 
 /* The most hosts one of s's ports can have probed: its targets, kept
- * and folded, while the targets table holds them all; else its targets'
- * sketch. */
-static double most_hosts(const ps_config *cfg, const ps_source *s) {
-  if (s->ntargets < cfg->exact_targets)
+ * and folded, while every target it met has an entry (no contact went
+ * past the targets' cap: s->o_contacts counts those); else its targets'
+ * sketch. Below the cap now, the table may have been full before a
+ * sweep folded some (a 2,000-host sweep read "~1075 hosts"). */
+static double most_hosts(const ps_source *s) {
+  if (!s->o_contacts[PS_WEAK] && !s->o_contacts[PS_STRONG] &&
+      !s->o_contacts[PS_SUCC])
     return (double)s->ntargets + s->ngood;
   double sketched = nfh__ps_sketch_count(s, s->target_sketch);
   return sketched > 0 ? sketched : HUGE_VAL;
@@ -340,7 +343,7 @@ static double most_ports(const ps_source *s) {
 static tally port_tally(const ps_config *cfg, const ps_source *s,
                         const ps_port *q) {
   return tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch),
-                  most_hosts(cfg, s));
+                  most_hosts(s));
 }
 
 /* A tally as the evidence mode sees it: where replies are not visible
@@ -365,7 +368,8 @@ static int blind(const ps_source *s) {
 }
 
 static int flags_only(const ps_run *r, const ps_source *s) {
-  return r->one_way || r->sampled_unknown || s->sampling > 1 || blind(s);
+  return r->one_way || r->sampled_unknown || nfh__ps_sampling(s) > 1 ||
+         blind(s);
 }
 
 static int crossed(const ps_run *r, const ps_source *s) {
@@ -737,21 +741,21 @@ static void evidence_trw(buf *e, const ps_config *cfg, const ps_run *r,
           llr, exp(clamp(llr, -700, 700)), eta1,
           crossed(r, s) ? "true" : "false", s->first_contacts,
           fo ? "flags_only" : "all_failures");
-  const char *basis = r->one_way && r->flags_per_packet
-                          ? "refusals_only: no replies visible and TCP "
-                            "flags are per packet"
-                      : r->one_way ? "tcp_flags_only: the exporter shows no "
-                                     "replies, silence is not counted"
-                      : s->sampling > 1
-                          ? "sampled: silence is not counted, single "
-                            "probes are often missed"
-                      : r->sampled_unknown
-                          ? "sampled at an unknown interval: silence is "
-                            "not counted, single probes are often missed"
-                      : blind(s) ? "tcp_flags_only: no replies visible for "
-                                   "this source"
-                                 : "replies_and_flags";
-  bprintf(e, ", \"sampling\": %u, \"basis\": \"%s\"", s->sampling, basis);
+  const char *basis =
+      r->one_way && r->flags_per_packet
+          ? "refusals_only: no replies visible and TCP "
+            "flags are per packet"
+      : r->one_way              ? "tcp_flags_only: the exporter shows no "
+                                  "replies, silence is not counted"
+      : nfh__ps_sampling(s) > 1 ? "sampled: silence is not counted, single "
+                                  "probes are often missed"
+      : r->sampled_unknown      ? "sampled at an unknown interval: silence is "
+                                  "not counted, single probes are often missed"
+      : blind(s)                ? "tcp_flags_only: no replies visible for "
+                                  "this source"
+                                : "replies_and_flags";
+  bprintf(e, ", \"sampling\": %u, \"basis\": \"%s\"", nfh__ps_sampling(s),
+          basis);
 }
 
 static void evidence_reasons(buf *e, const reasons *r) {
@@ -788,16 +792,16 @@ static void summary_notes(buf *b, const ps_run *r, const ps_source *s,
      * the count is of the targets that refused, a floor. */
     bprintf(b, " (probes not exported: counted by the resets sent back, "
                "a lower bound)");
-  } else if (s && s->sampling > 1) {
+  } else if (s && nfh__ps_sampling(s) > 1) {
     /* Seen times N is right when each target got one packet; retries
      * and refusals that the sampler kept without their probes (each
      * exchange has two chances to be seen) make it an overestimate, so
      * it is a bound, not a count. */
     if (seen >= 0)
-      bprintf(b, " (sampled 1:%u: at most ~%.0f in all)", s->sampling,
-              seen * s->sampling);
+      bprintf(b, " (sampled 1:%u: at most ~%.0f in all)", nfh__ps_sampling(s),
+              seen * nfh__ps_sampling(s));
     else
-      bprintf(b, " (sampled 1:%u)", s->sampling);
+      bprintf(b, " (sampled 1:%u)", nfh__ps_sampling(s));
   } else if (r->sampled_unknown) {
     bprintf(b, " (sampled, interval unknown)");
   } else if (r->one_way || (s && blind(s))) {
@@ -889,7 +893,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   uint32_t earlier_end = recurred_span(q, &first, last);
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
-  double est = s->sampling;
+  double est = nfh__ps_sampling(s);
   int dst_home = h->home_only || dst_home_majority_port(s, q);
   grade_in g = {.targets = h->v.considered * est,
                 .ratio = h->v.ratio,
@@ -902,7 +906,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
                 .flags_only = fo,
                 .sampled_unknown = r->sampled_unknown,
                 .estimated = h->t.estimated,
-                .sampling = s->sampling};
+                .sampling = nfh__ps_sampling(s)};
   /* A scanner tries each host about once; a client that cannot get
    * through (a broken IPv6 path, a dead proxy) opens connection after
    * connection to the same few popular hosts. */
@@ -992,7 +996,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
   if (earlier_end)
     bprintf(&ev, ", \"earlier_sweep_end_ms\": %" PRIu64,
             (uint64_t)earlier_end * 1000);
-  if (s->sampling > 1)
+  if (nfh__ps_sampling(s) > 1)
     bprintf(&ev, ", \"hosts_estimated\": %.0f", h->v.considered * est);
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
@@ -1113,7 +1117,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
   int dst_home = all && home * 2 >= all;
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
-  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  double est = nfh__ps_sampling(s); /* probes are single packets: seen 1 in N */
   grade_in g = {.targets = hosts * est,
                 .ratio = ratio,
                 .succ = succ,
@@ -1125,7 +1129,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
                 .flags_only = fo,
                 .sampled_unknown = r->sampled_unknown,
                 .estimated = estimated,
-                .sampling = s->sampling};
+                .sampling = nfh__ps_sampling(s)};
   grade_out go = grade(cfg, &g);
   scale_reasons(&rs, failed);
 
@@ -1247,7 +1251,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   target_span(s, vc->target, fo, &first, &last);
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
-  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  double est = nfh__ps_sampling(s); /* probes are single packets: seen 1 in N */
   /* TRW counts hosts, not ports: one host is one step, no verdict. */
   grade_in g = {.targets = vc->v.considered * est,
                 .ratio = vc->v.ratio,
@@ -1259,7 +1263,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
                 .flags_only = fo,
                 .sampled_unknown = r->sampled_unknown,
                 .estimated = vc->t.estimated,
-                .sampling = s->sampling};
+                .sampling = nfh__ps_sampling(s)};
   grade_out go = grade(cfg, &g);
   reasons rs;
   memset(&rs, 0, sizeof(rs));
@@ -1310,7 +1314,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   if (halfopen >= 0.5)
     bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
             vc->v.ratio);
-  if (s->sampling > 1)
+  if (nfh__ps_sampling(s) > 1)
     bprintf(&ev, ", \"ports_estimated\": %.0f", vc->v.considered * est);
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
@@ -1402,7 +1406,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
   scale_reasons(&rs, failed);
   double span_s = (double)last - first + 1;
   fmt_span(span_s, span, sizeof(span));
-  double est = s->sampling; /* probes are single packets: seen 1 in N */
+  double est = nfh__ps_sampling(s); /* probes are single packets: seen 1 in N */
   /* The breadth of a grid is hosts times ports probed. */
   grade_in g = {.targets = considered * est,
                 .ratio = ratio,
@@ -1415,7 +1419,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
                 .flags_only = fo,
                 .sampled_unknown = r->sampled_unknown,
                 .estimated = estimated,
-                .sampling = s->sampling};
+                .sampling = nfh__ps_sampling(s)};
   grade_out go = grade(cfg, &g);
 
   /* Services that answered a probe the prober then dropped (half-open)
@@ -1520,7 +1524,7 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
                        (s->home && t->home ? 5 : 0),
                    20, top_of(NFH_SEV_LOW));
   go.sev = NFH_SEV_LOW;
-  go.confidence = s->sampling > 1 ? 0.6 : 0.85;
+  go.confidence = nfh__ps_sampling(s) > 1 ? 0.6 : 0.85;
   snprintf(key, sizeof(key), "r|%s|%s|%s", src, dst, port);
   buf sm = {0}, ev = {0};
   bprintf(&sm,
@@ -1539,11 +1543,12 @@ static int emit_repeat(outs *os, const ps_config *cfg, const ps_run *r,
           kind_name(K_REPEAT), v->contacts, v->fails, ratio, span_s,
           v->contacts / span_s, v->refused, v->fails - v->refused,
           (v->reasons & PS_R_RST) && (v->reasons & PS_R_ICMP) ? "rst+icmp"
-          : v->reasons & PS_R_RST                           ? "rst"
-          : v->reasons & PS_R_ICMP                          ? "icmp"
-          : v->reasons & PS_R_DENIED                        ? "firewall"
-                                                            : "none",
-          v->contacts - v->fails, direction(s->home, t->home), s->sampling);
+          : v->reasons & PS_R_RST                             ? "rst"
+          : v->reasons & PS_R_ICMP                            ? "icmp"
+          : v->reasons & PS_R_DENIED                          ? "firewall"
+                                                              : "none",
+          v->contacts - v->fails, direction(s->home, t->home),
+          nfh__ps_sampling(s));
   nfh_finding f;
   fill(&f, &go, s, NULL);
   f.dst = t->addr;
@@ -1676,7 +1681,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
                          const ps_run *r, const ps_source *s) {
   int fo = flags_only(r, s);
   int verdict = crossed(r, s);
-  double sq = sqrt((double)s->sampling);
+  double sq = sqrt((double)nfh__ps_sampling(s));
   hcand *h = malloc(((size_t)s->nports + 1) * sizeof(hcand));
   hcand *hh = malloc(((size_t)s->nports + 1) * sizeof(hcand));
   hcand *dg = malloc(((size_t)s->nports + 1) * sizeof(hcand)); /* diagonal */
@@ -1892,8 +1897,8 @@ static int emit_distributed(outs *os, const ps_config *cfg, const ps_run *r,
     attempts += d[i].q->contacts;
     failed_sum += d[i].failed;
     answered += d[i].q->n[PS_SUCC];
-    if (d[i].s->sampling > sampling)
-      sampling = d[i].s->sampling;
+    if (nfh__ps_sampling(d[i].s) > sampling)
+      sampling = nfh__ps_sampling(d[i].s);
     const ps_source *s = d[i].s;
     int fo = flags_only(r, s);
     for (uint32_t k = 0; k < s->nservices; k++) {
@@ -1988,7 +1993,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
     if (s->lite || api->is_allowed(api->host, "port_scan", &s->addr, -1))
       continue;
     int fo = flags_only(r, s);
-    double sq = sqrt((double)s->sampling);
+    double sq = sqrt((double)nfh__ps_sampling(s));
     for (uint32_t k = 0; k < s->nports; k++) {
       const ps_port *q = &s->ports[k];
       /* Sources the state carries count as well: run at every nfcapd

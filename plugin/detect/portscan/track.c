@@ -659,6 +659,14 @@ void nfh__ps_target_services(const ps_source *s, uint32_t (*n)[4]) {
     n[s->services[i].target][s->services[i].cls]++;
 }
 
+uint32_t nfh__ps_sampling(const ps_source *s) {
+  if (s->sampling <= 1)
+    return 1;
+  if (s->contacts_now && 4 * (uint64_t)s->sampled_now <= s->contacts_now)
+    return 1;
+  return s->sampling;
+}
+
 double nfh__ps_sketch_count(const ps_source *s, int16_t sketch) {
   if (sketch < 0 || (uint32_t)sketch >= s->nsketches ||
       !s->sketches[sketch].hll)
@@ -1173,6 +1181,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   touch(&s->first_s, &s->last_s, c->first_s, c->last_s);
   int fresh = c->last_s > s->replay_until_s;
   s->contacts += fresh;
+  s->contacts_now += fresh;
+  s->sampled_now += fresh && c->sampling > 1;
   if (c->sampling > s->sampling)
     s->sampling = c->sampling;
   if (c->ack_conn) {

@@ -191,6 +191,9 @@ typedef struct ps_source {
   /* A port had no room in 'ports' (not saved; set again when a loaded
    * source's table is full): its distinct ports are no longer known. */
   uint8_t ports_full;
+  /* This run's contacts, and of them those of sampled records (not
+   * saved): see nfh__ps_sampling. */
+  uint32_t contacts_now, sampled_now;
   /* A contact failed in this run (not saved): a scan is reported only
    * while it goes on, not whenever its source makes ordinary
    * connections again. The same flag on targets, services, ports. */
@@ -322,6 +325,13 @@ void nfh__ps_target_services(const ps_source *s, uint32_t (*n)[4]);
 
 /* Estimated distinct count of what a sketch holds, or 0 for index -1. */
 double nfh__ps_sketch_count(const ps_source *s, int16_t sketch);
+
+/* The sampling interval s's counts are judged at: its largest (1 none),
+ * unless most of this run's contacts came unsampled (a quarter or less
+ * sampled): a host an unsampled router sees whole, whose records a
+ * sampled border router exported too, read "sampled 1:100: at most
+ * ~200000 in all" for an exact sweep of 2,000 hosts. */
+uint32_t nfh__ps_sampling(const ps_source *s);
 
 /* Targets and services held, all sources together. */
 uint64_t nfh__ps_store_entries(const ps_store *store);
