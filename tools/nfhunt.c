@@ -357,12 +357,17 @@ static void sampling_file_begin(run *r) {
   r->sc.file_told = 0;
 }
 
+/* tally_evidence of the file being read, its records so far. */
+static void file_evidence(const run *r, uint64_t *tcp, uint64_t *mid) {
+  tcp_tally file = tally_since(&r->t.tcp, &r->sc.file0);
+  tally_evidence(&file, tcp, mid);
+}
+
 /* Whether the file's records so far tell, and then whether they look
  * sampled. */
 static int sampling_file_tells(run *r) {
-  tcp_tally file = tally_since(&r->t.tcp, &r->sc.file0);
   uint64_t tcp, mid;
-  tally_evidence(&file, &tcp, &mid);
+  file_evidence(r, &tcp, &mid);
   if (tcp < SAMPLING_CHECK_MIN_TCP)
     return 0;
   r->sc.file_told = 1;
@@ -374,9 +379,8 @@ static int sampling_file_tells(run *r) {
 static void sampling_check_file(run *r) {
   if (!sampling_file_tells(r))
     return;
-  tcp_tally file = tally_since(&r->t.tcp, &r->sc.file0);
   uint64_t tcp, mid;
-  tally_evidence(&file, &tcp, &mid);
+  file_evidence(r, &tcp, &mid);
   r->sc.checked_files++;
   r->sc.last_sampled = r->sc.file_sampled;
   if (!r->sc.file_sampled)
@@ -2451,10 +2455,9 @@ int main(int argc, char **argv) {
       /* Files nfexpire removed are forgotten (and their findings files
        * go, so that nfexpire can remove the emptied directories). */
       if (since_last) {
-        uint64_t gone = 0;
-        if (nfh_state_forget_files(state, file_exists, NULL, &gone) != NFH_OK ||
+        if (nfh_state_forget_files(state, file_exists, NULL, NULL) != NFH_OK ||
             nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
-                                      &gone) != NFH_OK)
+                                      NULL) != NFH_OK)
           die("state %s: %s", state_path, nfh_state_error(state));
         sweep_roots(sources, &reads);
       }

@@ -38,7 +38,8 @@ typedef struct entry {
    * 123 to 123): they say nothing of who opened it, and the first record
    * from the other side that started earlier decides. */
   int port_tie;
-  /* The direction rests on the ports or on which side sent first, both
+  /* The direction rests on the ports, or on which side sent first (a
+   * session begun before the run shows both sides start at once), both
    * ports 1024 or above: the endpoints' peers may still turn it at the
    * end (see endpoint). Cleared by a record that shows who opened it. */
   int weak_dir;
@@ -457,11 +458,6 @@ static void conn_start(entry *e, const nfh_flow *f, int src_is_a) {
                 f->dst_port >= 1024;
 }
 
-/* Whether the direction of e's connection rests on a weak guess: the
- * ports, or which side sent first (a session begun before the run shows
- * both sides start at once), both ports 1024 or above (see endpoint). */
-static int weak_guess(const entry *e) { return e->weak_dir; }
-
 static uint64_t endpoint_hash(const nfh_addr *a, uint16_t port, uint8_t proto) {
   uint64_t w0, w1;
   memcpy(&w0, a->bytes, 8);
@@ -534,7 +530,7 @@ static int endpoint_peers(const nfh__stitcher *s, const nfh_addr *self,
 
 /* Both endpoints of a new connection whose direction is a weak guess. */
 static void endpoints_note_conn(nfh__stitcher *s, const entry *e) {
-  if (!weak_guess(e))
+  if (!e->weak_dir)
     return;
   const nfh_conn *c = &e->conn;
   endpoint_note(s, &c->client, c->client_port, c->proto, &c->server);
@@ -548,7 +544,7 @@ static void conn_turn(entry *e);
  * with one), then settles its flags. */
 static void conn_finish(nfh__stitcher *s, entry *e) {
   const nfh_conn *c = &e->conn;
-  if (weak_guess(e) &&
+  if (e->weak_dir &&
       endpoint_peers(s, &c->client, c->client_port, c->proto) >=
           SERVICE_PEERS &&
       endpoint_peers(s, &c->server, c->server_port, c->proto) <= 1)

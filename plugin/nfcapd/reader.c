@@ -165,8 +165,6 @@ static void prefix_block_error(nfh__block *b) {
   b->errmsg[used] = '\0';
 }
 
-/* Decompresses a slot's raw payload and, for layout 2, decodes it. Runs
- * in a worker thread, or inline without workers; touches only the slot. */
 /* Whether a layout-2 block's records are nfdump 1.6's: its first flow or
  * map record (past exporter, sampler and stat records, which both kinds
  * share) is an extension map or a 1.6 flow, not a V3 record. */
@@ -186,6 +184,8 @@ static int holds_v1_records(const nfh__block *b) {
   return 0;
 }
 
+/* Decompresses a slot's raw payload and, for layout 2, decodes it. Runs
+ * in a worker thread, or inline without workers; touches only the slot. */
 static void process_slot(slot *s) {
   nfh__block *b = &s->block;
   nfh__block_reset(b);

@@ -340,8 +340,7 @@ static double most_ports(const ps_source *s) {
   return s->ports_full ? HUGE_VAL : (double)s->nports;
 }
 
-static tally port_tally(const ps_config *cfg, const ps_source *s,
-                        const ps_port *q) {
+static tally port_tally(const ps_source *s, const ps_port *q) {
   return tally_of(q->n, q->o_contacts, nfh__ps_sketch_count(s, q->sketch),
                   most_hosts(s));
 }
@@ -767,6 +766,15 @@ static void evidence_reasons(buf *e, const reasons *r) {
           r->halfopen, r->unseen);
 }
 
+/* The half-open probes of a finding's evidence, and the failed share
+ * they make part of ('probe_ratio', its "fail_ratio" before they were
+ * shown as answered). */
+static void evidence_halfopen(buf *e, double halfopen, double probe_ratio) {
+  if (halfopen >= 0.5)
+    bprintf(e, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
+            probe_ratio);
+}
+
 /* ", N answered" (or "open": 'word') in a summary, saying how many of
  * them were half-open probes: answered, then dropped by the prober. */
 static void say_answered(buf *b, const char *word, double answered,
@@ -990,9 +998,7 @@ static int emit_horizontal(outs *os, marks *ms, const ps_config *cfg,
           kind_name(K_HORIZONTAL), port, h->v.considered,
           h->v.failed - halfopen, answered,
           shown_ratio(h->v.ratio, h->v.considered, halfopen));
-  if (halfopen >= 0.5)
-    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
-            h->v.ratio);
+  evidence_halfopen(&ev, halfopen, h->v.ratio);
   if (earlier_end)
     bprintf(&ev, ", \"earlier_sweep_end_ms\": %" PRIu64,
             (uint64_t)earlier_end * 1000);
@@ -1151,9 +1157,7 @@ static int emit_horizontal_multi(outs *os, marks *ms, const ps_config *cfg,
           "\"answered\": %.0f, \"fail_ratio\": %.3f",
           kind_name(K_HORIZONTAL_MULTI), hosts, failed - halfopen,
           succ + halfopen, shown_ratio(ratio, hosts, halfopen));
-  if (halfopen >= 0.5)
-    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
-            ratio);
+  evidence_halfopen(&ev, halfopen, ratio);
   bprintf(&ev, ", \"ports\": {");
   /* A port's count may hold a host twice: hosts that answered before
    * the source first failed are folded into its ports' counts, and
@@ -1311,9 +1315,7 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
           kind_name(K_VERTICAL), vc->v.considered, vc->v.failed - halfopen,
           vc->v.succ + halfopen,
           shown_ratio(vc->v.ratio, vc->v.considered, halfopen));
-  if (halfopen >= 0.5)
-    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
-            vc->v.ratio);
+  evidence_halfopen(&ev, halfopen, vc->v.ratio);
   if (nfh__ps_sampling(s) > 1)
     bprintf(&ev, ", \"ports_estimated\": %.0f", vc->v.considered * est);
   evidence_reasons(&ev, &rs);
@@ -1449,9 +1451,7 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
           "\"fail_ratio\": %.3f",
           kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), nv, ports, considered,
           failed - halfopen, succ + halfopen, shown);
-  if (halfopen >= 0.5)
-    bprintf(&ev, ", \"half_open\": %.0f, \"probe_ratio\": %.3f", halfopen,
-            ratio);
+  evidence_halfopen(&ev, halfopen, ratio);
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
           ", \"attempts\": %.0f, \"duration_s\": %.0f, \"rate_per_min\": "
@@ -1718,7 +1718,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   int any_now = 0;
   for (uint32_t i = 0; i < s->nports; i++) {
     const ps_port *q = &s->ports[i];
-    tally t = port_tally(cfg, s, q);
+    tally t = port_tally(s, q);
     view w = view_of(&t, fo);
     if (w.failed >= observed_min(cfg->min_hosts, sq, 3) &&
         w.ratio >= cfg->min_fail_ratio &&
@@ -1768,7 +1768,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       const ps_port *q = &s->ports[i];
       if (!q->failed_now)
         continue;
-      tally t = port_tally(cfg, s, q);
+      tally t = port_tally(s, q);
       view w = view_of(&t, fo);
       if (w.failed >= 1 && w.ratio >= cfg->strong_fail_ratio) {
         dg[nall++] = (hcand){.port = i, .v = w, .t = t, .home_only = 0};
@@ -1999,7 +1999,7 @@ static int report_distributed(outs *os, marks *ms, const nfh_host_api *api,
       /* Sources the state carries count as well: run at every nfcapd
        * rotation, each run sees one or two of a slow sweep's sources. A
        * window is reported only with one that failed in this run. */
-      tally t = port_tally(cfg, s, q);
+      tally t = port_tally(s, q);
       view w = view_of(&t, fo);
       if (w.failed < observed_min(cfg->dist_min_src_hosts, sq, 2) ||
           w.ratio < cfg->strong_fail_ratio)

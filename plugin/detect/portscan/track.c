@@ -1168,6 +1168,13 @@ void nfh__ps_store_prefetch(const ps_store *st, ps_contact *c, size_t n) {
 
 /* --------------------------------------------------------------- contact */
 
+/* Counts a contact not kept exactly in o (a source's, port's or
+ * target's o_contacts): by its class, and among the half-open ones. */
+static void count_past_exact(uint32_t o[4], const ps_contact *c, int fresh) {
+  o[c->cls] += fresh;
+  o[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
+}
+
 int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
   const ps_params *p = &st->p;
   uint64_t th = c->hashed ? c->dst_hash : addr_hash64(&c->dst);
@@ -1247,8 +1254,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
       if (s->target_sketch >= 0 &&
           nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th))
         trw_step(p, s, c->cls, c->weight, c->first_s, 1, 1);
-      s->o_contacts[c->cls] += fresh;
-      s->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
+      count_past_exact(s->o_contacts, c, fresh);
     }
   } else if (s->target_sketch >= 0) {
     nfh_hll_add_hash(s->sketches[s->target_sketch].hll, th);
@@ -1310,8 +1316,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
     /* Not kept exactly: contact tallies, and sketches for the busy
      * port and target so that their distinct counts go on. */
     if (q) {
-      q->o_contacts[c->cls] += fresh;
-      q->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
+      count_past_exact(q->o_contacts, c, fresh);
       uint32_t o = q->o_contacts[1] + q->o_contacts[2] + q->o_contacts[3];
       if (q->sketch < 0 && o >= SKETCH_AFTER) {
         q->sketch = new_sketch(p, s, c->first_s);
@@ -1322,8 +1327,7 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
         nfh_hll_add_hash(s->sketches[q->sketch].hll, th);
     }
     if (t) {
-      t->o_contacts[c->cls] += fresh;
-      t->o_contacts[PS_O_HALFOPEN] += fresh && (c->reasons & PS_R_HALFOPEN);
+      count_past_exact(t->o_contacts, c, fresh);
       uint32_t o = t->o_contacts[1] + t->o_contacts[2] + t->o_contacts[3];
       if (t->sketch < 0 && o >= SKETCH_AFTER) {
         t->sketch = new_sketch(p, s, c->first_s);

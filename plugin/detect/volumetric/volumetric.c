@@ -2637,20 +2637,19 @@ static void peers_text(char *buf, size_t len, const verdict *p,
     snprintf(buf, len, "from %s (%.1f%% of its packets)",
              nfh_addr_format(&p->s.top_src, a, sizeof(a)),
              floor(1000 * p->s.top_src_share) / 10);
+  } else if (p->s.max_sampling > 1 && p->sampled_share >= 0.5) {
+    /* Sampled, most sources of few packets are never seen: a count is
+     * a floor ("from about 10,782 sources" for 50,000 at 1:1000). */
+    snprintf(buf, len, "from at least %s %s (sampled 1:%u)%s", n, noun,
+             p->s.max_sampling, slots > 1 ? " in its peak 5 minutes" : "");
   } else {
     /* Counted by a sketch past its exact cap: "about", or 2,947 read as
      * an exact count of 3,000 sources. */
-    /* Sampled, most sources of few packets are never seen: a count is
-     * a floor ("from about 10,782 sources" for 50,000 at 1:1000). */
-    if (p->s.max_sampling > 1 && p->sampled_share >= 0.5)
-      snprintf(buf, len, "from at least %s %s (sampled 1:%u)%s", n, noun,
-               p->s.max_sampling, slots > 1 ? " in its peak 5 minutes" : "");
-    else
-      snprintf(buf, len, "from %s%s %s%s",
-               p->s.peers_estimated[p->dir] ? "about "
-               : of_kind                    ? "up to "
-                                            : "",
-               n, noun, slots > 1 ? " in its peak 5 minutes" : "");
+    snprintf(buf, len, "from %s%s %s%s",
+             p->s.peers_estimated[p->dir] ? "about "
+             : of_kind                    ? "up to "
+                                          : "",
+             n, noun, slots > 1 ? " in its peak 5 minutes" : "");
   }
 }
 
