@@ -938,6 +938,54 @@ static void test_registry_network(void) {
   }
 }
 
+/* Backups of eight servers to an object store, each handed an address
+ * of its own /24 in one /16 (tester C: 14 servers, 12 addresses of
+ * 52.216.0.0/16, two of them alone on theirs: "a destination no other
+ * internal host uses", high). Ranked down for the pool; three hosts to
+ * three networks of another /16 are no pool (two thefts to one
+ * provider), and stay high, as does a lone upload elsewhere. */
+static void test_cloud_pool(void) {
+  rng_state = 3500;
+  flowvec fv = {NULL, 0, 0, 0};
+  uint64_t day = T0;
+  office(&fv, day + 8 * HOUR_MS, day + 17 * HOUR_MS);
+  for (int h = 0; h < 8; h++) {
+    nfh_addr server = tk_ip4(10, 0, 7, (uint8_t)(11 + h));
+    nfh_addr store = tk_ip4(52, 216, (uint8_t)(17 * h + 3), (uint8_t)(40 + h));
+    upload(&fv, &server, &store, 443,
+           day + 9 * HOUR_MS + (uint64_t)(h * 11) * MIN_MS, 3 * MIN_MS,
+           3000000000ull, MIN_MS);
+  }
+  for (int h = 0; h < 3; h++) {
+    nfh_addr host = tk_ip4(10, 0, 8, (uint8_t)(11 + h));
+    nfh_addr drop = tk_ip4(34, 120, (uint8_t)(5 + 30 * h), 9);
+    upload(&fv, &host, &drop, 443,
+           day + 13 * HOUR_MS + (uint64_t)(h * 20) * MIN_MS, 10 * MIN_MS,
+           3000000000ull, MIN_MS);
+  }
+  nfh_engine *e = run_with_state(NULL, &fv);
+  for (int h = 0; h < 8; h++) {
+    char key[64];
+    snprintf(key, sizeof(key), "10.0.7.%d|52.216.%d.%d", 11 + h, 17 * h + 3,
+             40 + h);
+    const nfh_report_finding *r = find(e, key);
+    if (r && r->f.severity >= NFH_SEV_HIGH)
+      dump(e);
+    CU_ASSERT(!r || r->f.severity < NFH_SEV_HIGH);
+    CU_ASSERT(!r || strstr(r->f.evidence_json, "rotating addresses"));
+    CU_ASSERT(!r || strstr(r->f.summary, "7 other internal hosts upload to "
+                                         "8 networks of 52.216.0.0/16"));
+  }
+  for (int h = 0; h < 3; h++) {
+    char key[64];
+    snprintf(key, sizeof(key), "10.0.8.%d|34.120.%d.9", 11 + h, 5 + 30 * h);
+    const nfh_report_finding *r = find(e, key);
+    CU_ASSERT(r && r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT(r && !strstr(r->f.evidence_json, "rotating addresses"));
+  }
+  done(e);
+}
+
 /* A low-and-slow upload to three addresses of one /24 (10, 3 and 2 MB an
  * hour for 12 hours), hunted hour by hour with one state: the network's
  * finding names the address that took most by its whole upload. Hourly
@@ -1876,6 +1924,8 @@ int main(void) {
               test_times_across_runs);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);
   CU_add_test(s, "a registry's next front-end", test_registry_network);
+  CU_add_test(s, "backups to a cloud service's rotating addresses",
+              test_cloud_pool);
   CU_add_test(s, "cloud sync", test_cloud_sync);
   CU_add_test(s, "download and public server",
               test_download_and_public_server);

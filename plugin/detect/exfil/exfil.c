@@ -635,6 +635,13 @@ static const char *mitre_for(const verdict *d, const nfh__exf_pair *p) {
   return web ? (shared ? "T1567" : "T1041") : "T1048";
 }
 
+/* Whether the judge ranked the pair down for its pool alone (see
+ * nfh__exf_judge): the summary then says so. */
+static int pool_ranked(const nfh__exf_params *P, const nfh__exf_features *f) {
+  return !f->popular && f->uploaders < (unsigned)P->shared_uploaders &&
+         !nfh__exf_net_shared(P, f) && nfh__exf_pool_shared(P, f);
+}
+
 static void rarity_text(const verdict *d, char *buf, size_t len) {
   if (d->f.popular)
     snprintf(buf, len, "a popular destination (%u+ internal hosts)",
@@ -722,6 +729,19 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                            "; recurring at this hour on %u other day%s",
                            d->f.habit_days_seen,
                            d->f.habit_days_seen == 1 ? "" : "s");
+  if (pool_ranked(&x->p, &d->f) && el < sizeof(extra)) {
+    char pool[NFH_ADDR_STRLEN];
+    nfh_addr block = nfh_addr_network(&p->k.b, p->k.b.family == 4 ? 16 : 32);
+    nfh_addr_format(&block, pool, sizeof(pool));
+    unsigned many = (unsigned)x->p.popular_hosts; /* the sets' cap */
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           "; %u%s other internal hosts upload to %u%s "
+                           "networks of %s/%d (a cloud service's pool)",
+                           d->f.pool_uploaders - 1,
+                           d->f.pool_uploaders >= many ? "+" : "",
+                           d->f.pool_nets, d->f.pool_nets >= many ? "+" : "",
+                           pool, p->k.b.family == 4 ? 16 : 32);
+  }
   if (d->v.first_night && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el,
                            "; at night with no earlier night seen (a "
@@ -786,12 +806,17 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   for (size_t k = e->from; k <= e->to && !earlier; k++)
     earlier = s->v[k].from_state;
   jadd(&j, "], \"from_earlier_runs\": %s}", earlier ? "true" : "false");
-  jadd(&j, ", \"destination\": {\"prevalence\": %u, \"uploaders\": %u"
-           ", \"popular\": %s, \"popular_at\": %u, \"network_prevalence\": %u"
-           ", \"novel\": %s",
+  jadd(&j,
+       ", \"destination\": {\"prevalence\": %u, \"uploaders\": %u"
+       ", \"popular\": %s, \"popular_at\": %u, \"network_prevalence\": %u"
+       ", \"network_uploaders\": %u, \"pool_uploaders\": %u"
+       ", \"pool_networks\": %u, \"novel\": %s",
        d->f.prevalence, d->f.uploaders, d->f.popular ? "true" : "false",
-       (unsigned)x->p.popular_hosts, d->net_prevalence,
-       d->f.novel == 1 ? "true" : d->f.novel == 0 ? "false" : "null");
+       (unsigned)x->p.popular_hosts, d->net_prevalence, d->f.net_uploaders,
+       d->f.pool_uploaders, d->f.pool_nets,
+       d->f.novel == 1   ? "true"
+       : d->f.novel == 0 ? "false"
+                         : "null");
   if (d->dest_first_ms)
     jadd(&j, ", \"first_seen_ms\": %" PRIu64, d->dest_first_ms);
   jadd(&j, "}");
@@ -1008,6 +1033,10 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   d->net_prevalence = dn ? nfh__exf_hset_count(&dn->hosts, popular) : 0;
   f->net_popular = d->net_prevalence >= popular;
   f->net_uploaders = dn ? nfh__exf_hset_count(&dn->uploaders, popular) : 0;
+  const nfh__exf_dest *dp =
+      nfh__exf_dest_find(x->mem, &p->k.b, NFH_EXF_DEST_POOL);
+  f->pool_uploaders = dp ? nfh__exf_hset_count(&dp->uploaders, popular) : 0;
+  f->pool_nets = dp ? nfh__exf_hset_count(&dp->hosts, popular) : 0;
   f->history_ms = x->api->history_ms(x->api->host);
   d->dest_first_ms = da ? da->first_ms : 0;
 
@@ -1779,7 +1808,7 @@ static int exfil_finish(void *ctx) {
       *v = best;
     } else if (!best.f.popular && best.f.prevalence <= 2 &&
                !nfh__exf_net_shared(P, &best.f) &&
-               best.f.pcr >= P->pcr_min &&
+               !nfh__exf_pool_shared(P, &best.f) && best.f.pcr >= P->pcr_min &&
                (double)best.f.out >= P->spread_dest_bytes) {
       cands[ncand].src = p->k.a;
       cands[ncand].pair = i;

@@ -21,6 +21,24 @@ int nfh__exf_net_shared(const nfh__exf_params *p,
          f->net_uploaders >= (unsigned)p->shared_uploaders;
 }
 
+/* A pool is a shared service when this many internal hosts besides the
+ * source upload to it, to as many of its networks: a backup job's
+ * servers each given an address of an object store's /16. Thefts from a
+ * few hosts go to one drop (its address or network, above); hosts that
+ * upload at random to a residential ISP's block are rarely three and
+ * spread over as many networks in one window. Not "known before" as the
+ * network must be: the addresses rotate nightly, and the spread over
+ * networks is what a drop does not show. */
+#define POOL_SHARED_OTHERS 3u
+#define POOL_SHARED_NETS 3u
+
+int nfh__exf_pool_shared(const nfh__exf_params *p, const nfh__exf_features *f) {
+  unsigned others = f->pool_uploaders ? f->pool_uploaders - 1 : 0;
+  return others >= POOL_SHARED_OTHERS &&
+         others >= (unsigned)p->shared_uploaders &&
+         f->pool_nets >= POOL_SHARED_NETS;
+}
+
 static void why(nfh__exf_verdict *v, const char *r) {
   if (v->nreasons < NFH_EXF_MAX_REASONS)
     v->reasons[v->nreasons++] = r;
@@ -171,6 +189,10 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
       s--;
       why(v, "other internal hosts upload to its network too (a shared "
              "service)");
+    } else if (nfh__exf_pool_shared(p, f)) {
+      s--;
+      why(v, "other internal hosts upload to other networks of its /16 "
+             "(a cloud service's rotating addresses)");
     }
     if (f->net_popular) {
       s--;

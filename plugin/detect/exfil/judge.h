@@ -67,6 +67,8 @@ typedef struct nfh__exf_features {
   int net_popular;     /* its network did */
   unsigned net_uploaders; /* internal hosts uploading to its network */
   int net_known;       /* its network was known an hour before this */
+  unsigned pool_uploaders; /* internal hosts uploading to its pool */
+  unsigned pool_nets;      /* networks of its pool uploaded to */
   int novel;           /* 1 never seen (with history), 0 seen, -1 unknown */
   /* The source's baseline at the peak hour. */
   int baseline_level;  /* 0 none, 1 hour of day, 2 hour of week */
@@ -110,6 +112,11 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
 /* Whether the destination's network is a shared service: known before
  * this episode, with three internal uploaders or more (and at least
  * shared_uploaders). Its next addresses are not one host's drop. */
+/* Whether other internal hosts upload to other networks of the
+ * destination's pool (a provider's /16) enough for a cloud service's
+ * rotating addresses. */
+int nfh__exf_pool_shared(const nfh__exf_params *p, const nfh__exf_features *f);
+
 int nfh__exf_net_shared(const nfh__exf_params *p,
                         const nfh__exf_features *f);
 

@@ -13,8 +13,9 @@
 /* 2: the destination table's door and whether the table was ever full
  * follow the pairs (1: without). 3: the DNS pairs follow the door. 4:
  * the hosts' partial hours follow the DNS pairs. 5: a pair's hour holds
- * the seconds its bytes out went in (16 bytes, 12 before). */
-#define VERSION 5u
+ * the seconds its bytes out went in (16 bytes, 12 before). 6: pools
+ * among the destinations (an older reader would call them damage). */
+#define VERSION 6u
 #define BLOB_LIMIT ((size_t)256 << 20)
 #define HOUR_MS 3600000ull
 
@@ -62,6 +63,22 @@ static nfh_addr network_of(const nfh_addr *a) {
   unsigned keep = a->family == 4 ? 15 : 6; /* bytes kept of the 16 */
   memset(n.bytes + keep, 0, 16 - keep);
   return n;
+}
+
+/* The /16 of an IPv4 address, the /32 of an IPv6 one: a provider's
+ * block, where a cloud service's addresses rotate. */
+static nfh_addr pool_of(const nfh_addr *a) {
+  nfh_addr n = *a;
+  unsigned keep = a->family == 4 ? 14 : 4; /* bytes kept of the 16 */
+  memset(n.bytes + keep, 0, 16 - keep);
+  return n;
+}
+
+/* The address as a destination entry of kind 'kind' holds it. */
+static nfh_addr dest_addr_of(const nfh_addr *a, int kind) {
+  return kind == NFH_EXF_DEST_NET    ? network_of(a)
+         : kind == NFH_EXF_DEST_POOL ? pool_of(a)
+                                     : *a;
 }
 
 uint32_t nfh__exf_host_hash(const nfh_addr *addr) {
@@ -168,7 +185,7 @@ static int dest_rank(const nfh__exf_dest *d) {
   /* What to keep first when the table is full: destinations that were
    * uploaded to or are shared (they decide findings), then the rest. */
   return (d->uploaders.n ? 4 : 0) + (d->hosts.n > 1 || d->hosts.sat ? 2 : 0) +
-         (d->k.b.family == NFH_EXF_DEST_NET ? 1 : 0);
+         (d->k.b.family != NFH_EXF_DEST_ADDR ? 1 : 0);
 }
 
 /* What dests_prune keeps first: the rank, then the latest seen. */
@@ -307,14 +324,23 @@ int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
   if (!d)
     return -1;
   touch(d, ms);
-  if (hset_add(&d->hosts, host_hash, cap) != 0)
+  if (hset_add(&d->hosts, host_hash, cap) != 0 ||
+      hset_add(&d->uploaders, host_hash, cap) != 0)
+    return -1;
+  /* And its pool's, with the networks in it uploaded to. */
+  nfh_addr pool = pool_of(addr);
+  d = dest_get(m, &pool, NFH_EXF_DEST_POOL, ms);
+  if (!d)
+    return -1;
+  touch(d, ms);
+  if (hset_add(&d->hosts, nfh__exf_host_hash(&net), cap) != 0)
     return -1;
   return hset_add(&d->uploaders, host_hash, cap);
 }
 
 const nfh__exf_dest *nfh__exf_dest_find(const nfh__exf_memory *m,
                                         const nfh_addr *addr, int kind) {
-  nfh_addr a = kind == NFH_EXF_DEST_NET ? network_of(addr) : *addr;
+  nfh_addr a = dest_addr_of(addr, kind);
   nfh__exf_key k = key1(&a, (uint8_t)kind);
   int64_t i = nfh__exf_map_find(&m->dmap, m->dests, sizeof(*m->dests), &k,
                                 nfh__exf_key_hash(&k));
@@ -961,7 +987,7 @@ static int load(nfh__exf_memory *m, rbuf *r) {
     nfh_addr a;
     get_addr(r, &a);
     uint64_t first = get_uint(r, 8), last = get_uint(r, 8);
-    if (r->failed || kind > NFH_EXF_DEST_NET)
+    if (r->failed || kind > NFH_EXF_DEST_POOL)
       return -1;
     if (nfh__exf_dest_find(m, &a, kind))
       return -1; /* a key twice */

@@ -58,9 +58,15 @@ typedef struct nfh__exf_hset {
   uint8_t n, cap, sat;
 } nfh__exf_hset;
 
-/* b.family of a destination key: an address or a network. */
+/* b.family of a destination key: an address, its network (/24, IPv6
+ * /48), or its provider's pool (/16, IPv6 /32). A pool is noted only
+ * for uploads: its 'hosts' holds the networks uploaded to in it (their
+ * hashes), its 'uploaders' the internal hosts. Object stores hand each
+ * client the next address of a large pool: 14 servers' backups went to
+ * 12 addresses of one /16, most alone on theirs. */
 #define NFH_EXF_DEST_ADDR 0
 #define NFH_EXF_DEST_NET 1
+#define NFH_EXF_DEST_POOL 2
 
 typedef struct nfh__exf_dest {
   nfh__exf_key k; /* a: address (or network, host bits zero) */
@@ -166,8 +172,9 @@ void nfh__exf_dest_prefetch(const nfh__exf_memory *m, const nfh_addr *addr,
 int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
                          uint32_t host_hash, uint64_t ms);
 
-/* The entry of an address (kind NFH_EXF_DEST_ADDR) or of its network
- * (NFH_EXF_DEST_NET), or NULL. Borrowed until the next update. */
+/* The entry of an address (kind NFH_EXF_DEST_ADDR), of its network
+ * (NFH_EXF_DEST_NET) or of its pool (NFH_EXF_DEST_POOL), or NULL.
+ * Borrowed until the next update. */
 const nfh__exf_dest *nfh__exf_dest_find(const nfh__exf_memory *m,
                                         const nfh_addr *addr, int kind);
 
