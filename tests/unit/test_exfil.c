@@ -844,6 +844,63 @@ static void test_first_night(void) {
   restore_tz(saved);
 }
 
+/* A host uploads 400 MB to each of four addresses of one /24 at 'at',
+ * in a run of 'hours' from 'from' (with the state at 'path', or none). */
+static nfh_engine *net_upload(const char *path, uint64_t from, unsigned hours,
+                              uint64_t at) {
+  rng_state = 78;
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, from, from + hours * HOUR_MS);
+  nfh_addr src = tk_ip("10.1.0.30");
+  for (int k = 0; k < 4; k++) {
+    nfh_addr dst = tk_ip4(198, 18, 40, (uint8_t)(10 * (k + 1)));
+    upload(&fv, &src, &dst, 443, at + (uint64_t)k * 5 * MIN_MS, 10 * MIN_MS,
+           400000000ull, MIN_MS);
+  }
+  return run_with_state(path, &fv);
+}
+
+/* An upload over four addresses of a /24 sums to a network finding,
+ * raised to high from 1 GB. Not where its parts were held down for
+ * their time: a PACS's nightly replication to its archive's /24 (52 GB
+ * over four addresses) was high on its first night, and again on the
+ * next, above that night's 3 GB theft (tester E). */
+static void test_network_nights(void) {
+  const char *key = "10.1.0.30|198.18.40.0/24";
+  char *saved = utc_tz(); /* hours of the night are local */
+  nfh_engine *e = net_upload(NULL, T0, 6, T0 + 2 * HOUR_MS);
+  const nfh_report_finding *r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  if (r->f.severity > NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(r->f.severity <= NFH_SEV_MEDIUM);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "no earlier night"));
+  done(e);
+
+  /* In the day: the sum is high. */
+  e = net_upload(NULL, T0 + 12 * HOUR_MS, 6, T0 + 14 * HOUR_MS);
+  r = find(e, key);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(r->f.severity, NFH_SEV_HIGH);
+  CU_ASSERT_PTR_NULL(strstr(r->f.summary, "night"));
+  done(e);
+
+  /* Two days, one run each with one state, the upload at 02:00 of
+   * both: the second night is no first night, and a repeat. */
+  char path[256];
+  snprintf(path, sizeof(path), "%s/nights.db", dir);
+  e = net_upload(path, T0, 24, T0 + 2 * HOUR_MS);
+  done(e);
+  e = net_upload(path, T0 + DAY_MS, 24, T0 + DAY_MS + 2 * HOUR_MS);
+  r = find(e, key);
+  if (r && r->f.severity > NFH_SEV_MEDIUM)
+    dump(e);
+  CU_ASSERT(!r || r->f.severity <= NFH_SEV_MEDIUM);
+  CU_ASSERT(!r || strstr(r->f.summary, "another day"));
+  done(e);
+  restore_tz(saved);
+}
+
 /* Three hosts upload 600 MB each to one address never seen in days of
  * history: a new drop, not a shared service. They were ranked down
  * twice for sharing it, to info. Without history (one run) such a
@@ -1920,6 +1977,7 @@ int main(void) {
   CU_add_test(s, "a theft in the backup's hour, over two runs",
               test_routine_not_own_baseline);
   CU_add_test(s, "a first run's night", test_first_night);
+  CU_add_test(s, "a network's upload at night", test_network_nights);
   CU_add_test(s, "upload times in runs of one file each",
               test_times_across_runs);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);

@@ -889,10 +889,15 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
   else
     snprintf(where, sizeof(where), "%u rare external destinations",
              d->spread_dests);
-  snprintf(summary, sizeof(summary), "%s sent %s to %s (largest %s to %s)%s",
+  const char *held =
+      d->v.first_night           ? "; at night with no earlier night seen (a "
+                                   "backup's first night looks the same)"
+      : d->f.repeat_share >= 0.5 ? "; at an hour it uploaded at on another day"
+                                 : "";
+  snprintf(summary, sizeof(summary), "%s sent %s to %s (largest %s to %s)%s%s",
            src, human_bytes((double)d->spread_bytes, vol, sizeof(vol)), where,
            human_bytes((double)d->spread_top_bytes, big, sizeof(big)), dst,
-           d->f.sampled ? " [sampled, estimated]" : "");
+           held, d->f.sampled ? " [sampled, estimated]" : "");
   jbuf j = {{0}, 0, 0};
   jadd(&j,
        "{\"kind\": \"%s\", \"bytes_out\": %" PRIu64
@@ -1297,10 +1302,17 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     size_t top = found->v[r[i].at].pair;
     uint64_t top_bytes = 0;
     uint64_t first = UINT64_MAX, last = 0;
+    /* Bytes of members the judge held down for their time: a first
+     * night, or an hour they uploaded at on another day. */
+    uint64_t night_bytes = 0, habit_bytes = 0;
     for (size_t k = i; k < j; k++) {
       const verdict *d = &found->v[r[k].at];
       const nfh__exf_pair *p = &pairs[d->pair];
       sum += d->f.out;
+      if (nfh__exf_first_night(&d->v, &d->f))
+        night_bytes += d->f.out;
+      else if (d->f.seasonal_share >= 0.5 || d->f.repeat_share >= 0.5)
+        habit_bytes += d->f.out;
       worst = d->v.severity > worst ? d->v.severity : worst;
       top_score = d->v.score > top_score ? d->v.score : top_score;
       sampled |= d->f.sampled;
@@ -1329,9 +1341,19 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
            nfh_addr_compare(&r[k].net, &r[k - 1].net) != 0))
         others++;
     int shared = others + 1 >= (unsigned)P->shared_uploaders;
+    /* What held the members down holds their sum: a PACS's nightly
+     * replication of 52 GB to four addresses of its archive's /24 was
+     * high on its first night and again on the next (each address
+     * medium: a first night, then a repeat), above the night's 3 GB
+     * theft. */
+    int first_night = 2 * night_bytes >= sum;
+    int habit = !first_night && 2 * (night_bytes + habit_bytes) >= sum;
     int sev = worst;
-    if ((double)sum >= P->high_bytes && sev < NFH_SEV_HIGH && !shared)
+    if ((double)sum >= P->high_bytes && sev < NFH_SEV_HIGH && !shared &&
+        !first_night && !habit)
       sev = NFH_SEV_HIGH;
+    if (first_night && sev > NFH_SEV_MEDIUM)
+      sev = NFH_SEV_MEDIUM;
     /* The list may move: take what is needed first. */
     nfh_addr src = r[i].src, net = r[i].net;
     int prefix = r[i].prefix;
@@ -1353,6 +1375,8 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     f->spread_top_bytes = top_bytes;
     f->v.kind = NFH_EXF_BULK;
     f->v.severity = sev;
+    f->v.first_night = first_night;
+    f->f.repeat_share = habit ? 1.0 : 0.0;
     f->v.score = fmin(100.0, top_score + 5.0 * (sev - worst) +
                                  3.0 * log2((double)(j - i)));
     f->v.confidence = sampled ? 0.5 : 0.75;

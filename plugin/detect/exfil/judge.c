@@ -97,6 +97,12 @@ static int bursts_severity(const nfh__exf_params *p,
  * for a path MTU test, a few of them); a tunnel fills its packets. */
 #define PING_PACKET_BYTES 300
 
+int nfh__exf_first_night(const nfh__exf_verdict *v,
+                         const nfh__exf_features *f) {
+  return v->kind == NFH_EXF_BULK && f->night && !f->icmp &&
+         f->seen_before_ms + 3600000ull < DAY_MS;
+}
+
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
                     nfh__exf_verdict *v) {
   memset(v, 0, sizeof(*v));
@@ -251,8 +257,7 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
    * got a critical finding in a one-night hunt). At most medium, said
    * so; a state over the next nights makes the backup a habit and
    * leaves a theft as it is. */
-  if (v->kind == NFH_EXF_BULK && f->night && !f->icmp &&
-      f->seen_before_ms + 3600000ull < DAY_MS && s > NFH_SEV_MEDIUM) {
+  if (nfh__exf_first_night(v, f) && s > NFH_SEV_MEDIUM) {
     s = NFH_SEV_MEDIUM;
     v->first_night = 1;
     why(v, "at night, with no earlier night to compare: a nightly backup "

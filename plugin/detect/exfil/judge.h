@@ -112,6 +112,10 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
 /* Whether the destination's network is a shared service: known before
  * this episode, with three internal uploaders or more (and at least
  * shared_uploaders). Its next addresses are not one host's drop. */
+/* Whether a judged bulk upload fell in the first night nfhunt sees
+ * (less than a day of data before it), which holds it at medium. */
+int nfh__exf_first_night(const nfh__exf_verdict *v, const nfh__exf_features *f);
+
 /* Whether other internal hosts upload to other networks of the
  * destination's pool (a provider's /16) enough for a cloud service's
  * rotating addresses. */
