@@ -805,6 +805,19 @@ static void test_download_port_not_named(void) {
     CU_ASSERT_NOT_EQUAL(r->f.dst_port, 50136);
   }
   nfh_engine_destroy(e);
+  /* Its sender allowed: the rule's other end silences it. */
+  rng_state = 88;
+  e = make();
+  nfh_engine_set(e, "volumetric", "min_severity", "info");
+  char sender[NFH_ADDR_STRLEN];
+  nfh_addr web = ext(77777);
+  nfh_addr_format(&web, sender, sizeof(sender));
+  CU_ASSERT(nfh_engine_allow(e, "volumetric", sender) == NFH_OK);
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  feed(e, 0, 24, 1, gen_download, NULL);
+  CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+  CU_ASSERT_PTR_NULL(find(e, "in|10.0.1.10"));
+  nfh_engine_destroy(e);
 }
 
 /* A NAT address: 75 users browsing behind it (400 web servers a slot),
@@ -1164,6 +1177,49 @@ static void test_bulk_upload_wording(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "likely a bulk transfer"));
   CU_ASSERT_STRING_EQUAL(r->f.mitre, "T1048");
   nfh_engine_destroy(e);
+}
+
+/* The same 20 GB in slot 14 split over four addresses of an archive's
+ * /24 (a replication): a rule allowing the /24 for volumetric, or with
+ * its port, silences it, as nfhunt.conf(5) says a rule on either end
+ * does; one for another port does not. Only the top address used to be
+ * asked, and only when it took half the packets (tester E). */
+static void gen_upload4(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 14)
+    return;
+  nfh_addr host = tk_ip("10.0.1.30");
+  for (int k = 0; k < 4; k++) {
+    nfh_addr dst = tk_ip4(198, 18, 44, (uint8_t)(10 + k));
+    session(fv, &host, &dst, 443, t + 60000 + (uint64_t)k * 1000, 14000000,
+            5000000000ull, 7000000, 91000000);
+  }
+}
+
+static void test_allowed_destinations(void) {
+  static const char *const rules[] = {
+      NULL, "198.18.44.0/24", "198.18.44.0/24:443", "198.18.44.0/24:22"};
+  for (int i = 0; i < 4; i++) {
+    rng_state = 17;
+    nfh_engine *e = make();
+    if (rules[i])
+      CU_ASSERT(nfh_engine_allow(e, "volumetric", rules[i]) == NFH_OK);
+    CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+    feed(e, 0, 20, 1, gen_upload4, NULL);
+    CU_ASSERT_FATAL(nfh_engine_finish(e, NULL) == NFH_OK);
+    const nfh_report_finding *r = find(e, "out|10.0.1.30");
+    if (i == 0 || i == 3) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      CU_ASSERT(!r || strstr(r->f.summary, "to 4 destinations"));
+    } else {
+      if (r)
+        dump(e);
+      CU_ASSERT_PTR_NULL(r);
+    }
+    nfh_engine_destroy(e);
+  }
 }
 
 /* ------------------------------------------------------- benign traps */
@@ -1935,6 +1991,8 @@ int main(void) {
   CU_add_test(s, "UDP flood from one source: its share, its multiple",
               test_one_source_flood);
   CU_add_test(s, "a ping flood from one source, answered", test_ping_flood);
+  CU_add_test(s, "allow rules on an upload's destinations",
+              test_allowed_destinations);
   CU_add_test(s, "an upload's ACKs at a NAT address are no ACK flood",
               test_upload_acks_at_nat);
   CU_add_test(s, "a download's volume: no service port named",

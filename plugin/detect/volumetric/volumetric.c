@@ -472,6 +472,12 @@ typedef struct ssum {
   int32_t top_amp_port;
   nfh_addr top_dst;
   double top_dst_share;
+  /* The heaviest external targets and their shares of the packets out
+   * (at most: with more targets than counters the lower bounds of four
+   * equal ones read 5% each): for allow rules on destinations
+   * (allowed_out_share). */
+  nfh_addr dsts[NFH_VOL_TOP_K];
+  double dst_shares[NFH_VOL_TOP_K];
   int32_t top_port_out;
   double top_port_out_share;
   double net_pkts[2], net_bytes[2];
@@ -1817,6 +1823,13 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
   top_share(&h->amp_in, in, &key, NULL, &amp_share);
   s->top_amp_port = key ? (int32_t)(key - 1) : -1;
   top_share(&h->dst_out, out, &key, &s->top_dst, &s->top_dst_share);
+  for (int i = 0; i < NFH_VOL_TOP_K; i++) {
+    const nfh__vol_top_entry *t = &h->dst_out.e[i];
+    if (t->key && out > 0) {
+      s->dsts[i] = t->addr;
+      s->dst_shares[i] = clamp01(t->weight / out);
+    }
+  }
   top_share(&h->port_out, out, &key, NULL, &s->top_port_out_share);
   s->top_port_out = key ? (int32_t)(key - 1) : -1;
 }
@@ -2610,6 +2623,26 @@ static const char *proto_name(int proto) {
   return NULL;
 }
 
+/* The share of a slot's packets out that went to destinations allowed
+ * for volumetric, among its heaviest ones (with the slot's main port,
+ * when one took half the packets). Allowing an archive's /24 left a
+ * nightly replication over four of its addresses reported: only the
+ * top one was asked, and only where it took half. */
+static double allowed_out_share(const nfh_host_api *api, const ssum *s) {
+  int port = -1;
+  if (s->top_port_out >= 0 && s->top_port_out_share >= 0.5) {
+    int proto = (s->top_port_out >> 16) & 0xff;
+    if (proto == 6 || proto == 17 || proto == 132)
+      port = s->top_port_out & 0xffff;
+  }
+  double share = 0;
+  for (int i = 0; i < NFH_VOL_TOP_K; i++)
+    if (s->dst_shares[i] > 0 &&
+        api->is_allowed(api->host, "volumetric", &s->dsts[i], port))
+      share += s->dst_shares[i];
+  return share;
+}
+
 static const char *dir_word(int dir) {
   return dir == DIR_IN ? "inbound" : "outbound";
 }
@@ -2726,6 +2759,11 @@ static int emit_one(vol *v, const fnd *f) {
       snprintf(target, sizeof(target), "%s", host);
     if (api->is_allowed(api->host, "volumetric", &f->addr, port))
       return 0;
+    /* One allowed sender that took half the packets in (a restore from
+     * the archive): the rule's other end. */
+    if (s->top_src_share >= 0.5 && s->top_src.family &&
+        api->is_allowed(api->host, "volumetric", &s->top_src, -1))
+      return 0;
     out.dst = f->addr;
     if (s->top_src_share >= 0.8)
       out.src = s->top_src;
@@ -2792,7 +2830,8 @@ static int emit_one(vol *v, const fnd *f) {
     }
   } else if (f->kind == K_OUT) {
     char dst[NFH_ADDR_STRLEN] = "";
-    if (api->is_allowed(api->host, "volumetric", &f->addr, -1))
+    if (api->is_allowed(api->host, "volumetric", &f->addr, -1) ||
+        allowed_out_share(api, s) >= 0.5)
       return 0;
     out.src = f->addr;
     if (p->many && s->top_dst.family) {
