@@ -504,7 +504,11 @@ static void port_span(const ps_source *s, const ps_port *q, int fo,
     *last = q->last_s;
     return;
   }
-  extend_past_exact(q->o_contacts, q->last_s, last);
+  /* A workstation's sweep of 2,000 hosts on tcp/445 in 15 minutes read
+   * "in 10.7 h", slow: its session with its own file server that night
+   * was the port's last contact. */
+  extend_past_exact(q->o_contacts,
+                    q->o_last_fail_s ? q->o_last_fail_s : q->last_s, last);
 }
 
 /* A sweep of a port that came back after this long without a contact

@@ -1317,6 +1317,8 @@ int nfh__ps_store_contact(ps_store *st, const ps_contact *c) {
      * port and target so that their distinct counts go on. */
     if (q) {
       count_past_exact(q->o_contacts, c, fresh);
+      if (c->cls != PS_SUCC && c->last_s > q->o_last_fail_s)
+        q->o_last_fail_s = c->last_s;
       uint32_t o = q->o_contacts[1] + q->o_contacts[2] + q->o_contacts[3];
       if (q->sketch < 0 && o >= SKETCH_AFTER) {
         q->sketch = new_sketch(p, s, c->first_s);

@@ -150,6 +150,10 @@ typedef struct ps_port {
    * its first contact in this run (0 none), to tell a sweep that came
    * back hours later from one that went on (a slow scan). */
   uint32_t prior_last_s, run_first_s;
+  /* Not saved: the last failed contact of this run past the exact
+   * services (0 none), where the sweep past them ended: its last contact
+   * of any kind may be the source's own server hours later. */
+  uint32_t o_last_fail_s;
 } ps_port;
 
 /* Contacts not kept exactly before a port or target gets its sketch:
