@@ -901,6 +901,55 @@ static void test_network_nights(void) {
   restore_tz(saved);
 }
 
+/* Three brokers replicate at one rate around the clock, 14 hours from
+ * midnight in one run, each to its own address; their hours differ by a
+ * few percent, peaking at 02:00, 08:00 and 12:00. They were medium
+ * (peak at night: a first night) or critical (by day) by that alone
+ * (tester D's Kafka cluster). A run that has seen less than a day holds
+ * both at medium; an upload from 23:30 to 00:30 is one upload, not a
+ * habit at that hour "on 1 other day". */
+static void test_around_the_clock(void) {
+  char *saved = utc_tz();
+  rng_state = 79;
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0, T0 + 14 * HOUR_MS);
+  static const int peak[3] = {2, 8, 12};
+  for (int b = 0; b < 3; b++) {
+    nfh_addr src = tk_ip4(10, 0, 7, (uint8_t)(1 + b));
+    nfh_addr dst = tk_ip4(198, 18, 90, (uint8_t)(11 + b));
+    for (int h = 0; h < 14; h++)
+      upload(&fv, &src, &dst, 9092, T0 + (uint64_t)h * HOUR_MS, HOUR_MS - 1000,
+             h == peak[b] ? 1100000000ull : 1000000000ull, MIN_MS);
+  }
+  nfh_engine *e = run_with_state(NULL, &fv);
+  for (int b = 0; b < 3; b++) {
+    char key[64];
+    snprintf(key, sizeof(key), "10.0.7.%d|198.18.90.%d", 1 + b, 11 + b);
+    const nfh_report_finding *r = find(e, key);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r && r->f.severity != NFH_SEV_MEDIUM)
+      dump(e);
+    CU_ASSERT(r && r->f.severity == NFH_SEV_MEDIUM);
+    CU_ASSERT(r && (strstr(r->f.summary, "around the clock") ||
+                    strstr(r->f.summary, "at night")));
+  }
+  done(e);
+
+  rng_state = 80;
+  flowvec mid = {NULL, 0, 0, 0};
+  office(&mid, T0 + 22 * HOUR_MS, T0 + 26 * HOUR_MS);
+  nfh_addr src = tk_ip("10.9.9.9"), dst = tk_ip("198.18.91.7");
+  upload(&mid, &src, &dst, 443, T0 + 23 * HOUR_MS + 30 * MIN_MS, HOUR_MS,
+         3000000000ull, 2 * MIN_MS);
+  e = run_with_state(NULL, &mid);
+  const nfh_report_finding *r = find(e, "10.9.9.9|198.18.91.7");
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT(r && !strstr(r->f.summary, "recurring"));
+  CU_ASSERT(r && !strstr(r->f.evidence_json, "another day"));
+  done(e);
+  restore_tz(saved);
+}
+
 /* Three hosts upload 600 MB each to one address never seen in days of
  * history: a new drop, not a shared service. They were ranked down
  * twice for sharing it, to info. Without history (one run) such a
@@ -1978,6 +2027,8 @@ int main(void) {
               test_routine_not_own_baseline);
   CU_add_test(s, "a first run's night", test_first_night);
   CU_add_test(s, "a network's upload at night", test_network_nights);
+  CU_add_test(s, "replication around the clock; an upload past midnight",
+              test_around_the_clock);
   CU_add_test(s, "upload times in runs of one file each",
               test_times_across_runs);
   CU_add_test(s, "three hosts to one new drop", test_new_shared_drop);

@@ -642,6 +642,15 @@ static int pool_ranked(const nfh__exf_params *P, const nfh__exf_features *f) {
          !nfh__exf_net_shared(P, f) && nfh__exf_pool_shared(P, f);
 }
 
+/* The summary's word on an upload held at medium for its first night
+ * (nfh__exf_first_night). */
+static const char *first_time_text(const nfh__exf_features *f) {
+  return f->night ? "; at night with no earlier night seen (a backup's "
+                    "first night looks the same)"
+                  : "; around the clock with no earlier day seen (a "
+                    "replication looks the same)";
+}
+
 static void rarity_text(const verdict *d, char *buf, size_t len) {
   if (d->f.popular)
     snprintf(buf, len, "a popular destination (%u+ internal hosts)",
@@ -743,9 +752,8 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                            pool, p->k.b.family == 4 ? 16 : 32);
   }
   if (d->v.first_night && el < sizeof(extra))
-    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           "; at night with no earlier night seen (a "
-                           "backup's first night looks the same)");
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el, "%s",
+                           first_time_text(&d->f));
   if (el < sizeof(extra))
     sampled_note(d->f.sampled, p->max_sampling, extra + el,
                  sizeof(extra) - el);
@@ -889,11 +897,10 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
   else
     snprintf(where, sizeof(where), "%u rare external destinations",
              d->spread_dests);
-  const char *held =
-      d->v.first_night           ? "; at night with no earlier night seen (a "
-                                   "backup's first night looks the same)"
-      : d->f.repeat_share >= 0.5 ? "; at an hour it uploaded at on another day"
-                                 : "";
+  const char *held = d->v.first_night ? first_time_text(&d->f)
+                     : d->f.repeat_share >= 0.5
+                         ? "; at an hour it uploaded at on another day"
+                         : "";
   snprintf(summary, sizeof(summary), "%s sent %s to %s (largest %s to %s)%s%s",
            src, human_bytes((double)d->spread_bytes, vol, sizeof(vol)), where,
            human_bytes((double)d->spread_top_bytes, big, sizeof(big)), dst,
@@ -930,17 +937,34 @@ static int emit_spread(exfil *x, const verdict *d, const nfh__exf_pair *top) {
 
 /* ------------------------------------------------------------- judging */
 
+/* The series' entry for clock hour 'hour', or NULL. */
+static const hour_pt *hour_at(const series *s, int64_t hour) {
+  size_t lo = 0, hi = s->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if ((int64_t)s->v[mid].hour < hour)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < s->n && (int64_t)s->v[lo].hour == hour ? &s->v[lo] : NULL;
+}
+
 /* Days, other than 'day', on which this run's hours of the pair hold an
  * upload at hour of day 'hod' (earlier days of a long run, and later
  * ones: a job that recurs is one either way; remembered hours are in the
  * state's counts already). */
+static int uploaded_in(const exfil *x, const hour_pt *h) {
+  return (double)h->out >= x->p.slow_hour_bytes && h->out > h->in;
+}
+
 static unsigned run_days_at(const exfil *x, const series *s, unsigned hod,
-                            int64_t day) {
+                            int64_t day, uint32_t skip_hour) {
   int64_t seen[64];
   unsigned n = 0;
   for (size_t i = 0; i < s->n; i++) {
-    if (!s->v[i].from_run || (double)s->v[i].out < x->p.slow_hour_bytes ||
-        s->v[i].out <= s->v[i].in)
+    if (!s->v[i].from_run || !uploaded_in(x, &s->v[i]) ||
+        s->v[i].hour == skip_hour)
       continue;
     const nfh__exf_when *w = &s->v[i].w;
     if (w->hod != hod || w->day == day)
@@ -958,8 +982,9 @@ static unsigned run_days_at(const exfil *x, const series *s, unsigned hod,
  * tolerance), seen from 'day': the state's count without 'day' itself,
  * plus the run's other days. The most over the tolerance window. */
 static unsigned habitual(const exfil *x, const nfh__exf_spair *sp,
-                         const series *s, nfh__exf_when w) {
+                         const series *s, size_t at) {
   int tol = (int)x->p.season_tolerance;
+  nfh__exf_when w = s->v[at].w;
   unsigned best = 0;
   for (int d = -tol; d <= tol; d++) {
     unsigned h = (unsigned)(((int)w.hod + d + 24) % 24);
@@ -969,7 +994,17 @@ static unsigned habitual(const exfil *x, const nfh__exf_spair *sp,
       if (n && sp->mark_day == w.day && (sp->mark_mask >> h & 1u))
         n--;
     }
-    n += run_days_at(x, s, h, w.day);
+    /* The hour d hours away in time, past midnight, is the same upload
+     * going on, not another day at this hour: one from 23:30 to 00:30
+     * read "recurring at this hour on 1 other day". */
+    uint32_t skip = UINT32_MAX;
+    const hour_pt *next = d ? hour_at(s, (int64_t)s->v[at].hour + d) : NULL;
+    if (next && next->w.day != w.day && uploaded_in(x, next)) {
+      if (next->from_state && n)
+        n--;
+      skip = next->hour;
+    }
+    n += run_days_at(x, s, h, w.day, skip);
     if (n > best)
       best = n;
   }
@@ -1047,7 +1082,14 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
 
   /* The source's baseline at the peak hour. */
   nfh__exf_when pw = nfh__exf_clock(P, peak_hour); /* once per episode */
-  f->night = nfh__exf_night(P, pw.hod);
+  /* At night: its peak hour, or a third of its bytes. Three Kafka brokers
+   * replicating around the clock at one rate were medium or critical by
+   * which hour their bytes happened to peak at. */
+  uint64_t night_out = 0;
+  for (size_t i = ep->from; i <= ep->to; i++)
+    if (nfh__exf_night(P, s->v[i].w.hod))
+      night_out += s->v[i].out;
+  f->night = nfh__exf_night(P, pw.hod) || (ep->out && 3 * night_out >= ep->out);
   const nfh__exf_host *host = nfh__exf_host_find(x->mem, &p->k.a);
   uint64_t hx = sum_at(hs, &p->k.a, peak_hour);
   if (hx < peak)
@@ -1063,11 +1105,12 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   uint64_t sig = 0, hab = 0, rep = 0;
   unsigned hab_days = 0;
   int around_the_clock = hours_of_day_used(x, sp, s) > 12;
+  f->around_the_clock = around_the_clock;
   for (size_t i = ep->from; i <= ep->to && !around_the_clock; i++) {
     if ((double)s->v[i].out < P->slow_hour_bytes)
       continue;
     sig += s->v[i].out;
-    unsigned n = habitual(x, sp, s, s->v[i].w);
+    unsigned n = habitual(x, sp, s, i);
     if (n >= 1)
       rep += s->v[i].out;
     if (n > hab_days)
@@ -1304,14 +1347,15 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     uint64_t first = UINT64_MAX, last = 0;
     /* Bytes of members the judge held down for their time: a first
      * night, or an hour they uploaded at on another day. */
-    uint64_t night_bytes = 0, habit_bytes = 0;
+    uint64_t night_bytes = 0, habit_bytes = 0, dark_bytes = 0;
     for (size_t k = i; k < j; k++) {
       const verdict *d = &found->v[r[k].at];
       const nfh__exf_pair *p = &pairs[d->pair];
       sum += d->f.out;
-      if (nfh__exf_first_night(&d->v, &d->f))
+      if (nfh__exf_first_night(&d->v, &d->f)) {
         night_bytes += d->f.out;
-      else if (d->f.seasonal_share >= 0.5 || d->f.repeat_share >= 0.5)
+        dark_bytes += d->f.night ? d->f.out : 0;
+      } else if (d->f.seasonal_share >= 0.5 || d->f.repeat_share >= 0.5)
         habit_bytes += d->f.out;
       worst = d->v.severity > worst ? d->v.severity : worst;
       top_score = d->v.score > top_score ? d->v.score : top_score;
@@ -1376,6 +1420,7 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     f->v.kind = NFH_EXF_BULK;
     f->v.severity = sev;
     f->v.first_night = first_night;
+    f->f.night = 2 * dark_bytes >= night_bytes;
     f->f.repeat_share = habit ? 1.0 : 0.0;
     f->v.score = fmin(100.0, top_score + 5.0 * (sev - worst) +
                                  3.0 * log2((double)(j - i)));

@@ -99,8 +99,8 @@ static int bursts_severity(const nfh__exf_params *p,
 
 int nfh__exf_first_night(const nfh__exf_verdict *v,
                          const nfh__exf_features *f) {
-  return v->kind == NFH_EXF_BULK && f->night && !f->icmp &&
-         f->seen_before_ms + 3600000ull < DAY_MS;
+  return v->kind == NFH_EXF_BULK && (f->night || f->around_the_clock) &&
+         !f->icmp && f->seen_before_ms + 3600000ull < DAY_MS;
 }
 
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
@@ -260,8 +260,10 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
   if (nfh__exf_first_night(v, f) && s > NFH_SEV_MEDIUM) {
     s = NFH_SEV_MEDIUM;
     v->first_night = 1;
-    why(v, "at night, with no earlier night to compare: a nightly backup "
-           "looks the same");
+    why(v, f->night ? "at night, with no earlier night to compare: a "
+                      "nightly backup looks the same"
+                    : "around the clock, with no earlier day to compare: "
+                      "a replication looks the same");
   }
   if (s < NFH_SEV_INFO)
     s = NFH_SEV_INFO;

@@ -74,6 +74,7 @@ typedef struct nfh__exf_features {
   int baseline_level;  /* 0 none, 1 hour of day, 2 hour of week */
   double host_ratio;   /* (host's bytes + floor) / (usual + floor) */
   /* The pair's habits. */
+  int around_the_clock;  /* uploads at more than 12 hours of the day */
   double seasonal_share; /* bytes at habitual hours of day / all */
   double repeat_share;   /* bytes at hours of day the pair uploaded at on
                             another day / all */
