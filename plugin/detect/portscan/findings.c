@@ -1353,10 +1353,11 @@ static int emit_vertical(outs *os, marks *ms, const ps_config *cfg,
   return 0;
 }
 
-/* Several hosts each scanned on many ports by one source. */
-static int emit_vertical_multi(outs *os, const ps_config *cfg,
-                               const ps_run *r, const ps_source *s,
-                               const vcand *vc, size_t nv, int block,
+/* Several hosts each scanned on many ports by one source; a block (hc,
+ * nh: its ports that pass on their own) when 'block'. */
+static int emit_vertical_multi(outs *os, const ps_config *cfg, const ps_run *r,
+                               const ps_source *s, const vcand *vc, size_t nv,
+                               int block, const hcand *hc, size_t nh,
                                marks *ms) {
   int fo = flags_only(r, s);
   char src[NFH_ADDR_STRLEN], span[24], key[128], a[NFH_ADDR_STRLEN];
@@ -1380,6 +1381,43 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
     estimated |= vc[k].t.estimated;
   }
   int dst_home = home * 2 >= nv;
+  /* A block past the exact targets: its ports' counts go on (a sweep of
+   * 4,096 hosts on 20 ports read "1024 hosts ... in 7 min", the hosts
+   * kept exactly and their time). It is as wide as its widest port,
+   * its host-ports their sum. */
+  double hosts = (double)nv;
+  int widened = 0;
+  if (block) {
+    double port_hosts = 0, port_failed = 0, port_succ = 0, widest = 0;
+    int port_estimated = 0;
+    for (size_t k = 0; k < nh; k++) {
+      port_hosts += hc[k].v.considered;
+      port_failed += hc[k].v.failed;
+      port_succ += hc[k].v.succ;
+      widest = hc[k].v.considered > widest ? hc[k].v.considered : widest;
+      port_estimated |= hc[k].t.estimated;
+    }
+    if (port_hosts > considered) {
+      considered = port_hosts;
+      failed = port_failed;
+      succ = port_succ;
+      estimated |= port_estimated;
+      widened = 1;
+      double port_attempts = 0;
+      for (size_t k = 0; k < nh; k++)
+        port_attempts += s->ports[hc[k].port].contacts;
+      if (port_attempts > attempts)
+        attempts = port_attempts;
+      for (size_t k = 0; k < nh; k++) {
+        uint32_t f0, l0;
+        port_span(s, &s->ports[hc[k].port], fo, &f0, &l0);
+        first = f0 < first ? f0 : first;
+        last = l0 > last ? l0 : last;
+      }
+    }
+    if (widest > hosts)
+      hosts = widest;
+  }
   double ratio = considered > 0 ? failed / considered : 0;
   /* Distinct ports over all of them. */
   uint32_t *keys = malloc(((size_t)s->nservices + 1) * sizeof(uint32_t));
@@ -1405,9 +1443,13 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
     ports += i == 0 || keys[i] != keys[i - 1];
   if ((double)ports < maxports)
     ports = (size_t)maxports;
-  uint32_t halfopen_over = 0;
+  uint32_t halfopen_over = 0, port_halfopen_over = 0;
   for (size_t k = 0; k < nv; k++)
     halfopen_over += s->targets[vc[k].target].o_contacts[PS_O_HALFOPEN];
+  for (size_t k = 0; widened && k < nh; k++)
+    port_halfopen_over += s->ports[hc[k].port].o_contacts[PS_O_HALFOPEN];
+  if (port_halfopen_over > halfopen_over)
+    halfopen_over = port_halfopen_over;
   add_halfopen_past_exact(&rs, halfopen_over, failed);
   scale_reasons(&rs, failed);
   double span_s = (double)last - first + 1;
@@ -1436,10 +1478,10 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
   if (block) {
     snprintf(key, sizeof(key), "b|%s", src);
     bprintf(&sm,
-            "%s probed %zu hosts on %zu ports (%s%.0f host-ports) in "
+            "%s probed %s%.0f hosts on %zu ports (%s%.0f host-ports) in "
             "%s, %.0f%% failed",
-            src, nv, ports, estimated ? "~" : "", considered, span,
-            pct_failed(shown));
+            src, hosts > (double)nv ? "~" : "", hosts, ports,
+            estimated ? "~" : "", considered, span, pct_failed(shown));
   } else {
     snprintf(key, sizeof(key), "v|%s|*", src);
     bprintf(&sm,
@@ -1450,11 +1492,11 @@ static int emit_vertical_multi(outs *os, const ps_config *cfg,
   say_answered(&sm, "open", succ + halfopen, halfopen);
   summary_notes(&sm, r, s, considered, &rs);
   bprintf(&ev,
-          "{\"kind\": \"%s\", \"hosts\": %zu, \"distinct_ports\": %zu, "
+          "{\"kind\": \"%s\", \"hosts\": %.0f, \"distinct_ports\": %zu, "
           "\"host_ports\": %.0f, \"failed\": %.0f, \"open\": %.0f, "
           "\"fail_ratio\": %.3f",
-          kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), nv, ports, considered,
-          failed - halfopen, succ + halfopen, shown);
+          kind_name(block ? K_BLOCK : K_VERTICAL_MULTI), hosts, ports,
+          considered, failed - halfopen, succ + halfopen, shown);
   evidence_halfopen(&ev, halfopen, ratio);
   evidence_reasons(&ev, &rs);
   bprintf(&ev,
@@ -1808,7 +1850,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
   qsort(v, nv, sizeof(vcand), by_failed_v);
   int rc = 0;
   if (nh >= 3 && nv >= 3) {
-    rc = emit_vertical_multi(os, cfg, r, s, v, nv, 1, ms);
+    rc = emit_vertical_multi(os, cfg, r, s, v, nv, 1, h, nh, ms);
   } else {
     if (nh >= 2)
       rc = emit_horizontal_multi(os, ms, cfg, r, s, h, nh);
@@ -1816,7 +1858,7 @@ static int report_source(outs *os, marks *ms, const ps_config *cfg,
       for (size_t k = 0; rc == 0 && k < nh; k++)
         rc = emit_horizontal(os, ms, cfg, r, s, &h[k]);
     if (rc == 0 && nv >= 3)
-      rc = emit_vertical_multi(os, cfg, r, s, v, nv, 0, ms);
+      rc = emit_vertical_multi(os, cfg, r, s, v, nv, 0, NULL, 0, ms);
     else
       for (size_t k = 0; rc == 0 && k < nv; k++)
         rc = emit_vertical(os, ms, cfg, r, s, &v[k]);
