@@ -957,6 +957,57 @@ static void test_background_folded(void) {
   free_flows(&fs);
 }
 
+/* The Internet's background over hourly runs with one state: each hour
+ * eight new scanners sweep a /22. A day of such runs held 94 of them at
+ * medium, ten an hour (tester D): the ten one by one are the day's, so
+ * the second hour adds two and the third none, while a scanner reported
+ * before and still at it is reported again. */
+static void background_hour(flows *fs, unsigned hour, unsigned first,
+                            unsigned count) {
+  char src[32];
+  for (unsigned k = first; k < first + count; k++) {
+    snprintf(src, sizeof(src), "198.19.%u.%u", k, 7 + k);
+    nfh_addr x = tk_ip(src);
+    for (unsigned i = 0; i < 300; i++) {
+      nfh_addr t = tk_ip4(10, 83, (uint8_t)(220 + i / 256), (uint8_t)(i % 256));
+      syn_silent(fs, x, (uint16_t)(40000 + k), t, (uint16_t)(22 + k % 5),
+                 T0 + hour * HOUR + (k - first) * 5 * MIN + i * 500);
+    }
+  }
+}
+
+static void test_background_daily(void) {
+  char path[] = "/tmp/nfh-test-portscan-XXXXXX";
+  fresh_path(path);
+  static const size_t want[3] = {8, 2, 1};
+  for (unsigned hour = 0; hour < 3; hour++) {
+    flows fs = {0};
+    background_hour(&fs, hour, 8 * hour, 8);
+    if (hour == 2)
+      background_hour(&fs, hour, 0, 1); /* the first scanner, again */
+    const char *err = NULL;
+    nfh_state *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(nfh_state_open(path, 5, &st, &err), NFH_OK);
+    nfh_engine *e = hunt_state(&fs, st, NULL);
+    CU_ASSERT_EQUAL(nfh_state_commit(st), NFH_OK);
+    size_t n, individual = 0;
+    const nfh_report_finding *r = nfh_engine_findings(e, &n);
+    for (size_t i = 0; i < n; i++)
+      individual += strncmp(r[i].f.key, "h|198.19.", 9) == 0;
+    if (individual != want[hour])
+      dump(e);
+    CU_ASSERT_EQUAL(individual, want[hour]);
+    if (hour == 2)
+      CU_ASSERT_PTR_NOT_NULL(find(e, "h|198.19.0.7|tcp/22"));
+    if (hour > 0)
+      CU_ASSERT_PTR_NOT_NULL(find(e, "bg|external"));
+    nfh_engine_destroy(e);
+    nfh_state_close(st);
+    free_flows(&fs);
+  }
+  unlink(path);
+}
+
 /* A vertical scan of 10,000 ports at 20 a second: 500 s. Past the
  * services kept exactly its contacts are counted, and its time stopped
  * at the first 4,000 (200 s, at a rate two and a half times the real). */
@@ -2811,6 +2862,8 @@ int main(void) {
                    test_open_counted_not_scaled) ||
       !CU_add_test(s, "the Internet's background folded, sweeps of /22s too",
                    test_background_folded) ||
+      !CU_add_test(s, "the Internet's background, hourly",
+                   test_background_daily) ||
       !CU_add_test(s, "a few sampled probes of an unsampled sweep",
                    test_mostly_unsampled) ||
       !CU_add_test(s, "Null, ACK and Maimon scans: refused by resets",

@@ -2217,16 +2217,39 @@ static int by_count_desc(const void *pa, const void *pb) {
   return strcmp(a->label, b->label);
 }
 
+/* Whether an external scanner with this hash was reported one by one
+ * within the day before the run's end. */
+static int edge_seen_today(const ps_edge_seen *seen, size_t n,
+                           uint32_t day_start, uint32_t hash) {
+  for (size_t i = 0; i < n; i++)
+    if (seen[i].hash == hash && seen[i].at_s >= day_start)
+      return 1;
+  return 0;
+}
+
+#define DAY_S 86400u
+
 /* Past edge_max_findings, external scanners of our hosts are summed up
  * in one info finding, all but the highest scores (the intense and the
  * successful reach higher): they are the Internet's background and
- * would drown everything else. */
-static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
-  size_t nedge = 0;
+ * would drown everything else. The limit is a day's: scanners reported
+ * one by one in the day before (earlier runs', from the state) leave
+ * fewer to new ones, and are reported again when they go on; high and
+ * critical ones never wait for the next day. */
+static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r,
+                     const ps_store *st) {
+  size_t nedge = 0, nseen;
+  const ps_edge_seen *seen = nfh__ps_store_edges(st, &nseen);
+  uint32_t day_start = r->end_s > DAY_S ? r->end_s - DAY_S : 0;
+  size_t today = 0;
+  for (size_t i = 0; i < nseen; i++)
+    today += seen[i].at_s >= day_start;
   for (size_t i = 0; i < os->n; i++)
     nedge += os->v[i].edge;
-  if (nedge <= cfg->edge_max_findings)
+  if (nedge <= cfg->edge_max_findings && !today)
     return 0;
+  size_t new_budget =
+      today < cfg->edge_max_findings ? cfg->edge_max_findings - today : 0;
   qsort(os->v, os->n, sizeof(out), by_score_desc);
   portcount *pc = calloc(nedge + 1, sizeof(portcount));
   if (!pc)
@@ -2236,9 +2259,18 @@ static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
   double top = 0;
   buf samples = {0};
   char a[NFH_ADDR_STRLEN];
+  size_t new_kept = 0;
   for (size_t i = 0; i < os->n; i++) {
     out *o = &os->v[i];
-    if (!o->edge || kept++ < cfg->edge_max_findings) {
+    int known =
+        o->edge && o->s && edge_seen_today(seen, nseen, day_start, o->s->hash);
+    if (!o->edge ||
+        (kept < cfg->edge_max_findings &&
+         (known || o->f.severity >= NFH_SEV_HIGH || new_kept < new_budget))) {
+      if (o->edge) {
+        kept++;
+        new_kept += !known;
+      }
       os->v[k++] = *o;
       continue;
     }
@@ -2261,6 +2293,11 @@ static int fold_edge(outs *os, const ps_config *cfg, const ps_run *r) {
     free(o->evidence);
   }
   os->n = k;
+  if (!folded) {
+    free(pc);
+    free(samples.b);
+    return 0;
+  }
   qsort(pc, npc, sizeof(portcount), by_count_desc);
   buf sm = {0}, ev = {0};
   bprintf(&sm,
@@ -2392,7 +2429,10 @@ static int fold_peers(outs *os) {
 /* -------------------------------------------------------------- report */
 
 int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
-                   const ps_store *st, const ps_run *r) {
+                   const ps_store *st, const ps_run *r, ps_edge_seen **reported,
+                   size_t *nreported) {
+  *reported = NULL;
+  *nreported = 0;
   outs os = {0};
   marks ms = {0};
   size_t n;
@@ -2425,7 +2465,12 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
   }
   os.n = kept;
   if (rc == 0)
-    rc = fold_edge(&os, cfg, r);
+    rc = fold_edge(&os, cfg, r, st);
+  size_t nedge = 0;
+  for (size_t i = 0; rc == 0 && i < os.n; i++)
+    nedge += os.v[i].edge && os.v[i].s;
+  if (rc == 0 && nedge && !(*reported = malloc(nedge * sizeof(**reported))))
+    rc = -1;
   if (rc != 0)
     api->log(api->host, NFH_LOG_ERROR, "out of memory writing findings");
   for (size_t i = 0; rc == 0 && i < os.n; i++) {
@@ -2446,6 +2491,9 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
       api->log(api->host, NFH_LOG_ERROR, "finding %s refused by the host",
                o->key);
       rc = -1;
+    } else if (o->edge && o->s) {
+      (*reported)[(*nreported)++] =
+          (ps_edge_seen){o->s->hash, (uint32_t)(o->f.last_ms / 1000)};
     }
   }
   free_outs(&os);

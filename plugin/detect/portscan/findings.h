@@ -37,12 +37,17 @@ typedef struct ps_run {
   int flags_per_packet;  /* TCP flags are one packet's, not the flow's */
   uint64_t unknown_sampled; /* connections sampled at an unknown interval */
   int sampled_unknown;   /* most were: silence is no evidence */
+  uint32_t end_s;        /* last data second of the store */
 } ps_run;
 
 /* Emits the run's findings through api->emit. The store is only read.
- * Returns 0, or -1 when the host refused a finding or memory ran out
- * (the reason logged through api->log). */
+ * The external scanners it reported one by one are set in *reported
+ * (malloc(3)ed, the caller frees it; NULL when none), *nreported of
+ * them, for the caller to note in the store. Returns 0, or -1 when the
+ * host refused a finding or memory ran out (the reason logged through
+ * api->log). */
 int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
-                   const ps_store *store, const ps_run *run);
+                   const ps_store *store, const ps_run *run,
+                   ps_edge_seen **reported, size_t *nreported);
 
 #endif

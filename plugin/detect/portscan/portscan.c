@@ -717,6 +717,17 @@ static int ps_on_slot_end(void *arg, uint64_t slot_end_ms) {
   return 0;
 }
 
+/* The latest data second in the store: the state's clock. */
+static uint32_t data_end_s(const ctx *x) {
+  uint64_t end = x->api->window_end_ms(x->api->host) / 1000;
+  size_t n;
+  ps_source *const *src = nfh__ps_store_sources(x->store, &n);
+  for (size_t i = 0; i < n; i++)
+    if (src[i]->last_s > end)
+      end = src[i]->last_s;
+  return end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+}
+
 static int ps_finish(void *arg) {
   ctx *x = arg;
   ps_run *r = &x->run;
@@ -760,18 +771,19 @@ static int ps_finish(void *arg) {
                 "%llu least suspicious sources evicted to stay within "
                 "max_sources/max_entries",
                 (unsigned long long)ev);
-  return nfh__ps_report(x->api, &x->cfg, x->store, r);
-}
-
-/* The latest data second in the store: the state's clock. */
-static uint32_t data_end_s(const ctx *x) {
-  uint64_t end = x->api->window_end_ms(x->api->host) / 1000;
-  size_t n;
-  ps_source *const *src = nfh__ps_store_sources(x->store, &n);
-  for (size_t i = 0; i < n; i++)
-    if (src[i]->last_s > end)
-      end = src[i]->last_s;
-  return end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+  r->end_s = data_end_s(x);
+  ps_edge_seen *reported;
+  size_t nreported;
+  int rc = nfh__ps_report(x->api, &x->cfg, x->store, r, &reported, &nreported);
+  for (size_t i = 0; rc == 0 && i < nreported; i++)
+    if (nfh__ps_store_note_edge(x->store, reported[i].hash, reported[i].at_s) !=
+        0) {
+      x->api->log(x->api->host, NFH_LOG_ERROR,
+                  "out of memory noting reported scanners");
+      rc = -1;
+    }
+  free(reported);
+  return rc;
 }
 
 static int ps_state_save(void *arg, void **data, size_t *len) {

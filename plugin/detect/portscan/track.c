@@ -62,6 +62,8 @@ struct ps_store {
   uint32_t cap_slots; /* power of two or 0 */
   uint64_t entries; /* targets + services of all sources */
   uint64_t evictions;
+  ps_edge_seen *edges; /* see nfh__ps_store_note_edge */
+  uint32_t nedges, cap_edges;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -641,7 +643,40 @@ void nfh__ps_store_destroy(ps_store *st) {
   free(st->slots);
   pool_free(&st->pool);
   free(st->scratch);
+  free(st->edges);
   free(st);
+}
+
+const ps_edge_seen *nfh__ps_store_edges(const ps_store *st, size_t *n) {
+  *n = st->nedges;
+  return st->edges;
+}
+
+int nfh__ps_store_note_edge(ps_store *st, uint32_t hash, uint32_t at_s) {
+  for (uint32_t i = 0; i < st->nedges; i++)
+    if (st->edges[i].hash == hash) {
+      if (at_s > st->edges[i].at_s)
+        st->edges[i].at_s = at_s;
+      return 0;
+    }
+  if (st->nedges >= PS_EDGE_SEEN_MAX) {
+    uint32_t oldest = 0;
+    for (uint32_t i = 1; i < st->nedges; i++)
+      if (st->edges[i].at_s < st->edges[oldest].at_s)
+        oldest = i;
+    st->edges[oldest] = (ps_edge_seen){hash, at_s};
+    return 0;
+  }
+  if (st->nedges == st->cap_edges) {
+    uint32_t cap = st->cap_edges ? 2 * st->cap_edges : 64;
+    ps_edge_seen *g = realloc(st->edges, cap * sizeof(*g));
+    if (!g)
+      return -1;
+    st->edges = g;
+    st->cap_edges = cap;
+  }
+  st->edges[st->nedges++] = (ps_edge_seen){hash, at_s};
+  return 0;
 }
 
 ps_source *const *nfh__ps_store_sources(const ps_store *st, size_t *n) {
@@ -1620,6 +1655,8 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
  *   u32 nports      { u16 port u8 proto i16 sketch u32 o_contacts[4]
  *                     first_s last_s contacts folded folded_home }
  *   u32 ngood       { u32 hash }
+ * and after the sources, from version 3:
+ *   u32 nedges      { u32 hash at_s }   (nfh__ps_store_note_edge)
  * Per-port and per-target tallies by class are rebuilt from the
  * services on load, so they cannot disagree with them. */
 
@@ -1628,7 +1665,7 @@ void nfh__ps_store_demote_synonly(ps_store *st) {
 #define SAVED_TARGET_BYTES (17 + 7 + 2 + 8 * 4)
 
 #define BLOB_MAGIC "NFPS"
-#define BLOB_VERSION 2
+#define BLOB_VERSION 3
 
 typedef struct wbuf {
   uint8_t *b;
@@ -1847,6 +1884,15 @@ int nfh__ps_store_save(const ps_store *st, uint32_t horizon_s,
   put_u32(&w, keep);
   for (uint32_t i = 0; i < keep; i++)
     save_source(&w, picks[i].s, horizon_s, remap, sketch_map);
+  uint32_t nedges = 0;
+  for (uint32_t i = 0; i < st->nedges; i++)
+    nedges += st->edges[i].at_s >= horizon_s;
+  put_u32(&w, nedges);
+  for (uint32_t i = 0; i < st->nedges; i++)
+    if (st->edges[i].at_s >= horizon_s) {
+      put_u32(&w, st->edges[i].hash);
+      put_u32(&w, st->edges[i].at_s);
+    }
   free(picks);
   free(remap);
   free(sketch_map);
@@ -2195,6 +2241,7 @@ static void store_clear(ps_store *st) {
   for (uint32_t i = 0; i < st->nsrc; i++)
     source_free(st, st->src[i]);
   st->nsrc = 0;
+  st->nedges = 0;
   st->entries = 0;
   src_rebuild(st);
 }
@@ -2216,6 +2263,15 @@ int nfh__ps_store_load(ps_store *st, const void *data, size_t len,
       store_clear(st);
       return -1;
     }
+  }
+  uint32_t nedges = version >= 3 ? get_u32(&r) : 0;
+  if (!r.failed && nedges > (r.n - r.off) / 8)
+    r.failed = 1; /* more than the blob holds: damage */
+  for (uint32_t i = 0; !r.failed && i < nedges; i++) {
+    uint32_t hash = get_u32(&r), at = get_u32(&r);
+    if (!r.failed && at >= horizon_s &&
+        nfh__ps_store_note_edge(st, hash, at) != 0)
+      r.failed = 1;
   }
   if (r.failed || r.off != r.n) {
     store_clear(st);

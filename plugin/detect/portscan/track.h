@@ -337,6 +337,25 @@ double nfh__ps_sketch_count(const ps_source *s, int16_t sketch);
  * ~200000 in all" for an exact sweep of 2,000 hosts. */
 uint32_t nfh__ps_sampling(const ps_source *s);
 
+/* An external scanner of home hosts that a run reported one by one: its
+ * source's hash and the end of its finding. The store keeps them for a
+ * day (and saves them), so that hourly runs report edge_max_findings of
+ * the Internet's background a day, not an hour (a day of hourly runs
+ * held 94 of them at medium). */
+typedef struct ps_edge_seen {
+  uint32_t hash, at_s;
+} ps_edge_seen;
+
+/* Edge sources kept at most: the oldest go first. */
+#define PS_EDGE_SEEN_MAX 4096
+
+/* The edge sources noted, in no order; borrowed until the next change. */
+const ps_edge_seen *nfh__ps_store_edges(const ps_store *store, size_t *n);
+
+/* Notes (or renews) an edge source reported at at_s. 0, or -1 when out
+ * of memory. */
+int nfh__ps_store_note_edge(ps_store *store, uint32_t hash, uint32_t at_s);
+
 /* Targets and services held, all sources together. */
 uint64_t nfh__ps_store_entries(const ps_store *store);
 
