@@ -564,6 +564,20 @@ static int tcp_goes_on(const nfh_conn *c, const nfh_flow *f) {
          !((c->client_flags & TH_FIN) && (c->server_flags & TH_FIN));
 }
 
+/* How far a record's clock may be behind its answer's: NetFlow v9
+ * headers carry whole seconds, so an exporter's times of one exchange
+ * may be off by up to a second (a reset stamped 0.4 s before the SYN it
+ * answered). */
+#define ANSWER_SKEW_MS 2000
+
+/* Whether the side that sent record f has sent nothing yet in c. */
+static int sender_silent(const nfh_conn *c, const nfh_flow *f) {
+  int from_client = nfh_addr_compare(&f->src, &c->client) == 0 &&
+                    f->src_port == c->client_port;
+  return from_client ? !c->client_packets && !c->client_bytes
+                     : !c->server_packets && !c->server_bytes;
+}
+
 /* Whether record f starts a new session rather than continuing c. */
 static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
                       const nfh_flow *f) {
@@ -574,11 +588,15 @@ static int starts_new(const nfh__stitcher *s, const nfh_conn *c,
   /* A new SYN after the old session closed. Only one that starts after
    * everything seen of it: exporters write the two directions in either
    * order (softflowd: lower address first), so a prober's SYN often
-   * comes after the RST it drew, and is its opening, not a new one. */
-  if (c->proto == TCP && (f->tcp_flags & TH_SYN) &&
-      !(f->tcp_flags & TH_ACK) && f->first_ms > c->last_ms &&
+   * comes after the RST it drew, and is its opening, not a new one;
+   * also when stamped a little after the RST, its side having sent
+   * nothing yet (482 of 1,017 refused probes of a vertical scan read
+   * "no reply"). */
+  if (c->proto == TCP && (f->tcp_flags & TH_SYN) && !(f->tcp_flags & TH_ACK) &&
+      f->first_ms > c->last_ms &&
       (((c->client_flags & TH_FIN) && (c->server_flags & TH_FIN)) ||
-       ((c->client_flags | c->server_flags) & TH_RST)))
+       ((c->client_flags | c->server_flags) & TH_RST)) &&
+      !(sender_silent(c, f) && f->first_ms <= c->last_ms + ANSWER_SKEW_MS))
     return 1;
   return 0;
 }
