@@ -635,13 +635,6 @@ static const char *mitre_for(const verdict *d, const nfh__exf_pair *p) {
   return web ? (shared ? "T1567" : "T1041") : "T1048";
 }
 
-/* Whether the judge ranked the pair down for its pool alone (see
- * nfh__exf_judge): the summary then says so. */
-static int pool_ranked(const nfh__exf_params *P, const nfh__exf_features *f) {
-  return !f->popular && f->uploaders < (unsigned)P->shared_uploaders &&
-         !nfh__exf_net_shared(P, f) && nfh__exf_pool_shared(P, f);
-}
-
 /* The summary's word on an upload held at medium for its first night
  * (nfh__exf_first_night). */
 static const char *first_time_text(const nfh__exf_features *f) {
@@ -738,18 +731,18 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
                            "; recurring at this hour on %u other day%s",
                            d->f.habit_days_seen,
                            d->f.habit_days_seen == 1 ? "" : "s");
-  if (pool_ranked(&x->p, &d->f) && el < sizeof(extra)) {
+  if (d->v.by_pool && el < sizeof(extra)) {
     char pool[NFH_ADDR_STRLEN];
-    nfh_addr block = nfh_addr_network(&p->k.b, p->k.b.family == 4 ? 16 : 32);
+    int prefix;
+    nfh_addr block = nfh__exf_pool_of(&p->k.b, &prefix);
     nfh_addr_format(&block, pool, sizeof(pool));
     unsigned many = (unsigned)x->p.popular_hosts; /* the sets' cap */
-    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           "; %u%s other internal hosts upload to %u%s "
-                           "networks of %s/%d (a cloud service's pool)",
-                           d->f.pool_uploaders - 1,
-                           d->f.pool_uploaders >= many ? "+" : "",
-                           d->f.pool_nets, d->f.pool_nets >= many ? "+" : "",
-                           pool, p->k.b.family == 4 ? 16 : 32);
+    el += (size_t)snprintf(
+        extra + el, sizeof(extra) - el,
+        "; %u%s other internal hosts upload to %u%s "
+        "networks of %s/%d (a cloud service's pool)",
+        d->f.pool_uploaders - 1, d->f.pool_uploaders >= many ? "+" : "",
+        d->f.pool_nets, d->f.pool_nets >= many ? "+" : "", pool, prefix);
   }
   if (d->v.first_night && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el, "%s",
@@ -950,14 +943,15 @@ static const hour_pt *hour_at(const series *s, int64_t hour) {
   return lo < s->n && (int64_t)s->v[lo].hour == hour ? &s->v[lo] : NULL;
 }
 
-/* Days, other than 'day', on which this run's hours of the pair hold an
- * upload at hour of day 'hod' (earlier days of a long run, and later
- * ones: a job that recurs is one either way; remembered hours are in the
- * state's counts already). */
+/* Whether an hour of a pair's series holds an upload. */
 static int uploaded_in(const exfil *x, const hour_pt *h) {
   return (double)h->out >= x->p.slow_hour_bytes && h->out > h->in;
 }
 
+/* Days, other than 'day', on which this run's hours of the pair hold an
+ * upload at hour of day 'hod' (earlier days of a long run, and later
+ * ones: a job that recurs is one either way; remembered hours are in the
+ * state's counts already), the hour 'skip_hour' aside. */
 static unsigned run_days_at(const exfil *x, const series *s, unsigned hod,
                             int64_t day, uint32_t skip_hour) {
   int64_t seen[64];

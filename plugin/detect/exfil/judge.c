@@ -197,6 +197,7 @@ void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
              "service)");
     } else if (nfh__exf_pool_shared(p, f)) {
       s--;
+      v->by_pool = 1;
       why(v, "other internal hosts upload to other networks of its /16 "
              "(a cloud service's rotating addresses)");
     }

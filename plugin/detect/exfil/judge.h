@@ -102,6 +102,7 @@ typedef struct nfh__exf_verdict {
   int severity; /* below NFH_SEV_INFO: nothing to report */
   double score, confidence;
   int first_night; /* held at medium: a first night, nothing to compare */
+  int by_pool;     /* ranked down for its pool alone (the summary says) */
   const char *reasons[NFH_EXF_MAX_REASONS]; /* static strings */
   size_t nreasons;
 } nfh__exf_verdict;

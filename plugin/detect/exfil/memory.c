@@ -65,19 +65,19 @@ static nfh_addr network_of(const nfh_addr *a) {
   return n;
 }
 
-/* The /16 of an IPv4 address, the /32 of an IPv6 one: a provider's
- * block, where a cloud service's addresses rotate. */
-static nfh_addr pool_of(const nfh_addr *a) {
+nfh_addr nfh__exf_pool_of(const nfh_addr *a, int *prefix) {
   nfh_addr n = *a;
   unsigned keep = a->family == 4 ? 14 : 4; /* bytes kept of the 16 */
   memset(n.bytes + keep, 0, 16 - keep);
+  if (prefix)
+    *prefix = a->family == 4 ? 16 : 32;
   return n;
 }
 
 /* The address as a destination entry of kind 'kind' holds it. */
 static nfh_addr dest_addr_of(const nfh_addr *a, int kind) {
   return kind == NFH_EXF_DEST_NET    ? network_of(a)
-         : kind == NFH_EXF_DEST_POOL ? pool_of(a)
+         : kind == NFH_EXF_DEST_POOL ? nfh__exf_pool_of(a, NULL)
                                      : *a;
 }
 
@@ -328,7 +328,7 @@ int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
       hset_add(&d->uploaders, host_hash, cap) != 0)
     return -1;
   /* And its pool's, with the networks in it uploaded to. */
-  nfh_addr pool = pool_of(addr);
+  nfh_addr pool = nfh__exf_pool_of(addr, NULL);
   d = dest_get(m, &pool, NFH_EXF_DEST_POOL, ms);
   if (!d)
     return -1;

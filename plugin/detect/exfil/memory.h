@@ -172,6 +172,11 @@ void nfh__exf_dest_prefetch(const nfh__exf_memory *m, const nfh_addr *addr,
 int nfh__exf_dest_upload(nfh__exf_memory *m, const nfh_addr *addr,
                          uint32_t host_hash, uint64_t ms);
 
+/* The pool of an address: its /16, or an IPv6 one's /32 (a provider's
+ * block, where a cloud service's addresses rotate), host bits zero; the
+ * prefix length into *prefix (may be NULL). */
+nfh_addr nfh__exf_pool_of(const nfh_addr *addr, int *prefix);
+
 /* The entry of an address (kind NFH_EXF_DEST_ADDR), of its network
  * (NFH_EXF_DEST_NET) or of its pool (NFH_EXF_DEST_POOL), or NULL.
  * Borrowed until the next update. */

@@ -2623,18 +2623,25 @@ static const char *proto_name(int proto) {
   return NULL;
 }
 
+/* The port that took half a slot's packets out, or -1 (none, or ICMP,
+ * whose "ports" are type and code); its protocol into *proto when one
+ * took half, ICMP too (proto may be NULL). */
+static int main_out_port(const ssum *s, int *proto) {
+  if (s->top_port_out < 0 || s->top_port_out_share < 0.5)
+    return -1;
+  int pr = (s->top_port_out >> 16) & 0xff;
+  if (proto)
+    *proto = pr;
+  return pr != 1 && pr != 58 ? s->top_port_out & 0xffff : -1;
+}
+
 /* The share of a slot's packets out that went to destinations allowed
  * for volumetric, among its heaviest ones (with the slot's main port,
  * when one took half the packets). Allowing an archive's /24 left a
  * nightly replication over four of its addresses reported: only the
  * top one was asked, and only where it took half. */
 static double allowed_out_share(const nfh_host_api *api, const ssum *s) {
-  int port = -1;
-  if (s->top_port_out >= 0 && s->top_port_out_share >= 0.5) {
-    int proto = (s->top_port_out >> 16) & 0xff;
-    if (proto == 6 || proto == 17 || proto == 132)
-      port = s->top_port_out & 0xffff;
-  }
+  int port = main_out_port(s, NULL);
   double share = 0;
   for (int i = 0; i < NFH_VOL_TOP_K; i++)
     if (s->dst_shares[i] > 0 &&
@@ -2837,11 +2844,7 @@ static int emit_one(vol *v, const fnd *f) {
     if (p->many && s->top_dst.family) {
       out.dst = s->top_dst;
       nfh_addr_format(&s->top_dst, dst, sizeof(dst));
-      if (s->top_port_out >= 0 && s->top_port_out_share >= 0.5) {
-        proto = (s->top_port_out >> 16) & 0xff;
-        if (proto != 1 && proto != 58)
-          port = s->top_port_out & 0xffff;
-      }
+      port = main_out_port(s, &proto);
       if (api->is_allowed(api->host, "volumetric", &s->top_dst, port))
         return 0;
     }
