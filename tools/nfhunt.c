@@ -948,6 +948,106 @@ static int guess_into(nfh_homeguess *g, char *list, size_t size,
   return 1;
 }
 
+/* A guesser fed with the first HOME_SAMPLE_FLOWS flows of the files
+ * the run will read (those marked in 'todo', then the flow files not
+ * skipped), or NULL without memory. Files that fail are left to the
+ * hunt to report. The caller destroys it. */
+static nfh_homeguess *read_ahead(nfh_reader *reader, nfh_json_reader *jreader,
+                                 const nfh_filelist *list,
+                                 const unsigned char *todo, size_t nlist,
+                                 const char *const *flow_files,
+                                 const read_result *fres, size_t nflow) {
+  nfh_homeguess *g = NULL;
+  if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK)
+    return NULL;
+  size_t room = HOME_SAMPLE_FLOWS;
+  const nfh_flow *flows;
+  size_t n;
+  for (size_t i = 0; i < nlist && room; i++) {
+    if (!todo[i] ||
+        nfh_reader_open(reader, nfh_filelist_path(list, i)) != NFH_OK)
+      continue;
+    while (room && nfh_reader_next(reader, &flows, &n) == NFH_OK)
+      room = nfh_homeguess_add(g, flows, n);
+    nfh_reader_close(reader);
+  }
+  for (size_t i = 0; i < nflow && room; i++) {
+    if (fres[i] == READ_SKIPPED ||
+        nfh_json_reader_open(jreader, flow_files[i]) != NFH_OK)
+      continue;
+    while (room && nfh_json_reader_next(jreader, &flows, &n) == NFH_OK)
+      room = nfh_homeguess_add(g, flows, n);
+    nfh_json_reader_close(jreader);
+  }
+  return g;
+}
+
+/* Given home networks (--home-net, home_net) that leave out part of the
+ * site draw no guess, but a warning: flows between two addresses
+ * outside them from this share of the flows read ahead on, most of them
+ * in a few networks, are most likely the site's public side that the
+ * list forgot (a DMZ, NAT addresses, a global IPv6 prefix). Floods
+ * against those hosts, and their beacons and uploads, would be outside
+ * traffic to the detectors without a word (a tester's edge exporter). */
+#define HOME_GIVEN_MISSED 0.05
+/* The networks check_given_home named last: a cron job's runs warn when
+ * they change, not every hour. */
+#define HOME_UNLISTED_BLOB "nfhunt.home_unlisted"
+
+/* Warns when the given home networks seem to leave out a network of the
+ * site (HOME_GIVEN_MISSED), once per state until a network not named
+ * before comes up; never changes the home networks. The networks named,
+ * this run's and earlier runs', go into 'unlisted' for the state. */
+static void check_given_home(run *r, nfh_reader *reader,
+                             nfh_json_reader *jreader, const nfh_filelist *list,
+                             const unsigned char *todo, size_t nlist,
+                             const char *const *flow_files,
+                             const read_result *fres, size_t nflow,
+                             nfh_state *state, char *unlisted,
+                             size_t unlisted_len) {
+  char before[512] = "";
+  void *blob = NULL;
+  size_t blob_len = 0;
+  if (state &&
+      nfh_state_get_blob(state, HOME_UNLISTED_BLOB, &blob, &blob_len) ==
+          NFH_OK &&
+      blob && blob_len < sizeof(before))
+    memcpy(before, blob, blob_len);
+  free(blob);
+  snprintf(unlisted, unlisted_len, "%s", before);
+  nfh_homeguess *g =
+      read_ahead(reader, jreader, list, todo, nlist, flow_files, fres, nflow);
+  if (!g)
+    return;
+  size_t held = nfh_homeguess_count(g);
+  double outside = 1 - nfh_homeguess_share(g, engine_home, r->engine);
+  char named[sizeof(before)] = "";
+  double share = 0;
+  if (held >= NFH_HOMEGUESS_MIN_FLOWS && outside >= HOME_GIVEN_MISSED &&
+      nfh_homeguess_drop_home(g, engine_home, r->engine) >=
+          NFH_HOMEGUESS_MIN_FLOWS &&
+      guess_into(g, named, sizeof(named), &share) && named[0]) {
+    /* A network named once stays named: an hour with little IPv6 names
+     * the site's /48 no more, and the next would warn again. */
+    char merged[sizeof(before)], copy[sizeof(named)], *save = NULL;
+    memcpy(merged, before, sizeof(merged));
+    memcpy(copy, named, sizeof(copy));
+    for (char *net = strtok_r(copy, ",", &save); net;
+         net = strtok_r(NULL, ",", &save))
+      guess_list_add(merged, sizeof(merged), net);
+    if (strcmp(merged, before) != 0)
+      warn("%.1f%% of the first %zu flows touch none of the home networks "
+           "given (--home-net or home_net), and %.1f%% of those touch %s: "
+           "if that is the site's (a DMZ, NAT addresses, a global IPv6 "
+           "prefix), name it as home as well, or floods against its hosts "
+           "and their beacons and uploads are outside traffic to the "
+           "detectors",
+           100 * outside, held, 100 * share, named);
+    snprintf(unlisted, unlisted_len, "%s", merged);
+  }
+  nfh_homeguess_destroy(g);
+}
+
 /* The home networks when neither --home-net nor the configuration gave
  * any. The defaults (RFC 1918, RFC 4193) fit most sites; at a site
  * numbered in public space (a university, a research capture) no flow
@@ -980,27 +1080,9 @@ static const char *guess_home(run *r, nfh_reader *reader,
       blob && blob_len < sizeof(before))
     memcpy(before, blob, blob_len);
   free(blob);
-  if (nfh_homeguess_create(HOME_SAMPLE_FLOWS, &g) != NFH_OK)
+  g = read_ahead(reader, jreader, list, todo, nlist, flow_files, fres, nflow);
+  if (!g)
     goto done; /* no memory: the defaults, as before */
-  size_t room = HOME_SAMPLE_FLOWS;
-  const nfh_flow *flows;
-  size_t n;
-  for (size_t i = 0; i < nlist && room; i++) {
-    if (!todo[i] ||
-        nfh_reader_open(reader, nfh_filelist_path(list, i)) != NFH_OK)
-      continue;
-    while (room && nfh_reader_next(reader, &flows, &n) == NFH_OK)
-      room = nfh_homeguess_add(g, flows, n);
-    nfh_reader_close(reader);
-  }
-  for (size_t i = 0; i < nflow && room; i++) {
-    if (fres[i] == READ_SKIPPED ||
-        nfh_json_reader_open(jreader, flow_files[i]) != NFH_OK)
-      continue;
-    while (room && nfh_json_reader_next(jreader, &flows, &n) == NFH_OK)
-      room = nfh_homeguess_add(g, flows, n);
-    nfh_json_reader_close(jreader);
-  }
   size_t held = nfh_homeguess_count(g);
   double dshare = nfh_homeguess_share(g, engine_home, r->engine);
   /* A network guessed before stays: an hour with little IPv6 would
@@ -2210,10 +2292,14 @@ int main(int argc, char **argv) {
                               ? "given"
                               : "default";
   char home_guessed[512] = ""; /* the guess, for the state */
+  char home_unlisted[512] = ""; /* networks the given ones leave out */
   if (r.engine && r.m == MODE_HUNT && !strcmp(home_from, "default"))
     home_from = guess_home(&r, reader, jreader, list, todo, nlist,
                            flow_files.v, fres, nflow, state, home_guessed,
                            sizeof(home_guessed));
+  else if (r.engine && r.m == MODE_HUNT)
+    check_given_home(&r, reader, jreader, list, todo, nlist, flow_files.v, fres,
+                     nflow, state, home_unlisted, sizeof(home_unlisted));
   if (r.engine) {
     if (nfh_engine_start(r.engine, state) != NFH_OK)
       die("cannot start the detectors");
@@ -2410,7 +2496,9 @@ int main(int argc, char **argv) {
     if (state) {
       if (nfh_state_begin(state) != NFH_OK ||
           nfh_state_put_blob(state, HOME_GUESS_BLOB, home_guessed,
-                             strlen(home_guessed)) != NFH_OK)
+                             strlen(home_guessed)) != NFH_OK ||
+          nfh_state_put_blob(state, HOME_UNLISTED_BLOB, home_unlisted,
+                             strlen(home_unlisted)) != NFH_OK)
         die("state %s: %s", state_path, nfh_state_error(state));
       uint64_t last_slot = 0;
       nfh_state_get_u64(state, "last_file_slot", &last_slot);

@@ -15,7 +15,9 @@
 #   - with the networks of the plan given: the same beaconing and
 #     exfiltration findings (type, hosts, severity), "given";
 #   - with only the defaults given (RFC 1918, RFC 4193): no beaconing or
-#     exfiltration finding at all - the silence the guess is for;
+#     exfiltration finding at all - the silence the guess is for - and
+#     one warning naming the networks the flows outside them touch
+#     (once with a state, below);
 # then two hourly runs with one state over nfhunt-gen's direct tree of
 # the same scenario: the first warns, the second (whose sample has too
 # little IPv6 to name the /48 again) keeps the first's networks and says
@@ -89,13 +91,21 @@ if [ "$lines" = 1 ] &&
 else
 	fail "no --home-net: warning lines ($lines): $(head -c 600 "$tmp/inferred.err")"
 fi
-for name in given defaults; do
-	if grep -q 'home networks' "$tmp/$name.err"; then
-		fail "--home-net given ($name): a warning about home networks: $(grep 'home networks' "$tmp/$name.err")"
-	else
-		pass "--home-net given ($name): no word about home networks"
-	fi
-done
+if grep -q 'home networks' "$tmp/given.err"; then
+	fail "--home-net given: a warning about home networks: $(grep 'home networks' "$tmp/given.err")"
+else
+	pass "--home-net given: no word about home networks"
+fi
+# Given networks that leave the site out: one warning naming what the
+# flows outside them touch; the networks stay as given.
+lines=$(grep -c 'touch none of the home networks given' "$tmp/defaults.err")
+if [ "$lines" = 1 ] && [ "$(grep -c 'home networks' "$tmp/defaults.err")" = 1 ] &&
+	grep 'touch none' "$tmp/defaults.err" | grep -q '147\.32\.0\.0/16' &&
+	grep 'touch none' "$tmp/defaults.err" | grep -q '195\.113\.5\.0/24'; then
+	pass "--home-net leaving the site out: one warning names 147.32.0.0/16 and 195.113.5.0/24"
+else
+	fail "--home-net leaving the site out: $lines warnings: $(head -c 600 "$tmp/defaults.err")"
+fi
 
 # The reports, against the labels and each other.
 out=$(PYTHONPATH="$e2e" "$py" - "$tmp" <<'EOF'
@@ -170,6 +180,24 @@ if timeout 300 "$gen" $args -w "$tmp/direct" -l "$tmp/direct.labels.json" -q; th
 		pass "with a state: the first run warns, the second keeps its networks and says nothing"
 	else
 		fail "with a state: warnings $w1 then $w2 (want 1, 0), second run's networks from '$f2'"
+	fi
+	# Given networks leaving the site out, hourly with a state: the
+	# first run warns, the next (the same networks outside) does not.
+	given_run() { # NAME RANGE
+		timeout "$tmo" "$nfhunt" -R "$tmp/direct/$2" --state "$tmp/given.state" \
+			--no-config --plugin-dir "$plugins" --home-net "$defaults" \
+			--output "$tmp/$1.json" >/dev/null 2>"$tmp/$1.err"
+	}
+	given_run given1 "$(echo "$files" | head -n 1 | sed 's|^\./||'):$(basename "$first")"
+	given_run given2 "${1#./}:$(basename "$2")"
+	w1=$(grep -c 'touch none of the home networks given' "$tmp/given1.err")
+	w2=$(grep -c 'home networks' "$tmp/given2.err")
+	n2=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["inputs"]["home_networks"]["from"])' \
+		"$tmp/given2.json" 2>&1)
+	if [ "$w1" = 1 ] && [ "$w2" = 0 ] && [ "$n2" = given ]; then
+		pass "given networks leaving the site out, with a state: warned once, still given"
+	else
+		fail "given networks with a state: warnings $w1 then $w2 (want 1, 0), networks '$n2': $(head -c 300 "$tmp/given2.err")"
 	fi
 	# A damaged entry in the state's list: left out, said once, not
 	# saved again; the good ones still apply.
