@@ -1179,6 +1179,35 @@ static void test_bulk_upload_wording(void) {
   nfh_engine_destroy(e);
 }
 
+/* The same upload in slot 14 and again in slot 40: one finding of two
+ * anomalous slots, said as such, not as the 27 slots between its first
+ * and last ("315 5-minute slots (26.2 h)" for two nights' uploads, its
+ * volume the two nights' alone). */
+static void gen_upload_twice(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 60 + (int)(rnd() % 20));
+  if (slot != 14 && slot != 40)
+    return;
+  nfh_addr host = tk_ip("10.0.1.30"), dst = tk_ip("198.18.44.4");
+  session(fv, &host, &dst, 22, t + 60000, 14000000, 20000000000ull, 7000000,
+          364000000);
+}
+
+static void test_upload_twice_wording(void) {
+  rng_state = 17;
+  nfh_engine *e = hunt_slots(0, 48, 1, gen_upload_twice, NULL);
+  const nfh_report_finding *r = find(e, "out|10.0.1.30");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  printf("\n    %s", r->f.summary);
+  CU_ASSERT_PTR_NOT_NULL(
+      strstr(r->f.summary, "in 2 5-minute slots (2 episodes over 2.2 h)"));
+  CU_ASSERT_PTR_NULL(strstr(r->f.summary, "27 5-minute slots"));
+  nfh_engine_destroy(e);
+}
+
 /* The same 20 GB in slot 14 split over four addresses of an archive's
  * /24 (a replication): a rule allowing the /24 for volumetric, or with
  * its port, silences it, as nfhunt.conf(5) says a rule on either end
@@ -2023,6 +2052,8 @@ int main(void) {
   CU_add_test(s, "a slot with 300,000 records and 700 hosts",
               test_crowded_slot);
   CU_add_test(s, "a bulk upload: its slots, T1048", test_bulk_upload_wording);
+  CU_add_test(s, "an upload twice: its anomalous slots",
+              test_upload_twice_wording);
   CU_add_test(s, "busy web server stays quiet", test_busy_web_server);
   CU_add_test(s, "one direction exported: reflection, UDP floods, crowd",
               test_one_way_exporter);

@@ -2741,10 +2741,20 @@ static int emit_one(vol *v, const fnd *f) {
     snprintf(dur, sizeof(dur), "one 5-minute slot");
   else if (nslots == 2)
     snprintf(dur, sizeof(dur), "two 5-minute slots");
-  else {
+  else if (f->slots >= nslots) {
     char span[24];
     nfh__vol_fmt_duration(span, sizeof(span), nslots * 300);
     snprintf(dur, sizeof(dur), "%" PRIu64 " 5-minute slots (%s)", nslots, span);
+  } else {
+    /* Slots apart (two nights' uploads, a flood that came back): the
+     * volume is the anomalous slots' alone, so their count is said,
+     * not the span's ("315 slots (26.2 h)" for 20 of them). */
+    char span[24], times[24] = "";
+    nfh__vol_fmt_duration(span, sizeof(span), nslots * 300);
+    if (f->episodes > 1)
+      snprintf(times, sizeof(times), "%" PRIu32 " episodes ", f->episodes);
+    snprintf(dur, sizeof(dur), "%" PRIu32 " 5-minute slots (%sover %s)",
+             f->slots, times, span);
   }
   int flood = p->f >= 0.5;
   const char *ft = ftype_name[p->ftype];
