@@ -1941,7 +1941,14 @@ out:
 
 static int exfil_state_load(void *ctx, const void *data, size_t len) {
   exfil *x = ctx;
-  if (nfh__exf_memory_load(x->mem, data, len) != 0) {
+  int rc = nfh__exf_memory_load(x->mem, data, len);
+  /* Said as the other detectors say it: a blob overwritten by something
+   * else lost the earlier hours of a slow upload without a word. */
+  if (rc > 0)
+    x->api->log(x->api->host, NFH_LOG_WARNING,
+                "state blob of another format ignored: destinations' and "
+                "hosts' memory starts afresh");
+  if (rc < 0) {
     x->api->log(x->api->host, NFH_LOG_WARNING,
                 "saved state damaged or too big for memory; starting afresh");
     return -1;

@@ -1185,5 +1185,5 @@ int nfh__exf_memory_load(nfh__exf_memory *m, const void *data, size_t len) {
   int rc = load(m, &r);
   if (rc != 0)
     clear(m);
-  return rc < 0 ? -1 : 0;
+  return rc;
 }

@@ -142,9 +142,9 @@ nfh__exf_memory *nfh__exf_memory_create(const nfh__exf_params *p);
 /* Frees it. NULL is a no-op. */
 void nfh__exf_memory_destroy(nfh__exf_memory *m);
 
-/* Loads a blob written by nfh__exf_memory_save. Returns 0 (also for a
- * blob of another format, which is ignored), or -1 when the blob is
- * damaged or memory runs out; the memory is then left empty. */
+/* Loads a blob written by nfh__exf_memory_save. Returns 0, 1 for a blob
+ * of another format (ignored: the memory is left empty), or -1 when the
+ * blob is damaged or memory runs out; the memory is then left empty. */
 int nfh__exf_memory_load(nfh__exf_memory *m, const void *data, size_t len);
 
 /* Drops entries last seen before 'cutoff_ms' and writes the blob into a
