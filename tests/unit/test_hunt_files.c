@@ -109,11 +109,16 @@ static void test_sweep(void) {
   touch("2024/.nfhunt.202403011000.stat.json", 0);            /* kept */
   touch("2024/.nfhunt.202403010955.stat.json", 0);            /* capture gone */
   touch("2024/..nfhunt.202403011005.stat.json.AbC123", 7200); /* stale */
-  touch("2024/..nfhunt.202403011010.stat.json.XyZ789", 0);    /* in use */
+  touch("2024/nfcapd.202403011010", 0);
+  touch("2024/..nfhunt.202403011010.stat.json.XyZ789", 0); /* in use */
+  /* Young, but its capture is gone (nfexpire): nothing writes it any
+   * more, and it kept the directory. */
+  touch("2024/..nfhunt.202403010950.stat.json.QrS456", 0);
   touch("2024/notes.txt", 0);
   uint64_t removed = 99;
   CU_ASSERT_EQUAL(hunt_sweep_reports(dir, &removed), 0);
-  CU_ASSERT_EQUAL(removed, 2);
+  CU_ASSERT_EQUAL(removed, 3);
+  CU_ASSERT_FALSE(exists("2024/..nfhunt.202403010950.stat.json.QrS456"));
   CU_ASSERT_TRUE(exists("2024/.nfhunt.202403011000.stat.json"));
   CU_ASSERT_FALSE(exists("2024/.nfhunt.202403010955.stat.json"));
   CU_ASSERT_FALSE(exists("2024/..nfhunt.202403011005.stat.json.AbC123"));

@@ -122,6 +122,23 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* Whether nfcapd.STAMP is gone from the directory of 'path' (whose
+ * name, from 'base' on, holds STAMP at 'stamp' for 'stamp_len'). */
+static int capture_gone(const char *path, const char *base, const char *stamp,
+                        size_t stamp_len) {
+  size_t dirlen = (size_t)(base - path);
+  size_t n = dirlen + 7 + stamp_len + 1;
+  char *capture = malloc(n);
+  if (!capture)
+    return 0;
+  snprintf(capture, n, "%.*snfcapd.%.*s", (int)dirlen, path, (int)stamp_len,
+           stamp);
+  struct stat cs;
+  int gone = stat(capture, &cs) != 0 && errno == ENOENT;
+  free(capture);
+  return gone;
+}
+
 static int sweep_one(const char *path, const struct stat *sb, int type,
                      struct FTW *ftw) {
   (void)ftw;
@@ -134,22 +151,20 @@ static int sweep_one(const char *path, const struct stat *sb, int type,
       ends_with(base, HUNT_REPORT_SUFFIX)) {
     /* .nfhunt.STAMP.stat.json: is nfcapd.STAMP still there? */
     size_t stamp_len = strlen(base) - plen - strlen(HUNT_REPORT_SUFFIX);
-    size_t dirlen = (size_t)(base - path);
-    size_t n = dirlen + 7 + stamp_len + 1;
-    char *capture = malloc(n);
-    if (!capture)
-      return 0;
-    snprintf(capture, n, "%.*snfcapd.%.*s", (int)dirlen, path, (int)stamp_len,
-             base + plen);
-    struct stat cs;
-    if (stat(capture, &cs) != 0 && errno == ENOENT && unlink(path) == 0)
+    if (capture_gone(path, base, base + plen, stamp_len) && unlink(path) == 0)
       sweep_removed++;
-    free(capture);
   } else if (base[0] == '.' &&
              strncmp(base + 1, HUNT_REPORT_PREFIX, plen) == 0 &&
              strstr(base, HUNT_REPORT_SUFFIX ".")) {
-    /* A report writer's temporary file, left by a killed run. */
-    if (sb->st_mtime + 3600 < sweep_now && unlink(path) == 0)
+    /* A report writer's temporary file, left by a killed run: an hour
+     * old (a writer at work now is younger), or its capture file gone
+     * (nothing writes its report any more, and the leftover kept the
+     * day's directory from nfexpire for good). */
+    const char *stamp = base + 1 + plen;
+    const char *end = strstr(stamp, HUNT_REPORT_SUFFIX ".");
+    if ((sb->st_mtime + 3600 < sweep_now ||
+         capture_gone(path, base, stamp, (size_t)(end - stamp))) &&
+        unlink(path) == 0)
       sweep_removed++;
   }
   return 0;
