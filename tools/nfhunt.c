@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -72,6 +73,7 @@ typedef struct tcp_tally {
 typedef struct totals {
   uint64_t files, files_failed, flows, packets, bytes;
   uint64_t files_partly; /* of files_failed: read in part */
+  uint64_t files_gone;   /* removed between selection and opening */
   uint64_t first_ms, last_ms;
   uint64_t sampled_flows;
   uint32_t max_sampling;
@@ -585,10 +587,14 @@ static void report_fixes(const run *r, const char *path,
 
 /* How reading a file went. */
 typedef enum read_result {
-  READ_OK,     /* read to its end */
-  READ_PARTLY, /* opened, failed later: what was read counts */
-  READ_NOT,    /* not opened: nothing read */
-  READ_SKIPPED /* outside the -t window */
+  READ_OK,      /* read to its end */
+  READ_PARTLY,  /* opened, failed later: what was read counts */
+  READ_NOT,     /* not opened: nothing read */
+  READ_SKIPPED, /* outside the -t window */
+  /* Gone between the selection and its turn: nfexpire at work during a
+   * long catch-up run. No failure (one line tells how many), and the
+   * state forgets it as it forgets every removed file. */
+  READ_GONE
 } read_result;
 
 /* Counts a file's read result among the failures: not read, or read in
@@ -599,11 +605,16 @@ static void count_result(totals *t, read_result rc) {
 }
 
 /* Opens a capture file for reading and says what its header tells:
- * READ_OK (flows to read), READ_NOT (complained) or READ_SKIPPED
- * (outside the -t window; closed). */
+ * READ_OK (flows to read), READ_NOT (complained), READ_SKIPPED
+ * (outside the -t window; closed) or READ_GONE (no longer there). */
 static read_result file_open(nfh_reader *reader, const char *path, run *r) {
   nfh_status st = nfh_reader_open(reader, path);
   if (st != NFH_OK) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0 && errno == ENOENT) {
+      r->t.files_gone++;
+      return READ_GONE;
+    }
     complain("%s: %s", path, nfh_reader_error(reader));
     return READ_NOT;
   }
@@ -1354,6 +1365,69 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
         plugin_dir);
 }
 
+/* Whether 'name' is one of the comma-separated 'list'. */
+static int name_in_list(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, name, n) == 0)
+      return 1;
+    p += len;
+    if (*p == ',')
+      p++;
+  }
+  return 0;
+}
+
+/* A module of the plugin directory that did not load (a package upgrade
+ * half done, a truncated file) while the state holds its detector's
+ * saved state: the run would count the files as analysed without that
+ * detector, and what it would have found in them would be lost for good
+ * (a tester's critical SYN flood, never reported). Refused before
+ * anything is read. Without a state, or for a module the state never
+ * knew, the run goes on without it, as said when loading; --plugins
+ * leaving it out is a choice. */
+static void check_state_modules(nfh_engine *e, const char *plugin_dir,
+                                const char *plugins, nfh_state *state,
+                                const char *state_path) {
+  DIR *d = opendir(plugin_dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    size_t len = strlen(de->d_name);
+    if (len < 4 || len > 200 || strcmp(de->d_name + len - 3, ".so") != 0 ||
+        de->d_name[0] == '.')
+      continue;
+    char name[256];
+    snprintf(name, sizeof(name), "%.*s", (int)(len - 3), de->d_name);
+    if (plugins && !name_in_list(plugins, name))
+      continue;
+    int loaded = 0;
+    for (size_t i = 0; i < nfh_engine_plugin_count(e) && !loaded; i++) {
+      const nfh_plugin_info *p = nfh_engine_plugin(e, i);
+      const char *slash = p->path ? strrchr(p->path, '/') : NULL;
+      loaded = strcmp(p->name, name) == 0 ||
+               (slash && strcmp(slash + 1, de->d_name) == 0);
+    }
+    if (loaded)
+      continue;
+    void *blob = NULL;
+    size_t blob_len = 0;
+    int known = nfh_state_get_blob(state, name, &blob, &blob_len) == NFH_OK &&
+                blob != NULL;
+    free(blob);
+    if (known) {
+      closedir(d);
+      die("%s/%s did not load, and the state %s holds detector %s's "
+          "memory: nothing read, or these files would count as analysed "
+          "without it (mend the module, or leave it out with --plugins)",
+          plugin_dir, de->d_name, state_path, name);
+    }
+  }
+  closedir(d);
+}
+
 /* A [detector NAME] section or --set for a detector that does not exist
  * is a typo; one for a module that exists but was not loaded (--plugins)
  * is fine. */
@@ -1425,10 +1499,15 @@ static void syslog_findings(const nfh_report_finding *fs, size_t n,
   }
 }
 
+/* Whether a file the state knows is still there. lstat: a dangling link
+ * (a capture lost) is there until removed; with stat its count of
+ * failed opens was forgotten at every run, so it was never given up and
+ * failed every hourly run for ever (keys are real paths, so for every
+ * other file the two agree). */
 static int file_exists(void *user, const char *path) {
   (void)user;
   struct stat sb;
-  return stat(path, &sb) == 0 || errno != ENOENT;
+  return lstat(path, &sb) == 0 || errno != ENOENT;
 }
 
 typedef struct ptrs {
@@ -1602,13 +1681,27 @@ static int unopened_before(nfh_state *state, const char *key) {
   return tries > 0;
 }
 
+/* A state write that failed after the reports went out: the findings
+ * are out, the state is left as it was (closing it rolls the run back),
+ * and the next run reads the files again. */
+static void state_not_saved(const char *state_path, nfh_state *state)
+    __attribute__((noreturn));
+
+#define STATE_NOT_SAVED                                                        \
+  ": the findings are reported, the state is left as it was (the next run "    \
+  "reads these files again)"
+
+static void state_not_saved(const char *state_path, nfh_state *state) {
+  die("state %s: %s" STATE_NOT_SAVED, state_path, nfh_state_error(state));
+}
+
 /* Records whether this run could not open the file of 'key' (1) or
  * could (0); exits when the state cannot be written. */
 static void put_unopened(nfh_state *state, const char *state_path,
                          const char *key, uint64_t value) {
   char *name = unopened_name(key);
   if (nfh_state_put_u64(state, name, value) != NFH_OK)
-    die("state %s: %s", state_path, nfh_state_error(state));
+    state_not_saved(state_path, state);
   free(name);
 }
 
@@ -2199,6 +2292,8 @@ int main(int argc, char **argv) {
     if (st != NFH_OK)
       die("state %s: %s%s", state_path, err,
           rot_dir ? "; the file is left for the next --since last run" : "");
+    if (r.engine)
+      check_state_modules(r.engine, plugin_dir, plugins, state, state_path);
   }
 
   /* What to read: with a state, the files no run recorded in it. A file
@@ -2380,6 +2475,11 @@ int main(int argc, char **argv) {
     count_result(&r.t, rr);
   }
 
+  if (r.t.files_gone)
+    warn("%" PRIu64 " selected file%s went before %s turn came (removed "
+         "meanwhile: nfexpire, most likely): not read",
+         r.t.files_gone, r.t.files_gone == 1 ? "" : "s",
+         r.t.files_gone == 1 ? "its" : "their");
   sampling_check_pool(&r);
   if (r.m != MODE_DUMP && sampling_unannounced(&r))
     warn("%" PRIu64 " of %" PRIu64 " files (those with %d TCP records or "
@@ -2410,10 +2510,22 @@ int main(int argc, char **argv) {
      * before): the findings of earlier runs are not repeated. */
     int idle = (since_last || (state && ntodo < nlist)) && ntodo == 0;
     st = idle ? NFH_OK : nfh_engine_finish(r.engine, state);
-    if (st != NFH_OK)
+    /* A state that cannot take the run (its disk full, a page damaged)
+     * costs the state's update, not the findings: they are reported,
+     * the state is left as it was, and the next run reads the files and
+     * reports them again. A full disk withheld every hourly run's
+     * findings, a critical flood among them (a tester). */
+    int state_failed = 0;
+    if (st == NFH_ESTATE && state) {
+      complain("state %s: %s" STATE_NOT_SAVED, state_path,
+               nfh_state_error(state));
+      state_failed = 1;
+      exit_code = EXIT_ERROR;
+    } else if (st != NFH_OK) {
       die("finishing the hunt: %s%s%s%s%s", nfh_strerror(st),
           state ? " (state " : "", state ? state_path : "",
           state ? "): " : "", state ? nfh_state_error(state) : "");
+    }
     size_t nf = 0;
     const nfh_report_finding *findings =
         idle ? NULL : nfh_engine_findings(r.engine, &nf);
@@ -2489,17 +2601,20 @@ int main(int argc, char **argv) {
      * previous state, and the next run reports the same findings anew. */
     if (fflush(stdout) != 0)
       die("stdout: %s", strerror(errno));
+    /* Syslog is a report too: out before the state counts the run. */
+    if (log_to_syslog)
+      syslog_findings(findings, nf, alert);
 
     /* The files now count as analysed, in the same transaction as the
      * detectors' state: both are kept, or neither. (A -t run keeps no
      * state: it reads only part of files.) */
-    if (state) {
+    if (state && !state_failed) {
       if (nfh_state_begin(state) != NFH_OK ||
           nfh_state_put_blob(state, HOME_GUESS_BLOB, home_guessed,
                              strlen(home_guessed)) != NFH_OK ||
           nfh_state_put_blob(state, HOME_UNLISTED_BLOB, home_unlisted,
                              strlen(home_unlisted)) != NFH_OK)
-        die("state %s: %s", state_path, nfh_state_error(state));
+        state_not_saved(state_path, state);
       uint64_t last_slot = 0;
       nfh_state_get_u64(state, "last_file_slot", &last_slot);
       size_t given_up = 0;
@@ -2513,7 +2628,7 @@ int main(int argc, char **argv) {
           put_unopened(state, state_path, keys[i], unopened[i] ? 0 : 1);
           if (unopened[i] &&
               nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
-            die("state %s: %s", state_path, nfh_state_error(state));
+            state_not_saved(state_path, state);
           given_up += unopened[i];
           continue;
         }
@@ -2522,7 +2637,7 @@ int main(int argc, char **argv) {
         if (unopened[i])
           put_unopened(state, state_path, keys[i], 0);
         if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
-          die("state %s: %s", state_path, nfh_state_error(state));
+          state_not_saved(state_path, state);
         int64_t slot = nfh_file_slot_time(keys[i]);
         if (slot > 0 && (uint64_t)slot > last_slot)
           last_slot = (uint64_t)slot;
@@ -2534,27 +2649,25 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < nflow; i++)
         if ((fres[i] == READ_OK || fres[i] == READ_PARTLY) &&
             nfh_state_mark_file(state, fkeys[i], in.generated_ms) != NFH_OK)
-          die("state %s: %s", state_path, nfh_state_error(state));
+          state_not_saved(state_path, state);
       if (nfh_state_put_u64(state, "last_file_slot", last_slot) != NFH_OK ||
           (since_from_new &&
            nfh_state_put_u64(state, "since_from_slot", since_from_new) !=
                NFH_OK))
-        die("state %s: %s", state_path, nfh_state_error(state));
+        state_not_saved(state_path, state);
       /* Files nfexpire removed are forgotten (and their findings files
        * go, so that nfexpire can remove the emptied directories). */
       if (since_last) {
         if (nfh_state_forget_files(state, file_exists, NULL, NULL) != NFH_OK ||
             nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
                                       NULL) != NFH_OK)
-          die("state %s: %s", state_path, nfh_state_error(state));
+          state_not_saved(state_path, state);
         sweep_roots(sources, &reads);
       }
     }
     /* Only now, with the reports written, does the run's state count. */
-    if (state && nfh_state_commit(state) != NFH_OK)
-      die("state %s: %s", state_path, nfh_state_error(state));
-    if (log_to_syslog)
-      syslog_findings(findings, nf, alert);
+    if (state && !state_failed && nfh_state_commit(state) != NFH_OK)
+      state_not_saved(state_path, state);
     if (nfh_engine_plugin_count(r.engine) == 0)
       complain("no detector loaded from %s (see --plugin-dir)", plugin_dir);
     if (exit_code == 0 && alerting)

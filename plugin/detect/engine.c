@@ -712,9 +712,16 @@ nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
   }
   void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
-    engine_log(e, NFH_LOG_ERROR, "engine",
-               "%s: cannot load: %s (ldd(1) shows missing libraries)", path,
-               dlerror());
+    /* The hint only where a library the module needs is missing
+     * ("PATH: libx.so.1: cannot open shared object file"), not for a
+     * file too short or a directory named *.so. */
+    const char *failure = dlerror();
+    const char *missing =
+        failure ? strstr(failure, ": cannot open shared object file") : NULL;
+    int library = missing && (size_t)(missing - failure) > strlen(path) + 2;
+    engine_log(e, NFH_LOG_ERROR, "engine", "%s: cannot load: %s%s", path,
+               failure ? failure : "?",
+               library ? " (ldd(1) shows missing libraries)" : "");
     return NFH_EPLUGIN;
   }
   nfh_plugin_entry_fn entry;
@@ -1697,14 +1704,20 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
    * same port by the same host two days later). */
   int data_gap = state && e->state_last_ms && e->stats.flows &&
                  e->stats.first_ms > e->state_last_ms + NFH_ENGINE_RECUR_MS;
+  nfh_status unread = NFH_OK;
   for (size_t i = 0; i < e->nfindings; i++) {
     nfh_report_finding *r = &e->findings[i];
     nfh_state_finding before;
     nfh_status fs = state ? nfh_state_get_finding(state, r->f.type, r->f.key,
                                                   &before)
                           : NFH_ENOTFOUND;
-    if (fs != NFH_OK && fs != NFH_ENOTFOUND)
-      return NFH_ESTATE;
+    /* A state that cannot be read is not written either (below), but
+     * the findings are the run's all the same: taken as new, so that the
+     * host can still report them. */
+    if (fs != NFH_OK && fs != NFH_ENOTFOUND) {
+      unread = NFH_ESTATE;
+      fs = NFH_ENOTFOUND;
+    }
     int after_gap = data_gap && r->f.last_ms >= e->stats.first_ms;
     if (fs == NFH_OK && !after_gap &&
         r->f.first_ms <= before.last_seen_ms + NFH_ENGINE_RECUR_MS) {
@@ -1740,8 +1753,8 @@ nfh_status nfh_engine_finish(nfh_engine *e, nfh_state *state) {
   }
   if (e->nfindings > 1)
     qsort(e->findings, e->nfindings, sizeof(*e->findings), by_score);
-  if (!state)
-    return NFH_OK;
+  if (!state || unread != NFH_OK)
+    return unread;
   if (nfh_state_begin(state) != NFH_OK)
     return NFH_ESTATE;
   for (size_t i = 0; i < e->nfindings; i++) {

@@ -184,7 +184,10 @@ nfh_status nfh_engine_add_flows(nfh_engine *engine, const nfh_flow *flows,
  * detector for its findings, ranks them (score, descending) and, with a
  * state, matches them against earlier findings and stores every
  * detector's new state blob and the findings in the state (not yet
- * committed: see nfh_state_commit). NFH_OK, NFH_ENOMEM, NFH_ESTATE. */
+ * committed: see nfh_state_commit). NFH_OK, NFH_ENOMEM, NFH_ESTATE.
+ * With NFH_ESTATE (the state could not be read or written) the findings
+ * are still ranked and there (those not matched taken as new), and the
+ * state's open transaction holds part of the run: do not commit it. */
 nfh_status nfh_engine_finish(nfh_engine *engine, nfh_state *state);
 
 /* The ranked findings; borrowed until the engine is destroyed. */

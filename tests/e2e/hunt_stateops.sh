@@ -1,0 +1,188 @@
+#!/bin/bash
+# End-to-end: the state in day-to-day operation, where an outside tester
+# (an operator's week: upgrades, full disks, damaged files, nfexpire)
+# found findings or files lost:
+#   * a detector module that no longer loads (a half-done upgrade) while
+#     the state holds its memory: exit 2, nothing read, the files not
+#     counted as analysed; mended, the next run reads them; --plugins
+#     leaving it out goes on;
+#   * a state whose disk fills at the end of the run (ulimit -f): the
+#     findings still reported, one line, exit 2, the state as it was (the
+#     next run reads every file again and reports the same findings);
+#   * a state damaged inside a table: refused at open, nothing read,
+#     the file untouched (it failed only after the whole hunt, with no
+#     report, every hour);
+#   * a state path that is a directory or a dangling link: named so;
+#   * the exfiltration detector's memory overwritten by other bytes: one
+#     warning, as the other detectors give;
+#   * a capture that is a dangling link: given up after two runs (it
+#     failed every hourly run, exit 2, for ever).
+# Last line: "N passed, N failed". Exit 0 if all passed, 77 without
+# python3, 99 if nfhunt or its test tools are not built.
+
+set -u
+
+. "$(dirname "$0")/e2e_lib.sh"
+
+e2e_need_python
+e2e_need_built "$gen" "$nfhunt"
+e2e_tmpdir stateops
+
+# hunt ARGS...: nfhunt with a time bound; stdout and stderr to $tmp/out,
+# $tmp/err; sets rc.
+hunt() {
+	timeout -s KILL "$tmo" "$nfhunt" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+# files_in_state STATE: the capture files the state counts as analysed.
+files_in_state() {
+	"$py" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select count(*) from files").fetchone()[0])' "$1" 2>&1
+}
+# keys FILE: the sorted (type, key, severity) of an NDJSON report.
+keys() {
+	"$py" -c 'import json, sys
+print(sorted((f["type"], f["key"], f["severity"]) for f in map(json.loads, open(sys.argv[1])) if f.get("type")))' "$1"
+}
+
+# Two hours of an organisation of 30 hosts, with its attacks.
+tree=$tmp/flows
+home=10.0.0.0/8,198.51.100.0/24,2001:db8:100::/48
+if ! "$gen" -w "$tree" -b 2024-03-04T00:00Z -d 2h -u 30 -s 5 -q \
+	>"$tmp/gen.out" 2>&1; then
+	echo "ERROR: nfhunt-gen failed: $(head -n 2 "$tmp/gen.out")"
+	exit 99
+fi
+files=$(cd "$tree" && find . -name 'nfcapd.[0-9]*' | sed 's|^\./||' | sort)
+nfiles=$(echo "$files" | wc -l)
+first=$(echo "$files" | head -n 1)
+half=$(echo "$files" | sed -n 12p)
+
+# ------------------------------------- a module that no longer loads
+mkdir -p "$tmp/plug"
+cp -L "$plugins"/*.so "$tmp/plug/"
+hunt -R "$tree/$first:$(basename "$half")" --state "$tmp/p.state" \
+	--plugin-dir "$tmp/plug" --no-config --home-net "$home" -o ndjson
+before=$(files_in_state "$tmp/p.state")
+head -c 5000 "$plugins/volumetric.so" >"$tmp/plug/volumetric.so"
+hunt -R "$tree" --since last --state "$tmp/p.state" --plugin-dir "$tmp/plug" \
+	--no-config --home-net "$home" -o ndjson
+after=$(files_in_state "$tmp/p.state")
+if [ "$rc" -eq 2 ] && [ "$before" = 12 ] && [ "$after" = 12 ] &&
+	grep -q "volumetric.so did not load, and the state .* holds detector volumetric's memory: nothing read" "$tmp/err"; then
+	pass "a module that no longer loads, its memory in the state: exit 2, nothing read"
+else
+	fail "a broken module with a state: exit $rc, files $before then $after; $(head -c 400 "$tmp/err")"
+fi
+cp -L "$plugins/volumetric.so" "$tmp/plug/volumetric.so"
+hunt -R "$tree" --since last --state "$tmp/p.state" --plugin-dir "$tmp/plug" \
+	--no-config --home-net "$home" -o ndjson
+if [ "$rc" -le 1 ] && [ "$(files_in_state "$tmp/p.state")" = "$nfiles" ]; then
+	pass "the module mended: the next run reads the files left"
+else
+	fail "the module mended: exit $rc, $(files_in_state "$tmp/p.state") of $nfiles files; $(head -c 300 "$tmp/err")"
+fi
+cp -r "$tree" "$tmp/pl2"
+hunt -R "$tmp/pl2/$first:$(basename "$half")" --state "$tmp/p2.state" \
+	--plugin-dir "$tmp/plug" --no-config --home-net "$home" -o ndjson
+head -c 5000 "$plugins/volumetric.so" >"$tmp/plug/volumetric.so"
+hunt -R "$tmp/pl2" --since last --state "$tmp/p2.state" --plugin-dir "$tmp/plug" \
+	--no-config --home-net "$home" -o ndjson --plugins port_scan,beaconing,exfiltration
+if [ "$rc" -le 1 ] && [ "$(files_in_state "$tmp/p2.state")" = "$nfiles" ]; then
+	pass "--plugins leaving the broken module out: the run goes on"
+else
+	fail "--plugins without the broken module: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+cp -L "$plugins/volumetric.so" "$tmp/plug/volumetric.so"
+
+# ------------------------------------------- the state's disk fills
+# The files' size limit stands for a full disk: the schema fits, the
+# detectors' memories at the end of the run do not.
+timeout -s KILL "$tmo" bash -c 'trap "" XFSZ; ulimit -f 96; exec "$@"' _ \
+	"$nfhunt" -R "$tree" --state "$tmp/full.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -o ndjson >"$tmp/full.out" 2>"$tmp/full.err"
+rc=$?
+n_full=$(grep -c '"type"' "$tmp/full.out")
+if [ "$rc" -eq 2 ] && [ "$n_full" -gt 0 ] &&
+	grep -q "^nfhunt: state .*full.state: .*: the findings are reported, the state is left as it was" "$tmp/full.err" &&
+	[ "$(wc -l <"$tmp/full.err")" -eq 1 ]; then
+	pass "a state that cannot be written: $n_full findings reported, one line, exit 2"
+else
+	fail "a full state disk: exit $rc, $n_full findings; $(head -c 400 "$tmp/full.err")"
+fi
+hunt -R "$tree" --state "$tmp/full.state" --plugin-dir "$plugins" --no-config --home-net "$home" \
+	-o ndjson
+cp "$tmp/out" "$tmp/full2.out"
+if [ "$rc" -le 1 ] && [ "$(files_in_state "$tmp/full.state")" = "$nfiles" ] &&
+	[ "$(keys "$tmp/full.out")" = "$(keys "$tmp/full2.out")" ]; then
+	pass "with room again: every file read, the same findings"
+else
+	fail "after the full disk: exit $rc, $(files_in_state "$tmp/full.state") files; $(head -c 300 "$tmp/err")"
+fi
+
+# ---------------------------------------- a state damaged in a table
+cp "$tmp/full.state" "$tmp/bad.state"
+pages=$(($(stat -c %s "$tmp/bad.state") / 4096))
+head -c $((5 * 4096)) /dev/zero | tr '\0' '\377' |
+	dd of="$tmp/bad.state" bs=4096 seek=$((pages / 2)) conv=notrunc status=none
+sum=$(md5sum <"$tmp/bad.state")
+hunt -R "$tree" --since last --state "$tmp/bad.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home"
+if [ "$rc" -eq 2 ] && [ "$(md5sum <"$tmp/bad.state")" = "$sum" ] &&
+	grep -q "not a usable nfhunt state (.*): move it aside" "$tmp/err" &&
+	! grep -q "files" "$tmp/out"; then
+	pass "a state damaged inside a table: refused at open, untouched"
+else
+	fail "a damaged state: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+
+# ---------------------------------------- state paths that are no file
+mkdir -p "$tmp/dir.state"
+hunt -R "$tree" --state "$tmp/dir.state" --plugin-dir "$plugins" --no-config --home-net "$home"
+if [ "$rc" -eq 2 ] && grep -q "a directory, not a state file" "$tmp/err"; then
+	pass "--state naming a directory: said so"
+else
+	fail "--state a directory: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+ln -s "$tmp/nowhere/x.state" "$tmp/link.state"
+hunt -R "$tree" --state "$tmp/link.state" --plugin-dir "$plugins" --no-config --home-net "$home"
+if [ "$rc" -eq 2 ] && grep -q "a symbolic link to nothing" "$tmp/err"; then
+	pass "--state naming a dangling link: said so"
+else
+	fail "--state a dangling link: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+
+# ------------------------------- exfiltration's memory overwritten
+cp -r "$tree" "$tmp/ex"
+hunt -R "$tmp/ex/$first:$(basename "$half")" --state "$tmp/ex.state" \
+	--plugin-dir "$plugins" --no-config --home-net "$home" -o ndjson
+"$py" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("update blobs set data = ? where name = ?", (b"garbage text", "exfiltration"))
+db.commit()' "$tmp/ex.state"
+hunt -R "$tmp/ex" --since last --state "$tmp/ex.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -o ndjson
+if [ "$rc" -le 1 ] &&
+	grep -q "exfiltration.*state blob of another format ignored" "$tmp/err"; then
+	pass "exfiltration's memory overwritten: one warning"
+else
+	fail "exfiltration's memory overwritten: exit $rc, stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# ------------------------------------ a capture that is a dangling link
+mkdir -p "$tmp/odd"
+cp -p "$tree/$first" "$tmp/odd/"
+ln -s "$tmp/nowhere/capture" "$tmp/odd/nfcapd.202403040005"
+codes=""
+for run in 1 2 3; do
+	hunt -R "$tmp/odd" --since last --plugin-dir "$plugins" --no-config --home-net "$home" -q
+	codes="$codes$rc"
+done
+if [ "$codes" = 220 ] || [ "$codes" = 210 ]; then
+	pass "a dangling link in the tree: given up after two runs (exit $codes)"
+else
+	fail "a dangling link: exit statuses $codes (want 2, 2, 0); $(head -c 300 "$tmp/err")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
