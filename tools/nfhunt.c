@@ -1807,6 +1807,8 @@ int main(int argc, char **argv) {
   r.win_end = UINT64_MAX;
   const char *sources = NULL, *window = NULL, *output = NULL;
   const char *state_path = NULL, *plugin_dir = NULL, *plugins = NULL;
+  /* Where plugin_dir came from, for its messages. */
+  char plugin_from[PATH_MAX + 32] = "--plugin-dir";
   const char *rotated_dir = NULL, *config_path = NULL;
   ptrs reads = {0}, homes = {0}, allows = {0}, sets = {0}, flow_files = {0};
   int *is_range = calloc((size_t)argc + 1, sizeof(int));
@@ -2049,8 +2051,11 @@ int main(int argc, char **argv) {
       lock_wait = conf->lock_wait;
     if (threads < 0 && conf->threads_v.line)
       threads = (int)conf->threads;
-    if (!plugin_dir && conf->plugin_dir.line)
+    if (!plugin_dir && conf->plugin_dir.line) {
       plugin_dir = conf->plugin_dir.text;
+      snprintf(plugin_from, sizeof(plugin_from), "%s:%d: plugin_dir",
+               conf->plugin_dir.file, conf->plugin_dir.line);
+    }
     if (!plugins && conf->plugins.line)
       plugins = conf->plugins.text;
     if (!state_path && !no_state && conf->state.line) {
@@ -2072,10 +2077,12 @@ int main(int argc, char **argv) {
     ropt.threads = (unsigned)threads;
   if (lock_wait < 0)
     lock_wait = DEFAULT_LOCK_WAIT;
-  if (!plugin_dir)
-    plugin_dir = getenv("NFHUNT_PLUGIN_DIR");
-  if (!plugin_dir)
+  if (!plugin_dir && (plugin_dir = getenv("NFHUNT_PLUGIN_DIR")) != NULL)
+    snprintf(plugin_from, sizeof(plugin_from), "NFHUNT_PLUGIN_DIR");
+  if (!plugin_dir) {
     plugin_dir = NFH_PLUGIN_DIR;
+    snprintf(plugin_from, sizeof(plugin_from), "the plugin directory");
+  }
 
   /* Detector parameters: the file's, then --set's (which win). */
   params ps = {0};
@@ -2150,8 +2157,16 @@ int main(int argc, char **argv) {
       die("--plugins '%s': names no detector (see --list-plugins)", plugins);
     if (plugins && nfh_engine_only(r.engine, plugins) != NFH_OK)
       die("out of memory");
+    /* One line naming where the directory came from (a configuration
+     * file's line, like every other mistake in it), not the engine's
+     * line and then "no detector loaded" beside it. */
+    DIR *pd = opendir(plugin_dir);
+    if (!pd)
+      die("%s %s: cannot read the directory: %s", plugin_from, plugin_dir,
+          strerror(errno));
+    closedir(pd);
     if (nfh_engine_load_plugins(r.engine) != NFH_OK && r.m == MODE_LIST)
-      die("--plugin-dir %s: cannot read the directory", plugin_dir);
+      die("%s %s: cannot read the directory", plugin_from, plugin_dir);
     check_names(r.engine, plugin_dir, &ps, conf);
     if (r.m != MODE_LIST) {
       check_selection(r.engine, plugin_dir, plugins, allows.v, allows.n,

@@ -16,7 +16,9 @@
 #   * the exfiltration detector's memory overwritten by other bytes: one
 #     warning, as the other detectors give;
 #   * a capture that is a dangling link: given up after two runs (it
-#     failed every hourly run, exit 2, for ever).
+#     failed every hourly run, exit 2, for ever);
+#   * a configuration's plugin_dir that is not there: one line naming the
+#     file and line.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -94,6 +96,18 @@ else
 	fail "--plugins without the broken module: exit $rc; $(head -c 300 "$tmp/err")"
 fi
 cp -L "$plugins/volumetric.so" "$tmp/plug/volumetric.so"
+
+# A configuration's plugin_dir that is not there: one line naming the
+# file and line, as for every other mistake in it (it was two lines, the
+# engine's and "no detector loaded", naming neither).
+printf 'plugin_dir = nowhere\n' >"$tmp/plug.conf"
+hunt -R "$tree" --no-state --config "$tmp/plug.conf" --home-net "$home"
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -q "^nfhunt: $tmp/plug.conf:1: plugin_dir $tmp/nowhere: cannot read the directory" "$tmp/err"; then
+	pass "plugin_dir naming no directory: one line with the file and line"
+else
+	fail "plugin_dir naming no directory: exit $rc; $(head -c 300 "$tmp/err")"
+fi
 
 # ------------------------------------------- the state's disk fills
 # The files' size limit stands for a full disk: the schema fits, the
