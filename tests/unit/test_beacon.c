@@ -2120,6 +2120,55 @@ static void test_ipv6(void) {
   tk_flows_free(&fs);
 }
 
+/* A host whose IPv6 temporary address (RFC 8981) changes every hour
+ * beacons every 300 s for 10 h: ten pairs of an hour each, no finding at
+ * all (the same beacon from one address is high). The addresses of one
+ * /64 that call one server one after another are one host's: merged,
+ * one finding keyed by the /64 and named by the newest address. Two
+ * hosts of the same /64 with one agent's keepalive to one server beat
+ * at the same time: no such merge. */
+static void test_temporary_addresses(void) {
+  seed(31);
+  flows fs = {0};
+  nfh_addr c2 = tk_ip("2001:db8:99::50");
+  for (unsigned h = 0; h < 10; h++) {
+    char a[64];
+    snprintf(a, sizeof(a), "fd00:1::%x:%x", 0xa000 + h * 7, 0x51 + h * 13);
+    beacon(&fs, tk_ip(a), c2, 443, 6, T0 + h * HOUR, HOUR, 300000, 0.15, 0,
+           1200, 3000, 1);
+  }
+  nfh_addr agent = tk_ip("2001:db8:77::5");
+  beacon(&fs, tk_ip("fd00:1::100"), agent, 443, 6, T0, 10 * HOUR, 300000, 0.02,
+         0, 900, 1500, 1);
+  beacon(&fs, tk_ip("fd00:1::101"), agent, 443, 6, T0 + 40000, 10 * HOUR,
+         300000, 0.02, 0, 900, 1500, 1);
+  browsing(&fs, 10, T0, 10 * HOUR);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "fd00:1::/64|2001:db8:99::50|tcp/443");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "fd00:1::a03f:c6 beacons to "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.summary, "from 10 addresses of fd00:1::/64"));
+    CU_ASSERT_EQUAL(evidence_number(r, "client_rotation.addresses"), 10);
+  }
+  size_t n;
+  const nfh_report_finding *all = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++) {
+    CU_ASSERT_PTR_NULL(strstr(all[i].f.key, "fd00:1::/64|2001:db8:77::5"));
+    /* The pieces are not reported besides. */
+    CU_ASSERT(!strstr(all[i].f.key, "|2001:db8:99::50|") ||
+              strncmp(all[i].f.key, "fd00:1::/64|", 12) == 0);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 static void test_settings(void) {
   nfh_engine *e = make((const char *const[]){"colour", "blue", NULL});
   CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
@@ -2564,6 +2613,8 @@ int main(void) {
   CU_add_test(s, "sampled beacon", test_sampled);
   CU_add_test(s, "DNS and allowlist", test_dns_and_allowlist);
   CU_add_test(s, "IPv6", test_ipv6);
+  CU_add_test(s, "IPv6 temporary addresses, one after another",
+              test_temporary_addresses);
   CU_add_test(s, "settings", test_settings);
   CU_add_test(s, "damaged state", test_damaged_state);
   CU_add_test(s, "a crowd of strangers", test_crowd_of_strangers);

@@ -701,8 +701,10 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
      * period show it is one piece of software. */
     double periods[64];
     size_t npass = 0;
+    /* A rotation's members (folded already) are its own: two temporary
+     * addresses of one host made an empty "2 internal hosts" group. */
     for (size_t x = i; x < j && npass < 64; x++)
-      if (list[x].pass)
+      if (list[x].pass && !list[x].folded)
         periods[npass++] = list[x].score.period_s;
     if (npass) {
       if (nruns == cap) {
@@ -723,7 +725,7 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
       r->npass = npass;
       r->similar = 0;
       for (size_t x = i; x < j; x++)
-        if (similar_period(&list[x], r->period))
+        if (!list[x].folded && similar_period(&list[x], r->period))
           r->similar++;
       r->campaign =
           npass >= 2 && is_campaign(&b->p, r->similar, &list[i].verdict, hosts);
@@ -823,6 +825,9 @@ typedef struct rotation {
   unsigned naddr;
   int ports;  /* over one server's ports (naddr of them), not addresses */
   int folded; /* one of several clients' (fold_rotations) */
+  /* ROT_CLIENT: naddr addresses of this client network, one after
+   * another; empty otherwise. */
+  char client_net[NFH_ADDR_STRLEN + 8];
 } rotation;
 
 typedef struct rotations {
@@ -942,7 +947,64 @@ static int merge_members(const beacon *b, const rotkey *k, size_t k0,
  * addresses of any networks on one port that no other internal host
  * uses (an implant calling 30 addresses in 30 networks in turn).
  * 'taken' marks the ids of kept rotations' members (cands.used bytes). */
-enum { ROT_NET, ROT_PORTS, ROT_SPREAD };
+enum { ROT_NET, ROT_PORTS, ROT_SPREAD, ROT_CLIENT };
+
+/* ROT_CLIENT: a host's IPv6 temporary addresses (RFC 8981, the default
+ * of every desktop and phone system) change every few hours or at each
+ * reconnect, within its /64. An implant's beacon then splits into one
+ * pair per address, each an hour or two of beats: nothing in one run,
+ * a new low finding from "another host" each hour (a tester's IPv6
+ * site; the same beacon from a fixed address was high). The addresses
+ * of one /64 that called one server (address, port) one after another,
+ * none beating while another did, are one host's: merged, judged as one
+ * timeline. Two hosts of a LAN running the same agent beat at the same
+ * time, and are not merged. This much overlap is allowed between one
+ * address's last beat and the next one's first (the old address still
+ * carries a connection it opened). */
+#define ROT_CLIENT_OVERLAP_MS (5 * 60 * 1000ull)
+
+typedef struct span {
+  uint64_t first_ms, last_ms;
+} span;
+
+static int by_span_start(const void *pa, const void *pb) {
+  const span *a = pa, *b = pb;
+  return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms;
+}
+
+/* Whether the members [k0, k1) beat one after another (ROT_CLIENT). */
+static int one_after_another(const beacon *b, const rotkey *k, size_t k0,
+                             size_t k1) {
+  span v[ROT_MAX_MEMBERS];
+  size_t n = 0;
+  for (size_t x = k0; x < k1 && n < ROT_MAX_MEMBERS; x++) {
+    const nfh__bcn_cand *c = cand_by_id(b, k[x].id);
+    v[n++] = (span){c->first_ms, c->last_ms};
+  }
+  qsort(v, n, sizeof(*v), by_span_start);
+  for (size_t x = 1; x < n; x++)
+    if (v[x].first_ms + ROT_CLIENT_OVERLAP_MS < v[x - 1].last_ms)
+      return 0;
+  return 1;
+}
+
+/* The destination's clients as ROT_CLIENT's merged timeline sees them:
+ * the members' addresses one client (the newest's). */
+static void count_as_one(const beacon *b, const rotkey *k, size_t k0, size_t k1,
+                         const nfh_addr *newest, nfh__bcn_dest *d) {
+  nfh__bcn_dest one = *d;
+  one.nclients = 0;
+  for (unsigned i = 0; i < d->nclients; i++) {
+    int member = 0;
+    for (size_t x = k0; x < k1 && !member; x++)
+      member = d->clients[i] ==
+               nfh__bcn_client_hash(&cand_by_id(b, k[x].id)->client);
+    if (!member)
+      nfh__bcn_dest_add_client(&one, d->clients[i]);
+  }
+  nfh__bcn_dest_add_client(&one, nfh__bcn_client_hash(newest));
+  *d = one;
+}
 
 static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
                            pending *list, size_t np, double hosts,
@@ -975,11 +1037,14 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
         continue;
     }
     int prefix;
-    k[nk].client = c->client;
+    if (mode == ROT_CLIENT && c->client.family != 6)
+      continue;
+    k[nk].client = mode == ROT_CLIENT ? net_of(&c->client, &prefix) : c->client;
     if (mode == ROT_SPREAD)
       memset(&k[nk].net, 0, sizeof(k[nk].net));
     else
-      k[nk].net = ports ? c->server : net_of(&c->server, &prefix);
+      k[nk].net =
+          ports || mode == ROT_CLIENT ? c->server : net_of(&c->server, &prefix);
     k[nk].port = ports ? 0 : c->port;
     k[nk].proto = c->proto;
     k[nk].id = live[i];
@@ -992,8 +1057,8 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     while (j < nlive && same_rotation(&k[i], &k[j]))
       j++;
     if (j - i < (mode == ROT_SPREAD ? ROT_SPREAD_MIN : 2) ||
-        j - i > ROT_MAX_MEMBERS ||
-        (k[i].proto != TCP && k[i].proto != UDP)) {
+        j - i > ROT_MAX_MEMBERS || (k[i].proto != TCP && k[i].proto != UDP) ||
+        (mode == ROT_CLIENT && !one_after_another(b, k, i, j))) {
       i = j;
       continue;
     }
@@ -1002,6 +1067,18 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     nfh__bcn_dest d;
     if (merge_members(b, k, i, j, &r.c, &d) != 0)
       break;
+    if (mode == ROT_CLIENT) {
+      /* The host by its newest address. */
+      uint64_t newest = 0;
+      for (size_t x = i; x < j; x++) {
+        const nfh__bcn_cand *c = cand_by_id(b, k[x].id);
+        if (c->last_ms >= newest) {
+          newest = c->last_ms;
+          r.c.client = c->client;
+        }
+      }
+      count_as_one(b, k, i, j, &r.c.client, &d);
+    }
     /* A poller calls all of its servers at each beat; a rotation calls
      * one. Beats of several members within seconds of each other are a
      * poller's. Under sampling those bursts are sampled away, and a
@@ -1051,6 +1128,11 @@ static void find_rotations(beacon *b, const uint32_t *live, size_t nlive,
     nfh_addr net = net_of(&r.c.server, &prefix);
     char a[NFH_ADDR_STRLEN];
     nfh_addr_format(&net, a, sizeof(a));
+    if (mode == ROT_CLIENT) {
+      char ca[NFH_ADDR_STRLEN];
+      nfh_addr_format(&k[i].client, ca, sizeof(ca));
+      snprintf(r.client_net, sizeof(r.client_net), "%s/64", ca);
+    }
     if (mode == ROT_SPREAD)
       snprintf(r.net, sizeof(r.net), "*");
     else
@@ -1151,7 +1233,11 @@ static void fold_rotations(beacon *b, rotations *rs, double hosts, groups *gs) {
 
 static int emit_rotation(beacon *b, const rotation *r) {
   char key[160], summary[512], evidence[2048];
-  if (r->ports)
+  if (r->client_net[0])
+    nfh__bcn_describe_client_rotation(
+        &r->c, &r->score, &r->verdict, r->client_net, r->naddr, key,
+        sizeof(key), summary, sizeof(summary), evidence, sizeof(evidence));
+  else if (r->ports)
     nfh__bcn_describe_port_rotation(&r->c, &r->score, &r->verdict, r->naddr,
                                     key, sizeof(key), summary,
                                     sizeof(summary), evidence,
@@ -1263,6 +1349,7 @@ static int beacon_finish(void *ctx) {
   rotations rs = {NULL, 0, 0};
   uint8_t *taken = calloc((size_t)b->tk.cands.used + 1, 1);
   if (taken) {
+    find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_CLIENT, taken);
     find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_NET, taken);
     find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_PORTS, taken);
     find_rotations(b, live, nlive, list, np, hosts, &rs, ROT_SPREAD, taken);

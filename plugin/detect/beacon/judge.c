@@ -503,6 +503,29 @@ void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
            evlen);
 }
 
+void nfh__bcn_describe_client_rotation(
+    const nfh__bcn_cand *c, const nfh__bcn_score *s, const nfh__bcn_verdict *v,
+    const char *client_net, unsigned naddr, char *key, size_t keylen,
+    char *summary, size_t sumlen, char *evidence, size_t evlen) {
+  describe(c, s, v, NULL, 0, 0, key, keylen, summary, sumlen, evidence, evlen);
+  char server[NFH_ADDR_STRLEN], pbuf[8];
+  nfh_addr_format(&c->server, server, sizeof(server));
+  snprintf(key, keylen, "%s|%s|%s/%u", client_net, server,
+           proto_name(c->proto, pbuf, sizeof(pbuf)), c->port);
+  size_t used = strlen(summary);
+  if (used < sumlen)
+    snprintf(summary + used, sumlen - used,
+             "; from %u addresses of %s one after another (one host's "
+             "temporary IPv6 addresses)",
+             naddr, client_net);
+  used = strlen(evidence);
+  if (used > 0 && used + 100 < evlen && evidence[used - 1] == '}')
+    snprintf(evidence + used - 1, evlen - used + 1,
+             ", \"client_rotation\": {\"network\": \"%s\", "
+             "\"addresses\": %u}}",
+             client_net, naddr);
+}
+
 void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
                              size_t keylen, char *summary, size_t sumlen,
                              char *evidence, size_t evlen) {

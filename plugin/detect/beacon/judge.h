@@ -208,6 +208,17 @@ void nfh__bcn_describe_port_rotation(const nfh__bcn_cand *c,
                                      size_t sumlen, char *evidence,
                                      size_t evlen);
 
+/* A beacon from one host whose IPv6 address changes (RFC 8981 temporary
+ * addresses): c holds the merged timeline of the addresses of one /64
+ * that called one server one after another (its client the newest),
+ * 'client_net' the /64, 'naddr' how many addresses. The key is
+ * "NET/64|SERVER|tcp/443", so that the finding keeps its id while the
+ * host's address keeps changing; the evidence adds "client_rotation". */
+void nfh__bcn_describe_client_rotation(
+    const nfh__bcn_cand *c, const nfh__bcn_score *s, const nfh__bcn_verdict *v,
+    const char *client_net, unsigned naddr, char *key, size_t keylen,
+    char *summary, size_t sumlen, char *evidence, size_t evlen);
+
 /* A persistent session: C2 that keeps one connection open (IRC bots,
  * reverse shells, implants on a long-lived TLS or websocket channel, or
  * beating over one UDP socket) shows no timeline of check-ins, only one

@@ -63,6 +63,10 @@ static uint32_t hash_client(const nfh_addr *client) {
   return (uint32_t)(h ^ (h >> 32));
 }
 
+uint32_t nfh__bcn_client_hash(const nfh_addr *client) {
+  return hash_client(client);
+}
+
 static int cand_eq(const void *rec, const void *key) {
   const nfh__bcn_cand *c = rec;
   const cand_key *k = key;

@@ -120,6 +120,9 @@ typedef struct nfh__bcn_dest {
   uint32_t clients[NFH__BCN_DEST_CLIENTS];
 } nfh__bcn_dest;
 
+/* The 32-bit hash a destination counts its client 'client' by. */
+uint32_t nfh__bcn_client_hash(const nfh_addr *client);
+
 /* Counts the client of 32-bit hash 'client_hash' (once, however often
  * it comes) in d. */
 void nfh__bcn_dest_add_client(nfh__bcn_dest *d, uint32_t client_hash);
