@@ -268,6 +268,53 @@ static void test_bulk(void) {
   done(e);
 }
 
+/* A host's IPv6 temporary address (RFC 8981) changes in the middle of a
+ * 2 GB theft: 1.3 GB from one address, 0.7 GB from the next, both of
+ * fd00:1::/64. It was two uploads, the first "to a destination 1 other
+ * internal host uses" (the host itself), low. Joined: one upload of
+ * 2.0 GB by the newest address, to a destination no other host uses.
+ * Two hosts of one /64 uploading at the same time stay two. */
+static void test_temporary_addresses(void) {
+  rng_state = 9;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 12 * HOUR_MS);
+  nfh_addr a1 = tk_ip("fd00:1::1:aaaa"), a2 = tk_ip("fd00:1::2:bbbb");
+  nfh_addr dst = tk_ip("2001:db8:ee::5");
+  upload(&fv, &a1, &dst, 443, T0 + 10 * HOUR_MS + 7 * MIN_MS, 23 * MIN_MS,
+         1300000000ull, MIN_MS);
+  upload(&fv, &a2, &dst, 443, T0 + 10 * HOUR_MS + 32 * MIN_MS, 13 * MIN_MS,
+         700000000ull, MIN_MS);
+  nfh_addr h1 = tk_ip("fd00:2::10"), h2 = tk_ip("fd00:2::11");
+  nfh_addr dst2 = tk_ip("2001:db8:ee::6");
+  upload(&fv, &h1, &dst2, 443, T0 + 10 * HOUR_MS, 30 * MIN_MS, 1000000000ull,
+         MIN_MS);
+  upload(&fv, &h2, &dst2, 443, T0 + 10 * HOUR_MS + 5 * MIN_MS, 30 * MIN_MS,
+         1000000000ull, MIN_MS);
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "fd00:1::2:bbbb|2001:db8:ee::5");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_HIGH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "sent 2.1 GB") /* headers */);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "no other internal host"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.summary, "from 2 addresses of fd00:1::/64"));
+  }
+  CU_ASSERT_PTR_NULL(find(e, "fd00:1::1:aaaa|2001:db8:ee::5"));
+  const nfh_report_finding *o1 = find(e, "fd00:2::10|2001:db8:ee::6");
+  const nfh_report_finding *o2 = find(e, "fd00:2::11|2001:db8:ee::6");
+  CU_ASSERT(o1 && o2);
+  if (o1)
+    CU_ASSERT_PTR_NULL(strstr(o1->f.summary, "addresses of"));
+  done(e);
+}
+
 static void test_sampled(void) {
   nfh_engine *e = run_bulk(1);
   const nfh_report_finding *r = find(e, "10.0.4.17|203.0.113.50");
@@ -2012,6 +2059,8 @@ int main(void) {
     return CU_get_error();
   CU_pSuite s = CU_add_suite("exfiltration", NULL, NULL);
   CU_add_test(s, "bulk upload to a rare host", test_bulk);
+  CU_add_test(s, "IPv6 temporary addresses, one after another",
+              test_temporary_addresses);
   CU_add_test(s, "sampled input", test_sampled);
   CU_add_test(s, "low and slow", test_low_and_slow);
   CU_add_test(s, "low and slow across hourly runs", test_slow_across_runs);

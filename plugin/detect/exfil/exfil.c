@@ -58,6 +58,12 @@ typedef struct exfil {
   uint64_t data_end_ms; /* latest flow end seen */
   uint64_t out_conns;   /* connections opened by internal hosts outward */
   uint64_t out_replied; /* of them, answered */
+  /* While finishing (join_temporary): this run's pairs, and for each the
+   * pair it was joined into (SIZE_MAX: none) and how many joined it. */
+  nfh__exf_pair *pairs;
+  size_t npairs;
+  size_t *joined_into;
+  uint16_t *joined;
 } exfil;
 
 /* ------------------------------------------------------------ helpers */
@@ -747,6 +753,16 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   if (d->v.first_night && el < sizeof(extra))
     el += (size_t)snprintf(extra + el, sizeof(extra) - el, "%s",
                            first_time_text(&d->f));
+  size_t at = d->pair;
+  if (x->joined && at < x->npairs && x->joined[at] && el < sizeof(extra)) {
+    char net[NFH_ADDR_STRLEN];
+    nfh_addr block = nfh_addr_network(&p->k.a, 64);
+    nfh_addr_format(&block, net, sizeof(net));
+    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                           "; from %u addresses of %s/64 one after another "
+                           "(one host's temporary IPv6 addresses)",
+                           x->joined[at] + 1u, net);
+  }
   if (el < sizeof(extra))
     sampled_note(d->f.sampled, p->max_sampling, extra + el,
                  sizeof(extra) - el);
@@ -1023,6 +1039,133 @@ static unsigned hours_of_day_used(const exfil *x, const nfh__exf_spair *sp,
   return n;
 }
 
+/* ------------------------------------------- temporary IPv6 addresses */
+
+/* A host's IPv6 temporary addresses (RFC 8981) change every few hours
+ * within its /64: its upload to one destination under two addresses was
+ * two uploads, and the destination "1 other internal host uses" (the
+ * host itself): a 2 GB theft read as 1.3 GB at low (a tester's IPv6
+ * site; high from a fixed address). The pairs of one /64's addresses to
+ * one destination whose connections came one after another (this much
+ * overlap at a change: the old address may still finish a transfer) are
+ * joined into the newest address's pair. */
+#define JOIN_OVERLAP_MS (5 * 60 * 1000ull)
+
+typedef struct joinref {
+  nfh_addr net, dst;
+  uint64_t first_ms, last_ms;
+  size_t i;
+} joinref;
+
+static int joinref_order(const void *pa, const void *pb) {
+  const joinref *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->net, &b->net);
+  if (!c)
+    c = nfh_addr_compare(&a->dst, &b->dst);
+  if (!c && a->first_ms != b->first_ms)
+    c = a->first_ms < b->first_ms ? -1 : 1;
+  return c;
+}
+
+static int same_join(const joinref *a, const joinref *b) {
+  return nfh_addr_equal(&a->net, &b->net) && nfh_addr_equal(&a->dst, &b->dst);
+}
+
+/* Joins this run's pairs as said above; sets x->joined_into and
+ * x->joined. 0, or -1 out of memory. */
+static int join_temporary(exfil *x, nfh__exf_pair *pairs, size_t np) {
+  x->pairs = pairs;
+  x->npairs = np;
+  x->joined_into = malloc((np ? np : 1) * sizeof(size_t));
+  x->joined = calloc(np ? np : 1, sizeof(uint16_t));
+  joinref *r = malloc((np ? np : 1) * sizeof(*r));
+  if (!x->joined_into || !x->joined || !r) {
+    free(r);
+    return -1;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < np; i++) {
+    x->joined_into[i] = SIZE_MAX;
+    const nfh__exf_pair *p = &pairs[i];
+    if (p->k.a.family != 6 || !p->conns || !p->first_ms)
+      continue;
+    r[n].net = nfh_addr_network(&p->k.a, 64);
+    r[n].dst = p->k.b;
+    r[n].first_ms = p->first_ms;
+    r[n].last_ms = p->last_ms;
+    r[n].i = i;
+    n++;
+  }
+  if (n > 1)
+    qsort(r, n, sizeof(*r), joinref_order);
+  int rc = 0;
+  for (size_t a = 0; a < n && rc == 0;) {
+    size_t b = a + 1;
+    while (b < n && same_join(&r[a], &r[b]))
+      b++;
+    /* One after another (sorted by first connection), else two hosts. */
+    int sequential = b - a >= 2;
+    uint64_t until = r[a].last_ms;
+    size_t newest = a;
+    for (size_t k = a + 1; k < b && sequential; k++) {
+      if (r[k].first_ms + JOIN_OVERLAP_MS < until)
+        sequential = 0;
+      if (r[k].last_ms > until)
+        until = r[k].last_ms;
+      if (r[k].last_ms >= r[newest].last_ms)
+        newest = k;
+    }
+    for (size_t k = a; k < b && sequential && rc == 0; k++) {
+      if (k == newest)
+        continue;
+      size_t into = r[newest].i, from = r[k].i;
+      if (nfh__exf_pair_absorb(&pairs[into], &pairs[from]) != 0) {
+        rc = -1;
+        break;
+      }
+      x->joined_into[from] = into;
+      x->joined[into]++;
+    }
+    a = b;
+  }
+  free(r);
+  return rc;
+}
+
+/* 'count' of set 'set' less the addresses joined into pair i that it
+ * holds (at least 1; a saturated set as it is). */
+static unsigned less_joined(const exfil *x, size_t i, const nfh__exf_hset *set,
+                            unsigned count) {
+  if (set->sat)
+    return count;
+  unsigned in = 0;
+  for (size_t j = 0; j < x->npairs; j++)
+    if (x->joined_into[j] == i)
+      in += (unsigned)nfh__exf_hset_has(set,
+                                        nfh__exf_host_hash(&x->pairs[j].k.a));
+  return count > in + 1 ? count - in : 1;
+}
+
+/* The prevalence and uploaders of pair i's destination da with the
+ * addresses joined into it counted as the one host they are. A set that
+ * overflowed (popular: the addresses may have filled it) is recounted
+ * from this run's pairs when the destination is this run's news. */
+static void joined_prevalence(const exfil *x, size_t i, const nfh__exf_dest *da,
+                              unsigned *prevalence, unsigned *uploaders) {
+  if (!da->hosts.sat) {
+    *prevalence = less_joined(x, i, &da->hosts, *prevalence);
+  } else if (da->first_ms >= x->api->window_start_ms(x->api->host)) {
+    unsigned others = 0;
+    for (size_t j = 0; j < x->npairs; j++)
+      others += j != i && x->joined_into[j] == SIZE_MAX &&
+                nfh_addr_equal(&x->pairs[j].k.b, &x->pairs[i].k.b) &&
+                (x->pairs[j].f_out || x->pairs[j].f_in);
+    if (others + 1 < *prevalence)
+      *prevalence = others + 1;
+  }
+  *uploaders = less_joined(x, i, &da->uploaders, *uploaders);
+}
+
 static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
                      const series *s, const episode *ep, const sums *hs,
                      verdict *d) {
@@ -1063,13 +1206,24 @@ static void features(exfil *x, nfh__exf_pair *p, const nfh__exf_spair *sp,
   if (!f->prevalence)
     f->prevalence = 1;
   f->uploaders = da ? nfh__exf_hset_count(&da->uploaders, popular) : 1;
+  int joined = x->joined && d->pair < x->npairs && x->joined[d->pair];
+  if (da && joined)
+    joined_prevalence(x, d->pair, da, &f->prevalence, &f->uploaders);
   f->popular = f->prevalence >= popular;
   d->net_prevalence = dn ? nfh__exf_hset_count(&dn->hosts, popular) : 0;
-  f->net_popular = d->net_prevalence >= popular;
   f->net_uploaders = dn ? nfh__exf_hset_count(&dn->uploaders, popular) : 0;
+  if (dn && joined) {
+    d->net_prevalence = less_joined(x, d->pair, &dn->hosts, d->net_prevalence);
+    f->net_uploaders =
+        less_joined(x, d->pair, &dn->uploaders, f->net_uploaders);
+  }
+  f->net_popular = d->net_prevalence >= popular;
   const nfh__exf_dest *dp =
       nfh__exf_dest_find(x->mem, &p->k.b, NFH_EXF_DEST_POOL);
   f->pool_uploaders = dp ? nfh__exf_hset_count(&dp->uploaders, popular) : 0;
+  if (dp && joined)
+    f->pool_uploaders =
+        less_joined(x, d->pair, &dp->uploaders, f->pool_uploaders);
   f->pool_nets = dp ? nfh__exf_hset_count(&dp->hosts, popular) : 0;
   f->history_ms = x->api->history_ms(x->api->host);
   d->dest_first_ms = da ? da->first_ms : 0;
@@ -1757,6 +1911,8 @@ static int exfil_finish(void *ctx) {
   for (size_t i = 0; i < np; i++)
     if (nfh__exf_pair_attribute(&pairs[i]) != 0)
       goto out;
+  if (join_temporary(x, pairs, np) != 0)
+    goto out;
   if (build_sums(x, pairs, np, &hs) != 0)
     goto out;
   /* Uploaders per destination, before any pair is judged. */
@@ -1934,6 +2090,12 @@ out:
   free(s.v);
   free(found.v);
   free(cands);
+  free(x->joined_into);
+  free(x->joined);
+  x->joined_into = NULL;
+  x->joined = NULL;
+  x->pairs = NULL;
+  x->npairs = 0;
   return rc;
 }
 

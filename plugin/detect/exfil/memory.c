@@ -92,6 +92,13 @@ unsigned nfh__exf_hset_count(const nfh__exf_hset *s, unsigned popular) {
   return s->sat ? popular : s->n;
 }
 
+int nfh__exf_hset_has(const nfh__exf_hset *s, uint32_t h) {
+  for (unsigned i = 0; i < s->n; i++)
+    if (s->v[i] == h)
+      return 1;
+  return 0;
+}
+
 /* Adds a hash; 0 or -1 (out of memory, set unchanged). */
 static int hset_add(nfh__exf_hset *s, uint32_t h, unsigned cap) {
   if (s->sat)

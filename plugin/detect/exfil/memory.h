@@ -187,6 +187,10 @@ const nfh__exf_dest *nfh__exf_dest_find(const nfh__exf_memory *m,
  * popular_hosts parameter) once saturated. */
 unsigned nfh__exf_hset_count(const nfh__exf_hset *s, unsigned popular);
 
+/* Whether the set holds hash h (0 also when it is saturated and does not
+ * list it: it may hold it). */
+int nfh__exf_hset_has(const nfh__exf_hset *s, uint32_t h);
+
 /* 32-bit hash of an internal host for the sets. */
 uint32_t nfh__exf_host_hash(const nfh_addr *addr);
 

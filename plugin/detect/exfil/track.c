@@ -485,3 +485,44 @@ int nfh__exf_pair_attribute(nfh__exf_pair *p) {
   }
   return 0;
 }
+
+int nfh__exf_pair_absorb(nfh__exf_pair *into, nfh__exf_pair *from) {
+  for (uint32_t i = 0; i < from->ncells; i++) {
+    const nfh__exf_cell *f = nfh__exf_pair_cell(from, i);
+    nfh__exf_cell *c = cell_for(into, f->hour);
+    if (!c)
+      return -1;
+    c->out += f->out;
+    c->in += f->in;
+    nfh__exf_span_merge(&c->first_s1, &c->last_s1, f->first_s1, f->last_s1);
+  }
+  into->f_out += from->f_out;
+  into->f_in += from->f_in;
+  into->c_out += from->c_out;
+  into->c_in += from->c_in;
+  into->s_out += from->s_out;
+  into->s_in += from->s_in;
+  into->c_pkts += from->c_pkts;
+  into->conns += from->conns;
+  into->guessed += from->guessed;
+  into->sampled += from->sampled;
+  if (from->max_sampling > into->max_sampling)
+    into->max_sampling = from->max_sampling;
+  if (from->first_ms && (!into->first_ms || from->first_ms < into->first_ms))
+    into->first_ms = from->first_ms;
+  if (from->last_ms > into->last_ms)
+    into->last_ms = from->last_ms;
+  if (from->b_first && (!into->b_first || from->b_first < into->b_first))
+    into->b_first = from->b_first;
+  if (from->b_last > into->b_last)
+    into->b_last = from->b_last;
+  if (from->port_bytes > into->port_bytes) {
+    into->port_bytes = from->port_bytes;
+    into->port = from->port;
+  }
+  free_cells(from);
+  nfh__exf_key k = from->k;
+  memset(from, 0, sizeof(*from));
+  from->k = k;
+  return 0;
+}

@@ -156,4 +156,10 @@ static inline nfh__exf_cell *nfh__exf_pair_cell(nfh__exf_pair *p,
  * their span. Returns 0, or -1 when memory runs out. */
 int nfh__exf_pair_attribute(nfh__exf_pair *p);
 
+/* Adds pair 'from' (its cells, counters and spans) into 'into' and
+ * empties it (its key stays): one host's uploads under two addresses
+ * (IPv6 temporary addresses, exfil.c). 0, or -1 when memory runs out
+ * (then part of 'from's cells may be in 'into' as well). */
+int nfh__exf_pair_absorb(nfh__exf_pair *into, nfh__exf_pair *from);
+
 #endif
