@@ -636,10 +636,16 @@ nfh_status nfh_report_print_text(FILE *out,
                             : "*",
             r->f.dst.family ? nfh_addr_format(&r->f.dst, dst, sizeof(dst))
                             : "*");
-    if (r->f.dst_port >= 0)
-      fprintf(out, " port %d", r->f.dst_port);
     const char *pn = r->f.proto >= 0 ? proto_name(r->f.proto) : NULL;
-    if (pn)
+    /* ICMP's "port" is type * 256 + code: "port 32768/ipv6-icmp" said
+     * nothing of an echo request. */
+    int icmp = r->f.proto == 1 || r->f.proto == 58;
+    if (icmp && r->f.dst_port >= 0)
+      fprintf(out, " %s type %d code %d", r->f.proto == 1 ? "icmp" : "icmp6",
+              r->f.dst_port >> 8, r->f.dst_port & 0xff);
+    else if (r->f.dst_port >= 0)
+      fprintf(out, " port %d", r->f.dst_port);
+    if (pn && !(icmp && r->f.dst_port >= 0))
       fprintf(out, "/%s", pn);
     fprintf(out, "  %s .. %s  confidence %.2f",
             nfh_format_iso8601(r->f.first_ms, a, sizeof(a)),
