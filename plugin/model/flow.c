@@ -80,6 +80,18 @@ static uint64_t be64_at(const uint8_t *p) {
 
 /* Two words rather than memcmp(3): the stitcher orders the endpoints of
  * every record, and the call cost more than the comparison. */
+int nfh_addr_nat64(const nfh_addr *addr, nfh_addr *v4) {
+  static const uint8_t prefix[12] = {0x00, 0x64, 0xff, 0x9b};
+  if (addr->family != 6 || memcmp(addr->bytes, prefix, 12) != 0)
+    return 0;
+  if (v4) {
+    const uint8_t *b = addr->bytes + 12;
+    nfh_addr_set_v4(v4, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                            (uint32_t)b[2] << 8 | b[3]);
+  }
+  return 1;
+}
+
 nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
   nfh_addr n = *addr;
   unsigned first, width; /* where the family's bits start, how many */

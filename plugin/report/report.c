@@ -212,6 +212,13 @@ static json_t *finding_json(const nfh_report_finding *r) {
   json_object_set_new(o, "score", rounded(f->score, 10));
   json_object_set_new(o, "src", addr_value(&f->src));
   json_object_set_new(o, "dst", addr_value(&f->dst));
+  /* A NAT64 address (64:ff9b::/96) stands for an IPv4 host, the one
+   * threat intelligence, firewall logs and blocklists know it by. */
+  nfh_addr v4;
+  if (nfh_addr_nat64(&f->src, &v4))
+    json_object_set_new(o, "src_ipv4", addr_value(&v4));
+  if (nfh_addr_nat64(&f->dst, &v4))
+    json_object_set_new(o, "dst_ipv4", addr_value(&v4));
   json_object_set_new(o, "dst_port", f->dst_port >= 0
                                          ? json_integer(f->dst_port)
                                          : json_null());
@@ -647,6 +654,14 @@ nfh_status nfh_report_print_text(FILE *out,
       fprintf(out, " port %d", r->f.dst_port);
     if (pn && !(icmp && r->f.dst_port >= 0))
       fprintf(out, "/%s", pn);
+    nfh_addr v4;
+    char v4text[NFH_ADDR_STRLEN];
+    if (nfh_addr_nat64(&r->f.dst, &v4))
+      fprintf(out, "  (NAT64 %s)",
+              nfh_addr_format(&v4, v4text, sizeof(v4text)));
+    else if (nfh_addr_nat64(&r->f.src, &v4))
+      fprintf(out, "  (NAT64 %s)",
+              nfh_addr_format(&v4, v4text, sizeof(v4text)));
     fprintf(out, "  %s .. %s  confidence %.2f",
             nfh_format_iso8601(r->f.first_ms, a, sizeof(a)),
             nfh_format_iso8601(r->f.last_ms, b, sizeof(b)), r->f.confidence);

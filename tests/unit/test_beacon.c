@@ -2156,6 +2156,9 @@ static void test_temporary_addresses(void) {
     CU_ASSERT_PTR_NOT_NULL(
         strstr(r->f.summary, "from 10 addresses of fd00:1::/64"));
     CU_ASSERT_EQUAL(evidence_number(r, "client_rotation.addresses"), 10);
+    char dst[NFH_ADDR_STRLEN];
+    CU_ASSERT_STRING_EQUAL(nfh_addr_format(&r->f.dst, dst, sizeof(dst)),
+                           "2001:db8:99::50");
   }
   size_t n;
   const nfh_report_finding *all = nfh_engine_findings(e, &n);

@@ -68,6 +68,24 @@ static void test_network(void) {
   CU_ASSERT_EQUAL(memcmp(&n, &none, sizeof(n)), 0);
 }
 
+/* NAT64's well-known prefix: the IPv4 host behind the address; nothing
+ * else (another /96, IPv4, IPv4-mapped) is one. */
+static void test_nat64(void) {
+  nfh_addr a, v4;
+  char buf[NFH_ADDR_STRLEN];
+  CU_ASSERT_EQUAL(nfh_addr_parse("64:ff9b::cb00:714d", &a), 0);
+  CU_ASSERT_EQUAL(nfh_addr_nat64(&a, &v4), 1);
+  CU_ASSERT_STRING_EQUAL(nfh_addr_format(&v4, buf, sizeof(buf)),
+                         "203.0.113.77");
+  CU_ASSERT_EQUAL(nfh_addr_nat64(&a, NULL), 1);
+  const char * not [] = {"64:ff9b:1::cb00:714d", "2001:db8::cb00:714d",
+                         "203.0.113.77", "::ffff:203.0.113.77", "64:ff9a::1"};
+  for (size_t i = 0; i < sizeof(not ) / sizeof(not [0]); i++) {
+    CU_ASSERT_EQUAL(nfh_addr_parse(not [i], &a), 0);
+    CU_ASSERT_EQUAL(nfh_addr_nat64(&a, &v4), 0);
+  }
+}
+
 static int sign(int v) { return (v > 0) - (v < 0); }
 
 /* The order is the family, then the bytes as memcmp(3) orders them:
@@ -162,6 +180,7 @@ int main(void) {
   CU_add_test(s, "v4 mapping and compare", test_v4_mapping);
   CU_add_test(s, "compare order", test_compare_order);
   CU_add_test(s, "networks", test_network);
+  CU_add_test(s, "NAT64 addresses", test_nat64);
   CU_add_test(s, "parse errors", test_parse_errors);
   CU_add_test(s, "status strings", test_status_strings);
   CU_add_test(s, "unicast or not", test_unicast);

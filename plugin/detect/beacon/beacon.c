@@ -837,7 +837,8 @@ typedef struct rotations {
 
 /* The network an address belongs to for rotation: its /24, or /64. */
 static nfh_addr net_of(const nfh_addr *a, int *prefix) {
-  *prefix = a->family == 4 ? 24 : 64;
+  /* A NAT64 address is an IPv4 host: its /24, not all of IPv4. */
+  *prefix = a->family == 4 ? 24 : nfh_addr_nat64(a, NULL) ? 120 : 64;
   return nfh_addr_network(a, (unsigned)*prefix);
 }
 
@@ -1246,7 +1247,9 @@ static int emit_rotation(beacon *b, const rotation *r) {
     nfh__bcn_describe_rotation(&r->c, &r->score, &r->verdict, r->net,
                                r->naddr, key, sizeof(key), summary,
                                sizeof(summary), evidence, sizeof(evidence));
-  return emit_timeline(b, &r->c, &r->verdict, 0, key, summary, evidence);
+  /* A host's temporary addresses called one server: it is the dst. */
+  return emit_timeline(b, &r->c, &r->verdict, r->client_net[0] != 0, key,
+                       summary, evidence);
 }
 
 /* One output finding: a pending beacon, a group or a rotation (its

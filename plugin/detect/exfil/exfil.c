@@ -1437,7 +1437,8 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
 
 /* One network's addresses: its /24, or /64. */
 static nfh_addr net_of(const nfh_addr *a, int *prefix) {
-  *prefix = a->family == 4 ? 24 : 64;
+  /* A NAT64 address is an IPv4 host: its /24. */
+  *prefix = a->family == 4 ? 24 : nfh_addr_nat64(a, NULL) ? 120 : 64;
   return nfh_addr_network(a, (unsigned)*prefix);
 }
 

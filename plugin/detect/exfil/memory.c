@@ -58,19 +58,25 @@ static nfh__exf_key key2(const nfh_addr *a, const nfh_addr *b) {
 }
 
 /* The /24 of an IPv4 address, the /48 of an IPv6 one. */
+/* NAT64 addresses (64:ff9b::/96) are IPv4 hosts: their /24 and /16, not
+ * the prefix's /48, which holds all of IPv4 (a 2 GB theft through NAT64
+ * was medium: "network prevalence 10"; tester F). */
 static nfh_addr network_of(const nfh_addr *a) {
   nfh_addr n = *a;
-  unsigned keep = a->family == 4 ? 15 : 6; /* bytes kept of the 16 */
+  unsigned keep = a->family == 4 || nfh_addr_nat64(a, NULL)
+                      ? 15
+                      : 6; /* bytes kept of the 16 */
   memset(n.bytes + keep, 0, 16 - keep);
   return n;
 }
 
 nfh_addr nfh__exf_pool_of(const nfh_addr *a, int *prefix) {
   nfh_addr n = *a;
-  unsigned keep = a->family == 4 ? 14 : 4; /* bytes kept of the 16 */
+  int nat64 = nfh_addr_nat64(a, NULL);
+  unsigned keep = a->family == 4 || nat64 ? 14 : 4; /* bytes of the 16 */
   memset(n.bytes + keep, 0, 16 - keep);
   if (prefix)
-    *prefix = a->family == 4 ? 16 : 32;
+    *prefix = a->family == 4 ? 16 : nat64 ? 112 : 32;
   return n;
 }
 

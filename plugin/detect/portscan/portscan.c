@@ -460,7 +460,9 @@ static int refused_unseen(const nfh_conn *c, int unsampled_too) {
  * hundreds of strangers that each tried once: nothing. A site's own /64s
  * hold many hosts, and are not merged. */
 static nfh_addr source_of(const nfh_conn *c) {
-  if (c->client.family == 6 && !(c->flags & NFH_CONN_CLIENT_HOME))
+  /* NAT64 clients (64:ff9b::/96) are IPv4 hosts, each its own. */
+  if (c->client.family == 6 && !(c->flags & NFH_CONN_CLIENT_HOME) &&
+      !nfh_addr_nat64(&c->client, NULL))
     return nfh_addr_network(&c->client, 64);
   return c->client;
 }

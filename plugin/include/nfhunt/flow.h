@@ -154,6 +154,12 @@ int nfh_addr_compare(const nfh_addr *a, const nfh_addr *b);
  * to ff02::fb or 224.0.0.251 is no conversation with a server). */
 int nfh_addr_is_unicast(const nfh_addr *addr);
 
+/* Whether addr is an IPv6 address of NAT64's well-known prefix,
+ * 64:ff9b::/96 (RFC 6052), that stands for the IPv4 address in its last
+ * four bytes: 1, and *v4 set to that address when v4 is not NULL; else
+ * 0. Its /64 is all of IPv4, no one network or host. */
+int nfh_addr_nat64(const nfh_addr *addr, nfh_addr *v4);
+
 /* The network of addr: its first 'bits' bits of its own family (0-32 for
  * IPv4, 0-128 for IPv6; more is all of it), the rest zero. An address
  * of no family is returned as it is. */
