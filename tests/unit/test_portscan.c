@@ -298,6 +298,11 @@ static void test_v6_rotating_source(void) {
                                         "ports"
                                       : "2001:db8:bad:1::/64 probed 300 "
                                         "hosts"));
+      /* src is the network's address; the evidence names the network. */
+      CU_ASSERT_PTR_NOT_NULL(
+          strstr(f->evidence_json,
+                 vertical ? "\"source_network\": \"2001:db8:bad:2::/64\""
+                          : "\"source_network\": \"2001:db8:bad:1::/64\""));
     }
     CU_ASSERT_EQUAL(count(e), 1);
     if (!f || count(e) != 1)

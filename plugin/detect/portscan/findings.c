@@ -2486,6 +2486,22 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
       continue;
     o->f.key = o->key;
     o->f.summary = o->summary;
+    /* An outside IPv6 /64 counted as one source: src holds its address
+     * (2a03:b0c0:3:d0::), a valid host's, which a SIEM would block or
+     * look up; the evidence names the network. */
+    char net[NFH_ADDR_STRLEN + 8];
+    if (o->s && o->evidence && o->f.src.family == 6 &&
+        nfh_addr_equal(&o->f.src, &o->s->addr)) {
+      format_source(o->s, net, sizeof(net));
+      size_t len = strlen(o->evidence);
+      char *grown;
+      if (strchr(net, '/') && len > 1 && o->evidence[len - 1] == '}' &&
+          (grown = realloc(o->evidence, len + sizeof(net) + 32)) != NULL) {
+        o->evidence = grown;
+        snprintf(grown + len - 1, sizeof(net) + 33,
+                 "%s\"source_network\": \"%s\"}", len > 2 ? ", " : "", net);
+      }
+    }
     o->f.evidence_json = o->evidence;
     if (api->emit(api->host, &o->f) != 0) {
       api->log(api->host, NFH_LOG_ERROR, "finding %s refused by the host",
