@@ -1341,6 +1341,15 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
       die("--plugins: no detector named '%s' in %s (see --list-plugins)",
           name, plugin_dir);
     }
+    /* Named, there, and not loaded (a module cut short by an upgrade,
+     * said above): the caller asked for it, and a run without it would
+     * count the files as analysed. */
+    int loaded = 0;
+    for (size_t i = 0; *name && i < nfh_engine_plugin_count(e) && !loaded; i++)
+      loaded = strcmp(nfh_engine_plugin(e, i)->name, name) == 0;
+    if (*name && !loaded)
+      die("--plugins: %s/%s.so did not load (see above); nothing read",
+          plugin_dir, name);
     p += len;
     if (*p == ',')
       p++;
@@ -1631,6 +1640,47 @@ static void check_output_place(const char *path) {
     die("--output %s: %s: %s", path, dir, strerror(errno));
 }
 
+/* 'path' as the file it names: its directory's real path and its own
+ * name (the file itself need not exist); NULL when the directory has
+ * none. The caller frees it. */
+static char *canonical_path(const char *path) {
+  char *copy = strdup(path), *copy2 = strdup(path);
+  char *dir = copy ? realpath(dirname(copy), NULL) : NULL;
+  char *out = NULL;
+  if (dir && copy2) {
+    const char *base = basename(copy2);
+    size_t n = strlen(dir) + strlen(base) + 2;
+    if ((out = malloc(n)) != NULL)
+      snprintf(out, n, "%s/%s", dir, base);
+  }
+  free(dir);
+  free(copy);
+  free(copy2);
+  return out;
+}
+
+/* --output naming the state or its lock would replace the one with the
+ * report (the state wiped, exit 1, no word; a tester), or let two runs
+ * hunt at once. */
+static void check_output_not_state(const char *output, const char *state_path) {
+  char lock[PATH_MAX];
+  snprintf(lock, sizeof(lock), "%s.lock", state_path);
+  char *out = canonical_path(output);
+  char *st = canonical_path(state_path);
+  char *lk = canonical_path(lock);
+  int clash =
+      out && ((st && strcmp(out, st) == 0) || (lk && strcmp(out, lk) == 0));
+  struct stat a, b;
+  if (!clash && stat(output, &a) == 0 && stat(state_path, &b) == 0)
+    clash = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  free(out);
+  free(st);
+  free(lk);
+  if (clash)
+    die("--output %s: that is the state (%s) or its lock; nothing read", output,
+        state_path);
+}
+
 /* A file nfhunt writes among the capture files (the state, the report)
  * needs a name nfdump's -R skips (a leading '.' from nfdump 1.7.8,
  * ".stat" in it before): nfdump stops, without a word, at the first
@@ -1813,6 +1863,7 @@ int main(int argc, char **argv) {
   ptrs reads = {0}, homes = {0}, allows = {0}, sets = {0}, flow_files = {0};
   int *is_range = calloc((size_t)argc + 1, sizeof(int));
   int no_state = 0, since_last = 0, beside = 0, quiet = -1, use_syslog = -1;
+  int state_from_conf = 0; /* state_path is the configuration's */
   int facility = -1, no_config = 0, fmt = -1, alert_set = 0, threads = -1;
   long lock_wait = -1;
   nfh_severity alert = NFH_SEV_LOW;
@@ -2041,9 +2092,13 @@ int main(int argc, char **argv) {
       use_syslog = conf->syslog;
     if (facility < 0 && conf->facility_v.line)
       facility = conf->facility;
+    /* -q on the command line over the file's format: a cron line's -q
+     * beside "format = ndjson" printed every hour, so cron mailed every
+     * hour (a tester). An -o on the command line still prints. */
+    int quiet_given = quiet > 0;
     if (quiet < 0 && conf->quiet_v.line)
       quiet = conf->quiet;
-    if (fmt < 0 && conf->format_v.line)
+    if (fmt < 0 && conf->format_v.line && !quiet_given)
       fmt = (int)conf->format;
     if (!alert_set && conf->alert_v.line)
       alert = conf->alert;
@@ -2061,8 +2116,10 @@ int main(int argc, char **argv) {
     if (!state_path && !no_state && conf->state.line) {
       if (conf->no_state)
         no_state = 1;
-      else
+      else {
         state_path = conf->state.text;
+        state_from_conf = 1;
+      }
     }
   }
   if (use_syslog > 0) {
@@ -2269,10 +2326,15 @@ int main(int argc, char **argv) {
     die("-t reads part of files and keeps no state: not with --rotated");
   if (output && r.m != MODE_HUNT)
     die("--output writes the hunt's report: not with --dump or --count");
-  if (window && state_path)
+  /* The file's state is for the hunts; a -t run (--count too) keeps
+   * none: it was refused, blaming a --state nobody gave (a tester). */
+  if (window && state_path && !state_from_conf)
     die("-t reads part of files and keeps no state: not with --state");
-  if (window)
+  if (window) {
     no_state = 1;
+    if (state_from_conf)
+      state_path = NULL;
+  }
   /* The report too: a report in a flow directory under a name nfdump
    * reads stopped nfdump -R there, reading nothing past it. */
   if (r.m == MODE_HUNT && output) {
@@ -2294,6 +2356,8 @@ int main(int argc, char **argv) {
       state_path = state_alloc =
           default_state_path(sources, reads.n ? reads.v[0] : NULL);
     check_name_in_flow_dir("state", state_path, STATE_NAME, sources, &reads);
+    if (output)
+      check_output_not_state(output, state_path);
     const char *err = "";
     st = nfh_state_open(state_path, (unsigned)lock_wait, &state, &err);
     if (st == NFH_OK && nfh_state_found_empty(state))
@@ -2541,6 +2605,18 @@ int main(int argc, char **argv) {
           state ? " (state " : "", state ? state_path : "",
           state ? "): " : "", state ? nfh_state_error(state) : "");
     }
+    /* A detector that failed during the run (memory ran out: said
+     * above) leaves the others' findings, but not a run to count: the
+     * files would be analysed for good without it (a tester's ulimit
+     * -v: exit 0, an empty report, the files recorded). */
+    size_t failed = nfh_engine_failed_count(r.engine);
+    if (failed && state && !state_failed) {
+      complain("state %s: %zu detector%s failed during the run" STATE_NOT_SAVED,
+               state_path, failed, failed == 1 ? "" : "s");
+      state_failed = 1;
+    }
+    if (failed)
+      exit_code = EXIT_ERROR;
     size_t nf = 0;
     const nfh_report_finding *findings =
         idle ? NULL : nfh_engine_findings(r.engine, &nf);
@@ -2671,8 +2747,12 @@ int main(int argc, char **argv) {
                NFH_OK))
         state_not_saved(state_path, state);
       /* Files nfexpire removed are forgotten (and their findings files
-       * go, so that nfexpire can remove the emptied directories). */
-      if (since_last) {
+       * go, so that nfexpire can remove the emptied directories). Not
+       * when the selection found no capture file at all: a flow file
+       * system not mounted looked like every file removed, and when it
+       * came back the whole tree was read again, its traffic counted
+       * twice (a tester). */
+      if (since_last && nlist > 0) {
         if (nfh_state_forget_files(state, file_exists, NULL, NULL) != NFH_OK ||
             nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
                                       NULL) != NFH_OK)

@@ -110,6 +110,7 @@ typedef struct module {
 
 struct nfh_engine {
   char *plugin_dir;
+  size_t failed; /* detectors disabled after they started */
   uint32_t gap_ms, hold_ms;
   nfh_log_fn log;
   void *log_user;
@@ -580,6 +581,8 @@ static uint64_t api_history(nfh_host *h) { return h->engine->history_ms; }
 /* ------------------------------------------------------------- modules */
 
 static void disable(nfh_engine *e, module *m, const char *why) {
+  if (m->started && m->info.enabled)
+    e->failed++;
   m->info.enabled = 0;
   if (!m->error) {
     m->error = nfh__strdup(why);
@@ -799,6 +802,8 @@ nfh_status nfh_engine_load_plugins(nfh_engine *e) {
 }
 
 size_t nfh_engine_plugin_count(const nfh_engine *e) { return e->nmodules; }
+
+size_t nfh_engine_failed_count(const nfh_engine *e) { return e->failed; }
 
 const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *e, size_t i) {
   return i < e->nmodules ? &e->modules[i].info : NULL;

@@ -18,7 +18,10 @@
 #   * a capture that is a dangling link: given up after two runs (it
 #     failed every hourly run, exit 2, for ever);
 #   * a configuration's plugin_dir that is not there: one line naming the
-#     file and line.
+#     file and line; --plugins naming a module that did not load: exit 2;
+#   * --output naming the state or its lock: refused, the state intact;
+#   * a flow directory found empty (not mounted): nothing forgotten;
+#   * -t with a configuration's state: the window keeps none.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -95,7 +98,55 @@ if [ "$rc" -le 1 ] && [ "$(files_in_state "$tmp/p2.state")" = "$nfiles" ]; then
 else
 	fail "--plugins without the broken module: exit $rc; $(head -c 300 "$tmp/err")"
 fi
+hunt -R "$tmp/pl2" --since last --state "$tmp/p2.state" --plugin-dir "$tmp/plug" \
+	--no-config --home-net "$home" -o ndjson --plugins port_scan,volumetric
+if [ "$rc" -eq 2 ] && grep -q "^nfhunt: --plugins: .*volumetric.so did not load" "$tmp/err"; then
+	pass "--plugins naming the broken module: exit 2, nothing read"
+else
+	fail "--plugins naming the broken module: exit $rc; $(head -c 300 "$tmp/err")"
+fi
 cp -L "$plugins/volumetric.so" "$tmp/plug/volumetric.so"
+
+# --output naming the state or its lock: refused, the state intact.
+sum=$(md5sum <"$tmp/p.state")
+for target in "$tmp/p.state" "$tmp/p.state.lock"; do
+	hunt -R "$tree" --state "$tmp/p.state" --plugin-dir "$plugins" --no-config \
+		--home-net "$home" --output "$target"
+	if [ "$rc" -eq 2 ] && [ "$(md5sum <"$tmp/p.state")" = "$sum" ] &&
+		grep -q "that is the state .* or its lock" "$tmp/err"; then
+		pass "--output naming $(basename "$target"): refused, the state intact"
+	else
+		fail "--output $(basename "$target"): exit $rc; $(head -c 300 "$tmp/err")"
+	fi
+done
+
+# A flow directory found empty (its file system not mounted): the state
+# forgets nothing; mounted again, nothing is read twice.
+mkdir -p "$tmp/gone"
+mv "$tmp/pl2"/* "$tmp/gone/"
+hunt -R "$tmp/pl2" --since last --state "$tmp/p2.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home"
+mv "$tmp/gone"/* "$tmp/pl2/"
+hunt -R "$tmp/pl2" --since last --state "$tmp/p2.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -o ndjson
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] &&
+	[ "$(files_in_state "$tmp/p2.state")" = "$nfiles" ]; then
+	pass "an empty flow directory: nothing forgotten, nothing read twice"
+else
+	fail "an empty flow directory: exit $rc, $(files_in_state "$tmp/p2.state") files; $(head -c 300 "$tmp/err")"
+fi
+
+# A configuration's state, and -t: the window keeps no state (it was
+# refused, blaming a --state nobody gave).
+printf 'state = %s\n' "$tmp/conf.state" >"$tmp/state.conf"
+TZ=UTC hunt --count -R "$tree" --config "$tmp/state.conf" \
+	-t 2024/03/04.00:30-2024/03/04.01:00
+if [ "$rc" -eq 0 ] && grep -q "^files [0-9]* failed 0 flows [1-9]" "$tmp/out" &&
+	[ ! -e "$tmp/conf.state" ]; then
+	pass "-t with the configuration's state: counted, no state"
+else
+	fail "-t with a configuration's state: exit $rc; $(head -c 300 "$tmp/err")"
+fi
 
 # A configuration's plugin_dir that is not there: one line naming the
 # file and line, as for every other mistake in it (it was two lines, the

@@ -393,12 +393,15 @@ static void test_bad_modules(void) {
   CU_ASSERT_EQUAL(nfh_engine_load_module(e, "/nonexistent/x.so"),
                   NFH_EPLUGIN);
   CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 0);
-  /* A failing detector is disabled; the others go on. */
+  /* A failing detector is disabled; the others go on, and the engine
+   * counts it (the host then keeps the state as it was). */
   CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, FAILING), NFH_OK);
   CU_ASSERT_EQUAL_FATAL(nfh_engine_load_module(e, EXAMPLE), NFH_OK);
   CU_ASSERT_EQUAL(nfh_engine_start(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_failed_count(e), 0);
   feed(e, 1700000000000ull);
   CU_ASSERT_EQUAL(nfh_engine_finish(e, NULL), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_failed_count(e), 1);
   CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "refusing input on purpose"));
   CU_ASSERT_PTR_NOT_NULL(strstr(logs.text, "disabled"));
   const nfh_plugin_info *fi = nfh_engine_plugin(e, 0);

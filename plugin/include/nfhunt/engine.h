@@ -163,6 +163,12 @@ nfh_status nfh_engine_load_module(nfh_engine *engine, const char *path);
 size_t nfh_engine_plugin_count(const nfh_engine *engine);
 const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *engine, size_t i);
 
+/* Detectors disabled after they started (a callback, finish or
+ * state_save failed: memory ran out, a bug): the run's findings lack
+ * theirs, and a state saved now would count the files as analysed by
+ * them. */
+size_t nfh_engine_failed_count(const nfh_engine *engine);
+
 /* Tries every enabled detector's settings: creates it and destroys it
  * again. One that refuses them is disabled, with "create failed: WHY"
  * in its nfh_plugin_info error, and nothing logged: the caller says
