@@ -2301,6 +2301,16 @@ int main(int argc, char **argv) {
     warn("%zu selected files are files already selected under another "
          "name (hard or symbolic links), read once: %s is %s%s",
          same, same_dropped, same_kept, same > 1 ? ", ..." : "");
+  /* A directory of the tree that cannot be read hid its files without a
+   * word (a tester's chmod 000 of a day). */
+  const char *unreadable_first;
+  size_t unreadable = nfh_filelist_unreadable_dirs(list, &unreadable_first);
+  if (unreadable)
+    complain("%zu director%s below the flow root could not be read, "
+             "%s files not selected: %s",
+             unreadable, unreadable == 1 ? "y" : "ies",
+             unreadable == 1 ? "its" : "their",
+             unreadable_first ? unreadable_first : "?");
   /* As nfdump says "Empty file list": a cron job pointed at the wrong
    * directory should say so, not report a quiet hour. */
   if (nfh_filelist_count(list) == 0 && (reads.n || sources))
@@ -2577,7 +2587,7 @@ int main(int argc, char **argv) {
     warn("-t %s: none of the %zu selected files holds a flow in that "
          "window",
          window, ntodo);
-  int exit_code = r.t.files_failed ? EXIT_ERROR : 0;
+  int exit_code = r.t.files_failed || unreadable ? EXIT_ERROR : 0;
   if (r.m == MODE_COUNT) {
     printf("files %" PRIu64 " failed %" PRIu64 " flows %" PRIu64
            " packets %" PRIu64 " bytes %" PRIu64 "\n",

@@ -87,6 +87,9 @@ struct nfh_filelist {
    * first such pair (owned copies, NULL when none). */
   size_t same_files;
   char *same_dropped, *same_kept;
+  /* Subdirectories that could not be read, and the first with why. */
+  size_t unreadable;
+  char *unreadable_first;
 };
 
 static void set_error(nfh_filelist *l, const char *fmt, ...)
@@ -113,6 +116,7 @@ void nfh_filelist_destroy(nfh_filelist *l) {
     nfh__free(l->sources[i]);
   nfh__free(l->same_dropped);
   nfh__free(l->same_kept);
+  nfh__free(l->unreadable_first);
   nfh__free(l->files);
   nfh__free(l);
 }
@@ -124,6 +128,12 @@ size_t nfh_filelist_same_files(const nfh_filelist *l, const char **dropped,
   if (kept)
     *kept = l->same_kept;
   return l->same_files;
+}
+
+size_t nfh_filelist_unreadable_dirs(const nfh_filelist *l, const char **first) {
+  if (first)
+    *first = l->unreadable_first;
+  return l->unreadable;
 }
 
 size_t nfh_filelist_count(const nfh_filelist *l) { return l->count; }
@@ -301,8 +311,16 @@ static nfh_status walk_below(nfh_filelist *l, const char *dir, const char *lo,
       } else {
         if (S_ISDIR(sb.st_mode)) {
           st = walk_below(l, path, lo, hi, depth + 1, seen);
+          /* An unreadable subdirectory is counted for the caller to
+           * say (its files were passed over in silence); a vanished one
+           * is nothing. */
+          if (st == NFH_EIO) {
+            if (!l->unreadable++)
+              l->unreadable_first = nfh__strdup(l->errmsg);
+            l->errmsg[0] = '\0';
+          }
           if (st == NFH_ENOTFOUND || st == NFH_EIO)
-            st = NFH_OK; /* a vanished or unreadable subdirectory */
+            st = NFH_OK;
         } else if (S_ISREG(sb.st_mode)) {
           if (slot_in_range(path, lo, hi) &&
               (capture_name(path) || has_magic(path)))

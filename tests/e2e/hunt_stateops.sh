@@ -21,7 +21,8 @@
 #     file and line; --plugins naming a module that did not load: exit 2;
 #   * --output naming the state or its lock: refused, the state intact;
 #   * a flow directory found empty (not mounted): nothing forgotten;
-#   * -t with a configuration's state: the window keeps none.
+#   * -t with a configuration's state: the window keeps none;
+#   * a directory of the tree that cannot be read: one line, exit 2.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -233,6 +234,34 @@ if [ "$rc" -le 1 ] &&
 else
 	fail "exfiltration's memory overwritten: exit $rc, stderr: $(head -c 300 "$tmp/err")"
 fi
+
+# A directory of the tree that cannot be read: one line, exit 2 (its
+# files were passed over without a word). Root reads anything: run as
+# nobody then.
+mkdir -p "$tmp/ur/a" "$tmp/ur/b"
+cp -p "$tree/$first" "$tmp/ur/a/"
+cp -p "$tree/$half" "$tmp/ur/b/"
+chmod 000 "$tmp/ur/b"
+chmod 755 "$tmp" 2>/dev/null
+as_user=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	# The build may sit where nobody cannot reach it (a 0700 directory).
+	"${as_user[@]}" "$nfhunt" --count -R "$tmp/ur/a" >/dev/null 2>&1 || as_user=()
+fi
+if [ "$(id -u)" != 0 ] || [ ${#as_user[@]} -gt 0 ]; then
+	"${as_user[@]}" "$nfhunt" --count -R "$tmp/ur" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "^files 1 failed 0" "$tmp/out" &&
+		grep -q "1 directory below the flow root could not be read, its files not selected: $tmp/ur/b: Permission denied" "$tmp/err"; then
+		pass "an unreadable directory in the tree: one line, exit 2"
+	else
+		fail "an unreadable directory: exit $rc; $(head -c 300 "$tmp/out" "$tmp/err")"
+	fi
+else
+	echo "SKIP: an unreadable directory: root, and no setpriv"
+fi
+chmod 755 "$tmp/ur/b"
 
 # ------------------------------------ a capture that is a dangling link
 mkdir -p "$tmp/odd"

@@ -68,6 +68,13 @@ size_t nfh_filelist_count(const nfh_filelist *list);
 size_t nfh_filelist_same_files(const nfh_filelist *list, const char **dropped,
                                const char **kept);
 
+/* How many directories below a flow root could not be read (permission
+ * denied...), their files not selected, and the first one's path with
+ * the reason ("/flows/2024/03: Permission denied"; borrowed until the
+ * list is destroyed, NULL when none or out of memory). */
+size_t nfh_filelist_unreadable_dirs(const nfh_filelist *list,
+                                    const char **first);
+
 /* Path of file i (< count); borrowed until the list is destroyed. */
 const char *nfh_filelist_path(const nfh_filelist *list, size_t i);
 
