@@ -1581,6 +1581,21 @@ static void sweep_roots(const char *sources, const ptrs *reads) {
   for_each_root(sources, reads, sweep_one, NULL);
 }
 
+/* Whether an -R selection names its first file ("dir/nfcapd.X",
+ * "dir/nfcapd.X:nfcapd.Y"), not only a directory. */
+static int start_named(const ptrs *reads) {
+  for (size_t i = 0; i < reads->n; i++) {
+    const char *r = reads->v[i];
+    size_t end = strcspn(r, ":");
+    size_t slash = end;
+    while (slash > 0 && r[slash - 1] != '/')
+      slash--;
+    if (end - slash > 7 && strncmp(r + slash, "nfcapd.", 7) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 /* Whether the directory of the state file (real path in 'user') is a
  * flow directory of the run or below one. */
 static int holds_dir(const char *root, void *user) {
@@ -2403,7 +2418,10 @@ int main(int argc, char **argv) {
     uint64_t last_slot = 0;
     nfh_state_get_u64(state, "since_from_slot", &since_from);
     nfh_state_get_u64(state, "last_file_slot", &last_slot);
-    if (!since_from && !last_slot)
+    /* Only a start named as a file (-R dir/nfcapd.X, a range): after a
+     * plain -R dir, a late file older than the first one was skipped
+     * for good, without a word (a tester). */
+    if (!since_from && !last_slot && start_named(&reads))
       for (size_t i = 0; i < nlist; i++) {
         int64_t t = nfh_file_slot_time(nfh_filelist_path(list, i));
         if (t > 0 && (!since_from_new || (uint64_t)t < since_from_new))

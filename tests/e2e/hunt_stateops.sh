@@ -22,7 +22,9 @@
 #   * --output naming the state or its lock: refused, the state intact;
 #   * a flow directory found empty (not mounted): nothing forgotten;
 #   * -t with a configuration's state: the window keeps none;
-#   * a directory of the tree that cannot be read: one line, exit 2.
+#   * a directory of the tree that cannot be read: one line, exit 2;
+#   * a late file older than the first --since last run's files: read
+#     (a start named as a file still holds).
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -262,6 +264,35 @@ else
 	echo "SKIP: an unreadable directory: root, and no setpriv"
 fi
 chmod 755 "$tmp/ur/b"
+
+# A late file older than every file of the first --since last run over a
+# plain directory is read when it comes (it was skipped for good: the
+# first file became the state's start without being named); a start
+# named as a file still holds.
+mkdir -p "$tmp/late"
+echo "$files" | sed -n '2,6p' | while read -r f; do cp -p "$tree/$f" "$tmp/late/"; done
+hunt -R "$tmp/late" --since last --state "$tmp/late.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+cp -p "$tree/$first" "$tmp/late/"
+hunt -R "$tmp/late" --since last --state "$tmp/late.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+if [ "$rc" -le 1 ] && [ "$(files_in_state "$tmp/late.state")" = 6 ]; then
+	pass "a late file older than the first run's: read"
+else
+	fail "a late older file: exit $rc, $(files_in_state "$tmp/late.state") files in the state (want 6)"
+fi
+mkdir -p "$tmp/named"
+echo "$files" | sed -n '1,6p' | while read -r f; do cp -p "$tree/$f" "$tmp/named/"; done
+start=$(echo "$files" | sed -n '3p')
+hunt -R "$tmp/named/$(basename "$start")" --since last --state "$tmp/named.state" \
+	--plugin-dir "$plugins" --no-config --home-net "$home" -q
+hunt -R "$tmp/named" --since last --state "$tmp/named.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+if [ "$(files_in_state "$tmp/named.state")" = 4 ]; then
+	pass "a start named as a file: the files before it stay unread"
+else
+	fail "a named start: $(files_in_state "$tmp/named.state") files in the state (want 4)"
+fi
 
 # ------------------------------------ a capture that is a dangling link
 mkdir -p "$tmp/odd"
