@@ -1726,15 +1726,53 @@ static void check_name_in_flow_dir(const char *what, const char *path,
  * state's values, its key after it: 1 after one such run. */
 #define UNOPENED_PREFIX "unopened:"
 
-/* The state value's name for a file key (malloc'd; exits on no
- * memory). */
-static char *unopened_name(const char *key) {
-  size_t len = sizeof(UNOPENED_PREFIX) + strlen(key);
+/* A file analysed is also recorded by what it was then, its size and
+ * modification time (file_signature), under this name: nfcapd restarted
+ * within a slot writes nfcapd.X again after its first version was
+ * analysed, and the new one was never read, without a word (a tester's
+ * systemctl restart; a medium scan lost). */
+#define FILESIG_PREFIX "filesig:"
+/* Files changed since analysed are read again when their slot lies
+ * within this many seconds of the newest analysed: older ones were
+ * rewritten with the same flows (nfdump -J recompressing a day). */
+#define CHANGED_RECENT_S 3600
+
+/* The state value's name PREFIX + key (malloc'd; exits on no memory). */
+static char *value_name(const char *prefix, const char *key) {
+  size_t len = strlen(prefix) + strlen(key) + 1;
   char *name = malloc(len);
   if (!name)
     die("out of memory");
-  snprintf(name, len, "%s%s", UNOPENED_PREFIX, key);
+  snprintf(name, len, "%s%s", prefix, key);
   return name;
+}
+
+static char *unopened_name(const char *key) {
+  return value_name(UNOPENED_PREFIX, key);
+}
+
+/* What the file at 'path' is now: its size and modification time mixed
+ * into one nonzero number; 0 when it cannot be stat(2)ed. */
+static uint64_t file_signature(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return 0;
+  uint64_t h = (uint64_t)sb.st_size * 0x9e3779b97f4a7c15ull;
+  h ^= ((uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
+        (uint64_t)sb.st_mtim.tv_nsec) +
+       0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h ? h : 1;
+}
+
+/* Whether the file of 'key', analysed before, changed since (0 when the
+ * state has no signature of it: one written before signatures). */
+static int changed_since(nfh_state *state, const char *key) {
+  uint64_t then = 0;
+  char *name = value_name(FILESIG_PREFIX, key);
+  nfh_state_get_u64(state, name, &then);
+  free(name);
+  uint64_t now = then ? file_signature(key) : 0;
+  return then && now && now != then;
 }
 
 /* Whether the run before could not open the file of 'key'. */
@@ -1758,6 +1796,19 @@ static void state_not_saved(const char *state_path, nfh_state *state)
 
 static void state_not_saved(const char *state_path, nfh_state *state) {
   die("state %s: %s" STATE_NOT_SAVED, state_path, nfh_state_error(state));
+}
+
+/* Records what the file of 'key' is now (file_signature), as analysed;
+ * exits when the state cannot be written. */
+static void put_signature(nfh_state *state, const char *state_path,
+                          const char *key) {
+  uint64_t sig = file_signature(key);
+  if (!sig)
+    return;
+  char *name = value_name(FILESIG_PREFIX, key);
+  if (nfh_state_put_u64(state, name, sig) != NFH_OK)
+    state_not_saved(state_path, state);
+  free(name);
 }
 
 /* Records whether this run could not open the file of 'key' (1) or
@@ -2429,6 +2480,13 @@ int main(int argc, char **argv) {
       }
   }
   size_t ntodo = 0;
+  size_t changed = 0, changed_first = 0; /* analysed, and changed since */
+  unsigned char *resign = calloc(nlist + 1, 1); /* changed, not read */
+  uint64_t newest_slot = 0; /* the newest file slot the state analysed */
+  if (!resign)
+    die("out of memory");
+  if (state)
+    nfh_state_get_u64(state, "last_file_slot", &newest_slot);
   /* Files that could not be opened in the run before (see
    * UNOPENED_PREFIX). */
   unsigned char *unopened = calloc(nlist + 1, 1);
@@ -2441,6 +2499,19 @@ int main(int argc, char **argv) {
     int done = 0;
     if (state && nfh_state_file_done(state, keys[i], &done) != NFH_OK)
       die("state %s: %s", state_path, nfh_state_error(state));
+    if (state && done && changed_since(state, keys[i])) {
+      /* Rewritten within the hour of the newest data (a restart, a
+       * copy finishing): read again. Older (recompressed by nfdump -J,
+       * say): the same flows; its new signature is kept, unread. */
+      int64_t slot = nfh_file_slot_time(keys[i]);
+      if (slot > 0 && (uint64_t)slot + CHANGED_RECENT_S >= newest_slot) {
+        done = 0;
+        if (!changed++)
+          changed_first = i;
+      } else {
+        resign[i] = 1;
+      }
+    }
     if (state && !done)
       unopened[i] = unopened_before(state, keys[i]);
     int64_t t = since_from ? nfh_file_slot_time(keys[i]) : 0;
@@ -2450,6 +2521,11 @@ int main(int argc, char **argv) {
     ntodo += !done;
   }
   warn_moved_tree(state, state_path, keys, todo, nlist);
+  if (changed)
+    warn("%zu file%s changed since a run analysed %s (nfcapd restarted "
+         "within the slot, or a copy finished): read again, as new: %s%s",
+         changed, changed == 1 ? "" : "s", changed == 1 ? "it" : "them",
+         keys[changed_first], changed > 1 ? ", ..." : "");
   /* JSON flow files the same way: a state named for them counted a
    * file's bytes again on every run (84 MB read as 246 MB). */
   size_t nflow = flow_files.n;
@@ -2748,15 +2824,22 @@ int main(int argc, char **argv) {
           if (unopened[i] &&
               nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
             state_not_saved(state_path, state);
+          /* Given up as it is: should it change (a zero-length file that
+           * a copy fills), it is read then. */
+          if (unopened[i])
+            put_signature(state, state_path, keys[i]);
           given_up += unopened[i];
           continue;
         }
+        if (resign[i])
+          put_signature(state, state_path, keys[i]);
         if (res[i] != READ_OK && res[i] != READ_PARTLY)
           continue;
         if (unopened[i])
           put_unopened(state, state_path, keys[i], 0);
         if (nfh_state_mark_file(state, keys[i], in.generated_ms) != NFH_OK)
           state_not_saved(state_path, state);
+        put_signature(state, state_path, keys[i]);
         int64_t slot = nfh_file_slot_time(keys[i]);
         if (slot > 0 && (uint64_t)slot > last_slot)
           last_slot = (uint64_t)slot;
@@ -2783,6 +2866,8 @@ int main(int argc, char **argv) {
       if (since_last && nlist > 0) {
         if (nfh_state_forget_files(state, file_exists, NULL, NULL) != NFH_OK ||
             nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
+                                      NULL) != NFH_OK ||
+            nfh_state_forget_counters(state, FILESIG_PREFIX, file_exists, NULL,
                                       NULL) != NFH_OK)
           state_not_saved(state_path, state);
         sweep_roots(sources, &reads);
@@ -2825,6 +2910,7 @@ int main(int argc, char **argv) {
   free(fres);
   free(todo);
   free(unopened);
+  free(resign);
   free(taken);
   free(res);
   nfh_filelist_destroy(list);

@@ -24,7 +24,10 @@
 #   * -t with a configuration's state: the window keeps none;
 #   * a directory of the tree that cannot be read: one line, exit 2;
 #   * a late file older than the first --since last run's files: read
-#     (a start named as a file still holds).
+#     (a start named as a file still holds);
+#   * a capture file replaced after it was analysed (nfcapd restarted
+#     within the slot): read again, said in one line; one rewritten
+#     hours after its slot (recompressed): not read again.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -292,6 +295,51 @@ if [ "$(files_in_state "$tmp/named.state")" = 4 ]; then
 	pass "a start named as a file: the files before it stay unread"
 else
 	fail "a named start: $(files_in_state "$tmp/named.state") files in the state (want 4)"
+fi
+
+# nfcapd restarted within a slot writes nfcapd.X again after its first
+# version was analysed: the new version is read, with one line (it was
+# never read, without a word).
+mkdir -p "$tmp/rs"
+cp -p "$tree/$first" "$tmp/rs/"
+rsfile=$tmp/rs/$(basename "$first")
+hunt -R "$tmp/rs" --since last --state "$tmp/rs.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+hunt -R "$tmp/rs" --since last --state "$tmp/rs.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q -v
+again=$(grep -c "files 1" "$tmp/err")
+cp "$tree/$half" "$rsfile"
+touch -d '1 minute ago' "$rsfile"
+hunt -R "$tmp/rs" --since last --state "$tmp/rs.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+if [ "$again" = 0 ] && [ "$rc" -le 1 ] &&
+	grep -q "^nfhunt: 1 file changed since a run analysed it (nfcapd restarted within the slot, or a copy finished): read again, as new: .*$(basename "$first")" "$tmp/err"; then
+	pass "a capture file replaced after it was analysed: read again, said"
+else
+	fail "a replaced capture file: exit $rc, read again before: $again; $(head -c 300 "$tmp/err")"
+fi
+hunt -R "$tmp/rs" --since last --state "$tmp/rs.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+if [ "$rc" -eq 0 ] && ! grep -q "changed since" "$tmp/err"; then
+	pass "the replaced file analysed: not read a third time"
+else
+	fail "after the replaced file: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+
+# A capture file rewritten long after its slot (nfdump -J recompressing
+# yesterday's files): the same flows, not read again.
+mkdir -p "$tmp/rz"
+cp -pr "$tree/." "$tmp/rz/"
+hunt -R "$tmp/rz" --since last --state "$tmp/rz.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+cp "$tmp/rz/$first" "$tmp/rz.tmp" && cat "$tmp/rz.tmp" >"$tmp/rz/$first"
+touch -d '1 minute ago' "$tmp/rz/$first"
+hunt -R "$tmp/rz" --since last --state "$tmp/rz.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q -o ndjson
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && ! grep -q "changed since" "$tmp/err"; then
+	pass "a capture file rewritten hours after its slot: not read again"
+else
+	fail "an old rewritten file: exit $rc; $(head -c 300 "$tmp/out" "$tmp/err")"
 fi
 
 # ------------------------------------ a capture that is a dangling link
