@@ -1596,6 +1596,53 @@ static int start_named(const ptrs *reads) {
   return 0;
 }
 
+/* 'path' as the file it names: its directory's real path and its own
+ * name (the file itself need not exist); NULL when the directory has
+ * none. The caller frees it. */
+static char *canonical_path(const char *path) {
+  char *copy = strdup(path), *copy2 = strdup(path);
+  char *dir = copy ? realpath(dirname(copy), NULL) : NULL;
+  char *out = NULL;
+  if (dir && copy2) {
+    const char *base = basename(copy2);
+    size_t n = strlen(dir) + strlen(base) + 2;
+    if ((out = malloc(n)) != NULL)
+      snprintf(out, n, "%s/%s", dir, base);
+  }
+  free(dir);
+  free(copy);
+  free(copy2);
+  return out;
+}
+
+typedef struct own_state {
+  const char *state_path; /* the run's */
+  int told;
+} own_state;
+
+/* Warns, once, when the -M source directory 'root' holds a state of its
+ * own beside the run's (user: own_state). 0. */
+static int source_has_state(const char *root, void *user) {
+  own_state *os = user;
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/%s", root, STATE_NAME);
+  struct stat sb;
+  if (os->told || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+    return 0;
+  char *mine = canonical_path(os->state_path), *theirs = canonical_path(path);
+  if (mine && theirs && strcmp(mine, theirs) != 0) {
+    warn("%s holds a state of its own (nfcapd -x runs with --rotated keep "
+         "theirs there), and this run keeps %s: each hunts the same files, "
+         "and findings are told twice; give both the same --state (state "
+         "= in nfhunt.conf)",
+         path, os->state_path);
+    os->told = 1;
+  }
+  free(mine);
+  free(theirs);
+  return 0;
+}
+
 /* Whether the directory of the state file (real path in 'user') is a
  * flow directory of the run or below one. */
 static int holds_dir(const char *root, void *user) {
@@ -1653,25 +1700,6 @@ static void check_output_place(const char *path) {
     die("--output %s: %s: not a directory", path, dir);
   if (access(dir, W_OK | X_OK) != 0)
     die("--output %s: %s: %s", path, dir, strerror(errno));
-}
-
-/* 'path' as the file it names: its directory's real path and its own
- * name (the file itself need not exist); NULL when the directory has
- * none. The caller frees it. */
-static char *canonical_path(const char *path) {
-  char *copy = strdup(path), *copy2 = strdup(path);
-  char *dir = copy ? realpath(dirname(copy), NULL) : NULL;
-  char *out = NULL;
-  if (dir && copy2) {
-    const char *base = basename(copy2);
-    size_t n = strlen(dir) + strlen(base) + 2;
-    if ((out = malloc(n)) != NULL)
-      snprintf(out, n, "%s/%s", dir, base);
-  }
-  free(dir);
-  free(copy);
-  free(copy2);
-  return out;
 }
 
 /* --output naming the state or its lock would replace the one with the
@@ -2428,9 +2456,18 @@ int main(int argc, char **argv) {
       snprintf(state_alloc, len, "%s/" STATE_NAME, rot_dir);
       state_path = state_alloc;
     }
+    int state_default = !state_path;
     if (!state_path)
       state_path = state_alloc =
           default_state_path(sources, reads.n ? reads.v[0] : NULL);
+    /* nfcapd -n sources, each with its -x runs (--rotated: a state in
+     * each source's directory), and an hourly -M run (its state at the
+     * -M base): three states, every file hunted twice and every finding
+     * alerted as often (a tester). Said while it is so. */
+    if (state_default && sources && since_last) {
+      own_state os = {state_path, 0};
+      for_each_root(sources, &reads, source_has_state, &os);
+    }
     check_name_in_flow_dir("state", state_path, STATE_NAME, sources, &reads);
     if (output)
       check_output_not_state(output, state_path);
@@ -2521,6 +2558,25 @@ int main(int argc, char **argv) {
     ntodo += !done;
   }
   warn_moved_tree(state, state_path, keys, todo, nlist);
+  /* --beside writes beside the last file read: a directory that takes
+   * no file failed the run after the whole hunt (--output is checked
+   * before reading; a tester's chattr +i day). */
+  if (beside && r.m == MODE_HUNT) {
+    size_t last = nlist;
+    for (size_t i = 0; i < nlist; i++)
+      if (todo[i])
+        last = i;
+    if (last < nlist) {
+      char *copy = strdup(nfh_filelist_path(list, last));
+      if (!copy)
+        die("out of memory");
+      const char *dir = dirname(copy);
+      if (access(dir, W_OK | X_OK) != 0)
+        die("--beside: %s: %s: the findings file goes there; nothing read", dir,
+            strerror(errno));
+      free(copy);
+    }
+  }
   if (changed)
     warn("%zu file%s changed since a run analysed %s (nfcapd restarted "
          "within the slot, or a copy finished): read again, as new: %s%s",

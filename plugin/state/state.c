@@ -217,7 +217,13 @@ nfh_status nfh_state_open(const char *path, unsigned wait_s, nfh_state **out,
   if (st->lock_fd < 0) {
     /* A missing directory is the state's, not its lock file's: "x.lock:
      * No such file or directory" sent an operator looking for a lock. */
-    if (errno == ENOENT)
+    struct stat lsb;
+    if (errno == ENOENT && lstat(lock_path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+      snprintf(message, sizeof(message),
+               "%s: a symbolic link to nothing (remove it: the next run "
+               "makes the lock file)",
+               lock_path);
+    else if (errno == ENOENT)
       snprintf(message, sizeof(message),
                "its directory does not exist (make it, or give --state "
                "another path)");

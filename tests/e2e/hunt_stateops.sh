@@ -27,7 +27,9 @@
 #     (a start named as a file still holds);
 #   * a capture file replaced after it was analysed (nfcapd restarted
 #     within the slot): read again, said in one line; one rewritten
-#     hours after its slot (recompressed): not read again.
+#     hours after its slot (recompressed): not read again;
+#   * --beside into a directory that takes no file, a dangling lock link,
+#     -M beside the sources' own states: said before reading.
 # Last line: "N passed, N failed". Exit 0 if all passed, 77 without
 # python3, 99 if nfhunt or its test tools are not built.
 
@@ -340,6 +342,49 @@ if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && ! grep -q "changed since" "$tmp/err
 	pass "a capture file rewritten hours after its slot: not read again"
 else
 	fail "an old rewritten file: exit $rc; $(head -c 300 "$tmp/out" "$tmp/err")"
+fi
+
+# --beside into a directory that takes no file: refused before reading
+# (it failed after the whole hunt). chattr may not work here: skipped.
+mkdir -p "$tmp/imm"
+cp -p "$tree/$first" "$tmp/imm/"
+if chattr +i "$tmp/imm" 2>/dev/null; then
+	hunt -R "$tmp/imm" --no-state --beside --plugin-dir "$plugins" --no-config \
+		--home-net "$home"
+	chattr -i "$tmp/imm"
+	if [ "$rc" -eq 2 ] && grep -q "^nfhunt: --beside: $tmp/imm: .*nothing read" "$tmp/err"; then
+		pass "--beside into an immutable directory: refused before reading"
+	else
+		fail "--beside into an immutable directory: exit $rc; $(head -c 300 "$tmp/err")"
+	fi
+else
+	echo "SKIP: --beside into an immutable directory: no chattr +i here"
+fi
+
+# A lock file that is a dangling link: named so (it read "its directory
+# does not exist").
+ln -s "$tmp/nowhere/lock" "$tmp/dl.state.lock"
+hunt -R "$tree" --state "$tmp/dl.state" --plugin-dir "$plugins" --no-config \
+	--home-net "$home"
+if [ "$rc" -eq 2 ] && grep -q "dl.state.lock: a symbolic link to nothing" "$tmp/err"; then
+	pass "a dangling lock link: named so"
+else
+	fail "a dangling lock link: exit $rc; $(head -c 300 "$tmp/err")"
+fi
+
+# nfcapd -n sources: the runs at rotation keep a state in each source's
+# directory, an hourly -M run its own at the base: said.
+mkdir -p "$tmp/msrc/e1" "$tmp/msrc/e2"
+cp -p "$tree/$first" "$tmp/msrc/e1/"
+cp -p "$tree/$half" "$tmp/msrc/e2/"
+hunt --rotated "$tmp/msrc/e1" "$(basename "$first")" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -q
+hunt -M "$tmp/msrc/e1:e2" --since last --plugin-dir "$plugins" --no-config \
+	--home-net "$home" -q
+if [ "$rc" -le 1 ] && grep -q "e1/.nfhunt.state holds a state of its own" "$tmp/err"; then
+	pass "-M with sources holding their own states: said"
+else
+	fail "-M beside per-source states: exit $rc; $(head -c 300 "$tmp/err")"
 fi
 
 # ------------------------------------ a capture that is a dangling link
