@@ -322,6 +322,7 @@ typedef struct run {
   size_t nexporters, cap_exporters;
   int told_twice;  /* one exporter in two -M directories: said once */
   nfh_flow *batch; /* flows inside the time window, for the engine */
+  const nfh_filelist *list; /* the selection, for files gone meanwhile */
   size_t batch_cap;
   sampling_check sc;
 } run;
@@ -611,7 +612,8 @@ static read_result file_open(nfh_reader *reader, const char *path, run *r) {
   nfh_status st = nfh_reader_open(reader, path);
   if (st != NFH_OK) {
     struct stat sb;
-    if (lstat(path, &sb) != 0 && errno == ENOENT) {
+    if (r->list && lstat(path, &sb) != 0 && errno == ENOENT &&
+        nfh_filelist_was_there(r->list, path)) {
       r->t.files_gone++;
       return READ_GONE;
     }
@@ -1643,6 +1645,28 @@ static int source_has_state(const char *root, void *user) {
   return 0;
 }
 
+/* for_each_root callback: 1 (stop) when the flow directory 'root'
+ * holds an entry other than nfhunt's own (.nfhunt.*). */
+static int root_holds_something(const char *root, void *user) {
+  (void)user;
+  DIR *d = opendir(root);
+  if (!d)
+    return 0;
+  struct dirent *de;
+  int found = 0;
+  while (!found && (de = readdir(d)) != NULL)
+    found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            strncmp(de->d_name, ".nfhunt.", 8) != 0;
+  closedir(d);
+  return found;
+}
+
+/* Whether every flow directory of the run is missing or empty but for
+ * nfhunt's own files: a file system not mounted, not files expired. */
+static int roots_bare(const char *sources, const ptrs *reads) {
+  return for_each_root(sources, reads, root_holds_something, NULL) == 0;
+}
+
 /* Whether the directory of the state file (real path in 'user') is a
  * flow directory of the run or below one. */
 static int holds_dir(const char *root, void *user) {
@@ -2387,6 +2411,7 @@ int main(int argc, char **argv) {
     die("%s", nfh_filelist_error(list)[0] ? nfh_filelist_error(list)
                                           : nfh_strerror(st));
   nfh_filelist_finish(list);
+  r.list = list;
   /* nfdump reads a file under each of its names; nfhunt once (its flows
    * counted twice otherwise): said, not done in silence. */
   const char *same_dropped, *same_kept;
@@ -2915,11 +2940,12 @@ int main(int argc, char **argv) {
         state_not_saved(state_path, state);
       /* Files nfexpire removed are forgotten (and their findings files
        * go, so that nfexpire can remove the emptied directories). Not
-       * when the selection found no capture file at all: a flow file
-       * system not mounted looked like every file removed, and when it
-       * came back the whole tree was read again, its traffic counted
-       * twice (a tester). */
-      if (since_last && nlist > 0) {
+       * when the flow directories hold nothing at all but nfhunt's own
+       * files: a flow file system not mounted looked like every file
+       * removed, and when it came back the whole tree was read again,
+       * its traffic counted twice (a tester). nfexpire leaves the day
+       * directories and findings files. */
+      if (since_last && !roots_bare(sources, &reads)) {
         if (nfh_state_forget_files(state, file_exists, NULL, NULL) != NFH_OK ||
             nfh_state_forget_counters(state, UNOPENED_PREFIX, file_exists, NULL,
                                       NULL) != NFH_OK ||

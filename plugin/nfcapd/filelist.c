@@ -138,6 +138,13 @@ size_t nfh_filelist_unreadable_dirs(const nfh_filelist *l, const char **first) {
 
 size_t nfh_filelist_count(const nfh_filelist *l) { return l->count; }
 
+int nfh_filelist_was_there(const nfh_filelist *l, const char *path) {
+  for (size_t i = 0; i < l->count; i++)
+    if (strcmp(l->files[i].path, path) == 0)
+      return l->files[i].known;
+  return 0;
+}
+
 const char *nfh_filelist_path(const nfh_filelist *l, size_t i) {
   return i < l->count ? l->files[i].path : NULL;
 }

@@ -75,6 +75,12 @@ size_t nfh_filelist_same_files(const nfh_filelist *list, const char **dropped,
 size_t nfh_filelist_unreadable_dirs(const nfh_filelist *list,
                                     const char **first);
 
+/* Whether the file of path 'path' (as nfh_filelist_path gives it) was
+ * there when it was selected (a walk found it, or a named file existed):
+ * one gone when it is opened was removed meanwhile, not mistyped. A
+ * linear search: for the rare file that fails. */
+int nfh_filelist_was_there(const nfh_filelist *list, const char *path);
+
 /* Path of file i (< count); borrowed until the list is destroyed. */
 const char *nfh_filelist_path(const nfh_filelist *list, size_t i);
 
