@@ -405,6 +405,43 @@ static void test_one_source_flood(void) {
   nfh_engine_destroy(e);
 }
 
+/* The same flood from a new address of one outside IPv6 /64 per record
+ * (any host with a routed /64 can): the /64 is its one source, as
+ * port_scan counts it ("from about 6,038 sources" before). */
+static void gen_one_net_v6(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 40);
+  if (slot >= 16 && slot < 18) {
+    nfh_addr srv = tk_ip("10.0.3.5");
+    for (int k = 0; k < 300; k++) {
+      char a[64];
+      snprintf(a, sizeof(a), "2001:db8:bad:7:%x:%x::1", 1 + slot, 1 + k);
+      nfh_addr src = tk_ip(a);
+      add(fv, &src, &srv, 40000, 9999, 17, 0, t + (uint64_t)k * 900,
+          t + (uint64_t)k * 900 + 800, 800, 800 * 512);
+    }
+  }
+}
+
+static void test_one_net_v6_flood(void) {
+  rng_state = 79;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_one_net_v6, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+    CU_ASSERT(r->f.severity >= NFH_SEV_LOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "from 2001:db8:bad:7::/64 ("));
+    CU_ASSERT_PTR_NULL(strstr(r->f.summary, "sources"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        r->f.evidence_json, "\"source_network\":\"2001:db8:bad:7::/64\""));
+  }
+  nfh_engine_destroy(e);
+}
+
 /* The same flood stopped by a firewall that exports its events (Cisco
  * ASA NSEL): one "flow denied" event per attempt, no packets, no bytes,
  * no flags. Each attempt was a SYN at least. Before, such records were
@@ -2019,6 +2056,7 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "UDP flood from one source: its share, its multiple",
               test_one_source_flood);
+  CU_add_test(s, "a flood from one IPv6 /64", test_one_net_v6_flood);
   CU_add_test(s, "a ping flood from one source, answered", test_ping_flood);
   CU_add_test(s, "allow rules on an upload's destinations",
               test_allowed_destinations);

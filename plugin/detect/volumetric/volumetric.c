@@ -1960,7 +1960,17 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   if (is_net || pk <= 0)
     return;
   if (dir == DIR_IN) {
-    nfh__vol_top_add(&h->src_in, peer_hash, &r->peer, pk);
+    /* An outside IPv6 source counts as its /64 for the top sender: a
+     * host with a routed /64 sends from a new address of it at will (an
+     * ICMPv6 flood from one /64 read "from about 6,038 sources";
+     * port_scan merges such a /64 too). The distinct count stays by
+     * address. */
+    if (r->peer.family == 6 && !nfh_addr_nat64(&r->peer, NULL)) {
+      nfh_addr net = nfh_addr_network(&r->peer, 64);
+      nfh__vol_top_add(&h->src_in, nfh__vol_addr_hash(&net), &net, pk);
+    } else {
+      nfh__vol_top_add(&h->src_in, peer_hash, &r->peer, pk);
+    }
     if (r->port_key)
       nfh__vol_top_add(&h->port_in, r->port_key, NULL, pk);
     if ((fl & R_AMP) && r->sport)
@@ -2661,21 +2671,34 @@ static const char *dir_word(int dir) {
  * to" N. It is the peak slot's: a flood of several slots ('slots')
  * says so (a 20-minute SYN flood of random sources read "from about
  * 93,939 sources" of its 360,124). */
+/* The top source as text: its address, or "NET/64" for an outside IPv6
+ * network counted as one (rec_add). */
+static char *source_text(const nfh_addr *a, char *buf, size_t len) {
+  nfh_addr_format(a, buf, len);
+  if (a->family != 6 || nfh_addr_nat64(a, NULL))
+    return buf;
+  for (int i = 8; i < 16; i++)
+    if (a->bytes[i])
+      return buf;
+  size_t n = strlen(buf);
+  snprintf(buf + n, len > n ? len - n : 0, "/64");
+  return buf;
+}
+
 static void peers_text(char *buf, size_t len, const verdict *p,
                        const char *noun, int of_kind, uint64_t slots) {
   char n[32];
   nfh__vol_fmt_count(n, sizeof(n), p->x[M_PEERS]);
   if (p->x[M_PEERS] < 1.5 && p->s.top_src.family) {
-    char a[NFH_ADDR_STRLEN];
-    snprintf(buf, len, "from %s",
-             nfh_addr_format(&p->s.top_src, a, sizeof(a)));
+    char a[NFH_ADDR_STRLEN + 8];
+    snprintf(buf, len, "from %s", source_text(&p->s.top_src, a, sizeof(a)));
   } else if (p->dir == DIR_IN && p->s.top_src.family &&
              p->s.top_src_share >= ONE_SOURCE_SHARE) {
     /* One source sent nearly all of it: the victim's usual clients are
      * not the flood's sources ("from up to 36 sources" for one). */
-    char a[NFH_ADDR_STRLEN];
+    char a[NFH_ADDR_STRLEN + 8];
     snprintf(buf, len, "from %s (%.1f%% of its packets)",
-             nfh_addr_format(&p->s.top_src, a, sizeof(a)),
+             source_text(&p->s.top_src, a, sizeof(a)),
              floor(1000 * p->s.top_src_share) / 10);
   } else if (p->s.max_sampling > 1 && p->sampled_share >= 0.5) {
     /* Sampled, most sources of few packets are never seen: a count is
@@ -2943,8 +2966,12 @@ static int emit_one(vol *v, const fnd *f) {
   nfh__vol_json_str(&j, "kind", kinds[f->kind]);
   if (!is_net)
     nfh__vol_json_addr(&j, f->kind == K_IN ? "victim" : "host", &f->addr);
-  if (f->kind == K_IN && s->top_src_share >= 0.5)
+  if (f->kind == K_IN && s->top_src_share >= 0.5) {
     nfh__vol_json_addr(&j, "top_source", &s->top_src);
+    char net[NFH_ADDR_STRLEN + 8];
+    if (strchr(source_text(&s->top_src, net, sizeof(net)), '/'))
+      nfh__vol_json_str(&j, "source_network", net);
+  }
   if (f->kind == K_OUT && s->top_dst.family && s->top_dst_share >= 0.3)
     nfh__vol_json_addr(&j, "top_target", &s->top_dst);
   if (port >= 0)
