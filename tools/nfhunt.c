@@ -1343,19 +1343,19 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
       die("--plugins: no detector named '%s' in %s (see --list-plugins)",
           name, plugin_dir);
     }
-    /* Named, there, and not loaded (a module cut short by an upgrade,
-     * said above): the caller asked for it, and a run without it would
-     * count the files as analysed. */
-    int loaded = 0;
-    for (size_t i = 0; *name && i < nfh_engine_plugin_count(e) && !loaded; i++)
-      loaded = strcmp(nfh_engine_plugin(e, i)->name, name) == 0;
-    if (*name && !loaded)
-      die("--plugins: %s/%s.so did not load (see above); nothing read",
-          plugin_dir, name);
+
     p += len;
     if (*p == ',')
       p++;
   }
+  /* Named, there, and not loaded (a module cut short by an upgrade,
+   * said above; the engine tries only the modules --plugins names): the
+   * caller asked for it, and a run without it would count the files as
+   * analysed. */
+  const char *unloaded = nfh_engine_unloaded(e, 0);
+  if (plugins && unloaded)
+    die("--plugins: %s/%s.so did not load (see above); nothing read",
+        plugin_dir, unloaded);
   char det[64];
   for (size_t i = 0; i < allow_n; i++)
     if (!allow_detector_exists(e, plugin_dir, allow_v[i], det, sizeof(det)))
@@ -1376,20 +1376,6 @@ static void check_selection(nfh_engine *e, const char *plugin_dir,
         plugin_dir);
 }
 
-/* Whether 'name' is one of the comma-separated 'list'. */
-static int name_in_list(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    if (len == n && strncmp(p, name, n) == 0)
-      return 1;
-    p += len;
-    if (*p == ',')
-      p++;
-  }
-  return 0;
-}
-
 /* A module of the plugin directory that did not load (a package upgrade
  * half done, a truncated file) while the state holds its detector's
  * saved state: the run would count the files as analysed without that
@@ -1397,46 +1383,22 @@ static int name_in_list(const char *list, const char *name) {
  * (a tester's critical SYN flood, never reported). Refused before
  * anything is read. Without a state, or for a module the state never
  * knew, the run goes on without it, as said when loading; --plugins
- * leaving it out is a choice. */
+ * leaving it out is a choice (the engine does not try it). */
 static void check_state_modules(nfh_engine *e, const char *plugin_dir,
-                                const char *plugins, nfh_state *state,
-                                const char *state_path) {
-  DIR *d = opendir(plugin_dir);
-  if (!d)
-    return;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    size_t len = strlen(de->d_name);
-    if (len < 4 || len > 200 || strcmp(de->d_name + len - 3, ".so") != 0 ||
-        de->d_name[0] == '.')
-      continue;
-    char name[256];
-    snprintf(name, sizeof(name), "%.*s", (int)(len - 3), de->d_name);
-    if (plugins && !name_in_list(plugins, name))
-      continue;
-    int loaded = 0;
-    for (size_t i = 0; i < nfh_engine_plugin_count(e) && !loaded; i++) {
-      const nfh_plugin_info *p = nfh_engine_plugin(e, i);
-      const char *slash = p->path ? strrchr(p->path, '/') : NULL;
-      loaded = strcmp(p->name, name) == 0 ||
-               (slash && strcmp(slash + 1, de->d_name) == 0);
-    }
-    if (loaded)
-      continue;
+                                nfh_state *state, const char *state_path) {
+  const char *name;
+  for (size_t i = 0; (name = nfh_engine_unloaded(e, i)) != NULL; i++) {
     void *blob = NULL;
     size_t blob_len = 0;
     int known = nfh_state_get_blob(state, name, &blob, &blob_len) == NFH_OK &&
                 blob != NULL;
     free(blob);
-    if (known) {
-      closedir(d);
-      die("%s/%s did not load, and the state %s holds detector %s's "
+    if (known)
+      die("%s/%s.so did not load, and the state %s holds detector %s's "
           "memory: nothing read, or these files would count as analysed "
           "without it (mend the module, or leave it out with --plugins)",
-          plugin_dir, de->d_name, state_path, name);
-    }
+          plugin_dir, name, state_path, name);
   }
-  closedir(d);
 }
 
 /* A [detector NAME] section or --set for a detector that does not exist
@@ -2510,7 +2472,7 @@ int main(int argc, char **argv) {
       die("state %s: %s%s", state_path, err,
           rot_dir ? "; the file is left for the next --since last run" : "");
     if (r.engine)
-      check_state_modules(r.engine, plugin_dir, plugins, state, state_path);
+      check_state_modules(r.engine, plugin_dir, state, state_path);
   }
 
   /* What to read: with a state, the files no run recorded in it. A file

@@ -111,6 +111,10 @@ typedef struct module {
 struct nfh_engine {
   char *plugin_dir;
   size_t failed; /* detectors disabled after they started */
+  /* Modules of the plugin directory that did not load, by name (the
+   * file's, less ".so"): nfh_engine_unloaded. */
+  char **unloaded;
+  size_t nunloaded;
   uint32_t gap_ms, hold_ms;
   nfh_log_fn log;
   void *log_user;
@@ -317,6 +321,9 @@ void nfh_engine_destroy(nfh_engine *e) {
     nfh__free(m->error);
   }
   nfh__free(e->modules);
+  for (size_t i = 0; i < e->nunloaded; i++)
+    nfh__free(e->unloaded[i]);
+  nfh__free(e->unloaded);
   nfh__free(e->redated);
   nfh__free(e->halves);
   nfh__free(e->twice);
@@ -740,6 +747,18 @@ nfh_status nfh_engine_load_module(nfh_engine *e, const char *path) {
   return add_detector(e, d, path, handle);
 }
 
+/* Remembers that the module 'name' did not load. NFH_OK or NFH_ENOMEM. */
+static nfh_status note_unloaded(nfh_engine *e, const char *name) {
+  char **grown = nfh__realloc(e->unloaded, (e->nunloaded + 1) * sizeof(char *));
+  if (!grown)
+    return NFH_ENOMEM;
+  e->unloaded = grown;
+  if (!(e->unloaded[e->nunloaded] = nfh__strdup(name)))
+    return NFH_ENOMEM;
+  e->nunloaded++;
+  return NFH_OK;
+}
+
 static int compare_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -776,13 +795,11 @@ nfh_status nfh_engine_load_plugins(nfh_engine *e) {
   if (st == NFH_OK && n > 1)
     qsort(names, n, sizeof(char *), compare_names);
   for (size_t i = 0; st == NFH_OK && i < n; i++) {
-    if (e->only) {
-      char base[256];
-      snprintf(base, sizeof(base), "%s", names[i]);
-      base[strlen(base) - 3] = '\0';
-      if (!name_listed(e->only, base))
-        continue;
-    }
+    char base[256];
+    snprintf(base, sizeof(base), "%s", names[i]);
+    base[strlen(base) - 3] = '\0';
+    if (e->only && !name_listed(e->only, base))
+      continue;
     size_t len = strlen(e->plugin_dir) + strlen(names[i]) + 2;
     char *path = nfh__malloc(len);
     if (!path) {
@@ -793,6 +810,8 @@ nfh_status nfh_engine_load_plugins(nfh_engine *e) {
     nfh_status ls = nfh_engine_load_module(e, path);
     if (ls == NFH_ENOMEM)
       st = ls;
+    else if (ls != NFH_OK)
+      st = note_unloaded(e, base);
     nfh__free(path);
   }
   for (size_t i = 0; i < n; i++)
@@ -804,6 +823,10 @@ nfh_status nfh_engine_load_plugins(nfh_engine *e) {
 size_t nfh_engine_plugin_count(const nfh_engine *e) { return e->nmodules; }
 
 size_t nfh_engine_failed_count(const nfh_engine *e) { return e->failed; }
+
+const char *nfh_engine_unloaded(const nfh_engine *e, size_t i) {
+  return i < e->nunloaded ? e->unloaded[i] : NULL;
+}
 
 const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *e, size_t i) {
   return i < e->nmodules ? &e->modules[i].info : NULL;

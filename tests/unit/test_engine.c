@@ -436,6 +436,20 @@ static void test_truncated_module(void) {
     CU_ASSERT_EQUAL(nfh_engine_plugin_count(e), 0);
     nfh_engine_destroy(e);
   }
+  /* From the plugin directory: named among the modules that did not
+   * load (the host refuses a state that holds its memory). */
+  nfh_engine_options o;
+  memset(&o, 0, sizeof(o));
+  o.log = tk_log_line;
+  o.log_user = &logs;
+  o.plugin_dir = dir;
+  nfh_engine *e = NULL;
+  CU_ASSERT_EQUAL_FATAL(nfh_engine_create(&o, &e), NFH_OK);
+  CU_ASSERT_EQUAL(nfh_engine_load_plugins(e), NFH_OK);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(nfh_engine_unloaded(e, 0));
+  CU_ASSERT_STRING_EQUAL(nfh_engine_unloaded(e, 0), "cut");
+  CU_ASSERT_PTR_NULL(nfh_engine_unloaded(e, 1));
+  nfh_engine_destroy(e);
   remove(path);
 }
 

@@ -169,6 +169,12 @@ const nfh_plugin_info *nfh_engine_plugin(const nfh_engine *engine, size_t i);
  * them. */
 size_t nfh_engine_failed_count(const nfh_engine *engine);
 
+/* The i-th module of the plugin directory that nfh_engine_load_plugins
+ * tried and could not load (cut short, not a detector, a refused ABI),
+ * by its file's name less ".so"; NULL past the last. Borrowed until the
+ * engine is destroyed. Modules --plugins left out are not tried. */
+const char *nfh_engine_unloaded(const nfh_engine *engine, size_t i);
+
 /* Tries every enabled detector's settings: creates it and destroys it
  * again. One that refuses them is disabled, with "create failed: WHY"
  * in its nfh_plugin_info error, and nothing logged: the caller says
