@@ -177,6 +177,17 @@ static void warn(const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A home network written with a host address (10.0.0.5/16, a copy of
+ * an interface's setting) is taken as its network, as ip(8) does; said,
+ * since the writer may have meant the one host. */
+static void warn_host_bits(const char *what, const char *cidr) {
+  char net[NFH_ADDR_STRLEN + 8];
+  if (hunt_net_host_bits(cidr, net, sizeof(net)))
+    warn("%s %s: bits set beyond the prefix; taken as the network %s "
+         "(a /32 or /128 names one host)",
+         what, cidr, net);
+}
+
 /* More files than this (an hour of nfcapd's) not analysed yet, whose
  * slots lie an hour or more inside the data a state has analysed, make
  * warn_moved_tree speak: a few late files (a collector's backlog, a file
@@ -2266,6 +2277,8 @@ int main(int argc, char **argv) {
            tok = strtok_r(NULL, ", ", &save), nets++)
         if (nfh_engine_add_home_net(r.engine, tok) != NFH_OK)
           die("--home-net: '%s' is not a network (CIDR)", tok);
+        else
+          warn_host_bits("--home-net", tok);
       /* An empty list (an unset shell variable) would leave the
        * defaults in force, not the networks the caller meant. */
       if (!nets)
@@ -2277,6 +2290,12 @@ int main(int argc, char **argv) {
       if (hunt_conf_apply(conf, r.engine, homes.n > 0, err, sizeof(err)) !=
           NFH_OK)
         die("%s", err);
+      for (size_t i = 0; !homes.n && i < conf->home_net.n; i++) {
+        char where[512];
+        snprintf(where, sizeof(where), "%s:%d: home_net",
+                 conf->home_net.v[i].file, conf->home_net.v[i].line);
+        warn_host_bits(where, conf->home_net.v[i].text);
+      }
     }
     for (size_t i = 0; i < allows.n; i++) {
       char det[64];
@@ -2284,6 +2303,17 @@ int main(int argc, char **argv) {
       if (nfh_engine_allow(r.engine, det, spec) != NFH_OK)
         die("--allow %s: expected [DETECTOR:]CIDR[:PORT] or [v6]:PORT",
             allows.v[i]);
+      /* An allowed 10.0.0.5/16 silences a whole /16: said. */
+      char cidr[128];
+      const char *open = spec[0] == '[' ? spec + 1 : spec;
+      size_t len = strcspn(open, spec[0] == '[' ? "]" : "");
+      const char *slash = memchr(open, '/', len);
+      if (spec[0] != '[' && slash)
+        len = (size_t)(slash - open) + strcspn(slash, ":");
+      if (len < sizeof(cidr)) {
+        snprintf(cidr, sizeof(cidr), "%.*s", (int)len, open);
+        warn_host_bits("--allow", cidr);
+      }
     }
     for (size_t i = 0; i < ps.n; i++)
       if (nfh_engine_set(r.engine, ps.p[i].detector, ps.p[i].key,
@@ -2376,6 +2406,11 @@ int main(int argc, char **argv) {
   r.list = list;
   /* nfdump reads a file under each of its names; nfhunt once (its flows
    * counted twice otherwise): said, not done in silence. */
+  const char *twice_first;
+  size_t twice = nfh_filelist_named_twice(list, &twice_first);
+  if (twice)
+    warn("%zu selected files are named more than once, read once: %s%s", twice,
+         twice_first ? twice_first : "?", twice > 1 ? ", ..." : "");
   const char *same_dropped, *same_kept;
   size_t same = nfh_filelist_same_files(list, &same_dropped, &same_kept);
   if (same && same_dropped && same_kept)

@@ -87,6 +87,8 @@ struct nfh_filelist {
    * first such pair (owned copies, NULL when none). */
   size_t same_files;
   char *same_dropped, *same_kept;
+  size_t named_twice; /* paths named more than once, read once */
+  char *named_twice_first;
   /* Subdirectories that could not be read, and the first with why. */
   size_t unreadable;
   char *unreadable_first;
@@ -116,6 +118,7 @@ void nfh_filelist_destroy(nfh_filelist *l) {
     nfh__free(l->sources[i]);
   nfh__free(l->same_dropped);
   nfh__free(l->same_kept);
+  nfh__free(l->named_twice_first);
   nfh__free(l->unreadable_first);
   nfh__free(l->files);
   nfh__free(l);
@@ -128,6 +131,12 @@ size_t nfh_filelist_same_files(const nfh_filelist *l, const char **dropped,
   if (kept)
     *kept = l->same_kept;
   return l->same_files;
+}
+
+size_t nfh_filelist_named_twice(const nfh_filelist *l, const char **first) {
+  if (first)
+    *first = l->named_twice_first;
+  return l->named_twice;
 }
 
 size_t nfh_filelist_unreadable_dirs(const nfh_filelist *l, const char **first) {
@@ -649,7 +658,10 @@ void nfh_filelist_finish(nfh_filelist *l) {
   size_t kept = 1;
   for (size_t i = 1; i < l->count; i++) {
     if (strcmp(l->files[i].path, l->files[kept - 1].path) == 0) {
-      nfh__free(l->files[i].path);
+      if (!l->named_twice++)
+        l->named_twice_first = l->files[i].path;
+      else
+        nfh__free(l->files[i].path);
       continue;
     }
     l->files[kept++] = l->files[i];

@@ -24,6 +24,7 @@
 #     is written;
 #   * a bad detector value: one line, no state file made; an empty
 #     --home-net and another program's SQLite file as the state: refused;
+#   * host bits in --home-net or --allow, a file named twice: one line;
 #   * every detector disabled, an empty --plugins, options that contradict
 #     each other, a reversed -t: refused; --dump | head: exit 0 quietly.
 # Last line: "N passed, N failed". Exit 0 if all passed, 99 if nfhunt or
@@ -241,6 +242,28 @@ if [ "$rc" -eq 2 ] && grep -q "no network given" "$tmp/err"; then
 	pass "--home-net '': refused"
 else
 	fail "--home-net '': exit $rc; $(head -n 1 "$tmp/err")"
+fi
+# A home network or an allow rule written with a host address (copied
+# from an interface's setting) is taken as its network: said, since the
+# writer may have meant one host (an allowed 10.0.0.5/8 silences a /8).
+hunt -R "$tree" --no-state --plugin-dir "$plugins" \
+	--home-net 10.0.0.5/16,10.1.0.0/24 --allow '[2001:db8::1/48]:443'
+if [ "$rc" -le 1 ] &&
+	grep -q "^nfhunt: --home-net 10.0.0.5/16: .*taken as the network 10.0.0.0/16" "$tmp/err" &&
+	grep -q "^nfhunt: --allow 2001:db8::1/48: .*taken as the network 2001:db8::/48" "$tmp/err" &&
+	! grep -q "10.1.0.0/24: bits" "$tmp/err"; then
+	pass "host bits in --home-net and --allow: one line each"
+else
+	fail "host bits: exit $rc; $(grep -c 'bits set' "$tmp/err") lines"
+fi
+# One file named twice is read once, as a file under two names is: said.
+one=$(find "$tree" -name 'nfcapd.[0-9]*' | sort | head -n 1)
+hunt -r "$one" -r "$one" --no-state --plugin-dir "$plugins"
+if [ "$rc" -le 1 ] && [ "$(files_read)" = 1 ] &&
+	grep -q "1 selected files are named more than once, read once: $one" "$tmp/err"; then
+	pass "-r FILE twice: read once, said"
+else
+	fail "-r FILE twice: exit $rc, $(files_read) files; $(head -n 1 "$tmp/err")"
 fi
 # Every detector disabled: a hunt by nobody would mark every file as
 # analysed. Refused before a state is made; so is an empty --plugins.
