@@ -9,6 +9,7 @@
 #   * a state whose disk fills at the end of the run (ulimit -f): the
 #     findings still reported, one line, exit 2, the state as it was (the
 #     next run reads every file again and reports the same findings);
+#   * a detector's memory damaged in a sound state: one line each;
 #   * a state damaged inside a table: refused at open, nothing read,
 #     the file untouched (it failed only after the whole hunt, with no
 #     report, every hour);
@@ -240,6 +241,30 @@ if [ "$rc" -le 1 ] &&
 	pass "exfiltration's memory overwritten: one warning"
 else
 	fail "exfiltration's memory overwritten: exit $rc, stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# Every detector's memory cut in half (a damaged blob in a sound
+# database): one line each, in the detector's words (port_scan and
+# exfiltration also drew the engine's "not usable" line: two).
+cp -r "$tree" "$tmp/cut"
+hunt -R "$tmp/cut/$first:$(basename "$half")" --state "$tmp/cut.state" \
+	--plugin-dir "$plugins" --no-config --home-net "$home" -o ndjson
+"$py" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for name, data in db.execute("select name, data from blobs").fetchall():
+    db.execute("update blobs set data = ? where name = ?", (data[:len(data) // 2], name))
+db.commit()' "$tmp/cut.state"
+hunt -R "$tmp/cut" --since last --state "$tmp/cut.state" --plugin-dir "$plugins" \
+	--no-config --home-net "$home" -o ndjson
+each=""
+for det in beaconing exfiltration port_scan volumetric; do
+	each="$each $(grep -c "^nfhunt: $det:" "$tmp/err")"
+done
+if [ "$rc" -le 1 ] && [ "$each" = " 1 1 1 1" ] &&
+	! grep -q "not usable" "$tmp/err"; then
+	pass "each detector's memory damaged: one line each"
+else
+	fail "damaged memories: exit $rc, lines per detector:$each; $(head -c 400 "$tmp/err")"
 fi
 
 # A directory of the tree that cannot be read: one line, exit 2 (its

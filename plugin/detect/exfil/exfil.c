@@ -2114,7 +2114,8 @@ static int exfil_state_load(void *ctx, const void *data, size_t len) {
   if (rc < 0) {
     x->api->log(x->api->host, NFH_LOG_WARNING,
                 "saved state damaged or too big for memory; starting afresh");
-    return -1;
+    /* Said here in its own words: the host's line would be a second. */
+    return 0;
   }
   return 0;
 }

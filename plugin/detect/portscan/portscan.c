@@ -816,7 +816,8 @@ static int ps_state_load(void *arg, const void *data, size_t len) {
   if (rc != 0) {
     x->api->log(x->api->host, NFH_LOG_WARNING,
                 "saved state damaged or too large; starting afresh");
-    return -1;
+    /* Said here in its own words: the host's line would be a second. */
+    return 0;
   }
   return 0;
 }
