@@ -294,7 +294,7 @@ static void test_temporary_addresses(void) {
          1000000000ull, MIN_MS);
   feed(e, &fv);
   CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
-  const nfh_report_finding *r = find(e, "fd00:1::2:bbbb|2001:db8:ee::5");
+  const nfh_report_finding *r = find(e, "fd00:1::/64|2001:db8:ee::5");
   if (!r)
     dump(e);
   CU_ASSERT_PTR_NOT_NULL(r);
@@ -417,6 +417,67 @@ static void test_slow_across_runs(void) {
     nfh_state_close(st);
   }
   CU_ASSERT(first_found >= 1 && first_found <= 2);
+  CU_ASSERT(last >= NFH_SEV_MEDIUM);
+}
+
+/* The slow transfer of test_slow_across_runs from a host whose IPv6
+ * temporary address (RFC 8981) changes every hour, as a tester's client
+ * rotated it: each hourly run saw a new address's first hour, 30 MB, and
+ * nothing was ever found. A remembered pair of the /64 to the same
+ * destination that ended just before this run's began is the same host's
+ * earlier address: its hours count for the newest, and the finding is
+ * the /64's, so that hourly runs keep one finding. A host of another /64
+ * whose neighbour uploaded to one server hours before stays apart. */
+static void test_slow_across_runs_rotating(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/hourly-rotating.db", dir);
+  nfh_addr dst = tk_ip("2001:db8:ee::7"), dst2 = tk_ip("2001:db8:ee::8");
+  int first_found = -1;
+  nfh_severity last = NFH_SEV_INFO;
+  for (int h = 0; h < 8; h++) {
+    rng_state = 700 + (uint64_t)h;
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t from = T0 + (uint64_t)(8 + h) * HOUR_MS;
+    office(&fv, from, from + HOUR_MS);
+    char a[64];
+    snprintf(a, sizeof(a), "fd00:1::%x:%x", 0x10 + h, 0xa000 + 17 * h);
+    nfh_addr src = tk_ip(a);
+    upload(&fv, &src, &dst, 443, from + 2 * MIN_MS, HOUR_MS - 4 * MIN_MS,
+           30000000ull, 5 * MIN_MS);
+    /* Two hosts of fd00:3::/64 each upload one hour, five hours apart. */
+    if (h == 1 || h == 6) {
+      nfh_addr other = tk_ip(h == 1 ? "fd00:3::1" : "fd00:3::2");
+      upload(&fv, &other, &dst2, 443, from, HOUR_MS - 1000, 30000000ull,
+             5 * MIN_MS);
+    }
+    nfh_engine *e = run_with_state(path, &fv);
+    const nfh_report_finding *r = find(e, "fd00:1::/64|2001:db8:ee::7");
+    if (r && first_found < 0)
+      first_found = h;
+    size_t n;
+    const nfh_report_finding *all = nfh_engine_findings(e, &n);
+    for (size_t i = 0; i < n; i++)
+      CU_ASSERT_PTR_NULL(strstr(all[i].f.summary, "fd00:3::/64"));
+    if (h == 7) {
+      CU_ASSERT_PTR_NOT_NULL(r);
+      if (r) {
+        last = r->f.severity;
+        printf("\n    run %d of 8: %s (%s)", first_found + 1, r->f.summary,
+               nfh_severity_name(r->f.severity));
+        CU_ASSERT_STRING_EQUAL(r->status, "ongoing");
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "fd00:1::17:a077 sent"));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.summary, "addresses of fd00:1::/64"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "no other internal host"));
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.evidence_json, "\"from_earlier_runs\": true"));
+      } else {
+        dump(e);
+      }
+    }
+    done(e);
+  }
+  CU_ASSERT(first_found >= 1 && first_found <= 3);
   CU_ASSERT(last >= NFH_SEV_MEDIUM);
 }
 
@@ -2064,6 +2125,10 @@ int main(void) {
   CU_add_test(s, "sampled input", test_sampled);
   CU_add_test(s, "low and slow", test_low_and_slow);
   CU_add_test(s, "low and slow across hourly runs", test_slow_across_runs);
+  CU_add_test(s,
+              "slow transfer from hourly temporary addresses, hourly "
+              "runs",
+              test_slow_across_runs_rotating);
   CU_add_test(s, "slow transfer, a run at every rotation",
               test_slow_per_rotation);
   CU_add_test(s, "a source's baseline from runs at every rotation",

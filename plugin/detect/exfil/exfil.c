@@ -64,6 +64,13 @@ typedef struct exfil {
   size_t npairs;
   size_t *joined_into;
   uint16_t *joined;
+  /* Earlier runs' addresses whose memory a pair took (adopt_rotated):
+   * the pair's index and the address's host hash. */
+  struct adopted {
+    size_t pair;
+    uint32_t host;
+  } * adopted;
+  size_t nadopted;
 } exfil;
 
 /* ------------------------------------------------------------ helpers */
@@ -695,8 +702,17 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
   char src[NFH_ADDR_STRLEN], dst[NFH_ADDR_STRLEN];
   nfh_addr_format(&p->k.a, src, sizeof(src));
   nfh_addr_format(&p->k.b, dst, sizeof(dst));
-  char key[2 * NFH_ADDR_STRLEN + 2];
+  char key[2 * NFH_ADDR_STRLEN + 8];
   snprintf(key, sizeof(key), "%s|%s", src, dst);
+  /* A host under its temporary addresses is its /64 to the reader of
+   * keys: the next hourly run's newer address continues this finding
+   * (as beaconing keys such a client). */
+  if (x->joined && d->pair < x->npairs && x->joined[d->pair]) {
+    char net[NFH_ADDR_STRLEN];
+    nfh_addr block = nfh_addr_network(&p->k.a, 64);
+    snprintf(key, sizeof(key), "%s/64|%s",
+             nfh_addr_format(&block, net, sizeof(net)), dst);
+  }
   char vol[32], span[32], rate[32], rare[96], first[16];
   rarity_text(d, rare, sizeof(rare));
   human_bytes((double)d->f.out, vol, sizeof(vol));
@@ -758,10 +774,20 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
     char net[NFH_ADDR_STRLEN];
     nfh_addr block = nfh_addr_network(&p->k.a, 64);
     nfh_addr_format(&block, net, sizeof(net));
-    el += (size_t)snprintf(extra + el, sizeof(extra) - el,
-                           "; from %u addresses of %s/64 one after another "
-                           "(one host's temporary IPv6 addresses)",
-                           x->joined[at] + 1u, net);
+    unsigned earlier = 0; /* addresses of earlier runs */
+    for (size_t j = 0; j < x->nadopted; j++)
+      earlier += x->adopted[j].pair == at;
+    if (earlier)
+      el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                             "; from this and earlier runs' addresses of "
+                             "%s/64 one after another (one host's temporary "
+                             "IPv6 addresses)",
+                             net);
+    else
+      el += (size_t)snprintf(extra + el, sizeof(extra) - el,
+                             "; from %u addresses of %s/64 one after another "
+                             "(one host's temporary IPv6 addresses)",
+                             x->joined[at] + 1u, net);
   }
   if (el < sizeof(extra))
     sampled_note(d->f.sampled, p->max_sampling, extra + el,
@@ -1125,8 +1151,114 @@ static int join_temporary(exfil *x, nfh__exf_pair *pairs, size_t np) {
       }
       x->joined_into[from] = into;
       x->joined[into]++;
+      /* What earlier runs remember of the older address is the newer's
+       * too (1: nothing remembered). */
+      if (nfh__exf_spair_adopt(x->mem, &pairs[from].k.a, &pairs[into].k.a,
+                               &pairs[into].k.b) < 0)
+        rc = -1;
     }
     a = b;
+  }
+  free(r);
+  return rc;
+}
+
+/* Across runs: a host whose temporary address changes every hour showed
+ * each hourly run a new address's first hour of a slow upload, and the
+ * memory kept each address's hour apart (30 MB an hour for eight hours
+ * was never found). A remembered pair of the same /64 to the same
+ * destination, whose last bytes went at most this long before this
+ * run's pair began (and not after it began, but for JOIN_OVERLAP_MS),
+ * is the same host's earlier address: its memory becomes the newer
+ * address's. Longer apart, two hosts of one network that used one
+ * server on other occasions stay two. */
+#define ADOPT_GAP_MS (2 * 3600 * 1000ull)
+
+typedef struct memref {
+  nfh_addr net, dst, addr;
+  uint64_t end_ms;
+} memref;
+
+static int memref_order(const void *pa, const void *pb) {
+  const memref *a = pa, *b = pb;
+  int c = nfh_addr_compare(&a->net, &b->net);
+  return c ? c : nfh_addr_compare(&a->dst, &b->dst);
+}
+
+/* Whether this run has a pair (a, b) that is no one's part. */
+static int run_has_pair(const exfil *x, const nfh_addr *a, const nfh_addr *b) {
+  for (size_t j = 0; j < x->npairs; j++)
+    if (nfh_addr_equal(&x->pairs[j].k.b, b) &&
+        nfh_addr_equal(&x->pairs[j].k.a, a))
+      return 1;
+  return 0;
+}
+
+/* Gives this run's IPv6 pairs the memory of their host's earlier
+ * addresses, as said above; records them in x->adopted. 0 or -1. */
+static int adopt_rotated(exfil *x, nfh__exf_pair *pairs, size_t np) {
+  size_t nmem;
+  const nfh__exf_spair *mem = nfh__exf_spair_all(x->mem, &nmem);
+  memref *r = NULL;
+  size_t n = 0;
+  for (size_t k = 0; k < nmem; k++) {
+    const nfh__exf_spair *sp = &mem[k];
+    if (sp->k.a.family != 6 || !sp->nhist)
+      continue;
+    if (!r && !(r = malloc(nmem * sizeof(*r))))
+      return -1;
+    const nfh__exf_hist *h = &sp->hist[sp->nhist - 1];
+    r[n].net = nfh_addr_network(&sp->k.a, 64);
+    r[n].dst = sp->k.b;
+    r[n].addr = sp->k.a;
+    r[n].end_ms = (uint64_t)h->hour * 3600000ull +
+                  (h->last_s1 ? (uint64_t)(h->last_s1 - 1) * 1000 : 3599999);
+    n++;
+  }
+  if (!n)
+    return 0;
+  qsort(r, n, sizeof(*r), memref_order);
+  int rc = 0;
+  for (size_t i = 0; i < np && rc == 0; i++) {
+    const nfh__exf_pair *p = &pairs[i];
+    if (p->k.a.family != 6 || !p->conns || !p->first_ms ||
+        x->joined_into[i] != SIZE_MAX)
+      continue;
+    memref want;
+    want.net = nfh_addr_network(&p->k.a, 64);
+    want.dst = p->k.b;
+    /* The first of the run of equal (net, dst). */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (memref_order(&r[mid], &want) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (size_t k = lo; k < n && memref_order(&r[k], &want) == 0; k++) {
+      const memref *m = &r[k];
+      if (nfh_addr_equal(&m->addr, &p->k.a) ||
+          m->end_ms > p->first_ms + JOIN_OVERLAP_MS ||
+          m->end_ms + ADOPT_GAP_MS < p->first_ms ||
+          run_has_pair(x, &m->addr, &p->k.b))
+        continue;
+      struct adopted *grown =
+          realloc(x->adopted, (x->nadopted + 1) * sizeof(*grown));
+      if (!grown ||
+          nfh__exf_spair_adopt(x->mem, &m->addr, &p->k.a, &p->k.b) < 0) {
+        if (grown)
+          x->adopted = grown;
+        rc = -1;
+        break;
+      }
+      x->adopted = grown;
+      x->adopted[x->nadopted].pair = i;
+      x->adopted[x->nadopted].host = nfh__exf_host_hash(&m->addr);
+      x->nadopted++;
+      if (x->joined[i] < UINT16_MAX)
+        x->joined[i]++;
+    }
   }
   free(r);
   return rc;
@@ -1143,6 +1275,9 @@ static unsigned less_joined(const exfil *x, size_t i, const nfh__exf_hset *set,
     if (x->joined_into[j] == i)
       in += (unsigned)nfh__exf_hset_has(set,
                                         nfh__exf_host_hash(&x->pairs[j].k.a));
+  for (size_t j = 0; j < x->nadopted; j++)
+    if (x->adopted[j].pair == i)
+      in += (unsigned)nfh__exf_hset_has(set, x->adopted[j].host);
   return count > in + 1 ? count - in : 1;
 }
 
@@ -1912,7 +2047,7 @@ static int exfil_finish(void *ctx) {
   for (size_t i = 0; i < np; i++)
     if (nfh__exf_pair_attribute(&pairs[i]) != 0)
       goto out;
-  if (join_temporary(x, pairs, np) != 0)
+  if (join_temporary(x, pairs, np) != 0 || adopt_rotated(x, pairs, np) != 0)
     goto out;
   if (build_sums(x, pairs, np, &hs) != 0)
     goto out;
@@ -2093,8 +2228,11 @@ out:
   free(cands);
   free(x->joined_into);
   free(x->joined);
+  free(x->adopted);
   x->joined_into = NULL;
   x->joined = NULL;
+  x->adopted = NULL;
+  x->nadopted = 0;
   x->pairs = NULL;
   x->npairs = 0;
   return rc;

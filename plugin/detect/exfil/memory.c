@@ -130,6 +130,19 @@ static int hset_add(nfh__exf_hset *s, uint32_t h, unsigned cap) {
   return 0;
 }
 
+/* Renames hash 'from' to 'to' in the set (dropped when 'to' is in it
+ * already): one host under a new address. */
+static void hset_rename(nfh__exf_hset *s, uint32_t from, uint32_t to) {
+  for (unsigned i = 0; i < s->n; i++)
+    if (s->v[i] == from) {
+      if (nfh__exf_hset_has(s, to))
+        s->v[i] = s->v[--s->n];
+      else
+        s->v[i] = to;
+      return;
+    }
+}
+
 static void dest_free(nfh__exf_dest *d) {
   free(d->hosts.v);
   free(d->uploaders.v);
@@ -677,6 +690,93 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
         s->hod_days[w.hod]++;
     }
   }
+  return 0;
+}
+
+const nfh__exf_spair *nfh__exf_spair_all(const nfh__exf_memory *m, size_t *n) {
+  *n = m->npairs;
+  return m->pairs;
+}
+
+static uint8_t sat_add8(uint8_t a, uint8_t b) {
+  return a > 255 - b ? 255 : (uint8_t)(a + b);
+}
+
+int nfh__exf_spair_adopt(nfh__exf_memory *m, const nfh_addr *from,
+                         const nfh_addr *to, const nfh_addr *ex) {
+  nfh__exf_key kf = key2(from, ex), kt = key2(to, ex);
+  int64_t fi = nfh__exf_map_find(&m->pmap, m->pairs, sizeof(*m->pairs), &kf,
+                                 nfh__exf_key_hash(&kf));
+  if (fi < 0)
+    return 1;
+  uint64_t ht = nfh__exf_key_hash(&kt);
+  int64_t ti =
+      nfh__exf_map_find(&m->pmap, m->pairs, sizeof(*m->pairs), &kt, ht);
+  if (ti < 0) {
+    /* The new address takes the old one's place: no pruning, one pair
+     * in, one emptied. */
+    if (reserve((void **)&m->pairs, &m->cappairs, m->npairs,
+                sizeof(*m->pairs)) != 0 ||
+        nfh__exf_map_put(&m->pmap, m->pairs, sizeof(*m->pairs), ht,
+                         m->npairs) != 0)
+      return -1;
+    nfh__exf_spair *f = &m->pairs[fi], *t = &m->pairs[m->npairs++];
+    *t = *f;
+    t->k = kt;
+    f->hist = NULL;
+  } else {
+    nfh__exf_spair *f = &m->pairs[fi], *t = &m->pairs[ti];
+    /* Room first, so that a failure changes nothing. */
+    uint32_t need = (uint32_t)t->nhist + f->nhist;
+    if (need > t->caphist) {
+      nfh__exf_hist *grown = realloc(t->hist, need * sizeof(*grown));
+      if (!grown)
+        return -1;
+      t->hist = grown;
+      t->caphist = (uint16_t)need;
+    }
+    for (uint16_t j = 0; j < f->nhist; j++)
+      (void)hist_add(t, &f->hist[j], (uint32_t)m->p->memory_hours);
+    if (f->first_ms < t->first_ms)
+      t->first_ms = f->first_ms;
+    if (f->last_ms > t->last_ms)
+      t->last_ms = f->last_ms;
+    /* Days and hours of day summed, less those both counted: the day
+     * both last marked, in the hours both marked on it. */
+    int same_day = f->mark_day == t->mark_day && f->days_seen && t->days_seen;
+    uint32_t days = (uint32_t)t->days_seen + f->days_seen - (same_day ? 1 : 0);
+    t->days_seen = (uint16_t)(days > UINT16_MAX ? UINT16_MAX : days);
+    for (int c = 0; c < NFH_EXF_HOD; c++) {
+      int both = same_day && (f->mark_mask & t->mark_mask & (1u << c)) &&
+                 t->hod_days[c] && f->hod_days[c];
+      t->hod_days[c] = sat_add8(t->hod_days[c], f->hod_days[c]);
+      if (both && t->hod_days[c] < 255)
+        t->hod_days[c]--;
+    }
+    if (f->mark_day > t->mark_day) {
+      t->mark_day = f->mark_day;
+      t->mark_mask = f->mark_mask;
+    } else if (f->mark_day == t->mark_day) {
+      t->mark_mask |= f->mark_mask;
+    }
+    free(f->hist);
+    f->hist = NULL;
+  }
+  /* The destination's counts of hosts, which hold the old address. */
+  uint32_t hf = nfh__exf_host_hash(from), hto = nfh__exf_host_hash(to);
+  for (int kind = NFH_EXF_DEST_ADDR; kind <= NFH_EXF_DEST_POOL; kind++) {
+    nfh__exf_dest *d = (nfh__exf_dest *)nfh__exf_dest_find(m, ex, kind);
+    if (!d)
+      continue;
+    if (kind != NFH_EXF_DEST_POOL) /* a pool's 'hosts' are networks */
+      hset_rename(&d->hosts, hf, hto);
+    hset_rename(&d->uploaders, hf, hto);
+  }
+  nfh__exf_spair *f = &m->pairs[fi];
+  f->nhist = f->caphist = 0;
+  f->first_ms = f->last_ms = 0;
+  f->days_seen = 0;
+  memset(f->hod_days, 0, sizeof(f->hod_days));
   return 0;
 }
 

@@ -244,6 +244,20 @@ int nfh__exf_spair_learn(nfh__exf_memory *m, const nfh_addr *in,
                          const nfh_addr *ex, const nfh__exf_cell *cell,
                          nfh__exf_when w, int significant);
 
+/* Every remembered pair (*n of them), borrowed until the memory next
+ * changes: for a caller that indexes them. Pairs emptied by
+ * nfh__exf_spair_adopt have no history and last_ms 0. */
+const nfh__exf_spair *nfh__exf_spair_all(const nfh__exf_memory *m, size_t *n);
+
+/* Hands the history of pair (from, ex) to pair (to, ex), created when
+ * absent, as one host's under its newer address (an IPv6 temporary
+ * address that changed between runs): hours added, days and hours of
+ * day summed, spans widened. The pair (from, ex) is left empty, never
+ * saved again. 0; 1 when there is no pair (from, ex); -1 out of memory
+ * (the memory is as it was). */
+int nfh__exf_spair_adopt(nfh__exf_memory *m, const nfh_addr *from,
+                         const nfh_addr *to, const nfh_addr *ex);
+
 /* A DNS pair's history, or NULL. Borrowed until the next update. */
 const nfh__exf_dpair *nfh__exf_dpair_find(const nfh__exf_memory *m,
                                           const nfh_addr *client,
