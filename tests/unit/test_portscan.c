@@ -1035,6 +1035,39 @@ static void test_vertical_span_past_exact(void) {
   free_flows(&fs);
 }
 
+/* A connect sweep whose first 30 of 100 hosts answered, one a second,
+ * lasted 100 s from its first probe (it read "in 70 s" from its 31st
+ * second, a tester's). The same prober's SSH sessions with its own
+ * server eight hours earlier stay out of the sweep's span. */
+static void test_span_with_answered_first(void) {
+  flows fs = {0};
+  nfh_addr c = tk_ip("203.0.113.77"), own = tk_ip("10.0.5.250");
+  for (unsigned h = 0; h < 3; h++)
+    session(&fs, c, (uint16_t)(50000 + h), own, 22,
+            T0 - 8 * 3600000ull + h * 600000ull);
+  for (unsigned i = 0; i < 100; i++) {
+    nfh_addr s = tk_ip4(10, 0, 5, (uint8_t)(1 + i));
+    uint64_t t = T0 + i * 1000ull;
+    if (i < 30)
+      session(&fs, c, (uint16_t)(40000 + i), s, 22, t);
+    else
+      syn_silent(&fs, c, (uint16_t)(40000 + i), s, 22, t);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *h = find(e, "h|203.0.113.77|tcp/22");
+  if (!h)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(h);
+  if (h) {
+    double d = evidence_num(h, "duration_s");
+    CU_ASSERT(d >= 99 && d <= 101);
+    CU_ASSERT_EQUAL(h->first_ms, T0);
+    CU_ASSERT_EQUAL(evidence_num(h, "answered"), 30);
+  }
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
  * (five hosts a port, below min_hosts): one finding of all 400 hosts and
  * 80 ports, not a few ports' share or nothing. A peer-to-peer client
@@ -2861,6 +2894,8 @@ int main(void) {
       !CU_add_test(s, "ping sweep capped at medium", test_ping_sweep_capped) ||
       !CU_add_test(s, "a vertical scan's time past its exact ports",
                    test_vertical_span_past_exact) ||
+      !CU_add_test(s, "a scan's span with its answered probes first",
+                   test_span_with_answered_first) ||
       !CU_add_test(s, "a half-open sweep of a dense network; health checks",
                    test_half_open_sweep) ||
       !CU_add_test(s, "open ports counted, counts no more than there are",

@@ -484,6 +484,47 @@ static void extend_past_exact(const uint32_t o_contacts[4], uint32_t last_s,
     *last = last_s;
 }
 
+/* Answered probes of a scan belong to its span: a connect sweep whose
+ * first 30 of 100 hosts answered, one a second, read "in 70 s" from its
+ * 31st second (a tester's). A service that answered joins the failed
+ * probes' span [*first, *last] when it was contacted at most three
+ * times (a probe, not a session) within that span's length (a minute at
+ * least) of it; a server used all day stays out. For the services of
+ * port/proto (target UINT32_MAX) or of one target. Before its first
+ * failure a source keeps no services (lite): its answered probes then
+ * show only in the first contact of the port or target, any_first_s,
+ * which starts the span when it is as near. */
+#define ANSWERED_NEAR_MIN_S 60u
+#define ANSWERED_MAX_CONTACTS 3u
+
+static void widen_with_answered(const ps_source *s, uint16_t port,
+                                uint8_t proto, uint32_t target,
+                                uint32_t any_first_s, int fo, uint32_t *first,
+                                uint32_t *last) {
+  uint32_t near = *last - *first;
+  if (near < ANSWERED_NEAR_MIN_S)
+    near = ANSWERED_NEAR_MIN_S;
+  uint32_t lo = *first > near ? *first - near : 0;
+  uint32_t hi = *last > UINT32_MAX - near ? UINT32_MAX : *last + near;
+  uint32_t new_first = *first, new_last = *last;
+  for (uint32_t i = 0; i < s->nservices; i++) {
+    const ps_service *v = &s->services[i];
+    if (target == UINT32_MAX ? v->port != port || v->proto != proto
+                             : v->target != target)
+      continue;
+    if (answered_service(v, fo) != 1 || counts_as_failed(v, fo) ||
+        v->contacts > ANSWERED_MAX_CONTACTS || v->first_s < lo ||
+        v->last_s > hi)
+      continue;
+    new_first = v->first_s < new_first ? v->first_s : new_first;
+    new_last = v->last_s > new_last ? v->last_s : new_last;
+  }
+  if (any_first_s >= lo && any_first_s < new_first)
+    new_first = any_first_s;
+  *first = new_first;
+  *last = new_last;
+}
+
 /* The time span of the failed probes on a port (a host that used the
  * port all day and swept it for ten minutes swept for ten minutes), or
  * of all its activity there when none is kept exactly. */
@@ -504,6 +545,8 @@ static void port_span(const ps_source *s, const ps_port *q, int fo,
     *last = q->last_s;
     return;
   }
+  widen_with_answered(s, q->port, q->proto, UINT32_MAX, q->first_s, fo, first,
+                      last);
   /* A workstation's sweep of 2,000 hosts on tcp/445 in 15 minutes read
    * "in 10.7 h", slow: its session with its own file server that night
    * was the port's last contact. */
@@ -547,6 +590,7 @@ static void target_span(const ps_source *s, uint32_t ti, int fo,
     *last = s->targets[ti].last_s;
     return;
   }
+  widen_with_answered(s, 0, 0, ti, s->targets[ti].first_s, fo, first, last);
   extend_past_exact(s->targets[ti].o_contacts, s->targets[ti].last_s, last);
 }
 
