@@ -2702,17 +2702,20 @@ static void peers_text(char *buf, size_t len, const verdict *p,
              floor(1000 * p->s.top_src_share) / 10);
   } else if (p->s.max_sampling > 1 && p->sampled_share >= 0.5) {
     /* Sampled, most sources of few packets are never seen: a count is
-     * a floor ("from about 10,782 sources" for 50,000 at 1:1000). */
-    snprintf(buf, len, "from at least %s %s (sampled 1:%u)%s", n, noun,
+     * a floor ("from about 10,782 sources" for 50,000 at 1:1000), but
+     * for a flood of one kind it holds the host's other peers too ("at
+     * least 209" for 200 at 1:10, a tester's): what was seen, said so. */
+    snprintf(buf, len, "from %s%s %s%s (sampled 1:%u)%s",
+             of_kind ? "about " : "at least ", n, noun, of_kind ? " seen" : "",
              p->s.max_sampling, slots > 1 ? " in its peak 5 minutes" : "");
   } else {
     /* Counted by a sketch past its exact cap: "about", or 2,947 read as
-     * an exact count of 3,000 sources. */
-    snprintf(buf, len, "from %s%s %s%s",
-             p->s.peers_estimated[p->dir] ? "about "
-             : of_kind                    ? "up to "
-                                          : "",
-             n, noun, slots > 1 ? " in its peak 5 minutes" : "");
+     * an exact count of 3,000 sources; for a flood of one kind an upper
+     * bound either way ("about 210" for 200 beside the victim's web
+     * clients read as the flood's). */
+    snprintf(buf, len, "from %s%s%s %s%s", of_kind ? "up to " : "",
+             p->s.peers_estimated[p->dir] ? "about " : "", n, noun,
+             slots > 1 ? " in its peak 5 minutes" : "");
   }
 }
 
@@ -2721,7 +2724,7 @@ static int emit_one(vol *v, const fnd *f) {
   const verdict *p = &f->peak;
   const ssum *s = &p->s;
   char host[NFH_ADDR_STRLEN] = "", target[NFH_ENDPOINT_STRLEN] = "";
-  char mult[32], rate[32], pps[32], size[32], dur[64], from[96];
+  char mult[32], rate[32], pps[32], size[32], dur[64], from[160];
   char summary[512], mitre[64] = "T1498";
   nfh_finding out;
   memset(&out, 0, sizeof(out));
