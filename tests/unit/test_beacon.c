@@ -294,6 +294,45 @@ static void test_beacon_60s(void) {
   tk_flows_free(&fs);
 }
 
+/* A beacon through the site's web proxy leaves as the proxy's own
+ * connections: the finding names the proxy, and says that it is one
+ * (five hosts use it on tcp/3128), so that the analyst looks for its
+ * client instead of isolating the proxy (a tester's). A host that
+ * serves no one gets no such note. */
+static void test_beacon_from_proxy(void) {
+  seed(41);
+  flows fs = {0};
+  nfh_addr proxy = tk_ip("10.1.0.3"), other = tk_ip("10.1.2.9");
+  nfh_addr c2 = tk_ip("203.0.113.77"), c2b = tk_ip("203.0.113.78");
+  beacon(&fs, proxy, c2, 443, 6, T0, 3 * HOUR, 180000, 0.05, 0, 900, 1100, 1);
+  beacon(&fs, other, c2b, 443, 6, T0, 3 * HOUR, 180000, 0.05, 0, 900, 1100, 1);
+  for (unsigned u = 0; u < 5; u++) {
+    nfh_addr user = tk_ip4(10, 1, 3, (uint8_t)(10 + u));
+    for (unsigned k = 0; k < 20; k++)
+      conn(&fs, user, (uint16_t)(50000 + 20 * u + k), proxy, 3128, 6,
+           T0 + (uint64_t)(urand() * 3 * HOUR), 3000, 800, 20000, 1);
+  }
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  const nfh_report_finding *r = find(e, "10.1.0.3|203.0.113.77|tcp/443");
+  const nfh_report_finding *o = find(e, "10.1.2.9|203.0.113.78|tcp/443");
+  if (!r || !o)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT_PTR_NOT_NULL(o);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        r->f.summary, "10.1.0.3 is a proxy to 5 internal hosts on tcp/3128"));
+    CU_ASSERT_EQUAL(evidence_number(r, "source_proxy.internal_clients"), 5);
+    CU_ASSERT_EQUAL(evidence_number(r, "source_proxy.port"), 3128);
+  }
+  if (o)
+    CU_ASSERT_PTR_NULL(strstr(o->f.summary, "proxy"));
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
 /* One run over four days, the beacon only in the first six hours: it
  * is judged like one still calling (idle pairs leave the state after
  * judging, not before). */
@@ -2544,6 +2583,7 @@ int main(void) {
   CU_add_test(s, "scoring: dispersion of random and jittered timelines",
               test_score_dispersion);
   CU_add_test(s, "60 s beacon, 10% jitter, 3 h", test_beacon_60s);
+  CU_add_test(s, "a beacon from the site's proxy", test_beacon_from_proxy);
   CU_add_test(s, "a beacon that stopped days before the run's end",
               test_beacon_long_ago_in_run);
   CU_add_test(s, "30 s beacon for 12 h: its whole span", test_fast_beacon_span);

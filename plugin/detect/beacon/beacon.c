@@ -48,6 +48,23 @@ typedef struct resolver {
   int confirmed;   /* a second client was seen */
 } resolver;
 
+/* The site's proxies, learnt from the run's traffic as the resolvers
+ * are: internal servers that internal clients reach on a proxy port. A
+ * beacon through one leaves as the proxy's own connections: the finding
+ * names the proxy (the site's flows show nothing else of it outside),
+ * and says what it is, so that the analyst looks for its client (a
+ * tester's analyst would have isolated the proxy and missed the
+ * desktop). */
+#define MAX_PROXIES 64
+#define PROXY_CLIENTS 64 /* distinct clients counted exactly */
+
+typedef struct proxy {
+  nfh_addr addr;
+  uint16_t port;
+  uint16_t nclients;
+  uint32_t clients[PROXY_CLIENTS]; /* hashes */
+} proxy;
+
 typedef struct beacon {
   const nfh_host_api *api;
   nfh__bcn_params p;
@@ -58,6 +75,8 @@ typedef struct beacon {
   uint32_t *cb, *sb;
   resolver resolvers[MAX_RESOLVERS];
   size_t nresolvers;
+  proxy *proxies; /* MAX_PROXIES, allocated when the first is seen */
+  size_t nproxies;
   int oom_logged;
 } beacon;
 
@@ -67,6 +86,7 @@ static void beacon_destroy(void *ctx) {
     return;
   nfh__bcn_track_free(&b->tk);
   nfh__bcn_scratch_free(&b->scratch);
+  free(b->proxies);
   free(b->t);
   free(b->cb);
   free(b->sb);
@@ -162,6 +182,50 @@ static int is_resolver(beacon *b, const nfh_addr *a) {
   return r && r->confirmed;
 }
 
+/* The ports of web and SOCKS proxies (Squid, the usual alternates,
+ * Privoxy, SOCKS). */
+static int proxy_port(uint16_t port) {
+  return port == 3128 || port == 3129 || port == 8080 || port == 8000 ||
+         port == 8888 || port == 8118 || port == 1080;
+}
+
+/* Notes that 'client' reached the internal server 'server' on TCP proxy
+ * port 'port' and was answered. */
+static void saw_proxy(beacon *b, const nfh_addr *server, uint16_t port,
+                      const nfh_addr *client) {
+  proxy *x = NULL;
+  for (size_t i = 0; i < b->nproxies && !x; i++)
+    if (b->proxies[i].port == port &&
+        nfh_addr_equal(&b->proxies[i].addr, server))
+      x = &b->proxies[i];
+  if (!x) {
+    if (!b->proxies && !(b->proxies = calloc(MAX_PROXIES, sizeof(proxy))))
+      return;
+    if (b->nproxies == MAX_PROXIES)
+      return;
+    x = &b->proxies[b->nproxies++];
+    x->addr = *server;
+    x->port = port;
+  }
+  uint32_t h = (uint32_t)nfh_hll_hash(client->bytes, 16);
+  for (uint16_t i = 0; i < x->nclients; i++)
+    if (x->clients[i] == h)
+      return;
+  if (x->nclients < PROXY_CLIENTS)
+    x->clients[x->nclients++] = h;
+}
+
+/* The proxy port on which a serves the most internal clients, two at
+ * least; NULL when it serves none. */
+static const proxy *proxy_of(const beacon *b, const nfh_addr *a) {
+  const proxy *best = NULL;
+  for (size_t i = 0; i < b->nproxies; i++)
+    if (b->proxies[i].nclients >= 2 && nfh_addr_equal(&b->proxies[i].addr, a) &&
+        (!best || b->proxies[i].nclients > best->nclients))
+      best = &b->proxies[i];
+  return best;
+}
+
 /* Connections are handled in groups: first both table entries of each
  * are prefetched (see nfh__bcn_track_prefetch), then each is tracked.
  * Over traffic with many more pairs than the caches hold, each lookup
@@ -215,6 +279,9 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
         saw_resolver(b, &c->server, &c->client);
         continue;
       }
+      if (c->proto == TCP && proxy_port(c->server_port) &&
+          (c->flags & NFH_CONN_REPLY))
+        saw_proxy(b, &c->server, c->server_port, &c->client);
       if (!b->p.internal)
         continue;
     }
@@ -326,6 +393,26 @@ static int emit_pair(beacon *b, const nfh__bcn_cand *c, nfh_severity sev,
                      double score, double confidence, int one_server,
                      uint64_t first_ms, uint64_t last_ms, const char *key,
                      const char *summary, const char *evidence) {
+  /* From a proxy: said in the summary and the evidence. */
+  char note_summary[768], note_evidence[2304];
+  const proxy *x = proxy_of(b, &c->client);
+  size_t elen = strlen(evidence);
+  if (x && elen && evidence[elen - 1] == '}' &&
+      elen + 96 < sizeof(note_evidence)) {
+    char addr[NFH_ADDR_STRLEN];
+    nfh_addr_format(&c->client, addr, sizeof(addr));
+    snprintf(note_summary, sizeof(note_summary),
+             "%s; %s is a proxy to %u%s internal hosts on tcp/%u: the "
+             "beacon may come from one of them, through it",
+             summary, addr, x->nclients,
+             x->nclients == PROXY_CLIENTS ? "+" : "", x->port);
+    snprintf(note_evidence, sizeof(note_evidence),
+             "%.*s, \"source_proxy\": {\"port\": %u, "
+             "\"internal_clients\": %u}}",
+             (int)(elen - 1), evidence, x->port, x->nclients);
+    summary = note_summary;
+    evidence = note_evidence;
+  }
   nfh_finding f;
   memset(&f, 0, sizeof(f));
   f.type = "beaconing";
