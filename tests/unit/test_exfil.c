@@ -369,6 +369,7 @@ static void test_low_and_slow(void) {
     dump(e);
   CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "low_and_slow"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "\"bytes_exact\": true"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1041")); /* web port, own server */
   CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1030"));
   done(e);
@@ -411,6 +412,9 @@ static void test_slow_across_runs(void) {
         CU_ASSERT_STRING_EQUAL(r->status, "ongoing");
         CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json,
                                       "\"from_earlier_runs\": true"));
+        /* Earlier hours come from the state in KiB: not nfdump's sum. */
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.evidence_json, "\"bytes_exact\": false"));
       }
     }
     done(e);
