@@ -361,6 +361,40 @@ static void test_syn_flood(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(summary, "x baseline"));
 }
 
+/* A one-minute SYN flood inside a slot, from 30 s to 90 s after its
+ * start, at 2,000 packets a second from 200 sources, while the web
+ * server's clients come all slot long: its first_seen and last_seen are
+ * the flood's records', and its rate is over its minute (a tester's
+ * read "until" the slot's end, 1,914 pps). */
+static void gen_minute_flood(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 180 + (int)(rnd() % 40));
+  if (slot == 16)
+    spoofed_flood(fv, t + 30000, 200, 0x02, 1, 59999, 600);
+}
+
+static double evidence_number(const nfh_report_finding *r, const char *key);
+
+static void test_flood_own_span(void) {
+  rng_state = 43;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_minute_flood, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "SYN flood"));
+    uint64_t start = T0 + 16 * SLOT_MS + 30000;
+    CU_ASSERT(r->f.first_ms >= start && r->f.first_ms <= start + 1);
+    CU_ASSERT(r->f.last_ms >= start + 59999 && r->f.last_ms <= start + 60000);
+    double pps = evidence_number(r, "packets_per_active_second");
+    CU_ASSERT(pps >= 1950 && pps <= 2100);
+  }
+  nfh_engine_destroy(e);
+}
+
 /* A quiet server (40 clients a slot, some 900 packets in) flooded over
  * UDP by one source: 240,000 packets a slot in 60-second records. Its
  * summary names the source ("from up to 41 sources" counted the
@@ -2054,6 +2088,8 @@ int main(void) {
     return 1;
   CU_pSuite s = CU_add_suite("volumetric", NULL, NULL);
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
+  CU_add_test(s, "a one-minute flood: its own span and rate",
+              test_flood_own_span);
   CU_add_test(s, "UDP flood from one source: its share, its multiple",
               test_one_source_flood);
   CU_add_test(s, "a flood from one IPv6 /64", test_one_net_v6_flood);

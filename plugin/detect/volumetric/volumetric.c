@@ -96,8 +96,27 @@ static const char *const base_name[] = {"none", "learned_in_window",
                                         "hour_of_week"};
 
 enum ftype {
-  FT_SYN, FT_UDP, FT_ICMP, FT_TCP, FT_REFLECT, FT_OTHER, FT_APP, FT_ACK
+  FT_SYN,
+  FT_UDP,
+  FT_ICMP,
+  FT_TCP,
+  FT_REFLECT,
+  FT_OTHER,
+  FT_APP,
+  FT_ACK,
+  NFT
 };
+
+/* Where a slot's records of each flood type fell (ms after the slot's
+ * start; 'have' bit t when type t had one): a flood's first_seen and
+ * last_seen are its own records', not those of the victim's web clients
+ * around it (a SYN flood of 11:00:00-11:00:59 read "until 11:05:00",
+ * the slot's end; a reflection ended at a web session 4 minutes later:
+ * a tester's). FT_OTHER has none: it is all the records. */
+typedef struct kspan {
+  uint32_t t0[NFT], t1[NFT];
+  uint8_t have;
+} kspan;
 static const char *const ftype_name[] = {
     "SYN", "UDP", "ICMP", "TCP", "reflection", "traffic", "application",
     "ACK"};
@@ -436,6 +455,7 @@ typedef struct hacc {
    * packets fell, so that a flood's rate is over its own minute, not
    * over the host's other records around it (see active_seconds). */
   double pw[2], pwt[2], pwt2[2], pwd[2], pwd2[2];
+  kspan kinds[2];
   uint32_t max_sampling;
 } hacc;
 
@@ -483,6 +503,7 @@ typedef struct ssum {
   double net_pkts[2], net_bytes[2];
   double active_s[2]; /* seconds the packets took (active_seconds) */
   uint64_t t0[2], t1[2]; /* epoch ms of the first start, the last end */
+  kspan kinds[2];        /* the same by flood type, in the slot */
 } ssum;
 
 /* --------------------------------------------------------- entities */
@@ -1370,6 +1391,11 @@ static void record(vol *v, const entity *e, const verdict *vd) {
    * slot: a long record that ends in it does not move the start back. */
   uint64_t s0 = vd->slot * SLOT_MS, s1 = s0 + SLOT_MS;
   uint64_t t0 = vd->s.t0[vd->dir], t1 = vd->s.t1[vd->dir];
+  const kspan *ks = &vd->s.kinds[vd->dir];
+  if (cls && vd->ftype < NFT && (ks->have & (1u << vd->ftype))) {
+    t0 = s0 + ks->t0[vd->ftype];
+    t1 = s0 + ks->t1[vd->ftype];
+  }
   t0 = t0 > s0 && t0 < s1 ? t0 : s0;
   t1 = t1 > t0 && t1 < s1 ? t1 : s1;
   if (!f->slots) {
@@ -1810,6 +1836,7 @@ static void summarize(const slotacc *acc, const hacc *h, int bidir_ok,
     s->active_s[dir] = active_seconds(h, dir);
     s->t0[dir] = h->t0[dir];
     s->t1[dir] = h->t1[dir];
+    s->kinds[dir] = h->kinds[dir];
     s->net_bytes[dir] = acc->net.c[dir][C_BYTES];
   }
   s->max_sampling = h->max_sampling;
@@ -1901,6 +1928,18 @@ static slotacc *slotacc_new(vol *v, uint64_t slot) {
 /* Adds one record to the counters of a host or of the network, exactly
  * as the record would have been added when it came. Distinct peers go
  * to h->peers, or to ds[direction] when ds is given. */
+static inline void kspan_add(kspan *k, int type, uint32_t t0, uint32_t t1) {
+  if (!(k->have & (1u << type))) {
+    k->have |= (uint8_t)(1u << type);
+    k->t0[type] = t0, k->t1[type] = t1;
+    return;
+  }
+  if (t0 < k->t0[type])
+    k->t0[type] = t0;
+  if (t1 > k->t1[type])
+    k->t1[type] = t1;
+}
+
 static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
                            uint64_t peer_hash, uint64_t slot_ms,
                            nfh__vol_dscratch *ds) {
@@ -1920,6 +1959,23 @@ static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
   h->pwd2[dir] += pk * len * len;
   double *c = h->c[dir];
   uint8_t fl = r->flags;
+  if (!is_net) {
+    kspan *k = &h->kinds[dir];
+    if (fl & R_SYN)
+      kspan_add(k, FT_SYN, r->t0, r->t1);
+    if (fl & R_TCP) {
+      kspan_add(k, FT_TCP, r->t0, r->t1);
+      kspan_add(k, FT_APP, r->t0, r->t1);
+      if (!(fl & R_AMP) && r->sport == REC_BARE_ACKS)
+        kspan_add(k, FT_ACK, r->t0, r->t1);
+    } else if (fl & R_UDP) {
+      kspan_add(k, FT_UDP, r->t0, r->t1);
+    } else if (fl & R_ICMP) {
+      kspan_add(k, FT_ICMP, r->t0, r->t1);
+    }
+    if (fl & R_AMP)
+      kspan_add(k, FT_REFLECT, r->t0, r->t1);
+  }
   c[C_BYTES] += by;
   c[C_PKTS] += pk;
   c[C_FLOWS] += w;
@@ -2719,10 +2775,29 @@ static void peers_text(char *buf, size_t len, const verdict *p,
   }
 }
 
+/* The seconds a finding's peak slot's packets took, for its rate: of a
+ * flood, no longer than its own records' span (the victim's other
+ * records spread the packets' moments: 1,914 pps for a flood of 2,000
+ * over its minute). */
+static double rate_seconds(const fnd *f) {
+  const verdict *p = &f->peak;
+  double sec = p->s.active_s[p->dir];
+  const kspan *ks = &p->s.kinds[p->dir];
+  if (f->cls && p->ftype < NFT && (ks->have & (1u << p->ftype))) {
+    double own = (double)(ks->t1[p->ftype] - ks->t0[p->ftype]) / 1000;
+    if (own < 1)
+      own = 1;
+    if (own < sec)
+      sec = own;
+  }
+  return sec;
+}
+
 static int emit_one(vol *v, const fnd *f) {
   const nfh_host_api *api = v->api;
   const verdict *p = &f->peak;
   const ssum *s = &p->s;
+  double active_s = rate_seconds(f);
   char host[NFH_ADDR_STRLEN] = "", target[NFH_ENDPOINT_STRLEN] = "";
   char mult[32], rate[32], pps[32], size[32], dur[64], from[160];
   char summary[512], mitre[64] = "T1498";
@@ -2755,9 +2830,8 @@ static int emit_one(vol *v, const fnd *f) {
     snprintf(mult, sizeof(mult), "whatever its");
   /* The rates while it lasted: a one-minute flood is not 1/5 of itself
    * (the evidence keeps the slot's averages too). */
-  nfh__vol_fmt_bits(rate, sizeof(rate),
-                    p->x[M_BYTES] * 8 / p->s.active_s[p->dir]);
-  nfh__vol_fmt_count(pps, sizeof(pps), p->x[M_PKTS] / p->s.active_s[p->dir]);
+  nfh__vol_fmt_bits(rate, sizeof(rate), p->x[M_BYTES] * 8 / active_s);
+  nfh__vol_fmt_count(pps, sizeof(pps), p->x[M_PKTS] / active_s);
   nfh__vol_fmt_bytes(size, sizeof(size), f->sum_bytes);
   /* The volume is the slots' (all the host's traffic in them), so its
    * time is said in slots: "in 10 min" beside a transfer of 3 min read
@@ -3010,9 +3084,9 @@ static int emit_one(vol *v, const fnd *f) {
        round(p->x[M_PEERS]));
   nfh__vol_json_bool(&j, "distinct_estimated", s->peers_estimated[p->dir]);
   nfh__vol_json_num(&j, "packets_per_second", round(p->pps));
-  nfh__vol_json_num(&j, "active_seconds", round(s->active_s[p->dir]));
+  nfh__vol_json_num(&j, "active_seconds", round(active_s));
   nfh__vol_json_num(&j, "packets_per_active_second",
-       round(p->x[M_PKTS] / s->active_s[p->dir]));
+                    round(p->x[M_PKTS] / active_s));
   nfh__vol_json_num(&j, "bits_per_second", round(p->x[M_BYTES] * 8 / SLOT_S));
   nfh__vol_json_num(&j, "avg_packet_bytes", round(p->bpp));
   nfh__vol_json_num(&j, "syn_only_share", p->syn_share);
