@@ -2072,6 +2072,10 @@ static void test_icmp_tunnel(void) {
         printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
         CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
         CU_ASSERT_PTR_NOT_NULL(strstr(r->f.mitre, "T1095"));
+        /* Its own upload counts it (it read 0: the echoes came back at
+         * its size). */
+        CU_ASSERT_PTR_NOT_NULL(
+            strstr(r->f.evidence_json, "\"uploaders\": 1,"));
       }
     }
     done(e);

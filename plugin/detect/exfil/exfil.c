@@ -858,8 +858,12 @@ static int emit_pair(exfil *x, const verdict *d, const nfh__exf_pair *p,
        ", \"popular\": %s, \"popular_at\": %u, \"network_prevalence\": %u"
        ", \"network_uploaders\": %u, \"pool_uploaders\": %u"
        ", \"pool_networks\": %u, \"novel\": %s",
-       d->f.prevalence, d->f.uploaders, d->f.popular ? "true" : "false",
-       (unsigned)x->p.popular_hosts, d->net_prevalence, d->f.net_uploaders,
+       /* The source included: an ICMP tunnel's echoes come back at its
+        * size, and its own upload was never noted as one ("uploaders:
+        * 0" for the uploader, a tester's). */
+       d->f.prevalence, d->f.uploaders ? d->f.uploaders : 1,
+       d->f.popular ? "true" : "false", (unsigned)x->p.popular_hosts,
+       d->net_prevalence, d->f.net_uploaders ? d->f.net_uploaders : 1,
        d->f.pool_uploaders, d->f.pool_nets,
        d->f.novel == 1   ? "true"
        : d->f.novel == 0 ? "false"
