@@ -1068,6 +1068,34 @@ static void test_span_with_answered_first(void) {
   free_flows(&fs);
 }
 
+/* The site's resolver asks 40 outside servers on udp/53 and none
+ * answer (a sampler that kept its queries and not the answers, or lame
+ * servers): its recursion, no scan, since three internal hosts query
+ * it (a tester's: medium, 100% failed). Another host that does the same
+ * and serves no one is reported. */
+static void test_resolver_recursion(void) {
+  flows fs = {0};
+  nfh_addr res = tk_ip("10.0.0.53"), other = tk_ip("10.0.0.99");
+  for (unsigned c = 0; c < 3; c++)
+    for (unsigned q = 0; q < 5; q++)
+      udp_answered(&fs, tk_ip4(10, 0, 1, (uint8_t)(10 + c)),
+                   (uint16_t)(40000 + q), res, 53, T0 + (c * 5 + q) * 7000ull);
+  for (unsigned i = 0; i < 40; i++) {
+    udp_silent(&fs, res, (uint16_t)(50000 + i), tk_ip4(198, 51, 7, (uint8_t)i),
+               53, T0 + i * 20000ull);
+    udp_silent(&fs, other, (uint16_t)(50000 + i),
+               tk_ip4(198, 51, 8, (uint8_t)i), 53, T0 + i * 20000ull);
+  }
+  nfh_engine *e = hunt(&fs);
+  const nfh_finding *o = find(e, "h|10.0.0.99|udp/53");
+  if (!o || find(e, "h|10.0.0.53|udp/53"))
+    dump(e);
+  CU_ASSERT_PTR_NULL(find(e, "h|10.0.0.53|udp/53"));
+  CU_ASSERT_PTR_NOT_NULL(o);
+  nfh_engine_destroy(e);
+  free_flows(&fs);
+}
+
 /* A diagonal sweep: 400 internal hosts, each probed on one of 80 ports
  * (five hosts a port, below min_hosts): one finding of all 400 hosts and
  * 80 ports, not a few ports' share or nothing. A peer-to-peer client
@@ -2896,6 +2924,8 @@ int main(void) {
                    test_vertical_span_past_exact) ||
       !CU_add_test(s, "a scan's span with its answered probes first",
                    test_span_with_answered_first) ||
+      !CU_add_test(s, "a resolver's recursion is no scan",
+                   test_resolver_recursion) ||
       !CU_add_test(s, "a half-open sweep of a dense network; health checks",
                    test_half_open_sweep) ||
       !CU_add_test(s, "open ports counted, counts no more than there are",

@@ -2528,6 +2528,10 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
     if (o->s && o->f.dst_port > 0 &&
         api->is_allowed(api->host, "port_scan", &o->s->addr, o->f.dst_port))
       continue;
+    /* A resolver's DNS to many servers is its recursion (see ps_run). */
+    if (o->s && o->f.dst_port == 53 && o->key[0] == 'h' &&
+        nfh__ps_is_resolver(r, &o->s->addr))
+      continue;
     o->f.key = o->key;
     o->f.summary = o->summary;
     /* An outside IPv6 /64 counted as one source: src holds its address

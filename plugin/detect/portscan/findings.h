@@ -38,7 +38,22 @@ typedef struct ps_run {
   uint64_t unknown_sampled; /* connections sampled at an unknown interval */
   int sampled_unknown;   /* most were: silence is no evidence */
   uint32_t end_s;        /* last data second of the store */
+  /* The site's resolvers, as the run showed them: internal hosts that
+   * two internal clients or more sent DNS to. Their own DNS out is
+   * recursion (an upstream server that never answers, or a sampler
+   * that kept the query and not its answer, is no scan's failure): a
+   * resolver "probed 28 hosts on udp/53, 100% failed" at medium under
+   * a 1:10 sampler no one announced (a tester's). */
+  struct ps_resolver {
+    nfh_addr addr;
+    uint32_t first_client; /* hash */
+    int confirmed;         /* a second client was seen */
+  } resolvers[64];
+  size_t nresolvers;
 } ps_run;
+
+/* Whether a is one of the run's resolvers. */
+int nfh__ps_is_resolver(const ps_run *run, const nfh_addr *a);
 
 /* Emits the run's findings through api->emit. The store is only read.
  * The external scanners it reported one by one are set in *reported
