@@ -65,8 +65,9 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
   /* Both address elements may be present (nfdump blanks duplicates with
    * EXnull, but not always); decide after all elements are seen. */
   const uint8_t *v4 = NULL, *v6 = NULL;
-  int ip_version = 0, has_generic = 0;
+  int ip_version = 0, has_generic = 0, has_layer2 = 0;
   unsigned first_unknown = 0;
+  int first_unused = -1; /* the first element type not read here */
   uint64_t event_ms = 0;
 
   /* A damaged record is dropped, and the block's other records kept:
@@ -245,6 +246,7 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
       flow->nat_event = elen >= 24 ? e[20] : e[12];
       break;
     case EX_LAYER2:
+      has_layer2 = 1;
       if (elen >= 27)
         ip_version = e[26];
       break;
@@ -253,6 +255,8 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
        * this reader: skipped by their length. */
       if (type > EX_KNOWN_MAX && !first_unknown)
         first_unknown = type;
+      if (first_unused < 0)
+        first_unused = (int)type;
       break;
     }
   }
@@ -290,6 +294,18 @@ static nfh_status decode_v3(nfh__block *block, const uint8_t *p, size_t size,
                        "record %u: no address element (element type %u "
                        "unknown): dropped",
                        record_no, first_unknown);
+  /* Nor beside a known type in its place (43, 0: a tester's, 12,500
+   * records hunted without addresses, in silence): a flow record of
+   * nfcapd's has one, but a layer-2 flow's (MAC addresses only). */
+  if (!v4 && !v6 && !has_layer2) {
+    if (first_unused >= 0)
+      return drop_record(block, flow_index,
+                         "record %u: no address element (element type %d in "
+                         "its place?): dropped",
+                         record_no, first_unused);
+    return drop_record(block, flow_index,
+                       "record %u: no address element: dropped", record_no);
+  }
 
   if (v4 && v6) {
     /* nfdump's rule: the layer-2 element's IP version decides; without

@@ -686,6 +686,23 @@ static void test_bad_blocks(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
                                   "record 1: no address element (element "
                                   "type 253 unknown): dropped"));
+    /* Retyped to a known type, or to EXnull, the same (a tester's 12,500
+     * records hunted without addresses, in silence). */
+    static const uint8_t retyped[] = {43, 0};
+    for (size_t k = 0; k < sizeof(retyped); k++) {
+      noaddr.data[64] = retyped[k];
+      char name[32], want[96];
+      snprintf(name, sizeof(name), "noaddr%u", retyped[k]);
+      CU_ASSERT_EQUAL(
+          read_all(r, write_l2(name, &noaddr, 1, &nrec2, 0, 0, 2), &n),
+          NFH_ECORRUPT);
+      CU_ASSERT_EQUAL(n, 1);
+      snprintf(want, sizeof(want),
+               "record 1: no address element (element type %u in its "
+               "place?): dropped",
+               retyped[k]);
+      CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), want));
+    }
   }
 
   /* Corrupt LZ4 payload. */
