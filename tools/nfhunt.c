@@ -650,6 +650,17 @@ static read_result file_open(nfh_reader *reader, const char *path, run *r) {
     nfh_reader_close(reader);
     return READ_NOT;
   }
+  /* Unclosed, and no block follows its header: not a file nfcapd was
+   * writing but a damaged header (a 1.6 file whose version byte read 2
+   * was "still written", read as empty, exit 0, and marked analysed). */
+  if (!info->complete && info->unlisted_bytes && info->unlisted_no_block) {
+    complain("%s: its header lists no data block and no appendix, and the "
+             "%" PRIu64 " bytes after it do not start with a data block (a "
+             "damaged header?): not read",
+             path, info->unlisted_bytes);
+    nfh_reader_close(reader);
+    return READ_NOT;
+  }
   r->t.files++;
   /* A file nfcapd never closed (it died, and someone renamed the
    * .current file) lists no blocks in its header: nfdump reads nothing

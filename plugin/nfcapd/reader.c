@@ -612,8 +612,24 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
   if (appendix_blocks == 0) {
     /* A file nfcapd still writes: its header says no blocks yet. */
     r->info.complete = 0;
-    if (r->info.num_blocks == 0 && r->file_size > L2_HEADER_SIZE)
+    if (r->info.num_blocks == 0 && r->file_size > L2_HEADER_SIZE) {
       r->info.unlisted_bytes = r->file_size - L2_HEADER_SIZE;
+      /* nfcapd writes its blocks right after the header: a first block
+       * header of another type, of no records or of a size past the
+       * file or the cap is no file nfcapd was writing. */
+      uint8_t bh[BLOCK_HEADER_SIZE];
+      uint64_t left = r->file_size - L2_HEADER_SIZE;
+      if (left < BLOCK_HEADER_SIZE ||
+          read_at(r, bh, sizeof(bh), L2_HEADER_SIZE) != NFH_OK) {
+        r->info.unlisted_no_block = 1;
+      } else {
+        uint32_t nrec = nfh__ld32(bh), size = nfh__ld32(bh + 4);
+        unsigned type = nfh__ld16(bh + 8);
+        r->info.unlisted_no_block = (type != 2 && type != 3) || nrec == 0 ||
+                                    size > NFH_BLOCK_PAYLOAD_MAX ||
+                                    size > left - BLOCK_HEADER_SIZE;
+      }
+    }
     return NFH_OK;
   }
   r->info.complete = 1;
@@ -1143,14 +1159,15 @@ nfh_status nfh_reader_next(nfh_reader *r, const nfh_flow **flows,
        * its appendix: read as the header says, as nfdump reads it, and
        * said (a count of 1 of 3 blocks lost 200 of 300 flows without a
        * word). A count of 0 the caller tells from unlisted_bytes. */
-      if (r->appendix_read && r->info.num_blocks > 0 &&
+      if (((r->appendix_read && r->info.num_blocks > 0) ||
+           r->info.layout == 1) &&
           r->read_offset < r->data_end)
         late_fault(r,
                    "its header lists %u data blocks, yet %llu bytes follow "
-                   "them before the appendix (a damaged count?): not read, "
-                   "as nfdump does",
+                   "them%s (a damaged count?): not read, as nfdump does",
                    r->info.num_blocks,
-                   (unsigned long long)(r->data_end - r->read_offset));
+                   (unsigned long long)(r->data_end - r->read_offset),
+                   r->info.layout == 1 ? "" : " before the appendix");
       if (r->late_status != NFH_OK) {
         if (r->late_faults > 1)
           set_error(r, "%s (%llu such faults in the file)", r->late_errmsg,

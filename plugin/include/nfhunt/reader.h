@@ -57,6 +57,10 @@ typedef struct nfh_file_info {
    * (complete 0, no block announced), or between the header and the
    * appendix of a closed file whose header lists no block; else 0. */
   uint64_t unlisted_bytes;
+  /* With unlisted_bytes after an unclosed header: they do not start with
+   * a data block's header, as a file nfcapd writes does (a damaged
+   * header: an nfdump 1.6 file whose version byte reads 2). */
+  int unlisted_no_block;
 } nfh_file_info;
 
 /* One exporter's counters from the file's ExporterStat record (type 8),
