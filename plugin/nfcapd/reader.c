@@ -806,7 +806,18 @@ static int read_block(nfh_reader *r, slot *s) {
     r->blocks_empty++;
     return 1;
   }
-  if (size > room) {
+  if (size > room && r->appendix_read &&
+      size <= r->file_size - off - BLOCK_HEADER_SIZE) {
+    /* Into the appendix but inside the file: nfdump reads such a block
+     * by its size and gets its flows; it was dropped whole, "past end of
+     * data" of a file that was not short (a tester's). Read, and said. */
+    late_fault(r,
+               "block %llu at offset %llu: size %u runs %llu bytes into the "
+               "appendix (a damaged size?): read as its size says, as "
+               "nfdump does",
+               (unsigned long long)index, (unsigned long long)off, size,
+               (unsigned long long)(size - room));
+  } else if (size > room) {
     fail_read(r, NFH_ETRUNC,
               "block %llu at offset %llu: size %u runs past end of data "
               "(%llu bytes left)",

@@ -626,6 +626,25 @@ static void test_bad_blocks(void) {
   v3_record(&blk, 1700000000000ull, 1, 2, 6);
   uint32_t one = 1, five = 5;
 
+  /* A block whose size runs a byte into the appendix, inside the file:
+   * read by its size as nfdump reads it, and said (it was dropped whole,
+   * "past end of data" of a file that was not short). */
+  {
+    const char *into = write_l2("intoappendix", &blk, 1, &one, 0, 0, 2);
+    FILE *fp = fopen(into, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    uint8_t sz[4];
+    uint32_t size = (uint32_t)blk.len + 1;
+    memcpy(sz, &size, 4);
+    CU_ASSERT_EQUAL(fseek(fp, 40 + 4, SEEK_SET), 0); /* block 0's size */
+    fwrite(sz, 1, 4, fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(read_all(r, into, &n), NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(nfh_reader_error(r), "runs 1 bytes into the appendix"));
+  }
+
   /* More records announced than the block holds. */
   CU_ASSERT_EQUAL(read_all(r, write_l2("short", &blk, 1, &five, 0, 0, 2), &n),
                   NFH_ECORRUPT);
