@@ -645,6 +645,22 @@ static void test_bad_blocks(void) {
         strstr(nfh_reader_error(r), "runs 1 bytes into the appendix"));
   }
 
+  /* A closed file whose header counts 3 blocks of its 1: read whole,
+   * and its count blamed, not a truncation ("file ends"). */
+  {
+    const char *three = write_l2("threeofone", &blk, 1, &one, 0, 0, 2);
+    FILE *fp = fopen(three, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT_EQUAL(fseek(fp, 36, SEEK_SET), 0); /* the header's count */
+    fputc(3, fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(read_all(r, three, &n), NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
+                                  "its header lists 3 data blocks, yet only "
+                                  "1 lie before its appendix"));
+  }
+
   /* More records announced than the block holds. */
   CU_ASSERT_EQUAL(read_all(r, write_l2("short", &blk, 1, &five, 0, 0, 2), &n),
                   NFH_ECORRUPT);
