@@ -706,6 +706,15 @@ nfh_status nfh_reader_open(nfh_reader *r, const char *path) {
   r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (r->fd < 0) {
     int saved = errno;
+    struct stat ls;
+    /* A socket cannot be opened (ENXIO): what it is says more. */
+    if (saved == ENXIO && stat(path, &ls) == 0 && !S_ISREG(ls.st_mode)) {
+      set_error(r, "not a regular file (%s)",
+                S_ISSOCK(ls.st_mode) ? "a socket" : "a device");
+      nfh__free(r->path);
+      r->path = NULL;
+      return NFH_EINVAL;
+    }
     set_error(r, "cannot open: %s", strerror(saved));
     nfh__free(r->path);
     r->path = NULL;

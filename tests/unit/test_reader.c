@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <nfhunt/reader.h>
@@ -613,6 +615,23 @@ static void test_bad_headers(void) {
   }
 
   CU_ASSERT_EQUAL(read_all(r, "/nonexistent/nfcapd.x", &n), NFH_ENOTFOUND);
+  /* A socket under a capture's name: what it is ("No such device or
+   * address" before). */
+  {
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/nfcapd.sock", tmpdir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(fd >= 0);
+    unlink(sa.sun_path);
+    CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    CU_ASSERT_EQUAL(read_all(r, sa.sun_path, &n), NFH_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(nfh_reader_error(r), "not a regular file (a socket)"));
+    close(fd);
+    unlink(sa.sun_path);
+  }
   nfh_reader_destroy(r);
 }
 
