@@ -21,7 +21,10 @@ nfh_status nfh__rec_exporter(const uint8_t *p, size_t size, nfh_exporter *out) {
   static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0,
                                         0, 0, 0, 0, 0xff, 0xff};
   memset(out, 0, sizeof(*out));
-  if (size < 32)
+  /* Exactly 32 bytes in every nfdump that writes it: a flow record
+   * whose type byte turned into 7 read as an exporter of garbage, and
+   * its flow vanished without a word (a tester's). */
+  if (size != 32)
     return NFH_ECORRUPT;
   out->version = nfh__ld32(p + 4);
   const uint8_t *ip = p + 8;
@@ -51,7 +54,7 @@ nfh_status nfh__rec_exporter(const uint8_t *p, size_t size, nfh_exporter *out) {
 
 nfh_status nfh__rec_sampler(const uint8_t *p, size_t size, nfh_sampler *out) {
   memset(out, 0, sizeof(*out));
-  if (size < 24)
+  if (size != 24) /* fixed, as the exporter's */
     return NFH_ECORRUPT;
   out->exporter_sysid = nfh__ld16(p + 4);
   out->algorithm = nfh__ld16(p + 6);
@@ -64,7 +67,7 @@ nfh_status nfh__rec_sampler(const uint8_t *p, size_t size, nfh_sampler *out) {
 nfh_status nfh__rec_sampler_legacy(const uint8_t *p, size_t size,
                                    nfh_sampler *out) {
   memset(out, 0, sizeof(*out));
-  if (size < 16)
+  if (size != 16)
     return NFH_ECORRUPT;
   out->id = (int32_t)nfh__ld32(p + 4);
   uint32_t interval = nfh__ld32(p + 8);
@@ -167,7 +170,7 @@ nfh_status nfh__rec_shared(nfh__block *block, unsigned type, const uint8_t *p,
   default:
     /* Types no 1.6 or 1.7 file holds (V4 records of nfdump 1.8, and
      * newer): said, or a file of them read as empty without a word. */
-    if (type > NFH__REC_SAMPLER && type != NFH__REC_SLACK)
+    if ((type > NFH__REC_SAMPLER && type != NFH__REC_SLACK) || type == 0)
       nfh__block_fault(block, "record %u: unknown record type %u: skipped", rec,
                        type);
     return NFH_OK;

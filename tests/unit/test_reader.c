@@ -680,6 +680,27 @@ static void test_bad_blocks(void) {
                                   "1 lie before its appendix"));
   }
 
+  /* A flow record whose type byte turned into 7 (an exporter record of
+   * its 40 bytes) or 0: each told, the block's other flow kept (both
+   * vanished without a word, a tester's). */
+  {
+    buf odd = blk;
+    size_t at = odd.len;
+    v3_record(&odd, 1700000001000ull, 5, 6, 6);
+    odd.data[at] = 7;
+    size_t at0 = odd.len;
+    v3_record(&odd, 1700000002000ull, 7, 8, 6);
+    odd.data[at0] = 0;
+    uint32_t three = 3;
+    CU_ASSERT_EQUAL(
+        read_all(r, write_l2("retyped", &odd, 1, &three, 0, 0, 2), &n),
+        NFH_ECORRUPT);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(nfh_reader_error(r), "record 2: exporter record of"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "2 such faults"));
+  }
+
   /* More records announced than the block holds. */
   CU_ASSERT_EQUAL(read_all(r, write_l2("short", &blk, 1, &five, 0, 0, 2), &n),
                   NFH_ECORRUPT);
