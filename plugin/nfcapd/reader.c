@@ -537,7 +537,8 @@ static nfh_status read_appendix(nfh_reader *r, uint64_t off) {
   }
   const uint8_t *p = small;
   size_t left = len;
-  for (uint32_t i = 0; i < nrec && left >= 4; i++) {
+  uint32_t found = 0;
+  for (uint32_t i = 0; i < nrec && left >= 4; i++, found++) {
     unsigned type = nfh__ld16(p);
     size_t rsize = nfh__ld16(p + 2);
     if (rsize < 4 || rsize > left) {
@@ -580,6 +581,18 @@ static nfh_status read_appendix(nfh_reader *r, uint64_t off) {
                "%llu bytes follow its appendix (appended to the file?): "
                "not read",
                (unsigned long long)(r->file_size - end));
+  /* Its count against its records: 0 hid the ident and the stat record,
+   * more than it holds passed in silence (a tester's). */
+  if (nrec == 0 && len >= 4)
+    late_fault(r,
+               "its appendix lists no record, yet holds %zu bytes (a damaged "
+               "count?): its ident and stat record not read",
+               len);
+  else if (found != nrec)
+    late_fault(r,
+               "its appendix lists %u records and holds %u (a damaged "
+               "count?)",
+               nrec, found);
   return NFH_OK;
 }
 
@@ -633,6 +646,13 @@ static nfh_status open_layout2(nfh_reader *r, const uint8_t *head) {
     return NFH_OK;
   }
   r->info.complete = 1;
+  /* nfcapd writes one appendix block: a count of 2 or 65535 is damage
+   * (said once the blocks are read). */
+  if (appendix_blocks > 1)
+    late_fault(r,
+               "its header lists %u appendix blocks, nfcapd writes 1 (a "
+               "damaged count?)",
+               appendix_blocks);
   if (off_appendix < L2_HEADER_SIZE) {
     /* The blocks the header counts are read without it, as nfdump reads
      * them; the fault is told after the last flow (the file was refused

@@ -701,6 +701,35 @@ static void test_bad_blocks(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "2 such faults"));
   }
 
+  /* Counts of the appendix damaged: its records (0, 3 of 2) and the
+   * header's appendix blocks (2): the flows read, each said (they
+   * passed in silence, a tester's). */
+  {
+    struct {
+      long at; /* from the appendix's start; -1: header byte 18 */
+      uint8_t value;
+      const char *want;
+    } cases[] = {
+        {0, 0, "its appendix lists no record, yet holds"},
+        {0, 3, "its appendix lists 3 records and holds 2"},
+        {-1, 2, "its header lists 2 appendix blocks"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+      const char *path = write_l2("appcount", &blk, 1, &one, 0, 0, 2);
+      FILE *fp = fopen(path, "r+b");
+      CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+      long appendix = 40 + 12 + (long)blk.len; /* after the one block */
+      CU_ASSERT_EQUAL(
+          fseek(fp, cases[k].at < 0 ? 18 : appendix + cases[k].at, SEEK_SET),
+          0);
+      fputc(cases[k].value, fp);
+      fclose(fp);
+      CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
+      CU_ASSERT_EQUAL(n, 1);
+      CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), cases[k].want));
+    }
+  }
+
   /* More records announced than the block holds. */
   CU_ASSERT_EQUAL(read_all(r, write_l2("short", &blk, 1, &five, 0, 0, 2), &n),
                   NFH_ECORRUPT);
