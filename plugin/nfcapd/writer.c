@@ -673,14 +673,36 @@ static nfh_status flow_selector(nfh_writer *w, uint16_t sysid,
   return put_sampler(w, &s);
 }
 
+/* Whether a reader finds the sampler 'id' of exporter 'sysid' without
+ * the flow naming it: it is the exporter's sampler announced last, and
+ * the exporter has no generic (-1) or overwriting (-3) one, which a
+ * reader takes first (nfcapd 1.7.1 writes no EXsamplerInfo either, and
+ * nfdump 1.7.1 calls the element unknown on every record). */
+static int sampler_implied(const nfh_writer *w, uint16_t sysid, int64_t id) {
+  int64_t last = -1;
+  for (size_t i = 0; i < w->nsamplers; i++) {
+    const nfh_sampler *s = &w->samplers[i];
+    if (s->exporter_sysid != sysid)
+      continue;
+    if (s->id < 0)
+      return 0;
+    last = s->id;
+  }
+  return last == id;
+}
+
 /* ------------------------------------------------------------- flows */
 
-/* Which optional elements a flow needs, as bits of its element ids. */
-static uint32_t flow_elements(const nfh_flow *f, size_t *size) {
+/* Which optional elements a flow needs, as bits of its element ids;
+ * EXsamplerInfo when 'name_sampler'. */
+static uint32_t flow_elements(const nfh_flow *f, int name_sampler,
+                              size_t *size) {
   uint32_t ex = 1u << EX_GENERIC_FLOW;
   size_t n = V3_HEADER_SIZE + LEN_GENERIC_FLOW;
   int fam = f->src.family ? f->src.family : f->dst.family;
-  if (fam == 4) {
+  /* Two addresses of no family: 0.0.0.0 both, as nfdump shows them (a
+   * record with no address element is damage to a reader). */
+  if (fam == 4 || fam == 0) {
     ex |= 1u << EX_IPV4_FLOW;
     n += LEN_IPV4_FLOW;
   } else if (fam == 6) {
@@ -730,7 +752,7 @@ static uint32_t flow_elements(const nfh_flow *f, size_t *size) {
     ex |= 1u << EX_LATENCY;
     n += LEN_LATENCY;
   }
-  if (f->sampling > 1) {
+  if (f->sampling > 1 && name_sampler) {
     ex |= 1u << EX_SAMPLER_INFO;
     n += LEN_SAMPLER_INFO;
   }
@@ -814,14 +836,16 @@ static nfh_status write_flow(nfh_writer *w, const nfh_flow *f) {
   if (st != NFH_OK)
     return st;
   int64_t selector = 0;
+  int name_sampler = 0;
   if (f->sampling > 1) {
     st = flow_selector(w, sysid, f->sampling, &selector);
     if (st != NFH_OK)
       return st;
+    name_sampler = !sampler_implied(w, sysid, selector);
   }
 
   size_t size;
-  uint32_t ex = flow_elements(f, &size);
+  uint32_t ex = flow_elements(f, name_sampler, &size);
   uint8_t *r = reserve(w, size);
   if (!r)
     return w->failed;

@@ -110,15 +110,19 @@ nfh_status nfh_writer_add_sampler(nfh_writer *writer, const nfh_sampler *s);
  * NAT). Particulars:
  * - src and dst must have the same family; a family-0 address beside a
  *   v4/v6 one is written as that family's zero address; two family-0
- *   addresses write no address element.
+ *   addresses are written as 0.0.0.0 (a record needs an address
+ *   element).
  * - exporter_sysid 0 with an exporter address set: the writer finds or
  *   announces an exporter with that (addr, nf_version, exporter_id) and
  *   uses its sysid. A sysid not announced yet, with an exporter address
  *   on the flow, is announced from the flow's fields.
- * - sampling > 1: the V3 SAMPLED flag is set and an EXsamplerInfo refers
- *   to a sampler of that exporter whose (pI + sI) / pI equals
- *   'sampling'; if none was added, one {pI 1, sI sampling-1} is
- *   announced. Counters are written as given (already scaled, as
+ * - sampling > 1: the V3 SAMPLED flag is set and the flow refers to a
+ *   sampler of that exporter whose (pI + sI) / pI equals 'sampling'; if
+ *   none was added, one {pI 1, sI sampling-1} is announced. The
+ *   reference is an EXsamplerInfo only where a reader could not tell the
+ *   sampler otherwise (the exporter's latest, with no generic one, is
+ *   implied, as in nfcapd 1.7.1's files, whose nfdump knows no
+ *   EXsamplerInfo). Counters are written as given (already scaled, as
  *   nfcapd stores them).
  * - ICMP with dst_port 0 takes dst_port from icmp_type/icmp_code.
  * Returns NFH_OK; NFH_EINVAL if a flow cannot be encoded (mixed address
