@@ -77,6 +77,12 @@ if t:
     check(ev["queries"] == q_pkts and abs(ev["mean_query_bytes"] - mean) < 0.1,
           "its queries (%d) and mean size (%.1f bytes) are nfdump's (%d, %.1f)"
           % (ev["queries"], ev["mean_query_bytes"], q_pkts, mean))
+    # Its totals are the datagrams' (nfdump's), its means the messages':
+    # the header bytes between them are said.
+    check(ev["query_bytes"] == q_bytes and
+          ev.get("header_bytes_per_datagram") == 28,
+          "its query bytes (%s) are nfdump's (%d), headers %s bytes apart"
+          % (ev["query_bytes"], q_bytes, ev.get("header_bytes_per_datagram")))
     check("T1071.004" in t["mitre"], "ATT&CK T1071.004: %s" % t["mitre"])
 vpn = [f for f in found if f["evidence"].get("kind") == "not_dns"]
 v = vpn[0] if vpn else None

@@ -193,6 +193,7 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
   memset(v, 0, sizeof(*v));
   v->severity = -1;
   double hdr = headers(p);
+  v->header_bytes = hdr;
   v->mean_query = mean_message(p->query_bytes, p->queries, hdr);
   v->mean_answer = mean_message(p->answer_bytes, p->answers, hdr);
   v->name_bytes = name_bytes(p);

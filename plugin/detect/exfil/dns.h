@@ -67,6 +67,7 @@ typedef struct nfh__exf_dns_verdict {
   double score, confidence;
   double mean_query;   /* mean DNS message bytes of a query */
   double mean_answer;  /* of an answer, 0 without answers */
+  double header_bytes; /* IP and UDP headers of a datagram, taken off */
   uint64_t name_bytes; /* query bytes beyond everyday names: the most the
                           names could have carried */
   const char *reasons[6];

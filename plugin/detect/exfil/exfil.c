@@ -1876,6 +1876,9 @@ static int emit_dns(exfil *x, const nfh__exf_dns_pair *p,
        v->not_dns ? "not_dns" : "dns_tunnel", p->queries, p->query_bytes,
        v->mean_query, v->name_bytes, p->answers,
        p->answer_bytes, v->mean_answer);
+  /* The totals are the datagrams', the means the DNS messages' (a
+   * tester divided 1,664,000 by 8,000 queries and got 208, not 180). */
+  jadd(&j, ", \"header_bytes_per_datagram\": %.0f", v->header_bytes);
   jadd(&j, ", \"connections\": %u, \"duration_s\": %.0f, \"server_internal\": "
            "%s, \"clients_alike\": %u, \"query_bytes_bar\": %.0f",
        p->conns, (double)span_ms / 1000.0, internal ? "true" : "false", alike,
