@@ -175,6 +175,16 @@ static void write_bytes(const char *name, const void *p, size_t n,
   fclose(fp);
 }
 
+/* Overwrites n bytes of the file at path at offset off (damage). */
+static void patch_file(const char *path, long off, const void *bytes,
+                       size_t n) {
+  FILE *fp = fopen(path, "r+b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+  CU_ASSERT_EQUAL(fseek(fp, off, SEEK_SET), 0);
+  CU_ASSERT_EQUAL(fwrite(bytes, 1, n, fp), n);
+  fclose(fp);
+}
+
 static int have_sample(void) { return access(sample, R_OK) == 0; }
 
 /* Opens path and reads it to the end; returns the first failure. */
@@ -650,14 +660,8 @@ static void test_bad_blocks(void) {
    * "past end of data" of a file that was not short). */
   {
     const char *into = write_l2("intoappendix", &blk, 1, &one, 0, 0, 2);
-    FILE *fp = fopen(into, "r+b");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-    uint8_t sz[4];
     uint32_t size = (uint32_t)blk.len + 1;
-    memcpy(sz, &size, 4);
-    CU_ASSERT_EQUAL(fseek(fp, 40 + 4, SEEK_SET), 0); /* block 0's size */
-    fwrite(sz, 1, 4, fp);
-    fclose(fp);
+    patch_file(into, 40 + 4, &size, 4); /* block 0's size */
     CU_ASSERT_EQUAL(read_all(r, into, &n), NFH_ECORRUPT);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_PTR_NOT_NULL(
@@ -668,11 +672,7 @@ static void test_bad_blocks(void) {
    * and its count blamed, not a truncation ("file ends"). */
   {
     const char *three = write_l2("threeofone", &blk, 1, &one, 0, 0, 2);
-    FILE *fp = fopen(three, "r+b");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-    CU_ASSERT_EQUAL(fseek(fp, 36, SEEK_SET), 0); /* the header's count */
-    fputc(3, fp);
-    fclose(fp);
+    patch_file(three, 36, (uint8_t[]){3}, 1); /* the header's count */
     CU_ASSERT_EQUAL(read_all(r, three, &n), NFH_ECORRUPT);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
@@ -716,14 +716,9 @@ static void test_bad_blocks(void) {
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
       const char *path = write_l2("appcount", &blk, 1, &one, 0, 0, 2);
-      FILE *fp = fopen(path, "r+b");
-      CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
       long appendix = 40 + 12 + (long)blk.len; /* after the one block */
-      CU_ASSERT_EQUAL(
-          fseek(fp, cases[k].at < 0 ? 18 : appendix + cases[k].at, SEEK_SET),
-          0);
-      fputc(cases[k].value, fp);
-      fclose(fp);
+      patch_file(path, cases[k].at < 0 ? 18 : appendix + cases[k].at,
+                 &cases[k].value, 1);
       CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
       CU_ASSERT_EQUAL(n, 1);
       CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), cases[k].want));
@@ -803,11 +798,7 @@ static void test_bad_blocks(void) {
    * of a tester's file). */
   {
     const char *t1 = write_l2("type1", blocks2, 2, ones, 0, 0, 2);
-    FILE *fp = fopen(t1, "r+b");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-    CU_ASSERT_EQUAL(fseek(fp, 40 + 8, SEEK_SET), 0); /* block 0's type */
-    fputc(1, fp);
-    fclose(fp);
+    patch_file(t1, 40 + 8, (uint8_t[]){1}, 1); /* block 0's type */
     CU_ASSERT_EQUAL(read_all(r, t1, &n), NFH_ECORRUPT);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r),
@@ -926,16 +917,6 @@ static int write_blocks(const char *name, int codec, size_t nflows,
   return n;
 }
 
-/* Overwrites len bytes at off of path with 'fill', or with 'bytes'. */
-static void damage(const char *path, uint64_t off, const void *bytes,
-                   size_t len) {
-  FILE *fp = fopen(path, "r+b");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-  fseek(fp, (long)off, SEEK_SET);
-  fwrite(bytes, 1, len, fp);
-  fclose(fp);
-}
-
 /* Damage inside one block's payload costs that block (or its records
  * from the damaged one on), not the file: a block's header says where
  * the next starts. One record of impossible size lost the rest of the
@@ -961,7 +942,7 @@ static void test_damage_costs_its_block(void) {
    * read. */
   nb = write_blocks("size0", NFH_WRITER_CODEC_NONE, total, off, 8, &path);
   uint8_t zero2[2] = {0, 0};
-  damage(path, off[1] + 12 + 2, zero2, 2);
+  patch_file(path, off[1] + 12 + 2, zero2, 2);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT(n > 0 && n < total);
   CU_ASSERT(n >= total - 30000);
@@ -972,7 +953,7 @@ static void test_damage_costs_its_block(void) {
   /* Block 1's count far above its records: all of them read. */
   nb = write_blocks("count", NFH_WRITER_CODEC_NONE, total, off, 8, &path);
   uint8_t big[4] = {0x62, 0x27, 0x00, 0x40};
-  damage(path, off[1], big, 4);
+  patch_file(path, off[1], big, 4);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(n, total);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "a damaged count?"));
@@ -982,7 +963,7 @@ static void test_damage_costs_its_block(void) {
   CU_ASSERT_FATAL(nb >= 3);
   uint8_t junk[64];
   memset(junk, 0xff, sizeof(junk));
-  damage(path, off[1] + 12, junk, sizeof(junk));
+  patch_file(path, off[1] + 12, junk, sizeof(junk));
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(n, total - lost_block1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "lz4 data corrupt"));
@@ -1002,9 +983,9 @@ static void test_damage_costs_its_block(void) {
   /* ... and block 2's header no data block's after it: the file ends
    * there, said. */
   nb = write_blocks("lz4", NFH_WRITER_CODEC_LZ4, total, off, 8, &path);
-  damage(path, off[1] + 12, junk, sizeof(junk));
+  patch_file(path, off[1] + 12, junk, sizeof(junk));
   uint8_t type9[2] = {9, 0};
-  damage(path, off[2] + 8, type9, 2);
+  patch_file(path, off[2] + 8, type9, 2);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT(n < total - lost_block1);
   CU_ASSERT_PTR_NOT_NULL(
@@ -1086,15 +1067,6 @@ static int setup(void) { return mkdtemp(tmpdir) ? 0 : -1; }
 
 static int teardown(void) { return tk_remove_tree(tmpdir); }
 
-/* Writes 'len' bytes of v at offset 'off' of the file at path. */
-static void patch(const char *path, long off, const void *v, size_t len) {
-  FILE *fp = fopen(path, "r+b");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-  fseek(fp, off, SEEK_SET);
-  fwrite(v, 1, len, fp);
-  fclose(fp);
-}
-
 /* Counts and offsets a header or block gets wrong, and records no 1.7
  * file holds: the flows that can be read are read, and the run is told
  * (each was lost, or read short, without a word). */
@@ -1117,7 +1089,7 @@ static void test_damaged_counts(void) {
   /* The header counts 1 of 3 blocks: one flow, and a fault. */
   const char *path = write_l2("counts-blocks", blk, 3, nrec, 0, 0, 2);
   uint32_t one = 1;
-  patch(path, 36, &one, 4);
+  patch_file(path, 36, &one, 4);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(n, 1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "lists 1 data blocks"));
@@ -1137,7 +1109,7 @@ static void test_damaged_counts(void) {
   /* An appendix offset of 0: the blocks are read all the same. */
   path = write_l2("counts-appendix", blk, 3, nrec, 0, 0, 2);
   uint64_t zero = 0;
-  patch(path, 24, &zero, 8);
+  patch_file(path, 24, &zero, 8);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(n, 3);
   CU_ASSERT_PTR_NOT_NULL(strstr(nfh_reader_error(r), "appendix offset 0"));
@@ -1145,7 +1117,7 @@ static void test_damaged_counts(void) {
   /* An appendix offset at the first data block (no appendix there). */
   path = write_l2("counts-appendix40", blk, 3, nrec, 0, 0, 2);
   uint64_t forty = 40;
-  patch(path, 24, &forty, 8);
+  patch_file(path, 24, &forty, 8);
   CU_ASSERT_EQUAL(read_all(r, path, &n), NFH_ECORRUPT);
   CU_ASSERT_EQUAL(n, 3);
 
