@@ -8,6 +8,7 @@
 #include <nfhunt/hll.h>
 #include <nfhunt/plugin.h>
 
+#include "../resolvers.h"
 #include "beacon.h"
 #include "judge.h"
 #include "params.h"
@@ -36,18 +37,6 @@ typedef struct pending {
   nfh__bcn_verdict verdict;
 } pending;
 
-/* The site's resolvers, learnt from the run's traffic: internal servers
- * that internal clients query on port 53. Their own queries upstream are
- * forwarding (a record refreshed every TTL looks periodic), not theirs.
- * Kept per run: a resolver is busy in every run. */
-#define MAX_RESOLVERS 64
-
-typedef struct resolver {
-  nfh_addr addr;
-  uint32_t client; /* hash of the first client seen */
-  int confirmed;   /* a second client was seen */
-} resolver;
-
 /* The site's proxies, learnt from the run's traffic as the resolvers
  * are: internal servers that internal clients reach on a proxy port. A
  * beacon through one leaves as the proxy's own connections: the finding
@@ -73,8 +62,9 @@ typedef struct beacon {
   /* One timeline copied out for scoring. */
   uint64_t *t;
   uint32_t *cb, *sb;
-  resolver resolvers[MAX_RESOLVERS];
-  size_t nresolvers;
+  /* The site's resolvers (resolvers.h), per run: a resolver is busy in
+   * every run. */
+  nfh__resolvers resolvers;
   proxy *proxies; /* MAX_PROXIES, allocated when the first is seen */
   size_t nproxies;
   int oom_logged;
@@ -149,37 +139,6 @@ static int allowed(const beacon *b, const nfh_addr *client,
   const nfh_host_api *api = b->api;
   return api->is_allowed(api->host, NAME, server, port) ||
          api->is_allowed(api->host, NAME, client, -1);
-}
-
-static resolver *find_resolver(beacon *b, const nfh_addr *a) {
-  for (size_t i = 0; i < b->nresolvers; i++)
-    if (nfh_addr_compare(&b->resolvers[i].addr, a) == 0)
-      return &b->resolvers[i];
-  return NULL;
-}
-
-/* Notes that 'client' queried the internal server 'server' on port 53. */
-static void saw_resolver(beacon *b, const nfh_addr *server,
-                         const nfh_addr *client) {
-  uint32_t h = (uint32_t)nfh_hll_hash(client->bytes, 16);
-  resolver *r = find_resolver(b, server);
-  if (!r) {
-    if (b->nresolvers == MAX_RESOLVERS)
-      return;
-    r = &b->resolvers[b->nresolvers++];
-    r->addr = *server;
-    r->client = h;
-    r->confirmed = 0;
-    return;
-  }
-  if (r->client != h)
-    r->confirmed = 1;
-}
-
-/* Whether a serves at least two internal clients on port 53. */
-static int is_resolver(beacon *b, const nfh_addr *a) {
-  const resolver *r = find_resolver(b, a);
-  return r && r->confirmed;
 }
 
 /* The ports of web and SOCKS proxies (Squid, the usual alternates,
@@ -276,7 +235,7 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
       /* The site's own resolvers answer every host all day: never a
        * beacon. Other internal servers only on request. */
       if (c->server_port == 53) {
-        saw_resolver(b, &c->server, &c->client);
+        nfh__resolvers_saw(&b->resolvers, &c->server, &c->client);
         continue;
       }
       if (c->proto == TCP && proxy_port(c->server_port) &&
@@ -1387,7 +1346,7 @@ static int beacon_finish(void *ctx) {
     if (allowed(b, &c->client, &c->server, c->port))
       continue; /* allowlisted since it was tracked */
     if ((c->proto == UDP || c->proto == TCP) && c->port == 53 &&
-        is_resolver(b, &c->client))
+        nfh__resolvers_has(&b->resolvers, &c->client))
       continue; /* the site's resolver forwarding: not its own beacon */
     if (nlive == live_cap) {
       size_t ncap = live_cap ? 2 * live_cap : 256;

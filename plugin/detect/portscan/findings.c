@@ -2530,7 +2530,7 @@ int nfh__ps_report(const nfh_host_api *api, const ps_config *cfg,
       continue;
     /* A resolver's DNS to many servers is its recursion (see ps_run). */
     if (o->s && o->f.dst_port == 53 && o->key[0] == 'h' &&
-        nfh__ps_is_resolver(r, &o->s->addr))
+        nfh__resolvers_has(&r->resolvers, &o->s->addr))
       continue;
     o->f.key = o->key;
     o->f.summary = o->summary;

@@ -23,6 +23,7 @@
 
 #include <nfhunt/plugin.h>
 
+#include "../resolvers.h"
 #include "portscan.h"
 #include "track.h"
 
@@ -43,17 +44,9 @@ typedef struct ps_run {
    * recursion (an upstream server that never answers, or a sampler
    * that kept the query and not its answer, is no scan's failure): a
    * resolver "probed 28 hosts on udp/53, 100% failed" at medium under
-   * a 1:10 sampler no one announced (a tester's). */
-  struct ps_resolver {
-    nfh_addr addr;
-    uint32_t first_client; /* hash */
-    int confirmed;         /* a second client was seen */
-  } resolvers[64];
-  size_t nresolvers;
+   * a 1:10 sampler no one announced (a tester's). See resolvers.h. */
+  nfh__resolvers resolvers;
 } ps_run;
-
-/* Whether a is one of the run's resolvers. */
-int nfh__ps_is_resolver(const ps_run *run, const nfh_addr *a);
 
 /* Emits the run's findings through api->emit. The store is only read.
  * The external scanners it reported one by one are set in *reported

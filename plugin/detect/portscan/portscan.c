@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <nfhunt/hll.h>
 #include <nfhunt/plugin.h>
 
 #include "findings.h"
@@ -608,32 +607,11 @@ static inline void prefetch_span(const void *p, size_t len) {
 }
 
 /* The run's tallies of one connection (their order does not matter). */
-int nfh__ps_is_resolver(const ps_run *run, const nfh_addr *a) {
-  for (size_t i = 0; i < run->nresolvers; i++)
-    if (run->resolvers[i].confirmed &&
-        nfh_addr_equal(&run->resolvers[i].addr, a))
-      return 1;
-  return 0;
-}
-
-/* Notes a DNS query from an internal client to an internal server. */
-static void saw_dns_server(ps_run *run, const nfh_conn *c) {
-  uint32_t h = (uint32_t)nfh_hll_hash(c->client.bytes, 16);
-  for (size_t i = 0; i < run->nresolvers; i++)
-    if (nfh_addr_equal(&run->resolvers[i].addr, &c->server)) {
-      run->resolvers[i].confirmed |= run->resolvers[i].first_client != h;
-      return;
-    }
-  size_t cap = sizeof(run->resolvers) / sizeof(run->resolvers[0]);
-  if (run->nresolvers < cap)
-    run->resolvers[run->nresolvers++] = (struct ps_resolver){c->server, h, 0};
-}
-
 static void tally(ctx *x, const nfh_conn *c) {
   x->conns++;
   if (c->server_port == 53 && (c->proto == UDP || c->proto == TCP) &&
       (c->flags & NFH_CONN_CLIENT_HOME) && (c->flags & NFH_CONN_SERVER_HOME))
-    saw_dns_server(&x->run, c);
+    nfh__resolvers_saw(&x->run.resolvers, &c->server, &c->client);
   /* Marked sampled with no interval (nfdump's JSON; files nfhunt found
    * packet-sampled without an announcement): most answers are lost. */
   if ((c->flags & NFH_CONN_SAMPLED) && c->sampling <= 1)
