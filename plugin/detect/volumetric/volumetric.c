@@ -1336,6 +1336,17 @@ static uint8_t fnd_tag(uint8_t kind, uint8_t cls) {
   return (uint8_t)(kind | cls << 2);
 }
 
+/* The span of verdict vd's flood type's records in its slot (ms after
+ * the slot's start), when that type keeps one: 1, else 0. */
+static int flood_span(const verdict *vd, uint32_t *t0, uint32_t *t1) {
+  const kspan *ks = &vd->s.kinds[vd->dir];
+  if (vd->ftype >= NFT || !(ks->have & (1u << vd->ftype)))
+    return 0;
+  *t0 = ks->t0[vd->ftype];
+  *t1 = ks->t1[vd->ftype];
+  return 1;
+}
+
 /* Adds an anomalous slot to its finding: one finding per (kind, host,
  * flood type) and run, its span covering every anomalous slot of it,
  * its severity and text those of the worst slot. */
@@ -1391,10 +1402,10 @@ static void record(vol *v, const entity *e, const verdict *vd) {
    * slot: a long record that ends in it does not move the start back. */
   uint64_t s0 = vd->slot * SLOT_MS, s1 = s0 + SLOT_MS;
   uint64_t t0 = vd->s.t0[vd->dir], t1 = vd->s.t1[vd->dir];
-  const kspan *ks = &vd->s.kinds[vd->dir];
-  if (cls && vd->ftype < NFT && (ks->have & (1u << vd->ftype))) {
-    t0 = s0 + ks->t0[vd->ftype];
-    t1 = s0 + ks->t1[vd->ftype];
+  uint32_t own0, own1;
+  if (cls && flood_span(vd, &own0, &own1)) {
+    t0 = s0 + own0;
+    t1 = s0 + own1;
   }
   t0 = t0 > s0 && t0 < s1 ? t0 : s0;
   t1 = t1 > t0 && t1 < s1 ? t1 : s1;
@@ -1925,9 +1936,7 @@ static slotacc *slotacc_new(vol *v, uint64_t slot) {
   return a;
 }
 
-/* Adds one record to the counters of a host or of the network, exactly
- * as the record would have been added when it came. Distinct peers go
- * to h->peers, or to ds[direction] when ds is given. */
+/* Widens type's span in k to [t0, t1]. */
 static inline void kspan_add(kspan *k, int type, uint32_t t0, uint32_t t1) {
   if (!(k->have & (1u << type))) {
     k->have |= (uint8_t)(1u << type);
@@ -1940,6 +1949,9 @@ static inline void kspan_add(kspan *k, int type, uint32_t t0, uint32_t t1) {
     k->t1[type] = t1;
 }
 
+/* Adds one record to the counters of a host or of the network, exactly
+ * as the record would have been added when it came. Distinct peers go
+ * to h->peers, or to ds[direction] when ds is given. */
 static inline void rec_add(const vol *v, hacc *h, int is_net, const rec *r,
                            uint64_t peer_hash, uint64_t slot_ms,
                            nfh__vol_dscratch *ds) {
@@ -2782,9 +2794,9 @@ static void peers_text(char *buf, size_t len, const verdict *p,
 static double rate_seconds(const fnd *f) {
   const verdict *p = &f->peak;
   double sec = p->s.active_s[p->dir];
-  const kspan *ks = &p->s.kinds[p->dir];
-  if (f->cls && p->ftype < NFT && (ks->have & (1u << p->ftype))) {
-    double own = (double)(ks->t1[p->ftype] - ks->t0[p->ftype]) / 1000;
+  uint32_t own0, own1;
+  if (f->cls && flood_span(p, &own0, &own1)) {
+    double own = (double)(own1 - own0) / 1000;
     if (own < 1)
       own = 1;
     if (own < sec)

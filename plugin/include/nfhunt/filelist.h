@@ -65,14 +65,14 @@ size_t nfh_filelist_count(const nfh_filelist *list);
  * *dropped names it, *kept the name it is read under (borrowed until the
  * list is destroyed; NULL when none, or when out of memory for a copy).
  * Either pointer may be NULL. */
+size_t nfh_filelist_same_files(const nfh_filelist *list, const char **dropped,
+                               const char **kept);
+
 /* How many paths nfh_filelist_finish dropped because the selection named
  * them more than once (-r FILE twice, -M naming one directory twice),
  * and the first (borrowed until the list is destroyed). 'first' may be
  * NULL. */
 size_t nfh_filelist_named_twice(const nfh_filelist *list, const char **first);
-
-size_t nfh_filelist_same_files(const nfh_filelist *list, const char **dropped,
-                               const char **kept);
 
 /* How many directories below a flow root could not be read (permission
  * denied...), their files not selected, and the first one's path with
