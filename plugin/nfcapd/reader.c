@@ -43,7 +43,6 @@
 #define L1_FLAG_LZO 0x01
 #define L1_FLAG_BZ2 0x08
 #define L1_FLAG_LZ4 0x10
-#define L1_FLAG_ZSTD 0x20
 
 #define MAX_THREADS 64
 
@@ -447,22 +446,20 @@ static nfh_status open_layout1(nfh_reader *r, const uint8_t *head) {
               (unsigned long long)r->file_size);
     return NFH_ETRUNC;
   }
+  /* The codec as every nfdump reads it (1.6 through 1.7): LZO before
+   * BZ2 before LZ4 when several bits are set, and no other bit names
+   * one (layout 1 never had ZSTD). A file whose blocks used another
+   * codec then fails block by block, as under nfdump, rather than the
+   * whole file being refused for bits nfdump passes over. */
   uint32_t flags = nfh__ld32(head + 4);
-  int codecs = 0;
-  r->info.codec = NFH_CODEC_NONE;
   if (flags & L1_FLAG_LZO)
-    r->info.codec = NFH_CODEC_LZO, codecs++;
-  if (flags & L1_FLAG_BZ2)
-    r->info.codec = NFH_CODEC_BZ2, codecs++;
-  if (flags & L1_FLAG_LZ4)
-    r->info.codec = NFH_CODEC_LZ4, codecs++;
-  if (flags & L1_FLAG_ZSTD)
-    r->info.codec = NFH_CODEC_ZSTD, codecs++;
-  if (codecs > 1) {
-    set_error(r, "layout 1 header names several compressions (flags 0x%x)",
-              flags);
-    return NFH_ECODEC;
-  }
+    r->info.codec = NFH_CODEC_LZO;
+  else if (flags & L1_FLAG_BZ2)
+    r->info.codec = NFH_CODEC_BZ2;
+  else if (flags & L1_FLAG_LZ4)
+    r->info.codec = NFH_CODEC_LZ4;
+  else
+    r->info.codec = NFH_CODEC_NONE;
   r->info.layout = 1;
   r->info.num_blocks = nfh__ld32(head + 8);
   memcpy(r->info.ident, head + 12, sizeof(r->info.ident));

@@ -622,6 +622,23 @@ static void test_bad_headers(void) {
     l1[8] = 2;
     write_bytes("l1whole", l1, sizeof(l1), l1_path, sizeof(l1_path));
     CU_ASSERT_EQUAL(read_all(r, l1_path, &n), NFH_OK);
+    /* Header flags as nfdump reads them: 0x20 names no codec (it was
+     * taken for ZSTD, and every block failed to decompress), and of
+     * several codec bits LZO wins, then BZ2, then LZ4 (the file was
+     * refused). */
+    l1[4] = 0x20;
+    write_bytes("l1flag20", l1, sizeof(l1), l1_path, sizeof(l1_path));
+    CU_ASSERT_EQUAL(read_all(r, l1_path, &n), NFH_OK);
+    l1[4] = 0x19;
+    write_bytes("l1codecs", l1, sizeof(l1), l1_path, sizeof(l1_path));
+    CU_ASSERT_EQUAL_FATAL(nfh_reader_open(r, l1_path), NFH_OK);
+    CU_ASSERT_EQUAL(nfh_reader_info(r)->codec, 1);
+    nfh_reader_close(r);
+    l1[4] = 0x18;
+    write_bytes("l1codecs", l1, sizeof(l1), l1_path, sizeof(l1_path));
+    CU_ASSERT_EQUAL_FATAL(nfh_reader_open(r, l1_path), NFH_OK);
+    CU_ASSERT_EQUAL(nfh_reader_info(r)->codec, 2);
+    nfh_reader_close(r);
   }
 
   CU_ASSERT_EQUAL(read_all(r, "/nonexistent/nfcapd.x", &n), NFH_ENOTFOUND);
