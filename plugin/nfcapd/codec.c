@@ -93,8 +93,16 @@ nfh_status nfh__codec_decompress(nfh_codec codec, const uint8_t *in,
       return NFH_ETOOBIG;
     int produced = LZ4_decompress_safe((const char *)in, (char *)out,
                                        (int)in_len, (int)out_cap);
-    if (produced < 0)
-      return NFH_EDECOMPRESS;
+    if (produced < 0) {
+      /* LZ4 tells no overflow from damage. A stream that decodes
+       * cleanly up to the cap, which a partial decode stops at, is
+       * larger than the buffer (a block of another tool's bigger
+       * size), not corrupt: that is what the reader must say. */
+      int head =
+          LZ4_decompress_safe_partial((const char *)in, (char *)out,
+                                      (int)in_len, (int)out_cap, (int)out_cap);
+      return head == (int)out_cap ? NFH_ETOOBIG : NFH_EDECOMPRESS;
+    }
     *out_len = (size_t)produced;
     return NFH_OK;
   }
