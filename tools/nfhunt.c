@@ -180,12 +180,18 @@ static void warn(const char *fmt, ...) {
 /* A home network written with a host address (10.0.0.5/16, a copy of
  * an interface's setting) is taken as its network, as ip(8) does; said,
  * since the writer may have meant the one host. */
-static void warn_host_bits(const char *what, const char *cidr) {
-  char net[NFH_ADDR_STRLEN + 8];
-  if (hunt_net_host_bits(cidr, net, sizeof(net)))
-    warn("%s %s: bits set beyond the prefix; taken as the network %s "
+static void warn_host_bits(const char *what, const char *spec, int with_port) {
+  nfh_addr net;
+  unsigned bits;
+  int port, host_bits = 0;
+  int bad = with_port
+                ? nfh_cidr_port_parse(spec, &net, &bits, &port, &host_bits)
+                : nfh_cidr_parse(spec, &net, &bits, &host_bits);
+  char text[NFH_ADDR_STRLEN];
+  if (!bad && host_bits)
+    warn("%s %s: bits set beyond the prefix; taken as the network %s/%u "
          "(a /32 or /128 names one host)",
-         what, cidr, net);
+         what, spec, nfh_addr_format(&net, text, sizeof(text)), bits);
 }
 
 /* More files than this (an hour of nfcapd's) not analysed yet, whose
@@ -2289,7 +2295,7 @@ int main(int argc, char **argv) {
         if (nfh_engine_add_home_net(r.engine, tok) != NFH_OK)
           die("--home-net: '%s' is not a network (CIDR)", tok);
         else
-          warn_host_bits("--home-net", tok);
+          warn_host_bits("--home-net", tok, 0);
       /* An empty list (an unset shell variable) would leave the
        * defaults in force, not the networks the caller meant. */
       if (!nets)
@@ -2305,7 +2311,7 @@ int main(int argc, char **argv) {
         char where[512];
         snprintf(where, sizeof(where), "%s:%d: home_net",
                  conf->home_net.v[i].file, conf->home_net.v[i].line);
-        warn_host_bits(where, conf->home_net.v[i].text);
+        warn_host_bits(where, conf->home_net.v[i].text, 0);
       }
     }
     for (size_t i = 0; i < allows.n; i++) {
@@ -2315,16 +2321,7 @@ int main(int argc, char **argv) {
         die("--allow %s: expected [DETECTOR:]CIDR[:PORT] or [v6]:PORT",
             allows.v[i]);
       /* An allowed 10.0.0.5/16 silences a whole /16: said. */
-      char cidr[128];
-      const char *open = spec[0] == '[' ? spec + 1 : spec;
-      size_t len = strcspn(open, spec[0] == '[' ? "]" : "");
-      const char *slash = memchr(open, '/', len);
-      if (spec[0] != '[' && slash)
-        len = (size_t)(slash - open) + strcspn(slash, ":");
-      if (len < sizeof(cidr)) {
-        snprintf(cidr, sizeof(cidr), "%.*s", (int)len, open);
-        warn_host_bits("--allow", cidr);
-      }
+      warn_host_bits("--allow", spec, 1);
     }
     for (size_t i = 0; i < ps.n; i++)
       if (nfh_engine_set(r.engine, ps.p[i].detector, ps.p[i].key,

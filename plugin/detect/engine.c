@@ -194,37 +194,21 @@ static void engine_log(nfh_engine *e, int level, const char *source,
   pthread_mutex_unlock(&e->log_lock);
 }
 
-static int parse_net(const char *text, netblock *out) {
-  char buf[64];
-  if (strlen(text) >= sizeof(buf))
-    return -1;
-  strcpy(buf, text);
-  char *slash = strchr(buf, '/');
-  long bits = -1;
-  if (slash) {
-    char *end;
-    *slash = '\0';
-    bits = strtol(slash + 1, &end, 10);
-    if (end == slash + 1 || *end)
-      return -1;
-  }
-  nfh_addr a;
-  if (nfh_addr_parse(buf, &a) != 0)
-    return -1;
-  unsigned max = a.family == 4 ? 32 : 128;
-  if (bits < 0)
-    bits = (long)max;
-  if (bits > (long)max)
-    return -1;
+/* A netblock from a network and its prefix length: the address in the
+ * 16-byte form, the prefix counted there (an IPv4 /8 is 104 bits). */
+static void netblock_set(netblock *out, const nfh_addr *net, unsigned bits) {
   memset(out, 0, sizeof(*out));
-  out->family = a.family;
-  out->bits = (unsigned)bits + (a.family == 4 ? 96 : 0);
-  /* Keep only the prefix bits so that matching is a plain compare. */
-  for (unsigned i = 0; i < 16; i++) {
-    unsigned keep = out->bits > i * 8 ? out->bits - i * 8 : 0;
-    uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff << (8 - keep));
-    out->bytes[i] = a.bytes[i] & mask;
-  }
+  out->family = net->family;
+  out->bits = bits + (net->family == 4 ? 96 : 0);
+  memcpy(out->bytes, net->bytes, sizeof(out->bytes));
+}
+
+static int parse_net(const char *text, netblock *out) {
+  nfh_addr net;
+  unsigned bits;
+  if (nfh_cidr_parse(text, &net, &bits, NULL) != 0)
+    return -1;
+  netblock_set(out, &net, bits);
   return 0;
 }
 
@@ -415,40 +399,11 @@ nfh_status nfh_engine_allow(nfh_engine *e, const char *detector,
                             const char *spec) {
   allow_rule r;
   memset(&r, 0, sizeof(r));
-  r.port = -1;
-  char buf[96];
-  if (strlen(spec) >= sizeof(buf))
+  nfh_addr net;
+  unsigned bits;
+  if (nfh_cidr_port_parse(spec, &net, &bits, &r.port, NULL) != 0)
     return NFH_ESYNTAX;
-  strcpy(buf, spec);
-  char *net = buf;
-  char *port = NULL;
-  if (buf[0] == '[') {
-    char *close = strchr(buf, ']');
-    if (!close)
-      return NFH_ESYNTAX;
-    *close = '\0';
-    net = buf + 1;
-    if (close[1] == ':')
-      port = close + 2;
-    else if (close[1])
-      return NFH_ESYNTAX;
-  } else {
-    char *colon = strchr(buf, ':');
-    /* One colon: IPv4 with a port; more: a bare IPv6 address/CIDR. */
-    if (colon && !strchr(colon + 1, ':')) {
-      *colon = '\0';
-      port = colon + 1;
-    }
-  }
-  if (port) {
-    char *end;
-    long p = strtol(port, &end, 10);
-    if (end == port || *end || p < 0 || p > 65535)
-      return NFH_ESYNTAX;
-    r.port = (int)p;
-  }
-  if (parse_net(net, &r.net) != 0)
-    return NFH_ESYNTAX;
+  netblock_set(&r.net, &net, bits);
   r.detector = nfh__strdup(detector ? detector : "*");
   if (!r.detector)
     return NFH_ENOMEM;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <nfhunt/flow.h>
@@ -106,6 +107,74 @@ nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
   for (unsigned bit = first + bits; bit < 128; bit++)
     n.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
   return n;
+}
+
+int nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
+                   int *host_bits) {
+  char addr_text[64];
+  const char *slash = strchr(text, '/');
+  size_t len = slash ? (size_t)(slash - text) : strlen(text);
+  if (len >= sizeof(addr_text))
+    return -1;
+  memcpy(addr_text, text, len);
+  addr_text[len] = '\0';
+  nfh_addr a;
+  if (nfh_addr_parse(addr_text, &a) != 0)
+    return -1;
+  unsigned width = a.family == 4 ? 32 : 128;
+  unsigned long prefix = width;
+  if (slash) {
+    /* Digits only: strtoul(3) would take a sign or blanks. */
+    const char *d = slash + 1;
+    if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 3)
+      return -1;
+    prefix = strtoul(d, NULL, 10);
+    if (prefix > width)
+      return -1;
+  }
+  *net = nfh_addr_network(&a, (unsigned)prefix);
+  *bits = (unsigned)prefix;
+  if (host_bits)
+    *host_bits = !nfh_addr_equal(&a, net);
+  return 0;
+}
+
+int nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
+                        int *port, int *host_bits) {
+  char buf[96];
+  if (strlen(text) >= sizeof(buf))
+    return -1;
+  strcpy(buf, text);
+  char *cidr = buf, *port_text = NULL;
+  if (buf[0] == '[') {
+    char *close = strchr(buf, ']');
+    if (!close)
+      return -1;
+    *close = '\0';
+    cidr = buf + 1;
+    if (close[1] == ':')
+      port_text = close + 2;
+    else if (close[1])
+      return -1;
+  } else {
+    char *colon = strchr(buf, ':');
+    /* One colon: IPv4 with a port; more: a bare IPv6 address/CIDR. */
+    if (colon && !strchr(colon + 1, ':')) {
+      *colon = '\0';
+      port_text = colon + 1;
+    }
+  }
+  *port = -1;
+  if (port_text) {
+    if (!*port_text || strspn(port_text, "0123456789") != strlen(port_text) ||
+        strlen(port_text) > 5)
+      return -1;
+    unsigned long p = strtoul(port_text, NULL, 10);
+    if (p > 65535)
+      return -1;
+    *port = (int)p;
+  }
+  return nfh_cidr_parse(cidr, net, bits, host_bits);
 }
 
 char *nfh_addr_format_port(const nfh_addr *addr, unsigned port, char *buf,

@@ -250,7 +250,7 @@ hunt -R "$tree" --no-state --plugin-dir "$plugins" \
 	--home-net 10.0.0.5/16,10.1.0.0/24 --allow '[2001:db8::1/48]:443'
 if [ "$rc" -le 1 ] &&
 	grep -q "^nfhunt: --home-net 10.0.0.5/16: .*taken as the network 10.0.0.0/16" "$tmp/err" &&
-	grep -q "^nfhunt: --allow 2001:db8::1/48: .*taken as the network 2001:db8::/48" "$tmp/err" &&
+	grep -q "^nfhunt: --allow \[2001:db8::1/48\]:443: .*taken as the network 2001:db8::/48" "$tmp/err" &&
 	! grep -q "10.1.0.0/24: bits" "$tmp/err"; then
 	pass "host bits in --home-net and --allow: one line each"
 else

@@ -687,27 +687,6 @@ static nfh_status apply_allow(nfh_engine *e, const char *section,
   return NFH_OK;
 }
 
-int hunt_net_host_bits(const char *cidr, char *net, size_t netlen) {
-  char addr_text[64];
-  const char *slash = strchr(cidr, '/');
-  if (!slash || (size_t)(slash - cidr) >= sizeof(addr_text))
-    return 0;
-  snprintf(addr_text, sizeof(addr_text), "%.*s", (int)(slash - cidr), cidr);
-  char *end;
-  long bits = strtol(slash + 1, &end, 10);
-  nfh_addr a;
-  if (end == slash + 1 || *end || bits < 0 ||
-      nfh_addr_parse(addr_text, &a) != 0 || bits > (a.family == 4 ? 32 : 128))
-    return 0;
-  nfh_addr masked = nfh_addr_network(&a, (unsigned)bits);
-  if (nfh_addr_equal(&a, &masked))
-    return 0;
-  char text[NFH_ADDR_STRLEN];
-  snprintf(net, netlen, "%s/%ld", nfh_addr_format(&masked, text, sizeof(text)),
-           bits);
-  return 1;
-}
-
 nfh_status hunt_conf_apply(const hunt_conf *c, nfh_engine *e, int skip_home,
                            char *err, size_t errlen) {
   for (size_t i = 0; !skip_home && i < c->home_net.n; i++) {

@@ -117,11 +117,6 @@ nfh_status hunt_conf_apply(const hunt_conf *conf, nfh_engine *engine,
  * returns the spec (a pointer into 'arg'). */
 const char *hunt_allow_split(const char *arg, char *det, size_t detlen);
 
-/* Whether the CIDR 'cidr' has bits set beyond its prefix (10.0.0.5/16):
- * 1 with the network it names written to 'net' ("10.0.0.0/16"), else 0
- * (also for text that is no CIDR, which the engine refuses). */
-int hunt_net_host_bits(const char *cidr, char *net, size_t netlen);
-
 /* The syslog facility for a name ("daemon", "local0"...), or -1. */
 int hunt_syslog_facility(const char *name);
 

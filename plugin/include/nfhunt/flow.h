@@ -165,6 +165,23 @@ int nfh_addr_nat64(const nfh_addr *addr, nfh_addr *v4);
  * of no family is returned as it is. */
 nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits);
 
+/* Parses a network, "ADDR/BITS" or a bare "ADDR" (one host), into *net
+ * (ADDR with the bits past the prefix cleared) and *bits (the prefix
+ * length: 0-32 for IPv4, 0-128 for IPv6). *host_bits, when host_bits is
+ * not NULL, is set to 1 when ADDR had bits set past the prefix
+ * (10.0.0.5/16, a copy of an interface's setting: taken as 10.0.0.0/16,
+ * as ip(8) does, and worth a word to the writer), else 0. Returns 0, or
+ * -1 on bad text. */
+int nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
+                   int *host_bits);
+
+/* Parses a network with an optional port: "CIDR", "CIDR:PORT" (IPv4) or
+ * "[CIDR]:PORT", "[CIDR]" (IPv6, whose colons would run into the
+ * port's; a bare IPv6 CIDR has no port). As nfh_cidr_parse, and *port
+ * set to the port or -1 for none. Returns 0, or -1 on bad text. */
+int nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
+                        int *port, int *host_bits);
+
 /* Whether a and b are the same address (family and bytes). Inline, as
  * two words: the stitcher and the detectors compare addresses for every
  * record, where a call to memcmp(3) cost more than the comparison. */
