@@ -38,31 +38,9 @@ static const uint8_t ibr_octets[] = {184, 185, 186, 187, 188, 189, 190, 191};
 static const uint16_t role6[] = {0x2a00, 0x2a10, 0x2a20, 0x2a30};
 
 nfh_status gen_prefix_parse(const char *text, gen_prefix *p) {
-  char buf[64];
-  const char *slash = strchr(text, '/');
-  if (!slash || (size_t)(slash - text) >= sizeof(buf))
+  /* A network the scenario is laid out in: its prefix is written. */
+  if (!strchr(text, '/') || nfh_cidr_parse(text, &p->addr, &p->len, NULL))
     return NFH_EINVAL;
-  memcpy(buf, text, (size_t)(slash - text));
-  buf[slash - text] = '\0';
-  char *end;
-  unsigned long len = strtoul(slash + 1, &end, 10);
-  if (*end || slash[1] == '\0')
-    return NFH_EINVAL;
-  nfh_addr a;
-  if (nfh_addr_parse(buf, &a) != 0)
-    return NFH_EINVAL;
-  unsigned max = a.family == 4 ? 32 : 128;
-  if (len > max)
-    return NFH_EINVAL;
-  /* Clear the host bits, counting in the 16-byte (mapped) form. */
-  unsigned bits = (a.family == 4 ? 96 : 0) + (unsigned)len;
-  for (unsigned i = 0; i < 16; i++) {
-    unsigned keep = bits > i * 8 ? bits - i * 8 : 0;
-    if (keep < 8)
-      a.bytes[i] &= (uint8_t)(0xFF00u >> keep);
-  }
-  p->addr = a;
-  p->len = (unsigned)len;
   return NFH_OK;
 }
 
