@@ -949,12 +949,12 @@ static void test_ntp_pool(void) {
 /* A beacon from 'client' to 'server' on udp/123 with beats of cbytes
  * (plus up to 40) out and sbytes back, every 'period' ms +- jitter over
  * 'span': no NTP poll, so medium, its evidence saying it is no quiet
- * service; with the setting 'key' = 'value' (that makes its beats pass
- * for NTP) left at info. */
+ * service; with the settings (key, value, ..., NULL: they make its beats
+ * pass for NTP) left at info. */
 static void check_on_ntp_port(const char *client, const char *server,
                               uint64_t span, double period, double jitter,
-                              uint64_t cbytes, uint64_t sbytes, const char *key,
-                              const char *value) {
+                              uint64_t cbytes, uint64_t sbytes,
+                              const char *const *settings) {
   char finding[96];
   snprintf(finding, sizeof(finding), "%s|%s|udp/123", client, server);
   for (int k = 0; k < 2; k++) {
@@ -963,7 +963,7 @@ static void check_on_ntp_port(const char *client, const char *server,
     beacon(&fs, tk_ip(client), tk_ip(server), 123, 17, T0, span, period, jitter,
            0, cbytes, sbytes, 1);
     browsing(&fs, 5, T0, span);
-    nfh_engine *e = make(k ? (const char *const[]){key, value, NULL} : NULL);
+    nfh_engine *e = make(k ? settings : NULL);
     run(e, &fs, NULL);
     const nfh_report_finding *r = find(e, finding);
     if (k == 0) {
@@ -985,10 +985,80 @@ static void check_on_ntp_port(const char *client, const char *server,
 
 /* An implant calling its server every minute on udp/123 with 1.4 KB a
  * beat: NTP's port, not NTP's 76-byte polls, so not a quiet service:
- * medium. With quiet_max_bytes above its beats it is taken for NTP. */
+ * medium. With quiet_max_bytes and quiet_rare_bytes above its beats it
+ * is taken for NTP. */
 static void test_c2_on_ntp_port(void) {
   check_on_ntp_port("10.0.0.77", "203.0.113.123", 4 * HOUR, 60000, 0.05, 1400,
-                    3500, "quiet_max_bytes", "4000");
+                    3500,
+                    (const char *const[]){"quiet_max_bytes", "4000",
+                                          "quiet_rare_bytes", "4000", NULL});
+}
+
+/* An NTP reflection flood seen by an exporter that shows both sides:
+ * 40 servers' answers from udp/123 to one internal host in pulses every
+ * 15 minutes, the host asking nothing. The victim was "polling 40
+ * servers on udp/123: a monitor, most likely". Answers to nothing are
+ * no beats. */
+static void test_reflection_answers(void) {
+  seed(57);
+  flows fs = {0};
+  browsing(&fs, 30, T0, 6 * HOUR);
+  nfh_addr victim = tk_ip("10.0.0.90");
+  for (uint64_t t = T0; t < T0 + 6 * HOUR; t += 15 * 60000)
+    for (unsigned s = 0; s < 40; s++)
+      add_record(&fs, tk_ip4(198, 51, 100 + s / 200, 1 + s % 200), 123, victim,
+                 (uint16_t)(30000 + s), 17, 0, t + s * 50, t + 30000 + s * 50,
+                 40 * 468, 1);
+  nfh_engine *e = make((const char *const[]){"min_severity", "info", NULL});
+  run(e, &fs, NULL);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++) {
+    CU_ASSERT_PTR_NULL(strstr(r[i].f.summary, "10.0.0.90"));
+    if (strstr(r[i].f.summary, "10.0.0.90"))
+      printf("\n    %s", r[i].f.summary);
+  }
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
+/* A drip of a megabyte an hour to each of five addresses of one /24 for
+ * two days: a poller's period, an uploader's beats. It was one low
+ * finding, "polls 5 servers on tcp/443 every 61 min: a monitor, most
+ * likely"; a monitor's polls are small. */
+static void test_timed_uploads_no_monitor(void) {
+  seed(63);
+  flows fs = {0};
+  browsing(&fs, 20, T0, 48 * HOUR);
+  nfh_addr c = tk_ip("10.0.0.91");
+  for (unsigned s = 0; s < 5; s++)
+    beacon(&fs, c, tk_ip4(203, 0, 113, 10 + 7 * s), 443, 6, T0, 48 * HOUR,
+           3600000, 0.3, 0, 950000, 20000, 1);
+  nfh_engine *e = make(NULL);
+  run(e, &fs, NULL);
+  size_t n;
+  const nfh_report_finding *r = nfh_engine_findings(e, &n);
+  int seen = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strstr(r[i].f.summary, "10.0.0.91")) {
+      CU_ASSERT_PTR_NULL(strstr(r[i].f.summary, "a monitor"));
+      seen += r[i].f.severity >= NFH_SEV_MEDIUM;
+      printf("\n    %s (%s)", r[i].f.summary,
+             nfh_severity_name(r[i].f.severity));
+    }
+  CU_ASSERT(seen >= 1);
+  nfh_engine_destroy(e);
+  tk_flows_free(&fs);
+}
+
+/* A tester's implant on udp/123: 300-byte datagrams every 5 minutes
+ * (NTS-sized, under quiet_max_bytes) to a server no other internal host
+ * polls: not folded as time keeping (it was info, "a service every host
+ * polls"). With quiet_rare_bytes above its beats it is. */
+static void test_nts_sized_beats_rare_server(void) {
+  check_on_ntp_port("10.0.0.79", "203.0.113.125", 8 * HOUR, 300000, 0.2, 300,
+                    300,
+                    (const char *const[]){"quiet_rare_bytes", "400", NULL});
 }
 
 /* An implant calling its server every 8 minutes on udp/123 with 20 to 60
@@ -997,7 +1067,7 @@ static void test_c2_on_ntp_port(void) {
  * quiet_min_bytes 0 it is taken for NTP. */
 static void test_small_beats_on_ntp_port(void) {
   check_on_ntp_port("10.0.0.78", "203.0.113.124", 5 * HOUR, 480000, 0.07, 20,
-                    20, "quiet_min_bytes", "0");
+                    20, (const char *const[]){"quiet_min_bytes", "0", NULL});
   /* The same beats as a firewall's NSEL events count them, bytes without
    * packets (maybe the payload alone: an NTP poll's 48): held to no
    * floor, NTP at info. */
@@ -2611,6 +2681,12 @@ int main(void) {
               test_c2_on_ntp_port);
   CU_add_test(s, "C2 on udp/123 with beats smaller than an NTP packet",
               test_small_beats_on_ntp_port);
+  CU_add_test(s, "C2 on udp/123 with NTS-sized beats to a rare server",
+              test_nts_sized_beats_rare_server);
+  CU_add_test(s, "a reflection flood's answers to nothing",
+              test_reflection_answers);
+  CU_add_test(s, "uploads on a timer to five servers are no monitor",
+              test_timed_uploads_no_monitor);
   CU_add_test(s, "one beacon to a popular address", test_popular_fronted);
   CU_add_test(s, "a sync client on 20 hosts, hourly runs",
               test_shared_sync_hourly);

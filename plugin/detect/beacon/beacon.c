@@ -68,6 +68,10 @@ typedef struct beacon {
   proxy *proxies; /* MAX_PROXIES, allocated when the first is seen */
   size_t nproxies;
   int oom_logged;
+  /* Internal clients' connections that showed the client sending
+   * (asked) and that showed answers alone (unasked): whether this run's
+   * exporters show the clients' side (see shows_clients). */
+  uint64_t asked, unasked;
 } beacon;
 
 static void beacon_destroy(void *ctx) {
@@ -191,8 +195,35 @@ static const proxy *proxy_of(const beacon *b, const nfh_addr *a) {
  * is a few cache misses, which a group overlaps. */
 #define GROUP 16
 
+/* Answers alone: the server sent, the client nothing the exporter saw. */
+static int answers_alone(const nfh_conn *c) {
+  return !c->client_packets && !c->client_bytes &&
+         (c->server_packets || c->server_bytes);
+}
+
+/* Whether the exporters show the internal clients' side of their
+ * connections: four in five of those seen so far did. Then answers
+ * alone are answers to nothing: a reflection flood's replies from 99
+ * NTP servers made its victim "poll 99 servers on udp/123", backscatter
+ * would too. An exporter that sees the inbound direction only shows
+ * every beacon so, and it stays (a firewall's flow-creation event
+ * counts nothing either way, and is no answer). */
+static int shows_clients(const beacon *b) {
+  return b->asked >= 4 * b->unasked && b->asked >= 64;
+}
+
 static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
   beacon *b = ctx;
+  /* The batch counts before it is judged: the first batches of a run
+   * decide for themselves. */
+  for (size_t i = 0; i < n; i++)
+    if (conns[i].flags & NFH_CONN_CLIENT_HOME) {
+      if (answers_alone(&conns[i]))
+        b->unasked++;
+      else if (conns[i].client_packets || conns[i].client_bytes)
+        b->asked++;
+    }
+  int skip_unasked = shows_clients(b);
   uint64_t wstart = b->api->window_start_ms(b->api->host);
   uint64_t midstream = wstart && b->p.midstream_ms ? wstart + b->p.midstream_ms
                                                    : 0;
@@ -229,6 +260,8 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
     /* mDNS, SSDP and other multicast: a printer's announcements every
      * two minutes read as a persistent C2 channel (medium). */
     if (!nfh_addr_is_unicast(&c->server))
+      continue;
+    if (skip_unasked && answers_alone(c))
       continue;
     nfh__bcn_track_host(&b->tk, &c->client, c->first_ms);
     if (c->flags & NFH_CONN_SERVER_HOME) {
@@ -576,6 +609,17 @@ static void group_end(nfh__bcn_group *g, group_acc *acc) {
 
 /* Folds the passing entries of list[from..to) into a new group (judge.h)
  * of 'members' hosts and marks them. */
+/* A monitor's poll is small: a request of some KB at most a beat. A
+ * client that sends a megabyte to each of five servers every hour
+ * uploads on a timer (a tester's 216 MB drip read "a monitor, most
+ * likely"): its beacons are judged one by one. Sampled byte counts are
+ * estimates, and do not tell. */
+#define POLL_MAX_BYTES 65536.0
+
+static int poll_sized(const pending *p) {
+  return p->verdict.sampled_reading || p->score.client_median <= POLL_MAX_BYTES;
+}
+
 static void fold(beacon *b, groups *gs, pending *list, size_t from, size_t to,
                  unsigned members, nfh__bcn_group_kind kind, double hosts) {
   int poller = kind == NFH__BCN_GROUP_POLLER;
@@ -586,7 +630,7 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from, size_t to,
   if (!g)
     return;
   for (size_t x = from; x < to; x++) {
-    if (!list[x].pass || list[x].folded)
+    if (!list[x].pass || list[x].folded || (poller && !poll_sized(&list[x])))
       continue;
     const nfh__bcn_cand *c = nfh__bcn_table_at(&b->tk.cands, list[x].id);
     list[x].folded = 1;
@@ -811,7 +855,7 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
     while (j < n && same_client_port(&list[i], &list[j]))
       j++;
     for (size_t a = i; a < j;) {
-      if (list[a].folded || !list[a].pass) {
+      if (list[a].folded || !list[a].pass || !poll_sized(&list[a])) {
         a++;
         continue;
       }
@@ -823,9 +867,10 @@ static void fold_groups(beacon *b, pending *list, size_t n, double hosts,
        * 10 min. Periods up to four times the shortest are one poll. */
       double span = list[a].verdict.sampled_reading ? 4.8 : 1.2;
       while (z < j && list[z].score.period_s <= list[a].score.period_s * span) {
-        if (list[z].pass && !list[z].folded)
+        if (list[z].pass && !list[z].folded && poll_sized(&list[z]))
           k++;
-        if (!list[z].folded && list[z].score.period_s > 0)
+        if (!list[z].folded && list[z].score.period_s > 0 &&
+            poll_sized(&list[z]))
           near++;
         z++;
       }

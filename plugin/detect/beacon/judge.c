@@ -65,11 +65,16 @@ int nfh__bcn_judge(const nfh__bcn_params *p, const nfh__bcn_cand *c,
    * packets (a firewall's NSEL events may count the payload alone: an
    * NTP poll's 48 bytes). */
   int packet_bytes = !(c->flags & NFH__BCN_BYTES_ONLY);
+  /* Beats larger than a plain poll (NTS-sized) are the service's only
+   * at a server other internal hosts poll too: one host's 300-byte
+   * datagrams every 5 minutes to a server no one else uses were folded
+   * as time keeping. */
   v->quiet =
       nfh__bcn_params_quiet(p, c->proto, c->port) &&
       (sampled ||
        (s->client_median <= (double)p->quiet_max_bytes &&
-        (!packet_bytes || s->client_median >= (double)p->quiet_min_bytes)));
+        (!packet_bytes || s->client_median >= (double)p->quiet_min_bytes) &&
+        (s->client_median <= (double)p->quiet_rare_bytes || v->clients >= 2)));
 
   /* Popularity by contacts: an absolute count or a share of the
    * network. */
@@ -388,7 +393,9 @@ static void describe(const nfh__bcn_cand *c, const nfh__bcn_score *s,
                            v->saturated ? "about " : "", v->clients);
   if (v->quiet && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
-                           "; a service every host polls");
+                           "; polls of a service every host uses "
+                           "(%s/%u)",
+                           c->proto == 6 ? "tcp" : "udp", c->port);
   if (v->jittered && nl < sizeof(notes))
     nl += (size_t)snprintf(notes + nl, sizeof(notes) - nl,
                            "; jittered, intervals too even for chance");

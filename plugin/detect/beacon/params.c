@@ -41,6 +41,10 @@ void nfh__bcn_params_default(nfh__bcn_params *p) {
   /* An NTP packet is at least 48 bytes of NTP above UDP and IP: 76 bytes
    * over IPv4, as flow records count them. */
   p->quiet_min_bytes = 76;
+  /* A plain NTP poll, one or two packets over IPv4 or IPv6; NTS-sized
+   * beats (some hundreds) to a server no other host uses are as much
+   * C2 with 300-byte datagrams (a tester's, folded as NTP). */
+  p->quiet_rare_bytes = 200;
   p->poller_servers = 4;
   p->high_span_ms = 6 * HOUR_MS;
   p->critical_span_ms = 24 * HOUR_MS;
@@ -87,6 +91,7 @@ static const spec specs[] = {
     {"quiet_services", K_SERVICES, F(quiet), 0, 0},
     {"quiet_max_bytes", K_UINT, F(quiet_max_bytes), 0, 1000000000},
     {"quiet_min_bytes", K_UINT, F(quiet_min_bytes), 0, 1000000000},
+    {"quiet_rare_bytes", K_UINT, F(quiet_rare_bytes), 0, 1000000000},
     {"poller_servers", K_UINT, F(poller_servers), 2, 100000},
     {"high_span", K_DURATION, F(high_span_ms), 60, 30 * 86400.0},
     {"critical_span", K_DURATION, F(critical_span_ms), 60, 30 * 86400.0},

@@ -52,6 +52,9 @@ typedef struct nfh__bcn_params {
                                on its port are something else */
   uint32_t quiet_min_bytes; /* ... and at least this many: smaller ones
                                are no packet of that service */
+  uint32_t quiet_rare_bytes; /* beats above this many (median) are the
+                                service's only when another internal
+                                host polls that server too */
   uint32_t poller_servers; /* servers one client polls with one period
                               on one port that make it a poller */
   /* Severity. */
