@@ -1156,6 +1156,40 @@ static void test_registry_network(void) {
   }
 }
 
+/* rclone's 900 MB over 20 addresses of a storage service, each in a
+ * /24 of its own in one /16 (a tester's): 20 medium findings of 41-52
+ * MB and no total before; one finding of the /16 now. */
+static void test_one_wide_network(void) {
+  rng_state = 47;
+  nfh_engine *e = make();
+  CU_ASSERT_FATAL(nfh_engine_start(e, NULL) == NFH_OK);
+  flowvec fv = {NULL, 0, 0, 0};
+  office(&fv, T0 + 9 * HOUR_MS, T0 + 14 * HOUR_MS);
+  nfh_addr a = tk_ip("10.0.4.13");
+  for (int k = 0; k < 20; k++) {
+    nfh_addr d = tk_ip4(52, 216, (uint8_t)k, (uint8_t)(40 + k));
+    upload(&fv, &a, &d, 443, T0 + 10 * HOUR_MS + (uint64_t)k * MIN_MS,
+           3 * HOUR_MS, 45000000ull, MIN_MS);
+  }
+  feed(e, &fv);
+  CU_ASSERT(nfh_engine_finish(e, NULL) == NFH_OK);
+  const nfh_report_finding *r = find(e, "10.0.4.13|52.216.0.0/16");
+  size_t n, mine = 0;
+  const nfh_report_finding *all = nfh_engine_findings(e, &n);
+  for (size_t i = 0; i < n; i++)
+    mine += strstr(all[i].f.summary, "10.0.4.13 ") != NULL;
+  if (!r || mine != 1)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  CU_ASSERT_EQUAL(mine, 1);
+  if (r) {
+    CU_ASSERT(r->f.severity >= NFH_SEV_MEDIUM);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r->f.summary, "20 addresses of 52.216.0.0/16"));
+  }
+  done(e);
+}
+
 /* Backups of eight servers to an object store, each handed an address
  * of its own /24 in one /16 (tester C: 14 servers, 12 addresses of
  * 52.216.0.0/16, two of them alone on theirs: "a destination no other
@@ -2167,6 +2201,8 @@ int main(void) {
   CU_add_test(s, "uploads in bursts hours apart", test_bursts);
   CU_add_test(s, "a backup's first night and day, hourly: not high",
               test_backup_first_day_hourly);
+  CU_add_test(s, "an upload over 20 /24s of one /16: one finding",
+              test_one_wide_network);
   CU_add_test(s, "a slow upload to a /24, hourly: its largest address",
               test_network_largest_hourly);
   CU_add_test(s, "one upload over twelve addresses of a /24",

@@ -1578,10 +1578,18 @@ static int spread_findings(exfil *x, nfh__exf_pair *pairs, cand *c, size_t nc,
   return 0;
 }
 
-/* One network's addresses: its /24, or /64. */
-static nfh_addr net_of(const nfh_addr *a, int *prefix) {
-  /* A NAT64 address is an IPv4 host: its /24. */
-  *prefix = a->family == 4 ? 24 : nfh_addr_nat64(a, NULL) ? 120 : 64;
+/* The network of a that findings fold into: its /24 (a /64), or with
+ * 'wide' its /16 (a /48), where a storage service's front-ends lie in
+ * many /24s (rclone's 900 MB over 20 addresses of 52.216.0.0/16 were 20
+ * medium findings of 41-52 MB and no total). */
+static nfh_addr net_of(const nfh_addr *a, int wide, int *prefix) {
+  /* A NAT64 address is an IPv4 host: its /24 (/16). */
+  if (a->family == 4)
+    *prefix = wide ? 16 : 24;
+  else if (nfh_addr_nat64(a, NULL))
+    *prefix = wide ? 112 : 120;
+  else
+    *prefix = wide ? 48 : 64;
   return nfh_addr_network(a, (unsigned)*prefix);
 }
 
@@ -1602,8 +1610,21 @@ static int netref_order(const void *pa, const void *pb) {
 /* One upload split over many addresses of one network (a cloud bucket's
  * front-ends): spread_min_dests or more of a source's findings there are
  * one finding, at least as severe as the worst of them, and high from
- * high_bytes in all (12 medium findings of 125 MB each were 1.5 GB). */
-static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
+ * high_bytes in all (12 medium findings of 125 MB each were 1.5 GB).
+ * Run for /24s (/64s), then with 'wide' for /16s (/48s) over the
+ * findings left. */
+/* Whether src has a spread finding in found (its rare destinations
+ * told as one already). */
+static int has_spread(const vlist *found, const nfh_addr *src) {
+  for (size_t i = 0; i < found->n; i++)
+    if (found->v[i].pair == SIZE_MAX && !found->v[i].net_prefix &&
+        nfh_addr_equal(&found->v[i].src, src))
+      return 1;
+  return 0;
+}
+
+static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found,
+                         int wide) {
   const nfh__exf_params *P = &x->p;
   size_t n0 = found->n;
   netref *r = malloc((n0 ? n0 : 1) * sizeof(*r));
@@ -1614,8 +1635,12 @@ static int fold_networks(exfil *x, nfh__exf_pair *pairs, vlist *found) {
     const verdict *d = &found->v[i];
     if (d->pair == SIZE_MAX || d->v.severity < NFH_SEV_INFO || d->f.popular)
       continue;
+    /* A /16 holds many services: its fold is for a source whose
+     * findings no spread finding sums already. */
+    if (wide && has_spread(found, &pairs[d->pair].k.a))
+      continue;
     r[nr].src = pairs[d->pair].k.a;
-    r[nr].net = net_of(&pairs[d->pair].k.b, &r[nr].prefix);
+    r[nr].net = net_of(&pairs[d->pair].k.b, wide, &r[nr].prefix);
     r[nr].at = i;
     nr++;
   }
@@ -2184,7 +2209,8 @@ static int exfil_finish(void *ctx) {
   }
   if (spread_findings(x, pairs, cands, ncand, &found, &found) != 0)
     goto out;
-  if (fold_networks(x, pairs, &found) != 0)
+  if (fold_networks(x, pairs, &found, 0) != 0 ||
+      fold_networks(x, pairs, &found, 1) != 0)
     goto out;
   if (found.n > 1)
     qsort(found.v, found.n, sizeof(*found.v), by_score);
