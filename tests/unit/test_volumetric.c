@@ -395,6 +395,36 @@ static void test_flood_own_span(void) {
   nfh_engine_destroy(e);
 }
 
+/* A 10-second SYN pulse at 3,000 a second against a busy web server
+ * (3,000 sessions a slot, 30,000 packets in): the rate is the pulse's
+ * own packets over its seconds (a tester's 3,000 pps pulse read 4,047,
+ * the slot's web packets counted over the pulse's seconds). */
+static void gen_pulse(flowvec *fv, uint64_t t, int slot, void *user) {
+  (void)user;
+  office(fv, t);
+  web_server(fv, t, 2900 + (int)(rnd() % 200));
+  if (slot == 16)
+    spoofed_flood(fv, t + 100000, 30000, 0x02, 10000, 0, 1);
+}
+
+static void test_pulse_rate(void) {
+  rng_state = 47;
+  nfh_engine *e = hunt_slots(0, 24, 1, gen_pulse, NULL);
+  const nfh_report_finding *r = find(e, "in|10.0.3.5");
+  if (!r)
+    dump(e);
+  CU_ASSERT_PTR_NOT_NULL(r);
+  if (r) {
+    printf("\n    %s", r->f.summary);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "SYN flood"));
+    double pps = evidence_number(r, "packets_per_active_second");
+    CU_ASSERT(pps >= 2850 && pps <= 3150);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->f.summary, "(3,0") ||
+                           strstr(r->f.summary, "(2,9"));
+  }
+  nfh_engine_destroy(e);
+}
+
 /* A quiet server (40 clients a slot, some 900 packets in) flooded over
  * UDP by one source: 240,000 packets a slot in 60-second records. Its
  * summary names the source ("from up to 41 sources" counted the
@@ -2090,6 +2120,8 @@ int main(void) {
   CU_add_test(s, "SYN flood from thousands of sources", test_syn_flood);
   CU_add_test(s, "a one-minute flood: its own span and rate",
               test_flood_own_span);
+  CU_add_test(s, "a SYN pulse beside a busy web server: its own rate",
+              test_pulse_rate);
   CU_add_test(s, "UDP flood from one source: its share, its multiple",
               test_one_source_flood);
   CU_add_test(s, "a flood from one IPv6 /64", test_one_net_v6_flood);
