@@ -68,11 +68,18 @@ typedef struct beacon {
   proxy *proxies; /* MAX_PROXIES, allocated when the first is seen */
   size_t nproxies;
   int oom_logged;
+  /* Internal hosts the run's exporters showed sending, in any role
+   * (see answers_to_nothing): open addressing on a 64-bit fold of the
+   * address, 0 empty; grown to at most SENDERS_MAX. */
+  uint64_t *senders;
+  size_t senders_cap, nsenders;
   /* Internal clients' connections that showed the client sending
-   * (asked) and that showed answers alone (unasked): whether this run's
-   * exporters show the clients' side (see shows_clients). */
+   * (asked) and that showed answers alone (unasked). */
   uint64_t asked, unasked;
 } beacon;
+
+#define SENDERS_MIN 1024
+#define SENDERS_MAX ((size_t)1 << 22)
 
 static void beacon_destroy(void *ctx) {
   beacon *b = ctx;
@@ -81,6 +88,7 @@ static void beacon_destroy(void *ctx) {
   nfh__bcn_track_free(&b->tk);
   nfh__bcn_scratch_free(&b->scratch);
   free(b->proxies);
+  free(b->senders);
   free(b->t);
   free(b->cb);
   free(b->sb);
@@ -195,35 +203,102 @@ static const proxy *proxy_of(const beacon *b, const nfh_addr *a) {
  * is a few cache misses, which a group overlaps. */
 #define GROUP 16
 
-/* Answers alone: the server sent, the client nothing the exporter saw. */
-static int answers_alone(const nfh_conn *c) {
-  return !c->client_packets && !c->client_bytes &&
-         (c->server_packets || c->server_bytes);
+/* The 64-bit fold of an address the sender set keys on; never 0. */
+static uint64_t sender_key(const nfh_addr *a) {
+  uint64_t lo, hi;
+  memcpy(&lo, a->bytes, 8);
+  memcpy(&hi, a->bytes + 8, 8);
+  uint64_t h = (lo * 0x9e3779b97f4a7c15ull) ^ (hi + a->family);
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  return h | 1;
 }
 
-/* Whether the exporters show the internal clients' side of their
- * connections: four in five of those seen so far did. Then answers
- * alone are answers to nothing: a reflection flood's replies from 99
- * NTP servers made its victim "poll 99 servers on udp/123", backscatter
- * would too. An exporter that sees the inbound direction only shows
- * every beacon so, and it stays (a firewall's flow-creation event
- * counts nothing either way, and is no answer). */
-static int shows_clients(const beacon *b) {
-  return b->asked >= 4 * b->unasked && b->asked >= 64;
+static int senders_has(const beacon *b, uint64_t k) {
+  if (!b->senders_cap)
+    return 0;
+  size_t mask = b->senders_cap - 1;
+  for (size_t i = k & mask;; i = (i + 1) & mask) {
+    if (b->senders[i] == k)
+      return 1;
+    if (!b->senders[i])
+      return 0;
+  }
+}
+
+/* Notes k; past SENDERS_MAX hosts (or without memory) the set keeps
+ * what it has: their answers alone stay beats, as before. */
+static void senders_add(beacon *b, uint64_t k) {
+  if (2 * (b->nsenders + 1) > b->senders_cap) {
+    size_t cap = b->senders_cap ? 2 * b->senders_cap : SENDERS_MIN;
+    if (cap > SENDERS_MAX)
+      return;
+    uint64_t *t = calloc(cap, sizeof(*t));
+    if (!t)
+      return;
+    for (size_t i = 0; i < b->senders_cap; i++)
+      if (b->senders[i])
+        for (size_t j = b->senders[i] & (cap - 1);; j = (j + 1) & (cap - 1))
+          if (!t[j]) {
+            t[j] = b->senders[i];
+            break;
+          }
+    free(b->senders);
+    b->senders = t;
+    b->senders_cap = cap;
+  }
+  size_t mask = b->senders_cap - 1;
+  for (size_t i = k & mask;; i = (i + 1) & mask) {
+    if (b->senders[i] == k)
+      return;
+    if (!b->senders[i]) {
+      b->senders[i] = k;
+      b->nsenders++;
+      return;
+    }
+  }
+}
+
+/* Answers alone: the server sent, the client nothing the exporter saw,
+ * and the exporter did not sample (a sampler drops a poll's one packet
+ * and keeps its answer: a 1:100 beacon lost a third of its beats). */
+static int answers_alone(const nfh_conn *c) {
+  return !c->client_packets && !c->client_bytes &&
+         (c->server_packets || c->server_bytes) &&
+         !(c->flags & NFH_CONN_SAMPLED);
+}
+
+/* Whether c is answers alone to an internal client that the exporters
+ * do show sending: elsewhere in this run, or as they show four in five
+ * internal clients' connections (64 at least). Those are answers to
+ * nothing: a reflection flood's replies from 99 NTP servers made its
+ * victim "poll 99 servers on udp/123"; backscatter would too. An
+ * exporter that sees the inbound direction only shows neither, and its
+ * beacons stay; so does a firewall's flow-creation event, which counts
+ * nothing either way. */
+static int answers_to_nothing(const beacon *b, const nfh_conn *c) {
+  return answers_alone(c) && ((b->asked >= 4 * b->unasked && b->asked >= 64) ||
+                              senders_has(b, sender_key(&c->client)));
 }
 
 static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
   beacon *b = ctx;
-  /* The batch counts before it is judged: the first batches of a run
-   * decide for themselves. */
-  for (size_t i = 0; i < n; i++)
-    if (conns[i].flags & NFH_CONN_CLIENT_HOME) {
-      if (answers_alone(&conns[i]))
-        b->unasked++;
-      else if (conns[i].client_packets || conns[i].client_bytes)
-        b->asked++;
+  /* The batch's senders first: a flood's answers and its victim's own
+   * traffic come in the same batches. */
+  for (size_t i = 0; i < n; i++) {
+    const nfh_conn *c = &conns[i];
+    if (c->flags & NFH_CONN_CLIENT_HOME)
+      b->unasked += answers_alone(c);
+    if ((c->flags & NFH_CONN_CLIENT_HOME) &&
+        (c->client_packets || c->client_bytes)) {
+      b->asked++;
+      senders_add(b, sender_key(&c->client));
     }
-  int skip_unasked = shows_clients(b);
+    if ((c->flags & NFH_CONN_SERVER_HOME) &&
+        (c->server_packets || c->server_bytes))
+      senders_add(b, sender_key(&c->server));
+  }
   uint64_t wstart = b->api->window_start_ms(b->api->host);
   uint64_t midstream = wstart && b->p.midstream_ms ? wstart + b->p.midstream_ms
                                                    : 0;
@@ -261,7 +336,7 @@ static int beacon_on_conns(void *ctx, const nfh_conn *conns, size_t n) {
      * two minutes read as a persistent C2 channel (medium). */
     if (!nfh_addr_is_unicast(&c->server))
       continue;
-    if (skip_unasked && answers_alone(c))
+    if (answers_to_nothing(b, c))
       continue;
     nfh__bcn_track_host(&b->tk, &c->client, c->first_ms);
     if (c->flags & NFH_CONN_SERVER_HOME) {
@@ -645,6 +720,8 @@ static void fold(beacon *b, groups *gs, pending *list, size_t from, size_t to,
     group_take(g, &acc, c, poller ? &c->server : &c->client, sev, score,
                list[x].score.period_s, list[x].score.regularity,
                list[x].verdict.confidence);
+    g->taken++;
+    g->silent += list[x].score.client_median <= 0;
   }
   group_end(g, &acc);
 }

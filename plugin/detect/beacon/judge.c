@@ -563,10 +563,17 @@ void nfh__bcn_describe_group(const nfh__bcn_group *g, char *key,
                (unsigned)(g->port >> 8));
     else
       snprintf(what, sizeof(what), "%s/%u", proto, g->port);
-    snprintf(summary, sumlen,
-             "%s polls %u servers on %s every %s%s: a monitor, most "
-             "likely",
-             addr, g->members, what, period, range);
+    if (g->taken && g->silent == g->taken)
+      snprintf(summary, sumlen,
+               "%s gets answers from %u servers on %s every %s%s, sending "
+               "nothing the exporters show: a reflection flood's answers, "
+               "or an exporter that sees one direction",
+               addr, g->members, what, period, range);
+    else
+      snprintf(summary, sumlen,
+               "%s polls %u servers on %s every %s%s: a monitor, most "
+               "likely",
+               addr, g->members, what, period, range);
   } else {
     char dest[NFH_ADDR_STRLEN + 48];
     if (g->net_prefix)

@@ -147,6 +147,10 @@ typedef struct nfh__bcn_group {
   uint16_t port;
   uint8_t proto;
   unsigned members; /* clients (shared) or servers (poller) */
+  /* Of a poller's members folded in, those whose client sent nothing
+   * the exporters showed (answers alone: a reflection's, or an exporter
+   * that sees one direction). */
+  unsigned taken, silent;
   nfh_addr sample[NFH__BCN_GROUP_SAMPLE]; /* the other side, a sample */
   unsigned nsample;
   double period_median, period_min, period_max; /* seconds */
