@@ -2044,6 +2044,37 @@ static void test_dns_tunnel_across_runs(void) {
   }
 }
 
+/* A slow tunnel through hourly runs: 180 queries an hour of 220 bytes
+ * for 20 hours, about 29 kB of names an hour. Its 0.58 MB stay under
+ * dns_medium_bytes, and the state remembers 24 hours of it: a query every
+ * 20 s for 40 h, medium in one run, was low hour by hour. Half the
+ * medium volume over 12 hours or more is a steady channel: medium. */
+static void test_dns_tunnel_steady(void) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/dnssteady.db", dir);
+  unlink(path);
+  rng_state = 38;
+  uint64_t t0 = T0 + 2 * HOUR_MS;
+  int sev = -1;
+  for (int run = 0; run < 20; run++) {
+    flowvec fv = {NULL, 0, 0, 0};
+    uint64_t from = t0 + (uint64_t)run * HOUR_MS;
+    office(&fv, from, from + HOUR_MS);
+    dns_queries(&fv, "10.0.4.72", "203.0.113.58", from, HOUR_MS, 180, 220, 150);
+    nfh_engine *e = run_with_state(path, &fv);
+    const nfh_report_finding *r = find(e, "dns|10.0.4.72|203.0.113.58");
+    if (run == 9)
+      CU_ASSERT(r && r->f.severity == NFH_SEV_LOW);
+    if (run == 19 && r) {
+      sev = r->f.severity;
+      printf("\n    %s (%s)", r->f.summary, nfh_severity_name(r->f.severity));
+      CU_ASSERT_PTR_NOT_NULL(strstr(r->f.evidence_json, "steady channel"));
+    }
+    done(e);
+  }
+  CU_ASSERT_EQUAL(sev, NFH_SEV_MEDIUM);
+}
+
 /* Echo requests carrying 60 MB an hour for two hours, answered by small
  * echo replies (ptunnel, icmptunnel): records cut every minute. */
 static void test_icmp_tunnel(void) {
@@ -2201,6 +2232,8 @@ int main(void) {
   CU_add_test(s, "uploads in bursts hours apart", test_bursts);
   CU_add_test(s, "a backup's first night and day, hourly: not high",
               test_backup_first_day_hourly);
+  CU_add_test(s, "a slow DNS tunnel through hourly runs: steady, medium",
+              test_dns_tunnel_steady);
   CU_add_test(s, "an upload over 20 /24s of one /16: one finding",
               test_one_wide_network);
   CU_add_test(s, "a slow upload to a /24, hourly: its largest address",

@@ -182,6 +182,10 @@ int nfh__exf_dns_not_dns(const nfh__exf_params *P, const nfh__exf_dns_pair *p,
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
+/* How long a channel of half dns_medium_bytes of names must last to be
+ * medium all the same. */
+#define DNS_STEADY_MS (12 * 3600 * 1000ull)
+
 static void why(nfh__exf_dns_verdict *v, const char *r) {
   if (v->nreasons < sizeof(v->reasons) / sizeof(v->reasons[0]))
     v->reasons[v->nreasons++] = r;
@@ -224,6 +228,14 @@ void nfh__exf_dns_judge(const nfh__exf_params *P,
     why(v, "megabytes of names: a data channel");
   } else if ((double)v->name_bytes >= P->dns_medium_bytes) {
     s = NFH_SEV_MEDIUM;
+  } else if ((double)v->name_bytes >= P->dns_medium_bytes / 2 &&
+             p->last_ms >= p->first_ms + DNS_STEADY_MS) {
+    /* A slow tunnel is steady: hourly runs remember memory_hours of
+     * it (a query every 20 s for 40 h was medium in one run, 1.1 MB of
+     * names, and low hour by hour, 0.66 MB in the 24 h kept). */
+    s = NFH_SEV_MEDIUM;
+    why(v, "a steady channel: half the medium volume of names or more "
+           "over 12 hours or more");
   }
   if (alike >= (unsigned)P->dns_shared_clients) {
     if (s > NFH_SEV_LOW)
