@@ -28,6 +28,12 @@
 #include "builtin.h"
 
 #define SLOT_MS 300000u
+/* The stitcher's defaults (engine.h): records of one 5-tuple this close
+ * are one connection (exporters' inactive timeout, 15 s by default,
+ * plus slack), and a connection is held this long after its last record
+ * (an active timeout and the export delay). */
+#define STITCH_GAP_MS 16000u
+#define STITCH_HOLD_MS 300000u
 /* A slot is declared over once data time is this far past its end, so
  * that records exported late still land in it. */
 #define SLOT_GRACE_MS 60000u
@@ -242,13 +248,13 @@ nfh_status nfh_engine_create(const nfh_engine_options *options,
   if (!e)
     return NFH_ENOMEM;
   e->gap_ms = options && options->stitch_gap_ms ? options->stitch_gap_ms
-                                                : 16000;
+                                                : STITCH_GAP_MS;
   e->threaded = !(options && options->serial);
   pthread_mutex_init(&e->job_lock, NULL);
   pthread_mutex_init(&e->finding_lock, NULL);
   pthread_mutex_init(&e->log_lock, NULL);
   e->hold_ms = options && options->stitch_hold_ms ? options->stitch_hold_ms
-                                                  : 300000;
+                                                  : STITCH_HOLD_MS;
   if (options) {
     e->log = options->log;
     e->log_user = options->log_user;

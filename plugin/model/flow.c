@@ -109,53 +109,53 @@ nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits) {
   return n;
 }
 
-int nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
-                   int *host_bits) {
+nfh_status nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
+                          int *host_bits) {
   char addr_text[64];
   const char *slash = strchr(text, '/');
   size_t len = slash ? (size_t)(slash - text) : strlen(text);
   if (len >= sizeof(addr_text))
-    return -1;
+    return NFH_ESYNTAX;
   memcpy(addr_text, text, len);
   addr_text[len] = '\0';
   nfh_addr a;
   if (nfh_addr_parse(addr_text, &a) != 0)
-    return -1;
+    return NFH_ESYNTAX;
   unsigned width = a.family == 4 ? 32 : 128;
   unsigned long prefix = width;
   if (slash) {
     /* Digits only: strtoul(3) would take a sign or blanks. */
     const char *d = slash + 1;
     if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 3)
-      return -1;
+      return NFH_ESYNTAX;
     prefix = strtoul(d, NULL, 10);
     if (prefix > width)
-      return -1;
+      return NFH_ESYNTAX;
   }
   *net = nfh_addr_network(&a, (unsigned)prefix);
   *bits = (unsigned)prefix;
   if (host_bits)
     *host_bits = !nfh_addr_equal(&a, net);
-  return 0;
+  return NFH_OK;
 }
 
-int nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
-                        int *port, int *host_bits) {
+nfh_status nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
+                               int *port, int *host_bits) {
   char buf[96];
   if (strlen(text) >= sizeof(buf))
-    return -1;
+    return NFH_ESYNTAX;
   strcpy(buf, text);
   char *cidr = buf, *port_text = NULL;
   if (buf[0] == '[') {
     char *close = strchr(buf, ']');
     if (!close)
-      return -1;
+      return NFH_ESYNTAX;
     *close = '\0';
     cidr = buf + 1;
     if (close[1] == ':')
       port_text = close + 2;
     else if (close[1])
-      return -1;
+      return NFH_ESYNTAX;
   } else {
     char *colon = strchr(buf, ':');
     /* One colon: IPv4 with a port; more: a bare IPv6 address/CIDR. */
@@ -168,10 +168,10 @@ int nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
   if (port_text) {
     if (!*port_text || strspn(port_text, "0123456789") != strlen(port_text) ||
         strlen(port_text) > 5)
-      return -1;
+      return NFH_ESYNTAX;
     unsigned long p = strtoul(port_text, NULL, 10);
     if (p > 65535)
-      return -1;
+      return NFH_ESYNTAX;
     *port = (int)p;
   }
   return nfh_cidr_parse(cidr, net, bits, host_bits);

@@ -172,19 +172,19 @@ static void test_cidr(void) {
   unsigned bits;
   int host = -1, port = 0;
   char t[NFH_ADDR_STRLEN];
-  CU_ASSERT_EQUAL(nfh_cidr_parse("10.0.0.5/16", &net, &bits, &host), 0);
+  CU_ASSERT_EQUAL(nfh_cidr_parse("10.0.0.5/16", &net, &bits, &host), NFH_OK);
   CU_ASSERT_STRING_EQUAL(nfh_addr_format(&net, t, sizeof(t)), "10.0.0.0");
   CU_ASSERT_EQUAL(bits, 16);
   CU_ASSERT_EQUAL(host, 1);
-  CU_ASSERT_EQUAL(nfh_cidr_parse("10.0.0.0/16", &net, &bits, &host), 0);
+  CU_ASSERT_EQUAL(nfh_cidr_parse("10.0.0.0/16", &net, &bits, &host), NFH_OK);
   CU_ASSERT_EQUAL(host, 0);
-  CU_ASSERT_EQUAL(nfh_cidr_parse("192.0.2.7", &net, &bits, &host), 0);
+  CU_ASSERT_EQUAL(nfh_cidr_parse("192.0.2.7", &net, &bits, &host), NFH_OK);
   CU_ASSERT_EQUAL(bits, 32);
   CU_ASSERT_EQUAL(host, 0);
-  CU_ASSERT_EQUAL(nfh_cidr_parse("2001:db8::1/48", &net, &bits, NULL), 0);
+  CU_ASSERT_EQUAL(nfh_cidr_parse("2001:db8::1/48", &net, &bits, NULL), NFH_OK);
   CU_ASSERT_STRING_EQUAL(nfh_addr_format(&net, t, sizeof(t)), "2001:db8::");
   CU_ASSERT_EQUAL(bits, 48);
-  CU_ASSERT_EQUAL(nfh_cidr_parse("0.0.0.0/0", &net, &bits, &host), 0);
+  CU_ASSERT_EQUAL(nfh_cidr_parse("0.0.0.0/0", &net, &bits, &host), NFH_OK);
   CU_ASSERT_EQUAL(bits, 0);
   /* Refused: no prefix digits, signs and blanks (strtol took "/-1" as
    * no prefix at all, a single host), too long a prefix, no address. */
@@ -193,29 +193,31 @@ static void test_cidr(void) {
                        "10.0.0.0/8x",  "host/8",      "",
                        "10.0.0.0/0008"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    CU_ASSERT_EQUAL(nfh_cidr_parse(bad[i], &net, &bits, &host), -1);
+    CU_ASSERT_EQUAL(nfh_cidr_parse(bad[i], &net, &bits, &host), NFH_ESYNTAX);
 
   CU_ASSERT_EQUAL(
-      nfh_cidr_port_parse("10.1.2.3/24:443", &net, &bits, &port, &host), 0);
+      nfh_cidr_port_parse("10.1.2.3/24:443", &net, &bits, &port, &host),
+      NFH_OK);
   CU_ASSERT_STRING_EQUAL(nfh_addr_format(&net, t, sizeof(t)), "10.1.2.0");
   CU_ASSERT_EQUAL(port, 443);
   CU_ASSERT_EQUAL(host, 1);
   CU_ASSERT_EQUAL(nfh_cidr_port_parse("10.1.2.0/24", &net, &bits, &port, NULL),
-                  0);
+                  NFH_OK);
   CU_ASSERT_EQUAL(port, -1);
   CU_ASSERT_EQUAL(
-      nfh_cidr_port_parse("2001:db8::/32", &net, &bits, &port, NULL), 0);
+      nfh_cidr_port_parse("2001:db8::/32", &net, &bits, &port, NULL), NFH_OK);
   CU_ASSERT_EQUAL(port, -1);
   CU_ASSERT_EQUAL(bits, 32);
   CU_ASSERT_EQUAL(
-      nfh_cidr_port_parse("[2001:db8::9/64]:53", &net, &bits, &port, &host), 0);
+      nfh_cidr_port_parse("[2001:db8::9/64]:53", &net, &bits, &port, &host),
+      NFH_OK);
   CU_ASSERT_EQUAL(port, 53);
   CU_ASSERT_EQUAL(host, 1);
   const char *badp[] = {"10.0.0.0/8:",   "10.0.0.0/8:65536", "10.0.0.0/8:-1",
                         "[2001:db8::]x", "[2001:db8::",      "10.0.0.0/8:8x"};
   for (size_t i = 0; i < sizeof(badp) / sizeof(badp[0]); i++)
     CU_ASSERT_EQUAL(nfh_cidr_port_parse(badp[i], &net, &bits, &port, &host),
-                    -1);
+                    NFH_ESYNTAX);
 }
 
 static void test_status_strings(void) {

@@ -268,8 +268,12 @@ int nfh__bcn_params_parse(nfh__bcn_params *p,
         snprintf(err, errlen, "bad value '%s' for %s: info, low, medium, "
                  "high or critical", v, k);
         break;
-      default:
-        snprintf(err, errlen, "bad value '%s' for %s", v, k);
+      case K_SERVICES:
+        snprintf(err, errlen,
+                 "bad value '%s' for %s: a list of "
+                 "proto/port (tcp, udp), at most %d",
+                 v, k, NFH__BCN_MAX_QUIET);
+        break;
       }
       return -1;
     }

@@ -111,9 +111,6 @@ typedef struct nfh__exf_verdict {
 void nfh__exf_judge(const nfh__exf_params *p, const nfh__exf_features *f,
                     nfh__exf_verdict *v);
 
-/* Whether the destination's network is a shared service: known before
- * this episode, with three internal uploaders or more (and at least
- * shared_uploaders). Its next addresses are not one host's drop. */
 /* Whether a judged bulk upload fell in the first night nfhunt sees
  * (less than a day of data before it), which holds it at medium. */
 int nfh__exf_first_night(const nfh__exf_verdict *v, const nfh__exf_features *f);
@@ -123,6 +120,9 @@ int nfh__exf_first_night(const nfh__exf_verdict *v, const nfh__exf_features *f);
  * rotating addresses. */
 int nfh__exf_pool_shared(const nfh__exf_params *p, const nfh__exf_features *f);
 
+/* Whether the destination's network is a shared service: known before
+ * this episode, with three internal uploaders or more (and at least
+ * shared_uploaders). Its next addresses are not one host's drop. */
 int nfh__exf_net_shared(const nfh__exf_params *p,
                         const nfh__exf_features *f);
 

@@ -2873,14 +2873,14 @@ static int emit_one(vol *v, const fnd *f) {
     snprintf(dur, sizeof(dur), "two 5-minute slots");
   else if (f->slots >= nslots) {
     char span[24];
-    nfh__vol_fmt_duration(span, sizeof(span), nslots * 300);
+    nfh__vol_fmt_duration(span, sizeof(span), nslots * SLOT_MS / 1000);
     snprintf(dur, sizeof(dur), "%" PRIu64 " 5-minute slots (%s)", nslots, span);
   } else {
     /* Slots apart (two nights' uploads, a flood that came back): the
      * volume is the anomalous slots' alone, so their count is said,
      * not the span's ("315 slots (26.2 h)" for 20 of them). */
     char span[24], times[24] = "";
-    nfh__vol_fmt_duration(span, sizeof(span), nslots * 300);
+    nfh__vol_fmt_duration(span, sizeof(span), nslots * SLOT_MS / 1000);
     if (f->episodes > 1)
       snprintf(times, sizeof(times), "%" PRIu32 " episodes ", f->episodes);
     snprintf(dur, sizeof(dur), "%" PRIu32 " 5-minute slots (%sover %s)",

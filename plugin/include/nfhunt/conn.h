@@ -9,6 +9,8 @@
  * engine therefore stitches records into nfh_conn values before scoring:
  * records of the same 5-tuple (either direction) whose start lies within
  * the inactive-timeout gap of the connection's end are one connection.
+ * Handed to detectors in arrays, like nfh_flow: its layout is part of
+ * the plugin ABI's major version (nfhunt/flow.h).
  */
 #ifndef NFHUNT_CONN_H
 #define NFHUNT_CONN_H

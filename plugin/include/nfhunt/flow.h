@@ -3,8 +3,11 @@
  *
  * Every input (nfcapd layout 1 or 2, later JSON) is converted into
  * nfh_flow records; the detectors see nothing else. The struct is public
- * because detectors read it in their hot loop. Fields are only ever
- * appended, and a detector must not write to a flow it is handed.
+ * because detectors read it in their hot loop, in arrays: its size is
+ * the arrays' stride, so its layout is part of the plugin ABI's major
+ * version (nfhunt/plugin.h), and a change of it (a field added too) bumps
+ * NFH_PLUGIN_ABI_MAJOR, which makes the host refuse plugins built
+ * before. A detector must not write to a flow it is handed.
  */
 #ifndef NFHUNT_FLOW_H
 #define NFHUNT_FLOW_H
@@ -12,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <nfhunt/status.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -170,17 +175,18 @@ nfh_addr nfh_addr_network(const nfh_addr *addr, unsigned bits);
  * length: 0-32 for IPv4, 0-128 for IPv6). *host_bits, when host_bits is
  * not NULL, is set to 1 when ADDR had bits set past the prefix
  * (10.0.0.5/16, a copy of an interface's setting: taken as 10.0.0.0/16,
- * as ip(8) does, and worth a word to the writer), else 0. Returns 0, or
- * -1 on bad text. */
-int nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
-                   int *host_bits);
+ * as ip(8) does, and worth a word to the writer), else 0. Returns
+ * NFH_OK, or NFH_ESYNTAX on bad text (the outputs then untouched). */
+nfh_status nfh_cidr_parse(const char *text, nfh_addr *net, unsigned *bits,
+                          int *host_bits);
 
 /* Parses a network with an optional port: "CIDR", "CIDR:PORT" (IPv4) or
  * "[CIDR]:PORT", "[CIDR]" (IPv6, whose colons would run into the
  * port's; a bare IPv6 CIDR has no port). As nfh_cidr_parse, and *port
- * set to the port or -1 for none. Returns 0, or -1 on bad text. */
-int nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
-                        int *port, int *host_bits);
+ * set to the port or -1 for none. Returns NFH_OK, or NFH_ESYNTAX on bad
+ * text. */
+nfh_status nfh_cidr_port_parse(const char *text, nfh_addr *net, unsigned *bits,
+                               int *port, int *host_bits);
 
 /* Whether a and b are the same address (family and bytes). Inline, as
  * two words: the stitcher and the detectors compare addresses for every

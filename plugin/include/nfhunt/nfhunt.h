@@ -1,5 +1,8 @@
 /*
- * nfhunt/nfhunt.h - the nfhunt engine library, all public headers.
+ * nfhunt/nfhunt.h - the nfhunt engine library: the headers of the hunt
+ * (reading, the flow model, the engine and its plugins, state, report).
+ * The helpers a detector or tool may use besides (blob.h, door.h,
+ * hll.h, homeguess.h, hugemem.h, jsonflow.h) are included one by one.
  */
 #ifndef NFHUNT_NFHUNT_H
 #define NFHUNT_NFHUNT_H

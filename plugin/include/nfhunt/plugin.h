@@ -30,7 +30,10 @@
  * Compatibility: fields are only ever appended to the structs here. A
  * descriptor built against a newer minor version (larger struct_size)
  * loads; the host reads only the fields it knows. A different major
- * version is refused with a message naming both versions.
+ * version is refused with a message naming both versions. The structs
+ * handed over in arrays or by value (nfh_flow, nfh_conn, nfh_finding)
+ * have no size field of their own: any change of their layout bumps the
+ * major version.
  */
 #ifndef NFHUNT_PLUGIN_H
 #define NFHUNT_PLUGIN_H
@@ -115,9 +118,10 @@ typedef struct nfh_plugin_descriptor {
   uint32_t wants;          /* NFH_WANTS_* */
 
   /* Creates a context; settings are borrowed for the call only. An
-   * unknown key or a bad value should fail with *error set to a static
-   * or plugin-owned message (kept until destroy). Returns the context or
-   * NULL on failure. */
+   * unknown key or a bad value should fail with *error set to a message
+   * that stays valid until the plugin's next call on this thread (a
+   * static string, or a thread-local buffer of the plugin's): the host
+   * copies it at once. Returns the context or NULL on failure. */
   void *(*create)(const nfh_host_api *api, const nfh_plugin_setting *settings,
                   size_t nsettings, const char **error);
 
@@ -133,7 +137,9 @@ typedef struct nfh_plugin_descriptor {
    * state_load gets the blob the last state_save produced (borrowed for
    * the call); a blob it does not understand (older format) it should
    * ignore and return 0. state_save sets *data to a buffer allocated
-   * with malloc(3), which the host frees, and *len. Return 0 or -1. */
+   * with malloc(3), and *len; the host owns *data from then on and frees
+   * it whatever the return (on -1 it keeps the state of the last good
+   * save). Return 0 or -1. */
   int (*state_load)(void *ctx, const void *data, size_t len);
   int (*state_save)(void *ctx, void **data, size_t *len);
 
